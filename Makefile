@@ -1,0 +1,47 @@
+# ransomeye-tuner. `make plan` shows what the tuner would do on this machine,
+# changing nothing; `make test` runs the tests (root and loop devices make it
+# run the black-box tests too; without them they skip and say why).
+
+GO       ?= go
+BIN      := bin
+VERSION  ?= $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+LDFLAGS  := -s -w -X github.com/ransomeye/ransomeye-tuner/internal/version.Version=$(VERSION)
+GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
+
+.PHONY: all build plan test vet fmt integration demo package bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $(BIN)/ransomeye-tuner-generator ./generator
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $(BIN)/ransomeye-tuner ./activator
+
+# The main job: print the plan for this machine. Read-only.
+plan: build
+	$(BIN)/ransomeye-tuner plan
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+test: build vet
+	$(GO) test -count=1 ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Boot tests in real VMs (qemu, TCG). See integration/README.md.
+integration: build
+	$(GO) test -count=1 -tags vmtest -timeout 35m -v ./integration/...
+
+demo: build
+	$(GO) test -count=1 -tags vmtest -timeout 20m -run 'TestBoot/01_' -v ./integration/... -demo
+
+package: build
+	scripts/package.sh $(VERSION)
+
+bench: build
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BIN) dist

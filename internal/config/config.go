@@ -1,0 +1,459 @@
+// Package config reads /etc/ransomeye/tuner.conf and its drop-ins.
+//
+// The syntax is systemd's INI dialect: [Section] headers, Key=Value lines,
+// '#' and ';' comments, a trailing backslash continues a line, and an empty
+// value resets a key to its default. Files are applied in order (the main
+// file, then tuner.conf.d/*.conf sorted by name); a later assignment of a key
+// overrides an earlier one. Unknown sections and keys are warnings; a value
+// that cannot be used is an error that names the file and line, and a
+// configuration with errors must not be acted on.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+)
+
+// Isolation is the CPU isolation mode.
+type Isolation string
+
+const (
+	// IsolationStrict pins the three services and limits system.slice,
+	// user.slice, machine.slice and init.scope to the core set.
+	IsolationStrict Isolation = "strict"
+	// IsolationServices pins the three services only.
+	IsolationServices Isolation = "services"
+	// IsolationOff writes no CPU drop-ins.
+	IsolationOff Isolation = "off"
+)
+
+const (
+	// GiB is 2^30 bytes.
+	GiB = int64(1) << 30
+	// MinSwapSize is the smallest MinSize= accepted: mkswap needs at least
+	// ten pages, and anything under 1 MiB is a typo.
+	MinSwapSize = int64(1) << 20
+	// MaxSize bounds every size setting (64 TiB): larger is a typo, and it
+	// keeps arithmetic on sizes far from overflow.
+	MaxSize = int64(1) << 46
+)
+
+// Config is the tuner's configuration after defaults and all files.
+type Config struct {
+	// SwapPath is the swapfile ([Swap] Path=).
+	SwapPath string
+	// MinSize is the smallest swap target in bytes ([Swap] MinSize=); the
+	// target is max(MinSize, MemTotal).
+	MinSize int64
+	// Reserve is the free space left on the filesystem after the swapfile
+	// is allocated ([Swap] Reserve=).
+	Reserve int64
+	// Swappiness is vm.swappiness ([Sysctl] Swappiness=).
+	Swappiness int
+	// VFSCachePressure is vm.vfs_cache_pressure ([Sysctl] VFSCachePressure=).
+	VFSCachePressure int
+	// Isolation is the CPU isolation mode ([CPU] Isolation=).
+	Isolation Isolation
+	// CoreService is the gated core service ([CPU] CoreService=).
+	CoreService string
+	// DPIService is the capture service ([CPU] DPIService=).
+	DPIService string
+	// TrainingService is the AI-training service ([CPU] TrainingService=).
+	TrainingService string
+	// DPIInterface is the capture NIC, for NUMA placement ([CPU] DPIInterface=).
+	DPIInterface string
+	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
+	MetricsPath string
+	// Files lists the files that were read, in order, as host paths.
+	Files []string
+}
+
+// Default returns the built-in configuration.
+func Default() Config {
+	return Config{
+		SwapPath:         names.DefaultSwapPath,
+		MinSize:          16 * GiB,
+		Reserve:          1 * GiB,
+		Swappiness:       10,
+		VFSCachePressure: 50,
+		Isolation:        IsolationStrict,
+		CoreService:      names.CoreService,
+		DPIService:       names.DPIService,
+		TrainingService:  names.TrainingService,
+		MetricsPath:      names.DefaultMetricsPath,
+	}
+}
+
+// Problem is one thing wrong in a configuration file.
+type Problem struct {
+	File    string // host path of the file
+	Line    int    // 1-based; 0 when the problem is the whole file
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Line == 0 {
+		return fmt.Sprintf("%s: %s", p.File, p.Message)
+	}
+	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+}
+
+// Error is returned by Load when a file holds values that cannot be used.
+type Error struct {
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration")
+	for i, p := range e.Problems {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	b.WriteString(" (fix the file, or remove the setting to use its default; see ransomeye-tuner.conf(5))")
+	return b.String()
+}
+
+// Load reads the configuration under root. It returns the configuration,
+// the warnings (unknown keys and sections, which are ignored), and an *Error
+// when any value is invalid or a file cannot be read. On error the returned
+// configuration must not be acted on.
+func Load(root hostroot.Root) (Config, []Problem, error) {
+	files, listErr := configFiles(root)
+	cfg := Default()
+	var warnings, problems []Problem
+	if listErr != nil {
+		problems = append(problems, *listErr)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(root.Path(f))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			problems = append(problems, Problem{File: f, Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
+			continue
+		}
+		cfg.Files = append(cfg.Files, f)
+		w, p := apply(&cfg, f, string(data))
+		warnings = append(warnings, w...)
+		problems = append(problems, p...)
+	}
+	if len(problems) > 0 {
+		return cfg, warnings, &Error{Problems: problems}
+	}
+	return cfg, warnings, nil
+}
+
+// Parse applies the text of one file, named file, on top of the defaults.
+// It is Load without the file system, for tests and fuzzing.
+func Parse(file, text string) (Config, []Problem, error) {
+	cfg := Default()
+	w, p := apply(&cfg, file, text)
+	if len(p) > 0 {
+		return cfg, w, &Error{Problems: p}
+	}
+	return cfg, w, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// configFiles lists the main file and the drop-ins, as host paths.
+func configFiles(root hostroot.Root) ([]string, *Problem) {
+	files := []string{names.ConfigFile}
+	entries, err := os.ReadDir(root.Path(names.ConfigDropInDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return files, &Problem{File: names.ConfigDropInDir, Message: fmt.Sprintf("cannot list: %v", unwrapPath(err))}
+	}
+	var dropins []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".conf") && !strings.HasPrefix(e.Name(), ".") {
+			dropins = append(dropins, e.Name())
+		}
+	}
+	sort.Strings(dropins)
+	for _, d := range dropins {
+		files = append(files, filepath.Join(names.ConfigDropInDir, d))
+	}
+	return files, nil
+}
+
+// maxValueLen bounds a single value; anything longer is a mistake.
+const maxValueLen = 4096
+
+func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
+	section := ""
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		lineNo := i + 1
+		line := strings.TrimRightFunc(lines[i], unicode.IsSpace)
+		// A trailing backslash joins the next line, as in systemd.
+		for strings.HasSuffix(line, "\\") && i+1 < len(lines) {
+			i++
+			line = line[:len(line)-1] + " " + strings.TrimSpace(lines[i])
+			line = strings.TrimRightFunc(line, unicode.IsSpace)
+		}
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		bad := func(format string, a ...any) {
+			problems = append(problems, Problem{File: file, Line: lineNo, Message: fmt.Sprintf(format, a...)})
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") || len(line) < 3 {
+				bad("malformed section header %q", line)
+				section = "\x00invalid"
+				continue
+			}
+			section = line[1 : len(line)-1]
+			if _, ok := keys[section]; !ok {
+				warnings = append(warnings, Problem{File: file, Line: lineNo, Message: fmt.Sprintf("unknown section [%s], ignoring it", section)})
+			}
+			continue
+		}
+		eq := strings.IndexByte(line, '=')
+		if eq <= 0 {
+			bad("expected Key=Value, found %q", line)
+			continue
+		}
+		key := strings.TrimSpace(line[:eq])
+		value := strings.TrimSpace(line[eq+1:])
+		if section == "" {
+			bad("assignment %q outside any section: put it under [Swap], [Sysctl], [CPU] or [Metrics]", key)
+			continue
+		}
+		known, ok := keys[section]
+		if !ok {
+			continue // the unknown section was reported at its header
+		}
+		setter, ok := known[key]
+		if !ok {
+			warnings = append(warnings, Problem{File: file, Line: lineNo, Message: fmt.Sprintf("unknown key %q in [%s], ignoring it", key, section)})
+			continue
+		}
+		if len(value) > maxValueLen {
+			bad("value of %s= is %d bytes long: at most %d", key, len(value), maxValueLen)
+			continue
+		}
+		if strings.ContainsFunc(value, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+			bad("value of %s= holds a control character", key)
+			continue
+		}
+		if err := setter(cfg, value); err != nil {
+			bad("%s=%s: %v", key, value, err)
+		}
+	}
+	return warnings, problems
+}
+
+type setter func(cfg *Config, value string) error
+
+var keys = map[string]map[string]setter{
+	"Swap": {
+		"Path": func(c *Config, v string) error {
+			if v == "" {
+				c.SwapPath = Default().SwapPath
+				return nil
+			}
+			if err := names.CheckPath(v); err != nil {
+				return err
+			}
+			c.SwapPath = v
+			return nil
+		},
+		"MinSize": func(c *Config, v string) error {
+			if v == "" {
+				c.MinSize = Default().MinSize
+				return nil
+			}
+			n, err := ParseSize(v)
+			if err != nil {
+				return err
+			}
+			if n < MinSwapSize {
+				return fmt.Errorf("swap of %d bytes is too small: at least 1M", n)
+			}
+			c.MinSize = n
+			return nil
+		},
+		"Reserve": func(c *Config, v string) error {
+			if v == "" {
+				c.Reserve = Default().Reserve
+				return nil
+			}
+			n, err := ParseSize(v)
+			if err != nil {
+				return err
+			}
+			c.Reserve = n
+			return nil
+		},
+	},
+	"Sysctl": {
+		"Swappiness": func(c *Config, v string) error {
+			return intSetting(&c.Swappiness, Default().Swappiness, v, 0, 200)
+		},
+		"VFSCachePressure": func(c *Config, v string) error {
+			return intSetting(&c.VFSCachePressure, Default().VFSCachePressure, v, 0, 100000)
+		},
+	},
+	"CPU": {
+		"Isolation": func(c *Config, v string) error {
+			switch Isolation(v) {
+			case "":
+				c.Isolation = Default().Isolation
+			case IsolationStrict, IsolationServices, IsolationOff:
+				c.Isolation = Isolation(v)
+			default:
+				return fmt.Errorf("unknown mode: use %q, %q or %q", IsolationStrict, IsolationServices, IsolationOff)
+			}
+			return nil
+		},
+		"CoreService":     serviceSetting(func(c *Config) *string { return &c.CoreService }, names.CoreService),
+		"DPIService":      serviceSetting(func(c *Config) *string { return &c.DPIService }, names.DPIService),
+		"TrainingService": serviceSetting(func(c *Config) *string { return &c.TrainingService }, names.TrainingService),
+		"DPIInterface": func(c *Config, v string) error {
+			if err := checkInterface(v); err != nil {
+				return err
+			}
+			c.DPIInterface = v
+			return nil
+		},
+	},
+	"Metrics": {
+		"TextfilePath": func(c *Config, v string) error {
+			if v == "" || v == "off" || v == "no" {
+				c.MetricsPath = ""
+				return nil
+			}
+			if !filepath.IsAbs(v) || filepath.Clean(v) != v {
+				return fmt.Errorf("must be an absolute, clean path, or \"off\"")
+			}
+			c.MetricsPath = v
+			return nil
+		},
+	},
+}
+
+func intSetting(dst *int, def int, v string, lo, hi int) error {
+	if v == "" {
+		*dst = def
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("want a whole number from %d to %d", lo, hi)
+	}
+	*dst = n
+	return nil
+}
+
+func serviceSetting(field func(*Config) *string, def string) setter {
+	return func(c *Config, v string) error {
+		if v == "" {
+			*field(c) = def
+			return nil
+		}
+		if err := names.CheckServiceName(v); err != nil {
+			return err
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+// checkInterface accepts what the kernel accepts as a network interface name.
+func checkInterface(v string) error {
+	if v == "" {
+		return nil
+	}
+	if len(v) > 15 || v == "." || v == ".." {
+		return fmt.Errorf("%q is not a network interface name (at most 15 bytes)", v)
+	}
+	for _, c := range v {
+		if c == '/' || c == ':' || unicode.IsSpace(c) || c > unicode.MaxASCII {
+			return fmt.Errorf("%q is not a network interface name", v)
+		}
+	}
+	return nil
+}
+
+// ParseSize parses a size the way systemd does: a number, optionally with a
+// fraction, and an optional binary suffix K, M, G or T (powers of 1024).
+// Sizes above 64 TiB are refused.
+func ParseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty size")
+	}
+	mult := int64(1)
+	num := s
+	switch s[len(s)-1] {
+	case 'K', 'k':
+		mult = 1 << 10
+	case 'M', 'm':
+		mult = 1 << 20
+	case 'G', 'g':
+		mult = 1 << 30
+	case 'T', 't':
+		mult = 1 << 40
+	case 'B':
+		num = s[:len(s)-1]
+	}
+	if mult != 1 {
+		num = s[:len(s)-1]
+	}
+	if num == "" || strings.ContainsAny(num, "+-eEx_ ") {
+		return 0, fmt.Errorf("%q is not a size: write bytes or a number with K, M, G or T", s)
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%q is not a size: write bytes or a number with K, M, G or T", s)
+	}
+	v := f * float64(mult)
+	if v > float64(MaxSize) {
+		return 0, fmt.Errorf("%q is larger than 64T", s)
+	}
+	return int64(v), nil
+}
+
+// FormatSize renders n bytes with the largest binary suffix that divides it
+// evenly, or with one decimal when none does (for logs and status).
+func FormatSize(n int64) string {
+	units := []struct {
+		s string
+		v int64
+	}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}}
+	for _, u := range units {
+		if n >= u.v && n%u.v == 0 {
+			return fmt.Sprintf("%d%s", n/u.v, u.s)
+		}
+	}
+	for _, u := range units {
+		if n >= u.v {
+			return fmt.Sprintf("%.1f%s", float64(n)/float64(u.v), u.s)
+		}
+	}
+	return fmt.Sprintf("%dB", n)
+}

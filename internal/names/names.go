@@ -1,0 +1,108 @@
+// Package names holds the names and paths that users see: unit names, the
+// failure marker, the configuration files and the kernel command-line switch.
+// They are the product's contract (see DESIGN.md); change them only with it.
+package names
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+)
+
+const (
+	// DefaultSwapPath is the swapfile used when [Swap] Path= is not set.
+	DefaultSwapPath = "/ransomeye/swap"
+	// ActivatorUnit is the oneshot that creates the swapfile and applies the sysctls.
+	ActivatorUnit = "ransomeye-tuner.service"
+	// FailClosedUnit writes the failure marker when the swap unit or the activator fails.
+	FailClosedUnit = "ransomeye-tuner-fail-closed.service"
+	// MarkerPath is the failure marker that keeps the core service from starting.
+	MarkerPath = "/var/lock/ransomeye-resource-fail"
+	// CoreService is the default name of the gated, database-heavy core service.
+	CoreService = "ransomeye-core.service"
+	// DPIService is the default name of the packet-capture service.
+	DPIService = "ransomeye-dpi.service"
+	// TrainingService is the default name of the AI-training service.
+	TrainingService = "ransomeye-training.service"
+	// DPISlice is the slice the DPI service runs in, outside system.slice.
+	DPISlice = "ransomeye-dpi.slice"
+	// TrainingSlice is the slice the training service runs in, outside system.slice.
+	TrainingSlice = "ransomeye-training.slice"
+	// CPUDropIn is the file name of every CPU drop-in the generator writes.
+	CPUDropIn = "cpu-isolation.conf"
+	// SwapDropIn is the file name of the drop-ins that wire the swap unit to the activator.
+	SwapDropIn = "ransomeye-tuner.conf"
+	// ConfigFile is the main configuration file.
+	ConfigFile = "/etc/ransomeye/tuner.conf"
+	// ConfigDropInDir holds configuration drop-ins, applied in lexical order.
+	ConfigDropInDir = "/etc/ransomeye/tuner.conf.d"
+	// CmdlineSwitch is the kernel command-line key; "ransomeye.tuner=0" turns the generator off.
+	CmdlineSwitch = "ransomeye.tuner"
+	// GeneratorName is the generator binary's name, used in logs and file headers.
+	GeneratorName = "ransomeye-tuner-generator"
+	// ActivatorName is the activator/CLI binary's name.
+	ActivatorName = "ransomeye-tuner"
+	// SwapLabel is the label mkswap gives the swapfile.
+	SwapLabel = "ransomeye-swap"
+	// DefaultMetricsPath is the node_exporter textfile-collector file.
+	DefaultMetricsPath = "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
+)
+
+// CheckPath reports whether p can be a swapfile path: absolute, clean, not
+// "/", and free of control characters (which would break unit files and
+// logs). The error names the path and says what is wrong with it.
+func CheckPath(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("swap path is empty: set an absolute path such as %q", DefaultSwapPath)
+	case !filepath.IsAbs(p):
+		return fmt.Errorf("swap path %q is relative: use an absolute path such as %q", p, DefaultSwapPath)
+	case filepath.Clean(p) != p:
+		return fmt.Errorf("swap path %q is not clean: write it as %q", p, filepath.Clean(p))
+	case p == "/":
+		return fmt.Errorf("swap path %q is the root directory: name a file", p)
+	case len(p) > 4000:
+		return fmt.Errorf("swap path is %d bytes long: keep it under 4000", len(p))
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f {
+			return fmt.Errorf("swap path %q holds a control character: rename the file", p)
+		}
+	}
+	return nil
+}
+
+// SwapUnitName returns the name of the .swap unit for the swapfile path p,
+// the same name `systemd-escape --path --suffix=swap p` gives. It assumes
+// CheckPath(p) == nil.
+func SwapUnitName(p string) string {
+	return unit.UnitNamePathEscape(p) + ".swap"
+}
+
+// MountUnitName returns the name of the .mount unit for directory p.
+func MountUnitName(p string) string {
+	return unit.UnitNamePathEscape(p) + ".mount"
+}
+
+// CheckServiceName reports whether s is a plausible service unit name: it
+// must end in ".service" and use only the characters systemd allows in unit
+// names. Names are written verbatim into unit files, so this is what keeps a
+// configuration value from injecting lines or specifiers.
+func CheckServiceName(s string) error {
+	if !strings.HasSuffix(s, ".service") || len(s) <= len(".service") {
+		return fmt.Errorf("service name %q must end in %q", s, ".service")
+	}
+	if len(s) > 255 {
+		return fmt.Errorf("service name %q is longer than 255 bytes", s)
+	}
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.ContainsRune(":-_.\\@", c)
+		if !ok {
+			return fmt.Errorf("service name %q holds %q, which systemd does not allow in unit names", s, c)
+		}
+	}
+	return nil
+}

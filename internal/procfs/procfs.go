@@ -1,0 +1,236 @@
+// Package procfs parses the few /proc files the tuner reads: the kernel
+// command line, /proc/meminfo and /proc/swaps. Parsers take text, so they are
+// tested and fuzzed without a /proc; the Read functions add the root prefix.
+package procfs
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// ReadCmdline returns the words of /proc/cmdline under root.
+func ReadCmdline(root hostroot.Root) ([]string, error) {
+	b, err := os.ReadFile(root.Path("/proc/cmdline"))
+	if err != nil {
+		return nil, fmt.Errorf("read kernel command line: %w", err)
+	}
+	return SplitCmdline(string(b)), nil
+}
+
+// SplitCmdline splits a kernel command line into words, honouring double
+// quotes the way the kernel does (`a="b c"` is one word, quotes removed).
+// Words after a lone "--" belong to init and are dropped.
+func SplitCmdline(s string) []string {
+	var words []string
+	var cur strings.Builder
+	inQuote, inWord := false, false
+	flush := func() {
+		if inWord {
+			words = append(words, cur.String())
+		}
+		cur.Reset()
+		inWord = false
+	}
+	for _, c := range s {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+			inWord = true
+		case !inQuote && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			flush()
+			if len(words) > 0 && words[len(words)-1] == "--" {
+				return words[:len(words)-1]
+			}
+		default:
+			cur.WriteRune(c)
+			inWord = true
+		}
+	}
+	flush()
+	if len(words) > 0 && words[len(words)-1] == "--" {
+		words = words[:len(words)-1]
+	}
+	return words
+}
+
+// CmdlineValue returns the value of the last "key=value" word for key, and
+// whether key appeared at all (a bare "key" counts, with value "").
+func CmdlineValue(words []string, key string) (string, bool) {
+	val, found := "", false
+	for _, w := range words {
+		k, v, hasEq := strings.Cut(w, "=")
+		if k != key {
+			continue
+		}
+		found = true
+		if hasEq {
+			val = v
+		} else {
+			val = ""
+		}
+	}
+	return val, found
+}
+
+// ParseBool reads a boolean the way systemd reads kernel command-line
+// switches: 1/yes/y/true/t/on and 0/no/n/false/f/off. A bare switch ("")
+// means true.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "1", "yes", "y", "true", "t", "on":
+		return true, nil
+	case "0", "no", "n", "false", "f", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean: use 1 or 0", v)
+}
+
+// Meminfo holds the /proc/meminfo fields the tuner uses, in bytes.
+type Meminfo struct {
+	MemTotal  int64
+	SwapTotal int64
+	SwapFree  int64
+}
+
+// ReadMeminfo parses /proc/meminfo under root.
+func ReadMeminfo(root hostroot.Root) (Meminfo, error) {
+	p := root.Path("/proc/meminfo")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return Meminfo{}, fmt.Errorf("read memory size: %w", err)
+	}
+	m, err := ParseMeminfo(string(b))
+	if err != nil {
+		return Meminfo{}, fmt.Errorf("parse %q: %w", p, err)
+	}
+	return m, nil
+}
+
+// ParseMeminfo parses the text of /proc/meminfo. MemTotal is required.
+func ParseMeminfo(s string) (Meminfo, error) {
+	var m Meminfo
+	seen := false
+	for _, line := range strings.Split(s, "\n") {
+		key, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		var dst *int64
+		switch key {
+		case "MemTotal":
+			dst = &m.MemTotal
+		case "SwapTotal":
+			dst = &m.SwapTotal
+		case "SwapFree":
+			dst = &m.SwapFree
+		default:
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 || len(f) > 2 || (len(f) == 2 && f[1] != "kB") {
+			return Meminfo{}, fmt.Errorf("malformed %s line %q", key, line)
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || n < 0 || n > (1<<53)/1024 {
+			return Meminfo{}, fmt.Errorf("malformed %s value %q", key, f[0])
+		}
+		if len(f) == 2 {
+			n *= 1024
+		}
+		*dst = n
+		if key == "MemTotal" {
+			seen = true
+		}
+	}
+	if !seen || m.MemTotal == 0 {
+		return Meminfo{}, fmt.Errorf("no MemTotal line")
+	}
+	return m, nil
+}
+
+// Swap is one line of /proc/swaps.
+type Swap struct {
+	// Filename is the path as the kernel shows it: spaces, tabs, newlines
+	// and backslashes are octal-escaped there and unescaped here.
+	Filename string
+	Type     string // "file" or "partition"
+	Size     int64  // bytes
+	Used     int64  // bytes
+	Priority int
+}
+
+// ReadSwaps parses /proc/swaps under root.
+func ReadSwaps(root hostroot.Root) ([]Swap, error) {
+	p := root.Path("/proc/swaps")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read active swap: %w", err)
+	}
+	s, err := ParseSwaps(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("parse %q: %w", p, err)
+	}
+	return s, nil
+}
+
+// ParseSwaps parses the text of /proc/swaps (header line first).
+func ParseSwaps(s string) ([]Swap, error) {
+	var out []Swap
+	for i, line := range strings.Split(s, "\n") {
+		if i == 0 || strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 5 {
+			return nil, fmt.Errorf("line %d: want 5 fields, found %d in %q", i+1, len(f), line)
+		}
+		size, err1 := strconv.ParseInt(f[2], 10, 64)
+		used, err2 := strconv.ParseInt(f[3], 10, 64)
+		prio, err3 := strconv.Atoi(f[4])
+		if err1 != nil || err2 != nil || err3 != nil || size < 0 || used < 0 || size > (1<<53)/1024 || used > (1<<53)/1024 {
+			return nil, fmt.Errorf("line %d: malformed numbers in %q", i+1, line)
+		}
+		out = append(out, Swap{Filename: unescapeOctal(f[0]), Type: f[1], Size: size * 1024, Used: used * 1024, Priority: prio})
+	}
+	return out, nil
+}
+
+// unescapeOctal undoes the kernel's seq_file escaping of "\t\n\\ " as \ooo.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			if i+4 <= len(s) {
+				if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+					b.WriteByte(byte(v))
+					i += 3
+					continue
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// Enabled reports whether the kernel command line leaves the tuner on: it is
+// off only with ransomeye.tuner=0 (or another false value). An unparsable
+// value leaves it on and is returned as an error to log.
+func Enabled(words []string) (bool, error) {
+	v, found := CmdlineValue(words, "ransomeye.tuner")
+	if !found {
+		return true, nil
+	}
+	on, err := ParseBool(v)
+	if err != nil {
+		return true, fmt.Errorf("kernel command line ransomeye.tuner=%s: %w; the tuner stays on", v, err)
+	}
+	return on, nil
+}
