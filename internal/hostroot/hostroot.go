@@ -9,7 +9,6 @@ package hostroot
 import (
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // EnvVar names the environment variable that holds the root prefix.
@@ -33,15 +32,14 @@ func FromEnv() Root {
 }
 
 // Path maps an absolute host path to the path under the root. A relative
-// path is taken as relative to the root as well.
+// path is taken as relative to the root as well, and ".." never climbs
+// above the root.
 func (r Root) Path(p string) string {
+	clean := filepath.Clean("/" + p)
 	if r == "" || r == "/" {
-		if !filepath.IsAbs(p) {
-			return "/" + p
-		}
-		return filepath.Clean(p)
+		return clean
 	}
-	return filepath.Join(string(r), strings.TrimPrefix(p, "/"))
+	return filepath.Join(string(r), clean)
 }
 
 // IsHost reports whether the root is the real host root.

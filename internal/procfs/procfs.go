@@ -206,13 +206,11 @@ func unescapeOctal(s string) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' {
-			if i+4 <= len(s) {
-				if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-					b.WriteByte(byte(v))
-					i += 3
-					continue
-				}
+		if s[i] == '\\' && i+4 <= len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
 			}
 		}
 		b.WriteByte(s[i])

@@ -1,0 +1,217 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		check   func(t *testing.T, c Config)
+		wantErr string // substring of the error; "" means valid
+		warns   int
+	}{
+		{name: "empty file gives defaults", text: "", check: func(t *testing.T, c Config) {
+			if c.SwapPath != "/ransomeye/swap" || c.MinSize != 16*GiB || c.Isolation != IsolationStrict || c.Swappiness != 10 || c.VFSCachePressure != 50 {
+				t.Errorf("defaults wrong: %+v", c)
+			}
+		}},
+		{name: "swapfile path", text: "[Swap]\nPath=/swapfile\n", check: func(t *testing.T, c Config) {
+			if c.SwapPath != "/swapfile" {
+				t.Errorf("SwapPath = %q", c.SwapPath)
+			}
+		}},
+		{name: "comments and spaces", text: "# c\n; c\n  [Swap]  \n  MinSize = 32G \n", check: func(t *testing.T, c Config) {
+			if c.MinSize != 32*GiB {
+				t.Errorf("MinSize = %d", c.MinSize)
+			}
+		}},
+		{name: "later key wins", text: "[CPU]\nIsolation=off\nIsolation=services\n", check: func(t *testing.T, c Config) {
+			if c.Isolation != IsolationServices {
+				t.Errorf("Isolation = %q", c.Isolation)
+			}
+		}},
+		{name: "empty value resets", text: "[Sysctl]\nSwappiness=60\nSwappiness=\n", check: func(t *testing.T, c Config) {
+			if c.Swappiness != 10 {
+				t.Errorf("Swappiness = %d", c.Swappiness)
+			}
+		}},
+		{name: "continuation line", text: "[CPU]\nDPIInterface=\\\neth0\n", check: func(t *testing.T, c Config) {
+			if c.DPIInterface != "eth0" {
+				t.Errorf("DPIInterface = %q", c.DPIInterface)
+			}
+		}},
+		{name: "metrics off", text: "[Metrics]\nTextfilePath=off\n", check: func(t *testing.T, c Config) {
+			if c.MetricsPath != "" {
+				t.Errorf("MetricsPath = %q", c.MetricsPath)
+			}
+		}},
+		{name: "unknown key is a warning", text: "[Swap]\nColour=blue\n", warns: 1},
+		{name: "unknown section is a warning", text: "[Colours]\nA=b\n", warns: 1},
+		{name: "relative path", text: "[Swap]\nPath=swap\n", wantErr: "relative"},
+		{name: "unclean path", text: "[Swap]\nPath=/a/../swap\n", wantErr: "not clean"},
+		{name: "percent in service name", text: "[CPU]\nCoreService=core%i.service\n", wantErr: "does not allow"},
+		{name: "service without suffix", text: "[CPU]\nCoreService=core\n", wantErr: "must end in"},
+		{name: "bad isolation", text: "[CPU]\nIsolation=maximum\n", wantErr: "unknown mode"},
+		{name: "huge size", text: "[Swap]\nMinSize=99999999T\n", wantErr: "larger than 64T"},
+		{name: "negative size", text: "[Swap]\nMinSize=-1G\n", wantErr: "not a size"},
+		{name: "tiny size", text: "[Swap]\nMinSize=4K\n", wantErr: "too small"},
+		{name: "swappiness out of range", text: "[Sysctl]\nSwappiness=201\n", wantErr: "from 0 to 200"},
+		{name: "no section", text: "Path=/x\n", wantErr: "outside any section"},
+		{name: "no equals", text: "[Swap]\nPath\n", wantErr: "expected Key=Value"},
+		{name: "bad header", text: "[Swap\n", wantErr: "malformed section"},
+		{name: "interface with slash", text: "[CPU]\nDPIInterface=../eth0\n", wantErr: "not a network interface"},
+		{name: "control character", text: "[Swap]\nPath=/a\x01b\n", wantErr: "control character"},
+		{name: "huge value", text: "[Swap]\nPath=/" + strings.Repeat("a", 5000) + "\n", wantErr: "bytes long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, w, err := Parse("/etc/ransomeye/tuner.conf", tt.text)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+			} else {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), "/etc/ransomeye/tuner.conf:") {
+					t.Errorf("error %q does not name the file and line", err)
+				}
+				var ce *Error
+				if !errors.As(err, &ce) || len(ce.Problems) == 0 {
+					t.Errorf("error is not a *config.Error with problems")
+				}
+			}
+			if len(w) != tt.warns {
+				t.Errorf("warnings = %v, want %d", w, tt.warns)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+func TestErrorLineNumbers(t *testing.T) {
+	_, _, err := Parse("f.conf", "[Swap]\n\n# x\nMinSize=abc\n")
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Problems[0].Line != 4 {
+		t.Fatalf("want a problem on line 4, got %v", err)
+	}
+}
+
+func TestLoadDropInOrder(t *testing.T) {
+	dir := t.TempDir()
+	root := hostroot.Root(dir)
+	write := func(p, s string) {
+		t.Helper()
+		full := root.Path(p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("/etc/ransomeye/tuner.conf", "[Swap]\nMinSize=20G\nPath=/a\n")
+	write("/etc/ransomeye/tuner.conf.d/20-b.conf", "[Swap]\nPath=/b\n")
+	write("/etc/ransomeye/tuner.conf.d/10-a.conf", "[Swap]\nPath=/c\nMinSize=24G\n")
+	write("/etc/ransomeye/tuner.conf.d/30-ignored.txt", "[Swap]\nPath=/ignored\n")
+	c, w, err := Load(root)
+	if err != nil || len(w) != 0 {
+		t.Fatalf("Load: %v %v", err, w)
+	}
+	if c.SwapPath != "/b" || c.MinSize != 24*GiB {
+		t.Errorf("got Path=%q MinSize=%d, want /b and 24G (drop-ins in name order override the main file)", c.SwapPath, c.MinSize)
+	}
+	if len(c.Files) != 3 {
+		t.Errorf("Files = %v", c.Files)
+	}
+}
+
+func TestLoadNoConfig(t *testing.T) {
+	c, w, err := Load(hostroot.Root(t.TempDir()))
+	if err != nil || len(w) != 0 {
+		t.Fatalf("Load without files: %v %v", err, w)
+	}
+	if c.SwapPath != Default().SwapPath || len(c.Files) != 0 {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestLoadUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	root := hostroot.Root(dir)
+	// A directory where the file should be cannot be read, even by root.
+	if err := os.MkdirAll(root.Path("/etc/ransomeye/tuner.conf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load(root)
+	if err == nil || !strings.Contains(err.Error(), "/etc/ransomeye/tuner.conf: cannot read") {
+		t.Fatalf("want a cannot-read error naming the file, got %v", err)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"16G", 16 << 30, true}, {"1.5G", 3 << 29, true}, {"1024", 1024, true}, {"512M", 512 << 20, true},
+		{"1T", 1 << 40, true}, {"64T", 64 << 40, true}, {"65T", 0, false}, {"", 0, false}, {"G", 0, false},
+		{"-1", 0, false}, {"1e9", 0, false}, {"0x10", 0, false}, {"NaN", 0, false}, {"Inf", 0, false}, {"1 G", 0, false},
+		{"100B", 100, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	for in, want := range map[int64]string{16 << 30: "16G", 1536 << 20: "1536M", 1<<30 + 1: "1.0G", 100: "100B", 1 << 40: "1T"} {
+		if got := FormatSize(in); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"", "[Swap]\nPath=/swapfile\n", "[CPU]\nIsolation=off\n", "[Swap]\nMinSize=1.5G\\\n\n",
+		"[Sysctl]\nSwappiness=%d\n", "[Swap]\nPath=/a%%b\n", "[\n", "=\n", "[Swap]\nPath=/x\nPath=\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		c, _, err := Parse("fuzz.conf", text)
+		if err != nil {
+			return
+		}
+		// Whatever is accepted must be safe to write into a unit file.
+		for _, v := range []string{c.SwapPath, c.CoreService, c.DPIService, c.TrainingService, c.DPIInterface, c.MetricsPath} {
+			if strings.ContainsAny(v, "\n\r\x00") {
+				t.Fatalf("accepted value %q holds a line break or NUL", v)
+			}
+		}
+		if c.MinSize < MinSwapSize || c.MinSize > MaxSize || c.Reserve < 0 || c.Reserve > MaxSize {
+			t.Fatalf("accepted out-of-range size: %+v", c)
+		}
+		for _, s := range []string{c.CoreService, c.DPIService, c.TrainingService} {
+			if strings.ContainsAny(s, "%$ ") {
+				t.Fatalf("accepted service name %q with a specifier or space", s)
+			}
+		}
+	})
+}
