@@ -1,0 +1,213 @@
+// Package fsinfo decides, from statfs(2), whether a filesystem can hold the
+// swapfile: which filesystem it is, whether the kernel can swap to a file on
+// it, and how much space an unprivileged allocation may still use.
+package fsinfo
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Support says whether a swapfile may live on a filesystem.
+type Support int
+
+const (
+	// Unsupported filesystems are refused: the kernel cannot swap to a file
+	// there (tmpfs, network filesystems, overlayfs, ...), or we do not know
+	// that it can.
+	Unsupported Support = iota
+	// Supported filesystems take a preallocated swapfile as is (ext2/3/4, xfs).
+	Supported
+	// NeedsNoCOW filesystems (btrfs) take a swapfile only when the empty
+	// file has the no-copy-on-write attribute before any block is allocated.
+	NeedsNoCOW
+)
+
+func (s Support) String() string {
+	switch s {
+	case Supported:
+		return "supported"
+	case NeedsNoCOW:
+		return "supported with no-copy-on-write"
+	}
+	return "unsupported"
+}
+
+// Magic numbers of statfs f_type, from linux/magic.h. Only the ones x/sys
+// does not name are spelled out here.
+const (
+	zfsMagic      = 0x2fc12fc1
+	smbMagic      = 0x517b
+	cephMagic     = 0x00c36400
+	afsMagic      = 0x5346414f
+	v9fsMagic     = 0x01021997
+	vfatMagic     = 0x4d44
+	exfatMagic    = 0x2011bab0
+	ntfsMagic     = 0x5346544e
+	ntfs3Magic    = 0x7366746e
+	f2fsMagic     = 0xf2f52010
+	bcachefsMagic = 0xca451a4e
+	erofsMagic    = 0xe0f5e1e2
+	isofsMagic    = 0x9660
+	ecryptfsMagic = 0xf15f
+	gfs2Magic     = 0x01161970
+	ocfs2Magic    = 0x7461636f
+	nilfsMagic    = 0x3434
+	jfsMagic      = 0x3153464a
+	reiserfsMagic = 0x52654973
+	udfMagic      = 0x15013346
+	procMagic     = 0x9fa0
+	sysfsMagic    = 0x62656572
+)
+
+type fsKind struct {
+	name    string
+	support Support
+	why     string // for unsupported ones: why the kernel cannot swap there
+}
+
+var kinds = map[int64]fsKind{
+	unix.EXT4_SUPER_MAGIC:      {"ext4", Supported, ""}, // ext2, ext3 and ext4 share the magic
+	unix.XFS_SUPER_MAGIC:       {"xfs", Supported, ""},
+	unix.BTRFS_SUPER_MAGIC:     {"btrfs", NeedsNoCOW, ""},
+	unix.TMPFS_MAGIC:           {"tmpfs", Unsupported, "it lives in RAM (swap there frees nothing)"},
+	unix.RAMFS_MAGIC:           {"ramfs", Unsupported, "it lives in RAM (swap there frees nothing)"},
+	unix.OVERLAYFS_SUPER_MAGIC: {"overlayfs", Unsupported, "the kernel cannot swap to a file on it"},
+	unix.NFS_SUPER_MAGIC:       {"nfs", Unsupported, "it is a network filesystem"},
+	unix.CIFS_SUPER_MAGIC:      {"cifs", Unsupported, "it is a network filesystem"},
+	unix.SMB2_SUPER_MAGIC:      {"smb2", Unsupported, "it is a network filesystem"},
+	smbMagic:                   {"smb", Unsupported, "it is a network filesystem"},
+	cephMagic:                  {"ceph", Unsupported, "it is a network filesystem"},
+	afsMagic:                   {"afs", Unsupported, "it is a network filesystem"},
+	v9fsMagic:                  {"9p", Unsupported, "it is a network filesystem"},
+	gfs2Magic:                  {"gfs2", Unsupported, "it is a cluster filesystem"},
+	ocfs2Magic:                 {"ocfs2", Unsupported, "it is a cluster filesystem"},
+	zfsMagic:                   {"zfs", Unsupported, "ZFS does not support swapfiles (use a zvol)"},
+	unix.FUSE_SUPER_MAGIC:      {"fuse", Unsupported, "the kernel cannot swap to a file on it"},
+	unix.SQUASHFS_MAGIC:        {"squashfs", Unsupported, "it is read-only"},
+	unix.CRAMFS_MAGIC:          {"cramfs", Unsupported, "it is read-only"},
+	erofsMagic:                 {"erofs", Unsupported, "it is read-only"},
+	isofsMagic:                 {"iso9660", Unsupported, "it is read-only"},
+	udfMagic:                   {"udf", Unsupported, "the kernel cannot swap to a file on it"},
+	vfatMagic:                  {"vfat", Unsupported, "it has no Unix ownership or modes"},
+	exfatMagic:                 {"exfat", Unsupported, "it has no Unix ownership or modes"},
+	ntfsMagic:                  {"ntfs", Unsupported, "the kernel cannot swap to a file on it"},
+	ntfs3Magic:                 {"ntfs3", Unsupported, "the kernel cannot swap to a file on it"},
+	ecryptfsMagic:              {"ecryptfs", Unsupported, "the kernel cannot swap to a file on it"},
+	f2fsMagic:                  {"f2fs", Unsupported, "this tool does not support swapfiles on it"},
+	bcachefsMagic:              {"bcachefs", Unsupported, "this tool does not support swapfiles on it"},
+	nilfsMagic:                 {"nilfs2", Unsupported, "it is copy-on-write by design"},
+	jfsMagic:                   {"jfs", Unsupported, "this tool does not support swapfiles on it"},
+	reiserfsMagic:              {"reiserfs", Unsupported, "this tool does not support swapfiles on it"},
+	procMagic:                  {"proc", Unsupported, "it is a pseudo filesystem"},
+	sysfsMagic:                 {"sysfs", Unsupported, "it is a pseudo filesystem"},
+}
+
+// Classify maps a statfs f_type to the filesystem's name and whether it can
+// hold a swapfile. why explains a refusal. Unknown types are refused.
+func Classify(fsType int64) (name string, s Support, why string) {
+	if k, ok := kinds[fsType]; ok {
+		return k.name, k.support, k.why
+	}
+	return fmt.Sprintf("unknown filesystem (magic 0x%x)", fsType), Unsupported, "this tool does not know whether the kernel can swap to a file on it"
+}
+
+// Info is what statfs says about the filesystem that holds a directory.
+type Info struct {
+	Dir      string  // the directory that was asked about
+	Type     int64   // f_type
+	Name     string  // "ext4", "xfs", ...
+	Support  Support // whether a swapfile may live here
+	Why      string  // why not, when Support is Unsupported
+	ReadOnly bool    // mounted read-only (ST_RDONLY)
+	Free     int64   // bytes available to unprivileged users: f_bavail*f_bsize
+	Size     int64   // total bytes: f_blocks*f_bsize
+}
+
+// Stat runs statfs(2) on dir and classifies the result.
+func Stat(dir string) (Info, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return Info{}, fmt.Errorf("statfs %q: %w", dir, err)
+	}
+	return FromStatfs(dir, st), nil
+}
+
+// FromStatfs classifies a statfs result; it is Stat without the system call.
+func FromStatfs(dir string, st unix.Statfs_t) Info {
+	name, s, why := Classify(int64(st.Type))
+	bsize := st.Bsize
+	if st.Frsize > 0 {
+		bsize = st.Frsize
+	}
+	return Info{
+		Dir:      dir,
+		Type:     int64(st.Type),
+		Name:     name,
+		Support:  s,
+		Why:      why,
+		ReadOnly: st.Flags&unix.ST_RDONLY != 0,
+		Free:     mulClamp(st.Bavail, uint64(bsize)),
+		Size:     mulClamp(st.Blocks, uint64(bsize)),
+	}
+}
+
+func mulClamp(a, b uint64) int64 {
+	if b != 0 && a > (1<<62)/b {
+		return 1 << 62
+	}
+	return int64(a * b)
+}
+
+// CheckUsable reports why a swapfile cannot be placed on the filesystem,
+// or nil when it can (before the space check).
+func (i Info) CheckUsable() error {
+	switch {
+	case i.Support == Unsupported:
+		return fmt.Errorf("the filesystem holding %q is %s, which cannot hold a swapfile: %s; put [Swap] Path= on an ext4, xfs or btrfs filesystem", i.Dir, i.Name, i.Why)
+	case i.ReadOnly:
+		return fmt.Errorf("the %s filesystem holding %q is mounted read-only: mount it read-write, or put [Swap] Path= on a writable filesystem", i.Name, i.Dir)
+	}
+	return nil
+}
+
+// CheckSpace reports whether need bytes plus reserve fit into the free
+// space; the error names the filesystem, its free space and what is needed.
+func (i Info) CheckSpace(need, reserve int64) error {
+	if need+reserve <= i.Free {
+		return nil
+	}
+	return &SpaceError{Info: i, Need: need, Reserve: reserve}
+}
+
+// SpaceError is returned when the filesystem is too small or too full.
+type SpaceError struct {
+	Info    Info
+	Need    int64
+	Reserve int64
+}
+
+func (e *SpaceError) Error() string {
+	return fmt.Sprintf("not enough space on the %s filesystem holding %q: %s free, %s needed (swapfile %s + reserve %s); free %s there, use a larger disk, or lower [Swap] Reserve=",
+		e.Info.Name, e.Info.Dir, human(e.Info.Free), human(e.Need+e.Reserve), human(e.Need), human(e.Reserve), human(e.Need+e.Reserve-e.Info.Free))
+}
+
+// human renders a byte count with a binary unit, rounded to one decimal.
+func human(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	suffixes := "KMGTPE"
+	v := float64(n)
+	i := -1
+	for v >= unit && i < len(suffixes)-1 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, suffixes[i])
+}
+
+// Human renders a byte count for messages ("16.0 GiB").
+func Human(n int64) string { return human(n) }

@@ -1,0 +1,88 @@
+package fsinfo
+
+import (
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		magic int64
+		name  string
+		want  Support
+	}{
+		{0xef53, "ext4", Supported},
+		{0x58465342, "xfs", Supported},
+		{0x9123683e, "btrfs", NeedsNoCOW},
+		{0x01021994, "tmpfs", Unsupported},
+		{0x858458f6, "ramfs", Unsupported},
+		{0x794c7630, "overlayfs", Unsupported},
+		{0x6969, "nfs", Unsupported},
+		{0xff534d42, "cifs", Unsupported},
+		{0xfe534d42, "smb2", Unsupported},
+		{0x2fc12fc1, "zfs", Unsupported},
+		{0x65735546, "fuse", Unsupported},
+		{0x73717368, "squashfs", Unsupported},
+		{0x12345678, "unknown filesystem (magic 0x12345678)", Unsupported},
+	} {
+		name, s, why := Classify(tc.magic)
+		if name != tc.name || s != tc.want {
+			t.Errorf("Classify(0x%x) = %q, %v; want %q, %v", tc.magic, name, s, tc.name, tc.want)
+		}
+		if s == Unsupported && why == "" {
+			t.Errorf("Classify(0x%x): refused without a reason", tc.magic)
+		}
+	}
+}
+
+func TestFromStatfsAndChecks(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		st        unix.Statfs_t
+		need, res int64
+		usableErr string // substring; "" = usable
+		spaceErr  string // substring; "" = fits
+	}{
+		{"ext4 roomy", unix.Statfs_t{Type: 0xef53, Bsize: 4096, Bavail: 5 << 20, Blocks: 6 << 20}, 16 << 30, 1 << 30, "", ""},
+		{"ext4 exact fit", unix.Statfs_t{Type: 0xef53, Bsize: 4096, Bavail: (17 << 30) / 4096}, 16 << 30, 1 << 30, "", ""},
+		{"ext4 one block short", unix.Statfs_t{Type: 0xef53, Bsize: 4096, Bavail: (17<<30)/4096 - 1}, 16 << 30, 1 << 30, "", "not enough space on the ext4 filesystem"},
+		{"xfs small", unix.Statfs_t{Type: 0x58465342, Bsize: 4096, Bavail: 1 << 18}, 16 << 30, 1 << 30, "", "1.0 GiB free, 17.0 GiB needed"},
+		{"tmpfs", unix.Statfs_t{Type: 0x01021994, Bsize: 4096, Bavail: 1 << 30}, 1 << 20, 0, "is tmpfs, which cannot hold a swapfile", ""},
+		{"read-only ext4", unix.Statfs_t{Type: 0xef53, Bsize: 4096, Bavail: 1 << 30, Flags: unix.ST_RDONLY}, 1 << 20, 0, "mounted read-only", ""},
+		{"frsize wins", unix.Statfs_t{Type: 0xef53, Bsize: 4096, Frsize: 1024, Bavail: 1 << 20}, 1 << 30, 0, "", ""},
+		{"frsize short", unix.Statfs_t{Type: 0xef53, Bsize: 4096, Frsize: 1024, Bavail: 1<<20 - 1}, 1 << 30, 0, "", "needed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			i := FromStatfs("/ransomeye", tc.st)
+			check(t, "CheckUsable", i.CheckUsable(), tc.usableErr)
+			check(t, "CheckSpace", i.CheckSpace(tc.need, tc.res), tc.spaceErr)
+		})
+	}
+}
+
+func check(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: unexpected error %v", what, err)
+	case want != "" && err == nil:
+		t.Errorf("%s: no error, want one with %q", what, want)
+	case want != "" && !strings.Contains(err.Error(), want):
+		t.Errorf("%s: error %q lacks %q", what, err, want)
+	}
+}
+
+func TestStatHere(t *testing.T) {
+	i, err := Stat(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i.Name == "" || i.Size <= 0 {
+		t.Errorf("Stat of a temp dir gave %+v", i)
+	}
+	if _, err := Stat("/nonexistent/dir/for/fsinfo"); err == nil {
+		t.Error("Stat of a missing dir: no error")
+	}
+}

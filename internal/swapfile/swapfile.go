@@ -1,0 +1,352 @@
+// Package swapfile sizes, inspects and creates the swapfile.
+//
+// The decisions (how large, what to do with what is already at the path)
+// are pure functions of plain data: Target and Decide. The effects sit at
+// the edges: Inspect reads a file without following a symlink or blocking on
+// a FIFO, Create makes a new swapfile under a temporary name and renames it
+// into place, CleanLeftovers removes what an interrupted Create left.
+package swapfile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Signature is the magic mkswap writes at the end of the first page.
+const Signature = "SWAPSPACE2"
+
+// TempPrefix starts the name of every temporary file Create makes; the
+// process id follows. CleanLeftovers removes files with this pattern.
+const TempPrefix = ".ransomeye-swap.tmp."
+
+var tempPattern = regexp.MustCompile(`^\.ransomeye-swap\.tmp\.[0-9]+$`)
+
+// IsTempName reports whether a directory entry's name is one of Create's
+// temporary files.
+func IsTempName(name string) bool { return tempPattern.MatchString(name) }
+
+// Target returns the swap size to provide: max(minSize, memTotal), rounded
+// up to a whole number of pages.
+func Target(minSize, memTotal int64, pageSize int) int64 {
+	t := max(minSize, memTotal)
+	ps := int64(pageSize)
+	if ps <= 0 {
+		ps = 4096
+	}
+	if r := t % ps; r != 0 {
+		t += ps - r
+	}
+	return t
+}
+
+// Kind is the type of the directory entry at the swapfile's path.
+type Kind string
+
+// Kinds of directory entries.
+const (
+	Missing   Kind = "missing"
+	Regular   Kind = "regular file"
+	Symlink   Kind = "symbolic link"
+	Directory Kind = "directory"
+	FIFO      Kind = "FIFO"
+	Device    Kind = "device"
+	Socket    Kind = "socket"
+	Other     Kind = "special file"
+)
+
+// Header is what the first page of a swap area says.
+type Header struct {
+	Swap     bool   // the SWAPSPACE2 signature is at page_size-10
+	Version  uint32 // 1 for every swap area Linux accepts
+	LastPage uint32 // the last usable page
+	Label    string // the volume label, "" when none
+}
+
+// ParseHeader reads the swap header from the first page of a file. page
+// must hold at least pageSize bytes for a match.
+func ParseHeader(page []byte, pageSize int) Header {
+	var h Header
+	if pageSize < 1100 || len(page) < pageSize {
+		return h
+	}
+	if string(page[pageSize-len(Signature):pageSize]) != Signature {
+		return h
+	}
+	h.Swap = true
+	// struct swap_header_v1_2 (linux/swap.h): bootbits[1024], version,
+	// last_page, nr_badpages, sws_uuid[16], sws_volume[16], ...
+	h.Version = binary.LittleEndian.Uint32(page[1024:])
+	h.LastPage = binary.LittleEndian.Uint32(page[1028:])
+	label := page[1052:1068]
+	if i := bytes.IndexByte(label, 0); i >= 0 {
+		label = label[:i]
+	}
+	h.Label = string(label)
+	return h
+}
+
+// Existing describes what is at the swapfile's path.
+type Existing struct {
+	Path      string
+	Kind      Kind
+	Size      int64       // st_size
+	Allocated int64       // st_blocks*512
+	Perm      fs.FileMode // permission bits
+	UID, GID  uint32
+	Inode     uint64
+	Header    Header
+	NoCOW     bool // FS_NOCOW_FL is set (btrfs)
+}
+
+// Sparse reports whether the file has fewer blocks than bytes: swapon
+// refuses a swapfile with holes.
+func (e Existing) Sparse() bool { return e.Kind == Regular && e.Allocated < e.Size }
+
+// FSNoCOWFlag is FS_NOCOW_FL from linux/fs.h (x/sys does not name it).
+const FSNoCOWFlag = 0x00800000
+
+// Inspect looks at path without following a symlink and without blocking on
+// a FIFO or device: lstat, then open(O_NOFOLLOW|O_NONBLOCK) and fstat for a
+// regular file, whose first page is read for the swap header.
+func Inspect(path string, pageSize int) (Existing, error) {
+	e := Existing{Path: path}
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			e.Kind = Missing
+			return e, nil
+		}
+		return e, fmt.Errorf("inspect %q: %w", path, err)
+	}
+	fill(&e, &st)
+	if e.Kind != Regular {
+		return e, nil
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return e, fmt.Errorf("open %q to inspect it: %w", path, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Fstat(fd, &st); err != nil {
+		return e, fmt.Errorf("fstat %q: %w", path, err)
+	}
+	fill(&e, &st) // what was opened counts, should it have changed since lstat
+	if e.Kind != Regular {
+		return e, nil
+	}
+	page := make([]byte, pageSize)
+	n, err := unix.Pread(fd, page, 0)
+	if err != nil {
+		return e, fmt.Errorf("read the first page of %q: %w", path, err)
+	}
+	e.Header = ParseHeader(page[:max(n, 0)], pageSize)
+	if flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS); err == nil {
+		e.NoCOW = flags&FSNoCOWFlag != 0
+	}
+	return e, nil
+}
+
+func fill(e *Existing, st *unix.Stat_t) {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		e.Kind = Regular
+	case unix.S_IFLNK:
+		e.Kind = Symlink
+	case unix.S_IFDIR:
+		e.Kind = Directory
+	case unix.S_IFIFO:
+		e.Kind = FIFO
+	case unix.S_IFBLK, unix.S_IFCHR:
+		e.Kind = Device
+	case unix.S_IFSOCK:
+		e.Kind = Socket
+	default:
+		e.Kind = Other
+	}
+	e.Size = st.Size
+	e.Allocated = st.Blocks * 512
+	e.Perm = fs.FileMode(st.Mode & 0o7777)
+	e.UID, e.GID = st.Uid, st.Gid
+	e.Inode = st.Ino
+}
+
+// Action is what to do about the swapfile.
+type Action string
+
+// Actions Decide can choose.
+const (
+	ActCreate  Action = "create"  // nothing at the path: make the file
+	ActKeep    Action = "keep"    // a usable swapfile is there
+	ActReplace Action = "replace" // a swap area we may replace is there but unusable or too small
+	ActRefuse  Action = "refuse"  // something is there that must not be touched: fail closed
+)
+
+// Decision is Decide's verdict.
+type Decision struct {
+	Action Action
+	// FixPerms: the file is our swap area (label) with the wrong owner or
+	// mode; set root:root 0600 before anything else.
+	FixPerms bool
+	// Reason says why, in words for the log and the marker.
+	Reason string
+}
+
+// Decide chooses what to do with what is at the path (e), for a target size
+// in bytes, given whether the path is active swap (from /proc/swaps), whether
+// the filesystem needs no-copy-on-write (btrfs), and the label our files carry.
+func Decide(e Existing, target int64, active, needNoCOW bool, label string) Decision {
+	p := e.Path
+	switch e.Kind {
+	case Missing:
+		return Decision{Action: ActCreate, Reason: fmt.Sprintf("%q does not exist: create a %s swapfile", p, size(target))}
+	case Regular:
+	default:
+		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a %s, not a swapfile; it was left untouched (nothing followed or replaced): move it away, or set [Swap] Path= to another file", p, e.Kind)}
+	}
+	if !e.Header.Swap {
+		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q holds %s of data that is not a swap area (no %s signature); it was left untouched: move it away, or set [Swap] Path= to another file", p, size(e.Size), Signature)}
+	}
+	if e.Header.Version != 1 {
+		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area of version %d, which Linux cannot use; it was left untouched: remove it or run mkswap on it", p, e.Header.Version)}
+	}
+	var d Decision
+	if e.UID != 0 || e.GID != 0 || e.Perm != 0o600 {
+		if e.Header.Label != label {
+			return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area owned by %d:%d with mode %04o, but swap must be root:root 0600 (anyone else could read or forge swapped memory); it is not labelled %q, so it was left untouched: run chown root:root %q && chmod 0600 %q, or remove it", p, e.UID, e.GID, uint32(e.Perm), label, p, p)}
+		}
+		d.FixPerms = true
+	}
+	switch {
+	case e.Size < target && active:
+		d.Action = ActRefuse
+		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run swapoff %q and systemctl restart ransomeye-tuner.service", p, size(e.Size), size(target), p)
+	case e.Size < target:
+		d.Action = ActReplace
+		d.Reason = fmt.Sprintf("%q is a swap area of %s, smaller than the target of %s: replace it", p, size(e.Size), size(target))
+	case active:
+		d.Action = ActKeep
+		d.Reason = fmt.Sprintf("%q is active swap of %s (target %s): keep it", p, size(e.Size), size(target))
+	case e.Sparse():
+		d.Action = ActReplace
+		d.Reason = fmt.Sprintf("%q is a swap area with holes (%s of %s allocated), which swapon refuses: replace it", p, size(e.Allocated), size(e.Size))
+	case needNoCOW && !e.NoCOW:
+		d.Action = ActReplace
+		d.Reason = fmt.Sprintf("%q is a swap area on btrfs without the no-copy-on-write attribute, which swapon refuses: replace it", p)
+	default:
+		d.Action = ActKeep
+		d.Reason = fmt.Sprintf("%q is a swap area of %s (target %s): keep it", p, size(e.Size), size(target))
+	}
+	if d.FixPerms && d.Action != ActRefuse {
+		d.Reason += fmt.Sprintf("; it had owner %d:%d and mode %04o: set root:root 0600", e.UID, e.GID, uint32(e.Perm))
+	}
+	return d
+}
+
+func size(n int64) string {
+	const g = 1 << 30
+	const m = 1 << 20
+	switch {
+	case n >= g && n%g == 0:
+		return fmt.Sprintf("%d GiB", n/g)
+	case n >= g:
+		return fmt.Sprintf("%.2f GiB", float64(n)/g)
+	case n >= m:
+		return fmt.Sprintf("%.1f MiB", float64(n)/m)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// FixPerms sets root:root and mode 0600 on the regular file at path,
+// through a descriptor opened without following a symlink.
+func FixPerms(path string) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return fmt.Errorf("open %q to fix its owner and mode: %w", path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat %q: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%q is no longer a regular file: refusing to change it", path)
+	}
+	if err := unix.Fchown(fd, 0, 0); err != nil {
+		return fmt.Errorf("chown root:root %q: %w", path, err)
+	}
+	if err := unix.Fchmod(fd, 0o600); err != nil {
+		return fmt.Errorf("chmod 0600 %q: %w", path, err)
+	}
+	return unix.Fsync(fd)
+}
+
+// CleanLeftovers removes the temporary files an interrupted Create left in
+// dir: only entries named like TempPrefix+pid that are regular files owned
+// by root. Others with the pattern are reported in skipped and left alone.
+func CleanLeftovers(dir string) (removed, skipped []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("list %q for leftovers: %w", dir, err)
+	}
+	for _, ent := range entries {
+		if !IsTempName(ent.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, ent.Name())
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			continue
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != 0 {
+			skipped = append(skipped, p)
+			continue
+		}
+		if err := unix.Unlink(p); err != nil && !errors.Is(err, unix.ENOENT) {
+			return removed, skipped, fmt.Errorf("remove leftover %q: %w", p, err)
+		}
+		removed = append(removed, p)
+	}
+	if len(removed) > 0 {
+		if err := syncDir(dir); err != nil {
+			return removed, skipped, err
+		}
+	}
+	return removed, skipped, nil
+}
+
+func syncDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open directory %q to sync it: %w", dir, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Fsync(fd); err != nil {
+		return fmt.Errorf("fsync directory %q: %w", dir, err)
+	}
+	return nil
+}
+
+// quoteArgs renders a command line for error messages.
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`") {
+			q[i] = fmt.Sprintf("%q", a)
+		} else {
+			q[i] = a
+		}
+	}
+	return strings.Join(q, " ")
+}

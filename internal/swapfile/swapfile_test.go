@@ -1,0 +1,233 @@
+package swapfile
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+const gib = int64(1) << 30
+
+func TestTarget(t *testing.T) {
+	for _, tc := range []struct {
+		min, mem int64
+		page     int
+		want     int64
+	}{
+		{16 * gib, 4 * gib, 4096, 16 * gib},
+		{16 * gib, 32 * gib, 4096, 32 * gib},
+		{16 * gib, 16 * gib, 4096, 16 * gib},
+		{16 * gib, 24*gib + 1, 4096, 24*gib + 4096},
+		{16 * gib, 24*gib + 4095, 4096, 24*gib + 4096},
+		{16 * gib, 24*gib + 100, 65536, 24*gib + 65536},
+		{1<<20 + 1, 0, 4096, 1<<20 + 4096},
+		{16 * gib, 4 * gib, 0, 16 * gib},
+	} {
+		if got := Target(tc.min, tc.mem, tc.page); got != tc.want {
+			t.Errorf("Target(%d, %d, %d) = %d, want %d", tc.min, tc.mem, tc.page, got, tc.want)
+		}
+	}
+}
+
+func header(pageSize int, sig string, version uint32, label string) []byte {
+	p := make([]byte, pageSize)
+	binary.LittleEndian.PutUint32(p[1024:], version)
+	binary.LittleEndian.PutUint32(p[1028:], 1000)
+	copy(p[1052:1068], label)
+	copy(p[pageSize-10:], sig)
+	return p
+}
+
+func TestParseHeader(t *testing.T) {
+	h := ParseHeader(header(4096, "SWAPSPACE2", 1, "ransomeye-swap"), 4096)
+	if !h.Swap || h.Version != 1 || h.LastPage != 1000 || h.Label != "ransomeye-swap" {
+		t.Errorf("good header parsed as %+v", h)
+	}
+	for name, page := range map[string][]byte{
+		"old signature":   header(4096, "SWAP-SPACE", 1, ""),
+		"wrong page size": header(65536, "SWAPSPACE2", 1, ""),
+		"short":           header(4096, "SWAPSPACE2", 1, "")[:4000],
+		"zeros":           make([]byte, 4096),
+	} {
+		if h := ParseHeader(page, 4096); h.Swap {
+			t.Errorf("%s: parsed as swap: %+v", name, h)
+		}
+	}
+}
+
+func TestDecide(t *testing.T) {
+	const target = 16 * gib
+	swap := func(mod func(*Existing)) Existing {
+		e := Existing{Path: "/ransomeye/swap", Kind: Regular, Size: target, Allocated: target, Perm: 0o600,
+			Header: Header{Swap: true, Version: 1, Label: "ransomeye-swap"}}
+		if mod != nil {
+			mod(&e)
+		}
+		return e
+	}
+	for _, tc := range []struct {
+		name      string
+		e         Existing
+		active    bool
+		nocow     bool
+		want      Action
+		fix       bool
+		reasonHas string
+	}{
+		{"missing", Existing{Path: "/ransomeye/swap", Kind: Missing}, false, false, ActCreate, false, "create a 16 GiB"},
+		{"good", swap(nil), false, false, ActKeep, false, "keep"},
+		{"good active", swap(nil), true, false, ActKeep, false, "active"},
+		{"larger after RAM shrank", swap(func(e *Existing) { e.Size, e.Allocated = 32*gib, 32*gib }), false, false, ActKeep, false, "keep"},
+		{"too small inactive", swap(func(e *Existing) { e.Size, e.Allocated = 4*gib, 4*gib }), false, false, ActReplace, false, "smaller than the target"},
+		{"too small active", swap(func(e *Existing) { e.Size, e.Allocated = 2*gib, 2*gib }), true, false, ActRefuse, false, "swapoff"},
+		{"foreign too small inactive", swap(func(e *Existing) { e.Size, e.Header.Label = 2*gib, "" }), false, false, ActReplace, false, "replace"},
+		{"sparse", swap(func(e *Existing) { e.Allocated = gib }), false, false, ActReplace, false, "holes"},
+		{"btrfs without nocow", swap(nil), false, true, ActReplace, false, "no-copy-on-write"},
+		{"btrfs with nocow", swap(func(e *Existing) { e.NoCOW = true }), false, true, ActKeep, false, "keep"},
+		{"ours world-readable", swap(func(e *Existing) { e.Perm = 0o644 }), false, false, ActKeep, true, "0644"},
+		{"ours foreign owner", swap(func(e *Existing) { e.UID = 1000 }), false, false, ActKeep, true, "1000:0"},
+		{"ours world-readable too small", swap(func(e *Existing) { e.Perm, e.Size = 0o644, gib }), false, false, ActReplace, true, "replace"},
+		{"foreign world-readable", swap(func(e *Existing) { e.Perm, e.Header.Label = 0o644, "" }), false, false, ActRefuse, false, "chmod 0600"},
+		{"foreign owner unlabelled", swap(func(e *Existing) { e.UID, e.Header.Label = 1000, "other" }), true, false, ActRefuse, false, "left untouched"},
+		{"data", swap(func(e *Existing) { e.Header = Header{} }), false, false, ActRefuse, false, "not a swap area"},
+		{"empty file", Existing{Path: "/ransomeye/swap", Kind: Regular, Perm: 0o600}, false, false, ActRefuse, false, "not a swap area"},
+		{"bad version", swap(func(e *Existing) { e.Header.Version = 7 }), false, false, ActRefuse, false, "version 7"},
+		{"symlink", Existing{Path: "/ransomeye/swap", Kind: Symlink}, false, false, ActRefuse, false, "symbolic link"},
+		{"directory", Existing{Path: "/ransomeye/swap", Kind: Directory}, false, false, ActRefuse, false, "directory"},
+		{"fifo", Existing{Path: "/ransomeye/swap", Kind: FIFO}, false, false, ActRefuse, false, "FIFO"},
+		{"device", Existing{Path: "/ransomeye/swap", Kind: Device}, false, false, ActRefuse, false, "device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Decide(tc.e, target, tc.active, tc.nocow, "ransomeye-swap")
+			if d.Action != tc.want || d.FixPerms != tc.fix || !strings.Contains(d.Reason, tc.reasonHas) {
+				t.Errorf("Decide = %+v; want action %s, fix %v, reason with %q", d, tc.want, tc.fix, tc.reasonHas)
+			}
+			if !strings.Contains(d.Reason, `"/ransomeye/swap"`) {
+				t.Errorf("reason %q does not name the path", d.Reason)
+			}
+		})
+	}
+}
+
+func TestInspectKinds(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(data, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(data, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sw := filepath.Join(dir, "swap")
+	if err := os.WriteFile(sw, header(os.Getpagesize(), "SWAPSPACE2", 1, "ransomeye-swap"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]Kind{
+		data: Regular, link: Symlink, fifo: FIFO, dir: Directory, sw: Regular,
+		filepath.Join(dir, "none"): Missing, "/dev/null": Device,
+	} {
+		e, err := Inspect(path, os.Getpagesize())
+		if err != nil {
+			t.Errorf("Inspect(%q): %v", path, err)
+			continue
+		}
+		if e.Kind != want {
+			t.Errorf("Inspect(%q).Kind = %s, want %s", path, e.Kind, want)
+		}
+		if e.Header.Swap != (path == sw) {
+			t.Errorf("Inspect(%q).Header.Swap = %v", path, e.Header.Swap)
+		}
+	}
+}
+
+func TestCleanLeftovers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: leftovers are removed only when owned by root")
+	}
+	dir := t.TempDir()
+	ours := filepath.Join(dir, TempPrefix+"123")
+	notOurs := filepath.Join(dir, TempPrefix+"12x")
+	other := filepath.Join(dir, "swap")
+	foreign := filepath.Join(dir, TempPrefix+"77")
+	for _, p := range []string{ours, notOurs, other, foreign} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(foreign, 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	linkTarget := filepath.Join(dir, "target")
+	if err := os.WriteFile(linkTarget, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, TempPrefix+"5")
+	if err := os.Symlink(linkTarget, link); err != nil {
+		t.Fatal(err)
+	}
+	removed, skipped, err := CleanLeftovers(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != ours {
+		t.Errorf("removed %q, want only %q", removed, ours)
+	}
+	if len(skipped) != 2 {
+		t.Errorf("skipped %q, want the foreign file and the symlink", skipped)
+	}
+	for _, p := range []string{notOurs, other, foreign, link, linkTarget} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%q was removed: %v", p, err)
+		}
+	}
+}
+
+func TestCreateSmall(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the swapfile is chowned to root")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swap")
+	const size = 8 << 20
+	if err := Create(path, size, Options{Label: "ransomeye-swap"}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Inspect(path, os.Getpagesize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Size != size || e.Allocated < size || e.Perm != 0o600 || e.UID != 0 || !e.Header.Swap || e.Header.Label != "ransomeye-swap" {
+		t.Errorf("created %+v", e)
+	}
+	if d := Decide(e, size, false, false, "ransomeye-swap"); d.Action != ActKeep {
+		t.Errorf("Decide on the new file: %+v", d)
+	}
+	// Without Replace an existing entry is never clobbered.
+	if err := Create(path, size, Options{Label: "ransomeye-swap"}); err == nil {
+		t.Error("Create over an existing file without Replace: no error")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("directory holds %d entries after a failed Create, want 1 (no temp file)", len(ents))
+	}
+	// A failing mkswap leaves no temporary file behind, and says what it ran.
+	old := Mkswap
+	Mkswap = "/bin/false"
+	defer func() { Mkswap = old }()
+	err = Create(filepath.Join(dir, "other"), size, Options{Label: "x"})
+	if err == nil || !strings.Contains(err.Error(), "/bin/false -L x") {
+		t.Errorf("Create with a failing mkswap: %v", err)
+	}
+	ents, _ = os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("directory holds %d entries after a failed mkswap, want 1", len(ents))
+	}
+}
