@@ -1,0 +1,110 @@
+// Package sysctl writes kernel parameters under /proc/sys (re-rooted) and
+// reads them back.
+package sysctl
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// Setting is one kernel parameter and the value it must have.
+type Setting struct {
+	Key   string // dotted name, "vm.swappiness"
+	Value string
+}
+
+// Path returns the host path of a key under /proc/sys.
+func Path(key string) string {
+	return "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+}
+
+// checkKey refuses keys that could walk out of /proc/sys.
+func checkKey(key string) error {
+	if key == "" || strings.Contains(key, "/") || strings.Contains(key, "..") || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") {
+		return fmt.Errorf("sysctl key %q is not a dotted kernel parameter name", key)
+	}
+	return nil
+}
+
+// Read returns the current value of key (whitespace trimmed). It never
+// blocks: a FIFO or device at the path is refused.
+func Read(root hostroot.Root, key string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	p := root.Path(Path(key))
+	fd, err := openRegular(p, unix.O_RDONLY)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", key, err)
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 4096)
+	n, err := unix.Read(fd, buf)
+	if err != nil {
+		return "", fmt.Errorf("read %s from %q: %w", key, p, err)
+	}
+	return string(bytes.TrimSpace(buf[:max(n, 0)])), nil
+}
+
+// Apply writes s.Value to s.Key and reads it back. A refused write or a
+// different value read back is an error that names the key.
+func Apply(root hostroot.Root, s Setting) error {
+	if err := checkKey(s.Key); err != nil {
+		return err
+	}
+	p := root.Path(Path(s.Key))
+	fd, err := openRegular(p, unix.O_WRONLY)
+	if err != nil {
+		return fmt.Errorf("set %s=%s: %w", s.Key, s.Value, err)
+	}
+	data := []byte(s.Value + "\n")
+	n, werr := unix.Write(fd, data)
+	cerr := unix.Close(fd)
+	switch {
+	case werr != nil:
+		return fmt.Errorf("set %s=%s: the kernel refused the write to %q: %w", s.Key, s.Value, p, werr)
+	case n != len(data):
+		return fmt.Errorf("set %s=%s: short write to %q (%d of %d bytes)", s.Key, s.Value, p, n, len(data))
+	case cerr != nil:
+		return fmt.Errorf("set %s=%s: close %q: %w", s.Key, s.Value, p, cerr)
+	}
+	got, err := Read(root, s.Key)
+	if err != nil {
+		return fmt.Errorf("set %s=%s: read back: %w", s.Key, s.Value, err)
+	}
+	if got != s.Value {
+		return fmt.Errorf("set %s=%s: read back %q instead: something else changes it (a sysctl.d file, a container runtime, a read-only /proc/sys); find it with grep -r %s /etc/sysctl.d /usr/lib/sysctl.d", s.Key, s.Value, got, s.Key)
+	}
+	return nil
+}
+
+// openRegular opens p without following a symlink or blocking, and only
+// when it is a regular file (every /proc/sys entry is one).
+func openRegular(p string, mode int) (int, error) {
+	fd, err := unix.Open(p, mode|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) {
+			return -1, fmt.Errorf("%q is a symbolic link: refusing to follow it", p)
+		}
+		if errors.Is(err, unix.ENXIO) {
+			return -1, fmt.Errorf("%q is not a kernel parameter file (a FIFO or socket): refusing it", p)
+		}
+		return -1, fmt.Errorf("open %q: %w", p, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("fstat %q: %w", p, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%q is not a kernel parameter file (not a regular file): refusing it", p)
+	}
+	return fd, nil
+}
