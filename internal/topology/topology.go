@@ -1,0 +1,416 @@
+// Package topology reads the CPU topology the CPU plan needs from sysfs,
+// under the root prefix, and returns it as plain data.
+//
+// What it reads, and nothing more (the generator runs at every boot and
+// every daemon-reload; see issue 6):
+//   - /sys/devices/system/cpu/online, and for each online CPU N
+//     cpuN/topology/thread_siblings_list (a physical core is a sibling set,
+//     identified by its lowest CPU id);
+//   - /sys/devices/system/node/nodeN/cpulist (no node directory: one node 0);
+//   - /sys/devices/system/cpu/isolated and nohz_full, and isolcpus= and
+//     nohz_full= on the kernel command line;
+//   - the root cgroup's effective cpuset (v2 cpuset.cpus.effective, v1
+//     cpuset/cpuset.effective_cpus) and cgroup.controllers;
+//   - /sys/class/net/<nic>/device/numa_node for the capture NIC;
+//   - and, through ghw's CPU API (not ghw.Topology, which reads every
+//     /sys/devices/system/memory/memoryN block and so costs more the more
+//     RAM a machine has), /proc/cpuinfo and the cpuN/topology core ids, to
+//     cross-check the sibling sets.
+//
+// CPUs are never counted from the process (affinity, runtime.NumCPU): at
+// daemon-reload the generator runs inside init.scope, which strict isolation
+// has narrowed to the core set.
+//
+// Any list that cannot be parsed, any inconsistency between the files, and
+// any disagreement with ghw is an error: the caller then makes no CPU plan.
+package topology
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jaypipes/ghw"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+)
+
+// Host paths read by this package.
+const (
+	CPUDir         = "/sys/devices/system/cpu"
+	NodeDir        = "/sys/devices/system/node"
+	CgroupDir      = "/sys/fs/cgroup"
+	cgroupV1Cpuset = "/sys/fs/cgroup/cpuset/cpuset.effective_cpus"
+)
+
+// Core is one physical core: a set of SMT siblings.
+type Core struct {
+	// ID is the core's lowest CPU id (core_id repeats across sockets).
+	ID int
+	// CPUs are the online siblings, ID included.
+	CPUs cpuset.Set
+	// Node is the NUMA node whose cpulist holds the core.
+	Node int
+}
+
+// Node is one NUMA node and its online CPUs.
+type Node struct {
+	ID   int
+	CPUs cpuset.Set
+}
+
+// Cgroup describes the cgroup setup that decides how CPUs can be confined.
+type Cgroup struct {
+	// V2 is true on a unified (cgroup v2) hierarchy at /sys/fs/cgroup.
+	V2 bool
+	// Cpuset is true when the v2 cpuset controller is available in the
+	// root's cgroup.controllers: systemd then enables it where AllowedCPUs=
+	// is set (it writes cgroup.subtree_control itself), so the root's
+	// subtree_control need not list it yet.
+	Cpuset bool
+}
+
+// AllowedCPUs reports whether systemd's AllowedCPUs= can take effect.
+func (c Cgroup) AllowedCPUs() bool { return c.V2 && c.Cpuset }
+
+// Info is the topology as plain data, the input of the CPU plan.
+type Info struct {
+	// Online are the online CPUs.
+	Online cpuset.Set
+	// Cores are the physical cores, sorted by ID.
+	Cores []Core
+	// Nodes are the NUMA nodes, sorted by ID; a machine without node
+	// directories has one node 0 holding every online CPU.
+	Nodes []Node
+	// NUMA is true when the nodes came from node directories.
+	NUMA bool
+	// Isolated are CPUs the kernel keeps for isolated work: sysfs isolated
+	// and nohz_full, and isolcpus= and nohz_full= on the command line.
+	Isolated cpuset.Set
+	// RootCpuset is the root cgroup's effective cpuset; when it could not
+	// be read (no cpuset controller mounted) it is the online set and
+	// RootCpusetKnown is false.
+	RootCpuset      cpuset.Set
+	RootCpusetKnown bool
+	// Cgroup is the cgroup setup.
+	Cgroup Cgroup
+	// NIC is the capture interface asked for ("" for none); NICNode is its
+	// NUMA node, -1 when none or unknown.
+	NIC     string
+	NICNode int
+	// Notes are facts worth logging that do not stop a plan.
+	Notes []string
+}
+
+// Usable returns the CPUs a plan may use: online, inside the root cpuset,
+// not isolated.
+func (in Info) Usable() cpuset.Set {
+	return in.Online.Intersect(in.RootCpuset).Difference(in.Isolated)
+}
+
+// Read reads the topology under root. cmdline holds the kernel command-line
+// words (for isolcpus= and nohz_full=); nic names the capture interface, or
+// "". An error means no plan may be made.
+func Read(root hostroot.Root, cmdline []string, nic string) (Info, error) {
+	info, err := ReadSysfs(root, cmdline, nic)
+	if err != nil {
+		return info, err
+	}
+	if err := CrossCheckGHW(root, info); err != nil {
+		return info, err
+	}
+	return info, nil
+}
+
+// ReadSysfs is Read without the ghw cross-check.
+func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
+	info := Info{NIC: nic, NICNode: -1}
+	online, err := readList(root, CPUDir+"/online", false)
+	if err != nil {
+		return info, err
+	}
+	info.Online = online
+
+	// Physical cores from sibling lists.
+	seen := map[int]bool{}
+	for _, id := range online.IDs() {
+		if seen[id] {
+			continue
+		}
+		p := fmt.Sprintf("%s/cpu%d/topology/thread_siblings_list", CPUDir, id)
+		sib, err := readList(root, p, false)
+		if err != nil {
+			return info, err
+		}
+		if !sib.Contains(id) {
+			return info, fmt.Errorf("%q does not list CPU %d itself (%q): the topology is inconsistent", p, id, sib)
+		}
+		sib = sib.Intersect(online)
+		for _, s := range sib.IDs() {
+			if seen[s] {
+				return info, fmt.Errorf("CPU %d is listed as a sibling of two different cores (%q): the topology is inconsistent", s, p)
+			}
+			seen[s] = true
+		}
+		info.Cores = append(info.Cores, Core{ID: sib.Min(), CPUs: sib})
+	}
+	sort.Slice(info.Cores, func(i, j int) bool { return info.Cores[i].ID < info.Cores[j].ID })
+	// Each sibling list must be symmetric: CPU b listed by a lists a too.
+	for _, c := range info.Cores {
+		for _, s := range c.CPUs.IDs() {
+			if s == c.ID {
+				continue
+			}
+			p := fmt.Sprintf("%s/cpu%d/topology/thread_siblings_list", CPUDir, s)
+			sib, err := readList(root, p, false)
+			if err != nil {
+				return info, err
+			}
+			if !sib.Intersect(online).Equal(c.CPUs) {
+				return info, fmt.Errorf("sibling lists disagree: CPU %d lists %q, CPU %d lists %q", c.ID, c.CPUs, s, sib)
+			}
+		}
+	}
+
+	if err := readNodes(root, &info); err != nil {
+		return info, err
+	}
+	if err := readIsolated(root, cmdline, &info); err != nil {
+		return info, err
+	}
+	if err := readCgroup(root, &info); err != nil {
+		return info, err
+	}
+	if nic != "" {
+		readNIC(root, &info)
+	}
+	return info, nil
+}
+
+func readList(root hostroot.Root, hostPath string, maybeEmpty bool) (cpuset.Set, error) {
+	b, err := os.ReadFile(root.Path(hostPath))
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("read CPU list: %w", err)
+	}
+	var s cpuset.Set
+	if maybeEmpty {
+		s, err = cpuset.ParseMaybeEmpty(string(b))
+	} else {
+		s, err = cpuset.Parse(string(b))
+	}
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("%q: %w", hostPath, err)
+	}
+	return s, nil
+}
+
+func readNodes(root hostroot.Root, info *Info) error {
+	entries, err := os.ReadDir(root.Path(NodeDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("list NUMA nodes: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "node") || !e.IsDir() && e.Type()&fs.ModeSymlink == 0 {
+			continue
+		}
+		id, err := strconv.Atoi(name[len("node"):])
+		if err != nil || id < 0 || strconv.Itoa(id) != name[len("node"):] {
+			continue
+		}
+		cpus, err := readList(root, fmt.Sprintf("%s/node%d/cpulist", NodeDir, id), true)
+		if err != nil {
+			return err
+		}
+		info.Nodes = append(info.Nodes, Node{ID: id, CPUs: cpus.Intersect(info.Online)})
+	}
+	if len(info.Nodes) == 0 {
+		info.Nodes = []Node{{ID: 0, CPUs: info.Online}}
+		info.Notes = append(info.Notes, fmt.Sprintf("no NUMA node directories under %s: one node 0", NodeDir))
+	} else {
+		info.NUMA = true
+	}
+	sort.Slice(info.Nodes, func(i, j int) bool { return info.Nodes[i].ID < info.Nodes[j].ID })
+	// Every online CPU in exactly one node, every core inside one node.
+	var all cpuset.Set
+	for i, n := range info.Nodes {
+		if !all.Intersect(n.CPUs).IsEmpty() {
+			return fmt.Errorf("CPUs %q are listed in more than one NUMA node", all.Intersect(n.CPUs))
+		}
+		all = all.Union(n.CPUs)
+		_ = i
+	}
+	if missing := info.Online.Difference(all); !missing.IsEmpty() {
+		return fmt.Errorf("online CPUs %q are in no NUMA node's cpulist", missing)
+	}
+	for i, c := range info.Cores {
+		for _, n := range info.Nodes {
+			if n.CPUs.Contains(c.ID) {
+				if !c.CPUs.IsSubsetOf(n.CPUs) {
+					return fmt.Errorf("the SMT siblings %q span NUMA nodes", c.CPUs)
+				}
+				info.Cores[i].Node = n.ID
+			}
+		}
+	}
+	return nil
+}
+
+func readIsolated(root hostroot.Root, cmdline []string, info *Info) error {
+	for _, f := range []string{CPUDir + "/isolated", CPUDir + "/nohz_full"} {
+		s, err := readList(root, f, true)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		info.Isolated = info.Isolated.Union(s)
+	}
+	for _, key := range []string{"isolcpus", "nohz_full"} {
+		v, found := procfs.CmdlineValue(cmdline, key)
+		if !found {
+			continue
+		}
+		s, err := parseCmdlineCPUs(key, v)
+		if err != nil {
+			return err
+		}
+		info.Isolated = info.Isolated.Union(s)
+	}
+	return nil
+}
+
+// parseCmdlineCPUs parses isolcpus=[flag,...]list and nohz_full=list.
+func parseCmdlineCPUs(key, v string) (cpuset.Set, error) {
+	if key == "isolcpus" {
+		for {
+			head, rest, ok := strings.Cut(v, ",")
+			if !ok || (head != "nohz" && head != "domain" && head != "managed_irq") {
+				break
+			}
+			v = rest
+		}
+		if v == "nohz" || v == "domain" || v == "managed_irq" {
+			v = ""
+		}
+	}
+	s, err := cpuset.Parse(v)
+	if err != nil {
+		return s, fmt.Errorf("kernel command line %s=: %w", key, err)
+	}
+	return s, nil
+}
+
+func readCgroup(root hostroot.Root, info *Info) error {
+	b, err := os.ReadFile(root.Path(CgroupDir + "/cgroup.controllers"))
+	switch {
+	case err == nil:
+		info.Cgroup.V2 = true
+		for _, w := range strings.Fields(string(b)) {
+			if w == "cpuset" {
+				info.Cgroup.Cpuset = true
+			}
+		}
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return fmt.Errorf("read cgroup controllers: %w", err)
+	}
+	var src string
+	if info.Cgroup.V2 {
+		src = CgroupDir + "/cpuset.cpus.effective"
+	} else {
+		src = cgroupV1Cpuset
+	}
+	s, err := readList(root, src, false)
+	switch {
+	case err == nil:
+		info.RootCpuset = s
+		info.RootCpusetKnown = true
+		if s.Intersect(info.Online).IsEmpty() {
+			return fmt.Errorf("%q holds no online CPU (%q)", src, s)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		info.RootCpuset = info.Online
+		info.Notes = append(info.Notes, fmt.Sprintf("no root cpuset (%s missing): taking every online CPU", src))
+	default:
+		return err
+	}
+	return nil
+}
+
+func readNIC(root hostroot.Root, info *Info) {
+	p := fmt.Sprintf("/sys/class/net/%s/device/numa_node", info.NIC)
+	b, err := os.ReadFile(root.Path(p))
+	if err != nil {
+		info.Notes = append(info.Notes, fmt.Sprintf("NUMA node of interface %q unknown (%v): DPI placed as without one", info.NIC, err))
+		return
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < -1 {
+		info.Notes = append(info.Notes, fmt.Sprintf("NUMA node of interface %q unreadable (%q in %s): DPI placed as without one", info.NIC, strings.TrimSpace(string(b)), p))
+		return
+	}
+	if n == -1 {
+		info.Notes = append(info.Notes, fmt.Sprintf("interface %q reports no NUMA node: DPI placed as without one", info.NIC))
+		return
+	}
+	for _, node := range info.Nodes {
+		if node.ID == n {
+			info.NICNode = n
+			return
+		}
+	}
+	info.Notes = append(info.Notes, fmt.Sprintf("interface %q is on NUMA node %d, which has no online CPU: DPI placed as without one", info.NIC, n))
+}
+
+// CrossCheckGHW compares info with what ghw's CPU API reads under root: the
+// same online CPUs, grouped into the same physical cores. ghw can return an
+// empty or partial answer with a nil error (it skips CPUs it cannot find in
+// /proc/cpuinfo), so anything but full agreement is an error.
+func CrossCheckGHW(root hostroot.Root, info Info) error {
+	cpu, err := ghw.CPU(ghw.WithChroot(root.String()), ghw.WithDisableTools(),
+		ghw.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return fmt.Errorf("ghw: %w", err)
+	}
+	if cpu == nil || len(cpu.Processors) == 0 {
+		return fmt.Errorf("ghw found no processors under %q: the topology cannot be trusted", filepath.Join(root.String(), CPUDir))
+	}
+	var all cpuset.Set
+	ghwCores := map[string]bool{}
+	for _, p := range cpu.Processors {
+		for _, c := range p.Cores {
+			ids := make([]int, 0, len(c.LogicalProcessors))
+			for _, lp := range c.LogicalProcessors {
+				if lp < 0 || lp >= cpuset.MaxCPUs {
+					return fmt.Errorf("ghw reports CPU id %d: out of range", lp)
+				}
+				ids = append(ids, lp)
+			}
+			s := cpuset.Of(ids...)
+			all = all.Union(s)
+			ghwCores[s.String()] = true
+		}
+	}
+	if !all.Equal(info.Online) {
+		return fmt.Errorf("ghw sees CPUs %q, sysfs online says %q: the topology cannot be trusted", all, info.Online)
+	}
+	if len(ghwCores) != len(info.Cores) {
+		return fmt.Errorf("ghw sees %d physical cores, the sibling lists %d: the topology cannot be trusted", len(ghwCores), len(info.Cores))
+	}
+	for _, c := range info.Cores {
+		if !ghwCores[c.CPUs.String()] {
+			return fmt.Errorf("ghw does not see the core %q that the sibling lists show: the topology cannot be trusted", c.CPUs)
+		}
+	}
+	return nil
+}
