@@ -1,0 +1,225 @@
+// Package metrics writes the tuner's state for Prometheus, in the text format
+// that node_exporter's textfile collector reads.
+//
+// The file is replaced atomically (a temporary file in the same directory,
+// then a rename), so the collector never reads half a file; the temporary
+// name does not end in ".prom", so the collector never reads it either. When
+// the directory does not exist (no node_exporter on this machine), nothing is
+// written and that is not an error.
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// Prefix starts every metric name.
+const Prefix = "ransomeye_tuner_"
+
+// Snapshot is what one run of `activate` or `status` found. It is plain data:
+// the caller fills it, Render turns it into text.
+type Snapshot struct {
+	// Version is the tuner's version, exported as a label of
+	// ransomeye_tuner_build_info.
+	Version string
+	// TargetSwapBytes is the swap the tuner must provide: max(MinSize, MemTotal).
+	TargetSwapBytes int64
+	// ActiveSwapBytes is all active swap on the machine (from /proc/swaps).
+	ActiveSwapBytes int64
+	// SwapfileActiveBytes is the active swap provided by the tuner's swapfile
+	// (0 when it is not active).
+	SwapfileActiveBytes int64
+	// Compliant is true when every guarantee holds (swap, sysctls, CPU plan)
+	// and no failure marker is present.
+	Compliant bool
+	// MarkerPresent is true when the failure marker exists.
+	MarkerPresent bool
+	// Disabled is true when ransomeye.tuner=0 is on the kernel command line.
+	Disabled bool
+	// ReservedCPUs maps a service unit name to the number of CPUs (logical,
+	// SMT siblings included) the CPU plan gives it. Empty when there is no
+	// reservation (fewer than 8 physical cores, or isolation off).
+	ReservedCPUs map[string]int
+	// LastRun is when the run started.
+	LastRun time.Time
+	// Duration is how long the run took.
+	Duration time.Duration
+}
+
+// family is one metric family: its HELP and TYPE lines and its samples.
+type family struct {
+	name    string
+	help    string
+	samples []sample
+}
+
+type sample struct {
+	labels [][2]string // name, value; in this order
+	value  float64
+}
+
+func gauge(name, help string, v float64) family {
+	return family{name: Prefix + name, help: help, samples: []sample{{value: v}}}
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// families lists the metrics of s in a fixed order.
+func families(s Snapshot) []family {
+	out := []family{
+		{
+			name:    Prefix + "build_info",
+			help:    "Version of ransomeye-tuner that wrote this file; the value is always 1.",
+			samples: []sample{{labels: [][2]string{{"version", s.Version}}, value: 1}},
+		},
+		gauge("swap_target_bytes", "Swap the tuner must provide: max(MinSize, MemTotal), in bytes.", float64(s.TargetSwapBytes)),
+		gauge("swap_active_bytes", "All active swap on the machine (/proc/swaps), in bytes.", float64(s.ActiveSwapBytes)),
+		gauge("swapfile_active_bytes", "Active swap provided by the tuner's swapfile, in bytes (0 when it is not active).", float64(s.SwapfileActiveBytes)),
+		gauge("compliant", "1 when every resource guarantee holds and no failure marker is present, else 0.", bool01(s.Compliant)),
+		gauge("marker_present", "1 when the failure marker /var/lock/ransomeye-resource-fail exists (the core will not start), else 0.", bool01(s.MarkerPresent)),
+		gauge("disabled", "1 when ransomeye.tuner=0 is on the kernel command line (resources not guaranteed), else 0.", bool01(s.Disabled)),
+	}
+	cpus := family{
+		name: Prefix + "reserved_cpus",
+		help: "Logical CPUs the CPU plan reserves for each service (no series when there is no reservation).",
+	}
+	services := make([]string, 0, len(s.ReservedCPUs))
+	for svc := range s.ReservedCPUs {
+		services = append(services, svc)
+	}
+	sort.Strings(services)
+	for _, svc := range services {
+		cpus.samples = append(cpus.samples, sample{labels: [][2]string{{"service", svc}}, value: float64(s.ReservedCPUs[svc])})
+	}
+	out = append(out, cpus)
+	var last float64
+	if !s.LastRun.IsZero() {
+		last = float64(s.LastRun.Unix()) + float64(s.LastRun.Nanosecond())/1e9
+	}
+	out = append(out,
+		gauge("last_run_timestamp_seconds", "Unix time when the last run of activate or status started.", last),
+		gauge("last_run_duration_seconds", "How long the last run of activate or status took, in seconds.", s.Duration.Seconds()),
+	)
+	return out
+}
+
+// Render returns s in the Prometheus text exposition format (version 0.0.4):
+// a HELP and a TYPE line for every family, then its samples. Every family is
+// a gauge.
+func Render(s Snapshot) []byte {
+	var b strings.Builder
+	for _, f := range families(s) {
+		fmt.Fprintf(&b, "# HELP %s %s\n", f.name, escapeHelp(f.help))
+		fmt.Fprintf(&b, "# TYPE %s gauge\n", f.name)
+		for _, smp := range f.samples {
+			b.WriteString(f.name)
+			if len(smp.labels) > 0 {
+				b.WriteByte('{')
+				for i, l := range smp.labels {
+					if i > 0 {
+						b.WriteByte(',')
+					}
+					fmt.Fprintf(&b, "%s=\"%s\"", l[0], escapeLabel(l[1]))
+				}
+				b.WriteByte('}')
+			}
+			b.WriteByte(' ')
+			b.WriteString(formatValue(smp.value))
+			b.WriteByte('\n')
+		}
+	}
+	return []byte(b.String())
+}
+
+// escapeHelp escapes a HELP text: backslash and line feed.
+func escapeHelp(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
+}
+
+// escapeLabel escapes a label value: backslash, double quote and line feed.
+func escapeLabel(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+// formatValue writes a float the way Prometheus parses it, without an
+// exponent for the integers this package deals in.
+func formatValue(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	case v == math.Trunc(v) && math.Abs(v) < 1<<53:
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// Write renders s and replaces the file at the host path path (under root)
+// with it, atomically, mode 0644. When path is empty (metrics turned off) or
+// its directory does not exist, it writes nothing and returns false, nil.
+func Write(root hostroot.Root, path string, s Snapshot) (written bool, err error) {
+	if path == "" {
+		return false, nil
+	}
+	if !filepath.IsAbs(path) || strings.HasSuffix(path, "/") {
+		return false, fmt.Errorf("metrics file %q is not an absolute file path: set [Metrics] TextfilePath= to one, or to \"off\"", path)
+	}
+	file := root.Path(path)
+	dir := filepath.Dir(file)
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("metrics directory %q: %w", filepath.Dir(path), err)
+	}
+	if !st.IsDir() {
+		return false, fmt.Errorf("metrics directory %q is not a directory: fix [Metrics] TextfilePath=", filepath.Dir(path))
+	}
+	// Why the name: node_exporter reads only *.prom files, so a temporary
+	// file left by a crash is never collected.
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp")
+	if err != nil {
+		return false, fmt.Errorf("create temporary metrics file in %q: %w", filepath.Dir(path), err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(0o644); err != nil {
+		return false, fmt.Errorf("chmod temporary metrics file %q: %w", tmp.Name(), err)
+	}
+	if _, err = tmp.Write(Render(s)); err != nil {
+		return false, fmt.Errorf("write temporary metrics file %q: %w", tmp.Name(), err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return false, fmt.Errorf("fsync temporary metrics file %q: %w", tmp.Name(), err)
+	}
+	if err = tmp.Close(); err != nil {
+		return false, fmt.Errorf("close temporary metrics file %q: %w", tmp.Name(), err)
+	}
+	if err = os.Rename(tmp.Name(), file); err != nil {
+		return false, fmt.Errorf("replace metrics file %q: %w", path, err)
+	}
+	return true, nil
+}
