@@ -1,0 +1,137 @@
+// Package cli is the ransomeye-tuner command line: one file per subcommand
+// (activate, status, plan, fail-closed, gate). Main parses the subcommand
+// and its flags and returns the exit code; activator/main.go only calls it.
+//
+// Exit codes: 0 success (or, for status, compliant; for gate, the core may
+// start), 1 failure (not compliant, core blocked), 2 usage error.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/version"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitFail  = 1
+	ExitUsage = 2
+)
+
+// env is what a subcommand runs with.
+type env struct {
+	root   hostroot.Root
+	stdout io.Writer
+	stderr io.Writer
+	log    *klog.Logger // to stderr, with syslog priority prefixes
+	getenv func(string) string
+}
+
+type command struct {
+	name    string
+	summary string
+	usage   string // after "ransomeye-tuner NAME"
+	help    string
+	run     func(e *env, fs *flag.FlagSet, args []string) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{activateCmd, statusCmd, planCmd, failClosedCmd, gateCmd, versionCmd}
+}
+
+func mainUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: %s COMMAND [OPTIONS]\n\n", names.ActivatorName)
+	fmt.Fprintf(w, "Guarantees the resources ransomeye-core.service needs (swapfile, sysctls, CPU plan),\nand keeps it from starting when they cannot be guaranteed.\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's options.\nHost paths are read under $%s (default /).\n", names.ActivatorName, hostroot.EnvVar)
+}
+
+// Main runs the command line args (without the program name) and returns
+// the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: klog.New(stderr, ""), getenv: os.Getenv}
+	if len(args) == 0 {
+		mainUsage(stderr)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		mainUsage(stdout)
+		return ExitOK
+	case "--version", "-version":
+		fmt.Fprintln(stdout, version.Version)
+		return ExitOK
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		for _, a := range args[1:] {
+			if a == "--" {
+				break
+			}
+			if a == "-h" || a == "-help" || a == "--help" {
+				fs.SetOutput(stdout) // asked-for help goes to stdout, exit 0
+			}
+		}
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "Usage: %s %s %s\n\n%s\n", names.ActivatorName, c.name, c.usage, strings.TrimSpace(c.help))
+			var hasFlags bool
+			fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+			if hasFlags {
+				fmt.Fprintf(fs.Output(), "\nOptions:\n")
+				fs.PrintDefaults()
+			}
+		}
+		if c.name != "activate" {
+			// Operator commands: the generator library's debug lines are noise.
+			e.log.SetMaxPriority(klog.Info)
+		}
+		return c.run(e, fs, args[1:])
+	}
+	fmt.Fprintf(stderr, "%s: unknown command %q: use one of activate, status, plan, fail-closed, gate (see %s --help)\n", names.ActivatorName, args[0], names.ActivatorName)
+	return ExitUsage
+}
+
+// parse parses flags; ok is false when the command must return code.
+func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, false
+		}
+		return ExitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s %s: unexpected argument %q: this command takes no arguments (see --help)\n", names.ActivatorName, fs.Name(), fs.Arg(0))
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+var versionCmd = command{
+	name:    "version",
+	summary: "print the version",
+	help:    "Prints the version of ransomeye-tuner.",
+	run: func(e *env, fs *flag.FlagSet, args []string) int {
+		if code, ok := parse(fs, args); !ok {
+			return code
+		}
+		fmt.Fprintln(e.stdout, version.Version)
+		return ExitOK
+	},
+}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+)
+
+var failClosedCmd = command{
+	name:    "fail-closed",
+	summary: "write the failure marker (run by the units when something failed)",
+	usage:   "[--reason TEXT] [--if-failed]",
+	help: `Writes /var/lock/ransomeye-resource-fail so that ransomeye-core.service does not
+start. An existing genuine marker keeps its reasons; this one is appended.
+Without --reason the reason comes from $MONITOR_UNIT, $MONITOR_SERVICE_RESULT,
+$MONITOR_EXIT_CODE and $MONITOR_EXIT_STATUS, which systemd sets for OnFailure=
+units (ransomeye-tuner-fail-closed.service).
+With --if-failed (ExecStopPost= of ransomeye-tuner.service) the marker is written
+only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate).`,
+	run: func(e *env, fs *flag.FlagSet, args []string) int {
+		reason := fs.String("reason", "", "the reason to record (one line)")
+		ifFailed := fs.Bool("if-failed", false, "write only when $SERVICE_RESULT says the service failed")
+		if code, ok := parse(fs, args); !ok {
+			return code
+		}
+		if *ifFailed {
+			result := e.getenv("SERVICE_RESULT")
+			if result == "success" {
+				return ExitOK
+			}
+			if result == "" {
+				result = "unknown ($SERVICE_RESULT not set)"
+			}
+			if *reason == "" {
+				*reason = fmt.Sprintf("%s did not succeed: result %s%s", names.ActivatorUnit, result, exitDetail(e.getenv("EXIT_CODE"), e.getenv("EXIT_STATUS")))
+			}
+		}
+		if *reason == "" {
+			*reason = monitorReason(e.getenv)
+		}
+		if strings.TrimSpace(*reason) == "" {
+			fmt.Fprintf(e.stderr, "%s fail-closed: --reason is empty: give the reason to record\n", names.ActivatorName)
+			return ExitUsage
+		}
+		e.log.Crit("%s", *reason)
+		if !writeMarker(e, *reason, "fail-closed") {
+			return ExitFail
+		}
+		notify("STATUS=failure recorded: " + firstLine(*reason))
+		return ExitOK
+	},
+}
+
+func exitDetail(code, status string) string {
+	switch {
+	case code != "" && status != "":
+		return fmt.Sprintf(" (%s, status %s)", code, status)
+	case code != "":
+		return fmt.Sprintf(" (%s)", code)
+	}
+	return ""
+}
+
+// monitorReason builds the reason from the variables systemd passes to an
+// OnFailure= unit.
+func monitorReason(getenv func(string) string) string {
+	u := getenv("MONITOR_UNIT")
+	if u == "" {
+		return "fail-closed run without --reason and outside an OnFailure= unit (no $MONITOR_UNIT)"
+	}
+	r := getenv("MONITOR_SERVICE_RESULT")
+	if r == "" {
+		r = "failed"
+	}
+	return fmt.Sprintf("%s failed: result %s%s", u, r, exitDetail(getenv("MONITOR_EXIT_CODE"), getenv("MONITOR_EXIT_STATUS")))
+}

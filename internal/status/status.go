@@ -1,0 +1,466 @@
+// Package status gathers what the tuner guarantees and whether it holds on
+// this machine now: the swap target and the swapfile, the sysctls, the CPU
+// plan and the drop-ins in effect, and the failure marker. It changes
+// nothing. `ransomeye-tuner status` prints the Report, the metrics come from
+// it, and `plan` reuses its parts.
+package status
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+)
+
+// Swap is the swap part of the report.
+type Swap struct {
+	Path        string        `json:"path"`
+	Unit        string        `json:"unit"`
+	MemTotal    int64         `json:"mem_total_bytes"`
+	MinSize     int64         `json:"min_size_bytes"`
+	Target      int64         `json:"target_bytes"`
+	File        File          `json:"file"`
+	Active      bool          `json:"active"`
+	ActiveBytes int64         `json:"active_bytes"` // as /proc/swaps counts it (the header page excluded)
+	Devices     []procfs.Swap `json:"active_swap"`  // everything in /proc/swaps
+	OthersBytes int64         `json:"other_swap_bytes"`
+	Decision    string        `json:"decision"` // what activate would do now
+	Reason      string        `json:"reason"`
+	Filesystem  string        `json:"filesystem,omitempty"`
+	FreeBytes   int64         `json:"filesystem_free_bytes,omitempty"`
+	Err         string        `json:"error,omitempty"`
+}
+
+// File describes the swapfile on disk.
+type File struct {
+	Kind      string `json:"kind"`
+	Size      int64  `json:"size_bytes,omitempty"`
+	Allocated int64  `json:"allocated_bytes,omitempty"`
+	Mode      string `json:"mode,omitempty"`
+	Owner     string `json:"owner,omitempty"`
+	SwapArea  bool   `json:"swap_area"`
+	Label     string `json:"label,omitempty"`
+	Inode     uint64 `json:"inode,omitempty"`
+}
+
+// Sysctl is one kernel parameter, wanted and current.
+type Sysctl struct {
+	Key     string `json:"key"`
+	Want    string `json:"want"`
+	Current string `json:"current"`
+	OK      bool   `json:"ok"`
+	Err     string `json:"error,omitempty"`
+}
+
+// CPU is the CPU plan part.
+type CPU struct {
+	Isolation     string            `json:"isolation"`
+	Mode          string            `json:"mode"`
+	Online        string            `json:"online_cpus,omitempty"`
+	PhysicalCores int               `json:"physical_cores"`
+	Nodes         int               `json:"numa_nodes"`
+	Reserved      bool              `json:"reserved"`
+	Reason        string            `json:"no_reservation_reason,omitempty"`
+	Sets          map[string]string `json:"sets,omitempty"` // service -> CPU list
+	Counts        map[string]int    `json:"-"`
+	DropInsMatch  bool              `json:"dropins_match"`
+	Differences   []string          `json:"differences,omitempty"`
+	TopologyErr   string            `json:"topology_error,omitempty"`
+}
+
+// Marker is the failure marker part.
+type Marker struct {
+	Present bool     `json:"present"`
+	Path    string   `json:"path,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	Planted []string `json:"planted,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// Report is everything status shows.
+type Report struct {
+	Root        string   `json:"root"`
+	Disabled    bool     `json:"disabled"`
+	ConfigFiles []string `json:"config_files"`
+	ConfigErr   string   `json:"config_error,omitempty"`
+	Swap        Swap     `json:"swap"`
+	Sysctls     []Sysctl `json:"sysctls"`
+	CPU         CPU      `json:"cpu"`
+	Marker      Marker   `json:"marker"`
+	Compliant   bool     `json:"compliant"`
+	Problems    []string `json:"problems,omitempty"`
+}
+
+// Sysctls returns the kernel parameters cfg asks for.
+func Sysctls(cfg config.Config) []sysctl.Setting {
+	return []sysctl.Setting{
+		{Key: "vm.swappiness", Value: strconv.Itoa(cfg.Swappiness)},
+		{Key: "vm.vfs_cache_pressure", Value: strconv.Itoa(cfg.VFSCachePressure)},
+	}
+}
+
+// ActiveSwap finds path in the active swap list. Under a root prefix other
+// than "/", the kernel names the file by its real path, so that is accepted
+// as well.
+func ActiveSwap(root hostroot.Root, swaps []procfs.Swap, path string) (procfs.Swap, bool) {
+	for _, s := range swaps {
+		if s.Filename == path || (!root.IsHost() && s.Filename == root.Path(path)) {
+			return s, true
+		}
+	}
+	return procfs.Swap{}, false
+}
+
+// SwapSatisfies reports whether an active swap area of size bytes (as
+// /proc/swaps counts it: without the header page) provides target.
+func SwapSatisfies(activeBytes, target int64) bool {
+	return activeBytes+int64(os.Getpagesize()) >= target
+}
+
+// Gather builds the report under root, changing nothing. log receives
+// debug lines from the generator library.
+func Gather(root hostroot.Root, log *klog.Logger) Report {
+	r := Report{Root: root.String()}
+	in := generate.Gather(root, log)
+	if in.CmdlineErr == nil && !in.Enabled {
+		r.Disabled = true
+		r.Problems = append(r.Problems, fmt.Sprintf("disabled by the kernel command line (%s=0): resources are not guaranteed", names.CmdlineSwitch))
+		r.Marker = gatherMarker(root)
+		return r
+	}
+	cfg := in.Config
+	r.ConfigFiles = cfg.Files
+	if in.ConfigErr != nil {
+		r.ConfigErr = in.ConfigErr.Error()
+		r.Problems = append(r.Problems, r.ConfigErr)
+		r.Marker = gatherMarker(root)
+		if r.Marker.Present {
+			r.Problems = append(r.Problems, "failure marker present: the core will not start")
+		}
+		return r
+	}
+	r.Swap = gatherSwap(root, cfg)
+	if r.Swap.Err != "" {
+		r.Problems = append(r.Problems, r.Swap.Err)
+	}
+	if !r.Swap.Active {
+		r.Problems = append(r.Problems, fmt.Sprintf("swapfile %q is not active", cfg.SwapPath))
+	} else if !SwapSatisfies(r.Swap.ActiveBytes, r.Swap.Target) {
+		r.Problems = append(r.Problems, fmt.Sprintf("swapfile %q is active with %s, less than the target %s", cfg.SwapPath, fsinfo.Human(r.Swap.ActiveBytes), fsinfo.Human(r.Swap.Target)))
+	}
+	for _, s := range Sysctls(cfg) {
+		sc := Sysctl{Key: s.Key, Want: s.Value}
+		cur, err := sysctl.Read(root, s.Key)
+		if err != nil {
+			sc.Err = err.Error()
+		}
+		sc.Current = cur
+		sc.OK = err == nil && cur == s.Value
+		if !sc.OK {
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is %q, want %q", s.Key, cur, s.Value))
+		}
+		r.Sysctls = append(r.Sysctls, sc)
+	}
+	out := generate.Render(in)
+	r.CPU = GatherCPU(root, in, out)
+	if r.CPU.TopologyErr != "" {
+		r.Problems = append(r.Problems, "CPU topology: "+r.CPU.TopologyErr)
+	}
+	for _, d := range r.CPU.Differences {
+		r.Problems = append(r.Problems, d+"; "+generate.StaleRemedy)
+	}
+	r.Marker = gatherMarker(root)
+	if r.Marker.Present {
+		r.Problems = append(r.Problems, "failure marker present: the core will not start")
+	}
+	r.Compliant = len(r.Problems) == 0
+	return r
+}
+
+// GatherCPU summarises the plan of a fresh Render and compares the CPU
+// drop-ins in effect with it.
+func GatherCPU(root hostroot.Root, in generate.Input, out generate.Output) CPU {
+	c := CPU{Isolation: string(in.Config.Isolation), Mode: string(out.CPUMode)}
+	if in.TopologyErr != nil {
+		c.TopologyErr = in.TopologyErr.Error()
+	} else if out.PlanMade {
+		t := in.Topology
+		c.Online = t.Online.String()
+		c.PhysicalCores = len(t.Cores)
+		c.Nodes = len(t.Nodes)
+	}
+	p := out.Plan
+	c.Reserved = p.Reserved
+	c.Reason = p.Reason
+	if in.Config.Isolation == config.IsolationOff {
+		c.Reason = "CPU isolation is off ([CPU] Isolation=off)"
+	}
+	if p.Reserved {
+		cfg := in.Config
+		c.Sets = map[string]string{cfg.CoreService: p.Core.String(), cfg.DPIService: p.DPI.String(), cfg.TrainingService: p.Training.String()}
+		c.Counts = map[string]int{cfg.CoreService: p.Core.Len(), cfg.DPIService: p.DPI.Len(), cfg.TrainingService: p.Training.Len()}
+	}
+	c.Differences = generate.CheckCPUFiles(root, generate.NormalDir, in.Config, out)
+	c.DropInsMatch = len(c.Differences) == 0
+	return c
+}
+
+func gatherSwap(root hostroot.Root, cfg config.Config) Swap {
+	s := Swap{Path: cfg.SwapPath, Unit: names.SwapUnitName(cfg.SwapPath), MinSize: cfg.MinSize}
+	var errs []string
+	mem, err := procfs.ReadMeminfo(root)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	s.MemTotal = mem.MemTotal
+	s.Target = swapfile.Target(cfg.MinSize, mem.MemTotal, os.Getpagesize())
+	swaps, err := procfs.ReadSwaps(root)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	s.Devices = swaps
+	if a, ok := ActiveSwap(root, swaps, cfg.SwapPath); ok {
+		s.Active, s.ActiveBytes = true, a.Size
+	}
+	for _, d := range swaps {
+		if d.Filename != cfg.SwapPath && (root.IsHost() || d.Filename != root.Path(cfg.SwapPath)) {
+			s.OthersBytes += d.Size
+		}
+	}
+	path := root.Path(cfg.SwapPath)
+	ex, err := swapfile.Inspect(path, os.Getpagesize())
+	if err != nil {
+		errs = append(errs, err.Error())
+		s.File.Kind = "unknown"
+	} else {
+		s.File = describeFile(ex)
+		fsi, fsErr := statNearest(filepath.Dir(path))
+		needNoCOW := fsErr == nil && fsi.Support == fsinfo.NeedsNoCOW
+		if fsErr == nil {
+			s.Filesystem, s.FreeBytes = fsi.Name, fsi.Free
+		}
+		d := swapfile.Decide(ex, s.Target, s.Active, needNoCOW, names.SwapLabel)
+		s.Decision, s.Reason = string(d.Action), d.Reason
+		if (d.Action == swapfile.ActCreate || d.Action == swapfile.ActReplace) && fsErr == nil {
+			if err := fsi.CheckUsable(); err != nil {
+				s.Decision, s.Reason = string(swapfile.ActRefuse), err.Error()
+			} else if err := fsi.CheckSpace(s.Target, cfg.Reserve); err != nil {
+				s.Decision, s.Reason = string(swapfile.ActRefuse), err.Error()
+			}
+		}
+		if fsErr != nil {
+			errs = append(errs, fsErr.Error())
+		}
+	}
+	s.Err = strings.Join(errs, "; ")
+	return s
+}
+
+// statNearest runs statfs on dir, or on its nearest existing ancestor when
+// dir does not exist yet (activate creates it there).
+func statNearest(dir string) (fsinfo.Info, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		i, err := fsinfo.Stat(d)
+		if err == nil || !errors.Is(err, os.ErrNotExist) || d == "/" || d == "." {
+			return i, err
+		}
+	}
+}
+
+// StatNearest is statNearest for the plan command.
+func StatNearest(dir string) (fsinfo.Info, error) { return statNearest(dir) }
+
+func describeFile(e swapfile.Existing) File {
+	f := File{Kind: string(e.Kind)}
+	if e.Kind == swapfile.Missing {
+		return f
+	}
+	f.Size, f.Allocated, f.Inode = e.Size, e.Allocated, e.Inode
+	f.Mode = fmt.Sprintf("%04o", uint32(e.Perm))
+	f.Owner = fmt.Sprintf("%d:%d", e.UID, e.GID)
+	f.SwapArea, f.Label = e.Header.Swap, e.Header.Label
+	return f
+}
+
+func gatherMarker(root hostroot.Root) Marker {
+	var m Marker
+	for _, st := range marker.Inspect(root) {
+		switch {
+		case st.Err != nil:
+			m.Errors = append(m.Errors, st.Err.Error())
+		case st.Genuine:
+			if !m.Present {
+				m.Path = st.Path
+			}
+			m.Present = true
+			m.Reasons = append(m.Reasons, st.Reasons()...)
+		case st.Present:
+			m.Planted = append(m.Planted, fmt.Sprintf("%s (%s)", st.Path, st.Planted))
+		}
+	}
+	return m
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report as a readable table.
+func (r Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string, a ...any) { fmt.Fprintf(tw, "%s\t"+v+"\n", append([]any{k}, a...)...) }
+	verdict := "COMPLIANT"
+	switch {
+	case r.Disabled:
+		verdict = "DISABLED (ransomeye.tuner=0 on the kernel command line)"
+	case !r.Compliant:
+		verdict = "NOT COMPLIANT"
+	}
+	row("state", "%s", verdict)
+	if r.Root != "/" {
+		row("root", "%s", r.Root)
+	}
+	if r.Disabled {
+		r.writeMarker(row)
+		return tw.Flush()
+	}
+	if r.ConfigErr != "" {
+		row("config", "INVALID: %s", r.ConfigErr)
+		r.writeMarker(row)
+		return tw.Flush()
+	}
+	cfgFiles := "built-in defaults"
+	if len(r.ConfigFiles) > 0 {
+		cfgFiles = strings.Join(r.ConfigFiles, ", ")
+	}
+	row("config", "%s", cfgFiles)
+	s := r.Swap
+	row("swap target", "%s = max(MinSize %s, MemTotal %s)", fsinfo.Human(s.Target), fsinfo.Human(s.MinSize), fsinfo.Human(s.MemTotal))
+	file := s.File.Kind
+	if s.File.Kind == string(swapfile.Regular) {
+		file = fmt.Sprintf("%s, mode %s, owner %s, swap area %s, label %q", fsinfo.Human(s.File.Size), s.File.Mode, s.File.Owner, yesNo(s.File.SwapArea), s.File.Label)
+	}
+	row("swapfile", "%s (%s): %s", s.Path, s.Unit, file)
+	if s.Filesystem != "" {
+		row("filesystem", "%s, %s free", s.Filesystem, fsinfo.Human(s.FreeBytes))
+	}
+	if s.Active {
+		row("swapfile active", "yes, %s%s", fsinfo.Human(s.ActiveBytes), okMark(SwapSatisfies(s.ActiveBytes, s.Target)))
+	} else {
+		row("swapfile active", "no  [FAIL]")
+	}
+	if len(s.Devices) == 0 {
+		row("active swap", "none")
+	}
+	for _, d := range s.Devices {
+		row("active swap", "%s (%s, %s, %s used, priority %d)", d.Filename, d.Type, fsinfo.Human(d.Size), fsinfo.Human(d.Used), d.Priority)
+	}
+	if s.OthersBytes > 0 {
+		row("other swap", "%s (reported, not counted toward the target)", fsinfo.Human(s.OthersBytes))
+	}
+	if s.Decision != "" {
+		row("activate would", "%s: %s", s.Decision, s.Reason)
+	}
+	if s.Err != "" {
+		row("swap errors", "%s", s.Err)
+	}
+	for _, sc := range r.Sysctls {
+		cur := sc.Current
+		if sc.Err != "" {
+			cur = "unreadable: " + sc.Err
+		}
+		row(sc.Key, "%s (want %s)%s", cur, sc.Want, okMark(sc.OK))
+	}
+	c := r.CPU
+	switch {
+	case c.TopologyErr != "":
+		row("cpu topology", "not trustworthy: %s  [FAIL]", c.TopologyErr)
+	case c.Online != "":
+		row("cpu topology", "online %s, %d physical cores, %d NUMA node(s)", c.Online, c.PhysicalCores, c.Nodes)
+	}
+	if c.Reserved {
+		row("cpu plan", "%s (isolation %s)", c.Mode, c.Isolation)
+		for _, svc := range sortedKeys(c.Sets) {
+			row("  "+svc, "%s", c.Sets[svc])
+		}
+	} else if c.TopologyErr == "" {
+		row("cpu plan", "no reservation: %s", c.Reason)
+	}
+	if c.DropInsMatch {
+		row("cpu drop-ins", "match the current topology and configuration  [ok]")
+	} else {
+		for _, d := range c.Differences {
+			row("cpu drop-ins", "%s  [FAIL]", d)
+		}
+	}
+	r.writeMarker(row)
+	for _, p := range r.Problems {
+		row("problem", "%s", p)
+	}
+	return tw.Flush()
+}
+
+func (r Report) writeMarker(row func(k, v string, a ...any)) {
+	m := r.Marker
+	if !m.Present {
+		row("failure marker", "absent  [ok]")
+	}
+	for i, reason := range m.Reasons {
+		if i == 0 {
+			row("failure marker", "%s  [FAIL]", m.Path)
+		}
+		row("  reason", "%s", reason)
+	}
+	for _, p := range m.Planted {
+		row("planted marker", "%s (not genuine: the gate removes it)", p)
+	}
+	for _, e := range m.Errors {
+		row("marker error", "%s", e)
+	}
+}
+
+func okMark(ok bool) string {
+	if ok {
+		return "  [ok]"
+	}
+	return "  [FAIL]"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+	return ks
+}
