@@ -1,0 +1,545 @@
+//go:build vmtest
+
+package integration
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var demo = flag.Bool("demo", false, "after the boot of case 1, print a readable summary (make demo)")
+
+const (
+	gib       = int64(1) << 30
+	swapFloor = 16 * gib // DESIGN.md: swap of at least max(16 GiB, MemTotal)
+)
+
+// bootCase is one boot of the suite.
+type bootCase struct {
+	name string
+	// what the case shows, for the log and the README.
+	shows string
+	mem   int // MiB
+	cpus  int
+	numa  int
+	// disk is the data disk's size; 0 boots without one. reuse boots the
+	// data disk another case left instead.
+	disk  int64
+	reuse string
+	// plain boots the image without the tuner (the comparison run).
+	plain bool
+	// rootFiles are written into a copy of the root image; rootGrow
+	// enlarges that copy.
+	rootFiles map[string]string
+	rootGrow  int64
+	args      []string
+	timeout   time.Duration
+	// noReport: the boot is expected to end without a report (a crash).
+	noReport bool
+	check    func(t *testing.T, s *suite, r Report)
+}
+
+// suite is the state shared by the cases of one run.
+type suite struct {
+	img     Image
+	runDir  string
+	reports map[string]Report
+	disks   map[string]string
+	rows    []string
+}
+
+func prerequisites(t *testing.T) {
+	t.Helper()
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (debootstrap, mkfs.ext4 -d with root-owned files)")
+	}
+	for _, c := range []string{"qemu-system-x86_64", "debootstrap", "mkfs.ext4", "debugfs", "resize2fs", "apt-get", "dpkg", "go"} {
+		if _, err := exec.LookPath(c); err != nil {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := fmt.Sprintf("boot suite needs %s (install: apt-get install qemu-system-x86 debootstrap e2fsprogs)", strings.Join(missing, ", "))
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI: " + msg)
+	}
+	t.Skip(msg)
+}
+
+func TestBoot(t *testing.T) {
+	prerequisites(t)
+	ctx := context.Background()
+	pkgDir, _ := filepath.Abs(".")
+	repoDir := filepath.Dir(pkgDir)
+	work := os.Getenv("RANSOMEYE_VMWORK")
+	if work == "" {
+		work = filepath.Join(repoDir, "vmwork")
+	}
+	runDir := filepath.Join(work, "runs", time.Now().UTC().Format("20060102T150405Z"))
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("run directory: %s (accelerator %s)", runDir, Accel())
+	start := time.Now()
+	base, err := EnsureBase(ctx, pkgDir, work, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := BuildImage(ctx, base, pkgDir, repoDir, runDir, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFile(base.Packages(), filepath.Join(runDir, "packages.txt")); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
+	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}}
+	s.rows = append(s.rows, fmt.Sprintf("%-28s %8s %9s %12s  %s", "case", "wall", "boot(ms)", "gen->core", "result"))
+	for _, c := range cases() {
+		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
+	}
+	summary := strings.Join(s.rows, "\n") + "\n"
+	_ = os.WriteFile(filepath.Join(runDir, "summary.txt"), []byte(summary), 0o644)
+	t.Logf("suite done in %s\n%s", time.Since(start).Round(time.Second), summary)
+}
+
+// boot runs one case: disks, machine, boot, the checks every boot gets, then
+// the case's own checks.
+func (s *suite) boot(t *testing.T, c bootCase) {
+	ctx := context.Background()
+	dir := filepath.Join(s.runDir, c.name)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs of this boot: %s (console.log, report.txt, journal.txt, qemu.log, cmdline)", dir)
+		}
+	})
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := Machine{Kernel: s.img.Base.Kernel(), Root: s.img.Tuner, MemMiB: c.mem, CPUs: c.cpus, NUMANodes: c.numa,
+		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout}
+	if m.Timeout == 0 {
+		m.Timeout = 4 * time.Minute
+	}
+	if c.plain {
+		m.Root = s.img.Plain
+	} else if s.img.TunerErr != nil {
+		t.Fatal(s.img.TunerErr)
+	}
+	if len(c.rootFiles) > 0 || c.rootGrow > 0 {
+		m.Root = filepath.Join(dir, "root.img")
+		if err := CustomRoot(ctx, s.img.Tuner, m.Root, c.rootGrow, c.rootFiles); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(m.Root)
+	}
+	switch {
+	case c.reuse != "":
+		d, ok := s.disks[c.reuse]
+		if !ok {
+			t.Skipf("needs the data disk of case %s, which did not run (run it too: -run 'TestBoot/(%s|%s)')", c.reuse, c.reuse[:2], c.name[:2])
+		}
+		m.Data = d
+	case c.disk > 0:
+		m.Data = filepath.Join(dir, "data.img")
+		if err := DataDisk(ctx, m.Data, c.disk, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.Data != "" {
+		s.disks[c.name] = m.Data
+	}
+	t.Logf("%s: %d MiB, %d vCPUs, data disk %q, args %q", c.shows, c.mem, c.cpus, m.Data, c.args)
+	b, err := m.Run(ctx)
+	if err != nil {
+		t.Fatalf("boot: %v", err)
+	}
+	for _, p := range CheckBootLogs(b.Console, b.Journal) {
+		t.Errorf("boot: %s", p)
+	}
+	if c.noReport {
+		if b.TimedOut {
+			t.Fatalf("boot: no power-off within %s", m.Timeout)
+		}
+		s.rows = append(s.rows, fmt.Sprintf("%-28s %8s %9s %12s  %s", c.name, b.Wall.Round(100*time.Millisecond), "-", "-", result(t)))
+		if c.check != nil {
+			c.check(t, s, Report{Values: map[string]string{"console": b.Console}})
+		}
+		return
+	}
+	if b.TimedOut {
+		t.Errorf("boot: killed after %s without powering off", m.Timeout)
+	}
+	r, err := ParseReport([]byte(b.ReportRaw))
+	if err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if !r.Complete {
+		t.Errorf("report: cut off (no @@report-end): the report service did not finish")
+	}
+	s.reports[c.name] = r
+	wantEq(t, r, "unit.multi-user.target.ActiveState", "active")
+	wantEq(t, r, "unit.emergency.target.ActiveState", "inactive")
+	wantEq(t, r, "unit.rescue.target.ActiveState", "inactive")
+	bootMS, genCore := timings(r)
+	t.Logf("timing: wall %s, multi-user.target at %s, generators start -> ransomeye-core start %s",
+		b.Wall.Round(100*time.Millisecond), bootMS, genCore)
+	if c.check != nil {
+		c.check(t, s, r)
+	}
+	s.rows = append(s.rows, fmt.Sprintf("%-28s %8s %9s %12s  %s", c.name, b.Wall.Round(100*time.Millisecond), bootMS, genCore, result(t)))
+	if *demo && strings.HasPrefix(c.name, "01_") {
+		printDemo(r, b, bootMS, genCore)
+	}
+}
+
+func result(t *testing.T) string {
+	if t.Failed() {
+		return "FAIL"
+	}
+	return "ok"
+}
+
+// timings returns multi-user.target's activation and the time from the
+// manager's generators start to the core's main process start, both from the
+// guest's *TimestampMonotonic properties, formatted in milliseconds.
+func timings(r Report) (boot, genCore string) {
+	boot, genCore = "-", "-"
+	if v, ok := r.Int("unit.multi-user.target.ActiveEnterTimestampMonotonic"); ok && v > 0 {
+		boot = fmt.Sprintf("%d", v/1000)
+	}
+	g, ok1 := r.Int("manager.GeneratorsStartTimestampMonotonic")
+	c, ok2 := r.Int("unit.ransomeye-core.service.ExecMainStartTimestampMonotonic")
+	if ok1 && ok2 && g > 0 && c > 0 {
+		genCore = fmt.Sprintf("%d ms", (c-g)/1000)
+	}
+	return boot, genCore
+}
+
+func wantEq(t *testing.T, r Report, key, want string) {
+	t.Helper()
+	if got := r.Get(key); got != want {
+		t.Errorf("%s = %q, want %q", key, got, want)
+	}
+}
+
+func wantMatch(t *testing.T, what, text, pattern string) {
+	t.Helper()
+	if !regexp.MustCompile(pattern).MatchString(text) {
+		t.Errorf("%s does not match %q:\n%s", what, pattern, text)
+	}
+}
+
+// wantHealthy checks what a compliant boot shows: the swapfile active, of
+// the target size, fully allocated, root 0600; the sysctls; no marker; the
+// core running.
+func wantHealthy(t *testing.T, r Report, swapPath, swapUnit string) {
+	t.Helper()
+	wantEq(t, r, "unit.ransomeye-tuner.service.ActiveState", "active")
+	wantEq(t, r, "unit.ransomeye-tuner.service.Result", "success")
+	wantEq(t, r, "unit."+swapUnit+".ActiveState", "active")
+	wantEq(t, r, "unit."+swapUnit+".What", swapPath)
+	f := "file." + swapPath + "."
+	wantEq(t, r, f+"type", "regular file")
+	wantEq(t, r, f+"mode", "600")
+	wantEq(t, r, f+"owner", "root")
+	wantEq(t, r, f+"label", "ransomeye-swap")
+	memKiB, _ := r.Int("mem.total_kib")
+	target := max(swapFloor, memKiB*1024)
+	size, _ := r.Int(f + "size")
+	alloc, _ := r.Int(f + "allocated")
+	if size < target {
+		t.Errorf("%s is %d bytes, want at least the target %d", swapPath, size, target)
+	}
+	if alloc < size {
+		t.Errorf("%s has %d of %d bytes allocated: holes", swapPath, alloc, size)
+	}
+	// /proc/swaps: Filename Type Size(KiB) Used Priority; the header page is not counted.
+	swaps := r.Text("swaps")
+	var active int64
+	for _, line := range strings.Split(swaps, "\n") {
+		var name, typ string
+		var kib int64
+		if n, _ := fmt.Sscan(line, &name, &typ, &kib); n == 3 && name == swapPath {
+			active = kib * 1024
+		}
+	}
+	if active < target-64*1024 {
+		t.Errorf("/proc/swaps: %s provides %d bytes, want about %d:\n%s", swapPath, active, target, swaps)
+	}
+	wantEq(t, r, "sysctl.vm.swappiness", "10")
+	wantEq(t, r, "sysctl.vm.vfs_cache_pressure", "50")
+	wantEq(t, r, "marker.exists", "no")
+	wantEq(t, r, "unit.ransomeye-core.service.ActiveState", "active")
+	wantEq(t, r, "unit.ransomeye-core.service.SubState", "running")
+	if b := r.Blocks["status"]; b.RC != 0 {
+		t.Errorf("ransomeye-tuner status exited %d, want 0 (compliant):\n%s", b.RC, b.Text)
+	}
+	if n, _ := r.Int("journal.crit_count"); n != 0 {
+		t.Errorf("%d CRIT entries in a healthy boot:\n%s", n, r.Text("journal-crit"))
+	}
+	if b := r.Blocks["failed-units"]; strings.TrimSpace(b.Text) != "" {
+		t.Errorf("failed units in a healthy boot:\n%s", b.Text)
+	}
+}
+
+// wantFailClosed checks a boot where the tuner could not guarantee the
+// resources: a root-owned marker naming the reason (matching pattern), the
+// core's main process never started, and the boot otherwise complete.
+func wantFailClosed(t *testing.T, r Report, pattern string) {
+	t.Helper()
+	wantEq(t, r, "marker.exists", "yes")
+	wantEq(t, r, "marker.type", "regular file")
+	wantEq(t, r, "marker.owner", "root")
+	wantMatch(t, "marker", r.Text("marker"), pattern)
+	if st := r.Unit("ransomeye-core.service", "ActiveState"); st == "active" || st == "activating" {
+		t.Errorf("ransomeye-core.service is %s: the core started without its resources", st)
+	}
+	if v := r.Unit("ransomeye-core.service", "ExecMainStartTimestampMonotonic"); v != "0" {
+		t.Errorf("ransomeye-core.service main process started at %s µs, want never (0)", v)
+	}
+	if b := r.Blocks["status"]; b.RC == 0 {
+		t.Errorf("ransomeye-tuner status exited 0 on a failed machine:\n%s", b.Text)
+	}
+	wantMatch(t, "ransomeye-tuner status", r.Text("status"), pattern)
+}
+
+// wantCPUSets checks the effective CPUs (cpuset.cpus.effective of each
+// unit's cgroup) against the design's plan for the machine's NUMA nodes.
+func wantCPUSets(t *testing.T, r Report) {
+	t.Helper()
+	var nodes [][]int
+	for i := 0; ; i++ {
+		v, ok := r.Values[fmt.Sprintf("numa.node%d.cpus", i)]
+		if !ok {
+			break
+		}
+		cpus, err := ParseCPUList(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, cpus)
+	}
+	want, ok := ExpectedSets(nodes)
+	if !ok {
+		t.Fatalf("no reservation expected for nodes %v", nodes)
+	}
+	wantEq(t, r, "unit.ransomeye-core.service.cgroup_cpus", want.Core)
+	wantEq(t, r, "unit.ransomeye-dpi.service.cgroup_cpus", want.DPI)
+	wantEq(t, r, "unit.ransomeye-training.service.cgroup_cpus", want.Training)
+	wantEq(t, r, "unit.system.slice.cgroup_cpus", want.Core)
+	wantEq(t, r, "unit.ransomeye-core.service.affinity", want.Core)
+	wantEq(t, r, "unit.ransomeye-dpi.service.affinity", want.DPI)
+	wantEq(t, r, "unit.ransomeye-training.service.affinity", want.Training)
+	wantMatch(t, "ransomeye-dpi.service ControlGroup", r.Unit("ransomeye-dpi.service", "ControlGroup"), `^/ransomeye\.slice/ransomeye-dpi\.slice/`)
+	wantMatch(t, "ransomeye-training.service ControlGroup", r.Unit("ransomeye-training.service", "ControlGroup"), `^/ransomeye\.slice/ransomeye-training\.slice/`)
+}
+
+func cases() []bootCase {
+	const disk20 = 20 * gib
+	return []bootCase{
+		{name: "01_healthy_8cpu", shows: "a healthy 8-vCPU machine", mem: 4096, cpus: 8, disk: disk20,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+				wantCPUSets(t, r)
+				wantMatch(t, "systemctl status ransomeye-swap.swap", r.Text("swap-unit-status"), `Active: active`)
+			}},
+		{name: "02_reuse_same_inode", shows: "the same data disk booted again", mem: 4096, cpus: 8, reuse: "01_healthy_8cpu",
+			check: func(t *testing.T, s *suite, r Report) {
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+				first := s.reports["01_healthy_8cpu"].Get("file./ransomeye/swap.inode")
+				if got := r.Get("file./ransomeye/swap.inode"); got == "" || got != first {
+					t.Errorf("swapfile inode %q, first boot had %q: recreated instead of reused", got, first)
+				}
+			}},
+		{name: "03_small_disk_2g", shows: "a 2 GiB data disk, too small", mem: 4096, cpus: 8, disk: 2 * gib,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantFailClosed(t, r, `(?i)(free|space)`)
+				if n, _ := r.Int("journal.crit_count"); n == 0 {
+					t.Errorf("no CRIT entry in the journal")
+				}
+				wantMatch(t, "CRIT entries", r.Text("journal-crit"), `(?i)(free|space)`)
+				if strings.Contains(r.Text("ransomeye-dir"), "swap") {
+					t.Errorf("a (partial) swapfile was left on the small disk:\n%s", r.Text("ransomeye-dir"))
+				}
+			}},
+		{name: "04_4cpu_no_reservation", shows: "4 vCPUs: no CPU reservation", mem: 4096, cpus: 4, disk: disk20,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+				wantEq(t, r, "unit.ransomeye-core.service.AllowedCPUs", "")
+				wantEq(t, r, "unit.ransomeye-dpi.service.AllowedCPUs", "")
+				wantEq(t, r, "unit.ransomeye-training.service.AllowedCPUs", "")
+				wantEq(t, r, "unit.ransomeye-core.service.affinity", "0-3")
+				wantEq(t, r, "unit.system.slice.cgroup_cpus", "0-3")
+			}},
+		{name: "05_cmdline_off", shows: "ransomeye.tuner=0: the documented escape hatch", mem: 4096, cpus: 8, disk: disk20,
+			args: []string{"ransomeye.tuner=0"},
+			check: func(t *testing.T, s *suite, r Report) {
+				if strings.Contains(r.Text("generated"), "ransomeye") {
+					t.Errorf("generated units with ransomeye.tuner=0:\n%s", r.Text("generated"))
+				}
+				wantEq(t, r, "unit.ransomeye-swap.swap.LoadState", "not-found")
+				wantEq(t, r, "file./ransomeye/swap.exists", "no")
+				wantEq(t, r, "marker.exists", "no")
+				// Escape hatch: the activator only warns, the core starts without guarantees.
+				wantEq(t, r, "unit.ransomeye-tuner.service.Result", "success")
+				wantEq(t, r, "unit.ransomeye-core.service.ActiveState", "active")
+				if b := r.Blocks["status"]; b.RC != 1 || !strings.Contains(b.Text, "disabled") {
+					t.Errorf("status: exit %d, want 1 and \"disabled\":\n%s", b.RC, b.Text)
+				}
+				wantMatch(t, "journal", s.journal(t), `disabled by kernel command line`)
+			}},
+		{name: "06_path_swapfile", shows: "[Swap] Path=/swapfile (the original acceptance test)", mem: 4096, cpus: 8, disk: disk20,
+			rootFiles: map[string]string{"/etc/ransomeye/tuner.conf": "# boot suite case 6\n[Swap]\nPath=/swapfile\n"},
+			rootGrow:  20 * gib,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "swap.unit", "swapfile.swap")
+				wantHealthy(t, r, "/swapfile", "swapfile.swap")
+				wantEq(t, r, "unit.ransomeye-swap.swap.LoadState", "not-found")
+			}},
+		{name: "07_config_reload", shows: "config changed, daemon-reload, activator restarted", mem: 4096, cpus: 8, disk: disk20,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "case.reload_rc", "0")
+				wantEq(t, r, "case.restart_rc", "0")
+				wantEq(t, r, "case.swappiness_before", "10")
+				wantEq(t, r, "case.swappiness_after", "30")
+				wantEq(t, r, "case.system_slice_dropin_before", "yes")
+				wantEq(t, r, "case.system_slice_dropin_after", "no")
+				wantEq(t, r, "case.system_slice_allowed_after", "")
+				if b, a := r.Get("case.core_pid_before"), r.Get("case.core_pid_after"); b == "" || b == "0" || b != a {
+					t.Errorf("core PID %q before, %q after the reload and restart", b, a)
+				}
+				wantEq(t, r, "unit.ransomeye-swap.swap.ActiveState", "active")
+			}},
+		{name: "08_numa_2x8", shows: "2 NUMA nodes x 8 vCPUs", mem: 4096, cpus: 16, numa: 2, disk: disk20, timeout: 6 * time.Minute,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "numa.node0.cpus", "0-7")
+				wantEq(t, r, "numa.node1.cpus", "8-15")
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+				wantCPUSets(t, r)
+			}},
+		{name: "09_swapon_fails", shows: "swapon refuses the file someone left (last_page=0)", mem: 4096, cpus: 8, disk: disk20,
+			args: []string{"systemd.wants=ransomeye-test-early.service"},
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "unit.ransomeye-test-early.service.Result", "success")
+				// The activator accepted the file; swapon itself failed.
+				wantEq(t, r, "unit.ransomeye-tuner.service.Result", "success")
+				wantEq(t, r, "unit.ransomeye-swap.swap.ActiveState", "failed")
+				wantEq(t, r, "unit.ransomeye-tuner-fail-closed.service.Result", "success")
+				wantFailClosed(t, r, `ransomeye-swap\.swap`)
+				wantMatch(t, "kernel log", s.journal(t), `Empty swap-file`)
+				wantEq(t, r, "file./ransomeye/swap.label", "someone-else")
+			}},
+		{name: "10_no_data_disk", shows: "the data disk is missing", mem: 4096, cpus: 8, timeout: 5 * time.Minute,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantFailClosed(t, r, `(?i)(ransomeye|mount|dependency)`)
+				wantEq(t, r, "unit.ransomeye.mount.ActiveState", "inactive")
+			}},
+		{name: "11_restart_keeps_core", shows: "restart of the activator on a healthy machine", mem: 4096, cpus: 8, disk: disk20,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "case.restart_rc", "0")
+				wantEq(t, r, "case.tuner_state_after", "active")
+				if b, a := r.Get("case.core_pid_before"), r.Get("case.core_pid_after"); b == "" || b == "0" || b != a {
+					t.Errorf("core PID %q before, %q after the restart: the core was restarted", b, a)
+				}
+				wantEq(t, r, "case.swap_state_after", "active")
+				if b, a := r.Get("case.swap_enter_before"), r.Get("case.swap_enter_after"); b != a {
+					t.Errorf("swap unit entered active at %s before, %s after: it was restarted", b, a)
+				}
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+			}},
+		{name: "12_baseline_without_tuner", shows: "the same machine without the tuner (for timing)", mem: 4096, cpus: 8, disk: disk20, plain: true,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "tuner.installed", "no")
+				wantEq(t, r, "unit.ransomeye-core.service.ActiveState", "active")
+			}},
+		{name: "13_power_loss_mid_creation", shows: "power loss while the swapfile is created (fault row 13)", mem: 4096, cpus: 8, disk: disk20,
+			args: []string{"systemd.wants=ransomeye-test-crash.service"}, noReport: true,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantMatch(t, "console", r.Get("console"), `ransomeye-test-crash: saw`)
+			}},
+		{name: "13b_after_power_loss", shows: "the next boot after the power loss recovers", mem: 4096, cpus: 8, reuse: "13_power_loss_mid_creation",
+			check: func(t *testing.T, s *suite, r Report) {
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+				for _, line := range strings.Split(r.Text("ransomeye-dir"), "\n") {
+					f := strings.Fields(line)
+					if len(f) > 0 {
+						if n := f[len(f)-1]; n != "." && n != ".." && n != "swap" && n != "lost+found" && !strings.HasPrefix(line, "total") {
+							t.Errorf("leftover in /ransomeye after recovery: %s", line)
+						}
+					}
+				}
+			}},
+		{name: "18_planted_marker_file", shows: "a marker planted by mallory (uid 1000) does not keep the core down (fault row 18)", mem: 4096, cpus: 8, disk: disk20,
+			args: []string{"systemd.wants=ransomeye-test-plant.service", "ransomeye.test.plant=file"},
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "unit.ransomeye-test-plant.service.Result", "success")
+				wantEq(t, r, "marker.exists", "no")
+				wantEq(t, r, "unit.ransomeye-core.service.ActiveState", "active")
+				if n, _ := r.Int("journal.alert_count"); n == 0 {
+					t.Errorf("no ALERT entry (security event) in the journal")
+				}
+			}},
+		{name: "18b_planted_marker_symlink", shows: "a symlink planted as the marker is removed, never followed (fault row 18)", mem: 4096, cpus: 8, disk: disk20,
+			args: []string{"systemd.wants=ransomeye-test-plant.service", "ransomeye.test.plant=symlink"},
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "unit.ransomeye-test-plant.service.Result", "success")
+				wantEq(t, r, "case.link_exists", "no")
+				wantEq(t, r, "case.decoy", "decoy owned by mallory")
+				wantEq(t, r, "case.decoy_owner", "mallory")
+				wantEq(t, r, "unit.ransomeye-core.service.ActiveState", "active")
+				if n, _ := r.Int("journal.alert_count"); n == 0 {
+					t.Errorf("no ALERT entry (security event) in the journal")
+				}
+			}},
+		{name: "20_memory_pressure", shows: "memory filled beyond RAM: swap in use, core alive (fault row 20)", mem: 1024, cpus: 2, disk: disk20, timeout: 8 * time.Minute,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "case.fill_rc", "0")
+				if n, ok := r.Int("case.swap_used_kib"); !ok || n == 0 {
+					t.Errorf("swap used %q KiB under pressure, want > 0", r.Get("case.swap_used_kib"))
+				}
+				wantEq(t, r, "case.core_state_after", "active")
+				if b, a := r.Get("case.core_pid_before"), r.Get("case.core_pid_after"); b == "" || b != a {
+					t.Errorf("core PID %q before, %q after the pressure", b, a)
+				}
+				wantEq(t, r, "case.oom_kills", "0")
+			}},
+	}
+}
+
+// journal returns the journal of the current case's boot.
+func (s *suite) journal(t *testing.T) string {
+	t.Helper()
+	name := t.Name()[strings.LastIndex(t.Name(), "/")+1:]
+	data, _ := os.ReadFile(filepath.Join(s.runDir, name, "journal.txt"))
+	return string(data)
+}
+
+// printDemo prints the readable summary of make demo.
+func printDemo(r Report, b Boot, bootMS, genCore string) {
+	fmt.Printf("\n==================== ransomeye-tuner demo: one boot of case 1 ====================\n")
+	fmt.Printf("machine: %s vCPUs, %s KiB RAM, 20 GiB data disk at /ransomeye; logs in %s\n\n",
+		r.Get("cpus.online"), r.Get("mem.total_kib"), b.Dir)
+	fmt.Printf("$ ransomeye-tuner status   (exit %d)\n%s\n\n", r.Blocks["status"].RC, r.Text("status"))
+	fmt.Printf("$ systemctl status ransomeye-swap.swap\n%s\n\n", r.Text("swap-unit-status"))
+	fmt.Printf("CPU sets in effect (cpuset.cpus.effective of each cgroup):\n")
+	for _, u := range []string{"ransomeye-core.service", "ransomeye-dpi.service", "ransomeye-training.service", "system.slice", "init.scope"} {
+		fmt.Printf("  %-28s %-8s %s\n", u, r.Unit(u, "cgroup_cpus"), r.Unit(u, "ControlGroup"))
+	}
+	fmt.Printf("\nsysctls: vm.swappiness=%s vm.vfs_cache_pressure=%s; marker present: %s\n",
+		r.Get("sysctl.vm.swappiness"), r.Get("sysctl.vm.vfs_cache_pressure"), r.Get("marker.exists"))
+	fmt.Printf("boot: %s on the host (qemu %s); multi-user.target reached at %s ms; generators start -> ransomeye-core start: %s\n",
+		b.Wall.Round(100*time.Millisecond), Accel(), bootMS, genCore)
+	fmt.Printf("=====================================================================================\n\n")
+}

@@ -1,0 +1,133 @@
+#!/bin/bash
+# Test-only (boot suite): run the case's actions, then write the machine's
+# state as key=value lines and @@begin/@@end blocks between @@report-begin and
+# @@report-end to stdout (the second serial port, the host's report file), and
+# the whole journal to the third serial port. The host parses both
+# (integration/report.go). Keys are documented in integration/README.md.
+set -u
+export SYSTEMD_PAGER= SYSTEMD_COLORS=0 LC_ALL=C
+cmdline=$(cat /proc/cmdline)
+arg() { sed -n "s/.*$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
+kv() { printf '%s=%s\n' "$1" "$2"; }
+# block NAME CMD...: the command's output verbatim, and its exit code.
+block() {
+  local name=$1; shift
+  echo "@@begin $name"
+  "$@" 2>&1
+  local rc=$?
+  echo "@@end $name rc=$rc"
+}
+# unitprops UNIT...: the properties the host checks, as unit.UNIT.Prop=value,
+# in one systemctl call (each call costs a fraction of a second under TCG),
+# then each unit's effective CPUs from its cgroup and its main process's
+# affinity.
+unitprops() {
+  systemctl show "$@" -p LoadState -p ActiveState -p SubState -p Result -p MainPID \
+    -p ExecMainStatus -p ConditionResult -p ActiveEnterTimestampMonotonic \
+    -p ExecMainStartTimestampMonotonic -p InactiveExitTimestampMonotonic \
+    -p ControlGroup -p AllowedCPUs -p EffectiveCPUs -p CPUAffinity -p FragmentPath \
+    -p DropInPaths -p NRestarts -p What 2>/dev/null |
+    awk -v names="$*" 'BEGIN { n = split(names, u, " "); i = 1 }
+      /^$/ { i++; next }
+      { print "unit." u[i] "." $0 }'
+  local u cg pid
+  for u in "$@"; do
+    cg=$(systemctl show "$u" -p ControlGroup --value 2>/dev/null)
+    if [ -n "$cg" ] && [ -r "/sys/fs/cgroup$cg/cpuset.cpus.effective" ]; then
+      kv "unit.$u.cgroup_cpus" "$(cat "/sys/fs/cgroup$cg/cpuset.cpus.effective")"
+    fi
+    pid=$(systemctl show "$u" -p MainPID --value 2>/dev/null)
+    if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+      kv "unit.$u.affinity" "$(taskset -cp "$pid" 2>/dev/null | sed 's/.*: //')"
+    fi
+  done
+}
+# fileinfo PATH: type, inode, size, allocated bytes, mode, owner, swap label.
+fileinfo() {
+  local p=$1
+  if [ -e "$p" ] || [ -L "$p" ]; then
+    kv "file.$p.exists" yes
+    kv "file.$p.type" "$(stat -c %F "$p")"
+    kv "file.$p.inode" "$(stat -c %i "$p")"
+    kv "file.$p.size" "$(stat -c %s "$p")"
+    kv "file.$p.allocated" "$(( $(stat -c '%b * %B' "$p") ))"
+    kv "file.$p.mode" "$(stat -c %a "$p")"
+    kv "file.$p.owner" "$(stat -c %U "$p")"
+    kv "file.$p.label" "$(swaplabel "$p" 2>/dev/null | sed -n 's/^LABEL: //p')"
+  else
+    kv "file.$p.exists" no
+  fi
+}
+
+case=$(arg ransomeye.test.case)
+swappath=/ransomeye/swap
+swapunit=ransomeye-swap.swap
+if [ -r /etc/ransomeye/tuner.conf ] && grep -q '^Path=/swapfile' /etc/ransomeye/tuner.conf; then
+  swappath=/swapfile swapunit=swapfile.swap
+fi
+
+echo "@@report-begin"
+kv case "$case"
+kv cmdline "$cmdline"
+kv swap.path "$swappath"
+kv swap.unit "$swapunit"
+kv cpus.online "$(cat /sys/devices/system/cpu/online)"
+kv mem.total_kib "$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
+for n in /sys/devices/system/node/node[0-9]*; do
+  [ -d "$n" ] && kv "numa.$(basename "$n").cpus" "$(cat "$n/cpulist")"
+done
+kv pid1.affinity "$(taskset -cp 1 | sed 's/.*: //')"
+kv tuner.installed "$([ -x /usr/sbin/ransomeye-tuner ] && echo yes || echo no)"
+
+# The case's own actions come first (restart, reload, ...): what they print is
+# part of the report, and the state below is read after them.
+if [ -n "$case" ] && [ -r "/usr/lib/ransomeye-test/cases/$case.sh" ]; then
+  echo "@@begin case-actions"
+  # shellcheck source=/dev/null
+  . "/usr/lib/ransomeye-test/cases/$case.sh" 2>&1
+  echo "@@end case-actions rc=$?"
+fi
+
+systemctl show -p GeneratorsStartTimestampMonotonic -p GeneratorsFinishTimestampMonotonic \
+  -p UnitsLoadStartTimestampMonotonic -p UnitsLoadFinishTimestampMonotonic \
+  -p UserspaceTimestampMonotonic -p KernelTimestampMonotonic -p SystemState \
+  | sed 's/^/manager./'
+unitprops ransomeye-tuner.service ransomeye-tuner-fail-closed.service "$swapunit" \
+  ransomeye-core.service ransomeye-dpi.service ransomeye-training.service \
+  ransomeye.mount multi-user.target swap.target system.slice user.slice init.scope \
+  ransomeye-dpi.slice ransomeye-training.slice emergency.target rescue.target \
+  ransomeye-test-plant.service ransomeye-test-early.service
+fileinfo "$swappath"
+for s in vm.swappiness vm.vfs_cache_pressure; do
+  kv "sysctl.$s" "$(sysctl -n "$s")"
+done
+m=/var/lock/ransomeye-resource-fail
+if [ -e "$m" ] || [ -L "$m" ]; then
+  kv marker.exists yes
+  kv marker.type "$(stat -c %F "$m")"
+  kv marker.owner "$(stat -c %U "$m")"
+  block marker cat "$m"
+else
+  kv marker.exists no
+fi
+kv journal.crit_count "$(journalctl -b -p crit -q --no-pager | wc -l)"
+kv journal.alert_count "$(journalctl -b -p alert -q --no-pager | wc -l)"
+block journal-crit journalctl -b -p crit -q --no-pager -o short-monotonic
+block swaps cat /proc/swaps
+block ransomeye-dir ls -la --time-style=+ /ransomeye
+block run-lock ls -la --time-style=+ /run/lock
+block status /usr/sbin/ransomeye-tuner status
+block status-json /usr/sbin/ransomeye-tuner status --json
+block swap-unit-status systemctl status --no-pager -l "$swapunit"
+block tuner-unit-status systemctl status --no-pager -l ransomeye-tuner.service
+block failed-units systemctl --failed --no-pager --plain --no-legend
+block generated bash -c "find /run/systemd/generator /run/systemd/generator.late | grep -E 'ransomeye|swap|slice|scope'"
+block generated-swap-dropin cat "/run/systemd/generator/$swapunit.d/ransomeye-tuner.conf"
+block cpu-dropins grep -r . --include=cpu-isolation.conf /run/systemd/generator
+block packages dpkg-query -W
+echo "@@report-end"
+
+# The whole journal, for the host's checks (ordering cycles, failed
+# generators, Go panics) and for reading a failure.
+journalctl -b -o short-monotonic --no-pager >/dev/ttyS2 2>&1
+exit 0

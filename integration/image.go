@@ -1,0 +1,306 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// The image recipe: a change to any of these rebuilds the cached base.
+const (
+	debianSuite  = "bookworm"
+	rootImgSize  = "1G"
+	baseScript   = "image/build-base.sh"
+	guestTree    = "guest"
+	stubServices = "ransomeye-core.service ransomeye-dpi.service ransomeye-training.service"
+)
+
+// Base is the cached part of the image: a root filesystem tree without the
+// project, and the kernel. It is rebuilt only when its recipe changes.
+type Base struct {
+	// Dir holds rootfs/, vmlinuz and packages.txt.
+	Dir string
+	// Key is the hash of the recipe that names Dir.
+	Key string
+}
+
+// Kernel is the path of the kernel to boot.
+func (b Base) Kernel() string { return filepath.Join(b.Dir, "vmlinuz") }
+
+// Packages is the path of the image's dpkg-query -W listing (plus the kernel).
+func (b Base) Packages() string { return filepath.Join(b.Dir, "packages.txt") }
+
+// Mirror returns the Debian mirror for debootstrap: $RANSOMEYE_MIRROR, else
+// the first URI this machine's apt sources use for the bookworm suite, else
+// deb.debian.org.
+func Mirror() string {
+	if m := os.Getenv("RANSOMEYE_MIRROR"); m != "" {
+		return m
+	}
+	files, _ := filepath.Glob("/etc/apt/sources.list.d/*")
+	files = append([]string{"/etc/apt/sources.list"}, files...)
+	for _, f := range files {
+		if m := mirrorFromSources(f); m != "" {
+			return m
+		}
+	}
+	return "http://deb.debian.org/debian"
+}
+
+// mirrorFromSources reads one apt sources file, one-line or deb822 style,
+// and returns the URI of a stanza for the plain bookworm suite.
+func mirrorFromSources(file string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var uri string
+	var suites []string
+	flush := func() string {
+		defer func() { uri, suites = "", nil }()
+		for _, s := range suites {
+			if s == debianSuite && uri != "" {
+				return uri
+			}
+		}
+		return ""
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "#"):
+		case line == "":
+			if m := flush(); m != "" {
+				return m
+			}
+		case strings.HasPrefix(line, "deb "):
+			fields := strings.Fields(line)
+			// deb [options] URI SUITE COMPONENTS...
+			for i := 1; i < len(fields)-1; i++ {
+				if strings.HasPrefix(fields[i], "[") {
+					for i < len(fields) && !strings.HasSuffix(fields[i], "]") {
+						i++
+					}
+					continue
+				}
+				if fields[i+1] == debianSuite {
+					return fields[i]
+				}
+				break
+			}
+		case strings.HasPrefix(line, "URIs:"):
+			uri = strings.Fields(strings.TrimPrefix(line, "URIs:") + " ")[0]
+		case strings.HasPrefix(line, "Suites:"):
+			suites = strings.Fields(strings.TrimPrefix(line, "Suites:"))
+		}
+	}
+	return flush()
+}
+
+// EnsureBase returns the cached base under workDir, building it with
+// image/build-base.sh when no base for the current recipe exists. logf gets
+// progress lines.
+func EnsureBase(ctx context.Context, pkgDir, workDir string, logf func(string, ...any)) (Base, error) {
+	script, err := os.ReadFile(filepath.Join(pkgDir, baseScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
+	mirror := Mirror()
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", debianSuite, mirror, script)
+	key := hex.EncodeToString(h.Sum(nil))[:16]
+	b := Base{Dir: filepath.Join(workDir, "base-"+key), Key: key}
+	if _, err := os.Stat(b.Packages()); err == nil {
+		logf("image: cached base %s", b.Dir)
+		return b, nil
+	}
+	logf("image: building base %s from %s (debootstrap, about a minute)", b.Dir, mirror)
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return Base{}, fmt.Errorf("create work directory: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(pkgDir, baseScript), b.Dir, mirror)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return Base{}, fmt.Errorf("build base image with %q: %w\n%s", baseScript, err, out)
+	}
+	return b, nil
+}
+
+// Image is one build's root disk images: both hold the base, the test-only
+// units and scripts; Tuner also holds the project, Plain does not (the
+// comparison boot).
+type Image struct {
+	Base  Base
+	Tuner string
+	Plain string
+	// TunerErr says why the Tuner image could not be made (the project
+	// does not build, say); the Plain image is still usable.
+	TunerErr error
+}
+
+// BuildImage makes the two root images of one run under runDir from the
+// base, the guest tree in pkgDir and the project's binaries and units in
+// repoDir. Binaries are built from source into runDir.
+func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, logf func(string, ...any)) (Image, error) {
+	img := Image{Base: base, Tuner: filepath.Join(runDir, "root-tuner.img"), Plain: filepath.Join(runDir, "root-plain.img")}
+	for _, v := range []struct {
+		img     string
+		project bool
+	}{{img.Plain, false}, {img.Tuner, true}} {
+		stage := strings.TrimSuffix(v.img, ".img") + ".stage"
+		if err := run(ctx, "cp", "-a", filepath.Join(base.Dir, "rootfs"), stage); err != nil {
+			return img, err
+		}
+		if err := copyTree(filepath.Join(pkgDir, guestTree), stage); err != nil {
+			return img, fmt.Errorf("install test units: %w", err)
+		}
+		wants := filepath.Join(stage, "etc/systemd/system/multi-user.target.wants")
+		if err := os.MkdirAll(wants, 0o755); err != nil {
+			return img, err
+		}
+		for _, s := range strings.Fields(stubServices) {
+			if err := os.Symlink("/usr/lib/systemd/system/"+s, filepath.Join(wants, s)); err != nil {
+				return img, fmt.Errorf("enable %s: %w", s, err)
+			}
+		}
+		if err := prepareStage(ctx, stage); err != nil {
+			return img, err
+		}
+		if v.project {
+			how, err := InstallProject(ctx, repoDir, runDir, stage)
+			if err != nil {
+				img.TunerErr = fmt.Errorf("install the project into the image: %w", err)
+				_ = os.RemoveAll(stage)
+				continue
+			}
+			logf("image: project installed (%s)", how)
+		}
+		if err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", stage, v.img, rootImgSize); err != nil {
+			return img, err
+		}
+		if err := os.RemoveAll(stage); err != nil {
+			return img, err
+		}
+	}
+	return img, nil
+}
+
+// maskedUnits do nothing for the suite and cost seconds per boot under TCG.
+var maskedUnits = []string{"getty-static.service", "e2scrub_reap.service", "systemd-update-utmp-runlevel.service"}
+
+// prepareStage adds what every test boot needs to the staged root tree:
+// an unprivileged user (mallory, uid 1000, fault row 18) and masks.
+func prepareStage(ctx context.Context, stage string) error {
+	if err := run(ctx, "chroot", stage, "useradd", "--no-create-home", "--uid", "1000", "--shell", "/usr/sbin/nologin", "mallory"); err != nil {
+		return err
+	}
+	for _, u := range maskedUnits {
+		if err := os.Symlink("/dev/null", filepath.Join(stage, "etc/systemd/system", u)); err != nil {
+			return fmt.Errorf("mask %s: %w", u, err)
+		}
+	}
+	return nil
+}
+
+// InstallProject puts ransomeye-tuner into the root tree stage exactly as
+// its package lays it out, and says how. This is the one place to change
+// when the boot suite installs the .deb instead (issue 5).
+func InstallProject(ctx context.Context, repoDir, runDir, stage string) (string, error) {
+	bin := filepath.Join(runDir, "bin")
+	for _, b := range []struct{ out, pkg string }{
+		{"ransomeye-tuner-generator", "./generator"},
+		{"ransomeye-tuner", "./activator"},
+	} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(bin, b.out), b.pkg)
+		cmd.Dir = repoDir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
+		}
+	}
+	files := []struct{ src, dst string }{
+		{filepath.Join(bin, "ransomeye-tuner-generator"), "usr/lib/systemd/system-generators/ransomeye-tuner-generator"},
+		{filepath.Join(bin, "ransomeye-tuner"), "usr/sbin/ransomeye-tuner"},
+	}
+	units, _ := filepath.Glob(filepath.Join(repoDir, "units", "*.service"))
+	for _, u := range units {
+		files = append(files, struct{ src, dst string }{u, "usr/lib/systemd/system/" + filepath.Base(u)})
+	}
+	dropins, _ := filepath.Glob(filepath.Join(repoDir, "units", "*.service.d", "*.conf"))
+	for _, d := range dropins {
+		files = append(files, struct{ src, dst string }{d, "usr/lib/systemd/system/" + filepath.Base(filepath.Dir(d)) + "/" + filepath.Base(d)})
+	}
+	sysctls, _ := filepath.Glob(filepath.Join(repoDir, "units", "sysctl.d", "*.conf"))
+	for _, s := range sysctls {
+		files = append(files, struct{ src, dst string }{s, "usr/lib/sysctl.d/" + filepath.Base(s)})
+	}
+	for _, f := range files {
+		if err := copyFile(f.src, filepath.Join(stage, f.dst)); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%d files copied from the repository in the package layout", len(files)), nil
+}
+
+// copyTree copies the regular files under src into dst, keeping their
+// relative paths and permission bits.
+func copyTree(src, dst string) error {
+	var paths []string
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		rel, _ := filepath.Rel(src, p)
+		if err := copyFile(p, filepath.Join(dst, rel)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFile copies src to dst, creating dst's directories, keeping the mode.
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("copy %q: %w", src, err)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(dst, data, st.Mode().Perm()); err != nil {
+		return fmt.Errorf("copy to %q: %w", dst, err)
+	}
+	return os.Chmod(dst, st.Mode().Perm())
+}
+
+// run runs a command, returning its output in the error when it fails.
+func run(ctx context.Context, name string, args ...string) error {
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}

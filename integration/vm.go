@@ -1,0 +1,237 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Machine is one boot: the virtual hardware, the disks and the kernel
+// command line.
+type Machine struct {
+	// Kernel and Root are the kernel and the root disk image (opened
+	// read-only: writes go to a throwaway snapshot).
+	Kernel, Root string
+	// Data is the data disk image, or "" for a machine without one.
+	Data string
+	// MemMiB and CPUs size the machine.
+	MemMiB, CPUs int
+	// NUMANodes, when above 1, splits CPUs and memory evenly into that many
+	// NUMA nodes (one socket each).
+	NUMANodes int
+	// Append is added to the kernel command line.
+	Append []string
+	// Dir receives console.log, report.txt, journal.txt, qemu.log, cmdline.
+	Dir string
+	// Timeout bounds the boot on the host side.
+	Timeout time.Duration
+}
+
+// Boot is what a boot left behind.
+type Boot struct {
+	// Console, ReportRaw and Journal are the three serial ports' contents.
+	Console, ReportRaw, Journal string
+	// Wall is the host-side time from qemu's start to its exit.
+	Wall time.Duration
+	// TimedOut is true when the host killed qemu at Timeout.
+	TimedOut bool
+	// Dir is where the logs are kept.
+	Dir string
+}
+
+// Accel returns qemu's accelerator: KVM only where a hardware KVM module is
+// loaded (the nested paravirtual KVM of some hosts crawls and then dies with
+// a stock kernel, see VM-NOTES.md), else multi-threaded TCG.
+func Accel() string {
+	for _, m := range []string{"/sys/module/kvm_intel", "/sys/module/kvm_amd"} {
+		if _, err := os.Stat(m); err == nil {
+			if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+				f.Close()
+				return "kvm"
+			}
+		}
+	}
+	return "tcg,thread=multi"
+}
+
+// QemuArgs returns the qemu command line for m (without the program name).
+func (m Machine) QemuArgs() []string {
+	cmdline := append([]string{"root=/dev/nvme0n1", "rw", "console=ttyS0", "panic=-1",
+		"systemd.unit=ransomeye-test.target", "systemd.show_status=1"}, m.Append...)
+	args := []string{
+		"-accel", Accel(), "-cpu", "max", "-m", fmt.Sprintf("%dM", m.MemMiB),
+		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+		"-kernel", m.Kernel, "-append", strings.Join(cmdline, " "),
+		"-drive", "file=" + m.Root + ",if=none,id=root,format=raw,snapshot=on",
+		"-device", "nvme,drive=root,serial=root",
+	}
+	if m.NUMANodes > 1 {
+		per := m.CPUs / m.NUMANodes
+		args = append(args, "-smp", fmt.Sprintf("%d,sockets=%d,cores=%d,threads=1", m.CPUs, m.NUMANodes, per))
+		for n := 0; n < m.NUMANodes; n++ {
+			args = append(args,
+				"-object", fmt.Sprintf("memory-backend-ram,id=mem%d,size=%dM", n, m.MemMiB/m.NUMANodes),
+				"-numa", fmt.Sprintf("node,nodeid=%d,cpus=%d-%d,memdev=mem%d", n, n*per, (n+1)*per-1, n))
+		}
+	} else {
+		args = append(args, "-smp", strconv.Itoa(m.CPUs))
+	}
+	if m.Data != "" {
+		args = append(args, "-drive", "file="+m.Data+",if=none,id=data,format=raw",
+			"-device", "nvme,drive=data,serial=data")
+	}
+	return append(args,
+		"-serial", "file:"+filepath.Join(m.Dir, "console.log"),
+		"-serial", "file:"+filepath.Join(m.Dir, "report.txt"),
+		"-serial", "file:"+filepath.Join(m.Dir, "journal.txt"))
+}
+
+// Run boots m and waits for the guest to power off, or kills it at the
+// timeout. The error is for a boot that could not run at all; a guest that
+// timed out returns its logs with TimedOut set.
+func (m Machine) Run(ctx context.Context) (Boot, error) {
+	b := Boot{Dir: m.Dir}
+	if err := os.MkdirAll(m.Dir, 0o755); err != nil {
+		return b, err
+	}
+	args := m.QemuArgs()
+	_ = os.WriteFile(filepath.Join(m.Dir, "cmdline"), []byte("qemu-system-x86_64 '"+strings.Join(args, "' '")+"'\n"), 0o644)
+	qlog, err := os.Create(filepath.Join(m.Dir, "qemu.log"))
+	if err != nil {
+		return b, err
+	}
+	defer qlog.Close()
+	cmd := exec.Command("qemu-system-x86_64", args...)
+	cmd.Stdout, cmd.Stderr = qlog, qlog
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return b, fmt.Errorf("start qemu: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	timer := time.NewTimer(m.Timeout)
+	defer timer.Stop()
+	var waitErr error
+	select {
+	case waitErr = <-done:
+	case <-timer.C:
+		b.TimedOut = true
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		return b, ctx.Err()
+	}
+	b.Wall = time.Since(start)
+	read := func(n string) string {
+		data, _ := os.ReadFile(filepath.Join(m.Dir, n))
+		return string(data)
+	}
+	b.Console, b.ReportRaw, b.Journal = read("console.log"), read("report.txt"), read("journal.txt")
+	if waitErr != nil && !b.TimedOut {
+		var ee *exec.ExitError
+		if !errors.As(waitErr, &ee) {
+			return b, fmt.Errorf("qemu: %w", waitErr)
+		}
+		return b, fmt.Errorf("qemu exited with %v (see %q)", waitErr, filepath.Join(m.Dir, "qemu.log"))
+	}
+	return b, nil
+}
+
+// DataDisk makes a sparse ext4 data disk of size bytes labelled ransomeye
+// (the label the image's fstab mounts at /ransomeye), holding the files of
+// the directory from when it is not "" (mkfs.ext4 -d keeps holes).
+func DataDisk(ctx context.Context, path string, size int64, from string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return fmt.Errorf("size data disk %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	args := []string{"-q", "-F", "-L", "ransomeye", "-E", "root_owner=0:0"}
+	if from != "" {
+		args = append(args, "-d", from)
+	}
+	return run(ctx, "mkfs.ext4", append(args, path)...)
+}
+
+// CustomRoot copies the root image src to dst (sparse) and writes files
+// into it (guest path -> content, mode 0644, root-owned) with debugfs,
+// without mounting anything. It is for what must be on the root filesystem
+// before the generators run, such as /etc/ransomeye/tuner.conf. A grow size
+// above 0 enlarges the image and its filesystem to that many bytes first.
+func CustomRoot(ctx context.Context, src, dst string, grow int64, files map[string]string) error {
+	if err := run(ctx, "cp", "--sparse=always", src, dst); err != nil {
+		return err
+	}
+	if grow > 0 {
+		if err := os.Truncate(dst, grow); err != nil {
+			return fmt.Errorf("grow root image %q: %w", dst, err)
+		}
+		if err := run(ctx, "e2fsck", "-f", "-y", "-q", dst); err != nil {
+			return err
+		}
+		if err := run(ctx, "resize2fs", "-f", dst); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dst), "rootfiles")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	guestPaths := make([]string, 0, len(files))
+	for p := range files {
+		guestPaths = append(guestPaths, p)
+	}
+	sort.Strings(guestPaths)
+	var cmds strings.Builder
+	for i, p := range guestPaths {
+		// Parent directories first; "mkdir" of an existing one only complains.
+		var dirs []string
+		for d := filepath.Dir(p); d != "/"; d = filepath.Dir(d) {
+			dirs = append([]string{d}, dirs...)
+		}
+		for _, d := range dirs {
+			fmt.Fprintf(&cmds, "mkdir %s\n", d)
+		}
+		host := filepath.Join(tmp, strconv.Itoa(i))
+		if err := os.WriteFile(host, []byte(files[p]), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(&cmds, "rm %s\nwrite %s %s\n", p, host, p)
+	}
+	cmdFile := filepath.Join(tmp, "cmds")
+	if err := os.WriteFile(cmdFile, []byte(cmds.String()), 0o644); err != nil {
+		return err
+	}
+	if err := run(ctx, "debugfs", "-w", "-f", cmdFile, dst); err != nil {
+		return err
+	}
+	// debugfs reports most errors on stdout with exit status 0: read back.
+	for _, p := range guestPaths {
+		out, err := exec.CommandContext(ctx, "debugfs", "-R", "cat "+p, dst).Output()
+		if err != nil || string(out) != files[p] {
+			return fmt.Errorf("write %q into root image %q: read back %q (%v)", p, dst, out, err)
+		}
+	}
+	return nil
+}
