@@ -86,21 +86,27 @@ func Make(info topology.Info) Plan {
 		return Plan{DPINode: -1, TrainingNode: -1, Usable: usable, PhysicalCores: len(cores),
 			Reason: "not enough free cores for DPI and training", Notes: p.Notes}
 	}
+	var coreIDs []int
 	for _, c := range cores {
 		if !taken[c.ID] || c.CPUs.Contains(0) {
-			p.Core = p.Core.Union(c.CPUs)
+			coreIDs = append(coreIDs, c.CPUs.IDs()...)
 		}
 	}
-	for _, c := range training {
-		p.Training = p.Training.Union(c.CPUs)
-	}
-	for _, c := range dpi {
-		p.DPI = p.DPI.Union(c.CPUs)
-	}
+	p.Core = cpuset.Of(coreIDs...)
+	p.Training = union(training)
+	p.DPI = union(dpi)
 	p.Reserved = true
 	p.TrainingNode = training[0].Node
 	p.DPINode = dpi[0].Node
 	return p
+}
+
+func union(cores []topology.Core) cpuset.Set {
+	var ids []int
+	for _, c := range cores {
+		ids = append(ids, c.CPUs.IDs()...)
+	}
+	return cpuset.Of(ids...)
 }
 
 func nodeIDs(cores []topology.Core) []int {

@@ -1,0 +1,220 @@
+package topology
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+)
+
+func write(t testing.TB, m fakesys.Machine) hostroot.Root {
+	t.Helper()
+	dir := t.TempDir()
+	if err := m.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return hostroot.Root(dir)
+}
+
+func read(t *testing.T, m fakesys.Machine, nic string) (Info, error) {
+	t.Helper()
+	root := write(t, m)
+	words, err := procfs.ReadCmdline(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Read(root, words, nic)
+}
+
+func TestReadMachines(t *testing.T) {
+	cases := []struct {
+		name          string
+		m             fakesys.Machine
+		nic           string
+		online, cores string // cores: each core's CPUs, "|"-joined
+		nodes         string // each node's CPUs, "|"-joined
+		isolated      string
+		root          string
+		v2, cpuset    bool
+		nicNode       int
+	}{
+		{name: "8 cpus, no node dirs", m: fakesys.Machine{CoresPerNode: 8},
+			online: "0-7", cores: "0|1|2|3|4|5|6|7", nodes: "0-7", root: "0-7", v2: true, cpuset: true, nicNode: -1},
+		{name: "8x2 split", m: fakesys.Machine{Nodes: 1, CoresPerNode: 8, Threads: 2},
+			online: "0-15", cores: "0,8|1,9|2,10|3,11|4,12|5,13|6,14|7,15", nodes: "0-15", root: "0-15", v2: true, cpuset: true, nicNode: -1},
+		{name: "4x2 adjacent", m: fakesys.Machine{Nodes: 1, CoresPerNode: 4, Threads: 2, Numbering: fakesys.Adjacent},
+			online: "0-7", cores: "0-1|2-3|4-5|6-7", nodes: "0-7", root: "0-7", v2: true, cpuset: true, nicNode: -1},
+		{name: "2 nodes x2x2, NIC on node 1", m: fakesys.Machine{Nodes: 2, CoresPerNode: 2, Threads: 2, NICs: map[string]int{"eth1": 1}}, nic: "eth1",
+			online: "0-7", cores: "0,4|1,5|2,6|3,7", nodes: "0-1,4-5|2-3,6-7", root: "0-7", v2: true, cpuset: true, nicNode: 1},
+		{name: "NIC without numa node", m: fakesys.Machine{CoresPerNode: 2, NICs: map[string]int{"eth0": -1}}, nic: "eth0",
+			online: "0-1", cores: "0|1", nodes: "0-1", root: "0-1", v2: true, cpuset: true, nicNode: -1},
+		{name: "NIC missing", m: fakesys.Machine{CoresPerNode: 2}, nic: "eth9",
+			online: "0-1", cores: "0|1", nodes: "0-1", root: "0-1", v2: true, cpuset: true, nicNode: -1},
+		{name: "offline cpu and sibling", m: fakesys.Machine{Nodes: 1, CoresPerNode: 4, Threads: 2, Offline: []int{3, 6}},
+			online: "0-2,4-5,7", cores: "0,4|1,5|2|7", nodes: "0-2,4-5,7", root: "0-2,4-5,7", v2: true, cpuset: true, nicNode: -1},
+		{name: "isolated from sysfs and cmdline", m: fakesys.Machine{CoresPerNode: 8, Isolated: "7", NohzFull: "6", Cmdline: "ro isolcpus=nohz,domain,managed_irq,4 nohz_full=5"},
+			online: "0-7", cores: "0|1|2|3|4|5|6|7", nodes: "0-7", isolated: "4-7", root: "0-7", v2: true, cpuset: true, nicNode: -1},
+		{name: "restricted root cpuset", m: fakesys.Machine{CoresPerNode: 8, RootCpuset: "0-5"},
+			online: "0-7", cores: "0|1|2|3|4|5|6|7", nodes: "0-7", root: "0-5", v2: true, cpuset: true, nicNode: -1},
+		{name: "cgroup v1", m: fakesys.Machine{CoresPerNode: 2, Cgroup: fakesys.CgroupV1, RootCpuset: "1"},
+			online: "0-1", cores: "0|1", nodes: "0-1", root: "1", nicNode: -1},
+		{name: "cgroup v2 without cpuset", m: fakesys.Machine{CoresPerNode: 2, Cgroup: fakesys.CgroupV2NoCpuset},
+			online: "0-1", cores: "0|1", nodes: "0-1", root: "0-1", v2: true, nicNode: -1},
+		{name: "no cgroup", m: fakesys.Machine{CoresPerNode: 2, Cgroup: fakesys.CgroupNone, NoNohzFile: true},
+			online: "0-1", cores: "0|1", nodes: "0-1", root: "0-1", nicNode: -1},
+		{name: "memory-only node", m: fakesys.Machine{Nodes: 2, CoresPerNode: 2, Override: map[string]string{
+			"/sys/devices/system/node/node1/cpulist": "\n", "/sys/devices/system/node/node0/cpulist": "0-3\n"}},
+			online: "0-3", cores: "0|1|2|3", nodes: "0-3|", root: "0-3", v2: true, cpuset: true, nicNode: -1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			info, err := read(t, c.m, c.nic)
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			var cores, nodes []string
+			for _, co := range info.Cores {
+				cores = append(cores, co.CPUs.String())
+				if co.ID != co.CPUs.Min() {
+					t.Errorf("core %s has ID %d", co.CPUs, co.ID)
+				}
+			}
+			for _, n := range info.Nodes {
+				nodes = append(nodes, n.CPUs.String())
+			}
+			got := fmt.Sprintf("online %s cores %s nodes %s isolated %s root %s v2 %t cpuset %t nic %d",
+				info.Online, strings.Join(cores, "|"), strings.Join(nodes, "|"), info.Isolated, info.RootCpuset, info.Cgroup.V2, info.Cgroup.Cpuset, info.NICNode)
+			want := fmt.Sprintf("online %s cores %s nodes %s isolated %s root %s v2 %t cpuset %t nic %d",
+				c.online, c.cores, c.nodes, c.isolated, c.root, c.v2, c.cpuset, c.nicNode)
+			if got != want {
+				t.Errorf("\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// TestFaultMalformedCPULists is fault-matrix row 2: malformed CPU lists in
+// sysfs or on the command line give an error (no plan), naming the file.
+func TestFaultMalformedCPULists(t *testing.T) {
+	base := fakesys.Machine{Nodes: 1, CoresPerNode: 8}
+	for _, c := range []struct {
+		name, file, content, cmdline, wantInErr string
+	}{
+		{"online backwards", "/sys/devices/system/cpu/online", "10-6\n", "", "online"},
+		{"online double dash", "/sys/devices/system/cpu/online", "1--3\n", "", "online"},
+		{"online empty element", "/sys/devices/system/cpu/online", "0,,1\n", "", "online"},
+		{"online empty", "/sys/devices/system/cpu/online", "\n", "", "online"},
+		{"online huge range", "/sys/devices/system/cpu/online", "0-99999\n", "", "online"},
+		{"online garbage", "/sys/devices/system/cpu/online", "zero\n", "", "online"},
+		{"siblings backwards", "/sys/devices/system/cpu/cpu3/topology/thread_siblings_list", "10-6\n", "", "thread_siblings_list"},
+		{"siblings empty", "/sys/devices/system/cpu/cpu3/topology/thread_siblings_list", "", "", "thread_siblings_list"},
+		{"siblings not self", "/sys/devices/system/cpu/cpu3/topology/thread_siblings_list", "4\n", "", "itself"},
+		{"siblings asymmetric", "/sys/devices/system/cpu/cpu2/topology/thread_siblings_list", "2-3\n", "", "sibling"},
+		{"node cpulist garbage", "/sys/devices/system/node/node0/cpulist", "0,,1\n", "", "cpulist"},
+		{"node misses a cpu", "/sys/devices/system/node/node0/cpulist", "0-6\n", "", "no NUMA node"},
+		{"isolated backwards", "/sys/devices/system/cpu/isolated", "10-6\n", "", "isolated"},
+		{"nohz_full garbage", "/sys/devices/system/cpu/nohz_full", "1--3\n", "", "nohz_full"},
+		{"root cpuset empty", "/sys/fs/cgroup/cpuset.cpus.effective", "\n", "", "cpuset.cpus.effective"},
+		{"root cpuset offline only", "/sys/fs/cgroup/cpuset.cpus.effective", "100\n", "", "no online CPU"},
+		{"isolcpus backwards", "", "", "isolcpus=10-6", "isolcpus"},
+		{"nohz_full= empty element", "", "", "nohz_full=0,,1", "nohz_full"},
+		{"isolcpus flags only", "", "", "isolcpus=domain", "isolcpus"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := base
+			if c.file != "" {
+				m.Override = map[string]string{c.file: c.content}
+			}
+			m.Cmdline = c.cmdline
+			_, err := read(t, m, "")
+			if err == nil {
+				t.Fatalf("Read accepted a broken tree")
+			}
+			if !strings.Contains(err.Error(), c.wantInErr) {
+				t.Errorf("error %q does not mention %q", err, c.wantInErr)
+			}
+		})
+	}
+}
+
+// TestFaultGHWEmptyOrPartial is fault-matrix row 3: ghw empty, partial or
+// disagreeing with sysfs gives an error (no plan).
+func TestFaultGHWEmptyOrPartial(t *testing.T) {
+	m := fakesys.Machine{Nodes: 1, CoresPerNode: 8, Threads: 2}
+	t.Run("no cpuinfo: ghw empty", func(t *testing.T) {
+		mm := m
+		mm.NoCPUInfo = true
+		if _, err := read(t, mm, ""); err == nil || !strings.Contains(err.Error(), "ghw") {
+			t.Fatalf("want a ghw error, got %v", err)
+		}
+	})
+	t.Run("cpuinfo lists half the cpus: ghw partial", func(t *testing.T) {
+		root := write(t, m)
+		b, _ := os.ReadFile(filepath.Join(string(root), "proc/cpuinfo"))
+		blocks := strings.Split(string(b), "\n\n")
+		half := strings.Join(blocks[:len(blocks)/2], "\n\n") + "\n\n"
+		// ghw skips a CPU whose package it has not met in cpuinfo; move
+		// package 0's CPUs 8-15 out by renumbering them into package 1.
+		_ = os.WriteFile(filepath.Join(string(root), "proc/cpuinfo"), []byte(half), 0o644)
+		for i := 8; i < 16; i++ {
+			_ = os.WriteFile(filepath.Join(string(root), fmt.Sprintf("sys/devices/system/cpu/cpu%d/topology/physical_package_id", i)), []byte("1\n"), 0o644)
+			_ = os.WriteFile(filepath.Join(string(root), fmt.Sprintf("sys/devices/system/cpu/cpu%d/topology/core_id", i)), []byte(fmt.Sprintf("%d\n", i-8)), 0o644)
+		}
+		if _, err := Read(root, nil, ""); err == nil || !strings.Contains(err.Error(), "ghw") {
+			t.Fatalf("want a ghw error, got %v", err)
+		}
+		// Sysfs alone is fine: it is ghw that disagrees.
+		if _, err := ReadSysfs(root, nil, ""); err != nil {
+			t.Fatalf("ReadSysfs: %v", err)
+		}
+	})
+	t.Run("core ids disagree with sibling lists", func(t *testing.T) {
+		root := write(t, m)
+		// All CPUs claim core 0: ghw sees one core of 16 threads.
+		for i := 0; i < 16; i++ {
+			_ = os.WriteFile(filepath.Join(string(root), fmt.Sprintf("sys/devices/system/cpu/cpu%d/topology/core_id", i)), []byte("0\n"), 0o644)
+		}
+		if _, err := Read(root, nil, ""); err == nil || !strings.Contains(err.Error(), "ghw") {
+			t.Fatalf("want a ghw error, got %v", err)
+		}
+	})
+}
+
+// TestRead256 reads a 256-CPU, 2-node SMT tree. That reading skips the
+// memory blocks of a big machine is checked on the whole binary under
+// strace, in generator (TestGeneratorSkipsMemoryBlocks).
+func TestRead256(t *testing.T) {
+	m := fakesys.Machine{Nodes: 2, CoresPerNode: 64, Threads: 2}
+	info, err := read(t, m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Online.Len() != 256 || len(info.Cores) != 128 || len(info.Nodes) != 2 {
+		t.Fatalf("256-CPU tree read as %d CPUs, %d cores, %d nodes", info.Online.Len(), len(info.Cores), len(info.Nodes))
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		m    fakesys.Machine
+	}{
+		{"8cpus", fakesys.Machine{CoresPerNode: 8}},
+		{"256cpus-2nodes", fakesys.Machine{Nodes: 2, CoresPerNode: 64, Threads: 2}},
+		{"256cpus-8192memblocks", fakesys.Machine{Nodes: 2, CoresPerNode: 64, Threads: 2, MemoryBlocks: 8192}},
+	} {
+		root := write(b, m.m)
+		b.Run(m.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Read(root, nil, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
