@@ -32,10 +32,13 @@ fmt:
 
 # Boot tests in real VMs (qemu, TCG). See integration/README.md.
 integration: build
+	integration/deps.sh
 	$(GO) test -count=1 -tags vmtest -timeout 35m -v ./integration/...
 
+# One boot of case 1 on a fresh machine, ending with a readable summary.
 demo: build
-	$(GO) test -count=1 -tags vmtest -timeout 20m -run 'TestBoot/01_' -v ./integration/... -demo
+	integration/deps.sh
+	$(GO) test -count=1 -tags vmtest -timeout 20m -run 'TestBoot/01_healthy' -v ./integration/... -demo
 
 package: build
 	scripts/package.sh $(VERSION)

@@ -22,25 +22,32 @@ block() {
 # then each unit's effective CPUs from its cgroup and its main process's
 # affinity.
 unitprops() {
-  systemctl show "$@" -p LoadState -p ActiveState -p SubState -p Result -p MainPID \
+  local props
+  props=$(systemctl show "$@" -p LoadState -p ActiveState -p SubState -p Result -p MainPID \
     -p ExecMainStatus -p ConditionResult -p ActiveEnterTimestampMonotonic \
     -p ExecMainStartTimestampMonotonic -p InactiveExitTimestampMonotonic \
     -p ControlGroup -p AllowedCPUs -p EffectiveCPUs -p CPUAffinity -p FragmentPath \
     -p DropInPaths -p NRestarts -p What 2>/dev/null |
     awk -v names="$*" 'BEGIN { n = split(names, u, " "); i = 1 }
       /^$/ { i++; next }
-      { print "unit." u[i] "." $0 }'
-  local u cg pid
-  for u in "$@"; do
-    cg=$(systemctl show "$u" -p ControlGroup --value 2>/dev/null)
-    if [ -n "$cg" ] && [ -r "/sys/fs/cgroup$cg/cpuset.cpus.effective" ]; then
-      kv "unit.$u.cgroup_cpus" "$(cat "/sys/fs/cgroup$cg/cpuset.cpus.effective")"
-    fi
-    pid=$(systemctl show "$u" -p MainPID --value 2>/dev/null)
-    if [ -n "$pid" ] && [ "$pid" != 0 ]; then
-      kv "unit.$u.affinity" "$(taskset -cp "$pid" 2>/dev/null | sed 's/.*: //')"
-    fi
-  done
+      { print "unit." u[i] "." $0 }')
+  echo "$props"
+  local key val u
+  while IFS='=' read -r key val; do
+    u=${key#unit.}
+    case $key in
+    *.ControlGroup)
+      u=${u%.ControlGroup}
+      if [ -n "$val" ] && [ -r "/sys/fs/cgroup$val/cpuset.cpus.effective" ]; then
+        kv "unit.$u.cgroup_cpus" "$(<"/sys/fs/cgroup$val/cpuset.cpus.effective")"
+      fi ;;
+    *.MainPID)
+      u=${u%.MainPID}
+      if [ -n "$val" ] && [ "$val" != 0 ]; then
+        kv "unit.$u.affinity" "$(taskset -cp "$val" 2>/dev/null | sed 's/.*: //')"
+      fi ;;
+    esac
+  done <<<"$props"
 }
 # fileinfo PATH: type, inode, size, allocated bytes, mode, owner, swap label.
 fileinfo() {
@@ -67,6 +74,7 @@ if [ -r /etc/ransomeye/tuner.conf ] && grep -q '^Path=/swapfile' /etc/ransomeye/
 fi
 
 echo "@@report-begin"
+kv time.report_start "$(cut -d" " -f1 /proc/uptime)"
 kv case "$case"
 kv cmdline "$cmdline"
 kv swap.path "$swappath"
@@ -125,6 +133,7 @@ block generated bash -c "find /run/systemd/generator /run/systemd/generator.late
 block generated-swap-dropin cat "/run/systemd/generator/$swapunit.d/ransomeye-tuner.conf"
 block cpu-dropins grep -r . --include=cpu-isolation.conf /run/systemd/generator
 block packages dpkg-query -W
+kv time.report_end "$(cut -d" " -f1 /proc/uptime)"
 echo "@@report-end"
 
 # The whole journal, for the host's checks (ordering cycles, failed
