@@ -8,7 +8,7 @@ VERSION  ?= $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 LDFLAGS  := -s -w -X github.com/ransomeye/ransomeye-tuner/internal/version.Version=$(VERSION)
 GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: all build plan test vet fmt integration demo package bench clean
+.PHONY: all build plan test vet fmt integration demo package package-check man bench clean
 
 all: build
 
@@ -40,8 +40,17 @@ demo: build
 	integration/deps.sh
 	$(GO) test -count=1 -tags vmtest -timeout 20m -run 'TestBoot/01_healthy' -v ./integration/... -demo
 
+# dist/ransomeye-tuner_$(VERSION)_amd64.deb and dist/ransomeye-tuner-$(VERSION).x86_64.rpm
+# (nfpm, scripts/nfpm.yaml); `make package-check` runs lintian and rpm on them.
 package: build
-	scripts/package.sh $(VERSION)
+	GO=$(GO) scripts/package.sh $(VERSION)
+
+package-check: package
+	scripts/package-check.sh $(VERSION)
+
+# Man pages from docs/man/*.md into dist/man (`man -l dist/man/ransomeye-tuner.8`).
+man:
+	GO=$(GO) scripts/man.sh dist/man $(VERSION)
 
 bench: build
 	scripts/bench.sh

@@ -1,0 +1,61 @@
+# bash completion for ransomeye-tuner(8).
+# Installed as /usr/share/bash-completion/completions/ransomeye-tuner.
+
+_ransomeye_tuner() {
+	local cur prev words cword
+	if declare -F _init_completion >/dev/null 2>&1; then
+		_init_completion || return
+	else
+		COMPREPLY=()
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD - 1]}
+		words=("${COMP_WORDS[@]}")
+		cword=$COMP_CWORD
+	fi
+
+	local commands="activate status plan fail-closed gate help"
+	local global_opts="--help --version"
+
+	# The subcommand is the first word after the program that is not an option.
+	local i cmd=""
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-*) ;;
+		*)
+			cmd=${words[i]}
+			break
+			;;
+		esac
+	done
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	local opts="--help"
+	case $cmd in
+	status) opts="--json --help" ;;
+	plan) opts="--json --help" ;;
+	fail-closed)
+		# --reason takes free text: offer nothing for it.
+		if [[ $prev == --reason ]]; then
+			COMPREPLY=()
+			return
+		fi
+		opts="--reason --if-failed --help"
+		;;
+	activate | gate) opts="--help" ;;
+	help)
+		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		return
+		;;
+	*) return ;;
+	esac
+	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+complete -F _ransomeye_tuner ransomeye-tuner

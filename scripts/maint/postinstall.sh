@@ -1,0 +1,37 @@
+# postinstall: deb postinst (configure, abort-upgrade, abort-remove,
+# abort-deconfigure) and rpm %post ($1 = 1 on install, 2 on upgrade).
+#
+# Apply at once, so that no reboot is needed: reload (which runs the
+# generator), then run the activator and start the swap unit. A failure here
+# does not fail the package: the activator writes the marker with the reason,
+# and ransomeye-core.service does not start until it is fixed.
+
+rt_postinstall() {
+	if ! rt_systemd_running; then
+		rt_log "systemd is not running here (chroot or image build): the tuner runs at the next boot"
+		return 0
+	fi
+	systemctl daemon-reload || {
+		rt_log "warning: systemctl daemon-reload failed; reboot or run it by hand"
+		return 0
+	}
+	# restart, not start: after an upgrade the new binary checks again. The
+	# core is only Wants=/After= the activator, so it is not restarted.
+	systemctl restart ransomeye-tuner.service ||
+		rt_log "warning: ransomeye-tuner.service failed; see 'ransomeye-tuner status' and 'journalctl -u ransomeye-tuner'"
+	_unit=$(systemd-escape --path --suffix=swap -- "$(rt_swap_path)" 2>/dev/null) || _unit=
+	# The generator writes no swap unit when ransomeye.tuner=0 is on the
+	# kernel command line or the configuration is invalid.
+	if [ -n "$_unit" ] && [ "$(systemctl show -p LoadState --value -- "$_unit" 2>/dev/null)" = loaded ]; then
+		systemctl start -- "$_unit" ||
+			rt_log "warning: $_unit failed to start; see 'ransomeye-tuner status'"
+	fi
+	return 0
+}
+
+case "${1:-}" in
+configure | abort-upgrade | abort-remove | abort-deconfigure | [0-9]*)
+	rt_postinstall
+	;;
+esac
+exit 0

@@ -1,0 +1,34 @@
+# preremove: deb prerm (remove, upgrade, deconfigure, failed-upgrade) and
+# rpm %preun ($1 = 0 on erase, 1 on upgrade).
+
+# rt_stop: stop the activator while its binary is still installed (its
+# ExecStopPost= needs it). Swap stays on and the core keeps running: neither
+# depends on the activator with Requires=.
+rt_stop() {
+	if rt_systemd_running; then
+		systemctl stop ransomeye-tuner.service ||
+			rt_log "warning: stopping ransomeye-tuner.service failed"
+	fi
+	return 0
+}
+
+case "${1:-}" in
+remove)
+	# Debian: a purge may follow, after dpkg has deleted the configuration
+	# files. Remember now which files a purge removes.
+	rt_stop
+	if mkdir -p "$RT_STATE_DIR"; then
+		{
+			printf 'swap=%s\n' "$(rt_swap_path)"
+			printf 'metrics=%s\n' "$(rt_metrics_path)"
+		} >"$RT_STATE.new" && mv -f "$RT_STATE.new" "$RT_STATE" ||
+			rt_log "warning: cannot record the swapfile path in $RT_STATE"
+	fi
+	;;
+0)
+	# RPM erase is the purge: the configuration is still readable here.
+	rt_stop
+	rt_purge "$(rt_swap_path)" "$(rt_metrics_path)"
+	;;
+esac
+exit 0

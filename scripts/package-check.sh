@@ -1,0 +1,81 @@
+#!/bin/sh
+# scripts/package-check.sh VERSION: check the packages `make package` built.
+# lintian on the .deb (any error fails; warnings are printed), and the .rpm's
+# file list and scripts read back with rpm. CI runs it (`make package-check`).
+set -eu
+cd "$(dirname "$0")/.."
+version=${1:?usage: scripts/package-check.sh VERSION}
+deb="dist/ransomeye-tuner_${version}_amd64.deb"
+rpm="dist/ransomeye-tuner-${version}.x86_64.rpm"
+fail=0
+bad() {
+	echo "package-check: $*" >&2
+	fail=1
+}
+
+# The files both packages must install.
+expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
+/usr/sbin/ransomeye-tuner
+/usr/lib/systemd/system/ransomeye-tuner.service
+/usr/lib/systemd/system/ransomeye-tuner-fail-closed.service
+/usr/lib/systemd/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf
+/usr/lib/sysctl.d/60-ransomeye-tuner.conf
+/etc/ransomeye/tuner.conf
+/usr/share/man/man8/ransomeye-tuner.8.gz
+/usr/share/man/man8/ransomeye-tuner-generator.8.gz
+/usr/share/man/man5/ransomeye-tuner.conf.5.gz
+/usr/share/bash-completion/completions/ransomeye-tuner"
+
+# --- .deb ---
+[ -f "$deb" ] || { echo "package-check: $deb is missing: run 'make package'" >&2; exit 1; }
+deblist=$(dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|')
+for f in $expected /usr/share/doc/ransomeye-tuner/copyright /usr/share/doc/ransomeye-tuner/changelog.gz; do
+	printf '%s\n' "$deblist" | grep -qx -- "$f" || bad "$deb lacks $f"
+done
+dpkg-deb -f "$deb" Version | grep -qx -- "$version" || bad "$deb has version $(dpkg-deb -f "$deb" Version), want $version"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+dpkg-deb -e "$deb" "$tmp/control"
+grep -qx /etc/ransomeye/tuner.conf "$tmp/control/conffiles" || bad "$deb: /etc/ransomeye/tuner.conf is not a conffile"
+for s in postinst prerm postrm; do
+	[ -x "$tmp/control/$s" ] || { bad "$deb has no $s"; continue; }
+	sh -n "$tmp/control/$s" || bad "$deb: $s has a syntax error"
+done
+# lintian exits non-zero on errors (and only on errors with --fail-on error).
+if command -v lintian >/dev/null 2>&1; then
+	echo "package-check: lintian $deb"
+	rc=0
+	out=$(lintian --fail-on error --info "$deb" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -v -e '^running with root privileges' -e '^$' || true
+	[ "$rc" -eq 0 ] || bad "lintian reports errors on $deb (exit $rc)"
+else
+	bad "lintian is not installed (apt-get install lintian)"
+fi
+
+# --- .rpm ---
+[ -f "$rpm" ] || { echo "package-check: $rpm is missing: run 'make package'" >&2; exit 1; }
+if command -v rpm >/dev/null 2>&1; then
+	rpmlist=$(rpm -qpl "$rpm" 2>/dev/null)
+	for f in $expected /usr/share/licenses/ransomeye-tuner/LICENSE; do
+		printf '%s\n' "$rpmlist" | grep -qx -- "$f" || bad "$rpm lacks $f"
+	done
+	rpm -qp --configfiles "$rpm" 2>/dev/null | grep -qx /etc/ransomeye/tuner.conf || bad "$rpm: /etc/ransomeye/tuner.conf is not a config file"
+	rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm" 2>/dev/null | grep -q '^cn /etc/ransomeye/tuner.conf$' ||
+		bad "$rpm: /etc/ransomeye/tuner.conf is not %config(noreplace)"
+	scripts=$(rpm -qp --scripts "$rpm" 2>/dev/null)
+	for s in 'postinstall scriptlet' 'preuninstall scriptlet' 'postuninstall scriptlet'; do
+		printf '%s\n' "$scripts" | grep -q "^$s" || bad "$rpm has no $s"
+	done
+	for w in rt_postinstall rt_purge rt_stop rt_reload; do
+		printf '%s\n' "$scripts" | grep -q "$w" || bad "$rpm scripts lack $w"
+	done
+	echo "package-check: rpm -qpl $rpm: $(printf '%s\n' "$rpmlist" | wc -l) files"
+else
+	bad "rpm is not installed (apt-get install rpm)"
+fi
+
+if [ "$fail" -ne 0 ]; then
+	echo "package-check: FAILED" >&2
+	exit 1
+fi
+echo "package-check: ok ($deb, $rpm)"
