@@ -212,8 +212,6 @@ func (m Machine) Write(dir string) error {
 			p := fmt.Sprintf("/sys/devices/system/memory/memory%d", i)
 			files[p+"/online"] = "1\n"
 			files[p+"/state"] = "online\n"
-			files[p+"/phys_device"] = "0\n"
-			files[p+"/removable"] = "1\n"
 		}
 	}
 	for name, node := range m.NICs {

@@ -162,9 +162,10 @@ type Note struct {
 type Output struct {
 	// Enabled is false with ransomeye.tuner=0 (then Files is empty).
 	Enabled bool
-	// Files are the files to write, normal directory first, each directory
-	// sorted by path. Write them in this order: the late swap unit comes
-	// last, so it never exists without its wiring.
+	// Files are the files to write, normal directory first, in each
+	// directory regular files before symlinks, each sorted by path. Write
+	// them in this order: the late swap unit comes after its wiring and
+	// before its .wants link.
 	Files []File
 	// SwapUnit is the swap unit's name ("" when the config is invalid).
 	SwapUnit string
@@ -313,6 +314,10 @@ func sortFiles(files []File) {
 	sort.SliceStable(files, func(i, j int) bool {
 		if files[i].Dir != files[j].Dir {
 			return files[i].Dir < files[j].Dir
+		}
+		// Units before the .wants links that point at them.
+		if files[i].IsSymlink() != files[j].IsSymlink() {
+			return !files[i].IsSymlink()
 		}
 		return files[i].Path < files[j].Path
 	})

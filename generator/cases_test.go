@@ -1,0 +1,53 @@
+package main
+
+import "github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+
+// goldenCase is one directory under testdata: its fake root is written from
+// the Machine with -update, and committed so it can be inspected.
+type goldenCase struct {
+	name string
+	m    fakesys.Machine
+}
+
+const confPath = "/etc/ransomeye/tuner.conf"
+
+func conf(text string) map[string]string { return map[string]string{confPath: text} }
+
+var goldenCases = []goldenCase{
+	{"01-no-config", fakesys.Machine{CoresPerNode: 2}},
+	{"02-8cpu", fakesys.Machine{Nodes: 1, CoresPerNode: 8}},
+	{"03-2node-smt", fakesys.Machine{Nodes: 2, CoresPerNode: 8, Threads: 2, NICs: map[string]int{"ens1f0": 1},
+		Files: conf("[CPU]\nDPIInterface=ens1f0\n")}},
+	{"04-fewer-than-8-cores", fakesys.Machine{Nodes: 1, CoresPerNode: 4, Threads: 2, Numbering: fakesys.Adjacent}},
+	{"05-cmdline-off", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Cmdline: "root=/dev/nvme0n1 ransomeye.tuner=0 quiet",
+		Files: conf("[Swap]\nPath=/swapfile\n")}},
+	{"06-path-swapfile", fakesys.Machine{CoresPerNode: 2, Files: conf("# the original specification's path\n[Swap]\nPath=/swapfile\n")}},
+	{"07-invalid-config", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf(
+		"[Swap]\nPath=relative/swap\nMinSize=999999T\nBogus=1\n[CPU]\nIsolation=sometimes\nCoreService=evil%n.service\n" +
+			"garbage line\n[Nope]\nX=y\n")}},
+	{"08-cgroup-v1", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Cgroup: fakesys.CgroupV1}},
+	{"09-odd-path-escaping", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/srv/swap dir/ransom-eye%h_ü.swap\n")}},
+	{"10-dropin-precedence", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: map[string]string{
+		confPath: "[Swap]\nPath=/a/swap\n[CPU]\nIsolation=strict\n",
+		"/etc/ransomeye/tuner.conf.d/10-disk.conf":     "[Swap]\nPath=/b/swap\nPath=/data/swap\n",
+		"/etc/ransomeye/tuner.conf.d/20-services.conf": "[CPU]\nIsolation=services\n",
+		"/etc/ransomeye/tuner.conf.d/30-ignored.txt":   "[Swap]\nPath=/ignored\n",
+	}}},
+	{"11-fstab-has-path", fakesys.Machine{CoresPerNode: 2, Files: map[string]string{
+		"/etc/fstab": "# <file system> <mount point> <type> <options> <dump> <pass>\nUUID=1234 / ext4 errors=remount-ro 0 1\n/ransomeye/swap none swap sw 0 0\n",
+	}}},
+	{"12-services-mode", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nIsolation=services\n")}},
+	{"13-off-mode", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nIsolation=off\n")}},
+	{"14-core-service-renamed", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nCoreService=ransomeye-db.service\n")}},
+	{"15-malformed-cpu-list", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Override: map[string]string{
+		"/sys/devices/system/cpu/online": "10-6\n"}}},
+	{"16-ghw-empty", fakesys.Machine{Nodes: 1, CoresPerNode: 8, NoCPUInfo: true}},
+	{"17-unreadable-config", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: map[string]string{
+		confPath + "/this-is-a-directory": "a configuration file that is a directory cannot be read\n"}}},
+	{"18-isolcpus-restricted-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 12, Cmdline: "root=/dev/nvme0n1 isolcpus=domain,10-11",
+		RootCpuset: "0-10"}},
+	{"19-cgroup-v2-no-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Cgroup: fakesys.CgroupV2NoCpuset}},
+	{"20-unknown-keys-warned", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/ransomeye/swap\nColour=blue\n[Future]\nKey=1\n")}},
+	{"21-percent-and-continuation", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/data/%i\\\n  swap\n")}},
+	{"22-huge-values", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nMinSize=99999999999999999999999G\n[Sysctl]\nSwappiness=100000000000000000000\n")}},
+}

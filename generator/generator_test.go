@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+)
+
+func caseRoot(t *testing.T, name string) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("testdata", name, "root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Skipf("case %s not generated yet (go test ./generator -update): %v", name, err)
+	}
+	return root
+}
+
+var (
+	verifyOnce sync.Once
+	verifyRoot string
+	verifyErr  string
+)
+
+// verifyBase makes a root for `systemd-analyze verify --root`: the host's
+// /usr/lib/systemd/system (copied, read only from the host), and test-only
+// stand-ins for /usr/sbin/ransomeye-tuner and /bin/sleep so that ExecStart=
+// checks pass. Output dirs of each case are copied under it.
+func verifyBase(t *testing.T) string {
+	t.Helper()
+	verifyOnce.Do(func() {
+		if _, err := exec.LookPath("systemd-analyze"); err != nil {
+			verifyErr = "systemd-analyze is not installed (apt-get install systemd)"
+			return
+		}
+		if _, err := os.Stat("/usr/lib/systemd/system/swap.target"); err != nil {
+			verifyErr = "no /usr/lib/systemd/system/swap.target to verify against"
+			return
+		}
+		dir, err := os.MkdirTemp("", "ransomeye-verify")
+		if err != nil {
+			verifyErr = err.Error()
+			return
+		}
+		verifyRoot = dir
+		mk := func(p, content string, mode os.FileMode) {
+			full := filepath.Join(dir, p)
+			_ = os.MkdirAll(filepath.Dir(full), 0o755)
+			if err := os.WriteFile(full, []byte(content), mode); err != nil {
+				verifyErr = err.Error()
+			}
+		}
+		mk("usr/sbin/ransomeye-tuner", "#!/bin/sh\n# test stand-in\nexit 0\n", 0o755)
+		mk("bin/sleep", "#!/bin/sh\n# test stand-in\nexit 0\n", 0o755)
+		_ = os.MkdirAll(filepath.Join(dir, "usr/lib/systemd"), 0o755)
+		if out, err := exec.Command("cp", "-a", "/usr/lib/systemd/system", filepath.Join(dir, "usr/lib/systemd/")).CombinedOutput(); err != nil {
+			verifyErr = string(out)
+		}
+		if out, err := exec.Command("cp", "-a", "../units", filepath.Join(dir, "units")).CombinedOutput(); err != nil {
+			verifyErr = string(out)
+		}
+		if out, err := exec.Command("cp", "-a", "testdata/stub-units", filepath.Join(dir, "stub")).CombinedOutput(); err != nil {
+			verifyErr = string(out)
+		}
+	})
+	if verifyErr != "" {
+		t.Skip(verifyErr)
+	}
+	return verifyRoot
+}
+
+// unitsIn lists the unit files (not drop-ins, not links) at the top of dir.
+func unitsIn(dir string) []string {
+	var out []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.Contains(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// TestGoldenVerify runs `systemd-analyze verify` on every golden output,
+// with the repo's units/ and stub services on the unit path, and fails on
+// any message (verify prints only problems) and on any ordering cycle
+// (verify exits 0 on those).
+func TestGoldenVerify(t *testing.T) {
+	base := verifyBase(t)
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			exp := filepath.Join("testdata", c.name, "expected")
+			if _, err := os.Stat(exp); err != nil {
+				t.Skipf("no expected output yet: %v", err)
+			}
+			caseDir := filepath.Join(base, "cases", c.name)
+			_ = os.RemoveAll(caseDir)
+			for _, d := range []string{"normal", "late"} {
+				if err := os.MkdirAll(filepath.Join(caseDir, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				copyTree(t, filepath.Join(exp, d), filepath.Join(caseDir, d))
+			}
+			rel := "/cases/" + c.name
+			units := []string{"ransomeye-tuner.service", "ransomeye-tuner-fail-closed.service"}
+			for _, s := range unitsIn(filepath.Join(base, "stub")) {
+				units = append(units, s)
+			}
+			units = append(units, unitsIn(filepath.Join(caseDir, "normal"))...)
+			units = append(units, unitsIn(filepath.Join(caseDir, "late"))...)
+			cmd := exec.Command("systemd-analyze", append([]string{"verify", "--man=no", "--root=" + base}, units...)...)
+			cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+rel+"/normal:/units:/stub:"+rel+"/late:", "SYSTEMD_LOG_LEVEL=notice")
+			out, err := cmd.CombinedOutput()
+			if err != nil || len(bytes.TrimSpace(out)) > 0 {
+				t.Errorf("systemd-analyze verify %s: %v\n%s", strings.Join(units, " "), err, out)
+			}
+			if bytes.Contains(out, []byte("ordering cycle")) {
+				t.Errorf("ordering cycle:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestSwapUnitNameIsSystemdEscape checks every generated .swap unit's name
+// against `systemd-escape --path --suffix=swap` of its What=.
+func TestSwapUnitNameIsSystemdEscape(t *testing.T) {
+	if _, err := exec.LookPath("systemd-escape"); err != nil {
+		t.Skip("systemd-escape is not installed")
+	}
+	what := regexp.MustCompile(`(?m)^What=(.*)$`)
+	n := 0
+	for _, c := range goldenCases {
+		late := filepath.Join("testdata", c.name, "expected", "late")
+		for _, u := range unitsIn(late) {
+			if !strings.HasSuffix(u, ".swap") {
+				continue
+			}
+			b, _ := os.ReadFile(filepath.Join(late, u))
+			m := what.FindSubmatch(b)
+			if m == nil {
+				t.Errorf("%s/%s: no What=", c.name, u)
+				continue
+			}
+			p := strings.ReplaceAll(string(m[1]), "%%", "%")
+			out, err := exec.Command("systemd-escape", "--path", "--suffix=swap", p).Output()
+			if err != nil {
+				t.Fatalf("systemd-escape %q: %v", p, err)
+			}
+			if got := strings.TrimSpace(string(out)); got != u {
+				t.Errorf("%s: unit %q, systemd-escape says %q for %q", c.name, u, got, p)
+			}
+			n++
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d swap units checked", n)
+	}
+}
+
+// TestFaultArgs is fault-matrix row 7 (arguments): 0, 2 and 4 arguments are
+// a usage error (exit 2, message on stderr and in the log); 1 argument puts
+// every output in that directory; 3 is the normal case (TestGolden).
+func TestFaultArgs(t *testing.T) {
+	root := caseRoot(t, "02-8cpu")
+	for _, n := range []int{0, 2, 4} {
+		var args []string
+		for i := 0; i < n; i++ {
+			args = append(args, t.TempDir())
+		}
+		code, log, stderr, logOK := runGen(t, root, args...)
+		if code != 2 {
+			t.Errorf("%d args: exit %d, want 2", n, code)
+		}
+		if !strings.Contains(stderr, "usage:") {
+			t.Errorf("%d args: no usage on stderr: %q", n, stderr)
+		}
+		if logOK && !strings.Contains(log, "usage:") {
+			t.Errorf("%d args: usage not logged: %q", n, log)
+		}
+		for _, a := range args {
+			if l := tree(t, a); len(l) != 0 {
+				t.Errorf("%d args: wrote %v", n, l)
+			}
+		}
+	}
+	one := t.TempDir()
+	if code, _, _, _ := runGen(t, root, one); code != 0 {
+		t.Fatalf("1 arg: exit %d", code)
+	}
+	want := tree(t, filepath.Join("testdata", "02-8cpu", "expected", "normal"))
+	for k, v := range tree(t, filepath.Join("testdata", "02-8cpu", "expected", "late")) {
+		want[k] = v
+	}
+	compareTrees(t, "single-dir", want, tree(t, one))
+}
+
+// TestFaultRerunByteIdentical is fault-matrix row 6: a rerun gives the same
+// bytes, into fresh directories (daemon-reload empties them) and into the
+// same ones (nothing replaced, nothing complained about).
+func TestFaultRerunByteIdentical(t *testing.T) {
+	for _, name := range []string{"02-8cpu", "03-2node-smt", "09-odd-path-escaping", "08-cgroup-v1"} {
+		root := caseRoot(t, name)
+		d1, log1, _ := runCase(t, root)
+		d2, log2, _ := runCase(t, root)
+		for _, p := range [][2]string{{d1.normal, d2.normal}, {d1.late, d2.late}} {
+			compareTrees(t, name+" rerun", tree(t, p[0]), tree(t, p[1]))
+		}
+		if log1 != log2 {
+			t.Errorf("%s: logs differ:\n%s\n%s", name, log1, log2)
+		}
+		before := tree(t, d1.normal)
+		code, log, _, logOK := runGen(t, root, d1.normal, d1.early, d1.late)
+		if code != 0 {
+			t.Fatalf("rerun into the same dirs: exit %d", code)
+		}
+		compareTrees(t, name+" same-dir rerun", before, tree(t, d1.normal))
+		if logOK && (strings.Contains(log, "<3>") || strings.Contains(log, "<4>") && !strings.Contains(log1, "<4>")) {
+			t.Errorf("%s: rerun into the same dirs complained:\n%s", name, log)
+		}
+	}
+}
+
+// TestFaultKmsgUnavailable is fault-matrix row 7 (/dev/kmsg): in a private
+// mount namespace /dev/kmsg is replaced by a read-only file, so opening it
+// for writing fails; the generator logs to stderr instead, says so, writes
+// its units and exits 0.
+func TestFaultKmsgUnavailable(t *testing.T) {
+	if !canCaptureKmsg() {
+		t.Skip("needs root and unshare(1) to hide /dev/kmsg in a private mount namespace")
+	}
+	root := caseRoot(t, "02-8cpu")
+	d := newOutDirs(t)
+	ro := filepath.Join(t.TempDir(), "kmsg")
+	if err := os.WriteFile(ro, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`mount --bind "$0" /dev/kmsg && mount -o remount,ro,bind /dev/kmsg && shift && exec "$@"`,
+		ro, "x", genBin, d.normal, d.early, d.late)
+	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+	var se bytes.Buffer
+	cmd.Stderr = &se
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("generator: %v\n%s", err, se.String())
+	}
+	if !strings.Contains(se.String(), "cannot open /dev/kmsg") || !strings.Contains(se.String(), "CPU plan:") {
+		t.Errorf("stderr does not hold the fallback log:\n%s", se.String())
+	}
+	compareTrees(t, "normal", tree(t, filepath.Join("testdata", "02-8cpu", "expected", "normal")), tree(t, d.normal))
+	if b, _ := os.ReadFile(ro); len(b) != 0 {
+		t.Errorf("the read-only kmsg stand-in was written")
+	}
+}
+
+// TestFaultOutputReadOnlyBinary is fault-matrix row 4 on the whole binary:
+// a read-only normal directory; the generator exits 0, logs the errors, and
+// writes no late swap unit without its wiring.
+func TestFaultOutputReadOnlyBinary(t *testing.T) {
+	if !canCaptureKmsg() {
+		t.Skip("needs root and unshare(1) for a read-only bind mount in a private namespace")
+	}
+	root := caseRoot(t, "02-8cpu")
+	d := newOutDirs(t)
+	kmsg := filepath.Join(t.TempDir(), "kmsg")
+	if err := os.WriteFile(kmsg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`mount --bind "$0" /dev/kmsg && mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"`,
+		kmsg, d.normal, genBin, d.normal, d.early, d.late)
+	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("generator: %v\n%s", err, out)
+	}
+	log, _ := os.ReadFile(kmsg)
+	if l := tree(t, d.normal); len(l) != 0 {
+		t.Errorf("read-only normal dir got %v", l)
+	}
+	if l := tree(t, d.late); len(l) != 0 {
+		t.Errorf("late swap unit written without its wiring: %v", l)
+	}
+	if !strings.Contains(string(log), "read-only file system") || !strings.Contains(string(log), "its wiring drop-in could not be written") {
+		t.Errorf("log does not explain:\n%s", log)
+	}
+}
+
+// TestGeneratorSkipsMemoryBlocks runs the binary under strace on a fake
+// 256-CPU machine with 8192 memory blocks (1 TiB at 128 MiB each) and
+// checks that it opens nothing under /sys/devices/system/memory (issue 6:
+// ghw.Topology would read every block).
+func TestGeneratorSkipsMemoryBlocks(t *testing.T) {
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Skip("strace is not installed")
+	}
+	root := t.TempDir()
+	m := fakesys.Machine{Nodes: 2, CoresPerNode: 64, Threads: 2, MemoryBlocks: 8192, MemTotalKiB: 1 << 30}
+	if err := m.Write(root); err != nil {
+		t.Fatal(err)
+	}
+	d := newOutDirs(t)
+	trace := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command("strace", "-f", "-qq", "-e", "trace=%file,getdents64", "-o", trace, genBin, d.normal, d.early, d.late)
+	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("strace cannot trace here: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("/sys/devices/system/memory")) {
+		t.Errorf("the generator touched the memory blocks:\n%s", grepLines(b, "/sys/devices/system/memory", 5))
+	}
+	if !bytes.Contains(b, []byte("/sys/devices/system/cpu/online")) {
+		t.Errorf("trace does not show the generator's reads; is strace working?")
+	}
+	if _, err := os.Stat(filepath.Join(d.normal, "system.slice.d", "cpu-isolation.conf")); err != nil {
+		t.Errorf("no CPU plan on the 256-CPU machine: %v", err)
+	}
+}
+
+func grepLines(b []byte, s string, max int) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) && len(out) < max {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

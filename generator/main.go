@@ -1,0 +1,49 @@
+// Command ransomeye-tuner-generator is the systemd generator of
+// ransomeye-tuner (see systemd.generator(7) and DESIGN.md): it reads the
+// configuration and the CPU topology under $RANSOMEYE_TUNER_ROOT and writes
+// the swap unit, its wiring and the CPU drop-ins. It logs to /dev/kmsg and
+// exits 0 after any problem except a wrong number of arguments (2).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/version"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	log, closer := klog.OpenKmsg(names.GeneratorName)
+	defer closer.Close()
+	log.SetMaxPriority(klog.Info)
+	var dirs generate.Dirs
+	switch len(args) {
+	case 1:
+		dirs = generate.Dirs{Normal: args[0], Late: args[0]}
+	case 3:
+		dirs = generate.Dirs{Normal: args[0], Late: args[2]}
+	default:
+		msg := fmt.Sprintf("usage: %s NORMAL-DIR [EARLY-DIR LATE-DIR] (called with %d arguments; systemd passes 1 or 3)", names.GeneratorName, len(args))
+		fmt.Fprintln(os.Stderr, msg)
+		log.Errorf("%s", msg)
+		return 2
+	}
+	in := generate.Gather(hostroot.FromEnv(), log)
+	out := generate.Render(in)
+	generate.LogNotes(out, log)
+	if len(out.Files) == 0 {
+		return 0
+	}
+	r := generate.Apply(out, dirs, log)
+	log.Infof("%s %s: %d files written, %d kept, %d failed, %d skipped (CPU mode %s)",
+		names.GeneratorName, version.Version, r.Written, r.Kept, r.Failed, r.Skipped, out.CPUMode)
+	return 0
+}
