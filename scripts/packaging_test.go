@@ -1,0 +1,314 @@
+// Package scripts holds no code: its tests check the packaging files in this
+// directory against the Go code they describe (the shipped default
+// configuration, the maintainer scripts' configuration reader, the man pages
+// and the bash completion).
+package scripts
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+)
+
+// allKeys is every setting config.go knows, as Section/Key.
+var allKeys = []string{
+	"CPU/CoreService", "CPU/DPIInterface", "CPU/DPIService", "CPU/Isolation", "CPU/TrainingService",
+	"Metrics/TextfilePath",
+	"Swap/MinSize", "Swap/Path", "Swap/Reserve",
+	"Sysctl/Swappiness", "Sysctl/VFSCachePressure",
+}
+
+var commented = regexp.MustCompile(`^#([A-Za-z]+)=(.*)$`)
+
+// TestDefaultConfig shows that scripts/tuner.conf, as shipped, changes
+// nothing, and that uncommenting every setting in it changes nothing either:
+// each commented value is the built-in default, each key is one config.go
+// knows (a typo would be a warning), and every setting is there.
+func TestDefaultConfig(t *testing.T) {
+	text, err := os.ReadFile("tuner.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Default()
+
+	got, warnings, err := config.Parse(names.ConfigFile, string(text))
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("shipped tuner.conf: err %v, warnings %v", err, warnings)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("shipped tuner.conf gives %+v, want the defaults %+v", got, want)
+	}
+
+	var out []string
+	var found []string
+	section := ""
+	for _, line := range strings.Split(string(text), "\n") {
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[]")
+		}
+		if m := commented.FindStringSubmatch(line); m != nil {
+			found = append(found, section+"/"+m[1])
+			line = m[1] + "=" + m[2]
+		}
+		out = append(out, line)
+	}
+	sort.Strings(found)
+	if !reflect.DeepEqual(found, allKeys) {
+		t.Errorf("tuner.conf shows the settings %v, want exactly %v", found, allKeys)
+	}
+	got, warnings, err = config.Parse(names.ConfigFile, strings.Join(out, "\n"))
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("tuner.conf with every setting uncommented: err %v, warnings %v", err, warnings)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tuner.conf with every setting uncommented gives %+v, want the defaults %+v", got, want)
+	}
+}
+
+// TestManPagesNameEverySetting checks ransomeye-tuner.conf(5) against the
+// settings, and that the man pages' markdown converts (go-md2man is run by
+// `make man`; here only the source is checked).
+func TestManPagesNameEverySetting(t *testing.T) {
+	text, err := os.ReadFile("../docs/man/ransomeye-tuner.conf.5.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range allKeys {
+		section, key, _ := strings.Cut(k, "/")
+		if !strings.Contains(string(text), "# ["+section+"] SECTION") {
+			t.Errorf("ransomeye-tuner.conf(5) has no [%s] section", section)
+		}
+		if !strings.Contains(string(text), "**"+key+"=**") {
+			t.Errorf("ransomeye-tuner.conf(5) does not describe %s=", key)
+		}
+	}
+}
+
+// shell runs a POSIX sh snippet after sourcing maint/common.sh.
+func shell(t *testing.T, snippet string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("sh", append([]string{"-ec", ". ./maint/common.sh\n" + snippet, "sh"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sh: %v\n%s", err, stderr.String())
+	}
+	return strings.TrimSuffix(string(out), "\n")
+}
+
+// TestMaintConfigReader shows that the maintainer scripts' reader (awk, in
+// maint/common.sh) finds the swapfile and the metrics file where
+// ransomeye-tuner does: the purge removes the file the tuner made, and the
+// postinst starts the swap unit the generator wrote.
+func TestMaintConfigReader(t *testing.T) {
+	type file struct{ name, text string }
+	cases := []struct {
+		name  string
+		files []file
+	}{
+		{"no configuration", nil},
+		{"shipped default", []file{{"tuner.conf", mustRead(t, "tuner.conf")}}},
+		{"main file", []file{{"tuner.conf", "[Swap]\nPath=/swapfile\n"}}},
+		{"spaces around =", []file{{"tuner.conf", "[Swap]\n  Path  =   /data/swap  \n"}}},
+		{"CRLF", []file{{"tuner.conf", "[Swap]\r\nPath=/crlf/swap\r\n"}}},
+		{"last assignment wins", []file{{"tuner.conf", "[Swap]\nPath=/a\nPath=/b\n"}}},
+		{"drop-in overrides", []file{{"tuner.conf", "[Swap]\nPath=/a\n"}, {"tuner.conf.d/50-x.conf", "[Swap]\nPath=/b\n"}}},
+		{"empty value resets", []file{{"tuner.conf", "[Swap]\nPath=/a\n"}, {"tuner.conf.d/50-x.conf", "[Swap]\nPath=\n"}}},
+		{"byte order of drop-ins", []file{
+			{"tuner.conf.d/9-b.conf", "[Swap]\nPath=/nine\n"},
+			{"tuner.conf.d/10-a.conf", "[Swap]\nPath=/ten\n"},
+			{"tuner.conf.d/B.conf", "[Swap]\nPath=/upper\n"},
+			{"tuner.conf.d/a.conf", "[Swap]\nPath=/lower\n"},
+		}},
+		{"dot and non-conf drop-ins ignored", []file{
+			{"tuner.conf", "[Swap]\nPath=/kept\n"},
+			{"tuner.conf.d/.hidden.conf", "[Swap]\nPath=/hidden\n"},
+			{"tuner.conf.d/z.conf.dpkg-old", "[Swap]\nPath=/old\n"},
+		}},
+		{"other sections and keys", []file{{"tuner.conf", "[CPU]\nPath=/not-swap\n[Swap]\npath=/lowercase\nPathX=/x\n;Path=/semi\n# Path=/hash\n[Metrics]\nTextfilePath=off\n"}}},
+		{"continuation line", []file{{"tuner.conf", "[Swap]\nPath=/with\\\n   space\n"}}},
+		{"section per file", []file{{"tuner.conf", "[Swap]\n"}, {"tuner.conf.d/a.conf", "Path=/no-section\n"}}},
+		{"metrics path", []file{{"tuner.conf", "[Metrics]\nTextfilePath=/srv/metrics/t.prom\n"}}},
+		{"metrics no", []file{{"tuner.conf", "[Metrics]\nTextfilePath=no\n"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, f := range c.files {
+				p := filepath.Join(root, "etc/ransomeye", f.name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(f.text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg, _, cfgErr := config.Load(hostroot.Root(root))
+			swap := shell(t, `rt_swap_path "$1"`, root)
+			metrics := shell(t, `rt_metrics_path "$1"`, root)
+			if cfgErr != nil {
+				// The tuner acts on no invalid configuration; the scripts
+				// still name a path, guarded by the label check.
+				t.Logf("configuration invalid (%v); scripts say %q", cfgErr, swap)
+				return
+			}
+			if swap != cfg.SwapPath {
+				t.Errorf("maintainer scripts read Path=%q, ransomeye-tuner reads %q", swap, cfg.SwapPath)
+			}
+			if metrics != cfg.MetricsPath {
+				t.Errorf("maintainer scripts read TextfilePath=%q, ransomeye-tuner reads %q", metrics, cfg.MetricsPath)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestIsOurSwapfile shows the purge's guard: only a root-owned regular file
+// holding a swap area labelled ransomeye-swap counts as the tuner's.
+func TestIsOurSwapfile(t *testing.T) {
+	if _, err := exec.LookPath("mkswap"); err != nil {
+		t.Skip("mkswap is not installed")
+	}
+	if _, err := exec.LookPath("blkid"); err != nil {
+		t.Skip("blkid is not installed")
+	}
+	dir := t.TempDir()
+	mk := func(name, label string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, make([]byte, 1<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"-q"}
+		if label != "" {
+			args = append(args, "-L", label)
+		}
+		if out, err := exec.Command("mkswap", append(args, p)...).CombinedOutput(); err != nil {
+			t.Fatalf("mkswap %s: %v\n%s", p, err, out)
+		}
+		return p
+	}
+	ours := mk("ours", names.SwapLabel)
+	other := mk("other", "someone-else")
+	unlabelled := mk("unlabelled", "")
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(data, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(ours, link); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]bool{ours: os.Geteuid() == 0, other: false, unlabelled: false, data: false, link: false, filepath.Join(dir, "missing"): false}
+	if os.Geteuid() != 0 {
+		t.Log("not root: the files are not root-owned, so none of them counts as ours")
+	}
+	for p, want := range cases {
+		got := shell(t, `if rt_is_our_swapfile "$1"; then echo yes; else echo no; fi`, p) == "yes"
+		if got != want {
+			t.Errorf("rt_is_our_swapfile %s = %v, want %v", filepath.Base(p), got, want)
+		}
+	}
+}
+
+// TestCompletion runs the bash completion function and checks it offers
+// every command of the real CLI (from `ransomeye-tuner --help`) and the
+// options of the commands.
+func TestCompletion(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "ransomeye-tuner")
+	if out, err := exec.Command("go", "build", "-o", bin, "../activator").CombinedOutput(); err != nil {
+		t.Fatalf("go build ../activator: %v\n%s", err, out)
+	}
+	help, err := exec.Command(bin, "--help").Output()
+	if err != nil {
+		t.Fatalf("ransomeye-tuner --help: %v", err)
+	}
+	var commands []string
+	inCommands := false
+	for _, line := range strings.Split(string(help), "\n") {
+		if strings.HasPrefix(line, "Commands:") {
+			inCommands = true
+			continue
+		}
+		if inCommands {
+			f := strings.Fields(line)
+			if len(f) == 0 {
+				break
+			}
+			commands = append(commands, f[0])
+		}
+	}
+	if len(commands) < 5 {
+		t.Fatalf("found only %v in --help output:\n%s", commands, help)
+	}
+
+	complete := func(words ...string) []string {
+		script := `. ../completion/ransomeye-tuner.bash
+COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
+_ransomeye_tuner
+printf '%s\n' "${COMPREPLY[@]}"`
+		out, err := exec.Command("bash", append([]string{"-c", script, "bash"}, words...)...).Output()
+		if err != nil {
+			t.Fatalf("completion of %q: %v", words, err)
+		}
+		return strings.Fields(string(out))
+	}
+	got := complete("ransomeye-tuner", "")
+	for _, c := range commands {
+		if !contains(got, c) {
+			t.Errorf("completion offers %v, lacks the command %q", got, c)
+		}
+	}
+	for _, c := range got {
+		if c != "help" && !contains(commands, c) {
+			t.Errorf("completion offers %q, which --help does not list", c)
+		}
+	}
+	if got := complete("ransomeye-tuner", "st"); !reflect.DeepEqual(got, []string{"status"}) {
+		t.Errorf("completion of 'st' = %v, want [status]", got)
+	}
+	// Each command's options, checked against the command's own --help.
+	for _, c := range commands {
+		out, _ := exec.Command(bin, c, "--help").CombinedOutput()
+		flags := regexp.MustCompile(`(?m)^\s+-{1,2}([a-z-]+)`).FindAllStringSubmatch(string(out), -1)
+		offered := complete("ransomeye-tuner", c, "--")
+		for _, f := range flags {
+			if !contains(offered, "--"+f[1]) {
+				t.Errorf("completion for %q offers %v, lacks --%s from its --help", c, offered, f[1])
+			}
+		}
+	}
+	if got := complete("ransomeye-tuner", "fail-closed", "--reason", ""); len(got) != 0 {
+		t.Errorf("completion after --reason = %v, want nothing (free text)", got)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
