@@ -337,3 +337,122 @@ func grepLines(b []byte, s string, max int) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// dumpUnits runs `systemd-analyze verify` at debug level, which dumps each
+// loaded unit as systemd parsed it, and returns unit -> its "Key: Value"
+// lines. This shows what systemd understood (escaping, quoting, drop-ins),
+// not just that the files load.
+func dumpUnits(t *testing.T, caseName string, units ...string) map[string][]string {
+	t.Helper()
+	base := verifyBase(t)
+	caseDir := filepath.Join(base, "dump", caseName)
+	_ = os.RemoveAll(caseDir)
+	exp := filepath.Join("testdata", caseName, "expected")
+	for _, d := range []string{"normal", "late"} {
+		if err := os.MkdirAll(filepath.Join(caseDir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		copyTree(t, filepath.Join(exp, d), filepath.Join(caseDir, d))
+	}
+	rel := "/dump/" + caseName
+	cmd := exec.Command("systemd-analyze", append([]string{"verify", "--man=no", "--root=" + base}, units...)...)
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+rel+"/normal:/units:/stub:"+rel+"/late:", "SYSTEMD_LOG_LEVEL=debug")
+	out, _ := cmd.CombinedOutput()
+	dump := map[string][]string{}
+	cur := ""
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "\t-> Unit ") && strings.HasSuffix(l, ":") {
+			cur = strings.TrimSuffix(strings.TrimPrefix(l, "\t-> Unit "), ":")
+			continue
+		}
+		// Debug lines of the loader come in between; only the dump's own
+		// two-tab lines belong to the unit.
+		if cur != "" && strings.HasPrefix(l, "\t\t") {
+			dump[cur] = append(dump[cur], strings.TrimPrefix(l, "\t\t"))
+		}
+	}
+	return dump
+}
+
+// TestVerifyDumpShowsIntent checks, in systemd's own parse of the golden
+// output, the settings that carry the design: the swap unit's wiring, the
+// activator's mount dependency and ordering, the CPU sets and slices.
+// (init.scope.d/ cannot be shown offline: init.scope exists only inside a
+// running manager; the boot suite shows PID 1's CPUs.)
+func TestVerifyDumpShowsIntent(t *testing.T) {
+	cases := []struct {
+		name  string
+		want  map[string][]string
+		avoid map[string][]string
+	}{
+		{"02-8cpu", map[string][]string{
+			"ransomeye-swap.swap": {"What: /ransomeye/swap", "Wants: ransomeye-tuner.service (origin-file)",
+				"After: ransomeye-tuner.service (", "After: ransomeye-tuner-fail-closed.service (",
+				"OnFailure: ransomeye-tuner-fail-closed.service (origin-file)",
+				"ConditionPathExists: !/var/lock/ransomeye-resource-fail untested", "WantedBy: swap.target (destination-file)"},
+			"ransomeye-tuner.service":    {"RequiresMountsFor: /ransomeye (origin-file)", "Before: ransomeye-swap.swap ("},
+			"ransomeye-core.service":     {"AllowedCPUs: 0-3"},
+			"ransomeye-dpi.service":      {"Slice: ransomeye-dpi.slice", "AllowedCPUs: 4-5"},
+			"ransomeye-training.service": {"Slice: ransomeye-training.slice", "AllowedCPUs: 6-7"},
+			"ransomeye-dpi.slice":        {"AllowedCPUs: 4-5", "Slice: ransomeye.slice"},
+			"system.slice":               {"AllowedCPUs: 0-3"},
+			"user.slice":                 {"AllowedCPUs: 0-3"},
+			"machine.slice":              {"AllowedCPUs: 0-3"},
+		}, map[string][]string{
+			"ransomeye-swap.swap": {"Requires: ransomeye-tuner.service (", "Requisite: ransomeye-tuner.service (", "BindsTo: ransomeye-tuner.service ("},
+		}},
+		{"08-cgroup-v1", map[string][]string{
+			"ransomeye-core.service":     {"CPUAffinity: 0-3", "AllowedCPUs: "},
+			"ransomeye-dpi.service":      {"CPUAffinity: 4-5"},
+			"ransomeye-training.service": {"CPUAffinity: 6-7"},
+		}, nil},
+		{"09-odd-path-escaping", map[string][]string{
+			`srv-swap\x20dir-ransom\x2deye\x25h_\xc3\xbc.swap.swap`: {"What: /srv/swap dir/ransom-eye%h_ü.swap",
+				"OnFailure: ransomeye-tuner-fail-closed.service (origin-file)"},
+			"ransomeye-tuner.service": {"RequiresMountsFor: /srv/swap dir (origin-file)"},
+		}, nil},
+		{"21-percent-and-continuation", map[string][]string{
+			`data-\x25i\x20swap.swap`: {"What: /data/%i swap"},
+		}, nil},
+		{"14-core-service-renamed", map[string][]string{
+			"ransomeye-db.service": {"AllowedCPUs: 0-3", "Wants: ransomeye-tuner.service (origin-file)",
+				"After: ransomeye-tuner-fail-closed.service (origin-file)"},
+		}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var units []string
+			for u := range c.want {
+				units = append(units, u)
+			}
+			dump := dumpUnits(t, c.name, units...)
+			// A wanted line ending in "(" matches any origin list.
+			has := func(u, line string) bool {
+				for _, l := range dump[u] {
+					if l == line || strings.HasSuffix(line, "(") && strings.HasPrefix(l, line) {
+						return true
+					}
+				}
+				return false
+			}
+			for u, lines := range c.want {
+				if len(dump[u]) == 0 {
+					t.Errorf("%s: not in systemd's dump", u)
+					continue
+				}
+				for _, l := range lines {
+					if !has(u, l) {
+						t.Errorf("%s: systemd's dump lacks %q", u, l)
+					}
+				}
+			}
+			for u, lines := range c.avoid {
+				for _, l := range lines {
+					if has(u, l) {
+						t.Errorf("%s: systemd's dump has %q", u, l)
+					}
+				}
+			}
+		})
+	}
+}
