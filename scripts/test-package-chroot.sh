@@ -1,0 +1,132 @@
+#!/bin/sh
+# scripts/test-package-chroot.sh ROOTFS DEB: install, remove and purge the .deb
+# with the real dpkg in a copy of a Debian root file system (for example the
+# boot suite's debootstrap base, vmwork/base-*/rootfs), as in an image build:
+# no running systemd. Needs root, losetup and mkfs.ext4.
+#
+# The swapfile lives on an ext4 loop device this script creates and removes,
+# mounted at <copy>/ransomeye, and is really swapped on (so that the purge has
+# to swapoff it); cleanup swaps it off, unmounts and detaches in every case.
+# Nothing of the host's own swap, units or /etc is touched.
+#
+# Checks:
+#   install:  dpkg -i succeeds without systemd; files in place; tuner.conf is
+#             a conffile; the binary runs.
+#   remove:   dpkg -r keeps tuner.conf, the swapfile (still active) and the marker.
+#   purge:    dpkg --purge turns the swapfile off and removes it, the marker
+#             and the metrics file; keeps the administrator's drop-in and a
+#             foreign file next to the swapfile; leaves no file of the package.
+#   guard:    a swap area at the path that is not labelled ransomeye-swap
+#             survives a purge.
+set -eu
+rootfs=${1:?usage: scripts/test-package-chroot.sh ROOTFS DEB}
+deb=${2:?usage: scripts/test-package-chroot.sh ROOTFS DEB}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root" >&2; exit 77; }
+[ -e /dev/loop-control ] || { echo "SKIP: no loop devices" >&2; exit 77; }
+[ -x "$rootfs/usr/bin/dpkg" ] || { echo "test-package-chroot: $rootfs has no dpkg" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/ransomeye-pkgtest.XXXXXX)
+root=$work/root
+loop=
+fails=0
+cleanup() {
+	set +e
+	if [ -n "$loop" ] && grep -q "^$root/ransomeye/swap " /proc/swaps; then swapoff "$root/ransomeye/swap"; fi
+	for m in "$root/proc" "$root/ransomeye"; do
+		mountpoint -q "$m" && umount "$m"
+	done
+	[ -n "$loop" ] && losetup -d "$loop"
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+ok() { echo "ok:   $*"; }
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+check() { # check DESCRIPTION COMMAND...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else fail "$d"; fi
+}
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"; }
+
+echo "== copy of $rootfs in $root"
+cp -a "$rootfs" "$root"
+# As in an image build: systemd is not running here.
+rm -rf "$root/run/systemd/system"
+mkdir -p "$root/run/lock"
+
+truncate -s 256M "$work/disk.img"
+loop=$(losetup -f --show "$work/disk.img")
+mkfs.ext4 -q -L ransomeye "$loop"
+mkdir -p "$root/ransomeye"
+mount "$loop" "$root/ransomeye"
+mount -t proc proc "$root/proc"
+
+echo "== install"
+cp "$deb" "$root/tmp/pkg.deb"
+check "dpkg -i without systemd" in_root dpkg -i /tmp/pkg.deb
+for f in /usr/sbin/ransomeye-tuner /usr/lib/systemd/system-generators/ransomeye-tuner-generator \
+	/usr/lib/systemd/system/ransomeye-tuner.service /usr/lib/systemd/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf \
+	/usr/lib/sysctl.d/60-ransomeye-tuner.conf /etc/ransomeye/tuner.conf /usr/share/man/man8/ransomeye-tuner.8.gz; do
+	check "installed $f" test -e "$root$f"
+done
+check "ransomeye-tuner --version runs" in_root ransomeye-tuner --version
+check "tuner.conf is a conffile" grep -q /etc/ransomeye/tuner.conf "$root/var/lib/dpkg/info/ransomeye-tuner.conffiles"
+
+echo "== the state a running system would have"
+# The swapfile as the activator makes it (label ransomeye-swap, 0600 root),
+# active; a foreign file beside it; the marker; metrics; an admin drop-in.
+fallocate -l 64M "$root/ransomeye/swap"
+chmod 0600 "$root/ransomeye/swap"
+mkswap -q -L ransomeye-swap "$root/ransomeye/swap"
+swapon "$root/ransomeye/swap"
+echo "precious" >"$root/ransomeye/data"
+printf 'failed: test\n' >"$root/run/lock/ransomeye-resource-fail"
+mkdir -p "$root/var/lib/prometheus/node-exporter"
+printf '# HELP ransomeye_tuner_compliant x\n# TYPE ransomeye_tuner_compliant gauge\nransomeye_tuner_compliant 0\n' \
+	>"$root/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
+mkdir -p "$root/etc/ransomeye/tuner.conf.d"
+printf '[Swap]\nMinSize=16G\n' >"$root/etc/ransomeye/tuner.conf.d/50-site.conf"
+echo "# edited by the administrator" >>"$root/etc/ransomeye/tuner.conf"
+check "swapfile active in the chroot's /proc/swaps" in_root grep -q '^/ransomeye/swap ' /proc/swaps
+
+echo "== remove (dpkg -r)"
+check "dpkg -r" in_root dpkg -r ransomeye-tuner
+check "binary removed" test ! -e "$root/usr/sbin/ransomeye-tuner"
+check "tuner.conf kept (with the edit)" grep -q 'edited by the administrator' "$root/etc/ransomeye/tuner.conf"
+check "swapfile kept and still active" grep -q "^$root/ransomeye/swap " /proc/swaps
+check "marker kept" test -f "$root/run/lock/ransomeye-resource-fail"
+check "swapfile path recorded for the purge" grep -qx 'swap=/ransomeye/swap' "$root/var/lib/ransomeye-tuner/purge-paths"
+
+echo "== purge (dpkg --purge)"
+check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
+check "swapfile off" sh -c "! grep -q '^$root/ransomeye/swap ' /proc/swaps"
+check "swapfile removed" test ! -e "$root/ransomeye/swap"
+check "marker removed" test ! -e "$root/run/lock/ransomeye-resource-fail"
+check "metrics file removed" test ! -e "$root/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
+check "metrics directory kept (not ours)" test -d "$root/var/lib/prometheus/node-exporter"
+check "state directory removed" test ! -e "$root/var/lib/ransomeye-tuner"
+check "tuner.conf removed (conffile)" test ! -e "$root/etc/ransomeye/tuner.conf"
+check "administrator's drop-in kept" test -f "$root/etc/ransomeye/tuner.conf.d/50-site.conf"
+check "foreign file kept" grep -qx precious "$root/ransomeye/data"
+check "package unknown to dpkg" sh -c "! chroot '$root' dpkg-query -W ransomeye-tuner 2>/dev/null"
+echo "what is left of the package's paths:"
+(cd "$root" && find etc/ransomeye usr/lib/systemd/system/ransomeye-core.service.d var/lib/ransomeye-tuner ransomeye 2>/dev/null | sed 's/^/  \//')
+
+echo "== guard: a swap area that is not ours survives a purge"
+check "dpkg -i again" in_root dpkg -i /tmp/pkg.deb
+fallocate -l 64M "$root/ransomeye/swap"
+chmod 0600 "$root/ransomeye/swap"
+mkswap -q -L someone-else "$root/ransomeye/swap"
+check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
+check "foreign swap area at the path kept" test -f "$root/ransomeye/swap"
+
+echo
+if [ "$fails" -ne 0 ]; then
+	echo "test-package-chroot: $fails check(s) FAILED"
+	exit 1
+fi
+echo "test-package-chroot: all checks passed"
