@@ -1,8 +1,10 @@
 #!/bin/sh
-# scripts/test-package-chroot.sh ROOTFS DEB: install, remove and purge the .deb
-# with the real dpkg in a copy of a Debian root file system (for example the
-# boot suite's debootstrap base, vmwork/base-*/rootfs), as in an image build:
-# no running systemd. Needs root, losetup and mkfs.ext4.
+# scripts/test-package-chroot.sh ROOTFS DEB [RPM]: install, remove and purge the
+# .deb with the real dpkg in a copy of a Debian root file system (for example
+# the boot suite's debootstrap base, vmwork/base-*/rootfs), as in an image
+# build: no running systemd. With RPM, also install, upgrade and erase the
+# .rpm with rpm --root in a second copy (rpm runs its scriptlets chrooted
+# there with the copy's /bin/sh). Needs root, losetup and mkfs.ext4.
 #
 # The swapfile lives on an ext4 loop device this script creates and removes,
 # mounted at <copy>/ransomeye, and is really swapped on (so that the purge has
@@ -18,9 +20,13 @@
 #             foreign file next to the swapfile; leaves no file of the package.
 #   guard:    a swap area at the path that is not labelled ransomeye-swap
 #             survives a purge.
+#   rpm:      install runs without systemd; an upgrade ($1=1 for the old
+#             package's scriptlets) keeps the swapfile; erase ($1=0) removes
+#             it and keeps a foreign file.
 set -eu
-rootfs=${1:?usage: scripts/test-package-chroot.sh ROOTFS DEB}
-deb=${2:?usage: scripts/test-package-chroot.sh ROOTFS DEB}
+rootfs=${1:?usage: scripts/test-package-chroot.sh ROOTFS DEB [RPM]}
+deb=${2:?usage: scripts/test-package-chroot.sh ROOTFS DEB [RPM]}
+rpmfile=${3:-}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root" >&2; exit 77; }
 [ -e /dev/loop-control ] || { echo "SKIP: no loop devices" >&2; exit 77; }
 [ -x "$rootfs/usr/bin/dpkg" ] || { echo "test-package-chroot: $rootfs has no dpkg" >&2; exit 2; }
@@ -123,6 +129,28 @@ chmod 0600 "$root/ransomeye/swap"
 mkswap -q -L someone-else "$root/ransomeye/swap"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
 check "foreign swap area at the path kept" test -f "$root/ransomeye/swap"
+
+if [ -n "$rpmfile" ]; then
+	echo "== rpm: install, upgrade, erase"
+	rroot=$work/rpmroot
+	cp -a "$rootfs" "$rroot"
+	rm -rf "$rroot/run/systemd/system"
+	mkdir -p "$rroot/ransomeye"
+	rpm --root "$rroot" --initdb
+	# --nodeps: the copy is a Debian system, its packages are not in rpm's database.
+	check "rpm -i without systemd" rpm --root "$rroot" -i --nodeps "$rpmfile"
+	check "installed /usr/sbin/ransomeye-tuner" test -x "$rroot/usr/sbin/ransomeye-tuner"
+	fallocate -l 64M "$rroot/ransomeye/swap"
+	chmod 0600 "$rroot/ransomeye/swap"
+	mkswap -q -L ransomeye-swap "$rroot/ransomeye/swap"
+	echo "precious" >"$rroot/ransomeye/data"
+	check "rpm -U (reinstall as an upgrade)" rpm --root "$rroot" -U --replacepkgs --nodeps "$rpmfile"
+	check "upgrade keeps the swapfile" test -f "$rroot/ransomeye/swap"
+	check "rpm -e" rpm --root "$rroot" -e ransomeye-tuner
+	check "erase removes the swapfile" test ! -e "$rroot/ransomeye/swap"
+	check "erase keeps a foreign file" grep -qx precious "$rroot/ransomeye/data"
+	check "erase removes the binary" test ! -e "$rroot/usr/sbin/ransomeye-tuner"
+fi
 
 echo
 if [ "$fails" -ne 0 ]; then
