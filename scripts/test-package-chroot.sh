@@ -20,6 +20,12 @@
 #             foreign file next to the swapfile; leaves no file of the package.
 #   guard:    a swap area at the path that is not labelled ransomeye-swap
 #             survives a purge.
+#   systemctl: with /run/systemd/system present and a FAKE systemctl that
+#             logs its arguments (real systemd behaviour is the boot suite's
+#             job): postinst reloads, restarts ransomeye-tuner.service and
+#             starts the swap unit named from the configured path; a failing
+#             systemctl does not fail dpkg; prerm stops the activator;
+#             postrm reloads.
 #   rpm:      install runs without systemd; an upgrade ($1=1 for the old
 #             package's scriptlets) keeps the swapfile; erase ($1=0) removes
 #             it and keeps a foreign file.
@@ -129,6 +135,40 @@ chmod 0600 "$root/ransomeye/swap"
 mkswap -q -L someone-else "$root/ransomeye/swap"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
 check "foreign swap area at the path kept" test -f "$root/ransomeye/swap"
+
+echo "== systemd running (FAKE systemctl that logs its calls)"
+mkdir -p "$root/run/systemd/system"
+mv "$root/usr/bin/systemctl" "$root/usr/bin/systemctl.real"
+cat >"$root/usr/bin/systemctl" <<'FAKE'
+#!/bin/sh
+# FAKE systemctl for test-package-chroot.sh: logs, answers LoadState, and
+# fails "restart" to show that a failure does not fail the installation.
+echo "systemctl $*" >>/tmp/systemctl.log
+case "$*" in
+*"show -p LoadState --value -- swapfile.swap"*) echo loaded ;;
+*"show -p LoadState"*) echo not-found ;;
+restart*) exit 1 ;;
+esac
+exit 0
+FAKE
+chmod 0755 "$root/usr/bin/systemctl"
+printf '[Swap]\nPath=/swapfile\n' >"$root/etc/ransomeye/tuner.conf.d/60-path.conf"
+check "dpkg -i with systemd 'running' and restart failing" in_root dpkg -i /tmp/pkg.deb
+cat "$root/tmp/systemctl.log"
+want="systemctl daemon-reload
+systemctl restart ransomeye-tuner.service
+systemctl show -p LoadState --value -- swapfile.swap
+systemctl start -- swapfile.swap"
+check "postinst: reload, restart the activator, start swapfile.swap" test "$(cat "$root/tmp/systemctl.log")" = "$want"
+: >"$root/tmp/systemctl.log"
+check "dpkg -r" in_root dpkg -r ransomeye-tuner
+cat "$root/tmp/systemctl.log"
+want="systemctl stop ransomeye-tuner.service
+systemctl daemon-reload"
+check "prerm stops the activator, postrm reloads" test "$(cat "$root/tmp/systemctl.log")" = "$want"
+check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
+mv "$root/usr/bin/systemctl.real" "$root/usr/bin/systemctl"
+rm -rf "$root/run/systemd/system"
 
 if [ -n "$rpmfile" ]; then
 	echo "== rpm: install, upgrade, erase"
