@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"github.com/jaypipes/ghw"
+	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
@@ -120,11 +121,19 @@ func (in Info) Usable() cpuset.Set {
 // words (for isolcpus= and nohz_full=); nic names the capture interface, or
 // "". An error means no plan may be made.
 func Read(root hostroot.Root, cmdline []string, nic string) (Info, error) {
+	// ghw reads its own files (/proc/cpuinfo, core ids): let it run while
+	// the sysfs lists are read, then compare.
+	ghwDone := make(chan ghwResult, 1)
+	go func() {
+		cores, err := ghwCores(root)
+		ghwDone <- ghwResult{cores, err}
+	}()
 	info, err := ReadSysfs(root, cmdline, nic)
+	g := <-ghwDone
 	if err != nil {
 		return info, err
 	}
-	if err := CrossCheckGHW(root, info); err != nil {
+	if err := compareGHW(g, info); err != nil {
 		return info, err
 	}
 	return info, nil
@@ -195,8 +204,39 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 	return info, nil
 }
 
+// readSmall reads a small sysfs file with plain open/read/close: sysfs
+// files are read per CPU, and os.ReadFile's extra fstat, fcntl and epoll
+// calls tripled the syscalls on a 256-CPU tree (issue 6).
+func readSmall(p string) ([]byte, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 0, 256)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= 1<<20 {
+				return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("larger than 1 MiB")}
+			}
+			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: p, Err: err}
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
+
 func readList(root hostroot.Root, hostPath string, maybeEmpty bool) (cpuset.Set, error) {
-	b, err := os.ReadFile(root.Path(hostPath))
+	b, err := readSmall(root.Path(hostPath))
 	if err != nil {
 		return cpuset.Set{}, fmt.Errorf("read CPU list: %w", err)
 	}
@@ -377,30 +417,52 @@ func readNIC(root hostroot.Root, info *Info) {
 // empty or partial answer with a nil error (it skips CPUs it cannot find in
 // /proc/cpuinfo), so anything but full agreement is an error.
 func CrossCheckGHW(root hostroot.Root, info Info) error {
+	cores, err := ghwCores(root)
+	return compareGHW(ghwResult{cores, err}, info)
+}
+
+type ghwResult struct {
+	cores []cpuset.Set
+	err   error
+}
+
+// ghwCores returns the physical cores ghw's CPU API sees under root.
+func ghwCores(root hostroot.Root) ([]cpuset.Set, error) {
 	cpu, err := ghw.CPU(ghw.WithChroot(root.String()), ghw.WithDisableTools(),
 		ghw.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
-		return fmt.Errorf("ghw: %w", err)
+		return nil, fmt.Errorf("ghw: %w", err)
 	}
 	if cpu == nil || len(cpu.Processors) == 0 {
-		return fmt.Errorf("ghw found no processors under %q: the topology cannot be trusted", filepath.Join(root.String(), CPUDir))
+		return nil, fmt.Errorf("ghw found no processors under %q: the topology cannot be trusted", filepath.Join(root.String(), CPUDir))
 	}
-	var all cpuset.Set
-	ghwCores := map[string]bool{}
+	var cores []cpuset.Set
 	for _, p := range cpu.Processors {
 		for _, c := range p.Cores {
 			ids := make([]int, 0, len(c.LogicalProcessors))
 			for _, lp := range c.LogicalProcessors {
 				if lp < 0 || lp >= cpuset.MaxCPUs {
-					return fmt.Errorf("ghw reports CPU id %d: out of range", lp)
+					return nil, fmt.Errorf("ghw reports CPU id %d: out of range", lp)
 				}
 				ids = append(ids, lp)
 			}
-			s := cpuset.Of(ids...)
-			all = all.Union(s)
-			ghwCores[s.String()] = true
+			cores = append(cores, cpuset.Of(ids...))
 		}
 	}
+	return cores, nil
+}
+
+func compareGHW(g ghwResult, info Info) error {
+	if g.err != nil {
+		return g.err
+	}
+	var allIDs []int
+	ghwCores := map[string]bool{}
+	for _, s := range g.cores {
+		allIDs = append(allIDs, s.IDs()...)
+		ghwCores[s.String()] = true
+	}
+	all := cpuset.Of(allIDs...)
 	if !all.Equal(info.Online) {
 		return fmt.Errorf("ghw sees CPUs %q, sysfs online says %q: the topology cannot be trusted", all, info.Online)
 	}
