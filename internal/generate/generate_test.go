@@ -191,11 +191,11 @@ func TestSwapUnitNameMatchesSystemdEscape(t *testing.T) {
 
 func TestQuotePath(t *testing.T) {
 	for in, want := range map[string]string{
-		"/ransomeye":  "/ransomeye",
-		"/a b":        `"/a b"`,
-		"/a%b":        "/a%%b",
-		`/a"b c`:      `"/a\"b c"`,
-		`/a\b`:        `"/a\\b"`,
+		"/ransomeye": "/ransomeye",
+		"/a b":       `"/a b"`,
+		"/a%b":       "/a%%b",
+		`/a"b c`:     `"/a\"b c"`,
+		`/a\b`:       `"/a\\b"`,
 		"/tab\there": "\"/tab\there\"",
 	} {
 		if got := quotePath(in); got != want {
