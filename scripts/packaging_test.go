@@ -312,3 +312,27 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestCopyrightNamesEveryModule checks that debian/copyright names every Go
+// module linked into the two binaries: they are static, so the package
+// ships those modules' code and must carry their licenses.
+func TestCopyrightNamesEveryModule(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{.Path}}{{end}}", "../activator", "../generator").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	copyright := mustRead(t, "debian/copyright")
+	seen := map[string]bool{}
+	for _, m := range strings.Fields(string(out)) {
+		if seen[m] || m == "github.com/ransomeye/ransomeye-tuner" {
+			continue
+		}
+		seen[m] = true
+		if !strings.Contains(copyright, m+"/*") {
+			t.Errorf("debian/copyright has no Files: stanza for the linked module %s: add it with its license", m)
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("go list found no modules: the check checked nothing")
+	}
+}
