@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -454,5 +455,96 @@ func TestVerifyDumpShowsIntent(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFaultKilledMidWrite is fault-matrix row 4 (killed mid-write): strace
+// kills the generator (SIGKILL) at its Nth rename, i.e. after the Nth file
+// was written to its temporary name and before it got its real one, for
+// every N. Each time, every visible file is complete and byte-identical to
+// the golden output, the only other entries are hidden temporaries that
+// systemd never loads, and the late swap unit exists only with its wiring.
+func TestFaultKilledMidWrite(t *testing.T) {
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Skip("strace is not installed")
+	}
+	root := caseRoot(t, "02-8cpu")
+	exp := filepath.Join("testdata", "02-8cpu", "expected")
+	wantN, wantL := tree(t, filepath.Join(exp, "normal")), tree(t, filepath.Join(exp, "late"))
+	total := len(wantN) + len(wantL)
+	hidden := regexp.MustCompile(`(^|/)\.#[^/]+\.[0-9a-f]{12}\.tmp$`)
+	for n := 1; n <= total; n++ {
+		d := newOutDirs(t)
+		cmd := exec.Command("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2",
+			"-e", fmt.Sprintf("inject=renameat2:signal=SIGKILL:when=%d", n), genBin, d.normal, d.early, d.late)
+		cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Fatalf("kill at rename %d: the generator was not killed\n%s", n, out)
+		}
+		visible := 0
+		for dir, want := range map[string]map[string]string{d.normal: wantN, d.late: wantL} {
+			for rel, v := range tree(t, dir) {
+				if hidden.MatchString(rel) {
+					continue
+				}
+				visible++
+				if want[rel] != v {
+					t.Errorf("kill at rename %d: %s is not the complete golden file:\n%s", n, rel, v)
+				}
+			}
+		}
+		if visible != n-1 {
+			t.Errorf("kill at rename %d: %d visible files, want %d", n, visible, n-1)
+		}
+		if _, err := os.Lstat(filepath.Join(d.late, "ransomeye-swap.swap")); err == nil {
+			for rel := range wantN {
+				if _, err := os.Lstat(filepath.Join(d.normal, rel)); err != nil {
+					t.Errorf("kill at rename %d: swap unit present without %s", n, rel)
+				}
+			}
+		}
+	}
+	if testing.Verbose() {
+		t.Logf("killed at each of %d renames", total)
+	}
+}
+
+// TestFaultFstabCollision is fault-matrix row 5: with the swapfile in
+// /etc/fstab the generator writes no .swap of its own, and its drop-in
+// attaches the gate to the administrator's unit. The administrator's unit
+// here is a stand-in for what systemd-fstab-generator writes (it refuses
+// swap entries inside a container, which this test host is detected as);
+// systemd's parse then shows the wiring on it.
+func TestFaultFstabCollision(t *testing.T) {
+	base := verifyBase(t)
+	exp := filepath.Join("testdata", "11-fstab-has-path", "expected")
+	if l := tree(t, filepath.Join(exp, "late")); len(l) != 0 {
+		t.Fatalf("our .swap written despite the fstab line: %v", l)
+	}
+	admin := filepath.Join(base, "dump", "fstab-admin")
+	_ = os.RemoveAll(admin)
+	if err := os.MkdirAll(admin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unitText := "# stand-in for systemd-fstab-generator output\n[Unit]\nSourcePath=/etc/fstab\nDocumentation=man:fstab(5) man:systemd-fstab-generator(8)\n\n[Swap]\nWhat=/ransomeye/swap\nOptions=sw\n"
+	if err := os.WriteFile(filepath.Join(admin, "ransomeye-swap.swap"), []byte(unitText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caseDir := filepath.Join(base, "dump", "11-fstab")
+	_ = os.RemoveAll(caseDir)
+	copyTree(t, filepath.Join(exp, "normal"), filepath.Join(caseDir, "normal"))
+	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "--root="+base, "ransomeye-swap.swap", "ransomeye-tuner.service")
+	// fstab-generator writes to the normal directory; ours is there too.
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH=/dump/11-fstab/normal:/dump/fstab-admin:/units:/stub:", "SYSTEMD_LOG_LEVEL=debug")
+	out, _ := cmd.CombinedOutput()
+	s := string(out)
+	for _, want := range []string{"Source Path: /etc/fstab", "What: /ransomeye/swap",
+		"OnFailure: ransomeye-tuner-fail-closed.service (origin-file)",
+		"ConditionPathExists: !/var/lock/ransomeye-resource-fail untested",
+		"Wants: ransomeye-tuner.service (origin-file)"} {
+		if !strings.Contains(s, "\t\t"+want+"\n") {
+			t.Errorf("the administrator's unit lacks %q in systemd's parse", want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
@@ -16,6 +17,13 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
+
+func init() {
+	// One thread does all the writing, in Render's order. Why: the
+	// kill-mid-write test (TestFaultKilledMidWrite) injects SIGKILL at the
+	// Nth rename with strace, which counts per thread.
+	runtime.LockOSThread()
+}
 
 func main() {
 	// A run allocates a few MiB at most and lasts milliseconds: garbage
