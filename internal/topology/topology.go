@@ -3,8 +3,8 @@
 //
 // What it reads, and nothing more (the generator runs at every boot and
 // every daemon-reload; see issue 6):
-//   - /sys/devices/system/cpu/online, and for each online CPU N
-//     cpuN/topology/thread_siblings_list (a physical core is a sibling set,
+//   - /sys/devices/system/cpu/online, and cpuN/topology/thread_siblings_list
+//     for the first CPU N of each physical core (a core is a sibling set,
 //     identified by its lowest CPU id);
 //   - /sys/devices/system/node/nodeN/cpulist (no node directory: one node 0);
 //   - /sys/devices/system/cpu/isolated and nohz_full, and isolcpus= and
@@ -172,22 +172,10 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 		info.Cores = append(info.Cores, Core{ID: sib.Min(), CPUs: sib})
 	}
 	sort.Slice(info.Cores, func(i, j int) bool { return info.Cores[i].ID < info.Cores[j].ID })
-	// Each sibling list must be symmetric: CPU b listed by a lists a too.
-	for _, c := range info.Cores {
-		for _, s := range c.CPUs.IDs() {
-			if s == c.ID {
-				continue
-			}
-			p := fmt.Sprintf("%s/cpu%d/topology/thread_siblings_list", CPUDir, s)
-			sib, err := readList(root, p, false)
-			if err != nil {
-				return info, err
-			}
-			if !sib.Intersect(online).Equal(c.CPUs) {
-				return info, fmt.Errorf("sibling lists disagree: CPU %d lists %q, CPU %d lists %q", c.ID, c.CPUs, s, sib)
-			}
-		}
-	}
+	// Only the first CPU of each core is read: the other siblings' lists
+	// would double the reads on big machines (issue 6), and the cross-check
+	// with ghw, which groups CPUs by their core ids instead, catches lists
+	// that disagree with each other.
 
 	if err := readNodes(root, &info); err != nil {
 		return info, err
