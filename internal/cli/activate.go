@@ -76,7 +76,7 @@ func activate(e *env) int {
 		log.Warnf("%v", perr)
 	}
 	if !enabled {
-		log.Warnf("disabled by kernel command line (%s=0); resources not guaranteed", names.CmdlineSwitch)
+		log.Warnf("disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
 		a.snap.Disabled = true
 		a.writeMetrics(false)

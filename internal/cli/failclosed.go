@@ -25,6 +25,12 @@ only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
+		reasonSet := false
+		fs.Visit(func(f *flag.Flag) { reasonSet = reasonSet || f.Name == "reason" })
+		if reasonSet && strings.TrimSpace(*reason) == "" {
+			fmt.Fprintf(e.stderr, "%s fail-closed: --reason is empty: give the reason to record\n", names.ActivatorName)
+			return ExitUsage
+		}
 		if *ifFailed {
 			result := e.getenv("SERVICE_RESULT")
 			if result == "success" {
@@ -39,10 +45,6 @@ only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate
 		}
 		if *reason == "" {
 			*reason = monitorReason(e.getenv)
-		}
-		if strings.TrimSpace(*reason) == "" {
-			fmt.Fprintf(e.stderr, "%s fail-closed: --reason is empty: give the reason to record\n", names.ActivatorName)
-			return ExitUsage
 		}
 		e.log.Crit("%s", *reason)
 		if !writeMarker(e, *reason, "fail-closed") {

@@ -1,0 +1,834 @@
+package main_test
+
+// Black-box tests of the real ransomeye-tuner binary, built once in
+// TestMain, run as root against a fake root (RANSOMEYE_TUNER_ROOT) whose
+// /ransomeye is a real filesystem on a loop device the test creates and
+// removes. The fake root holds a fake proc/meminfo, proc/swaps, proc/cmdline
+// and proc/sys (a fake: this host's own memory, swap and sysctls must not be
+// touched); /sys is the host's, read-only.
+//
+// Test names map to the fault matrix (FAULTS.md) rows in their comments.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const gib = int64(1) << 30
+
+var tunerBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ransomeye-tuner-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	tunerBin = filepath.Join(dir, "ransomeye-tuner")
+	cmd := exec.Command("go", "build", "-o", tunerBin, ".")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needRoot skips a test that needs root and loop devices.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: needs root (loop devices, mounts, swapon)")
+	}
+	if _, err := os.Stat("/dev/loop-control"); err != nil {
+		t.Skip("skipped: no /dev/loop-control, so no loop devices")
+	}
+	for _, tool := range []string{"losetup", "mount", "mkswap"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipped: %s not installed", tool)
+		}
+	}
+}
+
+func sh(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// loopFS makes a sparse image of size, a filesystem of type fstype on a
+// loop device, and mounts it at mnt. Cleanup turns off any swap on it,
+// unmounts it, detaches the device and removes the image.
+func loopFS(t *testing.T, fstype, size, mnt string, mkfsArgs ...string) {
+	t.Helper()
+	mkfs := "mkfs." + fstype
+	if _, err := exec.LookPath(mkfs); err != nil {
+		t.Skipf("skipped: %s not installed", mkfs)
+	}
+	img := filepath.Join(t.TempDir(), fstype+".img")
+	sh(t, "truncate", "-s", size, img)
+	dev := sh(t, "losetup", "-f", "--show", img)
+	t.Cleanup(func() {
+		swapoffUnder(mnt)
+		exec.Command("umount", mnt).Run()
+		exec.Command("losetup", "-d", dev).Run()
+		os.Remove(img)
+	})
+	quiet := map[string][]string{"ext4": {"-q", "-F"}, "ext3": {"-q", "-F"}, "xfs": {"-q", "-f"}, "btrfs": {"-q", "-f"}}[fstype]
+	sh(t, mkfs, append(append(quiet, mkfsArgs...), dev)...)
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "mount", dev, mnt)
+}
+
+// swapoffUnder turns off every active swap area under dir (real /proc/swaps).
+func swapoffUnder(dir string) {
+	b, _ := os.ReadFile("/proc/swaps")
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.HasPrefix(f[0], dir+"/") {
+			exec.Command("swapoff", f[0]).Run()
+		}
+	}
+}
+
+type fakeRoot struct {
+	dir string
+}
+
+func (r fakeRoot) path(p string) string { return filepath.Join(r.dir, p) }
+
+func (r fakeRoot) write(t *testing.T, p, content string) {
+	t.Helper()
+	full := r.path(p)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r fakeRoot) setMem(t *testing.T, memTotal int64) {
+	r.write(t, "proc/meminfo", fmt.Sprintf("MemTotal:       %d kB\nMemFree:        1024 kB\nSwapTotal:      0 kB\nSwapFree:       0 kB\n", memTotal/1024))
+}
+
+// setSwaps writes a fake /proc/swaps; each entry is "path size-bytes".
+func (r fakeRoot) setSwaps(t *testing.T, entries ...string) {
+	s := "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	for _, e := range entries {
+		f := strings.Fields(e)
+		n, _ := strconv.ParseInt(f[1], 10, 64)
+		s += fmt.Sprintf("%s\tfile\t\t%d\t\t0\t\t-2\n", f[0], n/1024)
+	}
+	r.write(t, "proc/swaps", s)
+}
+
+func (r fakeRoot) sysctl(t *testing.T, key string) string {
+	b, err := os.ReadFile(r.path("proc/sys/vm/" + key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func (r fakeRoot) marker() string { return r.path("run/lock/ransomeye-resource-fail") }
+
+// newRoot makes a fake root with memTotal bytes of RAM, no active swap,
+// default sysctls, an empty kernel command line, the host's /sys (for the
+// real CPU topology) and /var/lock -> ../run/lock as on Debian.
+func newRoot(t *testing.T, memTotal int64) fakeRoot {
+	t.Helper()
+	r := fakeRoot{dir: t.TempDir()}
+	r.setMem(t, memTotal)
+	r.setSwaps(t)
+	r.write(t, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda ro quiet\n")
+	r.write(t, "proc/sys/vm/swappiness", "60\n")
+	r.write(t, "proc/sys/vm/vfs_cache_pressure", "100\n")
+	r.write(t, "proc/sys/kernel/random/boot_id", "5c0f7a0e-6c3b-4a8e-9f3e-0123456789ab\n")
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		r.write(t, "proc/cpuinfo", string(b))
+	}
+	if err := os.Symlink("/sys", r.path("sys")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(r.path("run/lock"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Chmod(r.path("run/lock"), 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(r.path("var"), 0o755)
+	if err := os.Symlink("../run/lock", r.path("var/lock")); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func run(t *testing.T, r fakeRoot, extraEnv []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(tunerBin, args...)
+	env := []string{"RANSOMEYE_TUNER_ROOT=" + r.dir, "PATH=" + os.Getenv("PATH")}
+	cmd.Env = append(env, extraEnv...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	res := result{out.String(), errb.String(), code}
+	if strings.Contains(res.stderr, "panic:") || strings.Contains(res.stderr, "goroutine ") {
+		t.Fatalf("%v panicked:\n%s", args, res.stderr)
+	}
+	return res
+}
+
+func activate(t *testing.T, r fakeRoot) result { return run(t, r, nil, "activate") }
+
+// checkSwapfile asserts a usable swapfile of size bytes at p.
+func checkSwapfile(t *testing.T, p string, size int64) {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		t.Fatalf("swapfile: %v", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		t.Errorf("%s is not a regular file (mode %o)", p, st.Mode)
+	}
+	if st.Size != size {
+		t.Errorf("%s has %d bytes, want %d", p, st.Size, size)
+	}
+	if st.Mode&0o7777 != 0o600 || st.Uid != 0 || st.Gid != 0 {
+		t.Errorf("%s has mode %04o owner %d:%d, want 0600 0:0", p, st.Mode&0o7777, st.Uid, st.Gid)
+	}
+	if st.Blocks*512 < size {
+		t.Errorf("%s is not fully allocated: %d of %d bytes", p, st.Blocks*512, size)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// SEEK_HOLE reports preallocated (unwritten) extents as holes, which
+	// swapon accepts; FIEMAP shows whether every byte has a block.
+	if covered, err := mappedPrefix(int(f.Fd()), size); err != nil || covered < size {
+		t.Errorf("%s: extents cover %d of %d bytes without a gap (%v): the file has holes", p, covered, size, err)
+	}
+	page := make([]byte, os.Getpagesize())
+	if _, err := f.ReadAt(page, 0); err != nil {
+		t.Fatal(err)
+	}
+	if string(page[len(page)-10:]) != "SWAPSPACE2" {
+		t.Errorf("%s has no SWAPSPACE2 signature", p)
+	}
+	if got := string(bytes.TrimRight(page[1052:1068], "\x00")); got != "ransomeye-swap" {
+		t.Errorf("%s label %q, want ransomeye-swap", p, got)
+	}
+}
+
+// mappedPrefix returns how many bytes from offset 0 are covered by extents
+// without a gap, from FS_IOC_FIEMAP (linux/fiemap.h).
+func mappedPrefix(fd int, size int64) (int64, error) {
+	const (
+		fiemapIoctl = 0xC020660B
+		extents     = 64
+		extentSize  = 56
+		headerSize  = 32
+		flagLast    = 0x1
+	)
+	var next int64
+	buf := make([]byte, headerSize+extents*extentSize)
+	for next < size {
+		clear(buf)
+		binary.LittleEndian.PutUint64(buf[0:], uint64(next))
+		binary.LittleEndian.PutUint64(buf[8:], uint64(size-next))
+		binary.LittleEndian.PutUint32(buf[16:], 1) // FIEMAP_FLAG_SYNC
+		binary.LittleEndian.PutUint32(buf[24:], extents)
+		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fiemapIoctl, uintptr(unsafe.Pointer(&buf[0]))); errno != 0 {
+			return next, errno
+		}
+		n := int(binary.LittleEndian.Uint32(buf[20:]))
+		if n == 0 {
+			return next, nil
+		}
+		for i := range n {
+			e := buf[headerSize+i*extentSize:]
+			logical := int64(binary.LittleEndian.Uint64(e[0:]))
+			length := int64(binary.LittleEndian.Uint64(e[16:]))
+			flags := binary.LittleEndian.Uint32(e[40:])
+			if logical > next {
+				return next, nil // a gap
+			}
+			next = max(next, logical+length)
+			if flags&flagLast != 0 {
+				return min(next, size), nil
+			}
+		}
+	}
+	return min(next, size), nil
+}
+
+// swaponOff proves the file usable with the real swapon, then swapoff.
+func swaponOff(t *testing.T, p string) {
+	t.Helper()
+	t.Cleanup(func() { exec.Command("swapoff", p).Run() })
+	sh(t, "swapon", p)
+	b, _ := os.ReadFile("/proc/swaps")
+	if !strings.Contains(string(b), p) {
+		t.Errorf("swapon %s: not in /proc/swaps:\n%s", p, b)
+	}
+	sh(t, "swapoff", p)
+}
+
+// noTemp asserts that dir holds no temporary swapfile.
+func noTemp(t *testing.T, dir string) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".ransomeye-swap.tmp.") {
+			t.Errorf("temporary file %s left in %s", e.Name(), dir)
+		}
+	}
+}
+
+// failedClosed asserts exit 1, CRIT in stderr, and a genuine marker whose
+// reason holds each of want.
+func failedClosed(t *testing.T, r fakeRoot, res result, want ...string) string {
+	t.Helper()
+	if res.code != 1 {
+		t.Errorf("exit code %d, want 1\nstderr:\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "<2>") {
+		t.Errorf("no CRIT (<2>) line in stderr:\n%s", res.stderr)
+	}
+	b, err := os.ReadFile(r.marker())
+	if err != nil {
+		t.Fatalf("no marker: %v\nstderr:\n%s", err, res.stderr)
+	}
+	var st unix.Stat_t
+	unix.Lstat(r.marker(), &st)
+	if st.Uid != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		t.Errorf("marker is not a root-owned regular file")
+	}
+	for _, w := range want {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("marker lacks %q:\n%s", w, b)
+		}
+	}
+	for _, w := range []string{"time: ", "boot_id: 5c0f7a0e-6c3b-4a8e-9f3e-0123456789ab"} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("marker lacks %q:\n%s", w, b)
+		}
+	}
+	if g := run(t, r, nil, "gate"); g.code != 1 {
+		t.Errorf("gate with the marker: exit %d, want 1\n%s%s", g.code, g.stdout, g.stderr)
+	}
+	return string(b)
+}
+
+func succeeded(t *testing.T, r fakeRoot, res result) {
+	t.Helper()
+	if res.code != 0 {
+		t.Fatalf("activate: exit %d\nstderr:\n%s", res.code, res.stderr)
+	}
+	if strings.Contains(res.stderr, "<2>") {
+		t.Errorf("CRIT in the log of a success:\n%s", res.stderr)
+	}
+	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
+		t.Errorf("marker present after success: %v", err)
+	}
+	if r.sysctl(t, "swappiness") != "10" || r.sysctl(t, "vfs_cache_pressure") != "50" {
+		t.Errorf("sysctls: swappiness %s, vfs_cache_pressure %s", r.sysctl(t, "swappiness"), r.sysctl(t, "vfs_cache_pressure"))
+	}
+	if g := run(t, r, nil, "gate"); g.code != 0 {
+		t.Errorf("gate after success: exit %d\n%s", g.code, g.stdout)
+	}
+}
+
+func inode(t *testing.T, p string) uint64 {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// TestActivateProvisions: 16 GiB swapfile on ext4, xfs and btrfs (no-CoW),
+// usable by the real swapon; a second run keeps it (same inode); status is
+// compliant once the file is active.
+func TestActivateProvisions(t *testing.T) {
+	needRoot(t)
+	for _, fstype := range []string{"ext4", "xfs", "btrfs"} {
+		t.Run(fstype, func(t *testing.T) {
+			r := newRoot(t, 4*gib)
+			loopFS(t, fstype, "20G", r.path("ransomeye"))
+			res := activate(t, r)
+			succeeded(t, r, res)
+			sw := r.path("ransomeye/swap")
+			checkSwapfile(t, sw, 16*gib)
+			noTemp(t, r.path("ransomeye"))
+			if fstype == "btrfs" {
+				attrs := sh(t, "lsattr", sw)
+				if flags := strings.Fields(attrs)[0]; !strings.Contains(flags, "C") {
+					t.Errorf("btrfs swapfile lacks the no-CoW attribute: %s", attrs)
+				}
+			}
+			swaponOff(t, sw)
+			ino := inode(t, sw)
+			// Every-boot case: nothing to do, the file is kept.
+			succeeded(t, r, activate(t, r))
+			if inode(t, sw) != ino {
+				t.Error("second activate replaced a good swapfile")
+			}
+			// Status: not active yet => not compliant; active => compliant.
+			if s := run(t, r, nil, "status"); s.code != 1 || !strings.Contains(s.stdout, "NOT COMPLIANT") {
+				t.Errorf("status with the swapfile inactive: exit %d\n%s", s.code, s.stdout)
+			}
+			r.setSwaps(t, "/ransomeye/swap "+strconv.FormatInt(16*gib-4096, 10))
+			if s := run(t, r, nil, "status"); s.code != 0 || !strings.Contains(s.stdout, "COMPLIANT") {
+				t.Errorf("status with the swapfile active: exit %d\n%s%s", s.code, s.stdout, s.stderr)
+			}
+		})
+	}
+}
+
+// TestActivateTargets: MemTotal 4 GiB gives a 16 GiB file, 32 GiB gives
+// 32 GiB; other active swap (a distribution's /swapfile, row 15) is
+// reported, not counted.
+func TestActivateTargets(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 4*gib)
+	loopFS(t, "ext4", "52G", r.path("ransomeye"))
+	for i, tc := range []struct {
+		mem, want int64
+	}{{4 * gib, 16 * gib}, {32 * gib, 32 * gib}} {
+		r.setMem(t, tc.mem)
+		r.setSwaps(t, "/swapfile "+strconv.FormatInt(2*gib, 10))
+		p := fmt.Sprintf("/ransomeye/t%d/swap", i)
+		r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath="+p+"\n")
+		res := activate(t, r)
+		succeeded(t, r, res)
+		checkSwapfile(t, r.path(p), tc.want)
+		if !strings.Contains(res.stderr, `other active swap "/swapfile"`) {
+			t.Errorf("other swap not reported:\n%s", res.stderr)
+		}
+		os.Remove(r.path(p)) // room for the next case
+	}
+}
+
+// TestActivateRAMGrownShrunk (row 14, scaled down: MinSize=1G): RAM grows
+// from 2 to 3 GiB => the smaller inactive file is replaced; RAM shrinks to
+// 1.5 GiB => the larger file is kept. A too-small file that is active is
+// refused with the remedy.
+func TestActivateRAMGrownShrunk(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 2*gib)
+	loopFS(t, "ext4", "6G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=1G\nReserve=100M\n")
+	sw := r.path("ransomeye/swap")
+	succeeded(t, r, activate(t, r))
+	checkSwapfile(t, sw, 2*gib)
+	ino := inode(t, sw)
+	r.setMem(t, 3*gib)
+	res := activate(t, r)
+	succeeded(t, r, res)
+	checkSwapfile(t, sw, 3*gib)
+	if inode(t, sw) == ino {
+		t.Error("the smaller swapfile was not replaced")
+	}
+	ino = inode(t, sw)
+	r.setMem(t, 3*gib/2)
+	succeeded(t, r, activate(t, r))
+	checkSwapfile(t, sw, 3*gib)
+	if inode(t, sw) != ino {
+		t.Error("the larger swapfile was replaced when RAM shrank")
+	}
+	// Grown again while the file is active: cannot replace it under the kernel.
+	r.setMem(t, 4*gib)
+	r.setSwaps(t, "/ransomeye/swap "+strconv.FormatInt(3*gib-4096, 10))
+	failedClosed(t, r, activate(t, r), "is active swap", "swapoff")
+	if inode(t, sw) != ino {
+		t.Error("an active swapfile was replaced")
+	}
+}
+
+// TestActivateUnsupportedFS (row 10): tmpfs is refused before allocating.
+func TestActivateUnsupportedFS(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 4*gib)
+	mnt := r.path("ransomeye")
+	os.MkdirAll(mnt, 0o755)
+	sh(t, "mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt)
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	failedClosed(t, r, activate(t, r), "tmpfs, which cannot hold a swapfile")
+	if ents, _ := os.ReadDir(mnt); len(ents) != 0 {
+		t.Errorf("tmpfs holds %d entries after the refusal", len(ents))
+	}
+}
+
+// TestActivateDiskTooSmall (row 8, before allocation): a 2 GiB filesystem
+// is refused; the marker names the filesystem, its free space and the need.
+func TestActivateDiskTooSmall(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 4*gib)
+	loopFS(t, "ext4", "2G", r.path("ransomeye"))
+	failedClosed(t, r, activate(t, r), "not enough space on the ext4 filesystem", "GiB free", "17.0 GiB needed")
+	if _, err := os.Lstat(r.path("ransomeye/swap")); !os.IsNotExist(err) {
+		t.Errorf("swapfile exists after the refusal: %v", err)
+	}
+	noTemp(t, r.path("ransomeye"))
+	// Row 19: once the cause is fixed (smaller target), success clears it.
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=1G\nReserve=0\n")
+	r.setMem(t, gib)
+	res := activate(t, r)
+	succeeded(t, r, res)
+	if !strings.Contains(res.stderr, "removed the failure marker") {
+		t.Errorf("success did not say it removed the marker:\n%s", res.stderr)
+	}
+}
+
+// TestActivateENOSPCMidway (row 8, during allocation): ext3 without
+// extents has no fallocate, so the file is zero-filled; with exactly the
+// free space statfs reports and Reserve=0, the indirect blocks run the
+// filesystem out of space near the end. The partial file is removed.
+func TestActivateENOSPCMidway(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	mnt := r.path("ransomeye")
+	loopFS(t, "ext3", "96M", mnt, "-m", "0", "-b", "4096")
+	var st unix.Statfs_t
+	if err := unix.Statfs(mnt, &st); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(st.Bavail) * st.Bsize
+	free -= free % int64(os.Getpagesize())
+	r.write(t, "etc/ransomeye/tuner.conf", fmt.Sprintf("[Swap]\nMinSize=%d\nReserve=0\n", free))
+	res := activate(t, r)
+	out := failedClosed(t, r, res, "cannot create the swapfile", "no space left on device", "ext4 filesystem")
+	if !strings.Contains(res.stderr, "writing") || !strings.Contains(res.stderr, "zero-filling") {
+		t.Errorf("no zero-fill progress in the log:\n%s", res.stderr)
+	}
+	_ = out
+	if _, err := os.Lstat(r.path("ransomeye/swap")); !os.IsNotExist(err) {
+		t.Errorf("swapfile exists after ENOSPC: %v", err)
+	}
+	noTemp(t, mnt)
+}
+
+// TestActivateRefusesPath (row 11): a symlink (to a file, to a device), a
+// directory, a FIFO or someone's data at the path: nothing followed,
+// nothing overwritten, fail closed.
+func TestActivateRefusesPath(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	victim := r.path("ransomeye/victim")
+	os.WriteFile(victim, []byte("someone's data"), 0o644)
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	os.Chtimes(victim, old, old)
+	for _, tc := range []struct {
+		name  string
+		make  func(p string) error
+		check string
+	}{
+		{"data", func(p string) error { return os.WriteFile(p, bytes.Repeat([]byte("data"), 4096), 0o600) }, "not a swap area"},
+		{"symlink to file", func(p string) error { return os.Symlink(victim, p) }, "symbolic link"},
+		{"symlink to device", func(p string) error { return os.Symlink("/dev/null", p) }, "symbolic link"},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "directory"},
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o600) }, "FIFO"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(r.marker())
+			dir := "/ransomeye/" + strings.ReplaceAll(tc.name, " ", "-")
+			os.MkdirAll(r.path(dir), 0o755)
+			p := r.path(dir + "/swap")
+			if err := tc.make(p); err != nil {
+				t.Fatal(err)
+			}
+			var before unix.Stat_t
+			unix.Lstat(p, &before)
+			var content []byte
+			if before.Mode&unix.S_IFMT == unix.S_IFREG {
+				content, _ = os.ReadFile(p)
+			}
+			r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath="+dir+"/swap\nMinSize=16M\nReserve=0\n")
+			failedClosed(t, r, activate(t, r), tc.check, "left untouched")
+			var after unix.Stat_t
+			unix.Lstat(p, &after)
+			if after.Ino != before.Ino || after.Mtim != before.Mtim || after.Mode != before.Mode {
+				t.Errorf("the entry at the path changed")
+			}
+			if before.Mode&unix.S_IFMT == unix.S_IFREG {
+				if now, _ := os.ReadFile(p); !bytes.Equal(now, content) {
+					t.Errorf("content changed")
+				}
+			}
+			if b, _ := os.ReadFile(victim); string(b) != "someone's data" {
+				t.Errorf("symlink target changed: %q", b)
+			}
+			if fi, _ := os.Stat(victim); !fi.ModTime().Equal(old) {
+				t.Errorf("symlink target touched: mtime %v", fi.ModTime())
+			}
+			noTemp(t, r.path(dir))
+		})
+	}
+}
+
+// TestActivatePermissions (row 12): our swapfile world-readable or owned by
+// another user is fixed and said so; someone else's swap area with a wrong
+// mode is refused, untouched.
+func TestActivatePermissions(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	sw := r.path("ransomeye/swap")
+	succeeded(t, r, activate(t, r))
+	os.Chmod(sw, 0o644)
+	os.Chown(sw, 1000, 1000)
+	res := activate(t, r)
+	succeeded(t, r, res)
+	checkSwapfile(t, sw, 64<<20) // max(MinSize 32M, MemTotal 64M)
+	if !strings.Contains(res.stderr, "set owner root:root and mode 0600") {
+		t.Errorf("the fix was not logged:\n%s", res.stderr)
+	}
+	// Someone else's swap area (no label of ours), world-readable.
+	os.Remove(sw)
+	sh(t, "truncate", "-s", "40M", sw)
+	sh(t, "mkswap", "-L", "theirs", sw)
+	os.Chmod(sw, 0o644)
+	failedClosed(t, r, activate(t, r), "root:root 0600", "left untouched")
+	if fi, _ := os.Stat(sw); fi.Mode().Perm() != 0o644 {
+		t.Errorf("someone else's swap area was changed: %v", fi.Mode())
+	}
+}
+
+// TestActivateLeftovers (row 13, simulated kill -9): a temporary file with
+// our pattern, root-owned, is removed by the next run; one owned by another
+// user, or a symlink, is left alone.
+func TestActivateLeftovers(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	ours := r.path("ransomeye/.ransomeye-swap.tmp.4242")
+	sh(t, "fallocate", "-l", "20M", ours)
+	theirs := r.path("ransomeye/.ransomeye-swap.tmp.77")
+	os.WriteFile(theirs, []byte("x"), 0o600)
+	os.Chown(theirs, 1000, 1000)
+	res := activate(t, r)
+	succeeded(t, r, res)
+	if _, err := os.Lstat(ours); !os.IsNotExist(err) {
+		t.Errorf("leftover not removed: %v", err)
+	}
+	if _, err := os.Lstat(theirs); err != nil {
+		t.Errorf("someone else's file removed: %v", err)
+	}
+	if !strings.Contains(res.stderr, "left by an interrupted run") {
+		t.Errorf("removal not logged:\n%s", res.stderr)
+	}
+}
+
+// TestActivateReadOnly (row 9): a read-only filesystem for the swapfile
+// fails closed; a read-only /var/lock still keeps the core down (fallback
+// marker, gate exit 1).
+func TestActivateReadOnly(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	mnt := r.path("ransomeye")
+	loopFS(t, "ext4", "1G", mnt)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	sh(t, "mount", "-o", "remount,ro", mnt)
+	failedClosed(t, r, activate(t, r), "mounted read-only")
+
+	lock := r.path("run/lock")
+	os.Remove(r.marker())
+	sh(t, "mount", "--bind", lock, lock)
+	t.Cleanup(func() { exec.Command("umount", lock).Run() })
+	sh(t, "mount", "-o", "remount,bind,ro", lock)
+	res := activate(t, r)
+	if res.code != 1 || !strings.Contains(res.stderr, "/run/ransomeye-tuner/resource-fail") {
+		t.Errorf("read-only /var/lock: exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+	g := run(t, r, nil, "gate")
+	if g.code != 1 || !strings.Contains(g.stdout, "mounted read-only") {
+		t.Errorf("gate with the fallback marker: exit %d\n%s", g.code, g.stdout)
+	}
+}
+
+// TestActivateSysctlRefused (row 17): a parameter the kernel refuses, or
+// that reads back different, fails closed naming the key.
+func TestActivateSysctlRefused(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	p := r.path("proc/sys/vm/swappiness")
+	os.Remove(p)
+	syscall.Mkfifo(p, 0o644)
+	failedClosed(t, r, activate(t, r), "vm.swappiness")
+	os.Remove(p)
+	r.write(t, "proc/sys/vm/swappiness", "60\n")
+	// A plain file longer than the value keeps its tail: it reads back different.
+	r.write(t, "proc/sys/vm/vfs_cache_pressure", "100000\n")
+	failedClosed(t, r, activate(t, r), "vm.vfs_cache_pressure=50: read back")
+}
+
+// TestMarkerPlanted (row 18): a symlink or a foreign file planted at the
+// marker's name neither keeps the core down (gate removes it, ALERT) nor
+// redirects root's write (activate replaces the link, target untouched).
+func TestMarkerPlanted(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	victim := r.path("etc/important")
+	r.write(t, "etc/important", "keep me\n")
+	os.Symlink(victim, r.marker())
+	g := run(t, r, nil, "gate")
+	if g.code != 0 || !strings.Contains(g.stderr, "<1>security: a marker not written by root") {
+		t.Errorf("gate with a planted symlink: exit %d\n%s", g.code, g.stderr)
+	}
+	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
+		t.Errorf("planted symlink not removed")
+	}
+	os.WriteFile(r.marker(), []byte("reason: gotcha\n"), 0o644)
+	os.Chown(r.marker(), 65534, 65534)
+	if g := run(t, r, nil, "gate"); g.code != 0 {
+		t.Errorf("gate with a foreign marker: exit %d", g.code)
+	}
+	// activate failing (no filesystem of ours: /ransomeye on the fake root's
+	// tmp dir is fine, so force a failure with an invalid config).
+	os.Symlink(victim, r.marker())
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=lots\n")
+	res := activate(t, r)
+	failedClosed(t, r, res, "invalid configuration", "MinSize=lots")
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Errorf("root wrote through the planted symlink: %q", b)
+	}
+}
+
+// TestDisabled: ransomeye.tuner=0 => activate warns, exits 0, writes
+// nothing; status says disabled and exits 1.
+func TestDisabled(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	r.write(t, "proc/cmdline", "root=/dev/vda ransomeye.tuner=0\n")
+	res := activate(t, r)
+	if res.code != 0 || !strings.Contains(res.stderr, "<4>disabled by kernel command line; resources not guaranteed") {
+		t.Errorf("activate disabled: exit %d\n%s", res.code, res.stderr)
+	}
+	if _, err := os.Lstat(r.path("ransomeye")); !os.IsNotExist(err) {
+		t.Errorf("disabled activate created the swapfile directory")
+	}
+	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
+		t.Errorf("disabled activate wrote a marker")
+	}
+	if r.sysctl(t, "swappiness") != "60" {
+		t.Errorf("disabled activate changed a sysctl")
+	}
+	s := run(t, r, nil, "status")
+	if s.code != 1 || !strings.Contains(s.stdout, "DISABLED") {
+		t.Errorf("status disabled: exit %d\n%s", s.code, s.stdout)
+	}
+}
+
+// TestFailClosed: --if-failed writes only on failure; OnFailure reasons come
+// from $MONITOR_*; an existing genuine marker's reason is kept.
+func TestFailClosed(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	if res := run(t, r, []string{"SERVICE_RESULT=success", "EXIT_CODE=exited", "EXIT_STATUS=0"}, "fail-closed", "--if-failed"); res.code != 0 {
+		t.Errorf("fail-closed --if-failed on success: exit %d", res.code)
+	}
+	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
+		t.Fatal("fail-closed --if-failed wrote a marker after a success")
+	}
+	res := run(t, r, []string{"SERVICE_RESULT=signal", "EXIT_CODE=killed", "EXIT_STATUS=KILL"}, "fail-closed", "--if-failed")
+	if res.code != 0 || !strings.Contains(res.stderr, "<2>") {
+		t.Errorf("fail-closed --if-failed on a kill: exit %d\n%s", res.code, res.stderr)
+	}
+	res = run(t, r, []string{"MONITOR_UNIT=ransomeye-swap.swap", "MONITOR_SERVICE_RESULT=exit-code", "MONITOR_EXIT_CODE=exited", "MONITOR_EXIT_STATUS=255"}, "fail-closed")
+	if res.code != 0 {
+		t.Errorf("fail-closed as OnFailure: exit %d", res.code)
+	}
+	b, _ := os.ReadFile(r.marker())
+	first := strings.Index(string(b), "ransomeye-tuner.service did not succeed: result signal (killed, status KILL)")
+	second := strings.Index(string(b), "ransomeye-swap.swap failed: result exit-code (exited, status 255)")
+	if first < 0 || second < first {
+		t.Errorf("marker does not keep the first reason and append the second:\n%s", b)
+	}
+	if res := run(t, r, nil, "fail-closed", "--reason", ""); res.code != 2 {
+		t.Errorf("empty --reason: exit %d, want 2", res.code)
+	}
+	g := run(t, r, nil, "gate")
+	if g.code != 1 || !strings.Contains(g.stdout, "result signal") {
+		t.Errorf("gate: exit %d\n%s", g.code, g.stdout)
+	}
+}
+
+// TestUsage: --help for each command (exit 0), unknown commands and flags
+// (exit 2, naming the input).
+func TestUsage(t *testing.T) {
+	r := fakeRoot{dir: t.TempDir()}
+	for _, c := range []string{"activate", "status", "plan", "fail-closed", "gate", "version"} {
+		res := run(t, r, nil, c, "--help")
+		if res.code != 0 || !strings.Contains(res.stdout, "Usage: ransomeye-tuner "+c) {
+			t.Errorf("%s --help: exit %d\n%s%s", c, res.code, res.stdout, res.stderr)
+		}
+	}
+	for _, args := range [][]string{{}, {"frobnicate"}, {"status", "--bogus"}, {"gate", "extra"}} {
+		res := run(t, r, nil, args...)
+		if res.code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, res.code)
+		}
+		if len(args) > 0 && !strings.Contains(res.stderr, strings.TrimPrefix(args[len(args)-1], "--")) {
+			t.Errorf("%q: error does not name the input:\n%s", args, res.stderr)
+		}
+	}
+}
+
+// TestPlanChangesNothing: plan on a fake root prints the swap decision, the
+// sysctls and the units, exits 0, and writes nothing.
+func TestPlanChangesNothing(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 4*gib)
+	before := sh(t, "find", r.dir, "-printf", "%p %s %T@\n")
+	res := run(t, r, nil, "plan")
+	if res.code != 0 {
+		t.Fatalf("plan: exit %d\n%s", res.code, res.stderr)
+	}
+	for _, w := range []string{"target: 16.0 GiB", "swapfile: create", "vm.swappiness = 10 (now 60)", "late/ransomeye-swap.swap", "What=/ransomeye/swap"} {
+		if !strings.Contains(res.stdout, w) {
+			t.Errorf("plan lacks %q:\n%s", w, res.stdout)
+		}
+	}
+	if after := sh(t, "find", r.dir, "-printf", "%p %s %T@\n"); after != before {
+		t.Errorf("plan changed the root:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
