@@ -227,6 +227,7 @@ func (a *activation) provideSwap() (string, bool) {
 	if err != nil {
 		return err.Error(), false
 	}
+	ex.Path = cfg.SwapPath // messages name the host path, not the root-prefixed one
 	d := swapfile.Decide(ex, target, active, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
 	if d.Action == swapfile.ActRefuse {
 		return d.Reason, false
@@ -264,6 +265,7 @@ func (a *activation) provideSwap() (string, bool) {
 	if err != nil {
 		return err.Error(), false
 	}
+	ex.Path = cfg.SwapPath
 	if d2 := swapfile.Decide(ex, target, active, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel); d2.Action != swapfile.ActKeep || d2.FixPerms {
 		return fmt.Sprintf("after provisioning, %s", d2.Reason), false
 	}

@@ -87,6 +87,7 @@ func plan(e *env) int {
 	if err != nil {
 		fmt.Fprintf(w, "swapfile: cannot inspect: %v (run as root to see it)\n", err)
 	} else {
+		ex.Path = cfg.SwapPath
 		d := swapfile.Decide(ex, target, active, fsErr == nil && fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
 		action, reason := d.Action, d.Reason
 		if (action == swapfile.ActCreate || action == swapfile.ActReplace) && fsErr == nil {

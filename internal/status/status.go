@@ -250,6 +250,7 @@ func gatherSwap(root hostroot.Root, cfg config.Config) Swap {
 		s.File.Kind = "unknown"
 	} else {
 		s.File = describeFile(ex)
+		ex.Path = cfg.SwapPath
 		fsi, fsErr := statNearest(filepath.Dir(path))
 		needNoCOW := fsErr == nil && fsi.Support == fsinfo.NeedsNoCOW
 		if fsErr == nil {
