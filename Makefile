@@ -53,7 +53,7 @@ man:
 	GO=$(GO) scripts/man.sh dist/man $(VERSION)
 
 bench: build
-	scripts/bench.sh
+	GO=$(GO) scripts/bench.sh
 
 clean:
 	rm -rf $(BIN) dist

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/bench"
+	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+)
+
+// outBase returns a directory on tmpfs for generator output, as systemd's
+// /run/systemd/generator*: a private tmpfs mount when root, else /dev/shm
+// when it is tmpfs, else the temp dir (said in the returned note).
+func outBase() (dir, note string, err error) {
+	d, err := os.MkdirTemp("", "benchrun-out-")
+	if err != nil {
+		return "", "", err
+	}
+	atExit(func() { os.RemoveAll(d) })
+	if os.Geteuid() == 0 {
+		if err := unix.Mount("benchrun", d, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=64m,mode=0755"); err == nil {
+			atExit(func() { unix.Unmount(d, unix.MNT_DETACH) })
+			return d, "output dirs on a private tmpfs (as /run/systemd/generator*)", nil
+		}
+	}
+	var st unix.Statfs_t
+	if unix.Statfs("/dev/shm", &st) == nil && st.Type == unix.TMPFS_MAGIC {
+		d2, err := os.MkdirTemp("/dev/shm", "benchrun-out-")
+		if err == nil {
+			atExit(func() { os.RemoveAll(d2) })
+			return d2, "output dirs on /dev/shm (tmpfs, as /run/systemd/generator*)", nil
+		}
+	}
+	return d, "output dirs on " + d + " (not tmpfs: fsync costs disk time here, unlike /run)", nil
+}
+
+// genRunner runs a generator into fresh normal/early/late directories under
+// base, timing only the process.
+type genRunner struct {
+	base string
+	n    int
+	cpu  map[string][]time.Duration // binary -> user+sys per run
+}
+
+// cpuStats returns the user+sys CPU time statistics of path's runs.
+func (g *genRunner) cpuStats(path string) bench.Stats { return bench.Summarize(g.cpu[path]) }
+
+func (g *genRunner) dirs() (string, [3]string, error) {
+	g.n++
+	d := filepath.Join(g.base, fmt.Sprintf("run%d", g.n))
+	var out [3]string
+	for i, s := range []string{"normal", "early", "late"} {
+		out[i] = filepath.Join(d, s)
+		if err := os.MkdirAll(out[i], 0o755); err != nil {
+			return d, out, err
+		}
+	}
+	return d, out, nil
+}
+
+// fn returns a bench.Func running path with env (nil: inherit minus the
+// tuner's root) and the three directories as arguments.
+func (g *genRunner) fn(r *report, path string, env []string, check func([3]string) error) bench.Func {
+	return func() (time.Duration, error) {
+		d, dirs, err := g.dirs()
+		defer os.RemoveAll(d)
+		if err != nil {
+			return 0, err
+		}
+		cmd := exec.Command(path, dirs[0], dirs[1], dirs[2])
+		cmd.Env = env
+		res, err := bench.Run(cmd)
+		if err != nil {
+			return 0, err
+		}
+		r.noteRSS(filepath.Base(path), res.MaxRSSKiB)
+		if g.cpu == nil {
+			g.cpu = map[string][]time.Duration{}
+		}
+		g.cpu[path] = append(g.cpu[path], res.User+res.Sys)
+		if check != nil {
+			if err := check(dirs); err != nil {
+				return 0, err
+			}
+		}
+		return res.Wall, nil
+	}
+}
+
+// hostEnv is the environment without RANSOMEYE_TUNER_ROOT.
+func hostEnv() []string {
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "RANSOMEYE_TUNER_ROOT=") && !strings.HasPrefix(e, "GODEBUG=") {
+			env = append(env, e)
+		}
+	}
+	return env
+}
+
+func rootEnv(root string) []string { return append(hostEnv(), "RANSOMEYE_TUNER_ROOT="+root) }
+
+// wroteSwapUnit checks that our generator produced its swap unit.
+func wroteSwapUnit(dirs [3]string) error {
+	if _, err := os.Stat(filepath.Join(dirs[2], "ransomeye-swap.swap")); err != nil {
+		return fmt.Errorf("the generator wrote no swap unit into %q: %w", dirs[2], err)
+	}
+	return nil
+}
+
+func verdictAtMost(ratio, goal float64) string {
+	if ratio <= goal {
+		return "met"
+	}
+	return fmt.Sprintf("NOT met (%.0f%% over)", (ratio/goal-1)*100)
+}
+
+func verdictUnder(d, goal time.Duration) string {
+	if d < goal {
+		return "met"
+	}
+	return fmt.Sprintf("NOT met (%s over)", bench.Millis(d-goal))
+}
+
+// benchGenerator is line 1: our generator on this machine's real topology
+// against systemd-fstab-generator, plus the floor of a Go process and the
+// profile lines (syscalls, package init, where it writes).
+func benchGenerator(r *report, b bins, opt options) error {
+	base, note, err := outBase()
+	if err != nil {
+		return err
+	}
+	g := &genRunner{base: base}
+	ours := g.fn(r, b.generator, hostEnv(), wroteSwapUnit)
+	ref := g.fn(r, b.fstab, hostEnv(), nil)
+	sa, sb, err := bench.Alternate(opt.runs, 5, ours, ref)
+	if err != nil {
+		return err
+	}
+	a, s := bench.Summarize(sa), bench.Summarize(sb)
+	ratio := bench.Ratio(a, s)
+	r.add(row{item: "1", what: "generator, whole process, this machine's topology",
+		ours: a, oursCmd: bench.Quote([]string{b.generator, "NORMAL", "EARLY", "LATE"}) + " (RANSOMEYE_TUNER_ROOT unset)",
+		ref: "systemd-fstab-generator", refStats: s, refCmd: bench.Quote([]string{b.fstab, "NORMAL", "EARLY", "LATE"}),
+		ratio: fmt.Sprintf("%.2fx", ratio), goal: "<= 1.5x", verdict: verdictAtMost(ratio, 1.5),
+		note: note + "; each run gets three fresh empty directories (made and removed outside the timing); " + cpuNote(g, b)})
+
+	// The floor: an empty static Go program, alternated with the same reference.
+	if floor, err := buildEmptyGo(); err == nil {
+		fa, fb, err := bench.Alternate(opt.runs/2, 3, g.fn(r, floor, hostEnv(), nil), ref)
+		if err == nil {
+			x, y := bench.Summarize(fa), bench.Summarize(fb)
+			fr := bench.Ratio(x, y)
+			r.add(row{item: "1f", what: "floor: an empty Go program (func main(){}), static",
+				ours: x, oursCmd: "CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' of `package main; func main() {}`",
+				ref: "systemd-fstab-generator", refStats: y, refCmd: bench.Quote([]string{b.fstab, "NORMAL", "EARLY", "LATE"}),
+				ratio: fmt.Sprintf("%.2fx", fr), goal: "(context)", verdict: "reported",
+				note: fmt.Sprintf("what any Go binary pays before main: %.0f%% of our generator's median", 100*float64(x.Median)/float64(a.Median))})
+		}
+	} else {
+		r.detail("The empty-Go-program floor was not measured: %v.", err)
+	}
+
+	profileGenerator(r, b, base)
+	return nil
+}
+
+// cpuNote reports the CPU time (user+sys, from rusage) of both sides: less
+// sensitive than wall time to other load on the machine.
+func cpuNote(g *genRunner, b bins) string {
+	o, f := g.cpuStats(b.generator), g.cpuStats(b.fstab)
+	return fmt.Sprintf("CPU time (user+sys) median: ours %s, systemd-fstab-generator %s (rusage; 1 ms resolution on many kernels)", bench.Millis(o.Median), bench.Millis(f.Median))
+}
+
+// buildEmptyGo builds `func main(){}` the way `make build` builds ours.
+func buildEmptyGo() (string, error) {
+	d, err := os.MkdirTemp("", "benchrun-empty-")
+	if err != nil {
+		return "", err
+	}
+	atExit(func() { os.RemoveAll(d) })
+	src := filepath.Join(d, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(d, "go.mod"), []byte("module empty\n\ngo 1.22\n"), 0o644); err != nil {
+		return "", err
+	}
+	out := filepath.Join(d, "empty")
+	gobin := os.Getenv("GO")
+	if gobin == "" {
+		gobin = "go"
+	}
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
+	cmd.Dir = d
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the empty Go program: %v: %s", err, b)
+	}
+	return out, nil
+}
+
+var initRe = regexp.MustCompile(`^init (\S+) @([0-9.]+) ms, ([0-9.]+) ms clock`)
+
+// profileGenerator adds the "where the time goes" paragraphs: syscall
+// counts, package init, and the check that the generator writes only into
+// its output directories.
+func profileGenerator(r *report, b bins, base string) {
+	g := &genRunner{base: base}
+	// Package init (GODEBUG=inittrace=1), 9 runs, the median run's figures.
+	type initRun struct {
+		total, mainAt float64
+		pkgs          map[string]float64
+	}
+	var runs []initRun
+	for i := 0; i < 9; i++ {
+		d, dirs, err := g.dirs()
+		if err != nil {
+			break
+		}
+		cmd := exec.Command(b.generator, dirs[0], dirs[1], dirs[2])
+		cmd.Env = append(hostEnv(), "GODEBUG=inittrace=1")
+		out, err := cmd.CombinedOutput()
+		os.RemoveAll(d)
+		if err != nil {
+			break
+		}
+		ir := initRun{pkgs: map[string]float64{}}
+		for _, l := range strings.Split(string(out), "\n") {
+			m := initRe.FindStringSubmatch(l)
+			if m == nil {
+				continue
+			}
+			at, _ := strconv.ParseFloat(m[2], 64)
+			c, _ := strconv.ParseFloat(m[3], 64)
+			ir.total += c
+			ir.pkgs[m[1]] += c
+			ir.mainAt = max(ir.mainAt, at+c)
+		}
+		runs = append(runs, ir)
+	}
+	if len(runs) > 0 {
+		sort.Slice(runs, func(i, j int) bool { return runs[i].total < runs[j].total })
+		m := runs[len(runs)/2]
+		type kv struct {
+			k string
+			v float64
+		}
+		var top []kv
+		ghwCost := 0.0
+		for k, v := range m.pkgs {
+			top = append(top, kv{k, v})
+			if strings.Contains(k, "jaypipes") || strings.Contains(k, "yaml") || strings.Contains(k, "net/http") || strings.Contains(k, "crypto") {
+				ghwCost += v
+			}
+		}
+		sort.Slice(top, func(i, j int) bool { return top[i].v > top[j].v })
+		var parts []string
+		for i := 0; i < len(top) && i < 6; i++ {
+			parts = append(parts, fmt.Sprintf("%s %.3f ms", top[i].k, top[i].v))
+		}
+		r.detail("**Package init** (`GODEBUG=inittrace=1`, median of %d runs): %d packages run init code, %.2f ms of init clock in all, main reached at about %.1f ms after the runtime started. Largest: %s. The packages pulled in only through ghw (jaypipes/*, yaml, and net/http + crypto/tls that ghw's pcidb links for downloading pci.ids) account for %.2f ms of it.",
+			len(runs), len(m.pkgs), m.total, m.mainAt, strings.Join(parts, ", "), ghwCost)
+	}
+
+	// Syscall counts of one run each (strace -f -c).
+	if _, err := exec.LookPath("strace"); err == nil {
+		count := func(path string) (string, error) {
+			d, dirs, err := g.dirs()
+			defer os.RemoveAll(d)
+			if err != nil {
+				return "", err
+			}
+			log := filepath.Join(d, "strace.txt")
+			cmd := exec.Command("strace", "-f", "-c", "-o", log, path, dirs[0], dirs[1], dirs[2])
+			cmd.Env = hostEnv()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return "", fmt.Errorf("strace: %v: %s", err, out)
+			}
+			out, err := os.ReadFile(log)
+			if err != nil {
+				return "", err
+			}
+			return summarizeStraceC(string(out)), nil
+		}
+		o, err1 := count(b.generator)
+		f, err2 := count(b.fstab)
+		if err1 == nil && err2 == nil {
+			r.detail("**System calls** (`strace -f -c`, one run each, all threads):\n\n- ours: %s\n- systemd-fstab-generator: %s", o, f)
+		}
+
+		// Where it writes: strace -f -y of file-changing calls.
+		d, dirs, err := g.dirs()
+		if err == nil {
+			log := filepath.Join(d, "trace.txt")
+			cmd := exec.Command("strace", "-f", "-y", "-qq", "-o", log, "-e", "trace="+bench.TraceSyscalls, b.generator, dirs[0], dirs[1], dirs[2])
+			cmd.Env = hostEnv()
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				tr, _ := os.ReadFile(log)
+				writes := bench.ParseWrites(string(tr), "/")
+				// The trace log itself lives in d, but strace writes it, not the generator.
+				outside := bench.WritesOutside(writes, dirs[0], dirs[1], dirs[2], "/dev/kmsg")
+				if len(outside) == 0 {
+					r.detail("**Writes** (`strace -f -y -e trace=<every file-changing call>`, real root, RANSOMEYE_TUNER_ROOT unset): %d file-changing calls, all inside the three output directories or to /dev/kmsg: the generator writes nowhere else.", len(writes))
+				} else {
+					var l []string
+					for _, w := range outside {
+						l = append(l, "`"+w.Line+"`")
+					}
+					r.failed = true
+					r.detail("**Writes outside the output directories** (a bug): %s", strings.Join(l, "; "))
+				}
+			} else {
+				r.detail("The write check did not run: strace: %v: %s", err, out)
+			}
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// summarizeStraceC turns strace -c's table into "N calls (name n, ...)".
+func summarizeStraceC(out string) string {
+	type kv struct {
+		name  string
+		calls int
+	}
+	var rows []kv
+	total := 0
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 || strings.HasPrefix(l, "%") || strings.HasPrefix(l, "-") {
+			continue
+		}
+		name := f[len(f)-1]
+		// Columns: %time seconds usecs/call calls [errors] syscall
+		calls, err := strconv.Atoi(f[3])
+		if err != nil {
+			continue
+		}
+		if name == "total" {
+			total = calls
+			continue
+		}
+		rows = append(rows, kv{name, calls})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].calls > rows[j].calls })
+	var parts []string
+	for i := 0; i < len(rows) && i < 8; i++ {
+		parts = append(parts, fmt.Sprintf("%s %d", rows[i].name, rows[i].calls))
+	}
+	return fmt.Sprintf("%d calls (%s)", total, strings.Join(parts, ", "))
+}
+
+// fakeCases are the machines of line 2.
+var fakeCases = []struct {
+	item, what string
+	m          fakesys.Machine
+}{
+	{"2a", "generator on a fake 256-CPU, 2-node, 2-thread SMT root", fakesys.Machine{Nodes: 2, CoresPerNode: 64, Threads: 2}},
+	{"2b", "generator on a fake 1 TiB RAM root (8192 memory blocks, 64 CPUs)", fakesys.Machine{Nodes: 2, CoresPerNode: 16, Threads: 2, MemTotalKiB: 1 << 30, MemoryBlocks: 8192}},
+}
+
+// writeFake writes the fake root named by "2a=DIR" or "2b=DIR".
+func writeFake(spec string) int {
+	item, dir, ok := strings.Cut(spec, "=")
+	for _, c := range fakeCases {
+		if ok && c.item == item && dir != "" {
+			c.m.Files = map[string]string{"/etc/fstab": "# empty\n"}
+			if err := c.m.Write(dir); err != nil {
+				fmt.Fprintf(os.Stderr, "benchrun: write the fake root %q: %v\n", dir, err)
+				return 1
+			}
+			fmt.Printf("wrote %s (%s) into %s\n", c.item, c.what, dir)
+			return 0
+		}
+	}
+	fmt.Fprintf(os.Stderr, "benchrun: -write-fake %q: want 2a=DIR or 2b=DIR\n", spec)
+	return 2
+}
+
+// benchFakeRoots is line 2: the generator on a fake 256-CPU 2-node SMT
+// machine and on a fake 1 TiB machine with 8192 memory blocks.
+func benchFakeRoots(r *report, b bins, opt options) error {
+	base, note, err := outBase()
+	if err != nil {
+		return err
+	}
+	for _, c := range fakeCases {
+		root, err := os.MkdirTemp("", "benchrun-root-")
+		if err != nil {
+			return err
+		}
+		atExit(func() { os.RemoveAll(root) })
+		c.m.Files = map[string]string{"/etc/fstab": "# empty\n"}
+		if err := c.m.Write(root); err != nil {
+			return fmt.Errorf("write the fake root: %w", err)
+		}
+		g := &genRunner{base: base}
+		ours := g.fn(r, b.generator, rootEnv(root), wroteSwapUnit)
+		ref := g.fn(r, b.fstab, hostEnv(), nil)
+		runs := max(opt.runs/2, 10)
+		sa, sb, err := bench.Alternate(runs, 3, ours, ref)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.what, err)
+		}
+		a, s := bench.Summarize(sa), bench.Summarize(sb)
+		// What did it decide there? One more run, read the CPU drop-in.
+		planNote := ""
+		if d, dirs, err := g.dirs(); err == nil {
+			cmd := exec.Command(b.generator, dirs[0], dirs[1], dirs[2])
+			cmd.Env = rootEnv(root)
+			if _, err := bench.Run(cmd); err == nil {
+				n := 0
+				filepath.Walk(dirs[0], func(p string, fi os.FileInfo, err error) error {
+					if err == nil && fi.Name() == "cpu-isolation.conf" {
+						n++
+					}
+					return nil
+				})
+				planNote = fmt.Sprintf("; it wrote %d cpu-isolation.conf drop-ins (a CPU plan was made)", n)
+				if n == 0 {
+					planNote = "; it wrote no cpu-isolation.conf: NO CPU plan on this root (check the fake)"
+				}
+			}
+			os.RemoveAll(d)
+		}
+		r.add(row{item: c.item, what: c.what,
+			ours: a, oursCmd: bench.Quote([]string{"env", "RANSOMEYE_TUNER_ROOT=<fake root>", b.generator, "NORMAL", "EARLY", "LATE"}),
+			ref: "systemd-fstab-generator (host)", refStats: s, refCmd: bench.Quote([]string{b.fstab, "NORMAL", "EARLY", "LATE"}),
+			ratio: fmt.Sprintf("%.2fx", bench.Ratio(a, s)), goal: "< 10 ms", verdict: verdictUnder(a.Median, 10*time.Millisecond),
+			note: note + "; fake root written by internal/fakesys (a fake: this host has 2 CPUs; `benchrun -write-fake " + c.item + "=DIR` writes it)" + planNote + "; " + cpuNote(g, b)})
+	}
+	return nil
+}

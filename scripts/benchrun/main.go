@@ -1,0 +1,128 @@
+// Command benchrun is the driver of `make bench` (issue 6): it measures the
+// generator and the activator side by side with the references users would
+// otherwise use, in one invocation, alternating the two commands of each
+// line, and writes the table to BENCHMARKS.md.
+//
+// usage: benchrun [-bin DIR] [-out FILE] [-runs N] [-prov-runs N] [-skip LIST]
+//
+//	benchrun -write-fake 2a=DIR   (or 2b=DIR): write a fake root of line 2 and exit
+//
+// Read-only for the host except for what it creates and removes itself: temp
+// directories, a tmpfs mount for the generators' output, and (as root) a
+// loop device with an ext4 filesystem whose swapfiles it turns on and off.
+// It never touches the host's own swap, sysctls, units or /etc.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	opt := options{}
+	flag.StringVar(&opt.bin, "bin", "bin", "directory holding ransomeye-tuner-generator and ransomeye-tuner (make build)")
+	flag.StringVar(&opt.out, "out", "BENCHMARKS.md", "report file to write")
+	flag.IntVar(&opt.runs, "runs", 200, "runs of each command for the process-start lines (1, 2, 4)")
+	flag.IntVar(&opt.provRuns, "prov-runs", 7, "runs of each side for the 16 GiB provisioning line (3)")
+	flag.IntVar(&opt.ddRuns, "dd-runs", 3, "runs of the 1 GiB dd (3)")
+	flag.StringVar(&opt.vmwork, "vmwork", "vmwork", "the boot suite's work directory (line 6)")
+	skip := flag.String("skip", "", "comma-separated sections to skip: gen,fake,provision,boot,gobench")
+	fake := flag.String("write-fake", "", "only write the fake root of line 2a or 2b into DIR and exit (2a=DIR or 2b=DIR), to profile it by hand")
+	flag.Parse()
+	if *fake != "" {
+		os.Exit(writeFake(*fake))
+	}
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "benchrun: unexpected argument %q (see -h)\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	opt.skip = map[string]bool{}
+	for _, s := range strings.Split(*skip, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			opt.skip[s] = true
+		}
+	}
+	os.Exit(run(opt))
+}
+
+type options struct {
+	bin, out, vmwork string
+	runs, provRuns   int
+	ddRuns           int
+	skip             map[string]bool
+}
+
+// cleanups run in reverse order at exit and on SIGINT/SIGTERM, so that no
+// swap stays on and no mount or loop device stays behind.
+var cleanups []func()
+
+func atExit(f func()) { cleanups = append(cleanups, f) }
+
+func cleanup() {
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	cleanups = nil
+}
+
+func run(opt options) int {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "benchrun: %v: cleaning up\n", s)
+		cleanup()
+		os.Exit(130)
+	}()
+	defer cleanup()
+
+	start := time.Now()
+	r := &report{started: start.UTC()}
+	r.machine()
+	b, err := newBins(opt.bin)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "benchrun: %v\n", err)
+		return 1
+	}
+	r.binaries(b)
+
+	if !opt.skip["gen"] {
+		if err := benchGenerator(r, b, opt); err != nil {
+			r.fail("1", "generator on this machine", err)
+		}
+	}
+	if !opt.skip["fake"] {
+		if err := benchFakeRoots(r, b, opt); err != nil {
+			r.fail("2", "generator on fake roots", err)
+		}
+	}
+	if !opt.skip["provision"] {
+		if err := benchProvision(r, b, opt); err != nil {
+			r.fail("3", "provisioning", err)
+		}
+	}
+	if !opt.skip["boot"] {
+		benchBoot(r, opt.vmwork)
+	}
+	if !opt.skip["gobench"] {
+		goBenchmarks(r)
+	}
+	r.sizes(b)
+	r.took = time.Since(start)
+	text := r.markdown()
+	fmt.Print(r.table())
+	if err := os.WriteFile(opt.out, []byte(text), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "benchrun: write %q: %v\n", opt.out, err)
+		return 1
+	}
+	fmt.Printf("\nwrote %s (%s)\n", opt.out, time.Since(start).Round(time.Second))
+	if r.failed {
+		return 1
+	}
+	return 0
+}

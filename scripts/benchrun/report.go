@@ -1,0 +1,261 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/bench"
+)
+
+// row is one line of the table.
+type row struct {
+	item, what string
+	ours       bench.Stats
+	oursCmd    string
+	ref        string
+	refStats   bench.Stats
+	refCmd     string
+	ratio      string
+	goal       string
+	verdict    string
+	note       string
+	absolute   string // a figure that is not a timing (sizes, RSS, boot)
+}
+
+type report struct {
+	started time.Time
+	took    time.Duration
+	facts   []string // machine lines
+	rows    []row
+	details []string // markdown paragraphs after the table
+	failed  bool
+	rss     map[string]int64 // binary -> peak RSS KiB over all runs
+}
+
+func (r *report) add(x row) { r.rows = append(r.rows, x) }
+
+func (r *report) detail(format string, a ...any) {
+	r.details = append(r.details, fmt.Sprintf(format, a...))
+}
+
+func (r *report) fail(item, what string, err error) {
+	r.failed = true
+	fmt.Fprintf(os.Stderr, "benchrun: line %s (%s): %v\n", item, what, err)
+	r.add(row{item: item, what: what, verdict: "ERROR", note: err.Error()})
+}
+
+func (r *report) noteRSS(name string, kib int64) {
+	if r.rss == nil {
+		r.rss = map[string]int64{}
+	}
+	if kib > r.rss[name] {
+		r.rss[name] = kib
+	}
+}
+
+func output(name string, args ...string) string {
+	b, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func (r *report) machine() {
+	model := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := "unknown"
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		mem = strings.TrimSpace(strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "MemTotal:"))
+	}
+	r.facts = append(r.facts,
+		"date: "+r.started.Format("2006-01-02 15:04 MST"),
+		"CPUs (nproc): "+output("nproc")+", model: "+model,
+		"memory: "+mem,
+		"kernel: "+output("uname", "-r"),
+		"systemd: "+firstLine(output("systemctl", "--version")),
+		"Go: "+runtime.Version()+" (driver); binaries built by `make build`",
+		"commit: "+output("git", "describe", "--always", "--dirty"),
+	)
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// bins are the binaries under test.
+type bins struct {
+	generator, activator, fstab string
+}
+
+// fstabGenerator is systemd's C generator, the reference of lines 1, 2, 4.
+const fstabGenerator = "/usr/lib/systemd/system-generators/systemd-fstab-generator"
+
+func newBins(dir string) (bins, error) {
+	b := bins{
+		generator: filepath.Join(dir, "ransomeye-tuner-generator"),
+		activator: filepath.Join(dir, "ransomeye-tuner"),
+		fstab:     fstabGenerator,
+	}
+	for _, p := range []string{b.generator, b.activator} {
+		if _, err := os.Stat(p); err != nil {
+			return b, fmt.Errorf("%q missing: run `make build` first (%w)", p, err)
+		}
+	}
+	if _, err := os.Stat(b.fstab); err != nil {
+		return b, fmt.Errorf("%q missing: install systemd (apt-get install systemd) (%w)", b.fstab, err)
+	}
+	for i, p := range []*string{&b.generator, &b.activator} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return b, fmt.Errorf("binary %d: %w", i, err)
+		}
+		*p = abs
+	}
+	return b, nil
+}
+
+func (r *report) binaries(b bins) {
+	r.facts = append(r.facts, fmt.Sprintf("reference: %s (systemd's C fstab generator; this machine's /etc/fstab has %d non-comment lines)", b.fstab, fstabLines()))
+}
+
+func fstabLines() int {
+	b, err := os.ReadFile("/etc/fstab")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			n++
+		}
+	}
+	return n
+}
+
+// sizes adds line 5.
+func (r *report) sizes(b bins) {
+	for _, p := range []struct{ name, path string }{
+		{"ransomeye-tuner-generator", b.generator},
+		{"ransomeye-tuner", b.activator},
+		{"systemd-fstab-generator (reference)", b.fstab},
+	} {
+		fi, err := os.Stat(p.path)
+		if err != nil {
+			continue
+		}
+		rss := "not run"
+		if v, ok := r.rss[filepath.Base(p.path)]; ok {
+			rss = fmt.Sprintf("%.1f MiB peak RSS (max over all runs)", float64(v)/1024)
+		}
+		r.add(row{item: "5", what: "size and peak RSS: " + p.name, absolute: fmt.Sprintf("%.2f MiB file, %s", float64(fi.Size())/(1<<20), rss), verdict: "reported"})
+	}
+}
+
+func fmtStats(s bench.Stats) string {
+	if s.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s (IQR %s-%s, min %s, max %s, n=%d)", bench.Millis(s.Median), bench.Millis(s.Q1), bench.Millis(s.Q3), bench.Millis(s.Min), bench.Millis(s.Max), s.N)
+}
+
+func shortStats(s bench.Stats) string {
+	if s.N == 0 {
+		return "-"
+	}
+	return bench.Millis(s.Median)
+}
+
+// table is the terminal version.
+func (r *report) table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-4s %-52s %12s %12s %9s %-14s %s\n", "line", "what", "ours", "reference", "ratio", "goal", "verdict")
+	for _, x := range r.rows {
+		ours, ref := shortStats(x.ours), shortStats(x.refStats)
+		if x.absolute != "" {
+			ours, ref = x.absolute, ""
+		}
+		fmt.Fprintf(&b, "%-4s %-52s %12s %12s %9s %-14s %s\n", x.item, trunc(x.what, 52), ours, ref, x.ratio, x.goal, x.verdict)
+	}
+	return b.String()
+}
+
+func trunc(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "~"
+}
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("Written by `make bench` (`scripts/bench.sh`, driver `scripts/benchrun`); do not edit by hand.\n")
+	b.WriteString("Each timed line runs our command and its reference alternately (A B, B A, ...) in the same\n")
+	b.WriteString("invocation, so that the noise of this shared machine falls on both; the figures are medians\n")
+	b.WriteString("with the interquartile range, min and max. Ratios are ours / reference (line 3b: dd / ours).\n\n")
+	b.WriteString("## Machine\n\n")
+	for _, f := range r.facts {
+		b.WriteString("- " + f + "\n")
+	}
+	fmt.Fprintf(&b, "- `make bench` took %s\n\n", r.took.Round(time.Second))
+	b.WriteString("## Results\n\n")
+	b.WriteString("| line | what | ours (median) | reference (median) | ratio | goal | verdict |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, x := range r.rows {
+		ours, ref := shortStats(x.ours), shortStats(x.refStats)
+		if x.absolute != "" {
+			ours, ref = x.absolute, ""
+		}
+		if x.ref != "" && ref != "-" {
+			ref = x.ref + ": " + ref
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.item, md(x.what), md(ours), md(ref), x.ratio, md(x.goal), md(x.verdict))
+	}
+	b.WriteString("\n## Lines in full\n\n")
+	for _, x := range r.rows {
+		if x.absolute != "" && x.note == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "### %s. %s\n\n", x.item, x.what)
+		if x.ours.N > 0 {
+			fmt.Fprintf(&b, "- ours: %s\n  `%s`\n", fmtStats(x.ours), x.oursCmd)
+		}
+		if x.refStats.N > 0 {
+			fmt.Fprintf(&b, "- %s: %s\n  `%s`\n", x.ref, fmtStats(x.refStats), x.refCmd)
+		}
+		if x.ratio != "" {
+			fmt.Fprintf(&b, "- ratio %s, goal %s: **%s**\n", x.ratio, x.goal, x.verdict)
+		}
+		if x.note != "" {
+			fmt.Fprintf(&b, "- %s\n", x.note)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.details) > 0 {
+		b.WriteString("## Where the time goes\n\n")
+		for _, d := range r.details {
+			b.WriteString(d)
+			if !strings.HasSuffix(d, "\n") {
+				b.WriteString("\n")
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func md(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
