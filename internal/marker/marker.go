@@ -31,6 +31,10 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
+// RunLockDir is where /var/lock points on systemd distributions; it is used
+// when /var/lock does not exist (yet).
+const RunLockDir = "/run/lock"
+
 // FallbackPath is where the marker goes when names.MarkerPath cannot be
 // written. Its directory is created root-only (0700).
 const FallbackPath = "/run/ransomeye-tuner/resource-fail"
@@ -230,7 +234,12 @@ func resolveLockDir(root hostroot.Root, hostDir string) (string, error) {
 	var st unix.Stat_t
 	if err := unix.Lstat(p, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return p, nil
+			// Why: early in the boot /var may not be mounted yet, or
+			// systemd-tmpfiles has not made the /var/lock -> ../run/lock
+			// link; a directory made here would be hidden by the /var
+			// mount (the marker lost: fail-open). /run/lock is where
+			// /var/lock points on every systemd distribution.
+			return root.Path(RunLockDir), nil
 		}
 		return "", fmt.Errorf("lstat %q: %w", p, err)
 	}

@@ -250,4 +250,21 @@ func TestLockDirResolution(t *testing.T) {
 	if _, err := os.Stat(markerFile(root)); err != nil {
 		t.Errorf("marker not in the created /run/lock: %v", err)
 	}
+	// /var/lock missing (a /var not mounted yet): the marker goes to
+	// /run/lock, and no /var/lock directory is made that a mount would hide.
+	root = newRoot(t)
+	os.Remove(root.Path("/var/lock"))
+	res, err = Write(root, Entry{Reason: "z"})
+	if err != nil || res.Written != "/var/lock/ransomeye-resource-fail" {
+		t.Fatalf("Write with /var/lock missing = %+v, %v", res, err)
+	}
+	if _, err := os.Stat(markerFile(root)); err != nil {
+		t.Errorf("marker not in /run/lock: %v", err)
+	}
+	if _, err := os.Lstat(root.Path("/var/lock")); !os.IsNotExist(err) {
+		t.Errorf("/var/lock was created: %v", err)
+	}
+	if blocked, _, _ := Gate(root); !blocked {
+		t.Error("gate does not see the marker in /run/lock")
+	}
 }
