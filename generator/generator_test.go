@@ -358,7 +358,9 @@ func dumpUnits(t *testing.T, caseName string, units ...string) map[string][]stri
 	rel := "/dump/" + caseName
 	cmd := exec.Command("systemd-analyze", append([]string{"verify", "--man=no", "--root=" + base}, units...)...)
 	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+rel+"/normal:/units:/stub:"+rel+"/late:", "SYSTEMD_LOG_LEVEL=debug")
-	out, _ := cmd.CombinedOutput()
+	// The dump is on stdout, the debug log on stderr: read them apart, or
+	// a flush of one can land inside a line of the other.
+	out, _ := cmd.Output()
 	dump := map[string][]string{}
 	cur := ""
 	for _, l := range strings.Split(string(out), "\n") {
@@ -537,7 +539,7 @@ func TestFaultFstabCollision(t *testing.T) {
 	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "--root="+base, "ransomeye-swap.swap", "ransomeye-tuner.service")
 	// fstab-generator writes to the normal directory; ours is there too.
 	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH=/dump/11-fstab/normal:/dump/fstab-admin:/units:/stub:", "SYSTEMD_LOG_LEVEL=debug")
-	out, _ := cmd.CombinedOutput()
+	out, _ := cmd.Output() // the dump is on stdout
 	s := string(out)
 	for _, want := range []string{"Source Path: /etc/fstab", "What: /ransomeye/swap",
 		"OnFailure: ransomeye-tuner-fail-closed.service (origin-file)",
