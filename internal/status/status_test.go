@@ -1,0 +1,101 @@
+package status
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+)
+
+func fakeRoot(t *testing.T, files map[string]string) hostroot.Root {
+	t.Helper()
+	dir := t.TempDir()
+	base := map[string]string{
+		"proc/meminfo":                   "MemTotal: 4194304 kB\n",
+		"proc/swaps":                     "Filename Type Size Used Priority\n/swapfile file 2097148 0 -2\n",
+		"proc/cmdline":                   "root=/dev/vda\n",
+		"proc/sys/vm/swappiness":         "10\n",
+		"proc/sys/vm/vfs_cache_pressure": "50\n",
+		"etc/ransomeye/tuner.conf":       "[CPU]\nIsolation=off\n",
+	}
+	for k, v := range files {
+		base[k] = v
+	}
+	for k, v := range base {
+		p := filepath.Join(dir, k)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return hostroot.Root(dir)
+}
+
+func TestGatherNotCompliant(t *testing.T) {
+	root := fakeRoot(t, map[string]string{"proc/sys/vm/swappiness": "60\n"})
+	r := Gather(root, nil)
+	if r.Compliant || r.Disabled {
+		t.Fatalf("report %+v", r)
+	}
+	if r.Swap.Target != 16<<30 || r.Swap.Active || r.Swap.OthersBytes != 2097148*1024 || r.Swap.Decision != "create" {
+		t.Errorf("swap %+v", r.Swap)
+	}
+	want := []string{`swapfile "/ransomeye/swap" is not active`, `vm.swappiness is "60", want "10"`}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(r.Problems, "\n"), w) {
+			t.Errorf("problems %q lack %q", r.Problems, w)
+		}
+	}
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"NOT COMPLIANT", "(reported, not counted toward the target)", "no reservation: CPU isolation is off", "[FAIL]"} {
+		if !strings.Contains(text.String(), w) {
+			t.Errorf("text lacks %q:\n%s", w, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatalf("JSON does not parse: %v\n%s", err, js.String())
+	}
+	if back["compliant"] != false || back["swap"].(map[string]any)["target_bytes"].(float64) != float64(16<<30) {
+		t.Errorf("JSON %s", js.String())
+	}
+}
+
+func TestGatherDisabledAndInvalid(t *testing.T) {
+	r := Gather(fakeRoot(t, map[string]string{"proc/cmdline": "ransomeye.tuner=0\n"}), nil)
+	if !r.Disabled || r.Compliant {
+		t.Errorf("disabled report %+v", r)
+	}
+	var text bytes.Buffer
+	r.WriteText(&text)
+	if !strings.Contains(text.String(), "DISABLED") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	r = Gather(fakeRoot(t, map[string]string{"etc/ransomeye/tuner.conf": "[Swap]\nMinSize=huge\n"}), nil)
+	if r.Compliant || !strings.Contains(r.ConfigErr, "tuner.conf:2") {
+		t.Errorf("invalid config report %+v", r)
+	}
+}
+
+func TestActiveSwapAndSatisfies(t *testing.T) {
+	swaps := []procfs.Swap{{Filename: "/other"}, {Filename: "/r/ransomeye/swap", Size: 16<<30 - 4096}}
+	if _, ok := ActiveSwap("/", swaps, "/ransomeye/swap"); ok {
+		t.Error("host root matched a prefixed path")
+	}
+	s, ok := ActiveSwap("/r", swaps, "/ransomeye/swap")
+	if !ok || !SwapSatisfies(s.Size, 16<<30) || SwapSatisfies(s.Size-4096, 16<<30) {
+		t.Errorf("ActiveSwap under a root: %+v %v", s, ok)
+	}
+}
