@@ -479,17 +479,38 @@ func TestActivateRAMGrownShrunk(t *testing.T) {
 	}
 }
 
-// TestActivateUnsupportedFS (row 10): tmpfs is refused before allocating.
+// TestActivateUnsupportedFS (row 10): tmpfs and overlayfs are refused
+// before allocating, naming the filesystem.
 func TestActivateUnsupportedFS(t *testing.T) {
 	needRoot(t)
-	r := newRoot(t, 4*gib)
-	mnt := r.path("ransomeye")
-	os.MkdirAll(mnt, 0o755)
-	sh(t, "mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt)
-	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
-	failedClosed(t, r, activate(t, r), "tmpfs, which cannot hold a swapfile")
-	if ents, _ := os.ReadDir(mnt); len(ents) != 0 {
-		t.Errorf("tmpfs holds %d entries after the refusal", len(ents))
+	for _, tc := range []struct {
+		name  string
+		mount func(t *testing.T, mnt string)
+		want  string
+	}{
+		{"tmpfs", func(t *testing.T, mnt string) {
+			sh(t, "mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt)
+		}, "tmpfs, which cannot hold a swapfile"},
+		{"overlayfs", func(t *testing.T, mnt string) {
+			base := t.TempDir()
+			for _, d := range []string{"lower", "upper", "work"} {
+				os.MkdirAll(filepath.Join(base, d), 0o755)
+			}
+			sh(t, "mount", "-t", "overlay", "overlay", "-o",
+				"lowerdir="+base+"/lower,upperdir="+base+"/upper,workdir="+base+"/work", mnt)
+		}, "overlayfs, which cannot hold a swapfile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRoot(t, 4*gib)
+			mnt := r.path("ransomeye")
+			os.MkdirAll(mnt, 0o755)
+			tc.mount(t, mnt)
+			t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+			failedClosed(t, r, activate(t, r), tc.want)
+			if ents, _ := os.ReadDir(mnt); len(ents) != 0 {
+				t.Errorf("%s holds %d entries after the refusal", tc.name, len(ents))
+			}
+		})
 	}
 }
 
