@@ -86,6 +86,7 @@ const (
 	Late
 )
 
+// String names the directory: "normal" or "late".
 func (d Dir) String() string {
 	if d == Late {
 		return "late"
