@@ -24,11 +24,13 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 )
 
 const gib = int64(1) << 30
 
-var tunerBin string
+var tunerBin, generatorBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "ransomeye-tuner-bin")
@@ -37,12 +39,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tunerBin = filepath.Join(dir, "ransomeye-tuner")
-	cmd := exec.Command("go", "build", "-o", tunerBin, ".")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	generatorBin = filepath.Join(dir, "ransomeye-tuner-generator")
+	for bin, pkg := range map[string]string{tunerBin: ".", generatorBin: "../generator"} {
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build:", err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -159,18 +164,25 @@ func (r fakeRoot) marker() string { return r.path("run/lock/ransomeye-resource-f
 func newRoot(t *testing.T, memTotal int64) fakeRoot {
 	t.Helper()
 	r := fakeRoot{dir: t.TempDir()}
+	if err := os.Symlink("/sys", r.path("sys")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		r.write(t, "proc/cpuinfo", string(b))
+	}
+	r.fill(t, memTotal)
+	return r
+}
+
+// fill writes the fake proc files and the lock directories.
+func (r fakeRoot) fill(t *testing.T, memTotal int64) {
+	t.Helper()
 	r.setMem(t, memTotal)
 	r.setSwaps(t)
 	r.write(t, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda ro quiet\n")
 	r.write(t, "proc/sys/vm/swappiness", "60\n")
 	r.write(t, "proc/sys/vm/vfs_cache_pressure", "100\n")
 	r.write(t, "proc/sys/kernel/random/boot_id", "5c0f7a0e-6c3b-4a8e-9f3e-0123456789ab\n")
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		r.write(t, "proc/cpuinfo", string(b))
-	}
-	if err := os.Symlink("/sys", r.path("sys")); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(r.path("run/lock"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +193,6 @@ func newRoot(t *testing.T, memTotal int64) fakeRoot {
 	if err := os.Symlink("../run/lock", r.path("var/lock")); err != nil {
 		t.Fatal(err)
 	}
-	return r
 }
 
 type result struct {
@@ -852,4 +863,52 @@ func TestPlanChangesNothing(t *testing.T) {
 	if after := sh(t, "find", r.dir, "-printf", "%p %s %T@\n"); after != before {
 		t.Errorf("plan changed the root:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
+}
+
+// TestActivateCPUPlan: on a fake 8-core machine (fakesys: a fake of CPUs this
+// host does not have), activate fails closed until the real generator has
+// written the CPU drop-ins under <root>/run/systemd/generator; after that it
+// succeeds; a topology change without a daemon-reload fails closed again
+// with the remedy.
+func TestActivateCPUPlan(t *testing.T) {
+	needRoot(t)
+	r := fakeRoot{dir: t.TempDir()}
+	if err := (fakesys.Machine{CoresPerNode: 8}).Write(r.dir); err != nil {
+		t.Fatal(err)
+	}
+	r.fill(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	failedClosed(t, r, activate(t, r), "ransomeye-core.service.d/cpu-isolation.conf\" is missing", "daemon-reload")
+
+	gen := func() {
+		dirs := []string{r.path("run/systemd/generator"), r.path("run/systemd/generator.early"), r.path("run/systemd/generator.late")}
+		for _, d := range dirs {
+			os.RemoveAll(d)
+			os.MkdirAll(d, 0o755)
+		}
+		cmd := exec.Command(generatorBin, dirs...)
+		cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + r.dir}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("generator: %v\n%s", err, out)
+		}
+	}
+	gen()
+	res := activate(t, r)
+	succeeded(t, r, res)
+	if !strings.Contains(res.stderr, "CPU plan in effect (allowed-cpus): ransomeye-core.service 0-3, ransomeye-dpi.service 4-5, ransomeye-training.service 6-7") {
+		t.Errorf("CPU plan not reported:\n%s", res.stderr)
+	}
+	s := run(t, r, nil, "status")
+	if !strings.Contains(s.stdout, "match the current topology") {
+		t.Errorf("status does not show the drop-ins matching:\n%s", s.stdout)
+	}
+	// 10 cores now, drop-ins from the 8-core boot: stale.
+	if err := (fakesys.Machine{CoresPerNode: 10}).Write(r.dir); err != nil {
+		t.Fatal(err)
+	}
+	r.setMem(t, 64<<20)
+	failedClosed(t, r, activate(t, r), "differs from what the current topology and configuration give", "run systemctl daemon-reload")
+	gen()
+	succeeded(t, r, activate(t, r))
 }
