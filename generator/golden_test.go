@@ -223,6 +223,15 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if !*update {
+				// The committed root is what the case's Machine writes: the
+				// trees are generated, never edited by hand.
+				fresh := t.TempDir()
+				if err := c.m.Write(fresh); err != nil {
+					t.Fatal(err)
+				}
+				compareTrees(t, "root", tree(t, fresh), tree(t, root))
+			}
 			d, log, logOK := runCase(t, root)
 			if *update {
 				for name, dir := range map[string]string{"normal": d.normal, "early": d.early, "late": d.late} {
