@@ -186,7 +186,7 @@ func CustomRoot(ctx context.Context, src, dst string, grow int64, files map[stri
 		if err := os.Truncate(dst, grow); err != nil {
 			return fmt.Errorf("grow root image %q: %w", dst, err)
 		}
-		if err := run(ctx, "e2fsck", "-f", "-y", "-q", dst); err != nil {
+		if err := run(ctx, "e2fsck", "-f", "-y", dst); err != nil {
 			return err
 		}
 		if err := run(ctx, "resize2fs", "-f", dst); err != nil {

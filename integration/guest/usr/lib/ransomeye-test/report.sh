@@ -90,10 +90,11 @@ kv tuner.installed "$([ -x /usr/sbin/ransomeye-tuner ] && echo yes || echo no)"
 # The case's own actions come first (restart, reload, ...): what they print is
 # part of the report, and the state below is read after them.
 if [ -n "$case" ] && [ -r "/usr/lib/ransomeye-test/cases/$case.sh" ]; then
-  echo "@@begin case-actions"
+  # Not a block: the case's key=value lines are values like the others.
+  kv case.actions "$case.sh"
   # shellcheck source=/dev/null
   . "/usr/lib/ransomeye-test/cases/$case.sh" 2>&1
-  echo "@@end case-actions rc=$?"
+  kv case.actions_rc $?
 fi
 
 systemctl show -p GeneratorsStartTimestampMonotonic -p GeneratorsFinishTimestampMonotonic \
