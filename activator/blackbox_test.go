@@ -815,6 +815,13 @@ func TestFailClosed(t *testing.T) {
 	if first < 0 || second < first {
 		t.Errorf("marker does not keep the first reason and append the second:\n%s", b)
 	}
+	// As seen in boots: systemd passes no $MONITOR_* when several units
+	// share the OnFailure= unit; the reason then says what can be seen.
+	run(t, r, nil, "fail-closed")
+	b, _ = os.ReadFile(r.marker())
+	if !strings.Contains(string(b), `systemd did not say which); swapfile "/ransomeye/swap" is not active; see journalctl -b -u ransomeye-tuner.service -u ransomeye-swap.swap`) {
+		t.Errorf("reason without $MONITOR_UNIT:\n%s", b)
+	}
 	if res := run(t, r, nil, "fail-closed", "--reason", ""); res.code != 2 {
 		t.Errorf("empty --reason: exit %d, want 2", res.code)
 	}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/status"
 )
 
 var failClosedCmd = command{
@@ -46,6 +49,9 @@ only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate
 		if *reason == "" {
 			*reason = monitorReason(e.getenv)
 		}
+		if e.getenv("MONITOR_UNIT") == "" && !reasonSet && !*ifFailed {
+			*reason += "; " + swapFacts(e)
+		}
 		e.log.Crit("%s", *reason)
 		if !writeMarker(e, *reason, "fail-closed") {
 			return ExitFail
@@ -53,6 +59,24 @@ only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate
 		notify("STATUS=failure recorded: " + firstLine(*reason))
 		return ExitOK
 	},
+}
+
+// swapFacts says what can be seen of the swapfile now, for a reason that
+// systemd did not give: the configured path and whether it is active.
+func swapFacts(e *env) string {
+	path := config.Default().SwapPath
+	if cfg, _, err := config.Load(e.root); err == nil {
+		path = cfg.SwapPath
+	}
+	swaps, err := procfs.ReadSwaps(e.root)
+	if err != nil {
+		return fmt.Sprintf("active swap unknown (%v); see journalctl -b -u %s -u %s", err, names.ActivatorUnit, names.SwapUnitName(path))
+	}
+	state := "is not active"
+	if _, ok := status.ActiveSwap(e.root, swaps, path); ok {
+		state = "is active"
+	}
+	return fmt.Sprintf("swapfile %q %s; see journalctl -b -u %s -u %s", path, state, names.ActivatorUnit, names.SwapUnitName(path))
 }
 
 func exitDetail(code, status string) string {
@@ -70,7 +94,10 @@ func exitDetail(code, status string) string {
 func monitorReason(getenv func(string) string) string {
 	u := getenv("MONITOR_UNIT")
 	if u == "" {
-		return "fail-closed run without --reason and outside an OnFailure= unit (no $MONITOR_UNIT)"
+		// Why: systemd sets $MONITOR_* only when exactly one unit triggered
+		// the OnFailure= job; ransomeye-tuner.service and the swap unit share
+		// this one, and in boots the variables were missing.
+		return fmt.Sprintf("a unit with OnFailure=%s failed (%s or the swap unit; systemd did not say which)", names.FailClosedUnit, names.ActivatorUnit)
 	}
 	r := getenv("MONITOR_SERVICE_RESULT")
 	if r == "" {
