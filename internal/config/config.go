@@ -12,6 +12,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -19,7 +20,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
@@ -141,7 +145,7 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 		problems = append(problems, *listErr)
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(root.Path(f))
+		data, err := readFile(root.Path(f))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -158,6 +162,78 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 		return cfg, warnings, &Error{Problems: problems}
 	}
 	return cfg, warnings, nil
+}
+
+// MaxFileSize bounds a configuration file (systemd refuses lines longer
+// than 1 MiB too).
+const MaxFileSize = 1 << 20
+
+// readFile reads one configuration file without ever blocking or reading
+// without end. Why: a FIFO at the name blocked the generator until systemd
+// killed it (a failed generator, a stalled boot), and a symlink to /dev/zero
+// read until the process ran out of memory (fault matrix row 1). A symlink
+// to /dev/null reads as empty, as systemd treats a masked drop-in; any other
+// entry that is not a regular file is an error.
+func readFile(p string) ([]byte, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		if isDevNull(fi) {
+			return nil, nil
+		}
+		return nil, notRegular(p, fi.Mode())
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(p, fi.Mode())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("larger than %d bytes: a configuration file this big is a mistake", MaxFileSize)}
+	}
+	return data, nil
+}
+
+// notRegular is the error for an entry that is not a regular file; a
+// directory gives the same "is a directory" as reading one.
+func notRegular(p string, m fs.FileMode) error {
+	if m.IsDir() {
+		return &fs.PathError{Op: "read", Path: p, Err: unix.EISDIR}
+	}
+	return &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("is a %s, not a regular file: replace it with a file or remove it", kindOf(m))}
+}
+
+// isDevNull reports whether fi is the null device (character device 1:3).
+func isDevNull(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && fi.Mode()&fs.ModeCharDevice != 0 && unix.Major(uint64(st.Rdev)) == 1 && unix.Minor(uint64(st.Rdev)) == 3
+}
+
+// kindOf names a non-regular file type for an error message.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	}
+	return "special file"
 }
 
 // Parse applies the text of one file, named file, on top of the defaults.
