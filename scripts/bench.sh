@@ -15,6 +15,7 @@ GO=${GO:-go}
 need=()
 [ -x /usr/lib/systemd/system-generators/systemd-fstab-generator ] || need+=(systemd)
 command -v strace >/dev/null || need+=(strace)
+[ -x /usr/bin/time ] || need+=(time)
 command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
 for t in losetup mkswap swapon swapoff fallocate; do
 	command -v "$t" >/dev/null || { need+=(util-linux); break; }

@@ -82,7 +82,6 @@ func (g *genRunner) fn(r *report, path string, env []string, check func([3]strin
 		if err != nil {
 			return 0, err
 		}
-		r.noteRSS(filepath.Base(path), res.MaxRSSKiB)
 		if g.cpu == nil {
 			g.cpu = map[string][]time.Duration{}
 		}
@@ -170,8 +169,20 @@ func benchGenerator(r *report, b bins, opt options) error {
 		r.detail("The empty-Go-program floor was not measured: %v.", err)
 	}
 
+	r.measureRSS(b.generator, "this machine", hostEnv(), g.withDirs(b.generator))
+	r.measureRSS(b.fstab, "this machine", hostEnv(), g.withDirs(b.fstab))
+	r.measureRSS("/bin/true", "", hostEnv(), func() ([]string, func()) { return []string{"/bin/true"}, func() {} })
 	profileGenerator(r, b, base)
 	return nil
+}
+
+// withDirs returns a command maker for measureRSS: path with three fresh
+// output directories, and their cleanup.
+func (g *genRunner) withDirs(path string) func() ([]string, func()) {
+	return func() ([]string, func()) {
+		d, dirs, _ := g.dirs()
+		return []string{path, dirs[0], dirs[1], dirs[2]}, func() { os.RemoveAll(d) }
+	}
 }
 
 // cpuNote reports the CPU time (user+sys, from rusage) of both sides: less
@@ -414,6 +425,7 @@ func benchFakeRoots(r *report, b bins, opt options) error {
 			return fmt.Errorf("%s: %w", c.what, err)
 		}
 		a, s := bench.Summarize(sa), bench.Summarize(sb)
+		r.measureRSS(b.generator, "fake root "+c.item, rootEnv(root), g.withDirs(b.generator))
 		// What did it decide there? One more run, read the CPU drop-in.
 		planNote := ""
 		if d, dirs, err := g.dirs(); err == nil {
