@@ -919,3 +919,35 @@ func TestActivateCPUPlan(t *testing.T) {
 	gen()
 	succeeded(t, r, activate(t, r))
 }
+
+// TestActivateTopologyUnreadable: a CPU topology that cannot be trusted
+// (here a malformed nohz_full, as a kernel printing "  (null)" once showed
+// in a boot) fails closed only where a reservation could be made: 8 cores
+// block the core, 4 CPUs only log a warning.
+func TestActivateTopologyUnreadable(t *testing.T) {
+	needRoot(t)
+	for _, tc := range []struct {
+		cores int
+		fails bool
+	}{{4, false}, {8, true}} {
+		t.Run(fmt.Sprintf("%d_cores", tc.cores), func(t *testing.T) {
+			r := fakeRoot{dir: t.TempDir()}
+			m := fakesys.Machine{CoresPerNode: tc.cores, Override: map[string]string{"/sys/devices/system/cpu/nohz_full": "1--3\n"}}
+			if err := m.Write(r.dir); err != nil {
+				t.Fatal(err)
+			}
+			r.fill(t, 64<<20)
+			loopFS(t, "ext4", "1G", r.path("ransomeye"))
+			r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+			res := activate(t, r)
+			if tc.fails {
+				failedClosed(t, r, res, "the CPU topology cannot be trusted", "nohz_full")
+				return
+			}
+			succeeded(t, r, res)
+			if !strings.Contains(res.stderr, "<4>the CPU topology cannot be read") {
+				t.Errorf("no warning:\n%s", res.stderr)
+			}
+		})
+	}
+}

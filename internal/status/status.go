@@ -17,6 +17,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
@@ -26,6 +28,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
 // Swap is the swap part of the report.
@@ -179,8 +182,10 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	}
 	out := generate.Render(in)
 	r.CPU = GatherCPU(root, in, out)
-	if r.CPU.TopologyErr != "" {
-		r.Problems = append(r.Problems, "CPU topology: "+r.CPU.TopologyErr)
+	if r.CPU.TopologyErr != "" && cfg.Isolation != config.IsolationOff {
+		if n, ok := OnlineCPUs(root); !ok || n >= cpuplan.MinCores {
+			r.Problems = append(r.Problems, "CPU topology: "+r.CPU.TopologyErr)
+		}
 	}
 	for _, d := range r.CPU.Differences {
 		r.Problems = append(r.Problems, d+"; "+generate.StaleRemedy)
@@ -191,6 +196,21 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	}
 	r.Compliant = len(r.Problems) == 0
 	return r
+}
+
+// OnlineCPUs counts the online CPUs from sysfs under root. With fewer than
+// cpuplan.MinCores of them no reservation is made, whatever the rest of the
+// topology says.
+func OnlineCPUs(root hostroot.Root) (int, bool) {
+	b, err := os.ReadFile(root.Path(topology.CPUDir + "/online"))
+	if err != nil {
+		return 0, false
+	}
+	s, err := cpuset.Parse(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, false
+	}
+	return s.Len(), true
 }
 
 // GatherCPU summarises the plan of a fresh Render and compares the CPU
