@@ -819,7 +819,7 @@ func TestFailClosed(t *testing.T) {
 	// share the OnFailure= unit; the reason then says what can be seen.
 	run(t, r, nil, "fail-closed")
 	b, _ = os.ReadFile(r.marker())
-	if !strings.Contains(string(b), `systemd did not say which); swapfile "/ransomeye/swap" is not active; see journalctl -b -u ransomeye-tuner.service -u ransomeye-swap.swap`) {
+	if !strings.Contains(string(b), `systemd did not say which); swapfile "/ransomeye/swap" does not exist (is its filesystem mounted?); see journalctl -b -u ransomeye-tuner.service -u ransomeye-swap.swap`) {
 		t.Errorf("reason without $MONITOR_UNIT:\n%s", b)
 	}
 	if res := run(t, r, nil, "fail-closed", "--reason", ""); res.code != 2 {

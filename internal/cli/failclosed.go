@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
@@ -75,6 +78,8 @@ func swapFacts(e *env) string {
 	state := "is not active"
 	if _, ok := status.ActiveSwap(e.root, swaps, path); ok {
 		state = "is active"
+	} else if _, err := os.Lstat(e.root.Path(path)); errors.Is(err, fs.ErrNotExist) {
+		state = "does not exist (is its filesystem mounted?)"
 	}
 	return fmt.Sprintf("swapfile %q %s; see journalctl -b -u %s -u %s", path, state, names.ActivatorUnit, names.SwapUnitName(path))
 }

@@ -189,7 +189,7 @@ type SpaceError struct {
 }
 
 func (e *SpaceError) Error() string {
-	return fmt.Sprintf("not enough space on the %s filesystem holding %q: %s free, %s needed (swapfile %s + reserve %s); free %s there, use a larger disk, or lower [Swap] Reserve=",
+	return fmt.Sprintf("not enough space on the %s filesystem holding %q: %s free, %s needed (swapfile %s + reserve %s); free another %s there, use a larger disk, or lower [Swap] Reserve=",
 		e.Info.Name, e.Info.Dir, human(e.Info.Free), human(e.Need+e.Reserve), human(e.Need), human(e.Reserve), human(e.Need+e.Reserve-e.Info.Free))
 }
 
