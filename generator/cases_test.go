@@ -50,4 +50,5 @@ var goldenCases = []goldenCase{
 	{"20-unknown-keys-warned", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/ransomeye/swap\nColour=blue\n[Future]\nKey=1\n")}},
 	{"21-percent-and-continuation", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/data/%i\\\n  swap\n")}},
 	{"22-huge-values", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nMinSize=99999999999999999999999G\n[Sysctl]\nSwappiness=100000000000000000000\n")}},
+	{"23-control-characters", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\r\nPath=/ransom\x1beye/swap\r\n[CPU]\r\nCoreService=core\x7f.service\r\n")}},
 }
