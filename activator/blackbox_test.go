@@ -951,3 +951,32 @@ func TestActivateTopologyUnreadable(t *testing.T) {
 		})
 	}
 }
+
+// TestActivateDistributionSwapfile (row 15, scaled down): with Path= set to
+// a distribution's own, smaller swapfile (mkswap'ed by someone else, 0600
+// root, no label of ours): while it is active it is refused with the
+// remedy; inactive (as at boot, where our drop-in orders its swap unit
+// after the activator) it is grown by an atomic replacement.
+func TestActivateDistributionSwapfile(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/ransomeye/swapfile\nMinSize=96M\nReserve=0\n")
+	sw := r.path("ransomeye/swapfile")
+	sh(t, "fallocate", "-l", "32M", sw)
+	os.Chmod(sw, 0o600)
+	sh(t, "mkswap", sw)
+	ino := inode(t, sw)
+	r.setSwaps(t, "/ransomeye/swapfile "+strconv.FormatInt(32<<20-4096, 10))
+	failedClosed(t, r, activate(t, r), "is active swap of 32.0 MiB", "swapoff")
+	if inode(t, sw) != ino {
+		t.Fatal("an active swapfile was replaced")
+	}
+	r.setSwaps(t)
+	succeeded(t, r, activate(t, r))
+	checkSwapfile(t, sw, 96<<20)
+	if inode(t, sw) == ino {
+		t.Error("the smaller swapfile was not replaced")
+	}
+	swaponOff(t, sw)
+}
