@@ -248,9 +248,8 @@ func runAct(t *testing.T, r fakeRoot, env []string, wrap []string, args ...strin
 	return runCmd(t, cmd)
 }
 
-// checkSwapfile asserts a complete, usable swapfile of our making: regular,
-// size bytes, 0600 root:root, fully allocated with no hole, signature and
-// label.
+// checkSwapfile asserts a complete swapfile of our making: regular, size
+// bytes, 0600 root:root, fully allocated, signature and label.
 func checkSwapfile(t *testing.T, p string, size int64) {
 	t.Helper()
 	var st unix.Stat_t
@@ -274,9 +273,9 @@ func checkSwapfile(t *testing.T, p string, size int64) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if hole, err := unix.Seek(int(f.Fd()), 0, unix.SEEK_HOLE); err != nil || hole != size {
-		t.Errorf("%s: first hole at %d (%v), want none before the end %d", p, hole, err, size)
-	}
+	// No SEEK_HOLE check: ext4 reports preallocated (unwritten) extents as
+	// holes to lseek(SEEK_HOLE), though swapon accepts them. Allocation is
+	// st_blocks above; holes are the real swapon's check (swaponOff).
 	page := make([]byte, os.Getpagesize())
 	if _, err := f.ReadAt(page, 0); err != nil {
 		t.Fatal(err)
@@ -339,6 +338,9 @@ func failedClosed(t *testing.T, r fakeRoot, res result, want ...string) string {
 	}
 	if g := runAct(t, r, nil, nil, "gate"); g.code != 1 {
 		t.Errorf("gate with the marker: exit %d, want 1 (the core would start)\n%s%s", g.code, g.stdout, g.stderr)
+	}
+	if testing.Verbose() {
+		t.Logf("marker:\n%s", b)
 	}
 	return string(b)
 }

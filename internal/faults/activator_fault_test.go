@@ -1,0 +1,353 @@
+package faults_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// smallRoot makes a fake root with 32 MiB of RAM and a 1 GiB ext4 loop
+// filesystem at /ransomeye, configured for a 64 MiB swapfile (the fault
+// paths do not depend on the size; the full-size cases are elsewhere).
+func smallRoot(t *testing.T) fakeRoot {
+	t.Helper()
+	r := fillRoot(t, t.TempDir(), 32*mib)
+	loopFS(t, "ext4", gib, r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=16M\n")
+	return r
+}
+
+// mkswapWrapper writes a directory holding an "mkswap" that SIGKILLs its
+// parent (the activator) -- after running the real mkswap when realFirst --
+// so that the kill lands at a known step. It returns a PATH with it first.
+func mkswapWrapper(t *testing.T, realFirst bool) string {
+	t.Helper()
+	real, err := exec.LookPath("mkswap")
+	if err != nil {
+		t.Skip("mkswap is not installed")
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\n# fault injection: kill the activator at this step\n"
+	if realFirst {
+		script += fmt.Sprintf("%q \"$@\" >/dev/null 2>&1 || exit 1\n", real)
+	}
+	script += "kill -KILL \"$PPID\"\nexit 0\n"
+	if err := os.WriteFile(filepath.Join(dir, "mkswap"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir + ":" + os.Getenv("PATH")
+}
+
+// TestFaultKillEachStep is fault-matrix row 13 on a loop device: the
+// activator is killed with SIGKILL at each step of creating the swapfile
+// (after the temporary file is created, after fallocate, after mkswap,
+// before the rename), for a new file and for the replacement of a smaller
+// one. Each time: nothing half-made sits at the swapfile's path (a new file:
+// nothing; a replacement: the old file, same inode, still a valid swap
+// area), any temporary is root 0600 under the temporary name, the unit's
+// ExecStopPost (fail-closed --if-failed with systemd's variables for a kill)
+// writes the marker and the gate keeps the core down; and the next boot (a
+// fresh /run/lock, an activate without faults) removes the leftover and
+// makes a complete swapfile that the real swapon accepts.
+//
+// How the kill is placed: "after create" and "before rename" are strace
+// SIGKILL injections at the entry of fallocate(2) and renameat2(2), each
+// made once per run; "after fallocate" and "after mkswap" are an mkswap
+// wrapper (first in $PATH) that kills its parent, before or after running
+// the real mkswap.
+func TestFaultKillEachStep(t *testing.T) {
+	needRoot(t)
+	needStrace(t)
+	type step struct {
+		name   string
+		strace []string // strace prefix, or nil
+		wrap   int      // 0 none, 1 kill before the real mkswap, 2 after it
+	}
+	steps := []step{
+		{"after create", []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fallocate", "-e", "inject=fallocate:signal=SIGKILL"}, 0},
+		{"after fallocate", nil, 1},
+		{"after mkswap", nil, 2},
+		{"before rename", []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2", "-e", "inject=renameat2:signal=SIGKILL"}, 0},
+	}
+	for _, replace := range []bool{false, true} {
+		for _, s := range steps {
+			name := "new/" + s.name
+			if replace {
+				name = "replace/" + s.name
+			}
+			t.Run(name, func(t *testing.T) {
+				r := smallRoot(t)
+				sw := r.path("ransomeye/swap")
+				var old unix.Stat_t
+				if replace {
+					// A 32 MiB swapfile of ours from an earlier boot with less RAM.
+					r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=16M\n")
+					succeeded(t, r, runAct(t, r, nil, nil, "activate"))
+					checkSwapfile(t, sw, 32*mib)
+					old = statOf(t, sw)
+					r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=16M\n")
+				}
+				var env []string
+				if s.wrap > 0 {
+					env = []string{"PATH=" + mkswapWrapper(t, s.wrap == 2)}
+				}
+				res := runAct(t, r, env, s.strace, "activate")
+				if res.signal != "killed" {
+					t.Fatalf("the activator was not killed at %s: exit %d signal %q\n%s", s.name, res.code, res.signal, res.stderr)
+				}
+				// Nothing half-made at the path.
+				if replace {
+					now := statOf(t, sw)
+					if now.Ino != old.Ino || now.Size != old.Size {
+						t.Errorf("killed %s: the old swapfile was replaced or changed (inode %d -> %d, size %d -> %d)", s.name, old.Ino, now.Ino, old.Size, now.Size)
+					}
+					checkSwapfile(t, sw, 32*mib)
+				} else if _, err := os.Lstat(sw); !os.IsNotExist(err) {
+					t.Errorf("killed %s: an entry sits at the swapfile's path (%v)", s.name, err)
+				}
+				temps := tempEntries(r.path("ransomeye"))
+				for _, tmp := range temps {
+					st := statOf(t, r.path("ransomeye/"+tmp))
+					if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o7777 != 0o600 || st.Uid != 0 {
+						t.Errorf("killed %s: leftover %s has mode %o owner %d: readable by others", s.name, tmp, st.Mode, st.Uid)
+					}
+				}
+				// The kill landed where intended: the one temporary is in
+				// the state of that step.
+				if len(temps) != 1 {
+					t.Fatalf("killed %s: %d temporaries %q, want the one the kill interrupted", s.name, len(temps), temps)
+				}
+				tmpSt := statOf(t, r.path("ransomeye/"+temps[0]))
+				wantSize, wantSig := int64(64*mib), s.name != "after fallocate"
+				if s.name == "after create" {
+					wantSize, wantSig = 0, false
+				}
+				if sig := hasSignature(t, r.path("ransomeye/"+temps[0])); tmpSt.Size != wantSize || sig != wantSig {
+					t.Errorf("killed %s: temporary has %d bytes (want %d), signature %v (want %v)", s.name, tmpSt.Size, wantSize, sig, wantSig)
+				}
+				// What the unit does after the kill: ExecStopPost.
+				post := runAct(t, r, []string{"SERVICE_RESULT=signal", "EXIT_CODE=killed", "EXIT_STATUS=KILL"}, nil, "fail-closed", "--if-failed")
+				if post.code != 0 {
+					t.Errorf("fail-closed --if-failed: exit %d\n%s", post.code, post.stderr)
+				}
+				b, err := os.ReadFile(r.marker())
+				if err != nil || !bytes.Contains(b, []byte("signal")) {
+					t.Errorf("no marker naming the kill after %s: %v %q", s.name, err, b)
+				}
+				if g := runAct(t, r, nil, nil, "gate"); g.code != 1 {
+					t.Errorf("gate after the kill: exit %d, want 1", g.code)
+				}
+				// The next boot: /run/lock is a fresh tmpfs, no fault.
+				if err := os.Remove(r.marker()); err != nil {
+					t.Fatal(err)
+				}
+				next := runAct(t, r, nil, nil, "activate")
+				succeeded(t, r, next)
+				checkSwapfile(t, sw, 64*mib)
+				if left := tempEntries(r.path("ransomeye")); len(left) != 0 {
+					t.Errorf("next boot left temporaries %q", left)
+				}
+				if len(temps) > 0 && !strings.Contains(next.stderr, "left by an interrupted run") {
+					t.Errorf("next boot did not say it removed the leftover:\n%s", next.stderr)
+				}
+				swaponOff(t, sw)
+			})
+		}
+	}
+}
+
+// hasSignature reports whether the file at p has the swap signature.
+func hasSignature(t *testing.T, p string) bool {
+	t.Helper()
+	page := make([]byte, os.Getpagesize())
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, _ := f.ReadAt(page, 0)
+	return n == len(page) && string(page[len(page)-10:]) == "SWAPSPACE2"
+}
+
+// TestFaultENOSPCDuringFallocate is fault-matrix row 8 (during allocation,
+// fallocate path): statfs says the space is there, fallocate(2) still fails
+// with ENOSPC (injected with strace; the zero-fill path's real ENOSPC is
+// activator's TestActivateENOSPCMidway). The temporary file is removed,
+// nothing is at the path, the marker names the cause, CRIT, exit 1.
+func TestFaultENOSPCDuringFallocate(t *testing.T) {
+	needRoot(t)
+	needStrace(t)
+	r := smallRoot(t)
+	res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fallocate", "-e", "inject=fallocate:error=ENOSPC"}, "activate")
+	failedClosed(t, r, res, "cannot create the swapfile", "no space left on device", "ext4")
+	if _, err := os.Lstat(r.path("ransomeye/swap")); !os.IsNotExist(err) {
+		t.Errorf("an entry is at the swapfile's path after ENOSPC: %v", err)
+	}
+	if left := tempEntries(r.path("ransomeye")); len(left) != 0 {
+		t.Errorf("partial file left: %q", left)
+	}
+}
+
+// TestFaultUnsupportedFilesystems is fault-matrix row 10 for what the
+// activator's own black-box tests do not mount: overlayfs (a real overlay
+// mount) is refused before anything is allocated; on btrfs where the
+// no-copy-on-write attribute cannot be set (FS_IOC_GETFLAGS/SETFLAGS fail:
+// injected with strace, as no real btrfs refuses it on an empty file) the
+// swapfile is refused, the empty temporary removed, nothing allocated.
+// (nfs, cifs, zfs, fuse: refused by statfs magic, fsinfo's TestClassify; no
+// server for a real mount here.)
+func TestFaultUnsupportedFilesystems(t *testing.T) {
+	needRoot(t)
+	t.Run("overlayfs", func(t *testing.T) {
+		r := fillRoot(t, t.TempDir(), 32*mib)
+		r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\n")
+		base := t.TempDir()
+		for _, d := range []string{"lower", "upper", "work"} {
+			os.MkdirAll(filepath.Join(base, d), 0o755)
+		}
+		mnt := r.path("ransomeye")
+		os.MkdirAll(mnt, 0o755)
+		if out, err := exec.Command("mount", "-t", "overlay", "overlay", "-o",
+			"lowerdir="+base+"/lower,upperdir="+base+"/upper,workdir="+base+"/work", mnt).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount overlayfs here: %v %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+		failedClosed(t, r, runAct(t, r, nil, nil, "activate"), "overlayfs")
+		if ents, _ := os.ReadDir(filepath.Join(base, "upper")); len(ents) != 0 {
+			t.Errorf("overlay upper dir holds %d entries after the refusal: something was allocated", len(ents))
+		}
+	})
+	t.Run("btrfs no-CoW cannot be set", func(t *testing.T) {
+		needStrace(t)
+		r := fillRoot(t, t.TempDir(), 32*mib)
+		r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=16M\n")
+		mnt := r.path("ransomeye")
+		loopFS(t, "btrfs", gib, mnt)
+		var before unix.Statfs_t
+		unix.Statfs(mnt, &before)
+		res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=ioctl", "-e", "inject=ioctl:error=EOPNOTSUPP"}, "activate")
+		failedClosed(t, r, res, "no-copy-on-write", "btrfs")
+		if _, err := os.Lstat(r.path("ransomeye/swap")); !os.IsNotExist(err) {
+			t.Errorf("an entry is at the swapfile's path: %v", err)
+		}
+		if left := tempEntries(mnt); len(left) != 0 {
+			t.Errorf("temporary left: %q", left)
+		}
+		exec.Command("sync", "-f", mnt).Run()
+		var after unix.Statfs_t
+		unix.Statfs(mnt, &after)
+		if used := (int64(before.Bavail) - int64(after.Bavail)) * before.Bsize; used > 16*mib {
+			t.Errorf("%d bytes allocated before the refusal", used)
+		}
+	})
+}
+
+// TestFaultDistroSwapfile is fault-matrix row 15 at the row's sizes: an
+// Ubuntu-style 2 GiB /swapfile (mkswap without a label, root 0600), active
+// from fstab, on the root filesystem (a 24 GiB ext4 loop device mounted as
+// the fake root).
+//   - default Path=: /swapfile is left alone (same inode, mtime, first
+//     page) and reported; /ransomeye/swap alone provides the 16 GiB target.
+//   - Path=/swapfile while it is active: it cannot be grown under the
+//     kernel: refused, untouched, the marker gives the reason and remedy.
+//   - Path=/swapfile after swapoff (next boot, not active): grown safely,
+//     i.e. replaced atomically by a complete 16 GiB swapfile.
+func TestFaultDistroSwapfile(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	loopFS(t, "ext4", 24*gib, dir)
+	r := fillRoot(t, dir, 4*gib)
+	distro := r.path("swapfile")
+	sh(t, "fallocate", "-l", "2G", distro)
+	if err := os.Chmod(distro, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "mkswap", distro)
+	firstPage := func() []byte {
+		b := make([]byte, os.Getpagesize())
+		f, err := os.Open(distro)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.ReadAt(b, 0)
+		return b
+	}
+	orig, origPage := statOf(t, distro), firstPage()
+	untouched := func(what string) {
+		t.Helper()
+		now := statOf(t, distro)
+		if now.Ino != orig.Ino || now.Size != orig.Size || now.Mtim != orig.Mtim || now.Mode != orig.Mode || !bytes.Equal(firstPage(), origPage) {
+			t.Errorf("%s: the distribution's /swapfile was changed", what)
+		}
+	}
+	r.setSwaps(t, map[string]int64{"/swapfile": 2*gib - 4096})
+
+	t.Run("default path", func(t *testing.T) {
+		res := runAct(t, r, nil, nil, "activate")
+		succeeded(t, r, res)
+		checkSwapfile(t, r.path("ransomeye/swap"), 16*gib)
+		untouched("default path")
+		if !strings.Contains(res.stderr, `other active swap "/swapfile"`) || !strings.Contains(res.stderr, "not counted") {
+			t.Errorf("the distribution's swap is not reported:\n%s", res.stderr)
+		}
+		os.Remove(r.path("ransomeye/swap"))
+	})
+	t.Run("Path=/swapfile active", func(t *testing.T) {
+		r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/swapfile\n")
+		failedClosed(t, r, runAct(t, r, nil, nil, "activate"), "/swapfile", "is active swap", "swapoff")
+		untouched("Path=/swapfile active")
+		os.Remove(r.marker())
+	})
+	t.Run("Path=/swapfile inactive", func(t *testing.T) {
+		r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/swapfile\n")
+		r.setSwaps(t, nil)
+		res := runAct(t, r, nil, nil, "activate")
+		succeeded(t, r, res)
+		checkSwapfile(t, distro, 16*gib)
+		if statOf(t, distro).Ino == orig.Ino {
+			t.Errorf("/swapfile grown in place, not replaced atomically")
+		}
+		if !strings.Contains(res.stderr, "smaller than the target") {
+			t.Errorf("the replacement is not explained:\n%s", res.stderr)
+		}
+		if left := tempEntries(dir); len(left) != 0 {
+			t.Errorf("temporaries left: %q", left)
+		}
+	})
+}
+
+// TestFaultRAMGrownShrunkFullSize is fault-matrix row 14 at the row's sizes
+// (the activator's own test scales it down): 4 GiB of RAM gives a 16 GiB
+// swapfile; RAM grown to 24 GiB: replaced by a 24 GiB one (new inode,
+// complete); RAM back to 4 GiB: the 24 GiB file is kept (same inode).
+func TestFaultRAMGrownShrunkFullSize(t *testing.T) {
+	needRoot(t)
+	r := fillRoot(t, t.TempDir(), 4*gib)
+	loopFS(t, "ext4", 48*gib, r.path("ransomeye"))
+	sw := r.path("ransomeye/swap")
+	succeeded(t, r, runAct(t, r, nil, nil, "activate"))
+	checkSwapfile(t, sw, 16*gib)
+	first := statOf(t, sw).Ino
+	r.setMem(t, 24*gib)
+	res := runAct(t, r, nil, nil, "activate")
+	succeeded(t, r, res)
+	checkSwapfile(t, sw, 24*gib)
+	grown := statOf(t, sw).Ino
+	if grown == first {
+		t.Errorf("RAM grown: the 16 GiB file was not replaced")
+	}
+	r.setMem(t, 4*gib)
+	succeeded(t, r, runAct(t, r, nil, nil, "activate"))
+	checkSwapfile(t, sw, 24*gib)
+	if statOf(t, sw).Ino != grown {
+		t.Errorf("RAM shrunk: the larger file was replaced")
+	}
+	swaponOff(t, sw)
+}
