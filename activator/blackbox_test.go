@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -531,7 +532,21 @@ func TestActivateDiskTooSmall(t *testing.T) {
 	needRoot(t)
 	r := newRoot(t, 4*gib)
 	loopFS(t, "ext4", "2G", r.path("ransomeye"))
-	failedClosed(t, r, activate(t, r), "not enough space on the ext4 filesystem", "GiB free", "17.0 GiB needed")
+	// systemd's notify socket, to see the STATUS= line.
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	res := run(t, r, []string{"NOTIFY_SOCKET=" + sock}, "activate")
+	failedClosed(t, r, res, "not enough space on the ext4 filesystem", "GiB free", "17.0 GiB needed")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, _, err := conn.ReadFromUnix(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "STATUS=failed: not enough space on the ext4 filesystem") {
+		t.Errorf("sd_notify: %q, %v", buf[:n], err)
+	}
 	if _, err := os.Lstat(r.path("ransomeye/swap")); !os.IsNotExist(err) {
 		t.Errorf("swapfile exists after the refusal: %v", err)
 	}
@@ -539,7 +554,7 @@ func TestActivateDiskTooSmall(t *testing.T) {
 	// Row 19: once the cause is fixed (smaller target), success clears it.
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=1G\nReserve=0\n")
 	r.setMem(t, gib)
-	res := activate(t, r)
+	res = activate(t, r)
 	succeeded(t, r, res)
 	if !strings.Contains(res.stderr, "removed the failure marker") {
 		t.Errorf("success did not say it removed the marker:\n%s", res.stderr)
@@ -760,6 +775,9 @@ func TestMarkerPlanted(t *testing.T) {
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=lots\n")
 	res := activate(t, r)
 	failedClosed(t, r, res, "invalid configuration", "MinSize=lots")
+	if !strings.Contains(res.stderr, "<1>security: a marker not written by root was planted") {
+		t.Errorf("activate did not log the planted symlink at ALERT:\n%s", res.stderr)
+	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
 		t.Errorf("root wrote through the planted symlink: %q", b)
 	}
