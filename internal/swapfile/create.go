@@ -87,7 +87,7 @@ func Create(path string, size int64, opt Options) (err error) {
 	}
 	if opt.NoCOW {
 		if err := setNoCOW(fd); err != nil {
-			return fmt.Errorf("%w on %q: %w (btrfs needs it on the empty file; is the filesystem mounted with datasum or compression forced?)", ErrNoCOW, tmp, err)
+			return fmt.Errorf("%w on %q: %w (btrfs swaps only to a no-copy-on-write file, and the attribute takes effect only on an empty file)", ErrNoCOW, tmp, err)
 		}
 	}
 	if err := allocate(fd, tmp, size, opt.Log); err != nil {
