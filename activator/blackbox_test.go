@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	tunerBin = filepath.Join(dir, "ransomeye-tuner")
 	generatorBin = filepath.Join(dir, "ransomeye-tuner-generator")
 	for bin, pkg := range map[string]string{tunerBin: ".", generatorBin: "../generator"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, pkg)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build:", err)
