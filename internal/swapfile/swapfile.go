@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 )
 
 // Signature is the magic mkswap writes at the end of the first page.
@@ -251,19 +253,8 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 	return d
 }
 
-func size(n int64) string {
-	const g = 1 << 30
-	const m = 1 << 20
-	switch {
-	case n >= g && n%g == 0:
-		return fmt.Sprintf("%d GiB", n/g)
-	case n >= g:
-		return fmt.Sprintf("%.2f GiB", float64(n)/g)
-	case n >= m:
-		return fmt.Sprintf("%.1f MiB", float64(n)/m)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// size renders a byte count the way every other message does.
+func size(n int64) string { return fsinfo.Human(n) }
 
 // FixPerms sets root:root and mode 0600 on the regular file at path,
 // through a descriptor opened without following a symlink.

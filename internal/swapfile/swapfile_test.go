@@ -77,7 +77,7 @@ func TestDecide(t *testing.T) {
 		fix       bool
 		reasonHas string
 	}{
-		{"missing", Existing{Path: "/ransomeye/swap", Kind: Missing}, false, false, ActCreate, false, "create a 16 GiB"},
+		{"missing", Existing{Path: "/ransomeye/swap", Kind: Missing}, false, false, ActCreate, false, "create a 16.0 GiB"},
 		{"good", swap(nil), false, false, ActKeep, false, "keep"},
 		{"good active", swap(nil), true, false, ActKeep, false, "active"},
 		{"larger after RAM shrank", swap(func(e *Existing) { e.Size, e.Allocated = 32*gib, 32*gib }), false, false, ActKeep, false, "keep"},
