@@ -73,7 +73,8 @@ type Machine struct {
 	// MemTotalKiB is MemTotal (0: 8 GiB).
 	MemTotalKiB int64
 	// MemoryBlocks writes that many /sys/devices/system/memory/memoryN
-	// directories (the cost ghw.Topology pays on big machines).
+	// blocks, linked from the node directories (what ghw.Topology reads
+	// one by one, so its cost grows with RAM).
 	MemoryBlocks int
 	// NICs maps interface names to the numa_node their device reports.
 	NICs map[string]int
@@ -206,12 +207,24 @@ func (m Machine) Write(dir string) error {
 	}
 	files["/proc/meminfo"] = fmt.Sprintf("MemTotal:       %d kB\nMemFree:        %d kB\nMemAvailable:   %d kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n", mem, mem/2, mem/2)
 	files["/proc/swaps"] = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	links := map[string]string{}
+	if m.Nodes > 0 {
+		for n := 0; n < m.Nodes; n++ {
+			files[fmt.Sprintf("/sys/devices/system/node/node%d/meminfo", n)] = fmt.Sprintf(
+				"Node %d MemTotal:       %d kB\nNode %d MemFree:        %d kB\n", n, mem/int64(m.Nodes), n, mem/int64(2*m.Nodes))
+		}
+	}
 	if m.MemoryBlocks > 0 {
+		// As Linux lays them out: memory/memoryM with its state, and each
+		// NUMA node linking the blocks it holds (nodeN/memoryM).
 		files["/sys/devices/system/memory/block_size_bytes"] = "8000000\n"
 		for i := 0; i < m.MemoryBlocks; i++ {
 			p := fmt.Sprintf("/sys/devices/system/memory/memory%d", i)
-			files[p+"/online"] = "1\n"
 			files[p+"/state"] = "online\n"
+			if m.Nodes > 0 {
+				n := i * m.Nodes / m.MemoryBlocks
+				links[fmt.Sprintf("/sys/devices/system/node/node%d/memory%d", n, i)] = fmt.Sprintf("../../memory/memory%d", i)
+			}
 		}
 	}
 	for name, node := range m.NICs {
@@ -229,6 +242,15 @@ func (m Machine) Write(dir string) error {
 			return err
 		}
 		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			return err
+		}
+	}
+	for p, target := range links {
+		full := filepath.Join(dir, strings.TrimPrefix(p, "/"))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(target, full); err != nil {
 			return err
 		}
 	}
