@@ -54,3 +54,25 @@ func TestFaultOpenRunFull(t *testing.T) {
 		t.Errorf("activate failed (%s) but no marker could be written and the gate lets the core start (exit %d)", strings.TrimSpace(res.stderr), g.code)
 	}
 }
+
+// TestFaultOpenWorldWritableDir is open finding 3 (rows 11 and 18): the
+// swapfile's directory is writable by other users ([Swap] Path= in a 0777
+// directory, an administrator's slip). Between boots a local user can then
+// rename root's swapfile away and leave a file or symlink of her own at the
+// name, which keeps the core down at the next boot (refused, marker): a
+// local user blocks the core. The activator should refuse such a directory
+// up front, naming it. Today it provisions the file there.
+func TestFaultOpenWorldWritableDir(t *testing.T) {
+	openGaps(t)
+	needRoot(t)
+	r := smallRoot(t)
+	shared := r.path("ransomeye/shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/ransomeye/shared/swap\nMinSize=64M\nReserve=16M\n")
+	failedClosed(t, r, runAct(t, r, nil, nil, "activate"), "/ransomeye/shared", "writable")
+}
