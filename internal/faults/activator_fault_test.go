@@ -351,3 +351,45 @@ func TestFaultRAMGrownShrunkFullSize(t *testing.T) {
 	}
 	swaponOff(t, sw)
 }
+
+// TestFaultPathIsBlockDevice is fault-matrix row 11 for a device node at the
+// path itself ([Swap] Path=/dev/... or a node left there; the activator's
+// own tests cover a symlink to a device): the node of a real loop device is
+// refused, nothing is written to the device (its first MiB is unchanged:
+// no mkswap, no zeroing), and the marker says why.
+func TestFaultPathIsBlockDevice(t *testing.T) {
+	needRoot(t)
+	r := smallRoot(t)
+	img := filepath.Join(t.TempDir(), "victim.img")
+	victim := bytes.Repeat([]byte("someone's disk "), 70000)
+	if err := os.WriteFile(img, victim, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dev := sh(t, "losetup", "-f", "--show", img)
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	// The device number from sysfs: this container's /dev may lack the node.
+	mm, err := os.ReadFile("/sys/block/" + filepath.Base(dev) + "/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var major, minor uint32
+	if _, err := fmt.Sscanf(string(mm), "%d:%d", &major, &minor); err != nil {
+		t.Fatal(err)
+	}
+	node := r.path("ransomeye/swap")
+	if err := unix.Mknod(node, unix.S_IFBLK|0o600, int(unix.Mkdev(major, minor))); err != nil {
+		t.Fatal(err)
+	}
+	failedClosed(t, r, runAct(t, r, nil, nil, "activate"), "is a device, not a swapfile", "left untouched")
+	exec.Command("blockdev", "--flushbufs", dev).Run()
+	now, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(now, victim) {
+		t.Errorf("the block device's content changed")
+	}
+	if fi, err := os.Lstat(node); err != nil || fi.Mode()&os.ModeDevice == 0 {
+		t.Errorf("the device node at the path was replaced: %v", err)
+	}
+}
