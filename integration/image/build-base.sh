@@ -48,16 +48,10 @@ rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/arch
   "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \
   "$r"/var/log/*.log
 # Machine setup: hostname, root without password on the console (a test VM,
-# never networked), fstab with the data disk that every case may or may not have.
+# never networked). The fstab is written per run by the harness.
 echo ransomeye-test >"$r/etc/hostname"
 : >"$r/etc/machine-id"
 sed -i 's/^root:[^:]*:/root::/' "$r/etc/shadow"
-# Why nofail and a short device timeout: a missing disk would otherwise drop the
-# guest into emergency mode and the host would wait for its timeout (VM-NOTES.md).
-cat >"$r/etc/fstab" <<'FSTAB'
-/dev/nvme0n1 / ext4 rw,errors=remount-ro 0 1
-LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=15s 0 2
-FSTAB
 mkdir -p "$r/ransomeye"
 # Nothing in this image needs these at boot; they cost seconds under TCG.
 for u in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer; do

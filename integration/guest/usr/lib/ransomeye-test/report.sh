@@ -101,7 +101,9 @@ systemctl show -p GeneratorsStartTimestampMonotonic -p GeneratorsFinishTimestamp
   -p UnitsLoadStartTimestampMonotonic -p UnitsLoadFinishTimestampMonotonic \
   -p UserspaceTimestampMonotonic -p KernelTimestampMonotonic -p SystemState \
   | sed 's/^/manager./'
-unitprops ransomeye-tuner.service ransomeye-tuner-fail-closed.service "$swapunit" \
+otherswap=swapfile.swap
+[ "$swapunit" = swapfile.swap ] && otherswap=ransomeye-swap.swap
+unitprops ransomeye-tuner.service ransomeye-tuner-fail-closed.service "$swapunit" "$otherswap" \
   ransomeye-core.service ransomeye-dpi.service ransomeye-training.service \
   ransomeye.mount multi-user.target swap.target system.slice user.slice init.scope \
   ransomeye-dpi.slice ransomeye-training.slice emergency.target rescue.target \
