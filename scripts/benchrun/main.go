@@ -31,6 +31,8 @@ func main() {
 	flag.IntVar(&opt.provRuns, "prov-runs", 15, "runs of each side for the 16 GiB provisioning line (3)")
 	flag.IntVar(&opt.ddRuns, "dd-runs", 3, "runs of the 1 GiB dd (3)")
 	flag.StringVar(&opt.vmwork, "vmwork", "vmwork", "the boot suite's work directory (line 6)")
+	flag.StringVar(&opt.rev, "rev", "", "the commit the binaries were built from, for the report (default: git describe --always --dirty)")
+	flag.StringVar(&opt.analysis, "analysis", "scripts/benchrun/analysis.md", "hand-written analysis appended to the report (\"\" for none)")
 	skip := flag.String("skip", "", "comma-separated sections to skip: gen,fake,provision,boot,gobench")
 	fake := flag.String("write-fake", "", "only write the fake root of line 2a or 2b into DIR and exit (2a=DIR or 2b=DIR), to profile it by hand")
 	flag.Parse()
@@ -52,6 +54,7 @@ func main() {
 
 type options struct {
 	bin, out, vmwork string
+	rev, analysis    string
 	runs, provRuns   int
 	ddRuns           int
 	skip             map[string]bool
@@ -83,7 +86,7 @@ func run(opt options) int {
 
 	start := time.Now()
 	r := &report{started: start.UTC()}
-	r.machine()
+	r.machine(opt.rev)
 	b, err := newBins(opt.bin)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "benchrun: %v\n", err)
@@ -113,6 +116,13 @@ func run(opt options) int {
 		goBenchmarks(r)
 	}
 	r.sizes(b)
+	if opt.analysis != "" {
+		if a, err := os.ReadFile(opt.analysis); err == nil {
+			r.analysis = string(a)
+		} else {
+			fmt.Fprintf(os.Stderr, "benchrun: analysis %q not appended: %v\n", opt.analysis, err)
+		}
+	}
 	r.took = time.Since(start)
 	text := r.markdown()
 	fmt.Print(r.table())

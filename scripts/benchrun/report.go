@@ -29,13 +29,14 @@ type row struct {
 }
 
 type report struct {
-	started time.Time
-	took    time.Duration
-	facts   []string // machine lines
-	rows    []row
-	details []string // markdown paragraphs after the table
-	failed  bool
-	rss     map[string][]string // binary path -> "case: N MiB" peak RSS notes
+	started  time.Time
+	took     time.Duration
+	facts    []string // machine lines
+	rows     []row
+	details  []string // markdown paragraphs after the table
+	analysis string   // hand-written analysis, appended verbatim
+	failed   bool
+	rss      map[string][]string // binary path -> "case: N MiB" peak RSS notes
 }
 
 func (r *report) add(x row) { r.rows = append(r.rows, x) }
@@ -107,7 +108,7 @@ func output(name string, args ...string) string {
 	return strings.TrimSpace(string(b))
 }
 
-func (r *report) machine() {
+func (r *report) machine(rev string) {
 	model := "unknown"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -128,8 +129,15 @@ func (r *report) machine() {
 		"kernel: "+output("uname", "-r"),
 		"systemd: "+firstLine(output("systemctl", "--version")),
 		"Go: "+runtime.Version()+" (driver); binaries built by `make build`",
-		"commit: "+output("git", "describe", "--always", "--dirty"),
+		"commit: "+commit(rev),
 	)
+}
+
+func commit(rev string) string {
+	if rev != "" {
+		return rev
+	}
+	return output("git", "describe", "--always", "--dirty")
 }
 
 func firstLine(s string) string {
@@ -299,6 +307,9 @@ func (r *report) markdown() string {
 			}
 			b.WriteString("\n")
 		}
+	}
+	if r.analysis != "" {
+		b.WriteString(strings.TrimSpace(r.analysis) + "\n")
 	}
 	return b.String()
 }

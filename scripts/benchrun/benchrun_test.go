@@ -1,0 +1,92 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeReport(t *testing.T, vmwork, run, name, body string) {
+	t.Helper()
+	d := filepath.Join(vmwork, "runs", run, name)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d, "report.txt"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBootSamples(t *testing.T) {
+	vm := t.TempDir()
+	writeReport(t, vm, "r1", "02_reuse_same_inode", "@@begin x\nmanager.GeneratorsStartTimestampMonotonic=1000000\nunit.ransomeye-core.service.ExecMainStartTimestampMonotonic=9500000\nunit.ransomeye-tuner.service.InactiveExitTimestampMonotonic=5000000\nunit.ransomeye-tuner.service.ActiveEnterTimestampMonotonic=5042000\n")
+	// The core never started: not a timing sample.
+	writeReport(t, vm, "r2", "02_reuse_same_inode", "manager.GeneratorsStartTimestampMonotonic=1000000\nunit.ransomeye-core.service.ExecMainStartTimestampMonotonic=0\n")
+	writeReport(t, vm, "r2", "12_baseline_without_tuner", "manager.GeneratorsStartTimestampMonotonic=2000000\nunit.ransomeye-core.service.ExecMainStartTimestampMonotonic=10000000\n")
+	with := bootSamples(vm, func(n string) bool { return strings.HasPrefix(n, "02_") })
+	if len(with) != 1 || with[0].genToCore != 8500*time.Millisecond || with[0].tunerSpan != 42*time.Millisecond {
+		t.Fatalf("with = %+v, want one boot: 8.5 s, activator 42 ms", with)
+	}
+	base := bootSamples(vm, func(n string) bool { return strings.Contains(n, "baseline") })
+	if len(base) != 1 || base[0].genToCore != 8*time.Second || base[0].tunerSpan != 0 {
+		t.Fatalf("base = %+v, want one boot of 8 s without an activator", base)
+	}
+
+	r := &report{}
+	benchBoot(r, vm)
+	if len(r.rows) != 1 || r.rows[0].ratio != "+500 ms" || !strings.Contains(r.rows[0].verdict, "42.0 ms < 100 ms") {
+		t.Errorf("line 6 = %+v", r.rows)
+	}
+	r = &report{}
+	benchBoot(r, t.TempDir())
+	if len(r.rows) != 1 || !strings.Contains(r.rows[0].verdict, "not run by make bench") {
+		t.Errorf("line 6 without reports = %+v", r.rows)
+	}
+}
+
+func TestSummarizeStraceC(t *testing.T) {
+	out := `% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ------------------
+ 41.57    0.004685          95        49           nanosleep
+  0.75    0.000084           4        17         4 openat
+  0.00    0.000000           0       114           rt_sigaction
+------ ----------- ----------- --------- --------- ------------------
+100.00    0.011269          31       180        4 total
+`
+	got := summarizeStraceC(out)
+	want := "180 calls (rt_sigaction 114, nanosleep 49, openat 17)"
+	if got != want {
+		t.Errorf("summarizeStraceC = %q, want %q", got, want)
+	}
+}
+
+func TestCreatedRe(t *testing.T) {
+	for line, want := range map[string]string{
+		`<5>created "/ransomeye/swap" (16.0 GiB, mode 0600, label ransomeye-swap) in 31ms`: "31ms",
+		`<5>created "/swapfile" (4.0 GiB, mode 0600, label x) in 1.204s`:                   "1.204s",
+		`<6>creating "/ransomeye/swap": 16.0 GiB on ext4`:                                  "",
+	} {
+		m := createdRe.FindStringSubmatch(line)
+		got := ""
+		if m != nil {
+			got = m[1]
+		}
+		if got != want {
+			t.Errorf("createdRe on %q = %q, want %q", line, got, want)
+		}
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	if v := verdictAtMost(1.5, 1.5); v != "met" {
+		t.Errorf("1.5 against 1.5: %q", v)
+	}
+	if v := verdictAtMost(1.8, 1.5); v != "NOT met (20% over)" {
+		t.Errorf("1.8 against 1.5: %q", v)
+	}
+	if v := verdictUnder(10*time.Millisecond, 10*time.Millisecond); !strings.HasPrefix(v, "NOT met") {
+		t.Errorf("10 ms against < 10 ms: %q", v)
+	}
+}
