@@ -31,14 +31,17 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # Boot tests in real VMs (qemu, TCG). See integration/README.md.
-integration: build
+# The image gets the .deb that `make package` built (dpkg -i in the image).
+integration: build package
 	integration/deps.sh
-	$(GO) test -count=1 -tags vmtest -timeout 35m -v ./integration/...
+	RANSOMEYE_DEB=$(CURDIR)/dist/ransomeye-tuner_$(VERSION)_amd64.deb \
+	  $(GO) test -count=1 -tags vmtest -timeout 35m -v ./integration/...
 
 # One boot of case 1 on a fresh machine, ending with a readable summary.
-demo: build
+demo: build package
 	integration/deps.sh
-	$(GO) test -count=1 -tags vmtest -timeout 20m -run 'TestBoot/01_healthy' -v ./integration/... -demo
+	RANSOMEYE_DEB=$(CURDIR)/dist/ransomeye-tuner_$(VERSION)_amd64.deb \
+	  $(GO) test -count=1 -tags vmtest -timeout 20m -run 'TestBoot/01_healthy' -v ./integration/... -demo
 
 # dist/ransomeye-tuner_$(VERSION)_amd64.deb and dist/ransomeye-tuner-$(VERSION).x86_64.rpm
 # (nfpm, scripts/nfpm.yaml); `make package-check` runs lintian and rpm on them.

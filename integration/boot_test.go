@@ -44,7 +44,9 @@ type bootCase struct {
 	timeout   time.Duration
 	// noReport: the boot is expected to end without a report (a crash).
 	noReport bool
-	check    func(t *testing.T, s *suite, r Report)
+	// needDeb: the case needs the project installed from the .deb.
+	needDeb bool
+	check   func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
@@ -131,6 +133,9 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout}
 	if m.Timeout == 0 {
 		m.Timeout = 4 * time.Minute
+	}
+	if c.needDeb && os.Getenv("RANSOMEYE_DEB") == "" {
+		t.Skip("needs the project installed from its .deb: run make integration (sets RANSOMEYE_DEB)")
 	}
 	if c.plain {
 		m.Root = s.img.Plain
@@ -502,6 +507,21 @@ func cases() []bootCase {
 							t.Errorf("leftover in /ransomeye after recovery: %s", line)
 						}
 					}
+				}
+			}},
+		{name: "14_deb_purge", shows: "dpkg --purge leaves only the administrator's config (issue 5)", mem: 4096, cpus: 8, disk: disk20,
+			needDeb: true,
+			check: func(t *testing.T, s *suite, r Report) {
+				wantMatch(t, "package before the purge", r.Get("case.installed"), `^install ok installed `)
+				wantEq(t, r, "case.swap_active_before", "1")
+				wantEq(t, r, "case.purge_rc", "0")
+				wantEq(t, r, "case.left_files", "")
+				wantEq(t, r, "case.left_in_etc", "/etc/ransomeye/tuner.conf.d/50-admin.conf ")
+				wantEq(t, r, "case.swap_active_after", "0")
+				wantEq(t, r, "case.swapfile_after", "no")
+				wantEq(t, r, "case.marker_after", "no")
+				if t.Failed() {
+					t.Logf("purge output: %s", r.Get("case.purge_log"))
 				}
 			}},
 		{name: "18_planted_marker_file", shows: "a marker planted by mallory (uid 1000) does not keep the core down (fault row 18)", mem: 4096, cpus: 8, disk: disk20,

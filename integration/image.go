@@ -223,10 +223,15 @@ func prepareStage(ctx context.Context, stage string) error {
 	return nil
 }
 
-// InstallProject puts ransomeye-tuner into the root tree stage exactly as
-// its package lays it out, and says how. This is the one place to change
-// when the boot suite installs the .deb instead (issue 5).
+// InstallProject puts ransomeye-tuner into the root tree stage and says how:
+// with dpkg -i of the package $RANSOMEYE_DEB names (make integration and make
+// demo build it with make package and set it), else by building the binaries
+// from repoDir and copying them and the units in the package's layout (the
+// quick loop of go test -tags vmtest without make).
 func InstallProject(ctx context.Context, repoDir, runDir, stage string) (string, error) {
+	if deb := os.Getenv("RANSOMEYE_DEB"); deb != "" {
+		return installDeb(ctx, deb, stage)
+	}
 	bin := filepath.Join(runDir, "bin")
 	for _, b := range []struct{ out, pkg string }{
 		{"ransomeye-tuner-generator", "./generator"},
@@ -261,6 +266,26 @@ func InstallProject(ctx context.Context, repoDir, runDir, stage string) (string,
 		}
 	}
 	return fmt.Sprintf("%d files copied from the repository in the package layout", len(files)), nil
+}
+
+// installDeb installs the package into the root tree with the image's own
+// dpkg in a chroot, as an image build would: no running systemd, so the
+// maintainer scripts must not need one.
+func installDeb(ctx context.Context, deb, stage string) (string, error) {
+	inImage := "/tmp/" + filepath.Base(deb)
+	if err := copyFile(deb, filepath.Join(stage, inImage)); err != nil {
+		return "", fmt.Errorf("package %q (run make package, or unset RANSOMEYE_DEB): %w", deb, err)
+	}
+	cmd := exec.CommandContext(ctx, "chroot", stage, "dpkg", "-i", inImage)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("dpkg -i %q in the image: %w\n%s", deb, err, out)
+	}
+	if err := os.Remove(filepath.Join(stage, inImage)); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("dpkg -i %s", filepath.Base(deb)), nil
 }
 
 // copyTree copies the regular files under src into dst, keeping their
