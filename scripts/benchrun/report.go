@@ -130,7 +130,20 @@ func (r *report) machine(rev string) {
 		"systemd: "+firstLine(output("systemctl", "--version")),
 		"Go: "+runtime.Version()+" (driver); binaries built by `make build`",
 		"commit: "+commit(rev),
+		"load average at start: "+loadavg()+" (the machine is shared: other jobs run during the measurement; ratios are alternated, absolute times are not protected from them)",
 	)
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func commit(rev string) string {
@@ -264,6 +277,7 @@ func (r *report) markdown() string {
 	for _, f := range r.facts {
 		b.WriteString("- " + f + "\n")
 	}
+	fmt.Fprintf(&b, "- load average at end: %s\n", loadavg())
 	fmt.Fprintf(&b, "- `make bench` took %s\n\n", r.took.Round(time.Second))
 	b.WriteString("## Results\n\n")
 	b.WriteString("| line | what | ours (median) | reference (median) | ratio | goal | verdict |\n")
