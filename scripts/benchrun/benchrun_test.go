@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/bench"
 )
 
 func writeReport(t *testing.T, vmwork, run, name, body string) {
@@ -25,9 +27,18 @@ func TestBootSamples(t *testing.T) {
 	// The core never started: not a timing sample.
 	writeReport(t, vm, "r2", "02_reuse_same_inode", "manager.GeneratorsStartTimestampMonotonic=1000000\nunit.ransomeye-core.service.ExecMainStartTimestampMonotonic=0\n")
 	writeReport(t, vm, "r2", "12_baseline_without_tuner", "manager.GeneratorsStartTimestampMonotonic=2000000\nunit.ransomeye-core.service.ExecMainStartTimestampMonotonic=10000000\n")
+	journal := "[   12.201591] host systemd[1]: Starting systemd-sysctl.service - Apply Kernel Variables...\n" +
+		"[   12.229503] host systemd[1]: Finished systemd-remount-fs.service - Remount.\n" +
+		"[   12.222591] host systemd[1]: Finished systemd-sysctl.service - Apply Kernel Variables.\n"
+	if err := os.WriteFile(filepath.Join(vm, "runs", "r1", "02_reuse_same_inode", "journal.txt"), []byte(journal), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	with := bootSamples(vm, func(n string) bool { return strings.HasPrefix(n, "02_") })
 	if len(with) != 1 || with[0].genToCore != 8500*time.Millisecond || with[0].tunerSpan != 42*time.Millisecond {
 		t.Fatalf("with = %+v, want one boot: 8.5 s, activator 42 ms", with)
+	}
+	if d := with[0].sysctlSpan; d < 20*time.Millisecond || d > 22*time.Millisecond {
+		t.Errorf("systemd-sysctl span %v, want 21 ms", d)
 	}
 	base := bootSamples(vm, func(n string) bool { return strings.Contains(n, "baseline") })
 	if len(base) != 1 || base[0].genToCore != 8*time.Second || base[0].tunerSpan != 0 {
@@ -36,7 +47,7 @@ func TestBootSamples(t *testing.T) {
 
 	r := &report{}
 	benchBoot(r, vm)
-	if len(r.rows) != 1 || r.rows[0].ratio != "+500 ms" || !strings.Contains(r.rows[0].verdict, "42.0 ms < 100 ms") {
+	if len(r.rows) != 1 || r.rows[0].ratio != "+500 ms" || !strings.Contains(r.rows[0].verdict, "42.0 ms < 100 ms") || !strings.Contains(r.rows[0].note, "2.0x that yardstick") {
 		t.Errorf("line 6 = %+v", r.rows)
 	}
 	r = &report{}
@@ -88,5 +99,22 @@ func TestVerdicts(t *testing.T) {
 	}
 	if v := verdictUnder(10*time.Millisecond, 10*time.Millisecond); !strings.HasPrefix(v, "NOT met") {
 		t.Errorf("10 ms against < 10 ms: %q", v)
+	}
+}
+
+func TestHostEstimate(t *testing.T) {
+	r := &report{}
+	if est, _ := hostEstimate(r); est != 0 {
+		t.Errorf("no lines: estimate %v, want 0", est)
+	}
+	r.add(row{item: "1", ours: bench.Summarize([]time.Duration{3 * time.Millisecond})})
+	r.add(row{item: "4", ours: bench.Summarize([]time.Duration{5 * time.Millisecond})})
+	est, note := hostEstimate(r)
+	if est != 8*time.Millisecond || !strings.Contains(note, "= 8.00 ms") {
+		t.Errorf("estimate %v (%s), want 8 ms", est, note)
+	}
+	benchBoot(r, t.TempDir())
+	if v := r.rows[len(r.rows)-1].verdict; !strings.Contains(v, "host estimate 8.00 ms") {
+		t.Errorf("line 6 verdict %q lacks the host estimate", v)
 	}
 }
