@@ -142,9 +142,13 @@ func benchBoot(r *report, vmwork string) {
 	how := "run `make integration` (or `go test -tags vmtest -run 'TestBoot/(01|02|12)' ./integration/...`), then `make bench` reads vmwork/runs/*/<case>/report.txt"
 	what := "boot: generators start -> ransomeye-core start, with vs without the tuner"
 	if len(base) == 0 || len(with) == 0 {
+		verdict := "from the boot suite: not run by make bench"
+		if est > 0 {
+			verdict += fmt.Sprintf("; host estimate %s", bench.Millis(est))
+		}
 		r.add(row{item: "6", what: what,
-			verdict: "from the boot suite: not run by make bench",
-			note:    fmt.Sprintf("no usable boot reports under %s (boots whose core started: with the tuner [case 02, or 01] %d, baseline [case 12] %d). To fill this line %s. make bench does not boot VMs itself: under TCG on this machine a boot takes 15-60 s and the baseline alone varies by seconds between boots.", vmwork, len(with), len(base), how)})
+			verdict: verdict,
+			note:    fmt.Sprintf("no usable boot reports under %s (boots whose core started: with the tuner [case 02, or 01] %d, baseline [case 12] %d). To fill this line %s. make bench does not boot VMs itself: under TCG on this machine a boot takes 15-60 s and the baseline alone varies by seconds between boots. %s.", vmwork, len(with), len(base), how, estNote)})
 		return
 	}
 	var wb, bb, spans, yard []time.Duration
