@@ -754,6 +754,9 @@ func TestActivateSysctlRefused(t *testing.T) {
 func TestMarkerPlanted(t *testing.T) {
 	needRoot(t)
 	r := newRoot(t, 64<<20)
+	// A healthy machine: activate succeeded in this boot.
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	succeeded(t, r, activate(t, r))
 	victim := r.path("etc/important")
 	r.write(t, "etc/important", "keep me\n")
 	os.Symlink(victim, r.marker())
@@ -997,4 +1000,86 @@ func TestActivateDistributionSwapfile(t *testing.T) {
 		t.Error("the smaller swapfile was not replaced")
 	}
 	swaponOff(t, sw)
+}
+
+// TestGateNeedsSuccess: the gate opens only after a successful activate in
+// this boot (the record /run/ransomeye-tuner/ok with the running boot id),
+// so a failure that cannot write the marker still keeps the core down;
+// with ransomeye.tuner=0 only a marker counts.
+func TestGateNeedsSuccess(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	g := run(t, r, nil, "gate")
+	if g.code != 1 || !strings.Contains(g.stdout, "has not succeeded in this boot") {
+		t.Errorf("gate before any activation: exit %d\n%s", g.code, g.stdout)
+	}
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	succeeded(t, r, activate(t, r))
+	// Another boot: the record is stale.
+	r.write(t, "proc/sys/kernel/random/boot_id", "11111111-2222-3333-4444-555555555555\n")
+	if g := run(t, r, nil, "gate"); g.code != 1 || !strings.Contains(g.stdout, "from another boot") {
+		t.Errorf("gate with a record from another boot: exit %d\n%s", g.code, g.stdout)
+	}
+	succeeded(t, r, activate(t, r))
+	// A full /run (a local user can fill it through /run/lock): the marker
+	// cannot be written, but removing the record needs no space, so the
+	// gate stays closed.
+	r2 := newRoot(t, 64<<20)
+	os.RemoveAll(r2.path("run"))
+	os.MkdirAll(r2.path("run"), 0o755)
+	sh(t, "mount", "-t", "tmpfs", "-o", "size=64k,mode=755", "tmpfs", r2.path("run"))
+	t.Cleanup(func() { exec.Command("umount", r2.path("run")).Run() })
+	os.MkdirAll(r2.path("run/lock"), 0o755)
+	syscall.Chmod(r2.path("run/lock"), 0o1777)
+	exec.Command("dd", "if=/dev/zero", "of="+r2.path("run/lock/filler"), "bs=4k").Run()
+	r2.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=lots\n")
+	res := activate(t, r2)
+	if res.code != 1 || !strings.Contains(res.stderr, "cannot write the failure marker") {
+		t.Errorf("activate with a full /run: exit %d\nstderr:\n%s", res.code, res.stderr)
+	}
+	if g := run(t, r2, nil, "gate"); g.code != 1 || !strings.Contains(g.stdout, "has not succeeded in this boot") {
+		t.Errorf("gate after a failure with a full /run: exit %d\nstdout:\n%s\nstderr:\n%s", g.code, g.stdout, g.stderr)
+	}
+	// ransomeye.tuner=0: only a marker counts.
+	os.RemoveAll(r.path("run/ransomeye-tuner"))
+	os.Remove(r.marker())
+	r.write(t, "proc/cmdline", "ransomeye.tuner=0\n")
+	if g := run(t, r, nil, "gate"); g.code != 0 {
+		t.Errorf("gate with ransomeye.tuner=0 and no marker: exit %d\n%s", g.code, g.stdout)
+	}
+}
+
+// TestActivateUnsafeDir: a swapfile directory that others can write, or an
+// ancestor they can write without the sticky bit, is refused up front,
+// naming it; a sticky world-writable ancestor is fine.
+func TestActivateUnsafeDir(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	shared := r.path("ransomeye/shared")
+	os.Mkdir(shared, 0o755)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/ransomeye/shared/swap\nMinSize=32M\nReserve=0\n")
+	for _, tc := range []struct {
+		shared, parent uint32
+		want           string // "" = success
+	}{
+		{0o777, 0o755, `"/ransomeye/shared", on the swapfile's path, is writable by other users`},
+		{0o1777, 0o755, `"/ransomeye/shared", on the swapfile's path, is writable by other users`},
+		{0o755, 0o777, `"/ransomeye", on the swapfile's path, is writable by other users`},
+		{0o755, 0o1777, ""},
+	} {
+		syscall.Chmod(shared, tc.shared)
+		syscall.Chmod(r.path("ransomeye"), tc.parent)
+		os.Remove(r.marker())
+		res := activate(t, r)
+		if tc.want == "" {
+			succeeded(t, r, res)
+			continue
+		}
+		failedClosed(t, r, res, tc.want, "chmod go-w")
+		if _, err := os.Lstat(r.path("ransomeye/shared/swap")); !os.IsNotExist(err) {
+			t.Errorf("mode %o/%o: swapfile made in an unsafe directory", tc.shared, tc.parent)
+		}
+	}
+	syscall.Chmod(r.path("ransomeye"), 0o755)
 }

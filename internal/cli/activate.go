@@ -54,6 +54,7 @@ type activation struct {
 	start time.Time
 	cfg   config.Config
 	snap  metrics.Snapshot
+	okErr error // removing the earlier success record failed
 }
 
 // notify sends a status line to systemd when run as a service; outside a
@@ -68,6 +69,12 @@ func activate(e *env) int {
 	log := e.log
 	root := e.root
 
+	// The success record of an earlier run goes first: from here on, a
+	// crash, a kill or a failure that cannot even write the marker leaves
+	// the gate closed.
+	if err := marker.RemoveOK(root); err != nil {
+		a.okErr = err
+	}
 	words, err := procfs.ReadCmdline(root)
 	if err != nil {
 		log.Warnf("%v: assuming %s is on", err, names.CmdlineSwitch)
@@ -104,6 +111,9 @@ func activate(e *env) int {
 	if reason, ok := a.checkCPU(); !ok {
 		return a.fail("%s", reason)
 	}
+	if a.okErr != nil {
+		return a.fail("cannot remove the earlier success record: %v", a.okErr)
+	}
 
 	res, err := marker.Clear(root)
 	a.alertPlanted(res.Planted)
@@ -114,6 +124,9 @@ func activate(e *env) int {
 		// The marker may still be there: the core stays down, which is the
 		// safe side; say how to clear it.
 		log.Errorf("cannot remove the failure marker: %v; remove it by hand once the cause is fixed", err)
+	}
+	if err := marker.WriteOK(root, marker.BootID(root), time.Now()); err != nil {
+		return a.fail("cannot record the successful activation (the gate opens only with it): %v", err)
 	}
 	msg := fmt.Sprintf("resources guaranteed: swapfile %q of at least %s, %s", cfg.SwapPath, fsinfo.Human(a.snap.TargetSwapBytes), sysctlSummary(cfg))
 	log.Noticef("%s", msg)
@@ -147,6 +160,11 @@ func (a *activation) fail(format string, args ...any) int {
 // writeMarker appends reason to the marker and logs what happened; it
 // reports whether a marker now records the failure.
 func writeMarker(e *env, reason, source string) bool {
+	// Removing needs no space: even when the marker cannot be written (a
+	// full /run), the gate then stays closed.
+	if err := marker.RemoveOK(e.root); err != nil {
+		e.log.Crit("cannot remove the success record %q: %v", marker.OKPath, err)
+	}
 	res, err := marker.Write(e.root, marker.Entry{Reason: reason, Time: time.Now(), BootID: marker.BootID(e.root), Source: source})
 	alertPlanted(e.log, res.Planted)
 	if err != nil {
@@ -207,6 +225,16 @@ func (a *activation) provideSwap() (string, bool) {
 	if err := ensureDir(log, dir); err != nil {
 		return err.Error(), false
 	}
+	fsi, err := fsinfo.Stat(dir)
+	if err != nil {
+		return err.Error(), false
+	}
+	if err := fsi.CheckUsable(); err != nil {
+		return err.Error(), false
+	}
+	if err := swapfile.CheckDirSafe(root, filepath.Dir(cfg.SwapPath)); err != nil {
+		return err.Error(), false
+	}
 	removed, skipped, err := swapfile.CleanLeftovers(dir)
 	for _, r := range removed {
 		log.Noticef("removed %q, left by an interrupted run", r)
@@ -215,13 +243,6 @@ func (a *activation) provideSwap() (string, bool) {
 		log.Warnf("%q looks like a leftover of ours but is not a regular file owned by root: left it alone", s)
 	}
 	if err != nil {
-		return err.Error(), false
-	}
-	fsi, err := fsinfo.Stat(dir)
-	if err != nil {
-		return err.Error(), false
-	}
-	if err := fsi.CheckUsable(); err != nil {
 		return err.Error(), false
 	}
 	ex, err := swapfile.Inspect(path, pageSize)

@@ -6,13 +6,28 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 )
+
+// enabled reads the kernel command line: false only with ransomeye.tuner=0
+// (an unreadable command line counts as on).
+func enabled(e *env) bool {
+	words, err := procfs.ReadCmdline(e.root)
+	if err != nil {
+		return true
+	}
+	on, _ := procfs.Enabled(words)
+	return on
+}
 
 var gateCmd = command{
 	name:    "gate",
 	summary: "decide whether ransomeye-core may start (its ExecCondition=)",
 	help: `Exit 0: the core may start. Exit 1: a genuine failure marker (a regular file owned
-by root) is present; its reasons are printed, and systemd skips the core.
+by root) is present, or ransomeye-tuner.service has not succeeded in this boot
+(no /run/ransomeye-tuner/ok for the running boot id: a failure that could not
+even write the marker, a full /run, still keeps the core down); the reasons are
+printed, and systemd skips the core. With ransomeye.tuner=0 only the marker counts.
 A marker that is a symlink, not owned by root, or a hard link is planted: it is
 removed (never followed), logged at ALERT as a security event, and does not keep
 the core down. A marker location that cannot be examined keeps the core down.`,
@@ -26,7 +41,14 @@ the core down. A marker location that cannot be examined keeps the core down.`,
 			e.log.Errorf("gate: %v", p)
 		}
 		if !blocked {
-			return ExitOK
+			if !enabled(e) {
+				return ExitOK // ransomeye.tuner=0: the documented escape hatch
+			}
+			ok, why := marker.CheckOK(e.root, marker.BootID(e.root))
+			if ok {
+				return ExitOK
+			}
+			fmt.Fprintf(e.stdout, "%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s\n", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit)
 		}
 		for _, st := range states {
 			if st.Err != nil {

@@ -268,3 +268,44 @@ func TestLockDirResolution(t *testing.T) {
 		t.Error("gate does not see the marker in /run/lock")
 	}
 }
+
+// The success record: written for this boot, refused from another boot or
+// when not root's, removed without needing space.
+func TestOKRecord(t *testing.T) {
+	root := newRoot(t)
+	if ok, why := CheckOK(root, "b1"); ok || !strings.Contains(why, "has not succeeded") {
+		t.Errorf("CheckOK before any write: %v %q", ok, why)
+	}
+	if err := RemoveOK(root); err != nil {
+		t.Errorf("RemoveOK with nothing there: %v", err)
+	}
+	if err := WriteOK(root, "b1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := CheckOK(root, "b1"); !ok {
+		t.Errorf("CheckOK after WriteOK: %q", why)
+	}
+	if ok, why := CheckOK(root, "b2"); ok || !strings.Contains(why, "another boot") {
+		t.Errorf("CheckOK for another boot: %v %q", ok, why)
+	}
+	fi, err := os.Stat(root.Path("/run/ransomeye-tuner"))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("record directory: %v %v", fi, err)
+	}
+	p := root.Path(OKPath)
+	os.Chown(p, 1000, 1000)
+	if ok, _ := CheckOK(root, "b1"); ok {
+		t.Error("a record owned by another user counts")
+	}
+	if err := RemoveOK(root); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := CheckOK(root, "b1"); ok {
+		t.Error("record still counts after RemoveOK")
+	}
+	WriteOK(root, "b1", time.Now())
+	os.Chmod(root.Path("/run/ransomeye-tuner"), 0o777)
+	if ok, why := CheckOK(root, "b1"); ok || !strings.Contains(why, "not trusted") {
+		t.Errorf("record in a world-writable directory: %v %q", ok, why)
+	}
+}

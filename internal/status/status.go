@@ -106,6 +106,8 @@ type Report struct {
 	Sysctls     []Sysctl `json:"sysctls"`
 	CPU         CPU      `json:"cpu"`
 	Marker      Marker   `json:"marker"`
+	Activated   bool     `json:"activated_this_boot"`
+	ActivateWhy string   `json:"activation_detail,omitempty"`
 	Compliant   bool     `json:"compliant"`
 	Problems    []string `json:"problems,omitempty"`
 }
@@ -193,6 +195,10 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	r.Marker = gatherMarker(root)
 	if r.Marker.Present {
 		r.Problems = append(r.Problems, "failure marker present: the core will not start")
+	}
+	r.Activated, r.ActivateWhy = marker.CheckOK(root, marker.BootID(root))
+	if !r.Activated {
+		r.Problems = append(r.Problems, fmt.Sprintf("%s has not succeeded in this boot (%s): the core will not start", names.ActivatorUnit, r.ActivateWhy))
 	}
 	r.Compliant = len(r.Problems) == 0
 	return r
@@ -432,6 +438,11 @@ func (r Report) WriteText(w io.Writer) error {
 		for _, d := range c.Differences {
 			row("cpu drop-ins", "%s  [FAIL]", d)
 		}
+	}
+	if r.Activated {
+		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
+	} else {
+		row("activation", "%s  [FAIL]", r.ActivateWhy)
 	}
 	r.writeMarker(row)
 	for _, p := range r.Problems {

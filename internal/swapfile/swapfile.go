@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
 // Signature is the magic mkswap writes at the end of the first page.
@@ -340,4 +341,29 @@ func quoteArgs(args []string) string {
 		}
 	}
 	return strings.Join(q, " ")
+}
+
+// CheckDirSafe refuses a swapfile directory that someone other than root
+// could change: hostDir itself must be owned by root and writable by no one
+// else (a user who can write there can rename the swapfile away and leave
+// her own file or symlink at its name); each ancestor must be owned by root
+// and, when others can write it, sticky (so that they cannot rename the
+// directories below). Paths are host paths, looked up under root.
+func CheckDirSafe(root hostroot.Root, hostDir string) error {
+	for d, strict := hostDir, true; ; d, strict = filepath.Dir(d), false {
+		var st unix.Stat_t
+		if err := unix.Stat(root.Path(d), &st); err != nil {
+			return fmt.Errorf("stat the swapfile's directory %q: %w", d, err)
+		}
+		othersWrite := st.Mode&0o002 != 0 || (st.Mode&0o020 != 0 && st.Gid != 0)
+		switch {
+		case st.Uid != 0:
+			return fmt.Errorf("%q, on the swapfile's path, is owned by uid %d, not root: its owner could replace the swapfile; run chown root:root %q, or set [Swap] Path= elsewhere", d, st.Uid, d)
+		case othersWrite && (strict || st.Mode&unix.S_ISVTX == 0):
+			return fmt.Errorf("%q, on the swapfile's path, is writable by other users (mode %04o, group %d): anyone who can write there could replace the swapfile or keep the core down; run chmod go-w %q, or set [Swap] Path= elsewhere", d, st.Mode&0o7777, st.Gid, d)
+		}
+		if d == "/" || d == "." {
+			return nil
+		}
+	}
 }

@@ -1,0 +1,114 @@
+package marker
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// OKPath records that activate succeeded in this boot: the gate lets the
+// core start only when it exists for the running boot id (and no genuine
+// marker is present).
+//
+// Why a record of success besides the marker of failure: the marker lives
+// in the world-writable /run/lock, on the /run tmpfs, which a local user can
+// fill; then no marker (nor its fallback on the same tmpfs) can be written,
+// and a gate that only looks for a marker opens (fail-open, FAULTS.md open
+// finding 1). Removing a file needs no space, so activate removes this
+// record when it starts and every failure path removes it again; only a
+// complete, successful run writes it. The directory is root-only.
+const OKPath = "/run/ransomeye-tuner/ok"
+
+func okLocation() location { return location{host: OKPath, fallback: true} }
+
+// RemoveOK removes the success record; a missing one is no error.
+func RemoveOK(root hostroot.Root) error {
+	d, err := openDir(root, okLocation(), false)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return err
+	}
+	defer d.close()
+	if err := unix.Unlinkat(d.fd, filepath.Base(OKPath), 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("remove %q: %w", OKPath, err)
+	}
+	return nil
+}
+
+// WriteOK records a successful activation for bootID, atomically.
+func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
+	d, err := openDir(root, okLocation(), true)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	name := filepath.Base(OKPath)
+	tmp, fd, err := createTemp(d, name)
+	if err != nil {
+		return err
+	}
+	content := fmt.Sprintf("boot_id: %s\ntime: %s\n", clean(bootID), now.UTC().Format(time.RFC3339))
+	_, werr := unix.Write(fd, []byte(content))
+	if werr == nil {
+		werr = unix.Fsync(fd)
+	}
+	cerr := unix.Close(fd)
+	if werr != nil || cerr != nil {
+		unix.Unlinkat(d.fd, tmp, 0)
+		return fmt.Errorf("write %q: %w", OKPath, errors.Join(werr, cerr))
+	}
+	if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
+		unix.Unlinkat(d.fd, tmp, 0)
+		return fmt.Errorf("rename %q into place: %w", OKPath, err)
+	}
+	return nil
+}
+
+// CheckOK reports whether the success record exists for bootID, and why
+// not. Only a regular file owned by root, with one link, in a root-owned
+// directory that nobody else can write, counts.
+func CheckOK(root hostroot.Root, bootID string) (bool, string) {
+	d, err := openDir(root, okLocation(), false)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
+		}
+		return false, err.Error()
+	}
+	defer d.close()
+	var st unix.Stat_t
+	if err := unix.Fstat(d.fd, &st); err != nil || st.Uid != 0 || st.Mode&0o022 != 0 {
+		return false, fmt.Sprintf("%q is not a root-only directory: its record is not trusted", filepath.Dir(OKPath))
+	}
+	name := filepath.Base(OKPath)
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
+		}
+		return false, fmt.Sprintf("%s: %v", OKPath, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Fstat(fd, &st); err != nil || st.Uid != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
+		return false, fmt.Sprintf("%s is not a regular file owned by root: not trusted", OKPath)
+	}
+	buf := make([]byte, 4096)
+	n, _ := unix.Pread(fd, buf, 0)
+	for _, line := range strings.Split(string(buf[:max(n, 0)]), "\n") {
+		if v, ok := strings.CutPrefix(line, "boot_id: "); ok {
+			if v == bootID {
+				return true, ""
+			}
+			return false, fmt.Sprintf("%s is from another boot (%s)", OKPath, v)
+		}
+	}
+	return false, fmt.Sprintf("%s records no boot id", OKPath)
+}
