@@ -56,7 +56,8 @@ type Entry struct {
 
 const header = "# ransomeye-tuner: ransomeye-core.service does not start while this file exists.\n" +
 	"# Fix the cause below, then run: systemctl restart ransomeye-tuner.service\n" +
-	"# (a successful run removes this file), or remove it by hand.\n"
+	"# (a successful run removes this file and records its success, which the\n" +
+	"# core's gate also needs: removing this file by hand is not enough).\n"
 
 // clean makes a value safe for one line of the marker: control characters
 // (a newline in a reason could forge another entry) become spaces.
