@@ -184,7 +184,11 @@ func ParseSwaps(s string) ([]Swap, error) {
 		if i == 0 || strings.TrimSpace(line) == "" {
 			continue
 		}
-		f := strings.Fields(line)
+		// The kernel separates the fields with spaces and tabs only, and
+		// escapes those (and \n, \\) in the path as \ooo; any other byte,
+		// \f or a no-break space included, is part of the path. (Found by
+		// FuzzSwapsFilenameRoundTrip: strings.Fields cut "/\f" to "/".)
+		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
 		if len(f) != 5 {
 			return nil, fmt.Errorf("line %d: want 5 fields, found %d in %q", i+1, len(f), line)
 		}
