@@ -289,7 +289,7 @@ func TestFaultOutputReadOnlyBinary(t *testing.T) {
 	if l := tree(t, d.late); len(l) != 0 {
 		t.Errorf("late swap unit written without its wiring: %v", l)
 	}
-	if !strings.Contains(string(log), "read-only file system") || !strings.Contains(string(log), "its wiring drop-in could not be written") {
+	if !strings.Contains(string(log), "read-only file system") || !strings.Contains(string(log), "wiring drop-in could not be written") {
 		t.Errorf("log does not explain:\n%s", log)
 	}
 }

@@ -259,6 +259,9 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if n := strings.Count(log, "\n"); n > 10 {
+				t.Errorf("%d log lines: /dev/kmsg takes 10 per run (generate.KmsgBurst)", n)
+			}
 			if string(want) != log {
 				t.Errorf("log differs:\n--- want\n%s--- got\n%s", want, log)
 			}

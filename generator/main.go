@@ -15,7 +15,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
-	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
 
 func init() {
@@ -48,14 +47,6 @@ func run(args []string) int {
 		log.Errorf("%s", msg)
 		return 2
 	}
-	in := generate.Gather(hostroot.FromEnv(), log)
-	out := generate.Render(in)
-	generate.LogNotes(out, log)
-	if len(out.Files) == 0 {
-		return 0
-	}
-	r := generate.Apply(out, dirs, log)
-	log.Infof("%s %s: %d files written, %d kept, %d failed, %d skipped (CPU mode %s)",
-		names.GeneratorName, version.Version, r.Written, r.Kept, r.Failed, r.Skipped, out.CPUMode)
+	generate.Run(hostroot.FromEnv(), dirs, log)
 	return 0
 }

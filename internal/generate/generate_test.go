@@ -2,6 +2,7 @@ package generate
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -315,5 +316,28 @@ func BenchmarkGatherRender256(b *testing.B) {
 	log := klog.New(&bytes.Buffer{}, "")
 	for b.Loop() {
 		Render(Gather(hostroot.Root(dir), log))
+	}
+}
+
+func TestLimit(t *testing.T) {
+	var notes []Note
+	for i := 0; i < 6; i++ {
+		notes = append(notes, Note{klog.Warning, fmt.Sprintf("warning %d", i)})
+	}
+	notes = append(notes, Note{klog.Err, "error a"}, Note{klog.Info, "info"}, Note{klog.Err, "error b"})
+	if got := Limit(notes, 9); len(got) != 9 {
+		t.Fatalf("fits: %d notes", len(got))
+	}
+	got := Limit(notes, 4)
+	var texts []string
+	for _, n := range got {
+		texts = append(texts, n.Text)
+	}
+	want := "warning 0|error a|error b|6 more messages not logged (the kernel log takes 4 per run); `ransomeye-tuner plan` shows them all"
+	if strings.Join(texts, "|") != want {
+		t.Errorf("Limit:\n got %s\nwant %s", strings.Join(texts, "|"), want)
+	}
+	if got[3].Priority != klog.Warning {
+		t.Errorf("overflow line at priority %d, want the worst dropped (warning)", got[3].Priority)
 	}
 }
