@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/coreos/go-systemd/v22/unit"
@@ -339,5 +340,34 @@ func TestLimit(t *testing.T) {
 	}
 	if got[3].Priority != klog.Warning {
 		t.Errorf("overflow line at priority %d, want the worst dropped (warning)", got[3].Priority)
+	}
+}
+
+// TestFstabNotRegular: a FIFO or a device at /etc/fstab neither blocks nor
+// floods the generator: it is an error (logged), and the fstab is taken as
+// not holding the path.
+func TestFstabNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
+	fifo := filepath.Join(dir, "etc/fstab")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if ok, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); ok || err == nil {
+		t.Errorf("FIFO fstab: %v, %v", ok, err)
+	}
+	_ = os.Remove(fifo)
+	if err := os.Symlink("/dev/zero", fifo); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); ok || err == nil {
+		t.Errorf("/dev/zero fstab: %v, %v", ok, err)
+	}
+	_ = os.Remove(fifo)
+	if err := os.WriteFile(fifo, bytes.Repeat([]byte("#\n"), maxFstab), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); err == nil {
+		t.Errorf("2 MiB fstab read")
 	}
 }

@@ -196,7 +196,7 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 // files are read per CPU, and os.ReadFile's extra fstat, fcntl and epoll
 // calls tripled the syscalls on a 256-CPU tree (issue 6).
 func readSmall(p string) ([]byte, error) {
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
 	}
