@@ -339,7 +339,7 @@ func parseCmdlineCPUs(key, v string) (cpuset.Set, error) {
 }
 
 func readCgroup(root hostroot.Root, info *Info) error {
-	b, err := os.ReadFile(root.Path(CgroupDir + "/cgroup.controllers"))
+	b, err := readSmall(root.Path(CgroupDir + "/cgroup.controllers"))
 	switch {
 	case err == nil:
 		info.Cgroup.V2 = true
@@ -377,7 +377,7 @@ func readCgroup(root hostroot.Root, info *Info) error {
 
 func readNIC(root hostroot.Root, info *Info) {
 	p := fmt.Sprintf("/sys/class/net/%s/device/numa_node", info.NIC)
-	b, err := os.ReadFile(root.Path(p))
+	b, err := readSmall(root.Path(p))
 	if err != nil {
 		info.Notes = append(info.Notes, fmt.Sprintf("NUMA node of interface %q unknown (%v): DPI placed as without one", info.NIC, err))
 		return
