@@ -540,7 +540,7 @@ func CheckCPUFiles(root hostroot.Root, dir string, cfg config.Config, out Output
 		}
 		seen[p] = true
 		hostPath := path.Join(dir, p)
-		got, err := os.ReadFile(root.Path(hostPath))
+		got, err := readRegular(root.Path(hostPath), 1<<20)
 		w, wanted := want[p]
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && wanted:
