@@ -104,10 +104,11 @@ func Parse(s string) (Set, error) {
 
 // ParseMaybeEmpty is Parse for the files where the kernel prints an empty
 // line for "no CPUs": /sys/devices/system/cpu/isolated, .../nohz_full (which
-// prints "(null)" when nohz_full is not in use), and the cpulist of a
-// memory-only NUMA node. Everywhere else an empty list means a broken file.
+// prints "  (null)", with two leading spaces, when nohz_full is not in use:
+// seen in a Debian 12 cloud-kernel boot), and the cpulist of a memory-only
+// NUMA node. Everywhere else an empty list means a broken file.
 func ParseMaybeEmpty(s string) (Set, error) {
-	t := strings.TrimSuffix(s, "\n")
+	t := strings.TrimSpace(s)
 	if t == "" || t == "(null)" {
 		return Set{}, nil
 	}

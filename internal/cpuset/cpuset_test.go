@@ -41,7 +41,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseMaybeEmpty(t *testing.T) {
-	for _, in := range []string{"", "\n", "(null)\n", "(null)"} {
+	for _, in := range []string{"", "\n", "(null)\n", "(null)", "  (null)\n"} {
 		s, err := ParseMaybeEmpty(in)
 		if err != nil || !s.IsEmpty() {
 			t.Errorf("ParseMaybeEmpty(%q) = %q, %v; want empty set", in, s, err)
