@@ -190,7 +190,7 @@ func benchBoot(r *report, vmwork string) {
 		if est >= 100*time.Millisecond {
 			v = "NOT met"
 		}
-		verdict += fmt.Sprintf("; on this host: generator + activate %s, %s", bench.Millis(est), v)
+		verdict += fmt.Sprintf("; on this host: generator + activate + gate %s, %s", bench.Millis(est), v)
 	}
 	r.add(row{item: "6", what: what,
 		ours: a, oursCmd: "case " + withCase + ", TCG guest",
