@@ -550,3 +550,46 @@ func TestFaultFstabCollision(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenTemporariesNotLoaded backs the kill-mid-write row: the
+// temporaries a killed generator leaves (".#NAME.XXXXXXXXXXXX.tmp") are not
+// loaded by systemd, neither as units nor as drop-ins, even with contents
+// that would break the unit.
+func TestHiddenTemporariesNotLoaded(t *testing.T) {
+	base := verifyBase(t)
+	exp := filepath.Join("testdata", "02-8cpu", "expected")
+	caseDir := filepath.Join(base, "dump", "hidden-tmp")
+	_ = os.RemoveAll(caseDir)
+	for _, d := range []string{"normal", "late"} {
+		copyTree(t, filepath.Join(exp, d), filepath.Join(caseDir, d))
+	}
+	bad := map[string]string{
+		"late/.#ransomeye-swap.swap.0123456789ab.tmp":                           "[Swap]\nWhat=/elsewhere\n",
+		"late/swap.target.wants/.#ransomeye-swap.swap.0123456789ab.tmp":         "[Swap]\nWhat=/elsewhere\n",
+		"normal/ransomeye-swap.swap.d/.#ransomeye-tuner.conf.0123456789ab.tmp":  "[Unit]\nConditionPathExists=/nonexistent\nRequires=nonexistent.service\n",
+		"normal/ransomeye-core.service.d/.#cpu-isolation.conf.0123456789ab.tmp": "[Service]\nAllowedCPUs=1\n",
+		"normal/.#ransomeye-dpi.slice.0123456789ab.tmp":                         "[Slice]\nAllowedCPUs=0\n",
+	}
+	for rel, content := range bad {
+		if err := os.WriteFile(filepath.Join(caseDir, rel), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "--root="+base, "ransomeye-swap.swap", "ransomeye-core.service", "ransomeye-dpi.slice")
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH=/dump/hidden-tmp/normal:/units:/stub:/dump/hidden-tmp/late:", "SYSTEMD_LOG_LEVEL=debug")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("verify failed: %v", err)
+	}
+	s := string(out)
+	for _, want := range []string{"\t\tWhat: /ransomeye/swap\n", "\t\tAllowedCPUs: 0-3\n", "\t\tAllowedCPUs: 4-5\n"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("systemd's parse lacks %q", strings.TrimSpace(want))
+		}
+	}
+	for _, avoid := range []string{"/elsewhere", "nonexistent", ".tmp"} {
+		if strings.Contains(s, avoid) {
+			t.Errorf("a temporary was loaded: %q in systemd's parse", avoid)
+		}
+	}
+}
