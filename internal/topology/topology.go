@@ -269,12 +269,11 @@ func readNodes(root hostroot.Root, info *Info) error {
 	sort.Slice(info.Nodes, func(i, j int) bool { return info.Nodes[i].ID < info.Nodes[j].ID })
 	// Every online CPU in exactly one node, every core inside one node.
 	var all cpuset.Set
-	for i, n := range info.Nodes {
+	for _, n := range info.Nodes {
 		if !all.Intersect(n.CPUs).IsEmpty() {
 			return fmt.Errorf("CPUs %q are listed in more than one NUMA node", all.Intersect(n.CPUs))
 		}
 		all = all.Union(n.CPUs)
-		_ = i
 	}
 	if missing := info.Online.Difference(all); !missing.IsEmpty() {
 		return fmt.Errorf("online CPUs %q are in no NUMA node's cpulist", missing)
