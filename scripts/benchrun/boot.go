@@ -17,6 +17,9 @@ import (
 type bootSample struct {
 	dir                  string
 	genToCore, tunerSpan time.Duration // tunerSpan 0 when the activator did not run
+	// tunerToCore is the activator's start to the core's start: the
+	// activator, swapon, the gate (0 when the activator did not run).
+	tunerToCore time.Duration
 	// sysctlSpan is systemd-sysctl.service's Starting -> Finished in the
 	// boot's journal: a small C oneshot of the same boot, the yardstick for
 	// how slow the emulated guest runs (0 when not found).
@@ -101,11 +104,25 @@ func bootSamples(vmwork string, match func(string) bool) []bootSample {
 		if in > 0 && act >= in {
 			s.tunerSpan = time.Duration(act-in) * time.Microsecond
 		}
+		if in > 0 && c >= in {
+			s.tunerToCore = time.Duration(c-in) * time.Microsecond
+		}
 		s.sysctlSpan = journalSpan(filepath.Join(filepath.Dir(p), "journal.txt"), "systemd-sysctl.service")
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].dir < out[j].dir })
 	return out
+}
+
+// sentences joins the non-empty parts as sentences.
+func sentences(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, strings.TrimSuffix(p, ".")+".")
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // hostEstimate adds what lines 1 and 4 say the tuner puts on the core's
@@ -155,11 +172,14 @@ func benchBoot(r *report, vmwork string) {
 		}
 		r.add(row{item: "6", what: what,
 			verdict: verdict,
-			note:    fmt.Sprintf("no usable boot reports under %s (boots whose core started: with the tuner [case 02, or 01] %d, baseline [case 12] %d). To fill this line %s. make bench does not boot VMs itself: under TCG on this machine a boot takes 15-60 s and the baseline alone varies by seconds between boots. %s.", vmwork, len(with), len(base), how, estNote)})
+			note:    fmt.Sprintf("no usable boot reports under %s (boots whose core started: with the tuner [case 02, or 01] %d, baseline [case 12] %d). %s", vmwork, len(with), len(base), sentences("To fill this line "+how, "make bench does not boot VMs itself: under TCG on this machine a boot takes 15-60 s and the baseline alone varies by seconds between boots", estNote))})
 		return
 	}
-	var wb, bb, spans, yard []time.Duration
+	var wb, bb, spans, yard, t2c []time.Duration
 	for _, s := range with {
+		if s.tunerToCore > 0 {
+			t2c = append(t2c, s.tunerToCore)
+		}
 		wb = append(wb, s.genToCore)
 		if s.tunerSpan > 0 {
 			spans = append(spans, s.tunerSpan)
@@ -179,6 +199,10 @@ func benchBoot(r *report, vmwork string) {
 	if ys.N > 0 && sp.N > 0 {
 		yardNote = fmt.Sprintf("In the same boots systemd-sysctl.service (a small C oneshot) took %s from Starting to Finished: the emulated guest runs everything that much slower, and the activator's span is %.1fx that yardstick", fmtStats(ys), float64(sp.Median)/float64(ys.Median))
 	}
+	orderNote := ""
+	if t := bench.Summarize(t2c); t.N > 0 {
+		orderNote = fmt.Sprintf("From the activator's start to the core's start (activator, swapon, gate): %s. The rest of the difference is ordering: with the tuner the core waits for the activator, which waits for the swapfile's filesystem (RequiresMountsFor=), so the core starts only after the data disk has appeared, been checked and mounted; the baseline's core stub does not need the data disk and may start before it is there. A core whose data lives on that disk waits for it anyway. ", fmtStats(t))
+	}
 	verdict := "not decidable from these boots (see note)"
 	if sp.N > 0 && sp.Median < 100*time.Millisecond {
 		verdict = fmt.Sprintf("activator span %s < 100 ms; boot-to-boot difference not significant", bench.Millis(sp.Median))
@@ -196,5 +220,5 @@ func benchBoot(r *report, vmwork string) {
 		ours: a, oursCmd: "case " + withCase + ", TCG guest",
 		ref: "without the tuner", refStats: b, refCmd: "case 12_baseline_without_tuner, TCG guest",
 		ratio: fmt.Sprintf("%+.0f ms", float64(diff)/float64(time.Millisecond)), goal: "tuner adds < 100 ms", verdict: verdict,
-		note: fmt.Sprintf("read from %d + %d boot reports under %s (manager.GeneratorsStartTimestampMonotonic to ransomeye-core.service ExecMainStartTimestampMonotonic, boots whose core started); these are separate boots under TCG emulation (every instruction emulated: tens of times slower than the host) on a machine shared with other jobs, not alternated, so their difference carries the boot-to-boot noise (baseline IQR %s-%s) and says little about 100 ms. The direct measure is the activator's own span on the critical path (ransomeye-tuner.service InactiveExit -> ActiveEnter) in the same boots: %s. %s. %s. %s", len(with), len(base), vmwork, bench.Millis(b.Q1), bench.Millis(b.Q3), fmtStats(sp), yardNote, estNote, how)})
+		note: fmt.Sprintf("read from %d + %d boot reports under %s (manager.GeneratorsStartTimestampMonotonic to ransomeye-core.service ExecMainStartTimestampMonotonic, boots whose core started); these are separate boots under TCG emulation (every instruction emulated: tens of times slower than the host) on a machine shared with other jobs, not alternated, so their difference carries the boot-to-boot noise (baseline IQR %s-%s) and says little about 100 ms. The direct measure is the activator's own span on the critical path (ransomeye-tuner.service InactiveExit -> ActiveEnter) in the same boots: %s. %s. %s", len(with), len(base), vmwork, bench.Millis(b.Q1), bench.Millis(b.Q3), fmtStats(sp), yardNote, sentences(orderNote, estNote, "To refresh these boots "+how))})
 }
