@@ -26,6 +26,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+
 	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 )
 
@@ -379,6 +382,7 @@ func succeeded(t *testing.T, r fakeRoot, res result) {
 	if r.sysctl(t, "swappiness") != "10" || r.sysctl(t, "vfs_cache_pressure") != "50" {
 		t.Errorf("sysctls: swappiness %s, vfs_cache_pressure %s", r.sysctl(t, "swappiness"), r.sysctl(t, "vfs_cache_pressure"))
 	}
+	defer r.fakeSwapon(t)()
 	if g := run(t, r, nil, "gate"); g.code != 0 {
 		t.Errorf("gate after success: exit %d\n%s", g.code, g.stdout)
 	}
@@ -757,6 +761,7 @@ func TestMarkerPlanted(t *testing.T) {
 	// A healthy machine: activate succeeded in this boot.
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
 	succeeded(t, r, activate(t, r))
+	defer r.fakeSwapon(t)() // the swap unit turned the file on
 	victim := r.path("etc/important")
 	r.write(t, "etc/important", "keep me\n")
 	os.Symlink(victim, r.marker())
@@ -1082,4 +1087,33 @@ func TestActivateUnsafeDir(t *testing.T) {
 		}
 	}
 	syscall.Chmod(r.path("ransomeye"), 0o755)
+}
+
+// fakeSwapon stands in for the swap unit, which does not run in these tests
+// (a fake: no systemd here): it adds the configured swapfile to the fake
+// /proc/swaps with the size the kernel shows for it (the file less its
+// header page), as systemd's swapon would after a successful activate. The
+// gate needs it: it opens only while the swapfile is active. The returned
+// function puts the earlier /proc/swaps back (the next simulated boot starts
+// without it).
+func (r fakeRoot) fakeSwapon(t *testing.T) (restore func()) {
+	t.Helper()
+	cfg, _, err := config.Load(hostroot.Root(r.path("")))
+	if err != nil {
+		t.Fatalf("fakeSwapon: %v", err)
+	}
+	p := r.path(cfg.SwapPath)
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatalf("fakeSwapon: %v", err)
+	}
+	b, _ := os.ReadFile(r.path("proc/swaps"))
+	restore = func() { r.write(t, "proc/swaps", string(b)) }
+	s := string(b)
+	if s == "" {
+		s = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	}
+	s += fmt.Sprintf("%s\tfile\t\t%d\t\t0\t\t-2\n", p, (st.Size()-int64(os.Getpagesize()))/1024)
+	r.write(t, "proc/swaps", s)
+	return restore
 }

@@ -3,6 +3,12 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"os"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
+	"github.com/ransomeye/ransomeye-tuner/internal/status"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
@@ -30,7 +36,11 @@ even write the marker, a full /run, still keeps the core down); the reasons are
 printed, and systemd skips the core. With ransomeye.tuner=0 only the marker counts.
 A marker that is a symlink, not owned by root, or a hard link is planted: it is
 removed (never followed), logged at ALERT as a security event, and does not keep
-the core down. A marker location that cannot be examined keeps the core down.`,
+the core down. A marker location that cannot be examined keeps the core down.
+Last, the configured swapfile must be active with at least the target size:
+a swap unit that was skipped or failed without a marker (a marker planted
+between the activator and swapon makes the swap unit skip itself) keeps the
+core down too.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {
 			return code
@@ -45,10 +55,13 @@ the core down. A marker location that cannot be examined keeps the core down.`,
 				return ExitOK // ransomeye.tuner=0: the documented escape hatch
 			}
 			ok, why := marker.CheckOK(e.root, marker.BootID(e.root))
-			if ok {
+			if !ok {
+				fmt.Fprintf(e.stdout, "%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s\n", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit)
+			} else if why, ok := swapInEffect(e); !ok {
+				fmt.Fprintf(e.stdout, "%s may not start: %s\n", names.CoreService, why)
+			} else {
 				return ExitOK
 			}
-			fmt.Fprintf(e.stdout, "%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s\n", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit)
 		}
 		for _, st := range states {
 			if st.Err != nil {
@@ -61,4 +74,32 @@ the core down. A marker location that cannot be examined keeps the core down.`,
 		fmt.Fprintf(e.stdout, "fix the cause, then: systemctl restart %s (a successful run removes the marker)\n", names.ActivatorUnit)
 		return ExitFail
 	},
+}
+
+// swapInEffect reports whether the configured swapfile is active now with
+// at least the target size. It is the gate's positive evidence that the swap
+// unit did its part: the marker only records failures that were seen.
+func swapInEffect(e *env) (string, bool) {
+	cfg, _, err := config.Load(e.root)
+	if err != nil {
+		return err.Error(), false
+	}
+	mem, err := procfs.ReadMeminfo(e.root)
+	if err != nil {
+		return err.Error(), false
+	}
+	swaps, err := procfs.ReadSwaps(e.root)
+	if err != nil {
+		return err.Error(), false
+	}
+	target := swapfile.Target(cfg.MinSize, mem.MemTotal, os.Getpagesize())
+	unit := names.SwapUnitName(cfg.SwapPath)
+	a, ok := status.ActiveSwap(e.root, swaps, cfg.SwapPath)
+	if !ok {
+		return fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: systemctl restart %s %s", cfg.SwapPath, unit, names.ActivatorUnit, unit), false
+	}
+	if !status.SwapSatisfies(a.Size, target) {
+		return fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", cfg.SwapPath, fsinfo.Human(a.Size), fsinfo.Human(target), names.ActivatorUnit), false
+	}
+	return "", true
 }

@@ -29,6 +29,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
 const (
@@ -358,6 +361,7 @@ func succeeded(t *testing.T, r fakeRoot, res result) {
 	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
 		t.Errorf("marker present after success: %v", err)
 	}
+	defer r.fakeSwapon(t)()
 	if g := runAct(t, r, nil, nil, "gate"); g.code != 0 {
 		t.Errorf("gate after success: exit %d\n%s", g.code, g.stdout)
 	}
@@ -384,3 +388,32 @@ func needStrace(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// fakeSwapon stands in for the swap unit, which does not run in these tests
+// (a fake: no systemd here): it adds the configured swapfile to the fake
+// /proc/swaps with the size the kernel shows for it (the file less its
+// header page), as systemd's swapon would after a successful activate. The
+// gate needs it: it opens only while the swapfile is active. The returned
+// function puts the earlier /proc/swaps back (the next simulated boot starts
+// without it).
+func (r fakeRoot) fakeSwapon(t *testing.T) (restore func()) {
+	t.Helper()
+	cfg, _, err := config.Load(hostroot.Root(r.path("")))
+	if err != nil {
+		t.Fatalf("fakeSwapon: %v", err)
+	}
+	p := r.path(cfg.SwapPath)
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatalf("fakeSwapon: %v", err)
+	}
+	b, _ := os.ReadFile(r.path("proc/swaps"))
+	restore = func() { r.write(t, "proc/swaps", string(b)) }
+	s := string(b)
+	if s == "" {
+		s = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	}
+	s += fmt.Sprintf("%s\tfile\t\t%d\t\t0\t\t-2\n", p, (st.Size()-int64(os.Getpagesize()))/1024)
+	r.write(t, "proc/swaps", s)
+	return restore
+}
