@@ -393,3 +393,71 @@ func TestFaultPathIsBlockDevice(t *testing.T) {
 		t.Errorf("the device node at the path was replaced: %v", err)
 	}
 }
+
+// TestFaultRunFullMarkerUnwritable is FAULTS.md finding 4 (rows 9 and 18,
+// fixed in 3f11471 by a success record the gate requires): a local user
+// fills the /run tmpfs through the world-writable /run/lock, so neither the
+// marker nor its root-only fallback (also on /run) can be written. An
+// activation that fails then leaves no marker, and the core's gate lets the
+// core start: fail-open. It must not. Here <root>/run is a real 64 KiB tmpfs; a healthy
+// activation runs first (the boot, /run fresh), then uid 1000 (setpriv)
+// fills it, then an activation fails (an invalid config, as after a
+// configuration change and a restart of ransomeye-tuner.service).
+func TestFaultRunFullMarkerUnwritable(t *testing.T) {
+	needRoot(t, "setpriv")
+	// Not t.TempDir(): its parent is 0700, and mallory must reach run/lock.
+	dir, err := os.MkdirTemp("", "faults-run-full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := fakeRoot(dir)
+	os.MkdirAll(r.path("run"), 0o755)
+	sh(t, "mount", "-t", "tmpfs", "-o", "size=64k,mode=755", "tmpfs", r.path("run"))
+	t.Cleanup(func() { exec.Command("umount", r.path("run")).Run() })
+	fillRoot(t, dir, 32*mib)
+	// The boot: a healthy activation while /run is fresh.
+	loopFS(t, "ext4", gib, r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=16M\n")
+	succeeded(t, r, runAct(t, r, nil, nil, "activate"))
+	// Later: mallory fills /run; then the configuration changes and the
+	// restarted activator fails.
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=lots\n")
+	out, _ := exec.Command("setpriv", "--reuid=1000", "--regid=1000", "--clear-groups",
+		"dd", "if=/dev/zero", "of="+r.path("run/lock/mallory"), "bs=4k").CombinedOutput()
+	if !strings.Contains(string(out), "No space left") {
+		t.Fatalf("mallory could not fill /run: %s", out)
+	}
+	res := runAct(t, r, nil, nil, "activate")
+	if res.code == 0 {
+		t.Fatalf("activate succeeded with an invalid config")
+	}
+	if g := runAct(t, r, nil, nil, "gate"); g.code != 1 {
+		t.Errorf("activate failed (%s), no marker could be written, and the gate lets the core start (exit %d)", strings.TrimSpace(res.stderr), g.code)
+	}
+}
+
+// TestFaultWorldWritableSwapDir is FAULTS.md finding 5 (rows 11 and 18,
+// fixed in 3f11471): the
+// swapfile's directory is writable by other users ([Swap] Path= in a 0777
+// directory, an administrator's slip). Between boots a local user can then
+// rename root's swapfile away and leave a file or symlink of her own at the
+// name, which keeps the core down at the next boot (refused, marker): a
+// local user blocks the core. The activator refuses such a directory up
+// front, naming it (before the fix it provisioned the file there).
+func TestFaultWorldWritableSwapDir(t *testing.T) {
+	needRoot(t)
+	r := smallRoot(t)
+	shared := r.path("ransomeye/shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/ransomeye/shared/swap\nMinSize=64M\nReserve=16M\n")
+	failedClosed(t, r, runAct(t, r, nil, nil, "activate"), "/ransomeye/shared", "writable")
+}

@@ -1,0 +1,28 @@
+package faults_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestFaultManPageClearsMarker is fault-matrix row 19 (how to clear the
+// marker by hand is in the man page): ransomeye-tuner(8) names the marker,
+// how to see why the core did not start, and the restart that clears the
+// marker once the cause is fixed.
+func TestFaultManPageClearsMarker(t *testing.T) {
+	b, err := os.ReadFile("../../docs/man/ransomeye-tuner.8.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{
+		"/var/lock/ransomeye-resource-fail",
+		"ransomeye-tuner status",
+		"systemctl restart ransomeye-tuner.service",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("ransomeye-tuner(8) does not mention %q", want)
+		}
+	}
+}
