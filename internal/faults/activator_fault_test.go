@@ -461,3 +461,42 @@ func TestFaultWorldWritableSwapDir(t *testing.T) {
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/ransomeye/shared/swap\nMinSize=64M\nReserve=16M\n")
 	failedClosed(t, r, runAct(t, r, nil, nil, "activate"), "/ransomeye/shared", "writable")
 }
+
+// TestFaultSwapUnitSkippedByPlantedMarker is FAULTS.md finding 6 (row 18,
+// fixed in 3479c7c): a marker planted by a local user between a successful
+// activation and swapon makes the swap unit skip itself (its
+// ConditionPathExists=! is false: a skip, not a failure, so no OnFailure and
+// no marker of ours), and the core's gate removed the planted file and let
+// the core start without swap. Here the swap unit's start is not run (no
+// systemd: the fake /proc/swaps lacks the file, as after the skip): the gate
+// removes the planted marker with an ALERT and still keeps the core down,
+// naming the swapfile; once the file is active (as swapon would make it)
+// the gate opens.
+func TestFaultSwapUnitSkippedByPlantedMarker(t *testing.T) {
+	needRoot(t)
+	r := smallRoot(t)
+	res := runAct(t, r, nil, nil, "activate")
+	if res.code != 0 {
+		t.Fatalf("activate: exit %d\n%s", res.code, res.stderr)
+	}
+	if err := os.WriteFile(r.marker(), []byte("reason: planted by mallory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(r.marker(), 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	g := runAct(t, r, nil, nil, "gate")
+	if g.code != 1 || !strings.Contains(g.stdout, "/ransomeye/swap") {
+		t.Errorf("gate with the swapfile inactive after a planted marker: exit %d, want 1 naming the swapfile\n%s%s", g.code, g.stdout, g.stderr)
+	}
+	if !strings.Contains(g.stderr, "<1>") {
+		t.Errorf("planted marker not logged at ALERT:\n%s", g.stderr)
+	}
+	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
+		t.Errorf("planted marker not removed: %v", err)
+	}
+	defer r.fakeSwapon(t)()
+	if g := runAct(t, r, nil, nil, "gate"); g.code != 0 {
+		t.Errorf("gate with the swapfile active: exit %d\n%s%s", g.code, g.stdout, g.stderr)
+	}
+}
