@@ -3,9 +3,13 @@
 # systemd-fstab-generator (C), each run into fresh temporary output dirs,
 # alternating the two, median of N runs each (issue 2 and issue 6 line 1).
 #
-# usage: scripts/gen-vs-fstab.sh [-n RUNS] [-r ROOT] [-f FSTAB] [GENERATOR]
+# usage: scripts/gen-vs-fstab.sh [-n RUNS] [-r ROOT] [-f FSTAB] [-t DIR] [GENERATOR]
 #   -n RUNS   runs of each (default 20)
-#   -r ROOT   RANSOMEYE_TUNER_ROOT for our generator (default: this machine, /)
+#   -t DIR    where the output dirs go (default /dev/shm: a tmpfs, as
+#             /run/systemd/generator* are at boot; fsync costs nothing there)
+#   -r ROOT   RANSOMEYE_TUNER_ROOT for our generator (default: this machine, /);
+#             a fake machine: go run ./internal/fakesys/cmd/fakesys -nodes 2
+#             -cores 64 -threads 2 [-memblocks 8192] /dev/shm/fake256
 #   -f FSTAB  fstab for systemd-fstab-generator (SYSTEMD_FSTAB; default /etc/fstab)
 #   GENERATOR our binary (default bin/ransomeye-tuner-generator, built if missing)
 # Prints one line per generator (median, min, max in microseconds) and the
@@ -15,13 +19,14 @@
 # exit; nothing under /run or /etc is touched.
 set -euo pipefail
 
-runs=20 root="" fstab=""
-while getopts "n:r:f:" o; do
+runs=20 root="" fstab="" tmpbase=/dev/shm
+while getopts "n:r:f:t:" o; do
 	case $o in
 	n) runs=$OPTARG ;;
+	t) tmpbase=$OPTARG ;;
 	r) root=$OPTARG ;;
 	f) fstab=$OPTARG ;;
-	*) sed -n '2,14p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,18p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -33,7 +38,8 @@ fi
 fstabgen=/usr/lib/systemd/system-generators/systemd-fstab-generator
 [ -x "$fstabgen" ] || { echo "no $fstabgen (apt-get install systemd)" >&2; exit 1; }
 
-tmp=$(mktemp -d)
+[ -d "$tmpbase" ] || tmpbase=${TMPDIR:-/tmp}
+tmp=$(mktemp -d -p "$tmpbase")
 trap 'rm -rf "$tmp"' EXIT
 
 # one_run NAME CMD...: run CMD with three fresh output dirs appended, print µs.
@@ -70,3 +76,4 @@ read -r fm fmin fmax < <(stats "${theirs[@]}")
 printf 'ransomeye-tuner-generator  median %6d us  min %6d  max %6d  (%d runs, root %s)\n' "$om" "$omin" "$omax" "$runs" "${root:-/}"
 printf 'systemd-fstab-generator    median %6d us  min %6d  max %6d  (%d runs, fstab %s)\n' "$fm" "$fmin" "$fmax" "$runs" "${fstab:-/etc/fstab}"
 awk -v a="$om" -v b="$fm" 'BEGIN { printf "ratio ours/fstab          %.2fx\n", a / b }'
+echo "output dirs under $tmpbase ($(stat -f -c %T "$tmpbase")); load average $(cut -d' ' -f1-3 /proc/loadavg)"
