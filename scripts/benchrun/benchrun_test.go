@@ -94,7 +94,7 @@ func TestVerdicts(t *testing.T) {
 	if v := verdictAtMost(1.5, 1.5); v != "met" {
 		t.Errorf("1.5 against 1.5: %q", v)
 	}
-	if v := verdictAtMost(1.8, 1.5); v != "NOT met (20% over)" {
+	if v := verdictAtMost(1.8, 1.5); v != "NOT met (20.0% over)" {
 		t.Errorf("1.8 against 1.5: %q", v)
 	}
 	if v := verdictUnder(10*time.Millisecond, 10*time.Millisecond); !strings.HasPrefix(v, "NOT met") {

@@ -120,7 +120,7 @@ func verdictAtMost(ratio, goal float64) string {
 	if ratio <= goal {
 		return "met"
 	}
-	return fmt.Sprintf("NOT met (%.0f%% over)", (ratio/goal-1)*100)
+	return fmt.Sprintf("NOT met (%.1f%% over)", (ratio/goal-1)*100)
 }
 
 func verdictUnder(d, goal time.Duration) string {
