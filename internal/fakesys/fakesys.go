@@ -128,7 +128,9 @@ func (m Machine) Write(dir string) error {
 	if !m.NoNohzFile {
 		nohz := m.NohzFull
 		if nohz == "" {
-			nohz = "(null)"
+			// The kernel prints the unallocated mask with "%*pbl", width
+			// nr_cpu_ids: "  (null)" on 8 CPUs (seen in a Debian 12 boot).
+			nohz = fmt.Sprintf("%*s", m.CPUs(), "(null)")
 		}
 		files[cpuDir+"/nohz_full"] = nohz + "\n"
 	}
