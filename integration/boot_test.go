@@ -409,7 +409,10 @@ func cases() []bootCase {
 				wantEq(t, r, "unit.ransomeye-dpi.service.AllowedCPUs", "")
 				wantEq(t, r, "unit.ransomeye-training.service.AllowedCPUs", "")
 				wantCPUs(t, r, "unit.ransomeye-core.service.affinity", "0-3")
-				wantEq(t, r, "unit.system.slice.cgroup_cpus", "0-3")
+				// No reservation: no cpuset on system.slice at all (no
+				// cpuset.cpus.effective to read), every process on all CPUs.
+				wantEq(t, r, "unit.system.slice.AllowedCPUs", "")
+				wantCPUs(t, r, "pid1.affinity", "0-3")
 			}},
 		{name: "05_cmdline_off", shows: "ransomeye.tuner=0: the documented escape hatch", mem: 4096, cpus: 8, disk: disk20,
 			args: []string{"ransomeye.tuner=0"},
@@ -467,7 +470,9 @@ func cases() []bootCase {
 				wantEq(t, r, "unit.ransomeye-tuner-fail-closed.service.Result", "success")
 				wantFailClosed(t, r, `ransomeye-swap\.swap`)
 				wantMatch(t, "kernel log", s.journal(t), `Empty swap-file`)
-				wantEq(t, r, "file./ransomeye/swap.label", "someone-else")
+				// The file someone left is still there: nothing replaced it.
+				wantEq(t, r, "file./ransomeye/swap.exists", "yes")
+				wantEq(t, r, "file./ransomeye/swap.size", fmt.Sprint(16*gib))
 			}},
 		{name: "10_no_data_disk", shows: "the data disk is missing", mem: 4096, cpus: 8, timeout: 5 * time.Minute,
 			check: func(t *testing.T, s *suite, r Report) {

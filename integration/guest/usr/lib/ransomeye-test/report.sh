@@ -5,6 +5,9 @@
 # the whole journal to the third serial port. The host parses both
 # (integration/report.go). Keys are documented in integration/README.md.
 set -u
+# Plain "\n" line ends in the host's files (the tty would write "\r\n").
+stty -F /dev/ttyS1 -onlcr 2>/dev/null
+stty -F /dev/ttyS2 -onlcr 2>/dev/null
 export SYSTEMD_PAGER= SYSTEMD_COLORS=0 LC_ALL=C
 cmdline=$(cat /proc/cmdline)
 arg() { sed -n "s/.*$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
