@@ -28,7 +28,7 @@ func main() {
 	flag.StringVar(&opt.bin, "bin", "bin", "directory holding ransomeye-tuner-generator and ransomeye-tuner (make build)")
 	flag.StringVar(&opt.out, "out", "BENCHMARKS.md", "report file to write")
 	flag.IntVar(&opt.runs, "runs", 200, "runs of each command for the process-start lines (1, 2, 4)")
-	flag.IntVar(&opt.provRuns, "prov-runs", 15, "runs of each side for the 16 GiB provisioning line (3)")
+	flag.IntVar(&opt.provRuns, "prov-runs", 25, "runs of each side for the 16 GiB provisioning line (3)")
 	flag.IntVar(&opt.ddRuns, "dd-runs", 3, "runs of the 1 GiB dd (3)")
 	flag.StringVar(&opt.vmwork, "vmwork", "vmwork", "the boot suite's work directory (line 6)")
 	flag.StringVar(&opt.rev, "rev", "", "the commit the binaries were built from, for the report (default: git describe --always --dirty)")
