@@ -500,3 +500,58 @@ func TestFaultSwapUnitSkippedByPlantedMarker(t *testing.T) {
 		t.Errorf("gate with the swapfile active: exit %d\n%s%s", g.code, g.stdout, g.stderr)
 	}
 }
+
+// kernelSwapSize swaps the file at p on for real, reads the size the
+// kernel gives it in the host's /proc/swaps (bytes), and swaps it off.
+func kernelSwapSize(t *testing.T, p string) int64 {
+	t.Helper()
+	t.Cleanup(func() { exec.Command("swapoff", p).Run() })
+	sh(t, "swapon", p)
+	b, _ := os.ReadFile("/proc/swaps")
+	sh(t, "swapoff", p)
+	for _, line := range strings.Split(string(b), "\n") {
+		var name, typ string
+		var kib int64
+		if n, _ := fmt.Sscan(line, &name, &typ, &kib); n == 3 && name == p {
+			return kib * 1024
+		}
+	}
+	t.Fatalf("%s not in /proc/swaps after swapon:\n%s", p, b)
+	return 0
+}
+
+// TestFaultSwapActiveButInsufficient is fault-matrix row 16 (swap active but
+// insufficient after the swap unit ran), black-box with the kernel's own
+// accounting: a 64 MiB file of ours whose swap header covers only 16 MiB
+// (mkswap with a size) passes every check on the file, and swapon accepts
+// it, but the kernel gives it 16 MiB. With the size the real swapon reports
+// in the fake /proc/swaps, the core's gate says no, naming the swapfile.
+func TestFaultSwapActiveButInsufficient(t *testing.T) {
+	needRoot(t)
+	r := smallRoot(t)
+	sw := r.path("ransomeye/swap")
+	sh(t, "fallocate", "-l", "64M", sw)
+	if err := os.Chmod(sw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "mkswap", "-L", "ransomeye-swap", sw, "16384")
+	got := kernelSwapSize(t, sw)
+	if got >= 64*mib-int64(os.Getpagesize()) {
+		t.Fatalf("the kernel gives the short swap area %d bytes: the fixture is wrong", got)
+	}
+	res := runAct(t, r, nil, nil, "activate")
+	if res.code == 0 {
+		// What the swap unit then does: swapon succeeds, with got bytes.
+		r.setSwaps(t, map[string]int64{sw: got})
+		g := runAct(t, r, nil, nil, "gate")
+		if g.code != 1 || !strings.Contains(g.stdout, "/ransomeye/swap") {
+			t.Errorf("swapfile active with %d of %d bytes: gate exit %d, want 1 naming the swapfile\n%s", got, 64*mib, g.code, g.stdout)
+		}
+		if testing.Verbose() {
+			t.Logf("gate: exit %d\n%s", g.code, g.stdout)
+		}
+	}
+	if testing.Verbose() {
+		t.Logf("activate: exit %d\n%s", res.code, res.stderr)
+	}
+}
