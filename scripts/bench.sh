@@ -17,8 +17,10 @@ need=()
 command -v strace >/dev/null || need+=(strace)
 [ -x /usr/bin/time ] || need+=(time)
 command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
-for t in losetup mkswap swapon swapoff fallocate; do
-	command -v "$t" >/dev/null || { need+=(util-linux); break; }
+command -v mkswap >/dev/null && command -v fallocate >/dev/null || need+=(util-linux)
+# Debian ships losetup, swapon, swapoff and mount in "mount".
+for t in losetup swapon swapoff mount; do
+	command -v "$t" >/dev/null || { need+=(mount); break; }
 done
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then
