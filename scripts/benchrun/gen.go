@@ -78,7 +78,7 @@ func (g *genRunner) fn(r *report, path string, env []string, check func([3]strin
 		}
 		cmd := exec.Command(path, dirs[0], dirs[1], dirs[2])
 		cmd.Env = env
-		res, err := bench.Run(cmd)
+		res, err := runCmd(cmd)
 		if err != nil {
 			return 0, err
 		}
@@ -431,7 +431,7 @@ func benchFakeRoots(r *report, b bins, opt options) error {
 		if d, dirs, err := g.dirs(); err == nil {
 			cmd := exec.Command(b.generator, dirs[0], dirs[1], dirs[2])
 			cmd.Env = rootEnv(root)
-			if _, err := bench.Run(cmd); err == nil {
+			if _, err := runCmd(cmd); err == nil {
 				n := 0
 				filepath.Walk(dirs[0], func(p string, fi os.FileInfo, err error) error {
 					if err == nil && fi.Name() == "cpu-isolation.conf" {

@@ -14,13 +14,18 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/bench"
 )
 
 func main() {
@@ -62,15 +67,73 @@ type options struct {
 
 // cleanups run in reverse order at exit and on SIGINT/SIGTERM, so that no
 // swap stays on and no mount or loop device stays behind.
-var cleanups []func()
+var (
+	cleanMu  sync.Mutex
+	cleanups []func()
+)
 
-func atExit(f func()) { cleanups = append(cleanups, f) }
+func atExit(f func()) {
+	cleanMu.Lock()
+	cleanups = append(cleanups, f)
+	cleanMu.Unlock()
+}
 
+// cleanup runs the cleanups once, whoever calls it first (the signal
+// handler or the end of run); a second caller waits for the first.
 func cleanup() {
+	cleanMu.Lock()
+	defer cleanMu.Unlock()
 	for i := len(cleanups) - 1; i >= 0; i-- {
 		cleanups[i]()
 	}
 	cleanups = nil
+}
+
+// stop state: once a signal came, no new command starts, and cleanup waits
+// for the one in flight (a swapon that finishes after the swapoff would
+// leave swap on and the filesystem busy).
+var (
+	stopMu   sync.Mutex
+	stopping bool
+	inflight int
+)
+
+// errStopping is returned by runCmd once cleanup has begun.
+var errStopping = errors.New("stopping: cleanup has begun")
+
+// runCmd is bench.Run for the driver: it starts nothing once cleanup has
+// begun, and counts the commands in flight.
+func runCmd(cmd *exec.Cmd) (bench.Result, error) {
+	stopMu.Lock()
+	if stopping {
+		stopMu.Unlock()
+		return bench.Result{}, errStopping
+	}
+	inflight++
+	stopMu.Unlock()
+	defer func() {
+		stopMu.Lock()
+		inflight--
+		stopMu.Unlock()
+	}()
+	return bench.Run(cmd)
+}
+
+// stopAndWait stops new commands and waits up to limit for those in flight.
+func stopAndWait(limit time.Duration) {
+	stopMu.Lock()
+	stopping = true
+	stopMu.Unlock()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		stopMu.Lock()
+		n := inflight
+		stopMu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func run(opt options) int {
@@ -78,7 +141,8 @@ func run(opt options) int {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		s := <-sig
-		fmt.Fprintf(os.Stderr, "benchrun: %v: cleaning up\n", s)
+		fmt.Fprintf(os.Stderr, "benchrun: %v: waiting for the command in flight, then cleaning up\n", s)
+		stopAndWait(2 * time.Minute)
 		cleanup()
 		os.Exit(130)
 	}()
@@ -124,6 +188,14 @@ func run(opt options) int {
 		}
 	}
 	r.took = time.Since(start)
+	stopMu.Lock()
+	stopped := stopping
+	stopMu.Unlock()
+	if stopped {
+		// Interrupted: the signal handler cleans up and exits; a partial
+		// report must not replace the last full one.
+		select {}
+	}
 	text := r.markdown()
 	fmt.Print(r.table())
 	if err := os.WriteFile(opt.out, []byte(text), 0o644); err != nil {

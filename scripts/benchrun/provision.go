@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,11 +25,24 @@ const gib = int64(1) << 30
 const swapSize = 16 * gib
 
 func sh(name string, args ...string) (string, error) {
-	out, err := exec.Command(name, args...).CombinedOutput()
+	res, err := runCmd(exec.Command(name, args...))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w: %s", bench.Quote(append([]string{name}, args...)), err, strings.TrimSpace(string(out)))
+		return "", err
 	}
-	return strings.TrimSpace(string(out)), nil
+	return strings.TrimSpace(string(res.Output)), nil
+}
+
+// unmount unmounts dir, retrying while it is busy, and detaches it lazily
+// as a last resort.
+func unmount(dir string) {
+	for i := 0; i < 20; i++ {
+		if err := unix.Unmount(dir, 0); err == nil || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOENT) {
+			return
+		}
+		swapoffUnder(dir)
+		time.Sleep(100 * time.Millisecond)
+	}
+	unix.Unmount(dir, unix.MNT_DETACH)
 }
 
 // createdRe finds the creation time activate logs: `created "/ransomeye/swap"
@@ -89,7 +103,7 @@ func timed(env []string, cmds ...[]string) (time.Duration, []bench.Result, error
 	for _, c := range cmds {
 		cmd := exec.Command(c[0], c[1:]...)
 		cmd.Env = env
-		rr, err := bench.Run(cmd)
+		rr, err := runCmd(cmd)
 		if err != nil {
 			return 0, res, err
 		}
@@ -149,7 +163,7 @@ func benchProvision(r *report, b bins, opt options) error {
 	if _, err := sh(tools["mount"], "-o", "noinit_itable", dev, mnt); err != nil {
 		return err
 	}
-	atExit(func() { exec.Command(tools["umount"], mnt).Run() })
+	atExit(func() { unmount(mnt) })
 	atExit(func() { swapoffUnder(mnt) }) // runs before the umount
 	if err := runTmpfs(root); err != nil {
 		return err
@@ -165,7 +179,7 @@ func benchProvision(r *report, b bins, opt options) error {
 	for _, d := range []string{"generator", "generator.early", "generator.late"} {
 		os.MkdirAll(filepath.Join(gdir, d), 0o755)
 	}
-	if _, err := bench.Run(gcmd); err != nil {
+	if _, err := runCmd(gcmd); err != nil {
 		return err
 	}
 
@@ -307,7 +321,7 @@ func benchProvision(r *report, b bins, opt options) error {
 	act := func() (time.Duration, error) {
 		cmd := exec.Command(b.activator, "activate")
 		cmd.Env = env
-		res, err := bench.Run(cmd)
+		res, err := runCmd(cmd)
 		if err != nil {
 			return 0, err
 		}
@@ -372,7 +386,7 @@ func benchGate(r *report, b bins, opt options, env []string, work, root, ours st
 	gate := func() (time.Duration, error) {
 		cmd := exec.Command(b.activator, "gate")
 		cmd.Env = env
-		res, err := bench.Run(cmd)
+		res, err := runCmd(cmd)
 		if err != nil {
 			return 0, err
 		}
@@ -410,7 +424,7 @@ func benchActivateBig(r *report, b bins, opt options, work, mnt string, tools ma
 	if _, err := sh(tools["mount"], "--bind", mnt, bind); err != nil {
 		return err
 	}
-	atExit(func() { exec.Command(tools["umount"], bind).Run() })
+	atExit(func() { unmount(bind) })
 	defer func() {
 		if exec.Command(tools["umount"], bind).Run() == nil && unix.Unmount(filepath.Join(root, "run"), 0) == nil {
 			os.RemoveAll(root)
@@ -423,14 +437,14 @@ func benchActivateBig(r *report, b bins, opt options, work, mnt string, tools ma
 	}
 	gcmd := exec.Command(b.generator, gdir+"/generator", gdir+"/generator.early", gdir+"/generator.late")
 	gcmd.Env = env
-	if _, err := bench.Run(gcmd); err != nil {
+	if _, err := runCmd(gcmd); err != nil {
 		return err
 	}
 	g := &genRunner{base: work}
 	act := func() (time.Duration, error) {
 		cmd := exec.Command(b.activator, "activate")
 		cmd.Env = env
-		res, err := bench.Run(cmd)
+		res, err := runCmd(cmd)
 		if err != nil {
 			return 0, err
 		}
@@ -478,7 +492,7 @@ func runTmpfs(root string) error {
 	if err := unix.Mount("benchrun-run", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=16m,mode=0755"); err != nil {
 		return fmt.Errorf("mount a tmpfs at %q: %w", dir, err)
 	}
-	atExit(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	atExit(func() { unmount(dir) })
 	return nil
 }
 

@@ -78,7 +78,7 @@ func (r *report) measureRSS(path, label string, env []string, mk func() ([]strin
 		args, done := mk()
 		cmd := exec.Command(timeBin, append([]string{"-f", "%M", "-o", f.Name()}, args...)...)
 		cmd.Env = env
-		_, err := bench.Run(cmd)
+		_, err := runCmd(cmd)
 		done()
 		if err != nil {
 			r.rss[path] = append(r.rss[path], label+": not measured ("+err.Error()+")")
