@@ -361,11 +361,17 @@ func TestFaultPathIsBlockDevice(t *testing.T) {
 	needRoot(t)
 	r := smallRoot(t)
 	img := filepath.Join(t.TempDir(), "victim.img")
-	victim := bytes.Repeat([]byte("someone's disk "), 70000)
+	// A whole number of 512-byte sectors: otherwise losetup warns, and the
+	// warning (sh combines stderr) was taken for the device name, which
+	// left the loop device attached after the test.
+	victim := bytes.Repeat([]byte("someone's disk "), 65536)
 	if err := os.WriteFile(img, victim, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dev := sh(t, "losetup", "-f", "--show", img)
+	if !strings.HasPrefix(dev, "/dev/loop") || strings.Contains(dev, "\n") {
+		t.Fatalf("losetup printed %q, not a device name", dev)
+	}
 	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
 	// The device number from sysfs: this container's /dev may lack the node.
 	mm, err := os.ReadFile("/sys/block/" + filepath.Base(dev) + "/dev")
