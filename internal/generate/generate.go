@@ -241,7 +241,9 @@ func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
 		return false, fmt.Errorf("read %q: %w", FstabPath, err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
+		// Blanks only, as libmount splits fields: strings.Fields would also
+		// split a path at a no-break space (FAULTS.md, open finding 2).
+		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
 		if len(f) < 3 || strings.HasPrefix(f[0], "#") {
 			continue
 		}

@@ -213,9 +213,10 @@ func TestFstabHasSwap(t *testing.T) {
 		t.Fatalf("no fstab: %v %v", ok, err)
 	}
 	_ = os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
-	fstab := "# /ransomeye/swap none swap sw 0 0\n/swap\\040file none swap sw 0 0\n/ransomeye//swap none swap defaults 0 0\n/other none ext4 defaults 0 0\n"
+	fstab := "# /ransomeye/swap none swap sw 0 0\n/swap\\040file none swap sw 0 0\n/ransomeye//swap none swap defaults 0 0\n/other none ext4 defaults 0 0\n/nb\u00a0x none swap sw 0 0\n"
 	_ = os.WriteFile(filepath.Join(dir, "etc/fstab"), []byte(fstab), 0o644)
-	for p, want := range map[string]bool{"/ransomeye/swap": true, "/swap file": true, "/other": false, "/swapfile": false} {
+	for p, want := range map[string]bool{"/ransomeye/swap": true, "/swap file": true, "/other": false, "/swapfile": false,
+		"/nb": false, "/nb\u00a0x": true} { // a no-break space is part of a path, as libmount reads it
 		if ok, err := FstabHasSwap(root, p); ok != want || err != nil {
 			t.Errorf("FstabHasSwap(%q) = %v, %v", p, ok, err)
 		}
