@@ -69,6 +69,13 @@ func activate(e *env) int {
 	log := e.log
 	root := e.root
 
+	// One activation at a time: a run started by hand must not take the
+	// unit's temporary swapfile for a leftover (FAULTS.md, open finding 3).
+	if unlock, err := marker.Lock(root); err != nil {
+		log.Warnf("cannot take the activation lock (%v): going on without it", err)
+	} else {
+		defer unlock()
+	}
 	// The success record of an earlier run goes first: from here on, a
 	// crash, a kill or a failure that cannot even write the marker leaves
 	// the gate closed.

@@ -112,3 +112,28 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 	}
 	return false, fmt.Sprintf("%s records no boot id", OKPath)
 }
+
+// Lock serialises activations: it takes an exclusive flock on the root-only
+// directory of OKPath (made when missing) and returns the function that
+// releases it. A second activate started by hand while the unit's run is
+// creating the swapfile waits here, instead of removing that run's
+// temporary file as a leftover (FAULTS.md, open finding 3). The directory is
+// root-only, so no other user can open it to hold the lock and block the
+// boot.
+func Lock(root hostroot.Root) (unlock func(), err error) {
+	d, err := openDir(root, okLocation(), true)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(d.fd, unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("lock %q: %w", d.path, err)
+	}
+	return d.close, nil
+}
