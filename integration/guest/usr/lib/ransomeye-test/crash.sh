@@ -1,16 +1,33 @@
 #!/bin/bash
-# Test-only (fault matrix row 13): reset the machine, without sync, at the
-# first entry that appears in /ransomeye (the activator's temporary file, or
-# the swapfile itself if the poll is late), and say what was seen.
+# Test-only (fault matrix row 13): reset the machine at once (sysrq b: no
+# sync, no unmount, like a power loss) at a step of the swapfile's creation,
+# chosen by ransomeye.test.crash= on the kernel command line:
+#   create  (default) the first entry that appears in /ransomeye (the
+#           activator's temporary file, as early as the poll sees it);
+#   mkswap  a temporary file that already has the swap signature;
+#   rename  the final /ransomeye/swap, before swapon.
+# A poll can be late (the activator is fast): what was seen is printed on the
+# console, and the host's test logs it.
+mode=$(sed -n 's/.*ransomeye\.test\.crash=\([a-z]*\).*/\1/p' /proc/cmdline)
+mode=${mode:-create}
 cd /ransomeye || exit 1
+crash() {
+  echo "ransomeye-test-crash: mode $mode: saw $(stat -c '%n %s bytes %b blocks' "$1" 2>&1): power loss now" >/dev/console
+  echo b >/proc/sysrq-trigger
+  sleep 60
+}
+signed() { [ "$(dd if="$1" bs=1 skip=4086 count=10 status=none 2>/dev/null)" = SWAPSPACE2 ]; }
 while :; do
   for e in * .[!.]*; do
     case $e in
-    '*' | '.[!.]*' | lost+found) ;;
-    *)
-      echo "ransomeye-test-crash: saw $(stat -c '%n %s bytes %b blocks' "$e" 2>&1): power loss now" >/dev/console
-      echo b >/proc/sysrq-trigger
-      ;;
+    '*' | '.[!.]*' | lost+found) continue ;;
+    esac
+    case $mode in
+    create) crash "$e" ;;
+    mkswap) if [ "$e" != swap ] && signed "$e"; then crash "$e"; fi
+      # Too late for the temporary file: the next best point.
+      if [ "$e" = swap ]; then crash "$e"; fi ;;
+    rename) if [ "$e" = swap ]; then crash "$e"; fi ;;
     esac
   done
 done
