@@ -107,7 +107,7 @@ func TestBoot(t *testing.T) {
 	}
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
 	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}}
-	s.rows = append(s.rows, fmt.Sprintf("%-28s %8s %9s %12s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
+	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
 	for _, c := range cases() {
 		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
 	}
@@ -177,7 +177,7 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 		if b.TimedOut {
 			t.Fatalf("boot: no power-off within %s", m.Timeout)
 		}
-		s.rows = append(s.rows, fmt.Sprintf("%-28s %8s %9s %12s %9s %9s %9s  %s", c.name, b.Wall.Round(100*time.Millisecond), "-", "-", "-", "-", "-", result(t)))
+		s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", c.name, b.Wall.Round(100*time.Millisecond), "-", "-", "-", "-", "-", result(t)))
 		if c.check != nil {
 			c.check(t, s, Report{Values: map[string]string{"console": b.Console}})
 		}
@@ -204,7 +204,7 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 		c.check(t, s, r)
 	}
 	mount, tuner, swap := stages(r)
-	s.rows = append(s.rows, fmt.Sprintf("%-28s %8s %9s %12s %9s %9s %9s  %s", c.name, b.Wall.Round(100*time.Millisecond), bootMS, genCore, mount, tuner, swap, result(t)))
+	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", c.name, b.Wall.Round(100*time.Millisecond), bootMS, genCore, mount, tuner, swap, result(t)))
 	if *demo && strings.HasPrefix(c.name, "01_") {
 		printDemo(r, b, bootMS, genCore)
 	}
@@ -624,7 +624,7 @@ func (s *suite) journal(t *testing.T) string {
 // printDemo prints the readable summary of make demo.
 func printDemo(r Report, b Boot, bootMS, genCore string) {
 	fmt.Printf("\n==================== ransomeye-tuner demo: one boot of case 1 ====================\n")
-	fmt.Printf("machine: %s vCPUs, %s KiB RAM, 20 GiB data disk at /ransomeye; logs in %s\n\n",
+	fmt.Printf("machine: CPUs %s online, %s KiB RAM, 20 GiB data disk at /ransomeye; logs in %s\n\n",
 		r.Get("cpus.online"), r.Get("mem.total_kib"), b.Dir)
 	fmt.Printf("$ ransomeye-tuner status   (exit %d)\n%s\n\n", r.Blocks["status"].RC, r.Text("status"))
 	fmt.Printf("$ systemctl status ransomeye-swap.swap\n%s\n\n", r.Text("swap-unit-status"))
@@ -634,7 +634,10 @@ func printDemo(r Report, b Boot, bootMS, genCore string) {
 	}
 	fmt.Printf("\nsysctls: vm.swappiness=%s vm.vfs_cache_pressure=%s; marker present: %s\n",
 		r.Get("sysctl.vm.swappiness"), r.Get("sysctl.vm.vfs_cache_pressure"), r.Get("marker.exists"))
+	mount, tuner, swap := stages(r)
 	fmt.Printf("boot: %s on the host (qemu %s); multi-user.target reached at %s ms; generators start -> ransomeye-core start: %s\n",
 		b.Wall.Round(100*time.Millisecond), Accel(), bootMS, genCore)
+	fmt.Printf("      /ransomeye mounted at %s ms, ransomeye-tuner.service ran %s ms, swap active at %s ms (guest monotonic time)\n",
+		mount, tuner, swap)
 	fmt.Printf("=====================================================================================\n\n")
 }
