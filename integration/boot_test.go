@@ -490,7 +490,11 @@ func cases() []bootCase {
 				wantEq(t, r, "unit.ransomeye-tuner.service.Result", "success")
 				wantEq(t, r, "unit.ransomeye-swap.swap.ActiveState", "failed")
 				wantEq(t, r, "unit.ransomeye-tuner-fail-closed.service.Result", "success")
-				wantFailClosed(t, r, `ransomeye-swap\.swap`)
+				wantEq(t, r, "unit.ransomeye-swap.swap.Result", "exit-code")
+				// The reason cannot name the failed unit: systemd 252 sets no
+				// $MONITOR_* for a unit that is the OnFailure= of two units
+				// ("multiple trigger source candidates"); it says swap is off.
+				wantFailClosed(t, r, `(?i)(not active|swapon)`)
 				wantMatch(t, "kernel log", s.journal(t), `Empty swap-file`)
 				// The file someone left is still there: nothing replaced it.
 				wantEq(t, r, "file./ransomeye/swap.exists", "yes")
@@ -498,7 +502,7 @@ func cases() []bootCase {
 			}},
 		{name: "10_no_data_disk", shows: "the data disk is missing", mem: 4096, cpus: 8, timeout: 5 * time.Minute,
 			check: func(t *testing.T, s *suite, r Report) {
-				wantFailClosed(t, r, `(?i)(mount|disk|device|/ransomeye[^-])`)
+				wantFailClosed(t, r, `(?i)(mount|disk|device)`)
 				wantEq(t, r, "unit.ransomeye.mount.ActiveState", "inactive")
 			}},
 		{name: "11_restart_keeps_core", shows: "restart of the activator on a healthy machine", mem: 4096, cpus: 8, disk: disk20,
