@@ -56,6 +56,28 @@ type suite struct {
 	reports map[string]Report
 	disks   map[string]string
 	rows    []string
+	// failed names the cases that failed: their disks are kept.
+	failed map[string]bool
+}
+
+// cleanup removes the run's disk images (about 130 MB to 600 MB each) once
+// the suite is done, except those of failed cases, and keeps every log and
+// report. RANSOMEYE_KEEP_DISKS=1 keeps them all.
+func (s *suite) cleanup(t *testing.T) {
+	if os.Getenv("RANSOMEYE_KEEP_DISKS") == "1" {
+		return
+	}
+	for name, disk := range s.disks {
+		if !s.failed[name] {
+			_ = os.Remove(disk)
+		}
+	}
+	if len(s.failed) == 0 {
+		_ = os.Remove(s.img.Tuner)
+		_ = os.Remove(s.img.Plain)
+	} else {
+		t.Logf("disk images of the failed cases kept under %s (root-*.img, <case>/data.img)", s.runDir)
+	}
 }
 
 func prerequisites(t *testing.T) {
@@ -106,11 +128,12 @@ func TestBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
-	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}}
+	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{}}
 	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
 	for _, c := range cases() {
 		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
 	}
+	s.cleanup(t)
 	summary := strings.Join(s.rows, "\n") + "\n"
 	_ = os.WriteFile(filepath.Join(runDir, "summary.txt"), []byte(summary), 0o644)
 	t.Logf("suite done in %s\n%s", time.Since(start).Round(time.Second), summary)
@@ -123,6 +146,10 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	dir := filepath.Join(s.runDir, c.name)
 	t.Cleanup(func() {
 		if t.Failed() {
+			s.failed[c.name] = true
+			if c.reuse != "" {
+				s.failed[c.reuse] = true
+			}
 			t.Logf("logs of this boot: %s (console.log, report.txt, journal.txt, qemu.log, cmdline)", dir)
 		}
 	})
