@@ -86,7 +86,7 @@ func prerequisites(t *testing.T) {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (debootstrap, mkfs.ext4 -d with root-owned files)")
 	}
-	for _, c := range []string{"qemu-system-x86_64", "debootstrap", "mkfs.ext4", "debugfs", "resize2fs", "apt-get", "dpkg", "go"} {
+	for _, c := range []string{"qemu-system-x86_64", "debootstrap", "mkfs.ext4", "debugfs", "resize2fs", "apt-get", "dpkg", "go", "systemd-analyze"} {
 		if _, err := exec.LookPath(c); err != nil {
 			missing = append(missing, c)
 		}
@@ -130,6 +130,15 @@ func TestBoot(t *testing.T) {
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
 	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{}}
 	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
+	t.Run("00_units_verify", func(t *testing.T) {
+		if img.TunerErr != nil {
+			t.Fatal(img.TunerErr)
+		}
+		// Why grep: systemd-analyze verify exits 0 on ordering cycles (VM-NOTES.md).
+		if img.VerifyErr != nil || strings.TrimSpace(img.Verify) != "" {
+			t.Errorf("systemd-analyze verify of the image's ransomeye-* units: %v\n%s", img.VerifyErr, img.Verify)
+		}
+	})
 	for _, c := range cases() {
 		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
 	}

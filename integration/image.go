@@ -145,6 +145,10 @@ type Image struct {
 	// TunerErr says why the Tuner image could not be made (the project
 	// does not build, say); the Plain image is still usable.
 	TunerErr error
+	// Verify is the output of systemd-analyze verify --root on the Tuner
+	// image's tree (test units and the project's), VerifyErr its failure.
+	Verify    string
+	VerifyErr error
 }
 
 // BuildImage makes the two root images of one run under runDir from the
@@ -183,6 +187,7 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 				continue
 			}
 			logf("image: project installed (%s)", how)
+			img.Verify, img.VerifyErr = verifyUnits(ctx, stage)
 		}
 		if err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", stage, v.img, rootImgSize); err != nil {
 			return img, err
@@ -192,6 +197,30 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 		}
 	}
 	return img, nil
+}
+
+// verifyUnits runs the host's systemd-analyze verify on the units of the
+// staged tree (--root: the tree's own unit paths and binaries), the test
+// units and the project's, the core's gate drop-in through the core stub.
+// --man=no: the host has no man pages of the project (the image has them).
+func verifyUnits(ctx context.Context, stage string) (string, error) {
+	units, _ := filepath.Glob(filepath.Join(stage, "usr/lib/systemd/system/ransomeye-*"))
+	var args []string
+	for _, u := range units {
+		if st, err := os.Stat(u); err == nil && !st.IsDir() {
+			args = append(args, u)
+		}
+	}
+	if len(args) == 0 {
+		return "", fmt.Errorf("no ransomeye-* units under %q", stage)
+	}
+	cmd := exec.CommandContext(ctx, "systemd-analyze", append([]string{"verify", "--man=no", "--root=" + stage}, args...)...)
+	out, err := cmd.CombinedOutput()
+	text := strings.ReplaceAll(string(out), stage, "")
+	if err != nil {
+		return text, fmt.Errorf("systemd-analyze verify: %w", err)
+	}
+	return text, nil
 }
 
 // maskedUnits do nothing for the suite and cost seconds per boot under TCG.
