@@ -153,7 +153,16 @@ func TestBoot(t *testing.T) {
 func (s *suite) boot(t *testing.T, c bootCase) {
 	ctx := context.Background()
 	dir := filepath.Join(s.runDir, c.name)
+	rows := len(s.rows)
+	var wall time.Duration
 	t.Cleanup(func() {
+		if len(s.rows) == rows { // stopped before its row (t.Fatal, t.Skip)
+			res := result(t)
+			if t.Skipped() {
+				res = "skip"
+			}
+			s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", c.name, wall.Round(100*time.Millisecond), "-", "-", "-", "-", "-", res))
+		}
 		if t.Failed() {
 			s.failed[c.name] = true
 			if c.reuse != "" {
@@ -203,8 +212,23 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 	t.Logf("%s: %d MiB, %d vCPUs, data disk %q, args %q", c.shows, c.mem, c.cpus, m.Data, c.args)
 	b, err := m.Run(ctx)
+	if err == nil && b.KernelHang {
+		// An emulation flake before init: nothing of the project ran, the
+		// disks are as they were. Boot once more, keeping the first logs.
+		hung := filepath.Join(dir, "hung-first-boot")
+		_ = os.MkdirAll(hung, 0o755)
+		for _, f := range []string{"console.log", "report.txt", "journal.txt", "qemu.log"} {
+			_ = os.Rename(filepath.Join(dir, f), filepath.Join(hung, f))
+		}
+		t.Logf("boot: the guest kernel stalled before starting init (TCG); logs in %s; booting again", hung)
+		b, err = m.Run(ctx)
+	}
+	wall = b.Wall
 	if err != nil {
 		t.Fatalf("boot: %v", err)
+	}
+	if b.KernelHang {
+		t.Fatalf("boot: the guest kernel stalled before starting init twice (see %s)", dir)
 	}
 	for _, p := range CheckBootLogs(b.Console, b.Journal) {
 		t.Errorf("boot: %s", p)
@@ -578,6 +602,34 @@ func cases() []bootCase {
 				wantEq(t, r, "case.marker_after", "no")
 				if t.Failed() {
 					t.Logf("purge output: %s", r.Get("case.purge_log"))
+				}
+			}},
+		{name: "15_fstab_has_swapfile", shows: "the swapfile's path already in /etc/fstab: the administrator's unit wins (fault row 5)", mem: 4096, cpus: 8, disk: disk20,
+			rootFiles: map[string]string{"/etc/fstab": fstab + "/ransomeye/swap none swap sw,nofail 0 0\n"},
+			check: func(t *testing.T, s *suite, r Report) {
+				// systemd-fstab-generator writes the unit into the normal
+				// directory, ours is in the late one: theirs is loaded.
+				wantEq(t, r, "unit.ransomeye-swap.swap.FragmentPath", "/run/systemd/generator/ransomeye-swap.swap")
+				// Our drop-in still wires it to the activator and the gate.
+				wantMatch(t, "swap unit drop-ins", r.Unit("ransomeye-swap.swap", "DropInPaths"), `/run/systemd/generator/ransomeye-swap\.swap\.d/ransomeye-tuner\.conf`)
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+			}},
+		{name: "16_readonly_lock", shows: "a failure while /run/lock is read-only (fault row 9)", mem: 4096, cpus: 8, disk: 2 * gib,
+			args: []string{"systemd.wants=ransomeye-test-early.service"},
+			check: func(t *testing.T, s *suite, r Report) {
+				wantEq(t, r, "unit.ransomeye-test-early.service.Result", "success")
+				wantMatch(t, "/run/lock mount", r.Get("run_lock.mount"), `^tmpfs\s+ro,`)
+				wantEq(t, r, "marker.exists", "no")
+				// The marker went to the root-only fallback, which the gate reads.
+				wantEq(t, r, "file./run/ransomeye-tuner/resource-fail.exists", "yes")
+				wantEq(t, r, "file./run/ransomeye-tuner/resource-fail.owner", "root")
+				wantMatch(t, "fallback marker's reason", reasons(r.Text("fallback-marker")), `(?i)(free|space)`)
+				if st := r.Unit("ransomeye-core.service", "ActiveState"); st == "active" || st == "activating" {
+					t.Errorf("ransomeye-core.service is %s with a read-only /run/lock: fail-open", st)
+				}
+				wantEq(t, r, "unit.ransomeye-core.service.ExecMainStartTimestampMonotonic", "0")
+				if b := r.Blocks["status"]; b.RC == 0 {
+					t.Errorf("ransomeye-tuner status exited 0:\n%s", b.Text)
 				}
 			}},
 		{name: "18_planted_marker_file", shows: "a marker planted by mallory (uid 1000) does not keep the core down (fault row 18)", mem: 4096, cpus: 8, disk: disk20,

@@ -43,6 +43,10 @@ type Boot struct {
 	Wall time.Duration
 	// TimedOut is true when the host killed qemu at Timeout.
 	TimedOut bool
+	// KernelHang is true when the host killed qemu because the kernel
+	// stalled before starting init (see kernelHung): nothing of the
+	// project had run yet.
+	KernelHang bool
 	// Dir is where the logs are kept.
 	Dir string
 }
@@ -120,17 +124,32 @@ func (m Machine) Run(ctx context.Context) (Boot, error) {
 	go func() { done <- cmd.Wait() }()
 	timer := time.NewTimer(m.Timeout)
 	defer timer.Stop()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	console := filepath.Join(m.Dir, "console.log")
 	var waitErr error
-	select {
-	case waitErr = <-done:
-	case <-timer.C:
-		b.TimedOut = true
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	case <-ctx.Done():
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-		return b, ctx.Err()
+wait:
+	for {
+		select {
+		case waitErr = <-done:
+			break wait
+		case <-tick.C:
+			if data, err := os.ReadFile(console); err == nil && kernelHung(string(data)) {
+				b.KernelHang = true
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+				break wait
+			}
+		case <-timer.C:
+			b.TimedOut = true
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			break wait
+		case <-ctx.Done():
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			return b, ctx.Err()
+		}
 	}
 	b.Wall = time.Since(start)
 	read := func(n string) string {
@@ -138,7 +157,7 @@ func (m Machine) Run(ctx context.Context) (Boot, error) {
 		return string(data)
 	}
 	b.Console, b.ReportRaw, b.Journal = read("console.log"), read("report.txt"), read("journal.txt")
-	if waitErr != nil && !b.TimedOut {
+	if waitErr != nil && !b.TimedOut && !b.KernelHang {
 		var ee *exec.ExitError
 		if !errors.As(waitErr, &ee) {
 			return b, fmt.Errorf("qemu: %w", waitErr)
@@ -146,6 +165,17 @@ func (m Machine) Run(ctx context.Context) (Boot, error) {
 		return b, fmt.Errorf("qemu exited with %v (see %q)", waitErr, filepath.Join(m.Dir, "qemu.log"))
 	}
 	return b, nil
+}
+
+// kernelHung reports whether a console log shows the kernel stalled (an RCU
+// stall or soft lockup) before it started init: under TCG the guest kernel
+// once looped in machine_keyring_init for minutes (run 20261126T181632Z,
+// case 07), long before systemd or anything of the project ran.
+func kernelHung(console string) bool {
+	if strings.Contains(console, "Run /sbin/init") || strings.Contains(console, "systemd[1]") {
+		return false
+	}
+	return strings.Contains(console, "self-detected stall") || strings.Contains(console, "soft lockup")
 }
 
 // DataDisk makes a sparse ext4 data disk of size bytes labelled ransomeye

@@ -124,6 +124,10 @@ if [ -e "$m" ] || [ -L "$m" ]; then
 else
   kv marker.exists no
 fi
+fileinfo /run/ransomeye-tuner/resource-fail
+[ -r /run/ransomeye-tuner/resource-fail ] && block fallback-marker cat /run/ransomeye-tuner/resource-fail
+# The last line is the mount on top (the one in effect).
+kv run_lock.mount "$(findmnt -n -o FSTYPE,OPTIONS /run/lock 2>/dev/null | tail -n 1)"
 kv journal.crit_count "$(journalctl -b -p crit -q --no-pager | wc -l)"
 kv journal.alert_count "$(journalctl -b -p alert -q --no-pager | wc -l)"
 block journal-crit journalctl -b -p crit -q --no-pager -o short-monotonic
