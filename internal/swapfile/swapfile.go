@@ -107,7 +107,11 @@ type Existing struct {
 	UID, GID  uint32
 	Inode     uint64
 	Header    Header
-	NoCOW     bool // FS_NOCOW_FL is set (btrfs)
+	// Area is the size of the swap area the header describes,
+	// (last_page+1) pages: what swapon gives the kernel, whatever the
+	// file's size. 0 when there is no swap header.
+	Area  int64
+	NoCOW bool // FS_NOCOW_FL is set (btrfs)
 }
 
 // Sparse reports whether the file has fewer blocks than bytes: swapon
@@ -152,6 +156,9 @@ func Inspect(path string, pageSize int) (Existing, error) {
 		return e, fmt.Errorf("read the first page of %q: %w", path, err)
 	}
 	e.Header = ParseHeader(page[:max(n, 0)], pageSize)
+	if e.Header.Swap {
+		e.Area = (int64(e.Header.LastPage) + 1) * int64(pageSize)
+	}
 	if flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS); err == nil {
 		e.NoCOW = flags&FSNoCOWFlag != 0
 	}
@@ -228,16 +235,28 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		}
 		d.FixPerms = true
 	}
+	// What counts is the area the header describes, not the file's size: a
+	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB
+	// (FAULTS.md, finding 4); one whose header says more than the file
+	// holds is refused by swapon.
+	avail := min(e.Size, e.Area)
 	switch {
-	case e.Size < target && active:
-		d.Action = ActRefuse
-		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run swapoff %q and systemctl restart ransomeye-tuner.service", p, size(e.Size), size(target), p)
-	case e.Size < target:
+	case e.Area > e.Size && !active:
 		d.Action = ActReplace
-		d.Reason = fmt.Sprintf("%q is a swap area of %s, smaller than the target of %s: replace it", p, size(e.Size), size(target))
+		d.Reason = fmt.Sprintf("%q is a swap area whose header describes %s, more than the %s file holds, which swapon refuses: replace it", p, size(e.Area), size(e.Size))
+	case avail < target && active:
+		d.Action = ActRefuse
+		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run swapoff %q and systemctl restart ransomeye-tuner.service", p, size(avail), size(target), p)
+	case avail < target:
+		d.Action = ActReplace
+		if e.Area < e.Size {
+			d.Reason = fmt.Sprintf("%q is a swap area of %s in a %s file (its header is shorter than the file), smaller than the target of %s: replace it", p, size(avail), size(e.Size), size(target))
+		} else {
+			d.Reason = fmt.Sprintf("%q is a swap area of %s, smaller than the target of %s: replace it", p, size(avail), size(target))
+		}
 	case active:
 		d.Action = ActKeep
-		d.Reason = fmt.Sprintf("%q is active swap of %s (target %s): keep it", p, size(e.Size), size(target))
+		d.Reason = fmt.Sprintf("%q is active swap of %s (target %s): keep it", p, size(avail), size(target))
 	case e.Sparse():
 		d.Action = ActReplace
 		d.Reason = fmt.Sprintf("%q is a swap area with holes (%s of %s allocated), which swapon refuses: replace it", p, size(e.Allocated), size(e.Size))
@@ -246,7 +265,7 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		d.Reason = fmt.Sprintf("%q is a swap area on btrfs without the no-copy-on-write attribute, which swapon refuses: replace it", p)
 	default:
 		d.Action = ActKeep
-		d.Reason = fmt.Sprintf("%q is a swap area of %s (target %s): keep it", p, size(e.Size), size(target))
+		d.Reason = fmt.Sprintf("%q is a swap area of %s (target %s): keep it", p, size(avail), size(target))
 	}
 	if d.FixPerms && d.Action != ActRefuse {
 		d.Reason += fmt.Sprintf("; it had owner %d:%d and mode %04o: set root:root 0600", e.UID, e.GID, uint32(e.Perm))

@@ -66,6 +66,9 @@ func TestDecide(t *testing.T) {
 		if mod != nil {
 			mod(&e)
 		}
+		if e.Area == 0 && e.Header.Swap {
+			e.Area = e.Size // a header that describes the whole file
+		}
 		return e
 	}
 	for _, tc := range []struct {
@@ -85,6 +88,10 @@ func TestDecide(t *testing.T) {
 		{"too small active", swap(func(e *Existing) { e.Size, e.Allocated = 2*gib, 2*gib }), true, false, ActRefuse, false, "swapoff"},
 		{"foreign too small inactive", swap(func(e *Existing) { e.Size, e.Header.Label = 2*gib, "" }), false, false, ActReplace, false, "replace"},
 		{"sparse", swap(func(e *Existing) { e.Allocated = gib }), false, false, ActReplace, false, "holes"},
+		{"header shorter than the file", swap(func(e *Existing) { e.Area = 4 * gib }), false, false, ActReplace, false, "header is shorter than the file"},
+		{"header shorter than the file, active", swap(func(e *Existing) { e.Area = 4 * gib }), true, false, ActRefuse, false, "active swap of 4.0 GiB"},
+		{"empty swap area (last_page 0)", swap(func(e *Existing) { e.Area = 4096 }), false, false, ActReplace, false, "replace"},
+		{"header longer than the file", swap(func(e *Existing) { e.Area = 32 * gib }), false, false, ActReplace, false, "more than the 16.0 GiB file holds"},
 		{"btrfs without nocow", swap(nil), false, true, ActReplace, false, "no-copy-on-write"},
 		{"btrfs with nocow", swap(func(e *Existing) { e.NoCOW = true }), false, true, ActKeep, false, "keep"},
 		{"ours world-readable", swap(func(e *Existing) { e.Perm = 0o644 }), false, false, ActKeep, true, "0644"},
