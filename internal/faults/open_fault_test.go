@@ -2,6 +2,8 @@ package faults_test
 
 import (
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +39,41 @@ func TestFaultSwapHeaderShorterThanFile(t *testing.T) {
 	checkSwapfile(t, sw, 64*mib)
 	if got := kernelSwapSize(t, sw); got < 64*mib-int64(os.Getpagesize()) {
 		t.Errorf("activate kept a swapfile the kernel gives %d bytes of the %d target:\n%s", got, 64*mib, res.stderr)
+	}
+}
+
+// TestFaultSwapHeaderListsBadPages (row 16): the kernel refuses a swapfile
+// whose header lists bad pages (mm/swapfile.c: EINVAL, nothing logged), so
+// activate must not keep one as providing the target. It replaces it, and
+// the real swapon then takes the new file at its full size.
+func TestFaultSwapHeaderListsBadPages(t *testing.T) {
+	needRoot(t)
+	r := smallRoot(t)
+	sw := r.path("ransomeye/swap")
+	sh(t, "fallocate", "-l", "64M", sw)
+	if err := os.Chmod(sw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "mkswap", "-L", "ransomeye-swap", sw)
+	// struct swap_header: bootbits[1024], version, last_page, nr_badpages (u32 at 1032).
+	f, err := os.OpenFile(sw, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{1, 0, 0, 0}, 1032); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := exec.Command("swapon", sw).Run(); err == nil {
+		exec.Command("swapoff", sw).Run()
+		t.Fatal("the kernel took a swapfile listing a bad page: the premise of this test is wrong")
+	}
+	res := runAct(t, r, nil, nil, "activate")
+	if res.code != 0 || !strings.Contains(res.stderr, "bad pages") {
+		t.Fatalf("activate: exit %d; want a replacement that names the bad pages\n%s", res.code, res.stderr)
+	}
+	checkSwapfile(t, sw, 64*mib)
+	if got := kernelSwapSize(t, sw); got < 64*mib-int64(os.Getpagesize()) {
+		t.Errorf("the kernel gives the replaced swapfile %d bytes of the %d target", got, 64*mib)
 	}
 }

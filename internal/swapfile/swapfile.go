@@ -71,6 +71,7 @@ type Header struct {
 	Swap     bool   // the SWAPSPACE2 signature is at page_size-10
 	Version  uint32 // 1 for every swap area Linux accepts
 	LastPage uint32 // the last usable page
+	BadPages uint32 // nr_badpages: the kernel refuses a swapfile that lists any
 	Label    string // the volume label, "" when none
 }
 
@@ -89,6 +90,7 @@ func ParseHeader(page []byte, pageSize int) Header {
 	// last_page, nr_badpages, sws_uuid[16], sws_volume[16], ...
 	h.Version = binary.LittleEndian.Uint32(page[1024:])
 	h.LastPage = binary.LittleEndian.Uint32(page[1028:])
+	h.BadPages = binary.LittleEndian.Uint32(page[1032:])
 	label := page[1052:1068]
 	if i := bytes.IndexByte(label, 0); i >= 0 {
 		label = label[:i]
@@ -241,6 +243,12 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 	// holds is refused by swapon.
 	avail := min(e.Size, e.Area)
 	switch {
+	case e.Header.BadPages != 0 && !active:
+		// mm/swapfile.c refuses a regular file whose header lists bad
+		// pages (EINVAL, nothing logged): swapon would fail after this
+		// said all is well.
+		d.Action = ActReplace
+		d.Reason = fmt.Sprintf("%q is a swap area whose header lists %d bad pages, which swapon refuses for a file: replace it", p, e.Header.BadPages)
 	case e.Area > e.Size && !active:
 		d.Action = ActReplace
 		d.Reason = fmt.Sprintf("%q is a swap area whose header describes %s, more than the %s file holds, which swapon refuses: replace it", p, size(e.Area), size(e.Size))

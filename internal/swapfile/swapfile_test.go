@@ -43,8 +43,13 @@ func header(pageSize int, sig string, version uint32, label string) []byte {
 
 func TestParseHeader(t *testing.T) {
 	h := ParseHeader(header(4096, "SWAPSPACE2", 1, "ransomeye-swap"), 4096)
-	if !h.Swap || h.Version != 1 || h.LastPage != 1000 || h.Label != "ransomeye-swap" {
+	if !h.Swap || h.Version != 1 || h.LastPage != 1000 || h.BadPages != 0 || h.Label != "ransomeye-swap" {
 		t.Errorf("good header parsed as %+v", h)
+	}
+	bad := header(4096, "SWAPSPACE2", 1, "")
+	binary.LittleEndian.PutUint32(bad[1032:], 3)
+	if h := ParseHeader(bad, 4096); h.BadPages != 3 {
+		t.Errorf("nr_badpages parsed as %d, want 3", h.BadPages)
 	}
 	for name, page := range map[string][]byte{
 		"old signature":   header(4096, "SWAP-SPACE", 1, ""),
@@ -91,6 +96,7 @@ func TestDecide(t *testing.T) {
 		{"header shorter than the file", swap(func(e *Existing) { e.Area = 4 * gib }), false, false, ActReplace, false, "header is shorter than the file"},
 		{"header shorter than the file, active", swap(func(e *Existing) { e.Area = 4 * gib }), true, false, ActRefuse, false, "active swap of 4.0 GiB"},
 		{"empty swap area (last_page 0)", swap(func(e *Existing) { e.Area = 4096 }), false, false, ActReplace, false, "replace"},
+		{"bad pages listed", swap(func(e *Existing) { e.Header.BadPages = 1 }), false, false, ActReplace, false, "bad pages"},
 		{"header longer than the file", swap(func(e *Existing) { e.Area = 32 * gib }), false, false, ActReplace, false, "more than the 16.0 GiB file holds"},
 		{"btrfs without nocow", swap(nil), false, true, ActReplace, false, "no-copy-on-write"},
 		{"btrfs with nocow", swap(func(e *Existing) { e.NoCOW = true }), false, true, ActKeep, false, "keep"},
