@@ -542,11 +542,13 @@ func cases() []bootCase {
 				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
 				wantCPUSets(t, r)
 			}},
-		{name: "09_swapon_fails", shows: "swapon refuses the file someone left (last_page=0)", mem: 4096, cpus: 8, disk: disk20,
-			args: []string{"systemd.wants=ransomeye-test-early.service"},
+		{name: "09_swapon_fails", shows: "swapon refuses a file someone put at the path after the activator (last_page=0)", mem: 4096, cpus: 8, disk: disk20,
+			args: []string{"systemd.wants=ransomeye-test-tamper.service"},
 			check: func(t *testing.T, s *suite, r Report) {
-				wantEq(t, r, "unit.ransomeye-test-early.service.Result", "success")
-				// The activator accepted the file; swapon itself failed.
+				wantEq(t, r, "unit.ransomeye-test-tamper.service.Result", "success")
+				// The activator made a good file and succeeded; the file was
+				// changed before swapon (the activator itself replaces a swap
+				// area the kernel would refuse), and swapon itself failed.
 				wantEq(t, r, "unit.ransomeye-tuner.service.Result", "success")
 				wantEq(t, r, "unit.ransomeye-swap.swap.ActiveState", "failed")
 				wantEq(t, r, "unit.ransomeye-tuner-fail-closed.service.Result", "success")
@@ -556,7 +558,7 @@ func cases() []bootCase {
 				// ("multiple trigger source candidates"); it says swap is off.
 				wantFailClosed(t, r, `(?i)(not active|swapon)`)
 				wantMatch(t, "kernel log", s.journal(t), `Empty swap-file`)
-				// The file someone left is still there: nothing replaced it.
+				// The file someone put there is still there: nothing replaced it.
 				wantEq(t, r, "file./ransomeye/swap.exists", "yes")
 				wantEq(t, r, "file./ransomeye/swap.size", fmt.Sprint(16*gib))
 			}},

@@ -110,7 +110,7 @@ unitprops ransomeye-tuner.service ransomeye-tuner-fail-closed.service "$swapunit
   ransomeye-core.service ransomeye-dpi.service ransomeye-training.service \
   ransomeye.mount multi-user.target swap.target system.slice user.slice init.scope \
   ransomeye-dpi.slice ransomeye-training.slice emergency.target rescue.target \
-  ransomeye-test-plant.service ransomeye-test-early.service
+  ransomeye-test-plant.service ransomeye-test-early.service ransomeye-test-tamper.service
 fileinfo "$swappath"
 for s in vm.swappiness vm.vfs_cache_pressure; do
   kv "sysctl.$s" "$(sysctl -n "$s")"
