@@ -362,8 +362,26 @@ func serialize(opts []*unit.UnitOption) []byte {
 	var b bytes.Buffer
 	b.WriteString(Header)
 	b.WriteByte('\n')
-	_, _ = io.Copy(&b, unit.Serialize(opts))
+	kept := opts[:0:0]
+	for _, o := range opts {
+		if o != nil {
+			kept = append(kept, o)
+		}
+	}
+	_, _ = io.Copy(&b, unit.Serialize(kept))
 	return b.Bytes()
+}
+
+// sourcePath is the SourcePath= option of a generated unit: the first
+// configuration file read, or nil (no option) when the built-in defaults
+// apply. Why not always tuner.conf: for a SourcePath= that does not exist,
+// systemctl status warns that the unit changed on disk (seen in the boot
+// suite, installed without the package's tuner.conf).
+func sourcePath(cfg config.Config) *unit.UnitOption {
+	if len(cfg.Files) == 0 || strings.ContainsFunc(cfg.Files[0], func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return nil // a control character in a file name must not reach a unit file
+	}
+	return unit.NewUnitOption("Unit", "SourcePath", escapeSpecifiers(cfg.Files[0]))
 }
 
 // escapeSpecifiers escapes '%' as "%%": systemd expands specifiers in most
@@ -409,7 +427,7 @@ func renderSwap(in Input, out *Output) {
 		File{Dir: Late, Path: u, Content: serialize([]*unit.UnitOption{
 			unit.NewUnitOption("Unit", "Description", "RansomEye swapfile"),
 			unit.NewUnitOption("Unit", "Documentation", "man:ransomeye-tuner(8)"),
-			unit.NewUnitOption("Unit", "SourcePath", names.ConfigFile),
+			sourcePath(cfg),
 			unit.NewUnitOption("Swap", "What", escapeSpecifiers(cfg.SwapPath)),
 		})},
 		File{Dir: Late, Path: "swap.target.wants/" + u, Target: "../" + u},
@@ -487,7 +505,7 @@ func renderCPU(in Input, out *Output) {
 		add(s.slice,
 			unit.NewUnitOption("Unit", "Description", s.desc),
 			unit.NewUnitOption("Unit", "Documentation", "man:ransomeye-tuner(8)"),
-			unit.NewUnitOption("Unit", "SourcePath", names.ConfigFile),
+			sourcePath(cfg),
 			unit.NewUnitOption("Slice", "AllowedCPUs", s.set))
 	}
 	add(cfg.CoreService+".d/"+names.CPUDropIn, unit.NewUnitOption("Service", "AllowedCPUs", p.Core.String()))

@@ -372,3 +372,34 @@ func TestFstabNotRegular(t *testing.T) {
 		t.Errorf("2 MiB fstab read")
 	}
 }
+
+// TestSourcePath: SourcePath= names the first configuration file read, and
+// is left out when none was (systemctl status would call a unit whose
+// source is missing "changed on disk") or when the name holds a control
+// character.
+func TestSourcePath(t *testing.T) {
+	for _, tc := range []struct {
+		files []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"/etc/ransomeye/tuner.conf", "/etc/ransomeye/tuner.conf.d/a.conf"}, "/etc/ransomeye/tuner.conf"},
+		{[]string{"/etc/ransomeye/tuner.conf.d/50%x.conf"}, "/etc/ransomeye/tuner.conf.d/50%%x.conf"},
+		{[]string{"/etc/ransomeye/tuner.conf.d/a\nExecStart=/bin/sh.conf"}, ""},
+	} {
+		cfg := config.Default()
+		cfg.Files = tc.files
+		o := sourcePath(cfg)
+		got := ""
+		if o != nil {
+			got = o.Value
+		}
+		if got != tc.want {
+			t.Errorf("sourcePath(%q) = %q, want %q", tc.files, got, tc.want)
+		}
+		content := string(serialize([]*unit.UnitOption{sourcePath(cfg), unit.NewUnitOption("Swap", "What", "/x")}))
+		if strings.Contains(content, "ExecStart") {
+			t.Errorf("a file name injected a line:\n%s", content)
+		}
+	}
+}
