@@ -1117,3 +1117,35 @@ func (r fakeRoot) fakeSwapon(t *testing.T) (restore func()) {
 	r.write(t, "proc/swaps", s)
 	return restore
 }
+
+// TestActivateDataDiskNotMounted: /etc/fstab puts /ransomeye on a disk that
+// is not mounted (the boot suite's case 10, run by hand): activate must not
+// create the swapfile in the directory underneath, on the root filesystem;
+// it fails closed naming the mount point, and status says the same. Needs
+// no root: nothing is mounted, the fake root's mountinfo lacks /ransomeye.
+func TestActivateDataDiskNotMounted(t *testing.T) {
+	r := newRoot(t, 4<<30)
+	// Small, so that a regression costs 32 MiB of this machine's disk, not 16 GiB.
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	r.write(t, "etc/fstab", "LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=15s 0 2\n")
+	r.write(t, "proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
+	if err := os.MkdirAll(r.path("ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := activate(t, r)
+	if res.code != 1 || !strings.Contains(res.stderr, `"/ransomeye" in /etc/fstab) is not mounted`) || !strings.Contains(res.stderr, "<2>") {
+		t.Fatalf("activate: exit %d; want a CRIT failure naming the unmounted /ransomeye\n%s", res.code, res.stderr)
+	}
+	entries, _ := os.ReadDir(r.path("ransomeye"))
+	if len(entries) != 0 {
+		t.Errorf("activate wrote into the mount point's directory on the root filesystem: %v", entries)
+	}
+	b, err := os.ReadFile(r.marker())
+	if err != nil || !strings.Contains(string(b), "is not mounted") {
+		t.Errorf("marker: %v\n%s", err, b)
+	}
+	st := run(t, r, nil, "status")
+	if st.code != 1 || !strings.Contains(st.stdout, "is not mounted") {
+		t.Errorf("status: exit %d; want the unmounted disk as the reason\n%s", st.code, st.stdout)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
+	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
@@ -229,6 +230,11 @@ func (a *activation) provideSwap() (string, bool) {
 
 	path := root.Path(cfg.SwapPath)
 	dir := filepath.Dir(path)
+	// Before anything is made: with the data disk missing, its mount point
+	// is a directory on the root filesystem.
+	if err := mounts.Check(root, filepath.Dir(cfg.SwapPath)); err != nil {
+		return err.Error(), false
+	}
 	if err := ensureDir(log, dir); err != nil {
 		return err.Error(), false
 	}

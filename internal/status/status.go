@@ -24,6 +24,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
@@ -284,7 +285,9 @@ func gatherSwap(root hostroot.Root, cfg config.Config) Swap {
 		}
 		d := swapfile.Decide(ex, s.Target, s.Active, needNoCOW, names.SwapLabel)
 		s.Decision, s.Reason = string(d.Action), d.Reason
-		if (d.Action == swapfile.ActCreate || d.Action == swapfile.ActReplace) && fsErr == nil {
+		if err := mounts.Check(root, filepath.Dir(cfg.SwapPath)); err != nil {
+			s.Decision, s.Reason = string(swapfile.ActRefuse), err.Error()
+		} else if (d.Action == swapfile.ActCreate || d.Action == swapfile.ActReplace) && fsErr == nil {
 			if err := fsi.CheckUsable(); err != nil {
 				s.Decision, s.Reason = string(swapfile.ActRefuse), err.Error()
 			} else if err := fsi.CheckSpace(s.Target, cfg.Reserve); err != nil {

@@ -1,0 +1,134 @@
+// Package mounts tells whether the filesystem meant to hold a path is
+// mounted: /etc/fstab says where a filesystem should be, and
+// /proc/self/mountinfo what is mounted now, both under the root prefix.
+//
+// Why: with its data disk missing, /ransomeye is an empty directory on the
+// root filesystem. Run by hand then, activate would create the swapfile
+// there, on the wrong disk, hidden once the disk is mounted; and status
+// reported the root filesystem's free space as the reason (seen in the boot
+// suite's case 10).
+package mounts
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// maxRead bounds what is read of fstab and mountinfo.
+const maxRead = 4 << 20
+
+// FstabMountFor returns the mount point in /etc/fstab that holds dir: the
+// longest one that is dir or one of its parents, other than "/" (always
+// mounted) and swap entries. ok is false when fstab names none.
+func FstabMountFor(root hostroot.Root, dir string) (mountPoint string, ok bool, err error) {
+	b, err := readBounded(root.Path("/etc/fstab"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read %q: %w", "/etc/fstab", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := blankFields(line)
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") || f[2] == "swap" {
+			continue
+		}
+		mp := filepath.Clean(unescapeOctal(f[1]))
+		if !filepath.IsAbs(mp) || mp == "/" {
+			continue
+		}
+		if (dir == mp || strings.HasPrefix(dir, mp+"/")) && len(mp) > len(mountPoint) {
+			mountPoint, ok = mp, true
+		}
+	}
+	return mountPoint, ok, nil
+}
+
+// Mounted reports whether mountPoint is a mount point now, from
+// /proc/self/mountinfo. known is false when mountinfo cannot be read (a
+// fake root without it): the caller then cannot tell.
+func Mounted(root hostroot.Root, mountPoint string) (mounted, known bool) {
+	b, err := readBounded(root.Path("/proc/self/mountinfo"))
+	if err != nil {
+		return false, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, " ")
+		if len(f) > 4 && unescapeOctal(f[4]) == mountPoint {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// Check returns an error naming the mount point and the remedy when
+// /etc/fstab puts dir on a filesystem that is not mounted now; nil when it
+// is mounted, when fstab names none, or when that cannot be told.
+func Check(root hostroot.Root, dir string) error {
+	mp, ok, err := FstabMountFor(root, dir)
+	if err != nil || !ok {
+		return nil
+	}
+	if mounted, known := Mounted(root, mp); known && !mounted {
+		return fmt.Errorf("the filesystem for %q (%q in /etc/fstab) is not mounted: is its disk there? (systemctl status %s); nothing is created on the filesystem underneath", dir, mp, mountUnit(mp))
+	}
+	return nil
+}
+
+// mountUnit is the mount unit's name for display; exact escaping does not
+// matter for a hint, so only '/' and '-' are handled.
+func mountUnit(mp string) string {
+	s := strings.ReplaceAll(strings.Trim(mp, "/"), "-", `\x2d`)
+	return strings.ReplaceAll(s, "/", "-") + ".mount"
+}
+
+// blankFields splits on spaces and tabs only, as libmount does.
+func blankFields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+}
+
+// unescapeOctal undoes the \ooo escaping fstab and mountinfo use.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// readBounded reads at most maxRead bytes of a regular file or a proc file,
+// without blocking on a FIFO.
+func readBounded(p string) ([]byte, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%q is not a regular file", p)
+	}
+	return io.ReadAll(bufio.NewReader(io.LimitReader(f, maxRead)))
+}
