@@ -58,6 +58,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
@@ -250,7 +251,7 @@ func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
 		if f[2] != "swap" {
 			continue
 		}
-		what := unescapeFstab(f[0])
+		what := mounts.Unescape(f[0])
 		if filepath.IsAbs(what) && filepath.Clean(what) == swapPath {
 			return true, nil
 		}
@@ -287,22 +288,6 @@ func readRegular(p string, max int64) ([]byte, error) {
 	}
 	return b, nil
 }
-
-// unescapeFstab undoes fstab's octal escapes (\040 for a space).
-func unescapeFstab(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // Render decides the files to write. It is pure.
 func Render(in Input) Output {

@@ -42,7 +42,7 @@ func FstabMountFor(root hostroot.Root, dir string) (mountPoint string, ok bool, 
 		if len(f) < 3 || strings.HasPrefix(f[0], "#") || f[2] == "swap" {
 			continue
 		}
-		mp := filepath.Clean(unescapeOctal(f[1]))
+		mp := filepath.Clean(Unescape(f[1]))
 		if !filepath.IsAbs(mp) || mp == "/" {
 			continue
 		}
@@ -63,7 +63,7 @@ func Mounted(root hostroot.Root, mountPoint string) (mounted, known bool) {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Split(line, " ")
-		if len(f) > 4 && unescapeOctal(f[4]) == mountPoint {
+		if len(f) > 4 && Unescape(f[4]) == mountPoint {
 			return true, true
 		}
 	}
@@ -96,8 +96,9 @@ func blankFields(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
 }
 
-// unescapeOctal undoes the \ooo escaping fstab and mountinfo use.
-func unescapeOctal(s string) string {
+// Unescape undoes the \ooo escaping fstab and mountinfo use (\040 for a
+// space).
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
