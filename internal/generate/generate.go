@@ -45,12 +45,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/coreos/go-systemd/v22/unit"
 
@@ -61,6 +59,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
@@ -234,7 +233,7 @@ func Gather(root hostroot.Root, log *klog.Logger) Input {
 // FstabHasSwap reports whether /etc/fstab under root has a swap line for
 // path. A missing fstab is no line.
 func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
-	b, err := readRegular(root.Path(FstabPath), maxFstab)
+	b, err := readfile.Regular(root.Path(FstabPath), maxFstab)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -261,33 +260,6 @@ func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
 
 // maxFstab bounds what is read of /etc/fstab.
 const maxFstab = 1 << 20
-
-// readRegular reads a regular file of at most max bytes. Why not
-// os.ReadFile: a FIFO there would block the generator (and the boot) and a
-// link to /dev/zero would read until memory runs out; the configuration
-// reader had both (FAULTS.md, "Found and fixed" 1).
-func readRegular(p string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("larger than %d bytes", max)
-	}
-	return b, nil
-}
 
 // Render decides the files to write. It is pure.
 func Render(in Input) Output {
@@ -545,7 +517,7 @@ func CheckCPUFiles(root hostroot.Root, dir string, cfg config.Config, out Output
 		}
 		seen[p] = true
 		hostPath := path.Join(dir, p)
-		got, err := readRegular(root.Path(hostPath), 1<<20)
+		got, err := readfile.Regular(root.Path(hostPath), 1<<20)
 		w, wanted := want[p]
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && wanted:

@@ -10,27 +10,25 @@
 package mounts
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
-// maxRead bounds what is read of fstab and mountinfo.
+// maxRead bounds what is read of fstab and mountinfo; a larger file is
+// an error, and Check then cannot tell.
 const maxRead = 4 << 20
 
 // FstabMountFor returns the mount point in /etc/fstab that holds dir: the
 // longest one that is dir or one of its parents, other than "/" (always
 // mounted) and swap entries. ok is false when fstab names none.
 func FstabMountFor(root hostroot.Root, dir string) (mountPoint string, ok bool, err error) {
-	b, err := readBounded(root.Path("/etc/fstab"))
+	b, err := readfile.Regular(root.Path("/etc/fstab"), maxRead)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil
 	}
@@ -57,7 +55,7 @@ func FstabMountFor(root hostroot.Root, dir string) (mountPoint string, ok bool, 
 // /proc/self/mountinfo. known is false when mountinfo cannot be read (a
 // fake root without it): the caller then cannot tell.
 func Mounted(root hostroot.Root, mountPoint string) (mounted, known bool) {
-	b, err := readBounded(root.Path("/proc/self/mountinfo"))
+	b, err := readfile.Regular(root.Path("/proc/self/mountinfo"), maxRead)
 	if err != nil {
 		return false, false
 	}
@@ -115,21 +113,3 @@ func Unescape(s string) string {
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
-
-// readBounded reads at most maxRead bytes of a regular file or a proc file,
-// without blocking on a FIFO.
-func readBounded(p string) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%q is not a regular file", p)
-	}
-	return io.ReadAll(bufio.NewReader(io.LimitReader(f, maxRead)))
-}
