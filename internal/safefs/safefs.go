@@ -1,0 +1,416 @@
+// Package safefs is how the tuner, running as root, reaches and writes host
+// paths that other users may be able to influence.
+//
+// A directory is resolved component by component from a descriptor of the
+// root prefix, each step opened with O_PATH|O_NOFOLLOW, the way systemd's
+// chase() does: a symbolic link is followed only when root owns it and the
+// directory holding it is one that only root can change; its target is
+// resolved under the root prefix, never above it. With RootOnly, every
+// directory on the resolved path must also be owned by root and closed to
+// other users' writes (an ancestor may be world-writable when it is sticky).
+// The caller then works on the open directory (Dir) with the *at system
+// calls, never on the path string again: a check of a string followed by a
+// use of the same string is a race that a local user can win.
+//
+// WriteFile writes a file into such a directory atomically: a new temporary
+// file (O_CREAT|O_EXCL|O_NOFOLLOW), fsync, renameat over the name (replacing,
+// never following, whatever is there), fsync of the directory. Without the
+// fsyncs a zero-length file is a valid outcome after a crash.
+package safefs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// maxLinks bounds the symbolic links followed in one resolution, as the
+// kernel's own limit (MAXSYMLINKS) does.
+const maxLinks = 40
+
+// Options say how OpenDir resolves a directory.
+type Options struct {
+	// Create makes missing directories with this mode (owned by the
+	// caller, root); 0 leaves a missing directory an error that wraps
+	// fs.ErrNotExist.
+	Create os.FileMode
+	// RootOnly requires every directory on the resolved path to be owned
+	// by root and not writable by other users; an ancestor may be
+	// world-writable when it has the sticky bit, the final directory may
+	// not. For a directory whose contents must stay root's (the
+	// swapfile's): anyone who can write there could rename root's file
+	// away and leave their own in its place.
+	RootOnly bool
+}
+
+// Dir is a directory opened by OpenDir.
+type Dir struct {
+	fd int
+	// Host is the resolved host path: where the directory really is, with
+	// every trusted link followed ("/data/ransomeye" for "/ransomeye" when
+	// that is a link to it).
+	Host string
+	// Path is Host under the root prefix: for messages and for commands
+	// that take a path.
+	Path string
+	// Created lists the host paths of directories OpenDir made.
+	Created []string
+	// Links lists the links followed, as "link -> target".
+	Links []string
+}
+
+// Fd returns the directory's descriptor (O_RDONLY|O_DIRECTORY), valid until
+// Close.
+func (d *Dir) Fd() int { return d.fd }
+
+// Close closes the directory.
+func (d *Dir) Close() error {
+	if d == nil || d.fd < 0 {
+		return nil
+	}
+	err := unix.Close(d.fd)
+	d.fd = -1
+	return err
+}
+
+// Sync fsyncs the directory, making renames and removals in it durable.
+func (d *Dir) Sync() error {
+	if err := unix.Fsync(d.fd); err != nil {
+		return fmt.Errorf("fsync directory %q: %w", d.Path, err)
+	}
+	return nil
+}
+
+// Lstat stats name in the directory without following a link.
+func (d *Dir) Lstat(name string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, err
+}
+
+// step is one directory on the way: an O_PATH descriptor, its host path and
+// its stat.
+type step struct {
+	fd   int
+	host string
+	st   unix.Stat_t
+}
+
+// Writable reports whether users other than root can create, rename or
+// remove entries in a directory with this stat: writable by others, or by a
+// group other than root's.
+func Writable(st *unix.Stat_t) bool {
+	return st.Mode&0o002 != 0 || (st.Mode&0o020 != 0 && st.Gid != 0)
+}
+
+// onlyRootChanges reports whether only root can change the entries of the
+// directory: owned by root, and either closed to others' writes or sticky
+// (others may add entries, but not rename or remove root's).
+func onlyRootChanges(st *unix.Stat_t) bool {
+	return st.Uid == 0 && (!Writable(st) || st.Mode&unix.S_ISVTX != 0)
+}
+
+// OpenDir resolves the host directory hostPath under root and opens it.
+// Errors name the path and the remedy; a missing directory (without Create)
+// wraps fs.ErrNotExist.
+func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
+	rootfd, err := unix.Open(root.String(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open the root %q: %w", root.String(), err)
+	}
+	d := &Dir{fd: -1}
+	var stack []step
+	defer func() {
+		for _, s := range stack {
+			unix.Close(s.fd)
+		}
+	}()
+	first := step{fd: rootfd, host: "/"}
+	if err := unix.Fstat(rootfd, &first.st); err != nil {
+		unix.Close(rootfd)
+		return nil, fmt.Errorf("fstat the root %q: %w", root.String(), err)
+	}
+	stack = append(stack, first)
+	if opt.RootOnly {
+		if err := checkDir(&first, false); err != nil {
+			return nil, err
+		}
+	}
+	rest := splitPath(hostPath)
+	links := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(stack) > 1 {
+				unix.Close(stack[len(stack)-1].fd)
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		cur := &stack[len(stack)-1]
+		host := path.Join(cur.host, c)
+		fd, err := unix.Openat(cur.fd, c, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOENT) && opt.Create != 0 {
+			if err := mkdir(cur, c, host, opt.Create); err != nil {
+				return nil, err
+			}
+			d.Created = append(d.Created, host)
+			fd, err = unix.Openat(cur.fd, c, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		}
+		if err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				return nil, fmt.Errorf("directory %q does not exist: %w", host, fs.ErrNotExist)
+			}
+			return nil, fmt.Errorf("open %q: %w", host, err)
+		}
+		s := step{fd: fd, host: host}
+		if err := unix.Fstat(fd, &s.st); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("fstat %q: %w", host, err)
+		}
+		switch s.st.Mode & unix.S_IFMT {
+		case unix.S_IFLNK:
+			target, err := readlink(fd)
+			unix.Close(fd)
+			if err != nil {
+				return nil, fmt.Errorf("read the link %q: %w", host, err)
+			}
+			if err := trustLink(cur, &s, target); err != nil {
+				return nil, err
+			}
+			if links++; links > maxLinks {
+				return nil, fmt.Errorf("%q: more than %d symbolic links: %w", hostPath, maxLinks, unix.ELOOP)
+			}
+			d.Links = append(d.Links, host+" -> "+target)
+			if strings.HasPrefix(target, "/") {
+				for len(stack) > 1 {
+					unix.Close(stack[len(stack)-1].fd)
+					stack = stack[:len(stack)-1]
+				}
+			}
+			rest = append(splitPath(target), rest...)
+			continue
+		case unix.S_IFDIR:
+		default:
+			unix.Close(fd)
+			return nil, fmt.Errorf("%q is not a directory: %w", host, unix.ENOTDIR)
+		}
+		stack = append(stack, s)
+		if opt.RootOnly {
+			if err := checkDir(&stack[len(stack)-1], false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	last := &stack[len(stack)-1]
+	if opt.RootOnly {
+		if err := checkDir(last, true); err != nil {
+			return nil, err
+		}
+	}
+	fd, err := unix.Openat(last.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open directory %q: %w", last.host, err)
+	}
+	d.fd, d.Host, d.Path = fd, last.host, root.Path(last.host)
+	return d, nil
+}
+
+// checkDir applies RootOnly to one directory on the resolved path; final
+// refuses the sticky exception.
+func checkDir(s *step, final bool) error {
+	st := &s.st
+	switch {
+	case st.Uid != 0:
+		return fmt.Errorf("%q is owned by uid %d, not root: its owner could swap what root writes below it; run chown root:root %q, or choose a directory only root can change", s.host, st.Uid, s.host)
+	case Writable(st) && (final || st.Mode&unix.S_ISVTX == 0):
+		return fmt.Errorf("%q is writable by other users (mode %04o, group %d): they could swap what root writes below it; run chmod go-w %q, or choose a directory only root can change", s.host, st.Mode&0o7777, st.Gid, s.host)
+	}
+	return nil
+}
+
+// trustLink decides whether a link may be followed: root owns it, and only
+// root can change the directory that holds it (otherwise its owner, or the
+// directory's, could point it anywhere between two runs).
+func trustLink(dir *step, link *step, target string) error {
+	switch {
+	case link.st.Uid != 0:
+		return fmt.Errorf("%q is a symbolic link (to %q) owned by uid %d, not root: refusing to follow it; replace it with a directory or a link made by root", link.host, target, link.st.Uid)
+	case !onlyRootChanges(&dir.st):
+		return fmt.Errorf("%q is a symbolic link (to %q) in %q, which users other than root can change (owner uid %d, mode %04o): refusing to follow it; make %q root's and not writable by others", link.host, target, dir.host, dir.st.Uid, dir.st.Mode&0o7777, dir.host)
+	case target == "":
+		return fmt.Errorf("%q is an empty symbolic link: %w", link.host, unix.ENOENT)
+	}
+	return nil
+}
+
+func mkdir(cur *step, name, host string, perm os.FileMode) error {
+	if err := unix.Mkdirat(cur.fd, name, uint32(perm.Perm())); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("create directory %q: %w", host, err)
+	}
+	// The mode asked for, whatever the umask took away.
+	fd, err := unix.Openat(cur.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the new directory %q: %w", host, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat %q: %w", host, err)
+	}
+	if st.Uid == uint32(os.Geteuid()) && st.Mode&0o7777 != uint32(perm.Perm()) {
+		if err := unix.Fchmod(fd, uint32(perm.Perm())); err != nil {
+			return fmt.Errorf("chmod %04o %q: %w", perm.Perm(), host, err)
+		}
+	}
+	if err := unix.Fsync(cur.fd); err != nil && !errors.Is(err, unix.EBADF) {
+		return fmt.Errorf("fsync the directory holding %q: %w", host, err)
+	}
+	return nil
+}
+
+// readlink reads the target of the link opened as fd (O_PATH|O_NOFOLLOW).
+func readlink(fd int) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(fd, "", buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+func splitPath(p string) []string {
+	return strings.Split(strings.Trim(p, "/"), "/")
+}
+
+// WriteOptions tune WriteFile.
+type WriteOptions struct {
+	// NoReplace fails (wrapping fs.ErrExist) when something is at the
+	// name already, instead of replacing it.
+	NoReplace bool
+	// MoveAsideDir moves a directory found at the name to a hidden name
+	// beside it and retries, instead of failing: for a file whose absence
+	// is dangerous (the failure marker), where someone may have planted a
+	// directory to block it.
+	MoveAsideDir bool
+}
+
+// TempPrefix returns the prefix of WriteFile's temporary names for name:
+// a dot, name and ".tmp." (never matched by "*.prom", "*.conf", ...).
+func TempPrefix(name string) string { return "." + name + ".tmp." }
+
+// WriteFile writes data to name in d atomically, with mode perm (whatever
+// the umask), through a new temporary file that is fsynced and renamed
+// over the name without following what is there; the directory is fsynced
+// last. On error the temporary file is removed and the name is untouched.
+func (d *Dir) WriteFile(name string, data []byte, perm os.FileMode, opt WriteOptions) (err error) {
+	if name == "" || strings.ContainsRune(name, '/') || name == "." || name == ".." {
+		return fmt.Errorf("%q is not a file name", name)
+	}
+	tmp, fd, err := d.createTemp(name, perm)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			unix.Unlinkat(d.fd, tmp, 0)
+		}
+	}()
+	werr := writeAll(fd, data)
+	if werr == nil {
+		werr = unix.Fsync(fd)
+	}
+	cerr := unix.Close(fd)
+	if werr != nil || cerr != nil {
+		return fmt.Errorf("write %q in %q: %w", tmp, d.Path, errors.Join(werr, cerr))
+	}
+	if err := d.rename(tmp, name, opt); err != nil {
+		return err
+	}
+	return d.Sync()
+}
+
+// rename moves tmp to name in d.
+func (d *Dir) rename(tmp, name string, opt WriteOptions) error {
+	var flags uint
+	if opt.NoReplace {
+		flags = unix.RENAME_NOREPLACE
+	}
+	err := unix.Renameat2(d.fd, tmp, d.fd, name, flags)
+	if err == nil {
+		return nil
+	}
+	if opt.NoReplace && errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("%q exists in %q: %w", name, d.Path, fs.ErrExist)
+	}
+	if opt.MoveAsideDir && (errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)) {
+		aside := "." + name + ".planted." + randomSuffix()
+		if err2 := unix.Renameat(d.fd, name, d.fd, aside); err2 != nil {
+			return fmt.Errorf("rename %q into place in %q: %w (moving the directory at its name aside failed: %v)", name, d.Path, err, err2)
+		}
+		err = unix.Renameat(d.fd, tmp, d.fd, name)
+	}
+	if err != nil {
+		return fmt.Errorf("rename %q into place in %q: %w", name, d.Path, err)
+	}
+	return nil
+}
+
+// createTemp makes a new temporary file for name in d, retrying with a new
+// random suffix when an entry someone planted takes the name.
+func (d *Dir) createTemp(name string, perm os.FileMode) (string, int, error) {
+	var last error
+	for range 8 {
+		tmp := TempPrefix(name) + randomSuffix()
+		fd, err := unix.Openat(d.fd, tmp, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+		if err == nil {
+			if err := unix.Fchmod(fd, uint32(perm.Perm())); err != nil {
+				unix.Close(fd)
+				unix.Unlinkat(d.fd, tmp, 0)
+				return "", -1, fmt.Errorf("chmod %04o the temporary %q in %q: %w", perm.Perm(), tmp, d.Path, err)
+			}
+			return tmp, fd, nil
+		}
+		last = err
+		if !errors.Is(err, unix.EEXIST) {
+			break
+		}
+	}
+	return "", -1, fmt.Errorf("create a temporary file for %q in %q: %w", name, d.Path, last)
+}
+
+func writeAll(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return err
+		}
+		if n == 0 {
+			return unix.EIO
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+func randomSuffix() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
