@@ -18,6 +18,11 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 /usr/sbin/ransomeye-tuner
 /usr/lib/systemd/system/ransomeye-tuner.service
 /usr/lib/systemd/system/ransomeye-tuner-fail-closed.service
+/usr/lib/systemd/system/ransomeye-tuner-metrics.service
+/usr/lib/systemd/system/ransomeye-tuner-metrics.timer
+/usr/lib/systemd/system/timers.target.wants/ransomeye-tuner-metrics.timer
+/usr/lib/systemd/catalog/ransomeye-tuner.catalog
+/usr/share/ransomeye-tuner/prometheus/ransomeye-tuner.rules.yml
 /usr/lib/systemd/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf
 /usr/lib/sysctl.d/60-ransomeye-tuner.conf
 /etc/ransomeye/tuner.conf
