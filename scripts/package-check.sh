@@ -33,7 +33,8 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 
 # --- .deb ---
 [ -f "$deb" ] || { echo "package-check: $deb is missing: run 'make package'" >&2; exit 1; }
-deblist=$(dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|')
+# A symlink's line ends "NAME -> TARGET": take NAME.
+deblist=$(dpkg-deb -c "$deb" | awk '{ if ($(NF-1) == "->") print $(NF-2); else print $NF }' | sed 's|^\./|/|')
 for f in $expected /usr/share/doc/ransomeye-tuner/copyright /usr/share/doc/ransomeye-tuner/changelog.gz; do
 	printf '%s\n' "$deblist" | grep -qx -- "$f" || bad "$deb lacks $f"
 done
