@@ -4,6 +4,7 @@ import (
 	"flag"
 	"time"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 )
@@ -23,6 +24,8 @@ could not be written.`,
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
+		// It runs every minute: info lines would flood the journal.
+		e.log.SetMaxPriority(klog.Notice)
 		start := time.Now()
 		r := status.Gather(e.root, e.log)
 		if _, err := metrics.Write(e.root, metricsPath(e), Snapshot(r, start, time.Since(start))); err != nil {

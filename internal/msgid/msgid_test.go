@@ -162,6 +162,15 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("catalog entry %s (%s) has no text", e.id, name)
 		}
 	}
+	man, err := os.ReadFile("../../docs/man/ransomeye-tuner.8.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, id := range consts {
+		if !strings.Contains(string(man), "**"+id+"**") {
+			t.Errorf("ransomeye-tuner(8) THE JOURNAL does not list %s (%s)", name, id)
+		}
+	}
 	u := used(t)
 	var names []string
 	for name := range consts {
