@@ -340,8 +340,8 @@ func failedClosed(t *testing.T, r fakeRoot, res result, want ...string) string {
 	if res.code != 1 {
 		t.Errorf("exit code %d, want 1\nstderr:\n%s", res.code, res.stderr)
 	}
-	if !strings.Contains(res.stderr, "<2>") {
-		t.Errorf("no CRIT (<2>) line in stderr:\n%s", res.stderr)
+	if !strings.Contains(res.stderr, "critical: ") {
+		t.Errorf("no CRIT (critical:) line in stderr:\n%s", res.stderr)
 	}
 	b, err := os.ReadFile(r.marker())
 	if err != nil {
@@ -373,7 +373,7 @@ func succeeded(t *testing.T, r fakeRoot, res result) {
 	if res.code != 0 {
 		t.Fatalf("activate: exit %d\nstderr:\n%s", res.code, res.stderr)
 	}
-	if strings.Contains(res.stderr, "<2>") {
+	if strings.Contains(res.stderr, "critical: ") {
 		t.Errorf("CRIT in the log of a success:\n%s", res.stderr)
 	}
 	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
@@ -766,7 +766,7 @@ func TestMarkerPlanted(t *testing.T) {
 	r.write(t, "etc/important", "keep me\n")
 	os.Symlink(victim, r.marker())
 	g := run(t, r, nil, "gate")
-	if g.code != 0 || !strings.Contains(g.stderr, "<1>security: a marker not written by root") {
+	if g.code != 0 || !strings.Contains(g.stderr, "alert: security: a marker not written by root") {
 		t.Errorf("gate with a planted symlink: exit %d\n%s", g.code, g.stderr)
 	}
 	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {
@@ -783,7 +783,7 @@ func TestMarkerPlanted(t *testing.T) {
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=lots\n")
 	res := activate(t, r)
 	failedClosed(t, r, res, "invalid configuration", "MinSize=lots")
-	if !strings.Contains(res.stderr, "<1>security: a marker not written by root was planted") {
+	if !strings.Contains(res.stderr, "alert: security: a marker not written by root was planted") {
 		t.Errorf("activate did not log the planted symlink at ALERT:\n%s", res.stderr)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
@@ -798,7 +798,7 @@ func TestDisabled(t *testing.T) {
 	r := newRoot(t, 64<<20)
 	r.write(t, "proc/cmdline", "root=/dev/vda ransomeye.tuner=0\n")
 	res := activate(t, r)
-	if res.code != 0 || !strings.Contains(res.stderr, "<4>disabled by kernel command line; resources not guaranteed") {
+	if res.code != 0 || !strings.Contains(res.stderr, "warning: disabled by kernel command line; resources not guaranteed") {
 		t.Errorf("activate disabled: exit %d\n%s", res.code, res.stderr)
 	}
 	if _, err := os.Lstat(r.path("ransomeye")); !os.IsNotExist(err) {
@@ -828,7 +828,7 @@ func TestFailClosed(t *testing.T) {
 		t.Fatal("fail-closed --if-failed wrote a marker after a success")
 	}
 	res := run(t, r, []string{"SERVICE_RESULT=signal", "EXIT_CODE=killed", "EXIT_STATUS=KILL"}, "fail-closed", "--if-failed")
-	if res.code != 0 || !strings.Contains(res.stderr, "<2>") {
+	if res.code != 0 || !strings.Contains(res.stderr, "critical: ") {
 		t.Errorf("fail-closed --if-failed on a kill: exit %d\n%s", res.code, res.stderr)
 	}
 	res = run(t, r, []string{"MONITOR_UNIT=ransomeye-swap.swap", "MONITOR_SERVICE_RESULT=exit-code", "MONITOR_EXIT_CODE=exited", "MONITOR_EXIT_STATUS=255"}, "fail-closed")
@@ -971,7 +971,7 @@ func TestActivateTopologyUnreadable(t *testing.T) {
 				return
 			}
 			succeeded(t, r, res)
-			if !strings.Contains(res.stderr, "<4>the CPU topology cannot be read") {
+			if !strings.Contains(res.stderr, "warning: the CPU topology cannot be read") {
 				t.Errorf("no warning:\n%s", res.stderr)
 			}
 		})
@@ -1133,7 +1133,7 @@ func TestActivateDataDiskNotMounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := activate(t, r)
-	if res.code != 1 || !strings.Contains(res.stderr, `"/ransomeye" in /etc/fstab) is not mounted`) || !strings.Contains(res.stderr, "<2>") {
+	if res.code != 1 || !strings.Contains(res.stderr, `"/ransomeye" in /etc/fstab) is not mounted`) || !strings.Contains(res.stderr, "critical: ") {
 		t.Fatalf("activate: exit %d; want a CRIT failure naming the unmounted /ransomeye\n%s", res.code, res.stderr)
 	}
 	entries, _ := os.ReadDir(r.path("ransomeye"))

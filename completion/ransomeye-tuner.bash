@@ -13,7 +13,7 @@ _ransomeye_tuner() {
 		cword=$COMP_CWORD
 	fi
 
-	local commands="activate status plan fail-closed gate version help"
+	local commands="activate status metrics plan fail-closed gate version help"
 	local global_opts="--help --version"
 
 	# The subcommand is the first word after the program that is not an option.
@@ -39,7 +39,7 @@ _ransomeye_tuner() {
 
 	local opts="--help"
 	case $cmd in
-	status) opts="--json --no-metrics --help" ;;
+	status) opts="--json --no-metrics --write-metrics --help" ;;
 	fail-closed)
 		# --reason takes free text: offer nothing for it.
 		if [[ $prev == --reason ]]; then
@@ -48,7 +48,7 @@ _ransomeye_tuner() {
 		fi
 		opts="--reason --if-failed --help"
 		;;
-	activate | plan | gate | version) opts="--help" ;;
+	activate | metrics | plan | gate | version) opts="--help" ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		return

@@ -18,6 +18,11 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 /usr/sbin/ransomeye-tuner
 /usr/lib/systemd/system/ransomeye-tuner.service
 /usr/lib/systemd/system/ransomeye-tuner-fail-closed.service
+/usr/lib/systemd/system/ransomeye-tuner-metrics.service
+/usr/lib/systemd/system/ransomeye-tuner-metrics.timer
+/usr/lib/systemd/system/timers.target.wants/ransomeye-tuner-metrics.timer
+/usr/lib/systemd/catalog/ransomeye-tuner.catalog
+/usr/share/ransomeye-tuner/prometheus/ransomeye-tuner.rules.yml
 /usr/lib/systemd/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf
 /usr/lib/sysctl.d/60-ransomeye-tuner.conf
 /etc/ransomeye/tuner.conf
@@ -28,7 +33,8 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 
 # --- .deb ---
 [ -f "$deb" ] || { echo "package-check: $deb is missing: run 'make package'" >&2; exit 1; }
-deblist=$(dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|')
+# A symlink's line ends "NAME -> TARGET": take NAME.
+deblist=$(dpkg-deb -c "$deb" | awk '{ if ($(NF-1) == "->") print $(NF-2); else print $NF }' | sed 's|^\./|/|')
 for f in $expected /usr/share/doc/ransomeye-tuner/copyright /usr/share/doc/ransomeye-tuner/changelog.gz; do
 	printf '%s\n' "$deblist" | grep -qx -- "$f" || bad "$deb lacks $f"
 done

@@ -20,6 +20,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
@@ -92,7 +93,7 @@ func activate(e *env) int {
 		log.Warnf("%v", perr)
 	}
 	if !enabled {
-		log.Warnf("disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
+		log.Event(msgid.Disabled, klog.Warning, "disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
 		a.snap.Disabled = true
 		a.writeMetrics(false)
@@ -104,23 +105,23 @@ func activate(e *env) int {
 		log.Warnf("%s", w.String())
 	}
 	if err != nil {
-		return a.fail("%v", err)
+		return a.fail(msgid.ConfigInvalid, "%v", err)
 	}
 	a.cfg = cfg
 	if reason, ok := a.provideSwap(); !ok {
-		return a.fail("%s", reason)
+		return a.fail(msgid.SwapFailed, "%s", reason)
 	}
 	for _, s := range status.Sysctls(cfg) {
 		if err := sysctl.Apply(root, s); err != nil {
-			return a.fail("%v", err)
+			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
 	if reason, ok := a.checkCPU(); !ok {
-		return a.fail("%s", reason)
+		return a.fail(msgid.CPUFailed, "%s", reason)
 	}
 	if a.okErr != nil {
-		return a.fail("cannot remove the earlier success record: %v", a.okErr)
+		return a.fail(msgid.RecordFailed, "cannot remove the earlier success record: %v", a.okErr)
 	}
 
 	res, err := marker.Clear(root)
@@ -131,13 +132,13 @@ func activate(e *env) int {
 	if err != nil {
 		// The marker may still be there: the core stays down, which is the
 		// safe side; say how to clear it.
-		log.Errorf("cannot remove the failure marker: %v; remove it by hand once the cause is fixed", err)
+		log.Event(msgid.MarkerClearFailed, klog.Err, "cannot remove the failure marker: %v; remove it by hand once the cause is fixed", err)
 	}
 	if err := marker.WriteOK(root, marker.BootID(root), time.Now()); err != nil {
-		return a.fail("cannot record the successful activation (the gate opens only with it): %v", err)
+		return a.fail(msgid.RecordFailed, "cannot record the successful activation (the gate opens only with it): %v", err)
 	}
 	msg := fmt.Sprintf("resources guaranteed: swapfile %q of at least %s, %s", cfg.SwapPath, fsinfo.Human(a.snap.TargetSwapBytes), sysctlSummary(cfg))
-	log.Noticef("%s", msg)
+	log.Event(msgid.ActivationSucceeded, klog.Notice, "%s", msg)
 	notify("STATUS=" + msg)
 	a.writeMetrics(true)
 	return ExitOK
@@ -151,12 +152,12 @@ func sysctlSummary(cfg config.Config) string {
 	return strings.Join(parts, ", ")
 }
 
-// fail records the reason in the marker, logs it at CRIT, tells systemd and
-// returns the exit code.
-func (a *activation) fail(format string, args ...any) int {
+// fail records the reason in the marker, logs it at CRIT as event id, tells
+// systemd and returns the exit code.
+func (a *activation) fail(id msgid.ID, format string, args ...any) int {
 	reason := fmt.Sprintf(format, args...)
 	log := a.e.log
-	log.Crit("%s", reason)
+	log.Event(id, klog.Crit, "%s", reason)
 	if !writeMarker(a.e, reason, "activate") {
 		reason += " (and the failure marker could not be written)"
 	}
@@ -171,16 +172,16 @@ func writeMarker(e *env, reason, source string) bool {
 	// Removing needs no space: even when the marker cannot be written (a
 	// full /run), the gate then stays closed.
 	if err := marker.RemoveOK(e.root); err != nil {
-		e.log.Crit("cannot remove the success record %q: %v", marker.OKPath, err)
+		e.log.Event(msgid.RecordFailed, klog.Crit, "cannot remove the success record %q: %v", marker.OKPath, err)
 	}
 	res, err := marker.Write(e.root, marker.Entry{Reason: reason, Time: time.Now(), BootID: marker.BootID(e.root), Source: source})
 	alertPlanted(e.log, res.Planted)
 	if err != nil {
-		e.log.Crit("cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
+		e.log.Event(msgid.MarkerWriteFailed, klog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
 		return false
 	}
 	if res.Written != names.MarkerPath {
-		e.log.Errorf("cannot write the failure marker %q (%v): wrote %q instead, which the gate checks too", names.MarkerPath, errors.Join(res.Problems...), res.Written)
+		e.log.Event(msgid.MarkerFallback, klog.Err, "cannot write the failure marker %q (%v): wrote %q instead, which the gate checks too", names.MarkerPath, errors.Join(res.Problems...), res.Written)
 	}
 	return true
 }
@@ -190,7 +191,7 @@ func (a *activation) alertPlanted(planted []string) { alertPlanted(a.e.log, plan
 // alertPlanted logs planted markers as a security event.
 func alertPlanted(log *klog.Logger, planted []string) {
 	for _, p := range planted {
-		log.Printf(klog.Alert, "security: a marker not written by root was planted at %s; removed it (someone tried to keep the RansomEye core down or to redirect root's write)", p)
+		log.Event(msgid.MarkerPlanted, klog.Alert, "security: a marker not written by root was planted at %s; removed it (someone tried to keep the RansomEye core down or to redirect root's write)", p)
 	}
 }
 

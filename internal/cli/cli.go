@@ -39,7 +39,7 @@ type env struct {
 type command struct {
 	name    string
 	summary string
-	usage   string // after "ransomeye-tuner NAME"
+	usage   string // arguments after the options, if any
 	help    string
 	run     func(e *env, fs *flag.FlagSet, args []string) int
 }
@@ -47,7 +47,45 @@ type command struct {
 var commands []command
 
 func init() {
-	commands = []command{activateCmd, statusCmd, planCmd, failClosedCmd, gateCmd, versionCmd}
+	commands = []command{activateCmd, statusCmd, metricsCmd, planCmd, failClosedCmd, gateCmd, versionCmd}
+}
+
+// commandNames lists the commands, for messages: "activate, status, …".
+func commandNames() string {
+	var n []string
+	for _, c := range commands {
+		n = append(n, c.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// flagUsage returns "[--name VALUE] …" for every flag of fs.
+func flagUsage(fs *flag.FlagSet) string {
+	var parts []string
+	fs.VisitAll(func(f *flag.Flag) {
+		name, _ := flag.UnquoteUsage(f)
+		if name != "" {
+			name = " " + name
+		}
+		parts = append(parts, "[--"+f.Name+name+"]")
+	})
+	return strings.Join(parts, " ")
+}
+
+// printFlags lists every flag of fs as "--name VALUE", the GNU form this
+// command line documents (the flag package's own list prints "-name").
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		left := "--" + f.Name
+		if name != "" {
+			left += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" {
+			usage += fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  %-20s %s\n", left, usage)
+	})
 }
 
 func mainUsage(w io.Writer) {
@@ -56,19 +94,35 @@ func mainUsage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's options.\nHost paths are read under $%s (default /).\n", names.ActivatorName, hostroot.EnvVar)
+	fmt.Fprintf(w, "\nRun '%s help COMMAND' or '%s COMMAND --help' for a command's options.\nHost paths are read under $%s (default /).\n", names.ActivatorName, names.ActivatorName, hostroot.EnvVar)
 }
 
 // Main runs the command line args (without the program name) and returns
 // the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: klog.New(stderr, ""), getenv: os.Getenv}
+	// "<N>" priority prefixes only when stderr is the journal: a person at a
+	// terminal read "<4>metrics: …" and "<2>…" before.
+	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: klog.ForStderr(stderr, os.Getenv("JOURNAL_STREAM"), names.ActivatorName), getenv: os.Getenv}
 	if len(args) == 0 {
 		mainUsage(stderr)
 		return ExitUsage
 	}
 	switch args[0] {
-	case "-h", "--help", "help":
+	case "help":
+		if len(args) > 1 { // "help status" is "status --help"
+			if len(args) > 2 {
+				fmt.Fprintf(stderr, "%s help: unexpected argument %q: give one command (one of %s)\n", names.ActivatorName, args[2], commandNames())
+				return ExitUsage
+			}
+			if !isCommand(args[1]) {
+				fmt.Fprintf(stderr, "%s help: unknown command %q: use one of %s\n", names.ActivatorName, args[1], commandNames())
+				return ExitUsage
+			}
+			return Main([]string{args[1], "--help"}, stdout, stderr)
+		}
+		mainUsage(stdout)
+		return ExitOK
+	case "-h", "--help":
 		mainUsage(stdout)
 		return ExitOK
 	case "--version", "-version":
@@ -90,13 +144,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		fs.Usage = func() {
-			fmt.Fprintf(fs.Output(), "Usage: %s %s %s\n\n%s\n", names.ActivatorName, c.name, c.usage, strings.TrimSpace(c.help))
-			var hasFlags bool
-			fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-			if hasFlags {
-				fmt.Fprintf(fs.Output(), "\nOptions:\n")
-				fs.PrintDefaults()
-			}
+			line := strings.Join(strings.Fields(names.ActivatorName+" "+c.name+" "+flagUsage(fs)+" "+c.usage), " ")
+			fmt.Fprintf(fs.Output(), "Usage: %s\n\n%s\n", line, strings.TrimSpace(c.help))
+			fmt.Fprintf(fs.Output(), "\nOptions:\n")
+			printFlags(fs.Output(), fs)
+			fmt.Fprintf(fs.Output(), "  %-20s %s\n", "--help", "show this help")
 		}
 		if c.name != "activate" {
 			// Operator commands: the generator library's debug lines are noise.
@@ -104,8 +156,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return c.run(e, fs, args[1:])
 	}
-	fmt.Fprintf(stderr, "%s: unknown command %q: use one of activate, status, plan, fail-closed, gate (see %s --help)\n", names.ActivatorName, args[0], names.ActivatorName)
+	fmt.Fprintf(stderr, "%s: unknown command %q: use one of %s (see %s --help)\n", names.ActivatorName, args[0], commandNames(), names.ActivatorName)
 	return ExitUsage
+}
+
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // parse parses flags; ok is false when the command must return code.

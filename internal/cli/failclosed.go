@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
@@ -17,7 +19,6 @@ import (
 var failClosedCmd = command{
 	name:    "fail-closed",
 	summary: "write the failure marker (run by the units when something failed)",
-	usage:   "[--reason TEXT] [--if-failed]",
 	help: `Writes /var/lock/ransomeye-resource-fail so that ransomeye-core.service does not
 start. An existing genuine marker keeps its reasons; this one is appended.
 Without --reason the reason comes from $MONITOR_UNIT, $MONITOR_SERVICE_RESULT,
@@ -26,7 +27,7 @@ units (ransomeye-tuner-fail-closed.service).
 With --if-failed (ExecStopPost= of ransomeye-tuner.service) the marker is written
 only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate).`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
-		reason := fs.String("reason", "", "the reason to record (one line)")
+		reason := fs.String("reason", "", "the `TEXT` to record as the reason (one line)")
 		ifFailed := fs.Bool("if-failed", false, "write only when $SERVICE_RESULT says the service failed")
 		if code, ok := parse(fs, args); !ok {
 			return code
@@ -55,7 +56,7 @@ only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate
 		if e.getenv("MONITOR_UNIT") == "" && !reasonSet && !*ifFailed {
 			*reason += "; " + swapFacts(e)
 		}
-		e.log.Crit("%s", *reason)
+		e.log.Event(msgid.FailClosed, klog.Crit, "%s", *reason)
 		if !writeMarker(e, *reason, "fail-closed") {
 			return ExitFail
 		}

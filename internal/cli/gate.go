@@ -4,9 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
+	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 
@@ -48,32 +51,64 @@ core down too.`,
 		blocked, states, res := marker.Gate(e.root)
 		alertPlanted(e.log, res.Planted)
 		for _, p := range res.Problems {
-			e.log.Errorf("gate: %v", p)
+			e.log.Event(msgid.GateProblem, klog.Err, "gate: %v", p)
 		}
+		var out []string // why the core may not start, one line each
 		if !blocked {
 			if !enabled(e) {
 				return ExitOK // ransomeye.tuner=0: the documented escape hatch
 			}
 			ok, why := marker.CheckOK(e.root, marker.BootID(e.root))
 			if !ok {
-				fmt.Fprintf(e.stdout, "%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s\n", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit)
+				out = append(out, fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit))
 			} else if why, ok := swapInEffect(e); !ok {
-				fmt.Fprintf(e.stdout, "%s may not start: %s\n", names.CoreService, why)
+				out = append(out, fmt.Sprintf("%s may not start: %s", names.CoreService, why))
 			} else {
 				return ExitOK
 			}
 		}
 		for _, st := range states {
 			if st.Err != nil {
-				fmt.Fprintf(e.stdout, "%s: cannot examine %s (%v): not starting it (fail closed)\n", names.CoreService, st.Path, st.Err)
+				out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", names.CoreService, st.Path, st.Err))
 			}
 			for _, r := range st.Reasons() {
-				fmt.Fprintf(e.stdout, "%s may not start: %s: %s\n", names.CoreService, st.Path, r)
+				out = append(out, fmt.Sprintf("%s may not start: %s: %s", names.CoreService, st.Path, r))
 			}
 		}
-		fmt.Fprintf(e.stdout, "fix the cause, then: systemctl restart %s (a successful run removes the marker)\n", names.ActivatorUnit)
+		refuse(e, out)
 		return ExitFail
 	},
+}
+
+// gateRemedy is what to do once the cause of a refusal is fixed.
+var gateRemedy = fmt.Sprintf("fix the cause, then: systemctl restart %s (a successful run removes the marker)", names.ActivatorUnit)
+
+// refuse prints why the core may not start. The first line is the whole
+// story on one line, reason and remedy: the gate's output is the core's
+// journal (ExecCondition=), and `systemctl status ransomeye-core` shows only
+// its last lines. On the journal it is an event with its MESSAGE_ID.
+func refuse(e *env, out []string) {
+	if len(out) == 0 {
+		out = []string{fmt.Sprintf("%s may not start: a failure marker is present", names.CoreService)}
+	}
+	first := out[0]
+	if !strings.Contains(first, "fix the cause") {
+		first += "; " + gateRemedy
+	}
+	if len(out) > 1 {
+		first += fmt.Sprintf(" (%d more reasons follow)", len(out)-1)
+	}
+	if e.log.Journal() {
+		e.log.Event(msgid.GateRefused, klog.Err, "%s", first)
+	} else {
+		fmt.Fprintln(e.stdout, first)
+	}
+	if len(out) > 1 {
+		for _, l := range out[1:] {
+			fmt.Fprintln(e.stdout, l)
+		}
+		fmt.Fprintln(e.stdout, gateRemedy)
+	}
 }
 
 // swapInEffect reports whether the configured swapfile is active now with

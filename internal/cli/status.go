@@ -13,15 +13,18 @@ import (
 var statusCmd = command{
 	name:    "status",
 	summary: "show whether the guarantees hold now (exit 0 compliant, 1 not)",
-	usage:   "[--json]",
 	help: `Shows the swap target and the swapfile (size, mode, owner, whether it is active),
 other active swap, the sysctls wanted and current, the CPU plan and whether the
 drop-ins in effect match it, and the failure marker with its reason. Changes
-nothing on the machine (it refreshes the Prometheus textfile when its directory
-exists). Exit code 0 when compliant, 1 when not (or disabled by ransomeye.tuner=0).`,
+nothing on the machine: the Prometheus textfile is written by the metrics
+command (ransomeye-tuner-metrics.timer, every minute), or here only with
+--write-metrics. Exit code 0 when compliant, 1 when not (or disabled by
+ransomeye.tuner=0).`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		asJSON := fs.Bool("json", false, "print JSON instead of a table")
-		noMetrics := fs.Bool("no-metrics", false, "do not write the Prometheus textfile")
+		writeMetrics := fs.Bool("write-metrics", false, "also write the Prometheus textfile, as the metrics command does")
+		// Why kept: scripts written when status wrote the textfile by default.
+		fs.Bool("no-metrics", false, "do not write the Prometheus textfile (the default; accepted for old scripts)")
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
@@ -37,18 +40,24 @@ exists). Exit code 0 when compliant, 1 when not (or disabled by ransomeye.tuner=
 			e.log.Errorf("write the report: %v", err)
 			return ExitFail
 		}
-		if !*noMetrics {
-			path := config.Default().MetricsPath
-			if cfg, _, cerr := config.Load(e.root); cerr == nil {
-				path = cfg.MetricsPath
-			}
-			writeSnapshot(e.log, e.root, path, Snapshot(r, start, time.Since(start)))
+		if *writeMetrics {
+			writeSnapshot(e.log, e.root, metricsPath(e), Snapshot(r, start, time.Since(start)))
 		}
 		if r.Compliant {
 			return ExitOK
 		}
 		return ExitFail
 	},
+}
+
+// metricsPath is the configured textfile, or the default when the
+// configuration cannot be read (the metrics then say why the core is down).
+func metricsPath(e *env) string {
+	path := config.Default().MetricsPath
+	if cfg, _, err := config.Load(e.root); err == nil {
+		path = cfg.MetricsPath
+	}
+	return path
 }
 
 // Snapshot turns a status report into the metrics snapshot.

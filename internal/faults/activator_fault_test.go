@@ -495,7 +495,7 @@ func TestFaultSwapUnitSkippedByPlantedMarker(t *testing.T) {
 	if g.code != 1 || !strings.Contains(g.stdout, "/ransomeye/swap") {
 		t.Errorf("gate with the swapfile inactive after a planted marker: exit %d, want 1 naming the swapfile\n%s%s", g.code, g.stdout, g.stderr)
 	}
-	if !strings.Contains(g.stderr, "<1>") {
+	if !strings.Contains(g.stderr, "alert: ") {
 		t.Errorf("planted marker not logged at ALERT:\n%s", g.stderr)
 	}
 	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {

@@ -323,8 +323,8 @@ func failedClosed(t *testing.T, r fakeRoot, res result, want ...string) string {
 	if res.code != 1 {
 		t.Errorf("exit code %d (signal %q), want 1\nstderr:\n%s", res.code, res.signal, res.stderr)
 	}
-	if !strings.Contains(res.stderr, "<2>") {
-		t.Errorf("no CRIT (<2>) line in stderr:\n%s", res.stderr)
+	if !strings.Contains(res.stderr, "critical: ") {
+		t.Errorf("no CRIT (critical:) line in stderr:\n%s", res.stderr)
 	}
 	b, err := os.ReadFile(r.marker())
 	if err != nil {
@@ -355,7 +355,7 @@ func succeeded(t *testing.T, r fakeRoot, res result) {
 	if res.code != 0 {
 		t.Fatalf("activate: exit %d (signal %q)\nstderr:\n%s", res.code, res.signal, res.stderr)
 	}
-	if strings.Contains(res.stderr, "<2>") {
+	if strings.Contains(res.stderr, "critical: ") {
 		t.Errorf("CRIT in the log of a success:\n%s", res.stderr)
 	}
 	if _, err := os.Lstat(r.marker()); !os.IsNotExist(err) {

@@ -1,17 +1,30 @@
 // Package klog writes log lines with syslog priority prefixes ("<2>..."),
-// which both /dev/kmsg and journald (for a service's stderr) understand.
+// which both /dev/kmsg and journald (for a service's stderr) understand, or
+// plain text for a person at a terminal.
 //
 // The generator logs to /dev/kmsg because systemd connects generators'
 // stdout and stderr to /dev/null (systemd 252); the activator logs to stderr,
 // which systemd hands to the journal with the prefix parsed as the priority.
+// The prefix is written only when stderr is the journal ($JOURNAL_STREAM,
+// systemd.exec(5)): on a terminal "<4>" is noise, so people get "warning: ".
+// Events (failures, refusals, security events) carry a MESSAGE_ID
+// (internal/msgid); when stderr is the journal they go to journald over its
+// native protocol, which is the only way to attach fields to a record.
 package klog
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/coreos/go-systemd/v22/journal"
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 )
 
 // Priority is a syslog priority.
@@ -36,6 +49,11 @@ type Logger struct {
 	tag  string // "name: " in front of each message, for /dev/kmsg
 	max  Priority
 	sink func(Priority, string) // optional copy of every line (tests, status)
+
+	plain   bool   // a person reads w: words instead of "<N>" prefixes
+	journal bool   // w is the journal stream: events go over the native protocol
+	ident   string // SYSLOG_IDENTIFIER of native journal records
+	send    func(msg string, p Priority, fields map[string]string) error
 }
 
 // New returns a logger writing to w. When tag is non-empty each line reads
@@ -47,6 +65,50 @@ func New(w io.Writer, tag string) *Logger {
 	}
 	return &Logger{w: w, tag: t, max: Debug}
 }
+
+// ForStderr returns the logger for a command's stderr w. journalStream is
+// the value of $JOURNAL_STREAM. When it names w ("device:inode" of the
+// stream systemd connected, compared with fstat of w, as systemd.exec(5)
+// says consumers must, because children inherit the variable with other
+// descriptors), lines carry "<N>" priority prefixes and events go to
+// journald natively under ident; otherwise the lines are plain text.
+func ForStderr(w io.Writer, journalStream, ident string) *Logger {
+	l := New(w, "")
+	l.ident = ident
+	if f, ok := w.(interface{ Fd() uintptr }); ok && IsJournalStream(int(f.Fd()), journalStream) {
+		l.journal = true
+		l.send = func(msg string, p Priority, fields map[string]string) error {
+			return journal.Send(msg, journal.Priority(p), fields)
+		}
+	} else {
+		l.plain = true
+	}
+	return l
+}
+
+// IsJournalStream reports whether descriptor fd is the stream that
+// journalStream ("device:inode", decimal, as systemd sets $JOURNAL_STREAM)
+// names. An empty or malformed value, or a descriptor that cannot be
+// examined, is not the journal.
+func IsJournalStream(fd int, journalStream string) bool {
+	devS, inoS, ok := strings.Cut(journalStream, ":")
+	if !ok {
+		return false
+	}
+	dev, err1 := strconv.ParseUint(devS, 10, 64)
+	ino, err2 := strconv.ParseUint(inoS, 10, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return false
+	}
+	return uint64(st.Dev) == dev && uint64(st.Ino) == ino
+}
+
+// Journal reports whether the logger writes to the journal stream.
+func (l *Logger) Journal() bool { return l != nil && l.journal }
 
 // OpenKmsg returns a logger on /dev/kmsg (under no root prefix: it is the
 // running kernel's log), falling back to stderr when it cannot be opened. The
@@ -83,10 +145,75 @@ func (l *Logger) Printf(p Priority, format string, a ...any) {
 	if p > l.max {
 		return
 	}
+	l.writeLines(p, msg)
+}
+
+// writeLines writes msg, one record per line; l.mu is held.
+func (l *Logger) writeLines(p Priority, msg string) {
 	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		if l.plain {
+			_, _ = fmt.Fprintf(l.w, "%s%s\n", word(p), line)
+			continue
+		}
 		// One write per record: /dev/kmsg takes each write as one message.
 		_, _ = fmt.Fprintf(l.w, "<%d>%s%s\n", p, l.tag, line)
 	}
+}
+
+// word is what a person reads in front of a line of priority p: the syslog
+// name for warnings and worse, nothing for the rest.
+func word(p Priority) string {
+	switch {
+	case p <= Emerg:
+		return "emergency: "
+	case p == Alert:
+		return "alert: "
+	case p == Crit:
+		return "critical: "
+	case p == Err:
+		return "error: "
+	case p == Warning:
+		return "warning: "
+	}
+	return ""
+}
+
+// Event logs one failure, refusal or security event, identified by id (its
+// catalog entry explains cause and remedy to `journalctl -x`). When stderr is
+// the journal the record is sent natively with MESSAGE_ID=, PRIORITY=,
+// SYSLOG_IDENTIFIER= and the caller's CODE_FILE=, CODE_LINE=, CODE_FUNC=;
+// when that fails, or elsewhere, it is written like Printf.
+func (l *Logger) Event(id msgid.ID, p Priority, format string, a ...any) {
+	if l == nil {
+		return
+	}
+	msg := fmt.Sprintf(format, a...)
+	fields := map[string]string{"MESSAGE_ID": string(id)}
+	if pc, file, line, ok := runtime.Caller(1); ok {
+		fields["CODE_FILE"], fields["CODE_LINE"] = file, strconv.Itoa(line)
+		if fn := runtime.FuncForPC(pc); fn != nil {
+			fields["CODE_FUNC"] = fn.Name()
+		}
+	}
+	if l.ident != "" {
+		fields["SYSLOG_IDENTIFIER"] = l.ident
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sink != nil {
+		l.sink(p, msg)
+	}
+	if p > l.max {
+		return
+	}
+	if l.journal && l.send != nil {
+		if err := l.send(strings.TrimRight(msg, "\n"), p, fields); err == nil {
+			return
+		}
+		// journald's socket is unusable (not running, or full): the line
+		// still reaches the journal through the stream, without its id.
+	}
+	l.writeLines(p, msg)
 }
 
 // Crit logs at priority CRIT.

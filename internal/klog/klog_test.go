@@ -2,8 +2,15 @@ package klog
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/coreos/go-systemd/v22/journal"
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 )
 
 func TestPrefixAndSplit(t *testing.T) {
@@ -32,4 +39,126 @@ func TestTagAndFilter(t *testing.T) {
 	}
 	var nilLogger *Logger
 	nilLogger.Crit("no panic")
+}
+
+// journalFile returns a file and the $JOURNAL_STREAM value that names it, as
+// systemd would set it for a service whose stderr is the journal stream.
+func journalFile(t *testing.T) (*os.File, string) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	return f, fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+}
+
+func TestIsJournalStream(t *testing.T) {
+	f, js := journalFile(t)
+	other, otherJS := journalFile(t)
+	dev, _, _ := strings.Cut(js, ":")
+	for _, c := range []struct {
+		fd   *os.File
+		env  string
+		want bool
+	}{
+		{f, js, true},
+		{other, otherJS, true},
+		{f, otherJS, false}, // inherited from a parent whose stderr was the journal
+		{f, "", false},
+		{f, dev, false},
+		{f, dev + ":x", false},
+		{f, "x:1", false},
+	} {
+		if got := IsJournalStream(int(c.fd.Fd()), c.env); got != c.want {
+			t.Errorf("IsJournalStream(%s, %q) = %v, want %v", c.fd.Name(), c.env, got, c.want)
+		}
+	}
+}
+
+// TestPlainForPeople: on anything but the journal stream there are no
+// "<N>" prefixes; warnings and worse say so in words.
+func TestPlainForPeople(t *testing.T) {
+	var b bytes.Buffer
+	l := ForStderr(&b, "", "ransomeye-tuner")
+	if l.Journal() {
+		t.Fatal("a buffer taken for the journal")
+	}
+	l.Crit("swapfile %q: no space\nsecond line", "/x")
+	l.Warnf("w")
+	l.Infof("i")
+	l.Printf(Alert, "a")
+	l.Errorf("e")
+	l.Event(msgid.SwapFailed, Crit, "event")
+	want := "critical: swapfile \"/x\": no space\ncritical: second line\nwarning: w\ni\nalert: a\nerror: e\ncritical: event\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	// The same descriptor with a $JOURNAL_STREAM naming another stream.
+	f, _ := journalFile(t)
+	_, otherJS := journalFile(t)
+	ForStderr(f, otherJS, "x").Warnf("w")
+	if got, _ := os.ReadFile(f.Name()); string(got) != "warning: w\n" {
+		t.Errorf("with another stream's $JOURNAL_STREAM: %q", got)
+	}
+}
+
+// TestJournalStream: on the journal stream lines carry priority prefixes and
+// events go to the native protocol (here a fake sender standing in for
+// journald's socket) with their MESSAGE_ID; when sending fails, the line
+// goes to the stream instead.
+func TestJournalStream(t *testing.T) {
+	f, js := journalFile(t)
+	l := ForStderr(f, js, "ransomeye-tuner")
+	if !l.Journal() {
+		t.Fatal("the journal stream not recognised")
+	}
+	type rec struct {
+		msg    string
+		p      Priority
+		fields map[string]string
+	}
+	var sent []rec
+	fail := false
+	l.send = func(msg string, p Priority, fields map[string]string) error { // fake journald
+		if fail {
+			return fmt.Errorf("no socket")
+		}
+		sent = append(sent, rec{msg, p, fields})
+		return nil
+	}
+	l.Warnf("plain line")
+	l.Event(msgid.GateRefused, Err, "kept down: %s", "why")
+	fail = true
+	l.Event(msgid.MarkerPlanted, Alert, "planted")
+	got, _ := os.ReadFile(f.Name())
+	if string(got) != "<4>plain line\n<1>planted\n" {
+		t.Errorf("stream got %q", got)
+	}
+	if len(sent) != 1 {
+		t.Fatalf("sent %d records, want 1", len(sent))
+	}
+	r := sent[0]
+	if r.msg != "kept down: why" || r.p != Err || r.fields["MESSAGE_ID"] != string(msgid.GateRefused) ||
+		r.fields["SYSLOG_IDENTIFIER"] != "ransomeye-tuner" || !strings.HasSuffix(r.fields["CODE_FUNC"], "TestJournalStream") ||
+		!strings.HasSuffix(r.fields["CODE_FILE"], "klog_test.go") {
+		t.Errorf("sent %+v", r)
+	}
+}
+
+// TestEventWithoutJournald: with the real sender and no journald socket the
+// event still reaches the stream.
+func TestEventWithoutJournald(t *testing.T) {
+	if journal.Enabled() {
+		t.Skip("journald is running here: the real sender would write to this machine's journal")
+	}
+	f, js := journalFile(t)
+	ForStderr(f, js, "ransomeye-tuner").Event(msgid.SwapFailed, Crit, "no swap")
+	if got, _ := os.ReadFile(f.Name()); string(got) != "<2>no swap\n" {
+		t.Errorf("stream got %q", got)
+	}
 }

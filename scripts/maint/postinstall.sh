@@ -7,6 +7,10 @@
 # and ransomeye-core.service does not start until it is fixed.
 
 rt_postinstall() {
+	# The journal catalog (journalctl -x) works without a running systemd.
+	if command -v journalctl >/dev/null 2>&1; then
+		journalctl --update-catalog || rt_log "warning: journalctl --update-catalog failed"
+	fi
 	if ! rt_systemd_running; then
 		rt_log "systemd is not running here (chroot or image build): the tuner runs at the next boot"
 		return 0
@@ -19,6 +23,8 @@ rt_postinstall() {
 	# core is only Wants=/After= the activator, so it is not restarted.
 	systemctl restart ransomeye-tuner.service ||
 		rt_log "warning: ransomeye-tuner.service failed; see 'ransomeye-tuner status' and 'journalctl -u ransomeye-tuner'"
+	systemctl start ransomeye-tuner-metrics.timer ||
+		rt_log "warning: ransomeye-tuner-metrics.timer failed to start; the metrics refresh at the next boot"
 	_unit=$(systemd-escape --path --suffix=swap -- "$(rt_swap_path)" 2>/dev/null) || _unit=
 	# The generator writes no swap unit when ransomeye.tuner=0 is on the
 	# kernel command line or the configuration is invalid.

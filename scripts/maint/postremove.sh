@@ -3,6 +3,10 @@
 # 1 on upgrade).
 
 rt_reload() {
+	# Drop the removed catalog's entries from journalctl -x.
+	if command -v journalctl >/dev/null 2>&1; then
+		journalctl --update-catalog || rt_log "warning: journalctl --update-catalog failed"
+	fi
 	if rt_systemd_running; then
 		systemctl daemon-reload || rt_log "warning: systemctl daemon-reload failed"
 	fi

@@ -8,6 +8,8 @@ rt_stop() {
 	if rt_systemd_running; then
 		systemctl stop ransomeye-tuner.service ||
 			rt_log "warning: stopping ransomeye-tuner.service failed"
+		systemctl stop ransomeye-tuner-metrics.timer ransomeye-tuner-metrics.service ||
+			rt_log "warning: stopping ransomeye-tuner-metrics.timer failed"
 	fi
 	return 0
 }

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"flag"
+	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
+	"github.com/ransomeye/ransomeye-tuner/internal/status"
+)
+
+var metricsCmd = command{
+	name:    "metrics",
+	summary: "write the Prometheus textfile from the state now (run by ransomeye-tuner-metrics.timer)",
+	help: `Measures what status measures and writes it to the node_exporter textfile
+([Metrics] TextfilePath=, default /var/lib/prometheus/node-exporter/ransomeye_tuner.prom),
+replacing it atomically. ransomeye-tuner-metrics.timer runs it every minute, so
+drift after boot (a sysctl changed, swap turned off) shows up within a minute
+and a stale file means the timer stopped. Prints nothing when it succeeds.
+Writes nothing when the directory does not exist (no node_exporter) or
+TextfilePath=off. Exit code 0 when written or nothing to write, 1 when the file
+could not be written.`,
+	run: func(e *env, fs *flag.FlagSet, args []string) int {
+		if code, ok := parse(fs, args); !ok {
+			return code
+		}
+		// It runs every minute: info lines would flood the journal.
+		e.log.SetMaxPriority(klog.Notice)
+		start := time.Now()
+		r := status.Gather(e.root, e.log)
+		if _, err := metrics.Write(e.root, metricsPath(e), Snapshot(r, start, time.Since(start))); err != nil {
+			e.log.Errorf("metrics: %v", err)
+			return ExitFail
+		}
+		return ExitOK
+	},
+}
