@@ -21,6 +21,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
@@ -95,6 +96,7 @@ func activate(e *env) int {
 		log.Warnf("disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
 		a.snap.Disabled = true
+		logPlacement(log, placement.Activate(root)) // undoes an earlier placement
 		a.writeMetrics(false)
 		return ExitOK
 	}
@@ -119,6 +121,9 @@ func activate(e *env) int {
 	if reason, ok := a.checkCPU(); !ok {
 		return a.fail("%s", reason)
 	}
+	// Interrupts, unbound kernel work, the plan file: warnings, never
+	// fail-closed (the core does not depend on them; see internal/placement).
+	logPlacement(log, placement.Activate(root))
 	if a.okErr != nil {
 		return a.fail("cannot remove the earlier success record: %v", a.okErr)
 	}
