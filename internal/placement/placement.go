@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
@@ -59,8 +60,9 @@ type Applied struct {
 	DefaultIRQAffinity string `json:"default_irq_affinity,omitempty"`
 	// Workqueue maps each workqueue cpumask file written to its CPU list.
 	Workqueue map[string]string `json:"workqueue_cpumask,omitempty"`
-	// IRQsMoved, IRQsLeft and IRQsKept are the interrupt decision's
-	// outcome (IRQsMoved[i].From is restored by undo).
+	// IRQsMoved are the interrupts moved since boot (MergeMoves), each
+	// with the affinity before the first move, which undo restores;
+	// IRQsLeft and IRQsKept are this run's.
 	IRQsMoved []irq.Move `json:"irqs_moved"`
 	IRQsLeft  []irq.Left `json:"irqs_left"`
 	IRQsKept  int        `json:"irqs_kept"`
@@ -107,6 +109,12 @@ func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
 
 func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report) *Applied {
 	core, dpi := out.Plan.Core, out.Plan.DPI
+	// What an earlier activation in this boot set and still holds stays on
+	// the record, so that undo after a restart still finds it.
+	prev := &Applied{}
+	if d, err := ReadFile(root); err == nil && d.Applied != nil {
+		prev = d.Applied
+	}
 	a := &Applied{Workqueue: map[string]string{}, IRQsMoved: []irq.Move{}, IRQsLeft: []irq.Left{}}
 	st, err := irq.Read(root, in.Config.DPIInterface)
 	if err != nil {
@@ -114,12 +122,13 @@ func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report
 	} else {
 		d := irq.Decide(st, core, dpi)
 		res := irq.Apply(root, d)
-		if res.DefaultErr != nil {
+		switch {
+		case res.DefaultErr != nil:
 			r.warnf("new interrupts may land on reserved CPUs: %v", res.DefaultErr)
-		} else {
+		case d.DefaultChange || prev.DefaultIRQAffinity == core.String():
 			a.DefaultIRQAffinity = core.String()
 		}
-		a.IRQsMoved, a.IRQsKept, a.Capture = res.Moved, res.Kept, d.NICNote
+		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, st), res.Kept, d.NICNote
 		if res.Left != nil {
 			a.IRQsLeft = res.Left
 		}
@@ -140,14 +149,48 @@ func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report
 			r.infof("%q: no such file on this kernel", w.Path)
 		case w.Err != nil:
 			r.warnf("unbound kernel work may run on reserved CPUs: %v", w.Err)
-		default:
+		case w.Changed:
 			a.Workqueue[w.Path] = core.String()
-			if w.Changed {
-				r.infof("%s: %s -> %s", w.Path, w.Before, core)
-			}
+			r.infof("%s: %s -> %s", w.Path, w.Before, core)
+		case prev.Workqueue[w.Path] == core.String():
+			a.Workqueue[w.Path] = core.String() // ours since an earlier run
 		}
 	}
 	return a
+}
+
+// MergeMoves is the record of interrupts moved since boot: this run's
+// moves, each with the affinity it had before the first move (an IRQ
+// moved again keeps its earliest From), and the earlier moves not redone
+// now whose IRQ still has the affinity they gave it (a value changed
+// since is not ours any more).
+func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
+	byIRQ := map[int]irq.Move{}
+	for _, p := range prev {
+		byIRQ[p.IRQ] = p
+	}
+	out := []irq.Move{}
+	done := map[int]bool{}
+	for _, m := range now {
+		if p, ok := byIRQ[m.IRQ]; ok && p.To == m.From {
+			m.From = p.From
+		}
+		out = append(out, m)
+		done[m.IRQ] = true
+	}
+	cur := map[int]string{}
+	for _, q := range st.IRQs {
+		if q.AffinityErr == "" {
+			cur[q.Num] = q.Affinity.String()
+		}
+	}
+	for _, p := range prev {
+		if !done[p.IRQ] && cur[p.IRQ] == p.To {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].IRQ < out[j].IRQ })
+	return out
 }
 
 // Undo restores what an earlier activation applied (read from the plan

@@ -178,3 +178,47 @@ func TestSlicePath(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartKeepsRecord: a second activation in the same boot moves
+// nothing (all is in place), yet undo afterwards still restores every
+// interrupt and mask the first one set.
+func TestRestartKeepsRecord(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	Place(root, in, out)
+	r := Place(root, in, out)
+	if len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	doc, err := ReadFile(root)
+	if err != nil || len(doc.Applied.IRQsMoved) != 3 || doc.Applied.IRQsMoved[0].From != "0-7" || len(doc.Applied.Workqueue) != 2 || doc.Applied.DefaultIRQAffinity != "0-3" {
+		t.Fatalf("record after a restart: %+v, %v", doc.Applied, err)
+	}
+	in, out = render(root, 7)
+	Place(root, in, out)
+	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
+		if got := read(t, root, p); got != want {
+			t.Errorf("after undo %s = %q, want %q", p, got, want)
+		}
+	}
+}
+
+// TestAlreadyInPlaceNotOurs: masks that already held the core set before
+// any activation (set by someone else) are not recorded, so undo leaves
+// them.
+func TestAlreadyInPlaceNotOurs(t *testing.T) {
+	root := fakeMachine(t)
+	_ = os.WriteFile(root.Path(workqueue.CPUMaskPath), []byte("f\n"), 0o644)
+	in, out := render(root, 8)
+	Place(root, in, out)
+	doc, _ := ReadFile(root)
+	if _, ok := doc.Applied.Workqueue[workqueue.CPUMaskPath]; ok {
+		t.Errorf("a mask already in place recorded as ours: %v", doc.Applied.Workqueue)
+	}
+	in, out = render(root, 7)
+	Place(root, in, out)
+	if got := read(t, root, workqueue.CPUMaskPath); got != "f" {
+		t.Errorf("undo reset a mask not ours: %q", got)
+	}
+}
