@@ -62,7 +62,10 @@ type IRQ struct {
 	// (HasEffective): the CPUs the interrupt really arrives on.
 	Effective    cpuset.Set
 	HasEffective bool
-	// Writable is false when smp_affinity_list has no write permission.
+	// Writable is false when smp_affinity_list has no write permission:
+	// the kernel creates it read-only (0444) for an interrupt whose
+	// affinity user space cannot set, a managed or per-CPU one (seen on a
+	// Debian 12 VM: virtio-blk's virtio1-req.0).
 	Writable bool
 }
 
@@ -334,7 +337,7 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 			}
 		}
 		if !q.Writable {
-			d.Left = append(d.Left, Left{q.Num, q.Name, fmt.Sprintf("its affinity file is not writable (on %s)", q.Affinity)})
+			d.Left = append(d.Left, Left{q.Num, q.Name, fmt.Sprintf("its affinity file is read-only, as the kernel makes it for a managed or per-CPU interrupt (on %s)", q.Affinity)})
 			continue
 		}
 		d.Moves = append(d.Moves, Move{IRQ: q.Num, Name: q.Name, From: q.Affinity.String(), To: target.String(), Queue: queue})

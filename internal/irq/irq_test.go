@@ -140,7 +140,7 @@ func TestDecideAndApply(t *testing.T) {
 		t.Errorf("moves %v, want %v", got, want)
 	}
 	// The timer has no affinity file in the fake; 33's is not writable.
-	if len(d.Left) != 2 || d.Left[0].IRQ != 0 || d.Left[1].IRQ != 33 || !strings.Contains(d.Left[1].Reason, "not writable") {
+	if len(d.Left) != 2 || d.Left[0].IRQ != 0 || d.Left[1].IRQ != 33 || !strings.Contains(d.Left[1].Reason, "read-only") {
 		t.Errorf("left: %+v", d.Left)
 	}
 	if d.Kept != 1 { // i801_smbus, already on CPU 1
