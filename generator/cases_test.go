@@ -51,4 +51,11 @@ var goldenCases = []goldenCase{
 	{"21-percent-and-continuation", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/data/%i\\\n  swap\n")}},
 	{"22-huge-values", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nMinSize=99999999999999999999999G\n[Sysctl]\nSwappiness=100000000000000000000\n")}},
 	{"23-control-characters", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\r\nPath=/ransom\x1beye/swap\r\n[CPU]\r\nCoreService=core\x7f.service\r\n")}},
+	// Without a reservation the environment still names what the services
+	// may use; over two nodes RANSOMEYE_NUMA_NODE is -1.
+	{"24-env-no-reservation-2node", fakesys.Machine{Nodes: 2, CoresPerNode: 3}},
+	// The capture interface on node 0 pulls DPI there; irqbalance's ban
+	// covers both reserved sets.
+	{"25-capture-interface-node0", fakesys.Machine{Nodes: 2, CoresPerNode: 6, NICs: map[string]int{"eth1": 0},
+		Files: conf("[CPU]\nDPIInterface=eth1\n")}},
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
@@ -96,6 +97,7 @@ func activate(e *env) int {
 		log.Event(msgid.Disabled, klog.Warning, "disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
 		a.snap.Disabled = true
+		logPlacement(log, placement.Activate(root)) // undoes an earlier placement
 		a.writeMetrics(false)
 		return ExitOK
 	}
@@ -120,6 +122,9 @@ func activate(e *env) int {
 	if reason, ok := a.checkCPU(); !ok {
 		return a.fail(msgid.CPUFailed, "%s", reason)
 	}
+	// Interrupts, unbound kernel work, the plan file: warnings, never
+	// fail-closed (the core does not depend on them; see internal/placement).
+	logPlacement(log, placement.Activate(root))
 	if a.okErr != nil {
 		return a.fail(msgid.RecordFailed, "cannot remove the earlier success record: %v", a.okErr)
 	}

@@ -23,10 +23,23 @@ machine: the CPU topology seen, the CPU sets or why there are none, the swap
 target and what would happen to the swapfile (create, keep, replace or refuse,
 with the filesystem check), the sysctls to set, and every unit and drop-in the
 generator would write, with its content. Writes nothing and runs no swapon;
-works without root (what cannot be read is said).`,
+works without root (what cannot be read is said).
+With --json, prints only the CPU plan as machines read it (the document of
+/run/ransomeye-tuner/plan.json without its "applied" section; "version": 1).`,
+	usage: "[--json]",
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
+		asJSON := fs.Bool("json", false, "print the CPU plan document (JSON) only")
 		if code, ok := parse(fs, args); !ok {
 			return code
+		}
+		if *asJSON {
+			in := generate.Gather(e.root, e.log)
+			_, err := e.stdout.Write(generate.Doc(in, generate.Render(in)).JSON())
+			if err != nil {
+				e.log.Errorf("write the plan: %v", err)
+				return ExitFail
+			}
+			return ExitOK
 		}
 		return plan(e)
 	},

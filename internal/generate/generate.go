@@ -37,6 +37,10 @@
 //   - CPU drop-ins only with Isolation != off, a trustworthy topology and at
 //     least 8 usable physical cores; AllowedCPUs= with cgroup v2 and its
 //     cpuset controller, else CPUAffinity= on the three services (degraded).
+//   - whenever a CPU plan is made (reservation or not), each of the three
+//     services gets an environment drop-in (EnvDropIn) naming the CPUs it
+//     may use; with a reservation, irqbalance.service gets a drop-in that
+//     bans every CPU outside the core set.
 package generate
 
 import (
@@ -108,6 +112,11 @@ type File struct {
 	Target string
 	// CPU is true when the file follows from the CPU plan.
 	CPU bool
+	// Advisory is true for a CPU file that tells rather than confines (the
+	// services' environment, irqbalance's banned CPUs): activate does not
+	// compare it (CPUFiles leaves it out), so a stale one never keeps the
+	// core down.
+	Advisory bool
 }
 
 // IsSymlink reports whether f is a symlink.
@@ -180,15 +189,19 @@ type Output struct {
 	Isolation config.Isolation
 	// CPUMode says how the plan is enforced.
 	CPUMode CPUMode
+	// Services are the CPUs each pinned service is told about (its
+	// environment drop-in), core first; empty when no plan was made.
+	Services []ServiceCPUs
 	// Notes are the messages to log, in order.
 	Notes []Note
 }
 
-// CPUFiles returns the files of o that follow from the CPU plan.
+// CPUFiles returns the files of o that follow from the CPU plan and
+// confine (not the Advisory ones).
 func (o Output) CPUFiles() []File {
 	var out []File
 	for _, f := range o.Files {
-		if f.CPU {
+		if f.CPU && !f.Advisory {
 			out = append(out, f)
 		}
 	}
@@ -297,6 +310,12 @@ func Render(in Input) Output {
 		out.Files = append(out.Files, File{Dir: Normal, Path: cfg.CoreService + ".d/" + GateDropIn, Content: gateDropIn()})
 	}
 	renderCPU(in, &out)
+	if out.PlanMade {
+		// The services learn their CPUs from the same plan as their
+		// AllowedCPUs=, with or without a reservation.
+		assignServices(cfg, in.Topology, &out)
+		renderEnv(in, &out)
+	}
 	sortFiles(out.Files)
 	return out
 }
@@ -425,7 +444,7 @@ func renderCPU(in Input, out *Output) {
 		out.note(klog.Notice, "CPU plan: %s", n)
 	}
 	if !out.Plan.Reserved {
-		out.note(klog.Notice, "no CPU reservation: %s; writing no CPU drop-ins", out.Plan.Reason)
+		out.note(klog.Notice, "no CPU reservation: %s; writing no CPU confinement drop-ins (the services' environment drop-ins name the CPUs they share)", out.Plan.Reason)
 		return
 	}
 	p := out.Plan

@@ -1,0 +1,62 @@
+package cpuset
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseMask parses a kernel CPU bitmask as /proc/irq/default_smp_affinity
+// and the workqueue cpumask files print it: hex words of 32 bits separated
+// by commas, the most significant first ("ff", "00000000,0000000f"). A
+// single trailing newline is allowed. An empty mask is an error; a mask of
+// zeros is the empty set.
+func ParseMask(s string) (Set, error) {
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return Set{}, fmt.Errorf("empty CPU mask")
+	}
+	words := strings.Split(s, ",")
+	if len(words)*32 > MaxCPUs {
+		return Set{}, fmt.Errorf("CPU mask %q is wider than %d CPUs", s, MaxCPUs)
+	}
+	var ids []int
+	for i, w := range words {
+		if w == "" || len(w) > 8 {
+			return Set{}, fmt.Errorf("CPU mask %q: word %q is not 1 to 8 hex digits", s, w)
+		}
+		v, err := strconv.ParseUint(w, 16, 32)
+		if err != nil {
+			return Set{}, fmt.Errorf("CPU mask %q: word %q is not hex", s, w)
+		}
+		base := (len(words) - 1 - i) * 32
+		for b := 0; b < 32; b++ {
+			if v&(1<<b) != 0 {
+				ids = append(ids, base+b)
+			}
+		}
+	}
+	return fromUnsorted(ids), nil
+}
+
+// Mask returns the set as a kernel hex bitmask: 32-bit words separated by
+// commas, most significant first, the first word without leading zeros
+// ("f", "1,00000000"). The empty set is "0".
+func (s Set) Mask() string {
+	if len(s.ids) == 0 {
+		return "0"
+	}
+	words := make([]uint32, s.Max()/32+1)
+	for _, id := range s.ids {
+		words[id/32] |= 1 << (id % 32)
+	}
+	var b strings.Builder
+	for i := len(words) - 1; i >= 0; i-- {
+		if i == len(words)-1 {
+			fmt.Fprintf(&b, "%x", words[i])
+		} else {
+			fmt.Fprintf(&b, ",%08x", words[i])
+		}
+	}
+	return b.String()
+}

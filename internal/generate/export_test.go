@@ -1,0 +1,118 @@
+package generate
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+)
+
+// TestEnvFromSamePlan checks that each service's environment names the
+// same CPUs as its AllowedCPUs= drop-in, and the plan document agrees.
+func TestEnvFromSamePlan(t *testing.T) {
+	in := input8()
+	out := Render(in)
+	fs := files(out)
+	for _, c := range []struct{ svc, set, node string }{
+		{"ransomeye-core.service", "0-3", "0"}, {"ransomeye-dpi.service", "4-5", "0"}, {"ransomeye-training.service", "6-7", "0"},
+	} {
+		env := string(fs["normal/"+c.svc+".d/"+EnvDropIn].Content)
+		allowed := string(fs["normal/"+c.svc+".d/cpu-isolation.conf"].Content)
+		if !strings.Contains(allowed, "AllowedCPUs="+c.set+"\n") {
+			t.Fatalf("%s: AllowedCPUs drop-in %q lacks %s", c.svc, allowed, c.set)
+		}
+		for _, want := range []string{"Environment=RANSOMEYE_CPUS=" + c.set + "\n", "Environment=RANSOMEYE_CPU_COUNT=2\n",
+			"Environment=RANSOMEYE_NUMA_NODE=" + c.node + "\n", "Environment=RANSOMEYE_CPUS_RESERVED=1\n"} {
+			if c.svc == "ransomeye-core.service" && strings.Contains(want, "COUNT") {
+				want = "Environment=RANSOMEYE_CPU_COUNT=4\n"
+			}
+			if !strings.Contains(env, want) {
+				t.Errorf("%s: environment drop-in %q lacks %q", c.svc, env, want)
+			}
+		}
+	}
+	if got := string(fs["normal/irqbalance.service.d/"+IRQBalanceDropIn].Content); !strings.Contains(got, "Environment=IRQBALANCE_BANNED_CPULIST=4-7\n") {
+		t.Errorf("irqbalance drop-in: %q", got)
+	}
+	var d PlanDoc
+	if err := json.Unmarshal(Doc(in, out).JSON(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Version != 1 || !d.Reserved || len(d.Services) != 3 || d.Services[1].Role != RoleDPI || d.Services[1].CPUs != "4-5" ||
+		d.Services[1].CPUCount != 2 || d.Services[1].Environment[EnvCPUs] != "4-5" || d.IRQBalanceBanned != "4-7" {
+		t.Errorf("plan document: %+v", d)
+	}
+}
+
+// TestEnvWithoutReservation: the services share the usable CPUs, and say
+// so; over two NUMA nodes the node is -1; irqbalance is left alone.
+func TestEnvWithoutReservation(t *testing.T) {
+	in := input8()
+	in.Topology.Cores = in.Topology.Cores[:6]
+	in.Topology.Online = cpuset.Range(0, 5)
+	in.Topology.RootCpuset = in.Topology.Online
+	in.Topology.Nodes = []topology.Node{{ID: 0, CPUs: cpuset.Range(0, 2)}, {ID: 1, CPUs: cpuset.Range(3, 5)}}
+	out := Render(in)
+	if out.Plan.Reserved {
+		t.Fatal("6 cores reserved")
+	}
+	fs := files(out)
+	if _, ok := fs["normal/irqbalance.service.d/"+IRQBalanceDropIn]; ok {
+		t.Error("irqbalance drop-in without a reservation")
+	}
+	env := string(fs["normal/ransomeye-dpi.service.d/"+EnvDropIn].Content)
+	for _, want := range []string{"RANSOMEYE_CPUS=0-5\n", "RANSOMEYE_CPU_COUNT=6\n", "RANSOMEYE_NUMA_NODE=-1\n", "RANSOMEYE_CPUS_RESERVED=0\n"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("environment %q lacks %q", env, want)
+		}
+	}
+	d := Doc(in, out)
+	if d.Reserved || d.Reason == "" || len(d.Services) != 3 || d.Services[0].CPUs != "0-5" {
+		t.Errorf("plan document: %+v", d)
+	}
+}
+
+// TestDocWithoutPlan: isolation off gives a document with no services and
+// the reason.
+func TestDocWithoutPlan(t *testing.T) {
+	in := input8()
+	in.Config.Isolation = config.IsolationOff
+	out := Render(in)
+	if len(out.Services) != 0 {
+		t.Fatalf("services without a plan: %+v", out.Services)
+	}
+	for _, f := range out.Files {
+		if strings.HasSuffix(f.Path, EnvDropIn) {
+			t.Errorf("environment drop-in %q without a plan", f.Path)
+		}
+	}
+	d := Doc(in, out)
+	b := string(d.JSON())
+	if !strings.Contains(b, `"version": 1`) || !strings.Contains(b, `"services": []`) || !strings.Contains(d.Reason, "Isolation=off") {
+		t.Errorf("document: %s", b)
+	}
+}
+
+// TestAdvisoryFilesNotCompared: the environment and irqbalance drop-ins
+// tell, they do not confine; activate's comparison leaves them out, so a
+// machine whose generator output lacks them (written by an older version)
+// is not kept down. Found by the activator's black-box tests, which run
+// activate without generator output on a 2-CPU tree.
+func TestAdvisoryFilesNotCompared(t *testing.T) {
+	in := input8()
+	in.Topology.Cores = in.Topology.Cores[:2]
+	in.Topology.Online = cpuset.Range(0, 1)
+	in.Topology.RootCpuset = in.Topology.Online
+	in.Topology.Nodes = []topology.Node{{ID: 0, CPUs: in.Topology.Online}}
+	out := Render(in)
+	if len(out.Services) != 3 {
+		t.Fatalf("services: %+v", out.Services)
+	}
+	if d := CheckCPUFiles(hostroot.Root(t.TempDir()), NormalDir, in.Config, out); len(d) != 0 {
+		t.Errorf("missing advisory files reported: %q", d)
+	}
+}

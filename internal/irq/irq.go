@@ -1,0 +1,425 @@
+// Package irq keeps movable interrupts off the reserved CPUs and steers
+// the capture NIC's queue interrupts onto the DPI CPUs.
+//
+// It has three parts:
+//
+//   - Read (I/O) reads /proc/interrupts, /proc/irq/default_smp_affinity,
+//     each listed IRQ's smp_affinity_list and effective_affinity_list, and
+//     the capture interface's device (msi_irqs, receive queues) under the
+//     root prefix, into a State;
+//   - Decide (pure) says which IRQs move where, which are left and why;
+//   - Apply (I/O) writes the decision and reads every write back. A write
+//     the kernel refuses with EIO is a managed or per-CPU interrupt (the
+//     kernel's irq_can_set_affinity_usr() is false for both); EINVAL means
+//     no online CPU of the target can take it. Both are left alone and
+//     reported, never retried.
+//
+// Interrupt placement is reported, never a reason to keep the core down:
+// the core's correctness does not depend on it, and a NIC driver can move
+// its interrupts at any time (a link reset re-requests them).
+package irq
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+)
+
+// Host paths read and written by this package.
+const (
+	InterruptsPath      = "/proc/interrupts"
+	IRQDir              = "/proc/irq"
+	DefaultAffinityPath = "/proc/irq/default_smp_affinity"
+	NetDir              = "/sys/class/net"
+)
+
+// maxInterrupts bounds what is read of /proc/interrupts (a 256-CPU machine
+// with a few thousand IRQs prints a few MiB).
+const maxInterrupts = 64 << 20
+
+// IRQ is one numbered interrupt of /proc/interrupts.
+type IRQ struct {
+	// Num is the IRQ number; Name the action names ("virtio0-input.0").
+	Num  int
+	Name string
+	// Affinity is smp_affinity_list; AffinityErr says why it is unknown
+	// (then the IRQ is left alone).
+	Affinity    cpuset.Set
+	AffinityErr string
+	// Effective is effective_affinity_list, where the kernel has one
+	// (HasEffective): the CPUs the interrupt really arrives on.
+	Effective    cpuset.Set
+	HasEffective bool
+	// Writable is false when smp_affinity_list has no write permission:
+	// the kernel creates it read-only (0444) for an interrupt whose
+	// affinity user space cannot set, a managed or per-CPU one (seen on a
+	// Debian 12 VM: virtio-blk's virtio1-req.0).
+	Writable bool
+}
+
+// NIC is the capture interface's view.
+type NIC struct {
+	// Name is the interface ("" for none); Err says why it was not read.
+	Name string
+	Err  string
+	// Device is the device's name ("virtio0", "0000:03:00.0").
+	Device string
+	// IRQs are the IRQ numbers of the NIC's device (msi_irqs, and the
+	// IRQs named after the interface or the device).
+	IRQs map[int]bool
+	// RxQueues is the number of receive queues (queues/rx-N).
+	RxQueues int
+}
+
+// State is what Read sees.
+type State struct {
+	// Default is /proc/irq/default_smp_affinity (for new IRQs);
+	// DefaultErr says why it is unknown.
+	Default    cpuset.Set
+	DefaultErr string
+	IRQs       []IRQ
+	NIC        NIC
+}
+
+// Read reads the interrupt state under root; nic is the capture interface
+// or "". Only an unreadable /proc/interrupts is an error.
+func Read(root hostroot.Root, nic string) (State, error) {
+	var st State
+	b, err := readfile.Regular(root.Path(InterruptsPath), maxInterrupts)
+	if err != nil {
+		return st, fmt.Errorf("read %q: %w", InterruptsPath, err)
+	}
+	irqs, err := ParseInterrupts(string(b))
+	if err != nil {
+		return st, err
+	}
+	if s, err := kmask.Read(root, DefaultAffinityPath); err != nil {
+		st.DefaultErr = err.Error()
+	} else {
+		st.Default = s
+	}
+	for i := range irqs {
+		readIRQ(root, &irqs[i])
+	}
+	st.IRQs = irqs
+	if nic != "" {
+		st.NIC = readNIC(root, nic, irqs)
+	}
+	return st, nil
+}
+
+// ParseInterrupts parses /proc/interrupts: the numbered rows, with the
+// action names (the fields after the per-CPU counts, the chip and the
+// hardware IRQ). Named rows (NMI, LOC, ...) are per-CPU and skipped.
+func ParseInterrupts(text string) ([]IRQ, error) {
+	lines := strings.Split(text, "\n")
+	if len(lines) == 0 || !strings.HasPrefix(strings.TrimSpace(lines[0]), "CPU") {
+		return nil, fmt.Errorf("%q does not start with the CPU header line", InterruptsPath)
+	}
+	ncpu := len(strings.Fields(lines[0]))
+	var out []IRQ
+	for _, l := range lines[1:] {
+		head, rest, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		num, err := strconv.Atoi(strings.TrimSpace(head))
+		if err != nil || num < 0 {
+			continue // NMI, LOC, ERR, MIS, ...
+		}
+		f := strings.Fields(rest)
+		i := 0
+		for i < len(f) && i < ncpu && isDigits(f[i]) {
+			i++
+		}
+		f = f[i:]
+		name := ""
+		if len(f) > 2 {
+			name = strings.Join(f[2:], " ")
+		}
+		out = append(out, IRQ{Num: num, Name: name})
+	}
+	return out, nil
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func irqFile(num int, name string) string { return fmt.Sprintf("%s/%d/%s", IRQDir, num, name) }
+
+func readIRQ(root hostroot.Root, q *IRQ) {
+	p := irqFile(q.Num, "smp_affinity_list")
+	b, err := readfile.Regular(root.Path(p), 1<<16)
+	if err != nil {
+		q.AffinityErr = err.Error()
+		return
+	}
+	s, err := cpuset.Parse(strings.TrimSpace(string(b)))
+	if err != nil {
+		q.AffinityErr = fmt.Sprintf("%q: %v", p, err)
+		return
+	}
+	q.Affinity = s
+	if fi, err := os.Lstat(root.Path(p)); err == nil {
+		q.Writable = fi.Mode().Perm()&0o222 != 0
+	}
+	if b, err := readfile.Regular(root.Path(irqFile(q.Num, "effective_affinity_list")), 1<<16); err == nil {
+		if s, err := cpuset.ParseMaybeEmpty(string(b)); err == nil {
+			q.Effective, q.HasEffective = s, true
+		}
+	}
+}
+
+// readNIC finds the capture interface's IRQs: its device's msi_irqs (for a
+// virtio device, its PCI parent's), and the IRQs whose name starts with
+// the interface's or the device's name and a dash.
+func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
+	n := NIC{Name: name, IRQs: map[int]bool{}}
+	ifdir := root.Path(NetDir + "/" + name)
+	if _, err := os.Stat(ifdir); err != nil {
+		n.Err = fmt.Sprintf("interface %q not found (%v)", name, err)
+		return n
+	}
+	dev, err := filepath.EvalSymlinks(filepath.Join(ifdir, "device"))
+	if err == nil && !strings.HasPrefix(dev, root.Path("/")) {
+		err = fmt.Errorf("its device link leaves the root %q", root)
+	}
+	if err != nil {
+		n.Err = fmt.Sprintf("interface %q has no device (%v): a virtual interface has no queue interrupts", name, err)
+		return n
+	}
+	n.Device = filepath.Base(dev)
+	for _, d := range []string{dev, filepath.Dir(dev)} {
+		entries, err := os.ReadDir(filepath.Join(d, "msi_irqs"))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if v, err := strconv.Atoi(e.Name()); err == nil {
+				n.IRQs[v] = true
+			}
+		}
+		break
+	}
+	for _, q := range irqs {
+		if strings.HasPrefix(q.Name, name+"-") || strings.HasPrefix(q.Name, n.Device+"-") {
+			n.IRQs[q.Num] = true
+		}
+	}
+	if entries, err := os.ReadDir(filepath.Join(ifdir, "queues")); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "rx-") {
+				n.RxQueues++
+			}
+		}
+	}
+	return n
+}
+
+// IsQueue reports whether an IRQ name is a data queue's (virtio's
+// "input.N"/"output.N", "<if>-TxRx-N", "-rx-N", "-tx-N", mlx5's "compN")
+// rather than the device's configuration or control interrupt.
+func IsQueue(name string) bool {
+	l := strings.ToLower(name)
+	for _, k := range []string{"input", "output", "txrx", "-rx", "-tx", "rx-", "tx-", "comp", "-fp-", "queue"} {
+		if strings.Contains(l, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// queueIndex is the trailing number of a queue IRQ's name ("input.3" -> 3),
+// or -1.
+func queueIndex(name string) int {
+	i := len(name)
+	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+		i--
+	}
+	if i == len(name) {
+		return -1
+	}
+	v, err := strconv.Atoi(name[i:])
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// Move is one affinity change.
+type Move struct {
+	IRQ  int    `json:"irq"`
+	Name string `json:"name"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Queue is true for a capture-NIC queue steered to a DPI CPU.
+	Queue bool `json:"capture_queue,omitempty"`
+}
+
+// Left is an IRQ left where it is, with the reason.
+type Left struct {
+	IRQ    int    `json:"irq"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Decision is what Decide says.
+type Decision struct {
+	// Default is the target of default_smp_affinity (the core set);
+	// DefaultChange is false when it is already that.
+	Default       cpuset.Set
+	DefaultChange bool
+	Moves         []Move
+	Left          []Left
+	// Kept counts the IRQs already where they should be.
+	Kept int
+	// NICNote compares the capture NIC's queues with the DPI CPUs ("" with
+	// no capture interface).
+	NICNote string
+}
+
+// Decide is the pure decision: default_smp_affinity and every movable IRQ
+// onto core (an IRQ already inside core stays; one partly inside keeps
+// only its CPUs in core, so a driver's NUMA-local choice survives), and the
+// capture NIC's queue IRQs one DPI CPU each, queue N on dpi[N mod len]
+// (its receive and transmit IRQ together). With an empty dpi the NIC's
+// IRQs are treated as any other.
+func Decide(st State, core, dpi cpuset.Set) Decision {
+	d := Decision{Default: core}
+	d.DefaultChange = st.DefaultErr != "" || !st.Default.Equal(core)
+	dpiIDs := dpi.IDs()
+	var queueOrder int
+	nqueueIRQs := 0
+	for _, q := range st.IRQs {
+		queue := len(dpiIDs) > 0 && st.NIC.IRQs[q.Num] && IsQueue(q.Name)
+		var target cpuset.Set
+		switch {
+		case q.AffinityErr != "":
+			d.Left = append(d.Left, Left{q.Num, q.Name, "affinity unknown: " + q.AffinityErr})
+			continue
+		case queue:
+			idx := queueIndex(q.Name)
+			if idx < 0 {
+				idx = queueOrder
+				queueOrder++
+			}
+			target = cpuset.Of(dpiIDs[idx%len(dpiIDs)])
+			nqueueIRQs++
+			if q.Affinity.Equal(target) {
+				d.Kept++
+				continue
+			}
+		case q.Affinity.IsSubsetOf(core):
+			d.Kept++
+			continue
+		default:
+			target = q.Affinity.Intersect(core)
+			if target.IsEmpty() {
+				target = core
+			}
+		}
+		if !q.Writable {
+			d.Left = append(d.Left, Left{q.Num, q.Name, fmt.Sprintf("its affinity file is read-only, as the kernel makes it for a managed or per-CPU interrupt (on %s)", q.Affinity)})
+			continue
+		}
+		d.Moves = append(d.Moves, Move{IRQ: q.Num, Name: q.Name, From: q.Affinity.String(), To: target.String(), Queue: queue})
+	}
+	if st.NIC.Name != "" {
+		d.NICNote = nicNote(st.NIC, nqueueIRQs, dpi)
+	}
+	return d
+}
+
+func nicNote(n NIC, queueIRQs int, dpi cpuset.Set) string {
+	switch {
+	case n.Err != "":
+		return "capture interface: " + n.Err
+	case dpi.IsEmpty():
+		return fmt.Sprintf("capture interface %q: %d receive queues; no DPI CPUs reserved, its interrupts stay on the core CPUs", n.Name, n.RxQueues)
+	case queueIRQs == 0:
+		return fmt.Sprintf("capture interface %q (%s): no queue interrupts found in %s (%d receive queues): nothing to steer to the DPI CPUs %s", n.Name, n.Device, InterruptsPath, n.RxQueues, dpi)
+	case n.RxQueues > dpi.Len():
+		return fmt.Sprintf("capture interface %q: %d receive queues for %d DPI CPUs (%s): queues share CPUs; with one DPI worker per CPU, consider ethtool -L %s combined %d", n.Name, n.RxQueues, dpi.Len(), dpi, n.Name, dpi.Len())
+	case n.RxQueues < dpi.Len():
+		return fmt.Sprintf("capture interface %q: %d receive queues for %d DPI CPUs (%s): some DPI CPUs get no queue interrupt; consider ethtool -L %s combined %d", n.Name, n.RxQueues, dpi.Len(), dpi, n.Name, dpi.Len())
+	}
+	return fmt.Sprintf("capture interface %q: %d receive queues for %d DPI CPUs (%s): one queue per DPI worker", n.Name, n.RxQueues, dpi.Len(), dpi)
+}
+
+// Result is what Apply did.
+type Result struct {
+	// DefaultErr is set when default_smp_affinity could not be set.
+	DefaultErr error
+	// Moved are the moves read back as asked; Left adds the IRQs the
+	// kernel refused to the decision's.
+	Moved []Move
+	Left  []Left
+	Kept  int
+}
+
+// Apply carries out d under root, reading every write back.
+func Apply(root hostroot.Root, d Decision) Result {
+	r := Result{Left: append([]Left(nil), d.Left...), Kept: d.Kept}
+	if d.DefaultChange {
+		r.DefaultErr = kmask.Write(root, DefaultAffinityPath, d.Default)
+	}
+	for _, m := range d.Moves {
+		to, _ := cpuset.Parse(m.To)
+		if reason := setAffinity(root, m.IRQ, to); reason != "" {
+			r.Left = append(r.Left, Left{m.IRQ, m.Name, reason})
+			continue
+		}
+		r.Moved = append(r.Moved, m)
+	}
+	sort.Slice(r.Left, func(i, j int) bool { return r.Left[i].IRQ < r.Left[j].IRQ })
+	return r
+}
+
+// setAffinity writes one IRQ's smp_affinity_list and reads it back; it
+// returns why not, or "".
+func setAffinity(root hostroot.Root, num int, to cpuset.Set) string {
+	p := irqFile(num, "smp_affinity_list")
+	if err := kmask.WriteFile(root.Path(p), to.String()); err != nil {
+		return Refusal(err, to)
+	}
+	b, err := readfile.Regular(root.Path(p), 1<<16)
+	if err != nil {
+		return fmt.Sprintf("read back: %v", err)
+	}
+	got, err := cpuset.Parse(strings.TrimSpace(string(b)))
+	if err != nil || !got.Equal(to) {
+		return fmt.Sprintf("wrote %s, read back %q", to, strings.TrimSpace(string(b)))
+	}
+	return ""
+}
+
+// Refusal says why a failed affinity write leaves the IRQ where it is.
+func Refusal(err error, to cpuset.Set) string {
+	switch {
+	case errors.Is(err, unix.EIO):
+		return "the kernel refuses to move it (EIO): a managed or per-CPU interrupt"
+	case errors.Is(err, unix.EINVAL):
+		return fmt.Sprintf("the kernel refuses %s for it (EINVAL): none of those CPUs can take it (or a managed interrupt)", to)
+	case errors.Is(err, fs.ErrNotExist):
+		return "it went away"
+	}
+	return err.Error()
+}

@@ -1,0 +1,326 @@
+// Package placement carries the CPU plan past systemd's reach at each
+// activation: it writes the plan file for machines, keeps movable
+// interrupts and unbound kernel work on the core CPUs (steering the
+// capture NIC's queues to the DPI CPUs), undoes that when the plan has no
+// reservation, and reads back what is in effect.
+//
+// None of it gates the core: the core's correctness does not depend on
+// where interrupts and kernel work run, and a NIC driver can move its
+// interrupts at any time. Failures are returned as warnings for the log.
+//
+// Undo restores only what an earlier activation set and that still holds
+// the value it set (recorded in the plan file's "applied" section): a mask
+// an administrator changed since is theirs, and left alone.
+package placement
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/irq"
+	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
+	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+)
+
+// The plan file, for machines (documented in ransomeye-tuner(8)).
+const (
+	Dir      = "/run/ransomeye-tuner"
+	FileName = "plan.json"
+	Path     = Dir + "/" + FileName
+)
+
+// CPU files read for the kernel's boot defaults.
+const (
+	possiblePath = "/sys/devices/system/cpu/possible"
+	isolatedPath = "/sys/devices/system/cpu/isolated"
+	nohzPath     = "/sys/devices/system/cpu/nohz_full"
+)
+
+// FileDoc is the plan file: the plan document and what this activation
+// applied.
+type FileDoc struct {
+	generate.PlanDoc
+	Applied *Applied `json:"applied,omitempty"`
+}
+
+// Applied is what an activation set outside systemd.
+type Applied struct {
+	// DefaultIRQAffinity is the CPU list written to
+	// /proc/irq/default_smp_affinity ("" when not written).
+	DefaultIRQAffinity string `json:"default_irq_affinity,omitempty"`
+	// Workqueue maps each workqueue cpumask file written to its CPU list.
+	Workqueue map[string]string `json:"workqueue_cpumask,omitempty"`
+	// IRQsMoved are the interrupts moved since boot (MergeMoves), each
+	// with the affinity before the first move, which undo restores;
+	// IRQsLeft and IRQsKept are this run's.
+	IRQsMoved []irq.Move `json:"irqs_moved"`
+	IRQsLeft  []irq.Left `json:"irqs_left"`
+	IRQsKept  int        `json:"irqs_kept"`
+	// Capture compares the capture NIC's queues with the DPI CPUs.
+	Capture string `json:"capture_interface_note,omitempty"`
+}
+
+// Report is what Activate did, for the log.
+type Report struct {
+	// Infos and Warnings are lines to log.
+	Infos, Warnings []string
+	// Doc is the plan file written (or that could not be).
+	Doc FileDoc
+}
+
+func (r *Report) warnf(format string, a ...any) {
+	r.Warnings = append(r.Warnings, fmt.Sprintf(format, a...))
+}
+func (r *Report) infof(format string, a ...any) { r.Infos = append(r.Infos, fmt.Sprintf(format, a...)) }
+
+// Activate is the one call activate makes after its CPU check: a fresh
+// Render under root, then Place.
+func Activate(root hostroot.Root) Report {
+	in := generate.Gather(root, nil)
+	return Place(root, in, generate.Render(in))
+}
+
+// Place applies the placement for out (a Render of in): with a
+// reservation, interrupts and unbound work onto the core set and the
+// capture NIC's queues onto the DPI set; without one (or disabled), Undo.
+// Then it writes the plan file.
+func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
+	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
+	if !out.Plan.Reserved {
+		Undo(root, &r)
+	} else {
+		r.Doc.Applied = apply(root, in, out, &r)
+	}
+	if err := WriteFile(root, r.Doc); err != nil {
+		r.warnf("plan file: %v", err)
+	}
+	return r
+}
+
+func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report) *Applied {
+	core, dpi := out.Plan.Core, out.Plan.DPI
+	// What an earlier activation in this boot set and still holds stays on
+	// the record, so that undo after a restart still finds it.
+	prev := &Applied{}
+	if d, err := ReadFile(root); err == nil && d.Applied != nil {
+		prev = d.Applied
+	}
+	a := &Applied{Workqueue: map[string]string{}, IRQsMoved: []irq.Move{}, IRQsLeft: []irq.Left{}}
+	st, err := irq.Read(root, in.Config.DPIInterface)
+	if err != nil {
+		r.warnf("interrupts not placed: %v", err)
+	} else {
+		d := irq.Decide(st, core, dpi)
+		res := irq.Apply(root, d)
+		switch {
+		case res.DefaultErr != nil:
+			r.warnf("new interrupts may land on reserved CPUs: %v", res.DefaultErr)
+		case d.DefaultChange || prev.DefaultIRQAffinity == core.String():
+			a.DefaultIRQAffinity = core.String()
+		}
+		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, st), res.Kept, d.NICNote
+		if res.Left != nil {
+			a.IRQsLeft = res.Left
+		}
+		r.infof("interrupts: %d moved onto the core CPUs %s or the capture queues' DPI CPUs, %d already there, %d left (default_smp_affinity %s)", len(res.Moved), core, res.Kept, len(res.Left), core.Mask())
+		for _, m := range res.Moved {
+			r.infof("IRQ %d (%s): %s -> %s", m.IRQ, m.Name, m.From, m.To)
+		}
+		for _, l := range res.Left {
+			r.infof("IRQ %d (%s) left where it is: %s", l.IRQ, l.Name, l.Reason)
+		}
+		if d.NICNote != "" {
+			r.infof("%s", d.NICNote)
+		}
+	}
+	for _, w := range workqueue.Apply(root, core) {
+		switch {
+		case w.Missing:
+			r.infof("%q: no such file on this kernel", w.Path)
+		case w.Err != nil:
+			r.warnf("unbound kernel work may run on reserved CPUs: %v", w.Err)
+		case w.Changed:
+			a.Workqueue[w.Path] = core.String()
+			r.infof("%s: %s -> %s", w.Path, w.Before, core)
+		case prev.Workqueue[w.Path] == core.String():
+			a.Workqueue[w.Path] = core.String() // ours since an earlier run
+		}
+	}
+	return a
+}
+
+// MergeMoves is the record of interrupts moved since boot: this run's
+// moves, each with the affinity it had before the first move (an IRQ
+// moved again keeps its earliest From), and the earlier moves not redone
+// now whose IRQ still has the affinity they gave it (a value changed
+// since is not ours any more).
+func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
+	byIRQ := map[int]irq.Move{}
+	for _, p := range prev {
+		byIRQ[p.IRQ] = p
+	}
+	out := []irq.Move{}
+	done := map[int]bool{}
+	for _, m := range now {
+		if p, ok := byIRQ[m.IRQ]; ok && p.To == m.From {
+			m.From = p.From
+		}
+		out = append(out, m)
+		done[m.IRQ] = true
+	}
+	cur := map[int]string{}
+	for _, q := range st.IRQs {
+		if q.AffinityErr == "" {
+			cur[q.Num] = q.Affinity.String()
+		}
+	}
+	for _, p := range prev {
+		if !done[p.IRQ] && cur[p.IRQ] == p.To {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].IRQ < out[j].IRQ })
+	return out
+}
+
+// Undo restores what an earlier activation applied (read from the plan
+// file) where it still holds the value written: each moved IRQ to its
+// former affinity, default_smp_affinity and the workqueue masks to the
+// kernel's boot defaults (BootDefaults).
+func Undo(root hostroot.Root, r *Report) {
+	prev, err := ReadFile(root)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && prev.Applied == nil {
+		return // nothing applied earlier (a fresh /run at boot)
+	}
+	if err != nil {
+		r.warnf("cannot undo the interrupt and kernel-work placement: %v", err)
+		return
+	}
+	a := prev.Applied
+	irqDefault, wq, derr := BootDefaults(root)
+	if derr != nil {
+		r.warnf("kernel defaults unknown (%v): the masks are left as they are", derr)
+	}
+	restored := 0
+	for _, m := range a.IRQsMoved {
+		p := fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, m.IRQ)
+		b, err := readfile.Regular(root.Path(p), 1<<16)
+		if err != nil || strings.TrimSpace(string(b)) != m.To {
+			continue // gone, or changed since: not ours any more
+		}
+		if err := kmask.WriteFile(root.Path(p), m.From); err != nil {
+			from, _ := cpuset.Parse(m.From)
+			r.warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, m.From, irq.Refusal(err, from))
+			continue
+		}
+		restored++
+	}
+	if len(a.IRQsMoved) > 0 {
+		r.infof("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
+	}
+	if derr != nil {
+		return
+	}
+	if a.DefaultIRQAffinity != "" {
+		undoMask(root, irq.DefaultAffinityPath, a.DefaultIRQAffinity, irqDefault, r)
+	}
+	for _, p := range workqueue.Paths {
+		if v, ok := a.Workqueue[p]; ok {
+			undoMask(root, p, v, wq, r)
+		}
+	}
+}
+
+func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, r *Report) {
+	cur, err := kmask.Read(root, p)
+	want, perr := cpuset.Parse(applied)
+	if err != nil || perr != nil || !cur.Equal(want) {
+		return // changed since: not ours any more
+	}
+	if err := kmask.Write(root, p, def); err != nil {
+		r.warnf("undo: %v", err)
+		return
+	}
+	r.infof("undo: %s: %s -> %s (the kernel's default)", p, cur, def)
+}
+
+// BootDefaults returns the kernel's boot-time values: default_smp_affinity
+// is irqaffinity= from the kernel command line, else every possible CPU;
+// the unbound workqueue mask is workqueue.unbound_cpus=, else every
+// possible CPU that is not isolated (isolcpus=, nohz_full=).
+func BootDefaults(root hostroot.Root) (irqDefault, wq cpuset.Set, err error) {
+	b, err := readfile.Regular(root.Path(possiblePath), 1<<16)
+	if err != nil {
+		return irqDefault, wq, fmt.Errorf("read %q: %w", possiblePath, err)
+	}
+	possible, err := cpuset.Parse(strings.TrimSpace(string(b)))
+	if err != nil {
+		return irqDefault, wq, fmt.Errorf("%q: %w", possiblePath, err)
+	}
+	irqDefault, wq = possible, possible
+	for _, p := range []string{isolatedPath, nohzPath} {
+		if b, err := readfile.Regular(root.Path(p), 1<<16); err == nil {
+			if s, err := cpuset.ParseMaybeEmpty(string(b)); err == nil {
+				wq = wq.Difference(s)
+			}
+		}
+	}
+	if words, err := procfs.ReadCmdline(root); err == nil {
+		if v, ok := procfs.CmdlineValue(words, "irqaffinity"); ok {
+			if s, err := cpuset.Parse(v); err == nil {
+				irqDefault = s
+			}
+		}
+		if v, ok := procfs.CmdlineValue(words, "workqueue.unbound_cpus"); ok {
+			if s, err := cpuset.Parse(v); err == nil {
+				wq = s
+			}
+		}
+	}
+	if wq.IsEmpty() {
+		wq = possible
+	}
+	return irqDefault, wq, nil
+}
+
+// WriteFile writes the plan file through safefs (a directory only root
+// can change, an atomic replace), mode 0644: services read it.
+func WriteFile(root hostroot.Root, d FileDoc) error {
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode the plan: %w", err)
+	}
+	return dir.WriteFile(FileName, append(b, '\n'), 0o644, safefs.WriteOptions{})
+}
+
+// ReadFile reads the plan file (an error wrapping fs.ErrNotExist when
+// there is none).
+func ReadFile(root hostroot.Root) (FileDoc, error) {
+	var d FileDoc
+	b, err := readfile.Regular(root.Path(Path), 16<<20)
+	if err != nil {
+		return d, fmt.Errorf("read %q: %w", Path, err)
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return d, fmt.Errorf("%q: %w", Path, err)
+	}
+	if d.Version != generate.PlanVersion {
+		return d, fmt.Errorf("%q: version %d, this build reads %d", Path, d.Version, generate.PlanVersion)
+	}
+	return d, nil
+}

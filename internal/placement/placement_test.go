@@ -1,0 +1,224 @@
+package placement
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+)
+
+// fakeMachine writes a fake 8-CPU /proc and /sys (regular files stand
+// for the kernel's) with three IRQs on every CPU.
+func fakeMachine(t *testing.T) hostroot.Root {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the plan file goes to a directory only root may own: run as root")
+	}
+	root := t.TempDir()
+	files := map[string]string{
+		"/proc/interrupts": "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n" +
+			" 30:  1 0 0 0 0 0 0 0  PCI-MSI 1-edge  ahci\n" +
+			" 31:  1 0 0 0 0 0 0 0  PCI-MSI 2-edge  xhci_hcd\n" +
+			" 32:  1 0 0 0 0 0 0 0  PCI-MSI 3-edge  i801_smbus\n",
+		"/proc/irq/default_smp_affinity":       "ff\n",
+		"/proc/irq/30/smp_affinity_list":       "0-7\n",
+		"/proc/irq/31/smp_affinity_list":       "0-7\n",
+		"/proc/irq/32/smp_affinity_list":       "6\n",
+		"/proc/irq/32/effective_affinity_list": "6\n",
+		"/proc/cmdline":                        "root=/dev/vda1\n",
+		"/sys/devices/system/cpu/possible":     "0-7\n",
+		"/sys/devices/system/cpu/isolated":     "\n",
+		workqueue.CPUMaskPath:                  "ff\n",
+		workqueue.WritebackPath:                "ff\n",
+		"/sys/fs/cgroup/system.slice/ransomeye-core.service/cpuset.cpus.effective":                       "0-3\n",
+		"/sys/fs/cgroup/ransomeye.slice/ransomeye-dpi.slice/ransomeye-dpi.service/cpuset.cpus.effective": "4-6\n",
+	}
+	for p, c := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return hostroot.Root(root)
+}
+
+func info(n int) topology.Info {
+	t := topology.Info{NICNode: -1, Cgroup: topology.Cgroup{V2: true, Cpuset: true}}
+	for i := 0; i < n; i++ {
+		t.Cores = append(t.Cores, topology.Core{ID: i, CPUs: cpuset.Of(i)})
+	}
+	t.Online = cpuset.Range(0, n-1)
+	t.RootCpuset = t.Online
+	t.Nodes = []topology.Node{{ID: 0, CPUs: t.Online}}
+	return t
+}
+
+func render(root hostroot.Root, n int) (generate.Input, generate.Output) {
+	in := generate.Input{Root: root, Enabled: true, Config: config.Default(), Topology: info(n)}
+	return in, generate.Render(in)
+}
+
+func read(t *testing.T, root hostroot.Root, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(root.Path(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TestPlaceThenUndo: a reservation moves interrupts and unbound work onto
+// the core CPUs 0-3 and records it; a plan without one restores each
+// value that is still the one written, and leaves one an administrator
+// changed since.
+func TestPlaceThenUndo(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	r := Place(root, in, out)
+	if len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "f", "/proc/irq/30/smp_affinity_list": "0-3",
+		"/proc/irq/31/smp_affinity_list": "0-3", "/proc/irq/32/smp_affinity_list": "0-3", workqueue.CPUMaskPath: "f", workqueue.WritebackPath: "f"} {
+		if got := read(t, root, p); got != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	doc, err := ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Reserved || doc.Applied == nil || len(doc.Applied.IRQsMoved) != 3 || doc.Applied.DefaultIRQAffinity != "0-3" ||
+		doc.Services[1].Environment["RANSOMEYE_CPUS"] != "4-5" {
+		t.Fatalf("plan file: %+v", doc)
+	}
+	if fi, err := os.Stat(root.Path(Path)); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("plan file mode: %v %v", fi, err)
+	}
+
+	// The administrator moves IRQ 31 by hand; then the plan loses its
+	// reservation (a CPU offline: 7 cores).
+	if err := os.WriteFile(root.Path("/proc/irq/31/smp_affinity_list"), []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, out = render(root, 7)
+	r = Place(root, in, out)
+	if len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/31/smp_affinity_list": "1", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
+		if got := read(t, root, p); got != want {
+			t.Errorf("after undo %s = %q, want %q", p, got, want)
+		}
+	}
+	doc, err = ReadFile(root)
+	if err != nil || doc.Reserved || doc.Applied != nil || doc.Services[0].CPUs != "0-6" {
+		t.Errorf("plan file after undo: %+v, %v", doc, err)
+	}
+	// Undo again: nothing recorded, nothing written.
+	_ = os.WriteFile(root.Path(workqueue.CPUMaskPath), []byte("3\n"), 0o644)
+	Place(root, in, out)
+	if got := read(t, root, workqueue.CPUMaskPath); got != "3" {
+		t.Errorf("a mask not ours was reset: %q", got)
+	}
+}
+
+// TestBootDefaults: irqaffinity= and isolated CPUs shape the defaults undo
+// restores.
+func TestBootDefaults(t *testing.T) {
+	root := fakeMachine(t)
+	_ = os.WriteFile(root.Path("/proc/cmdline"), []byte("root=/dev/vda1 irqaffinity=0-1\n"), 0o644)
+	_ = os.WriteFile(root.Path("/sys/devices/system/cpu/isolated"), []byte("6-7\n"), 0o644)
+	irqDef, wq, err := BootDefaults(root)
+	if err != nil || irqDef.String() != "0-1" || wq.String() != "0-5" {
+		t.Errorf("defaults %q %q %v", irqDef, wq, err)
+	}
+}
+
+// TestObserve: IRQ 32 effectively on CPU 6 (training) and the DPI
+// service's cpuset reaching CPU 6 are reported; the workqueue mask read.
+func TestObserve(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	e := Observe(root, in, out)
+	if e.Reserved != "4-7" || len(e.IRQsOnReserved) != 3 || e.IRQsOnReserved[2].IRQ != 32 || e.IRQsOnReserved[2].Source != "effective_affinity_list" {
+		t.Errorf("irqs: %+v", e)
+	}
+	if e.Workqueue[workqueue.CPUMaskPath] != "0-7" {
+		t.Errorf("workqueue: %v", e.Workqueue)
+	}
+	got := fmt.Sprint(e.Services)
+	if len(e.Services) != 3 || e.Services[0].Escapes != "" || e.Services[0].Effective != "0-3" || e.Services[1].Escapes != "6" || e.Services[2].Err == "" {
+		t.Errorf("services: %s", got)
+	}
+	Place(root, in, out)
+	if e := Observe(root, in, out); len(e.IRQsOnReserved) != 1 || e.IRQsOnReserved[0].IRQ != 32 {
+		// 32's effective file is the fake's and does not follow the write.
+		t.Errorf("after placement: %+v", e.IRQsOnReserved)
+	}
+}
+
+func TestSlicePath(t *testing.T) {
+	for in, want := range map[string]string{"system.slice": "system.slice", "ransomeye-dpi.slice": "ransomeye.slice/ransomeye-dpi.slice",
+		"a-b-c.slice": "a.slice/a-b.slice/a-b-c.slice"} {
+		if got := SlicePath(in); got != want {
+			t.Errorf("SlicePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestRestartKeepsRecord: a second activation in the same boot moves
+// nothing (all is in place), yet undo afterwards still restores every
+// interrupt and mask the first one set.
+func TestRestartKeepsRecord(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	Place(root, in, out)
+	r := Place(root, in, out)
+	if len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	doc, err := ReadFile(root)
+	if err != nil || len(doc.Applied.IRQsMoved) != 3 || doc.Applied.IRQsMoved[0].From != "0-7" || len(doc.Applied.Workqueue) != 2 || doc.Applied.DefaultIRQAffinity != "0-3" {
+		t.Fatalf("record after a restart: %+v, %v", doc.Applied, err)
+	}
+	in, out = render(root, 7)
+	Place(root, in, out)
+	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
+		if got := read(t, root, p); got != want {
+			t.Errorf("after undo %s = %q, want %q", p, got, want)
+		}
+	}
+}
+
+// TestAlreadyInPlaceNotOurs: masks that already held the core set before
+// any activation (set by someone else) are not recorded, so undo leaves
+// them.
+func TestAlreadyInPlaceNotOurs(t *testing.T) {
+	root := fakeMachine(t)
+	_ = os.WriteFile(root.Path(workqueue.CPUMaskPath), []byte("f\n"), 0o644)
+	in, out := render(root, 8)
+	Place(root, in, out)
+	doc, _ := ReadFile(root)
+	if _, ok := doc.Applied.Workqueue[workqueue.CPUMaskPath]; ok {
+		t.Errorf("a mask already in place recorded as ours: %v", doc.Applied.Workqueue)
+	}
+	in, out = render(root, 7)
+	Place(root, in, out)
+	if got := read(t, root, workqueue.CPUMaskPath); got != "f" {
+		t.Errorf("undo reset a mask not ours: %q", got)
+	}
+}
