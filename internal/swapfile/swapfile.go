@@ -1,10 +1,12 @@
 // Package swapfile sizes, inspects and creates the swapfile.
 //
 // The decisions (how large, what to do with what is already at the path)
-// are pure functions of plain data: Target and Decide. The effects sit at
-// the edges: Inspect reads a file without following a symlink or blocking on
-// a FIFO, Create makes a new swapfile under a temporary name and renames it
-// into place, CleanLeftovers removes what an interrupted Create left.
+// are pure functions of plain data: Target, KernelPages and Decide. The
+// effects sit at the edges and work relative to an open directory, never on
+// a path string: InspectAt reads a file without following a symlink or
+// blocking on a FIFO, Create makes a new swapfile under a temporary name and
+// renames it into place, CleanLeftoversAt removes what an interrupted Create
+// left, FixPermsAt sets root:root 0600.
 package swapfile
 
 import (
