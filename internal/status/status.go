@@ -247,11 +247,11 @@ func GatherCPU(root hostroot.Root, in generate.Input, out generate.Output) CPU {
 func gatherSwap(root hostroot.Root, cfg config.Config) Swap {
 	p := swapplan.Make(swapplan.Inputs{Root: root, Config: cfg})
 	defer p.Close()
-	return FromPlan(p)
+	return fromPlan(p)
 }
 
-// FromPlan is the swap part of the report for a swapfile plan.
-func FromPlan(p *swapplan.Plan) Swap {
+// fromPlan is the swap part of the report for a swapfile plan.
+func fromPlan(p *swapplan.Plan) Swap {
 	s := Swap{Path: p.Path, Unit: p.Unit, MinSize: p.MinSize, MemTotal: p.MemTotal, Target: p.Target,
 		Devices: p.Swaps, Decision: string(p.Action), Reason: p.Reason,
 		Dir: p.Dir, ResolvedDir: p.Resolved, Links: p.Links,
