@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
@@ -94,6 +95,11 @@ func writeSwapPlan(w io.Writer, p *swapplan.Plan) {
 		if l.Ours {
 			fmt.Fprintf(w, "leftover %s (%s): activate would remove it\n", l.Path, fsinfo.Human(l.Bytes))
 		}
+	}
+	if p.InspectErr != "" && p.Reason == p.InspectErr && os.Geteuid() != 0 {
+		// Root reads what an unprivileged plan cannot: no verdict.
+		fmt.Fprintf(w, "swapfile: cannot inspect: %s (run as root to see what activate would do)\n", p.Reason)
+		return
 	}
 	fmt.Fprintf(w, "swapfile: %s: %s\n", p.Action, p.Reason)
 	if p.Action == swapfile.ActRefuse {

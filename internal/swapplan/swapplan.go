@@ -81,7 +81,10 @@ type Plan struct {
 	// File is what is at the swapfile's path now.
 	File      swapfile.Existing
 	FileKnown bool
-	Leftovers []Leftover
+	// InspectErr says why the file could not be inspected (unprivileged,
+	// an I/O error); the plan then refuses with it.
+	InspectErr string
+	Leftovers  []Leftover
 
 	// Action, FixPerms and Reason are the decision; Reason names the
 	// remedy when the action is refuse.
@@ -200,7 +203,8 @@ func Make(in Inputs) *Plan {
 	if !p.DirMissing {
 		ex, err := swapfile.InspectAt(d.Fd(), d.Host, p.Name(), ps)
 		if err != nil {
-			p.refuse(err.Error())
+			p.InspectErr = err.Error()
+			p.refuse(p.InspectErr)
 		} else {
 			p.File, p.FileKnown = ex, true
 		}
