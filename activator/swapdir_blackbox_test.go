@@ -206,6 +206,11 @@ func TestActivateExt4SmallBlocks(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("activate: exit %d\n%s", res.code, res.stderr)
 	}
+	for _, l := range strings.Split(res.stderr, "\n") {
+		if strings.Contains(l, "growing it by") || strings.Contains(l, "created ") {
+			t.Logf("activate: %s", l)
+		}
+	}
 	if inode(t, old) == oldIno {
 		t.Errorf("activate kept a file the kernel shortens:\n%s", res.stderr)
 	}
