@@ -1068,9 +1068,9 @@ func TestActivateUnsafeDir(t *testing.T) {
 		shared, parent uint32
 		want           string // "" = success
 	}{
-		{0o777, 0o755, `"/ransomeye/shared", on the swapfile's path, is writable by other users`},
-		{0o1777, 0o755, `"/ransomeye/shared", on the swapfile's path, is writable by other users`},
-		{0o755, 0o777, `"/ransomeye", on the swapfile's path, is writable by other users`},
+		{0o777, 0o755, `"/ransomeye/shared" is writable by other users`},
+		{0o1777, 0o755, `"/ransomeye/shared" is writable by other users`},
+		{0o755, 0o777, `"/ransomeye" is writable by other users`},
 		{0o755, 0o1777, ""},
 	} {
 		syscall.Chmod(shared, tc.shared)

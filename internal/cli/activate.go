@@ -5,27 +5,27 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
+	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
-	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
@@ -207,54 +207,48 @@ func firstLine(s string) string {
 	return s
 }
 
-// provideSwap makes the swapfile usable. It returns the reason and false on
-// failure.
+// provideSwap makes the swapfile usable, acting on the one swapfile
+// decision (swapplan) and on the directory it opened. It returns the
+// reason and false on failure.
 func (a *activation) provideSwap() (string, bool) {
 	log, root, cfg := a.e.log, a.e.root, a.cfg
-	mem, err := procfs.ReadMeminfo(root)
-	if err != nil {
-		return err.Error(), false
-	}
-	pageSize := os.Getpagesize()
-	target := swapfile.Target(cfg.MinSize, mem.MemTotal, pageSize)
-	a.snap.TargetSwapBytes = target
-	log.Infof("swap target %s = max(MinSize %s, MemTotal %s)", fsinfo.Human(target), fsinfo.Human(cfg.MinSize), fsinfo.Human(mem.MemTotal))
-	swaps, err := procfs.ReadSwaps(root)
-	if err != nil {
-		return fmt.Sprintf("%v: cannot tell whether %q is in use", err, cfg.SwapPath), false
-	}
-	active := false
-	for _, s := range swaps {
+	p := swapplan.Make(swapplan.Inputs{Root: root, Config: cfg})
+	defer p.Close()
+	a.snap.TargetSwapBytes = p.Target
+	log.Infof("swap target %s = max(MinSize %s, MemTotal %s)", fsinfo.Human(p.Target), fsinfo.Human(cfg.MinSize), fsinfo.Human(p.MemTotal))
+	for _, s := range p.Swaps {
 		a.snap.ActiveSwapBytes += s.Size
-		if _, ok := status.ActiveSwap(root, []procfs.Swap{s}, cfg.SwapPath); ok {
-			active = true
-			a.snap.SwapfileActiveBytes = s.Size
-			continue
-		}
+	}
+	if p.Ours != nil {
+		a.snap.SwapfileActiveBytes = p.Ours.Size
+	}
+	for _, s := range p.Others {
 		log.Infof("other active swap %q (%s, %s): reported, not counted toward the target", s.Filename, s.Type, fsinfo.Human(s.Size))
 	}
-
-	path := root.Path(cfg.SwapPath)
-	dir := filepath.Dir(path)
-	// Before anything is made: with the data disk missing, its mount point
-	// is a directory on the root filesystem.
-	if err := mounts.Check(root, filepath.Dir(cfg.SwapPath)); err != nil {
-		return err.Error(), false
+	for _, l := range p.Links {
+		log.Infof("the swapfile's directory %q is %q (link %s)", p.Dir, p.Resolved, l)
 	}
-	if err := ensureDir(log, dir); err != nil {
-		return err.Error(), false
+	if p.Action == swapfile.ActRefuse {
+		return p.Reason, false
 	}
-	fsi, err := fsinfo.Stat(dir)
-	if err != nil {
-		return err.Error(), false
+	d := p.OpenDir()
+	if p.DirMissing {
+		// Make checked where it would be; create it now, and check that it
+		// is still the directory the plan was made for.
+		nd, err := safefs.OpenDir(root, p.Dir, safefs.Options{Create: swapplan.DirMode, RootOnly: true})
+		if err != nil {
+			return fmt.Sprintf("create the swapfile's directory %q: %v", p.Dir, err), false
+		}
+		defer nd.Close()
+		if nd.Host != p.Resolved {
+			return fmt.Sprintf("the swapfile's directory %q resolved to %q while it was being created, not %q as planned: run activate again", p.Dir, nd.Host, p.Resolved), false
+		}
+		for _, c := range nd.Created {
+			log.Noticef("created the directory %q", c)
+		}
+		d = nd
 	}
-	if err := fsi.CheckUsable(); err != nil {
-		return err.Error(), false
-	}
-	if err := swapfile.CheckDirSafe(root, filepath.Dir(cfg.SwapPath)); err != nil {
-		return err.Error(), false
-	}
-	removed, skipped, err := swapfile.CleanLeftovers(dir)
+	removed, skipped, err := swapfile.CleanLeftoversAt(d.Fd(), d.Host)
 	for _, r := range removed {
 		log.Noticef("removed %q, left by an interrupted run", r)
 	}
@@ -264,73 +258,50 @@ func (a *activation) provideSwap() (string, bool) {
 	if err != nil {
 		return err.Error(), false
 	}
-	ex, err := swapfile.Inspect(path, pageSize)
-	if err != nil {
-		return err.Error(), false
-	}
-	ex.Path = cfg.SwapPath // messages name the host path, not the root-prefixed one
-	d := swapfile.Decide(ex, target, active, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
-	if d.Action == swapfile.ActRefuse {
-		return d.Reason, false
-	}
-	log.Infof("%s", d.Reason)
-	if d.FixPerms {
-		if err := swapfile.FixPerms(path); err != nil {
+	log.Infof("%s", p.Reason)
+	name := p.Name()
+	if p.FixPerms {
+		if err := swapfile.FixPermsAt(d.Fd(), d.Host, name); err != nil {
 			return err.Error(), false
 		}
-		log.Noticef("set owner root:root and mode 0600 on %q (it had %d:%d, mode %04o)", cfg.SwapPath, ex.UID, ex.GID, uint32(ex.Perm))
+		log.Noticef("set owner root:root and mode 0600 on %q (it had %d:%d, mode %04o)", cfg.SwapPath, p.File.UID, p.File.GID, uint32(p.File.Perm))
 	}
-	if d.Action == swapfile.ActCreate || d.Action == swapfile.ActReplace {
-		if err := fsi.CheckSpace(target, cfg.Reserve); err != nil {
+	fsi := p.FS
+	if p.Action == swapfile.ActCreate || p.Action == swapfile.ActReplace {
+		mkswap, err := swapfile.FindMkswap(os.Getenv("PATH"))
+		if err != nil {
 			return err.Error(), false
 		}
-		log.Infof("creating %q: %s on %s (%s free, reserve %s)", cfg.SwapPath, fsinfo.Human(target), fsi.Name, fsinfo.Human(fsi.Free), fsinfo.Human(cfg.Reserve))
+		log.Infof("creating %q: %s on %s (%s free, reserve %s)", cfg.SwapPath, fsinfo.Human(p.Target), fsi.Name, fsinfo.Human(fsi.Free), fsinfo.Human(cfg.Reserve))
 		t0 := time.Now()
-		err := swapfile.Create(path, target, swapfile.Options{
+		n, err := swapfile.Create(d, name, p.Target, swapfile.Options{
+			Mkswap:  mkswap,
 			Label:   names.SwapLabel,
 			NoCOW:   fsi.Support == fsinfo.NeedsNoCOW,
-			Replace: d.Action == swapfile.ActReplace,
+			Replace: p.Action == swapfile.ActReplace,
 			Log:     log,
 		})
 		if err != nil {
 			free := "unknown"
-			if now, serr := fsinfo.Stat(dir); serr == nil {
-				free = fsinfo.Human(now.Free)
+			var st unix.Statfs_t
+			if unix.Fstatfs(d.Fd(), &st) == nil {
+				free = fsinfo.Human(fsinfo.FromStatfs(d.Host, st).Free)
 			}
-			return fmt.Sprintf("cannot create the swapfile %q (%s) on the %s filesystem holding %q (%s free, reserve %s): %v", cfg.SwapPath, fsinfo.Human(target), fsi.Name, filepath.Dir(cfg.SwapPath), free, fsinfo.Human(cfg.Reserve), err), false
+			return fmt.Sprintf("cannot create the swapfile %q (%s) on the %s filesystem holding %q (%s free, reserve %s): %v", cfg.SwapPath, fsinfo.Human(p.Target), fsi.Name, d.Host, free, fsinfo.Human(cfg.Reserve), err), false
 		}
-		log.Noticef("created %q (%s, mode 0600, label %s) in %s", cfg.SwapPath, fsinfo.Human(target), names.SwapLabel, time.Since(t0).Round(time.Millisecond))
+		log.Noticef("created %q (%s, mode 0600, label %s) in %s", cfg.SwapPath, fsinfo.Human(n), names.SwapLabel, time.Since(t0).Round(time.Millisecond))
 	}
-	// Whatever happened, what is there now must be usable.
-	ex, err = swapfile.Inspect(path, pageSize)
+	// Whatever happened, what is there now must be usable: the same
+	// decision on the file now there, through the same descriptor.
+	ex, err := swapfile.InspectAt(d.Fd(), d.Host, name, p.PageSize)
 	if err != nil {
 		return err.Error(), false
 	}
 	ex.Path = cfg.SwapPath
-	if d2 := swapfile.Decide(ex, target, active, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel); d2.Action != swapfile.ActKeep || d2.FixPerms {
+	if d2 := swapfile.Decide(ex, p.Target, p.Ours != nil, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel); d2.Action != swapfile.ActKeep || d2.FixPerms {
 		return fmt.Sprintf("after provisioning, %s", d2.Reason), false
 	}
 	return "", true
-}
-
-// ensureDir creates the swapfile's directory when it is missing (0755), and
-// refuses a path component that is not a directory.
-func ensureDir(log *klog.Logger, dir string) error {
-	fi, err := os.Stat(dir)
-	if err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%q is not a directory: the swapfile cannot go there; fix [Swap] Path=", dir)
-		}
-		return nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("swapfile directory %q: %w", dir, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create the swapfile directory %q: %w", dir, err)
-	}
-	log.Noticef("created the directory %q", dir)
-	return nil
 }
 
 // checkCPU compares the CPU drop-ins in effect with a fresh plan.
@@ -340,15 +311,11 @@ func (a *activation) checkCPU() (string, bool) {
 	out := generate.Render(in)
 	c := status.GatherCPU(root, in, out)
 	a.snap.ReservedCPUs = c.Counts
-	if a.cfg.Isolation != config.IsolationOff && in.TopologyErr != nil {
-		// With fewer online CPUs than a reservation needs physical cores,
-		// no plan is made whatever the rest of the topology says: nothing
-		// to guarantee, so a topology that cannot be read blocks nothing.
-		if n, ok := status.OnlineCPUs(root); ok && n < cpuplan.MinCores {
-			log.Warnf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", in.TopologyErr, n)
-			return "", true
-		}
-		return fmt.Sprintf("the CPU topology cannot be trusted (%v), so CPU isolation ([CPU] Isolation=%s) is not guaranteed; fix the cause, or set [CPU] Isolation=off", in.TopologyErr, a.cfg.Isolation), false
+	if why, blocks := status.TopologyBlocks(root, a.cfg, in.TopologyErr); blocks {
+		return why, false
+	} else if why != "" {
+		log.Warnf("%s", why)
+		return "", true
 	}
 	if len(c.Differences) > 0 {
 		return fmt.Sprintf("the CPU drop-ins in effect do not match this machine: %s; %s", strings.Join(c.Differences, "; "), generate.StaleRemedy), false

@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
-	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
-	"github.com/ransomeye/ransomeye-tuner/internal/status"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 )
 
 var failClosedCmd = command{
@@ -68,18 +65,18 @@ only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate
 // swapFacts says what can be seen of the swapfile now, for a reason that
 // systemd did not give: the configured path and whether it is active.
 func swapFacts(e *env) string {
-	path := config.Default().SwapPath
-	if cfg, _, err := config.Load(e.root); err == nil {
-		path = cfg.SwapPath
-	}
-	swaps, err := procfs.ReadSwaps(e.root)
+	cfg, _, err := config.Load(e.root)
 	if err != nil {
-		return fmt.Sprintf("active swap unknown (%v); see journalctl -b -u %s -u %s", err, names.ActivatorUnit, names.SwapUnitName(path))
+		cfg = config.Default()
 	}
+	p := swapplan.Make(swapplan.Inputs{Root: e.root, Config: cfg})
+	defer p.Close()
+	path := cfg.SwapPath
 	state := "is not active"
-	if _, ok := status.ActiveSwap(e.root, swaps, path); ok {
+	switch {
+	case p.Ours != nil:
 		state = "is active"
-	} else if _, err := os.Lstat(e.root.Path(path)); errors.Is(err, fs.ErrNotExist) {
+	case p.FileKnown && p.File.Kind == swapfile.Missing:
 		state = "does not exist (is its filesystem mounted?)"
 	}
 	return fmt.Sprintf("swapfile %q %s; see journalctl -b -u %s -u %s", path, state, names.ActivatorUnit, names.SwapUnitName(path))

@@ -3,19 +3,15 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
-	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
-	"github.com/ransomeye/ransomeye-tuner/internal/status"
-	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
-
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 )
 
 // enabled reads the kernel command line: false only with ransomeye.tuner=0
@@ -119,22 +115,7 @@ func swapInEffect(e *env) (string, bool) {
 	if err != nil {
 		return err.Error(), false
 	}
-	mem, err := procfs.ReadMeminfo(e.root)
-	if err != nil {
-		return err.Error(), false
-	}
-	swaps, err := procfs.ReadSwaps(e.root)
-	if err != nil {
-		return err.Error(), false
-	}
-	target := swapfile.Target(cfg.MinSize, mem.MemTotal, os.Getpagesize())
-	unit := names.SwapUnitName(cfg.SwapPath)
-	a, ok := status.ActiveSwap(e.root, swaps, cfg.SwapPath)
-	if !ok {
-		return fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: systemctl restart %s %s", cfg.SwapPath, unit, names.ActivatorUnit, unit), false
-	}
-	if !status.SwapSatisfies(a.Size, target) {
-		return fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", cfg.SwapPath, fsinfo.Human(a.Size), fsinfo.Human(target), names.ActivatorUnit), false
-	}
-	return "", true
+	p := swapplan.Make(swapplan.Inputs{Root: e.root, Config: cfg})
+	defer p.Close()
+	return p.NotInEffect, p.InEffect
 }

@@ -3,15 +3,16 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
+	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
-	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
@@ -62,59 +63,9 @@ func plan(e *env) int {
 	cfg := in.Config
 
 	fmt.Fprintf(w, "== swap\n")
-	mem, err := procfs.ReadMeminfo(e.root)
-	if err != nil {
-		fmt.Fprintf(w, "memory size unknown: %v\n", err)
-	}
-	target := swapfile.Target(cfg.MinSize, mem.MemTotal, os.Getpagesize())
-	fmt.Fprintf(w, "target: %s = max(MinSize %s, MemTotal %s), provided by %s alone (unit %s)\n",
-		fsinfo.Human(target), fsinfo.Human(cfg.MinSize), fsinfo.Human(mem.MemTotal), cfg.SwapPath, names.SwapUnitName(cfg.SwapPath))
-	swaps, err := procfs.ReadSwaps(e.root)
-	if err != nil {
-		fmt.Fprintf(w, "active swap unknown: %v\n", err)
-	}
-	_, active := status.ActiveSwap(e.root, swaps, cfg.SwapPath)
-	for _, s := range swaps {
-		if s.Filename != cfg.SwapPath {
-			fmt.Fprintf(w, "other active swap: %s (%s, %s): reported, not counted\n", s.Filename, s.Type, fsinfo.Human(s.Size))
-		}
-	}
-	path := e.root.Path(cfg.SwapPath)
-	dir := filepath.Dir(path)
-	fsi, fsErr := status.StatNearest(dir)
-	if fsErr != nil {
-		fmt.Fprintf(w, "filesystem: cannot check: %v\n", fsErr)
-	} else {
-		verdict := "ok"
-		if err := fsi.CheckUsable(); err != nil {
-			verdict = "REFUSED: " + err.Error()
-		} else if fsi.Support == fsinfo.NeedsNoCOW {
-			verdict = "ok with no-copy-on-write set on the empty file"
-		}
-		fmt.Fprintf(w, "filesystem: %s at %s, %s free of %s: %s\n", fsi.Name, fsi.Dir, fsinfo.Human(fsi.Free), fsinfo.Human(fsi.Size), verdict)
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
-			fmt.Fprintf(w, "directory %s does not exist: activate would create it (0755)\n", filepath.Dir(cfg.SwapPath))
-		}
-	}
-	ex, err := swapfile.Inspect(path, os.Getpagesize())
-	if err != nil {
-		fmt.Fprintf(w, "swapfile: cannot inspect: %v (run as root to see it)\n", err)
-	} else {
-		ex.Path = cfg.SwapPath
-		d := swapfile.Decide(ex, target, active, fsErr == nil && fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
-		action, reason := d.Action, d.Reason
-		if (action == swapfile.ActCreate || action == swapfile.ActReplace) && fsErr == nil {
-			if err := fsi.CheckUsable(); err != nil {
-				action, reason = swapfile.ActRefuse, err.Error()
-			} else if err := fsi.CheckSpace(target, cfg.Reserve); err != nil {
-				action, reason = swapfile.ActRefuse, err.Error()
-			}
-		}
-		fmt.Fprintf(w, "swapfile: %s: %s\n", action, reason)
-		if action == swapfile.ActRefuse {
-			fmt.Fprintf(w, "  => activate would fail closed: marker %s, ransomeye-core would not start\n", names.MarkerPath)
-		}
-	}
+	p := swapplan.Make(swapplan.Inputs{Root: e.root, Config: cfg})
+	defer p.Close()
+	writeSwapPlan(w, p)
 
 	fmt.Fprintf(w, "\n== sysctls\n")
 	for _, s := range status.Sysctls(cfg) {
@@ -132,4 +83,44 @@ func plan(e *env) int {
 	fmt.Fprintf(w, "\n== generator (CPU plan and units)\n")
 	fmt.Fprint(w, generate.Describe(in, out))
 	return ExitOK
+}
+
+// writeSwapPlan prints the swapfile plan: what activate would do and why.
+func writeSwapPlan(w io.Writer, p *swapplan.Plan) {
+	fmt.Fprintf(w, "target: %s = max(MinSize %s, MemTotal %s), provided by %s alone (unit %s)\n",
+		fsinfo.Human(p.Target), fsinfo.Human(p.MinSize), fsinfo.Human(p.MemTotal), p.Path, p.Unit)
+	for _, s := range p.Others {
+		fmt.Fprintf(w, "other active swap: %s (%s, %s): reported, not counted\n", s.Filename, s.Type, fsinfo.Human(s.Size))
+	}
+	if p.Ours != nil {
+		fmt.Fprintf(w, "active: %s as %s (%s)\n", p.Path, p.Ours.Filename, fsinfo.Human(p.Ours.Size))
+	}
+	if p.Resolved != p.Dir {
+		fmt.Fprintf(w, "directory: %s is %s (%s)\n", p.Dir, p.Resolved, strings.Join(p.Links, ", "))
+	}
+	if p.DirMissing {
+		fmt.Fprintf(w, "directory %s does not exist: activate would create it (%04o)\n", p.Resolved, swapplan.DirMode)
+	}
+	if p.FSKnown {
+		fmt.Fprintf(w, "filesystem: %s at %s, %s free of %s\n", p.FS.Name, p.FS.Dir, fsinfo.Human(p.FS.Free), fsinfo.Human(p.FS.Size))
+	}
+	for _, l := range p.Leftovers {
+		if l.Ours {
+			fmt.Fprintf(w, "leftover %s (%s): activate would remove it\n", l.Path, fsinfo.Human(l.Bytes))
+		}
+	}
+	if p.InspectErr != "" && p.Reason == p.InspectErr && os.Geteuid() != 0 {
+		// Root reads what an unprivileged plan cannot: no verdict.
+		fmt.Fprintf(w, "swapfile: cannot inspect: %s (run as root to see what activate would do)\n", p.Reason)
+		return
+	}
+	fmt.Fprintf(w, "swapfile: %s: %s\n", p.Action, p.Reason)
+	if p.Action == swapfile.ActRefuse {
+		fmt.Fprintf(w, "  => activate would fail closed: marker %s, ransomeye-core would not start\n", names.MarkerPath)
+	}
+	if p.InEffect {
+		fmt.Fprintf(w, "swap guarantee: in effect\n")
+	} else {
+		fmt.Fprintf(w, "swap guarantee: not in effect now: %s\n", p.NotInEffect)
+	}
 }

@@ -125,16 +125,8 @@ type Info struct {
 	Size     int64   // total bytes: f_blocks*f_bsize
 }
 
-// Stat runs statfs(2) on dir and classifies the result.
-func Stat(dir string) (Info, error) {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		return Info{}, fmt.Errorf("statfs %q: %w", dir, err)
-	}
-	return FromStatfs(dir, st), nil
-}
-
-// FromStatfs classifies a statfs result; it is Stat without the system call.
+// FromStatfs classifies a statfs(2) or fstatfs(2) result for dir (the
+// directory that was asked about, for messages).
 func FromStatfs(dir string, st unix.Statfs_t) Info {
 	name, s, why := Classify(int64(st.Type))
 	bsize := st.Bsize

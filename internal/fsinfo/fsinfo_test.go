@@ -74,15 +74,14 @@ func check(t *testing.T, what string, err error, want string) {
 	}
 }
 
-func TestStatHere(t *testing.T) {
-	i, err := Stat(t.TempDir())
-	if err != nil {
+func TestFromStatfsHere(t *testing.T) {
+	dir := t.TempDir()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
 		t.Fatal(err)
 	}
-	if i.Name == "" || i.Size <= 0 {
-		t.Errorf("Stat of a temp dir gave %+v", i)
-	}
-	if _, err := Stat("/nonexistent/dir/for/fsinfo"); err == nil {
-		t.Error("Stat of a missing dir: no error")
+	i := FromStatfs(dir, st)
+	if i.Name == "" || i.Size <= 0 || i.Dir != dir {
+		t.Errorf("FromStatfs of a temp dir gave %+v", i)
 	}
 }

@@ -64,6 +64,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
@@ -161,6 +162,12 @@ type Input struct {
 	// swap; FstabErr records an fstab that could not be read.
 	FstabSwap bool
 	FstabErr  error
+	// SwapDir is where the swapfile's directory really is, with root's
+	// links followed (safefs), when that differs from the configured one:
+	// "/data/ransomeye" for "/ransomeye -> /data/ransomeye". The link lives
+	// on the root filesystem, so it resolves before the data disk mounts.
+	// Empty when it is the configured directory or cannot be resolved.
+	SwapDir string
 }
 
 // Note is one message to log.
@@ -229,6 +236,7 @@ func Gather(root hostroot.Root, log *klog.Logger) Input {
 	}
 	log.Debugf("configuration files read: %q", in.Config.Files)
 	in.FstabSwap, in.FstabErr = FstabHasSwap(root, in.Config.SwapPath)
+	in.SwapDir = ResolveSwapDir(root, in.Config.SwapPath)
 	if in.Config.Isolation == config.IsolationOff {
 		return in
 	}
@@ -241,6 +249,24 @@ func Gather(root hostroot.Root, log *klog.Logger) Input {
 		log.Debugf("topology: online %q, %d physical cores, %d NUMA nodes", in.Topology.Online, len(in.Topology.Cores), len(in.Topology.Nodes))
 	}
 	return in
+}
+
+// ResolveSwapDir returns the host directory the swapfile's directory
+// resolves to when a link leads elsewhere, or "" (not a link, or it cannot
+// be resolved: activate then refuses it with the reason). Nothing is
+// created; a directory that does not exist yet (its disk not mounted)
+// resolves lexically from the last link.
+func ResolveSwapDir(root hostroot.Root, swapPath string) string {
+	dir := path.Dir(swapPath)
+	d, err := safefs.OpenDir(root, dir, safefs.Options{Create: 0o755, Probe: true})
+	if err != nil {
+		return ""
+	}
+	defer d.Close()
+	if d.Host == dir {
+		return ""
+	}
+	return d.Host
 }
 
 // FstabHasSwap reports whether /etc/fstab under root has a swap line for
@@ -383,15 +409,25 @@ func renderSwap(in Input, out *Output) {
 	if in.FstabErr != nil {
 		out.note(klog.Warning, "%v: assuming %q is not in it", in.FstabErr, cfg.SwapPath)
 	}
+	// The configured directory, and where its link leads: systemd orders
+	// after the mounts of the lexical path only, so /ransomeye ->
+	// /data/ransomeye would not wait for data.mount.
+	mountsFor := quotePath(path.Dir(cfg.SwapPath))
+	swapOpts := []*unit.UnitOption{
+		unit.NewUnitOption("Unit", "Wants", names.ActivatorUnit),
+		unit.NewUnitOption("Unit", "After", names.ActivatorUnit+" "+names.FailClosedUnit),
+		unit.NewUnitOption("Unit", "ConditionPathExists", "!"+names.MarkerPath),
+		unit.NewUnitOption("Unit", "OnFailure", names.FailClosedUnit),
+	}
+	if in.SwapDir != "" {
+		mountsFor += " " + quotePath(in.SwapDir)
+		swapOpts = append(swapOpts, unit.NewUnitOption("Unit", "RequiresMountsFor", quotePath(in.SwapDir)))
+		out.note(klog.Info, "the swapfile's directory %q is a link to %q: the units also require the mounts for %q", path.Dir(cfg.SwapPath), in.SwapDir, in.SwapDir)
+	}
 	out.Files = append(out.Files,
-		File{Dir: Normal, Path: u + ".d/" + names.SwapDropIn, Content: serialize([]*unit.UnitOption{
-			unit.NewUnitOption("Unit", "Wants", names.ActivatorUnit),
-			unit.NewUnitOption("Unit", "After", names.ActivatorUnit+" "+names.FailClosedUnit),
-			unit.NewUnitOption("Unit", "ConditionPathExists", "!"+names.MarkerPath),
-			unit.NewUnitOption("Unit", "OnFailure", names.FailClosedUnit),
-		})},
+		File{Dir: Normal, Path: u + ".d/" + names.SwapDropIn, Content: serialize(swapOpts)},
 		File{Dir: Normal, Path: names.ActivatorUnit + ".d/" + names.SwapDropIn, Content: serialize([]*unit.UnitOption{
-			unit.NewUnitOption("Unit", "RequiresMountsFor", quotePath(path.Dir(cfg.SwapPath))),
+			unit.NewUnitOption("Unit", "RequiresMountsFor", mountsFor),
 			unit.NewUnitOption("Unit", "Before", u),
 		})},
 	)

@@ -50,6 +50,13 @@ type Options struct {
 	// swapfile's): anyone who can write there could rename root's file
 	// away and leave their own in its place.
 	RootOnly bool
+	// Probe, with Create, makes nothing: OpenDir stops at the first missing
+	// directory and returns the deepest existing one (checked as an
+	// ancestor: RootOnly lets it be sticky), with Host and Path naming the
+	// directory that Create would make and Missing set. For a caller that
+	// must say what would happen without changing anything (plan, status),
+	// and check where a directory would be before making it.
+	Probe bool
 }
 
 // Dir is a directory opened by OpenDir.
@@ -66,6 +73,9 @@ type Dir struct {
 	Created []string
 	// Links lists the links followed, as "link -> target".
 	Links []string
+	// Missing (Probe only) is the host path of the first directory that
+	// does not exist yet; the descriptor is then its existing parent's.
+	Missing string
 }
 
 // Fd returns the directory's descriptor (O_RDONLY|O_DIRECTORY), valid until
@@ -163,6 +173,23 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 		cur := &stack[len(stack)-1]
 		host := path.Join(cur.host, c)
 		fd, err := unix.Openat(cur.fd, c, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOENT) && opt.Create != 0 && opt.Probe {
+			// What Create would make: the rest, lexically (a directory that
+			// does not exist holds no links).
+			d.Missing = host
+			missing := path.Join(append([]string{host}, rest...)...)
+			if opt.RootOnly {
+				if err := checkDir(cur, false); err != nil {
+					return nil, err
+				}
+			}
+			fd, err := unix.Openat(cur.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil, fmt.Errorf("open directory %q: %w", cur.host, err)
+			}
+			d.fd, d.Host, d.Path = fd, missing, root.Path(missing)
+			return d, nil
+		}
 		if errors.Is(err, unix.ENOENT) && opt.Create != 0 {
 			if err := mkdir(cur, c, host, opt.Create); err != nil {
 				return nil, err
@@ -276,7 +303,14 @@ func mkdir(cur *step, name, host string, perm os.FileMode) error {
 			return fmt.Errorf("chmod %04o %q: %w", perm.Perm(), host, err)
 		}
 	}
-	if err := unix.Fsync(cur.fd); err != nil && !errors.Is(err, unix.EBADF) {
+	// The new entry made durable: cur.fd is an O_PATH descriptor, which
+	// fsync refuses (EBADF, once ignored here: the parent was never synced).
+	pfd, err := unix.Openat(cur.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the directory holding %q: %w", host, err)
+	}
+	defer unix.Close(pfd)
+	if err := unix.Fsync(pfd); err != nil {
 		return fmt.Errorf("fsync the directory holding %q: %w", host, err)
 	}
 	return nil

@@ -256,3 +256,39 @@ func TestWriteFileOptions(t *testing.T) {
 		t.Error("a name with a slash was accepted")
 	}
 }
+
+// TestOpenDirProbe: with Probe, nothing is created; the directory Create
+// would make is named (through root's links, lexically past the first
+// missing one) and the descriptor is its existing parent's, checked as an
+// ancestor.
+func TestOpenDirProbe(t *testing.T) {
+	needRoot(t)
+	r := tree(t, "data")
+	symlink(t, r, "/data/ransomeye", "/ransomeye", 0)
+	d, err := OpenDir(r, "/ransomeye/sub", Options{Create: 0o755, RootOnly: true, Probe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Host != "/data/ransomeye/sub" || d.Missing != "/data/ransomeye" {
+		t.Errorf("Host %q, Missing %q", d.Host, d.Missing)
+	}
+	var st, want unix.Stat_t
+	if err := unix.Fstat(d.Fd(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Stat(r.Path("/data"), &want); err != nil {
+		t.Fatal(err)
+	}
+	if st.Ino != want.Ino {
+		t.Error("the descriptor is not the existing parent's")
+	}
+	if _, err := os.Lstat(r.Path("/data/ransomeye")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Probe created a directory: %v", err)
+	}
+	// The existing parent is checked: another user's is refused.
+	chown(t, r, "/data", 1000, 0o755)
+	if _, err := OpenDir(r, "/ransomeye/sub", Options{Create: 0o755, RootOnly: true, Probe: true}); err == nil || !strings.Contains(err.Error(), "owned by uid 1000") {
+		t.Errorf("Probe under uid 1000's directory: %v", err)
+	}
+}

@@ -7,11 +7,9 @@ package status
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -24,10 +22,10 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
-	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
@@ -46,9 +44,13 @@ type Swap struct {
 	OthersBytes int64         `json:"other_swap_bytes"`
 	Decision    string        `json:"decision"` // what activate would do now
 	Reason      string        `json:"reason"`
+	Dir         string        `json:"dir"`
+	ResolvedDir string        `json:"resolved_dir"` // Dir with the links followed
+	Links       []string      `json:"links,omitempty"`
+	InEffect    bool          `json:"in_effect"` // ours active with at least the target
+	NotInEffect string        `json:"not_in_effect,omitempty"`
 	Filesystem  string        `json:"filesystem,omitempty"`
 	FreeBytes   int64         `json:"filesystem_free_bytes,omitempty"`
-	Err         string        `json:"error,omitempty"`
 }
 
 // File describes the swapfile on disk.
@@ -61,6 +63,9 @@ type File struct {
 	SwapArea  bool   `json:"swap_area"`
 	Label     string `json:"label,omitempty"`
 	Inode     uint64 `json:"inode,omitempty"`
+	// Usable is what the kernel would take from the swap area, as its
+	// extents fall on the device (the header page included).
+	Usable int64 `json:"usable_bytes,omitempty"`
 }
 
 // Sysctl is one kernel parameter, wanted and current.
@@ -121,24 +126,6 @@ func Sysctls(cfg config.Config) []sysctl.Setting {
 	}
 }
 
-// ActiveSwap finds path in the active swap list. Under a root prefix other
-// than "/", the kernel names the file by its real path, so that is accepted
-// as well.
-func ActiveSwap(root hostroot.Root, swaps []procfs.Swap, path string) (procfs.Swap, bool) {
-	for _, s := range swaps {
-		if s.Filename == path || (!root.IsHost() && s.Filename == root.Path(path)) {
-			return s, true
-		}
-	}
-	return procfs.Swap{}, false
-}
-
-// SwapSatisfies reports whether an active swap area of size bytes (as
-// /proc/swaps counts it: without the header page) provides target.
-func SwapSatisfies(activeBytes, target int64) bool {
-	return activeBytes+int64(os.Getpagesize()) >= target
-}
-
 // Gather builds the report under root, changing nothing. log receives
 // debug lines from the generator library.
 func Gather(root hostroot.Root, log *klog.Logger) Report {
@@ -162,13 +149,8 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 		return r
 	}
 	r.Swap = gatherSwap(root, cfg)
-	if r.Swap.Err != "" {
-		r.Problems = append(r.Problems, r.Swap.Err)
-	}
-	if !r.Swap.Active {
-		r.Problems = append(r.Problems, fmt.Sprintf("swapfile %q is not active", cfg.SwapPath))
-	} else if !SwapSatisfies(r.Swap.ActiveBytes, r.Swap.Target) {
-		r.Problems = append(r.Problems, fmt.Sprintf("swapfile %q is active with %s, less than the target %s", cfg.SwapPath, fsinfo.Human(r.Swap.ActiveBytes), fsinfo.Human(r.Swap.Target)))
+	if !r.Swap.InEffect {
+		r.Problems = append(r.Problems, r.Swap.NotInEffect)
 	}
 	for _, s := range Sysctls(cfg) {
 		sc := Sysctl{Key: s.Key, Want: s.Value}
@@ -185,10 +167,8 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	}
 	out := generate.Render(in)
 	r.CPU = GatherCPU(root, in, out)
-	if r.CPU.TopologyErr != "" && cfg.Isolation != config.IsolationOff {
-		if n, ok := OnlineCPUs(root); !ok || n >= cpuplan.MinCores {
-			r.Problems = append(r.Problems, "CPU topology: "+r.CPU.TopologyErr)
-		}
+	if why, blocks := TopologyBlocks(root, cfg, in.TopologyErr); blocks {
+		r.Problems = append(r.Problems, why)
 	}
 	for _, d := range r.CPU.Differences {
 		r.Problems = append(r.Problems, d+"; "+generate.StaleRemedy)
@@ -203,6 +183,22 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	}
 	r.Compliant = len(r.Problems) == 0
 	return r
+}
+
+// TopologyBlocks is the one rule for a CPU topology that cannot be read:
+// with CPU isolation on, it keeps the guarantee from holding (blocks, with
+// the reason and remedy), unless fewer CPUs are online than a reservation
+// needs physical cores: then no plan is made whatever the rest of the
+// topology says, so nothing is lost (why is then a warning to log). With
+// topoErr nil or isolation off it returns "", false.
+func TopologyBlocks(root hostroot.Root, cfg config.Config, topoErr error) (why string, blocks bool) {
+	if topoErr == nil || cfg.Isolation == config.IsolationOff {
+		return "", false
+	}
+	if n, ok := OnlineCPUs(root); ok && n < cpuplan.MinCores {
+		return fmt.Sprintf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", topoErr, n), false
+	}
+	return fmt.Sprintf("the CPU topology cannot be trusted (%v), so CPU isolation ([CPU] Isolation=%s) is not guaranteed; fix the cause, or set [CPU] Isolation=off", topoErr, cfg.Isolation), true
 }
 
 // OnlineCPUs counts the online CPUs from sysfs under root. With fewer than
@@ -249,72 +245,33 @@ func GatherCPU(root hostroot.Root, in generate.Input, out generate.Output) CPU {
 }
 
 func gatherSwap(root hostroot.Root, cfg config.Config) Swap {
-	s := Swap{Path: cfg.SwapPath, Unit: names.SwapUnitName(cfg.SwapPath), MinSize: cfg.MinSize}
-	var errs []string
-	mem, err := procfs.ReadMeminfo(root)
-	if err != nil {
-		errs = append(errs, err.Error())
+	p := swapplan.Make(swapplan.Inputs{Root: root, Config: cfg})
+	defer p.Close()
+	return fromPlan(p)
+}
+
+// fromPlan is the swap part of the report for a swapfile plan.
+func fromPlan(p *swapplan.Plan) Swap {
+	s := Swap{Path: p.Path, Unit: p.Unit, MinSize: p.MinSize, MemTotal: p.MemTotal, Target: p.Target,
+		Devices: p.Swaps, Decision: string(p.Action), Reason: p.Reason,
+		Dir: p.Dir, ResolvedDir: p.Resolved, Links: p.Links,
+		InEffect: p.InEffect, NotInEffect: p.NotInEffect}
+	if p.Ours != nil {
+		s.Active, s.ActiveBytes = true, p.Ours.Size
 	}
-	s.MemTotal = mem.MemTotal
-	s.Target = swapfile.Target(cfg.MinSize, mem.MemTotal, os.Getpagesize())
-	swaps, err := procfs.ReadSwaps(root)
-	if err != nil {
-		errs = append(errs, err.Error())
+	for _, d := range p.Others {
+		s.OthersBytes += d.Size
 	}
-	s.Devices = swaps
-	if a, ok := ActiveSwap(root, swaps, cfg.SwapPath); ok {
-		s.Active, s.ActiveBytes = true, a.Size
-	}
-	for _, d := range swaps {
-		if d.Filename != cfg.SwapPath && (root.IsHost() || d.Filename != root.Path(cfg.SwapPath)) {
-			s.OthersBytes += d.Size
-		}
-	}
-	path := root.Path(cfg.SwapPath)
-	ex, err := swapfile.Inspect(path, os.Getpagesize())
-	if err != nil {
-		errs = append(errs, err.Error())
-		s.File.Kind = "unknown"
+	if p.FileKnown {
+		s.File = describeFile(p.File)
 	} else {
-		s.File = describeFile(ex)
-		ex.Path = cfg.SwapPath
-		fsi, fsErr := statNearest(filepath.Dir(path))
-		needNoCOW := fsErr == nil && fsi.Support == fsinfo.NeedsNoCOW
-		if fsErr == nil {
-			s.Filesystem, s.FreeBytes = fsi.Name, fsi.Free
-		}
-		d := swapfile.Decide(ex, s.Target, s.Active, needNoCOW, names.SwapLabel)
-		s.Decision, s.Reason = string(d.Action), d.Reason
-		if err := mounts.Check(root, filepath.Dir(cfg.SwapPath)); err != nil {
-			s.Decision, s.Reason = string(swapfile.ActRefuse), err.Error()
-		} else if (d.Action == swapfile.ActCreate || d.Action == swapfile.ActReplace) && fsErr == nil {
-			if err := fsi.CheckUsable(); err != nil {
-				s.Decision, s.Reason = string(swapfile.ActRefuse), err.Error()
-			} else if err := fsi.CheckSpace(s.Target, cfg.Reserve); err != nil {
-				s.Decision, s.Reason = string(swapfile.ActRefuse), err.Error()
-			}
-		}
-		if fsErr != nil {
-			errs = append(errs, fsErr.Error())
-		}
+		s.File.Kind = "unknown"
 	}
-	s.Err = strings.Join(errs, "; ")
+	if p.FSKnown {
+		s.Filesystem, s.FreeBytes = p.FS.Name, p.FS.Free
+	}
 	return s
 }
-
-// statNearest runs statfs on dir, or on its nearest existing ancestor when
-// dir does not exist yet (activate creates it there).
-func statNearest(dir string) (fsinfo.Info, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		i, err := fsinfo.Stat(d)
-		if err == nil || !errors.Is(err, os.ErrNotExist) || d == "/" || d == "." {
-			return i, err
-		}
-	}
-}
-
-// StatNearest is statNearest for the plan command.
-func StatNearest(dir string) (fsinfo.Info, error) { return statNearest(dir) }
 
 func describeFile(e swapfile.Existing) File {
 	f := File{Kind: string(e.Kind)}
@@ -325,6 +282,9 @@ func describeFile(e swapfile.Existing) File {
 	f.Mode = fmt.Sprintf("%04o", uint32(e.Perm))
 	f.Owner = fmt.Sprintf("%d:%d", e.UID, e.GID)
 	f.SwapArea, f.Label = e.Header.Swap, e.Header.Label
+	if e.Header.Swap {
+		f.Usable = e.Avail()
+	}
 	return f
 }
 
@@ -390,11 +350,14 @@ func (r Report) WriteText(w io.Writer) error {
 		file = fmt.Sprintf("%s, mode %s, owner %s, swap area %s, label %q", fsinfo.Human(s.File.Size), s.File.Mode, s.File.Owner, yesNo(s.File.SwapArea), s.File.Label)
 	}
 	row("swapfile", "%s (%s): %s", s.Path, s.Unit, file)
+	if s.ResolvedDir != s.Dir {
+		row("swapfile directory", "%s is %s (%s)", s.Dir, s.ResolvedDir, strings.Join(s.Links, ", "))
+	}
 	if s.Filesystem != "" {
 		row("filesystem", "%s, %s free", s.Filesystem, fsinfo.Human(s.FreeBytes))
 	}
 	if s.Active {
-		row("swapfile active", "yes, %s%s", fsinfo.Human(s.ActiveBytes), okMark(SwapSatisfies(s.ActiveBytes, s.Target)))
+		row("swapfile active", "yes, %s%s", fsinfo.Human(s.ActiveBytes), okMark(s.InEffect))
 	} else {
 		row("swapfile active", "no  [FAIL]")
 	}
@@ -409,9 +372,6 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	if s.Decision != "" {
 		row("activate would", "%s: %s", s.Decision, s.Reason)
-	}
-	if s.Err != "" {
-		row("swap errors", "%s", s.Err)
 	}
 	for _, sc := range r.Sysctls {
 		cur := sc.Current

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 )
 
 func fakeRoot(t *testing.T, files map[string]string) hostroot.Root {
@@ -86,16 +85,5 @@ func TestGatherDisabledAndInvalid(t *testing.T) {
 	r = Gather(fakeRoot(t, map[string]string{"etc/ransomeye/tuner.conf": "[Swap]\nMinSize=huge\n"}), nil)
 	if r.Compliant || !strings.Contains(r.ConfigErr, "tuner.conf:2") {
 		t.Errorf("invalid config report %+v", r)
-	}
-}
-
-func TestActiveSwapAndSatisfies(t *testing.T) {
-	swaps := []procfs.Swap{{Filename: "/other"}, {Filename: "/r/ransomeye/swap", Size: 16<<30 - 4096}}
-	if _, ok := ActiveSwap("/", swaps, "/ransomeye/swap"); ok {
-		t.Error("host root matched a prefixed path")
-	}
-	s, ok := ActiveSwap("/r", swaps, "/ransomeye/swap")
-	if !ok || !SwapSatisfies(s.Size, 16<<30) || SwapSatisfies(s.Size-4096, 16<<30) {
-		t.Errorf("ActiveSwap under a root: %+v %v", s, ok)
 	}
 }

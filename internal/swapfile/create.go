@@ -12,38 +12,39 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
-// Mkswap is the mkswap command Create runs: the host's util-linux binary,
-// looked up in $PATH and then in /usr/sbin and /sbin. It is the one place
-// to change it (tests may point it elsewhere).
-var Mkswap = "mkswap"
+// mkswapDirs are searched for mkswap after $PATH: root's sbin directories,
+// which a service's or a user's PATH may lack.
+var mkswapDirs = []string{"/usr/sbin", "/sbin"}
 
-// mkswapPath resolves Mkswap.
-func mkswapPath() string {
-	if filepath.IsAbs(Mkswap) {
-		return Mkswap
-	}
-	if p, err := exec.LookPath(Mkswap); err == nil {
-		return p
-	}
-	for _, d := range []string{"/usr/sbin", "/sbin"} {
-		p := filepath.Join(d, Mkswap)
-		if _, err := os.Stat(p); err == nil {
-			return p
+// FindMkswap resolves the mkswap command once, for Options.Mkswap: the
+// first "mkswap" in pathEnv (a $PATH value), then in /usr/sbin and /sbin.
+func FindMkswap(pathEnv string) (string, error) {
+	dirs := append(filepath.SplitList(pathEnv), mkswapDirs...)
+	for _, d := range dirs {
+		if !filepath.IsAbs(d) {
+			continue // a relative PATH entry would depend on the working directory
+		}
+		p := filepath.Join(d, "mkswap")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
 		}
 	}
-	return Mkswap
+	return "", fmt.Errorf("mkswap not found in $PATH, /usr/sbin or /sbin: install util-linux")
 }
 
 // Options tune Create.
 type Options struct {
+	// Mkswap is the absolute path of the mkswap command (FindMkswap).
+	Mkswap string
 	// Label is the swap area's label (mkswap -L).
 	Label string
 	// NoCOW sets FS_NOCOW_FL on the empty file before allocation (btrfs)
 	// and fails when it does not stick.
 	NoCOW bool
-	// Replace lets the rename replace what is at the path; without it an
+	// Replace lets the rename replace what is at the name; without it an
 	// entry that appeared meanwhile makes Create fail (RENAME_NOREPLACE).
 	Replace bool
 	// Log receives progress and the steps; may be nil.
@@ -53,17 +54,28 @@ type Options struct {
 // ErrNoCOW is returned when the no-copy-on-write attribute cannot be set.
 var ErrNoCOW = errors.New("cannot set the no-copy-on-write attribute")
 
-// Create makes a swapfile of size bytes at path: a temporary file in the
-// same directory, mode 0600 from its creation, no-copy-on-write when asked,
-// preallocated with fallocate (zero-filled where that is not supported),
-// mkswap, fsync, renamed into place, and the directory fsynced. On any
-// error the temporary file is removed and path is left as it was.
-func Create(path string, size int64, opt Options) (err error) {
-	dir := filepath.Dir(path)
-	tmp := filepath.Join(dir, TempPrefix+strconv.Itoa(os.Getpid()))
-	fd, err := unix.Open(tmp, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+// maxGrow bounds the rounds of growing a file whose extents lose pages.
+const maxGrow = 8
+
+// Create makes a swapfile named name in the open directory dir that gives
+// the kernel at least size bytes: a temporary file in the directory, mode
+// 0600 from its creation, no-copy-on-write when asked, preallocated with
+// fallocate (zero-filled where that is not supported), grown by the pages
+// its extents lose on the device (KernelPages), mkswap, fsync, renamed into
+// place, and the directory fsynced. Every step works on the directory's
+// descriptor, never on a path string (mkswap gets /proc/self/fd/3, the
+// temporary file itself). On any error the temporary file is removed and
+// the name is left as it was. It returns the file's size.
+func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err error) {
+	if opt.Mkswap == "" || !filepath.IsAbs(opt.Mkswap) {
+		return 0, fmt.Errorf("mkswap %q is not an absolute path", opt.Mkswap)
+	}
+	dirfd := dir.Fd()
+	tmpName := TempPrefix + strconv.Itoa(os.Getpid())
+	tmp := filepath.Join(dir.Host, tmpName)
+	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return fmt.Errorf("create temporary file %q: %w", tmp, err)
+		return 0, fmt.Errorf("create temporary file %q: %w", tmp, err)
 	}
 	closed := false
 	defer func() {
@@ -71,60 +83,104 @@ func Create(path string, size int64, opt Options) (err error) {
 			unix.Close(fd)
 		}
 		if err != nil {
-			if rmErr := unix.Unlink(tmp); rmErr != nil && !errors.Is(rmErr, unix.ENOENT) {
+			if rmErr := unix.Unlinkat(dirfd, tmpName, 0); rmErr != nil && !errors.Is(rmErr, unix.ENOENT) {
 				err = fmt.Errorf("%w (and removing the temporary file %q failed: %v)", err, tmp, rmErr)
 			}
 		}
 	}()
 	// The mode was 0600 from open(2); umask can only have narrowed it.
 	if err := unix.Fchmod(fd, 0o600); err != nil {
-		return fmt.Errorf("chmod 0600 %q: %w", tmp, err)
+		return 0, fmt.Errorf("chmod 0600 %q: %w", tmp, err)
 	}
 	if os.Geteuid() == 0 {
 		if err := unix.Fchown(fd, 0, 0); err != nil {
-			return fmt.Errorf("chown root:root %q: %w", tmp, err)
+			return 0, fmt.Errorf("chown root:root %q: %w", tmp, err)
 		}
 	}
 	if opt.NoCOW {
 		if err := setNoCOW(fd); err != nil {
-			return fmt.Errorf("%w on %q: %w (btrfs swaps only to a no-copy-on-write file, and the attribute takes effect only on an empty file)", ErrNoCOW, tmp, err)
+			return 0, fmt.Errorf("%w on %q: %w (btrfs swaps only to a no-copy-on-write file, and the attribute takes effect only on an empty file)", ErrNoCOW, tmp, err)
 		}
 	}
-	if err := allocate(fd, tmp, size, opt.Log); err != nil {
-		return err
+	if err := allocate(fd, tmp, 0, size, opt.Log); err != nil {
+		return 0, err
+	}
+	ps := int64(os.Getpagesize())
+	want := (size + ps - 1) / ps
+	total, err := growToUsable(fd, tmp, size, want, opt.Log)
+	if err != nil {
+		return 0, err
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("fstat %q: %w", tmp, err)
+		return 0, fmt.Errorf("fstat %q: %w", tmp, err)
 	}
-	if st.Size != size || st.Blocks*512 < size {
-		return fmt.Errorf("%q has %d bytes with %d allocated after preallocation, want %d fully allocated", tmp, st.Size, st.Blocks*512, size)
+	if st.Size != total || st.Blocks*512 < total {
+		return 0, fmt.Errorf("%q has %d bytes with %d allocated after preallocation, want %d fully allocated", tmp, st.Size, st.Blocks*512, total)
 	}
-	if err := runMkswap(tmp, opt.Label); err != nil {
-		return err
+	if err := runMkswap(opt.Mkswap, fd, tmp, opt.Label); err != nil {
+		return 0, err
 	}
-	page := make([]byte, os.Getpagesize())
-	if n, err := unix.Pread(fd, page, 0); err != nil || !ParseHeader(page[:max(n, 0)], len(page)).Swap {
-		return fmt.Errorf("%q has no swap signature after mkswap (read: %v)", tmp, err)
+	page := make([]byte, ps)
+	n, err := unix.Pread(fd, page, 0)
+	h := ParseHeader(page[:max(n, 0)], len(page))
+	if err != nil || !h.Swap {
+		return 0, fmt.Errorf("%q has no swap signature after mkswap (read: %v)", tmp, err)
+	}
+	// The header now bounds what the kernel takes: check the pages once
+	// more, the way swapon will count them.
+	got, err := usablePages(fd, total, int(ps), int64(h.LastPage)+1)
+	if err != nil {
+		return 0, fmt.Errorf("read the extents of %q: %w", tmp, err)
+	}
+	if got < want {
+		return 0, fmt.Errorf("after mkswap, %q gives the kernel %d pages, fewer than the %d wanted", tmp, got, want)
 	}
 	if err := unix.Fsync(fd); err != nil {
-		return fmt.Errorf("fsync %q: %w", tmp, err)
+		return 0, fmt.Errorf("fsync %q: %w", tmp, err)
 	}
 	closed = true
 	if err := unix.Close(fd); err != nil {
-		return fmt.Errorf("close %q: %w", tmp, err)
+		return 0, fmt.Errorf("close %q: %w", tmp, err)
 	}
 	flags := uint(unix.RENAME_NOREPLACE)
 	if opt.Replace {
 		flags = 0
 	}
-	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, flags); err != nil {
-		return fmt.Errorf("rename %q to %q: %w", tmp, path, err)
+	if err := unix.Renameat2(dirfd, tmpName, dirfd, name, flags); err != nil {
+		return 0, fmt.Errorf("rename %q to %q: %w", tmp, filepath.Join(dir.Host, name), err)
 	}
-	if err := syncDir(dir); err != nil {
-		return err
+	if err := dir.Sync(); err != nil {
+		return 0, err
 	}
-	return nil
+	return total, nil
+}
+
+// growToUsable grows the file fd of size bytes until its extents give the
+// kernel want pages (KernelPages, the header page included), by the pages
+// lost each round; it returns the final size, or fails closed after
+// maxGrow rounds. Why: on ext4 with 1 KiB blocks a 64 MiB file lost 5
+// pages, and the gate then refused the core at every boot.
+func growToUsable(fd int, name string, size, want int64, log *klog.Logger) (int64, error) {
+	ps := int64(os.Getpagesize())
+	for round := 0; ; round++ {
+		got, err := usablePages(fd, size, int(ps), size/ps)
+		if err != nil {
+			return 0, fmt.Errorf("read the extents of %q (to count the pages the kernel will use): %w", name, err)
+		}
+		if got >= want {
+			return size, nil
+		}
+		if round == maxGrow {
+			return 0, fmt.Errorf("%q (%d bytes) gives the kernel only %d of the %d pages wanted, even after growing it %d times: its extents start or end off page boundaries on the device; use a filesystem with a block size of at least the page size (%d bytes)", name, size, got, want, maxGrow, ps)
+		}
+		grow := (want - got) * ps
+		log.Infof("%q: its extents give the kernel %d of %d pages (extents off page boundaries on the device): growing it by %d bytes", name, got, want, grow)
+		if err := allocate(fd, name, size, grow, log); err != nil {
+			return 0, err
+		}
+		size += grow
+	}
 }
 
 func setNoCOW(fd int) error {
@@ -145,10 +201,11 @@ func setNoCOW(fd int) error {
 	return nil
 }
 
-// allocate preallocates size bytes with fallocate(mode 0), or writes zeros
-// where the filesystem does not support it (ext3 without extents, ...).
-func allocate(fd int, name string, size int64, log *klog.Logger) error {
-	err := unix.Fallocate(fd, 0, 0, size)
+// allocate preallocates size bytes from off with fallocate(mode 0), or
+// writes zeros where the filesystem does not support it (ext3 without
+// extents, ...).
+func allocate(fd int, name string, off, size int64, log *klog.Logger) error {
+	err := unix.Fallocate(fd, 0, off, size)
 	if err == nil {
 		return nil
 	}
@@ -156,13 +213,13 @@ func allocate(fd int, name string, size int64, log *klog.Logger) error {
 		return fmt.Errorf("fallocate %d bytes for %q: %w", size, name, err)
 	}
 	log.Noticef("fallocate is not supported for %q (%v): writing %d bytes of zeros instead", name, err, size)
-	return zeroFill(fd, name, size, log)
+	return zeroFill(fd, name, off, size, log)
 }
 
 // zeroChunk is the write size of zeroFill.
 const zeroChunk = 1 << 20
 
-func zeroFill(fd int, name string, size int64, log *klog.Logger) error {
+func zeroFill(fd int, name string, off, size int64, log *klog.Logger) error {
 	buf := make([]byte, zeroChunk)
 	var done int64
 	nextReport := size / 10
@@ -171,7 +228,7 @@ func zeroFill(fd int, name string, size int64, log *klog.Logger) error {
 		if size-done < n {
 			n = size - done
 		}
-		w, err := unix.Pwrite(fd, buf[:n], done)
+		w, err := unix.Pwrite(fd, buf[:n], off+done)
 		if err != nil {
 			return fmt.Errorf("write zeros to %q at offset %d of %d: %w", name, done, size, err)
 		}
@@ -188,19 +245,30 @@ func zeroFill(fd int, name string, size int64, log *klog.Logger) error {
 	return nil
 }
 
-func runMkswap(file, label string) error {
-	args := []string{mkswapPath()}
+// runMkswap runs mkswap on the open file fd, passed to it as its fd 3 and
+// named /proc/self/fd/3: that name opens the file fd refers to whatever
+// happens to names in the directory meanwhile, so nothing can be swapped in
+// under mkswap (mkswap accepts it: it opens the path and writes there).
+func runMkswap(mkswap string, fd int, name, label string) error {
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		return fmt.Errorf("dup the descriptor of %q for mkswap: %w", name, err)
+	}
+	f := os.NewFile(uintptr(dup), name)
+	defer f.Close()
+	args := []string{mkswap}
 	if label != "" {
 		args = append(args, "-L", label)
 	}
-	args = append(args, file)
+	args = append(args, "/proc/self/fd/3")
 	cmd := exec.Command(args[0], args[1:]...)
+	cmd.ExtraFiles = []*os.File{f}
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s failed: %w; output: %q", quoteArgs(args), err, bytes.TrimSpace(out.Bytes()))
+		return fmt.Errorf("%s (on %q) failed: %w; output: %q", quoteArgs(args), name, err, bytes.TrimSpace(out.Bytes()))
 	}
 	return nil
 }

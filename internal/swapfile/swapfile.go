@@ -1,10 +1,12 @@
 // Package swapfile sizes, inspects and creates the swapfile.
 //
 // The decisions (how large, what to do with what is already at the path)
-// are pure functions of plain data: Target and Decide. The effects sit at
-// the edges: Inspect reads a file without following a symlink or blocking on
-// a FIFO, Create makes a new swapfile under a temporary name and renames it
-// into place, CleanLeftovers removes what an interrupted Create left.
+// are pure functions of plain data: Target, KernelPages and Decide. The
+// effects sit at the edges and work relative to an open directory, never on
+// a path string: InspectAt reads a file without following a symlink or
+// blocking on a FIFO, Create makes a new swapfile under a temporary name and
+// renames it into place, CleanLeftoversAt removes what an interrupted Create
+// left, FixPermsAt sets root:root 0600.
 package swapfile
 
 import (
@@ -21,7 +23,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
-	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
 // Signature is the magic mkswap writes at the end of the first page.
@@ -107,13 +108,34 @@ type Existing struct {
 	Allocated int64       // st_blocks*512
 	Perm      fs.FileMode // permission bits
 	UID, GID  uint32
-	Inode     uint64
-	Header    Header
+	// Dev and Inode identify the file: what /proc/swaps names is compared
+	// with them, never by its path (a symlinked directory makes the
+	// kernel's name differ from the configured one).
+	Dev, Inode uint64
+	Header     Header
 	// Area is the size of the swap area the header describes,
-	// (last_page+1) pages: what swapon gives the kernel, whatever the
+	// (last_page+1) pages: the most swapon gives the kernel, whatever the
 	// file's size. 0 when there is no swap header.
-	Area  int64
-	NoCOW bool // FS_NOCOW_FL is set (btrfs)
+	Area int64
+	// Usable is what swapon would give, the header page included:
+	// KernelPages of the file's extents, at most Area. UsableKnown is false
+	// when the extents could not be read (UsableErr says why); Area counts
+	// then.
+	Usable      int64
+	UsableKnown bool
+	UsableErr   string
+	NoCOW       bool // FS_NOCOW_FL is set (btrfs)
+}
+
+// Avail is what the kernel gets from the swap area, the header page
+// included: the least of the file's size, the header's area and, when
+// known, the pages its extents give.
+func (e Existing) Avail() int64 {
+	a := min(e.Size, e.Area)
+	if e.UsableKnown {
+		a = min(a, e.Usable)
+	}
+	return a
 }
 
 // Sparse reports whether the file has fewer blocks than bytes: swapon
@@ -123,13 +145,16 @@ func (e Existing) Sparse() bool { return e.Kind == Regular && e.Allocated < e.Si
 // FSNoCOWFlag is FS_NOCOW_FL from linux/fs.h (x/sys does not name it).
 const FSNoCOWFlag = 0x00800000
 
-// Inspect looks at path without following a symlink and without blocking on
-// a FIFO or device: lstat, then open(O_NOFOLLOW|O_NONBLOCK) and fstat for a
-// regular file, whose first page is read for the swap header.
-func Inspect(path string, pageSize int) (Existing, error) {
+// InspectAt looks at name in the open directory dirfd (dirPath names it in
+// messages) without following a symlink and without blocking on a FIFO or
+// device: fstatat(AT_SYMLINK_NOFOLLOW), then openat(O_NOFOLLOW|O_NONBLOCK)
+// and fstat for a regular file, whose first page is read for the swap
+// header and whose extents give the pages the kernel would use (Usable).
+func InspectAt(dirfd int, dirPath, name string, pageSize int) (Existing, error) {
+	path := filepath.Join(dirPath, name)
 	e := Existing{Path: path}
 	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			e.Kind = Missing
 			return e, nil
@@ -140,7 +165,7 @@ func Inspect(path string, pageSize int) (Existing, error) {
 	if e.Kind != Regular {
 		return e, nil
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		return e, fmt.Errorf("open %q to inspect it: %w", path, err)
 	}
@@ -160,6 +185,11 @@ func Inspect(path string, pageSize int) (Existing, error) {
 	e.Header = ParseHeader(page[:max(n, 0)], pageSize)
 	if e.Header.Swap {
 		e.Area = (int64(e.Header.LastPage) + 1) * int64(pageSize)
+		if pages, err := usablePages(fd, e.Size, pageSize, e.Area/int64(pageSize)); err == nil {
+			e.Usable, e.UsableKnown = pages*int64(pageSize), true
+		} else {
+			e.UsableErr = err.Error()
+		}
 	}
 	if flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS); err == nil {
 		e.NoCOW = flags&FSNoCOWFlag != 0
@@ -188,7 +218,7 @@ func fill(e *Existing, st *unix.Stat_t) {
 	e.Allocated = st.Blocks * 512
 	e.Perm = fs.FileMode(st.Mode & 0o7777)
 	e.UID, e.GID = st.Uid, st.Gid
-	e.Inode = st.Ino
+	e.Dev, e.Inode = st.Dev, st.Ino
 }
 
 // Action is what to do about the swapfile.
@@ -241,7 +271,7 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB
 	// (FAULTS.md, finding 4); one whose header says more than the file
 	// holds is refused by swapon.
-	avail := min(e.Size, e.Area)
+	avail := e.Avail()
 	switch {
 	case e.Header.BadPages != 0 && !active:
 		// mm/swapfile.c refuses a regular file whose header lists bad
@@ -257,7 +287,9 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run swapoff %q and systemctl restart ransomeye-tuner.service", p, size(avail), size(target), p)
 	case avail < target:
 		d.Action = ActReplace
-		if e.Area < e.Size {
+		if e.UsableKnown && e.Usable < min(e.Size, e.Area) {
+			d.Reason = fmt.Sprintf("%q is a swap area of %s, but its extents give the kernel only %s (extents that start or end off a page boundary on the device lose pages), less than the target of %s: replace it", p, size(min(e.Size, e.Area)), size(e.Usable), size(target))
+		} else if e.Area < e.Size {
 			d.Reason = fmt.Sprintf("%q is a swap area of %s in a %s file (its header is shorter than the file), smaller than the target of %s: replace it", p, size(avail), size(e.Size), size(target))
 		} else {
 			d.Reason = fmt.Sprintf("%q is a swap area of %s, smaller than the target of %s: replace it", p, size(avail), size(target))
@@ -284,10 +316,12 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 // size renders a byte count the way every other message does.
 func size(n int64) string { return fsinfo.Human(n) }
 
-// FixPerms sets root:root and mode 0600 on the regular file at path,
-// through a descriptor opened without following a symlink.
-func FixPerms(path string) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+// FixPermsAt sets root:root and mode 0600 on the regular file name in the
+// open directory dirfd, through a descriptor opened without following a
+// symlink.
+func FixPermsAt(dirfd int, dirPath, name string) error {
+	path := filepath.Join(dirPath, name)
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		return fmt.Errorf("open %q to fix its owner and mode: %w", path, err)
 	}
@@ -308,53 +342,51 @@ func FixPerms(path string) error {
 	return unix.Fsync(fd)
 }
 
-// CleanLeftovers removes the temporary files an interrupted Create left in
-// dir: only entries named like TempPrefix+pid that are regular files owned
-// by root. Others with the pattern are reported in skipped and left alone.
-func CleanLeftovers(dir string) (removed, skipped []string, err error) {
-	entries, err := os.ReadDir(dir)
+// CleanLeftoversAt removes the temporary files an interrupted Create left in
+// the open directory dirfd: only entries named like TempPrefix+pid that are
+// regular files owned by root. Others with the pattern are reported in
+// skipped and left alone. Paths in the results are under dirPath.
+func CleanLeftoversAt(dirfd int, dirPath string) (removed, skipped []string, err error) {
+	names, err := readDirNames(dirfd)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, nil
-		}
-		return nil, nil, fmt.Errorf("list %q for leftovers: %w", dir, err)
+		return nil, nil, fmt.Errorf("list %q for leftovers: %w", dirPath, err)
 	}
-	for _, ent := range entries {
-		if !IsTempName(ent.Name()) {
+	for _, name := range names {
+		if !IsTempName(name) {
 			continue
 		}
-		p := filepath.Join(dir, ent.Name())
+		p := filepath.Join(dirPath, name)
 		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); err != nil {
+		if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			continue
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != 0 {
 			skipped = append(skipped, p)
 			continue
 		}
-		if err := unix.Unlink(p); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := unix.Unlinkat(dirfd, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 			return removed, skipped, fmt.Errorf("remove leftover %q: %w", p, err)
 		}
 		removed = append(removed, p)
 	}
 	if len(removed) > 0 {
-		if err := syncDir(dir); err != nil {
-			return removed, skipped, err
+		if err := unix.Fsync(dirfd); err != nil {
+			return removed, skipped, fmt.Errorf("fsync directory %q: %w", dirPath, err)
 		}
 	}
 	return removed, skipped, nil
 }
 
-func syncDir(dir string) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// readDirNames lists the open directory dirfd (from its start, through a
+// duplicate descriptor so that dirfd's own offset does not matter).
+func readDirNames(dirfd int) ([]string, error) {
+	fd, err := unix.Openat(dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open directory %q to sync it: %w", dir, err)
+		return nil, err
 	}
-	defer unix.Close(fd)
-	if err := unix.Fsync(fd); err != nil {
-		return fmt.Errorf("fsync directory %q: %w", dir, err)
-	}
-	return nil
+	f := os.NewFile(uintptr(fd), ".")
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
 
 // quoteArgs renders a command line for error messages.
@@ -368,29 +400,4 @@ func quoteArgs(args []string) string {
 		}
 	}
 	return strings.Join(q, " ")
-}
-
-// CheckDirSafe refuses a swapfile directory that someone other than root
-// could change: hostDir itself must be owned by root and writable by no one
-// else (a user who can write there can rename the swapfile away and leave
-// her own file or symlink at its name); each ancestor must be owned by root
-// and, when others can write it, sticky (so that they cannot rename the
-// directories below). Paths are host paths, looked up under root.
-func CheckDirSafe(root hostroot.Root, hostDir string) error {
-	for d, strict := hostDir, true; ; d, strict = filepath.Dir(d), false {
-		var st unix.Stat_t
-		if err := unix.Stat(root.Path(d), &st); err != nil {
-			return fmt.Errorf("stat the swapfile's directory %q: %w", d, err)
-		}
-		othersWrite := st.Mode&0o002 != 0 || (st.Mode&0o020 != 0 && st.Gid != 0)
-		switch {
-		case st.Uid != 0:
-			return fmt.Errorf("%q, on the swapfile's path, is owned by uid %d, not root: its owner could replace the swapfile; run chown root:root %q, or set [Swap] Path= elsewhere", d, st.Uid, d)
-		case othersWrite && (strict || st.Mode&unix.S_ISVTX == 0):
-			return fmt.Errorf("%q, on the swapfile's path, is writable by other users (mode %04o, group %d): anyone who can write there could replace the swapfile or keep the core down; run chmod go-w %q, or set [Swap] Path= elsewhere", d, st.Mode&0o7777, st.Gid, d)
-		}
-		if d == "/" || d == "." {
-			return nil
-		}
-	}
 }

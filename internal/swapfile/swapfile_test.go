@@ -7,6 +7,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 const gib = int64(1) << 30
@@ -147,7 +152,7 @@ func TestInspectKinds(t *testing.T) {
 		data: Regular, link: Symlink, fifo: FIFO, dir: Directory, sw: Regular,
 		filepath.Join(dir, "none"): Missing, "/dev/null": Device,
 	} {
-		e, err := Inspect(path, os.Getpagesize())
+		e, err := inspect(path)
 		if err != nil {
 			t.Errorf("Inspect(%q): %v", path, err)
 			continue
@@ -186,7 +191,8 @@ func TestCleanLeftovers(t *testing.T) {
 	if err := os.Symlink(linkTarget, link); err != nil {
 		t.Fatal(err)
 	}
-	removed, skipped, err := CleanLeftovers(dir)
+	d := openDir(t, dir)
+	removed, skipped, err := CleanLeftoversAt(d.Fd(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,24 +213,34 @@ func TestCreateSmall(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the swapfile is chowned to root")
 	}
+	mkswap, err := FindMkswap(os.Getenv("PATH"))
+	if err != nil {
+		t.Skip(err)
+	}
 	dir := t.TempDir()
+	d := openDir(t, dir)
 	path := filepath.Join(dir, "swap")
 	const size = 8 << 20
-	if err := Create(path, size, Options{Label: "ransomeye-swap"}); err != nil {
-		t.Fatal(err)
-	}
-	e, err := Inspect(path, os.Getpagesize())
+	opt := Options{Mkswap: mkswap, Label: "ransomeye-swap"}
+	n, err := Create(d, "swap", size, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Size != size || e.Allocated < size || e.Perm != 0o600 || e.UID != 0 || !e.Header.Swap || e.Header.Label != "ransomeye-swap" {
-		t.Errorf("created %+v", e)
+	e, err := inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != e.Size || e.Size < size || e.Allocated < e.Size || e.Perm != 0o600 || e.UID != 0 || !e.Header.Swap || e.Header.Label != "ransomeye-swap" {
+		t.Errorf("created %+v (Create said %d bytes)", e, n)
+	}
+	if !e.UsableKnown || e.Usable < size {
+		t.Errorf("created file gives the kernel %d bytes (known %v: %s), want at least %d", e.Usable, e.UsableKnown, e.UsableErr, size)
 	}
 	if d := Decide(e, size, false, false, "ransomeye-swap"); d.Action != ActKeep {
 		t.Errorf("Decide on the new file: %+v", d)
 	}
 	// Without Replace an existing entry is never clobbered.
-	if err := Create(path, size, Options{Label: "ransomeye-swap"}); err == nil {
+	if _, err := Create(d, "swap", size, opt); err == nil {
 		t.Error("Create over an existing file without Replace: no error")
 	}
 	ents, _ := os.ReadDir(dir)
@@ -232,15 +248,51 @@ func TestCreateSmall(t *testing.T) {
 		t.Errorf("directory holds %d entries after a failed Create, want 1 (no temp file)", len(ents))
 	}
 	// A failing mkswap leaves no temporary file behind, and says what it ran.
-	old := Mkswap
-	Mkswap = "/bin/false"
-	defer func() { Mkswap = old }()
-	err = Create(filepath.Join(dir, "other"), size, Options{Label: "x"})
-	if err == nil || !strings.Contains(err.Error(), "/bin/false -L x") {
+	_, err = Create(d, "other", size, Options{Mkswap: "/bin/false", Label: "x"})
+	if err == nil || !strings.Contains(err.Error(), "/bin/false -L x /proc/self/fd/3") {
 		t.Errorf("Create with a failing mkswap: %v", err)
 	}
 	ents, _ = os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("directory holds %d entries after a failed mkswap, want 1", len(ents))
+	}
+	if _, err := Create(d, "other", size, Options{Mkswap: "mkswap"}); err == nil {
+		t.Error("Create with a relative mkswap: no error")
+	}
+}
+
+// inspect is InspectAt on a path's parent, for tests.
+func inspect(path string) (Existing, error) {
+	fd, err := unix.Open(filepath.Dir(path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return Existing{}, err
+	}
+	defer unix.Close(fd)
+	return InspectAt(fd, filepath.Dir(path), filepath.Base(path), os.Getpagesize())
+}
+
+func openDir(t *testing.T, dir string) *safefs.Dir {
+	t.Helper()
+	d, err := safefs.OpenDir(hostroot.Root(dir), "/", safefs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestFindMkswap(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "mkswap")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := FindMkswap("relative:" + dir); err != nil || p != fake {
+		t.Errorf("FindMkswap(PATH with %q) = %q, %v; want %q", dir, p, err, fake)
+	}
+	// Not in $PATH: root's sbin directories.
+	p, err := FindMkswap(t.TempDir())
+	if _, serr := os.Stat("/usr/sbin/mkswap"); serr == nil && (err != nil || p != "/usr/sbin/mkswap") {
+		t.Errorf("FindMkswap without it in PATH = %q, %v; want /usr/sbin/mkswap", p, err)
 	}
 }

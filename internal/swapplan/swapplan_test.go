@@ -1,0 +1,210 @@
+package swapplan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
+)
+
+const mib = int64(1) << 20
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: links and directories must be root's to be trusted")
+	}
+}
+
+// fakeRoot is a root prefix with a fake /proc (meminfo, swaps).
+type fakeRoot struct {
+	hostroot.Root
+	t *testing.T
+}
+
+func newRoot(t *testing.T, memTotal int64) fakeRoot {
+	t.Helper()
+	r := fakeRoot{hostroot.Root(t.TempDir()), t}
+	r.write("/proc/meminfo", fmt.Sprintf("MemTotal: %d kB\n", memTotal/1024))
+	r.swaps()
+	return r
+}
+
+func (r fakeRoot) write(p, content string) {
+	r.t.Helper()
+	full := r.Path(p)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// swaps writes /proc/swaps; each entry is a name as the kernel prints it
+// (octal escapes included) and its size as /proc/swaps counts it.
+func (r fakeRoot) swaps(entries ...string) {
+	s := "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	for i := 0; i+1 < len(entries); i += 2 {
+		s += fmt.Sprintf("%s\tfile\t\t%s\t\t0\t\t-2\n", entries[i], entries[i+1])
+	}
+	r.write("/proc/swaps", s)
+}
+
+func (r fakeRoot) symlink(target, link string) {
+	r.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(r.Path(link)), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.Symlink(target, r.Path(link)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// swapArea writes a fully allocated file of size bytes holding a swap
+// header (label ransomeye-swap) at host path p, mode 0600.
+func (r fakeRoot) swapArea(p string, size int64) {
+	r.t.Helper()
+	ps := os.Getpagesize()
+	page := make([]byte, ps)
+	binary.LittleEndian.PutUint32(page[1024:], 1)
+	binary.LittleEndian.PutUint32(page[1028:], uint32(size/int64(ps)-1))
+	copy(page[1052:], "ransomeye-swap")
+	copy(page[ps-10:], swapfile.Signature)
+	full := r.Path(p)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	f, err := os.OpenFile(full, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(page); err != nil {
+		r.t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, size-int64(ps))); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func cfg(path string, minSize int64) config.Config {
+	c := config.Default()
+	c.SwapPath, c.MinSize, c.Reserve = path, minSize, 0
+	return c
+}
+
+func make1(t *testing.T, r fakeRoot, c config.Config) *Plan {
+	t.Helper()
+	p := Make(Inputs{Root: r.Root, Config: c})
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// TestActiveByInode: the kernel names the file by its real path; through
+// a symlinked directory that differs from the configured one, and our swap
+// area is still recognised by device and inode (it was "not active" for
+// status and the gate, and a rerun took it for other swap and tried to
+// replace it).
+func TestActiveByInode(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 16*mib)
+	r.symlink("/data/ransomeye", "/ransomeye")
+	r.swapArea("/data/ransomeye/swap", 32*mib)
+	real := r.Path("/data/ransomeye/swap")
+	r.swaps(real, fmt.Sprint((32*mib-int64(os.Getpagesize()))/1024))
+	p := make1(t, r, cfg("/ransomeye/swap", 32*mib))
+	if p.Ours == nil || !p.InEffect || len(p.Others) != 0 {
+		t.Fatalf("ours %v, in effect %v (%s), others %v", p.Ours, p.InEffect, p.NotInEffect, p.Others)
+	}
+	if p.Resolved != "/data/ransomeye" || p.Action != swapfile.ActKeep {
+		t.Errorf("resolved %q, action %s: %s", p.Resolved, p.Action, p.Reason)
+	}
+	// MinSize raised while active: our own file, too small, refused with
+	// the real remedy (not taken for other swap and replaced).
+	p = make1(t, r, cfg("/ransomeye/swap", 64*mib))
+	if p.Ours == nil || p.InEffect || p.Action != swapfile.ActRefuse || !strings.Contains(p.Reason, "swapoff") || !strings.Contains(p.Reason, "reboot") {
+		t.Errorf("raised MinSize: ours %v, in effect %v, %s: %s", p.Ours, p.InEffect, p.Action, p.Reason)
+	}
+	// The size the kernel gives counts, as /proc/swaps says it.
+	r.swaps(real, fmt.Sprint((32*mib-2*int64(os.Getpagesize()))/1024))
+	p = make1(t, r, cfg("/ransomeye/swap", 32*mib))
+	if p.Ours == nil || p.InEffect || !strings.Contains(p.NotInEffect, "less than the target") {
+		t.Errorf("a page short: in effect %v: %s", p.InEffect, p.NotInEffect)
+	}
+}
+
+// TestIdentify: names as /proc/swaps prints them.
+func TestIdentify(t *testing.T) {
+	r := newRoot(t, 16*mib)
+	r.write("/dir with space/swap", "x")
+	r.write("/real/swap", "x")
+	r.symlink("/real", "/link")
+	for name, want := range map[string]bool{
+		r.Path("/dir with space/swap"):           true,
+		"/dir with space/swap":                   true, // a host path under the prefix
+		r.Path("/real/swap") + " (deleted)":      false,
+		r.Path("/link/swap"):                     false, // a link on the way: not followed
+		r.Path("/real"):                          false, // not a regular file
+		r.Path("/real/swap"):                     true,
+		string(r.Root) + "/real/../real/swap":    false, // never climbs
+		r.Path("/nonexistent"):                   false,
+		string(r.Root) + "/real/swap (deleted)x": false,
+	} {
+		if _, ok := Identify(r.Root, name); ok != want {
+			t.Errorf("Identify(%q) = %v, want %v", name, ok, want)
+		}
+	}
+}
+
+// TestUnsafeResolvedDir: the resolved path counts. /ransomeye ->
+// /data/alice/rs with /data/alice owned by uid 1000 was accepted (only the
+// lexical ancestors were checked), and alice could swing rs anywhere.
+func TestUnsafeResolvedDir(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 16*mib)
+	if err := os.MkdirAll(r.Path("/data/alice/rs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(r.Path("/data/alice"), 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	r.symlink("/data/alice/rs", "/ransomeye")
+	p := make1(t, r, cfg("/ransomeye/swap", 32*mib))
+	if p.Action != swapfile.ActRefuse || !strings.Contains(p.Reason, `"/data/alice" is owned by uid 1000`) || !strings.Contains(p.Reason, "chown root:root") {
+		t.Errorf("%s: %s", p.Action, p.Reason)
+	}
+	if p.OpenDir() != nil {
+		t.Error("a refused directory is handed out for the effects")
+	}
+}
+
+// TestDataDiskNotMountedThroughLink: fstab has /data, only / is mounted,
+// /ransomeye -> /data/ransomeye: refused naming /data (the check ran on the
+// configured, lexical, directory only).
+func TestDataDiskNotMountedThroughLink(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 16*mib)
+	r.write("/etc/fstab", "LABEL=data /data ext4 defaults 0 2\n")
+	r.write("/proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
+	if err := os.MkdirAll(r.Path("/data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.symlink("/data/ransomeye", "/ransomeye")
+	p := make1(t, r, cfg("/ransomeye/swap", 32*mib))
+	if p.Action != swapfile.ActRefuse || !strings.Contains(p.Reason, `"/data" in /etc/fstab) is not mounted`) {
+		t.Errorf("%s: %s", p.Action, p.Reason)
+	}
+	if !p.DirMissing || p.Resolved != "/data/ransomeye" {
+		t.Errorf("resolved %q, missing %v", p.Resolved, p.DirMissing)
+	}
+	if _, err := os.Lstat(r.Path("/data/ransomeye")); !os.IsNotExist(err) {
+		t.Errorf("Make created the directory: %v", err)
+	}
+}
