@@ -24,6 +24,7 @@ for p in "$stage"/man/*.[58]; do
 done
 
 gzip -9n <scripts/debian/changelog >"$stage/changelog.gz"
+gzip -9n <docs/design.md >"$stage/design.md.gz"
 
 # Maintainer scripts: the shared functions, then each phase's body.
 for phase in postinstall preremove postremove; do
