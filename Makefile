@@ -68,8 +68,10 @@ package-check: package
 man:
 	GO=$(GO) scripts/man.sh dist/man $(VERSION)
 
+# The benchmarks into BENCHMARKS.md (scripts/bench.sh). It names the Debian
+# packages it lacks and stops; `make bench INSTALL=1` (root) installs them.
 bench: build
-	GO=$(GO) scripts/bench.sh
+	GO=$(GO) INSTALL=$(INSTALL) scripts/bench.sh
 
 clean:
 	rm -rf $(BIN) dist
