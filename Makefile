@@ -20,16 +20,28 @@ build:
 plan: build
 	$(BIN)/ransomeye-tuner plan
 
+# Every .go file of the module, build tags or not, from go list (not git: a
+# plain copy of the tree has no .git, and gofmt without files reads stdin).
+GOFILES := $(GO) list -e -tags vmtest -f '{{$$d := .Dir}}{{range .GoFiles}}{{$$d}}/{{.}} {{end}}{{range .TestGoFiles}}{{$$d}}/{{.}} {{end}}{{range .XTestGoFiles}}{{$$d}}/{{.}} {{end}}{{range .IgnoredGoFiles}}{{$$d}}/{{.}} {{end}}' ./...
+
+# gofmt, go vet, and both go.mod files tidy (the product's, and tools/go.mod
+# for nfpm and go-md2man, which `make package` and `make man` run): a
+# dependency the binaries do not use, or one marked indirect that they import,
+# fails here.
 vet:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@files=$$($(GOFILES)) && [ -n "$$files" ] || { echo "vet: go list found no Go files" >&2; exit 1; }; \
+	  bad=$$(gofmt -l $$files </dev/null) || exit 1; \
+	  [ -z "$$bad" ] || { echo "gofmt needed:"; echo "$$bad"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags vmtest ./integration/...
+	$(GO) mod tidy -diff || { echo "vet: go.mod is not tidy: run 'go mod tidy'" >&2; exit 1; }
+	cd tools && $(GO) mod tidy -diff || { echo "vet: tools/go.mod is not tidy: run 'cd tools && go mod tidy'" >&2; exit 1; }
 
 test: build vet
 	$(GO) test -count=1 ./...
 
 fmt:
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w $$($(GOFILES)) </dev/null
 
 # Boot tests in real VMs (qemu, TCG). See integration/README.md.
 # The image gets the .deb that `make package` built (dpkg -i in the image).
@@ -56,8 +68,10 @@ package-check: package
 man:
 	GO=$(GO) scripts/man.sh dist/man $(VERSION)
 
+# The benchmarks into BENCHMARKS.md (scripts/bench.sh). It names the Debian
+# packages it lacks and stops; `make bench INSTALL=1` (root) installs them.
 bench: build
-	GO=$(GO) scripts/bench.sh
+	GO=$(GO) INSTALL=$(INSTALL) scripts/bench.sh
 
 clean:
 	rm -rf $(BIN) dist

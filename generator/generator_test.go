@@ -296,8 +296,8 @@ func TestFaultOutputReadOnlyBinary(t *testing.T) {
 
 // TestGeneratorSkipsMemoryBlocks runs the binary under strace on a fake
 // 256-CPU machine with 8192 memory blocks (1 TiB at 128 MiB each) and
-// checks that it opens nothing under /sys/devices/system/memory (issue 6:
-// ghw.Topology would read every block).
+// checks that it opens nothing under /sys/devices/system/memory (ghw.Topology
+// would read every block, and the generator runs at every daemon-reload).
 func TestGeneratorSkipsMemoryBlocks(t *testing.T) {
 	if _, err := exec.LookPath("strace"); err != nil {
 		t.Skip("strace is not installed")

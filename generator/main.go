@@ -1,5 +1,5 @@
 // Command ransomeye-tuner-generator is the systemd generator of
-// ransomeye-tuner (see systemd.generator(7) and DESIGN.md): it reads the
+// ransomeye-tuner (see systemd.generator(7) and docs/design.md): it reads the
 // configuration and the CPU topology under $RANSOMEYE_TUNER_ROOT and writes
 // the swap unit, its wiring and the CPU drop-ins. It logs to /dev/kmsg and
 // exits 0 after any problem except a wrong number of arguments (2).

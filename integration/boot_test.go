@@ -19,7 +19,7 @@ var demo = flag.Bool("demo", false, "after the boot of case 1, print a readable 
 
 const (
 	gib       = int64(1) << 30
-	swapFloor = 16 * gib // DESIGN.md: swap of at least max(16 GiB, MemTotal)
+	swapFloor = 16 * gib // docs/design.md: swap of at least max(16 GiB, MemTotal)
 )
 
 // bootCase is one boot of the suite.

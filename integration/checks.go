@@ -100,7 +100,7 @@ type CPUSets struct {
 	Core, DPI, Training string
 }
 
-// ExpectedSets computes the design's reservation (DESIGN.md, "CPU plan") for
+// ExpectedSets computes the design's reservation (docs/design.md, "CPU plan") for
 // a machine without SMT whose NUMA nodes hold the given CPUs, with no capture
 // interface configured: training takes the last 2 CPUs of the highest node,
 // DPI the last 2 free CPUs of the next node down (else the same node), the

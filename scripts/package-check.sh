@@ -35,7 +35,7 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 [ -f "$deb" ] || { echo "package-check: $deb is missing: run 'make package'" >&2; exit 1; }
 # A symlink's line ends "NAME -> TARGET": take NAME.
 deblist=$(dpkg-deb -c "$deb" | awk '{ if ($(NF-1) == "->") print $(NF-2); else print $NF }' | sed 's|^\./|/|')
-for f in $expected /usr/share/doc/ransomeye-tuner/copyright /usr/share/doc/ransomeye-tuner/changelog.gz; do
+for f in $expected /usr/share/doc/ransomeye-tuner/copyright /usr/share/doc/ransomeye-tuner/changelog.gz /usr/share/doc/ransomeye-tuner/design.md.gz; do
 	printf '%s\n' "$deblist" | grep -qx -- "$f" || bad "$deb lacks $f"
 done
 dpkg-deb -f "$deb" Version | grep -qx -- "$version" || bad "$deb has version $(dpkg-deb -f "$deb" Version), want $version"
@@ -62,7 +62,7 @@ fi
 [ -f "$rpm" ] || { echo "package-check: $rpm is missing: run 'make package'" >&2; exit 1; }
 if command -v rpm >/dev/null 2>&1; then
 	rpmlist=$(rpm -qpl "$rpm" 2>/dev/null)
-	for f in $expected /usr/share/licenses/ransomeye-tuner/LICENSE; do
+	for f in $expected /usr/share/licenses/ransomeye-tuner/LICENSE /usr/share/doc/ransomeye-tuner/design.md; do
 		printf '%s\n' "$rpmlist" | grep -qx -- "$f" || bad "$rpm lacks $f"
 	done
 	rpm -qp --configfiles "$rpm" 2>/dev/null | grep -qx /etc/ransomeye/tuner.conf || bad "$rpm: /etc/ransomeye/tuner.conf is not a config file"

@@ -24,6 +24,7 @@ for p in "$stage"/man/*.[58]; do
 done
 
 gzip -9n <scripts/debian/changelog >"$stage/changelog.gz"
+gzip -9n <docs/design.md >"$stage/design.md.gz"
 
 # Maintainer scripts: the shared functions, then each phase's body.
 for phase in postinstall preremove postremove; do
@@ -45,7 +46,7 @@ rm -f "$deb" "$rpm"
 # Reproducible: every file's time stamp is the last commit's.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH
-VERSION=$version "$GO" tool nfpm package --config scripts/nfpm.yaml --packager deb --target "$deb"
-VERSION=$version "$GO" tool nfpm package --config scripts/nfpm.yaml --packager rpm --target "$rpm"
+VERSION=$version "$GO" tool -modfile=tools/go.mod nfpm package --config scripts/nfpm.yaml --packager deb --target "$deb"
+VERSION=$version "$GO" tool -modfile=tools/go.mod nfpm package --config scripts/nfpm.yaml --packager rpm --target "$rpm"
 end=$(date +%s%N)
 echo "package: $deb and $rpm in $(( (end - start) / 1000000 )) ms"

@@ -1,8 +1,7 @@
 // Package bench measures commands side by side for `make bench`: it runs
 // two commands alternately (A B B A ...), so that the noise of a shared,
 // busy machine falls on both, and summarizes each side by its median,
-// quartiles and extremes. It also reads the child's resource usage (peak
-// RSS, CPU time) from the kernel's rusage.
+// quartiles and extremes.
 //
 // It measures; it asserts nothing about speed (the caller compares the
 // figures with the goals and says which are met).
@@ -10,13 +9,11 @@ package bench
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"os/exec"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -110,17 +107,9 @@ func Alternate(runs, warmup int, a, b Func) (sa, sb []time.Duration, err error) 
 type Result struct {
 	// Wall is the time from just before the fork to the end of the wait.
 	Wall time.Duration
-	// MaxRSSKiB is the child's peak resident set size (getrusage
-	// ru_maxrss, in KiB on Linux).
-	MaxRSSKiB int64
-	// User and Sys are the child's CPU times.
-	User, Sys time.Duration
 	// Output is the combined stdout and stderr.
 	Output []byte
 }
-
-// ErrNoRusage is returned when the platform gives no rusage for a child.
-var ErrNoRusage = errors.New("no rusage for the child process")
 
 // Run runs cmd to completion and measures it. cmd must not have been
 // started; its Stdout and Stderr are set to one buffer. A non-zero exit is
@@ -131,17 +120,7 @@ func Run(cmd *exec.Cmd) (Result, error) {
 	cmd.Stderr = &out
 	t0 := time.Now()
 	err := cmd.Run()
-	wall := time.Since(t0)
-	r := Result{Wall: wall, Output: out.Bytes()}
-	if cmd.ProcessState != nil {
-		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		if !ok || ru == nil {
-			return r, fmt.Errorf("%s: %w", Quote(cmd.Args), ErrNoRusage)
-		}
-		r.MaxRSSKiB = ru.Maxrss
-		r.User = time.Duration(ru.Utime.Nano())
-		r.Sys = time.Duration(ru.Stime.Nano())
-	}
+	r := Result{Wall: time.Since(t0), Output: out.Bytes()}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w; output: %q", Quote(cmd.Args), err, strings.TrimSpace(out.String()))
 	}

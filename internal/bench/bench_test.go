@@ -2,9 +2,7 @@ package bench
 
 import (
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -100,8 +98,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Wall <= 0 || r.MaxRSSKiB <= 0 {
-		t.Errorf("wall %v maxrss %d: want both > 0", r.Wall, r.MaxRSSKiB)
+	if r.Wall <= 0 {
+		t.Errorf("wall %v: want > 0", r.Wall)
 	}
 	if !strings.Contains(string(r.Output), "out") || !strings.Contains(string(r.Output), "err") {
 		t.Errorf("output %q lacks stdout or stderr", r.Output)
@@ -109,11 +107,6 @@ func TestRun(t *testing.T) {
 	_, err = Run(exec.Command(sh, "-c", "echo why >&2; exit 3"))
 	if err == nil || !strings.Contains(err.Error(), "why") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Errorf("failing command: err = %v, want the exit status and output", err)
-	}
-	// A child that touches 64 MiB reports a peak RSS of at least that.
-	big, err := Run(exec.Command(sh, "-c", "head -c 67108864 /dev/zero | tr '\\0' x | (v=$(cat); echo ${#v})"))
-	if err == nil && big.MaxRSSKiB < 64<<10 {
-		t.Errorf("peak RSS %d KiB for a 64 MiB shell variable: want >= %d", big.MaxRSSKiB, 64<<10)
 	}
 }
 
@@ -134,89 +127,5 @@ func TestMillis(t *testing.T) {
 		if got := Millis(d); got != want {
 			t.Errorf("Millis(%v) = %q, want %q", d, got, want)
 		}
-	}
-}
-
-func TestParseWrites(t *testing.T) {
-	trace := strings.Join([]string{
-		`1234  openat(AT_FDCWD, "/proc/cmdline", O_RDONLY|O_CLOEXEC) = 3`,
-		`1234  openat(AT_FDCWD, "/dev/kmsg", O_WRONLY|O_APPEND|O_CLOEXEC) = 5</dev/kmsg>`,
-		`1234  mkdirat(AT_FDCWD, "/run/gen/n/x.d", 0755) = 0`,
-		`1235  openat(7</run/gen/n/x.d>, ".#a.tmp", O_WRONLY|O_CREAT|O_EXCL, 0644 <unfinished ...>`,
-		`1235  <... openat resumed>) = 8</run/gen/n/x.d/.#a.tmp>`,
-		`1234  symlinkat("../u.swap", AT_FDCWD, "/run/gen/l/swap.target.wants/u.swap") = 0`,
-		`1234  renameat2(AT_FDCWD, "/run/gen/l/.#u.tmp", AT_FDCWD, "/etc/evil", RENAME_NOREPLACE) = 0`,
-		`1234  unlinkat(AT_FDCWD, "rel", 0) = -1 ENOENT (No such file or directory)`,
-		`1234  openat(AT_FDCWD, "/weird, \"name\"", O_RDONLY) = -1 ENOENT`,
-		`+++ exited with 0 +++`,
-	}, "\n")
-	got := ParseWrites(trace, "/cwd")
-	var paths []string
-	for _, w := range got {
-		paths = append(paths, w.Call+" "+w.Path)
-	}
-	want := []string{
-		"openat /dev/kmsg",
-		"mkdirat /run/gen/n/x.d",
-		"openat /run/gen/n/x.d/.#a.tmp",
-		"symlinkat /run/gen/l/swap.target.wants/u.swap",
-		"renameat2 /run/gen/l/.#u.tmp",
-		"renameat2 /etc/evil",
-		"unlinkat /cwd/rel",
-	}
-	if !reflect.DeepEqual(paths, want) {
-		t.Errorf("ParseWrites:\n got %q\nwant %q", paths, want)
-	}
-	out := WritesOutside(got, "/dev/kmsg", "/run/gen")
-	if len(out) != 2 || out[0].Path != "/etc/evil" || out[1].Path != "/cwd/rel" {
-		t.Errorf("WritesOutside = %+v, want /etc/evil and /cwd/rel", out)
-	}
-	// A sibling with a common prefix is outside.
-	if o := WritesOutside([]Write{{Path: "/run/gen2/x"}}, "/run/gen"); len(o) != 1 {
-		t.Errorf("/run/gen2/x counted as inside /run/gen")
-	}
-}
-
-// TestParseWritesRealStrace traces a real shell that writes inside and
-// outside a directory.
-func TestParseWritesRealStrace(t *testing.T) {
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("skipped: strace not installed")
-	}
-	dir := t.TempDir()
-	in, outside := filepath.Join(dir, "in"), filepath.Join(dir, "outside")
-	for _, d := range []string{in, outside} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	log := filepath.Join(dir, "trace")
-	cmd := exec.Command(strace, "-f", "-y", "-qq", "-o", log, "-e", "trace="+TraceSyscalls, "sh", "-c",
-		"echo a > in/a; mkdir in/d; ln -s a in/l; mv in/a in/b; echo x > outside/x; cat in/b >/dev/null")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if strings.Contains(string(out), "PTRACE") || strings.Contains(string(out), "Operation not permitted") {
-			t.Skipf("skipped: strace cannot trace here: %s", out)
-		}
-		t.Fatalf("strace: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writes := ParseWrites(string(b), dir)
-	seen := map[string]bool{}
-	for _, w := range writes {
-		seen[w.Path] = true
-	}
-	for _, p := range []string{"in/a", "in/d", "in/l", "in/b", "outside/x"} {
-		if !seen[filepath.Join(dir, p)] {
-			t.Errorf("write to %s not found in the trace:\n%s", p, b)
-		}
-	}
-	out := WritesOutside(writes, in, "/dev/null")
-	if len(out) != 1 || out[0].Path != filepath.Join(dir, "outside/x") {
-		t.Errorf("WritesOutside = %+v, want only outside/x", out)
 	}
 }

@@ -1,6 +1,6 @@
 // Package cpuplan decides which CPUs the core, DPI and training services
-// get. It is a pure function of plain data (no I/O), per DESIGN.md "CPU
-// plan":
+// get. It is a pure function of plain data (no I/O), per docs/design.md,
+// "CPU plan":
 //
 //   - usable CPUs: online ∩ root cpuset − isolated (isolcpus, nohz_full); a
 //     physical core is usable when all of its online siblings are;

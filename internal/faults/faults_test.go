@@ -1,4 +1,4 @@
-// Package faults_test holds the fault-matrix tests (issue 7, FAULTS.md)
+// Package faults_test holds the fault-matrix tests (FAULTS.md)
 // that no single package owns: black-box runs of the real generator and
 // activator binaries, built once by TestMain, against fake roots
 // (RANSOMEYE_TUNER_ROOT) whose swapfile directory is a real filesystem on a

@@ -27,7 +27,7 @@
 //     since the generator ran: fail closed with the remedy it names
 //     ("run systemctl daemon-reload").
 //
-// Decisions (see DESIGN.md and the wiring in the project notes):
+// Decisions (docs/design.md, "Boot flow" and "Unit wiring"):
 //   - ransomeye.tuner=0: no files.
 //   - invalid configuration: no files at all (the activator fails closed).
 //   - the swap unit goes to the late directory (an administrator's own unit

@@ -1,6 +1,6 @@
 // Package names holds the names and paths that users see: unit names, the
 // failure marker, the configuration files and the kernel command-line switch.
-// They are the product's contract (see DESIGN.md); change them only with it.
+// They are the product's contract (docs/design.md, "Names and paths"); change them only with it.
 package names
 
 import (

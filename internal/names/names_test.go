@@ -46,7 +46,7 @@ func TestSwapUnitNameMatchesSystemdEscape(t *testing.T) {
 		}
 	}
 	if got := SwapUnitName(DefaultSwapPath); got != "ransomeye-swap.swap" {
-		t.Errorf("default unit %q, want ransomeye-swap.swap (the contract in DESIGN.md)", got)
+		t.Errorf("default unit %q, want ransomeye-swap.swap (the contract in docs/design.md)", got)
 	}
 }
 

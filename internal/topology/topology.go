@@ -2,7 +2,7 @@
 // under the root prefix, and returns it as plain data.
 //
 // What it reads, and nothing more (the generator runs at every boot and
-// every daemon-reload; see issue 6):
+// every daemon-reload; BENCHMARKS.md, lines 2a and 2b):
 //   - /sys/devices/system/cpu/online, and cpuN/topology/thread_siblings_list
 //     for the first CPU N of each physical core (a core is a sibling set,
 //     identified by its lowest CPU id);
@@ -173,7 +173,7 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 	}
 	sort.Slice(info.Cores, func(i, j int) bool { return info.Cores[i].ID < info.Cores[j].ID })
 	// Only the first CPU of each core is read: the other siblings' lists
-	// would double the reads on big machines (issue 6), and the cross-check
+	// would double the reads on big machines (BENCHMARKS.md, line 2a), and the cross-check
 	// with ghw, which groups CPUs by their core ids instead, catches lists
 	// that disagree with each other.
 
@@ -194,7 +194,7 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 
 // readSmall reads a small sysfs file with plain open/read/close: sysfs
 // files are read per CPU, and os.ReadFile's extra fstat, fcntl and epoll
-// calls tripled the syscalls on a 256-CPU tree (issue 6).
+// calls tripled the syscalls on a 256-CPU tree (BENCHMARKS.md, line 2a).
 func readSmall(p string) ([]byte, error) {
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	if err != nil {

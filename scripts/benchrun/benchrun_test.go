@@ -57,22 +57,6 @@ func TestBootSamples(t *testing.T) {
 	}
 }
 
-func TestSummarizeStraceC(t *testing.T) {
-	out := `% time     seconds  usecs/call     calls    errors syscall
------- ----------- ----------- --------- --------- ------------------
- 41.57    0.004685          95        49           nanosleep
-  0.75    0.000084           4        17         4 openat
-  0.00    0.000000           0       114           rt_sigaction
------- ----------- ----------- --------- --------- ------------------
-100.00    0.011269          31       180        4 total
-`
-	got := summarizeStraceC(out)
-	want := "180 calls (rt_sigaction 114, nanosleep 49, openat 17)"
-	if got != want {
-		t.Errorf("summarizeStraceC = %q, want %q", got, want)
-	}
-}
-
 func TestCreatedRe(t *testing.T) {
 	for line, want := range map[string]string{
 		`<5>created "/ransomeye/swap" (16.0 GiB, mode 0600, label ransomeye-swap) in 31ms`: "31ms",

@@ -5,9 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,11 +45,7 @@ func outBase() (dir, note string, err error) {
 type genRunner struct {
 	base string
 	n    int
-	cpu  map[string][]time.Duration // binary -> user+sys per run
 }
-
-// cpuStats returns the user+sys CPU time statistics of path's runs.
-func (g *genRunner) cpuStats(path string) bench.Stats { return bench.Summarize(g.cpu[path]) }
 
 func (g *genRunner) dirs() (string, [3]string, error) {
 	g.n++
@@ -82,10 +75,6 @@ func (g *genRunner) fn(r *report, path string, env []string, check func([3]strin
 		if err != nil {
 			return 0, err
 		}
-		if g.cpu == nil {
-			g.cpu = map[string][]time.Duration{}
-		}
-		g.cpu[path] = append(g.cpu[path], res.User+res.Sys)
 		if check != nil {
 			if err := check(dirs); err != nil {
 				return 0, err
@@ -131,8 +120,8 @@ func verdictUnder(d, goal time.Duration) string {
 }
 
 // benchGenerator is line 1: our generator on this machine's real topology
-// against systemd-fstab-generator, plus the floor of a Go process and the
-// profile lines (syscalls, package init, where it writes).
+// against systemd-fstab-generator, plus the floor of a Go process (1f) and
+// the peak RSS of line 5.
 func benchGenerator(r *report, b bins, opt options) error {
 	base, note, err := outBase()
 	if err != nil {
@@ -151,7 +140,7 @@ func benchGenerator(r *report, b bins, opt options) error {
 		ours: a, oursCmd: bench.Quote([]string{b.generator, "NORMAL", "EARLY", "LATE"}) + " (RANSOMEYE_TUNER_ROOT unset)",
 		ref: "systemd-fstab-generator", refStats: s, refCmd: bench.Quote([]string{b.fstab, "NORMAL", "EARLY", "LATE"}),
 		ratio: fmt.Sprintf("%.2fx", ratio), goal: "<= 1.5x", verdict: verdictAtMost(ratio, 1.5),
-		note: note + "; each run gets three fresh empty directories (made and removed outside the timing); " + cpuNote(g, b)})
+		note: note + "; each run gets three fresh empty directories (made and removed outside the timing)"})
 
 	// The floor: an empty static Go program, alternated with the same reference.
 	if floor, err := buildEmptyGo(); err == nil {
@@ -166,13 +155,12 @@ func benchGenerator(r *report, b bins, opt options) error {
 				note: fmt.Sprintf("what any Go binary pays before main: %.0f%% of our generator's median", 100*float64(x.Median)/float64(a.Median))})
 		}
 	} else {
-		r.detail("The empty-Go-program floor was not measured: %v.", err)
+		r.fail("1f", "floor: an empty Go program", err)
 	}
 
 	r.measureRSS(b.generator, "this machine", hostEnv(), g.withDirs(b.generator))
 	r.measureRSS(b.fstab, "this machine", hostEnv(), g.withDirs(b.fstab))
 	r.measureRSS("/bin/true", "", hostEnv(), func() ([]string, func()) { return []string{"/bin/true"}, func() {} })
-	profileGenerator(r, b, base)
 	return nil
 }
 
@@ -183,13 +171,6 @@ func (g *genRunner) withDirs(path string) func() ([]string, func()) {
 		d, dirs, _ := g.dirs()
 		return []string{path, dirs[0], dirs[1], dirs[2]}, func() { os.RemoveAll(d) }
 	}
-}
-
-// cpuNote reports the CPU time (user+sys, from rusage) of both sides: less
-// sensitive than wall time to other load on the machine.
-func cpuNote(g *genRunner, b bins) string {
-	o, f := g.cpuStats(b.generator), g.cpuStats(b.fstab)
-	return fmt.Sprintf("CPU time (user+sys) median: ours %s, systemd-fstab-generator %s (rusage; 1 ms resolution on many kernels)", bench.Millis(o.Median), bench.Millis(f.Median))
 }
 
 // buildEmptyGo builds `func main(){}` the way `make build` builds ours.
@@ -220,158 +201,6 @@ func buildEmptyGo() (string, error) {
 	return out, nil
 }
 
-var initRe = regexp.MustCompile(`^init (\S+) @([0-9.]+) ms, ([0-9.]+) ms clock`)
-
-// profileGenerator adds the "where the time goes" paragraphs: syscall
-// counts, package init, and the check that the generator writes only into
-// its output directories.
-func profileGenerator(r *report, b bins, base string) {
-	g := &genRunner{base: base}
-	// Package init (GODEBUG=inittrace=1), 9 runs, the median run's figures.
-	type initRun struct {
-		total, mainAt float64
-		pkgs          map[string]float64
-	}
-	var runs []initRun
-	for i := 0; i < 9; i++ {
-		d, dirs, err := g.dirs()
-		if err != nil {
-			break
-		}
-		cmd := exec.Command(b.generator, dirs[0], dirs[1], dirs[2])
-		cmd.Env = append(hostEnv(), "GODEBUG=inittrace=1")
-		out, err := cmd.CombinedOutput()
-		os.RemoveAll(d)
-		if err != nil {
-			break
-		}
-		ir := initRun{pkgs: map[string]float64{}}
-		for _, l := range strings.Split(string(out), "\n") {
-			m := initRe.FindStringSubmatch(l)
-			if m == nil {
-				continue
-			}
-			at, _ := strconv.ParseFloat(m[2], 64)
-			c, _ := strconv.ParseFloat(m[3], 64)
-			ir.total += c
-			ir.pkgs[m[1]] += c
-			ir.mainAt = max(ir.mainAt, at+c)
-		}
-		runs = append(runs, ir)
-	}
-	if len(runs) > 0 {
-		sort.Slice(runs, func(i, j int) bool { return runs[i].total < runs[j].total })
-		m := runs[len(runs)/2]
-		type kv struct {
-			k string
-			v float64
-		}
-		var top []kv
-		ghwCost := 0.0
-		for k, v := range m.pkgs {
-			top = append(top, kv{k, v})
-			if strings.Contains(k, "jaypipes") || strings.Contains(k, "yaml") || strings.Contains(k, "net/http") || strings.Contains(k, "crypto") {
-				ghwCost += v
-			}
-		}
-		sort.Slice(top, func(i, j int) bool { return top[i].v > top[j].v })
-		var parts []string
-		for i := 0; i < len(top) && i < 6; i++ {
-			parts = append(parts, fmt.Sprintf("%s %.3f ms", top[i].k, top[i].v))
-		}
-		r.detail("**Package init** (`GODEBUG=inittrace=1`, median of %d runs): %d packages run init code, %.2f ms of init clock in all, main reached at about %.1f ms after the runtime started. Largest: %s. The packages pulled in only through ghw (jaypipes/*, yaml, and net/http + crypto/tls that ghw's pcidb links for downloading pci.ids) account for %.2f ms of it.",
-			len(runs), len(m.pkgs), m.total, m.mainAt, strings.Join(parts, ", "), ghwCost)
-	}
-
-	// Syscall counts of one run each (strace -f -c).
-	if _, err := exec.LookPath("strace"); err == nil {
-		count := func(path string) (string, error) {
-			d, dirs, err := g.dirs()
-			defer os.RemoveAll(d)
-			if err != nil {
-				return "", err
-			}
-			log := filepath.Join(d, "strace.txt")
-			cmd := exec.Command("strace", "-f", "-c", "-o", log, path, dirs[0], dirs[1], dirs[2])
-			cmd.Env = hostEnv()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return "", fmt.Errorf("strace: %v: %s", err, out)
-			}
-			out, err := os.ReadFile(log)
-			if err != nil {
-				return "", err
-			}
-			return summarizeStraceC(string(out)), nil
-		}
-		o, err1 := count(b.generator)
-		f, err2 := count(b.fstab)
-		if err1 == nil && err2 == nil {
-			r.detail("**System calls** (`strace -f -c`, one run each, all threads):\n\n- ours: %s\n- systemd-fstab-generator: %s", o, f)
-		}
-
-		// Where it writes: strace -f -y of file-changing calls.
-		d, dirs, err := g.dirs()
-		if err == nil {
-			log := filepath.Join(d, "trace.txt")
-			cmd := exec.Command("strace", "-f", "-y", "-qq", "-o", log, "-e", "trace="+bench.TraceSyscalls, b.generator, dirs[0], dirs[1], dirs[2])
-			cmd.Env = hostEnv()
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				tr, _ := os.ReadFile(log)
-				writes := bench.ParseWrites(string(tr), "/")
-				// The trace log itself lives in d, but strace writes it, not the generator.
-				outside := bench.WritesOutside(writes, dirs[0], dirs[1], dirs[2], "/dev/kmsg")
-				if len(outside) == 0 {
-					r.detail("**Writes** (`strace -f -y -e trace=<every file-changing call>`, real root, RANSOMEYE_TUNER_ROOT unset): %d file-changing calls, all inside the three output directories or to /dev/kmsg: the generator writes nowhere else.", len(writes))
-				} else {
-					var l []string
-					for _, w := range outside {
-						l = append(l, "`"+w.Line+"`")
-					}
-					r.failed = true
-					r.detail("**Writes outside the output directories** (a bug): %s", strings.Join(l, "; "))
-				}
-			} else {
-				r.detail("The write check did not run: strace: %v: %s", err, out)
-			}
-			os.RemoveAll(d)
-		}
-	}
-}
-
-// summarizeStraceC turns strace -c's table into "N calls (name n, ...)".
-func summarizeStraceC(out string) string {
-	type kv struct {
-		name  string
-		calls int
-	}
-	var rows []kv
-	total := 0
-	for _, l := range strings.Split(out, "\n") {
-		f := strings.Fields(l)
-		if len(f) < 5 || strings.HasPrefix(l, "%") || strings.HasPrefix(l, "-") {
-			continue
-		}
-		name := f[len(f)-1]
-		// Columns: %time seconds usecs/call calls [errors] syscall
-		calls, err := strconv.Atoi(f[3])
-		if err != nil {
-			continue
-		}
-		if name == "total" {
-			total = calls
-			continue
-		}
-		rows = append(rows, kv{name, calls})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].calls > rows[j].calls })
-	var parts []string
-	for i := 0; i < len(rows) && i < 8; i++ {
-		parts = append(parts, fmt.Sprintf("%s %d", rows[i].name, rows[i].calls))
-	}
-	return fmt.Sprintf("%d calls (%s)", total, strings.Join(parts, ", "))
-}
-
 // fakeCases are the machines of line 2.
 var fakeCases = []struct {
 	item, what string
@@ -379,24 +208,6 @@ var fakeCases = []struct {
 }{
 	{"2a", "generator on a fake 256-CPU, 2-node, 2-thread SMT root", fakesys.Machine{Nodes: 2, CoresPerNode: 64, Threads: 2}},
 	{"2b", "generator on a fake 1 TiB RAM root (8192 memory blocks, 64 CPUs)", fakesys.Machine{Nodes: 2, CoresPerNode: 16, Threads: 2, MemTotalKiB: 1 << 30, MemoryBlocks: 8192}},
-}
-
-// writeFake writes the fake root named by "2a=DIR" or "2b=DIR".
-func writeFake(spec string) int {
-	item, dir, ok := strings.Cut(spec, "=")
-	for _, c := range fakeCases {
-		if ok && c.item == item && dir != "" {
-			c.m.Files = map[string]string{"/etc/fstab": "# empty\n"}
-			if err := c.m.Write(dir); err != nil {
-				fmt.Fprintf(os.Stderr, "benchrun: write the fake root %q: %v\n", dir, err)
-				return 1
-			}
-			fmt.Printf("wrote %s (%s) into %s\n", c.item, c.what, dir)
-			return 0
-		}
-	}
-	fmt.Fprintf(os.Stderr, "benchrun: -write-fake %q: want 2a=DIR or 2b=DIR\n", spec)
-	return 2
 }
 
 // benchFakeRoots is line 2: the generator on a fake 256-CPU 2-node SMT
@@ -450,7 +261,7 @@ func benchFakeRoots(r *report, b bins, opt options) error {
 			ours: a, oursCmd: bench.Quote([]string{"env", "RANSOMEYE_TUNER_ROOT=<fake root>", b.generator, "NORMAL", "EARLY", "LATE"}),
 			ref: "systemd-fstab-generator (host)", refStats: s, refCmd: bench.Quote([]string{b.fstab, "NORMAL", "EARLY", "LATE"}),
 			ratio: fmt.Sprintf("%.2fx", bench.Ratio(a, s)), goal: "< 10 ms", verdict: verdictUnder(a.Median, 10*time.Millisecond),
-			note: note + "; fake root written by internal/fakesys (a fake: this host has 2 CPUs; `benchrun -write-fake " + c.item + "=DIR` writes it)" + planNote + "; " + cpuNote(g, b)})
+			note: note + "; fake root written by internal/fakesys (a fake: this host has 2 CPUs)" + planNote})
 	}
 	return nil
 }

@@ -1,11 +1,9 @@
-// Command benchrun is the driver of `make bench` (issue 6): it measures the
+// Command benchrun is the driver of `make bench`: it measures the
 // generator and the activator side by side with the references users would
 // otherwise use, in one invocation, alternating the two commands of each
 // line, and writes the table to BENCHMARKS.md.
 //
 // usage: benchrun [-bin DIR] [-out FILE] [-runs N] [-prov-runs N] [-skip LIST]
-//
-//	benchrun -write-fake 2a=DIR   (or 2b=DIR): write a fake root of line 2 and exit
 //
 // Read-only for the host except for what it creates and removes itself: temp
 // directories, a tmpfs mount for the generators' output, and (as root) a
@@ -38,12 +36,8 @@ func main() {
 	flag.StringVar(&opt.vmwork, "vmwork", "vmwork", "the boot suite's work directory (line 6)")
 	flag.StringVar(&opt.rev, "rev", "", "the commit the binaries were built from, for the report (default: git describe --always --dirty)")
 	flag.StringVar(&opt.analysis, "analysis", "scripts/benchrun/analysis.md", "hand-written analysis appended to the report (\"\" for none)")
-	skip := flag.String("skip", "", "comma-separated sections to skip: gen,fake,provision,boot,gobench")
-	fake := flag.String("write-fake", "", "only write the fake root of line 2a or 2b into DIR and exit (2a=DIR or 2b=DIR), to profile it by hand")
+	skip := flag.String("skip", "", "comma-separated sections to skip: gen,fake,provision,boot")
 	flag.Parse()
-	if *fake != "" {
-		os.Exit(writeFake(*fake))
-	}
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "benchrun: unexpected argument %q (see -h)\n", flag.Arg(0))
 		os.Exit(2)
@@ -176,9 +170,6 @@ func run(opt options) int {
 	if !opt.skip["boot"] {
 		benchBoot(r, opt.vmwork)
 	}
-	if !opt.skip["gobench"] {
-		goBenchmarks(r)
-	}
 	r.sizes(b)
 	if opt.analysis != "" {
 		if a, err := os.ReadFile(opt.analysis); err == nil {
@@ -197,7 +188,7 @@ func run(opt options) int {
 		select {}
 	}
 	text := r.markdown()
-	fmt.Print(r.table())
+	fmt.Print(r.results())
 	if err := os.WriteFile(opt.out, []byte(text), 0o644); err != nil {
 		fmt.Fprintf(os.Stderr, "benchrun: write %q: %v\n", opt.out, err)
 		return 1

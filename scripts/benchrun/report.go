@@ -33,17 +33,12 @@ type report struct {
 	took     time.Duration
 	facts    []string // machine lines
 	rows     []row
-	details  []string // markdown paragraphs after the table
-	analysis string   // hand-written analysis, appended verbatim
+	analysis string // hand-written analysis, appended verbatim
 	failed   bool
 	rss      map[string][]string // binary path -> "case: N MiB" peak RSS notes
 }
 
 func (r *report) add(x row) { r.rows = append(r.rows, x) }
-
-func (r *report) detail(format string, a ...any) {
-	r.details = append(r.details, fmt.Sprintf(format, a...))
-}
 
 func (r *report) fail(item, what string, err error) {
 	r.failed = true
@@ -245,27 +240,6 @@ func shortStats(s bench.Stats) string {
 	return bench.Millis(s.Median)
 }
 
-// table is the terminal version.
-func (r *report) table() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-4s %-52s %12s %12s %9s %-14s %s\n", "line", "what", "ours", "reference", "ratio", "goal", "verdict")
-	for _, x := range r.rows {
-		ours, ref := shortStats(x.ours), shortStats(x.refStats)
-		if x.absolute != "" {
-			ours, ref = x.absolute, ""
-		}
-		fmt.Fprintf(&b, "%-4s %-52s %12s %12s %9s %-14s %s\n", x.item, trunc(x.what, 52), ours, ref, x.ratio, x.goal, x.verdict)
-	}
-	return b.String()
-}
-
-func trunc(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "~"
-}
-
 func (r *report) markdown() string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
@@ -280,18 +254,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "- load average at end: %s\n", loadavg())
 	fmt.Fprintf(&b, "- `make bench` took %s\n\n", r.took.Round(time.Second))
 	b.WriteString("## Results\n\n")
-	b.WriteString("| line | what | ours (median) | reference (median) | ratio | goal | verdict |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
-	for _, x := range r.rows {
-		ours, ref := shortStats(x.ours), shortStats(x.refStats)
-		if x.absolute != "" {
-			ours, ref = x.absolute, ""
-		}
-		if x.ref != "" && ref != "-" {
-			ref = x.ref + ": " + ref
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.item, md(x.what), md(ours), md(ref), x.ratio, md(x.goal), md(x.verdict))
-	}
+	b.WriteString(r.results())
 	b.WriteString("\n## Lines in full\n\n")
 	for _, x := range r.rows {
 		if x.absolute != "" && x.note == "" {
@@ -312,18 +275,26 @@ func (r *report) markdown() string {
 		}
 		b.WriteString("\n")
 	}
-	if len(r.details) > 0 {
-		b.WriteString("## Where the time goes\n\n")
-		for _, d := range r.details {
-			b.WriteString(d)
-			if !strings.HasSuffix(d, "\n") {
-				b.WriteString("\n")
-			}
-			b.WriteString("\n")
-		}
-	}
 	if r.analysis != "" {
 		b.WriteString(strings.TrimSpace(r.analysis) + "\n")
+	}
+	return b.String()
+}
+
+// results is the table of the report, also printed on the terminal.
+func (r *report) results() string {
+	var b strings.Builder
+	b.WriteString("| line | what | ours (median) | reference (median) | ratio | goal | verdict |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, x := range r.rows {
+		ours, ref := shortStats(x.ours), shortStats(x.refStats)
+		if x.absolute != "" {
+			ours, ref = x.absolute, ""
+		}
+		if x.ref != "" && ref != "-" {
+			ref = x.ref + ": " + ref
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.item, md(x.what), md(ours), md(ref), x.ratio, md(x.goal), md(x.verdict))
 	}
 	return b.String()
 }
