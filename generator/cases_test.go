@@ -51,4 +51,6 @@ var goldenCases = []goldenCase{
 	{"21-percent-and-continuation", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/data/%i\\\n  swap\n")}},
 	{"22-huge-values", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nMinSize=99999999999999999999999G\n[Sysctl]\nSwappiness=100000000000000000000\n")}},
 	{"23-control-characters", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\r\nPath=/ransom\x1beye/swap\r\n[CPU]\r\nCoreService=core\x7f.service\r\n")}},
+	// A renamed core keeps its gate whatever else is wrong (FAULTS.md, finding 12).
+	{"24-invalid-config-core-renamed", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")}},
 }
