@@ -23,11 +23,7 @@ func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(generatorBin, normal, early, late)
-	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + r.dir, "PATH=" + os.Getenv("PATH")}
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("generator: %v\n%s", err, b)
-	}
+	runGenerator(t, r, normal, early, late)
 	var written []string
 	filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() {
@@ -45,4 +41,15 @@ func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
 		t.Errorf("gate drop-in has no gate:\n%s", b)
 	}
 	failedClosed(t, r, activate(t, r), "Swappiness=1O")
+}
+
+// runGenerator runs the real generator on the root r with the output
+// directories dirs (1 or 3, as systemd passes them).
+func runGenerator(t *testing.T, r fakeRoot, dirs ...string) {
+	t.Helper()
+	cmd := exec.Command(generatorBin, dirs...)
+	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + r.dir, "PATH=" + os.Getenv("PATH")}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("generator: %v\n%s", err, b)
+	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
@@ -334,18 +334,15 @@ func (a *activation) checkCPU() (string, bool) {
 	out := generate.Render(in)
 	c := status.GatherCPU(root, in, out)
 	a.snap.ReservedCPUs = c.Counts
-	if a.cfg.Isolation != config.IsolationOff && in.TopologyErr != nil {
-		// With fewer online CPUs than a reservation needs physical cores,
-		// no plan is made whatever the rest of the topology says: nothing
-		// to guarantee, so a topology that cannot be read blocks nothing.
-		if n, ok := status.OnlineCPUs(root); ok && n < cpuplan.MinCores {
-			log.Warnf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", in.TopologyErr, n)
-			return "", true
+	if t, ok := guarantee.Topology(root, in); ok {
+		if t.Failed() {
+			return t.Problem(), false
 		}
-		return fmt.Sprintf("the CPU topology cannot be trusted (%v), so CPU isolation ([CPU] Isolation=%s) is not guaranteed; fix the cause, or set [CPU] Isolation=off", in.TopologyErr, a.cfg.Isolation), false
+		log.Warnf("%s", t.Reason)
+		return "", true
 	}
-	if len(c.Differences) > 0 {
-		return fmt.Sprintf("the CPU drop-ins in effect do not match this machine: %s; %s", strings.Join(c.Differences, "; "), generate.StaleRemedy), false
+	if d := guarantee.DropIns(root, in, out); d.Failed() {
+		return d.Problem(), false
 	}
 	switch {
 	case c.Reserved:

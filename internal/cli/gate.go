@@ -7,12 +7,13 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
-	"github.com/ransomeye/ransomeye-tuner/internal/status"
-	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
-
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/status"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 )
 
 // enabled reads the kernel command line: false only with ransomeye.tuner=0
@@ -37,10 +38,14 @@ printed, and systemd skips the core. With ransomeye.tuner=0 only the marker coun
 A marker that is a symlink, not owned by root, or a hard link is planted: it is
 removed (never followed), logged at ALERT as a security event, and does not keep
 the core down. A marker location that cannot be examined keeps the core down.
-Last, the configured swapfile must be active with at least the target size:
-a swap unit that was skipped or failed without a marker (a marker planted
-between the activator and swapon makes the swap unit skip itself) keeps the
-core down too.`,
+Last, every guarantee status checks must hold, from the same code: the
+configured swapfile active with at least the target size (a swap unit that was
+skipped or failed without a marker keeps the core down too), each sysctl at its
+value (one changed since the activation, by a later sysctl --system, keeps it
+down), a CPU topology that can be trusted, the CPU drop-ins matching a fresh
+plan, and, with a CPU reservation, the CPUs the core gets (its own affinity,
+measured in its cgroup) equal to the plan's core set. Each failing one is
+printed with its remedy.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {
 			return code
@@ -57,8 +62,10 @@ core down too.`,
 			ok, why := marker.CheckOK(e.root, marker.BootID(e.root))
 			if !ok {
 				fmt.Fprintf(e.stdout, "%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s\n", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit)
-			} else if why, ok := swapInEffect(e); !ok {
-				fmt.Fprintf(e.stdout, "%s may not start: %s\n", names.CoreService, why)
+			} else if core, failed := failingGuarantees(e); len(failed) > 0 {
+				for _, g := range failed {
+					fmt.Fprintf(e.stdout, "%s may not start: %s: %s\n", core, g.Name, g.Problem())
+				}
 			} else {
 				return ExitOK
 			}
@@ -74,6 +81,21 @@ core down too.`,
 		fmt.Fprintf(e.stdout, "fix the cause, then: systemctl restart %s (a successful run removes the marker)\n", names.ActivatorUnit)
 		return ExitFail
 	},
+}
+
+// failingGuarantees evaluates every guarantee the core depends on, with
+// the code status shows them with (internal/guarantee), and returns the
+// core's name and the guarantees that fail. Why all of them, not only the
+// marker and the swap: a sysctl changed after a good activation left the
+// gate open while status said NOT COMPLIANT (FAULTS.md, finding 13). An
+// invalid configuration fails.
+func failingGuarantees(e *env) (string, []guarantee.Entry) {
+	in := generate.Gather(e.root, e.log)
+	if in.ConfigErr != nil {
+		return names.CoreService, []guarantee.Entry{{Name: "configuration", Reason: in.ConfigErr.Error()}}
+	}
+	out := generate.Render(in)
+	return in.Config.CoreService, guarantee.Failures(guarantee.Evaluate(e.root, in, out, guarantee.Systemd(e.root)))
 }
 
 // swapInEffect reports whether the configured swapfile is active now with

@@ -12,15 +12,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
-	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
@@ -29,7 +27,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
-	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
 // Swap is the swap part of the report.
@@ -107,36 +104,26 @@ type Report struct {
 	Sysctls     []Sysctl `json:"sysctls"`
 	CPU         CPU      `json:"cpu"`
 	Marker      Marker   `json:"marker"`
-	Activated   bool     `json:"activated_this_boot"`
-	ActivateWhy string   `json:"activation_detail,omitempty"`
-	Compliant   bool     `json:"compliant"`
-	Problems    []string `json:"problems,omitempty"`
+	// Guarantees are the guarantees the core depends on, as the gate
+	// checks them (internal/guarantee): Problems are built from them.
+	Guarantees  []guarantee.Entry `json:"guarantees,omitempty"`
+	Activated   bool              `json:"activated_this_boot"`
+	ActivateWhy string            `json:"activation_detail,omitempty"`
+	Compliant   bool              `json:"compliant"`
+	Problems    []string          `json:"problems,omitempty"`
 }
 
-// Sysctls returns the kernel parameters cfg asks for.
-func Sysctls(cfg config.Config) []sysctl.Setting {
-	return []sysctl.Setting{
-		{Key: "vm.swappiness", Value: strconv.Itoa(cfg.Swappiness)},
-		{Key: "vm.vfs_cache_pressure", Value: strconv.Itoa(cfg.VFSCachePressure)},
-	}
-}
+// Sysctls returns the kernel parameters cfg asks for (guarantee.Sysctls).
+func Sysctls(cfg config.Config) []sysctl.Setting { return guarantee.Sysctls(cfg) }
 
-// ActiveSwap finds path in the active swap list. Under a root prefix other
-// than "/", the kernel names the file by its real path, so that is accepted
-// as well.
+// ActiveSwap is guarantee.ActiveSwap.
 func ActiveSwap(root hostroot.Root, swaps []procfs.Swap, path string) (procfs.Swap, bool) {
-	for _, s := range swaps {
-		if s.Filename == path || (!root.IsHost() && s.Filename == root.Path(path)) {
-			return s, true
-		}
-	}
-	return procfs.Swap{}, false
+	return guarantee.ActiveSwap(root, swaps, path)
 }
 
-// SwapSatisfies reports whether an active swap area of size bytes (as
-// /proc/swaps counts it: without the header page) provides target.
+// SwapSatisfies is guarantee.SwapSatisfies.
 func SwapSatisfies(activeBytes, target int64) bool {
-	return activeBytes+int64(os.Getpagesize()) >= target
+	return guarantee.SwapSatisfies(activeBytes, target)
 }
 
 // Gather builds the report under root, changing nothing. log receives
@@ -165,33 +152,21 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	if r.Swap.Err != "" {
 		r.Problems = append(r.Problems, r.Swap.Err)
 	}
-	if !r.Swap.Active {
-		r.Problems = append(r.Problems, fmt.Sprintf("swapfile %q is not active", cfg.SwapPath))
-	} else if !SwapSatisfies(r.Swap.ActiveBytes, r.Swap.Target) {
-		r.Problems = append(r.Problems, fmt.Sprintf("swapfile %q is active with %s, less than the target %s", cfg.SwapPath, fsinfo.Human(r.Swap.ActiveBytes), fsinfo.Human(r.Swap.Target)))
-	}
-	for _, s := range Sysctls(cfg) {
-		sc := Sysctl{Key: s.Key, Want: s.Value}
-		cur, err := sysctl.Read(root, s.Key)
-		if err != nil {
-			sc.Err = err.Error()
-		}
-		sc.Current = cur
-		sc.OK = err == nil && cur == s.Value
-		if !sc.OK {
-			r.Problems = append(r.Problems, fmt.Sprintf("%s is %q, want %q", s.Key, cur, s.Value))
-		}
-		r.Sysctls = append(r.Sysctls, sc)
-	}
 	out := generate.Render(in)
 	r.CPU = GatherCPU(root, in, out)
-	if r.CPU.TopologyErr != "" && cfg.Isolation != config.IsolationOff {
-		if n, ok := OnlineCPUs(root); !ok || n >= cpuplan.MinCores {
-			r.Problems = append(r.Problems, "CPU topology: "+r.CPU.TopologyErr)
+	// The guarantees, from the code the gate runs: status is their view.
+	r.Guarantees = guarantee.Evaluate(root, in, out, guarantee.Systemd(root))
+	for _, g := range r.Guarantees {
+		if name, ok := strings.CutPrefix(g.Name, guarantee.NameSysctl); ok {
+			sc := Sysctl{Key: name, Want: g.Expected, Current: g.Actual, OK: g.OK}
+			if !g.OK && g.Actual == "" {
+				sc.Err = g.Reason
+			}
+			r.Sysctls = append(r.Sysctls, sc)
 		}
-	}
-	for _, d := range r.CPU.Differences {
-		r.Problems = append(r.Problems, d+"; "+generate.StaleRemedy)
+		if g.Failed() {
+			r.Problems = append(r.Problems, g.Problem())
+		}
 	}
 	r.Marker = gatherMarker(root)
 	if r.Marker.Present {
@@ -205,20 +180,8 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	return r
 }
 
-// OnlineCPUs counts the online CPUs from sysfs under root. With fewer than
-// cpuplan.MinCores of them no reservation is made, whatever the rest of the
-// topology says.
-func OnlineCPUs(root hostroot.Root) (int, bool) {
-	b, err := os.ReadFile(root.Path(topology.CPUDir + "/online"))
-	if err != nil {
-		return 0, false
-	}
-	s, err := cpuset.Parse(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, false
-	}
-	return s.Len(), true
-}
+// OnlineCPUs is guarantee.OnlineCPUs.
+func OnlineCPUs(root hostroot.Root) (int, bool) { return guarantee.OnlineCPUs(root) }
 
 // GatherCPU summarises the plan of a fresh Render and compares the CPU
 // drop-ins in effect with it.
@@ -440,6 +403,19 @@ func (r Report) WriteText(w io.Writer) error {
 	} else {
 		for _, d := range c.Differences {
 			row("cpu drop-ins", "%s  [FAIL]", d)
+		}
+	}
+	for _, g := range r.Guarantees {
+		if g.Name != guarantee.NameCoreCPUs {
+			continue
+		}
+		switch {
+		case g.NotMeasured:
+			row("core cpus applied", "not measured: %s", g.Reason)
+		case g.OK:
+			row("core cpus applied", "%s (%s)  [ok]", g.Actual, g.Source)
+		default:
+			row("core cpus applied", "%s  [FAIL]", g.Reason)
 		}
 	}
 	if r.Activated {
