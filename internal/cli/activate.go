@@ -110,7 +110,7 @@ func activate(e *env) int {
 	if reason, ok := a.provideSwap(); !ok {
 		return a.fail("%s", reason)
 	}
-	for _, s := range status.Sysctls(cfg) {
+	for _, s := range guarantee.Sysctls(cfg) {
 		if err := sysctl.Apply(root, s); err != nil {
 			return a.fail("%v", err)
 		}
@@ -145,7 +145,7 @@ func activate(e *env) int {
 
 func sysctlSummary(cfg config.Config) string {
 	var parts []string
-	for _, s := range status.Sysctls(cfg) {
+	for _, s := range guarantee.Sysctls(cfg) {
 		parts = append(parts, s.Key+"="+s.Value)
 	}
 	return strings.Join(parts, ", ")

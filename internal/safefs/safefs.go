@@ -276,7 +276,15 @@ func mkdir(cur *step, name, host string, perm os.FileMode) error {
 			return fmt.Errorf("chmod %04o %q: %w", perm.Perm(), host, err)
 		}
 	}
-	if err := unix.Fsync(cur.fd); err != nil && !errors.Is(err, unix.EBADF) {
+	// The new entry is durable only once its parent is fsynced; cur.fd is
+	// an O_PATH descriptor, on which fsync fails with EBADF (it did, and
+	// the error was ignored, so the parent was never synced).
+	pfd, err := unix.Openat(cur.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the directory holding %q: %w", host, err)
+	}
+	defer unix.Close(pfd)
+	if err := unix.Fsync(pfd); err != nil {
 		return fmt.Errorf("fsync the directory holding %q: %w", host, err)
 	}
 	return nil

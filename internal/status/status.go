@@ -180,9 +180,6 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	return r
 }
 
-// OnlineCPUs is guarantee.OnlineCPUs.
-func OnlineCPUs(root hostroot.Root) (int, bool) { return guarantee.OnlineCPUs(root) }
-
 // GatherCPU summarises the plan of a fresh Render and compares the CPU
 // drop-ins in effect with it.
 func GatherCPU(root hostroot.Root, in generate.Input, out generate.Output) CPU {
