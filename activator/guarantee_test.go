@@ -89,6 +89,9 @@ func TestGateAndStatusAgree(t *testing.T) {
 			tc.change()
 			defer tc.restore()
 			g := run(t, r, nil, "gate")
+			if testing.Verbose() {
+				t.Logf("gate: exit %d\n%s", g.code, g.stdout)
+			}
 			code, failing := statusFailures(t, r)
 			if strings.Join(failing, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("status: failing %q, want %q", failing, tc.want)
@@ -144,6 +147,9 @@ func TestGateCoreCPUs(t *testing.T) {
 	}
 	r.write(t, "proc/self/cgroup", "0::/system.slice/ransomeye-core.service\n")
 	g := run(t, r, nil, "gate")
+	if testing.Verbose() {
+		t.Logf("status:\n%s\ngate: exit %d\n%s", s.stdout, g.code, g.stdout)
+	}
 	if g.code != 1 || !strings.Contains(g.stdout, "core-cpus") || !strings.Contains(g.stdout, `the plan gives it "0-3"`) || !strings.Contains(g.stdout, "AllowedCPUs=") {
 		t.Errorf("gate in the core's cgroup with the wrong affinity: exit %d, want 1 naming the core's CPU set\n%s", g.code, g.stdout)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -92,7 +93,11 @@ printed with its remedy.`,
 func failingGuarantees(e *env) (string, []guarantee.Entry) {
 	in := generate.Gather(e.root, e.log)
 	if in.ConfigErr != nil {
-		return names.CoreService, []guarantee.Entry{{Name: "configuration", Reason: in.ConfigErr.Error()}}
+		core := names.CoreService
+		if ce := (*config.Error)(nil); errors.As(in.ConfigErr, &ce) && ce.CoreService != "" {
+			core = ce.CoreService
+		}
+		return core, []guarantee.Entry{{Name: guarantee.NameConfig, Reason: in.ConfigErr.Error()}}
 	}
 	out := generate.Render(in)
 	return in.Config.CoreService, guarantee.Failures(guarantee.Evaluate(e.root, in, out, guarantee.Systemd(e.root)))

@@ -69,12 +69,12 @@ func CompareCoreSet(core string, want, got cpuset.Set) (bool, string) {
 	}
 	var diff []string
 	if extra := got.Difference(want); !extra.IsEmpty() {
-		diff = append(diff, "CPUs "+extra.String()+" that the plan gives to others")
+		diff = append(diff, "it also gets CPUs "+extra.String()+", which the plan keeps from it")
 	}
 	if missing := want.Difference(got); !missing.IsEmpty() {
-		diff = append(diff, "not CPUs "+missing.String()+" of its own")
+		diff = append(diff, "it lacks CPUs "+missing.String()+" of its own")
 	}
-	return false, fmt.Sprintf("%s gets CPUs %q, the plan gives it %q: it gets %s; something overrides ransomeye-tuner's CPU drop-in", core, got.String(), want.String(), strings.Join(diff, ", and "))
+	return false, fmt.Sprintf("%s gets CPUs %q, the plan gives it %q (%s): something overrides ransomeye-tuner's CPU drop-in", core, got.String(), want.String(), strings.Join(diff, ", and "))
 }
 
 // Applied is the CPU set systemd gives a service from its AllowedCPUs= and

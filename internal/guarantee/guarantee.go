@@ -32,6 +32,7 @@ import (
 
 // Names of the guarantees: stable identifiers, for JSON and metrics labels.
 const (
+	NameConfig      = "configuration" // the configuration cannot be read: nothing else can be evaluated
 	NameSwap        = "swap"
 	NameSysctl      = "sysctl:" // followed by the key: "sysctl:vm.swappiness"
 	NameCPUTopology = "cpu-topology"

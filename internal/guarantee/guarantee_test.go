@@ -78,7 +78,7 @@ func TestCoreCPUs(t *testing.T) {
 	if e.OK || !e.Failed() {
 		t.Fatalf("administrator's AllowedCPUs=0-7 passed: %+v", e)
 	}
-	for _, w := range []string{"mydb.service", `"0-7"`, `"0-3"`, "CPUs 4-7 that the plan gives to others"} {
+	for _, w := range []string{"mydb.service", `"0-7"`, `"0-3"`, "it also gets CPUs 4-7, which the plan keeps from it"} {
 		if !strings.Contains(e.Reason, w) {
 			t.Errorf("reason lacks %q: %s", w, e.Reason)
 		}
@@ -87,7 +87,7 @@ func TestCoreCPUs(t *testing.T) {
 		t.Errorf("remedy: %s", e.Remedy)
 	}
 	e = CoreCPUs("mydb.service", out, set(t, "0-15"), measured("0-1"))
-	if e.OK || !strings.Contains(e.Reason, "not CPUs 2-3 of its own") {
+	if e.OK || !strings.Contains(e.Reason, "it lacks CPUs 2-3 of its own") {
 		t.Errorf("smaller set: %+v", e)
 	}
 	e = CoreCPUs("mydb.service", out, set(t, "0-15"), func(string, generate.CPUMode, cpuset.Set) Measurement {

@@ -408,7 +408,7 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 		switch {
 		case g.NotMeasured:
-			row("core cpus applied", "not measured: %s", g.Reason)
+			row("core cpus applied", "%s", g.Reason)
 		case g.OK:
 			row("core cpus applied", "%s (%s)  [ok]", g.Actual, g.Source)
 		default:
