@@ -58,4 +58,6 @@ var goldenCases = []goldenCase{
 	// covers both reserved sets.
 	{"25-capture-interface-node0", fakesys.Machine{Nodes: 2, CoresPerNode: 6, NICs: map[string]int{"eth1": 0},
 		Files: conf("[CPU]\nDPIInterface=eth1\n")}},
+	// A renamed core keeps its gate whatever else is wrong (FAULTS.md, finding 15).
+	{"26-invalid-config-core-renamed", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")}},
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
@@ -113,7 +114,7 @@ func activate(e *env) int {
 	if reason, ok := a.provideSwap(); !ok {
 		return a.fail(msgid.SwapFailed, "%s", reason)
 	}
-	for _, s := range status.Sysctls(cfg) {
+	for _, s := range guarantee.Sysctls(cfg) {
 		if err := sysctl.Apply(root, s); err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
@@ -151,7 +152,7 @@ func activate(e *env) int {
 
 func sysctlSummary(cfg config.Config) string {
 	var parts []string
-	for _, s := range status.Sysctls(cfg) {
+	for _, s := range guarantee.Sysctls(cfg) {
 		parts = append(parts, s.Key+"="+s.Value)
 	}
 	return strings.Join(parts, ", ")
@@ -311,14 +312,15 @@ func (a *activation) checkCPU() (string, bool) {
 	out := generate.Render(in)
 	c := status.GatherCPU(root, in, out)
 	a.snap.ReservedCPUs = c.Counts
-	if why, blocks := status.TopologyBlocks(root, a.cfg, in.TopologyErr); blocks {
-		return why, false
-	} else if why != "" {
-		log.Warnf("%s", why)
+	if t, ok := guarantee.Topology(root, in); ok {
+		if t.Failed() {
+			return t.Problem(), false
+		}
+		log.Warnf("%s", t.Reason)
 		return "", true
 	}
-	if len(c.Differences) > 0 {
-		return fmt.Sprintf("the CPU drop-ins in effect do not match this machine: %s; %s", strings.Join(c.Differences, "; "), generate.StaleRemedy), false
+	if d := guarantee.DropIns(root, in, out); d.Failed() {
+		return d.Problem(), false
 	}
 	switch {
 	case c.Reserved:

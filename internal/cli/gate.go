@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
@@ -36,10 +39,14 @@ printed, and systemd skips the core. With ransomeye.tuner=0 only the marker coun
 A marker that is a symlink, not owned by root, or a hard link is planted: it is
 removed (never followed), logged at ALERT as a security event, and does not keep
 the core down. A marker location that cannot be examined keeps the core down.
-Last, the configured swapfile must be active with at least the target size:
-a swap unit that was skipped or failed without a marker (a marker planted
-between the activator and swapon makes the swap unit skip itself) keeps the
-core down too.`,
+Last, every guarantee status checks must hold, from the same code: the
+configured swapfile active with at least the target size (a swap unit that was
+skipped or failed without a marker keeps the core down too), each sysctl at its
+value (one changed since the activation, by a later sysctl --system, keeps it
+down), a CPU topology that can be trusted, the CPU drop-ins matching a fresh
+plan, and, with a CPU reservation, the CPUs the core gets (its own affinity,
+measured in its cgroup) equal to the plan's core set. Each failing one is
+printed with its remedy.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {
 			return code
@@ -57,8 +64,10 @@ core down too.`,
 			ok, why := marker.CheckOK(e.root, marker.BootID(e.root))
 			if !ok {
 				out = append(out, fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit))
-			} else if why, ok := swapInEffect(e); !ok {
-				out = append(out, fmt.Sprintf("%s may not start: %s", names.CoreService, why))
+			} else if core, failed := failingGuarantees(e); len(failed) > 0 {
+				for _, g := range failed {
+					out = append(out, fmt.Sprintf("%s may not start: %s: %s", core, g.Name, g.Problem()))
+				}
 			} else {
 				return ExitOK
 			}
@@ -107,15 +116,23 @@ func refuse(e *env, out []string) {
 	}
 }
 
-// swapInEffect reports whether the configured swapfile is active now with
-// at least the target size. It is the gate's positive evidence that the swap
-// unit did its part: the marker only records failures that were seen.
-func swapInEffect(e *env) (string, bool) {
-	cfg, _, err := config.Load(e.root)
-	if err != nil {
-		return err.Error(), false
+// failingGuarantees evaluates every guarantee the core depends on, with
+// the code status shows them with (internal/guarantee), and returns the
+// core's name and the guarantees that fail. Why all of them, not only the
+// marker and the swap: a sysctl changed after a good activation left the
+// gate open while status said NOT COMPLIANT (FAULTS.md, finding 16). An
+// invalid configuration fails.
+func failingGuarantees(e *env) (string, []guarantee.Entry) {
+	in := generate.Gather(e.root, e.log)
+	if in.ConfigErr != nil {
+		core := names.CoreService
+		if ce := (*config.Error)(nil); errors.As(in.ConfigErr, &ce) && ce.CoreService != "" {
+			core = ce.CoreService
+		}
+		return core, []guarantee.Entry{{Name: guarantee.NameConfig, Reason: in.ConfigErr.Error()}}
 	}
-	p := swapplan.Make(swapplan.Inputs{Root: e.root, Config: cfg})
-	defer p.Close()
-	return p.NotInEffect, p.InEffect
+	out := generate.Render(in)
+	swap := swapplan.Make(swapplan.Inputs{Root: e.root, Config: in.Config})
+	defer swap.Close()
+	return in.Config.CoreService, guarantee.Failures(guarantee.Evaluate(e.root, in, out, swap, guarantee.Systemd(e.root)))
 }

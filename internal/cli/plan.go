@@ -56,7 +56,7 @@ func plan(e *env) int {
 		return ExitOK
 	}
 	if in.ConfigErr != nil {
-		fmt.Fprintf(w, "configuration is INVALID: %v\nThe generator would write no units and activate would fail closed with this reason.\n\n", in.ConfigErr)
+		fmt.Fprintf(w, "configuration is INVALID: %v\nThe generator would write no units (except the gate of a renamed core whose name is known) and activate would fail closed with this reason.\n\n", in.ConfigErr)
 		fmt.Fprint(w, generate.Describe(in, out))
 		return ExitOK
 	}

@@ -104,6 +104,9 @@ type Problem struct {
 	File    string // host path of the file
 	Line    int    // 1-based; 0 when the problem is the whole file
 	Message string
+	// Key is the setting the problem is about ("CoreService"), when the
+	// line names one.
+	Key string
 }
 
 func (p Problem) String() string {
@@ -116,6 +119,14 @@ func (p Problem) String() string {
 // Error is returned by Load when a file holds values that cannot be used.
 type Error struct {
 	Problems []Problem
+	// CoreService is the core's unit name when the configuration settles
+	// it despite the problems: no CoreService= line was refused and no file
+	// that could hold one went unread (the built-in name when none sets
+	// it). "" when it is not known. Why: the generator still writes the
+	// gate drop-in for it; a core named in tuner.conf whose configuration
+	// is invalid elsewhere (a typo in [Sysctl]) started ungated, since no
+	// unit at all was written (FAULTS.md, finding 15).
+	CoreService string
 }
 
 func (e *Error) Error() string {
@@ -159,10 +170,24 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 		problems = append(problems, p...)
 	}
 	if len(problems) > 0 {
-		return cfg, warnings, &Error{Problems: problems}
+		return cfg, warnings, newError(cfg, problems)
 	}
 	return cfg, warnings, nil
 }
+
+// newError is the *Error for problems found while reading cfg.
+func newError(cfg Config, problems []Problem) *Error {
+	e := &Error{Problems: problems, CoreService: cfg.CoreService}
+	for _, p := range problems {
+		if p.Key == coreKey || p.Line == 0 {
+			e.CoreService = ""
+		}
+	}
+	return e
+}
+
+// coreKey is the setting that names the gated core.
+const coreKey = "CoreService"
 
 // MaxFileSize bounds a configuration file (systemd refuses lines longer
 // than 1 MiB too).
@@ -242,7 +267,7 @@ func Parse(file, text string) (Config, []Problem, error) {
 	cfg := Default()
 	w, p := apply(&cfg, file, text)
 	if len(p) > 0 {
-		return cfg, w, &Error{Problems: p}
+		return cfg, w, newError(cfg, p)
 	}
 	return cfg, w, nil
 }
@@ -294,8 +319,9 @@ func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
+		key := ""
 		bad := func(format string, a ...any) {
-			problems = append(problems, Problem{File: file, Line: lineNo, Message: fmt.Sprintf(format, a...)})
+			problems = append(problems, Problem{File: file, Line: lineNo, Message: fmt.Sprintf(format, a...), Key: key})
 		}
 		if line[0] == '[' {
 			if !strings.HasSuffix(line, "]") || len(line) < 3 {
@@ -311,10 +337,13 @@ func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
 		}
 		eq := strings.IndexByte(line, '=')
 		if eq <= 0 {
+			if strings.Contains(line, coreKey) {
+				key = coreKey // perhaps a CoreService= line: the core is not known
+			}
 			bad("expected Key=Value, found %q", line)
 			continue
 		}
-		key := strings.TrimSpace(line[:eq])
+		key = strings.TrimSpace(line[:eq])
 		value := strings.TrimSpace(line[eq+1:])
 		if section == "" {
 			bad("assignment %q outside any section: put it under [Swap], [Sysctl], [CPU] or [Metrics]", key)
@@ -322,6 +351,9 @@ func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
 		}
 		known, ok := keys[section]
 		if !ok {
+			if section == "\x00invalid" && key == coreKey {
+				bad("%s= under a malformed section header is not read: the core's name is not known", key)
+			}
 			continue // the unknown section was reported at its header
 		}
 		setter, ok := known[key]

@@ -215,3 +215,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestErrorCoreService: an invalid configuration still names the core when
+// nothing that could name it was refused or unread; the generator gates it
+// (FAULTS.md, finding 15).
+func TestErrorCoreService(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n", "mydb.service"},
+		{"[Sysctl]\nSwappiness=1O\n", "ransomeye-core.service"},
+		{"[CPU]\nCoreService=mydb.service\nCoreService=evil%n.service\n[Sysctl]\nSwappiness=1O\n", ""},
+		{"[CPU]\nCoreService=my\x01db.service\n", ""},
+		{"[CPU\nCoreService=mydb.service\n", ""},
+		{"[CPU]\nCoreService mydb.service\n", ""},
+		{"[CPU]\nCoreService=mydb.service\n[Swap]\nPath=relative\n", "mydb.service"},
+	} {
+		_, _, err := Parse("tuner.conf", tc.text)
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: error %v, want an *Error", tc.text, err)
+			continue
+		}
+		if ce.CoreService != tc.want {
+			t.Errorf("%q: CoreService %q, want %q", tc.text, ce.CoreService, tc.want)
+		}
+	}
+}

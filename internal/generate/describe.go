@@ -20,7 +20,11 @@ func Describe(in Input, out Output) string {
 		return b.String()
 	}
 	if in.ConfigErr != nil {
-		fmt.Fprintf(&b, "configuration: INVALID, no units would be written\n")
+		if len(out.Files) == 0 {
+			fmt.Fprintf(&b, "configuration: INVALID, no units would be written\n")
+		} else {
+			fmt.Fprintf(&b, "configuration: INVALID, only the core's gate below would be written\n")
+		}
 	} else {
 		fmt.Fprintf(&b, "configuration: %s\n", filesOrDefaults(in.Config.Files))
 	}

@@ -29,7 +29,9 @@
 //
 // Decisions (docs/design.md, "Boot flow" and "Unit wiring"):
 //   - ransomeye.tuner=0: no files.
-//   - invalid configuration: no files at all (the activator fails closed).
+//   - invalid configuration: no files, except the gate drop-in of a renamed
+//     core whose name is still known (the activator fails closed, and the
+//     gate keeps that core waiting for it).
 //   - the swap unit goes to the late directory (an administrator's own unit
 //     or fstab line for the same file wins), its wiring drop-in to the normal
 //     directory; when /etc/fstab already has the path as swap, the .swap
@@ -317,15 +319,7 @@ func Render(in Input) Output {
 		out.note(klog.Warning, "%s", w.String())
 	}
 	if in.ConfigErr != nil {
-		var ce *config.Error
-		if errors.As(in.ConfigErr, &ce) {
-			for _, p := range ce.Problems {
-				out.note(klog.Err, "%s", p.String())
-			}
-		} else {
-			out.note(klog.Err, "%v", in.ConfigErr)
-		}
-		out.note(klog.Err, "invalid configuration: writing no units; %s will refuse to start the core until it is fixed", names.ActivatorUnit)
+		renderInvalid(in, &out)
 		return out
 	}
 	cfg := in.Config
@@ -333,7 +327,7 @@ func Render(in Input) Output {
 	out.SwapUnit = names.SwapUnitName(cfg.SwapPath)
 	renderSwap(in, &out)
 	if cfg.CoreService != names.CoreService {
-		out.Files = append(out.Files, File{Dir: Normal, Path: cfg.CoreService + ".d/" + GateDropIn, Content: gateDropIn()})
+		out.Files = append(out.Files, gateFile(cfg.CoreService))
 	}
 	renderCPU(in, &out)
 	if out.PlanMade {
@@ -344,6 +338,34 @@ func Render(in Input) Output {
 	}
 	sortFiles(out.Files)
 	return out
+}
+
+// renderInvalid is Render for an invalid configuration: no units, except the
+// gate drop-in of a core whose name the configuration still settles. Why:
+// with [CPU] CoreService=mydb.service and a typo elsewhere, nothing was
+// written and mydb.service started with no guarantee (FAULTS.md, finding
+// 12); the activator fails closed, and only the gate makes the core wait
+// for it.
+func renderInvalid(in Input, out *Output) {
+	var ce *config.Error
+	core := ""
+	if errors.As(in.ConfigErr, &ce) {
+		for _, p := range ce.Problems {
+			out.note(klog.Err, "%s", p.String())
+		}
+		core = ce.CoreService
+	} else {
+		out.note(klog.Err, "%v", in.ConfigErr)
+	}
+	switch {
+	case core == names.CoreService:
+		out.note(klog.Err, "invalid configuration: writing no units (the static gate of %s stays); %s will refuse to start the core until it is fixed", core, names.ActivatorUnit)
+	case core != "":
+		out.Files = append(out.Files, gateFile(core))
+		out.note(klog.Err, "invalid configuration: writing only the gate of the core %s; %s will refuse to start it until the configuration is fixed", core, names.ActivatorUnit)
+	default:
+		out.note(klog.Err, "invalid configuration, and the core's name ([CPU] CoreService=) is not known: writing no units, not even a gate for a renamed core (only %s keeps its static gate); fix the configuration", names.CoreService)
+	}
 }
 
 func sortFiles(files []File) {
@@ -450,6 +472,11 @@ func renderSwap(in Input, out *Output) {
 // CoreService= other than the default (the static copy in units/ covers the
 // default name).
 const GateDropIn = "ransomeye-tuner-gate.conf"
+
+// gateFile is the gate drop-in of the core service core.
+func gateFile(core string) File {
+	return File{Dir: Normal, Path: core + ".d/" + GateDropIn, Content: gateDropIn()}
+}
 
 // gateDropIn is the static gate of units/ransomeye-core.service.d, for
 // another core service name (a test checks that both say the same).

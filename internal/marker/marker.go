@@ -16,12 +16,12 @@
 package marker
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +29,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // RunLockDir is where /var/lock points on systemd distributions; it is used
@@ -175,89 +176,69 @@ func (s State) Reasons() []string {
 
 // dir is an open marker directory.
 type dir struct {
+	*safefs.Dir
 	fd   int
 	path string // the resolved path under the root, for messages
 }
 
-func (d dir) close() { unix.Close(d.fd) }
+func (d dir) close() { d.Close() }
 
-// openDir resolves and opens the directory of a marker location. With
-// create, a missing directory is made (root-only for the fallback, 0755 for
-// the lock directory, as systemd-tmpfiles does) and the directory must keep
-// others from removing the marker (root-owned; sticky when world-writable).
+// openDir resolves and opens the directory of a marker location through
+// safefs: a link is followed only when root made it in a directory only
+// root can change (the system's /var/lock -> ../run/lock), never one of
+// another user's. A missing /var/lock means /run/lock. Why: early in the
+// boot /var may not be mounted yet, or systemd-tmpfiles has not made the
+// link; a directory made there would be hidden by the /var mount (the
+// marker lost: fail-open), and /run/lock is where /var/lock points on every
+// systemd distribution. With create, a missing directory is made (root-only
+// for the fallback, 0755 for the lock directory, as systemd-tmpfiles does)
+// and the directory must keep others from removing the marker (root-owned;
+// sticky when world-writable). A missing directory (without create) is an
+// error that wraps fs.ErrNotExist.
 func openDir(root hostroot.Root, loc location, create bool) (dir, error) {
 	hostDir := filepath.Dir(loc.host)
-	p := root.Path(hostDir)
-	if !loc.fallback {
-		resolved, err := resolveLockDir(root, hostDir)
-		if err != nil {
-			return dir{}, err
-		}
-		p = resolved
-	}
 	perm := os.FileMode(0o755)
 	if loc.fallback {
 		perm = 0o700
 	}
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENOENT) && create {
-		if mkErr := os.MkdirAll(p, perm); mkErr != nil {
-			return dir{}, fmt.Errorf("create marker directory %q: %w", p, mkErr)
+	var opt safefs.Options
+	if create {
+		opt.Create = perm
+	}
+	var sd *safefs.Dir
+	var err error
+	if loc.fallback {
+		sd, err = safefs.OpenDir(root, hostDir, opt)
+	} else {
+		sd, err = safefs.OpenDir(root, hostDir, safefs.Options{})
+		if errors.Is(err, fs.ErrNotExist) {
+			sd, err = safefs.OpenDir(root, RunLockDir, opt)
 		}
-		fd, err = unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
-			return dir{}, fmt.Errorf("marker directory %q is not a directory (a symlink?): refusing to follow it", p)
-		}
-		return dir{}, fmt.Errorf("open marker directory %q: %w", p, err)
+		return dir{}, fmt.Errorf("marker directory: %w", err)
+	}
+	d := dir{Dir: sd, fd: sd.Fd(), path: sd.Path}
+	if loc.fallback && slices.ContainsFunc(sd.Links, func(l string) bool { return strings.HasPrefix(l, hostDir+" -> ") }) {
+		// The root-only state directory is ours: a link at its name,
+		// whoever made it, is not followed (as O_NOFOLLOW did).
+		d.close()
+		return dir{}, fmt.Errorf("marker directory %q is a symbolic link: refusing to follow it; remove it (ransomeye-tuner makes the directory)", root.Path(hostDir))
 	}
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return dir{}, fmt.Errorf("fstat marker directory %q: %w", p, err)
+	if err := unix.Fstat(d.fd, &st); err != nil {
+		d.close()
+		return dir{}, fmt.Errorf("fstat marker directory %q: %w", d.path, err)
 	}
 	if st.Uid != 0 && create {
-		unix.Close(fd)
-		return dir{}, fmt.Errorf("marker directory %q is owned by uid %d, not root: refusing it (anyone owning it could remove the marker)", p, st.Uid)
+		d.close()
+		return dir{}, fmt.Errorf("marker directory %q is owned by uid %d, not root: refusing it (anyone owning it could remove the marker)", d.path, st.Uid)
 	}
 	if st.Mode&0o002 != 0 && st.Mode&unix.S_ISVTX == 0 && create {
-		unix.Close(fd)
-		return dir{}, fmt.Errorf("marker directory %q is world-writable without the sticky bit: anyone could remove the marker; run chmod +t %q", p, p)
+		d.close()
+		return dir{}, fmt.Errorf("marker directory %q is world-writable without the sticky bit: anyone could remove the marker; run chmod +t %q", d.path, d.path)
 	}
-	return dir{fd: fd, path: p}, nil
-}
-
-// resolveLockDir maps /var/lock to a path under the root, following it when
-// it is a symlink owned by root (normally to /run/lock or ../run/lock).
-func resolveLockDir(root hostroot.Root, hostDir string) (string, error) {
-	p := root.Path(hostDir)
-	var st unix.Stat_t
-	if err := unix.Lstat(p, &st); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			// Why: early in the boot /var may not be mounted yet, or
-			// systemd-tmpfiles has not made the /var/lock -> ../run/lock
-			// link; a directory made here would be hidden by the /var
-			// mount (the marker lost: fail-open). /run/lock is where
-			// /var/lock points on every systemd distribution.
-			return root.Path(RunLockDir), nil
-		}
-		return "", fmt.Errorf("lstat %q: %w", p, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
-		return p, nil
-	}
-	if st.Uid != 0 {
-		return "", fmt.Errorf("%q is a symlink owned by uid %d, not root: refusing to follow it", p, st.Uid)
-	}
-	target, err := os.Readlink(p)
-	if err != nil {
-		return "", fmt.Errorf("read symlink %q: %w", p, err)
-	}
-	if !filepath.IsAbs(target) {
-		target = filepath.Join(filepath.Dir(hostDir), target)
-	}
-	return root.Path(filepath.Clean(target)), nil
+	return d, nil
 }
 
 // examine looks at name in d without following it. It returns the state and,
@@ -266,7 +247,7 @@ func examine(d dir, name, host string) State {
 	s := State{Path: host}
 	var st unix.Stat_t
 	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		if !errors.Is(err, unix.ENOENT) {
+		if !errors.Is(err, fs.ErrNotExist) {
 			s.Err = fmt.Errorf("stat marker %q: %w", host, err)
 		}
 		return s
@@ -316,7 +297,7 @@ func Inspect(root hostroot.Root) []State {
 	for _, loc := range locations() {
 		d, err := openDir(root, loc, false)
 		if err != nil {
-			if errors.Is(err, unix.ENOENT) {
+			if errors.Is(err, fs.ErrNotExist) {
 				out = append(out, State{Path: loc.host})
 				continue
 			}
@@ -374,73 +355,9 @@ func writeAt(root hostroot.Root, loc location, e Entry, res *Result) error {
 		res.Planted = append(res.Planted, fmt.Sprintf("%s (%s)", loc.host, st.Planted))
 	}
 	entries = trim(append(entries, e))
-	content := []byte(Format(entries))
-
-	tmp, fd, err := createTemp(d, name)
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			unix.Unlinkat(d.fd, tmp, 0)
-		}
-	}()
-	_, werr := unix.Write(fd, content)
-	if werr == nil {
-		werr = unix.Fsync(fd)
-	}
-	cerr := unix.Close(fd)
-	if werr != nil || cerr != nil {
-		return fmt.Errorf("write marker %q in %q: %w", tmp, d.path, errors.Join(werr, cerr))
-	}
-	if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
-		if !errors.Is(err, unix.EISDIR) && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("rename marker into place in %q: %w", d.path, err)
-		}
-		// A directory planted at the name: move it aside, then retry.
-		aside := "." + name + ".planted." + randomSuffix()
-		if err2 := unix.Renameat(d.fd, name, d.fd, aside); err2 != nil {
-			return fmt.Errorf("rename marker into place in %q: %w (moving the directory at its name aside failed: %v)", d.path, err, err2)
-		}
-		if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
-			return fmt.Errorf("rename marker into place in %q: %w", d.path, err)
-		}
-	}
-	ok = true
-	if err := unix.Fsync(d.fd); err != nil {
-		return fmt.Errorf("fsync marker directory %q: %w", d.path, err)
-	}
-	return nil
-}
-
-func randomSuffix() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// createTemp makes a new temporary file in d next to name, retrying with a
-// new random suffix when a planted entry takes the name.
-func createTemp(d dir, name string) (string, int, error) {
-	var last error
-	for range 8 {
-		tmp := "." + name + ".tmp." + randomSuffix()
-		fd, err := unix.Openat(d.fd, tmp, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
-		if err == nil {
-			if err := unix.Fchmod(fd, 0o644); err != nil {
-				unix.Close(fd)
-				unix.Unlinkat(d.fd, tmp, 0)
-				return "", -1, fmt.Errorf("chmod temporary marker in %q: %w", d.path, err)
-			}
-			return tmp, fd, nil
-		}
-		last = err
-		if !errors.Is(err, unix.EEXIST) {
-			break
-		}
-	}
-	return "", -1, fmt.Errorf("create a temporary marker in %q: %w", d.path, last)
+	// A directory planted at the name is moved aside: the marker's absence
+	// is what must never happen.
+	return d.WriteFile(name, []byte(Format(entries)), 0o644, safefs.WriteOptions{MoveAsideDir: true})
 }
 
 // removeAt removes the entry at name in d without following it; a directory
@@ -450,10 +367,10 @@ func removeAt(d dir, name string) error {
 	if errors.Is(err, unix.EISDIR) {
 		err = unix.Unlinkat(d.fd, name, unix.AT_REMOVEDIR)
 		if err != nil {
-			err = unix.Renameat(d.fd, name, d.fd, "."+name+".planted."+randomSuffix())
+			_, err = d.MoveAside(name)
 		}
 	}
-	if err != nil && !errors.Is(err, unix.ENOENT) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove %q in %q: %w", name, d.path, err)
 	}
 	return nil
@@ -467,7 +384,7 @@ func Gate(root hostroot.Root) (blocked bool, states []State, res Result) {
 	for _, loc := range locations() {
 		d, err := openDir(root, loc, false)
 		if err != nil {
-			if !errors.Is(err, unix.ENOENT) {
+			if !errors.Is(err, fs.ErrNotExist) {
 				res.Problems = append(res.Problems, err)
 				states = append(states, State{Path: loc.host, Err: err})
 				blocked = true
@@ -503,7 +420,7 @@ func Clear(root hostroot.Root) (Result, error) {
 	for _, loc := range locations() {
 		d, err := openDir(root, loc, false)
 		if err != nil {
-			if !errors.Is(err, unix.ENOENT) {
+			if !errors.Is(err, fs.ErrNotExist) {
 				res.Problems = append(res.Problems, err)
 			}
 			continue

@@ -3,6 +3,7 @@ package marker
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // OKPath records that activate succeeded in this boot: the gate lets the
@@ -31,13 +33,13 @@ func okLocation() location { return location{host: OKPath, fallback: true} }
 func RemoveOK(root hostroot.Root) error {
 	d, err := openDir(root, okLocation(), false)
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
 	defer d.close()
-	if err := unix.Unlinkat(d.fd, filepath.Base(OKPath), 0); err != nil && !errors.Is(err, unix.ENOENT) {
+	if err := unix.Unlinkat(d.fd, filepath.Base(OKPath), 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove %q: %w", OKPath, err)
 	}
 	return nil
@@ -50,24 +52,9 @@ func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
 		return err
 	}
 	defer d.close()
-	name := filepath.Base(OKPath)
-	tmp, fd, err := createTemp(d, name)
-	if err != nil {
-		return err
-	}
 	content := fmt.Sprintf("boot_id: %s\ntime: %s\n", clean(bootID), now.UTC().Format(time.RFC3339))
-	_, werr := unix.Write(fd, []byte(content))
-	if werr == nil {
-		werr = unix.Fsync(fd)
-	}
-	cerr := unix.Close(fd)
-	if werr != nil || cerr != nil {
-		unix.Unlinkat(d.fd, tmp, 0)
-		return fmt.Errorf("write %q: %w", OKPath, errors.Join(werr, cerr))
-	}
-	if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
-		unix.Unlinkat(d.fd, tmp, 0)
-		return fmt.Errorf("rename %q into place: %w", OKPath, err)
+	if err := d.WriteFile(filepath.Base(OKPath), []byte(content), 0o644, safefs.WriteOptions{}); err != nil {
+		return fmt.Errorf("record %q: %w", OKPath, err)
 	}
 	return nil
 }
@@ -78,7 +65,7 @@ func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
 func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 	d, err := openDir(root, okLocation(), false)
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
 		return false, err.Error()
@@ -91,7 +78,7 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 	name := filepath.Base(OKPath)
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
 		return false, fmt.Sprintf("%s: %v", OKPath, err)

@@ -1,9 +1,10 @@
 // Package metrics writes the tuner's state for Prometheus, in the text format
 // that node_exporter's textfile collector reads.
 //
-// The file is replaced atomically (a temporary file in the same directory,
-// then a rename), so the collector never reads half a file; the temporary
-// name does not end in ".prom", so the collector never reads it either. When
+// The file is replaced atomically (safefs.WriteFile: a temporary file in the
+// same directory, then a rename), so the collector never reads half a file;
+// the temporary name does not end in ".prom", so the collector never reads it
+// either. When
 // the directory does not exist (no node_exporter on this machine), nothing is
 // written and that is not an error.
 package metrics
@@ -13,7 +14,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // Prefix starts every metric name.
@@ -175,6 +176,12 @@ func formatValue(v float64) string {
 // Write renders s and replaces the file at the host path path (under root)
 // with it, atomically, mode 0644. When path is empty (metrics turned off) or
 // its directory does not exist, it writes nothing and returns false, nil.
+//
+// The directory is reached through safefs: no symbolic link is followed
+// unless root made it in a directory only root can change. Why: the textfile
+// directory's parent belongs to the prometheus user, who could make
+// node-exporter/ a link and have root create or replace the file in any
+// directory (FAULTS.md, finding 17).
 func Write(root hostroot.Root, path string, s Snapshot) (written bool, err error) {
 	if path == "" {
 		return false, nil
@@ -182,44 +189,18 @@ func Write(root hostroot.Root, path string, s Snapshot) (written bool, err error
 	if !filepath.IsAbs(path) || strings.HasSuffix(path, "/") {
 		return false, fmt.Errorf("metrics file %q is not an absolute file path: set [Metrics] TextfilePath= to one, or to \"off\"", path)
 	}
-	file := root.Path(path)
-	dir := filepath.Dir(file)
-	st, err := os.Stat(dir)
+	d, err := safefs.OpenDir(root, filepath.Dir(path), safefs.Options{})
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("metrics directory %q: %w", filepath.Dir(path), err)
+		return false, fmt.Errorf("metrics directory of %q: %w; nothing written (fix the directory, or set [Metrics] TextfilePath= elsewhere or to \"off\")", path, err)
 	}
-	if !st.IsDir() {
-		return false, fmt.Errorf("metrics directory %q is not a directory: fix [Metrics] TextfilePath=", filepath.Dir(path))
-	}
-	// Why the name: node_exporter reads only *.prom files, so a temporary
-	// file left by a crash is never collected.
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp")
-	if err != nil {
-		return false, fmt.Errorf("create temporary metrics file in %q: %w", filepath.Dir(path), err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o644); err != nil {
-		return false, fmt.Errorf("chmod temporary metrics file %q: %w", tmp.Name(), err)
-	}
-	if _, err = tmp.Write(Render(s)); err != nil {
-		return false, fmt.Errorf("write temporary metrics file %q: %w", tmp.Name(), err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return false, fmt.Errorf("fsync temporary metrics file %q: %w", tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return false, fmt.Errorf("close temporary metrics file %q: %w", tmp.Name(), err)
-	}
-	if err = os.Rename(tmp.Name(), file); err != nil {
-		return false, fmt.Errorf("replace metrics file %q: %w", path, err)
+	defer d.Close()
+	// The temporary's name does not end in ".prom": node_exporter never
+	// collects a file left by a crash.
+	if err := d.WriteFile(filepath.Base(path), Render(s), 0o644, safefs.WriteOptions{}); err != nil {
+		return false, fmt.Errorf("metrics file %q: %w", path, err)
 	}
 	return true, nil
 }

@@ -391,8 +391,7 @@ func (d *Dir) rename(tmp, name string, opt WriteOptions) error {
 		return fmt.Errorf("%q exists in %q: %w", name, d.Path, fs.ErrExist)
 	}
 	if opt.MoveAsideDir && (errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)) {
-		aside := "." + name + ".planted." + randomSuffix()
-		if err2 := unix.Renameat(d.fd, name, d.fd, aside); err2 != nil {
+		if _, err2 := d.MoveAside(name); err2 != nil {
 			return fmt.Errorf("rename %q into place in %q: %w (moving the directory at its name aside failed: %v)", name, d.Path, err, err2)
 		}
 		err = unix.Renameat(d.fd, tmp, d.fd, name)
@@ -401,6 +400,18 @@ func (d *Dir) rename(tmp, name string, opt WriteOptions) error {
 		return fmt.Errorf("rename %q into place in %q: %w", name, d.Path, err)
 	}
 	return nil
+}
+
+// MoveAside renames the entry at name in d, without following it, to a
+// hidden name beside it ("." + name + ".planted." + a random suffix), and
+// returns that name: for an entry someone planted that cannot be removed
+// (a directory with contents) but must not keep the name.
+func (d *Dir) MoveAside(name string) (string, error) {
+	aside := "." + name + ".planted." + randomSuffix()
+	if err := unix.Renameat(d.fd, name, d.fd, aside); err != nil {
+		return "", fmt.Errorf("move %q aside in %q: %w", name, d.Path, err)
+	}
+	return aside, nil
 }
 
 // createTemp makes a new temporary file for name in d, retrying with a new

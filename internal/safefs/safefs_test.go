@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -290,5 +291,41 @@ func TestOpenDirProbe(t *testing.T) {
 	chown(t, r, "/data", 1000, 0o755)
 	if _, err := OpenDir(r, "/ransomeye/sub", Options{Create: 0o755, RootOnly: true, Probe: true}); err == nil || !strings.Contains(err.Error(), "owned by uid 1000") {
 		t.Errorf("Probe under uid 1000's directory: %v", err)
+	}
+}
+
+// TestOpenDirCreateSyncsParent: a directory OpenDir makes is durable: its
+// parent is fsynced (seen with strace, in a child process running only
+// OpenDir). Before: fsync ran on the parent's O_PATH descriptor, failed with
+// EBADF, and the error was ignored.
+func TestOpenDirCreateSyncsParent(t *testing.T) {
+	if dir := os.Getenv("SAFEFS_TEST_CREATE_UNDER"); dir != "" {
+		d, err := OpenDir(hostroot.Root(dir), "/new", Options{Create: 0o755})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		return
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Skip("strace is not installed")
+	}
+	r := t.TempDir()
+	trace := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command("strace", "-f", "-y", "-e", "trace=fsync", "-o", trace, os.Args[0], "-test.run=^TestOpenDirCreateSyncsParent$")
+	cmd.Env = append(os.Environ(), "SAFEFS_TEST_CREATE_UNDER="+r)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("strace cannot trace here: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(r, "new")); err != nil {
+		t.Fatalf("the directory was not made: %v", err)
+	}
+	want := "<" + r + ">) = 0"
+	if !strings.Contains(string(b), want) {
+		t.Errorf("no successful fsync of the parent %q:\n%s", r, b)
 	}
 }

@@ -9,16 +9,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
-	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
@@ -27,7 +24,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
-	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
 // Swap is the swap part of the report.
@@ -112,19 +108,17 @@ type Report struct {
 	Sysctls     []Sysctl `json:"sysctls"`
 	CPU         CPU      `json:"cpu"`
 	Marker      Marker   `json:"marker"`
-	Activated   bool     `json:"activated_this_boot"`
-	ActivateWhy string   `json:"activation_detail,omitempty"`
-	Compliant   bool     `json:"compliant"`
-	Problems    []string `json:"problems,omitempty"`
+	// Guarantees are the guarantees the core depends on, as the gate
+	// checks them (internal/guarantee): Problems are built from them.
+	Guarantees  []guarantee.Entry `json:"guarantees,omitempty"`
+	Activated   bool              `json:"activated_this_boot"`
+	ActivateWhy string            `json:"activation_detail,omitempty"`
+	Compliant   bool              `json:"compliant"`
+	Problems    []string          `json:"problems,omitempty"`
 }
 
-// Sysctls returns the kernel parameters cfg asks for.
-func Sysctls(cfg config.Config) []sysctl.Setting {
-	return []sysctl.Setting{
-		{Key: "vm.swappiness", Value: strconv.Itoa(cfg.Swappiness)},
-		{Key: "vm.vfs_cache_pressure", Value: strconv.Itoa(cfg.VFSCachePressure)},
-	}
-}
+// Sysctls returns the kernel parameters cfg asks for (guarantee.Sysctls).
+func Sysctls(cfg config.Config) []sysctl.Setting { return guarantee.Sysctls(cfg) }
 
 // Gather builds the report under root, changing nothing. log receives
 // debug lines from the generator library.
@@ -148,30 +142,24 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 		}
 		return r
 	}
-	r.Swap = gatherSwap(root, cfg)
-	if !r.Swap.InEffect {
-		r.Problems = append(r.Problems, r.Swap.NotInEffect)
-	}
-	for _, s := range Sysctls(cfg) {
-		sc := Sysctl{Key: s.Key, Want: s.Value}
-		cur, err := sysctl.Read(root, s.Key)
-		if err != nil {
-			sc.Err = err.Error()
-		}
-		sc.Current = cur
-		sc.OK = err == nil && cur == s.Value
-		if !sc.OK {
-			r.Problems = append(r.Problems, fmt.Sprintf("%s is %q, want %q", s.Key, cur, s.Value))
-		}
-		r.Sysctls = append(r.Sysctls, sc)
-	}
+	swap := swapplan.Make(swapplan.Inputs{Root: root, Config: cfg})
+	defer swap.Close()
+	r.Swap = fromPlan(swap)
 	out := generate.Render(in)
 	r.CPU = GatherCPU(root, in, out)
-	if why, blocks := TopologyBlocks(root, cfg, in.TopologyErr); blocks {
-		r.Problems = append(r.Problems, why)
-	}
-	for _, d := range r.CPU.Differences {
-		r.Problems = append(r.Problems, d+"; "+generate.StaleRemedy)
+	// The guarantees, from the code the gate runs: status is their view.
+	r.Guarantees = guarantee.Evaluate(root, in, out, swap, guarantee.Systemd(root))
+	for _, g := range r.Guarantees {
+		if name, ok := strings.CutPrefix(g.Name, guarantee.NameSysctl); ok {
+			sc := Sysctl{Key: name, Want: g.Expected, Current: g.Actual, OK: g.OK}
+			if !g.OK && g.Actual == "" {
+				sc.Err = g.Reason
+			}
+			r.Sysctls = append(r.Sysctls, sc)
+		}
+		if g.Failed() {
+			r.Problems = append(r.Problems, g.Problem())
+		}
 	}
 	r.Marker = gatherMarker(root)
 	if r.Marker.Present {
@@ -183,37 +171,6 @@ func Gather(root hostroot.Root, log *klog.Logger) Report {
 	}
 	r.Compliant = len(r.Problems) == 0
 	return r
-}
-
-// TopologyBlocks is the one rule for a CPU topology that cannot be read:
-// with CPU isolation on, it keeps the guarantee from holding (blocks, with
-// the reason and remedy), unless fewer CPUs are online than a reservation
-// needs physical cores: then no plan is made whatever the rest of the
-// topology says, so nothing is lost (why is then a warning to log). With
-// topoErr nil or isolation off it returns "", false.
-func TopologyBlocks(root hostroot.Root, cfg config.Config, topoErr error) (why string, blocks bool) {
-	if topoErr == nil || cfg.Isolation == config.IsolationOff {
-		return "", false
-	}
-	if n, ok := OnlineCPUs(root); ok && n < cpuplan.MinCores {
-		return fmt.Sprintf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", topoErr, n), false
-	}
-	return fmt.Sprintf("the CPU topology cannot be trusted (%v), so CPU isolation ([CPU] Isolation=%s) is not guaranteed; fix the cause, or set [CPU] Isolation=off", topoErr, cfg.Isolation), true
-}
-
-// OnlineCPUs counts the online CPUs from sysfs under root. With fewer than
-// cpuplan.MinCores of them no reservation is made, whatever the rest of the
-// topology says.
-func OnlineCPUs(root hostroot.Root) (int, bool) {
-	b, err := os.ReadFile(root.Path(topology.CPUDir + "/online"))
-	if err != nil {
-		return 0, false
-	}
-	s, err := cpuset.Parse(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, false
-	}
-	return s.Len(), true
 }
 
 // GatherCPU summarises the plan of a fresh Render and compares the CPU
@@ -242,12 +199,6 @@ func GatherCPU(root hostroot.Root, in generate.Input, out generate.Output) CPU {
 	c.Differences = generate.CheckCPUFiles(root, generate.NormalDir, in.Config, out)
 	c.DropInsMatch = len(c.Differences) == 0
 	return c
-}
-
-func gatherSwap(root hostroot.Root, cfg config.Config) Swap {
-	p := swapplan.Make(swapplan.Inputs{Root: root, Config: cfg})
-	defer p.Close()
-	return fromPlan(p)
 }
 
 // fromPlan is the swap part of the report for a swapfile plan.
@@ -400,6 +351,19 @@ func (r Report) WriteText(w io.Writer) error {
 	} else {
 		for _, d := range c.Differences {
 			row("cpu drop-ins", "%s  [FAIL]", d)
+		}
+	}
+	for _, g := range r.Guarantees {
+		if g.Name != guarantee.NameCoreCPUs {
+			continue
+		}
+		switch {
+		case g.NotMeasured:
+			row("core cpus applied", "%s", g.Reason)
+		case g.OK:
+			row("core cpus applied", "%s (%s)  [ok]", g.Actual, g.Source)
+		default:
+			row("core cpus applied", "%s  [FAIL]", g.Reason)
 		}
 	}
 	if r.Activated {

@@ -1,0 +1,156 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+)
+
+// gateFailures returns the names of the guarantees the gate's output says
+// fail ("<core> may not start: <name>: <problem>").
+func gateFailures(stdout string) []string {
+	var out []string
+	for _, l := range strings.Split(stdout, "\n") {
+		_, rest, ok := strings.Cut(l, " may not start: ")
+		if !ok {
+			continue
+		}
+		if name, _, ok := strings.Cut(rest, ": "); ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// statusFailures runs status --json and returns its exit code and the names
+// of the guarantees that fail.
+func statusFailures(t *testing.T, r fakeRoot) (int, []string) {
+	t.Helper()
+	res := run(t, r, nil, "status", "--json", "--no-metrics")
+	var rep struct {
+		Guarantees []struct {
+			Name        string `json:"name"`
+			OK          bool   `json:"ok"`
+			NotMeasured bool   `json:"not_measured"`
+		} `json:"guarantees"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, res.stdout)
+	}
+	var out []string
+	for _, g := range rep.Guarantees {
+		if !g.OK && !g.NotMeasured {
+			out = append(out, g.Name)
+		}
+	}
+	sort.Strings(out)
+	return res.code, out
+}
+
+// TestGateAndStatusAgree: after a good activation, the gate and status
+// judge every guarantee alike, from the same code: healthy, swappiness
+// changed after the activation (what a later sysctl --system applying
+// /etc/sysctl.conf does), a wrong vfs_cache_pressure, a stale CPU drop-in,
+// the swapfile not active. Before: the gate checked only the marker, the
+// success record and the swap, and opened with swappiness 60 while status
+// said NOT COMPLIANT (FAULTS.md, finding 16).
+func TestGateAndStatusAgree(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	succeeded(t, r, activate(t, r))
+	swapoff := r.fakeSwapon(t)
+	stale := "run/systemd/generator/ransomeye-core.service.d/cpu-isolation.conf"
+	for _, tc := range []struct {
+		name    string
+		change  func()
+		restore func()
+		want    []string // failing guarantees; nil: healthy
+		gateOut []string // in the gate's output
+	}{
+		{"healthy", func() {}, func() {}, nil, nil},
+		{"swappiness drifted", func() { r.write(t, "proc/sys/vm/swappiness", "60\n") }, func() { r.write(t, "proc/sys/vm/swappiness", "10\n") },
+			[]string{"sysctl:vm.swappiness"}, []string{`vm.swappiness is "60", want "10"`, "sysctl --system"}},
+		{"vfs_cache_pressure wrong", func() { r.write(t, "proc/sys/vm/vfs_cache_pressure", "100\n") }, func() { r.write(t, "proc/sys/vm/vfs_cache_pressure", "50\n") },
+			[]string{"sysctl:vm.vfs_cache_pressure"}, []string{`vm.vfs_cache_pressure is "100", want "50"`}},
+		{"stale CPU drop-in", func() { r.write(t, stale, "[Service]\nAllowedCPUs=0\n") }, func() { os.Remove(r.path(stale)) },
+			[]string{"cpu-dropins"}, []string{"cpu-isolation.conf", "daemon-reload"}},
+		{"swapfile not active", swapoff, func() { r.fakeSwapon(t) },
+			[]string{"swap"}, []string{`"/ransomeye/swap" is not active`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.change()
+			defer tc.restore()
+			g := run(t, r, nil, "gate")
+			if testing.Verbose() {
+				t.Logf("gate: exit %d\n%s", g.code, g.stdout)
+			}
+			code, failing := statusFailures(t, r)
+			if strings.Join(failing, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("status: failing %q, want %q", failing, tc.want)
+			}
+			if got := gateFailures(g.stdout); strings.Join(got, " ") != strings.Join(failing, " ") {
+				t.Errorf("gate fails %q, status %q: they disagree\ngate:\n%s", got, failing, g.stdout)
+			}
+			if g.code != code {
+				t.Errorf("gate exit %d, status exit %d: they disagree\ngate:\n%s", g.code, code, g.stdout)
+			}
+			if wantCode := map[bool]int{true: 0, false: 1}[tc.want == nil]; g.code != wantCode {
+				t.Errorf("gate exit %d, want %d\n%s", g.code, wantCode, g.stdout)
+			}
+			for _, w := range tc.gateOut {
+				if !strings.Contains(g.stdout, w) {
+					t.Errorf("gate output lacks %q:\n%s", w, g.stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestGateCoreCPUs: with a CPU reservation (a fake 8-core topology: the
+// core's set is 0-3) the gate, run in the core's cgroup (a fake
+// /proc/self/cgroup under the root prefix), compares its real affinity
+// (this machine's CPUs, as an administrator's AllowedCPUs= override would
+// give) with the plan's core set and keeps the core down, naming the
+// difference. Outside the core's cgroup, under a root prefix, systemd
+// cannot be asked: status says "not measured", and that alone blocks
+// nothing.
+func TestGateCoreCPUs(t *testing.T) {
+	needRoot(t)
+	r := fakeRoot{dir: t.TempDir()}
+	if err := (fakesys.Machine{Nodes: 1, CoresPerNode: 8}).Write(r.dir); err != nil {
+		t.Fatal(err)
+	}
+	r.fill(t, 64<<20)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	gen := r.path("run/systemd/generator")
+	if err := os.MkdirAll(gen, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runGenerator(t, r, gen)
+	if _, err := os.Stat(filepath.Join(gen, "ransomeye-core.service.d/cpu-isolation.conf")); err != nil {
+		t.Fatalf("the fake 8-core machine gives no CPU reservation: %v", err)
+	}
+	succeeded(t, r, activate(t, r))
+	defer r.fakeSwapon(t)()
+	s := run(t, r, nil, "status")
+	if s.code != 0 || !strings.Contains(s.stdout, "core cpus applied") || !strings.Contains(s.stdout, "not measured") {
+		t.Errorf("status outside the core's cgroup: exit %d, want 0 with the core's CPUs not measured\n%s", s.code, s.stdout)
+	}
+	r.write(t, "proc/self/cgroup", "0::/system.slice/ransomeye-core.service\n")
+	g := run(t, r, nil, "gate")
+	if testing.Verbose() {
+		t.Logf("status:\n%s\ngate: exit %d\n%s", s.stdout, g.code, g.stdout)
+	}
+	if g.code != 1 || !strings.Contains(g.stdout, "core-cpus") || !strings.Contains(g.stdout, `the plan gives it "0-3"`) || !strings.Contains(g.stdout, "AllowedCPUs=") {
+		t.Errorf("gate in the core's cgroup with the wrong affinity: exit %d, want 1 naming the core's CPU set\n%s", g.code, g.stdout)
+	}
+}

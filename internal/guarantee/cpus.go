@@ -1,0 +1,187 @@
+package guarantee
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	sddbus "github.com/coreos/go-systemd/v22/dbus"
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// Measurement is the CPU set the core gets, as one place can tell.
+type Measurement struct {
+	// Set is the CPUs the core runs on.
+	Set cpuset.Set
+	// Source says how Set was measured.
+	Source string
+	// NotMeasured, when not empty, says why nothing could be measured here.
+	NotMeasured string
+	// Err is a measurement that failed (the core's CPU set is not known:
+	// the guarantee fails).
+	Err error
+}
+
+// Measure returns the CPU set the service core gets, where mode is how the
+// plan is enforced and online the online CPUs (what "no restriction" means).
+type Measure func(core string, mode generate.CPUMode, online cpuset.Set) Measurement
+
+// CoreCPUs is the guarantee that the CPUs the core gets are the plan's core
+// set. Why: an administrator's drop-in setting AllowedCPUs= (or
+// CPUAffinity=) for the core overrides ours, and comparing our own files
+// with the plan does not notice it (FAULTS.md, finding 16).
+func CoreCPUs(core string, out generate.Output, online cpuset.Set, measure Measure) Entry {
+	want := out.Plan.Core
+	e := Entry{Name: NameCoreCPUs, Expected: want.String()}
+	m := measure(core, out.CPUMode, online)
+	e.Source = m.Source
+	switch {
+	case m.NotMeasured != "":
+		e.NotMeasured = true
+		e.Reason = fmt.Sprintf("the CPUs %s gets are not measured: %s", core, m.NotMeasured)
+		return e
+	case m.Err != nil:
+		e.Reason = fmt.Sprintf("the CPUs %s gets cannot be measured: %v", core, m.Err)
+		e.Remedy = "fix the cause; the CPU plan is not guaranteed until then"
+		return e
+	}
+	e.Actual = m.Set.String()
+	e.OK, e.Reason = CompareCoreSet(core, want, m.Set)
+	if !e.OK {
+		e.Remedy = fmt.Sprintf("find the setting with: systemctl cat %s (a drop-in in /etc/systemd/system/%s.d/ that sets AllowedCPUs= or CPUAffinity=), remove it, then: systemctl daemon-reload and systemctl restart %s", core, core, core)
+	}
+	return e
+}
+
+// CompareCoreSet compares the CPUs the core gets with the plan's core set,
+// and names the difference when they differ.
+func CompareCoreSet(core string, want, got cpuset.Set) (bool, string) {
+	if got.Equal(want) {
+		return true, ""
+	}
+	var diff []string
+	if extra := got.Difference(want); !extra.IsEmpty() {
+		diff = append(diff, "it also gets CPUs "+extra.String()+", which the plan keeps from it")
+	}
+	if missing := want.Difference(got); !missing.IsEmpty() {
+		diff = append(diff, "it lacks CPUs "+missing.String()+" of its own")
+	}
+	return false, fmt.Sprintf("%s gets CPUs %q, the plan gives it %q (%s): something overrides ransomeye-tuner's CPU drop-in", core, got.String(), want.String(), strings.Join(diff, ", and "))
+}
+
+// Applied is the CPU set systemd gives a service from its AllowedCPUs= and
+// CPUAffinity= properties (empty: no restriction, all online CPUs). With
+// AllowedCPUs= enforced (cgroup v2 cpuset) both restrict; in the degraded
+// CPUAffinity= mode AllowedCPUs= has no effect.
+func Applied(mode generate.CPUMode, online, allowed, affinity cpuset.Set) cpuset.Set {
+	set := online
+	if mode == generate.CPUModeAllowedCPUs && !allowed.IsEmpty() {
+		set = set.Intersect(allowed)
+	}
+	if !affinity.IsEmpty() {
+		set = set.Intersect(affinity)
+	}
+	return set
+}
+
+// FromMask decodes a CPU bitmask as systemd's D-Bus properties carry it
+// (AllowedCPUs, CPUAffinity: bit i of byte j is CPU 8*j+i).
+func FromMask(mask []byte) cpuset.Set {
+	var ids []int
+	for j, b := range mask {
+		for i := 0; i < 8; i++ {
+			if b&(1<<i) != 0 {
+				ids = append(ids, 8*j+i)
+			}
+		}
+	}
+	return cpuset.Of(ids...)
+}
+
+// Systemd measures the core's CPU set in the running system: inside the
+// core's own cgroup (the gate, run as its ExecCondition=), the affinity the
+// kernel gives this process, which is what the core will get; elsewhere,
+// systemd's AllowedCPUs and CPUAffinity properties of the unit, over D-Bus.
+// Under a root prefix other than "/", or without a running systemd, nothing
+// is measured.
+func Systemd(root hostroot.Root) Measure {
+	return func(core string, mode generate.CPUMode, online cpuset.Set) Measurement {
+		if InUnitCgroup(root, core) {
+			set, err := selfAffinity()
+			return Measurement{Set: set, Err: err, Source: "the CPU affinity of the gate, running in " + core + "'s cgroup"}
+		}
+		if !root.IsHost() {
+			return Measurement{NotMeasured: fmt.Sprintf("systemd cannot be asked about a root prefix (%q)", root.String())}
+		}
+		if _, err := os.Stat("/run/systemd/system"); err != nil {
+			return Measurement{NotMeasured: "systemd is not running"}
+		}
+		allowed, affinity, err := unitCPUs(core)
+		if err != nil {
+			return Measurement{Err: err}
+		}
+		return Measurement{Set: Applied(mode, online, allowed, affinity), Source: fmt.Sprintf("systemd's AllowedCPUs=%s CPUAffinity=%s of %s", allowed, affinity, core)}
+	}
+}
+
+// InUnitCgroup reports whether this process runs in unit's own cgroup
+// (/proc/self/cgroup under root ends with "/"+unit).
+func InUnitCgroup(root hostroot.Root, unit string) bool {
+	f, err := os.Open(root.Path("/proc/self/cgroup"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// cgroup v2: "0::/system.slice/x.service"; v1: "N:name=systemd:/...".
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) == 3 && (parts[0] == "0" || parts[1] == "name=systemd") && strings.HasSuffix(parts[2], "/"+unit) {
+			return true
+		}
+	}
+	return false
+}
+
+func selfAffinity() (cpuset.Set, error) {
+	var m unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &m); err != nil {
+		return cpuset.Set{}, fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	var ids []int
+	for i := 0; i < len(m)*64; i++ {
+		if m.IsSet(i) {
+			ids = append(ids, i)
+		}
+	}
+	return cpuset.Of(ids...), nil
+}
+
+// unitCPUs asks systemd for the unit's AllowedCPUs and CPUAffinity.
+func unitCPUs(unit string) (allowed, affinity cpuset.Set, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := sddbus.NewWithContext(ctx)
+	if err != nil {
+		return allowed, affinity, fmt.Errorf("connect to systemd: %w", err)
+	}
+	defer conn.Close()
+	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
+	if err != nil {
+		return allowed, affinity, fmt.Errorf("ask systemd about %s: %w", unit, err)
+	}
+	a, okA := props["AllowedCPUs"].([]byte)
+	c, okC := props["CPUAffinity"].([]byte)
+	if !okA || !okC {
+		return allowed, affinity, errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + unit)
+	}
+	return FromMask(a), FromMask(c), nil
+}
