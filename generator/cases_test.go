@@ -44,7 +44,8 @@ var goldenCases = []goldenCase{
 	{"16-ghw-empty", fakesys.Machine{Nodes: 1, CoresPerNode: 8, NoCPUInfo: true}},
 	{"17-unreadable-config", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: map[string]string{
 		confPath + "/this-is-a-directory": "a configuration file that is a directory cannot be read\n"}}},
-	{"18-isolcpus-restricted-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 12, Cmdline: "root=/dev/nvme0n1 isolcpus=domain,10-11",
+	{"18-isolcpus-restricted-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 12, Cmdline: "root=/dev/nvme0n1 isolcpus=domain,managed_irq,10-N",
+		Isolated:   "10-11",
 		RootCpuset: "0-10"}},
 	{"19-cgroup-v2-no-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Cgroup: fakesys.CgroupV2NoCpuset}},
 	{"20-unknown-keys-warned", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/ransomeye/swap\nColour=blue\n[Future]\nKey=1\n")}},
