@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,6 +145,7 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 	if listErr != nil {
 		problems = append(problems, *listErr)
 	}
+	set := newAssignments()
 	for _, f := range files {
 		data, err := readFile(root.Path(f))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -154,10 +156,11 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 			continue
 		}
 		cfg.Files = append(cfg.Files, f)
-		w, p := apply(&cfg, f, string(data))
+		w, p := apply(&cfg, f, string(data), set)
 		warnings = append(warnings, w...)
 		problems = append(problems, p...)
 	}
+	problems = append(problems, distinctServices(cfg, set, files[0])...)
 	if len(problems) > 0 {
 		return cfg, warnings, &Error{Problems: problems}
 	}
@@ -240,7 +243,9 @@ func kindOf(m fs.FileMode) string {
 // It is Load without the file system, for tests and fuzzing.
 func Parse(file, text string) (Config, []Problem, error) {
 	cfg := Default()
-	w, p := apply(&cfg, file, text)
+	set := newAssignments()
+	w, p := apply(&cfg, file, text, set)
+	p = append(p, distinctServices(cfg, set, file)...)
 	if len(p) > 0 {
 		return cfg, w, &Error{Problems: p}
 	}
@@ -278,7 +283,72 @@ func configFiles(root hostroot.Root) ([]string, *Problem) {
 // maxValueLen bounds a single value; anything longer is a mistake.
 const maxValueLen = 4096
 
-func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
+// serviceKeys are the [CPU] keys naming services, in the order checked for
+// duplicates.
+var serviceKeys = []string{"CoreService", "DPIService", "TrainingService"}
+
+// assignments records where each [CPU] service key was last set: the file
+// and line, in the order the assignments were read (a key back at its
+// default is not in it).
+type assignments struct {
+	at  map[string]Problem
+	seq map[string]int
+	n   int
+}
+
+func newAssignments() *assignments {
+	return &assignments{at: map[string]Problem{}, seq: map[string]int{}}
+}
+
+func (a *assignments) set(key, value, file string, line int) {
+	if value == "" {
+		delete(a.at, key)
+		delete(a.seq, key)
+		return
+	}
+	a.n++
+	a.at[key], a.seq[key] = Problem{File: file, Line: line}, a.n
+}
+
+// distinctServices refuses a configuration in which two of CoreService=,
+// DPIService= and TrainingService= name the same unit. Why: with
+// DPIService=ransomeye-core.service the core got two CPU drop-ins and
+// activate failed at every boot, telling the administrator to run
+// daemon-reload, which could not help. The problem is reported at the later
+// of the two assignments (at firstFile when both are defaults, which
+// cannot collide today).
+func distinctServices(cfg Config, set *assignments, firstFile string) []Problem {
+	value := map[string]string{"CoreService": cfg.CoreService, "DPIService": cfg.DPIService, "TrainingService": cfg.TrainingService}
+	def := map[string]string{"CoreService": names.CoreService, "DPIService": names.DPIService, "TrainingService": names.TrainingService}
+	origin := func(k string) string {
+		if w, ok := set.at[k]; ok {
+			return fmt.Sprintf("%s=%s (%s:%d)", k, value[k], w.File, w.Line)
+		}
+		return fmt.Sprintf("%s=%s (the default)", k, value[k])
+	}
+	var problems []Problem
+	for i, a := range serviceKeys {
+		for _, b := range serviceKeys[i+1:] {
+			if value[a] != value[b] {
+				continue
+			}
+			later, earlier := b, a
+			if set.seq[a] > set.seq[b] {
+				later, earlier = a, b
+			}
+			at, ok := set.at[later]
+			if !ok {
+				at = Problem{File: firstFile}
+			}
+			at.Message = fmt.Sprintf("%s names the same unit as %s: CoreService=, DPIService= and TrainingService= must each name a different service, since each gets its own CPU set; set %s= to that service's own unit name, or remove the line to use its default %s",
+				origin(later), origin(earlier), later, def[later])
+			problems = append(problems, at)
+		}
+	}
+	return problems
+}
+
+func apply(cfg *Config, file, text string, set *assignments) (warnings, problems []Problem) {
 	section := ""
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
@@ -339,6 +409,10 @@ func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
 		}
 		if err := setter(cfg, value); err != nil {
 			bad("%s=%s: %v", key, value, err)
+			continue
+		}
+		if section == "CPU" && slices.Contains(serviceKeys, key) {
+			set.set(key, value, file, lineNo)
 		}
 	}
 	return warnings, problems

@@ -69,6 +69,10 @@ func TestParse(t *testing.T) {
 		{name: "bad header", text: "[Swap\n", wantErr: "malformed section"},
 		{name: "interface with slash", text: "[CPU]\nDPIInterface=../eth0\n", wantErr: "not a network interface"},
 		{name: "control character", text: "[Swap]\nPath=/a\x01b\n", wantErr: "control character"},
+		{name: "swap path not UTF-8", text: "[Swap]\nPath=/data/\xffswap\n", wantErr: "not valid UTF-8"},
+		{name: "swap path ending in a backslash", text: "[Swap]\nPath=/data/swap\\", wantErr: "ends in a backslash"},
+		{name: "swap unit name over 255 bytes", text: "[Swap]\nPath=/" + strings.Repeat("x", 249) + "/swap\n", wantErr: "swap unit name of 259 bytes"},
+		{name: "swap path escaping past 255 bytes", text: "[Swap]\nPath=/" + strings.Repeat("-", 70) + "\n", wantErr: "at most 255"},
 		{name: "huge value", text: "[Swap]\nPath=/" + strings.Repeat("a", 5000) + "\n", wantErr: "bytes long"},
 	}
 	for _, tt := range tests {
@@ -98,6 +102,71 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDuplicateServices: two of CoreService=, DPIService= and
+// TrainingService= naming one unit were accepted, and activate then failed
+// at every boot with a remedy (daemon-reload) that could not help. Refused,
+// naming both keys, their values, where they were set, and the remedy.
+func TestDuplicateServices(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		want       []string // in the error; none: valid
+		line       int
+	}{
+		{"dpi set to the default core", "[CPU]\nDPIService=ransomeye-core.service\n",
+			[]string{"DPIService=ransomeye-core.service (f.conf:2) names the same unit as CoreService=ransomeye-core.service (the default)", "set DPIService= to that service's own unit name", "default ransomeye-dpi.service"}, 2},
+		{"core and training set alike", "[CPU]\nCoreService=db.service\n# x\nTrainingService=db.service\n",
+			[]string{"TrainingService=db.service (f.conf:4) names the same unit as CoreService=db.service (f.conf:2)"}, 4},
+		{"core set last to the default dpi", "[CPU]\nCoreService=ransomeye-dpi.service\n",
+			[]string{"CoreService=ransomeye-dpi.service (f.conf:2) names the same unit as DPIService=ransomeye-dpi.service (the default)"}, 2},
+		{"training and dpi alike", "[CPU]\nTrainingService=t.service\nDPIService=t.service\n",
+			[]string{"DPIService=t.service (f.conf:3) names the same unit as TrainingService=t.service (f.conf:2)"}, 3},
+		{"two names swapped: valid", "[CPU]\nCoreService=ransomeye-dpi.service\nDPIService=ransomeye-core.service\n", nil, 0},
+		{"duplicate reset to the default: valid", "[CPU]\nDPIService=ransomeye-core.service\nDPIService=\n", nil, 0},
+		{"duplicate overridden later: valid", "[CPU]\nDPIService=ransomeye-core.service\nDPIService=capture.service\n", nil, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := Parse("f.conf", c.text)
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("accepted (err %v)", err)
+			}
+			if len(ce.Problems) != 1 || ce.Problems[0].Line != c.line {
+				t.Errorf("problems %v, want one on line %d", ce.Problems, c.line)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\ndoes not say %q", err, w)
+				}
+			}
+		})
+	}
+	t.Run("across a drop-in", func(t *testing.T) {
+		root := hostroot.Root(t.TempDir())
+		for p, s := range map[string]string{
+			"/etc/ransomeye/tuner.conf":              "[CPU]\nDPIService=capture.service\n",
+			"/etc/ransomeye/tuner.conf.d/50-db.conf": "[CPU]\nCoreService=capture.service\n",
+		} {
+			if err := os.MkdirAll(filepath.Dir(root.Path(p)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(root.Path(p), []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, _, err := Load(root)
+		want := "/etc/ransomeye/tuner.conf.d/50-db.conf:2: CoreService=capture.service (/etc/ransomeye/tuner.conf.d/50-db.conf:2) names the same unit as DPIService=capture.service (/etc/ransomeye/tuner.conf:2)"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Load: %v\nwant it to say %q", err, want)
+		}
+	})
 }
 
 func TestErrorLineNumbers(t *testing.T) {
