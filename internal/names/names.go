@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coreos/go-systemd/v22/unit"
 )
@@ -50,9 +51,21 @@ const (
 	DefaultMetricsPath = "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
 )
 
-// CheckPath reports whether p can be a swapfile path: absolute, clean, not
-// "/", and free of control characters (which would break unit files and
-// logs). The error names the path and says what is wrong with it.
+// UnitNameMax is systemd's limit on a unit name's length in bytes
+// (UNIT_NAME_MAX - 1); a longer name is not even a file name.
+const UnitNameMax = 255
+
+// CheckPath reports whether p can be a swapfile path whose .swap unit
+// systemd loads: absolute, clean (systemd's path_is_normalized: no "." or
+// ".." components, no "//"), not "/", free of control characters (which
+// would break unit files and logs), valid UTF-8 (systemd ignores a What=
+// that is not: "String is not UTF-8 clean"), not ending in a backslash
+// (which continues the What= line of the unit onto the next one), every
+// component at most 255 bytes, and an escaped unit name of at most
+// UnitNameMax bytes (systemd's unit_name_from_path refuses longer). Each of
+// these was accepted once, and the swap unit then never loaded with no
+// hint but "not active". The error names the path and says what is wrong
+// with it.
 func CheckPath(p string) error {
 	switch {
 	case p == "":
@@ -66,10 +79,24 @@ func CheckPath(p string) error {
 	case len(p) > 4000:
 		return fmt.Errorf("swap path is %d bytes long: keep it under 4000", len(p))
 	}
+	if !utf8.ValidString(p) {
+		return fmt.Errorf("swap path %q is not valid UTF-8: systemd ignores such a What= in the swap unit; use a path in UTF-8", p)
+	}
 	for _, c := range p {
 		if c < 0x20 || c == 0x7f {
 			return fmt.Errorf("swap path %q holds a control character: rename the file", p)
 		}
+	}
+	if strings.HasSuffix(p, `\`) {
+		return fmt.Errorf("swap path %q ends in a backslash, which continues the swap unit's What= line onto the next one: rename the file", p)
+	}
+	for _, c := range strings.Split(p[1:], "/") {
+		if len(c) > 255 {
+			return fmt.Errorf("swap path %q has a component of %d bytes: at most 255", p, len(c))
+		}
+	}
+	if u := SwapUnitName(p); len(u) > UnitNameMax {
+		return fmt.Errorf("swap path %q gives a swap unit name of %d bytes, and systemd allows at most %d: use a shorter path (a byte other than an ASCII letter, a digit, \":\", \"_\", \".\" or \"/\" takes 4 once escaped)", p, len(u), UnitNameMax)
 	}
 	return nil
 }
