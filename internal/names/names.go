@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/coreos/go-systemd/v22/unit"
 )
 
 const (
@@ -105,12 +103,44 @@ func CheckPath(p string) error {
 // the same name `systemd-escape --path --suffix=swap p` gives. It assumes
 // CheckPath(p) == nil.
 func SwapUnitName(p string) string {
-	return unit.UnitNamePathEscape(p) + ".swap"
+	return escapePath(p) + ".swap"
 }
 
-// MountUnitName returns the name of the .mount unit for directory p.
+// MountUnitName returns the name of the .mount unit for the absolute, clean
+// directory p ("-.mount" for "/"), the same name `systemd-escape --path
+// --suffix=mount p` gives.
 func MountUnitName(p string) string {
-	return unit.UnitNamePathEscape(p) + ".mount"
+	return escapePath(p) + ".mount"
+}
+
+// escapePath is systemd's unit_name_path_escape for an absolute, clean
+// path: "/" is "-"; otherwise, without the leading and trailing slashes,
+// "/" becomes "-", and a byte other than an ASCII letter, a digit, ":", "_"
+// or "." (and a leading ".") becomes \xNN with two lowercase hex digits.
+// Why not go-systemd's unit.UnitNamePathEscape: it writes bytes below 0x10
+// with one digit ("\x9" for a tab, systemd says "\x09"), which a mount
+// point from /etc/fstab can hold.
+func escapePath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return "-"
+	}
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			b.WriteByte('-')
+		case c == '.' && i == 0, !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '.'):
+			b.WriteString(`\x`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // CheckServiceName reports whether s is a plausible service unit name: it

@@ -116,3 +116,21 @@ func TestCheckServiceName(t *testing.T) {
 		}
 	}
 }
+
+// TestMountUnitNameMatchesSystemdEscape: the mount unit named in hints is
+// systemd's own name for the directory, "/" and odd bytes included.
+func TestMountUnitNameMatchesSystemdEscape(t *testing.T) {
+	bin, err := exec.LookPath("systemd-escape")
+	if err != nil {
+		t.Skip("systemd-escape not installed: cannot compare unit names with systemd's")
+	}
+	for _, p := range []string{"/", "/data", "/data disk", "/srv/a-b", "/ä/x", `/a\b`, "/.hidden", "/a:b_c.d", "/tab\there", "/100%"} {
+		out, err := exec.Command(bin, "--path", "--suffix=mount", p).Output()
+		if err != nil {
+			t.Fatalf("systemd-escape %q: %v", p, err)
+		}
+		if got, want := MountUnitName(p), strings.TrimSpace(string(out)); got != want {
+			t.Errorf("MountUnitName(%q) = %q, systemd-escape says %q", p, got, want)
+		}
+	}
+}
