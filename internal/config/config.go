@@ -12,7 +12,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
 // Isolation is the CPU isolation mode.
@@ -171,85 +171,21 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 // than 1 MiB too).
 const MaxFileSize = 1 << 20
 
-// readFile reads one configuration file without ever blocking or reading
-// without end. Why: a FIFO at the name blocked the generator until systemd
-// killed it (a failed generator, a stalled boot), and a symlink to /dev/zero
-// read until the process ran out of memory (fault matrix row 1). A symlink
-// to /dev/null reads as empty, as systemd treats a masked drop-in; any other
-// entry that is not a regular file is an error.
+// readFile reads one configuration file with readfile.Regular (never
+// blocking on a FIFO nor reading /dev/zero without end: fault matrix row
+// 1), at most MaxFileSize bytes. A symlink to /dev/null reads as empty, as
+// systemd treats a masked drop-in.
 func readFile(p string) ([]byte, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, err
+	if fi, err := os.Stat(p); err == nil && isDevNull(fi) {
+		return nil, nil
 	}
-	if !fi.Mode().IsRegular() {
-		if isDevNull(fi) {
-			return nil, nil
-		}
-		return nil, notRegular(p, fi.Mode())
-	}
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, notRegular(p, fi.Mode())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("larger than %d bytes: a configuration file this big is a mistake", MaxFileSize)}
-	}
-	return data, nil
-}
-
-// notRegular is the error for an entry that is not a regular file; a
-// directory gives the same "is a directory" as reading one.
-func notRegular(p string, m fs.FileMode) error {
-	if m.IsDir() {
-		return &fs.PathError{Op: "read", Path: p, Err: unix.EISDIR}
-	}
-	return &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("is a %s, not a regular file: replace it with a file or remove it", kindOf(m))}
+	return readfile.Regular(p, MaxFileSize)
 }
 
 // isDevNull reports whether fi is the null device (character device 1:3).
 func isDevNull(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && fi.Mode()&fs.ModeCharDevice != 0 && unix.Major(uint64(st.Rdev)) == 1 && unix.Minor(uint64(st.Rdev)) == 3
-}
-
-// kindOf names a non-regular file type for an error message.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	}
-	return "special file"
-}
-
-// Parse applies the text of one file, named file, on top of the defaults.
-// It is Load without the file system, for tests and fuzzing.
-func Parse(file, text string) (Config, []Problem, error) {
-	cfg := Default()
-	set := newAssignments()
-	w, p := apply(&cfg, file, text, set)
-	p = append(p, distinctServices(cfg, set, file)...)
-	if len(p) > 0 {
-		return cfg, w, &Error{Problems: p}
-	}
-	return cfg, w, nil
 }
 
 func unwrapPath(err error) error {
@@ -586,24 +522,4 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is larger than 64T", s)
 	}
 	return int64(v), nil
-}
-
-// FormatSize renders n bytes with the largest binary suffix that divides it
-// evenly, or with one decimal when none does (for logs and status).
-func FormatSize(n int64) string {
-	units := []struct {
-		s string
-		v int64
-	}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}}
-	for _, u := range units {
-		if n >= u.v && n%u.v == 0 {
-			return fmt.Sprintf("%d%s", n/u.v, u.s)
-		}
-	}
-	for _, u := range units {
-		if n >= u.v {
-			return fmt.Sprintf("%.1f%s", float64(n)/float64(u.v), u.s)
-		}
-	}
-	return fmt.Sprintf("%dB", n)
 }

@@ -10,6 +10,19 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
+// parse applies the text of one file, named file, on top of the defaults.
+// It is Load without the file system, for tests and fuzzing.
+func parse(file, text string) (Config, []Problem, error) {
+	cfg := Default()
+	set := newAssignments()
+	w, p := apply(&cfg, file, text, set)
+	p = append(p, distinctServices(cfg, set, file)...)
+	if len(p) > 0 {
+		return cfg, w, &Error{Problems: p}
+	}
+	return cfg, w, nil
+}
+
 func TestParse(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -77,7 +90,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, w, err := Parse("/etc/ransomeye/tuner.conf", tt.text)
+			c, w, err := parse("/etc/ransomeye/tuner.conf", tt.text)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -127,7 +140,7 @@ func TestDuplicateServices(t *testing.T) {
 		{"duplicate overridden later: valid", "[CPU]\nDPIService=ransomeye-core.service\nDPIService=capture.service\n", nil, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := Parse("f.conf", c.text)
+			_, _, err := parse("f.conf", c.text)
 			if c.want == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -170,7 +183,7 @@ func TestDuplicateServices(t *testing.T) {
 }
 
 func TestErrorLineNumbers(t *testing.T) {
-	_, _, err := Parse("f.conf", "[Swap]\n\n# x\nMinSize=abc\n")
+	_, _, err := parse("f.conf", "[Swap]\n\n# x\nMinSize=abc\n")
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Problems[0].Line != 4 {
 		t.Fatalf("want a problem on line 4, got %v", err)
@@ -248,14 +261,6 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-func TestFormatSize(t *testing.T) {
-	for in, want := range map[int64]string{16 << 30: "16G", 1536 << 20: "1536M", 1<<30 + 1: "1.0G", 100: "100B", 1 << 40: "1T"} {
-		if got := FormatSize(in); got != want {
-			t.Errorf("FormatSize(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"", "[Swap]\nPath=/swapfile\n", "[CPU]\nIsolation=off\n", "[Swap]\nMinSize=1.5G\\\n\n",
@@ -264,7 +269,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		c, _, err := Parse("fuzz.conf", text)
+		c, _, err := parse("fuzz.conf", text)
 		if err != nil {
 			return
 		}

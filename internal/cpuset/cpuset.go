@@ -44,18 +44,6 @@ func Of(ids ...int) Set {
 	return fromUnsorted(out)
 }
 
-// Range returns the set lo..hi inclusive (empty when hi < lo).
-func Range(lo, hi int) Set {
-	if hi < lo {
-		return Set{}
-	}
-	ids := make([]int, 0, hi-lo+1)
-	for i := lo; i <= hi; i++ {
-		ids = append(ids, i)
-	}
-	return Of(ids...)
-}
-
 func fromUnsorted(ids []int) Set {
 	if len(ids) == 0 {
 		return Set{}

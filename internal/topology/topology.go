@@ -463,15 +463,6 @@ func readNIC(root hostroot.Root, info *Info) {
 	info.Notes = append(info.Notes, fmt.Sprintf("interface %q is on NUMA node %d, which has no online CPU: DPI placed as without one", info.NIC, n))
 }
 
-// CrossCheckGHW compares info with what ghw's CPU API reads under root: the
-// same online CPUs, grouped into the same physical cores. ghw can return an
-// empty or partial answer with a nil error (it skips CPUs it cannot find in
-// /proc/cpuinfo), so anything but full agreement is an error.
-func CrossCheckGHW(root hostroot.Root, info Info) error {
-	cores, err := ghwCores(root)
-	return compareGHW(ghwResult{cores, err}, info)
-}
-
 type ghwResult struct {
 	cores []cpuset.Set
 	err   error
@@ -503,6 +494,11 @@ func ghwCores(root hostroot.Root) ([]cpuset.Set, error) {
 	return cores, nil
 }
 
+// compareGHW is Read's cross-check of info with what ghw's CPU API read
+// under the same root: the same online CPUs, grouped into the same physical
+// cores. ghw can return an empty or partial answer with a nil error (it
+// skips CPUs it cannot find in /proc/cpuinfo), so anything but full
+// agreement is an error.
 func compareGHW(g ghwResult, info Info) error {
 	if g.err != nil {
 		return g.err
