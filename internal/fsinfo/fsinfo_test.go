@@ -25,6 +25,7 @@ func TestClassify(t *testing.T) {
 		{0x2fc12fc1, "zfs", Unsupported},
 		{0x65735546, "fuse", Unsupported},
 		{0x73717368, "squashfs", Unsupported},
+		{0x28cd3d45, "cramfs", Unsupported},
 		{0x517b, "smb", Unsupported},
 		{0x00c36400, "ceph", Unsupported},
 		{0x5346414f, "afs", Unsupported},
