@@ -373,11 +373,11 @@ func parseCmdlineCPUs(key, v string, last int) (s cpuset.Set, domain bool, notes
 		for list != "" && isLetter(list[0]) {
 			word, rest, ok := strings.Cut(list, ",")
 			if !ok {
-				return s, false, nil, fmt.Errorf("kernel command line %s=%s: %q is read by the kernel as a flag, and no CPU list follows it (fix the kernel command line: isolcpus=[flag,...]cpu-list)", key, v, word)
+				return s, false, nil, fmt.Errorf("kernel command line %s=%q: %q is read by the kernel as a flag, and no CPU list follows it (fix the kernel command line: isolcpus=[flag,...]cpu-list)", key, v, word)
 			}
 			for _, c := range []byte(word) {
 				if !isLetter(c) && c != '_' {
-					return s, false, nil, fmt.Errorf("kernel command line %s=%s: invalid flag %q: the kernel ignores the whole parameter (fix the kernel command line)", key, v, word)
+					return s, false, nil, fmt.Errorf("kernel command line %s=%q: invalid flag %q: the kernel ignores the whole parameter (fix the kernel command line)", key, v, word)
 				}
 			}
 			isDomain, known := isolcpusFlags[word]
@@ -394,7 +394,7 @@ func parseCmdlineCPUs(key, v string, last int) (s cpuset.Set, domain bool, notes
 	}
 	s, err = cpuset.ParseKernel(list, last)
 	if err != nil {
-		return s, false, nil, fmt.Errorf("kernel command line %s=%s: %w", key, v, err)
+		return s, false, nil, fmt.Errorf("kernel command line %s=%q: %w", key, v, err)
 	}
 	return s, domain, notes, nil
 }
