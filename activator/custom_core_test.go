@@ -12,7 +12,7 @@ import (
 // a typo elsewhere. The generator, run as systemd would, writes the gate
 // drop-in for mydb.service (and nothing else); activate fails closed, and
 // the gate keeps the core down. Before: no file at all, so mydb.service
-// started with no guarantee (FAULTS.md, finding 15). Needs no root.
+// started with no guarantee (FAULTS.md, finding 22). Needs no root.
 func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
 	r := newRoot(t, 64<<20)
 	r.write(t, "etc/ransomeye/tuner.conf", "[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")

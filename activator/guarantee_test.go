@@ -59,7 +59,7 @@ func statusFailures(t *testing.T, r fakeRoot) (int, []string) {
 // /etc/sysctl.conf does), a wrong vfs_cache_pressure, a stale CPU drop-in,
 // the swapfile not active. Before: the gate checked only the marker, the
 // success record and the swap, and opened with swappiness 60 while status
-// said NOT COMPLIANT (FAULTS.md, finding 16).
+// said NOT COMPLIANT (FAULTS.md, finding 23).
 func TestGateAndStatusAgree(t *testing.T) {
 	needRoot(t)
 	r := newRoot(t, 64<<20)

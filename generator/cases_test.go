@@ -44,7 +44,8 @@ var goldenCases = []goldenCase{
 	{"16-ghw-empty", fakesys.Machine{Nodes: 1, CoresPerNode: 8, NoCPUInfo: true}},
 	{"17-unreadable-config", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: map[string]string{
 		confPath + "/this-is-a-directory": "a configuration file that is a directory cannot be read\n"}}},
-	{"18-isolcpus-restricted-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 12, Cmdline: "root=/dev/nvme0n1 isolcpus=domain,10-11",
+	{"18-isolcpus-restricted-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 12, Cmdline: "root=/dev/nvme0n1 isolcpus=domain,managed_irq,10-N",
+		Isolated:   "10-11",
 		RootCpuset: "0-10"}},
 	{"19-cgroup-v2-no-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Cgroup: fakesys.CgroupV2NoCpuset}},
 	{"20-unknown-keys-warned", fakesys.Machine{CoresPerNode: 2, Files: conf("[Swap]\nPath=/ransomeye/swap\nColour=blue\n[Future]\nKey=1\n")}},
@@ -58,6 +59,6 @@ var goldenCases = []goldenCase{
 	// covers both reserved sets.
 	{"25-capture-interface-node0", fakesys.Machine{Nodes: 2, CoresPerNode: 6, NICs: map[string]int{"eth1": 0},
 		Files: conf("[CPU]\nDPIInterface=eth1\n")}},
-	// A renamed core keeps its gate whatever else is wrong (FAULTS.md, finding 15).
+	// A renamed core keeps its gate whatever else is wrong (FAULTS.md, finding 22).
 	{"26-invalid-config-core-renamed", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")}},
 }

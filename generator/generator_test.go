@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -468,6 +467,13 @@ func TestVerifyDumpShowsIntent(t *testing.T) {
 // every N. Each time, every visible file is complete and byte-identical to
 // the golden output, the only other entries are hidden temporaries that
 // systemd never loads, and the late swap unit exists only with its wiring.
+//
+// The Nth rename is found by its target, not by a count: a first run under
+// strace -f records the renames' targets in order, and each killing run
+// injects SIGKILL into the renameat2 whose path is the Nth target (-P).
+// Why: strace counts "when=N" per thread, and the Go runtime moves a
+// goroutine between threads; the generator used to lock its main thread
+// only so that the count held.
 func TestFaultKilledMidWrite(t *testing.T) {
 	if _, err := exec.LookPath("strace"); err != nil {
 		t.Skip("strace is not installed")
@@ -477,14 +483,51 @@ func TestFaultKilledMidWrite(t *testing.T) {
 	wantN, wantL := tree(t, filepath.Join(exp, "normal")), tree(t, filepath.Join(exp, "late"))
 	total := len(wantN) + len(wantL)
 	hidden := regexp.MustCompile(`(^|/)\.#[^/]+\.[0-9a-f]{12}\.tmp$`)
+
+	// The recording run: the rename targets, as (output dir, relative path).
+	type target struct {
+		late bool
+		rel  string
+	}
+	d0 := newOutDirs(t)
+	trace := filepath.Join(t.TempDir(), "trace")
+	rec := exec.Command("strace", "-f", "-qq", "-o", trace, "-e", "trace=renameat2", genBin, d0.normal, d0.early, d0.late)
+	rec.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+	if out, err := rec.CombinedOutput(); err != nil {
+		t.Skipf("strace cannot trace here: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renameTo := regexp.MustCompile(`renameat2\(AT_FDCWD, "[^"]*", AT_FDCWD, "([^"]*)", RENAME_NOREPLACE\) = 0`)
+	var targets []target
+	for _, m := range renameTo.FindAllStringSubmatch(string(b), -1) {
+		switch {
+		case strings.HasPrefix(m[1], d0.normal+"/"):
+			targets = append(targets, target{false, strings.TrimPrefix(m[1], d0.normal+"/")})
+		case strings.HasPrefix(m[1], d0.late+"/"):
+			targets = append(targets, target{true, strings.TrimPrefix(m[1], d0.late+"/")})
+		default:
+			t.Fatalf("rename outside the output directories: %q", m[1])
+		}
+	}
+	if len(targets) != total {
+		t.Fatalf("the recording run renamed %d files, the golden output has %d:\n%s", len(targets), total, b)
+	}
+
 	for n := 1; n <= total; n++ {
 		d := newOutDirs(t)
+		at := filepath.Join(d.normal, targets[n-1].rel)
+		if targets[n-1].late {
+			at = filepath.Join(d.late, targets[n-1].rel)
+		}
 		cmd := exec.Command("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2",
-			"-e", fmt.Sprintf("inject=renameat2:signal=SIGKILL:when=%d", n), genBin, d.normal, d.early, d.late)
+			"-e", "inject=renameat2:signal=SIGKILL", "-P", at, genBin, d.normal, d.early, d.late)
 		cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
 		out, err := cmd.CombinedOutput()
 		if err == nil {
-			t.Fatalf("kill at rename %d: the generator was not killed\n%s", n, out)
+			t.Fatalf("kill at rename %d (%s): the generator was not killed\n%s", n, at, out)
 		}
 		visible := 0
 		for dir, want := range map[string]map[string]string{d.normal: wantN, d.late: wantL} {
@@ -500,6 +543,9 @@ func TestFaultKilledMidWrite(t *testing.T) {
 		}
 		if visible != n-1 {
 			t.Errorf("kill at rename %d: %d visible files, want %d", n, visible, n-1)
+		}
+		if _, err := os.Lstat(at); err == nil {
+			t.Errorf("kill at rename %d: %s exists: the kill did not land at its rename", n, at)
 		}
 		if _, err := os.Lstat(filepath.Join(d.late, "ransomeye-swap.swap")); err == nil {
 			for rel := range wantN {

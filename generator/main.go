@@ -8,7 +8,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
@@ -16,13 +15,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
-
-func init() {
-	// One thread does all the writing, in Render's order. Why: the
-	// kill-mid-write test (TestFaultKilledMidWrite) injects SIGKILL at the
-	// Nth rename with strace, which counts per thread.
-	runtime.LockOSThread()
-}
 
 func main() {
 	// A run allocates a few MiB at most and lasts milliseconds: garbage

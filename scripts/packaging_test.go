@@ -30,6 +30,19 @@ var allKeys = []string{
 
 var commented = regexp.MustCompile(`^#([A-Za-z]+)=(.*)$`)
 
+// loadText loads text as the only configuration file of an empty root.
+func loadText(t *testing.T, text string) (config.Config, []config.Problem, error) {
+	t.Helper()
+	root := hostroot.Root(t.TempDir())
+	if err := os.MkdirAll(filepath.Dir(root.Path(names.ConfigFile)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root.Path(names.ConfigFile), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config.Load(root)
+}
+
 // TestDefaultConfig shows that scripts/tuner.conf, as shipped, changes
 // nothing, and that uncommenting every setting in it changes nothing either:
 // each commented value is the built-in default, each key is one config.go
@@ -40,8 +53,9 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Default()
+	want.Files = []string{names.ConfigFile}
 
-	got, warnings, err := config.Parse(names.ConfigFile, string(text))
+	got, warnings, err := loadText(t, string(text))
 	if err != nil || len(warnings) > 0 {
 		t.Fatalf("shipped tuner.conf: err %v, warnings %v", err, warnings)
 	}
@@ -66,7 +80,7 @@ func TestDefaultConfig(t *testing.T) {
 	if !reflect.DeepEqual(found, allKeys) {
 		t.Errorf("tuner.conf shows the settings %v, want exactly %v", found, allKeys)
 	}
-	got, warnings, err = config.Parse(names.ConfigFile, strings.Join(out, "\n"))
+	got, warnings, err = loadText(t, strings.Join(out, "\n"))
 	if err != nil || len(warnings) > 0 {
 		t.Fatalf("tuner.conf with every setting uncommented: err %v, warnings %v", err, warnings)
 	}

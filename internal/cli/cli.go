@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
@@ -89,12 +90,46 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 }
 
 func mainUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: %s COMMAND [OPTIONS]\n\n", names.ActivatorName)
+	fmt.Fprintf(w, "Usage: %s [--root DIR] COMMAND [OPTIONS]\n\n", names.ActivatorName)
 	fmt.Fprintf(w, "Guarantees the resources ransomeye-core.service needs (swapfile, sysctls, CPU plan),\nand keeps it from starting when they cannot be guaranteed.\n\nCommands:\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun '%s help COMMAND' or '%s COMMAND --help' for a command's options.\nHost paths are read under $%s (default /).\n", names.ActivatorName, names.ActivatorName, hostroot.EnvVar)
+	fmt.Fprintf(w, "\nOptions (before COMMAND):\n  --root DIR   read and write host paths under DIR; overrides $%s\n", hostroot.EnvVar)
+	fmt.Fprintf(w, "\nRun '%s help COMMAND' or '%s COMMAND --help' for a command's options.\nHost paths are read under --root, else $%s, else /.\n", names.ActivatorName, names.ActivatorName, hostroot.EnvVar)
+}
+
+// rootOption takes the global --root DIR (or --root=DIR, -root) off the
+// front of args. Why an option besides $RANSOMEYE_TUNER_ROOT: the gate runs
+// as the core's ExecCondition=, in the core's environment, which the core's
+// unit or an EnvironmentFile= its owner can write may set; the variable
+// would then point the gate at a tree made to open it. The units run
+// "ransomeye-tuner --root=/ gate". ok is false on a usage error.
+func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, rest []string, ok bool) {
+	rest = args
+	for len(rest) > 0 {
+		a := rest[0]
+		var v string
+		switch {
+		case a == "--root" || a == "-root":
+			if len(rest) < 2 {
+				fmt.Fprintf(stderr, "%s: %s needs a directory (see %s --help)\n", names.ActivatorName, a, names.ActivatorName)
+				return "", false, nil, false
+			}
+			v, rest = rest[1], rest[2:]
+		case strings.HasPrefix(a, "--root=") || strings.HasPrefix(a, "-root="):
+			_, v, _ = strings.Cut(a, "=")
+			rest = rest[1:]
+		default:
+			return root, set, rest, true
+		}
+		if !filepath.IsAbs(v) {
+			fmt.Fprintf(stderr, "%s: --root %q: give an absolute directory (\"/\" for the host)\n", names.ActivatorName, v)
+			return "", false, nil, false
+		}
+		root, set = hostroot.Root(filepath.Clean(v)), true
+	}
+	return root, set, rest, true
 }
 
 // Main runs the command line args (without the program name) and returns
@@ -103,6 +138,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// "<N>" priority prefixes only when stderr is the journal: a person at a
 	// terminal read "<4>metrics: …" and "<2>…" before.
 	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: klog.ForStderr(stderr, os.Getenv("JOURNAL_STREAM"), names.ActivatorName), getenv: os.Getenv}
+	root, set, args, ok := rootOption(args, stderr)
+	if !ok {
+		return ExitUsage
+	}
+	if set {
+		e.root = root
+	}
 	if len(args) == 0 {
 		mainUsage(stderr)
 		return ExitUsage

@@ -8,6 +8,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
@@ -22,7 +23,10 @@ Without --reason the reason comes from $MONITOR_UNIT, $MONITOR_SERVICE_RESULT,
 $MONITOR_EXIT_CODE and $MONITOR_EXIT_STATUS, which systemd sets for OnFailure=
 units (ransomeye-tuner-fail-closed.service).
 With --if-failed (ExecStopPost= of ransomeye-tuner.service) the marker is written
-only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate).`,
+only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate).
+On "success" the unit is being stopped (shutdown, soft-reboot, a restart): the
+record of this boot's success, /run/ransomeye-tuner/ok, is removed, so that the
+gate opens only while ransomeye-tuner.service is active.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		reason := fs.String("reason", "", "the `TEXT` to record as the reason (one line)")
 		ifFailed := fs.Bool("if-failed", false, "write only when $SERVICE_RESULT says the service failed")
@@ -38,6 +42,14 @@ only when $SERVICE_RESULT is not "success" (a crash, kill or timeout of activate
 		if *ifFailed {
 			result := e.getenv("SERVICE_RESULT")
 			if result == "success" {
+				// Why: /run and the boot id survive "systemctl soft-reboot",
+				// which stops this unit; a record left behind would let the
+				// gate open after it even if the activator never ran again
+				// (a dependency that failed, a masked unit).
+				if err := marker.RemoveOK(e.root); err != nil {
+					e.log.Errorf("remove the success record: %v", err)
+					return ExitFail
+				}
 				return ExitOK
 			}
 			if result == "" {

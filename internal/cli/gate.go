@@ -120,7 +120,7 @@ func refuse(e *env, out []string) {
 // the code status shows them with (internal/guarantee), and returns the
 // core's name and the guarantees that fail. Why all of them, not only the
 // marker and the swap: a sysctl changed after a good activation left the
-// gate open while status said NOT COMPLIANT (FAULTS.md, finding 16). An
+// gate open while status said NOT COMPLIANT (FAULTS.md, finding 23). An
 // invalid configuration fails.
 func failingGuarantees(e *env) (string, []guarantee.Entry) {
 	in := generate.Gather(e.root, e.log)

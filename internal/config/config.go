@@ -12,11 +12,11 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +27,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
 // Isolation is the CPU isolation mode.
@@ -125,7 +126,7 @@ type Error struct {
 	// it). "" when it is not known. Why: the generator still writes the
 	// gate drop-in for it; a core named in tuner.conf whose configuration
 	// is invalid elsewhere (a typo in [Sysctl]) started ungated, since no
-	// unit at all was written (FAULTS.md, finding 15).
+	// unit at all was written (FAULTS.md, finding 22).
 	CoreService string
 }
 
@@ -155,6 +156,7 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 	if listErr != nil {
 		problems = append(problems, *listErr)
 	}
+	set := newAssignments()
 	for _, f := range files {
 		data, err := readFile(root.Path(f))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -165,10 +167,11 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 			continue
 		}
 		cfg.Files = append(cfg.Files, f)
-		w, p := apply(&cfg, f, string(data))
+		w, p := apply(&cfg, f, string(data), set)
 		warnings = append(warnings, w...)
 		problems = append(problems, p...)
 	}
+	problems = append(problems, distinctServices(cfg, set, files[0])...)
 	if len(problems) > 0 {
 		return cfg, warnings, newError(cfg, problems)
 	}
@@ -193,83 +196,21 @@ const coreKey = "CoreService"
 // than 1 MiB too).
 const MaxFileSize = 1 << 20
 
-// readFile reads one configuration file without ever blocking or reading
-// without end. Why: a FIFO at the name blocked the generator until systemd
-// killed it (a failed generator, a stalled boot), and a symlink to /dev/zero
-// read until the process ran out of memory (fault matrix row 1). A symlink
-// to /dev/null reads as empty, as systemd treats a masked drop-in; any other
-// entry that is not a regular file is an error.
+// readFile reads one configuration file with readfile.Regular (never
+// blocking on a FIFO nor reading /dev/zero without end: fault matrix row
+// 1), at most MaxFileSize bytes. A symlink to /dev/null reads as empty, as
+// systemd treats a masked drop-in.
 func readFile(p string) ([]byte, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, err
+	if fi, err := os.Stat(p); err == nil && isDevNull(fi) {
+		return nil, nil
 	}
-	if !fi.Mode().IsRegular() {
-		if isDevNull(fi) {
-			return nil, nil
-		}
-		return nil, notRegular(p, fi.Mode())
-	}
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, notRegular(p, fi.Mode())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("larger than %d bytes: a configuration file this big is a mistake", MaxFileSize)}
-	}
-	return data, nil
-}
-
-// notRegular is the error for an entry that is not a regular file; a
-// directory gives the same "is a directory" as reading one.
-func notRegular(p string, m fs.FileMode) error {
-	if m.IsDir() {
-		return &fs.PathError{Op: "read", Path: p, Err: unix.EISDIR}
-	}
-	return &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("is a %s, not a regular file: replace it with a file or remove it", kindOf(m))}
+	return readfile.Regular(p, MaxFileSize)
 }
 
 // isDevNull reports whether fi is the null device (character device 1:3).
 func isDevNull(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && fi.Mode()&fs.ModeCharDevice != 0 && unix.Major(uint64(st.Rdev)) == 1 && unix.Minor(uint64(st.Rdev)) == 3
-}
-
-// kindOf names a non-regular file type for an error message.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	}
-	return "special file"
-}
-
-// Parse applies the text of one file, named file, on top of the defaults.
-// It is Load without the file system, for tests and fuzzing.
-func Parse(file, text string) (Config, []Problem, error) {
-	cfg := Default()
-	w, p := apply(&cfg, file, text)
-	if len(p) > 0 {
-		return cfg, w, newError(cfg, p)
-	}
-	return cfg, w, nil
 }
 
 func unwrapPath(err error) error {
@@ -303,7 +244,72 @@ func configFiles(root hostroot.Root) ([]string, *Problem) {
 // maxValueLen bounds a single value; anything longer is a mistake.
 const maxValueLen = 4096
 
-func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
+// serviceKeys are the [CPU] keys naming services, in the order checked for
+// duplicates.
+var serviceKeys = []string{"CoreService", "DPIService", "TrainingService"}
+
+// assignments records where each [CPU] service key was last set: the file
+// and line, in the order the assignments were read (a key back at its
+// default is not in it).
+type assignments struct {
+	at  map[string]Problem
+	seq map[string]int
+	n   int
+}
+
+func newAssignments() *assignments {
+	return &assignments{at: map[string]Problem{}, seq: map[string]int{}}
+}
+
+func (a *assignments) set(key, value, file string, line int) {
+	if value == "" {
+		delete(a.at, key)
+		delete(a.seq, key)
+		return
+	}
+	a.n++
+	a.at[key], a.seq[key] = Problem{File: file, Line: line}, a.n
+}
+
+// distinctServices refuses a configuration in which two of CoreService=,
+// DPIService= and TrainingService= name the same unit. Why: with
+// DPIService=ransomeye-core.service the core got two CPU drop-ins and
+// activate failed at every boot, telling the administrator to run
+// daemon-reload, which could not help. The problem is reported at the later
+// of the two assignments (at firstFile when both are defaults, which
+// cannot collide today).
+func distinctServices(cfg Config, set *assignments, firstFile string) []Problem {
+	value := map[string]string{"CoreService": cfg.CoreService, "DPIService": cfg.DPIService, "TrainingService": cfg.TrainingService}
+	def := map[string]string{"CoreService": names.CoreService, "DPIService": names.DPIService, "TrainingService": names.TrainingService}
+	origin := func(k string) string {
+		if w, ok := set.at[k]; ok {
+			return fmt.Sprintf("%s=%s (%s:%d)", k, value[k], w.File, w.Line)
+		}
+		return fmt.Sprintf("%s=%s (the default)", k, value[k])
+	}
+	var problems []Problem
+	for i, a := range serviceKeys {
+		for _, b := range serviceKeys[i+1:] {
+			if value[a] != value[b] {
+				continue
+			}
+			later, earlier := b, a
+			if set.seq[a] > set.seq[b] {
+				later, earlier = a, b
+			}
+			at, ok := set.at[later]
+			if !ok {
+				at = Problem{File: firstFile}
+			}
+			at.Message = fmt.Sprintf("%s names the same unit as %s: CoreService=, DPIService= and TrainingService= must each name a different service, since each gets its own CPU set; set %s= to that service's own unit name, or remove the line to use its default %s",
+				origin(later), origin(earlier), later, def[later])
+			problems = append(problems, at)
+		}
+	}
+	return problems
+}
+
+func apply(cfg *Config, file, text string, set *assignments) (warnings, problems []Problem) {
 	section := ""
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
@@ -371,6 +377,10 @@ func apply(cfg *Config, file, text string) (warnings, problems []Problem) {
 		}
 		if err := setter(cfg, value); err != nil {
 			bad("%s=%s: %v", key, value, err)
+			continue
+		}
+		if section == "CPU" && slices.Contains(serviceKeys, key) {
+			set.set(key, value, file, lineNo)
 		}
 	}
 	return warnings, problems
@@ -544,24 +554,4 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is larger than 64T", s)
 	}
 	return int64(v), nil
-}
-
-// FormatSize renders n bytes with the largest binary suffix that divides it
-// evenly, or with one decimal when none does (for logs and status).
-func FormatSize(n int64) string {
-	units := []struct {
-		s string
-		v int64
-	}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}}
-	for _, u := range units {
-		if n >= u.v && n%u.v == 0 {
-			return fmt.Sprintf("%d%s", n/u.v, u.s)
-		}
-	}
-	for _, u := range units {
-		if n >= u.v {
-			return fmt.Sprintf("%.1f%s", float64(n)/float64(u.v), u.s)
-		}
-	}
-	return fmt.Sprintf("%dB", n)
 }

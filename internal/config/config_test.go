@@ -10,6 +10,19 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
+// parse applies the text of one file, named file, on top of the defaults.
+// It is Load without the file system, for tests and fuzzing.
+func parse(file, text string) (Config, []Problem, error) {
+	cfg := Default()
+	set := newAssignments()
+	w, p := apply(&cfg, file, text, set)
+	p = append(p, distinctServices(cfg, set, file)...)
+	if len(p) > 0 {
+		return cfg, w, newError(cfg, p)
+	}
+	return cfg, w, nil
+}
+
 func TestParse(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -69,11 +82,15 @@ func TestParse(t *testing.T) {
 		{name: "bad header", text: "[Swap\n", wantErr: "malformed section"},
 		{name: "interface with slash", text: "[CPU]\nDPIInterface=../eth0\n", wantErr: "not a network interface"},
 		{name: "control character", text: "[Swap]\nPath=/a\x01b\n", wantErr: "control character"},
+		{name: "swap path not UTF-8", text: "[Swap]\nPath=/data/\xffswap\n", wantErr: "not valid UTF-8"},
+		{name: "swap path ending in a backslash", text: "[Swap]\nPath=/data/swap\\", wantErr: "ends in a backslash"},
+		{name: "swap unit name over 255 bytes", text: "[Swap]\nPath=/" + strings.Repeat("x", 249) + "/swap\n", wantErr: "swap unit name of 259 bytes"},
+		{name: "swap path escaping past 255 bytes", text: "[Swap]\nPath=/" + strings.Repeat("-", 70) + "\n", wantErr: "at most 255"},
 		{name: "huge value", text: "[Swap]\nPath=/" + strings.Repeat("a", 5000) + "\n", wantErr: "bytes long"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, w, err := Parse("/etc/ransomeye/tuner.conf", tt.text)
+			c, w, err := parse("/etc/ransomeye/tuner.conf", tt.text)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -100,8 +117,73 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestDuplicateServices: two of CoreService=, DPIService= and
+// TrainingService= naming one unit were accepted, and activate then failed
+// at every boot with a remedy (daemon-reload) that could not help. Refused,
+// naming both keys, their values, where they were set, and the remedy.
+func TestDuplicateServices(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		want       []string // in the error; none: valid
+		line       int
+	}{
+		{"dpi set to the default core", "[CPU]\nDPIService=ransomeye-core.service\n",
+			[]string{"DPIService=ransomeye-core.service (f.conf:2) names the same unit as CoreService=ransomeye-core.service (the default)", "set DPIService= to that service's own unit name", "default ransomeye-dpi.service"}, 2},
+		{"core and training set alike", "[CPU]\nCoreService=db.service\n# x\nTrainingService=db.service\n",
+			[]string{"TrainingService=db.service (f.conf:4) names the same unit as CoreService=db.service (f.conf:2)"}, 4},
+		{"core set last to the default dpi", "[CPU]\nCoreService=ransomeye-dpi.service\n",
+			[]string{"CoreService=ransomeye-dpi.service (f.conf:2) names the same unit as DPIService=ransomeye-dpi.service (the default)"}, 2},
+		{"training and dpi alike", "[CPU]\nTrainingService=t.service\nDPIService=t.service\n",
+			[]string{"DPIService=t.service (f.conf:3) names the same unit as TrainingService=t.service (f.conf:2)"}, 3},
+		{"two names swapped: valid", "[CPU]\nCoreService=ransomeye-dpi.service\nDPIService=ransomeye-core.service\n", nil, 0},
+		{"duplicate reset to the default: valid", "[CPU]\nDPIService=ransomeye-core.service\nDPIService=\n", nil, 0},
+		{"duplicate overridden later: valid", "[CPU]\nDPIService=ransomeye-core.service\nDPIService=capture.service\n", nil, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := parse("f.conf", c.text)
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("accepted (err %v)", err)
+			}
+			if len(ce.Problems) != 1 || ce.Problems[0].Line != c.line {
+				t.Errorf("problems %v, want one on line %d", ce.Problems, c.line)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\ndoes not say %q", err, w)
+				}
+			}
+		})
+	}
+	t.Run("across a drop-in", func(t *testing.T) {
+		root := hostroot.Root(t.TempDir())
+		for p, s := range map[string]string{
+			"/etc/ransomeye/tuner.conf":              "[CPU]\nDPIService=capture.service\n",
+			"/etc/ransomeye/tuner.conf.d/50-db.conf": "[CPU]\nCoreService=capture.service\n",
+		} {
+			if err := os.MkdirAll(filepath.Dir(root.Path(p)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(root.Path(p), []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, _, err := Load(root)
+		want := "/etc/ransomeye/tuner.conf.d/50-db.conf:2: CoreService=capture.service (/etc/ransomeye/tuner.conf.d/50-db.conf:2) names the same unit as DPIService=capture.service (/etc/ransomeye/tuner.conf:2)"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Load: %v\nwant it to say %q", err, want)
+		}
+	})
+}
+
 func TestErrorLineNumbers(t *testing.T) {
-	_, _, err := Parse("f.conf", "[Swap]\n\n# x\nMinSize=abc\n")
+	_, _, err := parse("f.conf", "[Swap]\n\n# x\nMinSize=abc\n")
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Problems[0].Line != 4 {
 		t.Fatalf("want a problem on line 4, got %v", err)
@@ -179,14 +261,6 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-func TestFormatSize(t *testing.T) {
-	for in, want := range map[int64]string{16 << 30: "16G", 1536 << 20: "1536M", 1<<30 + 1: "1.0G", 100: "100B", 1 << 40: "1T"} {
-		if got := FormatSize(in); got != want {
-			t.Errorf("FormatSize(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"", "[Swap]\nPath=/swapfile\n", "[CPU]\nIsolation=off\n", "[Swap]\nMinSize=1.5G\\\n\n",
@@ -195,7 +269,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		c, _, err := Parse("fuzz.conf", text)
+		c, _, err := parse("fuzz.conf", text)
 		if err != nil {
 			return
 		}
@@ -218,7 +292,7 @@ func FuzzParse(f *testing.F) {
 
 // TestErrorCoreService: an invalid configuration still names the core when
 // nothing that could name it was refused or unread; the generator gates it
-// (FAULTS.md, finding 15).
+// (FAULTS.md, finding 22).
 func TestErrorCoreService(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n", "mydb.service"},
@@ -229,7 +303,7 @@ func TestErrorCoreService(t *testing.T) {
 		{"[CPU]\nCoreService mydb.service\n", ""},
 		{"[CPU]\nCoreService=mydb.service\n[Swap]\nPath=relative\n", "mydb.service"},
 	} {
-		_, _, err := Parse("tuner.conf", tc.text)
+		_, _, err := parse("tuner.conf", tc.text)
 		var ce *Error
 		if !errors.As(err, &ce) {
 			t.Errorf("%q: error %v, want an *Error", tc.text, err)

@@ -1,13 +1,18 @@
 // Package cpuset is a set of CPU ids with the kernel's list syntax
 // ("0-3,8"), parsed strictly.
 //
-// The parser accepts exactly what the kernel prints in sysfs cpulist files
-// and cgroup cpuset files: comma-separated ids and ascending ranges, no
-// spaces, no strides. Anything else (a descending range "10-6", "1--3",
-// "0,,1", garbage, a range of more than MaxCPUs ids, an id at or above
-// MaxCPUs) is an error, because a CPU plan built on a misread list is worse
-// than no plan. An empty list is an error for Parse; ParseMaybeEmpty is for
-// the few files where the kernel legitimately prints nothing.
+// Parse accepts exactly what the kernel prints in sysfs cpulist files and
+// cgroup cpuset files: comma-separated ids and ascending ranges, no spaces,
+// no strides. Anything else (a descending range "10-6", "1--3", "0,,1",
+// garbage, a range of more than MaxCPUs ids, an id at or above MaxCPUs) is
+// an error, because a CPU plan built on a misread list is worse than no
+// plan. An empty list is an error for Parse; ParseMaybeEmpty is for the few
+// files where the kernel legitimately prints nothing.
+//
+// ParseKernel is for lists an administrator wrote (isolcpus=, nohz_full= on
+// the kernel command line): it accepts what the kernel's bitmap_parselist
+// accepts, "N" for the last CPU and the group form "a-b:used/group"
+// included, and nothing else.
 package cpuset
 
 import (
@@ -37,18 +42,6 @@ func Of(ids ...int) Set {
 		out = append(out, id)
 	}
 	return fromUnsorted(out)
-}
-
-// Range returns the set lo..hi inclusive (empty when hi < lo).
-func Range(lo, hi int) Set {
-	if hi < lo {
-		return Set{}
-	}
-	ids := make([]int, 0, hi-lo+1)
-	for i := lo; i <= hi; i++ {
-		ids = append(ids, i)
-	}
-	return Of(ids...)
 }
 
 func fromUnsorted(ids []int) Set {
@@ -113,6 +106,148 @@ func ParseMaybeEmpty(s string) (Set, error) {
 		return Set{}, nil
 	}
 	return Parse(s)
+}
+
+// ParseKernel parses a CPU list the way the kernel's bitmap_parselist
+// (lib/bitmap-str.c; "cpu lists" in Documentation/admin-guide/
+// kernel-parameters.rst) parses a command-line value, for a kernel whose
+// CPU ids run from 0 to last (nr_cpu_ids - 1):
+//
+//   - regions are separated by commas or white space, and any number of
+//     them may come before a region ("0,,1" is 0 and 1);
+//   - a region is "a", "a-b" (a <= b), "a-b:used/group" (from a to b, the
+//     first used CPUs of every group of group CPUs: "8-11:1/2" is 8,10), or
+//     "all" (0-N, case-insensitive), which takes a group suffix as well;
+//   - a number is decimal digits (leading zeros allowed) or "N", the last
+//     CPU id;
+//   - group must be at least 1 and used at most group ("used" 0 is valid
+//     and names no CPU); an id above last is out of range (the kernel then
+//     ignores the whole parameter).
+//
+// A list that names no CPU at all is an error: the caller has nothing to
+// apply and the kernel's handling of an empty isolcpus= is not a plan to
+// build on. last must be in [0, MaxCPUs).
+func ParseKernel(s string, last int) (Set, error) {
+	if last < 0 || last >= MaxCPUs {
+		return Set{}, fmt.Errorf("CPU list %q: last CPU id %d out of range (0 to %d)", s, last, MaxCPUs-1)
+	}
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		// The kernel stops at the first newline (end_of_str).
+		s = s[:i]
+	}
+	var ids []int
+	rest := s
+	for {
+		rest = strings.TrimLeftFunc(rest, isRegionSep)
+		if rest == "" {
+			break
+		}
+		var r region
+		var err error
+		if r, rest, err = parseRegion(rest, last); err != nil {
+			return Set{}, fmt.Errorf("CPU list %q: %w", s, err)
+		}
+		for start := r.start; start <= r.end; start += r.group {
+			for i := start; i < start+r.used && i <= r.end; i++ {
+				ids = append(ids, i)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return Set{}, fmt.Errorf("CPU list %q names no CPU", s)
+	}
+	return fromUnsorted(ids), nil
+}
+
+// region is one element of a kernel CPU list: from start to end, the first
+// used ids of every group of group ids.
+type region struct{ start, end, used, group int }
+
+// isRegionSep reports the bytes bitmap_parselist skips between regions:
+// commas and the C locale's isspace.
+func isRegionSep(r rune) bool {
+	return r == ',' || r == ' ' || r == '\t' || r == '\v' || r == '\f' || r == '\r'
+}
+
+func regionEnd(s string) bool { return s == "" || isRegionSep(rune(s[0])) }
+
+// parseRegion parses one region at the start of s and returns what follows.
+func parseRegion(s string, last int) (region, string, error) {
+	var r region
+	var err error
+	if len(s) >= 3 && strings.EqualFold(s[:3], "all") {
+		r.start, r.end = 0, last
+		s = s[3:]
+	} else {
+		if r.start, s, err = kernelNum(s, last); err != nil {
+			return r, s, err
+		}
+		r.end = r.start
+		if !regionEnd(s) {
+			if s[0] != '-' {
+				return r, s, fmt.Errorf("unexpected %q after CPU %d", s[:1], r.start)
+			}
+			if r.end, s, err = kernelNum(s[1:], last); err != nil {
+				return r, s, err
+			}
+		}
+	}
+	r.used, r.group = r.end+1, r.end+1
+	if !regionEnd(s) {
+		if s[0] != ':' {
+			return r, s, fmt.Errorf("unexpected %q after the range %d-%d", s[:1], r.start, r.end)
+		}
+		if r.used, s, err = kernelNum(s[1:], last); err != nil {
+			return r, s, err
+		}
+		if s == "" || s[0] != '/' {
+			return r, s, fmt.Errorf("group form of %d-%d needs \"used/group\"", r.start, r.end)
+		}
+		if r.group, s, err = kernelNum(s[1:], last); err != nil {
+			return r, s, err
+		}
+		if !regionEnd(s) {
+			return r, s, fmt.Errorf("unexpected %q after the group size %d", s[:1], r.group)
+		}
+	}
+	switch {
+	case r.start > r.end:
+		return r, s, fmt.Errorf("range %d-%d runs backwards", r.start, r.end)
+	case r.group == 0:
+		return r, s, fmt.Errorf("group size 0 in %d-%d:%d/0", r.start, r.end, r.used)
+	case r.used > r.group:
+		return r, s, fmt.Errorf("%d used of groups of %d in %d-%d", r.used, r.group, r.start, r.end)
+	case r.end > last:
+		return r, s, fmt.Errorf("CPU %d is beyond the last CPU %d", r.end, last)
+	}
+	return r, s, nil
+}
+
+// kernelNum parses a number of a kernel CPU list: "N" (last) or decimal
+// digits; it returns what follows.
+func kernelNum(s string, last int) (int, string, error) {
+	if s != "" && s[0] == 'N' {
+		return last, s[1:], nil
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		if s == "" {
+			return 0, s, fmt.Errorf("missing CPU id at the end")
+		}
+		return 0, s, fmt.Errorf("%q is not a CPU id or N", s[:1])
+	}
+	n, err := strconv.ParseUint(s[:i], 10, 32)
+	if err != nil {
+		return 0, s, fmt.Errorf("CPU id %q overflows", s[:i])
+	}
+	if n > uint64(MaxCPUs) {
+		// Beyond any kernel's CPUs; cap so that range checks stay cheap.
+		n = uint64(MaxCPUs)
+	}
+	return int(n), s[i:], nil
 }
 
 func parseID(s string) (int, error) {

@@ -87,6 +87,15 @@ type Machine struct {
 	Override map[string]string
 }
 
+// cpuRange is the set lo..hi inclusive (empty when hi < lo).
+func cpuRange(lo, hi int) cpuset.Set {
+	var ids []int
+	for i := lo; i <= hi; i++ {
+		ids = append(ids, i)
+	}
+	return cpuset.Of(ids...)
+}
+
 func (m Machine) threads() int {
 	if m.Threads < 1 {
 		return 1
@@ -117,7 +126,7 @@ func (m Machine) cpu(g, t int) int {
 func (m Machine) Write(dir string) error {
 	files := map[string]string{}
 	offline := cpuset.Of(m.Offline...)
-	all := cpuset.Range(0, m.CPUs()-1)
+	all := cpuRange(0, m.CPUs()-1)
 	online := all.Difference(offline)
 	cpuDir := "/sys/devices/system/cpu"
 	files[cpuDir+"/online"] = online.String() + "\n"
@@ -170,7 +179,7 @@ func (m Machine) Write(dir string) error {
 		}
 	}
 	if m.Nodes > 0 {
-		files["/sys/devices/system/node/online"] = cpuset.Range(0, m.Nodes-1).String() + "\n"
+		files["/sys/devices/system/node/online"] = cpuRange(0, m.Nodes-1).String() + "\n"
 	}
 	sort.Slice(lps, func(i, j int) bool { return lps[i].id < lps[j].id })
 	for _, l := range lps {

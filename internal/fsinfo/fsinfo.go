@@ -34,31 +34,15 @@ func (s Support) String() string {
 	return "unsupported"
 }
 
-// Magic numbers of statfs f_type, from linux/magic.h. Only the ones x/sys
-// does not name are spelled out here.
+// Magic numbers of statfs f_type that golang.org/x/sys/unix does not name
+// (it has the rest, from linux/magic.h); ZFS, NTFS (ntfs-3g over FUSE
+// reports FUSE's), ntfs3, GFS2 and JFS define theirs in their own sources.
 const (
-	zfsMagic      = 0x2fc12fc1
-	smbMagic      = 0x517b
-	cephMagic     = 0x00c36400
-	afsMagic      = 0x5346414f
-	v9fsMagic     = 0x01021997
-	vfatMagic     = 0x4d44
-	exfatMagic    = 0x2011bab0
-	ntfsMagic     = 0x5346544e
-	ntfs3Magic    = 0x7366746e
-	f2fsMagic     = 0xf2f52010
-	bcachefsMagic = 0xca451a4e
-	erofsMagic    = 0xe0f5e1e2
-	isofsMagic    = 0x9660
-	ecryptfsMagic = 0xf15f
-	gfs2Magic     = 0x01161970
-	ocfs2Magic    = 0x7461636f
-	nilfsMagic    = 0x3434
-	jfsMagic      = 0x3153464a
-	reiserfsMagic = 0x52654973
-	udfMagic      = 0x15013346
-	procMagic     = 0x9fa0
-	sysfsMagic    = 0x62656572
+	zfsMagic   = 0x2fc12fc1
+	ntfsMagic  = 0x5346544e
+	ntfs3Magic = 0x7366746e
+	gfs2Magic  = 0x01161970
+	jfsMagic   = 0x3153464a
 )
 
 type fsKind struct {
@@ -77,31 +61,31 @@ var kinds = map[int64]fsKind{
 	unix.NFS_SUPER_MAGIC:       {"nfs", Unsupported, "it is a network filesystem"},
 	unix.CIFS_SUPER_MAGIC:      {"cifs", Unsupported, "it is a network filesystem"},
 	unix.SMB2_SUPER_MAGIC:      {"smb2", Unsupported, "it is a network filesystem"},
-	smbMagic:                   {"smb", Unsupported, "it is a network filesystem"},
-	cephMagic:                  {"ceph", Unsupported, "it is a network filesystem"},
-	afsMagic:                   {"afs", Unsupported, "it is a network filesystem"},
-	v9fsMagic:                  {"9p", Unsupported, "it is a network filesystem"},
+	unix.SMB_SUPER_MAGIC:       {"smb", Unsupported, "it is a network filesystem"},
+	unix.CEPH_SUPER_MAGIC:      {"ceph", Unsupported, "it is a network filesystem"},
+	unix.AFS_SUPER_MAGIC:       {"afs", Unsupported, "it is a network filesystem"},
+	unix.V9FS_MAGIC:            {"9p", Unsupported, "it is a network filesystem"},
 	gfs2Magic:                  {"gfs2", Unsupported, "it is a cluster filesystem"},
-	ocfs2Magic:                 {"ocfs2", Unsupported, "it is a cluster filesystem"},
+	unix.OCFS2_SUPER_MAGIC:     {"ocfs2", Unsupported, "it is a cluster filesystem"},
 	zfsMagic:                   {"zfs", Unsupported, "ZFS does not support swapfiles (use a zvol)"},
 	unix.FUSE_SUPER_MAGIC:      {"fuse", Unsupported, "the kernel cannot swap to a file on it"},
 	unix.SQUASHFS_MAGIC:        {"squashfs", Unsupported, "it is read-only"},
 	unix.CRAMFS_MAGIC:          {"cramfs", Unsupported, "it is read-only"},
-	erofsMagic:                 {"erofs", Unsupported, "it is read-only"},
-	isofsMagic:                 {"iso9660", Unsupported, "it is read-only"},
-	udfMagic:                   {"udf", Unsupported, "the kernel cannot swap to a file on it"},
-	vfatMagic:                  {"vfat", Unsupported, "it has no Unix ownership or modes"},
-	exfatMagic:                 {"exfat", Unsupported, "it has no Unix ownership or modes"},
+	unix.EROFS_SUPER_MAGIC_V1:  {"erofs", Unsupported, "it is read-only"},
+	unix.ISOFS_SUPER_MAGIC:     {"iso9660", Unsupported, "it is read-only"},
+	unix.UDF_SUPER_MAGIC:       {"udf", Unsupported, "the kernel cannot swap to a file on it"},
+	unix.MSDOS_SUPER_MAGIC:     {"vfat", Unsupported, "it has no Unix ownership or modes"},
+	unix.EXFAT_SUPER_MAGIC:     {"exfat", Unsupported, "it has no Unix ownership or modes"},
 	ntfsMagic:                  {"ntfs", Unsupported, "the kernel cannot swap to a file on it"},
 	ntfs3Magic:                 {"ntfs3", Unsupported, "the kernel cannot swap to a file on it"},
-	ecryptfsMagic:              {"ecryptfs", Unsupported, "the kernel cannot swap to a file on it"},
-	f2fsMagic:                  {"f2fs", Unsupported, "this tool does not support swapfiles on it"},
-	bcachefsMagic:              {"bcachefs", Unsupported, "this tool does not support swapfiles on it"},
-	nilfsMagic:                 {"nilfs2", Unsupported, "it is copy-on-write by design"},
+	unix.ECRYPTFS_SUPER_MAGIC:  {"ecryptfs", Unsupported, "the kernel cannot swap to a file on it"},
+	unix.F2FS_SUPER_MAGIC:      {"f2fs", Unsupported, "this tool does not support swapfiles on it"},
+	unix.BCACHEFS_SUPER_MAGIC:  {"bcachefs", Unsupported, "this tool does not support swapfiles on it"},
+	unix.NILFS_SUPER_MAGIC:     {"nilfs2", Unsupported, "it is copy-on-write by design"},
 	jfsMagic:                   {"jfs", Unsupported, "this tool does not support swapfiles on it"},
-	reiserfsMagic:              {"reiserfs", Unsupported, "this tool does not support swapfiles on it"},
-	procMagic:                  {"proc", Unsupported, "it is a pseudo filesystem"},
-	sysfsMagic:                 {"sysfs", Unsupported, "it is a pseudo filesystem"},
+	unix.REISERFS_SUPER_MAGIC:  {"reiserfs", Unsupported, "this tool does not support swapfiles on it"},
+	unix.PROC_SUPER_MAGIC:      {"proc", Unsupported, "it is a pseudo filesystem"},
+	unix.SYSFS_MAGIC:           {"sysfs", Unsupported, "it is a pseudo filesystem"},
 }
 
 // Classify maps a statfs f_type to the filesystem's name and whether it can

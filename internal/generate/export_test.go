@@ -53,9 +53,9 @@ func TestEnvFromSamePlan(t *testing.T) {
 func TestEnvWithoutReservation(t *testing.T) {
 	in := input8()
 	in.Topology.Cores = in.Topology.Cores[:6]
-	in.Topology.Online = cpuset.Range(0, 5)
+	in.Topology.Online = span(0, 5)
 	in.Topology.RootCpuset = in.Topology.Online
-	in.Topology.Nodes = []topology.Node{{ID: 0, CPUs: cpuset.Range(0, 2)}, {ID: 1, CPUs: cpuset.Range(3, 5)}}
+	in.Topology.Nodes = []topology.Node{{ID: 0, CPUs: span(0, 2)}, {ID: 1, CPUs: span(3, 5)}}
 	out := Render(in)
 	if out.Plan.Reserved {
 		t.Fatal("6 cores reserved")
@@ -105,7 +105,7 @@ func TestDocWithoutPlan(t *testing.T) {
 func TestAdvisoryFilesNotCompared(t *testing.T) {
 	in := input8()
 	in.Topology.Cores = in.Topology.Cores[:2]
-	in.Topology.Online = cpuset.Range(0, 1)
+	in.Topology.Online = span(0, 1)
 	in.Topology.RootCpuset = in.Topology.Online
 	in.Topology.Nodes = []topology.Node{{ID: 0, CPUs: in.Topology.Online}}
 	out := Render(in)
@@ -115,4 +115,13 @@ func TestAdvisoryFilesNotCompared(t *testing.T) {
 	if d := CheckCPUFiles(hostroot.Root(t.TempDir()), NormalDir, in.Config, out); len(d) != 0 {
 		t.Errorf("missing advisory files reported: %q", d)
 	}
+}
+
+// span is the CPU set lo-hi.
+func span(lo, hi int) cpuset.Set {
+	var ids []int
+	for i := lo; i <= hi; i++ {
+		ids = append(ids, i)
+	}
+	return cpuset.Of(ids...)
 }

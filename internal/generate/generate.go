@@ -484,7 +484,7 @@ func gateDropIn() []byte {
 	return serialize([]*unit.UnitOption{
 		unit.NewUnitOption("Unit", "Wants", names.ActivatorUnit),
 		unit.NewUnitOption("Unit", "After", names.ActivatorUnit+" "+names.FailClosedUnit+" swap.target"),
-		unit.NewUnitOption("Service", "ExecCondition", "+/usr/sbin/ransomeye-tuner gate"),
+		unit.NewUnitOption("Service", "ExecCondition", "+/usr/sbin/ransomeye-tuner --root=/ gate"),
 	})
 }
 

@@ -27,7 +27,7 @@ func info8() topology.Info {
 	for i := 0; i < 8; i++ {
 		in.Cores = append(in.Cores, topology.Core{ID: i, CPUs: cpuset.Of(i)})
 	}
-	in.Online = cpuset.Range(0, 7)
+	in.Online = cpuset.Of(0, 1, 2, 3, 4, 5, 6, 7)
 	in.RootCpuset = in.Online
 	in.Nodes = []topology.Node{{ID: 0, CPUs: in.Online}}
 	return in
@@ -59,7 +59,14 @@ func TestRenderDisabledWritesNothing(t *testing.T) {
 
 func TestRenderInvalidConfigWritesNothing(t *testing.T) {
 	in := input8()
-	_, _, err := config.Parse("/etc/ransomeye/tuner.conf", "[Swap]\nPath=rel\n")
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/ransomeye/tuner.conf"), []byte("[Swap]\nPath=rel\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := config.Load(hostroot.Root(root))
 	if err == nil {
 		t.Fatal("config accepted a relative path")
 	}
@@ -249,7 +256,7 @@ func TestCheckCPUFiles(t *testing.T) {
 	// Now fewer than 8 cores: the written files are stale.
 	in = input8()
 	in.Topology.Cores = in.Topology.Cores[:7]
-	in.Topology.Online = cpuset.Range(0, 6)
+	in.Topology.Online = cpuset.Of(0, 1, 2, 3, 4, 5, 6)
 	in.Topology.RootCpuset = in.Topology.Online
 	d := CheckCPUFiles(hostroot.Root(root), NormalDir, cfg, Render(in))
 	if len(d) < 5 || !strings.Contains(strings.Join(d, "\n"), "give no such file") {

@@ -128,13 +128,6 @@ func rootCause(err error) string {
 	}
 }
 
-// LogNotes logs out.Notes at their priorities.
-func LogNotes(out Output, log *klog.Logger) {
-	for _, n := range out.Notes {
-		log.Printf(n.Priority, "%s", n.Text)
-	}
-}
-
 // KmsgBurst is how many messages the kernel takes from one open of
 // /dev/kmsg in a burst (the default printk.devkmsg=ratelimit: 10 per 5 s);
 // the rest are dropped, whatever their priority.

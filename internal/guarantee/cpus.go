@@ -37,7 +37,7 @@ type Measure func(core string, mode generate.CPUMode, online cpuset.Set) Measure
 // CoreCPUs is the guarantee that the CPUs the core gets are the plan's core
 // set. Why: an administrator's drop-in setting AllowedCPUs= (or
 // CPUAffinity=) for the core overrides ours, and comparing our own files
-// with the plan does not notice it (FAULTS.md, finding 16).
+// with the plan does not notice it (FAULTS.md, finding 23).
 func CoreCPUs(core string, out generate.Output, online cpuset.Set, measure Measure) Entry {
 	want := out.Plan.Core
 	e := Entry{Name: NameCoreCPUs, Expected: want.String()}

@@ -8,7 +8,7 @@
 // so they cannot disagree. Why: the gate checked only the swap, so a sysctl
 // changed after a good activation (a later `sysctl --system` applying
 // /etc/sysctl.conf) left the gate open while status said NOT COMPLIANT
-// (FAULTS.md, finding 16).
+// (FAULTS.md, finding 23).
 package guarantee
 
 import (

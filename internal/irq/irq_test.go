@@ -96,8 +96,8 @@ func affinity(t *testing.T, root hostroot.Root, num int) string {
 }
 
 var (
-	core = cpuset.Range(0, 3)
-	dpi  = cpuset.Range(4, 5)
+	core = span(0, 3)
+	dpi  = span(4, 5)
 )
 
 // TestDecideAndApply: an 8-CPU machine, core 0-3, DPI 4-5, a 2-queue
@@ -258,4 +258,13 @@ func TestParseInterrupts(t *testing.T) {
 			t.Errorf("IsQueue(%q) = %t", name, !q)
 		}
 	}
+}
+
+// span is the CPU set lo-hi.
+func span(lo, hi int) cpuset.Set {
+	var ids []int
+	for i := lo; i <= hi; i++ {
+		ids = append(ids, i)
+	}
+	return cpuset.Of(ids...)
 }

@@ -181,7 +181,7 @@ func formatValue(v float64) string {
 // unless root made it in a directory only root can change. Why: the textfile
 // directory's parent belongs to the prometheus user, who could make
 // node-exporter/ a link and have root create or replace the file in any
-// directory (FAULTS.md, finding 17).
+// directory (FAULTS.md, finding 24).
 func Write(root hostroot.Root, path string, s Snapshot) (written bool, err error) {
 	if path == "" {
 		return false, nil

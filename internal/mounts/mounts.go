@@ -17,18 +17,25 @@ import (
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
-// maxRead bounds what is read of fstab and mountinfo; a larger file is
-// an error, and Check then cannot tell.
-const maxRead = 4 << 20
+// maxFstab bounds what is read of /etc/fstab, and maxMountinfo of
+// /proc/self/mountinfo (about 150 bytes a mount: some 200,000 mounts, ten
+// times what a busy container host shows). A larger file is an error, and
+// Check then fails closed. Why: past the old 4 MiB bound for both, Check
+// took the read error for "cannot tell" and skipped the data-disk check.
+const (
+	maxFstab     = 4 << 20
+	maxMountinfo = 32 << 20
+)
 
 // FstabMountFor returns the mount point in /etc/fstab that holds dir: the
 // longest one that is dir or one of its parents, other than "/" (always
 // mounted) and swap entries. ok is false when fstab names none.
 func FstabMountFor(root hostroot.Root, dir string) (mountPoint string, ok bool, err error) {
-	b, err := readfile.Regular(root.Path("/etc/fstab"), maxRead)
+	b, err := readfile.Regular(root.Path("/etc/fstab"), maxFstab)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil
 	}
@@ -52,41 +59,47 @@ func FstabMountFor(root hostroot.Root, dir string) (mountPoint string, ok bool, 
 }
 
 // Mounted reports whether mountPoint is a mount point now, from
-// /proc/self/mountinfo. known is false when mountinfo cannot be read (a
-// fake root without it): the caller then cannot tell.
-func Mounted(root hostroot.Root, mountPoint string) (mounted, known bool) {
-	b, err := readfile.Regular(root.Path("/proc/self/mountinfo"), maxRead)
+// /proc/self/mountinfo. An error wrapping fs.ErrNotExist means there is no
+// mountinfo (a fake root without it): the caller cannot tell. Any other
+// error (unreadable, larger than the bound) must not be taken as either
+// answer.
+func Mounted(root hostroot.Root, mountPoint string) (bool, error) {
+	b, err := readfile.Regular(root.Path("/proc/self/mountinfo"), maxMountinfo)
 	if err != nil {
-		return false, false
+		return false, fmt.Errorf("read %q: %w", "/proc/self/mountinfo", err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Split(line, " ")
 		if len(f) > 4 && Unescape(f[4]) == mountPoint {
-			return true, true
+			return true, nil
 		}
 	}
-	return false, true
+	return false, nil
 }
 
 // Check returns an error naming the mount point and the remedy when
-// /etc/fstab puts dir on a filesystem that is not mounted now; nil when it
-// is mounted, when fstab names none, or when that cannot be told.
+// /etc/fstab puts dir on a filesystem that is not mounted now, or when
+// fstab or mountinfo cannot be read to tell (fail closed); nil when it is
+// mounted, when fstab names none, and on a root that has no fstab or no
+// mountinfo at all (a fake root).
 func Check(root hostroot.Root, dir string) error {
 	mp, ok, err := FstabMountFor(root, dir)
-	if err != nil || !ok {
+	if err != nil {
+		return fmt.Errorf("cannot tell which filesystem should hold %q: %w; nothing is created until it can be told", dir, err)
+	}
+	if !ok {
 		return nil
 	}
-	if mounted, known := Mounted(root, mp); known && !mounted {
-		return fmt.Errorf("the filesystem for %q (%q in /etc/fstab) is not mounted: is its disk there? (systemctl status %s); nothing is created on the filesystem underneath", dir, mp, mountUnit(mp))
+	mounted, err := Mounted(root, mp)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot tell whether the filesystem for %q (%q in /etc/fstab) is mounted: %w; nothing is created until it can be told", dir, mp, err)
+	case !mounted:
+		return fmt.Errorf("the filesystem for %q (%q in /etc/fstab) is not mounted: is its disk there? (systemctl status %s); nothing is created on the filesystem underneath", dir, mp, names.MountUnitName(mp))
 	}
 	return nil
-}
-
-// mountUnit is the mount unit's name for display; exact escaping does not
-// matter for a hint, so only '/' and '-' are handled.
-func mountUnit(mp string) string {
-	s := strings.ReplaceAll(strings.Trim(mp, "/"), "-", `\x2d`)
-	return strings.ReplaceAll(s, "/", "-") + ".mount"
 }
 
 // blankFields splits on spaces and tabs only, as libmount does.

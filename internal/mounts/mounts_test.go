@@ -1,6 +1,7 @@
 package mounts
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,10 +78,82 @@ func TestMountedHost(t *testing.T) {
 	if _, err := os.Stat("/proc/self/mountinfo"); err != nil {
 		t.Skip("no /proc/self/mountinfo here")
 	}
-	if m, known := Mounted("/", "/"); !known || !m {
-		t.Errorf("Mounted(/) = %v, %v", m, known)
+	if m, err := Mounted("/", "/"); err != nil || !m {
+		t.Errorf("Mounted(/) = %v, %v", m, err)
 	}
 	if m, _ := Mounted("/", "/no/such/mount/point"); m {
 		t.Error("a directory that is no mount point counts as mounted")
+	}
+}
+
+// TestCheckBigOrUnreadable: a mountinfo past the old 4 MiB read bound was
+// taken for "cannot tell" and the data-disk check was skipped (fail-open).
+// A big one (many mounts) is now read whole; one past the bound, or one
+// that cannot be read, or an fstab that cannot be read, fails closed.
+func TestCheckBigOrUnreadable(t *testing.T) {
+	var many strings.Builder
+	for i := 0; many.Len() < 5<<20; i++ {
+		fmt.Fprintf(&many, "%d 22 0:%d / /var/lib/containers/storage/overlay/%064d/merged rw,relatime shared:%d - overlay overlay rw\n", 100+i, 50+i, i, i)
+	}
+	t.Run("5 MiB mountinfo without the mount", func(t *testing.T) {
+		root := hostroot.Root(t.TempDir())
+		write(t, root, "/etc/fstab", fstab)
+		write(t, root, "/proc/self/mountinfo", mountinfo+many.String())
+		if err := Check(root, "/ransomeye"); err == nil || !strings.Contains(err.Error(), "is not mounted") {
+			t.Errorf("Check = %v, want \"is not mounted\"", err)
+		}
+	})
+	t.Run("5 MiB mountinfo with the mount last", func(t *testing.T) {
+		root := hostroot.Root(t.TempDir())
+		write(t, root, "/etc/fstab", fstab)
+		write(t, root, "/proc/self/mountinfo", mountinfo+many.String()+"900 22 8:1 / /ransomeye rw - ext4 /dev/sdb1 rw\n")
+		if err := Check(root, "/ransomeye"); err != nil {
+			t.Errorf("Check = %v, want nil", err)
+		}
+	})
+	t.Run("mountinfo past the bound", func(t *testing.T) {
+		root := hostroot.Root(t.TempDir())
+		write(t, root, "/etc/fstab", fstab)
+		write(t, root, "/proc/self/mountinfo", mountinfo)
+		if err := os.Truncate(root.Path("/proc/self/mountinfo"), maxMountinfo+1); err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(root, "/ransomeye"); err == nil || !strings.Contains(err.Error(), "cannot tell whether") || !strings.Contains(err.Error(), "larger than") {
+			t.Errorf("Check = %v, want it to fail closed naming the size", err)
+		}
+	})
+	t.Run("mountinfo not a regular file", func(t *testing.T) {
+		root := hostroot.Root(t.TempDir())
+		write(t, root, "/etc/fstab", fstab)
+		if err := os.MkdirAll(root.Path("/proc/self/mountinfo"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(root, "/ransomeye"); err == nil || !strings.Contains(err.Error(), "cannot tell whether") {
+			t.Errorf("Check = %v, want it to fail closed", err)
+		}
+	})
+	t.Run("fstab past the bound", func(t *testing.T) {
+		root := hostroot.Root(t.TempDir())
+		write(t, root, "/etc/fstab", fstab)
+		write(t, root, "/proc/self/mountinfo", mountinfo)
+		if err := os.Truncate(root.Path("/etc/fstab"), maxFstab+1); err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(root, "/ransomeye"); err == nil || !strings.Contains(err.Error(), "cannot tell which filesystem") {
+			t.Errorf("Check = %v, want it to fail closed", err)
+		}
+	})
+}
+
+// TestCheckNamesMountUnit: the hint names the mount unit as systemd does
+// (the hand-made name got a path with a space wrong).
+func TestCheckNamesMountUnit(t *testing.T) {
+	root := hostroot.Root(t.TempDir())
+	write(t, root, "/etc/fstab", "LABEL=sp /srv/data\\040disk ext4 nofail 0 2\nLABEL=x /srv/a-b ext4 nofail 0 2\n")
+	write(t, root, "/proc/self/mountinfo", mountinfo)
+	for dir, want := range map[string]string{"/srv/data disk/swap": `srv-data\x20disk.mount`, "/srv/a-b": `srv-a\x2db.mount`} {
+		if err := Check(root, dir); err == nil || !strings.Contains(err.Error(), "systemctl status "+want+")") {
+			t.Errorf("Check(%q) = %v, want it to name %s", dir, err, want)
+		}
 	}
 }

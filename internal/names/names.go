@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-
-	"github.com/coreos/go-systemd/v22/unit"
+	"unicode/utf8"
 )
 
 const (
@@ -50,9 +49,21 @@ const (
 	DefaultMetricsPath = "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
 )
 
-// CheckPath reports whether p can be a swapfile path: absolute, clean, not
-// "/", and free of control characters (which would break unit files and
-// logs). The error names the path and says what is wrong with it.
+// UnitNameMax is systemd's limit on a unit name's length in bytes
+// (UNIT_NAME_MAX - 1); a longer name is not even a file name.
+const UnitNameMax = 255
+
+// CheckPath reports whether p can be a swapfile path whose .swap unit
+// systemd loads: absolute, clean (systemd's path_is_normalized: no "." or
+// ".." components, no "//"), not "/", free of control characters (which
+// would break unit files and logs), valid UTF-8 (systemd ignores a What=
+// that is not: "String is not UTF-8 clean"), not ending in a backslash
+// (which continues the What= line of the unit onto the next one), every
+// component at most 255 bytes, and an escaped unit name of at most
+// UnitNameMax bytes (systemd's unit_name_from_path refuses longer). Each of
+// these was accepted once, and the swap unit then never loaded with no
+// hint but "not active". The error names the path and says what is wrong
+// with it.
 func CheckPath(p string) error {
 	switch {
 	case p == "":
@@ -66,10 +77,24 @@ func CheckPath(p string) error {
 	case len(p) > 4000:
 		return fmt.Errorf("swap path is %d bytes long: keep it under 4000", len(p))
 	}
+	if !utf8.ValidString(p) {
+		return fmt.Errorf("swap path %q is not valid UTF-8: systemd ignores such a What= in the swap unit; use a path in UTF-8", p)
+	}
 	for _, c := range p {
 		if c < 0x20 || c == 0x7f {
 			return fmt.Errorf("swap path %q holds a control character: rename the file", p)
 		}
+	}
+	if strings.HasSuffix(p, `\`) {
+		return fmt.Errorf("swap path %q ends in a backslash, which continues the swap unit's What= line onto the next one: rename the file", p)
+	}
+	for _, c := range strings.Split(p[1:], "/") {
+		if len(c) > 255 {
+			return fmt.Errorf("swap path %q has a component of %d bytes: at most 255", p, len(c))
+		}
+	}
+	if u := SwapUnitName(p); len(u) > UnitNameMax {
+		return fmt.Errorf("swap path %q gives a swap unit name of %d bytes, and systemd allows at most %d: use a shorter path (a byte other than an ASCII letter, a digit, \":\", \"_\", \".\" or \"/\" takes 4 once escaped)", p, len(u), UnitNameMax)
 	}
 	return nil
 }
@@ -78,12 +103,44 @@ func CheckPath(p string) error {
 // the same name `systemd-escape --path --suffix=swap p` gives. It assumes
 // CheckPath(p) == nil.
 func SwapUnitName(p string) string {
-	return unit.UnitNamePathEscape(p) + ".swap"
+	return escapePath(p) + ".swap"
 }
 
-// MountUnitName returns the name of the .mount unit for directory p.
+// MountUnitName returns the name of the .mount unit for the absolute, clean
+// directory p ("-.mount" for "/"), the same name `systemd-escape --path
+// --suffix=mount p` gives.
 func MountUnitName(p string) string {
-	return unit.UnitNamePathEscape(p) + ".mount"
+	return escapePath(p) + ".mount"
+}
+
+// escapePath is systemd's unit_name_path_escape for an absolute, clean
+// path: "/" is "-"; otherwise, without the leading and trailing slashes,
+// "/" becomes "-", and a byte other than an ASCII letter, a digit, ":", "_"
+// or "." (and a leading ".") becomes \xNN with two lowercase hex digits.
+// Why not go-systemd's unit.UnitNamePathEscape: it writes bytes below 0x10
+// with one digit ("\x9" for a tab, systemd says "\x09"), which a mount
+// point from /etc/fstab can hold.
+func escapePath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return "-"
+	}
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			b.WriteByte('-')
+		case c == '.' && i == 0, !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '.'):
+			b.WriteString(`\x`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // CheckServiceName reports whether s is a plausible service unit name: it

@@ -6,6 +6,60 @@ import (
 	"testing"
 )
 
+// TestCheckPathSystemdCannotLoad: paths whose swap unit systemd cannot load
+// were accepted, and the unit then never loaded ("not active" was the only
+// hint). Each is refused with the reason.
+func TestCheckPathSystemdCannotLoad(t *testing.T) {
+	long := "/" + strings.Repeat("x", 249) + "/swap" // unit name of 259 bytes
+	for _, c := range []struct{ path, want string }{
+		{long, "259 bytes"},
+		{"/" + strings.Repeat("-", 70), "at most 255"}, // 1 byte in the path, 4 in the name
+		{"/" + strings.Repeat("y", 256), "component of 256 bytes"},
+		{"/data/\xff\xfeswap", "not valid UTF-8"},
+		{"/data/swap\\", "ends in a backslash"},
+		{"/data\\", "ends in a backslash"},
+	} {
+		err := CheckPath(c.path)
+		if err == nil {
+			t.Errorf("CheckPath(%q) accepted", c.path)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "swap path") {
+			t.Errorf("CheckPath(%q) = %v, want it to say %q", c.path, err, c.want)
+		}
+	}
+	for _, ok := range []string{"/" + strings.Repeat("x", 240) + "/swap", "/a\\b/swap", "/ä/swap"} {
+		if err := CheckPath(ok); err != nil {
+			t.Errorf("CheckPath(%q) = %v", ok, err)
+		}
+	}
+}
+
+// TestCheckPathLengthMatchesSystemd: around the 255-byte limit, CheckPath
+// accepts a path exactly when the name systemd-escape gives it fits.
+func TestCheckPathLengthMatchesSystemd(t *testing.T) {
+	bin, err := exec.LookPath("systemd-escape")
+	if err != nil {
+		t.Skip("systemd-escape not installed: cannot compare unit names with systemd's")
+	}
+	for n := 240; n <= 252; n++ {
+		for _, p := range []string{"/" + strings.Repeat("x", n) + "/swap", "/" + strings.Repeat("x", n-60) + "/" + strings.Repeat("-", 20)} {
+			out, err := exec.Command(bin, "--path", "--suffix=swap", p).Output()
+			if err != nil {
+				t.Fatalf("systemd-escape %q: %v", p, err)
+			}
+			name := strings.TrimSpace(string(out))
+			if got := SwapUnitName(p); got != name {
+				t.Fatalf("SwapUnitName(%q) = %q, systemd-escape says %q", p, got, name)
+			}
+			fits := len(name) <= UnitNameMax
+			if err := CheckPath(p); (err == nil) != fits {
+				t.Errorf("path of %d bytes, unit name of %d: CheckPath = %v", len(p), len(name), err)
+			}
+		}
+	}
+}
+
 func TestCheckPath(t *testing.T) {
 	for _, ok := range []string{"/ransomeye/swap", "/swapfile", "/a b/c", "/ä/x", "/a%b"} {
 		if err := CheckPath(ok); err != nil {
@@ -59,6 +113,24 @@ func TestCheckServiceName(t *testing.T) {
 	for _, bad := range []string{"", ".service", "core", "core.socket", "a b.service", "a%i.service", "a\n.service", "a/b.service", "a$x.service"} {
 		if err := CheckServiceName(bad); err == nil {
 			t.Errorf("CheckServiceName(%q) accepted", bad)
+		}
+	}
+}
+
+// TestMountUnitNameMatchesSystemdEscape: the mount unit named in hints is
+// systemd's own name for the directory, "/" and odd bytes included.
+func TestMountUnitNameMatchesSystemdEscape(t *testing.T) {
+	bin, err := exec.LookPath("systemd-escape")
+	if err != nil {
+		t.Skip("systemd-escape not installed: cannot compare unit names with systemd's")
+	}
+	for _, p := range []string{"/", "/data", "/data disk", "/srv/a-b", "/ä/x", `/a\b`, "/.hidden", "/a:b_c.d", "/tab\there", "/100%"} {
+		out, err := exec.Command(bin, "--path", "--suffix=mount", p).Output()
+		if err != nil {
+			t.Fatalf("systemd-escape %q: %v", p, err)
+		}
+		if got, want := MountUnitName(p), strings.TrimSpace(string(out)); got != want {
+			t.Errorf("MountUnitName(%q) = %q, systemd-escape says %q", p, got, want)
 		}
 	}
 }

@@ -58,7 +58,7 @@ func info(n int) topology.Info {
 	for i := 0; i < n; i++ {
 		t.Cores = append(t.Cores, topology.Core{ID: i, CPUs: cpuset.Of(i)})
 	}
-	t.Online = cpuset.Range(0, n-1)
+	t.Online = span(0, n-1)
 	t.RootCpuset = t.Online
 	t.Nodes = []topology.Node{{ID: 0, CPUs: t.Online}}
 	return t
@@ -221,4 +221,13 @@ func TestAlreadyInPlaceNotOurs(t *testing.T) {
 	if got := read(t, root, workqueue.CPUMaskPath); got != "f" {
 		t.Errorf("undo reset a mask not ours: %q", got)
 	}
+}
+
+// span is the CPU set lo-hi.
+func span(lo, hi int) cpuset.Set {
+	var ids []int
+	for i := lo; i <= hi; i++ {
+		ids = append(ids, i)
+	}
+	return cpuset.Of(ids...)
 }

@@ -1,6 +1,7 @@
 package readfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,12 @@ func TestRegular(t *testing.T) {
 	}
 	if _, err := Regular("/dev/zero", 10); err == nil {
 		t.Error("/dev/zero accepted")
+	}
+	if _, err := Regular(dir, 10); !errors.Is(err, syscall.EISDIR) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("directory: %v, want EISDIR naming it", err)
+	}
+	if _, err := Regular("/dev/null", 10); err == nil || !strings.Contains(err.Error(), "is a character device, not a regular file") {
+		t.Errorf("/dev/null: %v", err)
 	}
 	if _, err := Regular(filepath.Join(dir, "missing"), 10); !os.IsNotExist(err) {
 		t.Errorf("missing file: %v", err)

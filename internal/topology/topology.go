@@ -292,6 +292,8 @@ func readNodes(root hostroot.Root, info *Info) error {
 }
 
 func readIsolated(root hostroot.Root, cmdline []string, info *Info) error {
+	var sysIsolated cpuset.Set
+	sysIsolatedKnown := false
 	for _, f := range []string{CPUDir + "/isolated", CPUDir + "/nohz_full"} {
 		s, err := readList(root, f, true)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -300,42 +302,104 @@ func readIsolated(root hostroot.Root, cmdline []string, info *Info) error {
 		if err != nil {
 			return err
 		}
+		if f == CPUDir+"/isolated" {
+			sysIsolated, sysIsolatedKnown = s, true
+		}
 		info.Isolated = info.Isolated.Union(s)
 	}
+	last := -1
 	for _, key := range []string{"isolcpus", "nohz_full"} {
 		v, found := procfs.CmdlineValue(cmdline, key)
 		if !found {
 			continue
 		}
-		s, err := parseCmdlineCPUs(key, v)
+		if last < 0 {
+			var err error
+			if last, err = lastCPU(root, info); err != nil {
+				return err
+			}
+		}
+		s, domain, notes, err := parseCmdlineCPUs(key, v, last)
 		if err != nil {
 			return err
+		}
+		info.Notes = append(info.Notes, notes...)
+		// The kernel's own answer: /sys/devices/system/cpu/isolated lists
+		// the CPUs isolcpus= took out of the scheduler domains. Both are
+		// kept (the plan avoids either), and a disagreement is logged.
+		if domain && sysIsolatedKnown && !s.Equal(sysIsolated) {
+			info.Notes = append(info.Notes, fmt.Sprintf("isolcpus= names CPUs %q, the kernel's %s/isolated says %q: avoiding both", s, CPUDir, sysIsolated))
 		}
 		info.Isolated = info.Isolated.Union(s)
 	}
 	return nil
 }
 
-// parseCmdlineCPUs parses isolcpus=[flag,...]list and nohz_full=list.
-func parseCmdlineCPUs(key, v string) (cpuset.Set, error) {
-	if key == "isolcpus" {
-		for {
-			head, rest, ok := strings.Cut(v, ",")
-			if !ok || (head != "nohz" && head != "domain" && head != "managed_irq") {
-				break
-			}
-			v = rest
-		}
-		if v == "nohz" || v == "domain" || v == "managed_irq" {
-			v = ""
-		}
+// lastCPU is the id the kernel gives "N" in a command-line CPU list: its
+// nr_cpu_ids - 1, the last possible CPU (/sys/devices/system/cpu/possible).
+// Without that file, the last online CPU, which gives the same usable set
+// (isolated CPUs only matter among the online ones).
+func lastCPU(root hostroot.Root, info *Info) (int, error) {
+	possible, err := readList(root, CPUDir+"/possible", false)
+	switch {
+	case err == nil:
+		return possible.Max(), nil
+	case errors.Is(err, fs.ErrNotExist):
+		info.Notes = append(info.Notes, fmt.Sprintf("no %s/possible: N in command-line CPU lists taken as the last online CPU %d", CPUDir, info.Online.Max()))
+		return info.Online.Max(), nil
+	default:
+		return -1, err
 	}
-	s, err := cpuset.Parse(v)
-	if err != nil {
-		return s, fmt.Errorf("kernel command line %s=: %w", key, err)
-	}
-	return s, nil
 }
+
+// isolcpusFlags are the isolcpus= flags the kernel knows; and whether each
+// takes the CPUs out of the scheduler domains (what sysfs isolated shows).
+var isolcpusFlags = map[string]bool{"domain": true, "nohz": false, "managed_irq": false}
+
+// parseCmdlineCPUs parses the value of isolcpus=[flag,...]list or
+// nohz_full=list as the kernel does (housekeeping_isolcpus_setup, then
+// bitmap_parselist; see cpuset.ParseKernel), "N" being last. domain reports
+// whether the CPUs leave the scheduler domains (isolcpus= with the domain
+// flag, or with no flag at all), which sysfs isolated then lists; notes are
+// facts to log (flags the kernel skips).
+func parseCmdlineCPUs(key, v string, last int) (s cpuset.Set, domain bool, notes []string, err error) {
+	list := v
+	if key == "isolcpus" {
+		flags := 0
+		// The kernel reads flags while the value starts with a letter: a
+		// word up to the next comma, of letters and "_" (anything else in
+		// it and the kernel ignores the whole parameter), unknown ones
+		// skipped.
+		for list != "" && isLetter(list[0]) {
+			word, rest, ok := strings.Cut(list, ",")
+			if !ok {
+				return s, false, nil, fmt.Errorf("kernel command line %s=%q: %q is read by the kernel as a flag, and no CPU list follows it (fix the kernel command line: isolcpus=[flag,...]cpu-list)", key, v, word)
+			}
+			for _, c := range []byte(word) {
+				if !isLetter(c) && c != '_' {
+					return s, false, nil, fmt.Errorf("kernel command line %s=%q: invalid flag %q: the kernel ignores the whole parameter (fix the kernel command line)", key, v, word)
+				}
+			}
+			isDomain, known := isolcpusFlags[word]
+			if !known {
+				notes = append(notes, fmt.Sprintf("kernel command line %s=: unknown flag %q, skipped as the kernel skips it", key, word))
+			}
+			domain = domain || isDomain
+			flags++
+			list = rest
+		}
+		if flags == 0 {
+			domain = true
+		}
+	}
+	s, err = cpuset.ParseKernel(list, last)
+	if err != nil {
+		return s, false, nil, fmt.Errorf("kernel command line %s=%q: %w", key, v, err)
+	}
+	return s, domain, notes, nil
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func readCgroup(root hostroot.Root, info *Info) error {
 	b, err := readSmall(root.Path(CgroupDir + "/cgroup.controllers"))
@@ -399,15 +463,6 @@ func readNIC(root hostroot.Root, info *Info) {
 	info.Notes = append(info.Notes, fmt.Sprintf("interface %q is on NUMA node %d, which has no online CPU: DPI placed as without one", info.NIC, n))
 }
 
-// CrossCheckGHW compares info with what ghw's CPU API reads under root: the
-// same online CPUs, grouped into the same physical cores. ghw can return an
-// empty or partial answer with a nil error (it skips CPUs it cannot find in
-// /proc/cpuinfo), so anything but full agreement is an error.
-func CrossCheckGHW(root hostroot.Root, info Info) error {
-	cores, err := ghwCores(root)
-	return compareGHW(ghwResult{cores, err}, info)
-}
-
 type ghwResult struct {
 	cores []cpuset.Set
 	err   error
@@ -439,6 +494,11 @@ func ghwCores(root hostroot.Root) ([]cpuset.Set, error) {
 	return cores, nil
 }
 
+// compareGHW is Read's cross-check of info with what ghw's CPU API read
+// under the same root: the same online CPUs, grouped into the same physical
+// cores. ghw can return an empty or partial answer with a nil error (it
+// skips CPUs it cannot find in /proc/cpuinfo), so anything but full
+// agreement is an error.
 func compareGHW(g ghwResult, info Info) error {
 	if g.err != nil {
 		return g.err

@@ -122,7 +122,7 @@ func TestFaultMalformedCPULists(t *testing.T) {
 		{"root cpuset empty", "/sys/fs/cgroup/cpuset.cpus.effective", "\n", "", "cpuset.cpus.effective"},
 		{"root cpuset offline only", "/sys/fs/cgroup/cpuset.cpus.effective", "100\n", "", "no online CPU"},
 		{"isolcpus backwards", "", "", "isolcpus=10-6", "isolcpus"},
-		{"nohz_full= empty element", "", "", "nohz_full=0,,1", "nohz_full"},
+		{"nohz_full= missing range end", "", "", "nohz_full=0-", "nohz_full"},
 		{"isolcpus flags only", "", "", "isolcpus=domain", "isolcpus"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -134,6 +134,98 @@ func TestFaultMalformedCPULists(t *testing.T) {
 			_, err := read(t, m, "")
 			if err == nil {
 				t.Fatalf("Read accepted a broken tree")
+			}
+			if !strings.Contains(err.Error(), c.wantInErr) {
+				t.Errorf("error %q does not mention %q", err, c.wantInErr)
+			}
+		})
+	}
+}
+
+// TestKernelCPUListSyntax: the command-line CPU lists the kernel accepts
+// (bitmap_parselist: "N" for the last possible CPU, the group form
+// a-b:used/group, flags before the isolcpus= list) are read as the kernel
+// reads them; before, isolcpus=domain,managed_irq,10-N made every plan fail
+// with "\"N\" is not a CPU id". What the kernel refuses is still an error.
+func TestKernelCPUListSyntax(t *testing.T) {
+	// 16 CPUs, as 8 cores x 2 threads (siblings c and c+8).
+	base := fakesys.Machine{Nodes: 1, CoresPerNode: 8, Threads: 2}
+	for _, c := range []struct {
+		name, cmdline, sysIsolated string
+		possible                   string // "" keeps 0-15, "-" removes the file
+		isolated, note             string // note: a fact that must be logged ("" none)
+	}{
+		{name: "isolcpus flags and N", cmdline: "ro isolcpus=domain,managed_irq,10-N", sysIsolated: "10-15", isolated: "10-15"},
+		{name: "nohz flag and N", cmdline: "isolcpus=nohz,domain,managed_irq,12-N nohz_full=12-N", sysIsolated: "12-15", isolated: "12-15"},
+		{name: "group form", cmdline: "isolcpus=8-11:1/2", sysIsolated: "8,10", isolated: "8,10"},
+		{name: "group form up to N", cmdline: "nohz_full=1-N:1/4", isolated: "1,5,9,13"},
+		{name: "N alone in nohz_full", cmdline: "nohz_full=N", isolated: "15"},
+		{name: "all with a group", cmdline: "nohz_full=all:1/8", isolated: "0,8"},
+		{name: "empty elements as the kernel skips them", cmdline: "nohz_full=0,,1", isolated: "0-1"},
+		{name: "N is the last possible, not the last online CPU", cmdline: "isolcpus=14-N",
+			possible: "0-31", sysIsolated: "14-31", isolated: "14-31"},
+		{name: "no possible file: N is the last online CPU", cmdline: "isolcpus=14-N",
+			possible: "-", sysIsolated: "14-15", isolated: "14-15", note: "no /sys/devices/system/cpu/possible"},
+		{name: "managed_irq only: not in sysfs isolated, still avoided", cmdline: "isolcpus=managed_irq,10-N", isolated: "10-15"},
+		{name: "sysfs isolated disagrees: both avoided, logged", cmdline: "isolcpus=domain,10-N", sysIsolated: "9", isolated: "9-15",
+			note: "the kernel's /sys/devices/system/cpu/isolated says"},
+		{name: "unknown flag skipped as the kernel does", cmdline: "isolcpus=future_flag,domain,15", sysIsolated: "15", isolated: "15",
+			note: "unknown flag \"future_flag\""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := base
+			m.Cmdline = c.cmdline
+			m.Isolated = c.sysIsolated
+			if c.possible != "" && c.possible != "-" {
+				m.Override = map[string]string{"/sys/devices/system/cpu/possible": c.possible + "\n"}
+			}
+			root := write(t, m)
+			if c.possible == "-" {
+				if err := os.Remove(root.Path("/sys/devices/system/cpu/possible")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			words, err := procfs.ReadCmdline(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := Read(root, words, "")
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if info.Isolated.String() != c.isolated {
+				t.Errorf("isolated %q, want %q", info.Isolated, c.isolated)
+			}
+			notes := strings.Join(info.Notes, "\n")
+			if c.note != "" && !strings.Contains(notes, c.note) {
+				t.Errorf("notes %q do not say %q", notes, c.note)
+			}
+			if c.note == "" && strings.Contains(notes, "isolated says") {
+				t.Errorf("unexpected disagreement logged: %q", notes)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, cmdline, possible, wantInErr string
+	}{
+		{"group form naming no CPU", "isolcpus=8-11:0/2", "", "names no CPU"},
+		{"used larger than group", "isolcpus=8-11:3/2", "", "used of groups"},
+		{"beyond the last possible CPU", "isolcpus=domain,10-16", "", "beyond the last CPU 15"},
+		{"N where the kernel reads a flag", "isolcpus=domain,N", "", "read by the kernel as a flag"},
+		{"invalid flag", "isolcpus=dom4in,10-N", "", "invalid flag"},
+		{"garbage", "isolcpus=10-N;11", "", "isolcpus"},
+		{"N with no CPU count (possible unreadable)", "nohz_full=10-N", "zero", "possible"},
+		{"possible empty", "nohz_full=10-N", "", "possible"},
+	} {
+		t.Run("refused/"+c.name, func(t *testing.T) {
+			m := base
+			m.Cmdline = c.cmdline
+			if c.possible != "" || c.name == "possible empty" {
+				m.Override = map[string]string{"/sys/devices/system/cpu/possible": c.possible + "\n"}
+			}
+			_, err := read(t, m, "")
+			if err == nil {
+				t.Fatalf("Read accepted %q", c.cmdline)
 			}
 			if !strings.Contains(err.Error(), c.wantInErr) {
 				t.Errorf("error %q does not mention %q", err, c.wantInErr)

@@ -32,7 +32,7 @@ func fakeSys(t *testing.T, writeback bool) hostroot.Root {
 
 func TestApplyAndReadBack(t *testing.T) {
 	root := fakeSys(t, true)
-	rs := Apply(root, cpuset.Range(0, 3))
+	rs := Apply(root, span(0, 3))
 	if len(rs) != 2 {
 		t.Fatalf("results: %+v", rs)
 	}
@@ -49,7 +49,7 @@ func TestApplyAndReadBack(t *testing.T) {
 		t.Errorf("read: %v, %v", m, err)
 	}
 	// Again: nothing to change.
-	for _, r := range Apply(root, cpuset.Range(0, 3)) {
+	for _, r := range Apply(root, span(0, 3)) {
 		if r.Changed {
 			t.Errorf("%s rewritten", r.Path)
 		}
@@ -58,7 +58,7 @@ func TestApplyAndReadBack(t *testing.T) {
 
 func TestMissingWriteback(t *testing.T) {
 	root := fakeSys(t, false)
-	rs := Apply(root, cpuset.Range(0, 3))
+	rs := Apply(root, span(0, 3))
 	if rs[0].Err != nil || !rs[0].Changed || !rs[1].Missing || rs[1].Err != nil {
 		t.Errorf("results: %+v", rs)
 	}
@@ -78,11 +78,20 @@ func TestLinkRefused(t *testing.T) {
 	if err := os.Symlink(other, p); err != nil {
 		t.Fatal(err)
 	}
-	rs := Apply(root, cpuset.Range(0, 3))
+	rs := Apply(root, span(0, 3))
 	if rs[0].Err == nil {
 		t.Errorf("write through a link: %+v", rs[0])
 	}
 	if b, _ := os.ReadFile(other); string(b) != "ff\n" {
 		t.Errorf("the link's target was written: %q", b)
 	}
+}
+
+// span is the CPU set lo-hi.
+func span(lo, hi int) cpuset.Set {
+	var ids []int
+	for i := lo; i <= hi; i++ {
+		ids = append(ids, i)
+	}
+	return cpuset.Of(ids...)
 }
