@@ -36,7 +36,7 @@ func TestMetricsDirLinkNotFollowed(t *testing.T) {
 	if err := os.Lchown(link, 1000, 1000); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"status"}, {"activate"}} {
+	for _, args := range [][]string{{"metrics"}, {"status", "--write-metrics"}, {"activate"}} {
 		res := run(t, r, nil, args...)
 		entries, _ := os.ReadDir(victim)
 		if len(entries) != 0 {

@@ -48,7 +48,8 @@ _ransomeye_tuner() {
 		fi
 		opts="--reason --if-failed --help"
 		;;
-	activate | metrics | plan | gate | version) opts="--help" ;;
+	plan) opts="--json --help" ;;
+	activate | metrics | gate | version) opts="--help" ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		return
