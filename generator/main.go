@@ -12,8 +12,8 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
 func main() {
@@ -24,9 +24,9 @@ func main() {
 }
 
 func run(args []string) int {
-	log, closer := klog.OpenKmsg(names.GeneratorName)
+	log, closer := priolog.OpenKmsg(names.GeneratorName)
 	defer closer.Close()
-	log.SetMaxPriority(klog.Info)
+	log.SetMaxPriority(priolog.Info)
 	var dirs generate.Dirs
 	switch len(args) {
 	case 1:

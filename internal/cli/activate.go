@@ -16,12 +16,12 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
@@ -95,7 +95,7 @@ func activate(e *env) int {
 		log.Warnf("%v", perr)
 	}
 	if !enabled {
-		log.Event(msgid.Disabled, klog.Warning, "disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
+		log.Event(msgid.Disabled, priolog.Warning, "disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
 		a.snap.Disabled = true
 		logPlacement(log, placement.Activate(root)) // undoes an earlier placement
@@ -138,13 +138,13 @@ func activate(e *env) int {
 	if err != nil {
 		// The marker may still be there: the core stays down, which is the
 		// safe side; say how to clear it.
-		log.Event(msgid.MarkerClearFailed, klog.Err, "cannot remove the failure marker: %v; remove it by hand once the cause is fixed", err)
+		log.Event(msgid.MarkerClearFailed, priolog.Err, "cannot remove the failure marker: %v; remove it by hand once the cause is fixed", err)
 	}
 	if err := marker.WriteOK(root, marker.BootID(root), time.Now()); err != nil {
 		return a.fail(msgid.RecordFailed, "cannot record the successful activation (the gate opens only with it): %v", err)
 	}
 	msg := fmt.Sprintf("resources guaranteed: swapfile %q of at least %s, %s", cfg.SwapPath, fsinfo.Human(a.snap.TargetSwapBytes), sysctlSummary(cfg))
-	log.Event(msgid.ActivationSucceeded, klog.Notice, "%s", msg)
+	log.Event(msgid.ActivationSucceeded, priolog.Notice, "%s", msg)
 	notify("STATUS=" + msg)
 	a.writeMetrics(true)
 	return ExitOK
@@ -163,7 +163,7 @@ func sysctlSummary(cfg config.Config) string {
 func (a *activation) fail(id msgid.ID, format string, args ...any) int {
 	reason := fmt.Sprintf(format, args...)
 	log := a.e.log
-	log.Event(id, klog.Crit, "%s", reason)
+	log.Event(id, priolog.Crit, "%s", reason)
 	if !writeMarker(a.e, reason, "activate") {
 		reason += " (and the failure marker could not be written)"
 	}
@@ -178,16 +178,16 @@ func writeMarker(e *env, reason, source string) bool {
 	// Removing needs no space: even when the marker cannot be written (a
 	// full /run), the gate then stays closed.
 	if err := marker.RemoveOK(e.root); err != nil {
-		e.log.Event(msgid.RecordFailed, klog.Crit, "cannot remove the success record %q: %v", marker.OKPath, err)
+		e.log.Event(msgid.RecordFailed, priolog.Crit, "cannot remove the success record %q: %v", marker.OKPath, err)
 	}
 	res, err := marker.Write(e.root, marker.Entry{Reason: reason, Time: time.Now(), BootID: marker.BootID(e.root), Source: source})
 	alertPlanted(e.log, res.Planted)
 	if err != nil {
-		e.log.Event(msgid.MarkerWriteFailed, klog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
+		e.log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
 		return false
 	}
 	if res.Written != names.MarkerPath {
-		e.log.Event(msgid.MarkerFallback, klog.Err, "cannot write the failure marker %q (%v): wrote %q instead, which the gate checks too", names.MarkerPath, errors.Join(res.Problems...), res.Written)
+		e.log.Event(msgid.MarkerFallback, priolog.Err, "cannot write the failure marker %q (%v): wrote %q instead, which the gate checks too", names.MarkerPath, errors.Join(res.Problems...), res.Written)
 	}
 	return true
 }
@@ -195,9 +195,9 @@ func writeMarker(e *env, reason, source string) bool {
 func (a *activation) alertPlanted(planted []string) { alertPlanted(a.e.log, planted) }
 
 // alertPlanted logs planted markers as a security event.
-func alertPlanted(log *klog.Logger, planted []string) {
+func alertPlanted(log *priolog.Logger, planted []string) {
 	for _, p := range planted {
-		log.Event(msgid.MarkerPlanted, klog.Alert, "security: a marker not written by root was planted at %s; removed it (someone tried to keep the RansomEye core down or to redirect root's write)", p)
+		log.Event(msgid.MarkerPlanted, priolog.Alert, "security: a marker not written by root was planted at %s; removed it (someone tried to keep the RansomEye core down or to redirect root's write)", p)
 	}
 }
 
@@ -353,7 +353,7 @@ func (a *activation) writeMetrics(ok bool) {
 	writeSnapshot(a.e.log, a.e.root, a.cfg.MetricsPath, a.snap)
 }
 
-func writeSnapshot(log *klog.Logger, root hostroot.Root, path string, s metrics.Snapshot) {
+func writeSnapshot(log *priolog.Logger, root hostroot.Root, path string, s metrics.Snapshot) {
 	if _, err := metrics.Write(root, path, s); err != nil {
 		log.Warnf("metrics: %v", err)
 	}

@@ -16,8 +16,8 @@ import (
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
 
@@ -33,7 +33,7 @@ type env struct {
 	root   hostroot.Root
 	stdout io.Writer
 	stderr io.Writer
-	log    *klog.Logger // to stderr, with syslog priority prefixes
+	log    *priolog.Logger // to stderr, with syslog priority prefixes
 	getenv func(string) string
 }
 
@@ -137,7 +137,7 @@ func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, 
 func Main(args []string, stdout, stderr io.Writer) int {
 	// "<N>" priority prefixes only when stderr is the journal: a person at a
 	// terminal read "<4>metrics: …" and "<2>…" before.
-	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: klog.ForStderr(stderr, os.Getenv("JOURNAL_STREAM"), names.ActivatorName), getenv: os.Getenv}
+	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: priolog.ForStderr(stderr, os.Getenv("JOURNAL_STREAM"), names.ActivatorName), getenv: os.Getenv}
 	root, set, args, ok := rootOption(args, stderr)
 	if !ok {
 		return ExitUsage
@@ -194,7 +194,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		if c.name != "activate" {
 			// Operator commands: the generator library's debug lines are noise.
-			e.log.SetMaxPriority(klog.Info)
+			e.log.SetMaxPriority(priolog.Info)
 		}
 		return c.run(e, fs, args[1:])
 	}

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
 // runMain runs the command line in-process with buffers for stdout and stderr.
@@ -31,7 +31,7 @@ func definedFlags(t *testing.T, c command) []string {
 	t.Helper()
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	e := &env{root: hostroot.Root(t.TempDir()), stdout: io.Discard, stderr: io.Discard, log: klog.New(io.Discard, ""), getenv: func(string) string { return "" }}
+	e := &env{root: hostroot.Root(t.TempDir()), stdout: io.Discard, stderr: io.Discard, log: priolog.New(io.Discard, ""), getenv: func(string) string { return "" }}
 	c.run(e, fs, []string{"--help"})
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })

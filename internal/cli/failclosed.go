@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
-	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 )
@@ -65,7 +65,7 @@ gate opens only while ransomeye-tuner.service is active.`,
 		if e.getenv("MONITOR_UNIT") == "" && !reasonSet && !*ifFailed {
 			*reason += "; " + swapFacts(e)
 		}
-		e.log.Event(msgid.FailClosed, klog.Crit, "%s", *reason)
+		e.log.Event(msgid.FailClosed, priolog.Crit, "%s", *reason)
 		if !writeMarker(e, *reason, "fail-closed") {
 			return ExitFail
 		}

@@ -9,10 +9,10 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 )
@@ -54,7 +54,7 @@ printed with its remedy.`,
 		blocked, states, res := marker.Gate(e.root)
 		alertPlanted(e.log, res.Planted)
 		for _, p := range res.Problems {
-			e.log.Event(msgid.GateProblem, klog.Err, "gate: %v", p)
+			e.log.Event(msgid.GateProblem, priolog.Err, "gate: %v", p)
 		}
 		var out []string // why the core may not start, one line each
 		if !blocked {
@@ -104,7 +104,7 @@ func refuse(e *env, out []string) {
 		first += fmt.Sprintf(" (%d more reasons follow)", len(out)-1)
 	}
 	if e.log.Journal() {
-		e.log.Event(msgid.GateRefused, klog.Err, "%s", first)
+		e.log.Event(msgid.GateRefused, priolog.Err, "%s", first)
 	} else {
 		fmt.Fprintln(e.stdout, first)
 	}

@@ -4,8 +4,8 @@ import (
 	"flag"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 )
 
@@ -25,7 +25,7 @@ could not be written.`,
 			return code
 		}
 		// It runs every minute: info lines would flood the journal.
-		e.log.SetMaxPriority(klog.Notice)
+		e.log.SetMaxPriority(priolog.Notice)
 		start := time.Now()
 		r := status.Gather(e.root, e.log)
 		if _, err := metrics.Write(e.root, metricsPath(e), Snapshot(r, start, time.Since(start))); err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
 // StaleRemedy is what to do when CheckCPUFiles finds differences.
@@ -73,21 +73,21 @@ func filesOrDefaults(files []string) string {
 	return strings.Join(files, ", ")
 }
 
-func priorityName(p klog.Priority) string {
+func priorityName(p priolog.Priority) string {
 	switch p {
-	case klog.Emerg:
+	case priolog.Emerg:
 		return "EMERG"
-	case klog.Alert:
+	case priolog.Alert:
 		return "ALERT"
-	case klog.Crit:
+	case priolog.Crit:
 		return "CRIT"
-	case klog.Err:
+	case priolog.Err:
 		return "ERROR"
-	case klog.Warning:
+	case priolog.Warning:
 		return "WARNING"
-	case klog.Notice:
+	case priolog.Notice:
 		return "NOTICE"
-	case klog.Info:
+	case priolog.Info:
 		return "INFO"
 	}
 	return "DEBUG"

@@ -61,9 +61,9 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
@@ -174,7 +174,7 @@ type Input struct {
 
 // Note is one message to log.
 type Note struct {
-	Priority klog.Priority
+	Priority priolog.Priority
 	Text     string
 }
 
@@ -217,13 +217,13 @@ func (o Output) CPUFiles() []File {
 	return out
 }
 
-func (o *Output) note(p klog.Priority, format string, a ...any) {
+func (o *Output) note(p priolog.Priority, format string, a ...any) {
 	o.Notes = append(o.Notes, Note{Priority: p, Text: fmt.Sprintf(format, a...)})
 }
 
 // Gather reads the generator's inputs under root. It does not fail: each
 // problem is recorded in the returned Input. log receives debug lines only.
-func Gather(root hostroot.Root, log *klog.Logger) Input {
+func Gather(root hostroot.Root, log *priolog.Logger) Input {
 	in := Input{Root: root, Enabled: true}
 	in.Cmdline, in.CmdlineErr = procfs.ReadCmdline(root)
 	if in.CmdlineErr == nil {
@@ -306,17 +306,17 @@ const maxFstab = 1 << 20
 func Render(in Input) Output {
 	out := Output{Enabled: in.Enabled, CPUMode: CPUModeNone}
 	if in.CmdlineErr != nil {
-		out.note(klog.Warning, "cannot read the kernel command line (%v): assuming ransomeye.tuner is on", in.CmdlineErr)
+		out.note(priolog.Warning, "cannot read the kernel command line (%v): assuming ransomeye.tuner is on", in.CmdlineErr)
 	}
 	if in.EnabledErr != nil {
-		out.note(klog.Warning, "%v", in.EnabledErr)
+		out.note(priolog.Warning, "%v", in.EnabledErr)
 	}
 	if !in.Enabled {
-		out.note(klog.Warning, "disabled by kernel command line (%s=0): writing no units; resources not guaranteed", names.CmdlineSwitch)
+		out.note(priolog.Warning, "disabled by kernel command line (%s=0): writing no units; resources not guaranteed", names.CmdlineSwitch)
 		return out
 	}
 	for _, w := range in.ConfigWarnings {
-		out.note(klog.Warning, "%s", w.String())
+		out.note(priolog.Warning, "%s", w.String())
 	}
 	if in.ConfigErr != nil {
 		renderInvalid(in, &out)
@@ -351,20 +351,20 @@ func renderInvalid(in Input, out *Output) {
 	core := ""
 	if errors.As(in.ConfigErr, &ce) {
 		for _, p := range ce.Problems {
-			out.note(klog.Err, "%s", p.String())
+			out.note(priolog.Err, "%s", p.String())
 		}
 		core = ce.CoreService
 	} else {
-		out.note(klog.Err, "%v", in.ConfigErr)
+		out.note(priolog.Err, "%v", in.ConfigErr)
 	}
 	switch {
 	case core == names.CoreService:
-		out.note(klog.Err, "invalid configuration: writing no units (the static gate of %s stays); %s will refuse to start the core until it is fixed", core, names.ActivatorUnit)
+		out.note(priolog.Err, "invalid configuration: writing no units (the static gate of %s stays); %s will refuse to start the core until it is fixed", core, names.ActivatorUnit)
 	case core != "":
 		out.Files = append(out.Files, gateFile(core))
-		out.note(klog.Err, "invalid configuration: writing only the gate of the core %s; %s will refuse to start it until the configuration is fixed", core, names.ActivatorUnit)
+		out.note(priolog.Err, "invalid configuration: writing only the gate of the core %s; %s will refuse to start it until the configuration is fixed", core, names.ActivatorUnit)
 	default:
-		out.note(klog.Err, "invalid configuration, and the core's name ([CPU] CoreService=) is not known: writing no units, not even a gate for a renamed core (only %s keeps its static gate); fix the configuration", names.CoreService)
+		out.note(priolog.Err, "invalid configuration, and the core's name ([CPU] CoreService=) is not known: writing no units, not even a gate for a renamed core (only %s keeps its static gate); fix the configuration", names.CoreService)
 	}
 }
 
@@ -429,7 +429,7 @@ func renderSwap(in Input, out *Output) {
 	cfg := in.Config
 	u := out.SwapUnit
 	if in.FstabErr != nil {
-		out.note(klog.Warning, "%v: assuming %q is not in it", in.FstabErr, cfg.SwapPath)
+		out.note(priolog.Warning, "%v: assuming %q is not in it", in.FstabErr, cfg.SwapPath)
 	}
 	// The configured directory, and where its link leads: systemd orders
 	// after the mounts of the lexical path only, so /ransomeye ->
@@ -444,7 +444,7 @@ func renderSwap(in Input, out *Output) {
 	if in.SwapDir != "" {
 		mountsFor += " " + quotePath(in.SwapDir)
 		swapOpts = append(swapOpts, unit.NewUnitOption("Unit", "RequiresMountsFor", quotePath(in.SwapDir)))
-		out.note(klog.Info, "the swapfile's directory %q is a link to %q: the units also require the mounts for %q", path.Dir(cfg.SwapPath), in.SwapDir, in.SwapDir)
+		out.note(priolog.Info, "the swapfile's directory %q is a link to %q: the units also require the mounts for %q", path.Dir(cfg.SwapPath), in.SwapDir, in.SwapDir)
 	}
 	out.Files = append(out.Files,
 		File{Dir: Normal, Path: u + ".d/" + names.SwapDropIn, Content: serialize(swapOpts)},
@@ -454,7 +454,7 @@ func renderSwap(in Input, out *Output) {
 		})},
 	)
 	if in.FstabSwap {
-		out.note(klog.Notice, "%s already has %q as swap: the administrator's %s wins; writing only its drop-in, which keeps the gate", FstabPath, cfg.SwapPath, u)
+		out.note(priolog.Notice, "%s already has %q as swap: the administrator's %s wins; writing only its drop-in, which keeps the gate", FstabPath, cfg.SwapPath, u)
 		return
 	}
 	out.Files = append(out.Files,
@@ -491,27 +491,27 @@ func gateDropIn() []byte {
 func renderCPU(in Input, out *Output) {
 	cfg := in.Config
 	if cfg.Isolation == config.IsolationOff {
-		out.note(klog.Notice, "CPU isolation is off ([CPU] Isolation=off): no CPU drop-ins")
+		out.note(priolog.Notice, "CPU isolation is off ([CPU] Isolation=off): no CPU drop-ins")
 		return
 	}
 	if in.TopologyErr != nil {
-		out.note(klog.Err, "no trustworthy CPU topology: %v; writing no CPU drop-ins (a wrong plan is worse than none)", in.TopologyErr)
+		out.note(priolog.Err, "no trustworthy CPU topology: %v; writing no CPU drop-ins (a wrong plan is worse than none)", in.TopologyErr)
 		return
 	}
 	for _, n := range in.Topology.Notes {
-		out.note(klog.Info, "topology: %s", n)
+		out.note(priolog.Info, "topology: %s", n)
 	}
 	out.Plan = cpuplan.Make(in.Topology)
 	out.PlanMade = true
 	for _, n := range out.Plan.Notes {
-		out.note(klog.Notice, "CPU plan: %s", n)
+		out.note(priolog.Notice, "CPU plan: %s", n)
 	}
 	if !out.Plan.Reserved {
-		out.note(klog.Notice, "no CPU reservation: %s; writing no CPU confinement drop-ins (the services' environment drop-ins name the CPUs they share)", out.Plan.Reason)
+		out.note(priolog.Notice, "no CPU reservation: %s; writing no CPU confinement drop-ins (the services' environment drop-ins name the CPUs they share)", out.Plan.Reason)
 		return
 	}
 	p := out.Plan
-	out.note(klog.Info, "CPU plan: %s %s, %s %s, %s %s (%d usable physical cores)",
+	out.note(priolog.Info, "CPU plan: %s %s, %s %s, %s %s (%d usable physical cores)",
 		cfg.CoreService, p.Core, cfg.DPIService, p.DPI, cfg.TrainingService, p.Training, p.PhysicalCores)
 	add := func(name string, opts ...*unit.UnitOption) {
 		out.Files = append(out.Files, File{Dir: Normal, Path: name, Content: serialize(opts), CPU: true})
@@ -522,9 +522,9 @@ func renderCPU(in Input, out *Output) {
 		if in.Topology.Cgroup.V2 {
 			why = "cgroup v2 without the cpuset controller"
 		}
-		out.note(klog.Warning, "degraded CPU mode: %s, so AllowedCPUs= cannot work; pinning the three services with CPUAffinity= instead", why)
+		out.note(priolog.Warning, "degraded CPU mode: %s, so AllowedCPUs= cannot work; pinning the three services with CPUAffinity= instead", why)
 		if cfg.Isolation == config.IsolationStrict {
-			out.note(klog.Warning, "strict isolation cannot confine system.slice, user.slice and machine.slice without the cpuset controller: other processes may run on the reserved CPUs")
+			out.note(priolog.Warning, "strict isolation cannot confine system.slice, user.slice and machine.slice without the cpuset controller: other processes may run on the reserved CPUs")
 		}
 		for _, s := range []struct {
 			name string

@@ -16,8 +16,8 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
@@ -77,7 +77,7 @@ func TestRenderInvalidConfigWritesNothing(t *testing.T) {
 	}
 	var errs int
 	for _, n := range out.Notes {
-		if n.Priority == klog.Err {
+		if n.Priority == priolog.Err {
 			errs++
 		}
 	}
@@ -235,7 +235,7 @@ func TestFstabHasSwap(t *testing.T) {
 func TestCheckCPUFiles(t *testing.T) {
 	root := t.TempDir()
 	out := Render(input8())
-	r := Apply(out, Dirs{Normal: filepath.Join(root, NormalDir), Late: filepath.Join(root, LateDir)}, klog.New(&bytes.Buffer{}, ""))
+	r := Apply(out, Dirs{Normal: filepath.Join(root, NormalDir), Late: filepath.Join(root, LateDir)}, priolog.New(&bytes.Buffer{}, ""))
 	if r.Failed != 0 || r.Written != len(out.Files) {
 		t.Fatalf("apply: %+v", r)
 	}
@@ -285,7 +285,7 @@ func TestGatherFakeMachine(t *testing.T) {
 	if err := m.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	in := Gather(hostroot.Root(dir), klog.New(&bytes.Buffer{}, ""))
+	in := Gather(hostroot.Root(dir), priolog.New(&bytes.Buffer{}, ""))
 	if in.ConfigErr != nil || in.TopologyErr != nil || !in.Enabled {
 		t.Fatalf("gather: %v %v", in.ConfigErr, in.TopologyErr)
 	}
@@ -298,13 +298,13 @@ func TestGatherFakeMachine(t *testing.T) {
 	}
 	// ransomeye.tuner=0: Gather stops at the switch.
 	_ = os.WriteFile(filepath.Join(dir, "proc/cmdline"), []byte("ro ransomeye.tuner=0\n"), 0o644)
-	in = Gather(hostroot.Root(dir), klog.New(&bytes.Buffer{}, ""))
+	in = Gather(hostroot.Root(dir), priolog.New(&bytes.Buffer{}, ""))
 	if in.Enabled || len(Render(in).Files) != 0 {
 		t.Errorf("ransomeye.tuner=0 not honoured")
 	}
 	// Unreadable /proc/cmdline: stays on, but no CPU plan.
 	_ = os.Remove(filepath.Join(dir, "proc/cmdline"))
-	in = Gather(hostroot.Root(dir), klog.New(&bytes.Buffer{}, ""))
+	in = Gather(hostroot.Root(dir), priolog.New(&bytes.Buffer{}, ""))
 	if !in.Enabled || in.TopologyErr == nil || len(Render(in).CPUFiles()) != 0 {
 		t.Errorf("missing cmdline: enabled %v topology err %v", in.Enabled, in.TopologyErr)
 	}
@@ -322,7 +322,7 @@ func BenchmarkGatherRender256(b *testing.B) {
 	if err := (fakesys.Machine{Nodes: 2, CoresPerNode: 64, Threads: 2}).Write(dir); err != nil {
 		b.Fatal(err)
 	}
-	log := klog.New(&bytes.Buffer{}, "")
+	log := priolog.New(&bytes.Buffer{}, "")
 	for b.Loop() {
 		Render(Gather(hostroot.Root(dir), log))
 	}
@@ -331,9 +331,9 @@ func BenchmarkGatherRender256(b *testing.B) {
 func TestLimit(t *testing.T) {
 	var notes []Note
 	for i := 0; i < 6; i++ {
-		notes = append(notes, Note{klog.Warning, fmt.Sprintf("warning %d", i)})
+		notes = append(notes, Note{priolog.Warning, fmt.Sprintf("warning %d", i)})
 	}
-	notes = append(notes, Note{klog.Err, "error a"}, Note{klog.Info, "info"}, Note{klog.Err, "error b"})
+	notes = append(notes, Note{priolog.Err, "error a"}, Note{priolog.Info, "info"}, Note{priolog.Err, "error b"})
 	if got := Limit(notes, 9); len(got) != 9 {
 		t.Fatalf("fits: %d notes", len(got))
 	}
@@ -346,7 +346,7 @@ func TestLimit(t *testing.T) {
 	if strings.Join(texts, "|") != want {
 		t.Errorf("Limit:\n got %s\nwant %s", strings.Join(texts, "|"), want)
 	}
-	if got[3].Priority != klog.Warning {
+	if got[3].Priority != priolog.Warning {
 		t.Errorf("overflow line at priority %d, want the worst dropped (warning)", got[3].Priority)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/unitwrite"
 	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
@@ -17,13 +17,13 @@ import (
 // Run is the generator: Gather under root, Render, Apply into dirs, and log
 // what happened to log, at priority INFO and above, at most KmsgBurst
 // messages (see Limit). It returns what Render decided.
-func Run(root hostroot.Root, dirs Dirs, log *klog.Logger) Output {
+func Run(root hostroot.Root, dirs Dirs, log *priolog.Logger) Output {
 	// Collect every message first: /dev/kmsg drops what exceeds its burst,
 	// so the most severe ones must be among those that get through.
 	var notes []Note
-	collect := klog.New(io.Discard, "")
-	collect.SetSink(func(p klog.Priority, msg string) {
-		if p <= klog.Info {
+	collect := priolog.New(io.Discard, "")
+	collect.SetSink(func(p priolog.Priority, msg string) {
+		if p <= priolog.Info {
 			notes = append(notes, Note{Priority: p, Text: msg})
 		}
 	})
@@ -31,7 +31,7 @@ func Run(root hostroot.Root, dirs Dirs, log *klog.Logger) Output {
 	notes = append(notes, out.Notes...)
 	if len(out.Files) > 0 {
 		r := Apply(out, dirs, collect)
-		notes = append(notes, Note{Priority: klog.Info, Text: fmt.Sprintf(
+		notes = append(notes, Note{Priority: priolog.Info, Text: fmt.Sprintf(
 			"%s %s: %d files written, %d kept, %d failed, %d skipped (CPU mode %s)",
 			names.GeneratorName, version.Version, r.Written, r.Kept, r.Failed, r.Skipped, out.CPUMode)})
 	}
@@ -57,7 +57,7 @@ type Result struct {
 // file that wires the swap unit cannot be written, the late swap unit and
 // its link are skipped, so that the swap unit never exists without its
 // wiring; the .wants link is written only with its unit.
-func Apply(out Output, dirs Dirs, log *klog.Logger) Result {
+func Apply(out Output, dirs Dirs, log *priolog.Logger) Result {
 	var r Result
 	wiringFailed := false
 	lateUnitOK := map[string]bool{}
@@ -151,7 +151,7 @@ func Limit(notes []Note, max int) []Note {
 		keep[i] = true
 	}
 	out := make([]Note, 0, max)
-	dropped, worst := 0, klog.Debug
+	dropped, worst := 0, priolog.Debug
 	for i, n := range notes {
 		if keep[i] {
 			out = append(out, n)

@@ -17,9 +17,9 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
@@ -122,7 +122,7 @@ func Sysctls(cfg config.Config) []sysctl.Setting { return guarantee.Sysctls(cfg)
 
 // Gather builds the report under root, changing nothing. log receives
 // debug lines from the generator library.
-func Gather(root hostroot.Root, log *klog.Logger) Report {
+func Gather(root hostroot.Root, log *priolog.Logger) Report {
 	r := Report{Root: root.String()}
 	in := generate.Gather(root, log)
 	if in.CmdlineErr == nil && !in.Enabled {

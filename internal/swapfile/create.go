@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/klog"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
@@ -48,7 +48,7 @@ type Options struct {
 	// entry that appeared meanwhile makes Create fail (RENAME_NOREPLACE).
 	Replace bool
 	// Log receives progress and the steps; may be nil.
-	Log *klog.Logger
+	Log *priolog.Logger
 }
 
 // ErrNoCOW is returned when the no-copy-on-write attribute cannot be set.
@@ -161,7 +161,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 // lost each round; it returns the final size, or fails closed after
 // maxGrow rounds. Why: on ext4 with 1 KiB blocks a 64 MiB file lost 5
 // pages, and the gate then refused the core at every boot.
-func growToUsable(fd int, name string, size, want int64, log *klog.Logger) (int64, error) {
+func growToUsable(fd int, name string, size, want int64, log *priolog.Logger) (int64, error) {
 	ps := int64(os.Getpagesize())
 	for round := 0; ; round++ {
 		got, err := usablePages(fd, size, int(ps), size/ps)
@@ -204,7 +204,7 @@ func setNoCOW(fd int) error {
 // allocate preallocates size bytes from off with fallocate(mode 0), or
 // writes zeros where the filesystem does not support it (ext3 without
 // extents, ...).
-func allocate(fd int, name string, off, size int64, log *klog.Logger) error {
+func allocate(fd int, name string, off, size int64, log *priolog.Logger) error {
 	err := unix.Fallocate(fd, 0, off, size)
 	if err == nil {
 		return nil
@@ -219,7 +219,7 @@ func allocate(fd int, name string, off, size int64, log *klog.Logger) error {
 // zeroChunk is the write size of zeroFill.
 const zeroChunk = 1 << 20
 
-func zeroFill(fd int, name string, off, size int64, log *klog.Logger) error {
+func zeroFill(fd int, name string, off, size int64, log *priolog.Logger) error {
 	buf := make([]byte, zeroChunk)
 	var done int64
 	nextReport := size / 10

@@ -1,4 +1,4 @@
-// Package klog writes log lines with syslog priority prefixes ("<2>..."),
+// Package priolog writes log lines with syslog priority prefixes ("<2>..."),
 // which both /dev/kmsg and journald (for a service's stderr) understand, or
 // plain text for a person at a terminal.
 //
@@ -10,7 +10,7 @@
 // Events (failures, refusals, security events) carry a MESSAGE_ID
 // (internal/msgid); when stderr is the journal they go to journald over its
 // native protocol, which is the only way to attach fields to a record.
-package klog
+package priolog
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package klog
+package priolog
 
 import (
 	"bytes"
@@ -145,7 +145,7 @@ func TestJournalStream(t *testing.T) {
 	r := sent[0]
 	if r.msg != "kept down: why" || r.p != Err || r.fields["MESSAGE_ID"] != string(msgid.GateRefused) ||
 		r.fields["SYSLOG_IDENTIFIER"] != "ransomeye-tuner" || !strings.HasSuffix(r.fields["CODE_FUNC"], "TestJournalStream") ||
-		!strings.HasSuffix(r.fields["CODE_FILE"], "klog_test.go") {
+		!strings.HasSuffix(r.fields["CODE_FILE"], "priolog_test.go") {
 		t.Errorf("sent %+v", r)
 	}
 }
