@@ -166,7 +166,9 @@ func (a *activation) fail(id msgid.ID, format string, args ...any) int {
 	reason := fmt.Sprintf(format, args...)
 	log := a.e.log
 	log.Event(id, priolog.Crit, "%s", reason)
-	if !writeMarker(a.e, reason, "activate") {
+	written, planted := writeMarker(a.e, reason, "activate")
+	a.planted += planted
+	if !written {
 		reason += " (and the failure marker could not be written)"
 	}
 	notify("STATUS=failed: " + firstLine(reason))
@@ -175,8 +177,9 @@ func (a *activation) fail(id msgid.ID, format string, args ...any) int {
 }
 
 // writeMarker appends reason to the marker and logs what happened; it
-// reports whether a marker now records the failure.
-func writeMarker(e *env, reason, source string) bool {
+// reports whether a marker now records the failure, and how many planted
+// markers it removed.
+func writeMarker(e *env, reason, source string) (written bool, planted int) {
 	// Removing needs no space: even when the marker cannot be written (a
 	// full /run), the gate then stays closed.
 	if err := marker.RemoveOK(e.root); err != nil {
@@ -186,12 +189,12 @@ func writeMarker(e *env, reason, source string) bool {
 	alertPlanted(e.log, res.Planted)
 	if err != nil {
 		e.log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
-		return false
+		return false, len(res.Planted)
 	}
 	if res.Written != names.MarkerPath {
 		e.log.Event(msgid.MarkerFallback, priolog.Err, "cannot write the failure marker %q (%v): wrote %q instead, which the gate checks too", names.MarkerPath, errors.Join(res.Problems...), res.Written)
 	}
-	return true
+	return true, len(res.Planted)
 }
 
 func (a *activation) alertPlanted(planted []string) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -80,5 +81,57 @@ func TestMetricsMatchStatus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// typeLines returns the "# TYPE" lines of a textfile: its families.
+func typeLines(text []byte) string {
+	return strings.Join(regexp.MustCompile(`(?m)^# TYPE .*$`).FindAllString(string(text), -1), "\n")
+}
+
+// TestActivateMetricsSnapshot: activate writes its textfile from the same
+// snapshot as the metrics command (the same families, in the same order),
+// with the state at its end: here a configuration that cannot be read
+// (core gated, swap not measured), and the planted marker it removed while
+// writing the failure marker counted in ransomeye_tuner_planted_markers.
+func TestActivateMetricsSnapshot(t *testing.T) {
+	root := fakeroot.New(t, fakeroot.Invalid)
+	if err := os.MkdirAll(root.Path("/var/lib/prometheus/node-exporter"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root.Path(filepath.Dir(names.MarkerPath)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(root.Path("/elsewhere"), root.Path(names.MarkerPath)); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runMain("--root", root.String(), "activate")
+	if code != ExitFail {
+		t.Fatalf("activate with an invalid configuration: exit %d, want %d\n%s", code, ExitFail, errOut)
+	}
+	act, err := os.ReadFile(root.Path(names.DefaultMetricsPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"ransomeye_tuner_planted_markers 1\n", "ransomeye_tuner_core_gated 1\n", "ransomeye_tuner_marker_present 1\n", "ransomeye_tuner_guarantee_ok{guarantee=\"configuration\"} 0\n"} {
+		if !strings.Contains(string(act), line) {
+			t.Errorf("activate's textfile lacks %q:\n%s", line, act)
+		}
+	}
+	if strings.Contains(string(act), "\nransomeye_tuner_swap_target_bytes ") {
+		t.Errorf("activate's textfile has a swap target, but the configuration cannot be read:\n%s", act)
+	}
+	if code, _, errOut := runMain("--root", root.String(), "metrics"); code != ExitOK {
+		t.Fatalf("metrics: exit %d\n%s", code, errOut)
+	}
+	met, err := os.ReadFile(root.Path(names.DefaultMetricsPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typeLines(act) != typeLines(met) {
+		t.Errorf("activate and metrics write different families:\n--- activate\n%s\n--- metrics\n%s", typeLines(act), typeLines(met))
+	}
+	if !strings.Contains(string(met), "ransomeye_tuner_planted_markers 0\n") {
+		t.Errorf("metrics after activate removed the planted marker:\n%s", met)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/fakeroot"
@@ -106,6 +107,12 @@ func TestGoldenPlanJSON(t *testing.T) {
 				t.Fatalf("plan --json: %v, version %v\n%s", err, doc["version"], out)
 			}
 			fakeroot.Golden(t, "plan-"+string(c)+".json", fakeroot.Mask([]byte(out), root), *update)
+			man := fakeroot.ManSection(t, "../../docs/man/ransomeye-tuner.8.md", "JSON OUTPUT", "plan --json (version 1)")
+			for _, k := range fakeroot.Keys(t, []byte(out), "environment") {
+				if !strings.Contains(man, "**"+k+"**") {
+					t.Errorf("ransomeye-tuner(8), JSON OUTPUT, does not describe the key %q of plan --json", k)
+				}
+			}
 		})
 	}
 }

@@ -91,7 +91,7 @@ func Make(dir string, c Case) error {
 	if err := os.MkdirAll(root.Path("/run/lock"), 0o755); err != nil {
 		return err
 	}
-	if err := os.Chmod(root.Path("/run/lock"), 0o1777); err != nil {
+	if err := os.Chmod(root.Path("/run/lock"), os.ModeSticky|0o777); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(root.Path("/var"), 0o755); err != nil {

@@ -31,6 +31,12 @@ func TestGoldenStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkContract(t, js.Bytes())
+			man := fakeroot.ManSection(t, "../../docs/man/ransomeye-tuner.8.md", "JSON OUTPUT", "status --json (version 1)")
+			for _, k := range fakeroot.Keys(t, js.Bytes()) {
+				if !strings.Contains(man, "**"+k+"**") {
+					t.Errorf("ransomeye-tuner(8), JSON OUTPUT, does not describe the key %q of status --json", k)
+				}
+			}
 			fakeroot.Golden(t, "status-"+string(c)+".json", fakeroot.Mask(js.Bytes(), root), *update)
 			fakeroot.Golden(t, "status-"+string(c)+".txt", fakeroot.Mask(text.Bytes(), root), *update)
 		})
