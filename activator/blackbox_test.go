@@ -792,7 +792,7 @@ func TestMarkerPlanted(t *testing.T) {
 }
 
 // TestDisabled: ransomeye.tuner=0 => activate warns, exits 0, writes
-// nothing; status says disabled and exits 1.
+// nothing; status says disabled and exits 3.
 func TestDisabled(t *testing.T) {
 	needRoot(t)
 	r := newRoot(t, 64<<20)
@@ -811,7 +811,7 @@ func TestDisabled(t *testing.T) {
 		t.Errorf("disabled activate changed a sysctl")
 	}
 	s := run(t, r, nil, "status")
-	if s.code != 1 || !strings.Contains(s.stdout, "DISABLED") {
+	if s.code != 3 || !strings.Contains(s.stdout, "DISABLED") {
 		t.Errorf("status disabled: exit %d\n%s", s.code, s.stdout)
 	}
 }

@@ -39,7 +39,7 @@ _ransomeye_tuner() {
 
 	local opts="--help"
 	case $cmd in
-	status) opts="--json --no-metrics --write-metrics --help" ;;
+	status) opts="--json --quiet --no-metrics --write-metrics --help" ;;
 	fail-closed)
 		# --reason takes free text: offer nothing for it.
 		if [[ $prev == --reason ]]; then

@@ -511,8 +511,8 @@ func cases() []bootCase {
 				// Escape hatch: the activator only warns, the core starts without guarantees.
 				wantEq(t, r, "unit.ransomeye-tuner.service.Result", "success")
 				wantEq(t, r, "unit.ransomeye-core.service.ActiveState", "active")
-				if b := r.Blocks["status"]; b.RC != 1 || !strings.Contains(strings.ToLower(b.Text), "disabled") {
-					t.Errorf("status: exit %d, want 1 and \"disabled\":\n%s", b.RC, b.Text)
+				if b := r.Blocks["status"]; b.RC != 3 || !strings.Contains(strings.ToLower(b.Text), "disabled") {
+					t.Errorf("status: exit %d, want 3 and \"disabled\":\n%s", b.RC, b.Text)
 				}
 				wantMatch(t, "journal", s.journal(t), `disabled by kernel command line`)
 			}},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
@@ -28,7 +30,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
-	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
 
 var activateCmd = command{
@@ -57,8 +58,11 @@ type activation struct {
 	e     *env
 	start time.Time
 	cfg   config.Config
-	snap  metrics.Snapshot
-	okErr error // removing the earlier success record failed
+	// target is the swap target, for the success message.
+	target int64
+	// planted counts the planted markers this run removed, for the metrics.
+	planted int
+	okErr   error // removing the earlier success record failed
 }
 
 // notify sends a status line to systemd when run as a service; outside a
@@ -69,7 +73,6 @@ func notify(state string) {
 
 func activate(e *env) int {
 	a := &activation{e: e, start: time.Now()}
-	a.snap = metrics.Snapshot{Version: version.Version, LastRun: a.start}
 	log := e.log
 	root := e.root
 
@@ -97,9 +100,8 @@ func activate(e *env) int {
 	if !enabled {
 		log.Event(msgid.Disabled, priolog.Warning, "disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
-		a.snap.Disabled = true
 		logPlacement(log, placement.Activate(root)) // undoes an earlier placement
-		a.writeMetrics(false)
+		a.writeMetrics()
 		return ExitOK
 	}
 
@@ -143,10 +145,10 @@ func activate(e *env) int {
 	if err := marker.WriteOK(root, marker.BootID(root), time.Now()); err != nil {
 		return a.fail(msgid.RecordFailed, "cannot record the successful activation (the gate opens only with it): %v", err)
 	}
-	msg := fmt.Sprintf("resources guaranteed: swapfile %q of at least %s, %s", cfg.SwapPath, fsinfo.Human(a.snap.TargetSwapBytes), sysctlSummary(cfg))
+	msg := fmt.Sprintf("resources guaranteed: swapfile %q of at least %s, %s", cfg.SwapPath, fsinfo.Human(a.target), sysctlSummary(cfg))
 	log.Event(msgid.ActivationSucceeded, priolog.Notice, "%s", msg)
 	notify("STATUS=" + msg)
-	a.writeMetrics(true)
+	a.writeMetrics()
 	return ExitOK
 }
 
@@ -164,17 +166,20 @@ func (a *activation) fail(id msgid.ID, format string, args ...any) int {
 	reason := fmt.Sprintf(format, args...)
 	log := a.e.log
 	log.Event(id, priolog.Crit, "%s", reason)
-	if !writeMarker(a.e, reason, "activate") {
+	written, planted := writeMarker(a.e, reason, "activate")
+	a.planted += planted
+	if !written {
 		reason += " (and the failure marker could not be written)"
 	}
 	notify("STATUS=failed: " + firstLine(reason))
-	a.writeMetrics(false)
+	a.writeMetrics()
 	return ExitFail
 }
 
 // writeMarker appends reason to the marker and logs what happened; it
-// reports whether a marker now records the failure.
-func writeMarker(e *env, reason, source string) bool {
+// reports whether a marker now records the failure, and how many planted
+// markers it removed.
+func writeMarker(e *env, reason, source string) (written bool, planted int) {
 	// Removing needs no space: even when the marker cannot be written (a
 	// full /run), the gate then stays closed.
 	if err := marker.RemoveOK(e.root); err != nil {
@@ -184,15 +189,18 @@ func writeMarker(e *env, reason, source string) bool {
 	alertPlanted(e.log, res.Planted)
 	if err != nil {
 		e.log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
-		return false
+		return false, len(res.Planted)
 	}
 	if res.Written != names.MarkerPath {
 		e.log.Event(msgid.MarkerFallback, priolog.Err, "cannot write the failure marker %q (%v): wrote %q instead, which the gate checks too", names.MarkerPath, errors.Join(res.Problems...), res.Written)
 	}
-	return true
+	return true, len(res.Planted)
 }
 
-func (a *activation) alertPlanted(planted []string) { alertPlanted(a.e.log, planted) }
+func (a *activation) alertPlanted(planted []string) {
+	a.planted += len(planted)
+	alertPlanted(a.e.log, planted)
+}
 
 // alertPlanted logs planted markers as a security event.
 func alertPlanted(log *priolog.Logger, planted []string) {
@@ -215,14 +223,8 @@ func (a *activation) provideSwap() (string, bool) {
 	log, root, cfg := a.e.log, a.e.root, a.cfg
 	p := swapplan.Make(swapplan.Inputs{Root: root, Config: cfg})
 	defer p.Close()
-	a.snap.TargetSwapBytes = p.Target
+	a.target = p.Target
 	log.Infof("swap target %s = max(MinSize %s, MemTotal %s)", fsinfo.Human(p.Target), fsinfo.Human(cfg.MinSize), fsinfo.Human(p.MemTotal))
-	for _, s := range p.Swaps {
-		a.snap.ActiveSwapBytes += s.Size
-	}
-	if p.Ours != nil {
-		a.snap.SwapfileActiveBytes = p.Ours.Size
-	}
 	for _, s := range p.Others {
 		log.Infof("other active swap %q (%s, %s): reported, not counted toward the target", s.Filename, s.Type, fsinfo.Human(s.Size))
 	}
@@ -311,7 +313,6 @@ func (a *activation) checkCPU() (string, bool) {
 	in := generate.Gather(root, log)
 	out := generate.Render(in)
 	c := status.GatherCPU(root, in, out)
-	a.snap.ReservedCPUs = c.Counts
 	if t, ok := guarantee.Topology(root, in); ok {
 		if t.Failed() {
 			return t.Problem(), false
@@ -335,22 +336,27 @@ func (a *activation) checkCPU() (string, bool) {
 	return "", true
 }
 
-// writeMetrics writes the node_exporter textfile; failures are warnings.
-func (a *activation) writeMetrics(ok bool) {
+// writeMetrics writes the node_exporter textfile from a status report of
+// the state now, with the code the metrics command uses (Snapshot);
+// failures are warnings. At boot activate runs before swapon, so the
+// textfile says the swap is not active yet (and the core gated) until the
+// metrics timer's first run, a minute later: that is the state then.
+func (a *activation) writeMetrics() {
 	if a.cfg.MetricsPath == "" && a.cfg.SwapPath == "" {
 		a.cfg.MetricsPath = names.DefaultMetricsPath // config not loaded: the default
 	}
-	// Why ok alone: at boot activate runs before swapon, so the swapfile is
-	// not active yet; a swapon failure then writes the marker, which the
-	// next status run (and marker_present) shows.
-	a.snap.Compliant = ok
-	for _, st := range marker.Inspect(a.e.root) {
-		if st.Genuine {
-			a.snap.MarkerPresent = true
-		}
-	}
-	a.snap.Duration = time.Since(a.start)
-	writeSnapshot(a.e.log, a.e.root, a.cfg.MetricsPath, a.snap)
+	r := status.GatherWith(a.e.root, priolog.New(io.Discard, ""), beforeCore)
+	s := Snapshot(r, a.start, time.Since(a.start))
+	s.PlantedMarkers += a.planted
+	writeSnapshot(a.e.log, a.e.root, a.cfg.MetricsPath, s)
+}
+
+// beforeCore is the measure of the core's CPUs while activate runs: the
+// core has not started, and systemd is not asked. Why: at boot activate
+// runs early (before the swap unit), when the D-Bus system bus may not be
+// up yet; activate must not wait on it.
+func beforeCore(core string, _ generate.CPUMode, _ cpuset.Set) guarantee.Measurement {
+	return guarantee.Measurement{NotMeasured: "activate runs before " + core + " starts"}
 }
 
 func writeSnapshot(log *priolog.Logger, root hostroot.Root, path string, s metrics.Snapshot) {

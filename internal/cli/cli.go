@@ -3,7 +3,9 @@
 // and its flags and returns the exit code; activator/main.go only calls it.
 //
 // Exit codes: 0 success (or, for status, compliant; for gate, the core may
-// start), 1 failure (not compliant, core blocked), 2 usage error.
+// start), 1 failure (not compliant, core blocked), 2 usage error; status
+// alone also exits 3 (disabled by ransomeye.tuner=0) and 4 (cannot
+// determine). ransomeye-tuner(8), EXIT STATUS.
 package cli
 
 import (
@@ -26,6 +28,12 @@ const (
 	ExitOK    = 0
 	ExitFail  = 1
 	ExitUsage = 2
+	// ExitDisabled is status's code for ransomeye.tuner=0 on the kernel
+	// command line: nothing is guaranteed, on purpose.
+	ExitDisabled = 3
+	// ExitUnknown is status's code when it cannot say: the configuration
+	// cannot be read, or the report cannot be written.
+	ExitUnknown = 4
 )
 
 // env is what a subcommand runs with.

@@ -66,7 +66,7 @@ gate opens only while ransomeye-tuner.service is active.`,
 			*reason += "; " + swapFacts(e)
 		}
 		e.log.Event(msgid.FailClosed, priolog.Crit, "%s", *reason)
-		if !writeMarker(e, *reason, "fail-closed") {
+		if written, _ := writeMarker(e, *reason, "fail-closed"); !written {
 			return ExitFail
 		}
 		notify("STATUS=failure recorded: " + firstLine(*reason))

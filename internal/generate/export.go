@@ -3,6 +3,7 @@ package generate
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
 
@@ -179,7 +180,12 @@ func Doc(in Input, out Output) PlanDoc {
 	case !out.Enabled:
 		d.Reason = names.CmdlineSwitch + "=0 on the kernel command line"
 	case in.ConfigErr != nil:
-		d.Reason = "invalid configuration: " + in.ConfigErr.Error()
+		// The error names itself ("invalid configuration: FILE:LINE: ...")
+		// when the file was read; a file that cannot be read says so.
+		d.Reason = in.ConfigErr.Error()
+		if !strings.HasPrefix(d.Reason, "invalid configuration") {
+			d.Reason = "invalid configuration: " + d.Reason
+		}
 	case out.Isolation == config.IsolationOff:
 		d.Reason = "CPU isolation is off ([CPU] Isolation=off)"
 	case in.TopologyErr != nil:

@@ -106,6 +106,14 @@ func Evaluate(root hostroot.Root, in generate.Input, out generate.Output, swap *
 	return entries
 }
 
+// Config is the guarantee entry for a configuration that cannot be read
+// (err from config.Load): it fails, and nothing else can be measured.
+func Config(err error) Entry {
+	return Entry{Name: NameConfig, Expected: "a configuration that can be read and is valid",
+		Reason: err.Error(),
+		Remedy: "fix the file and line named, then: systemctl restart " + names.ActivatorUnit}
+}
+
 // Sysctls returns the kernel parameters cfg asks for.
 func Sysctls(cfg config.Config) []sysctl.Setting {
 	return []sysctl.Setting{

@@ -27,8 +27,9 @@ import (
 // Prefix starts every metric name.
 const Prefix = "ransomeye_tuner_"
 
-// Snapshot is what one run of `activate` or `status` found. It is plain data:
-// the caller fills it, Render turns it into text.
+// Snapshot is what one run of `activate`, `metrics` or `status
+// --write-metrics` found. It is plain data: the caller fills it (all of
+// them from a status report, with the same code), Render turns it into text.
 type Snapshot struct {
 	// Version is the tuner's version, exported as a label of
 	// ransomeye_tuner_build_info.
@@ -40,6 +41,10 @@ type Snapshot struct {
 	// SwapfileActiveBytes is the active swap provided by the tuner's swapfile
 	// (0 when it is not active).
 	SwapfileActiveBytes int64
+	// SwapNotMeasured is true when the swap was not measured (disabled, or
+	// the configuration cannot be read): the three swap families then have
+	// no sample, rather than zeros that look like measurements.
+	SwapNotMeasured bool
 	// Compliant is true when every guarantee holds (swap, sysctls, CPU plan)
 	// and no failure marker is present.
 	Compliant bool
@@ -51,10 +56,37 @@ type Snapshot struct {
 	// SMT siblings included) the CPU plan gives it. Empty when there is no
 	// reservation (fewer than 8 physical cores, or isolation off).
 	ReservedCPUs map[string]int
+	// CoreGated is true when the gate would keep the core down now.
+	CoreGated bool
+	// Guarantees are the guarantees measured, by their stable names
+	// (internal/guarantee); one not measured is left out: it is neither
+	// held nor failed.
+	Guarantees []Guarantee
+	// PlantedMarkers counts the failure markers not written by root that
+	// the run found: still present (metrics, status) or just removed
+	// (activate).
+	PlantedMarkers int
+	// Plan is the CPU plan's metadata; nil when no plan was evaluated
+	// (disabled, or the configuration cannot be read).
+	Plan *Plan
 	// LastRun is when the run started.
 	LastRun time.Time
 	// Duration is how long the run took.
 	Duration time.Duration
+}
+
+// Guarantee is one guarantee's verdict.
+type Guarantee struct {
+	Name string // stable name: "swap", "sysctl:vm.swappiness", ...
+	OK   bool
+}
+
+// Plan is the CPU plan's metadata, exported as the labels of
+// ransomeye_tuner_cpu_plan_info.
+type Plan struct {
+	Isolation string // [CPU] Isolation=
+	Mode      string // how the plan is enforced: allowed-cpus, cpu-affinity, none
+	Reserved  bool   // whether CPUs are reserved
 }
 
 // family is one metric family: its HELP and TYPE lines and its samples.
@@ -73,6 +105,16 @@ func gauge(name, help string, v float64) family {
 	return family{name: Prefix + name, help: help, samples: []sample{{value: v}}}
 }
 
+// swapGauge is a swap family: without a sample when the swap was not
+// measured.
+func swapGauge(s Snapshot, name, help string, v float64) family {
+	f := gauge(name, help, v)
+	if s.SwapNotMeasured {
+		f.samples = nil
+	}
+	return f
+}
+
 func bool01(b bool) float64 {
 	if b {
 		return 1
@@ -88,12 +130,29 @@ func families(s Snapshot) []family {
 			help:    "Version of ransomeye-tuner that wrote this file; the value is always 1.",
 			samples: []sample{{labels: [][2]string{{"version", s.Version}}, value: 1}},
 		},
-		gauge("swap_target_bytes", "Swap the tuner must provide: max(MinSize, MemTotal), in bytes.", float64(s.TargetSwapBytes)),
-		gauge("swap_active_bytes", "All active swap on the machine (/proc/swaps), in bytes.", float64(s.ActiveSwapBytes)),
-		gauge("swapfile_active_bytes", "Active swap provided by the tuner's swapfile, in bytes (0 when it is not active).", float64(s.SwapfileActiveBytes)),
+		swapGauge(s, "swap_target_bytes", "Swap the tuner must provide: max(MinSize, MemTotal), in bytes.", float64(s.TargetSwapBytes)),
+		swapGauge(s, "swap_active_bytes", "All active swap on the machine (/proc/swaps), in bytes.", float64(s.ActiveSwapBytes)),
+		swapGauge(s, "swapfile_active_bytes", "Active swap provided by the tuner's swapfile, in bytes (0 when it is not active).", float64(s.SwapfileActiveBytes)),
 		gauge("compliant", "1 when every resource guarantee holds and no failure marker is present, else 0.", bool01(s.Compliant)),
 		gauge("marker_present", "1 when the failure marker /var/lock/ransomeye-resource-fail exists (the core will not start), else 0.", bool01(s.MarkerPresent)),
 		gauge("disabled", "1 when ransomeye.tuner=0 is on the kernel command line (resources not guaranteed), else 0.", bool01(s.Disabled)),
+		gauge("core_gated", "1 when the gate would keep ransomeye-core.service down now (the gate's own rules), else 0.", bool01(s.CoreGated)),
+		gauge("planted_markers", "Failure markers not written by root that the run writing this file found (present now, or just removed by activate): a security event.", float64(s.PlantedMarkers)),
+	}
+	g := family{
+		name: Prefix + "guarantee_ok",
+		help: "1 when the guarantee holds, 0 when it fails; one series per guarantee measured (the names of status --json).",
+	}
+	for _, e := range s.Guarantees {
+		g.samples = append(g.samples, sample{labels: [][2]string{{"guarantee", e.Name}}, value: bool01(e.OK)})
+	}
+	out = append(out, g)
+	if s.Plan != nil {
+		out = append(out, family{
+			name:    Prefix + "cpu_plan_info",
+			help:    "The CPU plan: isolation setting, enforcement mode, whether CPUs are reserved; the value is always 1.",
+			samples: []sample{{labels: [][2]string{{"isolation", s.Plan.Isolation}, {"mode", s.Plan.Mode}, {"reserved", strconv.FormatBool(s.Plan.Reserved)}}, value: 1}},
+		})
 	}
 	cpus := family{
 		name: Prefix + "reserved_cpus",
@@ -113,8 +172,8 @@ func families(s Snapshot) []family {
 		last = float64(s.LastRun.Unix()) + float64(s.LastRun.Nanosecond())/1e9
 	}
 	out = append(out,
-		gauge("last_run_timestamp_seconds", "Unix time when the last run of activate or status started.", last),
-		gauge("last_run_duration_seconds", "How long the last run of activate or status took, in seconds.", s.Duration.Seconds()),
+		gauge("last_run_timestamp_seconds", "Unix time when the run that wrote this file (activate, metrics or status) started.", last),
+		gauge("last_run_duration_seconds", "How long the run that wrote this file took, in seconds.", s.Duration.Seconds()),
 	)
 	return out
 }

@@ -31,8 +31,10 @@ func healthy() Snapshot {
 			"ransomeye-core.service":     4,
 			"ransomeye-dpi.service":      2,
 		},
-		LastRun:  time.Unix(1764176400, 250_000_000),
-		Duration: 4500 * time.Microsecond,
+		Guarantees: []Guarantee{{"swap", true}, {"sysctl:vm.swappiness", true}, {"sysctl:vm.vfs_cache_pressure", true}, {"cpu-dropins", true}},
+		Plan:       &Plan{Isolation: "strict", Mode: "allowed-cpus", Reserved: true},
+		LastRun:    time.Unix(1764176400, 250_000_000),
+		Duration:   4500 * time.Microsecond,
 	}
 }
 
@@ -265,6 +267,11 @@ func TestRenderParsesBack(t *testing.T) {
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-dpi.service"}, 2},
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-training.service"}, 2},
 		{"ransomeye_tuner_build_info", map[string]string{"version": "0.1.0"}, 1},
+		{"ransomeye_tuner_core_gated", nil, 0},
+		{"ransomeye_tuner_planted_markers", nil, 0},
+		{"ransomeye_tuner_guarantee_ok", map[string]string{"guarantee": "swap"}, 1},
+		{"ransomeye_tuner_guarantee_ok", map[string]string{"guarantee": "sysctl:vm.swappiness"}, 1},
+		{"ransomeye_tuner_cpu_plan_info", map[string]string{"isolation": "strict", "mode": "allowed-cpus", "reserved": "true"}, 1},
 		{"ransomeye_tuner_last_run_timestamp_seconds", nil, 1764176400.25},
 		{"ransomeye_tuner_last_run_duration_seconds", nil, 0.0045},
 	}
@@ -310,6 +317,11 @@ func TestRenderFailedAndOddLabels(t *testing.T) {
 	}
 	if got := find(t, all, "ransomeye_tuner_last_run_timestamp_seconds", nil); got != 0 {
 		t.Errorf("last_run_timestamp_seconds for a zero time = %v, want 0", got)
+	}
+	for _, x := range all {
+		if x.name == "ransomeye_tuner_cpu_plan_info" || x.name == "ransomeye_tuner_guarantee_ok" {
+			t.Errorf("disabled: a series %s%v, but nothing was measured", x.name, x.labels)
+		}
 	}
 }
 
@@ -359,6 +371,10 @@ func TestGolden(t *testing.T) {
 			Version:         "0.1.0",
 			TargetSwapBytes: 16 << 30,
 			MarkerPresent:   true,
+			CoreGated:       true,
+			PlantedMarkers:  1,
+			Guarantees:      []Guarantee{{"swap", false}, {"sysctl:vm.swappiness", false}, {"sysctl:vm.vfs_cache_pressure", true}},
+			Plan:            &Plan{Isolation: "auto", Mode: "none"},
 			LastRun:         time.Unix(1764176400, 0),
 			Duration:        2 * time.Second,
 		},

@@ -6,7 +6,6 @@
 package status
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -28,25 +27,25 @@ import (
 
 // Swap is the swap part of the report.
 type Swap struct {
-	Path        string        `json:"path"`
-	Unit        string        `json:"unit"`
-	MemTotal    int64         `json:"mem_total_bytes"`
-	MinSize     int64         `json:"min_size_bytes"`
-	Target      int64         `json:"target_bytes"`
-	File        File          `json:"file"`
-	Active      bool          `json:"active"`
-	ActiveBytes int64         `json:"active_bytes"` // as /proc/swaps counts it (the header page excluded)
-	Devices     []procfs.Swap `json:"active_swap"`  // everything in /proc/swaps
-	OthersBytes int64         `json:"other_swap_bytes"`
-	Decision    string        `json:"decision"` // what activate would do now
-	Reason      string        `json:"reason"`
-	Dir         string        `json:"dir"`
-	ResolvedDir string        `json:"resolved_dir"` // Dir with the links followed
-	Links       []string      `json:"links,omitempty"`
-	InEffect    bool          `json:"in_effect"` // ours active with at least the target
-	NotInEffect string        `json:"not_in_effect,omitempty"`
-	Filesystem  string        `json:"filesystem,omitempty"`
-	FreeBytes   int64         `json:"filesystem_free_bytes,omitempty"`
+	Path        string
+	Unit        string
+	MemTotal    int64
+	MinSize     int64
+	Target      int64
+	File        File
+	Active      bool
+	ActiveBytes int64         // as /proc/swaps counts it (the header page excluded)
+	Devices     []procfs.Swap // everything in /proc/swaps
+	OthersBytes int64
+	Decision    string // what activate would do now
+	Reason      string
+	Dir         string
+	ResolvedDir string // Dir with the links followed
+	Links       []string
+	InEffect    bool // ours active with at least the target
+	NotInEffect string
+	Filesystem  string
+	FreeBytes   int64
 }
 
 // File describes the swapfile on disk.
@@ -66,63 +65,82 @@ type File struct {
 
 // Sysctl is one kernel parameter, wanted and current.
 type Sysctl struct {
-	Key     string `json:"key"`
-	Want    string `json:"want"`
-	Current string `json:"current"`
-	OK      bool   `json:"ok"`
-	Err     string `json:"error,omitempty"`
+	Key     string
+	Want    string
+	Current string
+	OK      bool
+	Err     string
 }
 
 // CPU is the CPU plan part.
 type CPU struct {
-	Isolation     string            `json:"isolation"`
-	Mode          string            `json:"mode"`
-	Online        string            `json:"online_cpus,omitempty"`
-	PhysicalCores int               `json:"physical_cores"`
-	Nodes         int               `json:"numa_nodes"`
-	Reserved      bool              `json:"reserved"`
-	Reason        string            `json:"no_reservation_reason,omitempty"`
-	Sets          map[string]string `json:"sets,omitempty"` // service -> CPU list
-	Counts        map[string]int    `json:"-"`
-	DropInsMatch  bool              `json:"dropins_match"`
-	Differences   []string          `json:"differences,omitempty"`
-	TopologyErr   string            `json:"topology_error,omitempty"`
+	Isolation     string
+	Mode          string
+	Online        string
+	PhysicalCores int
+	Nodes         int
+	Reserved      bool
+	Reason        string
+	Sets          map[string]string // service -> CPU list
+	Counts        map[string]int
+	// Roles are the reserved sets by role, core first (empty without a
+	// reservation): what the JSON report keys its sets by.
+	Roles        []RoleSet
+	DropInsMatch bool
+	Differences  []string
+	TopologyErr  string
+}
+
+// RoleSet is the CPU set the plan gives one role's service.
+type RoleSet struct {
+	Role  string // "core", "dpi" or "training"
+	Unit  string // the service's unit name, as configured
+	CPUs  string // kernel list syntax
+	Count int    // logical CPUs
 }
 
 // Marker is the failure marker part.
 type Marker struct {
-	Present bool     `json:"present"`
-	Path    string   `json:"path,omitempty"`
-	Reasons []string `json:"reasons,omitempty"`
-	Planted []string `json:"planted,omitempty"`
-	Errors  []string `json:"errors,omitempty"`
+	Present bool
+	Path    string
+	Reasons []string
+	Planted []string
+	Errors  []string
 }
 
-// Report is everything status shows.
+// Report is everything status shows. WriteText prints it for people;
+// WriteJSON prints its versioned JSON view (json.go), the contract for
+// programs.
 type Report struct {
-	Root        string   `json:"root"`
-	Disabled    bool     `json:"disabled"`
-	ConfigFiles []string `json:"config_files"`
-	ConfigErr   string   `json:"config_error,omitempty"`
-	Swap        Swap     `json:"swap"`
-	Sysctls     []Sysctl `json:"sysctls"`
-	CPU         CPU      `json:"cpu"`
-	Marker      Marker   `json:"marker"`
+	Root        string
+	Disabled    bool
+	ConfigFiles []string
+	ConfigErr   string
+	Swap        Swap
+	Sysctls     []Sysctl
+	CPU         CPU
+	Marker      Marker
 	// Guarantees are the guarantees the core depends on, as the gate
 	// checks them (internal/guarantee): Problems are built from them.
-	Guarantees  []guarantee.Entry `json:"guarantees,omitempty"`
-	Activated   bool              `json:"activated_this_boot"`
-	ActivateWhy string            `json:"activation_detail,omitempty"`
-	Compliant   bool              `json:"compliant"`
-	Problems    []string          `json:"problems,omitempty"`
+	Guarantees  []guarantee.Entry
+	Activated   bool
+	ActivateWhy string
+	Compliant   bool
+	Problems    []string
 }
 
 // Sysctls returns the kernel parameters cfg asks for (guarantee.Sysctls).
 func Sysctls(cfg config.Config) []sysctl.Setting { return guarantee.Sysctls(cfg) }
 
 // Gather builds the report under root, changing nothing. log receives
-// debug lines from the generator library.
+// debug lines from the generator library. The CPUs the core gets are asked
+// of systemd (guarantee.Systemd).
 func Gather(root hostroot.Root, log *priolog.Logger) Report {
+	return GatherWith(root, log, guarantee.Systemd(root))
+}
+
+// GatherWith is Gather with measure asked for the CPUs the core gets.
+func GatherWith(root hostroot.Root, log *priolog.Logger, measure guarantee.Measure) Report {
 	r := Report{Root: root.String()}
 	in := generate.Gather(root, log)
 	if in.CmdlineErr == nil && !in.Enabled {
@@ -135,11 +153,10 @@ func Gather(root hostroot.Root, log *priolog.Logger) Report {
 	r.ConfigFiles = cfg.Files
 	if in.ConfigErr != nil {
 		r.ConfigErr = in.ConfigErr.Error()
+		r.Guarantees = []guarantee.Entry{guarantee.Config(in.ConfigErr)}
 		r.Problems = append(r.Problems, r.ConfigErr)
 		r.Marker = gatherMarker(root)
-		if r.Marker.Present {
-			r.Problems = append(r.Problems, "failure marker present: the core will not start")
-		}
+		r.markerProblems()
 		return r
 	}
 	swap := swapplan.Make(swapplan.Inputs{Root: root, Config: cfg})
@@ -148,7 +165,7 @@ func Gather(root hostroot.Root, log *priolog.Logger) Report {
 	out := generate.Render(in)
 	r.CPU = GatherCPU(root, in, out)
 	// The guarantees, from the code the gate runs: status is their view.
-	r.Guarantees = guarantee.Evaluate(root, in, out, swap, guarantee.Systemd(root))
+	r.Guarantees = guarantee.Evaluate(root, in, out, swap, measure)
 	for _, g := range r.Guarantees {
 		if name, ok := strings.CutPrefix(g.Name, guarantee.NameSysctl); ok {
 			sc := Sysctl{Key: name, Want: g.Expected, Current: g.Actual, OK: g.OK}
@@ -162,15 +179,58 @@ func Gather(root hostroot.Root, log *priolog.Logger) Report {
 		}
 	}
 	r.Marker = gatherMarker(root)
-	if r.Marker.Present {
-		r.Problems = append(r.Problems, "failure marker present: the core will not start")
-	}
+	r.markerProblems()
 	r.Activated, r.ActivateWhy = marker.CheckOK(root, marker.BootID(root))
 	if !r.Activated {
 		r.Problems = append(r.Problems, fmt.Sprintf("%s has not succeeded in this boot (%s): the core will not start", names.ActivatorUnit, r.ActivateWhy))
 	}
 	r.Compliant = len(r.Problems) == 0
 	return r
+}
+
+// markerProblems adds the marker's problems: a genuine marker, and a
+// marker location that cannot be examined (the gate keeps the core down
+// for both, so status may not say COMPLIANT).
+func (r *Report) markerProblems() {
+	if r.Marker.Present {
+		r.Problems = append(r.Problems, "failure marker present: the core will not start")
+	}
+	for _, e := range r.Marker.Errors {
+		r.Problems = append(r.Problems, "cannot examine the failure marker ("+e+"): the core will not start")
+	}
+}
+
+// The states of a report (Report.State), as the JSON report and the exit
+// code of status give them.
+const (
+	StateCompliant    = "compliant"     // every guarantee holds
+	StateNotCompliant = "not_compliant" // a guarantee fails, or the marker keeps the core down
+	StateDisabled     = "disabled"      // ransomeye.tuner=0: nothing is guaranteed
+	StateUnknown      = "unknown"       // the configuration cannot be read: nothing could be measured
+)
+
+// State sums the report up in one word (the State constants).
+func (r Report) State() string {
+	switch {
+	case r.Disabled:
+		return StateDisabled
+	case r.ConfigErr != "":
+		return StateUnknown
+	case r.Compliant:
+		return StateCompliant
+	}
+	return StateNotCompliant
+}
+
+// CoreGated reports whether the gate would keep the core down now, by the
+// gate's rules: a genuine marker or one that cannot be examined always;
+// with ransomeye.tuner=0 nothing else; otherwise any problem (no
+// activation in this boot, a failing guarantee, an invalid configuration).
+func (r Report) CoreGated() bool {
+	if r.Marker.Present || len(r.Marker.Errors) > 0 {
+		return true
+	}
+	return !r.Disabled && !r.Compliant
 }
 
 // GatherCPU summarises the plan of a fresh Render and compares the CPU
@@ -195,6 +255,11 @@ func GatherCPU(root hostroot.Root, in generate.Input, out generate.Output) CPU {
 		cfg := in.Config
 		c.Sets = map[string]string{cfg.CoreService: p.Core.String(), cfg.DPIService: p.DPI.String(), cfg.TrainingService: p.Training.String()}
 		c.Counts = map[string]int{cfg.CoreService: p.Core.Len(), cfg.DPIService: p.DPI.Len(), cfg.TrainingService: p.Training.Len()}
+		c.Roles = []RoleSet{
+			{string(generate.RoleCore), cfg.CoreService, p.Core.String(), p.Core.Len()},
+			{string(generate.RoleDPI), cfg.DPIService, p.DPI.String(), p.DPI.Len()},
+			{string(generate.RoleTraining), cfg.TrainingService, p.Training.String(), p.Training.Len()},
+		}
 	}
 	c.Differences = generate.CheckCPUFiles(root, generate.NormalDir, in.Config, out)
 	c.DropInsMatch = len(c.Differences) == 0
@@ -256,13 +321,6 @@ func gatherMarker(root hostroot.Root) Marker {
 		}
 	}
 	return m
-}
-
-// WriteJSON writes the report as indented JSON.
-func (r Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
 }
 
 // WriteText writes the report as a readable table.
