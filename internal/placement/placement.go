@@ -241,6 +241,23 @@ func Undo(root hostroot.Root, r *Report) {
 	}
 }
 
+// Withdraw undoes what earlier activations applied (Undo) and rewrites the
+// plan file without its record, keeping the plan of in and out (a Render
+// of in): for package removal, which must leave the interrupts and kernel
+// work where the kernel would have them before the binary that knows the
+// record is gone. Without a plan file there is nothing to undo or write.
+func Withdraw(root hostroot.Root, in generate.Input, out generate.Output) Report {
+	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
+	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
+		return r
+	}
+	Undo(root, &r)
+	if err := WriteFile(root, r.Doc); err != nil {
+		r.warnf("plan file: %v", err)
+	}
+	return r
+}
+
 func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, r *Report) {
 	cur, err := kmask.Read(root, p)
 	want, perr := cpuset.Parse(applied)

@@ -231,3 +231,41 @@ func span(lo, hi int) cpuset.Set {
 	}
 	return cpuset.Of(ids...)
 }
+
+// TestWithdraw: what package removal runs. With the reservation still in
+// the plan, every value placed is restored and the record dropped, so a
+// second run writes nothing; without a plan file nothing is written.
+func TestWithdraw(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	if r := Place(root, in, out); len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	r := Withdraw(root, in, out)
+	if len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/31/smp_affinity_list": "0-7", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
+		if got := read(t, root, p); got != want {
+			t.Errorf("after withdraw %s = %q, want %q", p, got, want)
+		}
+	}
+	doc, err := ReadFile(root)
+	if err != nil || doc.Applied != nil || !doc.Reserved {
+		t.Errorf("plan file after withdraw: %+v, %v", doc, err)
+	}
+	// The record is gone: a value equal to the one once placed is not
+	// touched again.
+	_ = os.WriteFile(root.Path(workqueue.CPUMaskPath), []byte("f\n"), 0o644)
+	Withdraw(root, in, out)
+	if got := read(t, root, workqueue.CPUMaskPath); got != "f" {
+		t.Errorf("second withdraw reset a mask: %q", got)
+	}
+
+	fresh := fakeMachine(t)
+	Withdraw(fresh, in, out)
+	if _, err := os.Stat(fresh.Path(Path)); !os.IsNotExist(err) {
+		t.Errorf("withdraw without a plan file wrote one: %v", err)
+	}
+}
