@@ -71,7 +71,18 @@ func Snapshot(r status.Report, start time.Time, d time.Duration) metrics.Snapsho
 		MarkerPresent:       r.Marker.Present,
 		Disabled:            r.Disabled,
 		ReservedCPUs:        r.CPU.Counts,
+		Placement:           placementMetrics(r.Placement),
 		LastRun:             start,
 		Duration:            d,
 	}
+}
+
+// placementMetrics counts what escapes the partition (nil without a
+// reservation).
+func placementMetrics(p *status.Placement) *metrics.Placement {
+	if p == nil {
+		return nil
+	}
+	irqs, threads, services := p.Escapes()
+	return &metrics.Placement{IRQsOnReserved: irqs, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services}
 }

@@ -31,6 +31,8 @@ func healthy() Snapshot {
 			"ransomeye-core.service":     4,
 			"ransomeye-dpi.service":      2,
 		},
+		Placement: &Placement{IRQsOnReserved: 1, ThreadsOnReserved: 3,
+			ServiceCPUsOutsidePlan: map[string]int{"ransomeye-dpi.service": 1, "ransomeye-core.service": 0}},
 		LastRun:  time.Unix(1764176400, 250_000_000),
 		Duration: 4500 * time.Microsecond,
 	}

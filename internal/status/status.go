@@ -115,6 +115,9 @@ type Report struct {
 	ActivateWhy string            `json:"activation_detail,omitempty"`
 	Compliant   bool              `json:"compliant"`
 	Problems    []string          `json:"problems,omitempty"`
+	// Placement is what is in effect beyond the core's set (reported,
+	// never gated; placement.go); nil without a reservation.
+	Placement *Placement `json:"placement,omitempty"`
 }
 
 // Sysctls returns the kernel parameters cfg asks for (guarantee.Sysctls).
@@ -147,6 +150,7 @@ func Gather(root hostroot.Root, log *priolog.Logger) Report {
 	r.Swap = fromPlan(swap)
 	out := generate.Render(in)
 	r.CPU = GatherCPU(root, in, out)
+	r.Placement = GatherPlacement(root, in, out)
 	// The guarantees, from the code the gate runs: status is their view.
 	r.Guarantees = guarantee.Evaluate(root, in, out, swap, guarantee.Systemd(root))
 	for _, g := range r.Guarantees {
@@ -366,6 +370,7 @@ func (r Report) WriteText(w io.Writer) error {
 			row("core cpus applied", "%s  [FAIL]", g.Reason)
 		}
 	}
+	writePlacementText(r.Placement, row)
 	if r.Activated {
 		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
 	} else {
