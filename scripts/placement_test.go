@@ -86,6 +86,45 @@ func TestIRQBalancePolicy(t *testing.T) {
 	}
 }
 
+// TestIRQBalancePolicyRecord: under irqbalance's private /sys (its unit has
+// PrivateNetwork=yes), /sys/class/net has no capture interface; the script
+// then goes by the device directory ransomeye-tuner recorded, and ignores
+// a record that does not name a /sys path.
+func TestIRQBalancePolicyRecord(t *testing.T) {
+	root := policyTree(t)
+	script, err := filepath.Abs("irqbalance/irqbalance-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "sys/class/net")); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(root, "run/ransomeye-tuner/capture-device")
+	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ record, irq, want string }{
+		{"/sys/devices/pci0000:00/0000:00:03.0\n", "25", "ban=true"},
+		{"/sys/devices/pci0000:00/0000:00:03.0\n", "40", ""},
+		{"/sys/devices/pci0000:00/0000:00:04.0\n", "40", "ban=true"},
+		{"/etc\n", "25", ""},
+		{"", "25", ""},
+	} {
+		if err := os.WriteFile(rec, []byte(c.record), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(script, "/sys/devices/pci0000:00/0000:00:03.0", c.irq)
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "RANSOMEYE_TUNER_ROOT=" + root, "RANSOMEYE_CAPTURE_INTERFACE=eth1"}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Errorf("record %q, IRQ %s: %v", c.record, c.irq, err)
+		}
+		if got := strings.TrimSpace(string(out)); got != c.want {
+			t.Errorf("record %q, IRQ %s: answered %q, want %q", c.record, c.irq, got, c.want)
+		}
+	}
+}
+
 // TestIRQBalancePolicyShipped: the package installs the script executable
 // where the generated irqbalance drop-in points.
 func TestIRQBalancePolicyShipped(t *testing.T) {

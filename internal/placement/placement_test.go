@@ -269,3 +269,43 @@ func TestWithdraw(t *testing.T) {
 		t.Errorf("withdraw without a plan file wrote one: %v", err)
 	}
 }
+
+// TestCaptureDeviceRecord: with a capture interface the placement records
+// its device directory for irqbalance's policy script; without a
+// reservation, and on withdrawal, the record goes.
+func TestCaptureDeviceRecord(t *testing.T) {
+	root := fakeMachine(t)
+	pci := root.Path("/sys/devices/pci0000:00/0000:00:03.0")
+	for _, p := range []string{pci + "/msi_irqs/25", pci + "/virtio0/net/eth1", root.Path("/sys/class/net")} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../../../virtio0", pci+"/virtio0/net/eth1/device"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth1", root.Path("/sys/class/net/eth1")); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := render(root, 8)
+	in.Config.DPIInterface = "eth1"
+	out := generate.Render(in)
+	if r := Place(root, in, out); len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	rec := Dir + "/" + CaptureDeviceFile
+	if got := read(t, root, rec); got != "/sys/devices/pci0000:00/0000:00:03.0" {
+		t.Errorf("%s = %q", rec, got)
+	}
+	Withdraw(root, in, out)
+	if _, err := os.Stat(root.Path(rec)); !os.IsNotExist(err) {
+		t.Errorf("%s after withdraw: %v", rec, err)
+	}
+	Place(root, in, out)
+	in7, _ := render(root, 7)
+	in7.Config.DPIInterface = "eth1"
+	Place(root, in7, generate.Render(in7))
+	if _, err := os.Stat(root.Path(rec)); !os.IsNotExist(err) {
+		t.Errorf("%s without a reservation: %v", rec, err)
+	}
+}

@@ -18,7 +18,7 @@ rt_reload() {
 # irqbalance still runs with the banned CPUs and policy script of the
 # removed drop-in: restart it so that it balances over every CPU again.
 rt_unplan() {
-	rm -f /run/ransomeye-tuner/plan.json
+	rm -f /run/ransomeye-tuner/plan.json /run/ransomeye-tuner/capture-device
 	rmdir /run/ransomeye-tuner 2>/dev/null || true
 	if rt_systemd_running; then
 		systemctl try-restart irqbalance.service ||
