@@ -104,6 +104,7 @@ func TestGatherPlacement(t *testing.T) {
 	if err := r.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("status text:\n%s", text.String())
 	for _, w := range []string{"reserved CPUs 4-7 (reported, not gated)", "30 (ahci) on 0-7", "escapes to 6", "cron.service: 1 (may run on 4-7; e.g. cron[101])"} {
 		if !strings.Contains(text.String(), w) {
 			t.Errorf("text lacks %q:\n%s", w, text.String())
