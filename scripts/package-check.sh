@@ -21,6 +21,9 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 /usr/lib/systemd/system/ransomeye-tuner-metrics.service
 /usr/lib/systemd/system/ransomeye-tuner-metrics.timer
 /usr/lib/systemd/system/timers.target.wants/ransomeye-tuner-metrics.timer
+/usr/lib/systemd/system/ransomeye-tuner-place.service
+/usr/lib/systemd/system/multi-user.target.wants/ransomeye-tuner-place.service
+/usr/lib/ransomeye-tuner/irqbalance-policy
 /usr/lib/systemd/catalog/ransomeye-tuner.catalog
 /usr/share/ransomeye-tuner/prometheus/ransomeye-tuner.rules.yml
 /usr/lib/systemd/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf

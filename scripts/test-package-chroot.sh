@@ -25,7 +25,7 @@
 #             job): postinst reloads, restarts ransomeye-tuner.service and
 #             starts the swap unit named from the configured path; a failing
 #             systemctl does not fail dpkg; prerm stops the activator;
-#             postrm reloads.
+#             postrm reloads and restarts irqbalance (its drop-in is gone).
 #   rpm:      install runs without systemd; an upgrade ($1=1 for the old
 #             package's scriptlets) keeps the swapfile; erase ($1=0) removes
 #             it and keeps a foreign file.
@@ -164,8 +164,10 @@ check "postinst: reload, restart the activator, start swapfile.swap" test "$(cat
 check "dpkg -r" in_root dpkg -r ransomeye-tuner
 cat "$root/tmp/systemctl.log"
 want="systemctl stop ransomeye-tuner.service
-systemctl daemon-reload"
-check "prerm stops the activator, postrm reloads" test "$(cat "$root/tmp/systemctl.log")" = "$want"
+systemctl stop ransomeye-tuner-metrics.timer ransomeye-tuner-metrics.service
+systemctl daemon-reload
+systemctl try-restart irqbalance.service"
+check "prerm stops the activator and the timer, postrm reloads and restarts irqbalance" test "$(cat "$root/tmp/systemctl.log")" = "$want"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
 mv "$root/usr/bin/systemctl.real" "$root/usr/bin/systemctl"
 rm -rf "$root/run/systemd/system"

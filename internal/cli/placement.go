@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"flag"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
@@ -16,4 +19,41 @@ func logPlacement(log *priolog.Logger, r placement.Report) {
 	for _, w := range r.Warnings {
 		log.Warnf("%s", w)
 	}
+}
+
+var placeCmd = command{
+	name:    "place",
+	summary: "place interrupts and unbound kernel work again, or undo that (--undo)",
+	help: `Does what activate does after its checks for interrupts and kernel work, and
+nothing else: movable interrupts and default_smp_affinity onto the core's CPUs,
+the capture interface's queue interrupts onto the DPI CPUs, the unbound
+workqueue masks onto the core's CPUs, and the plan file; without a reservation
+it undoes an earlier placement. ransomeye-tuner-place.service runs it after
+network-online.target, because drivers such as ixgbe and i40e request their
+queue interrupts only when the link comes up. Run it after ethtool -L or a
+link reset, which request them anew.
+With --undo, restores what earlier activations placed (each value still the one
+written) and drops that record from the plan file: the package runs it before
+removal. An invalid configuration is an error (nothing is changed).
+Exit code 0 when done (problems placing single interrupts are warnings), 1 when
+the configuration is invalid, 2 on a usage error.`,
+	usage: "[--undo]",
+	run: func(e *env, fs *flag.FlagSet, args []string) int {
+		undo := fs.Bool("undo", false, "restore what earlier activations placed, and drop the record")
+		if code, ok := parse(fs, args); !ok {
+			return code
+		}
+		in := generate.Gather(e.root, e.log)
+		if in.ConfigErr != nil && !*undo {
+			e.log.Errorf("nothing placed: %v", in.ConfigErr)
+			return ExitFail
+		}
+		out := generate.Render(in)
+		if *undo {
+			logPlacement(e.log, placement.Withdraw(e.root, in, out))
+			return ExitOK
+		}
+		logPlacement(e.log, placement.Place(e.root, in, out))
+		return ExitOK
+	},
 }

@@ -97,6 +97,7 @@ func Snapshot(r status.Report, start time.Time, d time.Duration) metrics.Snapsho
 		CoreGated:           r.CoreGated(),
 		PlantedMarkers:      len(r.Marker.Planted),
 		ReservedCPUs:        r.CPU.Counts,
+		Placement:           placementMetrics(r.Placement),
 		LastRun:             start,
 		Duration:            d,
 	}
@@ -109,4 +110,14 @@ func Snapshot(r status.Report, start time.Time, d time.Duration) metrics.Snapsho
 		s.Plan = &metrics.Plan{Isolation: r.CPU.Isolation, Mode: r.CPU.Mode, Reserved: r.CPU.Reserved}
 	}
 	return s
+}
+
+// placementMetrics counts what escapes the partition (nil without a
+// reservation).
+func placementMetrics(p *status.Placement) *metrics.Placement {
+	if p == nil {
+		return nil
+	}
+	irqs, threads, services := p.Escapes()
+	return &metrics.Placement{IRQsOnReserved: irqs, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services}
 }

@@ -42,6 +42,18 @@ const (
 	IRQBalanceEnvList = "IRQBALANCE_BANNED_CPULIST"
 )
 
+// IRQBalancePolicy is the policy script the package ships for irqbalance's
+// --policyscript; IRQBalanceEnvCapture names, in irqbalance's environment,
+// the capture interface whose interrupts the script bans from balancing.
+// Why: irqbalance moves every interrupt it may balance onto its unbanned
+// CPUs, so with only the banned CPU list it took the capture queues steered
+// to the DPI CPUs back onto the core's at its next pass.
+const (
+	IRQBalancePolicy     = "/usr/lib/ransomeye-tuner/irqbalance-policy"
+	IRQBalanceEnvArgs    = "IRQBALANCE_ARGS"
+	IRQBalanceEnvCapture = "RANSOMEYE_CAPTURE_INTERFACE"
+)
+
 // PlanVersion is the "version" of the plan document; it changes only
 // when a field changes meaning or goes away.
 const PlanVersion = 1
@@ -112,7 +124,14 @@ func assignServices(cfg config.Config, t topology.Info, out *Output) {
 // renderEnv adds each service's environment drop-in and, with a
 // reservation, irqbalance's banned CPUs: every online CPU outside the core
 // set (irqbalance's own ban of isolated and nohz_full CPUs applies only
-// when the variable is unset, so the list must hold them too).
+// when the variable is unset, so the list must hold them too). With a
+// capture interface and DPI CPUs, irqbalance also runs IRQBalancePolicy,
+// which keeps its hands off that interface's interrupts, through
+// IRQBALANCE_ARGS: an Environment= value, which an IRQBALANCE_ARGS the
+// administrator set in the distribution's EnvironmentFile= overrides (their
+// arguments stay whole; the man page says to add the script to them).
+// Replacing ExecStart= instead would drop their arguments or the
+// distribution's own flags, which differ between distributions.
 func renderEnv(in Input, out *Output) {
 	for _, s := range out.Services {
 		opts := []*unit.UnitOption{}
@@ -123,8 +142,14 @@ func renderEnv(in Input, out *Output) {
 	}
 	if out.Plan.Reserved {
 		banned := in.Topology.Online.Difference(out.Plan.Core)
+		opts := []*unit.UnitOption{unit.NewUnitOption("Service", "Environment", IRQBalanceEnvList+"="+banned.String())}
+		if nic := in.Config.DPIInterface; nic != "" && !out.Plan.DPI.IsEmpty() {
+			opts = append(opts,
+				unit.NewUnitOption("Service", "Environment", IRQBalanceEnvArgs+"=--policyscript="+IRQBalancePolicy),
+				unit.NewUnitOption("Service", "Environment", IRQBalanceEnvCapture+"="+nic))
+		}
 		out.Files = append(out.Files, File{Dir: Normal, Path: IRQBalanceUnit + ".d/" + IRQBalanceDropIn, CPU: true, Advisory: true,
-			Content: serialize([]*unit.UnitOption{unit.NewUnitOption("Service", "Environment", IRQBalanceEnvList+"="+banned.String())})})
+			Content: serialize(opts)})
 	}
 }
 

@@ -125,3 +125,26 @@ func span(lo, hi int) cpuset.Set {
 	}
 	return cpuset.Of(ids...)
 }
+
+// TestIRQBalancePolicyForCapture: with a capture interface, irqbalance runs
+// the policy script that bans that interface's interrupts (irqbalance
+// otherwise moves the steered queues back onto the core CPUs), and is told
+// which interface; without one its arguments are left to the administrator.
+func TestIRQBalancePolicyForCapture(t *testing.T) {
+	in := input8()
+	got := string(files(Render(in))["normal/irqbalance.service.d/"+IRQBalanceDropIn].Content)
+	if strings.Contains(got, IRQBalanceEnvArgs) || strings.Contains(got, IRQBalanceEnvCapture) {
+		t.Errorf("no capture interface, yet irqbalance's arguments are set: %q", got)
+	}
+	in.Config.DPIInterface = "ens1f0"
+	got = string(files(Render(in))["normal/irqbalance.service.d/"+IRQBalanceDropIn].Content)
+	for _, want := range []string{
+		"Environment=IRQBALANCE_BANNED_CPULIST=4-7\n",
+		"Environment=IRQBALANCE_ARGS=--policyscript=/usr/lib/ransomeye-tuner/irqbalance-policy\n",
+		"Environment=RANSOMEYE_CAPTURE_INTERFACE=ens1f0\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("irqbalance drop-in %q lacks %q", got, want)
+		}
+	}
+}

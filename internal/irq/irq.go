@@ -81,6 +81,10 @@ type NIC struct {
 	IRQs map[int]bool
 	// RxQueues is the number of receive queues (queues/rx-N).
 	RxQueues int
+	// MSIDir is the host path of the device directory whose msi_irqs lists
+	// the NIC's vectors (the device's, or its PCI parent's for virtio);
+	// "" when neither has one.
+	MSIDir string
 }
 
 // State is what Read sees.
@@ -216,6 +220,9 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 			if v, err := strconv.Atoi(e.Name()); err == nil {
 				n.IRQs[v] = true
 			}
+		}
+		if rel, err := filepath.Rel(root.Path("/"), d); err == nil && !strings.HasPrefix(rel, "..") {
+			n.MSIDir = filepath.Clean("/" + rel)
 		}
 		break
 	}

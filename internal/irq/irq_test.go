@@ -268,3 +268,17 @@ func span(lo, hi int) cpuset.Set {
 	}
 	return cpuset.Of(ids...)
 }
+
+// TestNICMSIDir: the directory whose msi_irqs lists a virtio NIC's vectors
+// is its PCI function's, as a host path without the root prefix (what
+// irqbalance's policy script reads under its private /sys).
+func TestNICMSIDir(t *testing.T) {
+	root := fakeTree(t, []fakeIRQ{{num: 25, name: "virtio0-input.0", affinity: "0-7"}}, "eth1", 1)
+	st, err := Read(root, "eth1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.NIC.MSIDir != "/sys/devices/pci0000:00/0000:00:03.0" || !st.NIC.IRQs[25] {
+		t.Errorf("NIC: %+v", st.NIC)
+	}
+}

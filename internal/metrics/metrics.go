@@ -69,6 +69,9 @@ type Snapshot struct {
 	// Plan is the CPU plan's metadata; nil when no plan was evaluated
 	// (disabled, or the configuration cannot be read).
 	Plan *Plan
+	// Placement is what escapes the CPU partition, reported and never
+	// gated; nil without a reservation (then its families have no series).
+	Placement *Placement
 	// LastRun is when the run started.
 	LastRun time.Time
 	// Duration is how long the run took.
@@ -87,6 +90,18 @@ type Plan struct {
 	Isolation string // [CPU] Isolation=
 	Mode      string // how the plan is enforced: allowed-cpus, cpu-affinity, none
 	Reserved  bool   // whether CPUs are reserved
+}
+
+// Placement counts what escapes the CPU partition.
+type Placement struct {
+	// IRQsOnReserved are the movable interrupts that may arrive on
+	// reserved CPUs (the capture queues on DPI CPUs excepted).
+	IRQsOnReserved int
+	// ThreadsOnReserved are the threads of other units allowed on them.
+	ThreadsOnReserved int
+	// ServiceCPUsOutsidePlan maps each pinned service whose cpuset could be
+	// read to the number of CPUs in effect outside its plan.
+	ServiceCPUsOutsidePlan map[string]int
 }
 
 // family is one metric family: its HELP and TYPE lines and its samples.
@@ -167,6 +182,7 @@ func families(s Snapshot) []family {
 		cpus.samples = append(cpus.samples, sample{labels: [][2]string{{"service", svc}}, value: float64(s.ReservedCPUs[svc])})
 	}
 	out = append(out, cpus)
+	out = append(out, placementFamilies(s.Placement)...)
 	var last float64
 	if !s.LastRun.IsZero() {
 		last = float64(s.LastRun.Unix()) + float64(s.LastRun.Nanosecond())/1e9
@@ -176,6 +192,26 @@ func families(s Snapshot) []family {
 		gauge("last_run_duration_seconds", "How long the run that wrote this file took, in seconds.", s.Duration.Seconds()),
 	)
 	return out
+}
+
+// placementFamilies are the placement gauges: no series without p.
+func placementFamilies(p *Placement) []family {
+	irqs := family{name: Prefix + "irqs_on_reserved_cpus", help: "Movable interrupts that may arrive on reserved CPUs, the capture queues on DPI CPUs excepted (reported, never gated; no series without a reservation)."}
+	threads := family{name: Prefix + "threads_on_reserved_cpus", help: "Threads of units other than the pinned services allowed on reserved CPUs (reported, never gated; no series without a reservation)."}
+	outside := family{name: Prefix + "service_cpus_outside_plan", help: "CPUs in a pinned service's cpuset.cpus.effective outside its plan (no series for a service whose cgroup could not be read)."}
+	if p != nil {
+		irqs.samples = []sample{{value: float64(p.IRQsOnReserved)}}
+		threads.samples = []sample{{value: float64(p.ThreadsOnReserved)}}
+		units := make([]string, 0, len(p.ServiceCPUsOutsidePlan))
+		for u := range p.ServiceCPUsOutsidePlan {
+			units = append(units, u)
+		}
+		sort.Strings(units)
+		for _, u := range units {
+			outside.samples = append(outside.samples, sample{labels: [][2]string{{"service", u}}, value: float64(p.ServiceCPUsOutsidePlan[u])})
+		}
+	}
+	return []family{irqs, threads, outside}
 }
 
 // Render returns s in the Prometheus text exposition format (version 0.0.4):

@@ -18,8 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
@@ -38,6 +41,14 @@ const (
 	FileName = "plan.json"
 	Path     = Dir + "/" + FileName
 )
+
+// CaptureDeviceFile, in Dir, holds the host path of the capture
+// interface's device directory (the one whose msi_irqs lists its vectors),
+// for irqbalance's policy script. Why a file and not the interface name:
+// irqbalance's unit runs with PrivateNetwork=yes, and systemd then mounts a
+// private /sys in which /sys/class/net shows only the namespace's loopback,
+// while the PCI device directories stay visible.
+const CaptureDeviceFile = "capture-device"
 
 // CPU files read for the kernel's boot defaults.
 const (
@@ -98,6 +109,9 @@ func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
 	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
 	if !out.Plan.Reserved {
 		Undo(root, &r)
+		if err := writeCaptureDevice(root, ""); err != nil {
+			r.warnf("%v", err)
+		}
 	} else {
 		r.Doc.Applied = apply(root, in, out, &r)
 	}
@@ -129,6 +143,9 @@ func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report
 			a.DefaultIRQAffinity = core.String()
 		}
 		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, st), res.Kept, d.NICNote
+		if err := writeCaptureDevice(root, st.NIC.MSIDir); err != nil {
+			r.warnf("irqbalance may move the capture queues: %v", err)
+		}
 		if res.Left != nil {
 			a.IRQsLeft = res.Left
 		}
@@ -241,6 +258,26 @@ func Undo(root hostroot.Root, r *Report) {
 	}
 }
 
+// Withdraw undoes what earlier activations applied (Undo) and rewrites the
+// plan file without its record, keeping the plan of in and out (a Render
+// of in): for package removal, which must leave the interrupts and kernel
+// work where the kernel would have them before the binary that knows the
+// record is gone. Without a plan file there is nothing to undo or write.
+func Withdraw(root hostroot.Root, in generate.Input, out generate.Output) Report {
+	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
+	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
+		return r
+	}
+	Undo(root, &r)
+	if err := writeCaptureDevice(root, ""); err != nil {
+		r.warnf("%v", err)
+	}
+	if err := WriteFile(root, r.Doc); err != nil {
+		r.warnf("plan file: %v", err)
+	}
+	return r
+}
+
 func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, r *Report) {
 	cur, err := kmask.Read(root, p)
 	want, perr := cpuset.Parse(applied)
@@ -291,6 +328,28 @@ func BootDefaults(root hostroot.Root) (irqDefault, wq cpuset.Set, err error) {
 		wq = possible
 	}
 	return irqDefault, wq, nil
+}
+
+// writeCaptureDevice writes CaptureDeviceFile with dev, or removes it when
+// dev is "" (no capture interface, or no reservation).
+func writeCaptureDevice(root hostroot.Root, dev string) error {
+	if dev == "" {
+		if _, err := os.Lstat(root.Path(Dir + "/" + CaptureDeviceFile)); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	if dev == "" {
+		if err := unix.Unlinkat(dir.Fd(), CaptureDeviceFile, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("remove %q: %w", Dir+"/"+CaptureDeviceFile, err)
+		}
+		return nil
+	}
+	return dir.WriteFile(CaptureDeviceFile, []byte(dev+"\n"), 0o644, safefs.WriteOptions{})
 }
 
 // WriteFile writes the plan file through safefs (a directory only root

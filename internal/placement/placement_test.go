@@ -231,3 +231,81 @@ func span(lo, hi int) cpuset.Set {
 	}
 	return cpuset.Of(ids...)
 }
+
+// TestWithdraw: what package removal runs. With the reservation still in
+// the plan, every value placed is restored and the record dropped, so a
+// second run writes nothing; without a plan file nothing is written.
+func TestWithdraw(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	if r := Place(root, in, out); len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	r := Withdraw(root, in, out)
+	if len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/31/smp_affinity_list": "0-7", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
+		if got := read(t, root, p); got != want {
+			t.Errorf("after withdraw %s = %q, want %q", p, got, want)
+		}
+	}
+	doc, err := ReadFile(root)
+	if err != nil || doc.Applied != nil || !doc.Reserved {
+		t.Errorf("plan file after withdraw: %+v, %v", doc, err)
+	}
+	// The record is gone: a value equal to the one once placed is not
+	// touched again.
+	_ = os.WriteFile(root.Path(workqueue.CPUMaskPath), []byte("f\n"), 0o644)
+	Withdraw(root, in, out)
+	if got := read(t, root, workqueue.CPUMaskPath); got != "f" {
+		t.Errorf("second withdraw reset a mask: %q", got)
+	}
+
+	fresh := fakeMachine(t)
+	Withdraw(fresh, in, out)
+	if _, err := os.Stat(fresh.Path(Path)); !os.IsNotExist(err) {
+		t.Errorf("withdraw without a plan file wrote one: %v", err)
+	}
+}
+
+// TestCaptureDeviceRecord: with a capture interface the placement records
+// its device directory for irqbalance's policy script; without a
+// reservation, and on withdrawal, the record goes.
+func TestCaptureDeviceRecord(t *testing.T) {
+	root := fakeMachine(t)
+	pci := root.Path("/sys/devices/pci0000:00/0000:00:03.0")
+	for _, p := range []string{pci + "/msi_irqs/25", pci + "/virtio0/net/eth1", root.Path("/sys/class/net")} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../../../virtio0", pci+"/virtio0/net/eth1/device"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth1", root.Path("/sys/class/net/eth1")); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := render(root, 8)
+	in.Config.DPIInterface = "eth1"
+	out := generate.Render(in)
+	if r := Place(root, in, out); len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+	rec := Dir + "/" + CaptureDeviceFile
+	if got := read(t, root, rec); got != "/sys/devices/pci0000:00/0000:00:03.0" {
+		t.Errorf("%s = %q", rec, got)
+	}
+	Withdraw(root, in, out)
+	if _, err := os.Stat(root.Path(rec)); !os.IsNotExist(err) {
+		t.Errorf("%s after withdraw: %v", rec, err)
+	}
+	Place(root, in, out)
+	in7, _ := render(root, 7)
+	in7.Config.DPIInterface = "eth1"
+	Place(root, in7, generate.Render(in7))
+	if _, err := os.Stat(root.Path(rec)); !os.IsNotExist(err) {
+		t.Errorf("%s without a reservation: %v", rec, err)
+	}
+}

@@ -35,6 +35,9 @@ type jsonReport struct {
 	Marker      jsonMarker        `json:"marker"`
 	Swap        *jsonSwap         `json:"swap,omitempty"`
 	CPU         *jsonCPU          `json:"cpu,omitempty"`
+	// Placement is reported, never gated (placement.go); absent without
+	// a reservation.
+	Placement *Placement `json:"placement,omitempty"`
 }
 
 type jsonGuarantee struct {
@@ -166,6 +169,7 @@ func (r Report) JSON() any {
 	j.Activation = &jsonActivation{SucceededThisBoot: r.Activated, Detail: r.ActivateWhy}
 	j.Swap = fromSwap(r.Swap)
 	j.CPU = fromCPU(r.CPU)
+	j.Placement = r.Placement
 	return j
 }
 

@@ -127,6 +127,9 @@ type Report struct {
 	ActivateWhy string
 	Compliant   bool
 	Problems    []string
+	// Placement is what is in effect beyond the core's set (reported,
+	// never gated; placement.go); nil without a reservation.
+	Placement *Placement
 }
 
 // Sysctls returns the kernel parameters cfg asks for (guarantee.Sysctls).
@@ -164,6 +167,7 @@ func GatherWith(root hostroot.Root, log *priolog.Logger, measure guarantee.Measu
 	r.Swap = fromPlan(swap)
 	out := generate.Render(in)
 	r.CPU = GatherCPU(root, in, out)
+	r.Placement = GatherPlacement(root, in, out)
 	// The guarantees, from the code the gate runs: status is their view.
 	r.Guarantees = guarantee.Evaluate(root, in, out, swap, measure)
 	for _, g := range r.Guarantees {
@@ -424,6 +428,7 @@ func (r Report) WriteText(w io.Writer) error {
 			row("core cpus applied", "%s  [FAIL]", g.Reason)
 		}
 	}
+	writePlacementText(r.Placement, row)
 	if r.Activated {
 		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
 	} else {

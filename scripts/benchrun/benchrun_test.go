@@ -102,3 +102,22 @@ func TestHostEstimate(t *testing.T) {
 		t.Errorf("line 6 verdict %q lacks the host estimate", v)
 	}
 }
+
+// TestCountStats: the context-switch quartiles are those of the counts.
+func TestCountStats(t *testing.T) {
+	var s []interferenceSample
+	for _, n := range []int64{50, 10, 40, 20, 30} {
+		s = append(s, interferenceSample{nivcsw: n})
+	}
+	if got := countStats(s); got != [3]int64{20, 30, 40} {
+		t.Errorf("countStats = %v, want [20 30 40]", got)
+	}
+}
+
+// TestSpinFixed: the job's work does not depend on when it runs, so both
+// sides of line 7 do the same.
+func TestSpinFixed(t *testing.T) {
+	if spin(1000) != spin(1000) || spin(1000) == spin(1001) {
+		t.Error("spin is not a fixed function of its count")
+	}
+}

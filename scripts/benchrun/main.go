@@ -3,7 +3,7 @@
 // otherwise use, in one invocation, alternating the two commands of each
 // line, and writes the table to BENCHMARKS.md.
 //
-// usage: benchrun [-bin DIR] [-out FILE] [-runs N] [-prov-runs N] [-skip LIST]
+// usage: benchrun [-bin DIR] [-out FILE] [-runs N] [-prov-runs N] [-interference-runs N] [-skip LIST]
 //
 // Read-only for the host except for what it creates and removes itself: temp
 // directories, a tmpfs mount for the generators' output, and (as root) a
@@ -27,6 +27,9 @@ import (
 )
 
 func main() {
+	if childMode() {
+		return
+	}
 	opt := options{}
 	flag.StringVar(&opt.bin, "bin", "bin", "directory holding ransomeye-tuner-generator and ransomeye-tuner (make build)")
 	flag.StringVar(&opt.out, "out", "BENCHMARKS.md", "report file to write")
@@ -36,7 +39,8 @@ func main() {
 	flag.StringVar(&opt.vmwork, "vmwork", "vmwork", "the boot suite's work directory (line 6)")
 	flag.StringVar(&opt.rev, "rev", "", "the commit the binaries were built from, for the report (default: git describe --always --dirty)")
 	flag.StringVar(&opt.analysis, "analysis", "scripts/benchrun/analysis.md", "hand-written analysis appended to the report (\"\" for none)")
-	skip := flag.String("skip", "", "comma-separated sections to skip: gen,fake,provision,boot")
+	flag.IntVar(&opt.interfRuns, "interference-runs", 15, "runs of each side of the interference line (7)")
+	skip := flag.String("skip", "", "comma-separated sections to skip: gen,fake,provision,boot,interference")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "benchrun: unexpected argument %q (see -h)\n", flag.Arg(0))
@@ -56,6 +60,7 @@ type options struct {
 	rev, analysis    string
 	runs, provRuns   int
 	ddRuns           int
+	interfRuns       int
 	skip             map[string]bool
 }
 
@@ -169,6 +174,11 @@ func run(opt options) int {
 	}
 	if !opt.skip["boot"] {
 		benchBoot(r, opt.vmwork)
+	}
+	if !opt.skip["interference"] {
+		if err := benchInterference(r, opt); err != nil {
+			r.fail("7", "interference on a reserved core", err)
+		}
 	}
 	r.sizes(b)
 	if opt.analysis != "" {

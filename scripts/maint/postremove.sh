@@ -13,6 +13,20 @@ rt_reload() {
 	return 0
 }
 
+# rt_unplan: after removal the plan file describes a plan nothing enforces
+# any more (prerm restored what it recorded); services must not read it.
+# irqbalance still runs with the banned CPUs and policy script of the
+# removed drop-in: restart it so that it balances over every CPU again.
+rt_unplan() {
+	rm -f /run/ransomeye-tuner/plan.json /run/ransomeye-tuner/capture-device
+	rmdir /run/ransomeye-tuner 2>/dev/null || true
+	if rt_systemd_running; then
+		systemctl try-restart irqbalance.service ||
+			rt_log "warning: restarting irqbalance.service failed"
+	fi
+	return 0
+}
+
 case "${1:-}" in
 purge)
 	# The administrator's own files (tuner.conf.d/*.conf) are kept.
@@ -30,7 +44,11 @@ purge)
 	rmdir -- "$RT_STATE_DIR" 2>/dev/null || true
 	rt_reload
 	;;
-remove | abort-install | 0 | 1)
+remove | 0)
+	rt_reload
+	rt_unplan
+	;;
+abort-install | 1)
 	rt_reload
 	;;
 esac

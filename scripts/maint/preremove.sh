@@ -14,10 +14,23 @@ rt_stop() {
 	return 0
 }
 
+# rt_unplace: restore the interrupts and unbound kernel work the tuner
+# placed (the record is in /run/ransomeye-tuner/plan.json) while the binary
+# that reads the record is still installed; without the file nothing was
+# placed in this boot.
+rt_unplace() {
+	if [ -f /run/ransomeye-tuner/plan.json ] && [ -x /usr/sbin/ransomeye-tuner ]; then
+		/usr/sbin/ransomeye-tuner place --undo ||
+			rt_log "warning: restoring the interrupt and kernel-work placement failed"
+	fi
+	return 0
+}
+
 case "${1:-}" in
 remove)
 	# Debian: a purge may follow, after dpkg has deleted the configuration
 	# files. Remember now which files a purge removes.
+	rt_unplace
 	rt_stop
 	if mkdir -p "$RT_STATE_DIR"; then
 		{
@@ -29,6 +42,7 @@ remove)
 	;;
 0)
 	# RPM erase is the purge: the configuration is still readable here.
+	rt_unplace
 	rt_stop
 	rt_purge "$(rt_swap_path)" "$(rt_metrics_path)"
 	;;

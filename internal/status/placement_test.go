@@ -1,0 +1,160 @@
+package status
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+)
+
+// placementRoot is a fake 8-core machine (plan: core 0-3, DPI 4-5,
+// training 6-7) with, in effect: IRQ 30 on every CPU and IRQ 31 on the
+// core's; the workqueue masks unchanged; the DPI service's cpuset reaching
+// CPU 6; and in /proc, systemd on the core's CPUs, cron with one thread
+// left on every CPU, the DPI service with one thread allowed on 6, and a
+// kernel thread bound to CPU 5 (the kernel's, not an escape).
+func placementRoot(t *testing.T) hostroot.Root {
+	t.Helper()
+	dir := t.TempDir()
+	dpi := "/sys/fs/cgroup/ransomeye.slice/ransomeye-dpi.slice/ransomeye-dpi.service/"
+	files := map[string]string{
+		"/proc/interrupts": "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n" +
+			" 30:  1 0 0 0 0 0 0 0  PCI-MSI 1-edge  ahci\n" +
+			" 31:  1 0 0 0 0 0 0 0  PCI-MSI 2-edge  xhci_hcd\n",
+		"/proc/irq/default_smp_affinity": "f\n",
+		"/proc/irq/30/smp_affinity_list": "0-7\n",
+		"/proc/irq/31/smp_affinity_list": "0-3\n",
+		workqueue.CPUMaskPath:            "ff\n",
+		workqueue.WritebackPath:          "f\n",
+		dpi + "cpuset.cpus.effective":    "4-6\n",
+		"/sys/fs/cgroup/system.slice/ransomeye-core.service/cpuset.cpus.effective": "0-3\n",
+		"/proc/1/cgroup":            "0::/init.scope\n",
+		"/proc/1/task/1/status":     "Name:\tsystemd\nCpus_allowed_list:\t0-3\n",
+		"/proc/2/cgroup":            "0::/\n",
+		"/proc/2/task/2/status":     "Name:\tksoftirqd/5\nCpus_allowed_list:\t5\n",
+		"/proc/100/cgroup":          "0::/system.slice/cron.service\n",
+		"/proc/100/task/100/status": "Name:\tcron\nCpus_allowed_list:\t0-3\n",
+		"/proc/100/task/101/status": "Name:\tcron\nCpus_allowed_list:\t0-7\n",
+		"/proc/200/cgroup":          "0::/ransomeye.slice/ransomeye-dpi.slice/ransomeye-dpi.service\n",
+		"/proc/200/task/200/status": "Name:\tsuricata\nCpus_allowed_list:\t4-5\n",
+		"/proc/200/task/201/status": "Name:\tW#01\nCpus_allowed_list:\t4-6\n",
+	}
+	m := fakesys.Machine{CoresPerNode: 8, Files: files}
+	if err := m.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return hostroot.Root(dir)
+}
+
+// TestGatherPlacement: what escapes the partition is named (IRQ 30, the
+// DPI service's CPU 6, cron's and the DPI worker's threads by unit), what
+// does not is not (IRQ 31, systemd, the kernel thread, the DPI service on
+// its own CPUs), and none of it is a problem of the report.
+func TestGatherPlacement(t *testing.T) {
+	root := placementRoot(t)
+	in := generate.Gather(root, nil)
+	out := generate.Render(in)
+	if !out.Plan.Reserved || out.Plan.DPI.String() != "4-5" {
+		t.Fatalf("fake machine's plan: %+v", out.Plan)
+	}
+	p := GatherPlacement(root, in, out)
+	if p == nil || p.Reserved != "4-7" || p.Gated {
+		t.Fatalf("placement: %+v", p)
+	}
+	if len(p.IRQsOnReserved) != 1 || p.IRQsOnReserved[0].IRQ != 30 {
+		t.Errorf("irqs on reserved: %+v", p.IRQsOnReserved)
+	}
+	if p.Workqueue[workqueue.CPUMaskPath] != "0-7" || p.Workqueue[workqueue.WritebackPath] != "0-3" {
+		t.Errorf("workqueue: %v", p.Workqueue)
+	}
+	if len(p.Services) != 3 || p.Services[1].Unit != "ransomeye-dpi.service" || p.Services[1].Escapes != "6" {
+		t.Errorf("services: %+v", p.Services)
+	}
+	want := []UnitThreads{{Unit: "cron.service", Threads: 1, CPUs: "4-7", Example: "cron[101]"},
+		{Unit: "ransomeye-dpi.service", Threads: 1, CPUs: "6", Example: "W#01[201]"}}
+	if len(p.ThreadsOnReserved) != 2 || p.ThreadsOnReserved[0] != want[0] || p.ThreadsOnReserved[1] != want[1] || p.ThreadsErr != "" {
+		t.Errorf("threads on reserved: %+v (%s), want %+v", p.ThreadsOnReserved, p.ThreadsErr, want)
+	}
+	irqs, threads, svc := p.Escapes()
+	if irqs != 1 || threads != 2 || svc["ransomeye-dpi.service"] != 1 || svc["ransomeye-core.service"] != 0 {
+		t.Errorf("escapes: %d irqs, %d threads, services %v", irqs, threads, svc)
+	}
+
+	// status itself carries the section, and it decides nothing.
+	full := Gather(root, nil)
+	if full.Placement == nil || len(full.Placement.ThreadsOnReserved) != 2 {
+		t.Errorf("status report's placement: %+v", full.Placement)
+	}
+	for _, prob := range full.Problems {
+		if strings.Contains(prob, "cron") || strings.Contains(prob, "IRQ") || strings.Contains(prob, "escapes") {
+			t.Errorf("placement made a problem of the report: %q", prob)
+		}
+	}
+
+	r := Report{Root: string(root), Placement: p}
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("status text:\n%s", text.String())
+	for _, w := range []string{"reserved CPUs 4-7 (reported, not gated)", "30 (ahci) on 0-7", "escapes to 6", "cron.service: 1 (may run on 4-7; e.g. cron[101])"} {
+		if !strings.Contains(text.String(), w) {
+			t.Errorf("text lacks %q:\n%s", w, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Placement map[string]json.RawMessage `json:"placement"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"reserved_cpus", "irqs_on_reserved", "workqueue_cpumask", "services", "threads_on_reserved", "gated"} {
+		if _, ok := back.Placement[k]; !ok {
+			t.Errorf("JSON placement lacks %q:\n%s", k, js.String())
+		}
+	}
+}
+
+// TestGatherPlacementNoReservation: without a reservation nothing is an
+// escape and the section is left out.
+func TestGatherPlacementNoReservation(t *testing.T) {
+	root := placementRoot(t)
+	if err := os.MkdirAll(filepath.Join(string(root), "etc/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(string(root), "etc/ransomeye/tuner.conf"), []byte("[CPU]\nIsolation=off\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := generate.Gather(root, nil)
+	if p := GatherPlacement(root, in, generate.Render(in)); p != nil {
+		t.Errorf("placement without a reservation: %+v", p)
+	}
+}
+
+// BenchmarkThreadsOnReserved reads this machine's /proc as status does
+// (read only), to show what the thread walk costs each minute.
+func BenchmarkThreadsOnReserved(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		threadsOnReserved(hostroot.Root("/"), cpusetOf(b, "1"), nil)
+	}
+}
+
+func cpusetOf(b *testing.B, l string) cpuset.Set {
+	s, err := cpuset.Parse(l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
