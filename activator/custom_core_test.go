@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,15 +40,4 @@ func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
 		t.Errorf("gate drop-in has no gate:\n%s", b)
 	}
 	failedClosed(t, r, activate(t, r), "Swappiness=1O")
-}
-
-// runGenerator runs the real generator on the root r with the output
-// directories dirs (1 or 3, as systemd passes them).
-func runGenerator(t *testing.T, r fakeRoot, dirs ...string) {
-	t.Helper()
-	cmd := exec.Command(generatorBin, dirs...)
-	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + r.dir, "PATH=" + os.Getenv("PATH")}
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("generator: %v\n%s", err, b)
-	}
 }

@@ -1,4 +1,4 @@
-package faults_test
+package main_test
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package faults_test
+package main_test
 
 import (
 	"os"
@@ -41,11 +41,11 @@ func needKmsgCapture(t *testing.T) {
 	}
 }
 
-// runGenerator runs the real generator with root as RANSOMEYE_TUNER_ROOT
+// runGeneratorKmsg runs the real generator with root as RANSOMEYE_TUNER_ROOT
 // into d, under the hang guard, with its address space limited to 1 GiB (a
 // generator reading an endless file must fail, not eat this shared host's
 // memory), and returns the run and its kernel-log lines.
-func runGenerator(t *testing.T, root string, d genDirs, pre ...string) (result, string) {
+func runGeneratorKmsg(t *testing.T, root string, d genDirs, pre ...string) (result, string) {
 	t.Helper()
 	kmsg := filepath.Join(t.TempDir(), "kmsg")
 	if err := os.WriteFile(kmsg, nil, 0o600); err != nil {
@@ -53,7 +53,7 @@ func runGenerator(t *testing.T, root string, d genDirs, pre ...string) (result, 
 	}
 	script := `mount --bind "$0" /dev/kmsg && ` + strings.Join(append(pre, ""), " && ") + `shift && exec prlimit --as=1073741824 -- "$@"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script,
-		kmsg, "x", genBin, d.normal, d.early, d.late)
+		kmsg, "x", generatorBin, d.normal, d.early, d.late)
 	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + root, "PATH=" + os.Getenv("PATH")}
 	res := runCmd(t, cmd)
 	log, _ := os.ReadFile(kmsg)
@@ -120,7 +120,7 @@ func TestFaultConfigNotRegular(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := newGenDirs(t)
-			res, log := runGenerator(t, root, d)
+			res, log := runGeneratorKmsg(t, root, d)
 			if res.code != 0 {
 				t.Errorf("generator: exit %d (signal %q): the boot would report a failed generator\n%s%s", res.code, res.signal, log, res.stderr)
 			}
@@ -170,7 +170,7 @@ func TestFaultConfigGarbage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := eightCPU(t, map[string]string{"/etc/ransomeye/tuner.conf": tc.text}, nil)
 			d := newGenDirs(t)
-			res, log := runGenerator(t, root, d)
+			res, log := runGeneratorKmsg(t, root, d)
 			if res.code != 0 {
 				t.Fatalf("generator: exit %d (signal %q)\n%s%s", res.code, res.signal, log, res.stderr)
 			}
@@ -271,7 +271,7 @@ func TestFaultMalformedCPUListsBinary(t *testing.T) {
 		t.Run(tc.file+"="+strings.TrimSpace(tc.content), func(t *testing.T) {
 			root := eightCPU(t, nil, map[string]string{tc.file: tc.content})
 			d := newGenDirs(t)
-			res, log := runGenerator(t, root, d)
+			res, log := runGeneratorKmsg(t, root, d)
 			if res.code != 0 {
 				t.Fatalf("generator: exit %d (signal %q)\n%s", res.code, res.signal, log)
 			}
@@ -307,11 +307,11 @@ func TestFaultGeneratorOutputFull(t *testing.T) {
 	needRoot(t)
 	root := eightCPU(t, nil, nil)
 	ref := newGenDirs(t)
-	if res, log := runGenerator(t, root, ref); res.code != 0 {
+	if res, log := runGeneratorKmsg(t, root, ref); res.code != 0 {
 		t.Fatalf("reference run: exit %d\n%s", res.code, log)
 	}
 	d := newGenDirs(t)
-	loopFS(t, "ext4", 2*mib, d.normal, "-O", "^has_journal", "-N", "64")
+	loopFS(t, "ext4", "2M", d.normal, "-O", "^has_journal", "-N", "64")
 	filler, err := os.Create(filepath.Join(d.normal, "filler"))
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +324,7 @@ func TestFaultGeneratorOutputFull(t *testing.T) {
 	}
 	filler.Sync()
 	filler.Close()
-	res, log := runGenerator(t, root, d)
+	res, log := runGeneratorKmsg(t, root, d)
 	if res.code != 0 {
 		t.Fatalf("generator: exit %d (signal %q)\n%s", res.code, res.signal, log)
 	}
