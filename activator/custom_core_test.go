@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 )
 
 // TestInvalidConfigKeepsCustomCoreGated: [CPU] CoreService=mydb.service with
@@ -15,13 +17,8 @@ import (
 func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
 	r := newRoot(t, 64<<20)
 	r.write(t, "etc/ransomeye/tuner.conf", "[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")
-	out := t.TempDir()
-	normal, early, late := filepath.Join(out, "normal"), filepath.Join(out, "early"), filepath.Join(out, "late")
-	for _, d := range []string{normal, early, late} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	normal, early, late := blackbox.OutDirs(t)
+	out := filepath.Dir(normal)
 	runGenerator(t, r, normal, early, late)
 	var written []string
 	filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {

@@ -245,11 +245,7 @@ func TestFaultDistroSwapfile(t *testing.T) {
 	loopFS(t, "ext4", "24G", dir)
 	r := fillRoot(t, dir, 4*gib)
 	distro := r.path("swapfile")
-	sh(t, "fallocate", "-l", "2G", distro)
-	if err := os.Chmod(distro, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, "mkswap", distro)
+	makeSwapArea(t, distro, "2G", nil)
 	firstPage := func() []byte {
 		b := make([]byte, os.Getpagesize())
 		f, err := os.Open(distro)
@@ -466,11 +462,7 @@ func TestFaultSwapActiveButInsufficient(t *testing.T) {
 	needRoot(t)
 	r := smallRoot(t)
 	sw := r.path("ransomeye/swap")
-	sh(t, "fallocate", "-l", "64M", sw)
-	if err := os.Chmod(sw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, "mkswap", "-L", "ransomeye-swap", sw, "16384")
+	makeSwapArea(t, sw, "64M", []string{"-L", "ransomeye-swap"}, "16384")
 	got := kernelSwapSize(t, sw)
 	if got >= 64*mib-int64(os.Getpagesize()) {
 		t.Fatalf("the kernel gives the short swap area %d bytes: the fixture is wrong", got)

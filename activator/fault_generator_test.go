@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 )
 
@@ -18,14 +19,8 @@ type genDirs struct{ normal, early, late string }
 
 func newGenDirs(t *testing.T) genDirs {
 	t.Helper()
-	base := t.TempDir()
-	d := genDirs{filepath.Join(base, "normal"), filepath.Join(base, "early"), filepath.Join(base, "late")}
-	for _, p := range []string{d.normal, d.early, d.late} {
-		if err := os.Mkdir(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
+	normal, early, late := blackbox.OutDirs(t)
+	return genDirs{normal, early, late}
 }
 
 // needKmsgCapture skips unless the generator can run in a private mount

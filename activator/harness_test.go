@@ -33,6 +33,7 @@ var (
 	tempEntries   = blackbox.TempEntries
 	statOf        = blackbox.StatOf
 	inode         = blackbox.Inode
+	makeSwapArea  = blackbox.MakeSwapArea
 )
 
 // fakeRoot is a temporary root prefix with fake /proc files (blackbox.Root).

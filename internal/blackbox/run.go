@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -134,4 +135,18 @@ func Succeeded(t *testing.T, r Root, res Result) {
 	if g := Run(t, r, nil, nil, "gate"); g.Code != 0 {
 		t.Errorf("gate after success: exit %d\n%s", g.Code, g.Stdout)
 	}
+}
+
+// OutDirs makes the three empty output directories systemd passes a
+// generator (normal, early, late) in a new temporary directory.
+func OutDirs(t *testing.T) (normal, early, late string) {
+	t.Helper()
+	base := t.TempDir()
+	normal, early, late = filepath.Join(base, "normal"), filepath.Join(base, "early"), filepath.Join(base, "late")
+	for _, p := range []string{normal, early, late} {
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return normal, early, late
 }
