@@ -695,8 +695,10 @@ func TestActivateUnsafeDir(t *testing.T) {
 // is not mounted (the boot suite's case 10, run by hand): activate must not
 // create the swapfile in the directory underneath, on the root filesystem;
 // it fails closed naming the mount point, and status says the same. Needs
-// no root: nothing is mounted, the fake root's mountinfo lacks /ransomeye.
+// root, but no loop device: nothing is mounted, the fake root's mountinfo
+// lacks /ransomeye.
 func TestActivateDataDiskNotMounted(t *testing.T) {
+	needUID0(t)
 	r := newRoot(t, 4<<30)
 	// Small, so that a regression costs 32 MiB of this machine's disk, not 16 GiB.
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")

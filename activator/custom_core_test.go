@@ -13,8 +13,10 @@ import (
 // a typo elsewhere. The generator, run as systemd would, writes the gate
 // drop-in for mydb.service (and nothing else); activate fails closed, and
 // the gate keeps the core down. Before: no file at all, so mydb.service
-// started with no guarantee (FAULTS.md, finding 22). Needs no root.
+// started with no guarantee (FAULTS.md, finding 22). Needs root (a marker
+// written by root), but no loop device.
 func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
+	needUID0(t)
 	r := newRoot(t, 64<<20)
 	r.write(t, "etc/ransomeye/tuner.conf", "[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")
 	normal, early, late := blackbox.OutDirs(t)

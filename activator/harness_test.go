@@ -26,6 +26,7 @@ func TestMain(m *testing.M) { os.Exit(blackbox.Main(m, &tunerBin, &generatorBin)
 var (
 	needRoot      = blackbox.NeedRoot
 	needStrace    = blackbox.NeedStrace
+	needUID0      = blackbox.NeedUID0
 	sh            = blackbox.Sh
 	loopFS        = blackbox.LoopFS
 	checkSwapfile = blackbox.CheckSwapfile
