@@ -2,27 +2,25 @@ package main_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 )
 
 // TestInvalidConfigKeepsCustomCoreGated: [CPU] CoreService=mydb.service with
 // a typo elsewhere. The generator, run as systemd would, writes the gate
 // drop-in for mydb.service (and nothing else); activate fails closed, and
 // the gate keeps the core down. Before: no file at all, so mydb.service
-// started with no guarantee (FAULTS.md, finding 22). Needs no root.
+// started with no guarantee (FAULTS.md, finding 22). Needs root (a marker
+// written by root), but no loop device.
 func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
+	needUID0(t)
 	r := newRoot(t, 64<<20)
 	r.write(t, "etc/ransomeye/tuner.conf", "[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")
-	out := t.TempDir()
-	normal, early, late := filepath.Join(out, "normal"), filepath.Join(out, "early"), filepath.Join(out, "late")
-	for _, d := range []string{normal, early, late} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	normal, early, late := blackbox.OutDirs(t)
+	out := filepath.Dir(normal)
 	runGenerator(t, r, normal, early, late)
 	var written []string
 	filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
@@ -41,15 +39,4 @@ func TestInvalidConfigKeepsCustomCoreGated(t *testing.T) {
 		t.Errorf("gate drop-in has no gate:\n%s", b)
 	}
 	failedClosed(t, r, activate(t, r), "Swappiness=1O")
-}
-
-// runGenerator runs the real generator on the root r with the output
-// directories dirs (1 or 3, as systemd passes them).
-func runGenerator(t *testing.T, r fakeRoot, dirs ...string) {
-	t.Helper()
-	cmd := exec.Command(generatorBin, dirs...)
-	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + r.dir, "PATH=" + os.Getenv("PATH")}
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("generator: %v\n%s", err, b)
-	}
 }

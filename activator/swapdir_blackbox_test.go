@@ -191,11 +191,7 @@ func TestActivateExt4SmallBlocks(t *testing.T) {
 	// A swapfile made the old way: fallocate, mkswap. Show that the kernel
 	// shortens it here, or the test shows nothing.
 	old := r.path("ransomeye/swap")
-	sh(t, "fallocate", "-l", strconv.Itoa(target), old)
-	if err := os.Chmod(old, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, "mkswap", "-L", "ransomeye-swap", old)
+	makeSwapArea(t, old, strconv.Itoa(target), []string{"-L", "ransomeye-swap"})
 	if _, got := kernelSwapLine(t, old); got+ps >= target {
 		t.Skipf("this kernel/filesystem gives the whole file (%d of %d bytes): nothing to show", got+ps, target)
 	} else {

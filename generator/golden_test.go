@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/root from the case list and testdata/*/expected from the generator's output")
@@ -45,14 +47,8 @@ type outDirs struct{ normal, early, late string }
 
 func newOutDirs(t *testing.T) outDirs {
 	t.Helper()
-	base := t.TempDir()
-	d := outDirs{filepath.Join(base, "normal"), filepath.Join(base, "early"), filepath.Join(base, "late")}
-	for _, p := range []string{d.normal, d.early, d.late} {
-		if err := os.Mkdir(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
+	normal, early, late := blackbox.OutDirs(t)
+	return outDirs{normal, early, late}
 }
 
 // canCaptureKmsg reports whether the generator can be run in a private mount

@@ -1,4 +1,4 @@
-package faults_test
+package main_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 )
 
@@ -18,14 +19,8 @@ type genDirs struct{ normal, early, late string }
 
 func newGenDirs(t *testing.T) genDirs {
 	t.Helper()
-	base := t.TempDir()
-	d := genDirs{filepath.Join(base, "normal"), filepath.Join(base, "early"), filepath.Join(base, "late")}
-	for _, p := range []string{d.normal, d.early, d.late} {
-		if err := os.Mkdir(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
+	normal, early, late := blackbox.OutDirs(t)
+	return genDirs{normal, early, late}
 }
 
 // needKmsgCapture skips unless the generator can run in a private mount
@@ -41,19 +36,22 @@ func needKmsgCapture(t *testing.T) {
 	}
 }
 
-// runGenerator runs the real generator with root as RANSOMEYE_TUNER_ROOT
-// into d, under the hang guard, with its address space limited to 1 GiB (a
+// runGeneratorKmsg runs the real generator with root as RANSOMEYE_TUNER_ROOT
+// into d, under the hang guard, with its address space limited to 4 GiB (a
 // generator reading an endless file must fail, not eat this shared host's
-// memory), and returns the run and its kernel-log lines.
-func runGenerator(t *testing.T, root string, d genDirs, pre ...string) (result, string) {
+// memory), and returns the run and its kernel-log lines. Not 1 GiB: there
+// the Go runtime itself failed to reserve address space about once in 50
+// runs ("out of memory: cannot allocate 4194304-byte block (3866624 in
+// use)", TestFaultConfigGarbage/512_KiB_value), with 8 MiB resident.
+func runGeneratorKmsg(t *testing.T, root string, d genDirs, pre ...string) (result, string) {
 	t.Helper()
 	kmsg := filepath.Join(t.TempDir(), "kmsg")
 	if err := os.WriteFile(kmsg, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	script := `mount --bind "$0" /dev/kmsg && ` + strings.Join(append(pre, ""), " && ") + `shift && exec prlimit --as=1073741824 -- "$@"`
+	script := `mount --bind "$0" /dev/kmsg && ` + strings.Join(append(pre, ""), " && ") + `shift && exec prlimit --as=4294967296 -- "$@"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script,
-		kmsg, "x", genBin, d.normal, d.early, d.late)
+		kmsg, "x", generatorBin, d.normal, d.early, d.late)
 	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + root, "PATH=" + os.Getenv("PATH")}
 	res := runCmd(t, cmd)
 	log, _ := os.ReadFile(kmsg)
@@ -120,7 +118,7 @@ func TestFaultConfigNotRegular(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := newGenDirs(t)
-			res, log := runGenerator(t, root, d)
+			res, log := runGeneratorKmsg(t, root, d)
 			if res.code != 0 {
 				t.Errorf("generator: exit %d (signal %q): the boot would report a failed generator\n%s%s", res.code, res.signal, log, res.stderr)
 			}
@@ -170,7 +168,7 @@ func TestFaultConfigGarbage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := eightCPU(t, map[string]string{"/etc/ransomeye/tuner.conf": tc.text}, nil)
 			d := newGenDirs(t)
-			res, log := runGenerator(t, root, d)
+			res, log := runGeneratorKmsg(t, root, d)
 			if res.code != 0 {
 				t.Fatalf("generator: exit %d (signal %q)\n%s%s", res.code, res.signal, log, res.stderr)
 			}
@@ -271,7 +269,7 @@ func TestFaultMalformedCPUListsBinary(t *testing.T) {
 		t.Run(tc.file+"="+strings.TrimSpace(tc.content), func(t *testing.T) {
 			root := eightCPU(t, nil, map[string]string{tc.file: tc.content})
 			d := newGenDirs(t)
-			res, log := runGenerator(t, root, d)
+			res, log := runGeneratorKmsg(t, root, d)
 			if res.code != 0 {
 				t.Fatalf("generator: exit %d (signal %q)\n%s", res.code, res.signal, log)
 			}
@@ -307,11 +305,11 @@ func TestFaultGeneratorOutputFull(t *testing.T) {
 	needRoot(t)
 	root := eightCPU(t, nil, nil)
 	ref := newGenDirs(t)
-	if res, log := runGenerator(t, root, ref); res.code != 0 {
+	if res, log := runGeneratorKmsg(t, root, ref); res.code != 0 {
 		t.Fatalf("reference run: exit %d\n%s", res.code, log)
 	}
 	d := newGenDirs(t)
-	loopFS(t, "ext4", 2*mib, d.normal, "-O", "^has_journal", "-N", "64")
+	loopFS(t, "ext4", "2M", d.normal, "-O", "^has_journal", "-N", "64")
 	filler, err := os.Create(filepath.Join(d.normal, "filler"))
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +322,7 @@ func TestFaultGeneratorOutputFull(t *testing.T) {
 	}
 	filler.Sync()
 	filler.Close()
-	res, log := runGenerator(t, root, d)
+	res, log := runGeneratorKmsg(t, root, d)
 	if res.code != 0 {
 		t.Fatalf("generator: exit %d (signal %q)\n%s", res.code, res.signal, log)
 	}

@@ -1,4 +1,4 @@
-package faults_test
+package main_test
 
 import (
 	"os"
@@ -26,11 +26,7 @@ func TestFaultSwapHeaderShorterThanFile(t *testing.T) {
 	needRoot(t)
 	r := smallRoot(t)
 	sw := r.path("ransomeye/swap")
-	sh(t, "fallocate", "-l", "64M", sw)
-	if err := os.Chmod(sw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, "mkswap", "-L", "ransomeye-swap", sw, "16384")
+	makeSwapArea(t, sw, "64M", []string{"-L", "ransomeye-swap"}, "16384")
 	res := runAct(t, r, nil, nil, "activate")
 	if res.code != 0 {
 		failedClosed(t, r, res, "/ransomeye/swap")
@@ -50,11 +46,7 @@ func TestFaultSwapHeaderListsBadPages(t *testing.T) {
 	needRoot(t)
 	r := smallRoot(t)
 	sw := r.path("ransomeye/swap")
-	sh(t, "fallocate", "-l", "64M", sw)
-	if err := os.Chmod(sw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh(t, "mkswap", "-L", "ransomeye-swap", sw)
+	makeSwapArea(t, sw, "64M", []string{"-L", "ransomeye-swap"})
 	// struct swap_header: bootbits[1024], version, last_page, nr_badpages (u32 at 1032).
 	f, err := os.OpenFile(sw, os.O_WRONLY, 0)
 	if err != nil {

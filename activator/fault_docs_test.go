@@ -1,4 +1,4 @@
-package faults_test
+package main_test
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // honours it), how to see why the core did not start, and the restart that
 // clears the marker once the cause is fixed.
 func TestFaultManPageClearsMarker(t *testing.T) {
-	b, err := os.ReadFile("../../docs/man/ransomeye-tuner.8.md")
+	b, err := os.ReadFile("../docs/man/ransomeye-tuner.8.md")
 	if err != nil {
 		t.Fatal(err)
 	}
