@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -230,5 +231,66 @@ func TestReviewDataMountUnitNotChecked(t *testing.T) {
 	res := run(t, r, nil, "plan")
 	if !strings.Contains(res.stdout, "not mounted") {
 		t.Errorf("plan does not see that /data (data.mount) is not mounted:\n%s", res.stdout)
+	}
+}
+
+// sysctlSystem applies the sysctl.d files under r as `sysctl --system`
+// (systemd-sysctl) would: *.conf of /etc/sysctl.d, /run/sysctl.d and
+// /usr/lib/sysctl.d, the first directory winning for a name, in name
+// order; only the vm.* keys this product sets.
+func sysctlSystem(t *testing.T, r fakeRoot) {
+	t.Helper()
+	files := map[string]string{}
+	for _, d := range []string{"usr/lib/sysctl.d", "run/sysctl.d", "etc/sysctl.d"} { // later wins here
+		ents, _ := os.ReadDir(r.path(d))
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".conf") {
+				files[e.Name()] = filepath.Join(r.path(d), e.Name())
+			}
+		}
+	}
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, _ := os.ReadFile(files[n])
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			if ok && strings.HasPrefix(k, "vm.") && !strings.HasPrefix(k, "#") {
+				r.write(t, "proc/sys/vm/"+strings.TrimPrefix(k, "vm."), v+"\n")
+			}
+		}
+	}
+}
+
+// TestReviewOwnSysctlFileClosesGate: [Sysctl] Swappiness=1. The package
+// ships /usr/lib/sysctl.d/60-ransomeye-tuner.conf with vm.swappiness = 10,
+// so any later `sysctl --system` (a package's postinst, a restart of
+// systemd-sysctl) puts 10 back; the gate then keeps the core down and tells
+// the administrator to remove "that setting" from /etc/sysctl.conf or
+// /etc/sysctl.d, where it is not: the product's own file fights its
+// configuration, and the remedy does not name it.
+func TestReviewOwnSysctlFileClosesGate(t *testing.T) {
+	r := newRoot(t, 64<<20)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n[Sysctl]\nSwappiness=1\n")
+	shipped, err := os.ReadFile("../units/sysctl.d/60-ransomeye-tuner.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.write(t, "usr/lib/sysctl.d/60-ransomeye-tuner.conf", string(shipped))
+	if res := activate(t, r); res.code != 0 || r.sysctl(t, "swappiness") != "1" {
+		t.Fatalf("activate: exit %d, swappiness %s\n%s", res.code, r.sysctl(t, "swappiness"), res.stderr)
+	}
+	sysctlSystem(t, r)
+	if r.sysctl(t, "swappiness") == "1" {
+		return // the configured value survives sysctl --system
+	}
+	defer r.fakeSwapon(t)()
+	g := run(t, r, nil, "gate")
+	if out := g.stdout + g.stderr; g.code != 0 && !strings.Contains(out, "60-ransomeye-tuner.conf") {
+		t.Errorf("sysctl --system applied the product's own 60-ransomeye-tuner.conf; the gate refuses without naming it:\n%s", out)
 	}
 }
