@@ -294,3 +294,36 @@ func TestReviewOwnSysctlFileClosesGate(t *testing.T) {
 		t.Errorf("sysctl --system applied the product's own 60-ransomeye-tuner.conf; the gate refuses without naming it:\n%s", out)
 	}
 }
+
+// TestReviewBtrfsSnapshotSharedExtents: the swapfile is on btrfs, and a
+// snapshot of its subvolume is taken (what snapper or timeshift do): its
+// extents become shared and the kernel refuses swapon ("swapfile must not be
+// copy-on-write", EINVAL). activate still says "keep it" and exits 0 with
+// "resources guaranteed", and status says activate would keep it: they do
+// not agree with what the kernel will take (0 pages), and the only hint is
+// "not active (see systemctl status ...)".
+func TestReviewBtrfsSnapshotSharedExtents(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("btrfs"); err != nil {
+		t.Skip("skipped: btrfs not installed")
+	}
+	r := newRoot(t, 64<<20)
+	dir := r.path("ransomeye")
+	loopFS(t, "btrfs", "400M", dir)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	if res := activate(t, r); res.code != 0 {
+		t.Fatalf("activate: exit %d\n%s", res.code, res.stderr)
+	}
+	snap := filepath.Join(dir, "snap")
+	sh(t, "btrfs", "-q", "subvolume", "snapshot", dir, snap)
+	t.Cleanup(func() { exec.Command("btrfs", "-q", "subvolume", "delete", snap).Run() })
+	p := filepath.Join(dir, "swap")
+	if err := exec.Command("swapon", p).Run(); err == nil {
+		exec.Command("swapoff", p).Run()
+		t.Skip("skipped: this kernel swaps on a snapshotted btrfs file")
+	}
+	res := activate(t, r)
+	if res.code == 0 && strings.Contains(res.stderr, "keep it") {
+		t.Errorf("the kernel refuses swapon of %s (shared extents after a snapshot), activate keeps it and exits 0:\n%s", p, res.stderr)
+	}
+}
