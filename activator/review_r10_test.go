@@ -78,6 +78,11 @@ func TestReviewGateOpensOnUnsafeSwap(t *testing.T) {
 		if strings.Contains(st.stdout, "activate would         refuse") && g.code == 0 {
 			t.Errorf("directory %s: status says activate would refuse, the gate exits 0\nstatus:\n%s", c.name, st.stdout)
 		}
+		// Whatever status's columns look like: activate refuses this
+		// directory, so the guarantee is not in effect, for both.
+		if g.code == 0 || !strings.Contains(st.stdout, "NOT COMPLIANT") || !strings.Contains(g.stdout+g.stderr, "chown root:root") && !strings.Contains(g.stdout+g.stderr, "chmod go-w") {
+			t.Errorf("directory %s: gate exit %d, status not NOT COMPLIANT, or no remedy named\nstatus:\n%s\ngate:\n%s%s", c.name, g.code, st.stdout, g.stdout, g.stderr)
+		}
 		os.Chown(dir, 0, 0)
 		os.Chmod(dir, 0o755)
 	}
@@ -104,6 +109,11 @@ func TestReviewGateOpensOnForeignSwapfile(t *testing.T) {
 	st := run(t, r, nil, "status", "--no-metrics")
 	if g := run(t, r, nil, "gate"); g.code == 0 {
 		t.Errorf("gate exits 0 with a swapfile owned by uid 1000 active\nstatus:\n%s", st.stdout)
+	} else if out := g.stdout + g.stderr; !strings.Contains(out, "root:root 0600") {
+		t.Errorf("the gate refuses without saying the swapfile must be root:root 0600:\n%s", out)
+	}
+	if !strings.Contains(st.stdout, "NOT COMPLIANT") {
+		t.Errorf("status does not say NOT COMPLIANT with a swapfile owned by uid 1000 active:\n%s", st.stdout)
 	}
 }
 
@@ -124,6 +134,8 @@ func TestReviewACLDirAccepted(t *testing.T) {
 	res := activate(t, r)
 	if res.code == 0 {
 		t.Errorf("activate accepted %s, which uid 1000 can write through an ACL entry\n%s", dir, res.stderr)
+	} else if !strings.Contains(res.stderr, "POSIX ACL (user:1000)") {
+		t.Errorf("activate refused without naming the ACL entry:\n%s", res.stderr)
 	}
 }
 
@@ -229,7 +241,7 @@ func TestReviewDataMountUnitNotChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := run(t, r, nil, "plan")
-	if !strings.Contains(res.stdout, "not mounted") {
+	if !strings.Contains(res.stdout, "not mounted") || !strings.Contains(res.stdout, "data.mount") {
 		t.Errorf("plan does not see that /data (data.mount) is not mounted:\n%s", res.stdout)
 	}
 }
@@ -325,5 +337,16 @@ func TestReviewBtrfsSnapshotSharedExtents(t *testing.T) {
 	res := activate(t, r)
 	if res.code == 0 && strings.Contains(res.stderr, "keep it") {
 		t.Errorf("the kernel refuses swapon of %s (shared extents after a snapshot), activate keeps it and exits 0:\n%s", p, res.stderr)
+	}
+	if res.code == 0 {
+		// Whatever activate did, the kernel must now take the file.
+		if out, err := exec.Command("swapon", p).CombinedOutput(); err != nil {
+			t.Errorf("activate exits 0, but swapon %s fails: %v %s\n%s", p, err, out, res.stderr)
+		} else {
+			exec.Command("swapoff", p).Run()
+		}
+	}
+	if st := run(t, r, nil, "status", "--no-metrics"); res.code == 0 && !strings.Contains(st.stdout, "keep") {
+		t.Errorf("after activate replaced the shared file, status does not say it would keep the new one:\n%s", st.stdout)
 	}
 }

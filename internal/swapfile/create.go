@@ -129,7 +129,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 	}
 	// The header now bounds what the kernel takes: check the pages once
 	// more, the way swapon will count them.
-	got, err := usablePages(fd, total, int(ps), int64(h.LastPage)+1)
+	got, _, err := usablePages(fd, total, int(ps), int64(h.LastPage)+1)
 	if err != nil {
 		return 0, fmt.Errorf("read the extents of %q: %w", tmp, err)
 	}
@@ -164,7 +164,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 func growToUsable(fd int, name string, size, want int64, log *priolog.Logger) (int64, error) {
 	ps := int64(os.Getpagesize())
 	for round := 0; ; round++ {
-		got, err := usablePages(fd, size, int(ps), size/ps)
+		got, _, err := usablePages(fd, size, int(ps), size/ps)
 		if err != nil {
 			return 0, fmt.Errorf("read the extents of %q (to count the pages the kernel will use): %w", name, err)
 		}
