@@ -195,6 +195,28 @@ func TestFaultENOSPCDuringFallocate(t *testing.T) {
 	}
 }
 
+// TestFaultENOSPCGrowingSmallBlocks: on ext4 with 1 KiB blocks the new
+// swapfile loses pages to extents off page boundaries and is grown to make
+// up for them; when that growth runs out of space (a fragmented filesystem;
+// ENOSPC injected here into the second fallocate(2)) the marker said only
+// "no space left on device", with the space free again once the temporary
+// file was removed. It must name the lost pages and the block size.
+func TestFaultENOSPCGrowingSmallBlocks(t *testing.T) {
+	needRoot(t)
+	needStrace(t)
+	r := fillRoot(t, t.TempDir(), 32*mib)
+	loopFS(t, "ext4", "300M", r.path("ransomeye"), "-b", "1024")
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n")
+	res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fallocate", "-e", "inject=fallocate:error=ENOSPC:when=2"}, "activate")
+	if !strings.Contains(res.stderr, "growing it by") {
+		t.Skipf("the new file lost no pages on this filesystem (no growth): nothing to show\n%s", res.stderr)
+	}
+	failedClosed(t, r, res, "no space left on device", "off page boundaries", "block size of at least the page size")
+	if left := tempEntries(r.path("ransomeye")); len(left) != 0 {
+		t.Errorf("partial file left: %q", left)
+	}
+}
+
 // TestFaultUnsupportedFilesystems is fault-matrix row 10 for what
 // TestActivateUnsupportedFS (tmpfs, overlayfs) does not mount: on btrfs
 // where the no-copy-on-write attribute cannot be set

@@ -135,6 +135,16 @@ func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, 
 			fmt.Fprintf(stderr, "%s: --root %q: give an absolute directory (\"/\" for the host)\n", names.ActivatorName, v)
 			return "", false, nil, false
 		}
+		if fi, err := os.Stat(v); err != nil || !fi.IsDir() {
+			// Why: "--root /nonexistent gate" said the activator had not
+			// succeeded in this boot, not that the root is missing.
+			why := "not a directory"
+			if err != nil {
+				why = err.Error()
+			}
+			fmt.Fprintf(stderr, "%s: --root %q: %s: give an existing directory (\"/\" for the host)\n", names.ActivatorName, v, why)
+			return "", false, nil, false
+		}
 		root, set = hostroot.Root(filepath.Clean(v)), true
 	}
 	return root, set, rest, true

@@ -65,6 +65,18 @@ func TestRootOption(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q; want a usage error naming --root", args, code, errs)
 		}
 	}
+	// A root that is missing or not a directory is named as such (the gate
+	// said the activator had not succeeded in this boot), and the gate
+	// stays closed.
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for root, want := range map[string]string{"/nonexistent-ransomeye-root": "no such file or directory", file: "not a directory"} {
+		if code, out, errs := runMain("--root", root, "gate"); code != ExitUsage || !strings.Contains(errs, want) || !strings.Contains(errs, "give an existing directory") {
+			t.Errorf("--root %s gate: exit %d, stdout %q, stderr %q; want a usage error with %q", root, code, out, errs, want)
+		}
+	}
 }
 
 // TestGateRootOverridesEnvironment: the gate runs in the core's

@@ -1,5 +1,6 @@
 // Package mounts tells whether the filesystem meant to hold a path is
-// mounted: /etc/fstab says where a filesystem should be, and
+// mounted: /etc/fstab and native mount units say where a filesystem should
+// be, and
 // /proc/self/mountinfo what is mounted now, both under the root prefix.
 //
 // Why: with its data disk missing, /ransomeye is an empty directory on the
@@ -13,8 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
@@ -77,27 +81,84 @@ func Mounted(root hostroot.Root, mountPoint string) (bool, error) {
 	return false, nil
 }
 
+// UnitDirs are the directories systemd loads an administrator's or a
+// package's unit files from (the persistent and runtime ones; generated
+// units come from /etc/fstab, read above), the first one holding a name
+// winning.
+var UnitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
+
+// UnitMountsFor returns the mount points among dir and its parents, other
+// than "/", that a native mount unit describes: "<escaped path>.mount"
+// (names.MountUnitName) in UnitDirs, not masked (a link to /dev/null or an
+// empty file); deepest first, each with the unit file's host path.
+// systemd requires a mount unit's name to be its Where=, so the name says
+// where it mounts.
+func UnitMountsFor(root hostroot.Root, dir string) (mountPoints, files []string, err error) {
+	for mp := dir; mp != "/" && mp != "." && mp != ""; mp = filepath.Dir(mp) {
+		name := names.MountUnitName(mp)
+		for _, ud := range UnitDirs {
+			f := filepath.Join(ud, name)
+			fi, err := os.Lstat(root.Path(f))
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("look for the mount unit %q: %w", f, err)
+			}
+			masked := fi.Mode().IsRegular() && fi.Size() == 0
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				t, err := os.Readlink(root.Path(f))
+				masked = err == nil && t == "/dev/null"
+			}
+			if !masked {
+				mountPoints, files = append(mountPoints, mp), append(files, f)
+			}
+			break // the first directory holding the name wins, a mask too
+		}
+	}
+	return mountPoints, files, nil
+}
+
 // Check returns an error naming the mount point and the remedy when
-// /etc/fstab puts dir on a filesystem that is not mounted now, or when
-// fstab or mountinfo cannot be read to tell (fail closed); nil when it is
-// mounted, when fstab names none, and on a root that has no fstab or no
-// mountinfo at all (a fake root).
+// /etc/fstab, or a native mount unit (UnitMountsFor), puts dir on a
+// filesystem that is not mounted now, or when they or mountinfo cannot be
+// read to tell (fail closed); nil when it is mounted, when neither names
+// one, and on a root that has no mountinfo at all (a fake root). Why the
+// mount units: a data disk described by /etc/systemd/system/data.mount, not
+// mounted, let a hand-run activate create the swapfile on the root
+// filesystem underneath.
 func Check(root hostroot.Root, dir string) error {
 	mp, ok, err := FstabMountFor(root, dir)
 	if err != nil {
 		return fmt.Errorf("cannot tell which filesystem should hold %q: %w; nothing is created until it can be told", dir, err)
 	}
-	if !ok {
-		return nil
+	if ok {
+		if err := checkMounted(root, dir, mp, "in /etc/fstab"); err != nil {
+			return err
+		}
 	}
+	mps, files, err := UnitMountsFor(root, dir)
+	if err != nil {
+		return fmt.Errorf("cannot tell which filesystem should hold %q: %w; nothing is created until it can be told", dir, err)
+	}
+	for i, mp := range mps {
+		if err := checkMounted(root, dir, mp, "the mount unit "+files[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkMounted is Check for one mount point mp, which source describes.
+func checkMounted(root hostroot.Root, dir, mp, source string) error {
 	mounted, err := Mounted(root, mp)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("cannot tell whether the filesystem for %q (%q in /etc/fstab) is mounted: %w; nothing is created until it can be told", dir, mp, err)
+		return fmt.Errorf("cannot tell whether the filesystem for %q (%q %s) is mounted: %w; nothing is created until it can be told", dir, mp, source, err)
 	case !mounted:
-		return fmt.Errorf("the filesystem for %q (%q in /etc/fstab) is not mounted: is its disk there? (systemctl status %s); nothing is created on the filesystem underneath", dir, mp, names.MountUnitName(mp))
+		return fmt.Errorf("the filesystem for %q (%q %s) is not mounted: is its disk there? (systemctl status %s); nothing is created on the filesystem underneath", dir, mp, source, names.MountUnitName(mp))
 	}
 	return nil
 }

@@ -157,3 +157,50 @@ func TestCheckNamesMountUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckMountUnits: a data disk described by a native mount unit, not
+// by /etc/fstab, was not checked: the swapfile went to the root filesystem.
+func TestCheckMountUnits(t *testing.T) {
+	root := hostroot.Root(t.TempDir())
+	write(t, root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n")
+	write(t, root, "/proc/self/mountinfo", mountinfo)
+	write(t, root, "/etc/systemd/system/data.mount", "[Mount]\nWhat=LABEL=data\nWhere=/data\n")
+	write(t, root, "/usr/lib/systemd/system/srv.mount", "[Mount]\nWhat=LABEL=srv\nWhere=/srv\n")
+	write(t, root, "/lib/systemd/system/opt-x.mount", "[Mount]\nWhat=LABEL=x\nWhere=/opt/x\n")
+	write(t, root, "/usr/lib/systemd/system/masked.mount", "[Mount]\nWhat=LABEL=m\nWhere=/masked\n")
+	if err := os.Symlink("/dev/null", root.Path("/etc/systemd/system/masked.mount")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, root, "/run/systemd/system/empty.mount", "")
+	write(t, root, "/etc/systemd/system/data\\x20disk.mount", "[Mount]\nWhat=LABEL=sp\nWhere=/data disk\n")
+	for _, tc := range []struct {
+		dir     string
+		wantErr string
+	}{
+		{"/data/ransomeye", `"/data" the mount unit /etc/systemd/system/data.mount) is not mounted`},
+		{"/data", "systemctl status data.mount)"},
+		{"/srv/a/b", "/usr/lib/systemd/system/srv.mount"},
+		{"/opt/x/swapdir", "/lib/systemd/system/opt-x.mount"},
+		{"/datax", ""},       // not under /data
+		{"/masked/x", ""},    // masked in /etc: no mount
+		{"/empty/x", ""},     // an empty unit file masks it too
+		{"/data disk/x", ""}, // mounted
+		{"/ransomeye", ""},   // no unit, no fstab entry
+	} {
+		err := Check(root, tc.dir)
+		if tc.wantErr == "" {
+			if err != nil {
+				t.Errorf("Check(%q) = %v, want nil", tc.dir, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("Check(%q) = %v, want an error with %q", tc.dir, err, tc.wantErr)
+		}
+	}
+	// Mounted: no error.
+	write(t, root, "/proc/self/mountinfo", mountinfo+"31 22 259:2 / /data rw - xfs /dev/vdb rw\n")
+	if err := Check(root, "/data/ransomeye"); err != nil {
+		t.Errorf("Check with /data mounted = %v", err)
+	}
+}

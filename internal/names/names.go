@@ -49,6 +49,26 @@ const (
 	DefaultMetricsPath = "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
 )
 
+// SwapTempPrefix starts the name of every temporary file activate makes
+// while creating a swapfile, in the swapfile's directory; a process id
+// follows. activate removes files so named as left by an interrupted run.
+const SwapTempPrefix = ".ransomeye-swap.tmp."
+
+// IsSwapTempName reports whether a file name (one path component) has the
+// form of activate's temporary swapfiles: SwapTempPrefix and decimal digits.
+func IsSwapTempName(name string) bool {
+	digits := strings.TrimPrefix(name, SwapTempPrefix)
+	if digits == name || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // UnitNameMax is systemd's limit on a unit name's length in bytes
 // (UNIT_NAME_MAX - 1); a longer name is not even a file name.
 const UnitNameMax = 255
@@ -62,7 +82,8 @@ const UnitNameMax = 255
 // component at most 255 bytes, and an escaped unit name of at most
 // UnitNameMax bytes (systemd's unit_name_from_path refuses longer). Each of
 // these was accepted once, and the swap unit then never loaded with no
-// hint but "not active". The error names the path and says what is wrong
+// hint but "not active". A file name of the form of activate's temporary
+// swapfiles (IsSwapTempName) is refused too. The error names the path and says what is wrong
 // with it.
 func CheckPath(p string) error {
 	switch {
@@ -92,6 +113,12 @@ func CheckPath(p string) error {
 		if len(c) > 255 {
 			return fmt.Errorf("swap path %q has a component of %d bytes: at most 255", p, len(c))
 		}
+	}
+	if b := filepath.Base(p); IsSwapTempName(b) {
+		// Why: activate removed such a swapfile as "left by an interrupted
+		// run" every other time, failing closed, and made it again the
+		// next time.
+		return fmt.Errorf("swap path %q is named like activate's temporary files (%s<digits>), which activate removes from the swapfile's directory as left by an interrupted run: give the swapfile another name, such as %q", p, SwapTempPrefix, filepath.Join(filepath.Dir(p), "swap"))
 	}
 	if u := SwapUnitName(p); len(u) > UnitNameMax {
 		return fmt.Errorf("swap path %q gives a swap unit name of %d bytes, and systemd allows at most %d: use a shorter path (a byte other than an ASCII letter, a digit, \":\", \"_\", \".\" or \"/\" takes 4 once escaped)", p, len(u), UnitNameMax)

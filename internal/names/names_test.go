@@ -134,3 +134,22 @@ func TestMountUnitNameMatchesSystemdEscape(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPathTempName: a swapfile named like activate's temporary files
+// was removed by every other activate as "left by an interrupted run".
+func TestCheckPathTempName(t *testing.T) {
+	for _, bad := range []string{"/ransomeye/.ransomeye-swap.tmp.1", "/x/.ransomeye-swap.tmp.123456"} {
+		err := CheckPath(bad)
+		if err == nil || !strings.Contains(err.Error(), "temporary") || !strings.Contains(err.Error(), "another name") {
+			t.Errorf("CheckPath(%q) = %v; want a refusal naming the temporary-file form and the remedy", bad, err)
+		}
+	}
+	for _, ok := range []string{"/ransomeye/.ransomeye-swap.tmp.", "/ransomeye/.ransomeye-swap.tmp.1a", "/ransomeye/ransomeye-swap.tmp.1", "/.ransomeye-swap.tmp.1/swap"} {
+		if err := CheckPath(ok); err != nil {
+			t.Errorf("CheckPath(%q) = %v", ok, err)
+		}
+	}
+	if !IsSwapTempName(SwapTempPrefix+"42") || IsSwapTempName(SwapTempPrefix) || IsSwapTempName("x"+SwapTempPrefix+"42") {
+		t.Error("IsSwapTempName does not match exactly the prefix and digits")
+	}
+}

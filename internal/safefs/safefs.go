@@ -20,6 +20,7 @@ package safefs
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -123,10 +124,117 @@ func Writable(st *unix.Stat_t) bool {
 }
 
 // onlyRootChanges reports whether only root can change the entries of the
-// directory: owned by root, and either closed to others' writes or sticky
-// (others may add entries, but not rename or remove root's).
-func onlyRootChanges(st *unix.Stat_t) bool {
-	return st.Uid == 0 && (!Writable(st) || st.Mode&unix.S_ISVTX != 0)
+// directory s: owned by root, and either closed to others' writes (its mode
+// and its POSIX ACL) or sticky (others may add entries, but not rename or
+// remove root's). An ACL that cannot be read counts as open.
+func onlyRootChanges(s *step) bool {
+	if s.st.Uid != 0 {
+		return false
+	}
+	if s.st.Mode&unix.S_ISVTX != 0 {
+		return true
+	}
+	who, err := aclWriters(s.fd)
+	return !Writable(&s.st) && err == nil && who == ""
+}
+
+// aclAccessXattr is the extended attribute holding a POSIX access ACL.
+const aclAccessXattr = "system.posix_acl_access"
+
+// ACL tags and the write permission, from linux/posix_acl_xattr.h.
+const (
+	aclUserObj  = 0x01
+	aclUser     = 0x02
+	aclGroupObj = 0x04
+	aclGroup    = 0x08
+	aclMask     = 0x10
+	aclOther    = 0x20
+	aclWrite    = 0x02
+	aclVersion  = 2
+)
+
+// aclWriters reads the POSIX access ACL of the directory opened as fd (an
+// O_PATH descriptor is enough: it is reached through /proc/self/fd, as
+// fgetxattr refuses O_PATH descriptors) and returns who other than root it
+// lets write there, as setfacl would name them ("user:1000, group:50"),
+// or "" for nobody (no ACL; the filesystem has none). Why: with an ACL the
+// mode's group bits are its mask, and a root:root 0755-looking directory
+// with u:1000:rwx was accepted; uid 1000 then renamed the swapfile away and
+// put her own in its place before swapon.
+func aclWriters(fd int) (string, error) {
+	buf := make([]byte, 4096)
+	n, err := unix.Getxattr(fmt.Sprintf("/proc/self/fd/%d", fd), aclAccessXattr, buf)
+	switch {
+	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.EOPNOTSUPP):
+		return "", nil
+	case errors.Is(err, unix.ERANGE):
+		return "", fmt.Errorf("its POSIX ACL is larger than %d bytes", len(buf))
+	case err != nil:
+		return "", fmt.Errorf("read its POSIX ACL: %w", err)
+	}
+	return ParseACLWriters(buf[:n], gidOf(fd))
+}
+
+// gidOf returns the group owning the file opened as fd, or 0 when it
+// cannot be told (the caller has checked it through fstat already).
+func gidOf(fd int) uint32 {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return 0
+	}
+	return st.Gid
+}
+
+// ParseACLWriters returns who, other than root, the POSIX access ACL b (the
+// system.posix_acl_access xattr: a little-endian version 2 header, then
+// entries {tag u16, perm u16, id u32}) lets write, for a file whose owning
+// group is gid: a named user or group (other than id 0) with write
+// permission allowed by the mask, the owning group when it is not root's
+// and has write through the mask, and others with write. The owner is
+// checked by the caller. A malformed ACL is an error.
+func ParseACLWriters(b []byte, gid uint32) (string, error) {
+	if len(b) < 4 || (len(b)-4)%8 != 0 || binary.LittleEndian.Uint32(b) != aclVersion {
+		return "", fmt.Errorf("its POSIX ACL is malformed (%d bytes)", len(b))
+	}
+	type entry struct {
+		tag, perm uint16
+		id        uint32
+	}
+	var ents []entry
+	mask := uint16(0o7) // no mask entry: nothing is masked
+	for i := 4; i < len(b); i += 8 {
+		e := entry{binary.LittleEndian.Uint16(b[i:]), binary.LittleEndian.Uint16(b[i+2:]), binary.LittleEndian.Uint32(b[i+4:])}
+		if e.tag == aclMask {
+			mask = e.perm
+		}
+		ents = append(ents, e)
+	}
+	var who []string
+	for _, e := range ents {
+		w := e.perm&aclWrite != 0
+		switch e.tag {
+		case aclUser:
+			if w && mask&aclWrite != 0 && e.id != 0 {
+				who = append(who, fmt.Sprintf("user:%d", e.id))
+			}
+		case aclGroup:
+			if w && mask&aclWrite != 0 && e.id != 0 {
+				who = append(who, fmt.Sprintf("group:%d", e.id))
+			}
+		case aclGroupObj:
+			if w && mask&aclWrite != 0 && gid != 0 {
+				who = append(who, fmt.Sprintf("group:%d (the owning group)", gid))
+			}
+		case aclOther:
+			if w {
+				who = append(who, "other")
+			}
+		case aclUserObj, aclMask:
+		default:
+			return "", fmt.Errorf("its POSIX ACL has an unknown entry tag %#x", e.tag)
+		}
+	}
+	return strings.Join(who, ", "), nil
 }
 
 // OpenDir resolves the host directory hostPath under root and opens it.
@@ -260,11 +368,21 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 // refuses the sticky exception.
 func checkDir(s *step, final bool) error {
 	st := &s.st
+	sticky := !final && st.Mode&unix.S_ISVTX != 0
 	switch {
 	case st.Uid != 0:
 		return fmt.Errorf("%q is owned by uid %d, not root: its owner could swap what root writes below it; run chown root:root %q, or choose a directory only root can change", s.host, st.Uid, s.host)
-	case Writable(st) && (final || st.Mode&unix.S_ISVTX == 0):
+	case Writable(st) && !sticky:
 		return fmt.Errorf("%q is writable by other users (mode %04o, group %d): they could swap what root writes below it; run chmod go-w %q, or choose a directory only root can change", s.host, st.Mode&0o7777, st.Gid, s.host)
+	case sticky:
+		return nil
+	}
+	who, err := aclWriters(s.fd)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q: %v: cannot tell whether other users can write there; choose a directory only root can change", s.host, err)
+	case who != "":
+		return fmt.Errorf("%q is writable by other users through its POSIX ACL (%s): they could swap what root writes below it; run setfacl -b %q (getfacl shows the entries), or choose a directory only root can change", s.host, who, s.host)
 	}
 	return nil
 }
@@ -276,7 +394,7 @@ func trustLink(dir *step, link *step, target string) error {
 	switch {
 	case link.st.Uid != 0:
 		return fmt.Errorf("%q is a symbolic link (to %q) owned by uid %d, not root: refusing to follow it; replace it with a directory or a link made by root", link.host, target, link.st.Uid)
-	case !onlyRootChanges(&dir.st):
+	case !onlyRootChanges(dir):
 		return fmt.Errorf("%q is a symbolic link (to %q) in %q, which users other than root can change (owner uid %d, mode %04o): refusing to follow it; make %q root's and not writable by others", link.host, target, dir.host, dir.st.Uid, dir.st.Mode&0o7777, dir.host)
 	case target == "":
 		return fmt.Errorf("%q is an empty symbolic link: %w", link.host, unix.ENOENT)

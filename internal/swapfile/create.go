@@ -129,7 +129,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 	}
 	// The header now bounds what the kernel takes: check the pages once
 	// more, the way swapon will count them.
-	got, err := usablePages(fd, total, int(ps), int64(h.LastPage)+1)
+	got, _, err := usablePages(fd, total, int(ps), int64(h.LastPage)+1)
 	if err != nil {
 		return 0, fmt.Errorf("read the extents of %q: %w", tmp, err)
 	}
@@ -164,7 +164,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 func growToUsable(fd int, name string, size, want int64, log *priolog.Logger) (int64, error) {
 	ps := int64(os.Getpagesize())
 	for round := 0; ; round++ {
-		got, err := usablePages(fd, size, int(ps), size/ps)
+		got, _, err := usablePages(fd, size, int(ps), size/ps)
 		if err != nil {
 			return 0, fmt.Errorf("read the extents of %q (to count the pages the kernel will use): %w", name, err)
 		}
@@ -177,7 +177,10 @@ func growToUsable(fd int, name string, size, want int64, log *priolog.Logger) (i
 		grow := (want - got) * ps
 		log.Infof("%q: its extents give the kernel %d of %d pages (extents off page boundaries on the device): growing it by %d bytes", name, got, want, grow)
 		if err := allocate(fd, name, size, grow, log); err != nil {
-			return 0, err
+			// Why: on a fragmented ext4 with 1 KiB blocks this said only
+			// "no space left on device", with tens of MiB free once the
+			// temporary file was removed.
+			return 0, fmt.Errorf("%q gives the kernel only %d of the %d pages wanted (its extents start or end off page boundaries on the device, as on a filesystem whose block size is below the page size of %d bytes), and growing it by %d bytes to make up for them failed: %w; free more space, or use a filesystem with a block size of at least the page size", name, got, want, ps, grow, err)
 		}
 		size += grow
 	}

@@ -17,12 +17,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
 // Signature is the magic mkswap writes at the end of the first page.
@@ -30,13 +30,12 @@ const Signature = "SWAPSPACE2"
 
 // TempPrefix starts the name of every temporary file Create makes; the
 // process id follows. CleanLeftovers removes files with this pattern.
-const TempPrefix = ".ransomeye-swap.tmp."
-
-var tempPattern = regexp.MustCompile(`^\.ransomeye-swap\.tmp\.[0-9]+$`)
+const TempPrefix = names.SwapTempPrefix
 
 // IsTempName reports whether a directory entry's name is one of Create's
-// temporary files.
-func IsTempName(name string) bool { return tempPattern.MatchString(name) }
+// temporary files (names.IsSwapTempName: the configuration refuses a
+// swapfile with such a name).
+func IsTempName(name string) bool { return names.IsSwapTempName(name) }
 
 // Target returns the swap size to provide: max(minSize, memTotal), rounded
 // up to a whole number of pages.
@@ -125,6 +124,17 @@ type Existing struct {
 	UsableKnown bool
 	UsableErr   string
 	NoCOW       bool // FS_NOCOW_FL is set (btrfs)
+	// Shared: an extent of the swap area is shared with another file or a
+	// snapshot (FIEMAP_EXTENT_SHARED), which swapon refuses. Known only
+	// with UsableKnown.
+	Shared bool
+}
+
+// RootOnly reports whether the file is a regular file owned by root:root
+// with mode 0600: what Decide requires of a swap area it keeps as it is (and
+// what the swap guarantee requires of the active one).
+func (e Existing) RootOnly() bool {
+	return e.Kind == Regular && e.UID == 0 && e.GID == 0 && e.Perm == 0o600
 }
 
 // Avail is what the kernel gets from the swap area, the header page
@@ -185,8 +195,8 @@ func InspectAt(dirfd int, dirPath, name string, pageSize int) (Existing, error) 
 	e.Header = ParseHeader(page[:max(n, 0)], pageSize)
 	if e.Header.Swap {
 		e.Area = (int64(e.Header.LastPage) + 1) * int64(pageSize)
-		if pages, err := usablePages(fd, e.Size, pageSize, e.Area/int64(pageSize)); err == nil {
-			e.Usable, e.UsableKnown = pages*int64(pageSize), true
+		if pages, shared, err := usablePages(fd, e.Size, pageSize, e.Area/int64(pageSize)); err == nil {
+			e.Usable, e.UsableKnown, e.Shared = pages*int64(pageSize), true, shared
 		} else {
 			e.UsableErr = err.Error()
 		}
@@ -261,7 +271,7 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area of version %d, which Linux cannot use; it was left untouched: remove it or run mkswap on it", p, e.Header.Version)}
 	}
 	var d Decision
-	if e.UID != 0 || e.GID != 0 || e.Perm != 0o600 {
+	if !e.RootOnly() {
 		if e.Header.Label != label {
 			return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area owned by %d:%d with mode %04o, but swap must be root:root 0600 (anyone else could read or forge swapped memory); it is not labelled %q, so it was left untouched: run chown root:root %q && chmod 0600 %q, or remove it", p, e.UID, e.GID, uint32(e.Perm), label, p, p)}
 		}
@@ -282,6 +292,14 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 	case e.Area > e.Size && !active:
 		d.Action = ActReplace
 		d.Reason = fmt.Sprintf("%q is a swap area whose header describes %s, more than the %s file holds, which swapon refuses: replace it", p, size(e.Area), size(e.Size))
+	case e.Shared && active:
+		// Why: after a btrfs snapshot (snapper, timeshift) the kernel
+		// refuses swapon of the file, and this said "keep it" at every run.
+		d.Action = ActRefuse
+		d.Reason = fmt.Sprintf("%q is active swap whose extents are shared with a snapshot or another file (FIEMAP reports them shared), which swapon refuses at the next activation; it cannot be replaced while in use: run swapoff %q and systemctl restart ransomeye-tuner.service (it replaces the file), or reboot", p, p)
+	case e.Shared:
+		d.Action = ActReplace
+		d.Reason = fmt.Sprintf("%q is a swap area whose extents are shared with a snapshot or another file (a btrfs snapshot of its subvolume, a reflink copy), which swapon refuses (\"swapfile must not be copy-on-write\"): replace it (and exclude the swapfile's subvolume from snapshots, or the next one does this again)", p)
 	case avail < target && active:
 		d.Action = ActRefuse
 		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run swapoff %q and systemctl restart ransomeye-tuner.service", p, size(avail), size(target), p)

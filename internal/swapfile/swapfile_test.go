@@ -105,6 +105,9 @@ func TestDecide(t *testing.T) {
 		{"header longer than the file", swap(func(e *Existing) { e.Area = 32 * gib }), false, false, ActReplace, false, "more than the 16.0 GiB file holds"},
 		{"btrfs without nocow", swap(nil), false, true, ActReplace, false, "no-copy-on-write"},
 		{"btrfs with nocow", swap(func(e *Existing) { e.NoCOW = true }), false, true, ActKeep, false, "keep"},
+		// After a btrfs snapshot the extents are shared and swapon refuses the file.
+		{"shared extents inactive", swap(func(e *Existing) { e.NoCOW, e.Shared = true, true }), false, true, ActReplace, false, "shared with a snapshot"},
+		{"shared extents active", swap(func(e *Existing) { e.NoCOW, e.Shared = true, true }), true, true, ActRefuse, false, "swapoff"},
 		{"ours world-readable", swap(func(e *Existing) { e.Perm = 0o644 }), false, false, ActKeep, true, "0644"},
 		{"ours foreign owner", swap(func(e *Existing) { e.UID = 1000 }), false, false, ActKeep, true, "1000:0"},
 		{"ours world-readable too small", swap(func(e *Existing) { e.Perm, e.Size = 0o644, gib }), false, false, ActReplace, true, "replace"},

@@ -89,11 +89,17 @@ const (
 	fiemapNotAlign  = 0x100
 	fiemapDataInl   = 0x200
 	fiemapNotOnDisk = fiemapUnknown | fiemapDelalloc | fiemapEncoded | fiemapNotAlign | fiemapDataInl
+	// FiemapShared (FIEMAP_EXTENT_SHARED) marks an extent another file or
+	// a snapshot also uses: swapon refuses a file with any such extent
+	// (btrfs: "swapfile must not be copy-on-write"; iomap: "swapfile has
+	// shared extents").
+	FiemapShared = 0x2000
 )
 
 // Extents reads the extents of the open file fd covering [0, size), after
-// syncing its mapping (FIEMAP_FLAG_SYNC), in file order.
-func Extents(fd int, size int64) ([]Extent, error) {
+// syncing its mapping (FIEMAP_FLAG_SYNC), in file order; shared says that
+// one of them is FIEMAP_EXTENT_SHARED.
+func Extents(fd int, size int64) (_ []Extent, shared bool, _ error) {
 	var out []Extent
 	buf := make([]byte, fiemapHeaderSize+fiemapBatch*fiemapExtentSize)
 	var start int64
@@ -105,40 +111,43 @@ func Extents(fd int, size int64) ([]Extent, error) {
 		binary.NativeEndian.PutUint32(buf[24:], fiemapBatch)
 		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), fsIocFiemap, uintptr(unsafe.Pointer(&buf[0]))); errno != 0 {
 			if errno == unix.EOPNOTSUPP || errno == unix.ENOTTY {
-				return nil, fmt.Errorf("%w: %w", ErrNoFIEMAP, errno)
+				return nil, false, fmt.Errorf("%w: %w", ErrNoFIEMAP, errno)
 			}
-			return nil, fmt.Errorf("FS_IOC_FIEMAP: %w", errno)
+			return nil, false, fmt.Errorf("FS_IOC_FIEMAP: %w", errno)
 		}
 		n := int(binary.NativeEndian.Uint32(buf[20:]))
 		if n == 0 {
-			return out, nil
+			return out, shared, nil
 		}
 		for i := range n {
 			e := buf[fiemapHeaderSize+i*fiemapExtentSize:]
+			flags := binary.NativeEndian.Uint32(e[40:])
 			x := Extent{
 				Logical:  int64(binary.NativeEndian.Uint64(e[0:])),
 				Physical: int64(binary.NativeEndian.Uint64(e[8:])),
 				Length:   int64(binary.NativeEndian.Uint64(e[16:])),
 			}
-			flags := binary.NativeEndian.Uint32(e[40:])
+			shared = shared || flags&FiemapShared != 0
 			if flags&fiemapNotOnDisk != 0 {
-				return nil, fmt.Errorf("an extent at offset %d is not on the device yet (FIEMAP flags %#x)", x.Logical, flags)
+				return nil, false, fmt.Errorf("an extent at offset %d is not on the device yet (FIEMAP flags %#x)", x.Logical, flags)
 			}
 			out = append(out, x)
 			start = x.Logical + x.Length
 			if flags&fiemapLast != 0 {
-				return out, nil
+				return out, shared, nil
 			}
 		}
 	}
-	return out, nil
+	return out, shared, nil
 }
 
-// usablePages returns KernelPages for the open file fd of size bytes.
-func usablePages(fd int, size int64, pageSize int, maxPages int64) (int64, error) {
-	ext, err := Extents(fd, size)
+// usablePages returns KernelPages for the open file fd of size bytes, and
+// whether any of its extents is shared (which swapon refuses whatever the
+// pages).
+func usablePages(fd int, size int64, pageSize int, maxPages int64) (int64, bool, error) {
+	ext, shared, err := Extents(fd, size)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return KernelPages(ext, size, pageSize, maxPages), nil
+	return KernelPages(ext, size, pageSize, maxPages), shared, nil
 }

@@ -93,7 +93,9 @@ type Plan struct {
 	Reason   string
 
 	// InEffect: our swapfile is active with at least the target, as the
-	// kernel counts it. NotInEffect says why not, with the remedy.
+	// kernel counts it, and the decision keeps it as it is (its directory
+	// safe, the file root:root 0600: what activate itself accepts).
+	// NotInEffect says why not, with the remedy.
 	InEffect    bool
 	NotInEffect string
 
@@ -221,13 +223,7 @@ func Make(in Inputs) *Plan {
 	}
 	p.matchActive(root)
 	p.others()
-	if p.Ours != nil {
-		if Satisfies(p.Ours.Size, p.Target, ps) {
-			p.InEffect, p.NotInEffect = true, ""
-		} else {
-			p.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", p.Path, fsinfo.Human(p.Ours.Size), fsinfo.Human(p.Target), names.ActivatorUnit)
-		}
-	}
+	defer p.inEffect()
 	if p.Action == swapfile.ActRefuse || !p.FileKnown {
 		return p
 	}
@@ -245,6 +241,30 @@ func Make(in Inputs) *Plan {
 		}
 	}
 	return p
+}
+
+// inEffect settles InEffect, once the decision is made: our file active
+// with at least the target as the kernel counts it, and kept as it is by
+// the decision (a safe directory, root:root 0600, nothing activate would
+// refuse or change: swapfile.Decide's ActKeep without FixPerms). Why: the
+// gate opened on an active swapfile whose directory had become uid 1000's,
+// or on a swap area owned by uid 1000, both of which activate refuses: it
+// checked device, inode and size only.
+func (p *Plan) inEffect() {
+	if p.Ours == nil {
+		return // NotInEffect says why already
+	}
+	restart := fmt.Sprintf("then: systemctl restart %s", names.ActivatorUnit)
+	switch {
+	case !Satisfies(p.Ours.Size, p.Target, p.PageSize):
+		p.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", p.Path, fsinfo.Human(p.Ours.Size), fsinfo.Human(p.Target), names.ActivatorUnit)
+	case p.Action == swapfile.ActRefuse:
+		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", p.Path, p.Reason, restart)
+	case p.Action != swapfile.ActKeep || p.FixPerms || !p.File.RootOnly():
+		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate would not keep it as it is (%s: %s); fix the cause, %s", p.Path, p.Action, p.Reason, restart)
+	default:
+		p.InEffect, p.NotInEffect = true, ""
+	}
 }
 
 // others fills Others: every active swap area but ours.

@@ -208,3 +208,40 @@ func TestDataDiskNotMountedThroughLink(t *testing.T) {
 		t.Errorf("Make created the directory: %v", err)
 	}
 }
+
+// TestInEffectNeedsWhatActivateKeeps: the swap guarantee held for any
+// active file of the right device, inode and size: the gate opened on a
+// swapfile whose directory had become uid 1000's, and on a swap area owned
+// by uid 1000, both of which activate refuses.
+func TestInEffectNeedsWhatActivateKeeps(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 16*mib)
+	r.swapArea("/ransomeye/swap", 32*mib)
+	r.swaps(r.Path("/ransomeye/swap"), fmt.Sprint((32*mib-int64(os.Getpagesize()))/1024))
+	c := cfg("/ransomeye/swap", 32*mib)
+	if p := make1(t, r, c); !p.InEffect {
+		t.Fatalf("healthy: not in effect: %s", p.NotInEffect)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func() error
+		want   string
+	}{
+		{"directory owned by uid 1000", func() error { return os.Chown(r.Path("/ransomeye"), 1000, 0) }, "owned by uid 1000"},
+		{"directory mode 0777", func() error { return os.Chmod(r.Path("/ransomeye"), 0o777) }, "writable by other users"},
+		{"file owned by uid 1000", func() error { return os.Chown(r.Path("/ransomeye/swap"), 1000, 1000) }, "root:root 0600"},
+		{"file mode 0644", func() error { return os.Chmod(r.Path("/ransomeye/swap"), 0o644) }, "root:root 0600"},
+	} {
+		if err := tc.change(); err != nil {
+			t.Fatal(err)
+		}
+		p := make1(t, r, c)
+		if p.Ours == nil || p.InEffect || !strings.Contains(p.NotInEffect, tc.want) || !strings.Contains(p.NotInEffect, "is active, but") {
+			t.Errorf("%s: ours %v, in effect %v: %q, want it not in effect with %q", tc.name, p.Ours != nil, p.InEffect, p.NotInEffect, tc.want)
+		}
+		os.Chown(r.Path("/ransomeye"), 0, 0)
+		os.Chmod(r.Path("/ransomeye"), 0o755)
+		os.Chown(r.Path("/ransomeye/swap"), 0, 0)
+		os.Chmod(r.Path("/ransomeye/swap"), 0o600)
+	}
+}
