@@ -216,9 +216,6 @@ func (l *Logger) Event(id msgid.ID, p Priority, format string, a ...any) {
 	l.writeLines(p, msg)
 }
 
-// Crit logs at priority CRIT.
-func (l *Logger) Crit(format string, a ...any) { l.Printf(Crit, format, a...) }
-
 // Errorf logs at priority ERR.
 func (l *Logger) Errorf(format string, a ...any) { l.Printf(Err, format, a...) }
 

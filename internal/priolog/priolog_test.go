@@ -16,7 +16,7 @@ import (
 func TestPrefixAndSplit(t *testing.T) {
 	var b bytes.Buffer
 	l := New(&b, "")
-	l.Crit("swapfile %q: no space\n<6>forged info line", "/x")
+	l.Printf(Crit, "swapfile %q: no space\n<6>forged info line", "/x")
 	want := "<2>swapfile \"/x\": no space\n<2><6>forged info line\n"
 	if b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
@@ -38,7 +38,7 @@ func TestTagAndFilter(t *testing.T) {
 		t.Errorf("sink saw %v, want both messages", seen)
 	}
 	var nilLogger *Logger
-	nilLogger.Crit("no panic")
+	nilLogger.Printf(Crit, "no panic")
 }
 
 // journalFile returns a file and the $JOURNAL_STREAM value that names it, as
@@ -88,7 +88,7 @@ func TestPlainForPeople(t *testing.T) {
 	if l.Journal() {
 		t.Fatal("a buffer taken for the journal")
 	}
-	l.Crit("swapfile %q: no space\nsecond line", "/x")
+	l.Printf(Crit, "swapfile %q: no space\nsecond line", "/x")
 	l.Warnf("w")
 	l.Infof("i")
 	l.Printf(Alert, "a")
