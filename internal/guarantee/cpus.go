@@ -41,7 +41,9 @@ type Measurement struct {
 // Command is one command line of a unit's Exec*= list, as systemd reports
 // it: the program's path and its argv (argv[0] first).
 type Command struct {
+	// Path is the program systemd runs.
 	Path string
+	// Argv is its argument vector, argv[0] first.
 	Argv []string
 }
 
