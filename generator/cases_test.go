@@ -61,4 +61,8 @@ var goldenCases = []goldenCase{
 		Files: conf("[CPU]\nDPIInterface=eth1\n")}},
 	// A renamed core keeps its gate whatever else is wrong (FAULTS.md, finding 22).
 	{"26-invalid-config-core-renamed", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")}},
+	// A line continuation after a typo swallows the [CPU] header: every
+	// unit a CoreService= line names is gated, in any section (FAULTS.md,
+	// finding 26).
+	{"27-swallowed-cpu-header-core-gated", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[Sysctl]\nSwappiness=1O \\\n[CPU]\nCoreService=mydb.service\n[Metrics]\nCoreService=other.service\n")}},
 }

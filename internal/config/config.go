@@ -128,6 +128,17 @@ type Error struct {
 	// is invalid elsewhere (a typo in [Sysctl]) started ungated, since no
 	// unit at all was written (FAULTS.md, finding 22).
 	CoreService string
+	// Cores is every valid unit name that a CoreService= line of the files
+	// read assigns, found lexically (each physical line and each line
+	// joined by a trailing backslash, in any section or none), sorted,
+	// without duplicates. The generator gates each of them when the
+	// configuration is invalid, rather than trusting the section parser.
+	// Why: a trailing backslash after a typo swallowed the "[CPU]" header,
+	// CoreService=mydb.service was read under [Sysctl] as an unknown key,
+	// and mydb.service started ungated (FAULTS.md, finding 26). Gating a
+	// unit that turns out not to be the core only keeps it down while the
+	// configuration is invalid, which is the safe side.
+	Cores []string
 }
 
 func (e *Error) Error() string {
@@ -157,6 +168,7 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 		problems = append(problems, *listErr)
 	}
 	set := newAssignments()
+	var cores []string
 	for _, f := range files {
 		data, err := readFile(root.Path(f))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -167,26 +179,71 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 			continue
 		}
 		cfg.Files = append(cfg.Files, f)
+		cores = append(cores, coreNames(string(data))...)
 		w, p := apply(&cfg, f, string(data), set)
 		warnings = append(warnings, w...)
 		problems = append(problems, p...)
 	}
 	problems = append(problems, distinctServices(cfg, set, files[0])...)
 	if len(problems) > 0 {
-		return cfg, warnings, newError(cfg, problems)
+		return cfg, warnings, newError(cfg, problems, cores)
 	}
 	return cfg, warnings, nil
 }
 
-// newError is the *Error for problems found while reading cfg.
-func newError(cfg Config, problems []Problem) *Error {
+// newError is the *Error for problems found while reading cfg; cores are
+// the names coreNames found in the files read.
+func newError(cfg Config, problems []Problem, cores []string) *Error {
 	e := &Error{Problems: problems, CoreService: cfg.CoreService}
 	for _, p := range problems {
 		if p.Key == coreKey || p.Line == 0 {
 			e.CoreService = ""
 		}
 	}
+	if e.CoreService != "" {
+		cores = append(cores, e.CoreService)
+	}
+	slices.Sort(cores)
+	e.Cores = slices.Compact(cores)
 	return e
+}
+
+// coreNames returns the valid unit names that CoreService= lines of text
+// assign, read lexically: every physical line, and every line as joined by
+// trailing backslashes, whatever section it is in. A value whose trailing
+// backslash would join the next line counts without it.
+func coreNames(text string) []string {
+	var out []string
+	look := func(line string) {
+		line = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), "\\"))
+		k, v, ok := strings.Cut(line, "=")
+		if v = strings.TrimSpace(v); ok && strings.TrimSpace(k) == coreKey && names.CheckServiceName(v) == nil {
+			out = append(out, v)
+		}
+	}
+	lines := strings.Split(text, "\n")
+	for _, l := range lines {
+		look(l)
+	}
+	for i := 0; i < len(lines); i++ {
+		var line string
+		line, i = joinLine(lines, i)
+		look(line)
+	}
+	return out
+}
+
+// joinLine returns line i of lines with the lines that trailing
+// backslashes join to it, as in systemd, and the index of the last line
+// used.
+func joinLine(lines []string, i int) (string, int) {
+	line := strings.TrimRightFunc(lines[i], unicode.IsSpace)
+	for strings.HasSuffix(line, "\\") && i+1 < len(lines) {
+		i++
+		line = line[:len(line)-1] + " " + strings.TrimSpace(lines[i])
+		line = strings.TrimRightFunc(line, unicode.IsSpace)
+	}
+	return line, i
 }
 
 // coreKey is the setting that names the gated core.
@@ -314,13 +371,8 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
-		line := strings.TrimRightFunc(lines[i], unicode.IsSpace)
-		// A trailing backslash joins the next line, as in systemd.
-		for strings.HasSuffix(line, "\\") && i+1 < len(lines) {
-			i++
-			line = line[:len(line)-1] + " " + strings.TrimSpace(lines[i])
-			line = strings.TrimRightFunc(line, unicode.IsSpace)
-		}
+		var line string
+		line, i = joinLine(lines, i)
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
@@ -355,11 +407,23 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			bad("assignment %q outside any section: put it under [Swap], [Sysctl], [CPU] or [Metrics]", key)
 			continue
 		}
+		if slices.Contains(serviceKeys, key) && section != "CPU" {
+			// An error, not a warning: a service name read nowhere
+			// leaves that service without its CPU set, and the core
+			// without its gate. Why: CoreService=mydb.service under
+			// [Sysctl] (or under a "[CPU]" header swallowed by a line
+			// continuation) was an unknown key, the configuration
+			// counted as naming ransomeye-core.service, and mydb.service
+			// started ungated (FAULTS.md, finding 26).
+			where := "[" + section + "]"
+			if section == "\x00invalid" {
+				where = "a malformed section header"
+			}
+			bad("%s= under %s is not read: it belongs under [CPU] (a line ending in a backslash joins the next line, a section header too)", key, where)
+			continue
+		}
 		known, ok := keys[section]
 		if !ok {
-			if section == "\x00invalid" && key == coreKey {
-				bad("%s= under a malformed section header is not read: the core's name is not known", key)
-			}
 			continue // the unknown section was reported at its header
 		}
 		setter, ok := known[key]

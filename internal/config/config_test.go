@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func parse(file, text string) (Config, []Problem, error) {
 	w, p := apply(&cfg, file, text, set)
 	p = append(p, distinctServices(cfg, set, file)...)
 	if len(p) > 0 {
-		return cfg, w, newError(cfg, p)
+		return cfg, w, newError(cfg, p, coreNames(text))
 	}
 	return cfg, w, nil
 }
@@ -292,16 +293,32 @@ func FuzzParse(f *testing.F) {
 
 // TestErrorCoreService: an invalid configuration still names the core when
 // nothing that could name it was refused or unread; the generator gates it
-// (FAULTS.md, finding 22).
+// (FAULTS.md, finding 22). Cores lists every valid name a CoreService=
+// line assigns, read lexically in any section, for the generator to gate
+// whatever the section parser made of the file (FAULTS.md, finding 26).
 func TestErrorCoreService(t *testing.T) {
-	for _, tc := range []struct{ text, want string }{
-		{"[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n", "mydb.service"},
-		{"[Sysctl]\nSwappiness=1O\n", "ransomeye-core.service"},
-		{"[CPU]\nCoreService=mydb.service\nCoreService=evil%n.service\n[Sysctl]\nSwappiness=1O\n", ""},
-		{"[CPU]\nCoreService=my\x01db.service\n", ""},
-		{"[CPU\nCoreService=mydb.service\n", ""},
-		{"[CPU]\nCoreService mydb.service\n", ""},
-		{"[CPU]\nCoreService=mydb.service\n[Swap]\nPath=relative\n", "mydb.service"},
+	for _, tc := range []struct {
+		text, want string
+		cores      []string
+	}{
+		{"[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n", "mydb.service", []string{"mydb.service"}},
+		{"[Sysctl]\nSwappiness=1O\n", "ransomeye-core.service", []string{"ransomeye-core.service"}},
+		{"[CPU]\nCoreService=mydb.service\nCoreService=evil%n.service\n[Sysctl]\nSwappiness=1O\n", "", []string{"mydb.service"}},
+		{"[CPU]\nCoreService=my\x01db.service\n", "", nil},
+		{"[CPU\nCoreService=mydb.service\n", "", []string{"mydb.service"}},
+		{"[CPU]\nCoreService mydb.service\n", "", nil},
+		{"[CPU]\nCoreService=mydb.service\n[Swap]\nPath=relative\n", "mydb.service", []string{"mydb.service"}},
+		// The review's case: the backslash joins "[CPU]" into the bad
+		// value, and CoreService= lands in [Sysctl].
+		{"[Sysctl]\nSwappiness=1O \\\n[CPU]\nCoreService=mydb.service\n", "", []string{"mydb.service"}},
+		// The backslash joins the CoreService= line itself into the value.
+		{"[CPU]\nIsolation=sometimes \\\nCoreService=mydb.service\n", "ransomeye-core.service", []string{"mydb.service", "ransomeye-core.service"}},
+		// A value continued on the next line: both readings are gated.
+		{"[CPU]\nCoreService=my\\\n  db.service\n", "", nil},
+		{"[CPU]\nCoreService=mydb.service\\\n[Sysctl]\nSwappiness=1\n", "", []string{"mydb.service"}},
+		{"[Nope]\nCoreService=other.service\n[CPU]\nCoreService=mydb.service\n", "", []string{"mydb.service", "other.service"}},
+		{"CoreService=other.service\n", "", []string{"other.service"}},
+		{"[CPU]\n# CoreService=commented.service\nIsolation=x\n", "ransomeye-core.service", []string{"ransomeye-core.service"}},
 	} {
 		_, _, err := parse("tuner.conf", tc.text)
 		var ce *Error
@@ -311,6 +328,27 @@ func TestErrorCoreService(t *testing.T) {
 		}
 		if ce.CoreService != tc.want {
 			t.Errorf("%q: CoreService %q, want %q", tc.text, ce.CoreService, tc.want)
+		}
+		if !slices.Equal(ce.Cores, tc.cores) {
+			t.Errorf("%q: Cores %q, want %q", tc.text, ce.Cores, tc.cores)
+		}
+	}
+}
+
+// TestServiceKeyOutsideCPU: a service key under any section but [CPU] is an
+// error, not an unknown-key warning: read nowhere, it left the core
+// ungated (FAULTS.md, finding 26).
+func TestServiceKeyOutsideCPU(t *testing.T) {
+	for _, text := range []string{
+		"[Sysctl]\nCoreService=mydb.service\n",
+		"[Swap]\nDPIService=cap.service\n",
+		"[Metrics]\nTrainingService=train.service\n",
+		"[Future]\nCoreService=mydb.service\n",
+		"[CPU\nDPIService=cap.service\n",
+	} {
+		_, _, err := parse("tuner.conf", text)
+		if err == nil || !strings.Contains(err.Error(), "belongs under [CPU]") {
+			t.Errorf("%q: error %v, want one saying the key belongs under [CPU]", text, err)
 		}
 	}
 }

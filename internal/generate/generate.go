@@ -341,28 +341,38 @@ func Render(in Input) Output {
 }
 
 // renderInvalid is Render for an invalid configuration: no units, except the
-// gate drop-in of a core whose name the configuration still settles. Why:
-// with [CPU] CoreService=mydb.service and a typo elsewhere, nothing was
-// written and mydb.service started with no guarantee (FAULTS.md, finding
-// 12); the activator fails closed, and only the gate makes the core wait
-// for it.
+// gate drop-in of every unit that may be the core. Why: with [CPU]
+// CoreService=mydb.service and a typo elsewhere, nothing was written and
+// mydb.service started with no guarantee (FAULTS.md, finding 22); the
+// activator fails closed, and only the gate makes the core wait for it.
+// Every name a CoreService= line assigns is gated (config.Error.Cores), not
+// only the one the section parser settles: a line continuation that
+// swallowed the "[CPU]" header left mydb.service ungated (finding 26).
 func renderInvalid(in Input, out *Output) {
 	var ce *config.Error
 	core := ""
+	var gated []string
 	if errors.As(in.ConfigErr, &ce) {
 		for _, p := range ce.Problems {
 			out.note(priolog.Err, "%s", p.String())
 		}
 		core = ce.CoreService
+		for _, c := range ce.Cores {
+			if c != names.CoreService {
+				out.Files = append(out.Files, gateFile(c))
+				gated = append(gated, c)
+			}
+		}
 	} else {
 		out.note(priolog.Err, "%v", in.ConfigErr)
 	}
 	switch {
-	case core == names.CoreService:
+	case core != "" && len(gated) == 0:
 		out.note(priolog.Err, "invalid configuration: writing no units (the static gate of %s stays); %s will refuse to start the core until it is fixed", core, names.ActivatorUnit)
-	case core != "":
-		out.Files = append(out.Files, gateFile(core))
+	case len(gated) == 1 && gated[0] == core:
 		out.note(priolog.Err, "invalid configuration: writing only the gate of the core %s; %s will refuse to start it until the configuration is fixed", core, names.ActivatorUnit)
+	case len(gated) > 0:
+		out.note(priolog.Err, "invalid configuration, and the core's name ([CPU] CoreService=) may not be what the file seems to say: writing only the gates of every unit a CoreService= line names (%s; %s keeps its static gate); %s will refuse to start them until the configuration is fixed", strings.Join(gated, ", "), names.CoreService, names.ActivatorUnit)
 	default:
 		out.note(priolog.Err, "invalid configuration, and the core's name ([CPU] CoreService=) is not known: writing no units, not even a gate for a renamed core (only %s keeps its static gate); fix the configuration", names.CoreService)
 	}

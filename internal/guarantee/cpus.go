@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/godbus/dbus/v5"
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
@@ -28,6 +30,21 @@ type Measurement struct {
 	// Err is a measurement that failed (the core's CPU set is not known:
 	// the guarantee fails).
 	Err error
+	// InCgroup is true when this process runs in the core's own cgroup:
+	// the gate, run as the core's ExecCondition=.
+	InCgroup bool
+	// ExecCondition is the core's ExecCondition= commands as systemd has
+	// them, when it was asked (Set measured over D-Bus).
+	ExecCondition []Command
+}
+
+// Command is one command line of a unit's Exec*= list, as systemd reports
+// it: the program's path and its argv (argv[0] first).
+type Command struct {
+	// Path is the program systemd runs.
+	Path string
+	// Argv is its argument vector, argv[0] first.
+	Argv []string
 }
 
 // Measure returns the CPU set the service core gets, where mode is how the
@@ -116,7 +133,7 @@ func Systemd(root hostroot.Root) Measure {
 	return func(core string, mode generate.CPUMode, online cpuset.Set) Measurement {
 		if InUnitCgroup(root, core) {
 			set, err := selfAffinity()
-			return Measurement{Set: set, Err: err, Source: "the CPU affinity of the gate, running in " + core + "'s cgroup"}
+			return Measurement{Set: set, Err: err, InCgroup: true, Source: "the CPU affinity of the gate, running in " + core + "'s cgroup"}
 		}
 		if !root.IsHost() {
 			return Measurement{NotMeasured: fmt.Sprintf("systemd cannot be asked about a root prefix (%q)", root.String())}
@@ -124,16 +141,25 @@ func Systemd(root hostroot.Root) Measure {
 		if _, err := os.Stat("/run/systemd/system"); err != nil {
 			return Measurement{NotMeasured: "systemd is not running"}
 		}
-		allowed, affinity, err := unitCPUs(core)
+		if isTemplate(core) {
+			return Measurement{NotMeasured: fmt.Sprintf("%s is a template: systemd has no properties for it; the gate of each instance measures it in the instance's cgroup", core)}
+		}
+		allowed, affinity, conds, err := unitProperties(core)
 		if err != nil {
 			return Measurement{Err: err}
 		}
-		return Measurement{Set: Applied(mode, online, allowed, affinity), Source: fmt.Sprintf("systemd's AllowedCPUs=%s CPUAffinity=%s of %s", allowed, affinity, core)}
+		return Measurement{Set: Applied(mode, online, allowed, affinity), ExecCondition: conds, Source: fmt.Sprintf("systemd's AllowedCPUs=%s CPUAffinity=%s of %s", allowed, affinity, core)}
 	}
 }
 
+// isTemplate reports whether unit is a template ("x@.service").
+func isTemplate(unit string) bool { return strings.HasSuffix(unit, "@.service") }
+
 // InUnitCgroup reports whether this process runs in unit's own cgroup
-// (/proc/self/cgroup under root ends with "/"+unit).
+// (/proc/self/cgroup under root ends with "/"+unit), or, for a template
+// unit "x@.service", in the cgroup of one of its instances
+// ("/x@NAME.service"): the gate of a template core runs in its
+// instance's cgroup, and systemd has no properties for the template.
 func InUnitCgroup(root hostroot.Root, unit string) bool {
 	f, err := os.Open(root.Path("/proc/self/cgroup"))
 	if err != nil {
@@ -144,8 +170,17 @@ func InUnitCgroup(root hostroot.Root, unit string) bool {
 	for sc.Scan() {
 		// cgroup v2: "0::/system.slice/x.service"; v1: "N:name=systemd:/...".
 		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) == 3 && (parts[0] == "0" || parts[1] == "name=systemd") && strings.HasSuffix(parts[2], "/"+unit) {
+		if len(parts) != 3 || (parts[0] != "0" && parts[1] != "name=systemd") {
+			continue
+		}
+		if strings.HasSuffix(parts[2], "/"+unit) {
 			return true
+		}
+		if prefix, ok := strings.CutSuffix(unit, "@.service"); ok {
+			last := parts[2][strings.LastIndexByte(parts[2], '/')+1:]
+			if strings.HasPrefix(last, prefix+"@") && strings.HasSuffix(last, ".service") && len(last) > len(unit) {
+				return true
+			}
 		}
 	}
 	return false
@@ -165,23 +200,96 @@ func selfAffinity() (cpuset.Set, error) {
 	return cpuset.Of(ids...), nil
 }
 
-// unitCPUs asks systemd for the unit's AllowedCPUs and CPUAffinity.
-func unitCPUs(unit string) (allowed, affinity cpuset.Set, err error) {
+// unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity and
+// ExecCondition.
+func unitProperties(unit string) (allowed, affinity cpuset.Set, conds []Command, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := sddbus.NewWithContext(ctx)
+	conn, err := connect(ctx)
 	if err != nil {
-		return allowed, affinity, fmt.Errorf("connect to systemd: %w", err)
+		return allowed, affinity, nil, fmt.Errorf("connect to systemd: %w", err)
 	}
 	defer conn.Close()
 	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
 	if err != nil {
-		return allowed, affinity, fmt.Errorf("ask systemd about %s: %w", unit, err)
+		return allowed, affinity, nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
 	}
 	a, okA := props["AllowedCPUs"].([]byte)
 	c, okC := props["CPUAffinity"].([]byte)
 	if !okA || !okC {
-		return allowed, affinity, errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + unit)
+		return allowed, affinity, nil, errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + unit)
 	}
-	return FromMask(a), FromMask(c), nil
+	conds, ok := Commands(props["ExecCondition"])
+	if !ok {
+		return allowed, affinity, nil, fmt.Errorf("systemd gave no ExecCondition property for %s: a systemd older than 243 ignores ExecCondition=, so the gate does not run", unit)
+	}
+	return FromMask(a), FromMask(c), conds, nil
+}
+
+// Commands decodes an Exec*= property as systemd's D-Bus API carries it
+// (a(sasbttttuii): path, argv, ignore-failure, timestamps, pid, status);
+// ok is false when v is not one.
+func Commands(v any) ([]Command, bool) {
+	list, ok := v.([][]any)
+	if !ok {
+		return nil, false
+	}
+	out := []Command{}
+	for _, e := range list {
+		if len(e) < 2 {
+			return nil, false
+		}
+		p, okP := e[0].(string)
+		argv, okA := e[1].([]string)
+		if !okP || !okA {
+			return nil, false
+		}
+		out = append(out, Command{Path: p, Argv: argv})
+	}
+	return out, true
+}
+
+// systemdPrivate is systemd's own D-Bus socket (root only); systemBus is
+// the system bus's fixed socket path.
+const (
+	systemdPrivate = "unix:path=/run/systemd/private"
+	systemBus      = "unix:path=/run/dbus/system_bus_socket"
+)
+
+// connect connects to systemd: as root directly at its private socket,
+// else (or when that fails) to the system bus at its fixed path; never at
+// the address DBUS_SYSTEM_BUS_ADDRESS names. Why: the gate runs as the
+// core's ExecCondition=, in the core's environment, so an Environment= or
+// EnvironmentFile= of the core setting DBUS_SYSTEM_BUS_ADDRESS would
+// choose which bus answers for systemd about the core (FAULTS.md, finding
+// 34).
+func connect(ctx context.Context) (*sddbus.Conn, error) {
+	if os.Geteuid() == 0 {
+		conn, err := sddbus.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, systemdPrivate, false) })
+		if err == nil {
+			return conn, nil
+		}
+	}
+	return sddbus.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, systemBus, true) })
+}
+
+// dial opens an authenticated connection to the bus at addr (with Hello
+// for a bus daemon; systemd's private socket takes none).
+func dial(ctx context.Context, addr string, hello bool) (*dbus.Conn, error) {
+	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	uid := strconv.Itoa(os.Getuid())
+	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(uid)}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if hello {
+		if err := conn.Hello(); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return conn, nil
 }

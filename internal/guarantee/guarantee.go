@@ -14,6 +14,7 @@ package guarantee
 import (
 	"fmt"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctld"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
@@ -37,6 +39,7 @@ const (
 	NameCPUTopology = "cpu-topology"
 	NameCPUDropIns  = "cpu-dropins"
 	NameCoreCPUs    = "core-cpus"
+	NameCoreGate    = "core-gate" // the core runs the gate (its ExecCondition=)
 )
 
 // Entry is one guarantee as measured now.
@@ -100,8 +103,12 @@ func Evaluate(root hostroot.Root, in generate.Input, out generate.Output, swap *
 		entries = append(entries, e)
 	}
 	entries = append(entries, DropIns(root, in, out))
+	// One measurement for both: the core's CPUs and its ExecCondition=
+	// come from the same place (the gate's own cgroup, or systemd).
+	m := measure(cfg.CoreService, out.CPUMode, in.Topology.Online)
+	entries = append(entries, CoreGate(cfg.CoreService, m))
 	if out.Plan.Reserved {
-		entries = append(entries, CoreCPUs(cfg.CoreService, out, in.Topology.Online, measure))
+		entries = append(entries, CoreCPUs(cfg.CoreService, out, in.Topology.Online, func(string, generate.CPUMode, cpuset.Set) Measurement { return m }))
 	}
 	return entries
 }
@@ -134,9 +141,27 @@ func Sysctl(root hostroot.Root, s sysctl.Setting) Entry {
 		e.Remedy = "fix the cause, then: systemctl restart " + names.ActivatorUnit
 	case !e.OK:
 		e.Reason = fmt.Sprintf("%s is %q, want %q", s.Key, cur, s.Value)
-		e.Remedy = fmt.Sprintf("something set it after %s (a later sysctl --system applying /etc/sysctl.conf or /etc/sysctl.d/*.conf does): remove that setting, then: systemctl restart %s", names.ActivatorUnit, names.ActivatorUnit)
+		e.Remedy = SysctlRemedy(root, s.Key, cur)
 	}
 	return e
+}
+
+// SysctlRemedy says what to do about key having the value cur instead of
+// the configured one: it names the sysctl.d file that `sysctl --system`
+// applies last for key when that file gives cur. Why: the remedy pointed
+// at /etc/sysctl.conf while the package's own
+// /usr/lib/sysctl.d/60-ransomeye-tuner.conf had put its default back
+// (FAULTS.md, finding 30).
+func SysctlRemedy(root hostroot.Root, key, cur string) string {
+	restart := "systemctl restart " + names.ActivatorUnit
+	set, ok := sysctld.LastSetter(root, key)
+	switch {
+	case !ok || set.Value != cur:
+		return fmt.Sprintf("something set it after %s, and no file that sysctl --system applies gives it that value (a program, or sysctl -w): find it and stop it, then: %s", names.ActivatorUnit, restart)
+	case path.Base(set.File) == sysctld.FileName:
+		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: %s", set.File, key, set.Value, path.Join(sysctld.RunDir, sysctld.FileName), restart)
+	}
+	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), then: %s", set.File, key, set.Value, restart)
 }
 
 // Swap is the swap guarantee: the configured swapfile active now with at

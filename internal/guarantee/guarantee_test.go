@@ -149,6 +149,15 @@ func TestSysctl(t *testing.T) {
 	if e.OK || !e.Failed() || e.Actual != "60" || e.Expected != "10" || !strings.Contains(e.Reason, `vm.swappiness is "60", want "10"`) || !strings.Contains(e.Remedy, "sysctl --system") {
 		t.Errorf("drifted swappiness: %+v", e)
 	}
+	// The file sysctl --system applies last for the key gives that value:
+	// the remedy names it (FAULTS.md, finding 30).
+	if err := os.MkdirAll(root.Path("/etc/sysctl.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(root.Path("/etc/sysctl.d/70-local.conf"), []byte("vm.swappiness = 60\n"), 0o644)
+	if e := Sysctl(root, Sysctls(defaultConfig())[0]); !strings.Contains(e.Remedy, "/etc/sysctl.d/70-local.conf sets vm.swappiness = 60") {
+		t.Errorf("remedy does not name the file that sets the key: %+v", e)
+	}
 	os.WriteFile(root.Path("/proc/sys/vm/swappiness"), []byte("10\n"), 0o644)
 	if e := Sysctl(root, Sysctls(defaultConfig())[0]); !e.OK {
 		t.Errorf("swappiness 10: %+v", e)

@@ -404,7 +404,7 @@ func Apply(root hostroot.Root, d Decision) Result {
 // returns why not, or "".
 func setAffinity(root hostroot.Root, num int, to cpuset.Set) string {
 	p := irqFile(num, "smp_affinity_list")
-	if err := kmask.WriteFile(root.Path(p), to.String()); err != nil {
+	if err := kmask.WriteFile(root, p, to.String()); err != nil {
 		return Refusal(err, to)
 	}
 	b, err := readfile.Regular(root.Path(p), 1<<16)

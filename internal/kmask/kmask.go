@@ -3,21 +3,21 @@
 // (smp_affinity_list), under the root prefix.
 //
 // A write goes only to a file that exists and is a regular file (proc and
-// sysfs files are), never through a link and never creating anything, and
-// every mask write is read back: the kernel may apply something else
-// (an isolcpus= housekeeping mask, a CPU gone offline).
+// sysfs files are), never through a link in any component of its path and
+// never creating anything, and every mask write is read back: the kernel
+// may apply something else (an isolcpus= housekeeping mask, a CPU gone
+// offline).
 package kmask
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
@@ -37,7 +37,7 @@ func Read(root hostroot.Root, p string) (cpuset.Set, error) {
 // Write writes set as a hex mask to a kernel mask file under root
 // (default_smp_affinity, a workqueue cpumask) and reads it back.
 func Write(root hostroot.Root, hostPath string, set cpuset.Set) error {
-	if err := WriteFile(root.Path(hostPath), set.Mask()); err != nil {
+	if err := WriteFile(root, hostPath, set.Mask()); err != nil {
 		return fmt.Errorf("set %q to %s (%s): %w", hostPath, set.Mask(), set, err)
 	}
 	got, err := Read(root, hostPath)
@@ -50,25 +50,23 @@ func Write(root hostroot.Root, hostPath string, set cpuset.Set) error {
 	return nil
 }
 
-// WriteFile writes value and a newline to the kernel file p (a path
-// already under the root): it must exist and be a regular file (no link is
-// followed, nothing is created). O_TRUNC is a no-op for proc and sysfs and
-// keeps a fake tree's file whole.
-func WriteFile(p, value string) error {
-	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+// WriteFile writes value and a newline to the kernel file hostPath under
+// root: it must exist and be a regular file, reached with no link in any
+// component of its path (kernfile.Open); nothing is created. It is
+// truncated only once it is known to be such a file: truncating is a no-op
+// for proc and sysfs, which take a write at offset 0 as the whole value,
+// and keeps a fake tree's file whole. Why: O_TRUNC at open, with
+// O_NOFOLLOW on the last component only, cut a file reached through a
+// linked directory before anything was checked (FAULTS.md, finding 28).
+func WriteFile(root hostroot.Root, hostPath, value string) error {
+	fd, err := kernfile.Open(root, hostPath, unix.O_WRONLY)
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("%q: %w", p, fs.ErrNotExist)
-		}
-		return fmt.Errorf("open %q: %w", p, err)
+		return err
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("fstat %q: %w", p, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%q is not a kernel file (not a regular file): refusing it", p)
+	p := root.Path(hostPath)
+	if err := unix.Ftruncate(fd, 0); err != nil {
+		return fmt.Errorf("truncate %q: %w", p, err)
 	}
 	data := []byte(value + "\n")
 	n, err := unix.Write(fd, data)

@@ -235,7 +235,7 @@ func Undo(root hostroot.Root, r *Report) {
 		if err != nil || strings.TrimSpace(string(b)) != m.To {
 			continue // gone, or changed since: not ours any more
 		}
-		if err := kmask.WriteFile(root.Path(p), m.From); err != nil {
+		if err := kmask.WriteFile(root, p, m.From); err != nil {
 			from, _ := cpuset.Parse(m.From)
 			r.warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, m.From, irq.Refusal(err, from))
 			continue

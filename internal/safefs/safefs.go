@@ -58,6 +58,10 @@ type Options struct {
 	// must say what would happen without changing anything (plan, status),
 	// and check where a directory would be before making it.
 	Probe bool
+	// NoLinks refuses a symbolic link in any component, whoever made it:
+	// for the kernel's own directories (/proc/sys, /proc/irq, /sys), which
+	// hold none, so that a link there never leads root's writes elsewhere.
+	NoLinks bool
 }
 
 // Dir is a directory opened by OpenDir.
@@ -322,6 +326,9 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 			unix.Close(fd)
 			if err != nil {
 				return nil, fmt.Errorf("read the link %q: %w", host, err)
+			}
+			if opt.NoLinks {
+				return nil, fmt.Errorf("%q is a symbolic link (to %q): refusing to follow it, since no link belongs there", host, target)
 			}
 			if err := trustLink(cur, &s, target); err != nil {
 				return nil, err

@@ -416,16 +416,17 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 	}
 	for _, g := range r.Guarantees {
-		if g.Name != guarantee.NameCoreCPUs {
+		label := map[string]string{guarantee.NameCoreCPUs: "core cpus applied", guarantee.NameCoreGate: "core runs the gate"}[g.Name]
+		if label == "" {
 			continue
 		}
 		switch {
 		case g.NotMeasured:
-			row("core cpus applied", "%s", g.Reason)
+			row(label, "%s", g.Reason)
 		case g.OK:
-			row("core cpus applied", "%s (%s)  [ok]", g.Actual, g.Source)
+			row(label, "%s (%s)  [ok]", g.Actual, g.Source)
 		default:
-			row("core cpus applied", "%s  [FAIL]", g.Reason)
+			row(label, "%s  [FAIL]", g.Reason)
 		}
 	}
 	writePlacementText(r.Placement, row)

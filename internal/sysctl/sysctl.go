@@ -4,13 +4,13 @@ package sysctl
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 )
 
 // Setting is one kernel parameter and the value it must have.
@@ -39,7 +39,7 @@ func Read(root hostroot.Root, key string) (string, error) {
 		return "", err
 	}
 	p := root.Path(Path(key))
-	fd, err := openRegular(p, unix.O_RDONLY)
+	fd, err := kernfile.Open(root, Path(key), unix.O_RDONLY)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", key, err)
 	}
@@ -59,7 +59,8 @@ func Apply(root hostroot.Root, s Setting) error {
 		return err
 	}
 	p := root.Path(Path(s.Key))
-	fd, err := openRegular(p, unix.O_WRONLY)
+	// No O_TRUNC: /proc/sys takes a write at offset 0 as the whole value.
+	fd, err := kernfile.Open(root, Path(s.Key), unix.O_WRONLY)
 	if err != nil {
 		return fmt.Errorf("set %s=%s: %w", s.Key, s.Value, err)
 	}
@@ -82,29 +83,4 @@ func Apply(root hostroot.Root, s Setting) error {
 		return fmt.Errorf("set %s=%s: read back %q instead: something else changes it (a sysctl.d file, a container runtime, a read-only /proc/sys); find it with grep -r %s /etc/sysctl.d /usr/lib/sysctl.d", s.Key, s.Value, got, s.Key)
 	}
 	return nil
-}
-
-// openRegular opens p without following a symlink or blocking, and only
-// when it is a regular file (every /proc/sys entry is one).
-func openRegular(p string, mode int) (int, error) {
-	fd, err := unix.Open(p, mode|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-	if err != nil {
-		if errors.Is(err, unix.ELOOP) {
-			return -1, fmt.Errorf("%q is a symbolic link: refusing to follow it", p)
-		}
-		if errors.Is(err, unix.ENXIO) {
-			return -1, fmt.Errorf("%q is not a kernel parameter file (a FIFO or socket): refusing it", p)
-		}
-		return -1, fmt.Errorf("open %q: %w", p, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("fstat %q: %w", p, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		return -1, fmt.Errorf("%q is not a kernel parameter file (not a regular file): refusing it", p)
-	}
-	return fd, nil
 }

@@ -116,3 +116,35 @@ func TestApplyReadBackDifferent(t *testing.T) {
 		t.Errorf("Apply = %v, want a read-back error naming the key", err)
 	}
 }
+
+// TestApplyRefusesDirLink: proc/sys/vm is a link (made by root, inside the
+// root prefix) to a directory of ordinary files: Apply and Read refuse it,
+// naming the link, and the files behind it keep their content. O_NOFOLLOW
+// on the last component had let the write through (FAULTS.md, finding 28).
+func TestApplyRefusesDirLink(t *testing.T) {
+	root := fakeRoot(t, nil)
+	vm := root.Path("/proc/sys/vm")
+	victim := root.Path("/victim")
+	if err := os.Mkdir(victim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const precious = "precious line one\nprecious line two\n"
+	if err := os.WriteFile(filepath.Join(victim, "swappiness"), []byte(precious), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(vm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../victim", vm); err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(root, Setting{"vm.swappiness", "10"}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Apply through proc/sys/vm, a link: %v, want a refusal naming the link", err)
+	}
+	if _, err := Read(root, "vm.swappiness"); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Read through proc/sys/vm, a link: %v, want a refusal naming the link", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(victim, "swappiness")); string(b) != precious {
+		t.Errorf("the file behind the link is now %q", b)
+	}
+}
