@@ -702,11 +702,7 @@ func TestActivateDataDiskNotMounted(t *testing.T) {
 	r := newRoot(t, 4<<30)
 	// Small, so that a regression costs 32 MiB of this machine's disk, not 16 GiB.
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
-	r.write(t, "etc/fstab", "LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=15s 0 2\n")
-	r.write(t, "proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
-	if err := os.MkdirAll(r.path("ransomeye"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	r.unmountedDisk(t, "LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=15s 0 2\n", "ransomeye")
 	res := activate(t, r)
 	if res.code != 1 || !strings.Contains(res.stderr, `"/ransomeye" in /etc/fstab) is not mounted`) || !strings.Contains(res.stderr, "critical: ") {
 		t.Fatalf("activate: exit %d; want a CRIT failure naming the unmounted /ransomeye\n%s", res.code, res.stderr)

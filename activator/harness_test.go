@@ -61,6 +61,18 @@ func newRoot(t *testing.T, memTotal int64) fakeRoot {
 	return fakeRoot{string(blackbox.NewRoot(t, memTotal))}
 }
 
+// unmountedDisk puts a data disk in /etc/fstab (fstabLine) that is not
+// mounted: mountinfo holds only /, and its mount point dir is an empty
+// directory on the root filesystem, where a swapfile must not go.
+func (r fakeRoot) unmountedDisk(t *testing.T, fstabLine, dir string) {
+	t.Helper()
+	r.write(t, "etc/fstab", fstabLine)
+	r.write(t, "proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
+	if err := os.MkdirAll(r.path(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // fillRoot makes dir, which may already be a mount point, such a root.
 func fillRoot(t *testing.T, dir string, memTotal int64) fakeRoot {
 	t.Helper()

@@ -155,11 +155,7 @@ func TestSwapDirSymlinkDataDiskNotMounted(t *testing.T) {
 	}
 	r := newRoot(t, 4<<30)
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
-	r.write(t, "etc/fstab", "LABEL=data /data ext4 nofail 0 2\n")
-	r.write(t, "proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
-	if err := os.MkdirAll(r.path("data"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	r.unmountedDisk(t, "LABEL=data /data ext4 nofail 0 2\n", "data")
 	if err := os.Symlink("data/ransomeye", r.path("ransomeye")); err != nil {
 		t.Fatal(err)
 	}

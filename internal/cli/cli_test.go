@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/coreos/go-systemd/v22/journal"
-	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/journaltest"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
@@ -110,21 +109,6 @@ func TestUnknownCommandNamesEveryCommand(t *testing.T) {
 	}
 }
 
-// streamFile is a stderr for Main with the $JOURNAL_STREAM value naming it.
-func streamFile(t *testing.T) (*os.File, string) {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		t.Fatal(err)
-	}
-	return f, fmt.Sprintf("%d:%d", st.Dev, st.Ino)
-}
-
 func writeFile(t *testing.T, p, text string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -144,7 +128,7 @@ func TestPrefixOnlyOnTheJournal(t *testing.T) {
 	writeFile(t, filepath.Join(root, "etc/ransomeye/tuner.conf"), "[Metrics]\nTextfilePath=/var/lib/x/t.prom\n")
 	writeFile(t, filepath.Join(root, "var/lib/x"), "a file, not a directory\n")
 
-	f, js := streamFile(t)
+	f, js := journaltest.Stream(t)
 	t.Setenv("JOURNAL_STREAM", "")
 	if code := Main([]string{"metrics"}, io.Discard, f); code != ExitFail {
 		t.Errorf("metrics into a file: exit %d, want %d", code, ExitFail)
@@ -154,7 +138,7 @@ func TestPrefixOnlyOnTheJournal(t *testing.T) {
 		t.Errorf("on a terminal (no $JOURNAL_STREAM):\n%s", b)
 	}
 
-	f2, js2 := streamFile(t)
+	f2, js2 := journaltest.Stream(t)
 	t.Setenv("JOURNAL_STREAM", js) // another stream's: inherited, not ours
 	Main([]string{"metrics"}, io.Discard, f2)
 	if b, _ := os.ReadFile(f2.Name()); !regexp.MustCompile(`(?m)^error: metrics: `).Match(b) {
@@ -219,7 +203,7 @@ func TestGateFirstLine(t *testing.T) {
 	}
 	// On the journal stream, with no journald socket, the event falls back
 	// to the stream with its priority.
-	f, js := streamFile(t)
+	f, js := journaltest.Stream(t)
 	t.Setenv("JOURNAL_STREAM", js)
 	var o bytes.Buffer
 	Main([]string{"gate"}, &o, f)

@@ -33,6 +33,22 @@ const mountinfo = `22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
 30 22 259:1 / /data\040disk rw,relatime shared:5 - ext4 /dev/nvme1n1 rw
 `
 
+// checkErr runs Check on dir and wants no error when wantErr is empty, else
+// an error that contains wantErr.
+func checkErr(t *testing.T, root hostroot.Root, dir, wantErr string) {
+	t.Helper()
+	err := Check(root, dir)
+	if wantErr == "" {
+		if err != nil {
+			t.Errorf("Check(%q) = %v, want nil", dir, err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), wantErr) {
+		t.Errorf("Check(%q) = %v, want an error with %q", dir, err, wantErr)
+	}
+}
+
 func TestCheck(t *testing.T) {
 	root := hostroot.Root(t.TempDir())
 	write(t, root, "/etc/fstab", fstab)
@@ -49,16 +65,7 @@ func TestCheck(t *testing.T) {
 		{"/", ""},
 		{"/var", ""},
 	} {
-		err := Check(root, tc.dir)
-		if tc.wantErr == "" {
-			if err != nil {
-				t.Errorf("Check(%q) = %v, want nil", tc.dir, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("Check(%q) = %v, want an error with %q", tc.dir, err, tc.wantErr)
-		}
+		checkErr(t, root, tc.dir, tc.wantErr)
 	}
 }
 
@@ -187,16 +194,7 @@ func TestCheckMountUnits(t *testing.T) {
 		{"/data disk/x", ""}, // mounted
 		{"/ransomeye", ""},   // no unit, no fstab entry
 	} {
-		err := Check(root, tc.dir)
-		if tc.wantErr == "" {
-			if err != nil {
-				t.Errorf("Check(%q) = %v, want nil", tc.dir, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("Check(%q) = %v, want an error with %q", tc.dir, err, tc.wantErr)
-		}
+		checkErr(t, root, tc.dir, tc.wantErr)
 	}
 	// Mounted: no error.
 	write(t, root, "/proc/self/mountinfo", mountinfo+"31 22 259:2 / /data rw - xfs /dev/vdb rw\n")

@@ -78,6 +78,25 @@ func read(t *testing.T, root hostroot.Root, p string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// noWarnings fails the test at once when a placement run warned.
+func noWarnings(t *testing.T, r Report) {
+	t.Helper()
+	if len(r.Warnings) != 0 {
+		t.Fatalf("warnings: %q", r.Warnings)
+	}
+}
+
+// wantValues checks that each host file of want holds its value; when
+// ("after undo ", "after withdraw " or "") starts each complaint.
+func wantValues(t *testing.T, root hostroot.Root, when string, want map[string]string) {
+	t.Helper()
+	for p, w := range want {
+		if got := read(t, root, p); got != w {
+			t.Errorf("%s%s = %q, want %q", when, p, got, w)
+		}
+	}
+}
+
 // TestPlaceThenUndo: a reservation moves interrupts and unbound work onto
 // the core CPUs 0-3 and records it; a plan without one restores each
 // value that is still the one written, and leaves one an administrator
@@ -86,15 +105,9 @@ func TestPlaceThenUndo(t *testing.T) {
 	root := fakeMachine(t)
 	in, out := render(root, 8)
 	r := Place(root, in, out)
-	if len(r.Warnings) != 0 {
-		t.Fatalf("warnings: %q", r.Warnings)
-	}
-	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "f", "/proc/irq/30/smp_affinity_list": "0-3",
-		"/proc/irq/31/smp_affinity_list": "0-3", "/proc/irq/32/smp_affinity_list": "0-3", workqueue.CPUMaskPath: "f", workqueue.WritebackPath: "f"} {
-		if got := read(t, root, p); got != want {
-			t.Errorf("%s = %q, want %q", p, got, want)
-		}
-	}
+	noWarnings(t, r)
+	wantValues(t, root, "", map[string]string{"/proc/irq/default_smp_affinity": "f", "/proc/irq/30/smp_affinity_list": "0-3",
+		"/proc/irq/31/smp_affinity_list": "0-3", "/proc/irq/32/smp_affinity_list": "0-3", workqueue.CPUMaskPath: "f", workqueue.WritebackPath: "f"})
 	doc, err := ReadFile(root)
 	if err != nil {
 		t.Fatal(err)
@@ -114,15 +127,9 @@ func TestPlaceThenUndo(t *testing.T) {
 	}
 	in, out = render(root, 7)
 	r = Place(root, in, out)
-	if len(r.Warnings) != 0 {
-		t.Fatalf("warnings: %q", r.Warnings)
-	}
-	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
-		"/proc/irq/31/smp_affinity_list": "1", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
-		if got := read(t, root, p); got != want {
-			t.Errorf("after undo %s = %q, want %q", p, got, want)
-		}
-	}
+	noWarnings(t, r)
+	wantValues(t, root, "after undo ", map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/31/smp_affinity_list": "1", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"})
 	doc, err = ReadFile(root)
 	if err != nil || doc.Reserved || doc.Applied != nil || doc.Services[0].CPUs != "0-6" {
 		t.Errorf("plan file after undo: %+v, %v", doc, err)
@@ -187,21 +194,15 @@ func TestRestartKeepsRecord(t *testing.T) {
 	in, out := render(root, 8)
 	Place(root, in, out)
 	r := Place(root, in, out)
-	if len(r.Warnings) != 0 {
-		t.Fatalf("warnings: %q", r.Warnings)
-	}
+	noWarnings(t, r)
 	doc, err := ReadFile(root)
 	if err != nil || len(doc.Applied.IRQsMoved) != 3 || doc.Applied.IRQsMoved[0].From != "0-7" || len(doc.Applied.Workqueue) != 2 || doc.Applied.DefaultIRQAffinity != "0-3" {
 		t.Fatalf("record after a restart: %+v, %v", doc.Applied, err)
 	}
 	in, out = render(root, 7)
 	Place(root, in, out)
-	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
-		"/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
-		if got := read(t, root, p); got != want {
-			t.Errorf("after undo %s = %q, want %q", p, got, want)
-		}
-	}
+	wantValues(t, root, "after undo ", map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"})
 }
 
 // TestAlreadyInPlaceNotOurs: masks that already held the core set before
@@ -238,19 +239,11 @@ func span(lo, hi int) cpuset.Set {
 func TestWithdraw(t *testing.T) {
 	root := fakeMachine(t)
 	in, out := render(root, 8)
-	if r := Place(root, in, out); len(r.Warnings) != 0 {
-		t.Fatalf("warnings: %q", r.Warnings)
-	}
+	noWarnings(t, Place(root, in, out))
 	r := Withdraw(root, in, out)
-	if len(r.Warnings) != 0 {
-		t.Fatalf("warnings: %q", r.Warnings)
-	}
-	for p, want := range map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
-		"/proc/irq/31/smp_affinity_list": "0-7", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"} {
-		if got := read(t, root, p); got != want {
-			t.Errorf("after withdraw %s = %q, want %q", p, got, want)
-		}
-	}
+	noWarnings(t, r)
+	wantValues(t, root, "after withdraw ", map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/31/smp_affinity_list": "0-7", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"})
 	doc, err := ReadFile(root)
 	if err != nil || doc.Applied != nil || !doc.Reserved {
 		t.Errorf("plan file after withdraw: %+v, %v", doc, err)
@@ -290,9 +283,7 @@ func TestCaptureDeviceRecord(t *testing.T) {
 	in, _ := render(root, 8)
 	in.Config.DPIInterface = "eth1"
 	out := generate.Render(in)
-	if r := Place(root, in, out); len(r.Warnings) != 0 {
-		t.Fatalf("warnings: %q", r.Warnings)
-	}
+	noWarnings(t, Place(root, in, out))
 	rec := Dir + "/" + CaptureDeviceFile
 	if got := read(t, root, rec); got != "/sys/devices/pci0000:00/0000:00:03.0" {
 		t.Errorf("%s = %q", rec, got)

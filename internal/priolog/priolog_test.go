@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/coreos/go-systemd/v22/journal"
-	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/journaltest"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 )
 
@@ -41,25 +41,9 @@ func TestTagAndFilter(t *testing.T) {
 	nilLogger.Printf(Crit, "no panic")
 }
 
-// journalFile returns a file and the $JOURNAL_STREAM value that names it, as
-// systemd would set it for a service whose stderr is the journal stream.
-func journalFile(t *testing.T) (*os.File, string) {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "stream")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		t.Fatal(err)
-	}
-	return f, fmt.Sprintf("%d:%d", st.Dev, st.Ino)
-}
-
 func TestIsJournalStream(t *testing.T) {
-	f, js := journalFile(t)
-	other, otherJS := journalFile(t)
+	f, js := journaltest.Stream(t)
+	other, otherJS := journaltest.Stream(t)
 	dev, _, _ := strings.Cut(js, ":")
 	for _, c := range []struct {
 		fd   *os.File
@@ -99,8 +83,8 @@ func TestPlainForPeople(t *testing.T) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 	// The same descriptor with a $JOURNAL_STREAM naming another stream.
-	f, _ := journalFile(t)
-	_, otherJS := journalFile(t)
+	f, _ := journaltest.Stream(t)
+	_, otherJS := journaltest.Stream(t)
 	ForStderr(f, otherJS, "x").Warnf("w")
 	if got, _ := os.ReadFile(f.Name()); string(got) != "warning: w\n" {
 		t.Errorf("with another stream's $JOURNAL_STREAM: %q", got)
@@ -112,7 +96,7 @@ func TestPlainForPeople(t *testing.T) {
 // journald's socket) with their MESSAGE_ID; when sending fails, the line
 // goes to the stream instead.
 func TestJournalStream(t *testing.T) {
-	f, js := journalFile(t)
+	f, js := journaltest.Stream(t)
 	l := ForStderr(f, js, "ransomeye-tuner")
 	if !l.Journal() {
 		t.Fatal("the journal stream not recognised")
@@ -156,7 +140,7 @@ func TestEventWithoutJournald(t *testing.T) {
 	if journal.Enabled() {
 		t.Skip("journald is running here: the real sender would write to this machine's journal")
 	}
-	f, js := journalFile(t)
+	f, js := journaltest.Stream(t)
 	ForStderr(f, js, "ransomeye-tuner").Event(msgid.SwapFailed, Crit, "no swap")
 	if got, _ := os.ReadFile(f.Name()); string(got) != "<2>no swap\n" {
 		t.Errorf("stream got %q", got)

@@ -1,7 +1,6 @@
 package status
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -100,29 +99,18 @@ func TestGatherPlacement(t *testing.T) {
 	}
 
 	r := Report{Root: string(root), Placement: p}
-	var text bytes.Buffer
-	if err := r.WriteText(&text); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("status text:\n%s", text.String())
-	for _, w := range []string{"reserved CPUs 4-7 (reported, not gated)", "30 (ahci) on 0-7", "escapes to 6", "cron.service: 1 (may run on 4-7; e.g. cron[101])"} {
-		if !strings.Contains(text.String(), w) {
-			t.Errorf("text lacks %q:\n%s", w, text.String())
-		}
-	}
-	var js bytes.Buffer
-	if err := r.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
+	text := textHas(t, r, "reserved CPUs 4-7 (reported, not gated)", "30 (ahci) on 0-7", "escapes to 6", "cron.service: 1 (may run on 4-7; e.g. cron[101])")
+	t.Logf("status text:\n%s", text)
+	js := writeJSON(t, r)
 	var back struct {
 		Placement map[string]json.RawMessage `json:"placement"`
 	}
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"reserved_cpus", "irqs_on_reserved", "workqueue_cpumask", "services", "threads_on_reserved", "gated"} {
 		if _, ok := back.Placement[k]; !ok {
-			t.Errorf("JSON placement lacks %q:\n%s", k, js.String())
+			t.Errorf("JSON placement lacks %q:\n%s", k, js)
 		}
 	}
 }

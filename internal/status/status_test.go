@@ -50,26 +50,41 @@ func TestGatherNotCompliant(t *testing.T) {
 			t.Errorf("problems %q lack %q", r.Problems, w)
 		}
 	}
+	textHas(t, r, "NOT COMPLIANT", "(reported, not counted toward the target)", "no reservation: CPU isolation is off", "[FAIL]")
+	js := writeJSON(t, r)
+	var back map[string]any
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatalf("JSON does not parse: %v\n%s", err, js)
+	}
+	if back["compliant"] != false || back["swap"].(map[string]any)["target_bytes"].(float64) != float64(16<<30) {
+		t.Errorf("JSON %s", js)
+	}
+}
+
+// textHas writes r as text, fails on each of wants it lacks, and returns
+// the text.
+func textHas(t *testing.T, r Report, wants ...string) string {
+	t.Helper()
 	var text bytes.Buffer
 	if err := r.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"NOT COMPLIANT", "(reported, not counted toward the target)", "no reservation: CPU isolation is off", "[FAIL]"} {
+	for _, w := range wants {
 		if !strings.Contains(text.String(), w) {
 			t.Errorf("text lacks %q:\n%s", w, text.String())
 		}
 	}
+	return text.String()
+}
+
+// writeJSON writes r as JSON.
+func writeJSON(t *testing.T, r Report) []byte {
+	t.Helper()
 	var js bytes.Buffer
 	if err := r.WriteJSON(&js); err != nil {
 		t.Fatal(err)
 	}
-	var back map[string]any
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
-		t.Fatalf("JSON does not parse: %v\n%s", err, js.String())
-	}
-	if back["compliant"] != false || back["swap"].(map[string]any)["target_bytes"].(float64) != float64(16<<30) {
-		t.Errorf("JSON %s", js.String())
-	}
+	return js.Bytes()
 }
 
 func TestGatherDisabledAndInvalid(t *testing.T) {
