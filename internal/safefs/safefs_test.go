@@ -324,8 +324,51 @@ func TestOpenDirCreateSyncsParent(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(r, "new")); err != nil {
 		t.Fatalf("the directory was not made: %v", err)
 	}
-	want := "<" + r + ">) = 0"
-	if !strings.Contains(string(b), want) {
+	if !syncedOK(string(b), r) {
 		t.Errorf("no successful fsync of the parent %q:\n%s", r, b)
+	}
+}
+
+// syncedOK reports whether an strace -f -y log shows fsync of dir
+// returning 0, also when strace split the call into "<unfinished ...>" and
+// "<... fsync resumed>" lines because another thread ran in between.
+func syncedOK(log, dir string) bool {
+	call := "fsync(" // followed by the descriptor and "<dir>"
+	pending := map[string]bool{}
+	for _, line := range strings.Split(log, "\n") {
+		pid, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimSpace(rest)
+		switch {
+		case strings.HasPrefix(rest, call) && strings.Contains(rest, "<"+dir+">"):
+			if strings.HasSuffix(rest, ") = 0") {
+				return true
+			}
+			if strings.HasSuffix(rest, "<unfinished ...>") {
+				pending[pid] = true
+			}
+		case strings.HasPrefix(rest, "<... fsync resumed>") && pending[pid]:
+			if strings.HasSuffix(rest, "= 0") {
+				return true
+			}
+			delete(pending, pid)
+		}
+	}
+	return false
+}
+
+func TestSyncedOK(t *testing.T) {
+	for _, tc := range []struct {
+		log  string
+		want bool
+	}{
+		{"12 fsync(7</d>) = 0\n", true},
+		{"12 fsync(7</d>) = -1 EBADF (Bad file descriptor)\n", false},
+		{"12 fsync(7</d> <unfinished ...>\n9 --- SIGURG ---\n12 <... fsync resumed>)              = 0\n", true},
+		{"12 fsync(7</d> <unfinished ...>\n12 <... fsync resumed>) = -1 EBADF (Bad file descriptor)\n", false},
+		{"12 fsync(7</other>) = 0\n", false},
+	} {
+		if got := syncedOK(tc.log, "/d"); got != tc.want {
+			t.Errorf("syncedOK(%q) = %v, want %v", tc.log, got, tc.want)
+		}
 	}
 }
