@@ -262,6 +262,15 @@ func (a *activation) provideSwap() (string, bool) {
 	for _, r := range removed {
 		log.Noticef("removed %q, left by an interrupted run", r)
 	}
+	if len(removed) > 0 {
+		// Why: btrfs frees a removed file's extents only when its
+		// transaction commits; right after a power loss mid-creation the
+		// 16 GiB left behind still counted as used and the new file did
+		// not fit (boot case 23c). syncfs commits it.
+		if err := unix.Syncfs(d.Fd()); err != nil {
+			log.Warnf("syncfs %q after removing leftovers: %v", d.Host, err)
+		}
+	}
 	for _, s := range skipped {
 		log.Warnf("%q looks like a leftover of ours but is not a regular file owned by root: left it alone", s)
 	}
