@@ -203,6 +203,36 @@ func DataDisk(ctx context.Context, path string, size int64, from string) error {
 	return run(ctx, "mkfs.ext4", append(args, path)...)
 }
 
+// DataDiskFS makes a sparse, empty data disk of size bytes on fs ("xfs" or
+// "btrfs") labelled ransomeye; the case's fstab must name the type
+// (fsRootFiles).
+func DataDiskFS(ctx context.Context, path string, size int64, fs string) error {
+	var mkfs []string
+	switch fs {
+	case "xfs":
+		mkfs = []string{"mkfs.xfs", "-q", "-f", "-L", "ransomeye"}
+	case "btrfs":
+		mkfs = []string{"mkfs.btrfs", "-q", "-f", "-L", "ransomeye"}
+	default:
+		return fmt.Errorf("data disk %q: filesystem %q is not one the suite makes (xfs, btrfs)", path, fs)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return fmt.Errorf("size data disk %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return run(ctx, mkfs[0], append(mkfs[1:], path)...)
+}
+
 // CustomRoot copies the root image src to dst (sparse) and writes files
 // into it (guest path -> content, mode 0644, root-owned) with debugfs,
 // without mounting anything. It is for what must be on the root filesystem
