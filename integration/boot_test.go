@@ -146,7 +146,7 @@ func TestBoot(t *testing.T) {
 		if img.TunerErr != nil {
 			t.Fatal(img.TunerErr)
 		}
-		// Why grep: systemd-analyze verify exits 0 on ordering cycles (VM-NOTES.md).
+		// Why grep: systemd-analyze verify exits 0 on ordering cycles.
 		if img.VerifyErr != nil || strings.TrimSpace(img.Verify) != "" {
 			t.Errorf("systemd-analyze verify of the image's ransomeye-* units: %v\n%s", img.VerifyErr, img.Verify)
 		}

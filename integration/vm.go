@@ -52,7 +52,7 @@ type Boot struct {
 
 // Accel returns qemu's accelerator: KVM only where a hardware KVM module is
 // loaded (the nested paravirtual KVM of some hosts crawls and then dies with
-// a stock kernel, see VM-NOTES.md), else multi-threaded TCG.
+// a stock kernel), else multi-threaded TCG.
 func Accel() string {
 	for _, m := range []string{"/sys/module/kvm_intel", "/sys/module/kvm_amd"} {
 		if _, err := os.Stat(m); err == nil {
