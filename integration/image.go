@@ -213,7 +213,7 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 				continue
 			}
 			logf("image: project installed (%s)", how)
-			img.Verify, img.VerifyErr = verifyUnits(ctx, stage)
+			img.Verify, img.VerifyErr = verifyUnits(ctx, stage, base.Suite)
 		}
 		if err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", stage, v.img, rootImgSize); err != nil {
 			return img, err
@@ -225,12 +225,15 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 	return img, nil
 }
 
-// verifyUnits runs the image's own systemd-analyze verify, in a chroot of
-// the staged tree, on the units there: the test units and the project's,
-// the core's gate drop-in through the core stub. The image's own: the host's
-// systemd (252) reads a Debian 13 tree's units (257) as full of unknown
-// settings. --man=no: the image has no man pages of its own.
-func verifyUnits(ctx context.Context, stage string) (string, error) {
+// verifyUnits runs systemd-analyze verify on the units of the staged tree:
+// the test units and the project's, the core's gate drop-in through the
+// core stub. Which systemd-analyze: the image's own, in a chroot, where the
+// image's systemd is the host's (252) or newer: the host's reads Debian 13's
+// units (257) as full of unknown settings. Debian 11's own (247) cannot run
+// in a chroot ("Cannot determine cgroup we are running in"), so there the
+// host's reads the tree (--root), which knows every setting 247 has.
+// --man=no: neither has the project's man pages.
+func verifyUnits(ctx context.Context, stage, suite string) (string, error) {
 	units, _ := filepath.Glob(filepath.Join(stage, "usr/lib/systemd/system/ransomeye-*"))
 	var args []string
 	for _, u := range units {
@@ -241,12 +244,21 @@ func verifyUnits(ctx context.Context, stage string) (string, error) {
 	if len(args) == 0 {
 		return "", fmt.Errorf("no ransomeye-* units under %q", stage)
 	}
-	cmd := exec.CommandContext(ctx, "chroot", append([]string{stage, "systemd-analyze", "verify", "--man=no"}, args...)...)
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "SYSTEMD_LOG_COLOR=0"}
+	var cmd *exec.Cmd
+	if suite == "bullseye" {
+		host := make([]string, len(args))
+		for i, a := range args {
+			host[i] = filepath.Join(stage, a)
+		}
+		cmd = exec.CommandContext(ctx, "systemd-analyze", append([]string{"verify", "--man=no", "--root=" + stage}, host...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, "chroot", append([]string{stage, "systemd-analyze", "verify", "--man=no"}, args...)...)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "SYSTEMD_LOG_COLOR=0"}
+	}
 	out, err := cmd.CombinedOutput()
-	text := string(out)
+	text := strings.ReplaceAll(string(out), stage, "")
 	if err != nil {
-		return text, fmt.Errorf("systemd-analyze verify in the image: %w", err)
+		return text, fmt.Errorf("systemd-analyze verify: %w", err)
 	}
 	return text, nil
 }
