@@ -16,12 +16,35 @@ import (
 
 // The image recipe: a change to any of these rebuilds the cached base.
 const (
-	debianSuite  = "bookworm"
+	// hostSuite is the suite of the host's apt sources whose mirror
+	// debootstrap uses for every guest suite (one archive serves them all).
+	hostSuite    = "bookworm"
 	rootImgSize  = "1G"
 	baseScript   = "image/build-base.sh"
 	guestTree    = "guest"
 	stubServices = "ransomeye-core.service ransomeye-dpi.service ransomeye-training.service"
 )
+
+// Suites are the Debian releases the boot suite can build its image from,
+// with the systemd each ships: the platforms the tuner is tested on.
+var Suites = map[string]string{
+	"bullseye": "247",
+	"bookworm": "252",
+	"trixie":   "257",
+}
+
+// Suite returns the Debian suite of the guest image: $RANSOMEYE_SUITE (make
+// integration SUITE=...), else bookworm, or an error naming the suites known.
+func Suite() (string, error) {
+	s := os.Getenv("RANSOMEYE_SUITE")
+	if s == "" {
+		return "bookworm", nil
+	}
+	if _, ok := Suites[s]; !ok {
+		return "", fmt.Errorf("RANSOMEYE_SUITE=%q: not a suite the boot suite knows (bullseye, bookworm, trixie)", s)
+	}
+	return s, nil
+}
 
 // Base is the cached part of the image: a root filesystem tree without the
 // project, and the kernel. It is rebuilt only when its recipe changes.
@@ -30,6 +53,8 @@ type Base struct {
 	Dir string
 	// Key is the hash of the recipe that names Dir.
 	Key string
+	// Suite is the Debian suite of the root filesystem.
+	Suite string
 }
 
 // Kernel is the path of the kernel to boot.
@@ -39,7 +64,8 @@ func (b Base) Kernel() string { return filepath.Join(b.Dir, "vmlinuz") }
 func (b Base) Packages() string { return filepath.Join(b.Dir, "packages.txt") }
 
 // Mirror returns the Debian mirror for debootstrap: $RANSOMEYE_MIRROR, else
-// the first URI this machine's apt sources use for the bookworm suite, else
+// the first URI this machine's apt sources use for the bookworm suite (the
+// same archive serves the other suites), else
 // deb.debian.org.
 func Mirror() string {
 	if m := os.Getenv("RANSOMEYE_MIRROR"); m != "" {
@@ -56,7 +82,7 @@ func Mirror() string {
 }
 
 // mirrorFromSources reads one apt sources file, one-line or deb822 style,
-// and returns the URI of a stanza for the plain bookworm suite.
+// and returns the URI of a stanza for the plain bookworm suite (hostSuite).
 func mirrorFromSources(file string) string {
 	f, err := os.Open(file)
 	if err != nil {
@@ -68,7 +94,7 @@ func mirrorFromSources(file string) string {
 	flush := func() string {
 		defer func() { uri, suites = "", nil }()
 		for _, s := range suites {
-			if s == debianSuite && uri != "" {
+			if s == hostSuite && uri != "" {
 				return uri
 			}
 		}
@@ -93,7 +119,7 @@ func mirrorFromSources(file string) string {
 					}
 					continue
 				}
-				if fields[i+1] == debianSuite {
+				if fields[i+1] == hostSuite {
 					return fields[i]
 				}
 				break
@@ -110,25 +136,25 @@ func mirrorFromSources(file string) string {
 // EnsureBase returns the cached base under workDir, building it with
 // image/build-base.sh when no base for the current recipe exists. logf gets
 // progress lines.
-func EnsureBase(ctx context.Context, pkgDir, workDir string, logf func(string, ...any)) (Base, error) {
+func EnsureBase(ctx context.Context, pkgDir, workDir, suite string, logf func(string, ...any)) (Base, error) {
 	script, err := os.ReadFile(filepath.Join(pkgDir, baseScript))
 	if err != nil {
 		return Base{}, fmt.Errorf("read image recipe: %w", err)
 	}
 	mirror := Mirror()
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", debianSuite, mirror, script)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", suite, mirror, script)
 	key := hex.EncodeToString(h.Sum(nil))[:16]
-	b := Base{Dir: filepath.Join(workDir, "base-"+key), Key: key}
+	b := Base{Dir: filepath.Join(workDir, "base-"+suite+"-"+key), Key: key, Suite: suite}
 	if _, err := os.Stat(b.Packages()); err == nil {
 		logf("image: cached base %s", b.Dir)
 		return b, nil
 	}
-	logf("image: building base %s from %s (debootstrap, about a minute)", b.Dir, mirror)
+	logf("image: building base %s: %s from %s (debootstrap, one to three minutes)", b.Dir, suite, mirror)
 	if err := os.MkdirAll(workDir, 0o755); err != nil {
 		return Base{}, fmt.Errorf("create work directory: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(pkgDir, baseScript), b.Dir, mirror)
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(pkgDir, baseScript), b.Dir, mirror, suite)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Base{}, fmt.Errorf("build base image with %q: %w\n%s", baseScript, err, out)
 	}
@@ -187,7 +213,7 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 				continue
 			}
 			logf("image: project installed (%s)", how)
-			img.Verify, img.VerifyErr = verifyUnits(ctx, stage)
+			img.Verify, img.VerifyErr = verifyUnits(ctx, stage, base.Suite)
 		}
 		if err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", stage, v.img, rootImgSize); err != nil {
 			return img, err
@@ -199,22 +225,36 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 	return img, nil
 }
 
-// verifyUnits runs the host's systemd-analyze verify on the units of the
-// staged tree (--root: the tree's own unit paths and binaries), the test
-// units and the project's, the core's gate drop-in through the core stub.
-// --man=no: the host has no man pages of the project (the image has them).
-func verifyUnits(ctx context.Context, stage string) (string, error) {
+// verifyUnits runs systemd-analyze verify on the units of the staged tree:
+// the test units and the project's, the core's gate drop-in through the
+// core stub. Which systemd-analyze: the image's own, in a chroot, where the
+// image's systemd is the host's (252) or newer: the host's reads Debian 13's
+// units (257) as full of unknown settings. Debian 11's own (247) cannot run
+// in a chroot ("Cannot determine cgroup we are running in"), so there the
+// host's reads the tree (--root), which knows every setting 247 has.
+// --man=no: neither has the project's man pages.
+func verifyUnits(ctx context.Context, stage, suite string) (string, error) {
 	units, _ := filepath.Glob(filepath.Join(stage, "usr/lib/systemd/system/ransomeye-*"))
 	var args []string
 	for _, u := range units {
 		if st, err := os.Stat(u); err == nil && !st.IsDir() {
-			args = append(args, u)
+			args = append(args, "/"+strings.TrimPrefix(u, stage+"/"))
 		}
 	}
 	if len(args) == 0 {
 		return "", fmt.Errorf("no ransomeye-* units under %q", stage)
 	}
-	cmd := exec.CommandContext(ctx, "systemd-analyze", append([]string{"verify", "--man=no", "--root=" + stage}, args...)...)
+	var cmd *exec.Cmd
+	if suite == "bullseye" {
+		host := make([]string, len(args))
+		for i, a := range args {
+			host[i] = filepath.Join(stage, a)
+		}
+		cmd = exec.CommandContext(ctx, "systemd-analyze", append([]string{"verify", "--man=no", "--root=" + stage}, host...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, "chroot", append([]string{stage, "systemd-analyze", "verify", "--man=no"}, args...)...)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "SYSTEMD_LOG_COLOR=0"}
+	}
 	out, err := cmd.CombinedOutput()
 	text := strings.ReplaceAll(string(out), stage, "")
 	if err != nil {
@@ -228,20 +268,30 @@ var maskedUnits = []string{"getty-static.service", "e2scrub_reap.service", "syst
 
 // fstab mounts the data disk, when there is one, at /ransomeye. Why nofail
 // and a device timeout: a missing disk would otherwise drop the guest into
-// emergency mode (VM-NOTES.md). Why 45 s and not 15 s: under TCG on a loaded
-// 2-core host, udev took more than 15 s to show a disk that was there
-// (run 20261126T171921Z, case 01: "Timed out waiting for device").
+// emergency mode. Why 90 s and not 15 s: under TCG on a loaded 2-core host,
+// udev took more than 15 s to show a disk that was there (run
+// 20261126T171921Z, case 01: "Timed out waiting for device"), and more than
+// 45 s with the host at a load of 16 (run 20261201T153436Z, case 21: the
+// kernel alone took 24 s to start systemd).
 const fstab = `/dev/nvme0n1 / ext4 rw,errors=remount-ro 0 1
-LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=45s 0 2
+LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=90s 0 2
 `
 
+// coreUser is the system user a hardened core runs as (User= in
+// hardenedCore), made in every image as a database package would make its own.
+const coreUser = "ransomeye-db"
+
 // prepareStage adds what every test boot needs to the staged root tree:
-// the fstab, an unprivileged user (mallory, uid 1000, fault row 18) and masks.
+// the fstab, an unprivileged user (mallory, uid 1000, fault row 18), the
+// hardened core's system user, and masks.
 func prepareStage(ctx context.Context, stage string) error {
 	if err := os.WriteFile(filepath.Join(stage, "etc/fstab"), []byte(fstab), 0o644); err != nil {
 		return err
 	}
 	if err := run(ctx, "chroot", stage, "useradd", "--no-create-home", "--uid", "1000", "--shell", "/usr/sbin/nologin", "mallory"); err != nil {
+		return err
+	}
+	if err := run(ctx, "chroot", stage, "useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", coreUser); err != nil {
 		return err
 	}
 	for _, u := range maskedUnits {

@@ -52,7 +52,7 @@ type Boot struct {
 
 // Accel returns qemu's accelerator: KVM only where a hardware KVM module is
 // loaded (the nested paravirtual KVM of some hosts crawls and then dies with
-// a stock kernel, see VM-NOTES.md), else multi-threaded TCG.
+// a stock kernel), else multi-threaded TCG.
 func Accel() string {
 	for _, m := range []string{"/sys/module/kvm_intel", "/sys/module/kvm_amd"} {
 		if _, err := os.Stat(m); err == nil {
@@ -201,6 +201,36 @@ func DataDisk(ctx context.Context, path string, size int64, from string) error {
 		args = append(args, "-d", from)
 	}
 	return run(ctx, "mkfs.ext4", append(args, path)...)
+}
+
+// DataDiskFS makes a sparse, empty data disk of size bytes on fs ("xfs" or
+// "btrfs") labelled ransomeye; the case's fstab must name the type
+// (fsRootFiles).
+func DataDiskFS(ctx context.Context, path string, size int64, fs string) error {
+	var mkfs []string
+	switch fs {
+	case "xfs":
+		mkfs = []string{"mkfs.xfs", "-q", "-f", "-L", "ransomeye"}
+	case "btrfs":
+		mkfs = []string{"mkfs.btrfs", "-q", "-f", "-L", "ransomeye"}
+	default:
+		return fmt.Errorf("data disk %q: filesystem %q is not one the suite makes (xfs, btrfs)", path, fs)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return fmt.Errorf("size data disk %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return run(ctx, mkfs[0], append(mkfs[1:], path)...)
 }
 
 // CustomRoot copies the root image src to dst (sparse) and writes files

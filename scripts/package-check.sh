@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 version=${1:?usage: scripts/package-check.sh VERSION}
 deb="dist/ransomeye-tuner_${version}_amd64.deb"
-rpm="dist/ransomeye-tuner-${version}.x86_64.rpm"
+rpm="dist/ransomeye-tuner-${version}-1.x86_64.rpm"
 fail=0
 bad() {
 	echo "package-check: $*" >&2
@@ -78,9 +78,30 @@ if command -v rpm >/dev/null 2>&1; then
 	for w in rt_postinstall rt_purge rt_stop rt_reload; do
 		printf '%s\n' "$scripts" | grep -q "$w" || bad "$rpm scripts lack $w"
 	done
+	# The directories the package creates are its own, so that rpm -e
+	# removes them (test-package-chroot.sh shows it).
+	for d in /etc/ransomeye /usr/lib/systemd/system/ransomeye-core.service.d \
+		/usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner; do
+		printf '%s\n' "$rpmlist" | grep -qx -- "$d" || bad "$rpm does not own the directory $d"
+	done
+	# name-version-release.arch.rpm, as RPM tools name a package's file.
+	nvra=$(rpm -qp --qf '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm' "$rpm" 2>/dev/null)
+	[ "$(basename "$rpm")" = "$nvra" ] || bad "$rpm is not named $nvra (name-version-release.arch.rpm)"
 	echo "package-check: rpm -qpl $rpm: $(printf '%s\n' "$rpmlist" | wc -l) files"
 else
 	bad "rpm is not installed (apt-get install rpm)"
+fi
+# rpmlint: every message fails, except those scripts/rpm/rpmlint.toml
+# justifies.
+if command -v rpmlint >/dev/null 2>&1; then
+	echo "package-check: rpmlint $rpm"
+	out=$(rpmlint -c scripts/rpm/rpmlint.toml "$rpm" 2>&1) || true
+	printf '%s\n' "$out" | grep -E '^ransomeye-tuner|packages and' || true
+	if printf '%s\n' "$out" | grep -q '^ransomeye-tuner[^ ]*: [EW]: '; then
+		bad "rpmlint reports on $rpm (fix it, or justify it in scripts/rpm/rpmlint.toml)"
+	fi
+else
+	bad "rpmlint is not installed (apt-get install rpmlint)"
 fi
 
 if [ "$fail" -ne 0 ]; then

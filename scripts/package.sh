@@ -1,6 +1,6 @@
 #!/bin/sh
 # scripts/package.sh VERSION: build dist/ransomeye-tuner_VERSION_amd64.deb and
-# dist/ransomeye-tuner-VERSION.x86_64.rpm from scripts/nfpm.yaml, with the
+# dist/ransomeye-tuner-VERSION-1.x86_64.rpm from scripts/nfpm.yaml, with the
 # binaries `make build` left in bin/ (`make package` runs both).
 set -eu
 cd "$(dirname "$0")/.."
@@ -41,12 +41,12 @@ for phase in postinstall preremove postremove; do
 done
 
 deb="dist/ransomeye-tuner_${version}_amd64.deb"
-rpm="dist/ransomeye-tuner-${version}.x86_64.rpm"
+rpm="dist/ransomeye-tuner-${version}-1.x86_64.rpm"
 rm -f "$deb" "$rpm"
 # Reproducible: every file's time stamp is the last commit's.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH
-VERSION=$version "$GO" tool -modfile=tools/go.mod nfpm package --config scripts/nfpm.yaml --packager deb --target "$deb"
-VERSION=$version "$GO" tool -modfile=tools/go.mod nfpm package --config scripts/nfpm.yaml --packager rpm --target "$rpm"
+VERSION=$version RELEASE= "$GO" tool -modfile=tools/go.mod nfpm package --config scripts/nfpm.yaml --packager deb --target "$deb"
+VERSION=$version RELEASE=1 "$GO" tool -modfile=tools/go.mod nfpm package --config scripts/nfpm.yaml --packager rpm --target "$rpm"
 end=$(date +%s%N)
 echo "package: $deb and $rpm in $(( (end - start) / 1000000 )) ms"

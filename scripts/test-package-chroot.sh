@@ -156,7 +156,7 @@ printf '[Swap]\nPath=/swapfile\n' >"$root/etc/ransomeye/tuner.conf.d/60-path.con
 check "dpkg -i with systemd 'running' and restart failing" in_root dpkg -i /tmp/pkg.deb
 cat "$root/tmp/systemctl.log"
 want="systemctl daemon-reload
-systemctl restart ransomeye-tuner.service
+systemctl restart -- ransomeye-tuner.service
 systemctl show -p LoadState --value -- swapfile.swap
 systemctl start -- swapfile.swap"
 check "postinst: reload, restart the activator, start swapfile.swap" test "$(cat "$root/tmp/systemctl.log")" = "$want"
@@ -169,6 +169,23 @@ systemctl daemon-reload
 systemctl try-restart irqbalance.service"
 check "prerm stops the activator and the timer, postrm reloads and restarts irqbalance" test "$(cat "$root/tmp/systemctl.log")" = "$want"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
+
+echo "== policy-rc.d forbids (exit 101): no start, restart or stop"
+printf '#!/bin/sh\necho "policy-rc.d $*" >>/tmp/systemctl.log\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 0755 "$root/usr/sbin/policy-rc.d"
+: >"$root/tmp/systemctl.log"
+check "dpkg -i with a policy-rc.d that forbids" in_root dpkg -i /tmp/pkg.deb
+check "dpkg -r with a policy-rc.d that forbids" in_root dpkg -r ransomeye-tuner
+cat "$root/tmp/systemctl.log"
+want="systemctl daemon-reload
+policy-rc.d ransomeye-tuner.service restart
+systemctl show -p LoadState --value -- swapfile.swap
+policy-rc.d swapfile.swap start
+policy-rc.d ransomeye-tuner.service stop
+systemctl daemon-reload"
+check "policy-rc.d asked before each start, restart and stop; none done" test "$(cat "$root/tmp/systemctl.log")" = "$want"
+check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
+rm -f "$root/usr/sbin/policy-rc.d"
 mv "$root/usr/bin/systemctl.real" "$root/usr/bin/systemctl"
 rm -rf "$root/run/systemd/system"
 
@@ -192,6 +209,9 @@ if [ -n "$rpmfile" ]; then
 	check "erase removes the swapfile" test ! -e "$rroot/ransomeye/swap"
 	check "erase keeps a foreign file" grep -qx precious "$rroot/ransomeye/data"
 	check "erase removes the binary" test ! -e "$rroot/usr/sbin/ransomeye-tuner"
+	for d in /etc/ransomeye /usr/lib/systemd/system/ransomeye-core.service.d /usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner; do
+		check "erase removes the directory $d" test ! -e "$rroot$d"
+	done
 fi
 
 echo

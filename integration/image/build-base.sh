@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the cached base of the boot-suite image: a Debian 12 minbase root
-# filesystem with systemd, and Debian's cloud kernel (NVMe, ext4 and the 8250
-# serial console built in, so it boots without an initrd).
+# Builds the cached base of the boot-suite image: a Debian minbase root
+# filesystem of SUITE (bullseye, bookworm or trixie) with systemd, and
+# Debian 12's cloud kernel (NVMe, ext4 and the 8250 serial console built in,
+# so it boots without an initrd; the same kernel for every suite, so that
+# only systemd and userspace differ between them).
 #
-# Usage: build-base.sh OUTDIR MIRROR
-#   OUTDIR/rootfs/   the root filesystem (no project files, no test units)
+# Usage: build-base.sh OUTDIR MIRROR SUITE
+#   OUTDIR/rootfs/   the root filesystem (no project files, no test units),
+#                    with the kernel's modules (XFS and btrfs are modules)
 #   OUTDIR/vmlinuz   the kernel
 #   OUTDIR/packages.txt  dpkg-query -W of the root filesystem, plus the kernel
 #
@@ -14,9 +17,9 @@
 set -euo pipefail
 out=$1
 mirror=$2
-suite=bookworm
+suite=${3:-bookworm}
 packages=systemd,systemd-sysv,udev,procps,e2fsprogs,util-linux,kmod
-# The kernel comes from the host's apt (same suite): "apt-get download" and
+# The kernel comes from the host's apt (Debian 12): "apt-get download" and
 # "dpkg -x", never installed into the image (that would pull an initramfs).
 kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/{print $2; exit}')
 if [ -z "$kpkg" ]; then
@@ -43,6 +46,15 @@ cp "$tmp"/kernel/x/boot/vmlinuz-* "$tmp/vmlinuz"
 kver=$(dpkg-deb -f "$tmp"/kernel/*.deb Version)
 
 r="$tmp/rootfs"
+# The kernel's modules: XFS and btrfs data disks (and their crc32c, zstd,
+# raid6 helpers) are modules in the cloud kernel. udev loads them on demand
+# through modules.alias, which depmod writes (the image's own kmod, in a
+# chroot: the host may have none); kmod also runs kmod-static-nodes.service.
+for d in "$tmp"/kernel/x/lib/modules/*; do
+  mkdir -p "$r/lib/modules"
+  cp -a "$d" "$r/lib/modules/"
+  chroot "$r" /sbin/depmod -a "$(basename "$d")"
+done
 # Trim: apt lists and caches, docs, man pages, locales.
 rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb \
   "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \

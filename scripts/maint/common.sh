@@ -26,6 +26,36 @@ rt_systemd_running() {
 	[ -d /run/systemd/system ]
 }
 
+# rt_policy_allows ACTION UNIT: false when /usr/sbin/policy-rc.d forbids
+# ACTION on UNIT (exit 101), asked the way deb-systemd-invoke and
+# invoke-rc.d ask it; an image build or a chroot often installs one that
+# forbids every start. RPM systems have none: always true there.
+rt_policy_allows() {
+	[ -x /usr/sbin/policy-rc.d ] || return 0
+	_prc=0
+	/usr/sbin/policy-rc.d "$2" "$1" >/dev/null 2>&1 || _prc=$?
+	if [ "$_prc" = 101 ]; then
+		rt_log "policy-rc.d forbids '$1 $2': not done"
+		return 1
+	fi
+	return 0
+}
+
+# rt_invoke ACTION UNIT: systemctl ACTION UNIT, honouring policy-rc.d on
+# Debian. A stop goes through deb-systemd-invoke where it exists. A start or
+# restart cannot: deb-systemd-invoke starts only enabled units (or restarts
+# running ones), and the activator is static (pulled in by the generated swap
+# unit) and the swap unit generated, so it would never start them on a first
+# install; policy-rc.d is asked as deb-systemd-invoke asks it, then systemctl.
+rt_invoke() {
+	if [ "$1" = stop ] && command -v deb-systemd-invoke >/dev/null 2>&1; then
+		deb-systemd-invoke stop "$2"
+		return
+	fi
+	rt_policy_allows "$1" "$2" || return 0
+	systemctl "$1" -- "$2"
+}
+
 # rt_conf_value SECTION KEY DEFAULT [ROOT]: the value ransomeye-tuner uses for
 # KEY in [SECTION]: the last assignment in tuner.conf, then in
 # tuner.conf.d/*.conf in byte order; an empty value means the default.

@@ -5,6 +5,14 @@
 # generator), then run the activator and start the swap unit. A failure here
 # does not fail the package: the activator writes the marker with the reason,
 # and ransomeye-core.service does not start until it is fixed.
+#
+# Against Fedora's %systemd_post (preset on install only): the units have no
+# [Install] section, so a preset would do nothing; starting on install is
+# deliberate (the guarantees hold without a reboot). On an RPM upgrade
+# ($1 = 2) the restart is here, with the new files in place, and not in
+# %postun as %systemd_postun_with_restart does it: the same script is
+# Debian's postinst, which restarts on upgrade, and one restart is enough.
+# policy-rc.d is honoured (rt_invoke).
 
 rt_postinstall() {
 	# The journal catalog (journalctl -x) works without a running systemd.
@@ -21,7 +29,7 @@ rt_postinstall() {
 	}
 	# restart, not start: after an upgrade the new binary checks again. The
 	# core is only Wants=/After= the activator, so it is not restarted.
-	systemctl restart ransomeye-tuner.service ||
+	rt_invoke restart ransomeye-tuner.service ||
 		rt_log "warning: ransomeye-tuner.service failed; see 'ransomeye-tuner status' and 'journalctl -u ransomeye-tuner'"
 	systemctl start ransomeye-tuner-metrics.timer ||
 		rt_log "warning: ransomeye-tuner-metrics.timer failed to start; the metrics refresh at the next boot"
@@ -29,7 +37,7 @@ rt_postinstall() {
 	# The generator writes no swap unit when ransomeye.tuner=0 is on the
 	# kernel command line or the configuration is invalid.
 	if [ -n "$_unit" ] && [ "$(systemctl show -p LoadState --value -- "$_unit" 2>/dev/null)" = loaded ]; then
-		systemctl start -- "$_unit" ||
+		rt_invoke start "$_unit" ||
 			rt_log "warning: $_unit failed to start; see 'ransomeye-tuner status'"
 	fi
 	return 0

@@ -1,6 +1,8 @@
 # postremove: deb postrm (remove, purge, upgrade, failed-upgrade,
 # abort-install, abort-upgrade, disappear) and rpm %postun ($1 = 0 on erase,
-# 1 on upgrade).
+# 1 on upgrade). As Fedora's %systemd_postun, it reloads systemd; the
+# restart %systemd_postun_with_restart would do on upgrade is done by the new
+# package's %post (postinstall.sh).
 
 rt_reload() {
 	# Drop the removed catalog's entries from journalctl -x.

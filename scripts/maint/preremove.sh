@@ -3,10 +3,13 @@
 
 # rt_stop: stop the activator while its binary is still installed (its
 # ExecStopPost= needs it). Swap stays on and the core keeps running: neither
-# depends on the activator with Requires=.
+# depends on the activator with Requires=. This is Fedora's %systemd_preun
+# (disable --now on erase) for a unit without [Install]: nothing to disable.
+# Departure: an RPM erase ($1 = 0) also removes the swapfile, marker and
+# metrics (rt_purge): RPM has no purge, and the swapfile is the package's.
 rt_stop() {
 	if rt_systemd_running; then
-		systemctl stop ransomeye-tuner.service ||
+		rt_invoke stop ransomeye-tuner.service ||
 			rt_log "warning: stopping ransomeye-tuner.service failed"
 		systemctl stop ransomeye-tuner-metrics.timer ransomeye-tuner-metrics.service ||
 			rt_log "warning: stopping ransomeye-tuner-metrics.timer failed"

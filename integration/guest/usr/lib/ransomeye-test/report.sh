@@ -64,6 +64,8 @@ fileinfo() {
     kv "file.$p.mode" "$(stat -c %a "$p")"
     kv "file.$p.owner" "$(stat -c %U "$p")"
     kv "file.$p.label" "$(swaplabel "$p" 2>/dev/null | sed -n 's/^LABEL: //p')"
+    kv "file.$p.lsattr" "$(lsattr -d "$p" 2>/dev/null | cut -d' ' -f1)"
+    kv "file.$p.selinux" "$(stat -c %C "$p" 2>/dev/null)"
   else
     kv "file.$p.exists" no
   fi
@@ -88,6 +90,7 @@ for n in /sys/devices/system/node/node[0-9]*; do
   [ -d "$n" ] && kv "numa.$(basename "$n").cpus" "$(cat "$n/cpulist")"
 done
 kv pid1.affinity "$(taskset -cp 1 | sed 's/.*: //')"
+kv ransomeye.fstype "$(findmnt -n -o FSTYPE /ransomeye 2>/dev/null)"
 kv tuner.installed "$([ -x /usr/sbin/ransomeye-tuner ] && echo yes || echo no)"
 
 # The case's own actions come first (restart, reload, ...): what they print is
@@ -111,6 +114,11 @@ unitprops ransomeye-tuner.service ransomeye-tuner-fail-closed.service "$swapunit
   ransomeye.mount multi-user.target swap.target system.slice user.slice init.scope \
   ransomeye-dpi.slice ransomeye-training.slice emergency.target rescue.target \
   ransomeye-test-plant.service ransomeye-test-early.service ransomeye-test-tamper.service
+# The core's hardening (case 21) and the user its main process runs as.
+systemctl show ransomeye-core.service -p User -p ProtectSystem -p ProcSubset -p PrivateTmp \
+  -p NoNewPrivileges | sed 's/^/core./'
+corepid=$(systemctl show -P MainPID ransomeye-core.service)
+kv core.user "$([ "${corepid:-0}" != 0 ] && stat -c %U "/proc/$corepid")"
 fileinfo "$swappath"
 for s in vm.swappiness vm.vfs_cache_pressure; do
   kv "sysctl.$s" "$(sysctl -n "$s")"
