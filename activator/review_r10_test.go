@@ -278,35 +278,6 @@ func sysctlSystem(t *testing.T, r fakeRoot) {
 	}
 }
 
-// TestReviewOwnSysctlFileClosesGate: [Sysctl] Swappiness=1. The package
-// ships /usr/lib/sysctl.d/60-ransomeye-tuner.conf with vm.swappiness = 10,
-// so any later `sysctl --system` (a package's postinst, a restart of
-// systemd-sysctl) puts 10 back; the gate then keeps the core down and tells
-// the administrator to remove "that setting" from /etc/sysctl.conf or
-// /etc/sysctl.d, where it is not: the product's own file fights its
-// configuration, and the remedy does not name it.
-func TestReviewOwnSysctlFileClosesGate(t *testing.T) {
-	r := newRoot(t, 64<<20)
-	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n[Sysctl]\nSwappiness=1\n")
-	shipped, err := os.ReadFile("../units/sysctl.d/60-ransomeye-tuner.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.write(t, "usr/lib/sysctl.d/60-ransomeye-tuner.conf", string(shipped))
-	if res := activate(t, r); res.code != 0 || r.sysctl(t, "swappiness") != "1" {
-		t.Fatalf("activate: exit %d, swappiness %s\n%s", res.code, r.sysctl(t, "swappiness"), res.stderr)
-	}
-	sysctlSystem(t, r)
-	if r.sysctl(t, "swappiness") == "1" {
-		return // the configured value survives sysctl --system
-	}
-	defer r.fakeSwapon(t)()
-	g := run(t, r, nil, "gate")
-	if out := g.stdout + g.stderr; g.code != 0 && !strings.Contains(out, "60-ransomeye-tuner.conf") {
-		t.Errorf("sysctl --system applied the product's own 60-ransomeye-tuner.conf; the gate refuses without naming it:\n%s", out)
-	}
-}
-
 // TestReviewBtrfsSnapshotSharedExtents: the swapfile is on btrfs, and a
 // snapshot of its subvolume is taken (what snapper or timeshift do): its
 // extents become shared and the kernel refuses swapon ("swapfile must not be

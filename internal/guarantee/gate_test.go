@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
 // TestCoreGate: the core's ExecCondition= as systemd reports it must run
@@ -62,32 +59,6 @@ func TestCommands(t *testing.T) {
 	for _, bad := range []any{nil, "x", [][]any{{"/bin/true"}}, [][]any{{1, []string{"a"}}}} {
 		if _, ok := Commands(bad); ok {
 			t.Errorf("Commands(%#v) accepted", bad)
-		}
-	}
-}
-
-// TestInUnitCgroupTemplate: a template core's gate runs in an instance's
-// cgroup, which counts as the core's (it never matched, so the gate asked
-// D-Bus, chosen by the core's environment).
-func TestInUnitCgroupTemplate(t *testing.T) {
-	root := hostroot.Root(t.TempDir())
-	if err := os.MkdirAll(root.Path("/proc/self"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		content string
-		want    bool
-	}{
-		{"0::/system.slice/system-mydb.slice/mydb@main.service\n", true},
-		{"0::/system.slice/notmydb@main.service\n", false},
-		{"0::/system.slice/mydb.service\n", false},
-		{"0::/system.slice/mydb@main.scope\n", false},
-	} {
-		if err := os.WriteFile(filepath.Join(root.Path("/proc/self"), "cgroup"), []byte(tc.content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if got := InUnitCgroup(root, "mydb@.service"); got != tc.want {
-			t.Errorf("InUnitCgroup(mydb@.service) with %q = %v, want %v", tc.content, got, tc.want)
 		}
 	}
 }

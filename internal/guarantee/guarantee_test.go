@@ -114,25 +114,33 @@ func TestSystemdUnderRootPrefix(t *testing.T) {
 	}
 }
 
+// TestInUnitCgroup also covers a template core: its gate runs in an
+// instance's cgroup, which counts as the core's (it never matched, so the
+// gate asked D-Bus, chosen by the core's environment).
 func TestInUnitCgroup(t *testing.T) {
 	root := hostroot.Root(t.TempDir())
 	if err := os.MkdirAll(root.Path("/proc/self"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
+		unit    string
 		content string
 		want    bool
 	}{
-		{"0::/system.slice/mydb.service\n", true},
-		{"0::/system.slice/notmydb.service\n", false},
-		{"0::/user.slice/user-0.slice/session-1.scope\n", false},
-		{"12:cpuset:/\n1:name=systemd:/system.slice/mydb.service\n", true},
+		{"mydb.service", "0::/system.slice/mydb.service\n", true},
+		{"mydb.service", "0::/system.slice/notmydb.service\n", false},
+		{"mydb.service", "0::/user.slice/user-0.slice/session-1.scope\n", false},
+		{"mydb.service", "12:cpuset:/\n1:name=systemd:/system.slice/mydb.service\n", true},
+		{"mydb@.service", "0::/system.slice/system-mydb.slice/mydb@main.service\n", true},
+		{"mydb@.service", "0::/system.slice/notmydb@main.service\n", false},
+		{"mydb@.service", "0::/system.slice/mydb.service\n", false},
+		{"mydb@.service", "0::/system.slice/mydb@main.scope\n", false},
 	} {
 		if err := os.WriteFile(filepath.Join(root.Path("/proc/self"), "cgroup"), []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got := InUnitCgroup(root, "mydb.service"); got != tc.want {
-			t.Errorf("InUnitCgroup with %q = %v, want %v", tc.content, got, tc.want)
+		if got := InUnitCgroup(root, tc.unit); got != tc.want {
+			t.Errorf("InUnitCgroup(%s) with %q = %v, want %v", tc.unit, tc.content, got, tc.want)
 		}
 	}
 }
