@@ -654,7 +654,7 @@ func cases() []bootCase {
 		recovery("13d_after_power_loss_after_mkswap", "13c_power_loss_after_mkswap"),
 		powerLoss("13e_power_loss_after_rename", "rename", `mode rename: saw swap `),
 		recovery("13f_after_power_loss_after_rename", "13e_power_loss_after_rename"),
-		{name: "14_deb_purge", shows: "dpkg --purge leaves only the administrator's config (issue 5)", mem: 4096, cpus: 8, disk: disk20,
+		{name: "14_deb_purge", shows: "dpkg --purge leaves only the administrator's config", mem: 4096, cpus: 8, disk: disk20,
 			needDeb: true,
 			check: func(t *testing.T, s *suite, r Report) {
 				wantMatch(t, "package before the purge", r.Get("case.installed"), `^install ok installed `)

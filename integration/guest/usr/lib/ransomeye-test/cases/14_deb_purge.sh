@@ -1,4 +1,4 @@
-# Case 14 (issue 5), sourced by report.sh: on a healthy machine that got the
+# Case 14, sourced by report.sh: on a healthy machine that got the
 # .deb, the administrator has a config drop-in; dpkg --purge must leave
 # nothing of the package but that drop-in: swap off, swapfile and marker gone.
 mkdir -p /etc/ransomeye/tuner.conf.d
