@@ -387,7 +387,7 @@ func TestFaultPathIsBlockDevice(t *testing.T) {
 	}
 }
 
-// TestFaultRunFullMarkerUnwritable is FAULTS.md finding 4 (rows 9 and 18,
+// TestFaultRunFullMarkerUnwritable is FAULTS.md finding 3 (rows 9 and 18,
 // fixed in 3f11471 by a success record the gate requires): a local user
 // fills the /run tmpfs through the world-writable /run/lock, so neither the
 // marker nor its root-only fallback (also on /run) can be written. An
@@ -433,7 +433,7 @@ func TestFaultRunFullMarkerUnwritable(t *testing.T) {
 	}
 }
 
-// TestFaultSwapUnitSkippedByPlantedMarker is FAULTS.md finding 6 (row 18,
+// TestFaultSwapUnitSkippedByPlantedMarker is FAULTS.md finding 5 (row 18,
 // fixed in 3479c7c): a marker planted by a local user between a successful
 // activation and swapon makes the swap unit skip itself (its
 // ConditionPathExists=! is false: a skip, not a failure, so no OnFailure and

@@ -17,7 +17,7 @@ func openGaps(t *testing.T) {
 	}
 }
 
-// TestFaultSwapHeaderShorterThanFile is FAULTS.md finding 4 (row 16, fixed: the header's area counts, not the file's size): the
+// TestFaultSwapHeaderShorterThanFile is FAULTS.md finding 9 (row 16, fixed: the header's area counts, not the file's size): the
 // same short swap area as TestFaultSwapActiveButInsufficient, inactive (at
 // boot, before swapon). activate must not keep it as providing the target:
 // it replaces it (it is a swap area, not data) so that the kernel gives the

@@ -52,7 +52,7 @@ func (r fakeRoot) setKernelSwaps(t *testing.T, lines ...string) {
 	r.write(t, "proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"+strings.Join(lines, "\n")+"\n")
 }
 
-// statusJSON runs status --json and returns its swap part.
+// statusSwap runs status --json and returns its swap part.
 func statusSwap(t *testing.T, r fakeRoot) map[string]any {
 	t.Helper()
 	res := run(t, r, nil, "status", "--json", "--no-metrics")

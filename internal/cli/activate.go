@@ -78,7 +78,7 @@ func activate(e *env) int {
 	root := e.root
 
 	// One activation at a time: a run started by hand must not take the
-	// unit's temporary swapfile for a leftover (FAULTS.md, open finding 3).
+	// unit's temporary swapfile for a leftover (FAULTS.md, "Found and fixed" 8).
 	if unlock, err := marker.Lock(root); err != nil {
 		log.Warnf("cannot take the activation lock (%v): going on without it", err)
 	} else {

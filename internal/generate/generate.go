@@ -283,7 +283,7 @@ func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		// Blanks only, as libmount splits fields: strings.Fields would also
-		// split a path at a no-break space (FAULTS.md, open finding 2).
+		// split a path at a no-break space (FAULTS.md, "Found and fixed" 7).
 		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
 		if len(f) < 3 || strings.HasPrefix(f[0], "#") {
 			continue

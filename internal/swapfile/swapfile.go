@@ -279,7 +279,7 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 	}
 	// What counts is the area the header describes, not the file's size: a
 	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB
-	// (FAULTS.md, finding 4); one whose header says more than the file
+	// (FAULTS.md, finding 9); one whose header says more than the file
 	// holds is refused by swapon.
 	avail := e.Avail()
 	switch {
