@@ -21,36 +21,47 @@ func TestSwapDecisionAgrees(t *testing.T) {
 		setup  func(t *testing.T, r fakeRoot)
 		action string
 		reason string // a part of the reason all three must give
+		// untouched, for a refusal, is a directory activate must leave
+		// empty, and status (text) must then fail giving the reason.
+		untouched string
 	}{
 		{"healthy", func(t *testing.T, r fakeRoot) {
 			loopFS(t, "ext4", "512M", r.path("ransomeye"))
-		}, "create", "does not exist: create"},
+		}, "create", "does not exist: create", ""},
+		// The boot suite's case 10, run by hand: activate must not create
+		// the swapfile in the directory underneath, on the root filesystem.
 		{"data disk not mounted", func(t *testing.T, r fakeRoot) {
-			r.write(t, "etc/fstab", "LABEL=ransomeye /ransomeye ext4 nofail 0 2\n")
-			r.write(t, "proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
-			os.MkdirAll(r.path("ransomeye"), 0o755)
-		}, "refuse", `"/ransomeye" in /etc/fstab) is not mounted`},
+			r.unmountedDisk(t, "LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=15s 0 2\n", "ransomeye")
+		}, "refuse", `"/ransomeye" in /etc/fstab) is not mounted`, "ransomeye"},
+		// Row 21: the data-disk check ran on /ransomeye, not on where the
+		// link leads, and the swapfile was created on the root filesystem.
+		{"symlinked directory on an unmounted data disk", func(t *testing.T, r fakeRoot) {
+			r.unmountedDisk(t, "LABEL=data /data ext4 nofail 0 2\n", "data")
+			if err := os.Symlink("data/ransomeye", r.path("ransomeye")); err != nil {
+				t.Fatal(err)
+			}
+		}, "refuse", `"/data" in /etc/fstab) is not mounted`, "data"},
 		{"symlinked directory", func(t *testing.T, r fakeRoot) {
 			loopFS(t, "ext4", "512M", r.path("data"))
 			os.Mkdir(r.path("data/ransomeye"), 0o755)
 			if err := os.Symlink("data/ransomeye", r.path("ransomeye")); err != nil {
 				t.Fatal(err)
 			}
-		}, "create", "does not exist: create"},
+		}, "create", "does not exist: create", ""},
 		{"unsafe directory", func(t *testing.T, r fakeRoot) {
 			loopFS(t, "ext4", "512M", r.path("ransomeye"))
 			os.Chmod(r.path("ransomeye"), 0o777)
-		}, "refuse", `"/ransomeye" is writable by other users`},
+		}, "refuse", `"/ransomeye" is writable by other users`, ""},
 		{"filesystem too small", func(t *testing.T, r fakeRoot) {
 			loopFS(t, "ext4", "48M", r.path("ransomeye"))
-		}, "refuse", "not enough space on the ext4 filesystem"},
+		}, "refuse", "not enough space on the ext4 filesystem", ""},
 		{"existing swapfile too small", func(t *testing.T, r fakeRoot) {
 			loopFS(t, "ext4", "512M", r.path("ransomeye"))
 			sw := r.path("ransomeye/swap")
 			sh(t, "fallocate", "-l", "32M", sw)
 			os.Chmod(sw, 0o600)
 			sh(t, "mkswap", "-L", "ransomeye-swap", sw)
-		}, "replace", "smaller than the target"},
+		}, "replace", "smaller than the target", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRoot(t, 32<<20)
@@ -76,6 +87,18 @@ func TestSwapDecisionAgrees(t *testing.T) {
 			res := activate(t, r)
 			if tc.action == "refuse" {
 				failedClosed(t, r, res, "reason: "+planReason+"\n")
+				if tc.untouched == "" {
+					return
+				}
+				if !strings.Contains(res.stderr, tc.reason) {
+					t.Errorf("activate does not give the reason %q:\n%s", tc.reason, res.stderr)
+				}
+				if ents, _ := os.ReadDir(r.path(tc.untouched)); len(ents) != 0 {
+					t.Errorf("activate wrote into %q: %v", "/"+tc.untouched, ents)
+				}
+				if st := run(t, r, nil, "status"); st.code != 1 || !strings.Contains(st.stdout, tc.reason) {
+					t.Errorf("status: exit %d; want 1 giving the reason %q\n%s", st.code, tc.reason, st.stdout)
+				}
 				return
 			}
 			if res.code != 0 {

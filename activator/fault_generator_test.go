@@ -28,9 +28,7 @@ func newGenDirs(t *testing.T) genDirs {
 // captured and this host's kernel log is not written.
 func needKmsgCapture(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to bind a file over /dev/kmsg in a private mount namespace")
-	}
+	needUID0(t) // to bind a file over /dev/kmsg in a private mount namespace
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("needs unshare(1)")
 	}

@@ -61,10 +61,7 @@ func statusFailures(t *testing.T, r fakeRoot) (int, []string) {
 // success record and the swap, and opened with swappiness 60 while status
 // said NOT COMPLIANT (FAULTS.md, finding 23).
 func TestGateAndStatusAgree(t *testing.T) {
-	needRoot(t)
-	r := newRoot(t, 64<<20)
-	loopFS(t, "ext4", "1G", r.path("ransomeye"))
-	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	r := loopRoot(t, 64<<20, "[Swap]\nMinSize=32M\nReserve=0\n")
 	succeeded(t, r, activate(t, r))
 	swapoff := r.fakeSwapon(t)
 	stale := "run/systemd/generator/ransomeye-core.service.d/cpu-isolation.conf"

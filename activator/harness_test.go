@@ -61,6 +61,18 @@ func newRoot(t *testing.T, memTotal int64) fakeRoot {
 	return fakeRoot{string(blackbox.NewRoot(t, memTotal))}
 }
 
+// loopRoot makes a fake root with memTotal bytes of RAM (newRoot), a 1 GiB
+// ext4 loop filesystem on /ransomeye and conf as tuner.conf; it skips
+// without root and loop devices (needRoot).
+func loopRoot(t *testing.T, memTotal int64, conf string) fakeRoot {
+	t.Helper()
+	needRoot(t)
+	r := newRoot(t, memTotal)
+	loopFS(t, "ext4", "1G", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", conf)
+	return r
+}
+
 // unmountedDisk puts a data disk in /etc/fstab (fstabLine) that is not
 // mounted: mountinfo holds only /, and its mount point dir is an empty
 // directory on the root filesystem, where a swapfile must not go.

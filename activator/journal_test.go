@@ -57,9 +57,7 @@ journalctl --no-pager -o verbose -t ransomeye-tuner -t ransomeye-tuner-plain
 // catalog text, plain lines get their priority from the "<N>" prefix, and
 // without $JOURNAL_STREAM naming the stream no prefix is written.
 func TestJournalEvents(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: needs root (a private mount namespace and journald)")
-	}
+	needUID0(t) // a private mount namespace and journald
 	if _, err := os.Stat("/var/lib/systemd"); err != nil {
 		t.Skip("skipped: no /var/lib/systemd to hide under a tmpfs")
 	}

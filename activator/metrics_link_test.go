@@ -12,9 +12,7 @@ import (
 // ransomeye_tuner.prom there; they warn, naming the link and the remedy.
 // Before: metrics.Write followed the link (FAULTS.md, finding 24).
 func TestMetricsDirLinkNotFollowed(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("skipped: needs root (chown to uid 1000)")
-	}
+	needUID0(t) // chown to uid 1000
 	r := newRoot(t, 64<<20)
 	// Small, so that activate's swapfile costs 32 MiB of this machine's disk.
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 )
 
@@ -18,9 +19,7 @@ import (
 // the root filesystem underneath. Needs root: only root's links are
 // followed.
 func TestSwapDirLink(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the generator follows only links that root owns")
-	}
+	blackbox.NeedUID0(t) // the generator follows only links that root owns
 	root := t.TempDir()
 	if err := (fakesys.Machine{CoresPerNode: 2}).Write(root); err != nil {
 		t.Fatal(err)

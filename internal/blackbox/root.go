@@ -108,6 +108,13 @@ func (r Root) SetSwaps(t *testing.T, entries ...string) {
 	r.Write(t, "proc/swaps", s)
 }
 
+// SetKernelSwaps writes a fake /proc/swaps holding lines as the kernel
+// wrote them (from a real /proc/swaps).
+func (r Root) SetKernelSwaps(t *testing.T, lines ...string) {
+	t.Helper()
+	r.Write(t, "proc/swaps", swapsHeader+strings.Join(lines, "\n")+"\n")
+}
+
 // Sysctl returns the value of vm.key in the fake /proc/sys.
 func (r Root) Sysctl(t *testing.T, key string) string {
 	t.Helper()

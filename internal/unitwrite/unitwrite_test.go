@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 )
 
 func listAll(t *testing.T, dir string) []string {
@@ -134,17 +136,9 @@ func TestFaultOutputDirReadOnly(t *testing.T) {
 // TestFaultOutputDirFull is fault-matrix row 4 (full): on a full ext4 loop
 // filesystem the write fails and leaves neither the unit nor a temporary.
 func TestFaultOutputDirFull(t *testing.T) {
-	needRoot(t)
-	dir := t.TempDir()
-	img := filepath.Join(dir, "fs.img")
-	mnt := filepath.Join(dir, "mnt")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run(t, "truncate", "-s", "2M", img)
-	run(t, "mkfs.ext4", "-q", "-F", "-O", "^has_journal", img)
-	run(t, "mount", "-o", "loop", img, mnt)
-	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	blackbox.NeedRoot(t)
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	blackbox.LoopFS(t, "ext4", "2M", mnt, "-O", "^has_journal")
 	if err := os.Mkdir(filepath.Join(mnt, "out"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 package main_test
 
-// Outside review of the fixes for the nine defects (branch r10): each test
-// here failed on main at 8497225 and shows a defect found on the way. They
+// Defects found by an outside review of the fixes for the nine defects: each
+// test here failed at commit 8497225 and shows one of them. They
 // run the real binaries on fake roots, with real loop filesystems where the
 // kernel's swapon matters.
 
