@@ -1,6 +1,11 @@
 package guarantee
 
-import "testing"
+import (
+	"os"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
 
 // TestReviewR2GateWithIgnoreFailure: an administrator's drop-in
 //
@@ -22,5 +27,32 @@ func TestReviewR2GateWithIgnoreFailure(t *testing.T) {
 	}
 	if e := CoreGate("mydb.service", Measurement{ExecCondition: cmds}); e.OK {
 		t.Errorf("core-gate holds for an ExecCondition=- gate whose failure systemd ignores: %+v", e)
+	}
+}
+
+// TestReviewR2GateInDelegatedControlCgroup: with Delegate=yes systemd runs
+// a service's control processes (ExecCondition= among them) in the
+// ".control" sub-cgroup of the unit's cgroup (the no-processes-in-inner-
+// nodes rule), so the gate of a delegated core reads
+// "0::/system.slice/system-db.slice/db@a.service/.control". InUnitCgroup
+// misses it; for a template core Systemd() then answers "not measured"
+// (systemd has no properties for a template), core-gate and core-cpus
+// count as not failed, and the gate exits 0 whatever AllowedCPUs= an
+// administrator's drop-in set: fail-open on the CPU guarantee.
+func TestReviewR2GateInDelegatedControlCgroup(t *testing.T) {
+	root := hostroot.Root(t.TempDir())
+	if err := os.MkdirAll(root.Path("/proc/self"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ unit, content string }{
+		{"db@.service", "0::/system.slice/system-db.slice/db@a.service/.control\n"},
+		{"mydb.service", "0::/system.slice/mydb.service/.control\n"},
+	} {
+		if err := os.WriteFile(root.Path("/proc/self/cgroup"), []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !InUnitCgroup(root, tc.unit) {
+			t.Errorf("InUnitCgroup(%s) with %q = false: the gate runs in the unit's own control sub-cgroup", tc.unit, tc.content)
+		}
 	}
 }
