@@ -56,3 +56,21 @@ func TestReviewR2GateInDelegatedControlCgroup(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewR2RunsGateOtherRoot: RunsGate counts any command whose program
+// is named ransomeye-tuner and whose arguments hold "gate" anywhere. A gate
+// run on another tree (--root=/srv/copy), or left to take its root from
+// RANSOMEYE_TUNER_ROOT in the core's environment (no --root), or a
+// program of that name outside the package's path, checks nothing about
+// this host, yet core-gate holds.
+func TestReviewR2RunsGateOtherRoot(t *testing.T) {
+	for _, c := range []Command{
+		{Path: "/usr/sbin/ransomeye-tuner", Argv: []string{"/usr/sbin/ransomeye-tuner", "--root=/srv/copy", "gate"}},
+		{Path: "/usr/sbin/ransomeye-tuner", Argv: []string{"/usr/sbin/ransomeye-tuner", "gate"}},
+		{Path: "/tmp/ransomeye-tuner", Argv: []string{"/tmp/ransomeye-tuner", "--root=/", "gate"}},
+	} {
+		if RunsGate([]Command{c}) {
+			t.Errorf("RunsGate(%q) = true: it does not gate this host's core", c.Argv)
+		}
+	}
+}
