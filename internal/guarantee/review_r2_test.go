@@ -2,6 +2,7 @@ package guarantee
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
@@ -72,5 +73,42 @@ func TestReviewR2RunsGateOtherRoot(t *testing.T) {
 		if RunsGate([]Command{c}) {
 			t.Errorf("RunsGate(%q) = true: it does not gate this host's core", c.Argv)
 		}
+	}
+}
+
+// TestRunsGateForms: only our gate as systemd runs it counts: GatePath,
+// "--root=/" or "--root /", the subcommand "gate", no ignore-failure flag
+// (FAULTS.md, findings 38 and 39); and core-gate says why a "-" line fails.
+func TestRunsGateForms(t *testing.T) {
+	const p = "/usr/sbin/ransomeye-tuner"
+	for _, tc := range []struct {
+		c  Command
+		ok bool
+	}{
+		{Command{Path: p, Argv: []string{p, "--root=/", "gate"}}, true},
+		{Command{Path: p, Argv: []string{p, "--root", "/", "gate"}}, true},
+		{Command{Path: p, Argv: []string{p, "--root=/", "gate"}, IgnoreFailure: true}, false},
+		{Command{Path: p, Argv: []string{p, "--root=/", "gate", "extra"}}, false},
+		{Command{Path: p, Argv: []string{p, "--root=/", "status"}}, false},
+		{Command{Path: p, Argv: []string{p, "gate", "--root=/"}}, false},
+		{Command{Path: p, Argv: []string{p, "--root=//", "gate"}}, false},
+		{Command{Path: p, Argv: []string{"/bin/sh", "--root=/", "gate"}}, false},
+		{Command{Path: "/usr/sbin/../sbin/ransomeye-tuner", Argv: []string{p, "--root=/", "gate"}}, false},
+		{Command{Path: p}, false},
+	} {
+		if got := RunsGate([]Command{tc.c}); got != tc.ok {
+			t.Errorf("RunsGate(%+v) = %v, want %v", tc.c, got, tc.ok)
+		}
+	}
+	cmds, ok := Commands([][]any{{p, []string{p, "--root=/", "gate"}, true, uint64(0), uint64(0), uint64(0), uint64(0), uint32(0), int32(0), int32(0)}})
+	if !ok || len(cmds) != 1 || !cmds[0].IgnoreFailure {
+		t.Fatalf("Commands dropped the ignore-failure flag: %+v, %v", cmds, ok)
+	}
+	e := CoreGate("mydb.service", Measurement{ExecCondition: cmds})
+	if e.OK || !strings.Contains(e.Actual, "-"+p) || !strings.Contains(e.Reason, `"-" prefix`) || !strings.Contains(e.Remedy, "systemctl cat mydb.service") {
+		t.Errorf("core-gate for a \"-\" gate: %+v", e)
+	}
+	if _, ok := Commands([][]any{{p, []string{p}, "yes"}}); ok {
+		t.Error("Commands took a non-boolean ignore-failure field")
 	}
 }
