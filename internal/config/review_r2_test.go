@@ -29,3 +29,38 @@ func TestReviewR2UnparsedCoreNameUngated(t *testing.T) {
 		}
 	}
 }
+
+// TestSalvageName: the forms salvageName reads, and what it leaves
+// ungated because it is still no valid service name then (FAULTS.md,
+// finding 41).
+func TestSalvageName(t *testing.T) {
+	for v, want := range map[string]string{
+		`mydb`:                        "mydb.service",
+		`"mydb"`:                      "mydb.service",
+		`'db@.service'`:               "db@.service",
+		`mydb.service ; the database`: "mydb.service",
+		`mydb	# tab`:                  "mydb.service",
+		`"mydb.service" # quoted`:     "mydb.service",
+		`my.db`:                       "my.db.service",
+		`mydb.socket`:                 "",
+		`'mydb.service`:               "",
+		`my db`:                       "",
+		`mydb#x`:                      "",
+		`""`:                          "",
+	} {
+		text := "[CPU]\nCoreService=" + v + "\n"
+		_, _, err := parse("tuner.conf", text)
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: error %v, want an *Error", text, err)
+			continue
+		}
+		var wantCores []string
+		if want != "" {
+			wantCores = []string{want}
+		}
+		if !slices.Equal(ce.Cores, wantCores) {
+			t.Errorf("%q: Cores %q, want %q", v, ce.Cores, wantCores)
+		}
+	}
+}

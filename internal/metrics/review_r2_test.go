@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"bytes"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
@@ -32,5 +34,54 @@ func TestReviewR2WriteReplacesForeignFile(t *testing.T) {
 	}
 	if err == nil {
 		t.Error("Write gave no error for a file at TextfilePath= that it did not write")
+	}
+}
+
+// TestWriteRefusesForeignProm: another exporter's .prom at TextfilePath=
+// (a name that passes the suffix check) is left as it is, with an error
+// naming the file and the remedy; a file Write wrote is replaced
+// (FAULTS.md, finding 42).
+func TestWriteRefusesForeignProm(t *testing.T) {
+	root := hostroot.Root(t.TempDir())
+	const dir = "/var/lib/prometheus/node-exporter"
+	if err := os.MkdirAll(root.Path(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const foreign = "# HELP node_custom_thing Another exporter's metric.\nnode_custom_thing 1\n"
+	for _, content := range []string{foreign, "", "# HELP ransomeye_tuner_build_infoX x\n"} {
+		p := dir + "/other.prom"
+		if err := os.WriteFile(root.Path(p), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := Write(root, p, healthy())
+		if b, _ := os.ReadFile(root.Path(p)); ok || string(b) != content {
+			t.Errorf("%q: Write replaced it (ok %v, err %v)", content, ok, err)
+		}
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "TextfilePath=") {
+			t.Errorf("%q: err %v, want one naming %s and the remedy", content, err, p)
+		}
+	}
+	// A symbolic link at the name is not followed, nor replaced.
+	p := dir + "/link.prom"
+	if err := os.Symlink("other.prom", root.Path(p)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := Write(root, p, healthy()); ok || err == nil {
+		t.Errorf("Write over a symbolic link = %v, %v; want an error", ok, err)
+	}
+	// Ours (a previous run's) is replaced.
+	p = dir + "/ransomeye_tuner.prom"
+	if err := os.WriteFile(root.Path(p), Render(Snapshot{Version: "0.0.1"}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := Write(root, p, healthy()); !ok || err != nil {
+		t.Fatalf("Write over its own file = %v, %v", ok, err)
+	}
+	if b, _ := os.ReadFile(root.Path(p)); !bytes.Equal(b, Render(healthy())) {
+		t.Errorf("its own file was not replaced")
+	}
+	// A name not ending in ".prom" is refused before anything is read.
+	if _, err := Write(root, dir+"/x.txt", healthy()); err == nil || !strings.Contains(err.Error(), ".prom") {
+		t.Errorf("Write to x.txt: err %v, want one naming .prom", err)
 	}
 }
