@@ -67,6 +67,15 @@ func TestParse(t *testing.T) {
 				t.Errorf("MetricsPath = %q", c.MetricsPath)
 			}
 		}},
+		{name: "metrics path", text: "[Metrics]\nTextfilePath=/srv/m/t.prom\n", check: func(t *testing.T, c Config) {
+			if c.MetricsPath != "/srv/m/t.prom" {
+				t.Errorf("MetricsPath = %q", c.MetricsPath)
+			}
+		}},
+		// Not a *.prom file: refused, naming the remedy (FAULTS.md, finding 42).
+		{name: "metrics over /etc/passwd", text: "[Metrics]\nTextfilePath=/etc/passwd\n", wantErr: "must name a *.prom file"},
+		{name: "metrics named .prom only", text: "[Metrics]\nTextfilePath=/srv/.prom\n", wantErr: "set it to e.g. /var/lib/prometheus/node-exporter/ransomeye_tuner.prom"},
+		{name: "metrics .prom directory", text: "[Metrics]\nTextfilePath=/srv/m.prom/x\n", wantErr: ".prom"},
 		{name: "unknown key is a warning", text: "[Swap]\nColour=blue\n", warns: 1},
 		{name: "unknown section is a warning", text: "[Colours]\nA=b\n", warns: 1},
 		{name: "relative path", text: "[Swap]\nPath=swap\n", wantErr: "relative"},

@@ -45,6 +45,9 @@ type Command struct {
 	Path string
 	// Argv is its argument vector, argv[0] first.
 	Argv []string
+	// IgnoreFailure is systemd's ignore-failure flag (the "-" prefix of
+	// the Exec*= line): a failing command counts as a success.
+	IgnoreFailure bool
 }
 
 // Measure returns the CPU set the service core gets, where mode is how the
@@ -156,7 +159,8 @@ func Systemd(root hostroot.Root) Measure {
 func isTemplate(unit string) bool { return strings.HasSuffix(unit, "@.service") }
 
 // InUnitCgroup reports whether this process runs in unit's own cgroup
-// (/proc/self/cgroup under root ends with "/"+unit), or, for a template
+// (/proc/self/cgroup under root ends with "/"+unit, or with
+// "/"+unit+"/.control" for a unit with Delegate=yes), or, for a template
 // unit "x@.service", in the cgroup of one of its instances
 // ("/x@NAME.service"): the gate of a template core runs in its
 // instance's cgroup, and systemd has no properties for the template.
@@ -173,11 +177,15 @@ func InUnitCgroup(root hostroot.Root, unit string) bool {
 		if len(parts) != 3 || (parts[0] != "0" && parts[1] != "name=systemd") {
 			continue
 		}
-		if strings.HasSuffix(parts[2], "/"+unit) {
+		// With Delegate=yes systemd runs the unit's control processes (the
+		// gate among them) in its ".control" sub-cgroup (FAULTS.md,
+		// finding 40).
+		cg := strings.TrimSuffix(parts[2], "/.control")
+		if strings.HasSuffix(cg, "/"+unit) {
 			return true
 		}
 		if prefix, ok := strings.CutSuffix(unit, "@.service"); ok {
-			last := parts[2][strings.LastIndexByte(parts[2], '/')+1:]
+			last := cg[strings.LastIndexByte(cg, '/')+1:]
 			if strings.HasPrefix(last, prefix+"@") && strings.HasSuffix(last, ".service") && len(last) > len(unit) {
 				return true
 			}
@@ -244,7 +252,15 @@ func Commands(v any) ([]Command, bool) {
 		if !okP || !okA {
 			return nil, false
 		}
-		out = append(out, Command{Path: p, Argv: argv})
+		c := Command{Path: p, Argv: argv}
+		if len(e) > 2 {
+			// Kept: with "-" systemd starts the core whatever the gate
+			// exits (FAULTS.md, finding 38).
+			if c.IgnoreFailure, ok = e[2].(bool); !ok {
+				return nil, false
+			}
+		}
+		out = append(out, c)
 	}
 	return out, true
 }

@@ -2,18 +2,30 @@ package guarantee
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
-// RunsGate reports whether one of the commands runs `ransomeye-tuner ...
-// gate`.
+// GatePath is the program the shipped and the generated gate drop-ins run.
+const GatePath = "/usr/sbin/" + names.ActivatorName
+
+// RunsGate reports whether one of the commands is our gate as the gate
+// drop-ins write it and as systemd will run it: GatePath with "--root=/"
+// (or "--root /") and the subcommand "gate", and no ignore-failure flag.
+// Why: any argv holding "gate" counted, so a gate on another tree
+// (--root=/srv/copy), one taking its root from RANSOMEYE_TUNER_ROOT in the
+// core's environment, or a program of that name elsewhere held core-gate
+// while checking nothing about this host (FAULTS.md, finding 39); and a
+// "-" prefix makes systemd start the core whatever the gate exits
+// (FAULTS.md, finding 38).
 func RunsGate(cmds []Command) bool {
 	for _, c := range cmds {
-		if path.Base(c.Path) == names.ActivatorName && len(c.Argv) > 1 && slices.Contains(c.Argv[1:], "gate") {
+		if c.IgnoreFailure || c.Path != GatePath || len(c.Argv) == 0 || c.Argv[0] != GatePath {
+			continue
+		}
+		if args := c.Argv[1:]; slices.Equal(args, []string{"--root=/", "gate"}) || slices.Equal(args, []string{"--root", "/", "gate"}) {
 			return true
 		}
 	}
@@ -45,8 +57,13 @@ func CoreGate(core string, m Measurement) Entry {
 	}
 	e.Source = "systemd's ExecCondition of " + core
 	var lines []string
+	ignored := false
 	for _, c := range m.ExecCondition {
-		lines = append(lines, strings.Join(c.Argv, " "))
+		line := strings.Join(c.Argv, " ")
+		if c.IgnoreFailure {
+			line, ignored = "-"+line, true
+		}
+		lines = append(lines, line)
 	}
 	e.Actual = "none"
 	if len(lines) > 0 {
@@ -55,7 +72,10 @@ func CoreGate(core string, m Measurement) Entry {
 	if e.OK = RunsGate(m.ExecCondition); e.OK {
 		return e
 	}
-	e.Reason = fmt.Sprintf("%s does not run the gate: its ExecCondition= is %s (a drop-in setting an empty ExecCondition= resets the list, removing ransomeye-tuner's), so it would start whatever the tuner found", core, e.Actual)
-	e.Remedy = fmt.Sprintf("find the drop-in with: systemctl cat %s, remove its ExecCondition= reset (or add ExecCondition=+/usr/sbin/%s --root=/ gate after it), then: systemctl daemon-reload", core, names.ActivatorName)
+	e.Reason = fmt.Sprintf("%s does not run the gate: its ExecCondition= is %s (a drop-in setting an empty ExecCondition= resets the list, removing ransomeye-tuner's; only %s --root=/ gate counts, without a \"-\" prefix), so it would start whatever the tuner found", core, e.Actual, GatePath)
+	if ignored {
+		e.Reason = fmt.Sprintf("%s runs a command with the \"-\" prefix (%s): systemd ignores its failure, so the gate cannot keep the core down", core, e.Actual)
+	}
+	e.Remedy = fmt.Sprintf("find the drop-in with: systemctl cat %s, remove its ExecCondition= reset or \"-\" line (or add ExecCondition=+%s --root=/ gate after the reset), then: systemctl daemon-reload", core, GatePath)
 	return e
 }

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
@@ -268,8 +270,35 @@ func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
+// header is the start of every file Render writes (the first HELP line);
+// Write replaces only a file that starts with it.
+const header = "# HELP " + Prefix + "build_info "
+
+// checkOurs refuses a file at path (its name in d) that Write did not
+// write: it must be a regular file whose content starts with header. Why:
+// [Metrics] TextfilePath=/etc/passwd, or another exporter's .prom, was
+// replaced as root by every run (FAULTS.md, finding 42).
+func checkOurs(d *safefs.Dir, path string) error {
+	fd, err := unix.Openat(d.Fd(), filepath.Base(path), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("metrics file %q is there and cannot be read (%v): not ransomeye-tuner's, left as it is; remove it, or set [Metrics] TextfilePath= to another file", path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	buf := make([]byte, len(header))
+	n, _ := unix.Read(fd, buf)
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || string(buf[:max(n, 0)]) != header {
+		return fmt.Errorf("metrics file %q is there and was not written by ransomeye-tuner: left as it is; remove it, or set [Metrics] TextfilePath= to another file", path)
+	}
+	return nil
+}
+
 // Write renders s and replaces the file at the host path path (under root)
-// with it, atomically, mode 0644. When path is empty (metrics turned off) or
+// with it, atomically, mode 0644, when the file there is one Write wrote
+// (or there is none); a file it did not write is an error. When path is empty (metrics turned off) or
 // its directory does not exist, it writes nothing and returns false, nil.
 //
 // The directory is reached through safefs: no symbolic link is followed
@@ -281,8 +310,8 @@ func Write(root hostroot.Root, path string, s Snapshot) (written bool, err error
 	if path == "" {
 		return false, nil
 	}
-	if !filepath.IsAbs(path) || strings.HasSuffix(path, "/") {
-		return false, fmt.Errorf("metrics file %q is not an absolute file path: set [Metrics] TextfilePath= to one, or to \"off\"", path)
+	if !filepath.IsAbs(path) || strings.HasSuffix(path, "/") || !strings.HasSuffix(path, ".prom") {
+		return false, fmt.Errorf("metrics file %q is not an absolute path of a *.prom file: set [Metrics] TextfilePath= to one, or to \"off\"", path)
 	}
 	d, err := safefs.OpenDir(root, filepath.Dir(path), safefs.Options{})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -292,6 +321,9 @@ func Write(root hostroot.Root, path string, s Snapshot) (written bool, err error
 		return false, fmt.Errorf("metrics directory of %q: %w; nothing written (fix the directory, or set [Metrics] TextfilePath= elsewhere or to \"off\")", path, err)
 	}
 	defer d.Close()
+	if err := checkOurs(d, path); err != nil {
+		return false, err
+	}
 	// The temporary's name does not end in ".prom": node_exporter never
 	// collects a file left by a crash.
 	if err := d.WriteFile(filepath.Base(path), Render(s), 0o644, safefs.WriteOptions{}); err != nil {

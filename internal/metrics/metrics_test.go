@@ -423,8 +423,8 @@ func TestWrite(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// An old file is replaced, not appended to.
-	if err := os.WriteFile(root.Path(path), []byte("stale\n"), 0o600); err != nil {
+	// An old file of ours is replaced, not appended to.
+	if err := os.WriteFile(root.Path(path), []byte(header+"stale\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ok, err = Write(root, path, healthy())
