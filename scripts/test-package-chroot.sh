@@ -157,6 +157,7 @@ check "dpkg -i with systemd 'running' and restart failing" in_root dpkg -i /tmp/
 cat "$root/tmp/systemctl.log"
 want="systemctl daemon-reload
 systemctl restart -- ransomeye-tuner.service
+systemctl start -- ransomeye-tuner-metrics.timer
 systemctl show -p LoadState --value -- swapfile.swap
 systemctl start -- swapfile.swap"
 check "postinst: reload, restart the activator, start swapfile.swap" test "$(cat "$root/tmp/systemctl.log")" = "$want"
@@ -164,9 +165,10 @@ check "postinst: reload, restart the activator, start swapfile.swap" test "$(cat
 check "dpkg -r" in_root dpkg -r ransomeye-tuner
 cat "$root/tmp/systemctl.log"
 want="systemctl stop ransomeye-tuner.service
-systemctl stop ransomeye-tuner-metrics.timer ransomeye-tuner-metrics.service
+systemctl stop ransomeye-tuner-metrics.timer
+systemctl stop ransomeye-tuner-metrics.service
 systemctl daemon-reload
-systemctl try-restart irqbalance.service"
+systemctl try-restart -- irqbalance.service"
 check "prerm stops the activator and the timer, postrm reloads and restarts irqbalance" test "$(cat "$root/tmp/systemctl.log")" = "$want"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
 
@@ -179,10 +181,14 @@ check "dpkg -r with a policy-rc.d that forbids" in_root dpkg -r ransomeye-tuner
 cat "$root/tmp/systemctl.log"
 want="systemctl daemon-reload
 policy-rc.d ransomeye-tuner.service restart
+policy-rc.d ransomeye-tuner-metrics.timer start
 systemctl show -p LoadState --value -- swapfile.swap
 policy-rc.d swapfile.swap start
 policy-rc.d ransomeye-tuner.service stop
-systemctl daemon-reload"
+policy-rc.d ransomeye-tuner-metrics.timer stop
+policy-rc.d ransomeye-tuner-metrics.service stop
+systemctl daemon-reload
+policy-rc.d irqbalance.service try-restart"
 check "policy-rc.d asked before each start, restart and stop; none done" test "$(cat "$root/tmp/systemctl.log")" = "$want"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
 rm -f "$root/usr/sbin/policy-rc.d"

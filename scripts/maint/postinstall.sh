@@ -31,7 +31,7 @@ rt_postinstall() {
 	# core is only Wants=/After= the activator, so it is not restarted.
 	rt_invoke restart ransomeye-tuner.service ||
 		rt_log "warning: ransomeye-tuner.service failed; see 'ransomeye-tuner status' and 'journalctl -u ransomeye-tuner'"
-	systemctl start ransomeye-tuner-metrics.timer ||
+	rt_invoke start ransomeye-tuner-metrics.timer ||
 		rt_log "warning: ransomeye-tuner-metrics.timer failed to start; the metrics refresh at the next boot"
 	_unit=$(systemd-escape --path --suffix=swap -- "$(rt_swap_path)" 2>/dev/null) || _unit=
 	# The generator writes no swap unit when ransomeye.tuner=0 is on the

@@ -23,7 +23,7 @@ rt_unplan() {
 	rm -f /run/ransomeye-tuner/plan.json /run/ransomeye-tuner/capture-device
 	rmdir /run/ransomeye-tuner 2>/dev/null || true
 	if rt_systemd_running; then
-		systemctl try-restart irqbalance.service ||
+		rt_invoke try-restart irqbalance.service ||
 			rt_log "warning: restarting irqbalance.service failed"
 	fi
 	return 0

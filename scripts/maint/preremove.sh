@@ -11,8 +11,10 @@ rt_stop() {
 	if rt_systemd_running; then
 		rt_invoke stop ransomeye-tuner.service ||
 			rt_log "warning: stopping ransomeye-tuner.service failed"
-		systemctl stop ransomeye-tuner-metrics.timer ransomeye-tuner-metrics.service ||
+		rt_invoke stop ransomeye-tuner-metrics.timer ||
 			rt_log "warning: stopping ransomeye-tuner-metrics.timer failed"
+		rt_invoke stop ransomeye-tuner-metrics.service ||
+			rt_log "warning: stopping ransomeye-tuner-metrics.service failed"
 	fi
 	return 0
 }
