@@ -87,7 +87,7 @@ func TestMetricsTimerShipped(t *testing.T) {
 		}
 	}
 	post := mustRead(t, "maint/postinstall.sh")
-	for _, want := range []string{"journalctl --update-catalog", "systemctl start ransomeye-tuner-metrics.timer"} {
+	for _, want := range []string{"journalctl --update-catalog", "rt_invoke start ransomeye-tuner-metrics.timer"} {
 		if !strings.Contains(post, want) {
 			t.Errorf("postinstall lacks %q", want)
 		}
