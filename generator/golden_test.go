@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,25 +16,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*/root from the case list and testdata/*/expected from the generator's output")
 
-// genBin is the real generator binary, built once by TestMain.
+// genBin is the real generator binary, built once by TestMain (the
+// black-box harness's, with the version the golden files carry).
 var genBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "ransomeye-generator-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	genBin = filepath.Join(dir, "ransomeye-tuner-generator")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X github.com/ransomeye/ransomeye-tuner/internal/version.Version=test", "-o", genBin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build generator:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
+	var tuner string
+	code := blackbox.Main(m, &tuner, &genBin, "-trimpath", "-ldflags", "-X github.com/ransomeye/ransomeye-tuner/internal/version.Version=test")
 	if verifyRoot != "" {
 		os.RemoveAll(verifyRoot)
 	}

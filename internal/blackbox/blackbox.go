@@ -28,10 +28,11 @@ import (
 // The binaries under test, set by Main.
 var tunerBin, generatorBin string
 
-// Main builds the two binaries into a temporary directory, stores their
-// paths in *tuner and *generator (and for Run), runs the tests and removes
-// the directory. It returns the code for os.Exit.
-func Main(m *testing.M, tuner, generator *string) int {
+// Main builds the two binaries into a temporary directory (with
+// buildFlags added to go build's), stores their paths in *tuner and
+// *generator (and for Run), runs the tests and removes the directory. It
+// returns the code for os.Exit.
+func Main(m *testing.M, tuner, generator *string, buildFlags ...string) int {
 	root, err := moduleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "blackbox:", err)
@@ -46,7 +47,8 @@ func Main(m *testing.M, tuner, generator *string) int {
 	tunerBin = filepath.Join(dir, "ransomeye-tuner")
 	generatorBin = filepath.Join(dir, "ransomeye-tuner-generator")
 	for bin, pkg := range map[string]string{tunerBin: "./activator", generatorBin: "./generator"} {
-		cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, pkg)
+		args := append(append([]string{"build", "-buildvcs=false"}, buildFlags...), "-o", bin, pkg)
+		cmd := exec.Command("go", args...)
 		cmd.Dir = root
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
