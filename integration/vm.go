@@ -182,18 +182,7 @@ func kernelHung(console string) bool {
 // (the label the image's fstab mounts at /ransomeye), holding the files of
 // the directory from when it is not "" (mkfs.ext4 -d keeps holes).
 func DataDisk(ctx context.Context, path string, size int64, from string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return fmt.Errorf("size data disk %q: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := sparseFile(path, size); err != nil {
 		return err
 	}
 	args := []string{"-q", "-F", "-L", "ransomeye", "-E", "root_owner=0:0"}
@@ -216,18 +205,7 @@ func DataDiskFS(ctx context.Context, path string, size int64, fs string) error {
 	default:
 		return fmt.Errorf("data disk %q: filesystem %q is not one the suite makes (xfs, btrfs)", path, fs)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return fmt.Errorf("size data disk %q: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := sparseFile(path, size); err != nil {
 		return err
 	}
 	return run(ctx, mkfs[0], append(mkfs[1:], path)...)
@@ -292,6 +270,26 @@ func CustomRoot(ctx context.Context, src, dst string, grow int64, files map[stri
 		if err != nil || string(out) != files[p] {
 			return fmt.Errorf("write %q into root image %q: read back %q (%v)", p, dst, out, err)
 		}
+	}
+	return nil
+}
+
+// sparseFile makes path (and its directory) an empty sparse file of size
+// bytes, for a data disk image.
+func sparseFile(path string, size int64) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return fmt.Errorf("size data disk %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
 	}
 	return nil
 }
