@@ -724,6 +724,14 @@ func cases() []bootCase {
 				wantEq(t, r, "case.swap_active_after", "0")
 				wantEq(t, r, "case.swapfile_after", "no")
 				wantEq(t, r, "case.marker_after", "no")
+				// 8 vCPUs: the placement put interrupts and unbound work on
+				// 0-3 (mask 0f); removal gives them every CPU again (ff).
+				wantEq(t, r, "case.irq_default_before", "0f")
+				wantEq(t, r, "case.wq_before", "0f")
+				wantEq(t, r, "case.irq_default_after", "ff")
+				wantEq(t, r, "case.wq_after", "ff")
+				wantEq(t, r, "case.wq_writeback_after", "ff")
+				wantEq(t, r, "case.plan_file_after", "no")
 				if t.Failed() {
 					t.Logf("purge output: %s", r.Get("case.purge_log"))
 				}
