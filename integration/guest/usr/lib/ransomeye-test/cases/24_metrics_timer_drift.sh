@@ -6,6 +6,14 @@
 prom=/var/lib/prometheus/node-exporter/ransomeye_tuner.prom
 line='ransomeye_tuner_guarantee_ok{guarantee="sysctl:vm.swappiness"}'
 kv case.timer_active "$(systemctl is-active ransomeye-tuner-metrics.timer)"
+# The timer's first run (OnBootSec=1min) can still be going when the report
+# starts (run 20261201T190112Z: it ran from 69.6 s to 82.2 s, the report
+# started at 81.5 s): if it read the sysctl after the change below, it wrote
+# the 0 under the invocation read here and the case failed for no defect.
+for _ in $(seq 1 60); do
+  [ "$(systemctl is-active ransomeye-tuner-metrics.service)" = activating ] || break
+  sleep 1
+done
 kv case.ok_before "$(grep -F "$line" "$prom" | awk '{print $2}')"
 kv case.mtime_before "$(stat -c %Y "$prom" 2>/dev/null)"
 inv_before=$(systemctl show ransomeye-tuner-metrics.service -p InvocationID --value)
