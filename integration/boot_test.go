@@ -226,6 +226,11 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if m.Timeout == 0 {
 		m.Timeout = 4 * time.Minute
 	}
+	// A CPU model is for TCG (case 25's vendor); under KVM "max" is the
+	// host's own CPU, whose vendor must not change.
+	if strings.HasPrefix(Accel(), "kvm") {
+		m.CPUModel = ""
+	}
 	// A loaded host (shared cores under TCG) needs more: the floor comes
 	// from $RANSOMEYE_BOOT_TIMEOUT (a Go duration) when it is set.
 	if v := os.Getenv("RANSOMEYE_BOOT_TIMEOUT"); v != "" {
@@ -731,6 +736,7 @@ func cases() []bootCase {
 				// 0-3 (mask 0f); removal gives them every CPU again (ff).
 				wantEq(t, r, "case.irq_default_before", "0f")
 				wantEq(t, r, "case.wq_before", "0f")
+				wantEq(t, r, "case.wq_writeback_before", "0f")
 				wantEq(t, r, "case.irq_default_after", "ff")
 				wantEq(t, r, "case.wq_after", "ff")
 				wantEq(t, r, "case.wq_writeback_after", "ff")
@@ -883,7 +889,11 @@ func powerLossOn(name, mode, pattern, fs string) bootCase {
 			if m := regexp.MustCompile(`ransomeye-test-crash: .*`).FindString(r.Get("console")); m != "" {
 				t.Logf("crash point: %s", strings.TrimSpace(m))
 			}
-			if !regexp.MustCompile(pattern).MatchString(r.Get("console")) {
+			if !regexp.MustCompile(pattern).MatchString(r.Get("console")) && mode == "createsync" {
+				// The next case needs the leftover: a late poll fails here,
+				// where it happened, not there.
+				t.Errorf("the crash came after the temporary file was gone (mode createsync): the recovery case has nothing to recover")
+			} else if !regexp.MustCompile(pattern).MatchString(r.Get("console")) {
 				t.Logf("the poll was late for %q (see the crash point): the boot still crashed during creation or before swapon", mode)
 			}
 		}}

@@ -77,6 +77,9 @@ func (m Machine) QemuArgs() []string {
 	if m.CPUModel != "" {
 		cpuModel = m.CPUModel
 	}
+	if m.Threads > 1 && m.NUMANodes > 1 {
+		panic("Machine: Threads with NUMANodes is not supported (one or the other)")
+	}
 	cmdline := append([]string{"root=/dev/nvme0n1", "rw", "console=ttyS0", "panic=-1",
 		"systemd.unit=ransomeye-test.target", "systemd.show_status=1"}, m.Append...)
 	args := []string{

@@ -34,8 +34,15 @@ while :; do
       # (its pid ends the temporary file's name) so that the sync cannot
       # let it finish the file first.
       [ "$e" = swap ] && crash "$e"
-      [ "$(stat -c %b "$e" 2>/dev/null || echo 0)" -ge 2097152 ] || continue
-      kill -STOP "${e##*.}" 2>/dev/null
+      # Stop first, then look: a stopped activator cannot rename the file
+      # between the look and the stop (a stop takes effect only after the
+      # one fallocate returns). Not allocated yet: let it go on, look again.
+      pid=${e##*.}
+      kill -STOP "$pid" 2>/dev/null || continue
+      if [ "$(stat -c %b "$e" 2>/dev/null || echo 0)" -lt 2097152 ]; then
+        kill -CONT "$pid"
+        continue
+      fi
       sync -f "$e"
       crash "$e" ;;
     mkswap) if [ "$e" != swap ] && signed "$e"; then crash "$e"; fi

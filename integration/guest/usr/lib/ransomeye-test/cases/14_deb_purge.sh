@@ -8,6 +8,7 @@ kv case.swap_active_before "$(grep -c "^$swappath " /proc/swaps)"
 # The CPU placement before: interrupts and unbound kernel work on the core's CPUs.
 kv case.irq_default_before "$(cat /proc/irq/default_smp_affinity)"
 kv case.wq_before "$(cat /sys/devices/virtual/workqueue/cpumask)"
+kv case.wq_writeback_before "$(cat /sys/devices/virtual/workqueue/writeback/cpumask)"
 dpkg -L ransomeye-tuner >/tmp/pkg-files 2>&1
 dpkg --purge ransomeye-tuner >/tmp/purge.log 2>&1
 kv case.purge_rc $?
