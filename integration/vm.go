@@ -27,6 +27,12 @@ type Machine struct {
 	// NUMANodes, when above 1, splits CPUs and memory evenly into that many
 	// NUMA nodes (one socket each).
 	NUMANodes int
+	// Threads, when above 1, gives each core that many SMT threads (CPUs
+	// must be a multiple); CPUModel replaces qemu's "max" CPU model (under
+	// TCG the guest sees SMT siblings only with a model that describes
+	// them, see integration/README.md).
+	Threads  int
+	CPUModel string
 	// Append is added to the kernel command line.
 	Append []string
 	// Dir receives console.log, report.txt, journal.txt, qemu.log, cmdline.
@@ -67,10 +73,17 @@ func Accel() string {
 
 // QemuArgs returns the qemu command line for m (without the program name).
 func (m Machine) QemuArgs() []string {
+	cpuModel := "max"
+	if m.CPUModel != "" {
+		cpuModel = m.CPUModel
+	}
+	if m.Threads > 1 && m.NUMANodes > 1 {
+		panic("Machine: Threads with NUMANodes is not supported (one or the other)")
+	}
 	cmdline := append([]string{"root=/dev/nvme0n1", "rw", "console=ttyS0", "panic=-1",
 		"systemd.unit=ransomeye-test.target", "systemd.show_status=1"}, m.Append...)
 	args := []string{
-		"-accel", Accel(), "-cpu", "max", "-m", fmt.Sprintf("%dM", m.MemMiB),
+		"-accel", Accel(), "-cpu", cpuModel, "-m", fmt.Sprintf("%dM", m.MemMiB),
 		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-kernel", m.Kernel, "-append", strings.Join(cmdline, " "),
 		"-drive", "file=" + m.Root + ",if=none,id=root,format=raw,snapshot=on",
@@ -84,6 +97,8 @@ func (m Machine) QemuArgs() []string {
 				"-object", fmt.Sprintf("memory-backend-ram,id=mem%d,size=%dM", n, m.MemMiB/m.NUMANodes),
 				"-numa", fmt.Sprintf("node,nodeid=%d,cpus=%d-%d,memdev=mem%d", n, n*per, (n+1)*per-1, n))
 		}
+	} else if m.Threads > 1 {
+		args = append(args, "-smp", fmt.Sprintf("%d,sockets=1,cores=%d,threads=%d", m.CPUs, m.CPUs/m.Threads, m.Threads))
 	} else {
 		args = append(args, "-smp", strconv.Itoa(m.CPUs))
 	}

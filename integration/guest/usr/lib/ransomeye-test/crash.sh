@@ -5,7 +5,12 @@
 #   create  (default) the first entry that appears in /ransomeye (the
 #           activator's temporary file, as early as the poll sees it);
 #   mkswap  a temporary file that already has the swap signature;
-#   rename  the final /ransomeye/swap, before swapon.
+#   rename  the final /ransomeye/swap, before swapon;
+#   createsync  as create, but the activator is stopped (SIGSTOP) and the
+#           filesystem synced first (sync -f), as when the power goes some
+#           seconds later, after a commit: the
+#           temporary file is then certain to be there at the next boot
+#           (btrfs keeps nothing of a file its transaction did not commit).
 # A poll can be late (the activator is fast): what was seen is printed on the
 # console, and the host's test logs it.
 mode=$(sed -n 's/.*ransomeye\.test\.crash=\([a-z]*\).*/\1/p' /proc/cmdline)
@@ -24,6 +29,22 @@ while :; do
     esac
     case $mode in
     create) crash "$e" ;;
+    createsync)
+      # Once the space is allocated (one fallocate), hold the activator
+      # (its pid ends the temporary file's name) so that the sync cannot
+      # let it finish the file first.
+      [ "$e" = swap ] && crash "$e"
+      # Stop first, then look: a stopped activator cannot rename the file
+      # between the look and the stop (a stop takes effect only after the
+      # one fallocate returns). Not allocated yet: let it go on, look again.
+      pid=${e##*.}
+      kill -STOP "$pid" 2>/dev/null || continue
+      if [ "$(stat -c %b "$e" 2>/dev/null || echo 0)" -lt 2097152 ]; then
+        kill -CONT "$pid"
+        continue
+      fi
+      sync -f "$e"
+      crash "$e" ;;
     mkswap) if [ "$e" != swap ] && signed "$e"; then crash "$e"; fi
       # Too late for the temporary file: the next best point.
       if [ "$e" = swap ]; then crash "$e"; fi ;;
