@@ -17,6 +17,9 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/placement"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
 // Measurement is the CPU set the core gets, as one place can tell.
@@ -97,14 +100,32 @@ func CompareCoreSet(core string, want, got cpuset.Set) (bool, string) {
 	return false, fmt.Sprintf("%s gets CPUs %q, the plan gives it %q (%s): something overrides ransomeye-tuner's CPU drop-in", core, got.String(), want.String(), strings.Join(diff, ", and "))
 }
 
-// Applied is the CPU set systemd gives a service from its AllowedCPUs= and
-// CPUAffinity= properties (empty: no restriction, all online CPUs). With
-// AllowedCPUs= enforced (cgroup v2 cpuset) both restrict; in the degraded
-// CPUAffinity= mode AllowedCPUs= has no effect.
-func Applied(mode generate.CPUMode, online, allowed, affinity cpuset.Set) cpuset.Set {
+// Applied is the CPU set a service gets from its AllowedCPUs= and
+// CPUAffinity= properties (empty: no restriction, all online CPUs) inside
+// its slice, whose cpuset.cpus.effective is parent (empty: not known, no
+// restriction). With AllowedCPUs= enforced (cgroup v2 cpuset) all three
+// restrict, and the kernel gives a cgroup whose own set misses its
+// parent's entirely the parent's set; in the degraded CPUAffinity= mode
+// only the affinity does.
+//
+// Why the slice: an administrator's AllowedCPUs=0-7 on the core under
+// strict isolation leaves it on system.slice's 0-3, which is what the
+// gate, measuring inside the core's cgroup, sees; status compared
+// systemd's 0-7 with the plan and said not compliant while the gate let
+// the core start (boot case 31).
+func Applied(mode generate.CPUMode, online, parent, allowed, affinity cpuset.Set) cpuset.Set {
 	set := online
-	if mode == generate.CPUModeAllowedCPUs && !allowed.IsEmpty() {
-		set = set.Intersect(allowed)
+	if mode == generate.CPUModeAllowedCPUs {
+		if !allowed.IsEmpty() {
+			set = set.Intersect(allowed)
+		}
+		if !parent.IsEmpty() {
+			if in := set.Intersect(parent); !in.IsEmpty() {
+				set = in
+			} else {
+				set = parent
+			}
+		}
 	}
 	if !affinity.IsEmpty() {
 		set = set.Intersect(affinity)
@@ -147,11 +168,23 @@ func Systemd(root hostroot.Root) Measure {
 		if isTemplate(core) {
 			return Measurement{NotMeasured: fmt.Sprintf("%s is a template: systemd has no properties for it; the gate of each instance measures it in the instance's cgroup", core)}
 		}
-		allowed, affinity, conds, err := unitProperties(core)
+		allowed, affinity, slice, conds, err := unitProperties(core)
 		if err != nil {
 			return Measurement{Err: err}
 		}
-		return Measurement{Set: Applied(mode, online, allowed, affinity), ExecCondition: conds, Source: fmt.Sprintf("systemd's AllowedCPUs=%s CPUAffinity=%s of %s", allowed, affinity, core)}
+		src := fmt.Sprintf("systemd's AllowedCPUs=%s CPUAffinity=%s of %s", allowed, affinity, core)
+		var parent cpuset.Set
+		if mode == generate.CPUModeAllowedCPUs && slice != "" {
+			p, err := sliceEffective(root, slice)
+			if err != nil {
+				return Measurement{Err: err}
+			}
+			if !p.IsEmpty() {
+				parent = p
+				src += fmt.Sprintf(" in %s (cpuset.cpus.effective %s)", slice, p)
+			}
+		}
+		return Measurement{Set: Applied(mode, online, parent, allowed, affinity), ExecCondition: conds, Source: src}
 	}
 }
 
@@ -208,30 +241,49 @@ func selfAffinity() (cpuset.Set, error) {
 	return cpuset.Of(ids...), nil
 }
 
-// unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity and
-// ExecCondition.
-func unitProperties(unit string) (allowed, affinity cpuset.Set, conds []Command, err error) {
+// sliceEffective reads a slice's cpuset.cpus.effective (empty when the
+// slice has no cpuset file: no restriction from it).
+func sliceEffective(root hostroot.Root, slice string) (cpuset.Set, error) {
+	p := root.Path(topology.CgroupDir + "/" + placement.SlicePath(slice) + "/cpuset.cpus.effective")
+	b, err := readfile.Regular(p, 4096)
+	if errors.Is(err, os.ErrNotExist) {
+		return cpuset.Set{}, nil
+	}
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("read the CPUs of %s: %w", slice, err)
+	}
+	set, err := cpuset.ParseMaybeEmpty(strings.TrimSpace(string(b)))
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("%q: %w", p, err)
+	}
+	return set, nil
+}
+
+// unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity,
+// Slice and ExecCondition.
+func unitProperties(unit string) (allowed, affinity cpuset.Set, slice string, conds []Command, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := connect(ctx)
 	if err != nil {
-		return allowed, affinity, nil, fmt.Errorf("connect to systemd: %w", err)
+		return allowed, affinity, "", nil, fmt.Errorf("connect to systemd: %w", err)
 	}
 	defer conn.Close()
 	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
 	if err != nil {
-		return allowed, affinity, nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
+		return allowed, affinity, "", nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
 	}
 	a, okA := props["AllowedCPUs"].([]byte)
 	c, okC := props["CPUAffinity"].([]byte)
 	if !okA || !okC {
-		return allowed, affinity, nil, errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + unit)
+		return allowed, affinity, "", nil, errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + unit)
 	}
 	conds, ok := Commands(props["ExecCondition"])
 	if !ok {
-		return allowed, affinity, nil, fmt.Errorf("systemd gave no ExecCondition property for %s: a systemd older than 243 ignores ExecCondition=, so the gate does not run", unit)
+		return allowed, affinity, "", nil, fmt.Errorf("systemd gave no ExecCondition property for %s: a systemd older than 243 ignores ExecCondition=, so the gate does not run", unit)
 	}
-	return FromMask(a), FromMask(c), conds, nil
+	slice, _ = props["Slice"].(string)
+	return FromMask(a), FromMask(c), slice, conds, nil
 }
 
 // Commands decodes an Exec*= property as systemd's D-Bus API carries it

@@ -45,20 +45,23 @@ func TestFromMask(t *testing.T) {
 func TestApplied(t *testing.T) {
 	online := set(t, "0-15")
 	for _, tc := range []struct {
-		mode              generate.CPUMode
-		allowed, affinity string
-		want              string
+		mode                      generate.CPUMode
+		parent, allowed, affinity string
+		want                      string
 	}{
-		{generate.CPUModeAllowedCPUs, "0-3", "", "0-3"},
-		{generate.CPUModeAllowedCPUs, "0-7", "", "0-7"}, // the administrator's drop-in
-		{generate.CPUModeAllowedCPUs, "", "", "0-15"},   // nothing applied (no daemon-reload)
-		{generate.CPUModeAllowedCPUs, "0-7", "0-3", "0-3"},
-		{generate.CPUModeAffinity, "0-7", "0-3", "0-3"}, // AllowedCPUs= has no effect without cpuset
-		{generate.CPUModeAffinity, "0-3", "", "0-15"},
+		{generate.CPUModeAllowedCPUs, "", "0-3", "", "0-3"},
+		{generate.CPUModeAllowedCPUs, "", "0-7", "", "0-7"},    // the administrator's drop-in, no slice limit (isolation services)
+		{generate.CPUModeAllowedCPUs, "0-3", "0-7", "", "0-3"}, // the same under strict isolation: system.slice keeps it on 0-3
+		{generate.CPUModeAllowedCPUs, "0-7", "0-7", "", "0-7"}, // and with system.slice widened too
+		{generate.CPUModeAllowedCPUs, "0-3", "4-5", "", "0-3"}, // disjoint: the kernel gives the parent's set
+		{generate.CPUModeAllowedCPUs, "", "", "", "0-15"},      // nothing applied (no daemon-reload)
+		{generate.CPUModeAllowedCPUs, "", "0-7", "0-3", "0-3"},
+		{generate.CPUModeAffinity, "0-1", "0-7", "0-3", "0-3"}, // AllowedCPUs= and the slice have no effect without cpuset
+		{generate.CPUModeAffinity, "", "0-3", "", "0-15"},
 	} {
-		got := Applied(tc.mode, online, set(t, tc.allowed), set(t, tc.affinity))
+		got := Applied(tc.mode, online, set(t, tc.parent), set(t, tc.allowed), set(t, tc.affinity))
 		if got.String() != tc.want {
-			t.Errorf("Applied(%s, allowed %q, affinity %q) = %q, want %q", tc.mode, tc.allowed, tc.affinity, got, tc.want)
+			t.Errorf("Applied(%s, parent %q, allowed %q, affinity %q) = %q, want %q", tc.mode, tc.parent, tc.allowed, tc.affinity, got, tc.want)
 		}
 	}
 }
