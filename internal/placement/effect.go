@@ -29,8 +29,9 @@ type Effect struct {
 	IRQsOnReserved []IRQEffect `json:"irqs_on_reserved"`
 	// IRQsUnmovable are interrupts on reserved CPUs whose affinity user
 	// space cannot set: managed or per-CPU ones, whose smp_affinity_list
-	// the kernel makes read-only (an NVMe controller's per-CPU queues,
-	// nvme0q5 on CPU 4). The kernel places them; nothing moves them.
+	// is read-only or whose last move the kernel refused with EIO (as the
+	// plan file records it: an NVMe controller's per-CPU queues, nvme0q5 on
+	// CPU 4). The kernel places them; nothing moves them.
 	IRQsUnmovable []IRQEffect `json:"irqs_unmovable"`
 	// IRQsMovePending are interrupts already asked off the reserved CPUs
 	// (smp_affinity_list within the allowed CPUs) whose effective affinity
@@ -88,7 +89,11 @@ func Observe(root hostroot.Root, in generate.Input, out generate.Output) Effect 
 	if err != nil {
 		e.Problems = append(e.Problems, err.Error())
 	}
+	refused := refusedIRQs(root)
 	for _, q := range st.IRQs {
+		if refused[q.Num] == q.Name && q.Name != "" {
+			q.Writable = false // the kernel refused to move it: see irq.Left.Unmovable
+		}
 		ie, kind := classify(q, reserved, out.Plan.DPI, st.NIC.IRQs[q.Num] && irq.IsQueue(q.Name))
 		switch kind {
 		case irqEscape:
@@ -112,6 +117,24 @@ func Observe(root hostroot.Root, in generate.Input, out generate.Output) Effect 
 		}
 	}
 	return e
+}
+
+// refusedIRQs returns the interrupts (number to name) the last placement
+// found the kernel would not let it move, from the plan file; none without
+// one. The name must match too: a driver reloaded since may have been given
+// the same number.
+func refusedIRQs(root hostroot.Root) map[int]string {
+	out := map[int]string{}
+	doc, err := ReadFile(root)
+	if err != nil || doc.Applied == nil {
+		return out
+	}
+	for _, l := range doc.Applied.IRQsLeft {
+		if l.Unmovable {
+			out[l.IRQ] = l.Name
+		}
+	}
+	return out
 }
 
 // irqKind is how an interrupt stands against the reserved CPUs.

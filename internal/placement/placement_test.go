@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/irq"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
 )
@@ -358,6 +360,30 @@ func TestObserveUnmovableAndPending(t *testing.T) {
 	}
 	if got, want := irqs(e.IRQsMovePending), "8:rtc0:4:0-3 25:nvme0q0:6:0-3"; got != want {
 		t.Errorf("move pending %q, want %q", got, want)
+	}
+	// The Debian 12 cloud kernel leaves a managed interrupt's file
+	// writable and refuses the write with EIO: the last placement's record
+	// of that refusal makes it unmovable; a record naming another interrupt
+	// of that number (a driver reloaded since) does not.
+	if err := os.Chmod(root.Path("/proc/irq/39/smp_affinity_list"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e := Observe(root, in, out); irqs(e.IRQsOnReserved) != "30:ahci:7:0-7 39:nvme0q6:5:5" {
+		t.Errorf("writable nvme0q6 without a record: escapes %q", irqs(e.IRQsOnReserved))
+	}
+	for name, want := range map[string]string{"nvme0q6": "39:nvme0q6:5:5", "eth9-rx-0": ""} {
+		rec := FileDoc{PlanDoc: generate.PlanDoc{Version: generate.PlanVersion}, Applied: &Applied{
+			IRQsLeft: []irq.Left{{IRQ: 39, Name: name, Reason: "the kernel refuses to move it (EIO)", Unmovable: true}}}}
+		b, _ := json.Marshal(rec)
+		if err := os.MkdirAll(filepath.Dir(root.Path(Path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(root.Path(Path), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if e := Observe(root, in, out); irqs(e.IRQsUnmovable) != want {
+			t.Errorf("record of a refused %s: unmovable %q, want %q", name, irqs(e.IRQsUnmovable), want)
+		}
 	}
 	// Without an effective affinity file nothing shows a move pending:
 	// the requested affinity is where the interrupt arrives.

@@ -230,7 +230,7 @@ func writePlacementText(p *Placement, row func(k, v string, a ...any)) {
 		row("  irq on reserved cpus", "%d (%s) on %s (%s)", q.IRQ, q.Name, q.CPUs, q.Source)
 	}
 	for _, q := range p.IRQsUnmovable {
-		row("  irq unmovable", "%d (%s) on %s: managed or per-CPU, the kernel places it (read-only smp_affinity_list)", q.IRQ, q.Name, q.CPUs)
+		row("  irq unmovable", "%d (%s) on %s: managed or per-CPU, the kernel places it (it refuses user space's moves)", q.IRQ, q.Name, q.CPUs)
 	}
 	for _, q := range p.IRQsMovePending {
 		row("  irq move pending", "%d (%s) on %s, asked onto %s: the kernel moves it when it next fires", q.IRQ, q.Name, q.CPUs, q.Requested)
