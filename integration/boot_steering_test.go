@@ -21,10 +21,16 @@ func steeringCases() []bootCase {
 		{name: "31_irqbalance_steering", shows: "irqbalance and a two-queue capture NIC: interrupts and kernel work off the reserved CPUs, the queues on the DPI CPUs; then an administrator widens the core and drops its gate",
 			mem: 4096, cpus: 8, disk: 20 * gib, nic: "rtcap0", timeout: 8 * time.Minute,
 			// net.ifnames=0: the NIC is eth0 whatever its PCI slot, so the
-			// configuration can name it before the boot.
-			args:      []string{"net.ifnames=0"},
-			rootFiles: map[string]string{"/etc/ransomeye/tuner.conf": "# boot suite case 31\n[CPU]\nDPIInterface=eth0\n"},
-			check:     checkSteering},
+			// configuration can name it before the boot. systemd-networkd
+			// brings it up (a link that is down has no receive buffers, and
+			// its queues never fire: an interrupt's move completes only
+			// when it fires).
+			args: []string{"net.ifnames=0", "systemd.wants=systemd-networkd.service"},
+			rootFiles: map[string]string{
+				"/etc/ransomeye/tuner.conf":               "# boot suite case 31\n[CPU]\nDPIInterface=eth0\n",
+				"/etc/systemd/network/50-capture.network": "# boot suite case 31\n[Match]\nName=eth0\n\n[Network]\nAddress=10.99.0.2/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n",
+			},
+			check: checkSteering},
 	}
 }
 
@@ -114,6 +120,7 @@ func checkSteering(t *testing.T, s *suite, r Report) {
 	}
 	t.Logf("waited %s s in the guest; irqbalance ran %s s before the interrupts were read",
 		r.Get("case.waited_s"), r.Get("case.irqbalance_age_s"))
+	t.Logf("eth0 %s: %s packets received, %s sent", r.Get("case.nic_operstate"), r.Get("case.nic_rx_packets"), r.Get("case.nic_tx_packets"))
 	wantEq(t, r, "case.irqbalance_state", "active")
 	wantMatch(t, "irqbalance's command line", r.Get("case.irqbalance_cmdline"), `--policyscript=/usr/lib/ransomeye-tuner/irqbalance-policy\b`)
 	wantCPUs(t, r, "case.irqbalance_banned", "4-7")

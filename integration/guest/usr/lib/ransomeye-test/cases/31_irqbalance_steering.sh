@@ -1,7 +1,9 @@
 # Case 31, sourced by report.sh: 8 vCPUs, irqbalance running, a two-queue
-# virtio-net NIC (eth0, net.ifnames=0) named in [CPU] DPIInterface=.
+# virtio-net NIC (eth0, net.ifnames=0) named in [CPU] DPIInterface=, up with
+# 10.99.0.2/24 (systemd-networkd); the host feeds it UDP from 16 flows.
 # 1. Wait (polling) until irqbalance has run for at least 45 s (its passes
-#    are 10 s apart) and ransomeye-tuner-place.service is done, then record
+#    are 10 s apart), ransomeye-tuner-place.service is done and the NIC's
+#    queue interrupts arrive where they were asked to, then record
 #    every interrupt's affinity, the workqueue masks, the DPI service's
 #    environment, irqbalance's command line and status --json.
 # 2. An administrator's drop-in widens the core's AllowedCPUs=, daemon-reload,
@@ -9,6 +11,18 @@
 # 3. That drop-in goes, one with an empty ExecCondition= comes: status must
 #    name core-gate.
 nic=eth0
+# queues_moved: every queue interrupt of the NIC arrives where it was asked
+# to (the host feeds the tap, so each fires and the kernel completes its
+# move).
+queues_moved() {
+  local irq name
+  for irq in $(ls "$(readlink -f "/sys/class/net/$nic/device")/../msi_irqs" 2>/dev/null); do
+    name=$(awk -v n="$irq:" '$1 == n { print $NF }' /proc/interrupts)
+    case $name in *-input.* | *-output.*) ;; *) continue ;; esac
+    [ "$(cat "/proc/irq/$irq/smp_affinity_list")" = "$(cat "/proc/irq/$irq/effective_affinity_list")" ] || return 1
+  done
+  return 0
+}
 ibal_age() {
   local since now
   since=$(systemctl show -P ActiveEnterTimestampMonotonic irqbalance.service)
@@ -21,11 +35,11 @@ waited=0
 while :; do
   age=$(ibal_age)
   place=$(systemctl show -P ActiveState ransomeye-tuner-place.service)
-  if [ "$age" -ge 45 ] && [ "$place" != activating ]; then
+  if [ "$age" -ge 45 ] && [ "$place" != activating ] && queues_moved; then
     break
   fi
   if [ "$waited" -ge 300 ]; then
-    kv case.wait_gave_up "irqbalance age $age s, ransomeye-tuner-place $place"
+    kv case.wait_gave_up "irqbalance age $age s, ransomeye-tuner-place $place, capture queues moved: $(queues_moved && echo yes || echo no)"
     break
   fi
   sleep 3
@@ -42,6 +56,9 @@ kv case.irqbalance_banned "$(tr '\0' '\n' <"/proc/$ibpid/environ" 2>/dev/null | 
 dev=$(readlink -f "/sys/class/net/$nic/device")
 kv case.nic_device "$(basename "$dev")"
 kv case.nic_msi "$(ls "${dev%/*}/msi_irqs" 2>/dev/null | sort -n | tr '\n' ' ')"
+kv case.nic_operstate "$(cat "/sys/class/net/$nic/operstate")"
+kv case.nic_rx_packets "$(cat "/sys/class/net/$nic/statistics/rx_packets")"
+kv case.nic_tx_packets "$(cat "/sys/class/net/$nic/statistics/tx_packets")"
 kv case.nic_rx_queues "$(ls -d "/sys/class/net/$nic/queues/rx-"* 2>/dev/null | wc -l)"
 # Every numbered interrupt: name|smp_affinity_list|effective_affinity_list|w
 # (w: its smp_affinity_list is writable) and its count per CPU.
