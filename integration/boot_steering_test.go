@@ -27,8 +27,11 @@ func steeringCases() []bootCase {
 			// when it fires).
 			args: []string{"net.ifnames=0", "systemd.wants=systemd-networkd.service"},
 			rootFiles: map[string]string{
-				"/etc/ransomeye/tuner.conf":               "# boot suite case 31\n[CPU]\nDPIInterface=eth0\n",
-				"/etc/systemd/network/50-capture.network": "# boot suite case 31\n[Match]\nName=eth0\n\n[Network]\nAddress=10.99.0.2/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n",
+				"/etc/ransomeye/tuner.conf": "# boot suite case 31\n[CPU]\nDPIInterface=eth0\n",
+				"/etc/systemd/network/50-capture.network": "# boot suite case 31\n[Match]\nName=eth0\n\n[Network]\nAddress=10.99.0.2/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n\n" +
+					// The host answers no ARP: its MAC as a static neighbour lets
+					// the guest's replies out (its transmit queues must fire too).
+					"[Neighbor]\nAddress=10.99.0.1\nLinkLayerAddress=" + HostMAC + "\n",
 			},
 			check: checkSteering},
 	}
@@ -193,12 +196,12 @@ func checkSteering(t *testing.T, s *suite, r Report) {
 		switch {
 		case within(on, 0, 3):
 			summary = append(summary, line)
+		case unmovable[q.num]:
+			// Managed or per-CPU: the kernel places it (Debian 12's leaves
+			// the file writable and refuses writes with EIO).
+			summary = append(summary, line+" (unmovable: the kernel refuses moves)")
 		case !q.writable:
-			// Managed or per-CPU: the kernel places it; status must say so.
-			if !unmovable[q.num] {
-				t.Errorf("unmovable interrupt on a reserved CPU not reported in irqs_unmovable: %s", line)
-			}
-			summary = append(summary, line+" (unmovable: read-only affinity)")
+			t.Errorf("interrupt with a read-only affinity on a reserved CPU not reported in irqs_unmovable: %s", line)
 		case within(q.smp, 0, 3) && pending[q.num]:
 			// Asked off the reserved CPUs; the kernel moves it when it fires.
 			summary = append(summary, line+" (move pending)")
@@ -218,7 +221,11 @@ func checkSteering(t *testing.T, s *suite, r Report) {
 	// core's CPU guarantee, and exits 1.
 	wantEq(t, r, "case.widen_reload_rc", "0")
 	wantCPUs(t, r, "case.widen_core_allowed", "0-7")
-	t.Logf("after widening: core %s (ConditionResult %s)", r.Get("case.widen_core_state"), r.Get("case.widen_core_condition"))
+	// What the gate says of it is logged, not asserted: the gate measures
+	// its own affinity in the core's cgroup, which system.slice's
+	// AllowedCPUs=0-3 still caps, so the widening is not in effect.
+	t.Logf("after widening: core %s (gate ConditionResult %s), cpuset.cpus.effective %q", r.Get("case.widen_core_state"),
+		r.Get("case.widen_core_condition"), r.Get("case.widen_core_cgroup_cpus"))
 	if b := r.Blocks["case-widen-status"]; b.RC != 1 || !strings.Contains(b.Text, "ransomeye-core.service") || !strings.Contains(b.Text, "core cpus") {
 		t.Errorf("status with the core widened: exit %d, want 1 naming ransomeye-core.service and its CPUs:\n%s", b.RC, b.Text)
 	}

@@ -102,7 +102,7 @@ func (m Machine) QemuArgs() []string {
 	}
 	if m.NIC != "" {
 		args = append(args, "-netdev", "tap,id=cap0,ifname="+m.NIC+",script=no,downscript=no,queues=2",
-			"-device", "virtio-net-pci,netdev=cap0,mq=on,vectors=6")
+			"-device", "virtio-net-pci,netdev=cap0,mq=on,vectors=6,mac="+GuestMAC)
 	}
 	return append(args,
 		"-serial", "file:"+filepath.Join(m.Dir, "console.log"),
@@ -233,10 +233,20 @@ func DeleteTap(name string) {
 	_ = run(context.Background(), "ip", "tuntap", "del", name, "mode", "tap", "multi_queue")
 }
 
+// GuestMAC is the MAC address of the guest's tap NIC (Machine.NIC);
+// HostMAC the source of the frames feedTap sends it, which a case's guest
+// configuration can make 10.99.0.1's neighbour entry (no ARP is answered).
+const (
+	GuestMAC = "52:54:00:12:34:56"
+	HostMAC  = "02:00:00:00:00:01"
+)
+
 // feedTap brings the tap up and, until stop, sends into it every second a
-// burst of UDP datagrams (10.99.0.1 to 10.99.0.2, port 9) from 16 source
-// ports, so that the guest's receive queues get interrupts (the tap picks
-// the queue by flow) and its replies (ARP, ICMP) the transmit queues. Why:
+// burst of UDP datagrams (10.99.0.1 to the guest's 10.99.0.2, port 9,
+// unicast to GuestMAC) from 16 source ports, so that the guest's receive
+// queues get interrupts (the tap picks the queue by flow) and its replies
+// (ICMP port unreachable; none for a link-layer broadcast) the transmit
+// queues. Why:
 // the kernel completes an interrupt's move only when the interrupt next
 // fires, and an idle NIC's queues would stay where they were. What goes
 // wrong is written to logPath; the case's checks say what it costs.
@@ -262,7 +272,9 @@ func feedTap(name string, stop <-chan struct{}, logPath string) {
 		return
 	}
 	defer unix.Close(fd)
-	to := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
+	to := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}
+	mac, _ := net.ParseMAC(GuestMAC)
+	copy(to.Addr[:], mac)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	sent, failed := 0, 0
@@ -285,10 +297,13 @@ func feedTap(name string, stop <-chan struct{}, logPath string) {
 	}
 }
 
-// udpFrame is an Ethernet broadcast frame holding an IPv4 UDP datagram
-// from 10.99.0.1:sport to 10.99.0.2:9 with four bytes of payload.
+// udpFrame is an Ethernet frame from HostMAC to GuestMAC holding an IPv4
+// UDP datagram from 10.99.0.1:sport to 10.99.0.2:9 with four bytes of
+// payload.
 func udpFrame(sport uint16) []byte {
-	f := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00}
+	dst, _ := net.ParseMAC(GuestMAC)
+	src, _ := net.ParseMAC(HostMAC)
+	f := append(append(append([]byte{}, dst...), src...), 0x08, 0x00)
 	ip := []byte{0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0, 10, 99, 0, 1, 10, 99, 0, 2}
 	var sum uint32
 	for i := 0; i < len(ip); i += 2 {

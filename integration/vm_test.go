@@ -20,12 +20,12 @@ func TestKernelHung(t *testing.T) {
 	}
 }
 
-// TestUDPFrame: the frames fed into a case's tap are Ethernet broadcast
-// IPv4 UDP datagrams whose header checksum verifies (the guest drops others
-// before they reach its stack, and sends nothing back).
+// TestUDPFrame: the frames fed into a case's tap are IPv4 UDP datagrams
+// unicast to the guest's MAC, whose header checksum verifies (the guest
+// drops others before they reach its stack, and answers no broadcast).
 func TestUDPFrame(t *testing.T) {
 	f := udpFrame(40003)
-	if len(f) != 14+20+12 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 17 {
+	if len(f) != 14+20+12 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 17 || f[0] != 0x52 || f[5] != 0x56 || f[11] != 0x01 {
 		t.Fatalf("frame % x", f)
 	}
 	var sum uint32

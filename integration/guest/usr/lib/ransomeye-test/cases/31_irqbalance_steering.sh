@@ -42,6 +42,12 @@ while :; do
     kv case.wait_gave_up "irqbalance age $age s, ransomeye-tuner-place $place, capture queues moved: $(queues_moved && echo yes || echo no)"
     break
   fi
+  # Datagrams to the host (static neighbour, see the case's .network): a
+  # transmit queue's interrupt fires on completions, and this shell runs on
+  # the core's CPUs, whose packets the driver's XPS map sends on queue 0;
+  # the guest's ICMP replies to the host's datagrams go out from the CPUs
+  # that receive them, the DPI CPUs once the receive queues moved.
+  for i in 1 2 3 4; do echo tx 2>/dev/null >"/dev/udp/10.99.0.1/$((9000 + i))"; done
   sleep 3
   waited=$(( $(cut -d. -f1 /proc/uptime) - start ))
 done
@@ -96,6 +102,8 @@ kv case.widen_restart_rc $?
 kv case.widen_core_allowed "$(systemctl show -P AllowedCPUs ransomeye-core.service)"
 kv case.widen_core_state "$(systemctl show -P ActiveState ransomeye-core.service)"
 kv case.widen_core_condition "$(systemctl show -P ConditionResult ransomeye-core.service)"
+cg=$(systemctl show -P ControlGroup ransomeye-core.service)
+kv case.widen_core_cgroup_cpus "$(cat "/sys/fs/cgroup$cg/cpuset.cpus.effective" 2>/dev/null)"
 block case-widen-status /usr/sbin/ransomeye-tuner status
 block case-widen-status-json /usr/sbin/ransomeye-tuner status --json
 
