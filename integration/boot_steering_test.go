@@ -24,8 +24,13 @@ func steeringCases() []bootCase {
 			// configuration can name it before the boot. systemd-networkd
 			// brings it up (a link that is down has no receive buffers, and
 			// its queues never fire: an interrupt's move completes only
-			// when it fires).
-			args: []string{"net.ifnames=0", "systemd.wants=systemd-networkd.service"},
+			// when it fires). systemd-networkd-wait-online orders
+			// network-online.target, and so ransomeye-tuner-place, after eth0
+			// is configured: without it a boot whose virtio_net module
+			// loaded late (eth0 at 56 s) ran both placements before eth0
+			// existed, and its queues were never steered (run
+			// 20261201T191846Z; FAULTS.md, open findings).
+			args: []string{"net.ifnames=0", "systemd.wants=systemd-networkd.service", "systemd.wants=systemd-networkd-wait-online.service"},
 			rootFiles: map[string]string{
 				"/etc/ransomeye/tuner.conf": "# boot suite case 31\n[CPU]\nDPIInterface=eth0\n",
 				"/etc/systemd/network/50-capture.network": "# boot suite case 31\n[Match]\nName=eth0\n\n[Network]\nAddress=10.99.0.2/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n\n" +
