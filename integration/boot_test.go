@@ -57,6 +57,9 @@ type bootCase struct {
 	// fails): the case is skipped with that text unless
 	// RANSOMEYE_KNOWN_DEFECTS=1, so that CI stays green until the fix.
 	knownDefect string
+	// nic names a host tap device for a multi-queue virtio-net NIC
+	// (Machine.NIC); "" boots without one.
+	nic string
 	// everySuite: the case also runs on the suites other than bookworm
 	// (RANSOMEYE_SUITE, make integration SUITE=...); the others run on
 	// bookworm only.
@@ -222,7 +225,7 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 	m := Machine{Kernel: s.img.Base.Kernel(), Root: s.img.Tuner, MemMiB: c.mem, CPUs: c.cpus, NUMANodes: c.numa,
 		Threads: c.threads, CPUModel: c.cpuModel,
-		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout}
+		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout, NIC: c.nic}
 	if m.Timeout == 0 {
 		m.Timeout = 4 * time.Minute
 	}
@@ -245,6 +248,9 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 	if c.needDeb && os.Getenv("RANSOMEYE_DEB") == "" {
 		t.Skip("needs the project installed from its .deb: run make integration (sets RANSOMEYE_DEB)")
+	}
+	if why := TapSupport(); c.nic != "" && why != "" {
+		t.Skip(why)
 	}
 	if c.plain {
 		m.Root = s.img.Plain
@@ -529,7 +535,7 @@ func wantCPUSets(t *testing.T, r Report) {
 
 func cases() []bootCase {
 	const disk20 = 20 * gib
-	return []bootCase{
+	cs := []bootCase{
 		{name: "01_healthy_8cpu", everySuite: true, shows: "a healthy 8-vCPU machine", mem: 4096, cpus: 8, disk: disk20,
 			check: func(t *testing.T, s *suite, r Report) {
 				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
@@ -808,6 +814,8 @@ func cases() []bootCase {
 				wantEq(t, r, "case.oom_kills", "0")
 			}},
 	}
+	cs = append(cs, steeringCases()...)
+	return cs
 }
 
 // hardenedCore is an administrator's drop-in that makes the stub core look

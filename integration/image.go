@@ -335,6 +335,9 @@ func InstallProject(ctx context.Context, repoDir, runDir, stage string) (string,
 	for _, d := range dropins {
 		files = append(files, struct{ src, dst string }{d, "usr/lib/systemd/system/" + filepath.Base(filepath.Dir(d)) + "/" + filepath.Base(d)})
 	}
+	// irqbalance's policy script, which the generated irqbalance drop-in
+	// names (the package ships it there too).
+	files = append(files, struct{ src, dst string }{filepath.Join(repoDir, "scripts", "irqbalance", "irqbalance-policy"), "usr/lib/ransomeye-tuner/irqbalance-policy"})
 	sysctls, _ := filepath.Glob(filepath.Join(repoDir, "units", "sysctl.d", "*.conf"))
 	for _, s := range sysctls {
 		files = append(files, struct{ src, dst string }{s, "usr/lib/sysctl.d/" + filepath.Base(s)})

@@ -119,5 +119,6 @@ func placementMetrics(p *status.Placement) *metrics.Placement {
 		return nil
 	}
 	irqs, threads, services := p.Escapes()
-	return &metrics.Placement{IRQsOnReserved: irqs, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services}
+	unmovable, pending := p.IRQsLeft()
+	return &metrics.Placement{IRQsOnReserved: irqs, IRQsUnmovable: unmovable, IRQsMovePending: pending, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services}
 }

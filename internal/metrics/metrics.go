@@ -99,6 +99,11 @@ type Placement struct {
 	// IRQsOnReserved are the movable interrupts that may arrive on
 	// reserved CPUs (the capture queues on DPI CPUs excepted).
 	IRQsOnReserved int
+	// IRQsUnmovable are the interrupts on reserved CPUs whose affinity
+	// the kernel does not let user space set (managed, per-CPU);
+	// IRQsMovePending those asked off them that have not fired since.
+	// Neither is an escape.
+	IRQsUnmovable, IRQsMovePending int
 	// ThreadsOnReserved are the threads of other units allowed on them.
 	ThreadsOnReserved int
 	// ServiceCPUsOutsidePlan maps each pinned service whose cpuset could be
@@ -198,11 +203,14 @@ func families(s Snapshot) []family {
 
 // placementFamilies are the placement gauges: no series without p.
 func placementFamilies(p *Placement) []family {
-	irqs := family{name: Prefix + "irqs_on_reserved_cpus", help: "Movable interrupts that may arrive on reserved CPUs, the capture queues on DPI CPUs excepted (reported, never gated; no series without a reservation)."}
+	irqs := family{name: Prefix + "irqs_on_reserved_cpus", help: "Movable interrupts that may arrive on reserved CPUs, the capture queues on DPI CPUs, unmovable interrupts and pending moves excepted (reported, never gated; no series without a reservation)."}
+	left := family{name: Prefix + "irqs_left_on_reserved_cpus", help: "Interrupts on reserved CPUs that are not escapes, by reason: unmovable (managed or per-CPU, the kernel places them) or move_pending (asked off them, moved when they next fire); no series without a reservation."}
 	threads := family{name: Prefix + "threads_on_reserved_cpus", help: "Threads of units other than the pinned services allowed on reserved CPUs (reported, never gated; no series without a reservation)."}
 	outside := family{name: Prefix + "service_cpus_outside_plan", help: "CPUs in a pinned service's cpuset.cpus.effective outside its plan (no series for a service whose cgroup could not be read)."}
 	if p != nil {
 		irqs.samples = []sample{{value: float64(p.IRQsOnReserved)}}
+		left.samples = []sample{{labels: [][2]string{{"reason", "move_pending"}}, value: float64(p.IRQsMovePending)},
+			{labels: [][2]string{{"reason", "unmovable"}}, value: float64(p.IRQsUnmovable)}}
 		threads.samples = []sample{{value: float64(p.ThreadsOnReserved)}}
 		units := make([]string, 0, len(p.ServiceCPUsOutsidePlan))
 		for u := range p.ServiceCPUsOutsidePlan {
@@ -213,7 +221,7 @@ func placementFamilies(p *Placement) []family {
 			outside.samples = append(outside.samples, sample{labels: [][2]string{{"service", u}}, value: float64(p.ServiceCPUsOutsidePlan[u])})
 		}
 	}
-	return []family{irqs, threads, outside}
+	return []family{irqs, left, threads, outside}
 }
 
 // Render returns s in the Prometheus text exposition format (version 0.0.4):

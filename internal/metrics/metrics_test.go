@@ -33,7 +33,7 @@ func healthy() Snapshot {
 		},
 		Guarantees: []Guarantee{{"swap", true}, {"sysctl:vm.swappiness", true}, {"sysctl:vm.vfs_cache_pressure", true}, {"cpu-dropins", true}},
 		Plan:       &Plan{Isolation: "strict", Mode: "allowed-cpus", Reserved: true},
-		Placement: &Placement{IRQsOnReserved: 1, ThreadsOnReserved: 3,
+		Placement: &Placement{IRQsOnReserved: 1, IRQsUnmovable: 8, IRQsMovePending: 2, ThreadsOnReserved: 3,
 			ServiceCPUsOutsidePlan: map[string]int{"ransomeye-dpi.service": 1, "ransomeye-core.service": 0}},
 		LastRun:  time.Unix(1764176400, 250_000_000),
 		Duration: 4500 * time.Microsecond,

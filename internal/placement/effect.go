@@ -23,9 +23,24 @@ type Effect struct {
 	Reserved string `json:"reserved_cpus"`
 	// DefaultIRQAffinity is /proc/irq/default_smp_affinity as a list.
 	DefaultIRQAffinity string `json:"default_irq_affinity,omitempty"`
-	// IRQsOnReserved are the interrupts that may arrive on reserved CPUs,
-	// the capture NIC's queues on DPI CPUs excepted.
+	// IRQsOnReserved are the movable interrupts that may arrive on
+	// reserved CPUs: the escapes. The capture NIC's queues on DPI CPUs,
+	// and the two kinds below, are not in it.
 	IRQsOnReserved []IRQEffect `json:"irqs_on_reserved"`
+	// IRQsUnmovable are interrupts on reserved CPUs whose affinity user
+	// space cannot set: managed or per-CPU ones, whose smp_affinity_list
+	// is read-only or whose last move the kernel refused with EIO (as the
+	// plan file records it: an NVMe controller's per-CPU queues, nvme0q5 on
+	// CPU 4). The kernel places them; nothing moves them.
+	IRQsUnmovable []IRQEffect `json:"irqs_unmovable"`
+	// IRQsMovePending are interrupts already asked off the reserved CPUs
+	// (smp_affinity_list within the allowed CPUs) whose effective affinity
+	// is still on one: the kernel completes such a move when the interrupt
+	// next fires (a legacy IO-APIC interrupt such as rtc0, or an MSI whose
+	// previous move was not complete, such as an NVMe admin queue). Seen on
+	// every 8-vCPU boot of the suite: rtc0 and nvme0q0 moved to 0-3, still
+	// effective on 4 and 5.
+	IRQsMovePending []IRQEffect `json:"irqs_move_pending"`
 	// Workqueue maps each workqueue cpumask file to its CPU list.
 	Workqueue map[string]string `json:"workqueue_cpumask"`
 	// Services are the pinned services' cpusets as the kernel applies
@@ -43,6 +58,8 @@ type IRQEffect struct {
 	// kernel shows no effective one); Source says which.
 	CPUs   string `json:"cpus"`
 	Source string `json:"source"`
+	// Requested is its smp_affinity_list (absent when unreadable).
+	Requested string `json:"requested,omitempty"`
 }
 
 // ServiceEffect is one pinned service's cpuset in effect.
@@ -60,7 +77,7 @@ type ServiceEffect struct {
 
 // Observe reads what is in effect for out (a Render of in).
 func Observe(root hostroot.Root, in generate.Input, out generate.Output) Effect {
-	e := Effect{IRQsOnReserved: []IRQEffect{}, Workqueue: map[string]string{}, Services: []ServiceEffect{}}
+	e := Effect{IRQsOnReserved: []IRQEffect{}, IRQsUnmovable: []IRQEffect{}, IRQsMovePending: []IRQEffect{}, Workqueue: map[string]string{}, Services: []ServiceEffect{}}
 	reserved := out.Plan.DPI.Union(out.Plan.Training)
 	e.Reserved = reserved.String()
 	if s, err := kmask.Read(root, irq.DefaultAffinityPath); err != nil {
@@ -72,20 +89,19 @@ func Observe(root hostroot.Root, in generate.Input, out generate.Output) Effect 
 	if err != nil {
 		e.Problems = append(e.Problems, err.Error())
 	}
+	refused := refusedIRQs(root)
 	for _, q := range st.IRQs {
-		on, src := q.Effective, "effective_affinity_list"
-		if !q.HasEffective {
-			on, src = q.Affinity, "smp_affinity_list"
+		if refused[q.Num] == q.Name && q.Name != "" {
+			q.Writable = false // the kernel refused to move it: see irq.Left.Unmovable
 		}
-		if q.AffinityErr != "" && !q.HasEffective {
-			continue
-		}
-		hit := on.Intersect(reserved)
-		if st.NIC.IRQs[q.Num] && irq.IsQueue(q.Name) {
-			hit = hit.Difference(out.Plan.DPI) // the capture queues belong there
-		}
-		if !hit.IsEmpty() {
-			e.IRQsOnReserved = append(e.IRQsOnReserved, IRQEffect{IRQ: q.Num, Name: q.Name, CPUs: on.String(), Source: src})
+		ie, kind := classify(q, reserved, out.Plan.DPI, st.NIC.IRQs[q.Num] && irq.IsQueue(q.Name))
+		switch kind {
+		case irqEscape:
+			e.IRQsOnReserved = append(e.IRQsOnReserved, ie)
+		case irqUnmovable:
+			e.IRQsUnmovable = append(e.IRQsUnmovable, ie)
+		case irqMovePending:
+			e.IRQsMovePending = append(e.IRQsMovePending, ie)
 		}
 	}
 	wq, err := workqueue.Read(root)
@@ -101,6 +117,71 @@ func Observe(root hostroot.Root, in generate.Input, out generate.Output) Effect 
 		}
 	}
 	return e
+}
+
+// refusedIRQs returns the interrupts (number to name) the last placement
+// found the kernel would not let it move, from the plan file; none without
+// one. The name must match too: a driver reloaded since may have been given
+// the same number.
+func refusedIRQs(root hostroot.Root) map[int]string {
+	out := map[int]string{}
+	doc, err := ReadFile(root)
+	if err != nil || doc.Applied == nil {
+		return out
+	}
+	for _, l := range doc.Applied.IRQsLeft {
+		if l.Unmovable {
+			out[l.IRQ] = l.Name
+		}
+	}
+	return out
+}
+
+// irqKind is how an interrupt stands against the reserved CPUs.
+type irqKind int
+
+const (
+	irqOff         irqKind = iota // not on reserved CPUs (or a capture queue on DPI CPUs)
+	irqEscape                     // movable, and may arrive on reserved CPUs
+	irqUnmovable                  // on reserved CPUs, affinity read-only (managed, per-CPU)
+	irqMovePending                // asked off them, effective still on one until it fires
+)
+
+// classify says where q stands: on is its effective affinity (its
+// requested one where the kernel shows none). A capture queue (queue) may
+// be on the DPI CPUs. An interrupt whose requested affinity is unknown is
+// an escape when its effective one reaches reserved CPUs: nothing shows
+// it is either of the other kinds.
+func classify(q irq.IRQ, reserved, dpi cpuset.Set, queue bool) (IRQEffect, irqKind) {
+	if q.AffinityErr != "" && !q.HasEffective {
+		return IRQEffect{}, irqOff
+	}
+	on, src := q.Effective, "effective_affinity_list"
+	if !q.HasEffective {
+		on, src = q.Affinity, "smp_affinity_list"
+	}
+	allowed := func(s cpuset.Set) bool {
+		hit := s.Intersect(reserved)
+		if queue {
+			hit = hit.Difference(dpi) // the capture queues belong there
+		}
+		return hit.IsEmpty()
+	}
+	if allowed(on) {
+		return IRQEffect{}, irqOff
+	}
+	ie := IRQEffect{IRQ: q.Num, Name: q.Name, CPUs: on.String(), Source: src}
+	if q.AffinityErr != "" {
+		return ie, irqEscape
+	}
+	ie.Requested = q.Affinity.String()
+	switch {
+	case !q.Writable:
+		return ie, irqUnmovable
+	case q.HasEffective && allowed(q.Affinity):
+		return ie, irqMovePending
+	}
+	return ie, irqEscape
 }
 
 // CgroupPath returns the host path of a service's cgroup on cgroup v2:

@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/irq"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
 )
@@ -156,6 +158,8 @@ func TestBootDefaults(t *testing.T) {
 
 // TestObserve: IRQ 32 effectively on CPU 6 (training) and the DPI
 // service's cpuset reaching CPU 6 are reported; the workqueue mask read.
+// After placement IRQ 32 is asked onto 0-3 but still effective on 6: a
+// pending move.
 func TestObserve(t *testing.T) {
 	root := fakeMachine(t)
 	in, out := render(root, 8)
@@ -171,9 +175,12 @@ func TestObserve(t *testing.T) {
 		t.Errorf("services: %s", got)
 	}
 	Place(root, in, out)
-	if e := Observe(root, in, out); len(e.IRQsOnReserved) != 1 || e.IRQsOnReserved[0].IRQ != 32 {
-		// 32's effective file is the fake's and does not follow the write.
-		t.Errorf("after placement: %+v", e.IRQsOnReserved)
+	// 32's effective file is the fake's and does not follow the write, as
+	// a legacy interrupt's does not until it fires: a pending move, not an
+	// escape.
+	if e := Observe(root, in, out); len(e.IRQsOnReserved) != 0 || len(e.IRQsMovePending) != 1 || e.IRQsMovePending[0].IRQ != 32 ||
+		e.IRQsMovePending[0].Requested != "0-3" {
+		t.Errorf("after placement: escapes %+v, pending %+v", e.IRQsOnReserved, e.IRQsMovePending)
 	}
 }
 
@@ -298,5 +305,90 @@ func TestCaptureDeviceRecord(t *testing.T) {
 	Place(root, in7, generate.Render(in7))
 	if _, err := os.Stat(root.Path(rec)); !os.IsNotExist(err) {
 		t.Errorf("%s without a reservation: %v", rec, err)
+	}
+}
+
+// TestObserveUnmovableAndPending: on the fake 8-CPU machine as an 8-vCPU
+// boot shows it after activation, an NVMe per-CPU queue (read-only
+// smp_affinity_list, on CPU 5) is unmovable, rtc0 and the NVMe admin queue
+// (asked onto 0-3, effective still on 4 and 6: the kernel moves them when
+// they next fire) are pending moves, and neither kind is an escape; IRQ 30,
+// writable and asked onto every CPU, is one.
+func TestObserveUnmovableAndPending(t *testing.T) {
+	root := fakeMachine(t)
+	files := map[string]string{
+		"/proc/interrupts": "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n" +
+			"  8:  0 0 0 0 1 0 0 0  IO-APIC 8-edge  rtc0\n" +
+			" 25:  0 0 0 0 0 0 9 0  PCI-MSIX-0000:00:04.0 0-edge  nvme0q0\n" +
+			" 30:  1 0 0 0 0 0 0 0  PCI-MSI 1-edge  ahci\n" +
+			" 39:  0 0 0 0 0 7 0 0  PCI-MSIX-0000:00:04.0 6-edge  nvme0q6\n",
+		"/proc/irq/8/smp_affinity_list":        "0-3\n",
+		"/proc/irq/8/effective_affinity_list":  "4\n",
+		"/proc/irq/25/smp_affinity_list":       "0-3\n",
+		"/proc/irq/25/effective_affinity_list": "6\n",
+		"/proc/irq/30/effective_affinity_list": "7\n",
+		"/proc/irq/39/smp_affinity_list":       "5\n",
+		"/proc/irq/39/effective_affinity_list": "5\n",
+	}
+	for p, c := range files {
+		full := root.Path(p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The kernel makes a managed interrupt's affinity file 0444.
+	if err := os.Chmod(root.Path("/proc/irq/39/smp_affinity_list"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	in, out := render(root, 8)
+	e := Observe(root, in, out)
+	irqs := func(l []IRQEffect) string {
+		var s []string
+		for _, q := range l {
+			s = append(s, fmt.Sprintf("%d:%s:%s:%s", q.IRQ, q.Name, q.CPUs, q.Requested))
+		}
+		return strings.Join(s, " ")
+	}
+	if got, want := irqs(e.IRQsOnReserved), "30:ahci:7:0-7"; got != want {
+		t.Errorf("escapes %q, want %q", got, want)
+	}
+	if got, want := irqs(e.IRQsUnmovable), "39:nvme0q6:5:5"; got != want {
+		t.Errorf("unmovable %q, want %q", got, want)
+	}
+	if got, want := irqs(e.IRQsMovePending), "8:rtc0:4:0-3 25:nvme0q0:6:0-3"; got != want {
+		t.Errorf("move pending %q, want %q", got, want)
+	}
+	// The Debian 12 cloud kernel leaves a managed interrupt's file
+	// writable and refuses the write with EIO: the last placement's record
+	// of that refusal makes it unmovable; a record naming another interrupt
+	// of that number (a driver reloaded since) does not.
+	if err := os.Chmod(root.Path("/proc/irq/39/smp_affinity_list"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e := Observe(root, in, out); irqs(e.IRQsOnReserved) != "30:ahci:7:0-7 39:nvme0q6:5:5" {
+		t.Errorf("writable nvme0q6 without a record: escapes %q", irqs(e.IRQsOnReserved))
+	}
+	for name, want := range map[string]string{"nvme0q6": "39:nvme0q6:5:5", "eth9-rx-0": ""} {
+		rec := FileDoc{PlanDoc: generate.PlanDoc{Version: generate.PlanVersion}, Applied: &Applied{
+			IRQsLeft: []irq.Left{{IRQ: 39, Name: name, Reason: "the kernel refuses to move it (EIO)", Unmovable: true}}}}
+		b, _ := json.Marshal(rec)
+		if err := os.MkdirAll(filepath.Dir(root.Path(Path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(root.Path(Path), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if e := Observe(root, in, out); irqs(e.IRQsUnmovable) != want {
+			t.Errorf("record of a refused %s: unmovable %q, want %q", name, irqs(e.IRQsUnmovable), want)
+		}
+	}
+	// Without an effective affinity file nothing shows a move pending:
+	// the requested affinity is where the interrupt arrives.
+	_ = os.Remove(root.Path("/proc/irq/25/effective_affinity_list"))
+	if e := Observe(root, in, out); irqs(e.IRQsMovePending) != "8:rtc0:4:0-3" {
+		t.Errorf("without nvme0q0's effective affinity: pending %q", irqs(e.IRQsMovePending))
 	}
 }

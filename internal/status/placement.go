@@ -42,8 +42,9 @@ type UnitThreads struct {
 }
 
 // Escapes counts what escapes the partition, for the metrics: movable
-// interrupts on reserved CPUs, threads of other units on them, and per
-// pinned service the CPUs in effect outside its plan.
+// interrupts on reserved CPUs (not the unmovable ones, nor those whose
+// move is pending: IRQsLeft counts them), threads of other units on them,
+// and per pinned service the CPUs in effect outside its plan.
 func (p *Placement) Escapes() (irqs, threads int, services map[string]int) {
 	services = map[string]int{}
 	if p == nil {
@@ -63,6 +64,15 @@ func (p *Placement) Escapes() (irqs, threads int, services map[string]int) {
 		services[s.Unit] = n
 	}
 	return len(p.IRQsOnReserved), threads, services
+}
+
+// IRQsLeft counts the interrupts on reserved CPUs that are not escapes:
+// unmovable (managed or per-CPU) and those whose move is pending.
+func (p *Placement) IRQsLeft() (unmovable, pending int) {
+	if p == nil {
+		return 0, 0
+	}
+	return len(p.IRQsUnmovable), len(p.IRQsMovePending)
 }
 
 // maxTasks bounds the threads read from /proc (a few thousand on a busy
@@ -218,6 +228,12 @@ func writePlacementText(p *Placement, row func(k, v string, a ...any)) {
 	}
 	for _, q := range p.IRQsOnReserved {
 		row("  irq on reserved cpus", "%d (%s) on %s (%s)", q.IRQ, q.Name, q.CPUs, q.Source)
+	}
+	for _, q := range p.IRQsUnmovable {
+		row("  irq unmovable", "%d (%s) on %s: managed or per-CPU, the kernel places it (it refuses user space's moves)", q.IRQ, q.Name, q.CPUs)
+	}
+	for _, q := range p.IRQsMovePending {
+		row("  irq move pending", "%d (%s) on %s, asked onto %s: the kernel moves it when it next fires", q.IRQ, q.Name, q.CPUs, q.Requested)
 	}
 	for _, k := range sortedKeys(p.Workqueue) {
 		row("  workqueue mask", "%s: %s", k, p.Workqueue[k])

@@ -16,7 +16,8 @@ import (
 
 // placementRoot is a fake 8-core machine (plan: core 0-3, DPI 4-5,
 // training 6-7) with, in effect: IRQ 30 on every CPU and IRQ 31 on the
-// core's; the workqueue masks unchanged; the DPI service's cpuset reaching
+// core's; rtc0 asked onto the core's but still effective on 5 (a pending
+// move); an NVMe per-CPU queue on 6 with a read-only affinity (managed); the workqueue masks unchanged; the DPI service's cpuset reaching
 // CPU 6; and in /proc, systemd on the core's CPUs, cron with one thread
 // left on every CPU, the DPI service with one thread allowed on 6, and a
 // kernel thread bound to CPU 5 (the kernel's, not an escape).
@@ -27,27 +28,37 @@ func placementRoot(t *testing.T) hostroot.Root {
 	files := map[string]string{
 		"/proc/interrupts": "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n" +
 			" 30:  1 0 0 0 0 0 0 0  PCI-MSI 1-edge  ahci\n" +
-			" 31:  1 0 0 0 0 0 0 0  PCI-MSI 2-edge  xhci_hcd\n",
-		"/proc/irq/default_smp_affinity": "f\n",
-		"/proc/irq/30/smp_affinity_list": "0-7\n",
-		"/proc/irq/31/smp_affinity_list": "0-3\n",
-		workqueue.CPUMaskPath:            "ff\n",
-		workqueue.WritebackPath:          "f\n",
-		dpi + "cpuset.cpus.effective":    "4-6\n",
+			" 31:  1 0 0 0 0 0 0 0  PCI-MSI 2-edge  xhci_hcd\n" +
+			"  8:  0 0 0 0 0 1 0 0  IO-APIC 8-edge  rtc0\n" +
+			" 39:  0 0 0 0 0 0 7 0  PCI-MSIX-0000:00:04.0 6-edge  nvme0q6\n",
+		"/proc/irq/8/smp_affinity_list":                                            "0-3\n",
+		"/proc/irq/8/effective_affinity_list":                                      "5\n",
+		"/proc/irq/39/smp_affinity_list":                                           "6\n",
+		"/proc/irq/39/effective_affinity_list":                                     "6\n",
+		"/proc/irq/default_smp_affinity":                                           "f\n",
+		"/proc/irq/30/smp_affinity_list":                                           "0-7\n",
+		"/proc/irq/31/smp_affinity_list":                                           "0-3\n",
+		workqueue.CPUMaskPath:                                                      "ff\n",
+		workqueue.WritebackPath:                                                    "f\n",
+		dpi + "cpuset.cpus.effective":                                              "4-6\n",
 		"/sys/fs/cgroup/system.slice/ransomeye-core.service/cpuset.cpus.effective": "0-3\n",
-		"/proc/1/cgroup":            "0::/init.scope\n",
-		"/proc/1/task/1/status":     "Name:\tsystemd\nCpus_allowed_list:\t0-3\n",
-		"/proc/2/cgroup":            "0::/\n",
-		"/proc/2/task/2/status":     "Name:\tksoftirqd/5\nCpus_allowed_list:\t5\n",
-		"/proc/100/cgroup":          "0::/system.slice/cron.service\n",
-		"/proc/100/task/100/status": "Name:\tcron\nCpus_allowed_list:\t0-3\n",
-		"/proc/100/task/101/status": "Name:\tcron\nCpus_allowed_list:\t0-7\n",
-		"/proc/200/cgroup":          "0::/ransomeye.slice/ransomeye-dpi.slice/ransomeye-dpi.service\n",
-		"/proc/200/task/200/status": "Name:\tsuricata\nCpus_allowed_list:\t4-5\n",
-		"/proc/200/task/201/status": "Name:\tW#01\nCpus_allowed_list:\t4-6\n",
+		"/proc/1/cgroup":                                                           "0::/init.scope\n",
+		"/proc/1/task/1/status":                                                    "Name:\tsystemd\nCpus_allowed_list:\t0-3\n",
+		"/proc/2/cgroup":                                                           "0::/\n",
+		"/proc/2/task/2/status":                                                    "Name:\tksoftirqd/5\nCpus_allowed_list:\t5\n",
+		"/proc/100/cgroup":                                                         "0::/system.slice/cron.service\n",
+		"/proc/100/task/100/status":                                                "Name:\tcron\nCpus_allowed_list:\t0-3\n",
+		"/proc/100/task/101/status":                                                "Name:\tcron\nCpus_allowed_list:\t0-7\n",
+		"/proc/200/cgroup":                                                         "0::/ransomeye.slice/ransomeye-dpi.slice/ransomeye-dpi.service\n",
+		"/proc/200/task/200/status":                                                "Name:\tsuricata\nCpus_allowed_list:\t4-5\n",
+		"/proc/200/task/201/status":                                                "Name:\tW#01\nCpus_allowed_list:\t4-6\n",
 	}
 	m := fakesys.Machine{CoresPerNode: 8, Files: files}
 	if err := m.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel makes a managed interrupt's affinity file read-only.
+	if err := os.Chmod(filepath.Join(dir, "proc/irq/39/smp_affinity_list"), 0o444); err != nil {
 		t.Fatal(err)
 	}
 	return hostroot.Root(dir)
@@ -82,6 +93,12 @@ func TestGatherPlacement(t *testing.T) {
 	if len(p.ThreadsOnReserved) != 2 || p.ThreadsOnReserved[0] != want[0] || p.ThreadsOnReserved[1] != want[1] || p.ThreadsErr != "" {
 		t.Errorf("threads on reserved: %+v (%s), want %+v", p.ThreadsOnReserved, p.ThreadsErr, want)
 	}
+	if len(p.IRQsMovePending) != 1 || p.IRQsMovePending[0].IRQ != 8 || len(p.IRQsUnmovable) != 1 || p.IRQsUnmovable[0].IRQ != 39 {
+		t.Errorf("left on reserved: pending %+v, unmovable %+v", p.IRQsMovePending, p.IRQsUnmovable)
+	}
+	if u, pend := p.IRQsLeft(); u != 1 || pend != 1 {
+		t.Errorf("IRQsLeft = %d unmovable, %d pending, want 1 and 1", u, pend)
+	}
 	irqs, threads, svc := p.Escapes()
 	if irqs != 1 || threads != 2 || svc["ransomeye-dpi.service"] != 1 || svc["ransomeye-core.service"] != 0 {
 		t.Errorf("escapes: %d irqs, %d threads, services %v", irqs, threads, svc)
@@ -99,7 +116,8 @@ func TestGatherPlacement(t *testing.T) {
 	}
 
 	r := Report{Root: string(root), Placement: p}
-	text := textHas(t, r, "reserved CPUs 4-7 (reported, not gated)", "30 (ahci) on 0-7", "escapes to 6", "cron.service: 1 (may run on 4-7; e.g. cron[101])")
+	text := textHas(t, r, "reserved CPUs 4-7 (reported, not gated)", "30 (ahci) on 0-7", "escapes to 6",
+		"8 (rtc0) on 5, asked onto 0-3: the kernel moves it when it next fires", "39 (nvme0q6) on 6: managed or per-CPU", "cron.service: 1 (may run on 4-7; e.g. cron[101])")
 	t.Logf("status text:\n%s", text)
 	js := writeJSON(t, r)
 	var back struct {
@@ -108,7 +126,7 @@ func TestGatherPlacement(t *testing.T) {
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"reserved_cpus", "irqs_on_reserved", "workqueue_cpumask", "services", "threads_on_reserved", "gated"} {
+	for _, k := range []string{"reserved_cpus", "irqs_on_reserved", "irqs_unmovable", "irqs_move_pending", "workqueue_cpumask", "services", "threads_on_reserved", "gated"} {
 		if _, ok := back.Placement[k]; !ok {
 			t.Errorf("JSON placement lacks %q:\n%s", k, js)
 		}
