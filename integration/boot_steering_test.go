@@ -18,7 +18,7 @@ import (
 // the services' own sets: interrupts, unbound kernel work and irqbalance.
 func steeringCases() []bootCase {
 	return []bootCase{
-		{name: "31_irqbalance_steering", shows: "irqbalance and a two-queue capture NIC: interrupts and kernel work off the reserved CPUs, the queues on the DPI CPUs; then an administrator widens the core and drops its gate",
+		{name: "26_irqbalance_steering", shows: "irqbalance and a two-queue capture NIC: interrupts and kernel work off the reserved CPUs, the queues on the DPI CPUs; then an administrator widens the core and drops its gate",
 			mem: 4096, cpus: 8, disk: 20 * gib, nic: "rtcap0", timeout: 8 * time.Minute,
 			// net.ifnames=0: the NIC is eth0 whatever its PCI slot, so the
 			// configuration can name it before the boot. systemd-networkd
@@ -32,8 +32,8 @@ func steeringCases() []bootCase {
 			// 20261201T191846Z; FAULTS.md, open findings).
 			args: []string{"net.ifnames=0", "systemd.wants=systemd-networkd.service", "systemd.wants=systemd-networkd-wait-online.service"},
 			rootFiles: map[string]string{
-				"/etc/ransomeye/tuner.conf": "# boot suite case 31\n[CPU]\nDPIInterface=eth0\n",
-				"/etc/systemd/network/50-capture.network": "# boot suite case 31\n[Match]\nName=eth0\n\n[Network]\nAddress=10.99.0.2/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n\n" +
+				"/etc/ransomeye/tuner.conf": "# boot suite case 26\n[CPU]\nDPIInterface=eth0\n",
+				"/etc/systemd/network/50-capture.network": "# boot suite case 26\n[Match]\nName=eth0\n\n[Network]\nAddress=10.99.0.2/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n\n" +
 					// The host answers no ARP: its MAC as a static neighbour lets
 					// the guest's replies out (its transmit queues must fire too).
 					"[Neighbor]\nAddress=10.99.0.1\nLinkLayerAddress=" + HostMAC + "\n",

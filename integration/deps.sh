@@ -11,7 +11,7 @@ command -v debugfs >/dev/null && command -v mkfs.ext4 >/dev/null || need+=(e2fsp
 # Data disks of the XFS and btrfs cases are made on the host.
 command -v mkfs.xfs >/dev/null || need+=(xfsprogs)
 command -v mkfs.btrfs >/dev/null || need+=(btrfs-progs)
-# The tap NIC of case 31 (ip tuntap; the case skips without it).
+# The tap NIC of case 26 (ip tuntap; the case skips without it).
 command -v ip >/dev/null || need+=(iproute2)
 # The image builder downloads Debian's cloud kernel with apt-get download.
 apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1 || need+=(apt-lists)

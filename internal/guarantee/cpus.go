@@ -112,7 +112,7 @@ func CompareCoreSet(core string, want, got cpuset.Set) (bool, string) {
 // strict isolation leaves it on system.slice's 0-3, which is what the
 // gate, measuring inside the core's cgroup, sees; status compared
 // systemd's 0-7 with the plan and said not compliant while the gate let
-// the core start (boot case 31).
+// the core start (boot case 26).
 func Applied(mode generate.CPUMode, online, parent, allowed, affinity cpuset.Set) cpuset.Set {
 	set := online
 	if mode == generate.CPUModeAllowedCPUs {

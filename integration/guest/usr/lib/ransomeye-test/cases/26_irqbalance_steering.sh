@@ -1,4 +1,4 @@
-# Case 31, sourced by report.sh: 8 vCPUs, irqbalance running, a two-queue
+# Case 26, sourced by report.sh: 8 vCPUs, irqbalance running, a two-queue
 # virtio-net NIC (eth0, net.ifnames=0) named in [CPU] DPIInterface=, up with
 # 10.99.0.2/24 (systemd-networkd); the host feeds it UDP from 16 flows.
 # 1. Wait (polling) until irqbalance has run for at least 45 s (its passes
@@ -94,11 +94,11 @@ block case-place-journal journalctl -b -o short-monotonic --no-pager -u ransomey
 # earlier one would be overridden by ours.
 d=/etc/systemd/system/ransomeye-core.service.d
 mkdir -p "$d"
-printf '# boot suite case 31: an administrator widens the core\n[Service]\nAllowedCPUs=0-7\n' >"$d/zz-admin-cpus.conf"
+printf '# boot suite case 26: an administrator widens the core\n[Service]\nAllowedCPUs=0-7\n' >"$d/zz-admin-cpus.conf"
 # ... and system.slice with it: under strict isolation the core alone widened
 # stays within system.slice's 0-3, which is not an escape.
 mkdir -p /etc/systemd/system/system.slice.d
-printf '# boot suite case 31: an administrator undoes the fence\n[Slice]\nAllowedCPUs=0-7\n' >/etc/systemd/system/system.slice.d/zz-admin-cpus.conf
+printf '# boot suite case 26: an administrator undoes the fence\n[Slice]\nAllowedCPUs=0-7\n' >/etc/systemd/system/system.slice.d/zz-admin-cpus.conf
 systemctl daemon-reload
 kv case.widen_reload_rc $?
 systemctl restart ransomeye-core.service
@@ -114,7 +114,7 @@ block case-widen-status-json /usr/sbin/ransomeye-tuner status --json
 # 3. The administrator drops the gate: an empty ExecCondition= resets the
 # list (again a name after the shipped gate drop-in's).
 rm -f "$d/zz-admin-cpus.conf" /etc/systemd/system/system.slice.d/zz-admin-cpus.conf
-printf '# boot suite case 31: an administrator drops the gate\n[Service]\nExecCondition=\n' >"$d/zz-admin-nogate.conf"
+printf '# boot suite case 26: an administrator drops the gate\n[Service]\nExecCondition=\n' >"$d/zz-admin-nogate.conf"
 systemctl daemon-reload
 kv case.nogate_reload_rc $?
 kv case.nogate_core_execcondition "$(systemctl show -P ExecCondition ransomeye-core.service)"
