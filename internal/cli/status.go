@@ -119,5 +119,6 @@ func placementMetrics(p *status.Placement) *metrics.Placement {
 		return nil
 	}
 	irqs, threads, services := p.Escapes()
-	return &metrics.Placement{IRQsOnReserved: irqs, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services}
+	return &metrics.Placement{IRQsOnReserved: irqs, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services,
+		IsolationDegraded: p.Isolation.Degraded()}
 }
