@@ -57,7 +57,10 @@ type bootCase struct {
 	// (RANSOMEYE_SUITE, make integration SUITE=...); the others run on
 	// bookworm only.
 	everySuite bool
-	check      func(t *testing.T, s *suite, r Report)
+	// slow, when set, says what the case costs: RANSOMEYE_SKIP_SLOW=1
+	// skips it (a CI short of time).
+	slow  string
+	check func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
@@ -209,6 +212,9 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 	if c.knownDefect != "" && os.Getenv("RANSOMEYE_KNOWN_DEFECTS") != "1" {
 		t.Skipf("known defect (RANSOMEYE_KNOWN_DEFECTS=1 runs it): %s", c.knownDefect)
+	}
+	if c.slow != "" && os.Getenv("RANSOMEYE_SKIP_SLOW") == "1" {
+		t.Skipf("slow case skipped (RANSOMEYE_SKIP_SLOW=1): %s", c.slow)
 	}
 	if c.needDeb && os.Getenv("RANSOMEYE_DEB") == "" {
 		t.Skip("needs the project installed from its .deb: run make integration (sets RANSOMEYE_DEB)")
@@ -496,12 +502,13 @@ func wantCPUSets(t *testing.T, r Report) {
 
 func cases() []bootCase {
 	const disk20 = 20 * gib
-	return []bootCase{
+	cs := []bootCase{
 		{name: "01_healthy_8cpu", everySuite: true, shows: "a healthy 8-vCPU machine", mem: 4096, cpus: 8, disk: disk20,
 			check: func(t *testing.T, s *suite, r Report) {
 				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
 				wantCPUSets(t, r)
 				wantMatch(t, "systemctl status ransomeye-swap.swap", r.Text("swap-unit-status"), `Active: active`)
+				wantIsolationOfSuite(t, r)
 			}},
 		{name: "02_reuse_same_inode", shows: "the same data disk booted again", mem: 4096, cpus: 8, reuse: "01_healthy_8cpu",
 			check: func(t *testing.T, s *suite, r Report) {
@@ -732,6 +739,8 @@ func cases() []bootCase {
 				wantEq(t, r, "case.oom_kills", "0")
 			}},
 	}
+	cs = append(cs, isolationCases()...)
+	return cs
 }
 
 // hardenedCore is an administrator's drop-in that makes the stub core look
