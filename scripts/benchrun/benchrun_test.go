@@ -136,7 +136,6 @@ func interferenceReport(runs [][4]string, rc string) string {
 	return b.String()
 }
 
-
 // TestInterferenceBoot: line 7b takes the newest completed boot of case 31,
 // its ratios without/with for time and involuntary switches; an incomplete
 // newer boot is passed over, and a boot whose "with" runs lacked the

@@ -90,7 +90,7 @@ func benchInterferenceBoot(r *report, vmwork string) {
 	if !ok {
 		r.add(row{item: "7b", what: what, verdict: "from the boot suite: not run by make bench",
 			absolute: "no boot report",
-			note: fmt.Sprintf("no completed report of case %s under %s/runs; run `make integration CASES='%s'` (about 3 minutes under TCG), then `make bench`", interferenceCase, vmwork, interferenceCase[:3])})
+			note:     fmt.Sprintf("no completed report of case %s under %s/runs; run `make integration CASES='%s'` (about 3 minutes under TCG), then `make bench`", interferenceCase, vmwork, interferenceCase[:3])})
 		return
 	}
 	with, without := bench.Summarize(b.wall["with"]), bench.Summarize(b.wall["without"])
