@@ -19,6 +19,7 @@ type interferenceBoot struct {
 	dir              string
 	wall             map[string][]time.Duration // "with", "without"
 	nivcsw           map[string][]int64
+	waitNS           map[string][]int64 // schedstat wait; absent in older reports
 	iterations       string
 	partitionInPlace bool // every "with" run saw system.slice on 0-3
 }
@@ -30,7 +31,7 @@ func readInterferenceBoot(path string) (interferenceBoot, bool) {
 	if err != nil || m["case.bench_rc"] != "0" {
 		return interferenceBoot{}, false
 	}
-	b := interferenceBoot{dir: filepath.Dir(path), wall: map[string][]time.Duration{}, nivcsw: map[string][]int64{},
+	b := interferenceBoot{dir: filepath.Dir(path), wall: map[string][]time.Duration{}, nivcsw: map[string][]int64{}, waitNS: map[string][]int64{},
 		iterations: m["case.bench.iterations"], partitionInPlace: true}
 	n, _ := strconv.Atoi(m["case.bench.runs"])
 	for i := 1; i <= n; i++ {
@@ -46,6 +47,9 @@ func readInterferenceBoot(path string) (interferenceBoot, bool) {
 		}
 		b.wall[mode] = append(b.wall[mode], time.Duration(w)*time.Microsecond)
 		b.nivcsw[mode] = append(b.nivcsw[mode], c)
+		if w, err := strconv.ParseInt(m[k+"wait_ns"], 10, 64); err == nil {
+			b.waitNS[mode] = append(b.waitNS[mode], w)
+		}
 	}
 	if len(b.wall["with"]) == 0 || len(b.wall["without"]) == 0 {
 		return interferenceBoot{}, false
@@ -99,6 +103,14 @@ func benchInterferenceBoot(r *report, vmwork string) {
 	if cw > 0 {
 		switches = fmt.Sprintf("%.1fx", cwo/cw)
 	}
+	wait := ""
+	if len(b.waitNS["with"]) > 0 && len(b.waitNS["without"]) > 0 {
+		ww, wwo := medianCount(b.waitNS["with"]), medianCount(b.waitNS["without"])
+		wait = fmt.Sprintf("; time runnable but waiting for a CPU (/proc/PID/schedstat) median %.0f ms with, %.0f ms without", ww/1e6, wwo/1e6)
+		if ww > 0 {
+			wait += fmt.Sprintf(" (%.1fx)", wwo/ww)
+		}
+	}
 	verdict := "reported"
 	if !b.partitionInPlace {
 		verdict = "NOT valid: the partition was not in place in every \"with\" run"
@@ -109,7 +121,7 @@ func benchInterferenceBoot(r *report, vmwork string) {
 		ratio:   fmt.Sprintf("without/with: time %.2fx, involuntary switches %s", bench.Ratio(without, with), switches),
 		goal:    "(reported)",
 		verdict: verdict,
-		note: fmt.Sprintf("one boot (%s), %d runs each side alternated (with, without; without, with; ...); involuntary context switches of the job (/proc/PID/status nonvoluntary_ctxt_switches) median %.0f with the partition, %.0f without. "+
-			"Under TCG on a shared 2-core host each busy vCPU is a host thread: without the partition the noise also keeps the other reserved vCPUs busy, so the host's own contention adds to the time ratio; the switch count is the guest's own and does not carry it",
-			b.dir, len(b.wall["with"]), cw, cwo)})
+		note: fmt.Sprintf("one boot (%s), %d runs each side alternated (with, without; without, with; ...); involuntary context switches of the job (/proc/PID/status nonvoluntary_ctxt_switches) median %.0f with the partition, %.0f without%s. "+
+			"Under TCG on a shared 2-core host each busy vCPU is a host thread: without the partition the noise also keeps the other reserved vCPUs busy, so the host's own contention adds to the time ratio; the switch count and the wait are the guest's own and do not carry it",
+			b.dir, len(b.wall["with"]), cw, cwo, wait)})
 }

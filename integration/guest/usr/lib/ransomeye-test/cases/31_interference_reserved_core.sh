@@ -13,7 +13,11 @@ rounds=4
 online=$(cat /sys/devices/system/cpu/online)
 ncpu=$(nproc --all)
 # job N TAG: N shell arithmetic steps in bench-job-TAG.scope under the DPI
-# slice; prints "wall_us nonvoluntary_ctxt_switches cpus_allowed".
+# slice; prints "wall_us nonvoluntary_ctxt_switches cpus_allowed run_ns
+# wait_ns": the last two from /proc/PID/schedstat, time on a CPU and time
+# runnable but waiting for one. Why both: under TCG each busy vCPU is a host
+# thread on a shared host, and the host's contention stretches wall and run
+# time alike; the wait is the guest's own contention for the job's CPU.
 job() {
   systemd-run --quiet --scope --slice=ransomeye-dpi.slice --unit="bench-job-$2" bash -c '
     n=$1; s=$EPOCHREALTIME; i=0
@@ -22,13 +26,14 @@ job() {
     while read -r k v; do
       case $k in nonvoluntary_ctxt_switches:) nv=$v ;; Cpus_allowed_list:) c=$v ;; esac
     done </proc/$$/status
-    echo "$(( 10#${e/./} - 10#${s/./} )) $nv $c"' _ "$1"
+    read -r run wait _ </proc/$$/schedstat
+    echo "$(( 10#${e/./} - 10#${s/./} )) $nv $c $run $wait"' _ "$1"
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 cpus_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
 
 # Calibrate the fixed work once, unloaded: about 1.5 s of one guest CPU.
-read -r cal _ _ <<<"$(job 20000 cal)"
+read -r cal _ <<<"$(job 20000 cal)"
 iters=$(( 20000 * 1500000 / (cal > 0 ? cal : 1) ))
 (( iters < 20000 )) && iters=20000
 (( iters > 3000000 )) && iters=3000000
@@ -59,11 +64,13 @@ for r in $(seq "$rounds"); do
     kv "case.bench.$n.mode" "$mode"
     kv "case.bench.$n.system_slice_cpus" "$(cat /sys/fs/cgroup/system.slice/cpuset.cpus.effective)"
     kv "case.bench.$n.noise_cpus" "$(cpus_of "$noisepid")"
-    read -r wall nv cpus <<<"$(job "$iters" "$n")"
+    read -r wall nv cpus run wait <<<"$(job "$iters" "$n")"
     kv "case.bench.$n.wall_us" "$wall"
     kv "case.bench.$n.nvcsw" "$nv"
     kv "case.bench.$n.job_cpus" "$cpus"
-    printf '%s %s %s\n' "$mode" "$wall" "$nv" >>/run/bench-rounds
+    kv "case.bench.$n.run_ns" "$run"
+    kv "case.bench.$n.wait_ns" "$wait"
+    printf '%s %s %s %s %s\n' "$mode" "$wall" "$nv" "$run" "$wait" >>/run/bench-rounds
   done
 done
 systemctl stop bench-noise.service
@@ -73,6 +80,7 @@ kv case.bench.runs "$n"
 for mode in with without; do
   kv "case.bench.$mode.median_wall_us" "$(awk -v m="$mode" '$1 == m { print $2 }' /run/bench-rounds | median)"
   kv "case.bench.$mode.median_nvcsw" "$(awk -v m="$mode" '$1 == m { print $3 }' /run/bench-rounds | median)"
+  kv "case.bench.$mode.median_wait_ns" "$(awk -v m="$mode" '$1 == m { print $5 }' /run/bench-rounds | median)"
 done
 kv case.bench.system_slice_after "$(cat /sys/fs/cgroup/system.slice/cpuset.cpus.effective)"
 kv case.bench.system_slice_allowed_after "$(systemctl show -P AllowedCPUs system.slice)"
