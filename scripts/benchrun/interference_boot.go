@@ -122,6 +122,6 @@ func benchInterferenceBoot(r *report, vmwork string) {
 		goal:    "(reported)",
 		verdict: verdict,
 		note: fmt.Sprintf("one boot (%s), %d runs each side alternated (with, without; without, with; ...); involuntary context switches of the job (/proc/PID/status nonvoluntary_ctxt_switches) median %.0f with the partition, %.0f without%s. "+
-			"Under TCG on a shared 2-core host each busy vCPU is a host thread: without the partition the noise also keeps the other reserved vCPUs busy, so the host's own contention adds to the time ratio; the switch count and the wait are the guest's own and do not carry it",
+			"Under TCG on a shared 2-core host each busy vCPU is a host thread: without the partition the noise also keeps the other reserved vCPUs busy, so the host's own contention adds to the time ratio; the switch count and the wait measure the job's sharing of its own vCPU in the guest",
 			b.dir, len(b.wall["with"]), cw, cwo, wait)})
 }
