@@ -124,6 +124,22 @@ func isolationCases() []bootCase {
 				wantMatch(t, "status", r.Text("status"), `(?m)^cpu plan\s+cpu-affinity`)
 				wantDegraded(t, r, "cgroup v1", []string{"init.scope", "systemd-journald.service"}, false)
 			}},
+		// The remedy status names for PID 1, as an administrator applies
+		// it: on systemd 247 it makes the isolation full; on every suite the
+		// three services keep their own sets under it.
+		{name: "32_pid1_affinity_remedy", everySuite: true, shows: "the remedy status names: CPUAffinity=0-3 in /etc/systemd/system.conf.d, PID 1 on the core's CPUs, the services on theirs",
+			mem: 4096, cpus: 8, disk: disk20,
+			rootFiles: map[string]string{"/etc/systemd/system.conf.d/90-ransomeye-cpu.conf": "# boot suite case 32: the remedy status names\n[Manager]\nCPUAffinity=0-3\n"},
+			check: func(t *testing.T, s *suite, r Report) {
+				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
+				wantCPUSets(t, r)
+				wantCPUs(t, r, "pid1.affinity", "0-3")
+				wantMatch(t, "status", r.Text("status"), `(?m)^\s+isolation\s+full$`)
+				if iso := isolationOf(t, r); iso.State != "full" {
+					t.Errorf("placement.isolation = %+v, want full with the remedy", iso)
+				}
+				wantEq(t, r, "metrics.isolation_degraded", "0")
+			}},
 		{name: "31_interference_reserved_core", shows: "interference on a reserved core: a fixed job in the DPI slice with CPU and IRQ noise in system.slice, with and without the partition (make bench line 7b)",
 			mem: 4096, cpus: 8, disk: disk20, timeout: 10 * time.Minute,
 			slow: "about 3 minutes under TCG (4 rounds of a 1.5 s job with and without the partition, under noise)",
