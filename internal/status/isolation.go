@@ -110,13 +110,14 @@ func judgeIsolation(iso config.Isolation, mode generate.CPUMode, cg topology.Cgr
 			if cg.V2 {
 				platform = CauseNoCpuset
 			}
-			// Degraded even before a thread is seen: nothing fences the slices.
-			addCause(platform)
 		}
 		for _, u := range p.ThreadsOnReserved {
 			e := IsolationEscape{Unit: u.Unit}
 			switch {
 			case platform != "":
+				// What is in effect decides: with CPUAffinity= in
+				// system.conf (the remedy) nothing escapes on cgroup v1.
+				addCause(platform)
 				e.Reason = fmt.Sprintf("%d thread(s) may run on %s (e.g. %s): not fenced on this platform", u.Threads, u.CPUs, u.Example)
 			case u.Unit == "init.scope":
 				e.Reason = fmt.Sprintf("%d thread(s) may run on %s (e.g. %s): the drop-in asks AllowedCPUs=%s, the cgroup's cpuset.cpus is %s",
@@ -144,12 +145,16 @@ func isolationRemedy(causes []string, core cpuset.Set) string {
 	var r []string
 	for _, c := range causes {
 		switch c {
-		case CauseCgroupV1, CauseNoCpuset, CauseInitScope:
+		case CauseCgroupV1, CauseNoCpuset:
 			r = append(r, fmt.Sprintf("set CPUAffinity=%s in a file under %s (as tuned's cpu-partitioning does) and reboot: PID 1 and every process it starts default to the core's CPUs (the three services set their own); the tuner does not write it (a generator runs too late for the current boot's manager, see ransomeye-tuner(8))",
-				core, systemConfDropInDir))
-			if c != CauseInitScope {
-				r = append(r, "boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1) so that AllowedCPUs= fences the slices")
-			}
+				core, systemConfDropInDir),
+				"or boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1) so that AllowedCPUs= fences the slices")
+		case CauseInitScope:
+			// Why not CPUAffinity= in system.conf here: on systemd 247 a
+			// boot with it still had PID 1 on every CPU; a daemon-reload
+			// applied it, and a later rewrite of init.scope's cpuset
+			// reset it (the kernel gives a cgroup's tasks its cpuset).
+			r = append(r, "run systemd 252 or later, which applies AllowedCPUs= to init.scope; on this systemd CPUAffinity= in system.conf does not hold either (init.scope's cpuset, rewritten by systemd, resets PID 1's affinity)")
 		case CauseOther:
 			r = append(r, "run systemctl show -p AllowedCPUs,CPUAffinity,ControlGroup on each unit named, and remove the setting that widens it or move it under system.slice")
 		}

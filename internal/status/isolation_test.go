@@ -14,8 +14,9 @@ import (
 )
 
 // TestJudgeIsolation: the isolation is degraded, with the platform cause
-// and one reason per escaping unit, on cgroup v1 (even before a thread is
-// seen), for init.scope left on every CPU (systemd 247), for a service
+// and one reason per escaping unit, on cgroup v1 with threads on reserved
+// CPUs (full when nothing escapes, as with CPUAffinity= in system.conf),
+// for init.scope left on every CPU (systemd 247), for a service
 // beyond its plan; and full where nothing escapes, or where
 // Isolation=services does not ask to fence the other units.
 func TestJudgeIsolation(t *testing.T) {
@@ -39,9 +40,9 @@ func TestJudgeIsolation(t *testing.T) {
 		{"no reservation", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, nil, "", "", nil},
 		{"v2 clean", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{}, IsolationFull, "", nil},
 		{"v2 init.scope", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{pid1}}, IsolationDegraded, CauseInitScope, []string{"init.scope"}},
-		{"v1 nothing seen", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{}, IsolationDegraded, CauseCgroupV1, nil},
+		{"v1 nothing escapes", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{}, IsolationFull, "", nil},
 		{"v1", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{ThreadsOnReserved: []UnitThreads{pid1, journald}}, IsolationDegraded, CauseCgroupV1, []string{"init.scope", "systemd-journald.service"}},
-		{"v2 no cpuset", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{V2: true}, &Placement{}, IsolationDegraded, CauseNoCpuset, nil},
+		{"v2 no cpuset", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{V2: true}, &Placement{ThreadsOnReserved: []UnitThreads{journald}}, IsolationDegraded, CauseNoCpuset, []string{"systemd-journald.service"}},
 		{"services mode", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{pid1, journald}}, IsolationFull, "", nil},
 		{"service escapes", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{Effect: placement.Effect{Services: []placement.ServiceEffect{wide}}}, IsolationDegraded, CauseOther, []string{"ransomeye-core.service"}},
 		{"other unit", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{journald}}, IsolationDegraded, CauseOther, []string{"systemd-journald.service"}},
@@ -71,10 +72,13 @@ func TestJudgeIsolation(t *testing.T) {
 			if got.Degraded() != (got.Remedy != "") {
 				t.Errorf("degraded %v with remedy %q", got.Degraded(), got.Remedy)
 			}
-			if c.cause == CauseInitScope || c.cause == CauseCgroupV1 {
+			if c.cause == CauseCgroupV1 {
 				if !strings.Contains(got.Remedy, "CPUAffinity=0-3") || !strings.Contains(got.Remedy, "/etc/systemd/system.conf.d") {
 					t.Errorf("remedy %q does not name CPUAffinity=0-3 under system.conf.d", got.Remedy)
 				}
+			}
+			if c.cause == CauseInitScope && !strings.Contains(got.Remedy, "systemd 252 or later") {
+				t.Errorf("remedy %q does not name systemd 252", got.Remedy)
 			}
 			if c.cause == CauseInitScope && (!initRead || !strings.Contains(got.Escapes[0].Reason, "cpuset.cpus is empty")) {
 				t.Errorf("init.scope reason %q does not say what its cgroup holds", got.Escapes[0].Reason)
@@ -114,7 +118,7 @@ func TestGatherIsolationInitScope(t *testing.T) {
 	if err := r.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"isolation           DEGRADED: systemd did not apply AllowedCPUs= to init.scope", "isolation escape    init.scope:", "isolation remedy    set CPUAffinity=0-3"} {
+	for _, want := range []string{"isolation           DEGRADED: systemd did not apply AllowedCPUs= to init.scope", "isolation escape    init.scope:", "isolation remedy    run systemd 252 or later"} {
 		if !strings.Contains(strings.Join(strings.Fields(b.String()), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("text report lacks %q:\n%s", want, b.String())
 		}
