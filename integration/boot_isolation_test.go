@@ -109,7 +109,7 @@ func wantIsolationOfSuite(t *testing.T, r Report) {
 func isolationCases() []bootCase {
 	const disk20 = 20 * gib
 	return []bootCase{
-		{name: "30_cgroup_v1_isolation", shows: "cgroup v1 (systemd.unified_cgroup_hierarchy=0): isolation degraded and said so, the core still starts",
+		{name: "27_cgroup_v1_isolation", shows: "cgroup v1 (systemd.unified_cgroup_hierarchy=0): isolation degraded and said so, the core still starts",
 			mem: 4096, cpus: 8, disk: disk20, args: []string{"systemd.unified_cgroup_hierarchy=0"},
 			check: func(t *testing.T, s *suite, r Report) {
 				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
@@ -130,9 +130,9 @@ func isolationCases() []bootCase {
 		// with cgroup v2 the same file does not hold: a bullseye boot had
 		// PID 1 on 0-7 at boot, 0-3 after a daemon-reload, 0-7 again later;
 		// status names systemd 252 there instead.)
-		{name: "32_cgroup_v1_remedy", shows: "cgroup v1 with the remedy status names: CPUAffinity=0-3 in /etc/systemd/system.conf.d",
+		{name: "29_cgroup_v1_remedy", shows: "cgroup v1 with the remedy status names: CPUAffinity=0-3 in /etc/systemd/system.conf.d",
 			mem: 4096, cpus: 8, disk: disk20, args: []string{"systemd.unified_cgroup_hierarchy=0"},
-			rootFiles: map[string]string{"/etc/systemd/system.conf.d/90-ransomeye-cpu.conf": "# boot suite case 32: the remedy status names\n[Manager]\nCPUAffinity=0-3\n"},
+			rootFiles: map[string]string{"/etc/systemd/system.conf.d/90-ransomeye-cpu.conf": "# boot suite case 29: the remedy status names\n[Manager]\nCPUAffinity=0-3\n"},
 			check: func(t *testing.T, s *suite, r Report) {
 				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
 				wantCPUs(t, r, "unit.ransomeye-core.service.affinity", "0-3")
@@ -150,7 +150,7 @@ func isolationCases() []bootCase {
 				}
 				wantEq(t, r, "metrics.isolation_degraded", "0")
 			}},
-		{name: "31_interference_reserved_core", shows: "interference on a reserved core: a fixed job in the DPI slice with CPU and IRQ noise in system.slice, with and without the partition (make bench line 7b)",
+		{name: "28_interference_reserved_core", shows: "interference on a reserved core: a fixed job in the DPI slice with CPU and IRQ noise in system.slice, with and without the partition (make bench line 7b)",
 			mem: 4096, cpus: 8, disk: disk20, timeout: 10 * time.Minute,
 			slow: "about 3 minutes under TCG (4 rounds of a 1.5 s job with and without the partition, under noise)",
 			check: func(t *testing.T, s *suite, r Report) {

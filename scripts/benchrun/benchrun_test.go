@@ -123,7 +123,7 @@ func TestSpinFixed(t *testing.T) {
 	}
 }
 
-// interferenceReport is a report of case 31 with runs (mode, wall us,
+// interferenceReport is a report of case 28 with runs (mode, wall us,
 // switches, system.slice CPUs).
 func interferenceReport(runs [][4]string, rc string) string {
 	var b strings.Builder
@@ -136,7 +136,7 @@ func interferenceReport(runs [][4]string, rc string) string {
 	return b.String()
 }
 
-// TestInterferenceBoot: line 7b takes the newest completed boot of case 31,
+// TestInterferenceBoot: line 7b takes the newest completed boot of case 28,
 // its ratios without/with for time and involuntary switches; an incomplete
 // newer boot is passed over, and a boot whose "with" runs lacked the
 // partition is marked not valid.

@@ -11,7 +11,7 @@ import (
 )
 
 // interferenceCase is the boot suite case that measures line 7b.
-const interferenceCase = "31_interference_reserved_core"
+const interferenceCase = "28_interference_reserved_core"
 
 // interferenceBoot is one boot of that case: the job's wall times and
 // involuntary context switches per run, by mode.
@@ -85,7 +85,7 @@ func medianCount(c []int64) float64 {
 }
 
 // benchInterferenceBoot is line 7b: interference on a reserved core with
-// the real units, in a VM, from the boot suite's case 31 (make bench does
+// the real units, in a VM, from the boot suite's case 28 (make bench does
 // not boot VMs). One boot: its runs alternate with and without the
 // partition, so the ratio is within one run.
 func benchInterferenceBoot(r *report, vmwork string) {

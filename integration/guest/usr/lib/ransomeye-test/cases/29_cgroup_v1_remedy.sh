@@ -1,4 +1,4 @@
-# Case 32, sourced by report.sh: the remedy status names for PID 1 on cgroup v1
+# Case 29, sourced by report.sh: the remedy status names for PID 1 on cgroup v1
 # (CPUAffinity=0-3 in /etc/systemd/system.conf.d, put in the image by the
 # host). What PID 1's affinity is at this point of the boot, after a
 # daemon-reexec (which applies CPUAffinity= again) and after a

@@ -1,4 +1,4 @@
-# Case 31, sourced by report.sh: interference on a reserved core, measured
+# Case 28, sourced by report.sh: interference on a reserved core, measured
 # with the real units (make bench line 7b reads these keys). A fixed
 # CPU-bound job runs in a scope under the DPI service's slice (the plan's
 # AllowedCPUs=4-5) while a noisy load runs in system.slice: one busy shell
