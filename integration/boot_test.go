@@ -64,7 +64,10 @@ type bootCase struct {
 	// (RANSOMEYE_SUITE, make integration SUITE=...); the others run on
 	// bookworm only.
 	everySuite bool
-	check      func(t *testing.T, s *suite, r Report)
+	// slow, when set, says what the case costs: RANSOMEYE_SKIP_SLOW=1
+	// skips it (a CI short of time).
+	slow  string
+	check func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
@@ -245,6 +248,9 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 	if c.knownDefect != "" && os.Getenv("RANSOMEYE_KNOWN_DEFECTS") != "1" {
 		t.Skipf("known defect (RANSOMEYE_KNOWN_DEFECTS=1 runs it): %s", c.knownDefect)
+	}
+	if c.slow != "" && os.Getenv("RANSOMEYE_SKIP_SLOW") == "1" {
+		t.Skipf("slow case skipped (RANSOMEYE_SKIP_SLOW=1): %s", c.slow)
 	}
 	if c.needDeb && os.Getenv("RANSOMEYE_DEB") == "" {
 		t.Skip("needs the project installed from its .deb: run make integration (sets RANSOMEYE_DEB)")
@@ -541,6 +547,7 @@ func cases() []bootCase {
 				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
 				wantCPUSets(t, r)
 				wantMatch(t, "systemctl status ransomeye-swap.swap", r.Text("swap-unit-status"), `Active: active`)
+				wantIsolationOfSuite(t, r)
 			}},
 		{name: "02_reuse_same_inode", shows: "the same data disk booted again", mem: 4096, cpus: 8, reuse: "01_healthy_8cpu",
 			check: func(t *testing.T, s *suite, r Report) {
@@ -815,6 +822,7 @@ func cases() []bootCase {
 			}},
 	}
 	cs = append(cs, steeringCases()...)
+	cs = append(cs, isolationCases()...)
 	return cs
 }
 

@@ -155,7 +155,7 @@ func activate(e *env) int {
 	msg := fmt.Sprintf("resources guaranteed: swapfile %q of at least %s, %s", cfg.SwapPath, fsinfo.Human(a.target), sysctlSummary(cfg))
 	log.Event(msgid.ActivationSucceeded, priolog.Notice, "%s", msg)
 	notify("STATUS=" + msg)
-	a.writeMetrics()
+	logIsolation(log, a.writeMetrics())
 	return ExitOK
 }
 
@@ -357,7 +357,7 @@ func (a *activation) checkCPU() (string, bool) {
 // failures are warnings. At boot activate runs before swapon, so the
 // textfile says the swap is not active yet (and the core gated) until the
 // metrics timer's first run, a minute later: that is the state then.
-func (a *activation) writeMetrics() {
+func (a *activation) writeMetrics() status.Report {
 	if a.cfg.MetricsPath == "" && a.cfg.SwapPath == "" {
 		a.cfg.MetricsPath = names.DefaultMetricsPath // config not loaded: the default
 	}
@@ -365,6 +365,24 @@ func (a *activation) writeMetrics() {
 	s := Snapshot(r, a.start, time.Since(a.start))
 	s.PlantedMarkers += a.planted
 	writeSnapshot(a.e.log, a.e.root, a.cfg.MetricsPath, s)
+	return r
+}
+
+// logIsolation warns once per activation when the CPU isolation does not
+// hold (status.Isolation): a warning, never a failure, since the gate
+// guards the core's own CPUs. The metrics timer does not log it, or it
+// would every minute.
+func logIsolation(log *priolog.Logger, r status.Report) {
+	if r.Placement == nil || !r.Placement.Isolation.Degraded() {
+		return
+	}
+	i := r.Placement.Isolation
+	units := make([]string, 0, len(i.Escapes))
+	for _, e := range i.Escapes {
+		units = append(units, e.Unit)
+	}
+	log.Event(msgid.IsolationDegraded, priolog.Warning, "CPU isolation degraded: %s; escaping: %s; remedy: %s",
+		i.Cause, strings.Join(units, ", "), i.Remedy)
 }
 
 // beforeCore is the measure of the core's CPUs while activate runs: the

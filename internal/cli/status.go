@@ -120,5 +120,6 @@ func placementMetrics(p *status.Placement) *metrics.Placement {
 	}
 	irqs, threads, services := p.Escapes()
 	unmovable, pending := p.IRQsLeft()
-	return &metrics.Placement{IRQsOnReserved: irqs, IRQsUnmovable: unmovable, IRQsMovePending: pending, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services}
+	return &metrics.Placement{IRQsOnReserved: irqs, IRQsUnmovable: unmovable, IRQsMovePending: pending, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services,
+		IsolationDegraded: p.Isolation.Degraded()}
 }

@@ -109,6 +109,9 @@ type Placement struct {
 	// ServiceCPUsOutsidePlan maps each pinned service whose cpuset could be
 	// read to the number of CPUs in effect outside its plan.
 	ServiceCPUsOutsidePlan map[string]int
+	// IsolationDegraded is true when what [CPU] Isolation= asks does not
+	// hold (status's placement.isolation.state is "degraded").
+	IsolationDegraded bool
 }
 
 // family is one metric family: its HELP and TYPE lines and its samples.
@@ -207,7 +210,9 @@ func placementFamilies(p *Placement) []family {
 	left := family{name: Prefix + "irqs_left_on_reserved_cpus", help: "Interrupts on reserved CPUs that are not escapes, by reason: unmovable (managed or per-CPU, the kernel places them) or move_pending (asked off them, moved when they next fire); no series without a reservation."}
 	threads := family{name: Prefix + "threads_on_reserved_cpus", help: "Threads of units other than the pinned services allowed on reserved CPUs (reported, never gated; no series without a reservation)."}
 	outside := family{name: Prefix + "service_cpus_outside_plan", help: "CPUs in a pinned service's cpuset.cpus.effective outside its plan (no series for a service whose cgroup could not be read)."}
+	degraded := family{name: Prefix + "isolation_degraded", help: "1 when the CPU isolation [CPU] Isolation= asks does not hold (cgroup v1, no cpuset controller, init.scope not fenced, a unit escaping; status names them), else 0 (reported, never gated; no series without a reservation)."}
 	if p != nil {
+		degraded.samples = []sample{{value: bool01(p.IsolationDegraded)}}
 		irqs.samples = []sample{{value: float64(p.IRQsOnReserved)}}
 		left.samples = []sample{{labels: [][2]string{{"reason", "move_pending"}}, value: float64(p.IRQsMovePending)},
 			{labels: [][2]string{{"reason", "unmovable"}}, value: float64(p.IRQsUnmovable)}}
@@ -221,7 +226,7 @@ func placementFamilies(p *Placement) []family {
 			outside.samples = append(outside.samples, sample{labels: [][2]string{{"service", u}}, value: float64(p.ServiceCPUsOutsidePlan[u])})
 		}
 	}
-	return []family{irqs, left, threads, outside}
+	return []family{irqs, left, threads, outside, degraded}
 }
 
 // Render returns s in the Prometheus text exposition format (version 0.0.4):

@@ -34,7 +34,8 @@ func healthy() Snapshot {
 		Guarantees: []Guarantee{{"swap", true}, {"sysctl:vm.swappiness", true}, {"sysctl:vm.vfs_cache_pressure", true}, {"cpu-dropins", true}},
 		Plan:       &Plan{Isolation: "strict", Mode: "allowed-cpus", Reserved: true},
 		Placement: &Placement{IRQsOnReserved: 1, IRQsUnmovable: 8, IRQsMovePending: 2, ThreadsOnReserved: 3,
-			ServiceCPUsOutsidePlan: map[string]int{"ransomeye-dpi.service": 1, "ransomeye-core.service": 0}},
+			ServiceCPUsOutsidePlan: map[string]int{"ransomeye-dpi.service": 1, "ransomeye-core.service": 0},
+			IsolationDegraded:      true},
 		LastRun:  time.Unix(1764176400, 250_000_000),
 		Duration: 4500 * time.Microsecond,
 	}
@@ -494,6 +495,31 @@ func TestFormatValue(t *testing.T) {
 		}
 		if _, err := strconv.ParseFloat(formatValue(v), 64); err != nil {
 			t.Errorf("formatValue(%v) = %q does not parse back", v, formatValue(v))
+		}
+	}
+}
+
+// TestIsolationDegraded: the gauge is 1 for a degraded isolation, 0 for a
+// full one, and has no series without a reservation (nil placement).
+func TestIsolationDegraded(t *testing.T) {
+	for _, c := range []struct {
+		p    *Placement
+		want []float64
+	}{{nil, nil}, {&Placement{}, []float64{0}}, {&Placement{IsolationDegraded: true}, []float64{1}}} {
+		s := healthy()
+		s.Placement = c.p
+		got, err := parse(string(Render(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vals []float64
+		for _, g := range got {
+			if g.name == Prefix+"isolation_degraded" {
+				vals = append(vals, g.value)
+			}
+		}
+		if fmt.Sprint(vals) != fmt.Sprint(c.want) {
+			t.Errorf("placement %+v: isolation_degraded samples %v, want %v", c.p, vals, c.want)
 		}
 	}
 }

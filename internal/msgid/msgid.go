@@ -39,6 +39,8 @@ const (
 	MarkerPlanted ID = "989be666f7b8409b8343bf1bb6c85e33"
 	// GateRefused: the gate kept ransomeye-core.service from starting.
 	GateRefused ID = "34a864cf815e4d0185e90ce03ad0182b"
+	// IsolationDegraded: the CPU isolation asked for does not hold on this platform (reported, not gated).
+	IsolationDegraded ID = "b5eda07fa7524e3a8ad45e6fd52893af"
 	// GateProblem: the gate cannot examine a marker location; it keeps the core down.
 	GateProblem ID = "d1e775fc6b64403a8b2fb52c7912958d"
 )

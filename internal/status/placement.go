@@ -29,6 +29,9 @@ type Placement struct {
 	// why they could not be read.
 	ThreadsOnReserved []UnitThreads `json:"threads_on_reserved"`
 	ThreadsErr        string        `json:"threads_error,omitempty"`
+	// Isolation says whether what [CPU] Isolation= asks holds, and why
+	// not (isolation.go).
+	Isolation *Isolation `json:"isolation"`
 }
 
 // UnitThreads is one unit with threads allowed on reserved CPUs.
@@ -91,6 +94,7 @@ func GatherPlacement(root hostroot.Root, in generate.Input, out generate.Output)
 		own[s.Unit] = s.CPUs
 	}
 	p.ThreadsOnReserved, p.ThreadsErr = threadsOnReserved(root, out.Plan.DPI.Union(out.Plan.Training), own)
+	p.Isolation = gatherIsolation(root, in, out, p)
 	return p
 }
 
@@ -212,6 +216,17 @@ func writePlacementText(p *Placement, row func(k, v string, a ...any)) {
 		return
 	}
 	row("placement", "reserved CPUs %s (reported, not gated)", p.Reserved)
+	if i := p.Isolation; i != nil {
+		if i.Degraded() {
+			row("  isolation", "DEGRADED: %s", i.Cause)
+			for _, e := range i.Escapes {
+				row("  isolation escape", "%s: %s", e.Unit, e.Reason)
+			}
+			row("  isolation remedy", "%s", i.Remedy)
+		} else {
+			row("  isolation", "%s", i.State)
+		}
+	}
 	for _, s := range p.Services {
 		switch {
 		case s.Err != "":

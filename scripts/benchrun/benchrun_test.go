@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,55 @@ func TestCountStats(t *testing.T) {
 func TestSpinFixed(t *testing.T) {
 	if spin(1000) != spin(1000) || spin(1000) == spin(1001) {
 		t.Error("spin is not a fixed function of its count")
+	}
+}
+
+// interferenceReport is a report of case 28 with runs (mode, wall us,
+// switches, system.slice CPUs).
+func interferenceReport(runs [][4]string, rc string) string {
+	var b strings.Builder
+	b.WriteString("case.bench.iterations=100000\n")
+	for i, r := range runs {
+		k := "case.bench." + strconv.Itoa(i+1) + "."
+		b.WriteString(k + "mode=" + r[0] + "\n" + k + "wall_us=" + r[1] + "\n" + k + "nvcsw=" + r[2] + "\n" + k + "system_slice_cpus=" + r[3] + "\n")
+	}
+	b.WriteString("case.bench.runs=" + strconv.Itoa(len(runs)) + "\ncase.bench_rc=" + rc + "\n")
+	return b.String()
+}
+
+// TestInterferenceBoot: line 7b takes the newest completed boot of case 28,
+// its ratios without/with for time and involuntary switches; an incomplete
+// newer boot is passed over, and a boot whose "with" runs lacked the
+// partition is marked not valid.
+func TestInterferenceBoot(t *testing.T) {
+	vm := t.TempDir()
+	good := [][4]string{{"with", "1000000", "2", "0-3"}, {"without", "3000000", "40", "0-7"}, {"without", "2000000", "20", "0-7"}, {"with", "1200000", "4", "0-3"}}
+	writeReport(t, vm, "20261201T190000Z", interferenceCase, interferenceReport(good, "0"))
+	writeReport(t, vm, "20261201T200000Z", interferenceCase, interferenceReport(good[:1], ""))
+	r := &report{}
+	benchInterferenceBoot(r, vm)
+	if len(r.rows) != 1 {
+		t.Fatalf("rows %+v", r.rows)
+	}
+	x := r.rows[0]
+	if x.item != "7b" || x.verdict != "reported" || !strings.Contains(x.note, "20261201T190000Z") {
+		t.Errorf("row %+v", x)
+	}
+	// Medians: with 1.1 s, without 2.5 s (2.27x); switches 3 and 30 (10x).
+	if x.ours.Median != 1100*time.Millisecond || x.refStats.Median != 2500*time.Millisecond || x.ratio != "without/with: time 2.27x, involuntary switches 10.0x" {
+		t.Errorf("with %s, without %s, ratio %q", x.ours.Median, x.refStats.Median, x.ratio)
+	}
+	bad := append([][4]string(nil), good...)
+	bad[3][3] = "0-7"
+	writeReport(t, vm, "20261201T210000Z", interferenceCase, interferenceReport(bad, "0"))
+	r = &report{}
+	benchInterferenceBoot(r, vm)
+	if !strings.HasPrefix(r.rows[0].verdict, "NOT valid") {
+		t.Errorf("partition not in place, verdict %q", r.rows[0].verdict)
+	}
+	r = &report{}
+	benchInterferenceBoot(r, t.TempDir())
+	if r.rows[0].absolute != "no boot report" {
+		t.Errorf("no boot: row %+v", r.rows[0])
 	}
 }

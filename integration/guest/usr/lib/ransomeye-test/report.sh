@@ -144,6 +144,12 @@ block ransomeye-dir ls -la --time-style=+ /ransomeye
 block run-lock ls -la --time-style=+ /run/lock
 block status /usr/sbin/ransomeye-tuner status
 block status-json /usr/sbin/ransomeye-tuner status --json
+# The isolation metric, from a metrics run now (its textfile directory made
+# here: the image has no node_exporter), and the activation's warning.
+prom=/var/lib/prometheus/node-exporter/ransomeye_tuner.prom
+[ -x /usr/sbin/ransomeye-tuner ] && mkdir -p "${prom%/*}" && /usr/sbin/ransomeye-tuner metrics &&
+  kv metrics.isolation_degraded "$(sed -n 's/^ransomeye_tuner_isolation_degraded //p' "$prom")"
+kv journal.isolation_degraded_count "$(journalctl -b -q --no-pager MESSAGE_ID=b5eda07fa7524e3a8ad45e6fd52893af | wc -l)"
 block swap-unit-status systemctl status --no-pager -l "$swapunit"
 block tuner-unit-status systemctl status --no-pager -l ransomeye-tuner.service
 block failed-units systemctl --failed --no-pager --plain --no-legend

@@ -1,0 +1,126 @@
+package status
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/placement"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+)
+
+// TestJudgeIsolation: the isolation is degraded, with the platform cause
+// and one reason per escaping unit, on cgroup v1 with threads on reserved
+// CPUs (full when nothing escapes, as with CPUAffinity= in system.conf),
+// for init.scope left on every CPU (systemd 247), for a service
+// beyond its plan; and full where nothing escapes, or where
+// Isolation=services does not ask to fence the other units.
+func TestJudgeIsolation(t *testing.T) {
+	core, _ := cpuset.Parse("0-3")
+	v2 := topology.Cgroup{V2: true, Cpuset: true}
+	pid1 := UnitThreads{Unit: "init.scope", Threads: 1, CPUs: "4-7", Example: "systemd[1]"}
+	journald := UnitThreads{Unit: "systemd-journald.service", Threads: 1, CPUs: "4-7", Example: "systemd-journal[180]"}
+	wide := placement.ServiceEffect{Unit: "ransomeye-core.service", Planned: "0-3", Effective: "0-5", Escapes: "4-5"}
+	initRead := false
+	initCPUs := func() string { initRead = true; return "empty" }
+	for _, c := range []struct {
+		name    string
+		iso     config.Isolation
+		mode    generate.CPUMode
+		cg      topology.Cgroup
+		p       *Placement
+		state   string
+		cause   string
+		escapes []string
+	}{
+		{"no reservation", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, nil, "", "", nil},
+		{"v2 clean", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{}, IsolationFull, "", nil},
+		{"v2 init.scope", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{pid1}}, IsolationDegraded, CauseInitScope, []string{"init.scope"}},
+		{"v1 nothing escapes", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{}, IsolationFull, "", nil},
+		{"v1", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{ThreadsOnReserved: []UnitThreads{pid1, journald}}, IsolationDegraded, CauseCgroupV1, []string{"init.scope", "systemd-journald.service"}},
+		{"v2 no cpuset", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{V2: true}, &Placement{ThreadsOnReserved: []UnitThreads{journald}}, IsolationDegraded, CauseNoCpuset, []string{"systemd-journald.service"}},
+		{"services mode", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{pid1, journald}}, IsolationFull, "", nil},
+		{"service escapes", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{Effect: placement.Effect{Services: []placement.ServiceEffect{wide}}}, IsolationDegraded, CauseOther, []string{"ransomeye-core.service"}},
+		{"other unit", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{journald}}, IsolationDegraded, CauseOther, []string{"systemd-journald.service"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			initRead = false
+			got := judgeIsolation(c.iso, c.mode, c.cg, core, c.p, initCPUs)
+			if c.p == nil {
+				if got != nil {
+					t.Fatalf("no placement: isolation %+v, want none", got)
+				}
+				return
+			}
+			if got.State != c.state || got.Cause != c.cause {
+				t.Errorf("state %q cause %q, want %q %q", got.State, got.Cause, c.state, c.cause)
+			}
+			var units []string
+			for _, e := range got.Escapes {
+				units = append(units, e.Unit)
+				if e.Reason == "" {
+					t.Errorf("%s: no reason", e.Unit)
+				}
+			}
+			if strings.Join(units, ",") != strings.Join(c.escapes, ",") {
+				t.Errorf("escapes %v, want %v", units, c.escapes)
+			}
+			if got.Degraded() != (got.Remedy != "") {
+				t.Errorf("degraded %v with remedy %q", got.Degraded(), got.Remedy)
+			}
+			if c.cause == CauseCgroupV1 {
+				if !strings.Contains(got.Remedy, "CPUAffinity=0-3") || !strings.Contains(got.Remedy, "/etc/systemd/system.conf.d") {
+					t.Errorf("remedy %q does not name CPUAffinity=0-3 under system.conf.d", got.Remedy)
+				}
+			}
+			if c.cause == CauseInitScope && !strings.Contains(got.Remedy, "systemd 252 or later") {
+				t.Errorf("remedy %q does not name systemd 252", got.Remedy)
+			}
+			if c.cause == CauseInitScope && (!initRead || !strings.Contains(got.Escapes[0].Reason, "cpuset.cpus is empty")) {
+				t.Errorf("init.scope reason %q does not say what its cgroup holds", got.Escapes[0].Reason)
+			}
+		})
+	}
+}
+
+// TestGatherIsolationInitScope: on the fake machine, PID 1 allowed on
+// every CPU in an init.scope whose cgroup has no cpuset.cpus (what
+// systemd 247 leaves) makes the isolation degraded, names init.scope and
+// the cause, and the text report says so; the report stays compliant.
+func TestGatherIsolationInitScope(t *testing.T) {
+	root := placementRoot(t)
+	for p, v := range map[string]string{
+		"/proc/1/task/1/status":     "Name:\tsystemd\nCpus_allowed_list:\t0-7\n",
+		"/proc/100/task/101/status": "Name:\tcron\nCpus_allowed_list:\t0-3\n",
+		"/sys/fs/cgroup/ransomeye.slice/ransomeye-dpi.slice/ransomeye-dpi.service/cpuset.cpus.effective": "4-5\n",
+		"/proc/200/task/201/status": "Name:\tW#01\nCpus_allowed_list:\t4-5\n",
+	} {
+		if err := os.WriteFile(filepath.Join(string(root), p), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := generate.Gather(root, nil)
+	out := generate.Render(in)
+	p := GatherPlacement(root, in, out)
+	i := p.Isolation
+	if !i.Degraded() || i.Cause != CauseInitScope || len(i.Escapes) != 1 || i.Escapes[0].Unit != "init.scope" {
+		t.Fatalf("isolation %+v", i)
+	}
+	if !strings.Contains(i.Escapes[0].Reason, "absent") {
+		t.Errorf("reason %q does not say init.scope has no cpuset", i.Escapes[0].Reason)
+	}
+	var b strings.Builder
+	r := Report{Root: "/", Compliant: true, Activated: true, Placement: p}
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"isolation           DEGRADED: systemd did not apply AllowedCPUs= to init.scope", "isolation escape    init.scope:", "isolation remedy    run systemd 252 or later"} {
+		if !strings.Contains(strings.Join(strings.Fields(b.String()), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
