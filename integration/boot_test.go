@@ -57,6 +57,9 @@ type bootCase struct {
 	// (RANSOMEYE_SUITE, make integration SUITE=...); the others run on
 	// bookworm only.
 	everySuite bool
+	// selinux: the case runs only on the SELinux variant
+	// (SUITE=bookworm-selinux), which runs only such cases.
+	selinux bool
 	check      func(t *testing.T, s *suite, r Report)
 }
 
@@ -156,7 +159,7 @@ func TestBoot(t *testing.T) {
 		}
 	})
 	for _, c := range cases() {
-		if suiteName != "bookworm" && !c.everySuite {
+		if suiteName != "bookworm" && !c.everySuite || c.selinux != (suiteName == SELinuxSuite) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
@@ -496,7 +499,7 @@ func wantCPUSets(t *testing.T, r Report) {
 
 func cases() []bootCase {
 	const disk20 = 20 * gib
-	return []bootCase{
+	cs := []bootCase{
 		{name: "01_healthy_8cpu", everySuite: true, shows: "a healthy 8-vCPU machine", mem: 4096, cpus: 8, disk: disk20,
 			check: func(t *testing.T, s *suite, r Report) {
 				wantHealthy(t, r, "/ransomeye/swap", "ransomeye-swap.swap")
@@ -732,6 +735,8 @@ func cases() []bootCase {
 				wantEq(t, r, "case.oom_kills", "0")
 			}},
 	}
+	cs = append(cs, selinuxCases()...)
+	return cs
 }
 
 // hardenedCore is an administrator's drop-in that makes the stub core look
