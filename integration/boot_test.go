@@ -60,7 +60,7 @@ type bootCase struct {
 	// selinux: the case runs only on the SELinux variant
 	// (SUITE=bookworm-selinux), which runs only such cases.
 	selinux bool
-	check      func(t *testing.T, s *suite, r Report)
+	check   func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
