@@ -209,7 +209,20 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 // does: after the project is installed, so that its files get their labels.
 // mkfs.ext4 -d copies the security.selinux attributes into the image (a
 // host without SELinux stores them as it is given them).
-func labelTree(ctx context.Context, stage string) error {
+//
+// Why /proc is mounted: setfiles (libselinux 3.4) sets each label through
+// /proc/self/fd/N of an O_PATH descriptor, and without /proc it failed on
+// every file ("Could not set context for /: No such file or directory").
+func labelTree(ctx context.Context, stage string) (err error) {
+	proc := filepath.Join(stage, "proc")
+	if err := run(ctx, "mount", "-t", "proc", "proc", proc); err != nil {
+		return err
+	}
+	defer func() {
+		if uerr := run(context.Background(), "umount", proc); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
 	cmd := exec.CommandContext(ctx, "chroot", stage, "setfiles", "-F", "/etc/selinux/default/contexts/files/file_contexts", "/")
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
 	if out, err := cmd.CombinedOutput(); err != nil {
