@@ -26,6 +26,9 @@
 #             starts the swap unit named from the configured path; a failing
 #             systemctl does not fail dpkg; prerm stops the activator;
 #             postrm reloads and restarts irqbalance (its drop-in is gone).
+#   selinux:  only when ROOTFS has semodule and a policy (the boot suite's
+#             bookworm-selinux base): dpkg -i installs the policy module
+#             ransomeye_tuner, dpkg -r keeps it, dpkg --purge removes it.
 #   rpm:      install runs without systemd; an upgrade ($1=1 for the old
 #             package's scriptlets) keeps the swapfile; erase ($1=0) removes
 #             it and keeps a foreign file.
@@ -87,6 +90,12 @@ for f in /usr/sbin/ransomeye-tuner /usr/lib/systemd/system-generators/ransomeye-
 done
 check "ransomeye-tuner --version runs" in_root ransomeye-tuner --version
 check "tuner.conf is a conffile" grep -q /etc/ransomeye/tuner.conf "$root/var/lib/dpkg/info/ransomeye-tuner.conffiles"
+selinux=
+if [ -x "$root/usr/sbin/semodule" ] && [ -r "$root/etc/selinux/config" ]; then
+	selinux=yes
+fi
+semodule_has() { in_root semodule -l | awk '{print $1}' | grep -qx ransomeye_tuner; }
+[ -z "$selinux" ] || check "SELinux policy module installed" semodule_has
 
 echo "== the state a running system would have"
 # The swapfile as the activator makes it (label ransomeye-swap, 0600 root),
@@ -112,6 +121,7 @@ check "tuner.conf kept (with the edit)" grep -q 'edited by the administrator' "$
 check "swapfile kept and still active" grep -q "^$root/ransomeye/swap " /proc/swaps
 check "marker kept" test -f "$root/run/lock/ransomeye-resource-fail"
 check "swapfile path recorded for the purge" grep -qx 'swap=/ransomeye/swap' "$root/var/lib/ransomeye-tuner/purge-paths"
+[ -z "$selinux" ] || check "SELinux policy module kept on remove" semodule_has
 
 echo "== purge (dpkg --purge)"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
@@ -125,6 +135,7 @@ check "tuner.conf removed (conffile)" test ! -e "$root/etc/ransomeye/tuner.conf"
 check "administrator's drop-in kept" test -f "$root/etc/ransomeye/tuner.conf.d/50-site.conf"
 check "foreign file kept" grep -qx precious "$root/ransomeye/data"
 check "package unknown to dpkg" sh -c "! chroot '$root' dpkg-query -W ransomeye-tuner 2>/dev/null"
+[ -z "$selinux" ] || check "SELinux policy module removed on purge" sh -c "! { chroot '$root' semodule -l | grep -q '^ransomeye_tuner'; }"
 echo "what is left of the package's paths:"
 (cd "$root" && find etc/ransomeye usr/lib/systemd/system/ransomeye-core.service.d var/lib/ransomeye-tuner ransomeye 2>/dev/null | sed 's/^/  \//')
 
