@@ -173,15 +173,16 @@ rt_purge() {
 # what the tuner cannot avoid asking of the reference policy.
 RT_SELINUX_MODULE=ransomeye_tuner
 RT_SELINUX_CIL=/usr/share/selinux/packages/ransomeye-tuner/ransomeye_tuner.cil
+RT_SELINUX_DIR=/etc/selinux
 
 # rt_selinux_present: semodule exists and a policy is configured
 # (/etc/selinux/config names a policy whose directory exists), whether or
 # not SELinux is on now (an image build labels and boots it later).
 rt_selinux_present() {
 	command -v semodule >/dev/null 2>&1 || return 1
-	[ -r /etc/selinux/config ] || return 1
-	_setype=$(sed -n 's/^[[:space:]]*SELINUXTYPE[[:space:]]*=[[:space:]]*//p' /etc/selinux/config | tail -n 1)
-	[ -n "$_setype" ] && [ -d "/etc/selinux/$_setype" ]
+	[ -r "$RT_SELINUX_DIR/config" ] || return 1
+	_setype=$(sed -n 's/^[[:space:]]*SELINUXTYPE[[:space:]]*=[[:space:]]*//p' "$RT_SELINUX_DIR/config" | tail -n 1)
+	[ -n "$_setype" ] && [ -d "$RT_SELINUX_DIR/$_setype" ]
 }
 
 # rt_selinux_install: semodule -i of the module; a failure (a policy without
