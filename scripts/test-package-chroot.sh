@@ -28,7 +28,8 @@
 #             postrm reloads and restarts irqbalance (its drop-in is gone).
 #   selinux:  only when ROOTFS has semodule and a policy (the boot suite's
 #             bookworm-selinux base): dpkg -i installs the policy module
-#             ransomeye_tuner, dpkg -r keeps it, dpkg --purge removes it.
+#             ransomeye_tuner, dpkg -r keeps it, dpkg --purge removes it;
+#             rpm -i installs it, rpm -e removes it.
 #   rpm:      install runs without systemd; an upgrade ($1=1 for the old
 #             package's scriptlets) keeps the swapfile; erase ($1=0) removes
 #             it and keeps a foreign file.
@@ -216,6 +217,8 @@ if [ -n "$rpmfile" ]; then
 	# --nodeps: the copy is a Debian system, its packages are not in rpm's database.
 	check "rpm -i without systemd" rpm --root "$rroot" -i --nodeps "$rpmfile"
 	check "installed /usr/sbin/ransomeye-tuner" test -x "$rroot/usr/sbin/ransomeye-tuner"
+	rpm_semodule_has() { chroot "$rroot" semodule -l | awk '{print $1}' | grep -qx ransomeye_tuner; }
+	[ -z "$selinux" ] || check "rpm %post installed the SELinux policy module" rpm_semodule_has
 	fallocate -l 64M "$rroot/ransomeye/swap"
 	chmod 0600 "$rroot/ransomeye/swap"
 	mkswap -q -L ransomeye-swap "$rroot/ransomeye/swap"
@@ -226,7 +229,8 @@ if [ -n "$rpmfile" ]; then
 	check "erase removes the swapfile" test ! -e "$rroot/ransomeye/swap"
 	check "erase keeps a foreign file" grep -qx precious "$rroot/ransomeye/data"
 	check "erase removes the binary" test ! -e "$rroot/usr/sbin/ransomeye-tuner"
-	for d in /etc/ransomeye /usr/lib/systemd/system/ransomeye-core.service.d /usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner; do
+	[ -z "$selinux" ] || check "erase removed the SELinux policy module" sh -c "! { chroot '$rroot' semodule -l | grep -q '^ransomeye_tuner'; }"
+	for d in /etc/ransomeye /usr/lib/systemd/system/ransomeye-core.service.d /usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner /usr/share/selinux/packages/ransomeye-tuner; do
 		check "erase removes the directory $d" test ! -e "$rroot$d"
 	done
 fi
