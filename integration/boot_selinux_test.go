@@ -19,13 +19,13 @@ var (
 // a healthy boot permissive and enforcing, a failed one permissive.
 func selinuxCases() []bootCase {
 	return []bootCase{
-		{name: "30_selinux_healthy", selinux: true, shows: "SELinux permissive: swapfile_t from creation, no denial involving the tuner",
+		{name: "40_selinux_healthy", selinux: true, shows: "SELinux permissive: swapfile_t from creation, no denial involving the tuner",
 			mem: 4096, cpus: 4, disk: 20 * gib, args: selinuxPermissive,
 			check: func(t *testing.T, s *suite, r Report) {
 				wantEq(t, r, "case.selinux_enforce", "0")
 				wantSELinuxHealthy(t, s, r)
 			}},
-		{name: "31_selinux_small_disk", selinux: true, shows: "SELinux permissive, 2 GiB disk: fails closed, no denial involving the tuner",
+		{name: "41_selinux_small_disk", selinux: true, shows: "SELinux permissive, 2 GiB disk: fails closed, no denial involving the tuner",
 			mem: 4096, cpus: 4, disk: 2 * gib, args: selinuxPermissive,
 			check: func(t *testing.T, s *suite, r Report) {
 				wantEq(t, r, "case.selinux_enforce", "0")
@@ -33,7 +33,7 @@ func selinuxCases() []bootCase {
 				wantEq(t, r, "case.temporaries", "0")
 				wantNoTunerAVC(t, s)
 			}},
-		{name: "32_selinux_enforcing_healthy", selinux: true, shows: "SELinux enforcing: healthy, no denial involving the tuner",
+		{name: "42_selinux_enforcing_healthy", selinux: true, shows: "SELinux enforcing: healthy, no denial involving the tuner",
 			mem: 4096, cpus: 4, disk: 20 * gib, args: selinuxEnforcing,
 			check: func(t *testing.T, s *suite, r Report) {
 				wantEq(t, r, "case.selinux_enforce", "1")

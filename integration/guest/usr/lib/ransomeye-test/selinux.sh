@@ -1,4 +1,4 @@
-# The SELinux cases (30_* to 32_*, boot_selinux_test.go) source this from their
+# The SELinux cases (40_* to 42_*, boot_selinux_test.go) source this from their
 # case script: the mode the kernel runs in, the labels of the swapfile, its
 # directory and the project's files, what plan says, and every AVC denial.
 kv case.selinux_enforce "$(cat /sys/fs/selinux/enforce 2>/dev/null)"

@@ -1,2 +1,0 @@
-# Case 30_selinux_healthy, sourced by report.sh (boot_selinux_test.go).
-. /usr/lib/ransomeye-test/selinux.sh

@@ -1,2 +1,0 @@
-# Case 31_selinux_small_disk, sourced by report.sh (boot_selinux_test.go).
-. /usr/lib/ransomeye-test/selinux.sh
