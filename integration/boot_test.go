@@ -66,8 +66,11 @@ type bootCase struct {
 	everySuite bool
 	// slow, when set, says what the case costs: RANSOMEYE_SKIP_SLOW=1
 	// skips it (a CI short of time).
-	slow  string
-	check func(t *testing.T, s *suite, r Report)
+	slow string
+	// selinux: the case runs only on the SELinux variant
+	// (SUITE=bookworm-selinux), which runs only such cases.
+	selinux bool
+	check   func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
@@ -189,7 +192,7 @@ func TestBoot(t *testing.T) {
 		}
 	})
 	for _, c := range cases() {
-		if suiteName != "bookworm" && !c.everySuite {
+		if c.selinux != (suiteName == SELinuxSuite) || suiteName != "bookworm" && !c.everySuite && !c.selinux {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
@@ -823,6 +826,7 @@ func cases() []bootCase {
 	}
 	cs = append(cs, steeringCases()...)
 	cs = append(cs, isolationCases()...)
+	cs = append(cs, selinuxCases()...)
 	return cs
 }
 

@@ -31,7 +31,18 @@ var Suites = map[string]string{
 	"bullseye": "247",
 	"bookworm": "252",
 	"trixie":   "257",
+	// SELinuxSuite: bookworm with the reference policy, labelled at build.
+	SELinuxSuite: "252",
 }
+
+// SELinuxSuite is the SELinux variant of bookworm (make integration
+// SUITE=bookworm-selinux): the bookworm base plus selinux-policy-default
+// (image/build-selinux.sh), the whole staged root labelled with setfiles
+// after the project is installed; its cases boot with SELinux on.
+const SELinuxSuite = "bookworm-selinux"
+
+// selinuxScript layers the policy on the bookworm base.
+const selinuxScript = "image/build-selinux.sh"
 
 // Suite returns the Debian suite of the guest image: $RANSOMEYE_SUITE (make
 // integration SUITE=...), else bookworm, or an error naming the suites known.
@@ -41,7 +52,7 @@ func Suite() (string, error) {
 		return "bookworm", nil
 	}
 	if _, ok := Suites[s]; !ok {
-		return "", fmt.Errorf("RANSOMEYE_SUITE=%q: not a suite the boot suite knows (bullseye, bookworm, trixie)", s)
+		return "", fmt.Errorf("RANSOMEYE_SUITE=%q: not a suite the boot suite knows (bullseye, bookworm, trixie, bookworm-selinux)", s)
 	}
 	return s, nil
 }
@@ -137,6 +148,9 @@ func mirrorFromSources(file string) string {
 // image/build-base.sh when no base for the current recipe exists. logf gets
 // progress lines.
 func EnsureBase(ctx context.Context, pkgDir, workDir, suite string, logf func(string, ...any)) (Base, error) {
+	if suite == SELinuxSuite {
+		return ensureSELinuxBase(ctx, pkgDir, workDir, logf)
+	}
 	script, err := os.ReadFile(filepath.Join(pkgDir, baseScript))
 	if err != nil {
 		return Base{}, fmt.Errorf("read image recipe: %w", err)
@@ -159,6 +173,62 @@ func EnsureBase(ctx context.Context, pkgDir, workDir, suite string, logf func(st
 		return Base{}, fmt.Errorf("build base image with %q: %w\n%s", baseScript, err, out)
 	}
 	return b, nil
+}
+
+// ensureSELinuxBase returns the cached SELinux base, built by
+// image/build-selinux.sh from the bookworm base (built first when missing):
+// its key hashes the bookworm base's key and the script, so a change to
+// either rebuilds it, and the bookworm base's cache is shared.
+func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(string, ...any)) (Base, error) {
+	bw, err := EnsureBase(ctx, pkgDir, workDir, "bookworm", logf)
+	if err != nil {
+		return Base{}, err
+	}
+	script, err := os.ReadFile(filepath.Join(pkgDir, selinuxScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", bw.Key, script)
+	key := hex.EncodeToString(h.Sum(nil))[:16]
+	b := Base{Dir: filepath.Join(workDir, "base-"+SELinuxSuite+"-"+key), Key: key, Suite: SELinuxSuite}
+	if _, err := os.Stat(b.Packages()); err == nil {
+		logf("image: cached base %s", b.Dir)
+		return b, nil
+	}
+	logf("image: building base %s: selinux-policy-default on %s", b.Dir, bw.Dir)
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(pkgDir, selinuxScript), b.Dir, bw.Dir, Mirror())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return Base{}, fmt.Errorf("build base image with %q: %w\n%s", selinuxScript, err, out)
+	}
+	return b, nil
+}
+
+// labelTree labels the whole staged root with the image's own setfiles and
+// the reference policy's file contexts, as an SELinux system's installer
+// does: after the project is installed, so that its files get their labels.
+// mkfs.ext4 -d copies the security.selinux attributes into the image (a
+// host without SELinux stores them as it is given them).
+//
+// Why /proc is mounted: setfiles (libselinux 3.4) sets each label through
+// /proc/self/fd/N of an O_PATH descriptor, and without /proc it failed on
+// every file ("Could not set context for /: No such file or directory").
+func labelTree(ctx context.Context, stage string) (err error) {
+	proc := filepath.Join(stage, "proc")
+	if err := run(ctx, "mount", "-t", "proc", "proc", proc); err != nil {
+		return err
+	}
+	defer func() {
+		if uerr := run(context.Background(), "umount", proc); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	cmd := exec.CommandContext(ctx, "chroot", stage, "setfiles", "-F", "/etc/selinux/default/contexts/files/file_contexts", "/")
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("setfiles in %q: %w\n%s", stage, err, out)
+	}
+	return nil
 }
 
 // Image is one build's root disk images: both hold the base, the test-only
@@ -214,6 +284,11 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 			}
 			logf("image: project installed (%s)", how)
 			img.Verify, img.VerifyErr = verifyUnits(ctx, stage, base.Suite)
+		}
+		if base.Suite == SELinuxSuite {
+			if err := labelTree(ctx, stage); err != nil {
+				return img, err
+			}
 		}
 		if err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", stage, v.img, rootImgSize); err != nil {
 			return img, err

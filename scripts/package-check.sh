@@ -32,7 +32,8 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 /usr/share/man/man8/ransomeye-tuner.8.gz
 /usr/share/man/man8/ransomeye-tuner-generator.8.gz
 /usr/share/man/man5/ransomeye-tuner.conf.5.gz
-/usr/share/bash-completion/completions/ransomeye-tuner"
+/usr/share/bash-completion/completions/ransomeye-tuner
+/usr/share/selinux/packages/ransomeye-tuner/ransomeye_tuner.cil"
 
 # --- .deb ---
 [ -f "$deb" ] || { echo "package-check: $deb is missing: run 'make package'" >&2; exit 1; }

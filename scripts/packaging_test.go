@@ -350,3 +350,59 @@ func TestCopyrightNamesEveryModule(t *testing.T) {
 		t.Fatal("go list found no modules: the check checked nothing")
 	}
 }
+
+// TestSELinuxModuleScripts runs the maintainer scripts' SELinux functions
+// with a FAKE semodule (a script that logs its arguments and fails when
+// told to, as semodule fails on a policy without a type the module names):
+// nothing is done without a configured policy; with one, install runs
+// semodule -i of the shipped module and a failure is logged, never fatal;
+// remove runs semodule -r only when the module is listed.
+func TestSELinuxModuleScripts(t *testing.T) {
+	dir := t.TempDir()
+	bin, sel, log := filepath.Join(dir, "bin"), filepath.Join(dir, "selinux"), filepath.Join(dir, "log")
+	for _, d := range []string{bin, filepath.Join(sel, "default")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := "#!/bin/sh\necho \"$*\" >>" + log + "\n" +
+		"[ \"$1\" = -l ] && { [ -e " + dir + "/listed ] && echo ransomeye_tuner; echo base; exit 0; }\n" +
+		"[ -e " + dir + "/fail ] && { echo 'Failed to resolve allow statement' >&2; exit 1; }\nexit 0\n"
+	if err := os.WriteFile(filepath.Join(bin, "semodule"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(fn string) string {
+		t.Helper()
+		os.Remove(log)
+		shell(t, `PATH="$1:$PATH" RT_SELINUX_DIR="$2"; `+fn+` 2>/dev/null; echo rc=$?`, bin, sel)
+		b, _ := os.ReadFile(log)
+		return strings.TrimSpace(string(b))
+	}
+	if got := run("rt_selinux_install"); got != "" {
+		t.Errorf("no /etc/selinux/config: semodule ran: %q", got)
+	}
+	if err := os.WriteFile(filepath.Join(sel, "config"), []byte("SELINUX=permissive\nSELINUXTYPE=default\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := run("rt_selinux_install"), "-i /usr/share/selinux/packages/ransomeye-tuner/ransomeye_tuner.cil"; got != want {
+		t.Errorf("install: semodule %q, want %q", got, want)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := shell(t, `PATH="$1:$PATH" RT_SELINUX_DIR="$2"; rt_selinux_install 2>&1; echo rc=$?`, bin, sel); !strings.Contains(out, "warning: semodule -i") || !strings.HasSuffix(out, "rc=0") {
+		t.Errorf("a failing semodule -i: want a warning and rc=0, got %q", out)
+	}
+	if got := run("rt_selinux_remove"); got != "-l" {
+		t.Errorf("remove, module not listed: semodule %q, want only -l", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "listed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := run("rt_selinux_remove"); got != "-l\n-r ransomeye_tuner" {
+		t.Errorf("remove, module listed: semodule %q, want -l then -r ransomeye_tuner", got)
+	}
+	if shipped, err := os.ReadFile("../selinux/ransomeye_tuner.cil"); err != nil || !strings.Contains(string(shipped), "(allow systemd_generator_t") {
+		t.Errorf("the shipped module: %v", err)
+	}
+}

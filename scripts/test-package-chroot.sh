@@ -26,6 +26,10 @@
 #             starts the swap unit named from the configured path; a failing
 #             systemctl does not fail dpkg; prerm stops the activator;
 #             postrm reloads and restarts irqbalance (its drop-in is gone).
+#   selinux:  only when ROOTFS has semodule and a policy (the boot suite's
+#             bookworm-selinux base): dpkg -i installs the policy module
+#             ransomeye_tuner, dpkg -r keeps it, dpkg --purge removes it;
+#             rpm -i installs it, rpm -e removes it.
 #   rpm:      install runs without systemd; an upgrade ($1=1 for the old
 #             package's scriptlets) keeps the swapfile; erase ($1=0) removes
 #             it and keeps a foreign file.
@@ -87,6 +91,12 @@ for f in /usr/sbin/ransomeye-tuner /usr/lib/systemd/system-generators/ransomeye-
 done
 check "ransomeye-tuner --version runs" in_root ransomeye-tuner --version
 check "tuner.conf is a conffile" grep -q /etc/ransomeye/tuner.conf "$root/var/lib/dpkg/info/ransomeye-tuner.conffiles"
+selinux=
+if [ -x "$root/usr/sbin/semodule" ] && [ -r "$root/etc/selinux/config" ]; then
+	selinux=yes
+fi
+semodule_has() { in_root semodule -l | awk '{print $1}' | grep -qx ransomeye_tuner; }
+[ -z "$selinux" ] || check "SELinux policy module installed" semodule_has
 
 echo "== the state a running system would have"
 # The swapfile as the activator makes it (label ransomeye-swap, 0600 root),
@@ -112,6 +122,7 @@ check "tuner.conf kept (with the edit)" grep -q 'edited by the administrator' "$
 check "swapfile kept and still active" grep -q "^$root/ransomeye/swap " /proc/swaps
 check "marker kept" test -f "$root/run/lock/ransomeye-resource-fail"
 check "swapfile path recorded for the purge" grep -qx 'swap=/ransomeye/swap' "$root/var/lib/ransomeye-tuner/purge-paths"
+[ -z "$selinux" ] || check "SELinux policy module kept on remove" semodule_has
 
 echo "== purge (dpkg --purge)"
 check "dpkg --purge" in_root dpkg --purge ransomeye-tuner
@@ -125,6 +136,7 @@ check "tuner.conf removed (conffile)" test ! -e "$root/etc/ransomeye/tuner.conf"
 check "administrator's drop-in kept" test -f "$root/etc/ransomeye/tuner.conf.d/50-site.conf"
 check "foreign file kept" grep -qx precious "$root/ransomeye/data"
 check "package unknown to dpkg" sh -c "! chroot '$root' dpkg-query -W ransomeye-tuner 2>/dev/null"
+[ -z "$selinux" ] || check "SELinux policy module removed on purge" sh -c "! { chroot '$root' semodule -l | grep -q '^ransomeye_tuner'; }"
 echo "what is left of the package's paths:"
 (cd "$root" && find etc/ransomeye usr/lib/systemd/system/ransomeye-core.service.d var/lib/ransomeye-tuner ransomeye 2>/dev/null | sed 's/^/  \//')
 
@@ -205,6 +217,8 @@ if [ -n "$rpmfile" ]; then
 	# --nodeps: the copy is a Debian system, its packages are not in rpm's database.
 	check "rpm -i without systemd" rpm --root "$rroot" -i --nodeps "$rpmfile"
 	check "installed /usr/sbin/ransomeye-tuner" test -x "$rroot/usr/sbin/ransomeye-tuner"
+	rpm_semodule_has() { chroot "$rroot" semodule -l | awk '{print $1}' | grep -qx ransomeye_tuner; }
+	[ -z "$selinux" ] || check "rpm %post installed the SELinux policy module" rpm_semodule_has
 	fallocate -l 64M "$rroot/ransomeye/swap"
 	chmod 0600 "$rroot/ransomeye/swap"
 	mkswap -q -L ransomeye-swap "$rroot/ransomeye/swap"
@@ -215,7 +229,8 @@ if [ -n "$rpmfile" ]; then
 	check "erase removes the swapfile" test ! -e "$rroot/ransomeye/swap"
 	check "erase keeps a foreign file" grep -qx precious "$rroot/ransomeye/data"
 	check "erase removes the binary" test ! -e "$rroot/usr/sbin/ransomeye-tuner"
-	for d in /etc/ransomeye /usr/lib/systemd/system/ransomeye-core.service.d /usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner; do
+	[ -z "$selinux" ] || check "erase removed the SELinux policy module" sh -c "! { chroot '$rroot' semodule -l | grep -q '^ransomeye_tuner'; }"
+	for d in /etc/ransomeye /usr/lib/systemd/system/ransomeye-core.service.d /usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner /usr/share/selinux/packages/ransomeye-tuner; do
 		check "erase removes the directory $d" test ! -e "$rroot$d"
 	done
 fi

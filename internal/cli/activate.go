@@ -238,6 +238,13 @@ func (a *activation) provideSwap() (string, bool) {
 	for _, l := range p.Links {
 		log.Infof("the swapfile's directory %q is %q (link %s)", p.Dir, p.Resolved, l)
 	}
+	if p.SELinux.Enabled {
+		if p.SELinux.Err != nil {
+			log.Warnf("SELinux is %s, but the swapfile cannot be labelled: %v", p.SELinux.Mode(), p.SELinux.Err)
+		} else {
+			log.Infof("SELinux is %s: the swapfile is labelled %s", p.SELinux.Mode(), p.SELinux.SwapContext)
+		}
+	}
 	if p.Action == swapfile.ActRefuse {
 		return p.Reason, false
 	}
@@ -285,6 +292,12 @@ func (a *activation) provideSwap() (string, bool) {
 		}
 		log.Noticef("set owner root:root and mode 0600 on %q (it had %d:%d, mode %04o)", cfg.SwapPath, p.File.UID, p.File.GID, uint32(p.File.Perm))
 	}
+	if p.FixContext {
+		if err := swapfile.SetContextAt(d.Fd(), d.Host, name, p.SELinux.SwapContext); err != nil {
+			return err.Error(), false
+		}
+		log.Noticef("relabelled %q %s (it had %q)", cfg.SwapPath, p.SELinux.SwapContext, p.File.Context)
+	}
 	fsi := p.FS
 	if p.Action == swapfile.ActCreate || p.Action == swapfile.ActReplace {
 		mkswap, err := swapfile.FindMkswap(os.Getenv("PATH"))
@@ -298,6 +311,7 @@ func (a *activation) provideSwap() (string, bool) {
 			Label:   names.SwapLabel,
 			NoCOW:   fsi.Support == fsinfo.NeedsNoCOW,
 			Replace: p.Action == swapfile.ActReplace,
+			Context: p.SELinux.SwapContext,
 			Log:     log,
 		})
 		if err != nil {
@@ -319,6 +333,9 @@ func (a *activation) provideSwap() (string, bool) {
 	ex.Path = cfg.SwapPath
 	if d2 := swapfile.Decide(ex, p.Target, p.Ours != nil, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel); d2.Action != swapfile.ActKeep || d2.FixPerms {
 		return fmt.Sprintf("after provisioning, %s", d2.Reason), false
+	}
+	if c := swapfile.DecideContext(ex, p.SELinux.SwapContext, names.SwapLabel); c.Fix || c.Refuse {
+		return fmt.Sprintf("after provisioning, %q: %s", cfg.SwapPath, c.Reason), false
 	}
 	return "", true
 }

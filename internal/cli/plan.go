@@ -109,6 +109,20 @@ func writeSwapPlan(w io.Writer, p *swapplan.Plan) {
 			fmt.Fprintf(w, "leftover %s (%s): activate would remove it\n", l.Path, fsinfo.Human(l.Bytes))
 		}
 	}
+	if p.SELinux.Enabled {
+		switch {
+		case p.SELinux.Err != nil:
+			fmt.Fprintf(w, "SELinux: %s; %v\n", p.SELinux.Mode(), p.SELinux.Err)
+		case p.File.Kind == swapfile.Regular:
+			have := p.File.Context
+			if have == "" {
+				have = "no context"
+			}
+			fmt.Fprintf(w, "SELinux: %s; the swapfile has %s, swapon needs %s\n", p.SELinux.Mode(), have, p.SELinux.SwapContext)
+		default:
+			fmt.Fprintf(w, "SELinux: %s; activate would label the swapfile %s from its creation\n", p.SELinux.Mode(), p.SELinux.SwapContext)
+		}
+	}
 	if p.InspectErr != "" && p.Reason == p.InspectErr && os.Geteuid() != 0 {
 		// Root reads what an unprivileged plan cannot: no verdict.
 		fmt.Fprintf(w, "swapfile: cannot inspect: %s (run as root to see what activate would do)\n", p.Reason)

@@ -260,7 +260,7 @@ func Gather(root hostroot.Root, log *priolog.Logger) Input {
 // resolves lexically from the last link.
 func ResolveSwapDir(root hostroot.Root, swapPath string) string {
 	dir := path.Dir(swapPath)
-	d, err := safefs.OpenDir(root, dir, safefs.Options{Create: 0o755, Probe: true})
+	d, err := safefs.OpenDir(root, dir, safefs.Options{Create: 0o755, Probe: true, PathOnly: true})
 	if err != nil {
 		return ""
 	}

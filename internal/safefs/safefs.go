@@ -62,6 +62,12 @@ type Options struct {
 	// for the kernel's own directories (/proc/sys, /proc/irq, /sys), which
 	// hold none, so that a link there never leads root's writes elsewhere.
 	NoLinks bool
+	// PathOnly opens the directory O_PATH, not O_RDONLY: for a caller that
+	// only needs where it resolves (Host), never its entries. Why: the
+	// generator's O_RDONLY open of the swapfile's directory was an SELinux
+	// denial (systemd_generator_t read of default_t), which an O_PATH
+	// descriptor does not need.
+	PathOnly bool
 }
 
 // Dir is a directory opened by OpenDir.
@@ -83,8 +89,8 @@ type Dir struct {
 	Missing string
 }
 
-// Fd returns the directory's descriptor (O_RDONLY|O_DIRECTORY), valid until
-// Close.
+// Fd returns the directory's descriptor (O_RDONLY|O_DIRECTORY; O_PATH with
+// Options.PathOnly), valid until Close.
 func (d *Dir) Fd() int { return d.fd }
 
 // Close closes the directory.
@@ -295,7 +301,7 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 					return nil, err
 				}
 			}
-			fd, err := unix.Openat(cur.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			fd, err := unix.Openat(cur.fd, ".", finalFlags(opt), 0)
 			if err != nil {
 				return nil, fmt.Errorf("open directory %q: %w", cur.host, err)
 			}
@@ -363,12 +369,20 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 			return nil, err
 		}
 	}
-	fd, err := unix.Openat(last.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(last.fd, ".", finalFlags(opt), 0)
 	if err != nil {
 		return nil, fmt.Errorf("open directory %q: %w", last.host, err)
 	}
 	d.fd, d.Host, d.Path = fd, last.host, root.Path(last.host)
 	return d, nil
+}
+
+// finalFlags are the open flags of the directory OpenDir returns.
+func finalFlags(opt Options) int {
+	if opt.PathOnly {
+		return unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC
+	}
+	return unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
 }
 
 // checkDir applies RootOnly to one directory on the resolved path; final

@@ -372,3 +372,27 @@ func TestSyncedOK(t *testing.T) {
 		}
 	}
 }
+
+// TestPathOnly: with PathOnly the directory is opened O_PATH (no read of
+// it, which SELinux checks and denied the generator), and resolves the same.
+func TestPathOnly(t *testing.T) {
+	dir := t.TempDir()
+	root := hostroot.Root(dir)
+	if err := os.MkdirAll(filepath.Join(dir, "a/b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, pathOnly := range []bool{false, true} {
+		d, err := OpenDir(root, "/a/b", Options{Create: 0o755, Probe: true, PathOnly: pathOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fl, err := unix.FcntlInt(uintptr(d.Fd()), unix.F_GETFL, 0)
+		d.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fl&unix.O_PATH != 0; got != pathOnly || d.Host != "/a/b" {
+			t.Errorf("PathOnly %v: O_PATH %v, host %q", pathOnly, got, d.Host)
+		}
+	}
+}

@@ -89,6 +89,9 @@ type jsonSwap struct {
 	InEffect    bool             `json:"in_effect"`
 	NotInEffect string           `json:"not_in_effect"`
 	Filesystem  *jsonFilesystem  `json:"filesystem,omitempty"`
+	// SELinux: the mode, and the context the swapfile must carry (absent
+	// when SELinux is off); added in version 1, as every later field.
+	SELinux *jsonSELinux `json:"selinux,omitempty"`
 }
 
 type jsonSwapDevice struct {
@@ -194,7 +197,17 @@ func fromSwap(s Swap) *jsonSwap {
 	if s.Filesystem != "" {
 		j.Filesystem = &jsonFilesystem{Type: s.Filesystem, FreeBytes: s.FreeBytes}
 	}
+	if s.SELinux != "" && s.SELinux != "disabled" {
+		j.SELinux = &jsonSELinux{Mode: s.SELinux, WantContext: s.WantContext, Error: s.SELinuxErr}
+	}
 	return j
+}
+
+// jsonSELinux is the SELinux part of the swap section.
+type jsonSELinux struct {
+	Mode        string `json:"mode"`
+	WantContext string `json:"want_context"`
+	Error       string `json:"error,omitempty"`
 }
 
 func fromDevice(d procfs.Swap) jsonSwapDevice {

@@ -20,6 +20,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
@@ -46,6 +47,12 @@ type Swap struct {
 	NotInEffect string
 	Filesystem  string
 	FreeBytes   int64
+	// SELinux is the mode ("enforcing", "permissive", "disabled"),
+	// WantContext the context the swapfile must carry ("" when SELinux is
+	// off or its policy rejects it, SELinuxErr then says why).
+	SELinux     string
+	WantContext string
+	SELinuxErr  string
 }
 
 // File describes the swapfile on disk.
@@ -61,6 +68,9 @@ type File struct {
 	// Usable is what the kernel would take from the swap area, as its
 	// extents fall on the device (the header page included).
 	Usable int64 `json:"usable_bytes,omitempty"`
+	// SELinuxContext is the file's SELinux context (security.selinux),
+	// absent when it has none.
+	SELinuxContext string `json:"selinux_context,omitempty"`
 }
 
 // Sysctl is one kernel parameter, wanted and current.
@@ -290,6 +300,10 @@ func fromPlan(p *swapplan.Plan) Swap {
 	if p.FSKnown {
 		s.Filesystem, s.FreeBytes = p.FS.Name, p.FS.Free
 	}
+	s.SELinux, s.WantContext = p.SELinux.Mode(), p.SELinux.SwapContext
+	if p.SELinux.Err != nil {
+		s.SELinuxErr = p.SELinux.Err.Error()
+	}
 	return s
 }
 
@@ -302,6 +316,7 @@ func describeFile(e swapfile.Existing) File {
 	f.Mode = fmt.Sprintf("%04o", uint32(e.Perm))
 	f.Owner = fmt.Sprintf("%d:%d", e.UID, e.GID)
 	f.SwapArea, f.Label = e.Header.Swap, e.Header.Label
+	f.SELinuxContext = e.Context
 	if e.Header.Swap {
 		f.Usable = e.Avail()
 	}
@@ -363,6 +378,9 @@ func (r Report) WriteText(w io.Writer) error {
 		file = fmt.Sprintf("%s, mode %s, owner %s, swap area %s, label %q", fsinfo.Human(s.File.Size), s.File.Mode, s.File.Owner, yesNo(s.File.SwapArea), s.File.Label)
 	}
 	row("swapfile", "%s (%s): %s", s.Path, s.Unit, file)
+	if s.SELinux != "" && s.SELinux != "disabled" {
+		row("swapfile SELinux", "%s", selinuxRow(s))
+	}
 	if s.ResolvedDir != s.Dir {
 		row("swapfile directory", "%s is %s (%s)", s.Dir, s.ResolvedDir, strings.Join(s.Links, ", "))
 	}
@@ -486,4 +504,22 @@ func sortedKeys(m map[string]string) []string {
 		}
 	}
 	return ks
+}
+
+// selinuxRow says, with SELinux on, the swapfile's context and the one
+// swapon needs.
+func selinuxRow(s Swap) string {
+	have := s.File.SELinuxContext
+	if have == "" {
+		have = "no context"
+	}
+	switch {
+	case s.SELinuxErr != "":
+		return fmt.Sprintf("%s (SELinux %s; %s)", have, s.SELinux, s.SELinuxErr)
+	case s.File.Kind != string(swapfile.Regular):
+		return fmt.Sprintf("SELinux %s: activate labels it %s", s.SELinux, s.WantContext)
+	case selinux.Type(s.File.SELinuxContext) == selinux.Type(s.WantContext):
+		return fmt.Sprintf("%s (SELinux %s)%s", have, s.SELinux, okMark(true))
+	}
+	return fmt.Sprintf("%s, want type %s (SELinux %s)  [FAIL]", have, selinux.Type(s.WantContext), s.SELinux)
 }

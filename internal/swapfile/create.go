@@ -13,6 +13,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
+	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
 )
 
 // mkswapDirs are searched for mkswap after $PATH: root's sbin directories,
@@ -47,6 +48,11 @@ type Options struct {
 	// Replace lets the rename replace what is at the name; without it an
 	// entry that appeared meanwhile makes Create fail (RENAME_NOREPLACE).
 	Replace bool
+	// Context, when set, is the SELinux context (selinux.Detect) the
+	// temporary file gets on its new descriptor before anything else is
+	// done to it, so that mkswap does not relabel it (and needs no
+	// permission to) and the rename keeps it.
+	Context string
 	// Log receives progress and the steps; may be nil.
 	Log *priolog.Logger
 }
@@ -61,7 +67,8 @@ const maxGrow = 8
 // the kernel at least size bytes: a temporary file in the directory, mode
 // 0600 from its creation, no-copy-on-write when asked, preallocated with
 // fallocate (zero-filled where that is not supported), grown by the pages
-// its extents lose on the device (KernelPages), mkswap, fsync, renamed into
+// its extents lose on the device (KernelPages), labelled with the SELinux
+// context Options.Context from its creation, mkswap, fsync, renamed into
 // place, and the directory fsynced. Every step works on the directory's
 // descriptor, never on a path string (mkswap gets /proc/self/fd/3, the
 // temporary file itself). On any error the temporary file is removed and
@@ -88,6 +95,14 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 			}
 		}
 	}()
+	// Labelled first: why, the mkswap (fsadm_t) of a boot under the
+	// reference policy was denied write, relabelfrom and relabelto
+	// swapfile_t on a temporary file that had the directory's type.
+	if opt.Context != "" {
+		if err := selinux.Set(fd, opt.Context); err != nil {
+			return 0, fmt.Errorf("label the temporary file %q: %w", tmp, err)
+		}
+	}
 	// The mode was 0600 from open(2); umask can only have narrowed it.
 	if err := unix.Fchmod(fd, 0o600); err != nil {
 		return 0, fmt.Errorf("chmod 0600 %q: %w", tmp, err)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
 )
 
 // Signature is the magic mkswap writes at the end of the first page.
@@ -128,6 +129,9 @@ type Existing struct {
 	// snapshot (FIEMAP_EXTENT_SHARED), which swapon refuses. Known only
 	// with UsableKnown.
 	Shared bool
+	// Context is the file's SELinux context (security.selinux), "" when
+	// it has none.
+	Context string
 }
 
 // RootOnly reports whether the file is a regular file owned by root:root
@@ -203,6 +207,9 @@ func InspectAt(dirfd int, dirPath, name string, pageSize int) (Existing, error) 
 	}
 	if flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS); err == nil {
 		e.NoCOW = flags&FSNoCOWFlag != 0
+	}
+	if e.Context, err = selinux.Get(fd); err != nil {
+		return e, fmt.Errorf("%q: %w", path, err)
 	}
 	return e, nil
 }
@@ -329,6 +336,60 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		d.Reason += fmt.Sprintf("; it had owner %d:%d and mode %04o: set root:root 0600", e.UID, e.GID, uint32(e.Perm))
 	}
 	return d
+}
+
+// ContextDecision is DecideContext's verdict.
+type ContextDecision struct {
+	// Fix: the file is our swap area (label) of another SELinux type:
+	// relabel it want.
+	Fix bool
+	// Refuse: a swap area that is not ours has another type: left alone.
+	Refuse bool
+	// Reason says what is wrong and what is done, "" when nothing is.
+	Reason string
+}
+
+// DecideContext checks the SELinux type of a swap area Decide keeps, for
+// the context want (selinux.Detect; "" when SELinux is off, and then
+// nothing is checked): swapon under SELinux refuses a file that is not
+// swapfile_t. Our swap area (label) of another type is relabelled; one that
+// is not ours is refused and left as it is (the tool does not change a file
+// it did not make). Only the type counts, as for mkswap and swapon.
+func DecideContext(e Existing, want, label string) ContextDecision {
+	if want == "" || e.Kind != Regular || !e.Header.Swap || selinux.Type(e.Context) == selinux.Type(want) {
+		return ContextDecision{}
+	}
+	had := e.Context
+	if had == "" {
+		had = "no context"
+	}
+	if e.Header.Label != label {
+		return ContextDecision{Refuse: true, Reason: fmt.Sprintf("%q is a swap area labelled %s, not of the type %s that swapon needs under SELinux; it is not labelled %q, so it was left untouched: run restorecon %q (or chcon -t %s %q), or remove it", e.Path, had, selinux.Type(want), label, e.Path, selinux.Type(want), e.Path)}
+	}
+	return ContextDecision{Fix: true, Reason: fmt.Sprintf("it has SELinux context %s, not of the type %s that swapon needs: relabel it %s", had, selinux.Type(want), want)}
+}
+
+// SetContextAt labels the regular file name in the open directory dirfd
+// with the SELinux context ctx, through a descriptor opened without
+// following a symlink.
+func SetContextAt(dirfd int, dirPath, name, ctx string) error {
+	path := filepath.Join(dirPath, name)
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return fmt.Errorf("open %q to relabel it: %w", path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat %q: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%q is no longer a regular file: refusing to change it", path)
+	}
+	if err := selinux.Set(fd, ctx); err != nil {
+		return fmt.Errorf("relabel %q: %w", path, err)
+	}
+	return unix.Fsync(fd)
 }
 
 // size renders a byte count the way every other message does.

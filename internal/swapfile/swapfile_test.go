@@ -299,3 +299,33 @@ func TestFindMkswap(t *testing.T) {
 		t.Errorf("FindMkswap without it in PATH = %q, %v; want /usr/sbin/mkswap", p, err)
 	}
 }
+
+func TestDecideContext(t *testing.T) {
+	const want = "system_u:object_r:swapfile_t:s0"
+	ours := Existing{Path: "/ransomeye/swap", Kind: Regular, Header: Header{Swap: true, Version: 1, Label: "ransomeye-swap"}}
+	with := func(e Existing, ctx, label string) Existing { e.Context, e.Header.Label = ctx, label; return e }
+	for _, tc := range []struct {
+		name        string
+		e           Existing
+		want        string
+		fix, refuse bool
+	}{
+		{"SELinux off", with(ours, "", "ransomeye-swap"), "", false, false},
+		{"ours, right type", with(ours, want, "ransomeye-swap"), want, false, false},
+		{"ours, right type, other range", with(ours, "system_u:object_r:swapfile_t", "ransomeye-swap"), want, false, false},
+		{"ours, no context", with(ours, "", "ransomeye-swap"), want, true, false},
+		{"ours, unlabeled_t", with(ours, "system_u:object_r:unlabeled_t:s0", "ransomeye-swap"), want, true, false},
+		{"theirs, file_t", with(ours, "system_u:object_r:file_t:s0", "theirs"), want, false, true},
+		{"theirs, right type", with(ours, want, "theirs"), want, false, false},
+		{"not a swap area", Existing{Path: "/x", Kind: Regular}, want, false, false},
+		{"missing", Existing{Path: "/x", Kind: Missing}, want, false, false},
+	} {
+		d := DecideContext(tc.e, tc.want, "ransomeye-swap")
+		if d.Fix != tc.fix || d.Refuse != tc.refuse || (d.Fix || d.Refuse) != (d.Reason != "") {
+			t.Errorf("%s: got %+v, want fix %v refuse %v (and a reason exactly when either)", tc.name, d, tc.fix, tc.refuse)
+		}
+		if d.Refuse && !strings.Contains(d.Reason, "left untouched") {
+			t.Errorf("%s: a refusal must say the file was left untouched: %s", tc.name, d.Reason)
+		}
+	}
+}

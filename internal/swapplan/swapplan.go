@@ -29,6 +29,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
+	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 )
 
@@ -86,11 +87,17 @@ type Plan struct {
 	InspectErr string
 	Leftovers  []Leftover
 
-	// Action, FixPerms and Reason are the decision; Reason names the
-	// remedy when the action is refuse.
-	Action   swapfile.Action
-	FixPerms bool
-	Reason   string
+	// SELinux is what the machine says of SELinux, and the context the
+	// swapfile must carry (SELinux.SwapContext, "" when it is off).
+	SELinux selinux.State
+
+	// Action, FixPerms, FixContext and Reason are the decision; Reason
+	// names the remedy when the action is refuse. FixContext: our swap
+	// area is kept but relabelled SELinux.SwapContext first.
+	Action     swapfile.Action
+	FixPerms   bool
+	FixContext bool
+	Reason     string
 
 	// InEffect: our swapfile is active with at least the target, as the
 	// kernel counts it, and the decision keeps it as it is (its directory
@@ -123,7 +130,7 @@ func (p *Plan) Name() string { return filepath.Base(p.Path) }
 // refuse records a refusal (the first one counts).
 func (p *Plan) refuse(reason string) {
 	if p.Action != swapfile.ActRefuse {
-		p.Action, p.Reason, p.FixPerms = swapfile.ActRefuse, reason, false
+		p.Action, p.Reason, p.FixPerms, p.FixContext = swapfile.ActRefuse, reason, false, false
 	}
 }
 
@@ -149,6 +156,7 @@ func Make(in Inputs) *Plan {
 		Dir:      filepath.Dir(cfg.SwapPath),
 	}
 	p.Resolved = p.Dir
+	p.SELinux = selinux.Detect(root)
 	p.NotInEffect = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: systemctl restart %s %s", p.Path, p.Unit, names.ActivatorUnit, p.Unit)
 
 	mem, err := procfs.ReadMeminfo(root)
@@ -229,6 +237,16 @@ func Make(in Inputs) *Plan {
 	}
 	dec := swapfile.Decide(p.File, p.Target, p.Ours != nil, p.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
 	p.Action, p.FixPerms, p.Reason = dec.Action, dec.FixPerms, dec.Reason
+	if p.Action == swapfile.ActKeep {
+		switch c := swapfile.DecideContext(p.File, p.SELinux.SwapContext, names.SwapLabel); {
+		case c.Refuse:
+			p.refuse(c.Reason)
+			return p
+		case c.Fix:
+			p.FixContext = true
+			p.Reason += "; " + c.Reason
+		}
+	}
 	if p.Action == swapfile.ActCreate || p.Action == swapfile.ActReplace {
 		fs := p.FS
 		for _, l := range p.Leftovers {
@@ -246,7 +264,8 @@ func Make(in Inputs) *Plan {
 // inEffect settles InEffect, once the decision is made: our file active
 // with at least the target as the kernel counts it, and kept as it is by
 // the decision (a safe directory, root:root 0600, nothing activate would
-// refuse or change: swapfile.Decide's ActKeep without FixPerms). Why: the
+// refuse or change: swapfile.Decide's ActKeep without FixPerms, and under
+// SELinux the type swapon needs, without FixContext). Why: the
 // gate opened on an active swapfile whose directory had become uid 1000's,
 // or on a swap area owned by uid 1000, both of which activate refuses: it
 // checked device, inode and size only.
@@ -260,7 +279,7 @@ func (p *Plan) inEffect() {
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", p.Path, fsinfo.Human(p.Ours.Size), fsinfo.Human(p.Target), names.ActivatorUnit)
 	case p.Action == swapfile.ActRefuse:
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", p.Path, p.Reason, restart)
-	case p.Action != swapfile.ActKeep || p.FixPerms || !p.File.RootOnly():
+	case p.Action != swapfile.ActKeep || p.FixPerms || p.FixContext || !p.File.RootOnly():
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate would not keep it as it is (%s: %s); fix the cause, %s", p.Path, p.Action, p.Reason, restart)
 	default:
 		p.InEffect, p.NotInEffect = true, ""

@@ -168,3 +168,41 @@ rt_purge() {
 		rm -f -- "$_metrics"
 	fi
 }
+
+# The SELinux policy module (selinux/ransomeye_tuner.cil in the source):
+# what the tuner cannot avoid asking of the reference policy.
+RT_SELINUX_MODULE=ransomeye_tuner
+RT_SELINUX_CIL=/usr/share/selinux/packages/ransomeye-tuner/ransomeye_tuner.cil
+RT_SELINUX_DIR=/etc/selinux
+
+# rt_selinux_present: semodule exists and a policy is configured
+# (/etc/selinux/config names a policy whose directory exists), whether or
+# not SELinux is on now (an image build labels and boots it later).
+rt_selinux_present() {
+	command -v semodule >/dev/null 2>&1 || return 1
+	[ -r "$RT_SELINUX_DIR/config" ] || return 1
+	_setype=$(sed -n 's/^[[:space:]]*SELINUXTYPE[[:space:]]*=[[:space:]]*//p' "$RT_SELINUX_DIR/config" | tail -n 1)
+	[ -n "$_setype" ] && [ -d "$RT_SELINUX_DIR/$_setype" ]
+}
+
+# rt_selinux_install: semodule -i of the module; a failure (a policy without
+# a type the module names) is logged, never fatal: the tuner works without
+# it wherever SELinux only logs.
+rt_selinux_install() {
+	rt_selinux_present || return 0
+	if _seout=$(semodule -i "$RT_SELINUX_CIL" 2>&1); then
+		rt_log "SELinux policy module $RT_SELINUX_MODULE installed"
+	else
+		rt_log "warning: semodule -i $RT_SELINUX_CIL failed; enforcing SELinux may deny the generator (see ransomeye-tuner(8)): $_seout"
+	fi
+	return 0
+}
+
+# rt_selinux_remove: semodule -r of the module when it is installed.
+rt_selinux_remove() {
+	rt_selinux_present || return 0
+	semodule -l 2>/dev/null | awk '{print $1}' | grep -qx "$RT_SELINUX_MODULE" || return 0
+	semodule -r "$RT_SELINUX_MODULE" >/dev/null 2>&1 ||
+		rt_log "warning: semodule -r $RT_SELINUX_MODULE failed; remove it by hand"
+	return 0
+}

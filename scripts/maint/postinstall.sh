@@ -15,6 +15,9 @@
 # policy-rc.d is honoured (rt_invoke).
 
 rt_postinstall() {
+	# Before anything runs the tuner: the policy module it needs under an
+	# enforcing SELinux (also in an image build, which labels and boots later).
+	rt_selinux_install
 	# The journal catalog (journalctl -x) works without a running systemd.
 	if command -v journalctl >/dev/null 2>&1; then
 		journalctl --update-catalog || rt_log "warning: journalctl --update-catalog failed"

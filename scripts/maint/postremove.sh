@@ -42,6 +42,7 @@ purge)
 	*) _swap=$RT_DEFAULT_SWAP ;;
 	esac
 	rt_purge "$_swap" "$_metrics"
+	rt_selinux_remove
 	rm -f -- "$RT_STATE" "$RT_STATE.new"
 	rmdir -- "$RT_STATE_DIR" 2>/dev/null || true
 	rt_reload

@@ -50,6 +50,7 @@ remove)
 	rt_unplace
 	rt_stop
 	rt_purge "$(rt_swap_path)" "$(rt_metrics_path)"
+	rt_selinux_remove
 	;;
 esac
 exit 0

@@ -1,0 +1,2 @@
+# Case 42_selinux_enforcing_healthy, sourced by report.sh (boot_selinux_test.go).
+. /usr/lib/ransomeye-test/selinux.sh
