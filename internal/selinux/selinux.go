@@ -131,7 +131,9 @@ func SwapContext(mls bool) string {
 // Validate asks the kernel whether the loaded policy knows ctx: selinuxfs's
 // context node takes a context written to it and fails with EINVAL when the
 // policy has no such user, role, type or range (the error then wraps
-// ErrRejected; an error opening the node does not: nothing was asked).
+// ErrRejected; an error opening the node, or another error of the write,
+// EACCES for a caller not allowed to check contexts, does not: the policy
+// was not asked).
 func Validate(root hostroot.Root, ctx string) error {
 	p := root.Path(ContextPath)
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
@@ -140,6 +142,11 @@ func Validate(root hostroot.Root, ctx string) error {
 	}
 	defer f.Close()
 	if _, err := f.Write([]byte(ctx)); err != nil {
+		if !errors.Is(err, unix.EINVAL) {
+			// EACCES: the caller's domain may not check contexts
+			// (security check_context); the policy was not asked.
+			return fmt.Errorf("validate the SELinux context %q (write to %q): %w", ctx, p, err)
+		}
 		return fmt.Errorf("%w %q (write to %q: %w): a policy without the type %s cannot label swap files", ErrRejected, ctx, p, err, SwapType)
 	}
 	return nil

@@ -14,8 +14,9 @@ import (
 // fakeSelinuxfs makes a root prefix whose selinuxfs says enforce and mls;
 // context is a regular file (a fake: the kernel's node validates what is
 // written, a file takes anything) unless rejecting, when it is a link to
-// /dev/full, which opens and refuses the write as a policy without the type
-// would.
+// /proc/self/oom_score_adj, which opens and refuses the write of a context
+// with EINVAL (not a number; nothing is changed) as the kernel's node does
+// for a context the policy does not know.
 func fakeSelinuxfs(t *testing.T, enforce, mls string, rejecting bool) hostroot.Root {
 	t.Helper()
 	dir := t.TempDir()
@@ -29,7 +30,7 @@ func fakeSelinuxfs(t *testing.T, enforce, mls string, rejecting bool) hostroot.R
 		}
 	}
 	if rejecting {
-		if err := os.Symlink("/dev/full", filepath.Join(fs, "context")); err != nil {
+		if err := os.Symlink("/proc/self/oom_score_adj", filepath.Join(fs, "context")); err != nil {
 			t.Fatal(err)
 		}
 	} else if err := os.WriteFile(filepath.Join(fs, "context"), nil, 0o666); err != nil {
@@ -81,6 +82,18 @@ func TestDetectCannotAsk(t *testing.T) {
 	s := Detect(root)
 	if want := "system_u:object_r:swapfile_t:s0"; !s.Enabled || s.SwapContext != want || s.Err != nil || s.Unvalidated == nil {
 		t.Errorf("context node not writable: got %+v, want context %q, no error, Unvalidated saying why", s, want)
+	}
+	// A write refused otherwise than with EINVAL (EACCES, a domain not
+	// allowed to check contexts; here /dev/full's ENOSPC, a fake of it)
+	// did not ask the policy either.
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/full", p); err != nil {
+		t.Fatal(err)
+	}
+	if s := Detect(root); s.SwapContext == "" || s.Err != nil || s.Unvalidated == nil {
+		t.Errorf("a write refused but not with EINVAL: got %+v, want the context, unvalidated", s)
 	}
 }
 
