@@ -243,6 +243,9 @@ func (a *activation) provideSwap() (string, bool) {
 			log.Warnf("SELinux is %s, but the swapfile cannot be labelled: %v", p.SELinux.Mode(), p.SELinux.Err)
 		} else {
 			log.Infof("SELinux is %s: the swapfile is labelled %s", p.SELinux.Mode(), p.SELinux.SwapContext)
+			if p.SELinux.Unvalidated != nil {
+				log.Noticef("the SELinux context %s could not be validated (%v): used as it is (a policy without it makes swapon fail, and the core stays down)", p.SELinux.SwapContext, p.SELinux.Unvalidated)
+			}
 		}
 	}
 	if p.Action == swapfile.ActRefuse {

@@ -14,7 +14,10 @@
 // only when SELinux is enabled, /sys/fs/selinux/mls says 1 for an MLS or MCS
 // policy. The label is validated by the kernel (a write of it to
 // /sys/fs/selinux/context fails with EINVAL for a context the loaded policy
-// does not know) before it is used.
+// does not know) before it is used. A caller that cannot open that node for
+// writing (a read-only /sys, as ProtectKernelTunables= makes it) cannot ask:
+// it uses the context unvalidated, so that it judges the swapfile's type as
+// a caller that can ask does.
 package selinux
 
 import (
@@ -67,7 +70,18 @@ type State struct {
 	SwapContext string
 	// Err says why no SwapContext could be given with SELinux enabled.
 	Err error
+	// Unvalidated says why the kernel could not be asked whether the policy
+	// knows SwapContext (the context node could not be opened for writing);
+	// nil when it was asked. SwapContext is then used as it is. Why: the
+	// metrics service (ProtectKernelTunables=, a read-only /sys) took this
+	// for a policy without the type and judged no type, so it said the swap
+	// guarantee held where status and the gate said it did not.
+	Unvalidated error
 }
+
+// ErrRejected is wrapped by Validate's error when the loaded policy
+// refuses the context (as opposed to the kernel not being asked).
+var ErrRejected = errors.New("the loaded SELinux policy rejects the context")
 
 // Mode names the mode for messages: "enforcing", "permissive" or "disabled".
 func (s State) Mode() string {
@@ -94,8 +108,11 @@ func Detect(root hostroot.Root) State {
 	}
 	ctx := SwapContext(s.MLS)
 	if err := Validate(root, ctx); err != nil {
-		s.Err = err
-		return s
+		if errors.Is(err, ErrRejected) {
+			s.Err = err
+			return s
+		}
+		s.Unvalidated = err
 	}
 	s.SwapContext = ctx
 	return s
@@ -113,7 +130,10 @@ func SwapContext(mls bool) string {
 
 // Validate asks the kernel whether the loaded policy knows ctx: selinuxfs's
 // context node takes a context written to it and fails with EINVAL when the
-// policy has no such user, role, type or range.
+// policy has no such user, role, type or range (the error then wraps
+// ErrRejected; an error opening the node, or another error of the write,
+// EACCES for a caller not allowed to check contexts, does not: the policy
+// was not asked).
 func Validate(root hostroot.Root, ctx string) error {
 	p := root.Path(ContextPath)
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
@@ -122,7 +142,12 @@ func Validate(root hostroot.Root, ctx string) error {
 	}
 	defer f.Close()
 	if _, err := f.Write([]byte(ctx)); err != nil {
-		return fmt.Errorf("the loaded SELinux policy rejects the context %q (write to %q: %w): a policy without the type %s cannot label swap files", ctx, p, err, SwapType)
+		if !errors.Is(err, unix.EINVAL) {
+			// EACCES: the caller's domain may not check contexts
+			// (security check_context); the policy was not asked.
+			return fmt.Errorf("validate the SELinux context %q (write to %q): %w", ctx, p, err)
+		}
+		return fmt.Errorf("%w %q (write to %q: %w): a policy without the type %s cannot label swap files", ErrRejected, ctx, p, err, SwapType)
 	}
 	return nil
 }

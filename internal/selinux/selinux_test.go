@@ -13,8 +13,10 @@ import (
 
 // fakeSelinuxfs makes a root prefix whose selinuxfs says enforce and mls;
 // context is a regular file (a fake: the kernel's node validates what is
-// written, a file takes anything) unless rejecting, when it is a directory,
-// which refuses the write as a policy without the type would.
+// written, a file takes anything) unless rejecting, when it is a link to
+// /proc/self/oom_score_adj, which opens and refuses the write of a context
+// with EINVAL (not a number; nothing is changed) as the kernel's node does
+// for a context the policy does not know.
 func fakeSelinuxfs(t *testing.T, enforce, mls string, rejecting bool) hostroot.Root {
 	t.Helper()
 	dir := t.TempDir()
@@ -28,7 +30,7 @@ func fakeSelinuxfs(t *testing.T, enforce, mls string, rejecting bool) hostroot.R
 		}
 	}
 	if rejecting {
-		if err := os.Mkdir(filepath.Join(fs, "context"), 0o755); err != nil {
+		if err := os.Symlink("/proc/self/oom_score_adj", filepath.Join(fs, "context")); err != nil {
 			t.Fatal(err)
 		}
 	} else if err := os.WriteFile(filepath.Join(fs, "context"), nil, 0o666); err != nil {
@@ -58,6 +60,40 @@ func TestDetect(t *testing.T) {
 	s = Detect(fakeSelinuxfs(t, "1", "1", true))
 	if !s.Enabled || s.SwapContext != "" || s.Err == nil {
 		t.Errorf("a policy that rejects the context: got %+v, want enabled, no context and an error", s)
+	}
+}
+
+// TestDetectCannotAsk: a context node that cannot be opened for writing (a
+// read-only /sys, as ProtectKernelTunables= gives the metrics service; here
+// a directory, a fake of it) is not a policy that rejects the context: the
+// context is still the swapfile's, unvalidated, so that the judgement of
+// the swapfile's type is the same as where the kernel can be asked. Why:
+// the metrics service judged our active swapfile of the wrong type in
+// effect (no context wanted) while status and the gate did not.
+func TestDetectCannotAsk(t *testing.T) {
+	root := fakeSelinuxfs(t, "1", "1", false)
+	p := root.Path(ContextPath)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := Detect(root)
+	if want := "system_u:object_r:swapfile_t:s0"; !s.Enabled || s.SwapContext != want || s.Err != nil || s.Unvalidated == nil {
+		t.Errorf("context node not writable: got %+v, want context %q, no error, Unvalidated saying why", s, want)
+	}
+	// A write refused otherwise than with EINVAL (EACCES, a domain not
+	// allowed to check contexts; here /dev/full's ENOSPC, a fake of it)
+	// did not ask the policy either.
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/full", p); err != nil {
+		t.Fatal(err)
+	}
+	if s := Detect(root); s.SwapContext == "" || s.Err != nil || s.Unvalidated == nil {
+		t.Errorf("a write refused but not with EINVAL: got %+v, want the context, unvalidated", s)
 	}
 }
 

@@ -29,6 +29,7 @@ const (
 	CauseNoCpuset       = "cgroup v2 without the cpuset controller: only the three services are pinned (CPUAffinity=) and system.slice, user.slice, machine.slice and init.scope are not fenced"
 	CauseInitScope      = "systemd did not apply AllowedCPUs= to init.scope (seen on systemd 247): PID 1, and what it forks before moving it to a unit's cgroup, may run on the reserved CPUs"
 	CauseOther          = "units outside the fenced slices, or an administrator's setting, reach the reserved CPUs"
+	CauseThreadsUnread  = "not every thread could be read (placement.threads_error says why): threads of other units may run on the reserved CPUs unseen, so the isolation is not shown to hold"
 	initScopeCgroup     = "/sys/fs/cgroup/init.scope"
 	systemConfDropInDir = "/etc/systemd/system.conf.d"
 )
@@ -130,6 +131,12 @@ func judgeIsolation(iso config.Isolation, mode generate.CPUMode, cg topology.Cgr
 			}
 			j.Escapes = append(j.Escapes, e)
 		}
+		// Why: with /proc unreadable, or more threads than are read, the
+		// walk found nothing (or not all) and the isolation was said full
+		// on no evidence.
+		if p.ThreadsErr != "" {
+			addCause(CauseThreadsUnread)
+		}
 	}
 	if len(causes) == 0 {
 		return j
@@ -155,6 +162,8 @@ func isolationRemedy(causes []string, core cpuset.Set) string {
 			// applied it, and a later rewrite of init.scope's cpuset
 			// reset it (the kernel gives a cgroup's tasks its cpuset).
 			r = append(r, "run systemd 252 or later, which applies AllowedCPUs= to init.scope; on this systemd CPUAffinity= in system.conf does not hold either (init.scope's cpuset, rewritten by systemd, resets PID 1's affinity)")
+		case CauseThreadsUnread:
+			r = append(r, "run status as root (it reads every /proc/PID/task); with more threads than status reads, count those with Cpus_allowed_list on the reserved CPUs by hand")
 		case CauseOther:
 			r = append(r, "run systemctl show -p AllowedCPUs,CPUAffinity,ControlGroup on each unit named, and remove the setting that widens it or move it under system.slice")
 		}

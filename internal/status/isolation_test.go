@@ -46,6 +46,11 @@ func TestJudgeIsolation(t *testing.T) {
 		{"services mode", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{pid1, journald}}, IsolationFull, "", nil},
 		{"service escapes", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{Effect: placement.Effect{Services: []placement.ServiceEffect{wide}}}, IsolationDegraded, CauseOther, []string{"ransomeye-core.service"}},
 		{"other unit", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsOnReserved: []UnitThreads{journald}}, IsolationDegraded, CauseOther, []string{"systemd-journald.service"}},
+		// Why: with /proc unreadable, or more threads than are read, the
+		// walk found nothing and the isolation was said full.
+		{"threads unread", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsErr: `read "/proc": permission denied`}, IsolationDegraded, CauseThreadsUnread, nil},
+		{"threads partly read", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{ThreadsOnReserved: []UnitThreads{pid1}, ThreadsErr: "more than 65536 threads: the rest not read"}, IsolationDegraded, CauseCgroupV1 + "; " + CauseThreadsUnread, []string{"init.scope"}},
+		{"threads unread, services mode", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsErr: `read "/proc": permission denied`}, IsolationFull, "", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			initRead = false

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
@@ -243,5 +245,32 @@ func TestInEffectNeedsWhatActivateKeeps(t *testing.T) {
 		os.Chmod(r.Path("/ransomeye"), 0o755)
 		os.Chown(r.Path("/ransomeye/swap"), 0, 0)
 		os.Chmod(r.Path("/ransomeye/swap"), 0o600)
+	}
+}
+
+// TestInEffectWrongTypeCannotAsk: under SELinux, our active swapfile of
+// another type than swapfile_t is not in effect (activate relabels it
+// first), also for a caller that cannot write /sys/fs/selinux/context to
+// validate the context (a read-only /sys: the metrics service's
+// ProtectKernelTunables=; here the node is a directory, a fake of it).
+// Why: such a caller took it for "SELinux cannot label" and checked no
+// type, so the metrics said the swap guarantee held while status and the
+// gate said it did not.
+func TestInEffectWrongTypeCannotAsk(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 16*mib)
+	r.write("/sys/fs/selinux/enforce", "1\n")
+	r.write("/sys/fs/selinux/mls", "1\n")
+	if err := os.MkdirAll(r.Path("/sys/fs/selinux/context"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.swapArea("/ransomeye/swap", 32*mib)
+	if err := unix.Lsetxattr(r.Path("/ransomeye/swap"), "security.selinux", []byte("system_u:object_r:default_t:s0\x00"), 0); err != nil {
+		t.Skipf("cannot set security.selinux here: %v", err)
+	}
+	r.swaps(r.Path("/ransomeye/swap"), fmt.Sprint((32*mib-int64(os.Getpagesize()))/1024))
+	p := make1(t, r, cfg("/ransomeye/swap", 32*mib))
+	if p.Ours == nil || p.InEffect || !p.FixContext || !strings.Contains(p.NotInEffect, "swapfile_t") {
+		t.Errorf("ours %v, in effect %v, relabel %v: %q; want it not in effect until relabelled swapfile_t", p.Ours != nil, p.InEffect, p.FixContext, p.NotInEffect)
 	}
 }
