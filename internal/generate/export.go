@@ -35,11 +35,17 @@ const (
 const EnvDropIn = "cpu-environment.conf"
 
 // IRQBalanceUnit is irqbalance's service; IRQBalanceDropIn is the drop-in
-// that bans the CPUs outside the core set from its balancing.
+// that bans the CPUs outside the core set from its balancing, as a list
+// (IRQBalanceEnvList) and as a hexadecimal mask (IRQBalanceEnvMask). Why
+// both: irqbalance reads the list from 1.8 on, and Debian 11's 1.7.0 reads
+// only the mask (its binary has no IRQBALANCE_BANNED_CPULIST), so with the
+// list alone it balanced interrupts onto the reserved CPUs; 1.9 (Debian 12
+// and 13) reads the mask first, and logs that the mask is deprecated.
 const (
 	IRQBalanceUnit    = "irqbalance.service"
 	IRQBalanceDropIn  = "ransomeye-tuner-banned-cpus.conf"
 	IRQBalanceEnvList = "IRQBALANCE_BANNED_CPULIST"
+	IRQBalanceEnvMask = "IRQBALANCE_BANNED_CPUS"
 )
 
 // IRQBalancePolicy is the policy script the package ships for irqbalance's
@@ -142,7 +148,10 @@ func renderEnv(in Input, out *Output) {
 	}
 	if out.Plan.Reserved {
 		banned := in.Topology.Online.Difference(out.Plan.Core)
-		opts := []*unit.UnitOption{unit.NewUnitOption("Service", "Environment", IRQBalanceEnvList+"="+banned.String())}
+		opts := []*unit.UnitOption{
+			unit.NewUnitOption("Service", "Environment", IRQBalanceEnvList+"="+banned.String()),
+			unit.NewUnitOption("Service", "Environment", IRQBalanceEnvMask+"="+banned.Mask()),
+		}
 		if nic := in.Config.DPIInterface; nic != "" && !out.Plan.DPI.IsEmpty() {
 			opts = append(opts,
 				unit.NewUnitOption("Service", "Environment", IRQBalanceEnvArgs+"=--policyscript="+IRQBalancePolicy),

@@ -179,3 +179,30 @@ func TestSysctl(t *testing.T) {
 }
 
 func defaultConfig() config.Config { return config.Default() }
+
+// TestSliceEffective: a slice's CPUs are read from the directory systemd
+// gives it: its parents' for a dash, "_" before a name cg_escape()
+// escapes (Slice=cpu.slice is /sys/fs/cgroup/_cpu.slice); the root slice
+// is the cgroup root. A missing file is no restriction.
+func TestSliceEffective(t *testing.T) {
+	root := hostroot.Root(t.TempDir())
+	for p, v := range map[string]string{
+		"/sys/fs/cgroup/cpuset.cpus.effective":                           "0-7\n",
+		"/sys/fs/cgroup/_cpu.slice/cpuset.cpus.effective":                "4-7\n",
+		"/sys/fs/cgroup/db.slice/db-a\\x2db.slice/cpuset.cpus.effective": "2-3\n",
+	} {
+		full := root.Path(p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for slice, want := range map[string]string{"cpu.slice": "4-7", `db-a\x2db.slice`: "2-3", "-.slice": "0-7", "none.slice": ""} {
+		got, err := sliceEffective(root, slice)
+		if err != nil || got.String() != want {
+			t.Errorf("sliceEffective(%q) = %q, %v; want %q", slice, got, err, want)
+		}
+	}
+}

@@ -78,12 +78,17 @@ func gatherIsolation(root hostroot.Root, in generate.Input, out generate.Output,
 		}
 		return "empty"
 	}
-	return judgeIsolation(in.Config.Isolation, out.CPUMode, in.Topology.Cgroup, out.Plan.Core, p, initCPUs)
+	pinned := map[string]bool{}
+	for _, s := range out.Services {
+		pinned[s.Unit] = true
+	}
+	return judgeIsolation(in.Config.Isolation, out.CPUMode, in.Topology.Cgroup, out.Plan.Core, pinned, p, initCPUs)
 }
 
-// judgeIsolation is gatherIsolation's decision, on plain data: initCPUs
-// describes init.scope's cpuset.cpus, read only when PID 1's unit escapes.
-func judgeIsolation(iso config.Isolation, mode generate.CPUMode, cg topology.Cgroup, core cpuset.Set, p *Placement, initCPUs func() string) *Isolation {
+// judgeIsolation is gatherIsolation's decision, on plain data: pinned are
+// the pinned services' units; initCPUs describes init.scope's cpuset.cpus,
+// read only when PID 1's unit escapes.
+func judgeIsolation(iso config.Isolation, mode generate.CPUMode, cg topology.Cgroup, core cpuset.Set, pinned map[string]bool, p *Placement, initCPUs func() string) *Isolation {
 	if p == nil {
 		return nil
 	}
@@ -97,12 +102,29 @@ func judgeIsolation(iso config.Isolation, mode generate.CPUMode, cg topology.Cgr
 		}
 		causes = append(causes, c)
 	}
+	escaped := map[string]bool{}
 	for _, s := range p.Services {
 		if s.Escapes != "" {
 			j.Escapes = append(j.Escapes, IsolationEscape{Unit: s.Unit, Reason: fmt.Sprintf(
 				"cpuset.cpus.effective %s reaches %s outside its plan %s (an administrator's drop-in or a changed slice)", s.Effective, s.Escapes, s.Planned)})
 			addCause(CauseOther)
+			escaped[s.Unit] = true
 		}
+	}
+	// A pinned service's threads allowed outside its own set break what
+	// either setting asks. Why they are read here as well as its cpuset:
+	// on cgroup v1 (and without the cpuset controller) there is no cpuset
+	// to read, and a service moved by Slice= has none where the plan puts
+	// it; Isolation=services said full for a core widened by CPUAffinity=
+	// on cgroup v1, and for a DPI service moved to another slice.
+	for _, u := range p.ThreadsOnReserved {
+		if !pinned[u.Unit] || escaped[u.Unit] {
+			continue
+		}
+		j.Escapes = append(j.Escapes, IsolationEscape{Unit: u.Unit, Reason: fmt.Sprintf(
+			"%d of its thread(s) may run on %s outside its plan (e.g. %s): an administrator's drop-in, a changed slice, or the service set its own affinity", u.Threads, u.CPUs, u.Example)})
+		addCause(CauseOther)
+		escaped[u.Unit] = true
 	}
 	if iso == config.IsolationStrict {
 		platform := ""
@@ -113,6 +135,9 @@ func judgeIsolation(iso config.Isolation, mode generate.CPUMode, cg topology.Cgr
 			}
 		}
 		for _, u := range p.ThreadsOnReserved {
+			if escaped[u.Unit] {
+				continue
+			}
 			e := IsolationEscape{Unit: u.Unit}
 			switch {
 			case platform != "":

@@ -17,7 +17,9 @@ import (
 // and one reason per escaping unit, on cgroup v1 with threads on reserved
 // CPUs (full when nothing escapes, as with CPUAffinity= in system.conf),
 // for init.scope left on every CPU (systemd 247), for a service
-// beyond its plan; and full where nothing escapes, or where
+// beyond its plan, for a pinned service's threads beyond its plan where
+// no cpuset of it is read (cgroup v1, another slice), under either
+// setting and named once; and full where nothing escapes, or where
 // Isolation=services does not ask to fence the other units.
 func TestJudgeIsolation(t *testing.T) {
 	core, _ := cpuset.Parse("0-3")
@@ -25,6 +27,12 @@ func TestJudgeIsolation(t *testing.T) {
 	pid1 := UnitThreads{Unit: "init.scope", Threads: 1, CPUs: "4-7", Example: "systemd[1]"}
 	journald := UnitThreads{Unit: "systemd-journald.service", Threads: 1, CPUs: "4-7", Example: "systemd-journal[180]"}
 	wide := placement.ServiceEffect{Unit: "ransomeye-core.service", Planned: "0-3", Effective: "0-5", Escapes: "4-5"}
+	// The core's and the DPI service's threads beyond their sets, as
+	// /proc shows them where no cpuset is read (cgroup v1; a service moved
+	// by Slice=, whose cgroup is not where the plan puts it).
+	coreThreads := UnitThreads{Unit: "ransomeye-core.service", Threads: 3, CPUs: "4-7", Example: "core[700]"}
+	dpiThreads := UnitThreads{Unit: "ransomeye-dpi.service", Threads: 2, CPUs: "6-7", Example: "W#01[801]"}
+	pinned := map[string]bool{"ransomeye-core.service": true, "ransomeye-dpi.service": true, "ransomeye-training.service": true}
 	initRead := false
 	initCPUs := func() string { initRead = true; return "empty" }
 	for _, c := range []struct {
@@ -51,10 +59,14 @@ func TestJudgeIsolation(t *testing.T) {
 		{"threads unread", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsErr: `read "/proc": permission denied`}, IsolationDegraded, CauseThreadsUnread, nil},
 		{"threads partly read", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{ThreadsOnReserved: []UnitThreads{pid1}, ThreadsErr: "more than 65536 threads: the rest not read"}, IsolationDegraded, CauseCgroupV1 + "; " + CauseThreadsUnread, []string{"init.scope"}},
 		{"threads unread, services mode", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{ThreadsErr: `read "/proc": permission denied`}, IsolationFull, "", nil},
+		{"services mode, v1, core widened", config.IsolationServices, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{ThreadsOnReserved: []UnitThreads{coreThreads, journald}}, IsolationDegraded, CauseOther, []string{"ransomeye-core.service"}},
+		{"services mode, DPI in another slice", config.IsolationServices, generate.CPUModeAllowedCPUs, v2, &Placement{Effect: placement.Effect{Services: []placement.ServiceEffect{{Unit: "ransomeye-dpi.service", Planned: "4-5", Err: "cannot read"}}}, ThreadsOnReserved: []UnitThreads{dpiThreads}}, IsolationDegraded, CauseOther, []string{"ransomeye-dpi.service"}},
+		{"strict, v1, core widened: not the platform", config.IsolationStrict, generate.CPUModeAffinity, topology.Cgroup{}, &Placement{ThreadsOnReserved: []UnitThreads{coreThreads}}, IsolationDegraded, CauseOther, []string{"ransomeye-core.service"}},
+		{"strict, v2, core widened: named once", config.IsolationStrict, generate.CPUModeAllowedCPUs, v2, &Placement{Effect: placement.Effect{Services: []placement.ServiceEffect{wide}}, ThreadsOnReserved: []UnitThreads{coreThreads}}, IsolationDegraded, CauseOther, []string{"ransomeye-core.service"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			initRead = false
-			got := judgeIsolation(c.iso, c.mode, c.cg, core, c.p, initCPUs)
+			got := judgeIsolation(c.iso, c.mode, c.cg, core, pinned, c.p, initCPUs)
 			if c.p == nil {
 				if got != nil {
 					t.Fatalf("no placement: isolation %+v, want none", got)

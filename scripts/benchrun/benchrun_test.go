@@ -139,7 +139,7 @@ func interferenceReport(runs [][4]string, rc string) string {
 // TestInterferenceBoot: line 7b takes the newest completed boot of case 28,
 // its ratios without/with for time and involuntary switches; an incomplete
 // newer boot is passed over, and a boot whose "with" runs lacked the
-// partition is marked not valid.
+// partition, or whose "without" runs kept it, is marked not valid.
 func TestInterferenceBoot(t *testing.T) {
 	vm := t.TempDir()
 	good := [][4]string{{"with", "1000000", "2", "0-3"}, {"without", "3000000", "40", "0-7"}, {"without", "2000000", "20", "0-7"}, {"with", "1200000", "4", "0-3"}}
@@ -165,6 +165,15 @@ func TestInterferenceBoot(t *testing.T) {
 	benchInterferenceBoot(r, vm)
 	if !strings.HasPrefix(r.rows[0].verdict, "NOT valid") {
 		t.Errorf("partition not in place, verdict %q", r.rows[0].verdict)
+	}
+	// The control arm: a "without" run on 0-3 (set-property failed).
+	noControl := append([][4]string(nil), good...)
+	noControl[2][3] = "0-3"
+	writeReport(t, vm, "20261201T220000Z", interferenceCase, interferenceReport(noControl, "0"))
+	r = &report{}
+	benchInterferenceBoot(r, vm)
+	if !strings.HasPrefix(r.rows[0].verdict, "NOT valid: system.slice was not widened") {
+		t.Errorf("control arm not widened, verdict %q", r.rows[0].verdict)
 	}
 	r = &report{}
 	benchInterferenceBoot(r, t.TempDir())

@@ -22,6 +22,11 @@ type interferenceBoot struct {
 	waitNS           map[string][]int64 // schedstat wait; absent in older reports
 	iterations       string
 	partitionInPlace bool // every "with" run saw system.slice on 0-3
+	// controlInPlace: every "without" run saw system.slice widened (to
+	// every online CPU, where the report names them). Why: a failed
+	// set-property leaves the "without" runs partitioned too, and the ratio
+	// near 1 was reported as the partition's effect.
+	controlInPlace bool
 }
 
 // readInterferenceBoot reads one report.txt of the case; ok is false when
@@ -32,7 +37,8 @@ func readInterferenceBoot(path string) (interferenceBoot, bool) {
 		return interferenceBoot{}, false
 	}
 	b := interferenceBoot{dir: filepath.Dir(path), wall: map[string][]time.Duration{}, nivcsw: map[string][]int64{}, waitNS: map[string][]int64{},
-		iterations: m["case.bench.iterations"], partitionInPlace: true}
+		iterations: m["case.bench.iterations"], partitionInPlace: true, controlInPlace: true}
+	online := m["case.bench.online"]
 	n, _ := strconv.Atoi(m["case.bench.runs"])
 	for i := 1; i <= n; i++ {
 		k := "case.bench." + strconv.Itoa(i) + "."
@@ -42,8 +48,12 @@ func readInterferenceBoot(path string) (interferenceBoot, bool) {
 		if (mode != "with" && mode != "without") || err1 != nil || err2 != nil {
 			return interferenceBoot{}, false
 		}
-		if mode == "with" && m[k+"system_slice_cpus"] != "0-3" {
+		cpus := m[k+"system_slice_cpus"]
+		if mode == "with" && cpus != "0-3" {
 			b.partitionInPlace = false
+		}
+		if mode == "without" && (cpus == "0-3" || cpus == "" || online != "" && cpus != online) {
+			b.controlInPlace = false
 		}
 		b.wall[mode] = append(b.wall[mode], time.Duration(w)*time.Microsecond)
 		b.nivcsw[mode] = append(b.nivcsw[mode], c)
@@ -112,8 +122,11 @@ func benchInterferenceBoot(r *report, vmwork string) {
 		}
 	}
 	verdict := "reported"
-	if !b.partitionInPlace {
+	switch {
+	case !b.partitionInPlace:
 		verdict = "NOT valid: the partition was not in place in every \"with\" run"
+	case !b.controlInPlace:
+		verdict = "NOT valid: system.slice was not widened in every \"without\" run"
 	}
 	r.add(row{item: "7b", what: what,
 		ours: with, oursCmd: fmt.Sprintf("bash loop of %s steps in a scope under ransomeye-dpi.slice (AllowedCPUs=4-5); noise in system.slice (AllowedCPUs=0-3): a busy shell per CPU and O_DIRECT reads of the NVMe root disk", b.iterations),
