@@ -24,8 +24,10 @@ rt_stop() {
 # that reads the record is still installed; without the file nothing was
 # placed in this boot.
 rt_unplace() {
-	if [ -f /run/ransomeye-tuner/plan.json ] && [ -x /usr/sbin/ransomeye-tuner ]; then
-		/usr/sbin/ransomeye-tuner place --undo ||
+	# By name, as Debian policy wants in maintainer scripts (dpkg's PATH
+	# holds /usr/sbin).
+	if [ -f /run/ransomeye-tuner/plan.json ] && command -v ransomeye-tuner >/dev/null 2>&1; then
+		ransomeye-tuner place --undo ||
 			rt_log "warning: restoring the interrupt and kernel-work placement failed"
 	fi
 	return 0
