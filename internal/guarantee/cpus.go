@@ -214,7 +214,10 @@ func InUnitCgroup(root hostroot.Root, unit string) bool {
 		// gate among them) in its ".control" sub-cgroup (FAULTS.md,
 		// finding 40).
 		cg := strings.TrimSuffix(parts[2], "/.control")
-		if strings.HasSuffix(cg, "/"+unit) {
+		// systemd escapes some names in the cgroup tree ("cpu.service"
+		// lives in "_cpu.service"): without this the gate of such a core
+		// did not know it ran in the core's cgroup.
+		if strings.HasSuffix(cg, "/"+unit) || strings.HasSuffix(cg, "/"+placement.CgroupEscape(unit)) {
 			return true
 		}
 		if prefix, ok := strings.CutSuffix(unit, "@.service"); ok {

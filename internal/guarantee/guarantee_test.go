@@ -138,6 +138,8 @@ func TestInUnitCgroup(t *testing.T) {
 		{"mydb@.service", "0::/system.slice/notmydb@main.service\n", false},
 		{"mydb@.service", "0::/system.slice/mydb.service\n", false},
 		{"mydb@.service", "0::/system.slice/mydb@main.scope\n", false},
+		{"cpu.service", "0::/system.slice/_cpu.service\n", true}, // systemd's cg_escape()
+		{"cpu.service", "0::/system.slice/cpu.service\n", true},
 	} {
 		if err := os.WriteFile(filepath.Join(root.Path("/proc/self"), "cgroup"), []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
