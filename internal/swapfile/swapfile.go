@@ -373,23 +373,36 @@ func DecideContext(e Existing, want, label string) ContextDecision {
 // with the SELinux context ctx, through a descriptor opened without
 // following a symlink.
 func SetContextAt(dirfd int, dirPath, name, ctx string) error {
-	path := filepath.Join(dirPath, name)
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, path, err := openRegularAt(dirfd, dirPath, name, "relabel it")
 	if err != nil {
-		return fmt.Errorf("open %q to relabel it: %w", path, err)
+		return err
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("fstat %q: %w", path, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%q is no longer a regular file: refusing to change it", path)
-	}
 	if err := selinux.Set(fd, ctx); err != nil {
 		return fmt.Errorf("relabel %q: %w", path, err)
 	}
 	return unix.Fsync(fd)
+}
+
+// openRegularAt opens the regular file name in the open directory dirfd
+// without following a symlink, to change it (why says how, for the error);
+// path is its host path, for messages.
+func openRegularAt(dirfd int, dirPath, name, why string) (fd int, path string, err error) {
+	path = filepath.Join(dirPath, name)
+	fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return -1, path, fmt.Errorf("open %q to %s: %w", path, why, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, path, fmt.Errorf("fstat %q: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, path, fmt.Errorf("%q is no longer a regular file: refusing to change it", path)
+	}
+	return fd, path, nil
 }
 
 // size renders a byte count the way every other message does.
@@ -399,19 +412,11 @@ func size(n int64) string { return fsinfo.Human(n) }
 // open directory dirfd, through a descriptor opened without following a
 // symlink.
 func FixPermsAt(dirfd int, dirPath, name string) error {
-	path := filepath.Join(dirPath, name)
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, path, err := openRegularAt(dirfd, dirPath, name, "fix its owner and mode")
 	if err != nil {
-		return fmt.Errorf("open %q to fix its owner and mode: %w", path, err)
+		return err
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("fstat %q: %w", path, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%q is no longer a regular file: refusing to change it", path)
-	}
 	if err := unix.Fchown(fd, 0, 0); err != nil {
 		return fmt.Errorf("chown root:root %q: %w", path, err)
 	}
