@@ -362,8 +362,8 @@ func (a *activation) checkCPU() (string, bool) {
 	switch {
 	case c.Reserved:
 		var parts []string
-		for _, svc := range []string{a.cfg.CoreService, a.cfg.DPIService, a.cfg.TrainingService} {
-			parts = append(parts, svc+" "+c.Sets[svc])
+		for _, r := range c.Roles {
+			parts = append(parts, r.Unit+" "+r.CPUs)
 		}
 		log.Infof("CPU plan in effect (%s): %s", c.Mode, strings.Join(parts, ", "))
 	default:

@@ -134,5 +134,5 @@ func failingGuarantees(e *env) (string, []guarantee.Entry) {
 	out := generate.Render(in)
 	swap := swapplan.Make(swapplan.Inputs{Root: e.root, Config: in.Config})
 	defer swap.Close()
-	return in.Config.CoreService, guarantee.Failures(guarantee.Evaluate(e.root, in, out, swap, guarantee.Systemd(e.root)))
+	return in.Config.CoreService(), guarantee.Failures(guarantee.Evaluate(e.root, in, out, swap, guarantee.Systemd(e.root)))
 }

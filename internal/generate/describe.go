@@ -47,8 +47,15 @@ func Describe(in Input, out Output) string {
 		fmt.Fprintf(&b, "  cgroup: v2=%t cpuset=%t\n", t.Cgroup.V2, t.Cgroup.Cpuset)
 		p := out.Plan
 		if p.Reserved {
-			fmt.Fprintf(&b, "CPU plan (%s, isolation %s): core %s, dpi %s (node %d), training %s (node %d)\n",
-				out.CPUMode, out.Isolation, p.Core, p.DPI, p.DPINode, p.Training, p.TrainingNode)
+			var sets []string
+			for _, a := range p.Assignments {
+				set := a.Role.Name + " " + a.CPUs.String()
+				if a.Node >= 0 {
+					set += fmt.Sprintf(" (node %d)", a.Node)
+				}
+				sets = append(sets, set)
+			}
+			fmt.Fprintf(&b, "CPU plan (%s, isolation %s): %s\n", out.CPUMode, out.Isolation, strings.Join(sets, ", "))
 		} else {
 			fmt.Fprintf(&b, "CPU plan: no reservation: %s\n", p.Reason)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
@@ -64,21 +65,11 @@ const (
 // when a field changes meaning or goes away.
 const PlanVersion = 1
 
-// Role is what a pinned service is for.
-type Role string
-
-// The roles of the three pinned services.
-const (
-	RoleCore     Role = "core"
-	RoleDPI      Role = "dpi"
-	RoleTraining Role = "training"
-)
-
 // ServiceCPUs is what one pinned service may use: the same sets as its
 // AllowedCPUs=/CPUAffinity= drop-in, or, without a reservation, the usable
 // CPUs it shares with everything else.
 type ServiceCPUs struct {
-	Role     Role
+	Role     roles.Role
 	Unit     string
 	CPUs     cpuset.Set
 	Node     int
@@ -113,17 +104,12 @@ func nodeOf(t topology.Info, set cpuset.Set) int {
 // must be made).
 func assignServices(cfg config.Config, t topology.Info, out *Output) {
 	p := out.Plan
-	sets := []struct {
-		role Role
-		unit string
-		set  cpuset.Set
-	}{{RoleCore, cfg.CoreService, p.Core}, {RoleDPI, cfg.DPIService, p.DPI}, {RoleTraining, cfg.TrainingService, p.Training}}
-	for _, s := range sets {
-		set := s.set
+	for _, r := range roles.Table {
+		set := p.CPUs(r.Name)
 		if !p.Reserved {
 			set = p.Usable
 		}
-		out.Services = append(out.Services, ServiceCPUs{Role: s.role, Unit: s.unit, CPUs: set, Node: nodeOf(t, set), Reserved: p.Reserved})
+		out.Services = append(out.Services, ServiceCPUs{Role: r, Unit: cfg.Units[r.Name], CPUs: set, Node: nodeOf(t, set), Reserved: p.Reserved})
 	}
 }
 
@@ -147,12 +133,12 @@ func renderEnv(in Input, out *Output) {
 		out.Files = append(out.Files, File{Dir: Normal, Path: s.Unit + ".d/" + EnvDropIn, Content: serialize(opts), CPU: true, Advisory: true})
 	}
 	if out.Plan.Reserved {
-		banned := in.Topology.Online.Difference(out.Plan.Core)
+		banned := out.IRQBalanceBanned(in.Topology)
 		opts := []*unit.UnitOption{
 			unit.NewUnitOption("Service", "Environment", IRQBalanceEnvList+"="+banned.String()),
 			unit.NewUnitOption("Service", "Environment", IRQBalanceEnvMask+"="+banned.Mask()),
 		}
-		if nic := in.Config.DPIInterface; nic != "" && !out.Plan.DPI.IsEmpty() {
+		if nic := in.Config.DPIInterface; nic != "" && !out.CaptureCPUs().IsEmpty() {
 			opts = append(opts,
 				unit.NewUnitOption("Service", "Environment", IRQBalanceEnvArgs+"=--policyscript="+IRQBalancePolicy),
 				unit.NewUnitOption("Service", "Environment", IRQBalanceEnvCapture+"="+nic))
@@ -168,7 +154,19 @@ func (o Output) IRQBalanceBanned(t topology.Info) cpuset.Set {
 	if !o.Plan.Reserved {
 		return cpuset.Set{}
 	}
-	return t.Online.Difference(o.Plan.Core)
+	return t.Online.Difference(o.Plan.Core())
+}
+
+// CaptureCPUs returns the CPUs of the roles the capture interface's queue
+// interrupts go to (empty without a reservation).
+func (o Output) CaptureCPUs() cpuset.Set {
+	var s cpuset.Set
+	for _, a := range o.Plan.Assignments {
+		if a.Role.Capture {
+			s = s.Union(a.CPUs)
+		}
+	}
+	return s
 }
 
 // PlanDoc is the CPU plan as machines read it: `ransomeye-tuner plan
@@ -196,7 +194,7 @@ type PlanDoc struct {
 
 // ServiceDoc is one service in a PlanDoc.
 type ServiceDoc struct {
-	Role        Role              `json:"role"`
+	Role        string            `json:"role"`
 	Unit        string            `json:"unit"`
 	CPUs        string            `json:"cpus"`
 	CPUCount    int               `json:"cpu_count"`
@@ -237,7 +235,7 @@ func Doc(in Input, out Output) PlanDoc {
 		for _, kv := range s.Env() {
 			env[kv[0]] = kv[1]
 		}
-		d.Services = append(d.Services, ServiceDoc{Role: s.Role, Unit: s.Unit, CPUs: s.CPUs.String(), CPUCount: s.CPUs.Len(),
+		d.Services = append(d.Services, ServiceDoc{Role: s.Role.Name, Unit: s.Unit, CPUs: s.CPUs.String(), CPUCount: s.CPUs.Len(),
 			NUMANode: s.Node, Reserved: s.Reserved, Environment: env})
 	}
 	return d

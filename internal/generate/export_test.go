@@ -44,7 +44,7 @@ func TestEnvFromSamePlan(t *testing.T) {
 	if err := json.Unmarshal(Doc(in, out).JSON(), &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.Version != 1 || !d.Reserved || len(d.Services) != 3 || d.Services[1].Role != RoleDPI || d.Services[1].CPUs != "4-5" ||
+	if d.Version != 1 || !d.Reserved || len(d.Services) != 3 || d.Services[1].Role != "dpi" || d.Services[1].CPUs != "4-5" ||
 		d.Services[1].CPUCount != 2 || d.Services[1].Environment[EnvCPUs] != "4-5" || d.IRQBalanceBanned != "4-7" {
 		t.Errorf("plan document: %+v", d)
 	}

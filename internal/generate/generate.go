@@ -54,6 +54,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
@@ -66,6 +67,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
@@ -326,8 +328,8 @@ func Render(in Input) Output {
 	out.Isolation = cfg.Isolation
 	out.SwapUnit = names.SwapUnitName(cfg.SwapPath)
 	renderSwap(in, &out)
-	if cfg.CoreService != names.CoreService {
-		out.Files = append(out.Files, gateFile(cfg.CoreService))
+	if cfg.CoreService() != names.CoreService {
+		out.Files = append(out.Files, gateFile(cfg.CoreService()))
 	}
 	renderCPU(in, &out)
 	if out.PlanMade {
@@ -511,7 +513,7 @@ func renderCPU(in Input, out *Output) {
 	for _, n := range in.Topology.Notes {
 		out.note(priolog.Info, "topology: %s", n)
 	}
-	out.Plan = cpuplan.Make(in.Topology)
+	out.Plan = cpuplan.Make(in.Topology, roles.Table)
 	out.PlanMade = true
 	for _, n := range out.Plan.Notes {
 		out.note(priolog.Notice, "CPU plan: %s", n)
@@ -521,8 +523,11 @@ func renderCPU(in Input, out *Output) {
 		return
 	}
 	p := out.Plan
-	out.note(priolog.Info, "CPU plan: %s %s, %s %s, %s %s (%d usable physical cores)",
-		cfg.CoreService, p.Core, cfg.DPIService, p.DPI, cfg.TrainingService, p.Training, p.PhysicalCores)
+	var sets []string
+	for _, a := range p.Assignments {
+		sets = append(sets, cfg.Units[a.Role.Name]+" "+a.CPUs.String())
+	}
+	out.note(priolog.Info, "CPU plan: %s (%d usable physical cores)", strings.Join(sets, ", "), p.PhysicalCores)
 	add := func(name string, opts ...*unit.UnitOption) {
 		out.Files = append(out.Files, File{Dir: Normal, Path: name, Content: serialize(opts), CPU: true})
 	}
@@ -532,47 +537,47 @@ func renderCPU(in Input, out *Output) {
 		if in.Topology.Cgroup.V2 {
 			why = "cgroup v2 without the cpuset controller"
 		}
-		out.note(priolog.Warning, "degraded CPU mode: %s, so AllowedCPUs= cannot work; pinning the three services with CPUAffinity= instead", why)
+		out.note(priolog.Warning, "degraded CPU mode: %s, so AllowedCPUs= cannot work; pinning the %s services with CPUAffinity= instead", why, count(len(p.Assignments)))
 		if cfg.Isolation == config.IsolationStrict {
 			out.note(priolog.Warning, "strict isolation cannot confine system.slice, user.slice and machine.slice without the cpuset controller: other processes may run on the reserved CPUs")
 		}
-		for _, s := range []struct {
-			name string
-			set  string
-		}{{cfg.CoreService, p.Core.String()}, {cfg.DPIService, p.DPI.String()}, {cfg.TrainingService, p.Training.String()}} {
-			add(s.name+".d/"+names.CPUDropIn,
+		for _, a := range p.Assignments {
+			add(cfg.Units[a.Role.Name]+".d/"+names.CPUDropIn,
 				unit.NewUnitOption("Service", "CPUAffinity", ""),
-				unit.NewUnitOption("Service", "CPUAffinity", s.set))
+				unit.NewUnitOption("Service", "CPUAffinity", a.CPUs.String()))
 		}
 		return
 	}
 	out.CPUMode = CPUModeAllowedCPUs
-	for _, s := range []struct{ slice, desc, set string }{
-		{names.DPISlice, "RansomEye DPI capture CPUs", p.DPI.String()},
-		{names.TrainingSlice, "RansomEye AI training CPUs", p.Training.String()},
-	} {
-		add(s.slice,
-			unit.NewUnitOption("Unit", "Description", s.desc),
-			unit.NewUnitOption("Unit", "Documentation", "man:ransomeye-tuner(8)"),
-			sourcePath(cfg),
-			unit.NewUnitOption("Slice", "AllowedCPUs", s.set))
+	for _, a := range p.Assignments {
+		var opts []*unit.UnitOption
+		if s := a.Role.Slice; s != "" {
+			add(s,
+				unit.NewUnitOption("Unit", "Description", a.Role.Description),
+				unit.NewUnitOption("Unit", "Documentation", "man:ransomeye-tuner(8)"),
+				sourcePath(cfg),
+				unit.NewUnitOption("Slice", "AllowedCPUs", a.CPUs.String()))
+			opts = append(opts, unit.NewUnitOption("Service", "Slice", s))
+		}
+		add(cfg.Units[a.Role.Name]+".d/"+names.CPUDropIn, append(opts, unit.NewUnitOption("Service", "AllowedCPUs", a.CPUs.String()))...)
 	}
-	add(cfg.CoreService+".d/"+names.CPUDropIn, unit.NewUnitOption("Service", "AllowedCPUs", p.Core.String()))
-	add(cfg.DPIService+".d/"+names.CPUDropIn,
-		unit.NewUnitOption("Service", "Slice", names.DPISlice),
-		unit.NewUnitOption("Service", "AllowedCPUs", p.DPI.String()))
-	add(cfg.TrainingService+".d/"+names.CPUDropIn,
-		unit.NewUnitOption("Service", "Slice", names.TrainingSlice),
-		unit.NewUnitOption("Service", "AllowedCPUs", p.Training.String()))
 	if cfg.Isolation == config.IsolationStrict {
 		for _, s := range StrictSlices {
 			section := "Slice"
 			if strings.HasSuffix(s, ".scope") {
 				section = "Scope"
 			}
-			add(s+".d/"+names.CPUDropIn, unit.NewUnitOption(section, "AllowedCPUs", p.Core.String()))
+			add(s+".d/"+names.CPUDropIn, unit.NewUnitOption(section, "AllowedCPUs", p.Core().String()))
 		}
 	}
+}
+
+// count spells a small number as the messages do ("three").
+func count(n int) string {
+	if w := []string{"zero", "one", "two", "three", "four", "five", "six"}; n < len(w) {
+		return w[n]
+	}
+	return strconv.Itoa(n)
 }
 
 // StrictSlices are the units strict isolation limits to the core set.
@@ -581,9 +586,12 @@ var StrictSlices = []string{"system.slice", "user.slice", "machine.slice", "init
 // CPUFilePaths lists every path (relative to the normal directory) where
 // Render may write a CPU file for cfg, whatever the topology.
 func CPUFilePaths(cfg config.Config) []string {
-	ps := []string{names.DPISlice, names.TrainingSlice}
-	for _, s := range []string{cfg.CoreService, cfg.DPIService, cfg.TrainingService} {
-		ps = append(ps, s+".d/"+names.CPUDropIn)
+	var ps []string
+	for _, r := range roles.Table {
+		if r.Slice != "" {
+			ps = append(ps, r.Slice)
+		}
+		ps = append(ps, cfg.Units[r.Name]+".d/"+names.CPUDropIn)
 	}
 	for _, s := range StrictSlices {
 		ps = append(ps, s+".d/"+names.CPUDropIn)

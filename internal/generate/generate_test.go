@@ -290,7 +290,7 @@ func TestGatherFakeMachine(t *testing.T) {
 		t.Fatalf("gather: %v %v", in.ConfigErr, in.TopologyErr)
 	}
 	out := Render(in)
-	if !out.Plan.Reserved || out.Plan.DPINode != 1 || out.Plan.DPI.String() != "12-13,28-29" {
+	if !out.Plan.Reserved || out.Plan.Assignments[1].Node != 1 || out.Plan.CPUs("dpi").String() != "12-13,28-29" {
 		t.Errorf("plan %+v", out.Plan)
 	}
 	if s := Describe(in, out); !strings.Contains(s, "dpi 12-13,28-29 (node 1)") || !strings.Contains(s, "== late/ransomeye-swap.swap") {

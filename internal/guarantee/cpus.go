@@ -62,7 +62,7 @@ type Measure func(core string, mode generate.CPUMode, online cpuset.Set) Measure
 // CPUAffinity=) for the core overrides ours, and comparing our own files
 // with the plan does not notice it (FAULTS.md, finding 23).
 func CoreCPUs(core string, out generate.Output, online cpuset.Set, measure Measure) Entry {
-	want := out.Plan.Core
+	want := out.Plan.Core()
 	e := Entry{Name: NameCoreCPUs, Expected: want.String()}
 	m := measure(core, out.CPUMode, online)
 	e.Source = m.Source

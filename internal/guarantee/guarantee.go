@@ -105,10 +105,10 @@ func Evaluate(root hostroot.Root, in generate.Input, out generate.Output, swap *
 	entries = append(entries, DropIns(root, in, out))
 	// One measurement for both: the core's CPUs and its ExecCondition=
 	// come from the same place (the gate's own cgroup, or systemd).
-	m := measure(cfg.CoreService, out.CPUMode, in.Topology.Online)
-	entries = append(entries, CoreGate(cfg.CoreService, m))
+	m := measure(cfg.CoreService(), out.CPUMode, in.Topology.Online)
+	entries = append(entries, CoreGate(cfg.CoreService(), m))
 	if out.Plan.Reserved {
-		entries = append(entries, CoreCPUs(cfg.CoreService, out, in.Topology.Online, func(string, generate.CPUMode, cpuset.Set) Measurement { return m }))
+		entries = append(entries, CoreCPUs(cfg.CoreService(), out, in.Topology.Online, func(string, generate.CPUMode, cpuset.Set) Measurement { return m }))
 	}
 	return entries
 }

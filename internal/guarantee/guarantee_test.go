@@ -12,6 +12,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 )
 
 func set(t *testing.T, s string) cpuset.Set {
@@ -67,7 +68,7 @@ func TestApplied(t *testing.T) {
 }
 
 func TestCoreCPUs(t *testing.T) {
-	out := generate.Output{CPUMode: generate.CPUModeAllowedCPUs, Plan: cpuplan.Plan{Reserved: true, Core: set(t, "0-3")}}
+	out := generate.Output{CPUMode: generate.CPUModeAllowedCPUs, Plan: cpuplan.Plan{Reserved: true, Assignments: []cpuplan.Assignment{{Role: roles.Core(), CPUs: set(t, "0-3")}}}}
 	measured := func(s string) Measure {
 		return func(core string, mode generate.CPUMode, online cpuset.Set) Measurement {
 			return Measurement{Set: set(t, s), Source: "test"}

@@ -9,7 +9,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/irq"
 	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
-	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
@@ -78,7 +77,7 @@ type ServiceEffect struct {
 // Observe reads what is in effect for out (a Render of in).
 func Observe(root hostroot.Root, in generate.Input, out generate.Output) Effect {
 	e := Effect{IRQsOnReserved: []IRQEffect{}, IRQsUnmovable: []IRQEffect{}, IRQsMovePending: []IRQEffect{}, Workqueue: map[string]string{}, Services: []ServiceEffect{}}
-	reserved := out.Plan.DPI.Union(out.Plan.Training)
+	reserved := out.Plan.ReservedCPUs()
 	e.Reserved = reserved.String()
 	if s, err := kmask.Read(root, irq.DefaultAffinityPath); err != nil {
 		e.Problems = append(e.Problems, err.Error())
@@ -94,7 +93,7 @@ func Observe(root hostroot.Root, in generate.Input, out generate.Output) Effect 
 		if refused[q.Num] == q.Name && q.Name != "" {
 			q.Writable = false // the kernel refused to move it: see irq.Left.Unmovable
 		}
-		ie, kind := classify(q, reserved, out.Plan.DPI, st.NIC.IRQs[q.Num] && irq.IsQueue(q.Name))
+		ie, kind := classify(q, reserved, out.CaptureCPUs(), st.NIC.IRQs[q.Num] && irq.IsQueue(q.Name))
 		switch kind {
 		case irqEscape:
 			e.IRQsOnReserved = append(e.IRQsOnReserved, ie)
@@ -192,13 +191,8 @@ func classify(q irq.IRQ, reserved, dpi cpuset.Set, queue bool) (IRQEffect, irqKi
 // directory is then missing and said so).
 func CgroupPath(out generate.Output, s generate.ServiceCPUs) string {
 	slice := "system.slice"
-	if out.CPUMode == generate.CPUModeAllowedCPUs {
-		switch s.Role {
-		case generate.RoleDPI:
-			slice = names.DPISlice
-		case generate.RoleTraining:
-			slice = names.TrainingSlice
-		}
+	if out.CPUMode == generate.CPUModeAllowedCPUs && s.Role.Slice != "" {
+		slice = s.Role.Slice
 	}
 	return topology.CgroupDir + "/" + SlicePath(slice) + "/" + CgroupEscape(s.Unit)
 }

@@ -122,7 +122,7 @@ func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
 }
 
 func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report) *Applied {
-	core, dpi := out.Plan.Core, out.Plan.DPI
+	core, dpi := out.Plan.Core(), out.CaptureCPUs()
 	// What an earlier activation in this boot set and still holds stays on
 	// the record, so that undo after a restart still finds it.
 	prev := &Applied{}

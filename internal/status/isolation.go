@@ -82,7 +82,7 @@ func gatherIsolation(root hostroot.Root, in generate.Input, out generate.Output,
 	for _, s := range out.Services {
 		pinned[s.Unit] = true
 	}
-	return judgeIsolation(in.Config.Isolation, out.CPUMode, in.Topology.Cgroup, out.Plan.Core, pinned, p, initCPUs)
+	return judgeIsolation(in.Config.Isolation, out.CPUMode, in.Topology.Cgroup, out.Plan.Core(), pinned, p, initCPUs)
 }
 
 // judgeIsolation is gatherIsolation's decision, on plain data: pinned are

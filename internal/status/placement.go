@@ -93,7 +93,7 @@ func GatherPlacement(root hostroot.Root, in generate.Input, out generate.Output)
 	for _, s := range out.Services {
 		own[s.Unit] = s.CPUs
 	}
-	p.ThreadsOnReserved, p.ThreadsErr = threadsOnReserved(root, out.Plan.DPI.Union(out.Plan.Training), own)
+	p.ThreadsOnReserved, p.ThreadsErr = threadsOnReserved(root, out.Plan.ReservedCPUs(), own)
 	p.Isolation = gatherIsolation(root, in, out, p)
 	return p
 }

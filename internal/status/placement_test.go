@@ -72,7 +72,7 @@ func TestGatherPlacement(t *testing.T) {
 	root := placementRoot(t)
 	in := generate.Gather(root, nil)
 	out := generate.Render(in)
-	if !out.Plan.Reserved || out.Plan.DPI.String() != "4-5" {
+	if !out.Plan.Reserved || out.Plan.CPUs("dpi").String() != "4-5" {
 		t.Fatalf("fake machine's plan: %+v", out.Plan)
 	}
 	p := GatherPlacement(root, in, out)

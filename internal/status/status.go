@@ -267,12 +267,11 @@ func GatherCPU(root hostroot.Root, in generate.Input, out generate.Output) CPU {
 	}
 	if p.Reserved {
 		cfg := in.Config
-		c.Sets = map[string]string{cfg.CoreService: p.Core.String(), cfg.DPIService: p.DPI.String(), cfg.TrainingService: p.Training.String()}
-		c.Counts = map[string]int{cfg.CoreService: p.Core.Len(), cfg.DPIService: p.DPI.Len(), cfg.TrainingService: p.Training.Len()}
-		c.Roles = []RoleSet{
-			{string(generate.RoleCore), cfg.CoreService, p.Core.String(), p.Core.Len()},
-			{string(generate.RoleDPI), cfg.DPIService, p.DPI.String(), p.DPI.Len()},
-			{string(generate.RoleTraining), cfg.TrainingService, p.Training.String(), p.Training.Len()},
+		c.Sets, c.Counts = map[string]string{}, map[string]int{}
+		for _, a := range p.Assignments {
+			unit := cfg.Units[a.Role.Name]
+			c.Sets[unit], c.Counts[unit] = a.CPUs.String(), a.CPUs.Len()
+			c.Roles = append(c.Roles, RoleSet{a.Role.Name, unit, a.CPUs.String(), a.CPUs.Len()})
 		}
 	}
 	c.Differences = generate.CheckCPUFiles(root, generate.NormalDir, in.Config, out)
