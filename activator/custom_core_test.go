@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 )
 
 // TestInvalidConfigKeepsCustomCoreGated: [CPU] CoreService=mydb.service with

@@ -1,6 +1,6 @@
 package main
 
-import "github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+import "github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 
 // goldenCase is one directory under testdata: its fake root is written from
 // the Machine with -update, and committed so it can be inspected.

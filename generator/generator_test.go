@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 func caseRoot(t *testing.T, name string) string {
