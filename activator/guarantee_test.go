@@ -60,7 +60,7 @@ func statusFailures(t *testing.T, r fakeRoot) (int, []string) {
 // /etc/sysctl.conf does), a wrong vfs_cache_pressure, a stale CPU drop-in,
 // the swapfile not active. Before: the gate checked only the marker, the
 // success record and the swap, and opened with swappiness 60 while status
-// said NOT COMPLIANT (FAULTS.md, finding 23).
+// said NOT COMPLIANT.
 func TestGateAndStatusAgree(t *testing.T) {
 	r := loopRoot(t, 64<<20, "[Swap]\nMinSize=32M\nReserve=0\n")
 	succeeded(t, r, activate(t, r))

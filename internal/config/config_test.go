@@ -72,7 +72,8 @@ func TestParse(t *testing.T) {
 				t.Errorf("MetricsPath = %q", c.MetricsPath)
 			}
 		}},
-		// Not a *.prom file: refused, naming the remedy (FAULTS.md, finding 42).
+		// Not a *.prom file: refused, naming the remedy (root replaces the
+		// file every minute, so /etc/passwd must not be accepted).
 		{name: "metrics over /etc/passwd", text: "[Metrics]\nTextfilePath=/etc/passwd\n", wantErr: "must name a *.prom file"},
 		{name: "metrics named .prom only", text: "[Metrics]\nTextfilePath=/srv/.prom\n", wantErr: "set it to e.g. /var/lib/prometheus/node-exporter/ransomeye_tuner.prom"},
 		{name: "metrics .prom directory", text: "[Metrics]\nTextfilePath=/srv/m.prom/x\n", wantErr: ".prom"},
@@ -301,10 +302,10 @@ func FuzzParse(f *testing.F) {
 }
 
 // TestErrorCoreService: an invalid configuration still names the core when
-// nothing that could name it was refused or unread; the generator gates it
-// (FAULTS.md, finding 22). Cores lists every valid name a CoreService=
-// line assigns, read lexically in any section, for the generator to gate
-// whatever the section parser made of the file (FAULTS.md, finding 26).
+// nothing that could name it was refused or unread; the generator gates it.
+// Cores lists every valid name a CoreService= line assigns, read lexically
+// in any section, for the generator to gate whatever the section parser
+// made of the file (a line continuation can swallow the [CPU] header).
 func TestErrorCoreService(t *testing.T) {
 	for _, tc := range []struct {
 		text, want string
@@ -403,7 +404,7 @@ func TestSalvageName(t *testing.T) {
 
 // TestServiceKeyOutsideCPU: a service key under any section but [CPU] is an
 // error, not an unknown-key warning: read nowhere, it left the core
-// ungated (FAULTS.md, finding 26).
+// ungated.
 func TestServiceKeyOutsideCPU(t *testing.T) {
 	for _, text := range []string{
 		"[Sysctl]\nCoreService=mydb.service\n",

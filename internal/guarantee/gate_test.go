@@ -12,8 +12,8 @@ import (
 
 // TestCoreGate: the core's ExecCondition= as systemd reports it must run
 // the gate; an administrator's empty ExecCondition= (which resets the list)
-// or another command only fails it, naming the remedy (FAULTS.md, finding
-// 32). In the core's cgroup the running gate is the proof; under a root
+// or another command only fails it, naming the remedy. In the core's
+// cgroup the running gate is the proof; under a root
 // prefix nothing is measured.
 func TestCoreGate(t *testing.T) {
 	gate := Command{Path: "/usr/sbin/ransomeye-tuner", Argv: []string{"/usr/sbin/ransomeye-tuner", "--root=/", "gate"}}
@@ -143,7 +143,7 @@ func TestRunsGateForms(t *testing.T) {
 
 // TestConnectIgnoresEnvironment: DBUS_SYSTEM_BUS_ADDRESS pointing at a
 // socket that a test listens on is never dialled (the gate runs in the
-// core's environment, FAULTS.md finding 34).
+// core's environment, which must not choose who answers for systemd).
 func TestConnectIgnoresEnvironment(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "bus")
 	l, err := netListenUnix(sock)

@@ -190,7 +190,7 @@ func TestSysctl(t *testing.T) {
 		t.Errorf("drifted swappiness: %+v", e)
 	}
 	// The file sysctl --system applies last for the key gives that value:
-	// the remedy names it (FAULTS.md, finding 30).
+	// the remedy names it.
 	if err := os.MkdirAll(root.Path("/etc/sysctl.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
