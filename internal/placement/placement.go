@@ -11,6 +11,9 @@
 // Undo restores only what an earlier activation set and that still holds
 // the value it set (recorded in the plan file's "applied" section): a mask
 // an administrator changed since is theirs, and left alone.
+//
+// Placements run one at a time (an flock in Dir): each reads the record
+// the one before it wrote, and adds to it.
 package placement
 
 import (
@@ -49,6 +52,14 @@ const (
 // private /sys in which /sys/class/net shows only the namespace's loopback,
 // while the PCI device directories stay visible.
 const CaptureDeviceFile = "capture-device"
+
+// lockName, in Dir, is the file whose flock makes placements one at a
+// time. Why: a placement reads the record, moves the interrupts, and writes
+// the record; one that read the record while another was moving them
+// found them moved, recorded nothing, and wrote its empty record last, so
+// undo restored nothing. ransomeye-tuner-place.service and a DPI engine's
+// ExecStartPost= run place at the same time at boot.
+const lockName = "place.lock"
 
 // CPU files read for the kernel's boot defaults.
 const (
@@ -104,9 +115,14 @@ func Activate(root hostroot.Root) Report {
 // Place applies the placement for out (a Render of in): with a
 // reservation, interrupts and unbound work onto the core set and the
 // capture NIC's queues onto the DPI set; without one (or disabled), Undo.
-// Then it writes the plan file.
+// Then it writes the plan file. One placement at a time (lock).
 func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
 	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
+	if unlock, err := lock(root); err != nil {
+		r.warnf("cannot take the placement lock (%v): going on without it; a placement run at the same time may lose what undo restores", err)
+	} else {
+		defer unlock()
+	}
 	if !out.Plan.Reserved {
 		Undo(root, &r)
 		if err := writeCaptureDevice(root, ""); err != nil {
@@ -119,6 +135,40 @@ func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
 		r.warnf("plan file: %v", err)
 	}
 	return r
+}
+
+// lock takes an exclusive flock on lockName in Dir (made, root-only, when
+// missing) and returns the function that releases it. The file is mode
+// 0600 in a directory only root can change, so no other user can open it
+// to hold the lock; it is opened without following a link and must be a
+// regular file.
+func lock(root hostroot.Root) (unlock func(), err error) {
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	p := dir.Path + "/" + lockName
+	fd, err := unix.Openat(dir.Fd(), lockName, unix.O_RDONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", p, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%q is not a regular file (%v): remove it (ransomeye-tuner makes it)", p, err)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock %q: %w", p, err)
+	}
+	return func() { unix.Close(fd) }, nil
 }
 
 func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report) *Applied {
@@ -213,7 +263,8 @@ func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 // Undo restores what an earlier activation applied (read from the plan
 // file) where it still holds the value written: each moved IRQ to its
 // former affinity, default_smp_affinity and the workqueue masks to the
-// kernel's boot defaults (BootDefaults).
+// kernel's boot defaults (BootDefaults). The caller holds the placement
+// lock.
 func Undo(root hostroot.Root, r *Report) {
 	prev, err := ReadFile(root)
 	if errors.Is(err, fs.ErrNotExist) || err == nil && prev.Applied == nil {
@@ -267,6 +318,11 @@ func Withdraw(root hostroot.Root, in generate.Input, out generate.Output) Report
 	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
 	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
 		return r
+	}
+	if unlock, err := lock(root); err != nil {
+		r.warnf("cannot take the placement lock (%v): going on without it", err)
+	} else {
+		defer unlock()
 	}
 	Undo(root, &r)
 	if err := writeCaptureDevice(root, ""); err != nil {

@@ -399,3 +399,31 @@ func TestObserveUnmovableAndPending(t *testing.T) {
 		t.Errorf("without nvme0q0's effective affinity: pending %q", irqs(e.IRQsMovePending))
 	}
 }
+
+// TestPlaceLockFile: placements lock a root-only file of the state
+// directory; a link planted at its name is not followed (the placement
+// warns and goes on), and its target is left as it was.
+func TestPlaceLockFile(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	noWarnings(t, Place(root, in, out))
+	fi, err := os.Lstat(root.Path(Dir + "/" + lockName))
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("lock file: %v, %v; want a regular file, mode 0600", fi, err)
+	}
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(root.Path(Dir + "/" + lockName))
+	if err := os.Symlink(target, root.Path(Dir+"/"+lockName)); err != nil {
+		t.Fatal(err)
+	}
+	r := Place(root, in, out)
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "placement lock") {
+		t.Errorf("warnings with a link at the lock's name: %q", r.Warnings)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "keep\n" {
+		t.Errorf("the link's target: %q, %v", b, err)
+	}
+}
