@@ -124,3 +124,48 @@ func TestConcurrentPlaceThenUndoRestoresAll(t *testing.T) {
 			runs, failed, tries, strings.Join(first, "\n  "))
 	}
 }
+
+// readValues returns the trimmed content of each file of paths under root.
+func readValues(t *testing.T, root string, paths ...string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, p := range paths {
+		b, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[p] = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+// TestPlaceKeepsNarrowedMasksUndoRestoresThem: an administrator narrowed
+// default_smp_affinity and the unbound workqueue mask to 0-1, inside the
+// core's 0-3, and writeback's to 0-5. `place` leaves the first two as they
+// are (widening them would put work on CPUs kept free) and narrows
+// writeback's to 0-3; `place --undo` returns writeback's to 0-5, what was
+// there, not to the kernel's boot default (every CPU), and leaves the
+// other two at 0-1.
+func TestPlaceKeepsNarrowedMasksUndoRestoresThem(t *testing.T) {
+	const def = "/proc/irq/default_smp_affinity"
+	root, _ := placeRoot(t, 2, map[string]string{def: "3\n", workqueue.CPUMaskPath: "3\n", workqueue.WritebackPath: "3f\n"})
+	for _, step := range []struct {
+		args []string
+		want map[string]string
+	}{
+		{[]string{"place"}, map[string]string{def: "3", workqueue.CPUMaskPath: "3", workqueue.WritebackPath: "f"}},
+		{[]string{"place"}, map[string]string{def: "3", workqueue.CPUMaskPath: "3", workqueue.WritebackPath: "f"}},
+		{[]string{"place", "--undo"}, map[string]string{def: "3", workqueue.CPUMaskPath: "3", workqueue.WritebackPath: "3f"}},
+	} {
+		c, e := placeRun(t, root, step.args...)
+		if err := c.Wait(); err != nil {
+			t.Fatalf("%s: %v\n%s", step.args, err, e)
+		}
+		got := readValues(t, root, def, workqueue.CPUMaskPath, workqueue.WritebackPath)
+		for p, w := range step.want {
+			if got[p] != w {
+				t.Errorf("after %s: %s = %q, want %q\n%s", strings.Join(step.args, " "), p, got[p], w, e)
+			}
+		}
+	}
+}

@@ -297,8 +297,9 @@ type Left struct {
 
 // Decision is what Decide says.
 type Decision struct {
-	// Default is the target of default_smp_affinity (the core set);
-	// DefaultChange is false when it is already that.
+	// Default is the target of default_smp_affinity (its value kept
+	// within the core set: cpuset.Set.Within); DefaultChange is false when
+	// it is already that.
 	Default       cpuset.Set
 	DefaultChange bool
 	Moves         []Move
@@ -311,14 +312,18 @@ type Decision struct {
 }
 
 // Decide is the pure decision: default_smp_affinity and every movable IRQ
-// onto core (an IRQ already inside core stays; one partly inside keeps
-// only its CPUs in core, so a driver's NUMA-local choice survives), and the
-// capture NIC's queue IRQs one DPI CPU each, queue N on dpi[N mod len]
-// (its receive and transmit IRQ together). With an empty dpi the NIC's
-// IRQs are treated as any other.
+// kept within core (one already inside core stays; one partly inside keeps
+// only its CPUs in core, so a driver's NUMA-local choice or an
+// administrator's narrower default survives), and the capture NIC's queue
+// IRQs one DPI CPU each, queue N on dpi[N mod len] (its receive and
+// transmit IRQ together). With an empty dpi the NIC's IRQs are treated as
+// any other.
 func Decide(st State, core, dpi cpuset.Set) Decision {
 	d := Decision{Default: core}
-	d.DefaultChange = st.DefaultErr != "" || !st.Default.Equal(core)
+	if st.DefaultErr == "" {
+		d.Default = st.Default.Within(core)
+	}
+	d.DefaultChange = st.DefaultErr != "" || !st.Default.Equal(d.Default)
 	dpiIDs := dpi.IDs()
 	var queueOrder int
 	nqueueIRQs := 0
@@ -345,10 +350,7 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 			d.Kept++
 			continue
 		default:
-			target = q.Affinity.Intersect(core)
-			if target.IsEmpty() {
-				target = core
-			}
+			target = q.Affinity.Within(core)
 		}
 		if !q.Writable {
 			d.Left = append(d.Left, Left{IRQ: q.Num, Name: q.Name, Unmovable: true,
