@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // placeRoot writes a fake 8-CPU machine (plan: core 0-3, DPI 4-5, training
