@@ -310,7 +310,7 @@ func Inspect(root hostroot.Root) []State {
 	return out
 }
 
-// Result tells what Write, Gate or Clear did.
+// Result tells what Write, RemovePlanted or Clear did.
 type Result struct {
 	// Written is the host path the marker was written to.
 	Written string
@@ -376,18 +376,18 @@ func removeAt(d dir, name string) error {
 	return nil
 }
 
-// Gate decides whether the core may start: blocked when a genuine marker is
-// at any location, with the states to print. Planted entries are removed
-// and listed in the result, for an ALERT. A location that cannot be
-// examined (other than a missing directory) blocks as well: fail closed.
-func Gate(root hostroot.Root) (blocked bool, states []State, res Result) {
+// RemovePlanted removes what is planted at every marker location (what is
+// there and not a genuine marker), without following it, and lists it in
+// the result for an ALERT: the gate's first step, so that a marker planted
+// in the world-writable /run/lock keeps no core down. A location that
+// cannot be examined is a problem (and Inspect then keeps the core down).
+func RemovePlanted(root hostroot.Root) Result {
+	var res Result
 	for _, loc := range locations() {
 		d, err := openDir(root, loc, false)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				res.Problems = append(res.Problems, err)
-				states = append(states, State{Path: loc.host, Err: err})
-				blocked = true
 			}
 			continue
 		}
@@ -402,15 +402,10 @@ func Gate(root hostroot.Root) (blocked bool, states []State, res Result) {
 		}
 		if st.Err != nil {
 			res.Problems = append(res.Problems, st.Err)
-			blocked = true
 		}
-		if st.Genuine {
-			blocked = true
-		}
-		states = append(states, st)
 		d.close()
 	}
-	return blocked, states, res
+	return res
 }
 
 // Clear removes the marker at every location (a planted one too, reported

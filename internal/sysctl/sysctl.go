@@ -5,10 +5,12 @@ package sysctl
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 )
@@ -83,4 +85,12 @@ func Apply(root hostroot.Root, s Setting) error {
 		return fmt.Errorf("set %s=%s: read back %q instead: something else changes it (a sysctl.d file, a container runtime, a read-only /proc/sys); find it with grep -r %s /etc/sysctl.d /usr/lib/sysctl.d", s.Key, s.Value, got, s.Key)
 	}
 	return nil
+}
+
+// Wanted returns the kernel parameters cfg asks for.
+func Wanted(cfg config.Config) []Setting {
+	return []Setting{
+		{Key: "vm.swappiness", Value: strconv.Itoa(cfg.Swappiness)},
+		{Key: "vm.vfs_cache_pressure", Value: strconv.Itoa(cfg.VFSCachePressure)},
+	}
 }
