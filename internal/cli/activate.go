@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -303,7 +302,7 @@ func (a *activation) provideSwap() (string, bool) {
 	}
 	fsi := p.FS
 	if p.Action == swapfile.ActCreate || p.Action == swapfile.ActReplace {
-		mkswap, err := swapfile.FindMkswap(os.Getenv("PATH"))
+		mkswap, err := swapfile.FindMkswap(a.e.getenv(swapfile.TestMkswapEnv))
 		if err != nil {
 			return err.Error(), false
 		}

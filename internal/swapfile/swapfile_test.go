@@ -216,7 +216,7 @@ func TestCreateSmall(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the swapfile is chowned to root")
 	}
-	mkswap, err := FindMkswap(os.Getenv("PATH"))
+	mkswap, err := FindMkswap("")
 	if err != nil {
 		t.Skip(err)
 	}
@@ -284,19 +284,46 @@ func openDir(t *testing.T, dir string) *safefs.Dir {
 	return d
 }
 
+// TestFindMkswap: the system's mkswap is found whatever $PATH says (it is
+// not read); the named test override is taken only when root owns it and
+// no one else can write it or its directory.
 func TestFindMkswap(t *testing.T) {
-	dir := t.TempDir()
+	t.Setenv("PATH", t.TempDir())
+	p, err := FindMkswap("")
+	if _, serr := os.Stat("/usr/sbin/mkswap"); serr == nil && (err != nil || p != "/usr/sbin/mkswap") {
+		t.Errorf("FindMkswap(\"\") = %q, %v; want /usr/sbin/mkswap", p, err)
+	}
+	if _, err := FindMkswap("relative/mkswap"); err == nil {
+		t.Error("a relative override was taken")
+	}
+	if os.Geteuid() != 0 {
+		return // the override's owner checks need root's files
+	}
+	dir := t.TempDir() // 0700, root's
 	fake := filepath.Join(dir, "mkswap")
 	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := FindMkswap("relative:" + dir); err != nil || p != fake {
-		t.Errorf("FindMkswap(PATH with %q) = %q, %v; want %q", dir, p, err, fake)
+	if p, err := FindMkswap(fake); err != nil || p != fake {
+		t.Errorf("FindMkswap(%q) = %q, %v; want it", fake, p, err)
 	}
-	// Not in $PATH: root's sbin directories.
-	p, err := FindMkswap(t.TempDir())
-	if _, serr := os.Stat("/usr/sbin/mkswap"); serr == nil && (err != nil || p != "/usr/sbin/mkswap") {
-		t.Errorf("FindMkswap without it in PATH = %q, %v; want /usr/sbin/mkswap", p, err)
+	for _, tc := range []struct {
+		name  string
+		setup func() error
+	}{
+		{"owned by a user", func() error { return os.Chown(fake, 1000, 1000) }},
+		{"writable by others", func() error { return os.Chmod(fake, 0o757) }},
+		{"in a directory others can write", func() error { return os.Chmod(dir, 0o777) }},
+	} {
+		if err := tc.setup(); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := FindMkswap(fake); err == nil {
+			t.Errorf("%s: FindMkswap(%q) = %q, want a refusal", tc.name, fake, p)
+		}
+		os.Chown(fake, 0, 0)
+		os.Chmod(fake, 0o755)
+		os.Chmod(dir, 0o700)
 	}
 }
 
