@@ -62,6 +62,9 @@ func TestSwapDecisionAgrees(t *testing.T) {
 			os.Chmod(sw, 0o600)
 			sh(t, "mkswap", "-L", "ransomeye-swap", sw)
 		}, "replace", "smaller than the target", ""},
+		{"btrfs with the dup data profile", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "btrfs", "512M", r.path("ransomeye"), "-d", "dup")
+		}, "refuse", "has the data profile dup", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRoot(t, 32<<20)

@@ -1,13 +1,67 @@
 package main_test
 
-// Black-box tests of the swapfile's life after install: an mkswap in a root
-// shell's $PATH.
+// Black-box tests of the swapfile's life after install: a btrfs whose data
+// profile the kernel cannot swap to and an mkswap in a root shell's $PATH.
 
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
 )
+
+// TestActivateRefusesBtrfsDataProfile: btrfs swaps only to a file in block
+// groups of the single data profile on a single-device filesystem; swapon
+// of any other fails with EINVAL. activate said "resources guaranteed" for
+// such a file, and status said it would keep it. It must refuse up front,
+// naming the profile (and the devices), and the remedy must work as
+// written: on one device, the balance it names converts the data and the
+// next activate makes a file the real swapon takes.
+func TestActivateRefusesBtrfsDataProfile(t *testing.T) {
+	needRoot(t, "btrfs")
+	for _, tc := range []struct {
+		name    string
+		devices int
+		mkfs    []string
+		want    []string // in the marker
+		balance bool     // the remedy is the balance, which then works
+	}{
+		{"dup", 1, []string{"-d", "dup"}, []string{"data profile dup", "btrfs balance start -dconvert=single \"/ransomeye\""}, true},
+		{"raid1 on two devices", 2, []string{"-d", "raid1", "-m", "raid1"}, []string{"spans 2 devices (data profile raid1)", "put [Swap] Path= on another filesystem"}, false},
+		{"single on two devices", 2, []string{"-d", "single"}, []string{"spans 2 devices (data profile single)", "swapfile must be on one device"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRoot(t, 32*mib)
+			mnt := r.path("ransomeye")
+			blackbox.LoopFSDevices(t, "btrfs", "512M", mnt, tc.devices, tc.mkfs...)
+			r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+			m := failedClosed(t, r, activate(t, r), tc.want...)
+			if ents, _ := os.ReadDir(mnt); len(ents) != 0 {
+				t.Errorf("activate wrote into the refused filesystem: %v", ents)
+			}
+			if strings.Contains(m, "balance") != tc.balance {
+				t.Errorf("the remedy names the balance: %v, want %v (on more than one device converting is not enough)\n%s", !tc.balance, tc.balance, m)
+			}
+			sw := statusSwap(t, r)
+			if sw["decision"] != "refuse" || !strings.Contains(sw["reason"].(string), tc.want[0]) {
+				t.Errorf("status: %v: %v", sw["decision"], sw["reason"])
+			}
+			if !tc.balance {
+				return
+			}
+			// The remedy as written, on the host path of the fake root.
+			cmd := regexp.MustCompile(`btrfs balance start -dconvert=single "([^"]+)"`).FindStringSubmatch(m)
+			sh(t, "btrfs", "balance", "start", "-dconvert=single", r.path(cmd[1]))
+			os.Remove(r.marker())
+			succeeded(t, r, activate(t, r))
+			checkSwapfile(t, filepath.Join(mnt, "swap"), 64*mib)
+			swaponOff(t, filepath.Join(mnt, "swap"))
+		})
+	}
+}
 
 // TestActivateRunsSystemMkswap: a root shell keeps a user's $PATH (su
 // without "-", sudo -E), and activate ran the first mkswap there, as root,

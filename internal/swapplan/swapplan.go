@@ -201,6 +201,14 @@ func Make(in Inputs) *Plan {
 		p.refuse(fmt.Sprintf("statfs %q: %v", p.Resolved, err))
 	} else {
 		p.FS, p.FSKnown = fsinfo.FromStatfs(p.Resolved, st), true
+		if p.FS.Support == fsinfo.NeedsNoCOW {
+			// Not asked, nothing refused: swapon then refuses a profile
+			// the kernel cannot swap to, and the swap unit's OnFailure=
+			// keeps the core down.
+			if b, err := fsinfo.ReadBtrfs(d.Fd()); err == nil {
+				p.FS.Btrfs = &b
+			}
+		}
 		if err := p.FS.CheckUsable(); err != nil {
 			p.refuse(err.Error())
 		}
