@@ -1,12 +1,14 @@
 package main_test
 
 // Black-box tests of the swapfile's life after install: a btrfs whose data
-// profile the kernel cannot swap to and an mkswap in a root shell's $PATH.
+// profile the kernel cannot swap to, a RAM upgrade on a disk with room for
+// one swapfile, and an mkswap in a root shell's $PATH.
 
 import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,6 +63,95 @@ func TestActivateRefusesBtrfsDataProfile(t *testing.T) {
 			swaponOff(t, filepath.Join(mnt, "swap"))
 		})
 	}
+}
+
+// TestActivateReplacementFitsOnlyWithoutOldFile: after a RAM upgrade the
+// target grows, and the filesystem has room for the new swapfile only once
+// the old one (ours, inactive) is gone. The replacement was refused for
+// want of the space the old file held, and the core stayed down until
+// someone removed the tool's own file by hand. Now the old file is removed
+// first (the log says so), the new one is made in its place; when that
+// creation fails (ENOSPC injected into fallocate), the marker says the old
+// file was removed, and the next activate makes the new one.
+func TestActivateReplacementFitsOnlyWithoutOldFile(t *testing.T) {
+	needRoot(t)
+	for _, fail := range []bool{false, true} {
+		name := "replaced"
+		if fail {
+			name = "creation fails after the removal"
+		}
+		t.Run(name, func(t *testing.T) {
+			if fail {
+				needStrace(t)
+			}
+			r := newRoot(t, 48*mib)
+			dir := r.path("ransomeye")
+			loopFS(t, "ext4", "128M", dir, "-b", "4096") // about 105 MiB free
+			r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=16M\nReserve=0\n[CPU]\nIsolation=off\n")
+			sw := filepath.Join(dir, "swap")
+			succeeded(t, r, activate(t, r))
+			checkSwapfile(t, sw, 48*mib)
+			old := swapUUID(t, sw) // the inode number may be reused
+			r.setMem(t, 64*mib)    // 64 MiB fits in 105, not beside the 48 MiB file
+
+			plan := run(t, r, nil, "plan")
+			if !strings.Contains(plan.stdout, "swapfile: replace: ") || !strings.Contains(plan.stdout, "the old file is removed first") {
+				t.Errorf("plan does not replace, removing the old file first:\n%s%s", plan.stdout, plan.stderr)
+			}
+			if fail {
+				res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fallocate", "-e", "inject=fallocate:error=ENOSPC"}, "activate")
+				failedClosed(t, r, res, "no space left on device", `the old swapfile "/ransomeye/swap" (48.0 MiB) was removed first to make room for its replacement`)
+				if _, err := os.Lstat(sw); !os.IsNotExist(err) {
+					t.Errorf("an entry is at the swapfile's path: %v", err)
+				}
+				noTemp(t, dir)
+				os.Remove(r.marker())
+			}
+			res := activate(t, r)
+			succeeded(t, r, res)
+			checkSwapfile(t, sw, 64*mib)
+			noTemp(t, dir)
+			if swapUUID(t, sw) == old {
+				t.Error("the old swap area is still there")
+			}
+			if !fail && !strings.Contains(res.stderr, `the old swapfile "/ransomeye/swap" (48.0 MiB) was removed first to make room for its replacement`) {
+				t.Errorf("the log does not say the old file was removed:\n%s", res.stderr)
+			}
+			swaponOff(t, sw)
+		})
+	}
+	// Active, it cannot be replaced: refused, with a remedy that turns it
+	// on again after the replacement (the swap unit is left inactive by the
+	// swapoff, and a restart of the activator does not start it).
+	t.Run("active", func(t *testing.T) {
+		r := newRoot(t, 48*mib)
+		loopFS(t, "ext4", "128M", r.path("ransomeye"), "-b", "4096")
+		r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=16M\nReserve=0\n[CPU]\nIsolation=off\n")
+		succeeded(t, r, activate(t, r))
+		sw := r.path("ransomeye/swap")
+		old := inode(t, sw)
+		r.setMem(t, 64*mib)
+		r.setSwaps(t, "/ransomeye/swap "+strconv.FormatInt(48*mib-4096, 10))
+		failedClosed(t, r, activate(t, r), "cannot be replaced while in use", `swapoff "/ransomeye/swap" && systemctl restart ransomeye-tuner.service ransomeye-swap.swap`)
+		if inode(t, sw) != old {
+			t.Error("an active swapfile was removed or replaced")
+		}
+	})
+}
+
+// swapUUID returns the UUID mkswap wrote into the swap header at p.
+func swapUUID(t *testing.T, p string) string {
+	t.Helper()
+	b := make([]byte, 1052)
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(b, 0); err != nil {
+		t.Fatal(err)
+	}
+	return string(b[1036:1052])
 }
 
 // TestActivateRunsSystemMkswap: a root shell keeps a user's $PATH (su

@@ -261,9 +261,14 @@ type Decision struct {
 
 // Decide chooses what to do with what is at the path (e), for a target size
 // in bytes, given whether the path is active swap (from /proc/swaps), whether
-// the filesystem needs no-copy-on-write (btrfs), and the label our files carry.
-func Decide(e Existing, target int64, active, needNoCOW bool, label string) Decision {
+// the filesystem needs no-copy-on-write (btrfs), the label our files carry
+// and the swap unit that activates the file (named in remedies).
+func Decide(e Existing, target int64, active, needNoCOW bool, label, unit string) Decision {
 	p := e.Path
+	// An active file is replaced only once it is off: the activator then
+	// replaces it, and the swap unit, which swapoff left inactive and a
+	// restart of the activator does not start, turns it on again.
+	restartBoth := fmt.Sprintf("swapoff %q && systemctl restart %s %s", p, names.ActivatorUnit, unit)
 	switch e.Kind {
 	case Missing:
 		return Decision{Action: ActCreate, Reason: fmt.Sprintf("%q does not exist: create a %s swapfile", p, size(target))}
@@ -303,13 +308,13 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		// Why: after a btrfs snapshot (snapper, timeshift) the kernel
 		// refuses swapon of the file, and this said "keep it" at every run.
 		d.Action = ActRefuse
-		d.Reason = fmt.Sprintf("%q is active swap whose extents are shared with a snapshot or another file (FIEMAP reports them shared), which swapon refuses at the next activation; it cannot be replaced while in use: run swapoff %q and systemctl restart ransomeye-tuner.service (it replaces the file), or reboot", p, p)
+		d.Reason = fmt.Sprintf("%q is active swap whose extents are shared with a snapshot or another file (FIEMAP reports them shared), which swapon refuses at the next activation; it cannot be replaced while in use: run %s (the activator replaces the file), or reboot", p, restartBoth)
 	case e.Shared:
 		d.Action = ActReplace
 		d.Reason = fmt.Sprintf("%q is a swap area whose extents are shared with a snapshot or another file (a btrfs snapshot of its subvolume, a reflink copy), which swapon refuses (\"swapfile must not be copy-on-write\"): replace it (and exclude the swapfile's subvolume from snapshots, or the next one does this again)", p)
 	case avail < target && active:
 		d.Action = ActRefuse
-		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run swapoff %q and systemctl restart ransomeye-tuner.service", p, size(avail), size(target), p)
+		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run %s", p, size(avail), size(target), restartBoth)
 	case avail < target:
 		d.Action = ActReplace
 		if e.UsableKnown && e.Usable < min(e.Size, e.Area) {
@@ -424,6 +429,28 @@ func FixPermsAt(dirfd int, dirPath, name string) error {
 		return fmt.Errorf("chmod 0600 %q: %w", path, err)
 	}
 	return unix.Fsync(fd)
+}
+
+// RemoveAt removes the regular file name in the open directory dirfd, if
+// it is still the file was describes (same device and inode, owned by
+// root): the swap area a replacement takes the place of, when both do not
+// fit. The directory is fsynced.
+func RemoveAt(dirfd int, dirPath, name string, was Existing) error {
+	path := filepath.Join(dirPath, name)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("stat %q before removing it: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != 0 || st.Dev != was.Dev || st.Ino != was.Inode {
+		return fmt.Errorf("%q changed since it was inspected (inode %d, now %d): left it alone; run activate again", path, was.Inode, st.Ino)
+	}
+	if err := unix.Unlinkat(dirfd, name, 0); err != nil {
+		return fmt.Errorf("remove %q: %w", path, err)
+	}
+	if err := unix.Fsync(dirfd); err != nil {
+		return fmt.Errorf("fsync directory %q: %w", dirPath, err)
+	}
+	return nil
 }
 
 // CleanLeftoversAt removes the temporary files an interrupted Create left in

@@ -122,7 +122,7 @@ func TestDecide(t *testing.T) {
 		{"device", Existing{Path: "/ransomeye/swap", Kind: Device}, false, false, ActRefuse, false, "device"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Decide(tc.e, target, tc.active, tc.nocow, "ransomeye-swap")
+			d := Decide(tc.e, target, tc.active, tc.nocow, "ransomeye-swap", "ransomeye-swap.swap")
 			if d.Action != tc.want || d.FixPerms != tc.fix || !strings.Contains(d.Reason, tc.reasonHas) {
 				t.Errorf("Decide = %+v; want action %s, fix %v, reason with %q", d, tc.want, tc.fix, tc.reasonHas)
 			}
@@ -239,7 +239,7 @@ func TestCreateSmall(t *testing.T) {
 	if !e.UsableKnown || e.Usable < size {
 		t.Errorf("created file gives the kernel %d bytes (known %v: %s), want at least %d", e.Usable, e.UsableKnown, e.UsableErr, size)
 	}
-	if d := Decide(e, size, false, false, "ransomeye-swap"); d.Action != ActKeep {
+	if d := Decide(e, size, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActKeep {
 		t.Errorf("Decide on the new file: %+v", d)
 	}
 	// Without Replace an existing entry is never clobbered.

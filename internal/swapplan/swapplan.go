@@ -98,6 +98,11 @@ type Plan struct {
 	FixPerms   bool
 	FixContext bool
 	Reason     string
+	// RemoveFirst: the replacement fits only once the file it replaces is
+	// gone, and that file is ours (our label, root:root 0600), inactive,
+	// its blocks its own: activate removes it before creating the new one
+	// (otherwise the new one is made beside it and renamed over it).
+	RemoveFirst bool
 
 	// InEffect: our swapfile is active with at least the target, as the
 	// kernel counts it, and the decision keeps it as it is (its directory
@@ -130,7 +135,7 @@ func (p *Plan) Name() string { return filepath.Base(p.Path) }
 // refuse records a refusal (the first one counts).
 func (p *Plan) refuse(reason string) {
 	if p.Action != swapfile.ActRefuse {
-		p.Action, p.Reason, p.FixPerms, p.FixContext = swapfile.ActRefuse, reason, false, false
+		p.Action, p.Reason, p.FixPerms, p.FixContext, p.RemoveFirst = swapfile.ActRefuse, reason, false, false, false
 	}
 }
 
@@ -243,7 +248,7 @@ func Make(in Inputs) *Plan {
 	if p.Action == swapfile.ActRefuse || !p.FileKnown {
 		return p
 	}
-	dec := swapfile.Decide(p.File, p.Target, p.Ours != nil, p.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
+	dec := swapfile.Decide(p.File, p.Target, p.Ours != nil, p.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, p.Unit)
 	p.Action, p.FixPerms, p.Reason = dec.Action, dec.FixPerms, dec.Reason
 	if p.Action == swapfile.ActKeep {
 		switch c := swapfile.DecideContext(p.File, p.SELinux.SwapContext, names.SwapLabel); {
@@ -262,11 +267,31 @@ func Make(in Inputs) *Plan {
 				fs.Free += l.Bytes // activate removes them first
 			}
 		}
-		if err := fs.CheckSpace(p.Target, cfg.Reserve); err != nil {
+		err := fs.CheckSpace(p.Target, cfg.Reserve)
+		if err != nil && p.Action == swapfile.ActReplace && p.oursToRemove() {
+			// The file being replaced frees its blocks anyway: counted,
+			// the replacement may fit where it does not beside it (a RAM
+			// upgrade on a disk sized for one swapfile).
+			fs.Free += p.File.Allocated
+			if fs.CheckSpace(p.Target, cfg.Reserve) == nil {
+				err, p.RemoveFirst = nil, true
+				p.Reason += fmt.Sprintf("; the new file does not fit beside it (%s free, %s needed with the reserve): the old file is removed first, and the new one made in its place", fsinfo.Human(p.FS.Free), fsinfo.Human(p.Target+cfg.Reserve))
+			}
+		}
+		if err != nil {
 			p.refuse(err.Error())
 		}
 	}
 	return p
+}
+
+// oursToRemove reports whether the file at the path may be removed before
+// its replacement is made: a swap area of ours (our label, root:root 0600),
+// not active, whose blocks are its own (not shared with a snapshot, where
+// removing it would free nothing).
+func (p *Plan) oursToRemove() bool {
+	f := p.File
+	return p.Ours == nil && f.Kind == swapfile.Regular && f.Header.Label == names.SwapLabel && f.RootOnly() && !f.Shared
 }
 
 // inEffect settles InEffect, once the decision is made: our file active
