@@ -66,6 +66,11 @@ func TestSwapDecisionAgrees(t *testing.T) {
 			loopFS(t, "ext4", "128M", r.path("ransomeye"), "-b", "4096")
 			makeSwapArea(t, r.path("ransomeye/swap"), "48M", []string{"-L", "ransomeye-swap"})
 		}, "replace", "the old file is removed first", ""},
+		{"our swapfile holding a stale hibernation image", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "ext4", "512M", r.path("ransomeye"))
+			makeSwapArea(t, r.path("ransomeye/swap"), "64M", []string{"-L", "ransomeye-swap"})
+			hibernate(t, r.path("ransomeye/swap"), "S1SUSPEND")
+		}, "keep", "stale hibernation image (signature S1SUSPEND)", ""},
 		{"btrfs with the dup data profile", func(t *testing.T, r fakeRoot) {
 			loopFS(t, "btrfs", "512M", r.path("ransomeye"), "-d", "dup")
 		}, "refuse", "has the data profile dup", ""},

@@ -2,9 +2,11 @@ package main_test
 
 // Black-box tests of the swapfile's life after install: a btrfs whose data
 // profile the kernel cannot swap to, a RAM upgrade on a disk with room for
-// one swapfile, and an mkswap in a root shell's $PATH.
+// one swapfile, a stale hibernation image in the swapfile, and an mkswap
+// in a root shell's $PATH.
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,6 +154,92 @@ func swapUUID(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b[1036:1052])
+}
+
+// hibernate marks the swap area at p the way the kernel's swsusp does when
+// it writes a hibernation image (kernel/power/swap.c, mark_swapfiles): the
+// last 10 bytes of the first page (SWAPSPACE2) move to the 10 before them
+// (orig_sig), the signature becomes sig, the image's first sector goes in
+// front of them; the swap header before them stays as it was.
+func hibernate(t *testing.T, p, sig string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ps := os.Getpagesize()
+	page := make([]byte, ps)
+	if _, err := f.ReadAt(page, 0); err != nil {
+		t.Fatal(err)
+	}
+	if string(page[ps-10:]) != "SWAPSPACE2" {
+		t.Fatalf("%s is not a swap area", p)
+	}
+	copy(page[ps-20:ps-10], page[ps-10:])
+	copy(page[ps-10:], append([]byte(sig), make([]byte, 10-len(sig))...))
+	binary.LittleEndian.PutUint64(page[ps-32:], 1) // image: the first sector after the header
+	if _, err := f.WriteAt(page, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestActivateDiscardsStaleHibernationImage: a swapfile holding a
+// hibernation image that no boot resumed (the swap signature replaced by
+// S1SUSPEND, as swsusp leaves it) was refused as "not a swap area: move it
+// away", a remedy that keeps the image at the offset a later resume would
+// read after this boot changed the filesystems. swapon(8) discards it by
+// writing the swap signature back. activate does the same for its own file
+// (label, root 0600): kept, same inode, the signature back, the real swapon
+// takes it. Someone else's is refused untouched, naming the image, with a
+// remedy that works as written.
+func TestActivateDiscardsStaleHibernationImage(t *testing.T) {
+	needRoot(t)
+	for _, sig := range []string{"S1SUSPEND", "LINHIB0001"} {
+		t.Run("ours "+sig, func(t *testing.T) {
+			r := loopRoot(t, 32*mib, "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+			sw := r.path("ransomeye/swap")
+			succeeded(t, r, activate(t, r))
+			ino := inode(t, sw)
+			hibernate(t, sw, sig)
+			if st := run(t, r, nil, "status", "--no-metrics"); !strings.Contains(st.stdout, "hibernation image ("+sig+")") || !strings.Contains(st.stdout, "keep: ") || !strings.Contains(st.stdout, "discard it") {
+				t.Errorf("status does not show the image and a keep:\n%s", st.stdout)
+			}
+			res := activate(t, r)
+			succeeded(t, r, res)
+			if !strings.Contains(res.stderr, "discarded the stale hibernation image") {
+				t.Errorf("the log does not say the image was discarded:\n%s", res.stderr)
+			}
+			if inode(t, sw) != ino {
+				t.Error("the swapfile was replaced, not taken back")
+			}
+			checkSwapfile(t, sw, 64*mib)
+			swaponOff(t, sw)
+		})
+	}
+	t.Run("not ours", func(t *testing.T) {
+		r := loopRoot(t, 32*mib, "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+		sw := r.path("ransomeye/swap")
+		makeSwapArea(t, sw, "64M", []string{"-L", "theirs"})
+		hibernate(t, sw, "S1SUSPEND")
+		before, _ := os.ReadFile(sw)
+		m := failedClosed(t, r, activate(t, r), "hibernation image (signature S1SUSPEND", "left untouched", `swapon "/ransomeye/swap" && swapoff "/ransomeye/swap"`)
+		if after, _ := os.ReadFile(sw); string(after) != string(before) {
+			t.Error("someone else's file was changed")
+		}
+		// The remedy as written, on the host path of the fake root; then
+		// the file is someone else's swap area, which is kept.
+		sh(t, "swapon", sw)
+		sh(t, "swapoff", sw)
+		if !strings.Contains(m, "systemctl restart ransomeye-tuner.service") {
+			t.Errorf("the remedy does not say how to clear the marker:\n%s", m)
+		}
+		os.Remove(r.marker())
+		succeeded(t, r, activate(t, r))
+	})
 }
 
 // TestActivateRunsSystemMkswap: a root shell keeps a user's $PATH (su

@@ -294,6 +294,12 @@ func (a *activation) provideSwap() (string, bool) {
 		}
 		log.Noticef("set owner root:root and mode 0600 on %q (it had %d:%d, mode %04o)", cfg.SwapPath, p.File.UID, p.File.GID, uint32(p.File.Perm))
 	}
+	if p.DiscardImage {
+		if err := swapfile.DiscardImageAt(d.Fd(), d.Host, name, p.PageSize, p.File); err != nil {
+			return err.Error(), false
+		}
+		log.Noticef("discarded the stale hibernation image in %q (signature %s, left by a boot that did not resume from it): wrote the swap signature back, as swapon does", cfg.SwapPath, p.File.Header.Hibernation)
+	}
 	if p.FixContext {
 		if err := swapfile.SetContextAt(d.Fd(), d.Host, name, p.SELinux.SwapContext); err != nil {
 			return err.Error(), false

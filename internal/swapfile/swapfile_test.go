@@ -356,3 +356,39 @@ func TestDecideContext(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideHibernationImage: a swap area whose signature a hibernation
+// image replaced is taken back when it is ours (label, root 0600): kept,
+// the image discarded first; not ours, it is refused untouched naming the
+// image; too small, the replacement discards it with the file.
+func TestDecideHibernationImage(t *testing.T) {
+	const target = 16 * gib
+	page := header(4096, "S1SUSPEND\x00", 1, "ransomeye-swap")
+	h := ParseHeader(page, 4096)
+	if h.Swap || h.Hibernation != "S1SUSPEND" || h.Label != "ransomeye-swap" || h.LastPage != 1000 || !h.HasArea() {
+		t.Fatalf("hibernation header parsed as %+v", h)
+	}
+	if h := ParseHeader(header(4096, "\xed\xc3\x02\xe9\x98\x56\xe5\x0c", 1, ""), 4096); h.Hibernation != "edc302e99856e50c" {
+		t.Errorf("binary hibernation signature parsed as %+v", h)
+	}
+	ours := Existing{Path: "/ransomeye/swap", Kind: Regular, Size: target, Allocated: target, Area: target, Perm: 0o600,
+		Header: Header{Hibernation: "S1SUSPEND", Version: 1, Label: "ransomeye-swap"}}
+	d := Decide(ours, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
+	if d.Action != ActKeep || !d.DiscardImage || !strings.Contains(d.Reason, "stale hibernation image") {
+		t.Errorf("ours: %+v", d)
+	}
+	small := ours
+	small.Size, small.Allocated, small.Area = gib, gib, gib
+	if d := Decide(small, target, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActReplace || d.DiscardImage || !strings.Contains(d.Reason, "goes with it") {
+		t.Errorf("ours, too small: %+v", d)
+	}
+	for name, e := range map[string]Existing{
+		"other label":    func() Existing { e := ours; e.Header.Label = "theirs"; return e }(),
+		"world-readable": func() Existing { e := ours; e.Perm = 0o644; return e }(),
+	} {
+		d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
+		if d.Action != ActRefuse || d.DiscardImage || !strings.Contains(d.Reason, "hibernation image (signature S1SUSPEND") || !strings.Contains(d.Reason, "left untouched") {
+			t.Errorf("%s: %+v", name, d)
+		}
+	}
+}

@@ -103,6 +103,9 @@ type Plan struct {
 	// its blocks its own: activate removes it before creating the new one
 	// (otherwise the new one is made beside it and renamed over it).
 	RemoveFirst bool
+	// DiscardImage: our swap area holds a stale hibernation image; activate
+	// writes the swap signature back before keeping it.
+	DiscardImage bool
 
 	// InEffect: our swapfile is active with at least the target, as the
 	// kernel counts it, and the decision keeps it as it is (its directory
@@ -135,7 +138,7 @@ func (p *Plan) Name() string { return filepath.Base(p.Path) }
 // refuse records a refusal (the first one counts).
 func (p *Plan) refuse(reason string) {
 	if p.Action != swapfile.ActRefuse {
-		p.Action, p.Reason, p.FixPerms, p.FixContext, p.RemoveFirst = swapfile.ActRefuse, reason, false, false, false
+		p.Action, p.Reason, p.FixPerms, p.FixContext, p.RemoveFirst, p.DiscardImage = swapfile.ActRefuse, reason, false, false, false, false
 	}
 }
 
@@ -249,7 +252,7 @@ func Make(in Inputs) *Plan {
 		return p
 	}
 	dec := swapfile.Decide(p.File, p.Target, p.Ours != nil, p.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, p.Unit)
-	p.Action, p.FixPerms, p.Reason = dec.Action, dec.FixPerms, dec.Reason
+	p.Action, p.FixPerms, p.DiscardImage, p.Reason = dec.Action, dec.FixPerms, dec.DiscardImage, dec.Reason
 	if p.Action == swapfile.ActKeep {
 		switch c := swapfile.DecideContext(p.File, p.SELinux.SwapContext, names.SwapLabel); {
 		case c.Refuse:
@@ -312,7 +315,7 @@ func (p *Plan) inEffect() {
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", p.Path, fsinfo.Human(p.Ours.Size), fsinfo.Human(p.Target), names.ActivatorUnit)
 	case p.Action == swapfile.ActRefuse:
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", p.Path, p.Reason, restart)
-	case p.Action != swapfile.ActKeep || p.FixPerms || p.FixContext || !p.File.RootOnly():
+	case p.Action != swapfile.ActKeep || p.FixPerms || p.FixContext || p.DiscardImage || !p.File.RootOnly():
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate would not keep it as it is (%s: %s); fix the cause, %s", p.Path, p.Action, p.Reason, restart)
 	default:
 		p.InEffect, p.NotInEffect = true, ""
