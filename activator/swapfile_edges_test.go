@@ -2,8 +2,9 @@ package main_test
 
 // Black-box tests of the swapfile's life after install: a btrfs whose data
 // profile the kernel cannot swap to, a RAM upgrade on a disk with room for
-// one swapfile, a stale hibernation image in the swapfile, and an mkswap
-// in a root shell's $PATH.
+// one swapfile, a stale hibernation image in the swapfile, an mkswap in a
+// root shell's $PATH, and an /etc/fstab line naming the swapfile through
+// its resolved path.
 
 import (
 	"encoding/binary"
@@ -274,4 +275,31 @@ func TestActivateRunsSystemMkswap(t *testing.T) {
 			t.Error("an override owned by a user ran as root")
 		}
 	})
+}
+
+// TestFstabResolvedPathUnitNamed: with /ransomeye -> data/ransomeye and an
+// /etc/fstab swap line for /data/ransomeye/swap, the generator wires the
+// administrator's data-ransomeye-swap.swap and writes no unit of its own
+// (generator's TestFstabNamesResolvedSwapfile). status, and the remedies
+// it prints, must name that unit: ransomeye-swap.swap does not exist there.
+func TestFstabResolvedPathUnitNamed(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 32*mib)
+	loopFS(t, "ext4", "512M", r.path("data"))
+	os.Mkdir(r.path("data/ransomeye"), 0o755)
+	if err := os.Symlink("data/ransomeye", r.path("ransomeye")); err != nil {
+		t.Fatal(err)
+	}
+	r.write(t, "etc/fstab", "/data/ransomeye/swap none swap sw 0 0\n")
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+	if res := activate(t, r); res.code != 0 {
+		t.Fatalf("activate: exit %d\n%s", res.code, res.stderr)
+	}
+	sw := statusSwap(t, r) // not active: the remedy names the unit
+	if sw["unit"] != "data-ransomeye-swap.swap" {
+		t.Errorf("status names the unit %v, want data-ransomeye-swap.swap (the fstab line's)", sw["unit"])
+	}
+	if ni, _ := sw["not_in_effect"].(string); !strings.Contains(ni, "systemctl status data-ransomeye-swap.swap") {
+		t.Errorf("the remedy does not name the fstab line's unit: %s", ni)
+	}
 }

@@ -55,7 +55,7 @@ type Leftover struct {
 // Plan is what activate will do with the swapfile, and why.
 type Plan struct {
 	Path     string // the configured swapfile, a host path
-	Unit     string // its swap unit
+	Unit     string // its swap unit: ours, or the one an /etc/fstab line for the same file makes
 	MemTotal int64
 	MinSize  int64
 	// Target is max(MinSize, MemTotal), rounded up to a page.
@@ -164,6 +164,11 @@ func Make(in Inputs) *Plan {
 		Dir:      filepath.Dir(cfg.SwapPath),
 	}
 	p.Resolved = p.Dir
+	if what, ok, err := mounts.FstabSwap(root, p.Path); err == nil && ok {
+		// An fstab line for the same file: its unit, which the generator
+		// wires instead of writing ours, is the one remedies must name.
+		p.Unit = names.SwapUnitName(what)
+	}
 	p.SELinux = selinux.Detect(root)
 	p.NotInEffect = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: systemctl restart %s %s", p.Path, p.Unit, names.ActivatorUnit, p.Unit)
 
