@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
+	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
@@ -119,6 +121,7 @@ func activate(e *env) int {
 		return a.fail(msgid.SwapFailed, "%s", reason)
 	}
 	for _, s := range guarantee.Sysctls(cfg) {
+		a.recordBefore(s)
 		if err := sysctl.Apply(root, s); err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
@@ -372,7 +375,44 @@ func (a *activation) provideSwap() (string, bool) {
 	if c := swapfile.DecideContext(ex, p.SELinux.SwapContext, names.SwapLabel); c.Fix || c.Refuse {
 		return fmt.Sprintf("after provisioning, %q: %s", cfg.SwapPath, c.Reason), false
 	}
+	if ex.Header.Label == names.SwapLabel {
+		a.recordSwapfile(path.Join(d.Host, name))
+	}
 	return "", true
+}
+
+// recordSwapfile adds our swapfile, by its resolved host path, to the
+// record a purge of the package reads (statedir.Swapfiles): a purge must
+// find every file the tuner made, also after [Swap] Path= moved it, and
+// without the binary (a Debian purge runs after the package's files are
+// gone). Not a failure: the swap is provided either way.
+func (a *activation) recordSwapfile(hostPath string) {
+	added, err := statedir.AddSwapfile(a.e.root, hostPath)
+	switch {
+	case errors.Is(err, statedir.ErrNotNow):
+		a.e.log.Infof("the swapfile %q is not recorded for a purge now (%v); the next activation records it", hostPath, err)
+	case err != nil:
+		a.e.log.Warnf("%v: a purge of the package may leave the swapfile %q behind", err, hostPath)
+	case added:
+		a.e.log.Infof("recorded the swapfile %q in %s, for a purge of the package", hostPath, path.Join(statedir.Dir, statedir.Swapfiles))
+	}
+}
+
+// recordBefore notes the value s.Key has before activate sets it, the
+// first time, so that the package's removal can give it back
+// (sysctld.GiveBack). Not a failure: the guarantee does not depend on it.
+func (a *activation) recordBefore(s sysctl.Setting) {
+	found, err := sysctl.Read(a.e.root, s.Key)
+	if err != nil || found == s.Value {
+		return // nothing changes, or Apply says why it cannot
+	}
+	err = sysctld.RecordBefore(a.e.root, s.Key, found)
+	switch {
+	case errors.Is(err, statedir.ErrNotNow):
+		a.e.log.Infof("%s = %s is not recorded now (%v): the package's removal may not give it back", s.Key, found, err)
+	case err != nil:
+		a.e.log.Warnf("%v: the package's removal may not give back %s = %s", err, s.Key, found)
+	}
 }
 
 // checkCPU compares the CPU drop-ins in effect with a fresh plan.
