@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/report"
+	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctld"
 )
@@ -83,8 +85,10 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if err := f.Swap.Apply(a.p.Swap, log); err != nil {
 		return a.fail(msgid.SwapFailed, "%v", err)
 	}
+	f.Swap.Record(log)
 	a.p.Swap = f.Swap.Decide(a.p.Swap.Target) // what is there now
 	for _, s := range a.p.Sysctls {
+		a.recordBefore(s)
 		if err := sysctl.Apply(root, s); err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
@@ -144,6 +148,23 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 			i.Isolation.Cause, strings.Join(units, ", "), i.Isolation.Remedy)
 	}
 	return true
+}
+
+// recordBefore notes the value s.Key has before activate sets it, the
+// first time, so that the package's removal can give it back
+// (sysctld.GiveBack). Not a failure: the guarantee does not depend on it.
+func (a *activation) recordBefore(s sysctl.Setting) {
+	found := a.f.Sysctls[s.Key]
+	if found.Err != nil || found.Value == s.Value {
+		return // nothing changes, or Apply says why it cannot
+	}
+	err := sysctld.RecordBefore(a.f.Root, s.Key, found.Value)
+	switch {
+	case errors.Is(err, statedir.ErrNotNow):
+		a.log.Infof("%s = %s is not recorded now (%v): the package's removal may not give it back", s.Key, found.Value, err)
+	case err != nil:
+		a.log.Warnf("%v: the package's removal may not give back %s = %s", err, s.Key, found.Value)
+	}
 }
 
 // checkCPU fails on a CPU topology that cannot be trusted, and on CPU

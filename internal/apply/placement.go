@@ -10,6 +10,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctld"
 )
 
 // planFile is the plan file: the plan document, and what activations
@@ -28,6 +29,43 @@ func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
 	logPlacement(log, r.Report)
 	if !ok {
 		log.Errorf("nothing placed: %v", r.Err)
+	}
+	return ok
+}
+
+// Uninstall is what the package's removal runs while the binary is still
+// installed: it records the configured swapfile for a purge (the swap
+// provider's Record), undoes the placement, and gives back the sysctls
+// activate set (sysctld.GiveBack). It reports whether everything could be
+// given back.
+func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
+	ok := true
+	if f := facts.Gather(root, facts.FailClosed); f.ConfigErr != nil {
+		log.Warnf("the configuration cannot be read (%v): the swapfile it names is not recorded for a purge", f.ConfigErr)
+	} else if f.Swap != nil {
+		f.Swap.Record(log)
+		f.Close()
+	}
+	r, _ := placeRun(root, true)
+	logPlacement(log, r.Report)
+	given, err := sysctld.GiveBack(root)
+	for _, g := range given {
+		switch {
+		case g.Err != nil:
+			log.Warnf("%s: not given back: %v", g.Key, g.Err)
+			ok = false
+		case g.Changed:
+			log.Noticef("%s = %s (ransomeye-tuner had set %s): %s", g.Key, g.Now, g.Set, g.Why)
+		default:
+			log.Noticef("%s: %s", g.Key, g.Why)
+		}
+	}
+	if len(given) > 0 {
+		log.Noticef("removed %s: a later sysctl --system no longer applies the tuner's values", sysctld.RunFile)
+	}
+	if err != nil {
+		log.Warnf("%v", err)
+		ok = false
 	}
 	return ok
 }

@@ -79,10 +79,7 @@ gate opens only while ransomeye-tuner.service is active.`,
 func swapFacts(e *env) string {
 	f := facts.Gather(e.root, facts.FailClosed)
 	defer f.Close()
-	switch {
-	case !f.Enabled:
-		return fmt.Sprintf("%s=0 on the kernel command line; see journalctl -b -u %s", names.CmdlineSwitch, names.ActivatorUnit)
-	case f.ConfigErr != nil:
+	if f.ConfigErr != nil {
 		return fmt.Sprintf("%v; see journalctl -b -u %s", f.ConfigErr, names.ActivatorUnit)
 	}
 	return f.Swap.Describe(plan.Decide(f).Swap).Summary

@@ -62,6 +62,10 @@ const (
 	ReadPlacement
 	// ReadEffect: the pinned services' cgroups, every thread, init.scope.
 	ReadEffect
+	// ReadIfDisabled: the configuration and the rest also with
+	// ransomeye.tuner=0 (what a failure or the package's removal must see
+	// of the swap whatever the kernel command line says).
+	ReadIfDisabled
 )
 
 // The scopes of the runs. The generator's and the gate's run at every
@@ -74,7 +78,7 @@ const (
 	Status     = Gate | ReadPlacement | ReadEffect
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls
 	Place      = ReadPlacement
-	FailClosed = ReadSwapState
+	FailClosed = ReadSwapState | ReadIfDisabled
 )
 
 // Facts is what one run read. An Err field beside a value says why the
@@ -170,7 +174,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 		f.BootID = marker.BootID(root)
 		f.Activated, f.ActivatedWhy = marker.CheckOK(root, f.BootID)
 	}
-	if !f.Enabled {
+	if !f.Enabled && !f.Reads(ReadIfDisabled) {
 		return f
 	}
 	f.Config, f.ConfigWarnings, f.ConfigErr = config.Load(root)

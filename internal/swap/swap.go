@@ -106,6 +106,10 @@ type Provider interface {
 	Apply(d Decision, log *priolog.Logger) error
 	// Describe renders the provider and d.
 	Describe(d Decision) Description
+	// Record notes what the provider made in the record a purge of the
+	// package reads (it must find it without the binary), logging what it
+	// did; not a failure either way.
+	Record(log *priolog.Logger)
 	// Close releases what Inspect holds open.
 	Close() error
 }

@@ -52,8 +52,11 @@ type FileView struct {
 	Mode      string `json:"mode,omitempty"`
 	Owner     string `json:"owner,omitempty"`
 	SwapArea  bool   `json:"swap_area"`
-	Label     string `json:"label,omitempty"`
-	Inode     uint64 `json:"inode,omitempty"`
+	// HibernationImage is the signature of a hibernation image found in
+	// place of the swap signature ("S1SUSPEND", ...), absent when none.
+	HibernationImage string `json:"hibernation_image,omitempty"`
+	Label            string `json:"label,omitempty"`
+	Inode            uint64 `json:"inode,omitempty"`
 	// Usable is what the kernel would take from the swap area, as its
 	// extents fall on the device (the header page included).
 	Usable int64 `json:"usable_bytes,omitempty"`
@@ -109,7 +112,11 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	f := sec.File
 	file := f.Kind
 	if f.Kind == string(Regular) {
-		file = fmt.Sprintf("%s, mode %s, owner %s, swap area %s, label %q", h(f.Size), f.Mode, f.Owner, map[bool]string{true: "yes", false: "no"}[f.SwapArea], f.Label)
+		area := map[bool]string{true: "yes", false: "no"}[f.SwapArea]
+		if f.HibernationImage != "" {
+			area = "holding a hibernation image (" + f.HibernationImage + ")"
+		}
+		file = fmt.Sprintf("%s, mode %s, owner %s, swap area %s, label %q", h(f.Size), f.Mode, f.Owner, area, f.Label)
 	}
 	row("swapfile", "%s (%s): %s", s.Path, s.Unit, file)
 	if se.Enabled {
@@ -234,8 +241,8 @@ func (s *Swapfile) fileView() FileView {
 	}
 	f.Size, f.Allocated, f.Inode = e.Size, e.Allocated, e.Inode
 	f.Mode, f.Owner = fmt.Sprintf("%04o", uint32(e.Perm)), fmt.Sprintf("%d:%d", e.UID, e.GID)
-	f.SwapArea, f.Label, f.SELinuxContext = e.Header.Swap, e.Header.Label, e.Context
-	if e.Header.Swap {
+	f.SwapArea, f.Label, f.SELinuxContext, f.HibernationImage = e.Header.Swap, e.Header.Label, e.Context, e.Header.Hibernation
+	if e.Header.HasArea() {
 		f.Usable = e.Avail()
 	}
 	return f

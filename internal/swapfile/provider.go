@@ -1,6 +1,7 @@
 package swapfile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,8 +19,12 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
+	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 )
+
+// The swapfile is a swap provider.
+var _ swap.Provider = (*Swapfile)(nil)
 
 // DirMode is the mode of a swapfile directory activate creates.
 const DirMode = 0o755
@@ -50,10 +55,12 @@ type Swapfile struct {
 	Unit     string // its swap unit
 	PageSize int
 
-	// FstabSwap is true when /etc/fstab already has Path as swap
-	// (FstabErr: it could not be read); LinkDir is where the directory's
-	// links lead when that is elsewhere ("" otherwise). For the units.
-	FstabSwap bool
+	// FstabSwap is the path of the /etc/fstab swap line that names the
+	// swapfile (Path, or a path leading to the same file), "" when there is
+	// none (FstabErr: it could not be read); Unit is then that line's unit.
+	// LinkDir is where the directory's links lead when that is elsewhere
+	// ("" otherwise), for the units.
+	FstabSwap string
 	FstabErr  error
 	LinkDir   string
 
@@ -92,9 +99,11 @@ type Swapfile struct {
 }
 
 // fixes is the swapfile's part of a decision: what activate changes on a
-// file it keeps.
+// file it keeps (its owner and mode, its SELinux label, a stale
+// hibernation image discarded), and whether a replacement removes the old
+// file first (it fits only without it).
 type fixes struct {
-	perms, context bool
+	perms, context, discard, removeFirst bool
 }
 
 // Inspect reads the swapfile of cfg under root: with forUnits what its
@@ -104,8 +113,12 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	s := &Swapfile{root: root, cfg: cfg, Path: cfg.SwapPath, Unit: names.SwapUnitName(cfg.SwapPath), PageSize: pageSize,
 		Dir: filepath.Dir(cfg.SwapPath), Swaps: swaps, forUnits: forUnits}
 	s.Resolved = s.Dir
+	// An fstab line for the same file: its unit, which the generator wires
+	// instead of writing ours, is the one remedies must name.
+	if s.FstabSwap, _, s.FstabErr = FstabHasSwap(root, cfg.SwapPath); s.FstabSwap != "" {
+		s.Unit = names.SwapUnitName(s.FstabSwap)
+	}
 	if forUnits {
-		s.FstabSwap, s.FstabErr = FstabHasSwap(root, cfg.SwapPath)
 		s.LinkDir = resolveDir(root, s.Dir)
 	}
 	if !state {
@@ -150,6 +163,14 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		s.refuse(fmt.Sprintf("statfs %q: %v", s.Resolved, err))
 	} else {
 		s.FS, s.FSKnown = fsinfo.FromStatfs(s.Resolved, st), true
+		if s.FS.Support == fsinfo.NeedsNoCOW {
+			// Not asked, nothing refused: swapon then refuses a profile
+			// the kernel cannot swap to, and the swap unit's OnFailure=
+			// keeps the core down.
+			if b, err := fsinfo.ReadBtrfs(d.Fd()); err == nil {
+				s.FS.Btrfs = &b
+			}
+		}
 		if err := s.FS.CheckUsable(); err != nil {
 			s.refuse(err.Error())
 		}
@@ -243,8 +264,8 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 		refuse(s.problem)
 	}
 	if d.Action != swap.Refuse {
-		dec := Decide(s.File, t.Bytes, s.Ours != nil, s.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
-		d.Action, d.Reason, fx.perms = string(dec.Action), dec.Reason, dec.FixPerms
+		dec := Decide(s.File, t.Bytes, s.Ours != nil, s.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, s.Unit)
+		d.Action, d.Reason, fx.perms, fx.discard = string(dec.Action), dec.Reason, dec.FixPerms, dec.DiscardImage
 		if dec.Action == ActKeep {
 			switch c := DecideContext(s.File, s.SELinux.SwapContext, names.SwapLabel); {
 			case c.Refuse:
@@ -262,7 +283,18 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 				fs.Free += l.Bytes // activate removes them first
 			}
 		}
-		if err := fs.CheckSpace(t.Bytes, s.cfg.Reserve); err != nil {
+		err := fs.CheckSpace(t.Bytes, s.cfg.Reserve)
+		if err != nil && d.Action == swap.Replace && s.oursToRemove() {
+			// The file being replaced frees its blocks anyway: counted,
+			// the replacement may fit where it does not beside it (a RAM
+			// upgrade on a disk sized for one swapfile).
+			fs.Free += s.File.Allocated
+			if fs.CheckSpace(t.Bytes, s.cfg.Reserve) == nil {
+				err, fx.removeFirst = nil, true
+				d.Reason += fmt.Sprintf("; the new file does not fit beside it (%s free, %s needed with the reserve): the old file is removed first, and the new one made in its place", fsinfo.Human(s.FS.Free), fsinfo.Human(t.Bytes+s.cfg.Reserve))
+			}
+		}
+		if err != nil {
 			refuse(err.Error())
 		}
 	}
@@ -277,12 +309,21 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 		d.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", s.Path, fsinfo.Human(s.Ours.Size), fsinfo.Human(t.Bytes), names.ActivatorUnit)
 	case d.Action == swap.Refuse:
 		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", s.Path, d.Reason, restart)
-	case d.Action != swap.Keep || fx.perms || fx.context || !s.File.RootOnly():
+	case d.Action != swap.Keep || fx.perms || fx.context || fx.discard || !s.File.RootOnly():
 		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate would not keep it as it is (%s: %s); fix the cause, %s", s.Path, d.Action, d.Reason, restart)
 	default:
 		d.InEffect, d.NotInEffect = true, ""
 	}
 	return d
+}
+
+// oursToRemove reports whether the file at the path may be removed before
+// its replacement is made: a swap area of ours (our label, root:root 0600),
+// not active, whose blocks are its own (not shared with a snapshot, where
+// removing it would free nothing).
+func (s *Swapfile) oursToRemove() bool {
+	f := s.File
+	return s.Ours == nil && f.Kind == Regular && f.Header.Label == names.SwapLabel && f.RootOnly() && !f.Shared
 }
 
 // Apply makes the swapfile usable as d says, acting on the directory
@@ -337,6 +378,12 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 		}
 		log.Noticef("set owner root:root and mode 0600 on %q (it had %d:%d, mode %04o)", s.Path, s.File.UID, s.File.GID, uint32(s.File.Perm))
 	}
+	if fx.discard {
+		if err := DiscardImageAt(fd, host, name, s.PageSize, s.File); err != nil {
+			return err
+		}
+		log.Noticef("discarded the stale hibernation image in %q (signature %s, left by a boot that did not resume from it): wrote the swap signature back, as swapon does", s.Path, s.File.Header.Hibernation)
+	}
 	if fx.context {
 		if err := SetContextAt(fd, host, name, s.SELinux.SwapContext); err != nil {
 			return err
@@ -344,7 +391,7 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 		log.Noticef("relabelled %q %s (it had %q)", s.Path, s.SELinux.SwapContext, s.File.Context)
 	}
 	if d.Action == swap.Create || d.Action == swap.Replace {
-		if err := s.create(d, log); err != nil {
+		if err := s.create(d, fx.removeFirst, log); err != nil {
 			return err
 		}
 	}
@@ -357,7 +404,7 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	ex.Path = s.Path
 	s.File, s.FileKnown = ex, true
 	s.matchActive()
-	if d2 := Decide(ex, d.Target.Bytes, s.Ours != nil, s.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel); d2.Action != ActKeep || d2.FixPerms {
+	if d2 := Decide(ex, d.Target.Bytes, s.Ours != nil, s.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, s.Unit); d2.Action != ActKeep || d2.FixPerms {
 		return fmt.Errorf("after provisioning, %s", d2.Reason)
 	}
 	if c := DecideContext(ex, s.SELinux.SwapContext, names.SwapLabel); c.Fix || c.Refuse {
@@ -366,20 +413,40 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	return nil
 }
 
-// create makes (or replaces) the swapfile for d.
-func (s *Swapfile) create(d swap.Decision, log *priolog.Logger) error {
-	mkswap, err := FindMkswap(os.Getenv("PATH"))
+// create makes (or replaces) the swapfile for d, removing the old one
+// first with removeFirst.
+func (s *Swapfile) create(d swap.Decision, removeFirst bool, log *priolog.Logger) error {
+	mkswap, err := FindMkswap(os.Getenv(TestMkswapEnv))
 	if err != nil {
 		return err
 	}
 	fsi, reserve := s.FS, fsinfo.Human(s.cfg.Reserve)
+	// removed goes into the reason of a failure: the old file is gone then,
+	// and the next activation creates the new one in its space.
+	removed := ""
+	if removeFirst {
+		if err := RemoveAt(s.dir.Fd(), s.dir.Host, s.name(), s.File); err != nil {
+			return err
+		}
+		removed = fmt.Sprintf("the old swapfile %q (%s) was removed first to make room for its replacement", s.Path, fsinfo.Human(s.File.Size))
+		log.Noticef("%s: the new %s file does not fit beside it", removed, fsinfo.Human(d.Target.Bytes))
+		// btrfs frees a removed file's extents when its transaction
+		// commits: commit now, or the new file may not fit yet.
+		if err := unix.Syncfs(s.dir.Fd()); err != nil {
+			log.Warnf("syncfs %q after removing the old swapfile: %v", s.dir.Host, err)
+		}
+		var st unix.Statfs_t
+		if unix.Fstatfs(s.dir.Fd(), &st) == nil {
+			fsi.Free = fsinfo.FromStatfs(s.dir.Host, st).Free
+		}
+	}
 	log.Infof("creating %q: %s on %s (%s free, reserve %s)", s.Path, fsinfo.Human(d.Target.Bytes), fsi.Name, fsinfo.Human(fsi.Free), reserve)
 	t0 := time.Now()
 	n, err := Create(s.dir, s.name(), d.Target.Bytes, Options{
 		Mkswap:  mkswap,
 		Label:   names.SwapLabel,
 		NoCOW:   fsi.Support == fsinfo.NeedsNoCOW,
-		Replace: d.Action == swap.Replace,
+		Replace: d.Action == swap.Replace && !removeFirst,
 		Context: s.SELinux.SwapContext,
 		Log:     log,
 	})
@@ -389,10 +456,35 @@ func (s *Swapfile) create(d swap.Decision, log *priolog.Logger) error {
 		if unix.Fstatfs(s.dir.Fd(), &st) == nil {
 			free = fsinfo.Human(fsinfo.FromStatfs(s.dir.Host, st).Free)
 		}
-		return fmt.Errorf("cannot create the swapfile %q (%s) on the %s filesystem holding %q (%s free, reserve %s): %v", s.Path, fsinfo.Human(d.Target.Bytes), fsi.Name, s.dir.Host, free, reserve, err)
+		reason := fmt.Sprintf("cannot create the swapfile %q (%s) on the %s filesystem holding %q (%s free, reserve %s): %v", s.Path, fsinfo.Human(d.Target.Bytes), fsi.Name, s.dir.Host, free, reserve, err)
+		if removed != "" {
+			reason += "; " + removed
+		}
+		return errors.New(reason)
 	}
 	log.Noticef("created %q (%s, mode 0600, label %s) in %s", s.Path, fsinfo.Human(n), names.SwapLabel, time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// Record adds the swapfile, when it is ours (labelled names.SwapLabel), by
+// its resolved host path to the record a purge of the package reads
+// (statedir.Swapfiles): a purge must find every file the tuner made, also
+// after [Swap] Path= moved it, and without the binary (a Debian purge runs
+// after the package's files are gone).
+func (s *Swapfile) Record(log *priolog.Logger) {
+	if s.dir == nil || s.DirMissing || !s.FileKnown || s.File.Kind != Regular || s.File.Header.Label != names.SwapLabel {
+		return
+	}
+	hostPath := filepath.Join(s.dir.Host, s.name())
+	added, err := statedir.AddSwapfile(s.root, hostPath)
+	switch {
+	case errors.Is(err, statedir.ErrNotNow):
+		log.Infof("the swapfile %q is not recorded for a purge now (%v); an activation records it", hostPath, err)
+	case err != nil:
+		log.Warnf("%v: a purge of the package may leave the swapfile %q behind", err, hostPath)
+	case added:
+		log.Infof("recorded the swapfile %q in %s, for a purge of the package", hostPath, filepath.Join(statedir.Dir, statedir.Swapfiles))
+	}
 }
 
 // Identify stats the file /proc/swaps names, without following a link in

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"path/filepath"
-	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
@@ -53,13 +50,20 @@ func (s *Swapfile) Units() ([]units.File, []priolog.Note) {
 		notes = append(notes, priolog.Notef(priolog.Info, "the swapfile's directory %q is a link to %q: the units also require the mounts for %q", s.Dir, s.LinkDir, s.LinkDir))
 	}
 	files := []units.File{
+		// s.Unit is the administrator's unit when an fstab line names the
+		// same file: the drop-ins wire that one.
 		{Dir: units.Normal, Path: s.Unit + ".d/" + names.SwapDropIn, Content: units.Serialize(swapOpts...)},
 		{Dir: units.Normal, Path: names.ActivatorUnit + ".d/" + names.SwapDropIn, Content: units.Serialize(
 			units.Opt("Unit", "RequiresMountsFor", mountsFor),
 			units.Opt("Unit", "Before", s.Unit))},
 	}
-	if s.FstabSwap {
+	switch s.FstabSwap {
+	case "":
+	case s.Path:
 		notes = append(notes, priolog.Notef(priolog.Notice, "%s already has %q as swap: the administrator's %s wins; writing only its drop-in, which keeps the gate", FstabPath, s.Path, s.Unit))
+		return files, notes
+	default:
+		notes = append(notes, priolog.Notef(priolog.Notice, "%s already has %q as swap, the same file as %q (through a link): the administrator's %s wins; writing only its drop-in, which keeps the gate", FstabPath, s.FstabSwap, s.Path, s.Unit))
 		return files, notes
 	}
 	return append(files,
@@ -79,38 +83,24 @@ func (s *Swapfile) Units() ([]units.File, []priolog.Note) {
 // resolves lexically from the last link. The link lives on the root
 // filesystem, so it resolves before the data disk mounts.
 func resolveDir(root hostroot.Root, dir string) string {
-	d, err := safefs.OpenDir(root, dir, safefs.Options{Create: 0o755, Probe: true, PathOnly: true})
-	if err != nil {
+	host, err := safefs.Resolve(root, dir)
+	if err != nil || host == dir {
 		return ""
 	}
-	defer d.Close()
-	if d.Host == dir {
-		return ""
-	}
-	return d.Host
+	return host
 }
 
-// FstabHasSwap reports whether /etc/fstab under root has a swap line for
-// swapPath. A missing fstab is no line.
-func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
+// FstabHasSwap returns the path of the /etc/fstab swap line under root
+// that names the swapfile at swapPath, itself or through root's links
+// (mounts.SwapLine), and whether there is one. A missing fstab is no line.
+func FstabHasSwap(root hostroot.Root, swapPath string) (string, bool, error) {
 	b, err := readfile.Regular(root.Path(FstabPath), maxFstab)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read %q: %w", FstabPath, err)
+		return "", false, fmt.Errorf("read %q: %w", FstabPath, err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		// Blanks only, as libmount splits fields: strings.Fields would also
-		// split a path at a no-break space.
-		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
-		if len(f) < 3 || strings.HasPrefix(f[0], "#") || f[2] != "swap" {
-			continue
-		}
-		what := mounts.Unescape(f[0])
-		if filepath.IsAbs(what) && path.Clean(what) == swapPath {
-			return true, nil
-		}
-	}
-	return false, nil
+	what, ok := mounts.SwapLine(root, b, swapPath)
+	return what, ok, nil
 }
