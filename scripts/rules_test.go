@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/report"
 )
 
@@ -78,7 +79,7 @@ func sample() []byte {
 	var r report.Report
 	r.Compliant, r.CoreGated, r.Marker.Planted = true, true, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
 	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided = struct{}{}, 16<<30, 16<<30, 16<<30
-	r.Guarantees = []report.Guarantee{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}
+	r.Guarantees = []check.Check{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}
 	r.CPU = &report.CPU{Isolation: "strict", Mode: "allowed-cpus", Reserved: true, Sets: map[string]report.Set{
 		"dpi": {Unit: "ransomeye-dpi.service", Count: 2}, "training": {Unit: "ransomeye-training.service", Count: 4}}}
 	return r.Metrics(report.Run{Start: time.Unix(1700000000, 5e8), Duration: 1500 * time.Millisecond})

@@ -37,27 +37,28 @@ const (
 	NameCoreGate    = "core-gate" // the core runs the gate (its ExecCondition=)
 )
 
-// Check is one guarantee as measured now.
+// Check is one guarantee as measured now (an entry of status's JSON
+// "guarantees").
 type Check struct {
 	// Name identifies the guarantee (one of the Name constants).
-	Name string
+	Name string `json:"name"`
 	// Expected is what the guarantee needs, for people.
-	Expected string
+	Expected string `json:"expected"`
 	// Actual is what was measured; empty when it could not be.
-	Actual string
+	Actual string `json:"actual,omitempty"`
 	// Source says where Actual comes from, when it is not obvious.
-	Source string
+	Source string `json:"source"`
 	// OK is true when the guarantee holds as measured.
-	OK bool
+	OK bool `json:"ok"`
 	// NotMeasured is true when this run cannot measure the guarantee
 	// (systemd cannot be asked under a root prefix): Reason says why. It
 	// is not a failure, and not a pass either.
-	NotMeasured bool
+	NotMeasured bool `json:"not_measured"`
 	// Reason says why the guarantee does not hold (or why it was not
 	// measured, or a note on a pass).
-	Reason string
+	Reason string `json:"reason"`
 	// Remedy says what to do about a failure.
-	Remedy string
+	Remedy string `json:"remedy"`
 }
 
 // Failed reports whether the check keeps the core down: measured, and not
@@ -97,22 +98,23 @@ type Result struct {
 	Placement *Placement
 }
 
-// Marker is the failure marker part of a Result.
+// Marker is the failure marker part of a Result (status's JSON "marker").
 type Marker struct {
-	Present bool
+	Present bool `json:"present"`
 	// Path is the first genuine marker's; Reasons all genuine reasons.
-	Path    string
-	Reasons []string
+	Path    string   `json:"path,omitempty"`
+	Reasons []string `json:"reasons"`
 	// Planted are markers not written by root (the gate removes them).
-	Planted []string
-	// Errors are locations that could not be examined; States the rest.
-	Errors []string
-	States []marker.State
+	Planted []string `json:"planted"`
+	// Errors are locations that could not be examined; States what the
+	// locations hold.
+	Errors []string       `json:"errors"`
+	States []marker.State `json:"-"`
 }
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers)}
+	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{}}
 	if r.Disabled {
 		return r
 	}
@@ -158,7 +160,7 @@ func configCore(err error) string {
 }
 
 func markers(states []marker.State) Marker {
-	m := Marker{States: states}
+	m := Marker{States: states, Reasons: []string{}, Planted: []string{}, Errors: []string{}}
 	for _, st := range states {
 		switch {
 		case st.Err != nil:

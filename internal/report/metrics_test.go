@@ -63,7 +63,7 @@ func (s snapshot) report() (Report, Run) {
 		d.Marker.Planted = append(d.Marker.Planted, "planted")
 	}
 	for _, g := range s.Guarantees {
-		d.Guarantees = append(d.Guarantees, Guarantee{Name: g.Name, OK: g.OK})
+		d.Guarantees = append(d.Guarantees, check.Check{Name: g.Name, OK: g.OK})
 	}
 	if !s.SwapNotMeasured {
 		d.Swap = struct{}{}

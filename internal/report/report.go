@@ -41,29 +41,17 @@ type Doc struct {
 	Compliant   bool              `json:"compliant"`
 	CoreGated   bool              `json:"core_gated"`
 	Root        string            `json:"root"`
-	Guarantees  []Guarantee       `json:"guarantees"`
+	Guarantees  []check.Check     `json:"guarantees"`
 	Problems    []string          `json:"problems"`
 	NotMeasured map[string]string `json:"not_measured"`
 	Config      *Config           `json:"config,omitempty"`
 	Activation  *Activation       `json:"activation,omitempty"`
-	Marker      Marker            `json:"marker"`
+	Marker      check.Marker      `json:"marker"`
 	// Swap is what the swap provider describes.
 	Swap any  `json:"swap,omitempty"`
 	CPU  *CPU `json:"cpu,omitempty"`
 	// Placement is reported, never gated; absent without a reservation.
 	Placement *check.Placement `json:"placement,omitempty"`
-}
-
-// Guarantee is one guarantee (check.Check).
-type Guarantee struct {
-	Name        string  `json:"name"`
-	Expected    string  `json:"expected"`
-	Actual      *string `json:"actual,omitempty"`
-	Source      string  `json:"source"`
-	OK          bool    `json:"ok"`
-	NotMeasured bool    `json:"not_measured"`
-	Reason      string  `json:"reason"`
-	Remedy      string  `json:"remedy"`
 }
 
 // Config is the configuration section.
@@ -77,15 +65,6 @@ type Config struct {
 type Activation struct {
 	SucceededThisBoot bool   `json:"succeeded_this_boot"`
 	Detail            string `json:"detail"`
-}
-
-// Marker is the failure marker section.
-type Marker struct {
-	Present bool     `json:"present"`
-	Path    string   `json:"path,omitempty"`
-	Reasons []string `json:"reasons"`
-	Planted []string `json:"planted"`
-	Errors  []string `json:"errors"`
 }
 
 // CPU is the CPU plan section.
@@ -131,18 +110,8 @@ const (
 
 // Build makes the report of r (checked on f and p).
 func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
-	m := r.Marker
 	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(), CoreGated: r.Gated(),
-		Root: f.Root.String(), Guarantees: []Guarantee{}, Problems: list(r.Problems()), NotMeasured: map[string]string{},
-		Marker: Marker{Present: m.Present, Path: m.Path, Reasons: list(m.Reasons), Planted: list(m.Planted), Errors: list(m.Errors)}}}
-	for _, c := range r.Checks {
-		g := Guarantee{Name: c.Name, Expected: c.Expected, Source: c.Source, OK: c.OK, NotMeasured: c.NotMeasured, Reason: c.Reason, Remedy: c.Remedy}
-		if c.Actual != "" {
-			a := c.Actual
-			g.Actual = &a
-		}
-		rep.Guarantees = append(rep.Guarantees, g)
-	}
+		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker}}
 	d := &rep.Doc
 	if r.Disabled {
 		for _, k := range []string{"config", "activation", "swap", "cpu"} {

@@ -49,8 +49,8 @@ func (rep Report) WriteText(w io.Writer) error {
 		if !ok {
 			continue
 		}
-		if cur := actual(g); cur != "" || g.OK {
-			row(key, "%s (want %s)%s", cur, g.Expected, mark(g.OK))
+		if g.Actual != "" || g.OK {
+			row(key, "%s (want %s)%s", g.Actual, g.Expected, mark(g.OK))
 		} else {
 			row(key, "unreadable: %s (want %s)%s", g.Reason, g.Expected, mark(g.OK))
 		}
@@ -88,7 +88,7 @@ func (rep Report) WriteText(w io.Writer) error {
 		case g.NotMeasured:
 			row(label, "%s", g.Reason)
 		case g.OK:
-			row(label, "%s (%s)  [ok]", actual(g), g.Source)
+			row(label, "%s (%s)  [ok]", g.Actual, g.Source)
 		default:
 			row(label, "%s  [FAIL]", g.Reason)
 		}
@@ -123,14 +123,6 @@ func (rep Report) writeMarker(row func(k, v string, a ...any)) {
 	for _, e := range m.Errors {
 		row("marker error", "%s", e)
 	}
-}
-
-// actual is what was measured ("" when nothing was).
-func actual(g Guarantee) string {
-	if g.Actual == nil {
-		return ""
-	}
-	return *g.Actual
 }
 
 func mark(ok bool) string {
