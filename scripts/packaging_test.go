@@ -277,17 +277,7 @@ func TestCompletion(t *testing.T) {
 		t.Fatalf("found only %v in --help output:\n%s", commands, help)
 	}
 
-	complete := func(words ...string) []string {
-		script := `. ../completion/ransomeye-tuner.bash
-COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
-_ransomeye_tuner
-printf '%s\n' "${COMPREPLY[@]}"`
-		out, err := exec.Command("bash", append([]string{"-c", script, "bash"}, words...)...).Output()
-		if err != nil {
-			t.Fatalf("completion of %q: %v", words, err)
-		}
-		return strings.Fields(string(out))
-	}
+	complete := func(words ...string) []string { return complete(t, words...) }
 	got := complete("ransomeye-tuner", "")
 	for _, c := range commands {
 		if !contains(got, c) {
@@ -315,6 +305,62 @@ printf '%s\n' "${COMPREPLY[@]}"`
 	}
 	if got := complete("ransomeye-tuner", "fail-closed", "--reason", ""); len(got) != 0 {
 		t.Errorf("completion after --reason = %v, want nothing (free text)", got)
+	}
+}
+
+// complete runs the bash completion function on words (the last one is
+// the word being completed) and returns what it offers.
+func complete(t *testing.T, words ...string) []string {
+	t.Helper()
+	script := `. ../completion/ransomeye-tuner.bash
+COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
+_ransomeye_tuner
+printf '%s\n' "${COMPREPLY[@]}"`
+	out, err := exec.Command("bash", append([]string{"-c", script, "bash"}, words...)...).Output()
+	if err != nil {
+		t.Fatalf("completion of %q: %v", words, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// TestCompletionGlobalOptions: the completion offers every option the
+// overview lists before COMMAND (--root among them), a directory after
+// --root, and the commands and their options after --root DIR.
+func TestCompletionGlobalOptions(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "ransomeye-tuner")
+	if out, err := exec.Command("go", "build", "-o", bin, "../activator").CombinedOutput(); err != nil {
+		t.Fatalf("go build ../activator: %v\n%s", err, out)
+	}
+	help, err := exec.Command(bin, "--help").Output()
+	if err != nil {
+		t.Fatalf("ransomeye-tuner --help: %v", err)
+	}
+	_, before, ok := strings.Cut(string(help), "Options (before COMMAND):\n")
+	if !ok {
+		t.Fatalf("ransomeye-tuner --help has no options before COMMAND:\n%s", help)
+	}
+	before, _, _ = strings.Cut(before, "\n\n")
+	offered := complete(t, "ransomeye-tuner", "--")
+	for _, m := range regexp.MustCompile(`(?m)^\s+(--[a-z-]+)`).FindAllStringSubmatch(before, -1) {
+		if !contains(offered, m[1]) {
+			t.Errorf("completion before the command offers %v, lacks %s from --help", offered, m[1])
+		}
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "fakeroot"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := complete(t, "ransomeye-tuner", "--root", dir+"/fa"); !reflect.DeepEqual(got, []string{dir + "/fakeroot"}) {
+		t.Errorf("completion after --root = %v, want the directory %s/fakeroot", got, dir)
+	}
+	if got := complete(t, "ransomeye-tuner", "--root", dir, "st"); !reflect.DeepEqual(got, []string{"status"}) {
+		t.Errorf("completion of 'st' after --root DIR = %v, want [status]", got)
+	}
+	if got := complete(t, "ransomeye-tuner", "--root", dir, "plan", "--"); !contains(got, "--json") {
+		t.Errorf("completion of plan's options after --root DIR = %v, want --json among them", got)
 	}
 }
 
