@@ -26,6 +26,7 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 /usr/lib/ransomeye-tuner/irqbalance-policy
 /usr/lib/systemd/catalog/ransomeye-tuner.catalog
 /usr/share/ransomeye-tuner/prometheus/ransomeye-tuner.rules.yml
+/usr/share/ransomeye-tuner/prometheus/alertmanager.example.yml
 /usr/lib/systemd/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf
 /usr/lib/sysctl.d/60-ransomeye-tuner.conf
 /etc/ransomeye/tuner.conf
