@@ -452,3 +452,38 @@ func TestSELinuxModuleScripts(t *testing.T) {
 		t.Errorf("the shipped module: %v", err)
 	}
 }
+
+// TestLintianOverrideSaysWhatPostrmCalls: the comment that justifies
+// postrm's systemctl calls to lintian names each one the script makes
+// (a direct systemctl VERB, or rt_invoke VERB UNIT): an override must not
+// hide a call its reason does not cover.
+func TestLintianOverrideSaysWhatPostrmCalls(t *testing.T) {
+	overrides := mustRead(t, "debian/lintian-overrides")
+	var comment []string
+	for _, line := range strings.Split(overrides, "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+			comment = append(comment, strings.TrimPrefix(line, "#"))
+		case strings.Contains(line, "maintainer-script-calls-systemctl [postrm:*]"):
+			goto found
+		default:
+			comment = nil
+		}
+	}
+	t.Fatal("debian/lintian-overrides has no maintainer-script-calls-systemctl override for postrm")
+found:
+	why := strings.Join(strings.Fields(strings.Join(comment, " ")), " ")
+	postrm := mustRead(t, "maint/postremove.sh")
+	calls := regexp.MustCompile(`(?m)^\s*(?:systemctl|rt_invoke) ([a-z-]+)(?: ([A-Za-z0-9@._-]+))?`).FindAllStringSubmatch(postrm, -1)
+	if len(calls) == 0 {
+		t.Fatal("found no systemctl call in maint/postremove.sh")
+	}
+	for _, c := range calls {
+		for _, word := range c[1:] {
+			if word != "" && !strings.Contains(why, word) {
+				t.Errorf("postrm calls %q; the override's comment does not say so: %q", strings.TrimSpace(c[0]), why)
+				break
+			}
+		}
+	}
+}
