@@ -70,16 +70,24 @@ type bootCase struct {
 	// selinux: the case runs only on the SELinux variant
 	// (SUITE=bookworm-selinux), which runs only such cases.
 	selinux bool
-	check   func(t *testing.T, s *suite, r Report)
+	// packages are Debian packages the case's image adds to the base (a
+	// cached layer, EnsureLayer): only its cases pay for them.
+	packages []string
+	check    func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
 type suite struct {
-	img     Image
-	runDir  string
-	reports map[string]Report
-	disks   map[string]string
-	rows    []string
+	img Image
+	// base, pkgDir, repoDir and work build the layers' images (layerImage),
+	// once per run and package list, in layers.
+	base                  Base
+	pkgDir, repoDir, work string
+	layers                map[string]Image
+	runDir                string
+	reports               map[string]Report
+	disks                 map[string]string
+	rows                  []string
 	// failed names the cases that failed: their disks are kept.
 	failed map[string]bool
 }
@@ -99,6 +107,9 @@ func (s *suite) cleanup(t *testing.T) {
 	if len(s.failed) == 0 {
 		_ = os.Remove(s.img.Tuner)
 		_ = os.Remove(s.img.Plain)
+		for _, img := range s.layers {
+			_ = os.Remove(img.Tuner)
+		}
 	} else {
 		t.Logf("disk images of the failed cases kept under %s (root-*.img, <case>/data.img)", s.runDir)
 	}
@@ -180,7 +191,8 @@ func TestBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
-	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{}}
+	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{},
+		base: base, pkgDir: pkgDir, repoDir: repoDir, work: work, layers: map[string]Image{}}
 	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
 	t.Run("00_units_verify", func(t *testing.T) {
 		if img.TunerErr != nil {
@@ -261,14 +273,19 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if why := TapSupport(); c.nic != "" && why != "" {
 		t.Skip(why)
 	}
+	img := s.img
+	if len(c.packages) > 0 {
+		img = s.layerImage(t, c.packages)
+		m.Root = img.Tuner
+	}
 	if c.plain {
 		m.Root = s.img.Plain
-	} else if s.img.TunerErr != nil {
-		t.Fatal(s.img.TunerErr)
+	} else if img.TunerErr != nil {
+		t.Fatal(img.TunerErr)
 	}
 	if len(c.rootFiles) > 0 || c.rootGrow > 0 {
 		m.Root = filepath.Join(dir, "root.img")
-		if err := CustomRoot(ctx, s.img.Tuner, m.Root, c.rootGrow, c.rootFiles); err != nil {
+		if err := CustomRoot(ctx, img.Tuner, m.Root, c.rootGrow, c.rootFiles); err != nil {
 			t.Fatal(err)
 		}
 		defer os.Remove(m.Root)
@@ -354,6 +371,29 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if *demo && strings.HasPrefix(c.name, "01_") {
 		printDemo(r, b, bootMS, genCore)
 	}
+}
+
+// layerImage returns the Tuner image of the base with packages added,
+// building the layer (cached across runs) and the image (once per run).
+func (s *suite) layerImage(t *testing.T, packages []string) Image {
+	t.Helper()
+	key := strings.Join(packages, "+")
+	if img, ok := s.layers[key]; ok {
+		return img
+	}
+	ctx := context.Background()
+	start := time.Now()
+	layer, err := EnsureLayer(ctx, s.pkgDir, s.work, s.base, packages, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := BuildTunerImage(ctx, layer, s.pkgDir, s.repoDir, filepath.Join(s.runDir, "layer-"+key), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("image with %s ready in %s", key, time.Since(start).Round(time.Millisecond))
+	s.layers[key] = img
+	return img
 }
 
 func result(t *testing.T) string {
@@ -833,6 +873,7 @@ func cases() []bootCase {
 	cs = append(cs, steeringCases()...)
 	cs = append(cs, isolationCases()...)
 	cs = append(cs, selinuxCases()...)
+	cs = append(cs, tunedCases()...)
 	return cs
 }
 

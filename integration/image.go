@@ -207,6 +207,36 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 	return b, nil
 }
 
+// layerScript installs a case's extra packages on a base.
+const layerScript = "image/build-layer.sh"
+
+// EnsureLayer returns the cached layer of base b with packages installed
+// (image/build-layer.sh): its key hashes the base's key, the script and the
+// package list, so a change to any of them rebuilds it, and cases that
+// name the same packages share it.
+func EnsureLayer(ctx context.Context, pkgDir, workDir string, b Base, packages []string, logf func(string, ...any)) (Base, error) {
+	script, err := os.ReadFile(filepath.Join(pkgDir, layerScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
+	pkgs := append([]string(nil), packages...)
+	sort.Strings(pkgs)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", b.Key, script, strings.Join(pkgs, " "))
+	key := hex.EncodeToString(h.Sum(nil))[:16]
+	l := Base{Dir: filepath.Join(workDir, "layer-"+b.Suite+"-"+strings.Join(pkgs, "+")+"-"+key), Key: key, Suite: b.Suite}
+	if _, err := os.Stat(l.Packages()); err == nil {
+		logf("image: cached layer %s", l.Dir)
+		return l, nil
+	}
+	logf("image: building layer %s: %s on %s", l.Dir, strings.Join(pkgs, " "), b.Dir)
+	args := append([]string{filepath.Join(pkgDir, layerScript), l.Dir, b.Dir, Mirror(), b.Suite}, pkgs...)
+	if out, err := exec.CommandContext(ctx, "bash", args...).CombinedOutput(); err != nil {
+		return Base{}, fmt.Errorf("build layer with %q: %w\n%s", layerScript, err, out)
+	}
+	return l, nil
+}
+
 // labelTree labels the whole staged root with the image's own setfiles and
 // the reference policy's file contexts, as an SELinux system's installer
 // does: after the project is installed, so that its files get their labels.
@@ -254,11 +284,30 @@ type Image struct {
 // base, the guest tree in pkgDir and the project's binaries and units in
 // repoDir. Binaries are built from source into runDir.
 func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, logf func(string, ...any)) (Image, error) {
-	img := Image{Base: base, Tuner: filepath.Join(runDir, "root-tuner.img"), Plain: filepath.Join(runDir, "root-plain.img")}
-	for _, v := range []struct {
+	return buildImage(ctx, base, pkgDir, repoDir, runDir, true, logf)
+}
+
+// BuildTunerImage makes only the Tuner image (a layer's: no case boots a
+// layer without the project).
+func BuildTunerImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, logf func(string, ...any)) (Image, error) {
+	return buildImage(ctx, base, pkgDir, repoDir, runDir, false, logf)
+}
+
+func buildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, plain bool, logf func(string, ...any)) (Image, error) {
+	img := Image{Base: base, Tuner: filepath.Join(runDir, "root-tuner.img")}
+	type variant struct {
 		img     string
 		project bool
-	}{{img.Plain, false}, {img.Tuner, true}} {
+	}
+	variants := []variant{{img.Tuner, true}}
+	if plain {
+		img.Plain = filepath.Join(runDir, "root-plain.img")
+		variants = []variant{{img.Plain, false}, {img.Tuner, true}}
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return img, err
+	}
+	for _, v := range variants {
 		stage := strings.TrimSuffix(v.img, ".img") + ".stage"
 		if err := run(ctx, "cp", "-a", filepath.Join(base.Dir, "rootfs"), stage); err != nil {
 			return img, err

@@ -53,3 +53,93 @@ func TestReadmeSaysHowToGetGo(t *testing.T) {
 		}
 	}
 }
+
+// readmeSection returns the README's section with the heading "## title",
+// its words joined by single spaces.
+func readmeSection(t *testing.T, title string) string {
+	t.Helper()
+	_, sec, ok := strings.Cut(mustRead(t, "../README.md"), "\n## "+title+"\n")
+	if !ok {
+		t.Fatalf("the README has no section %q", title)
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	// Words only: no Markdown code marks.
+	return strings.Join(strings.Fields(strings.ReplaceAll(sec, "`", "")), " ")
+}
+
+// TestReadmeSaysWhatInstallDoes: the README's install section names each
+// systemd call the postinst makes on a running system, what activate then
+// does to the machine, what removal and purge do (rpm -e deleting the
+// swapfile), and what make test as root does to the host.
+func TestReadmeSaysWhatInstallDoes(t *testing.T) {
+	sec := readmeSection(t, "Installing and removing")
+	post := mustRead(t, "maint/postinstall.sh")
+	calls := regexp.MustCompile(`(?m)^\s*(?:systemctl|rt_invoke) ([a-z-]+) (?:-- )?("?[A-Za-z0-9@._$-]+"?)?`).FindAllStringSubmatch(post, -1)
+	if len(calls) < 3 {
+		t.Fatalf("found %d systemctl calls in maint/postinstall.sh, want at least 3", len(calls))
+	}
+	for _, c := range calls {
+		unit := strings.Trim(c[2], `"`)
+		if unit == "" || strings.HasPrefix(unit, "$") || strings.HasPrefix(unit, "-") {
+			unit = "the swap unit"
+		}
+		if c[1] == "daemon-reload" {
+			unit = ""
+		}
+		if !strings.Contains(sec, strings.TrimSpace(c[1]+" "+unit)) && !strings.Contains(sec, "starts "+unit) && !strings.Contains(sec, "and "+unit) {
+			t.Errorf("postinst runs %q; the README's install section does not say so", strings.TrimSpace(c[0]))
+		}
+	}
+	for _, want := range []string{"max(16 GiB, RAM)", "swapped on at once", "vm.swappiness=10", "8 or more physical cores",
+		"dpkg -r", "dpkg --purge", "rpm -e does both at once, so it deletes the swapfile", "make test as root", "loop devices"} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("the README's install section does not say %q", want)
+		}
+	}
+}
+
+// TestTunedRemedyIsWhatTheBootRuns: ransomeye-tuner(8)'s TUNED remedy is,
+// line for line, what boot case 44 runs (so the documented commands are the
+// ones booted), and the README says how tuned and the tuner interact.
+func TestTunedRemedyIsWhatTheBootRuns(t *testing.T) {
+	man := mustRead(t, "../docs/man/ransomeye-tuner.8.md")
+	_, sec, ok := strings.Cut(man, "\n# TUNED\n")
+	if !ok {
+		t.Fatal("ransomeye-tuner(8) has no TUNED section")
+	}
+	sec, _, _ = strings.Cut(sec, "\n# ")
+	// The example: the indented block (blank lines within it) that starts
+	// with the profile's directory.
+	_, block, ok := strings.Cut(sec, "\n    mkdir -p ")
+	if !ok {
+		t.Fatal("ransomeye-tuner(8) TUNED has no example that makes a tuned profile")
+	}
+	doc := []string{}
+	for i, line := range strings.Split("    mkdir -p "+block, "\n") {
+		if line != "" && !strings.HasPrefix(line, "    ") && i > 0 {
+			break
+		}
+		doc = append(doc, strings.TrimPrefix(line, "    "))
+	}
+	docText := strings.TrimSpace(strings.Join(doc, "\n"))
+	script := mustRead(t, "../integration/guest/usr/lib/ransomeye-test/cases/44_tuned_no_reapply_sysctl.sh")
+	_, ran, ok := strings.Cut(script, "# remedy begin\n")
+	ran, _, ok2 := strings.Cut(ran, "# remedy end\n")
+	if !ok || !ok2 {
+		t.Fatal("boot case 44's script has no remedy begin/end block")
+	}
+	if docText == "" || docText != strings.TrimSpace(ran) {
+		t.Errorf("the TUNED remedy of ransomeye-tuner(8):\n%s\nis not what boot case 44 runs:\n%s", docText, ran)
+	}
+	for _, want := range []string{"virtual-guest", "vm.swappiness = 30", "reapply_sysctl = 1", "reapply_sysctl = 0", "NOT COMPLIANT"} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("ransomeye-tuner(8) TUNED does not say %q", want)
+		}
+	}
+	readme := readmeSection(t, "tuned (RHEL)")
+	for _, want := range []string{"virtual-guest", "vm.swappiness = 30", "reapply_sysctl = 1", "reapply_sysctl = 0", "NOT COMPLIANT", "man ransomeye-tuner, TUNED"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("the README's tuned section does not say %q", want)
+		}
+	}
+}
