@@ -1,8 +1,8 @@
 package main_test
 
 // plan, status and activate on the same roots must say the same thing about
-// the swapfile (FAULTS.md row 23): they decided it in three places and
-// disagreed (plan said "create" where status said "activate would refuse").
+// the swapfile: they decided it in three places and disagreed (plan said
+// "create" where status said "activate would refuse").
 
 import (
 	"os"
@@ -108,5 +108,25 @@ func TestSwapDecisionAgrees(t *testing.T) {
 				t.Errorf("activate did not act on plan's reason %q:\n%s", planReason, res.stderr)
 			}
 		})
+	}
+}
+
+// TestPlanSeesDataMountUnitNotMounted: the data disk is described by a
+// native mount unit (/etc/systemd/system/data.mount, Where=/data), not by
+// /etc/fstab, and is not mounted: plan must say so, naming data.mount. A
+// data-disk check reading fstab only had plan say "create" on the root
+// filesystem underneath.
+func TestPlanSeesDataMountUnitNotMounted(t *testing.T) {
+	r := newRoot(t, 64<<20)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/data/ransomeye/swap\nMinSize=32M\nReserve=0\n")
+	r.write(t, "proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
+	r.write(t, "etc/fstab", "/dev/vda / ext4 defaults 0 1\n")
+	r.write(t, "etc/systemd/system/data.mount", "[Mount]\nWhat=LABEL=data\nWhere=/data\nType=xfs\n")
+	if err := os.MkdirAll(r.path("data/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, r, nil, "plan")
+	if !strings.Contains(res.stdout, "not mounted") || !strings.Contains(res.stdout, "data.mount") {
+		t.Errorf("plan does not see that /data (data.mount) is not mounted:\n%s", res.stdout)
 	}
 }

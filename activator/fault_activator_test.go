@@ -387,8 +387,8 @@ func TestFaultPathIsBlockDevice(t *testing.T) {
 	}
 }
 
-// TestFaultRunFullMarkerUnwritable is FAULTS.md finding 3 (rows 9 and 18,
-// fixed in 3f11471 by a success record the gate requires): a local user
+// TestFaultRunFullMarkerUnwritable is fault-matrix rows 9 and 18 (fixed in
+// 3f11471 by a success record the gate requires): a local user
 // fills the /run tmpfs through the world-writable /run/lock, so neither the
 // marker nor its root-only fallback (also on /run) can be written. An
 // activation that fails then leaves no marker, and the core's gate lets the
@@ -433,8 +433,8 @@ func TestFaultRunFullMarkerUnwritable(t *testing.T) {
 	}
 }
 
-// TestFaultSwapUnitSkippedByPlantedMarker is FAULTS.md finding 5 (row 18,
-// fixed in 3479c7c): a marker planted by a local user between a successful
+// TestFaultSwapUnitSkippedByPlantedMarker is fault-matrix row 18 (fixed in
+// 3479c7c): a marker planted by a local user between a successful
 // activation and swapon makes the swap unit skip itself (its
 // ConditionPathExists=! is false: a skip, not a failure, so no OnFailure and
 // no marker of ours), and the core's gate removed the planted file and let

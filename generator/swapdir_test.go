@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // TestSwapDirLink: with /ransomeye -> /data/ransomeye (root's link on the

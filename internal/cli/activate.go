@@ -77,8 +77,10 @@ func activate(e *env) int {
 	log := e.log
 	root := e.root
 
-	// One activation at a time: a run started by hand must not take the
-	// unit's temporary swapfile for a leftover (FAULTS.md, "Found and fixed" 8).
+	// One activation at a time: activate removes leftover temporary
+	// swapfiles before making its own, so without the lock a run started by
+	// hand while the unit's run is creating its file removes that file and
+	// fails the unit's run (closed), though a good swapfile would result.
 	if unlock, err := marker.Lock(root); err != nil {
 		log.Warnf("cannot take the activation lock (%v): going on without it", err)
 	} else {
@@ -123,9 +125,11 @@ func activate(e *env) int {
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
-	// The same values for every later sysctl --system, which would
-	// otherwise apply the package's defaults (FAULTS.md, finding 30). Not
-	// a failure: the values hold now, and the gate checks them.
+	// The same values for every later sysctl --system (a package's
+	// postinst, a restart of systemd-sysctl), which would otherwise apply
+	// the package's defaults from /usr/lib/sysctl.d over the configured
+	// values, and the gate would then keep the core down. Not a failure:
+	// the values hold now, and the gate checks them.
 	if err := sysctld.WriteRun(root, guarantee.Sysctls(cfg)); err != nil {
 		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // placeMachine is a fake 8-core machine (plan: core 0-3, DPI 4-5, training

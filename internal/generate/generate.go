@@ -283,7 +283,8 @@ func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		// Blanks only, as libmount splits fields: strings.Fields would also
-		// split a path at a no-break space (FAULTS.md, "Found and fixed" 7).
+		// split a path at a no-break space, and a line for another path
+		// could then be taken for ours (no swap unit of our own written).
 		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
 		if len(f) < 3 || strings.HasPrefix(f[0], "#") {
 			continue
@@ -342,12 +343,12 @@ func Render(in Input) Output {
 
 // renderInvalid is Render for an invalid configuration: no units, except the
 // gate drop-in of every unit that may be the core. Why: with [CPU]
-// CoreService=mydb.service and a typo elsewhere, nothing was written and
-// mydb.service started with no guarantee (FAULTS.md, finding 22); the
-// activator fails closed, and only the gate makes the core wait for it.
-// Every name a CoreService= line assigns is gated (config.Error.Cores), not
-// only the one the section parser settles: a line continuation that
-// swallowed the "[CPU]" header left mydb.service ungated (finding 26).
+// CoreService=mydb.service and a typo elsewhere, writing nothing would let
+// mydb.service start with no guarantee; the activator fails closed, and
+// only the gate makes the core wait for it. Every name a CoreService= line
+// assigns is gated (config.Error.Cores), not only the one the section
+// parser settles: a line continuation that swallows the "[CPU]" header
+// would otherwise leave mydb.service ungated.
 func renderInvalid(in Input, out *Output) {
 	var ce *config.Error
 	core := ""

@@ -14,11 +14,11 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // info8 is a plain 8-CPU machine with cgroup v2 and cpuset.

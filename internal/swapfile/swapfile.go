@@ -285,9 +285,9 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		d.FixPerms = true
 	}
 	// What counts is the area the header describes, not the file's size: a
-	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB
-	// (FAULTS.md, finding 9); one whose header says more than the file
-	// holds is refused by swapon.
+	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB, and
+	// keeping it would leave the gate refusing the core at every boot; one
+	// whose header says more than the file holds is refused by swapon.
 	avail := e.Avail()
 	switch {
 	case e.Header.BadPages != 0 && !active:

@@ -4,11 +4,11 @@
 // sets a key last, for remedies that name it.
 //
 // Why: the package ships /usr/lib/sysctl.d/60-ransomeye-tuner.conf with
-// the default values; with [Sysctl] Swappiness=1, any later
-// `sysctl --system` put 10 back, and the gate then told the administrator
-// to look in /etc/sysctl.conf, where it was not (FAULTS.md, finding 30).
-// A file of the same name in /run/sysctl.d overrides the one in
-// /usr/lib/sysctl.d.
+// the default values; with [Sysctl] Swappiness=1 and nothing else, any
+// later `sysctl --system` puts 10 back (and the gate keeps the core down),
+// and a remedy that names no file sends the administrator to
+// /etc/sysctl.conf, where the value is not. A file of the same name in
+// /run/sysctl.d overrides the one in /usr/lib/sysctl.d.
 package sysctld
 
 import (

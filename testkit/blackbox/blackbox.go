@@ -5,13 +5,14 @@
 // against them, and checks what they leave behind (swapfiles, markers, the
 // gate's answer).
 //
-// Only _test.go files import it: nothing the shipped binaries are built
-// from depends on it.
+// Test-only, like everything under testkit/: only _test.go files import
+// it, and nothing the shipped binaries are built from depends on it
+// (`make vet` checks that they link nothing under testkit/).
 //
 // What is faked, and why: /proc (meminfo, swaps, sys/vm, cmdline, boot_id)
 // is a plain-file fake under the temporary root, because this host's
 // memory, swap and sysctls must not be touched; /sys is the host's,
-// read-only, unless a test writes a fake topology (internal/fakesys).
+// read-only, unless a test writes a fake topology (testkit/fakesys).
 // Swapfiles are made on real filesystems on loop devices.
 package blackbox
 
