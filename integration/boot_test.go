@@ -70,20 +70,20 @@ type bootCase struct {
 	// selinux: the case runs only on the SELinux variant
 	// (SUITE=bookworm-selinux), which runs only such cases.
 	selinux bool
-	// packages are Debian packages the case's image adds to the base (a
-	// cached layer, EnsureLayer): only its cases pay for them.
-	packages []string
-	check    func(t *testing.T, s *suite, r Report)
+	// layer names a package layer (Layers): the case boots the base plus
+	// those Debian packages, and only the cases that name it pay for them.
+	layer string
+	check func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
 type suite struct {
 	img Image
-	// base, pkgDir, repoDir and work build the layers' images (layerImage),
-	// once per run and package list, in layers.
+	// base, pkgDir, repoDir and work build the layered images
+	// (layerImage), once per run and layer, in layerImgs by layer name.
 	base                  Base
 	pkgDir, repoDir, work string
-	layers                map[string]Image
+	layerImgs             map[string]string
 	runDir                string
 	reports               map[string]Report
 	disks                 map[string]string
@@ -107,8 +107,8 @@ func (s *suite) cleanup(t *testing.T) {
 	if len(s.failed) == 0 {
 		_ = os.Remove(s.img.Tuner)
 		_ = os.Remove(s.img.Plain)
-		for _, img := range s.layers {
-			_ = os.Remove(img.Tuner)
+		for _, img := range s.layerImgs {
+			_ = os.Remove(img)
 		}
 	} else {
 		t.Logf("disk images of the failed cases kept under %s (root-*.img, <case>/data.img)", s.runDir)
@@ -192,7 +192,7 @@ func TestBoot(t *testing.T) {
 	}
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
 	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{},
-		base: base, pkgDir: pkgDir, repoDir: repoDir, work: work, layers: map[string]Image{}}
+		base: base, pkgDir: pkgDir, repoDir: repoDir, work: work, layerImgs: map[string]string{}}
 	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
 	t.Run("00_units_verify", func(t *testing.T) {
 		if img.TunerErr != nil {
@@ -273,19 +273,18 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if why := TapSupport(); c.nic != "" && why != "" {
 		t.Skip(why)
 	}
-	img := s.img
-	if len(c.packages) > 0 {
-		img = s.layerImage(t, c.packages)
-		m.Root = img.Tuner
+	if c.layer != "" {
+		m.Root = s.layerImage(t, c.layer)
 	}
 	if c.plain {
 		m.Root = s.img.Plain
-	} else if img.TunerErr != nil {
-		t.Fatal(img.TunerErr)
+	} else if s.img.TunerErr != nil {
+		t.Fatal(s.img.TunerErr)
 	}
 	if len(c.rootFiles) > 0 || c.rootGrow > 0 {
+		src := m.Root
 		m.Root = filepath.Join(dir, "root.img")
-		if err := CustomRoot(ctx, img.Tuner, m.Root, c.rootGrow, c.rootFiles); err != nil {
+		if err := CustomRoot(ctx, src, m.Root, c.rootGrow, c.rootFiles); err != nil {
 			t.Fatal(err)
 		}
 		defer os.Remove(m.Root)
@@ -373,26 +372,33 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 }
 
-// layerImage returns the Tuner image of the base with packages added,
-// building the layer (cached across runs) and the image (once per run).
-func (s *suite) layerImage(t *testing.T, packages []string) Image {
+// layerImage returns the root image of the layer name (Layers) for this
+// run: the layer built on the run's base (cached across runs), its image
+// made once per run.
+func (s *suite) layerImage(t *testing.T, name string) string {
 	t.Helper()
-	key := strings.Join(packages, "+")
-	if img, ok := s.layers[key]; ok {
+	if img, ok := s.layerImgs[name]; ok {
 		return img
+	}
+	l, ok := Layers[name]
+	if !ok {
+		t.Fatalf("no package layer %q", name)
+	}
+	if l.Suite != s.base.Suite {
+		t.Skipf("the layer %s is %s's packages; this run boots %s", name, l.Suite, s.base.Suite)
 	}
 	ctx := context.Background()
 	start := time.Now()
-	layer, err := EnsureLayer(ctx, s.pkgDir, s.work, s.base, packages, t.Logf)
+	layer, err := EnsureLayer(ctx, s.pkgDir, s.work, s.base, l.Packages, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := BuildTunerImage(ctx, layer, s.pkgDir, s.repoDir, filepath.Join(s.runDir, "layer-"+key), t.Logf)
+	img, err := BuildLayerImage(ctx, layer, name, s.pkgDir, s.repoDir, s.runDir, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("image with %s ready in %s", key, time.Since(start).Round(time.Millisecond))
-	s.layers[key] = img
+	t.Logf("image with layer %s ready in %s", name, time.Since(start).Round(time.Millisecond))
+	s.layerImgs[name] = img
 	return img
 }
 

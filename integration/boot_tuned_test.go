@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-// tunedPackages is the layer the tuned cases boot: Debian 12's tuned 2.20
-// (and what it depends on: dbus, polkitd, python3), installed as in an
-// image build, enabled by its package.
-var tunedPackages = []string{"tuned"}
-
 // tunedRootFiles make tuned run virtual-guest, the profile RHEL's installer
 // picks in a VM (include=throughput-performance; vm.swappiness = 30), and
 // apply it after the core has started. Why the order is pinned: tuned and
@@ -47,13 +42,16 @@ func wantTunedApplied(t *testing.T, r Report, reapply string) {
 	}
 }
 
+// tunedCases boot the layer "tuned" (Layers): Debian 12's tuned 2.20 and
+// what it depends on (dbus, polkitd, python3), installed as in an image
+// build, enabled by its package.
 func tunedCases() []bootCase {
 	return []bootCase{
 		// tuned's default (reapply_sysctl = 1): after its profile it
 		// applies the sysctl.d files again, /run/sysctl.d/60-ransomeye-tuner.conf
 		// (activate writes it) among them, so the core's value wins.
 		{name: "43_tuned_reapply_sysctl", shows: "tuned 2.20 running virtual-guest (vm.swappiness = 30) with its default reapply_sysctl = 1: the tuner's sysctls stay",
-			mem: 4096, cpus: 4, disk: 20 * gib, packages: tunedPackages, timeout: 10 * time.Minute,
+			mem: 4096, cpus: 4, disk: 20 * gib, layer: "tuned", timeout: 10 * time.Minute,
 			rootFiles: tunedRootFiles(nil),
 			slow:      "on demand (make integration CASES=43_): tuned's default, where nothing drifts; case 44 boots the same layer in CI",
 			check: func(t *testing.T, s *suite, r Report) {
@@ -70,7 +68,7 @@ func tunedCases() []bootCase {
 		// after the core started. The guarantee no longer holds: status
 		// says NOT COMPLIANT, and the next start of the core is gated.
 		{name: "44_tuned_no_reapply_sysctl", shows: "tuned 2.20 running virtual-guest with reapply_sysctl = 0: vm.swappiness 30 after the core started, status NOT COMPLIANT, the next start gated",
-			mem: 4096, cpus: 4, disk: 20 * gib, packages: tunedPackages, timeout: 10 * time.Minute,
+			mem: 4096, cpus: 4, disk: 20 * gib, layer: "tuned", timeout: 10 * time.Minute,
 			rootFiles: tunedRootFiles(map[string]string{
 				"/etc/tuned/tuned-main.conf": "# boot suite case 44: tuned's profile sysctls are not followed by the system's\n" +
 					"daemon = 1\ndynamic_tuning = 0\nreapply_sysctl = 0\n",

@@ -180,8 +180,9 @@ func EnsureBase(ctx context.Context, pkgDir, workDir, suite string, logf func(st
 
 // ensureSELinuxBase returns the cached SELinux base, built by
 // image/build-selinux.sh from the bookworm base (built first when missing):
-// its key hashes the bookworm base's key and the script, so a change to
-// either rebuilds it, and the bookworm base's cache is shared.
+// its key hashes the bookworm base's key and the scripts (build-selinux.sh
+// and build-layer.sh, which it calls), so a change to any rebuilds it, and
+// the bookworm base's cache is shared.
 func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(string, ...any)) (Base, error) {
 	bw, err := EnsureBase(ctx, pkgDir, workDir, "bookworm", logf)
 	if err != nil {
@@ -191,8 +192,14 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 	if err != nil {
 		return Base{}, fmt.Errorf("read image recipe: %w", err)
 	}
+	// It installs the policy with the layer script: a change to either
+	// rebuilds it.
+	layer, err := os.ReadFile(filepath.Join(pkgDir, layerScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", bw.Key, script)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", bw.Key, script, layer)
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	b := Base{Dir: filepath.Join(workDir, "base-"+SELinuxSuite+"-"+key), Key: key, Suite: SELinuxSuite}
 	if _, err := os.Stat(b.Packages()); err == nil {
@@ -207,7 +214,23 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 	return b, nil
 }
 
-// layerScript installs a case's extra packages on a base.
+// Layer is a package layer: Debian packages installed on a suite's base for
+// the cases that name it (bootCase.layer), so that the others' images stay
+// small.
+type Layer struct {
+	// Suite is the Debian suite whose packages are meant.
+	Suite string
+	// Packages are installed with apt-get --no-install-recommends.
+	Packages []string
+}
+
+// Layers are the package layers the cases use, by name. tuned is Debian
+// 12's 2.20 (the tuned cases: its profile's sysctls against the tuner's).
+var Layers = map[string]Layer{
+	"tuned": {Suite: "bookworm", Packages: []string{"tuned"}},
+}
+
+// layerScript installs a layer's packages on a base.
 const layerScript = "image/build-layer.sh"
 
 // EnsureLayer returns the cached layer of base b with packages installed
@@ -287,10 +310,18 @@ func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 	return buildImage(ctx, base, pkgDir, repoDir, runDir, true, logf)
 }
 
-// BuildTunerImage makes only the Tuner image (a layer's: no case boots a
-// layer without the project).
-func BuildTunerImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, logf func(string, ...any)) (Image, error) {
-	return buildImage(ctx, base, pkgDir, repoDir, runDir, false, logf)
+// BuildLayerImage makes the root image of one run for the cases that name
+// the layer: the Tuner image of BuildImage on the layer's tree (no case
+// boots a layer without the project), under runDir/layer-NAME/.
+func BuildLayerImage(ctx context.Context, layer Base, name, pkgDir, repoDir, runDir string, logf func(string, ...any)) (string, error) {
+	img, err := buildImage(ctx, layer, pkgDir, repoDir, filepath.Join(runDir, "layer-"+name), false, logf)
+	if err != nil {
+		return "", err
+	}
+	if img.TunerErr != nil {
+		return "", img.TunerErr
+	}
+	return img.Tuner, nil
 }
 
 func buildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, plain bool, logf func(string, ...any)) (Image, error) {

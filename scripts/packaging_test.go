@@ -243,14 +243,14 @@ func TestIsOurSwapfile(t *testing.T) {
 	}
 }
 
-// TestCompletion runs the bash completion function and checks it offers
-// every command of the real CLI (from `ransomeye-tuner --help`) and the
-// options of the commands.
-func TestCompletion(t *testing.T) {
+// completionSetup skips the test without bash, builds ransomeye-tuner and
+// returns its path and its --help.
+func completionSetup(t *testing.T) (bin string, help []byte) {
+	t.Helper()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
-	bin := filepath.Join(t.TempDir(), "ransomeye-tuner")
+	bin = filepath.Join(t.TempDir(), "ransomeye-tuner")
 	if out, err := exec.Command("go", "build", "-o", bin, "../activator").CombinedOutput(); err != nil {
 		t.Fatalf("go build ../activator: %v\n%s", err, out)
 	}
@@ -258,6 +258,14 @@ func TestCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ransomeye-tuner --help: %v", err)
 	}
+	return bin, help
+}
+
+// TestCompletion runs the bash completion function and checks it offers
+// every command of the real CLI (from `ransomeye-tuner --help`) and the
+// options of the commands.
+func TestCompletion(t *testing.T) {
+	bin, help := completionSetup(t)
 	var commands []string
 	inCommands := false
 	for _, line := range strings.Split(string(help), "\n") {
@@ -327,17 +335,7 @@ printf '%s\n' "${COMPREPLY[@]}"`
 // overview lists before COMMAND (--root among them), a directory after
 // --root, and the commands and their options after --root DIR.
 func TestCompletionGlobalOptions(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed")
-	}
-	bin := filepath.Join(t.TempDir(), "ransomeye-tuner")
-	if out, err := exec.Command("go", "build", "-o", bin, "../activator").CombinedOutput(); err != nil {
-		t.Fatalf("go build ../activator: %v\n%s", err, out)
-	}
-	help, err := exec.Command(bin, "--help").Output()
-	if err != nil {
-		t.Fatalf("ransomeye-tuner --help: %v", err)
-	}
+	_, help := completionSetup(t)
 	_, before, ok := strings.Cut(string(help), "Options (before COMMAND):\n")
 	if !ok {
 		t.Fatalf("ransomeye-tuner --help has no options before COMMAND:\n%s", help)
