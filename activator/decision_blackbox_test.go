@@ -62,6 +62,18 @@ func TestSwapDecisionAgrees(t *testing.T) {
 			os.Chmod(sw, 0o600)
 			sh(t, "mkswap", "-L", "ransomeye-swap", sw)
 		}, "replace", "smaller than the target", ""},
+		{"our swapfile too small, room only without it", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "ext4", "128M", r.path("ransomeye"), "-b", "4096")
+			makeSwapArea(t, r.path("ransomeye/swap"), "48M", []string{"-L", "ransomeye-swap"})
+		}, "replace", "the old file is removed first", ""},
+		{"our swapfile holding a stale hibernation image", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "ext4", "512M", r.path("ransomeye"))
+			makeSwapArea(t, r.path("ransomeye/swap"), "64M", []string{"-L", "ransomeye-swap"})
+			hibernate(t, r.path("ransomeye/swap"), "S1SUSPEND")
+		}, "keep", "stale hibernation image (signature S1SUSPEND)", ""},
+		{"btrfs with the dup data profile", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "btrfs", "512M", r.path("ransomeye"), "-d", "dup")
+		}, "refuse", "has the data profile dup", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRoot(t, 32<<20)

@@ -42,17 +42,23 @@ the configuration is invalid, 2 on a usage error.`,
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
+		if *undo {
+			withdrawPlacement(e)
+			return ExitOK
+		}
 		in := generate.Gather(e.root, e.log)
-		if in.ConfigErr != nil && !*undo {
+		if in.ConfigErr != nil {
 			e.log.Errorf("nothing placed: %v", in.ConfigErr)
 			return ExitFail
 		}
-		out := generate.Render(in)
-		if *undo {
-			logPlacement(e.log, placement.Withdraw(e.root, in, out))
-			return ExitOK
-		}
-		logPlacement(e.log, placement.Place(e.root, in, out))
+		logPlacement(e.log, placement.Place(e.root, in, generate.Render(in)))
 		return ExitOK
 	},
+}
+
+// withdrawPlacement restores what earlier activations placed (place
+// --undo, and uninstall); an invalid configuration does not stop it.
+func withdrawPlacement(e *env) {
+	in := generate.Gather(e.root, e.log)
+	logPlacement(e.log, placement.Withdraw(e.root, in, generate.Render(in)))
 }
