@@ -40,7 +40,8 @@ var activateCmd = command{
   - swapfile of max([Swap] MinSize=, MemTotal) at [Swap] Path=: kept when usable,
     created (or replaced when a smaller, inactive swap area is there) otherwise;
     anything that is not a swap area is left untouched and refused;
-  - vm.swappiness and vm.vfs_cache_pressure written and read back;
+  - vm.swappiness and vm.vfs_cache_pressure written and read back (a
+    vm.vfs_cache_pressure_denom other than 100 fails);
   - the CPU drop-ins the generator wrote compared with a fresh plan.
 On any failure the reason goes to /var/lock/ransomeye-resource-fail (which keeps
 ransomeye-core.service from starting), to the journal at priority CRIT, and to
@@ -122,6 +123,12 @@ func activate(e *env) int {
 	for _, s := range guarantee.Sysctls(cfg) {
 		if err := sysctl.Apply(root, s); err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
+		}
+		// Read back is not enough: the guarantee's own check also judges
+		// what the value means to the kernel (vm.vfs_cache_pressure over
+		// its denominator), as the gate will.
+		if g := guarantee.Sysctl(root, s); g.Failed() {
+			return a.fail(msgid.SysctlFailed, "%s", g.Problem())
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
