@@ -41,7 +41,8 @@ const (
 	NameCPUTopology = "cpu-topology"
 	NameCPUDropIns  = "cpu-dropins"
 	NameCoreCPUs    = "core-cpus"
-	NameCoreGate    = "core-gate" // the core runs the gate (its ExecCondition=)
+	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
+	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
 )
 
 // Entry is one guarantee as measured now.
@@ -112,6 +113,7 @@ func Evaluate(root hostroot.Root, in generate.Input, out generate.Output, swap *
 	if out.Plan.Reserved {
 		entries = append(entries, CoreCPUs(cfg.CoreService, out, in.Topology.Online, func(string, generate.CPUMode, cpuset.Set) Measurement { return m }))
 	}
+	entries = append(entries, CoreMemory(root, cfg.CoreService, cfg.Swappiness, swap.Target, m))
 	return entries
 }
 
