@@ -47,6 +47,10 @@ type Measurement struct {
 	// none), when SwapMaxKnown.
 	SwapMax      uint64
 	SwapMaxKnown bool
+	// ConditionRoot is the core's RootDirectory= or RootImage= ("RootImage=/x")
+	// when systemd runs its ExecCondition= there too (no
+	// RootDirectoryStartOnly=yes), as systemd has them; "" otherwise.
+	ConditionRoot string
 }
 
 // Command is one command line of a unit's Exec*= list, as systemd reports
@@ -194,7 +198,7 @@ func Systemd(root hostroot.Root) Measure {
 			}
 		}
 		return Measurement{Set: Applied(mode, online, parent, u.allowed, u.affinity), ExecCondition: u.conds, Source: src,
-			Slice: u.slice, SwapMax: u.swapMax, SwapMaxKnown: u.swapMaxKnown}
+			Slice: u.slice, SwapMax: u.swapMax, SwapMaxKnown: u.swapMaxKnown, ConditionRoot: u.conditionRoot}
 	}
 }
 
@@ -281,10 +285,12 @@ type unitProps struct {
 	conds             []Command
 	swapMax           uint64
 	swapMaxKnown      bool
+	conditionRoot     string
 }
 
 // unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity,
-// Slice, ExecCondition and MemorySwapMax.
+// Slice, ExecCondition, MemorySwapMax, RootDirectory, RootImage and
+// RootDirectoryStartOnly.
 func unitProperties(unit string) (unitProps, error) {
 	var u unitProps
 	props, err := serviceProperties(unit)
@@ -303,6 +309,14 @@ func unitProperties(unit string) (unitProps, error) {
 	u.allowed, u.affinity, u.conds = FromMask(a), FromMask(c), conds
 	u.slice, _ = props["Slice"].(string)
 	u.swapMax, u.swapMaxKnown = props["MemorySwapMax"].(uint64)
+	if startOnly, _ := props["RootDirectoryStartOnly"].(bool); !startOnly {
+		for _, k := range []string{"RootImage", "RootDirectory"} {
+			if v, _ := props[k].(string); v != "" {
+				u.conditionRoot = k + "=" + v
+				break
+			}
+		}
+	}
 	return u, nil
 }
 
