@@ -93,7 +93,32 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
 		f.Sysctls[s.Key] = facts.Sysctl{Value: s.Value} // read back
+		// Read back is not enough: the check also judges what the value
+		// means to the kernel (vm.vfs_cache_pressure over its
+		// denominator), as the gate will.
+		if c := check.Sysctl(f, s); c.Failed() {
+			return a.fail(msgid.SysctlFailed, "%s", c.Problem())
+		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
+	}
+	// cgroup v1: vm.swappiness reaches only the root memory cgroup; the
+	// core's copies its slice's value when it starts, so the slice must
+	// hold it first (check.CoreMemory judges it, in the gate too).
+	if f.Memory.Kind == facts.MemoryV1 {
+		core := f.Config.CoreService()
+		slice, err := facts.CoreSlice(root, core)
+		if err != nil {
+			log.Warnf("%v: taking %s", err, slice)
+		}
+		changed, err := SetCoreSwappiness(root, core, slice, f.Config.Swappiness)
+		for _, c := range changed {
+			log.Noticef("%s", c)
+		}
+		if err != nil {
+			return a.fail(msgid.SysctlFailed, "%v", err)
+		}
+		f.Core.Slice = slice
+		f.Memory = facts.ReadMemory(root, f.Core) // what activate set
 	}
 	// The same values for every later sysctl --system (a package's
 	// postinst, a restart of systemd-sysctl), which would otherwise apply

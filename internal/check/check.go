@@ -1,10 +1,10 @@
 // Package check judges the facts of one run against its plan: every
 // guarantee the RansomEye core depends on (the swap, each sysctl, a CPU
 // topology that can be trusted, the CPU drop-ins matching a fresh plan, the
-// core running the gate, the CPUs the core gets), the records (the failure
-// marker, this boot's successful activation) and what is reported only
-// (where interrupts, kernel work and other threads run; whether the CPU
-// isolation holds).
+// core running the gate, the CPUs the core gets, its memory cgroup), the
+// records (the failure marker, this boot's successful activation) and what
+// is reported only (where interrupts, kernel work and other threads run;
+// whether the CPU isolation holds).
 //
 // Run is the one judgement: the gate, status (text and JSON), the metrics,
 // plan and activate's closing report render its Result, and none of them
@@ -23,6 +23,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
 
@@ -34,7 +35,8 @@ const (
 	NameCPUTopology = "cpu-topology"
 	NameCPUDropIns  = "cpu-dropins"
 	NameCoreCPUs    = "core-cpus"
-	NameCoreGate    = "core-gate" // the core runs the gate (its ExecCondition=)
+	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
+	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
 )
 
 // Check is one guarantee as measured now (an entry of status's JSON
@@ -127,8 +129,8 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		r.Checks = append(r.Checks, swapCheck(p))
 	}
 	for _, s := range p.Sysctls {
-		if v, ok := f.Sysctls[s.Key]; ok {
-			r.Checks = append(r.Checks, sysctlCheck(s.Key, s.Value, v))
+		if _, ok := f.Sysctls[s.Key]; ok {
+			r.Checks = append(r.Checks, Sysctl(f, s))
 		}
 	}
 	if c, ok := topologyCheck(f); ok {
@@ -143,6 +145,7 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		if p.CPU.Reserved {
 			r.Checks = append(r.Checks, coreCPUs(f, p))
 		}
+		r.Checks = append(r.Checks, CoreMemory(f.Core.Unit, f.Memory, f.Config.Swappiness, p.Swap.Target.Bytes))
 	}
 	if p.CPU.Reserved && f.Placement.Read {
 		r.Placement = placementView(f, p)
@@ -200,8 +203,9 @@ func splitRemedy(msg string) (reason, remedy string) {
 	return msg, ""
 }
 
-// sysctlCheck measures one kernel parameter.
-func sysctlCheck(key, want string, v facts.Sysctl) Check {
+// Sysctl judges one kernel parameter of f against the wanted s.
+func Sysctl(f *facts.Facts, s sysctl.Setting) Check {
+	key, want, v := s.Key, s.Value, f.Sysctls[s.Key]
 	c := Check{Name: NameSysctl + key, Expected: want, Actual: v.Value, OK: v.Err == nil && v.Value == want}
 	switch {
 	case v.Err != nil:
@@ -210,6 +214,8 @@ func sysctlCheck(key, want string, v facts.Sysctl) Check {
 	case !c.OK:
 		c.Reason = fmt.Sprintf("%s is %q, want %q", key, v.Value, want)
 		c.Remedy = remedySysctl(key, v)
+	case key == sysctl.VFSCachePressure:
+		vfsCachePressure(&c, f.Sysctls[sysctl.VFSCachePressureDenom])
 	}
 	return c
 }

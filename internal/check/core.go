@@ -69,7 +69,17 @@ func coreGate(m facts.Core) Check {
 	if len(lines) > 0 {
 		c.Actual = strings.Join(lines, "; ")
 	}
-	if c.OK = RunsGate(m.ExecCondition); c.OK {
+	if c.OK = RunsGate(m.ExecCondition); c.OK && m.ConditionRoot == "" {
+		return c
+	}
+	if c.OK {
+		// "+" lifts User= and the sandboxing options, not the root: systemd
+		// runs every command of the unit there unless
+		// RootDirectoryStartOnly=yes, and in the core's tree the gate cannot
+		// read the host's state (docs/design.md, "The gate").
+		c.OK = false
+		c.Reason = fmt.Sprintf("%s has %s, so systemd runs the gate in that tree, where it cannot see this host's state (the \"+\" prefix does not lift it): the core stays down at every start", core, m.ConditionRoot)
+		c.Remedy = fmt.Sprintf("add RootDirectoryStartOnly=yes to %s (a drop-in: systemctl edit %s), then: systemctl daemon-reload", core, core)
 		return c
 	}
 	c.Reason = fmt.Sprintf("%s does not run the gate: its ExecCondition= is %s (a drop-in setting an empty ExecCondition= resets the list, removing ransomeye-tuner's; only %s --root=/ gate counts, without a \"-\" prefix), so it would start whatever the tuner found", core, c.Actual, GatePath)

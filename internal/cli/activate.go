@@ -15,7 +15,10 @@ var activateCmd = command{
   - swapfile of max([Swap] MinSize=, MemTotal) at [Swap] Path=: kept when usable,
     created (or replaced when a smaller, inactive swap area is there) otherwise;
     anything that is not a swap area is left untouched and refused;
-  - vm.swappiness and vm.vfs_cache_pressure written and read back;
+  - vm.swappiness and vm.vfs_cache_pressure written and read back (a
+    vm.vfs_cache_pressure_denom other than 100 fails); on the cgroup v1
+    memory hierarchy memory.swappiness of the core's slice (and of the core's
+    memory cgroup while it runs) set too, each change logged;
   - the CPU drop-ins the generator wrote compared with a fresh plan.
 On any failure the reason goes to /var/lock/ransomeye-resource-fail (which keeps
 ransomeye-core.service from starting), to the journal at priority CRIT, and to

@@ -137,8 +137,9 @@ type Facts struct {
 	BootID       string
 
 	// Core is the core's CPUs as systemd applies them (Unit "": not a
-	// run that judges the guarantees).
-	Core Core
+	// run that judges the guarantees); Memory its memory cgroup.
+	Core   Core
+	Memory Memory
 
 	// Placement is what placement reads: the record of the last
 	// placement, the interrupts, the workqueue masks; and the pinned
@@ -199,18 +200,31 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			}
 			f.Sysctls[s.Key] = v
 		}
+		if _, ok := f.Sysctls[sysctl.VFSCachePressure]; ok {
+			// What the value means to the kernel: the ratio over its
+			// denominator (Linux 6.16 and later; 100 by default).
+			var v Sysctl
+			if v.Value, v.Err = sysctl.Read(root, sysctl.VFSCachePressureDenom); v.Err == nil && v.Value != "100" {
+				v.Setter, v.SetterFound = sysctld.LastSetter(root, sysctl.VFSCachePressureDenom)
+			}
+			f.Sysctls[sysctl.VFSCachePressureDenom] = v
+		}
 	}
 	if f.Reads(ReadDropIns) {
 		f.DropIns = DropInsOf(root, cfg)
 	}
-	switch {
-	case f.Reads(ReadCoreCPUs):
-		f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs())
-	case f.Reads(ReadRecords):
-		// The one run that judges the guarantees without measuring the
-		// core is activate's: it runs before the core starts, and at boot
-		// before the D-Bus system bus may be up, which it must not wait on.
-		f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
+	if f.Reads(ReadCoreCPUs) || f.Reads(ReadRecords) {
+		self := selfCgroups(root)
+		if f.Reads(ReadCoreCPUs) {
+			f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs(), self)
+		} else {
+			// The one run that judges the guarantees without measuring the
+			// core is activate's: it runs before the core starts, and at
+			// boot before the D-Bus system bus may be up, which it must not
+			// wait on.
+			f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
+		}
+		f.Memory = readMemory(root, f.Core, self)
 	}
 	if f.Reads(ReadPlacement) {
 		f.readPlacement()

@@ -1,7 +1,6 @@
 package facts
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +47,14 @@ type Core struct {
 	// ExecCondition is the unit's ExecCondition= commands as systemd has
 	// them.
 	ExecCondition []Command
+	// SwapMax is the unit's MemorySwapMax= as systemd has it (NoSwapLimit:
+	// none), when SwapMaxKnown.
+	SwapMax      uint64
+	SwapMaxKnown bool
+	// ConditionRoot is the unit's RootDirectory= or RootImage=
+	// ("RootImage=/x") when systemd runs its ExecCondition= there too (no
+	// RootDirectoryStartOnly=yes); "" otherwise.
+	ConditionRoot string
 }
 
 // Command is one command line of a unit's Exec*= list, as systemd reports
@@ -65,10 +72,10 @@ type Command struct {
 // measureCore measures the core unit; allowedCPUs says whether
 // AllowedCPUs= is enforced (cgroup v2 with the cpuset controller), when
 // the slice's CPUs count.
-func measureCore(root hostroot.Root, unit string, allowedCPUs bool) Core {
+func measureCore(root hostroot.Root, unit string, allowedCPUs bool, self []procCgroup) Core {
 	c := Core{Unit: unit}
 	switch {
-	case InUnitCgroup(root, unit):
+	case inUnitCgroup(self, unit):
 		c.InCgroup = true
 		c.Self, c.Err = selfAffinity()
 		return c
@@ -80,7 +87,7 @@ func measureCore(root hostroot.Root, unit string, allowedCPUs bool) Core {
 		c.NotMeasured = "systemd is not running"
 		return c
 	}
-	if strings.HasSuffix(unit, "@.service") {
+	if isTemplate(unit) {
 		c.NotMeasured = fmt.Sprintf("%s is a template: systemd has no properties for it; the gate of each instance measures it in the instance's cgroup", unit)
 		return c
 	}
@@ -91,29 +98,22 @@ func measureCore(root hostroot.Root, unit string, allowedCPUs bool) Core {
 	return c
 }
 
-// InUnitCgroup reports whether this process runs in unit's own cgroup
-// (/proc/self/cgroup under root ends with "/"+unit, or with
+// inUnitCgroup reports whether this process runs in unit's own cgroup
+// (its /proc/self/cgroup, self, ends with "/"+unit, or with
 // "/"+unit+"/.control" for a unit with Delegate=yes, the name escaped as
 // systemd escapes it), or, for a template unit "x@.service", in the cgroup
 // of one of its instances ("/x@NAME.service"): the gate of a template core
 // runs in its instance's cgroup, and systemd has no properties for the
 // template.
-func InUnitCgroup(root hostroot.Root, unit string) bool {
-	f, err := os.Open(root.Path("/proc/self/cgroup"))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+func inUnitCgroup(self []procCgroup, unit string) bool {
+	for _, c := range self {
 		// cgroup v2: "0::/system.slice/x.service"; v1: "N:name=systemd:/...".
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 || (parts[0] != "0" && parts[1] != "name=systemd") {
+		if c.id != "0" && c.name != "name=systemd" {
 			continue
 		}
 		// With Delegate=yes systemd runs the unit's control processes (the
 		// gate among them) in its ".control" sub-cgroup.
-		cg := strings.TrimSuffix(parts[2], "/.control")
+		cg := strings.TrimSuffix(c.path, "/.control")
 		// systemd escapes some names in the cgroup tree ("cpu.service"
 		// lives in "_cpu.service").
 		if strings.HasSuffix(cg, "/"+unit) || strings.HasSuffix(cg, "/"+names.CgroupEscape(unit)) {
@@ -162,18 +162,12 @@ func sliceEffective(root hostroot.Root, slice string) (cpuset.Set, error) {
 }
 
 // unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity,
-// Slice and ExecCondition.
+// Slice, ExecCondition, MemorySwapMax, RootDirectory, RootImage and
+// RootDirectoryStartOnly.
 func (c *Core) unitProperties() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := connect(ctx)
+	props, err := serviceProperties(c.Unit)
 	if err != nil {
-		return fmt.Errorf("connect to systemd: %w", err)
-	}
-	defer conn.Close()
-	props, err := conn.GetUnitTypePropertiesContext(ctx, c.Unit, "Service")
-	if err != nil {
-		return fmt.Errorf("ask systemd about %s: %w", c.Unit, err)
+		return err
 	}
 	a, okA := props["AllowedCPUs"].([]byte)
 	aff, okC := props["CPUAffinity"].([]byte)
@@ -186,7 +180,55 @@ func (c *Core) unitProperties() error {
 	}
 	c.Allowed, c.Affinity, c.ExecCondition = FromMask(a), FromMask(aff), conds
 	c.Slice, _ = props["Slice"].(string)
+	c.SwapMax, c.SwapMaxKnown = props["MemorySwapMax"].(uint64)
+	if startOnly, _ := props["RootDirectoryStartOnly"].(bool); !startOnly {
+		for _, k := range []string{"RootImage", "RootDirectory"} {
+			if v, _ := props[k].(string); v != "" {
+				c.ConditionRoot = k + "=" + v
+				break
+			}
+		}
+	}
 	return nil
+}
+
+// CoreSlice is the slice systemd puts the core in: its Slice property,
+// asked over D-Bus; system.slice (where systemd puts a service without
+// Slice=) under a root prefix, without a running systemd, for a template
+// (systemd has no properties for it), or when systemd cannot be asked
+// (err says why).
+func CoreSlice(root hostroot.Root, core string) (string, error) {
+	const def = "system.slice"
+	if !root.IsHost() || isTemplate(core) {
+		return def, nil
+	}
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		return def, nil
+	}
+	props, err := serviceProperties(core)
+	if err != nil {
+		return def, err
+	}
+	if s, ok := props["Slice"].(string); ok && s != "" {
+		return s, nil
+	}
+	return def, nil
+}
+
+// serviceProperties asks systemd for a service's properties over D-Bus.
+func serviceProperties(unit string) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to systemd: %w", err)
+	}
+	defer conn.Close()
+	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
+	if err != nil {
+		return nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
+	}
+	return props, nil
 }
 
 // FromMask decodes a CPU bitmask as systemd's D-Bus properties carry it

@@ -33,7 +33,7 @@ func TestFromMask(t *testing.T) {
 // cgroup, systemd is not asked: not measured, said so.
 func TestSystemdUnderRootPrefix(t *testing.T) {
 	root := hostroot.Root(t.TempDir())
-	m := measureCore(root, "mydb.service", true)
+	m := measureCore(root, "mydb.service", true, nil)
 	if m.NotMeasured == "" || !strings.Contains(m.NotMeasured, "root prefix") {
 		t.Errorf("measurement under a root prefix: %+v", m)
 	}
@@ -66,7 +66,7 @@ func TestInUnitCgroup(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(root.Path("/proc/self"), "cgroup"), []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got := InUnitCgroup(root, tc.unit); got != tc.want {
+		if got := inUnitCgroup(selfCgroups(root), tc.unit); got != tc.want {
 			t.Errorf("InUnitCgroup(%s) with %q = %v, want %v", tc.unit, tc.content, got, tc.want)
 		}
 	}
@@ -93,7 +93,7 @@ func TestInUnitCgroupCountsControlSubcgroup(t *testing.T) {
 		if err := os.WriteFile(root.Path("/proc/self/cgroup"), []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if !InUnitCgroup(root, tc.unit) {
+		if !inUnitCgroup(selfCgroups(root), tc.unit) {
 			t.Errorf("InUnitCgroup(%s) with %q = false: the gate runs in the unit's own control sub-cgroup", tc.unit, tc.content)
 		}
 	}

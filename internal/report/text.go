@@ -82,11 +82,14 @@ func (rep Report) WriteText(w io.Writer) error {
 		row("cpu drop-ins", "%s  [FAIL]", diff)
 	}
 	for _, g := range d.Guarantees {
-		label := map[string]string{check.NameCoreCPUs: "core cpus applied", check.NameCoreGate: "core runs the gate"}[g.Name]
+		label := map[string]string{check.NameCoreCPUs: "core cpus applied", check.NameCoreGate: "core runs the gate",
+			check.NameCoreMemory: "core memory cgroup"}[g.Name]
 		switch {
 		case label == "":
 		case g.NotMeasured:
 			row(label, "%s", g.Reason)
+		case g.OK && g.Source == "":
+			row(label, "%s  [ok]", g.Actual)
 		case g.OK:
 			row(label, "%s (%s)  [ok]", g.Actual, g.Source)
 		default:

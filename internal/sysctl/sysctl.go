@@ -87,10 +87,18 @@ func Apply(root hostroot.Root, s Setting) error {
 	return nil
 }
 
+// The kernel's dentry and inode reclaim ratio: vm.vfs_cache_pressure over
+// vm.vfs_cache_pressure_denom (Linux 6.16 and later; 100, its least value,
+// by default; before, always 100).
+const (
+	VFSCachePressure      = "vm.vfs_cache_pressure"
+	VFSCachePressureDenom = "vm.vfs_cache_pressure_denom"
+)
+
 // Wanted returns the kernel parameters cfg asks for.
 func Wanted(cfg config.Config) []Setting {
 	return []Setting{
 		{Key: "vm.swappiness", Value: strconv.Itoa(cfg.Swappiness)},
-		{Key: "vm.vfs_cache_pressure", Value: strconv.Itoa(cfg.VFSCachePressure)},
+		{Key: VFSCachePressure, Value: strconv.Itoa(cfg.VFSCachePressure)},
 	}
 }
