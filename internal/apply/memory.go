@@ -8,12 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
-	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
 )
 
 // SetCoreSwappiness writes value to memory.swappiness of the cgroup v1
@@ -24,7 +21,7 @@ import (
 // changed, one line each with the value it found, for the log: that is
 // what an administrator writes back to give the value back. Nothing to do
 // without the cgroup v1 memory hierarchy. The kernel files are opened
-// without following a link (internal/kernfile, kmask.WriteFile), and every
+// without following a link (internal/kernfile), and every
 // value is read back.
 func SetCoreSwappiness(root hostroot.Root, core, slice string, value int) ([]string, error) {
 	if !facts.OnMemoryV1(root) {
@@ -41,7 +38,7 @@ func SetCoreSwappiness(root hostroot.Root, core, slice string, value int) ([]str
 	want := strconv.Itoa(value)
 	for _, cg := range cgs {
 		f := facts.MemoryV1Dir + cg + "/memory.swappiness"
-		old, err := readKernel(root, f)
+		old, err := kernfile.Read(root, f)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // not made yet: it will copy its parent's value
 		}
@@ -51,10 +48,10 @@ func SetCoreSwappiness(root hostroot.Root, core, slice string, value int) ([]str
 		if old == want {
 			continue
 		}
-		if err := kmask.WriteFile(root, f, want); err != nil {
+		if err := kernfile.WriteFile(root, f, want); err != nil {
 			return changed, fmt.Errorf("set memory.swappiness of %s to %s: %w", cg, want, err)
 		}
-		got, err := readKernel(root, f)
+		got, err := kernfile.Read(root, f)
 		if err != nil {
 			return changed, fmt.Errorf("set memory.swappiness of %s to %s: read back: %w", cg, want, err)
 		}
@@ -64,19 +61,4 @@ func SetCoreSwappiness(root hostroot.Root, core, slice string, value int) ([]str
 		changed = append(changed, fmt.Sprintf("cgroup v1: memory.swappiness of %s set to %s (it was %s; the core's memory cgroup copies it when it starts; give it back with: echo %s > %s)", cg, want, old, old, f))
 	}
 	return changed, nil
-}
-
-// readKernel reads a small kernel file without following a link.
-func readKernel(root hostroot.Root, hostPath string) (string, error) {
-	fd, err := kernfile.Open(root, hostPath, unix.O_RDONLY)
-	if err != nil {
-		return "", err
-	}
-	defer unix.Close(fd)
-	buf := make([]byte, 64)
-	n, err := unix.Read(fd, buf)
-	if err != nil {
-		return "", fmt.Errorf("read %q: %w", root.Path(hostPath), err)
-	}
-	return strings.TrimSpace(string(buf[:max(n, 0)])), nil
 }

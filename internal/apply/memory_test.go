@@ -9,6 +9,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 )
 
 // v1Root is a fake machine on the cgroup v1 memory hierarchy after
@@ -50,7 +51,7 @@ func TestSetCoreSwappiness(t *testing.T) {
 		t.Errorf("changes: %q", changed)
 	}
 	for p, want := range map[string]string{"/system.slice": "10", "/system.slice/other.service": "60"} {
-		got, err := readKernel(root, facts.MemoryV1Dir+p+"/memory.swappiness")
+		got, err := kernfile.Read(root, facts.MemoryV1Dir+p+"/memory.swappiness")
 		if err != nil || got != want {
 			t.Errorf("memory.swappiness of %s = %q, %v; want %q", p, got, err, want)
 		}

@@ -34,7 +34,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
@@ -103,7 +103,7 @@ type State struct {
 // affinity, read first, is in the state even then).
 func Read(root hostroot.Root, nic string) (State, error) {
 	var st State
-	if s, err := kmask.Read(root, DefaultAffinityPath); err != nil {
+	if s, err := kernfile.ReadMask(root, DefaultAffinityPath); err != nil {
 		st.DefaultErr = err.Error()
 	} else {
 		st.Default = s
@@ -469,7 +469,7 @@ type Result struct {
 func Apply(root hostroot.Root, d Decision, st *State) Result {
 	r := Result{Left: append([]Left(nil), d.Left...), Kept: d.Kept}
 	if d.DefaultChange {
-		if r.DefaultErr = kmask.Write(root, DefaultAffinityPath, d.Default); r.DefaultErr == nil {
+		if r.DefaultErr = kernfile.WriteMask(root, DefaultAffinityPath, d.Default); r.DefaultErr == nil {
 			st.Default, st.DefaultErr = d.Default, ""
 		}
 	}
@@ -498,7 +498,7 @@ func Apply(root hostroot.Root, d Decision, st *State) Result {
 // interrupt user space may not move).
 func setAffinity(root hostroot.Root, num int, to cpuset.Set) (string, bool) {
 	p := irqFile(num, "smp_affinity_list")
-	if err := kmask.WriteFile(root, p, to.String()); err != nil {
+	if err := kernfile.WriteFile(root, p, to.String()); err != nil {
 		return Refusal(err, to), errors.Is(err, unix.EIO)
 	}
 	b, err := readfile.Regular(root.Path(p), 1<<16)

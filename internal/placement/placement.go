@@ -31,7 +31,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/irq"
-	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
@@ -134,7 +134,7 @@ func (r *Report) Infof(format string, a ...any) { r.Infos = append(r.Infos, fmt.
 func ReadWorkqueue(root hostroot.Root) map[string]Mask {
 	m := map[string]Mask{}
 	for _, p := range WorkqueuePaths {
-		s, err := kmask.Read(root, p)
+		s, err := kernfile.ReadMask(root, p)
 		m[p] = Mask{s, err}
 	}
 	return m
@@ -252,7 +252,7 @@ func placeWorkqueue(root hostroot.Root, wq map[string]Mask, prev *Applied, core 
 		case m.Err != nil:
 			r.Warnf("unbound kernel work may run on reserved CPUs: %v", m.Err)
 		case !m.Set.Equal(after):
-			if err := kmask.Write(root, p, after); err != nil {
+			if err := kernfile.WriteMask(root, p, after); err != nil {
 				r.Warnf("unbound kernel work may run on reserved CPUs: %v", err)
 				continue
 			}
@@ -360,7 +360,7 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 		if !newTo.IsEmpty() && m.From == a.DefaultIRQAffinity && requested(m.IRQ, m.Name) {
 			from = newTo.String() // its affinity before the move was the placement's default
 		}
-		if err := kmask.WriteFile(root, p, from); err != nil {
+		if err := kernfile.WriteFile(root, p, from); err != nil {
 			f, _ := cpuset.Parse(from)
 			r.Warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, from, irq.Refusal(err, f))
 			continue
@@ -399,7 +399,7 @@ func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]
 			continue
 		}
 		p := fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, q.Num)
-		if err := kmask.WriteFile(root, p, to.String()); err != nil {
+		if err := kernfile.WriteFile(root, p, to.String()); err != nil {
 			r.Warnf("IRQ %d (%s), requested while the placement was in effect, left on %s: %s", q.Num, q.Name, q.Affinity, irq.Refusal(err, to))
 			continue
 		}
@@ -414,12 +414,12 @@ func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]
 // undoMask writes def (what) to the mask file p where it still holds
 // applied, the value a placement wrote, and reports whether it did.
 func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, what string, r *Report) bool {
-	cur, err := kmask.Read(root, p)
+	cur, err := kernfile.ReadMask(root, p)
 	want, perr := cpuset.Parse(applied)
 	if err != nil || perr != nil || !cur.Equal(want) {
 		return false // changed since: not ours any more
 	}
-	if err := kmask.Write(root, p, def); err != nil {
+	if err := kernfile.WriteMask(root, p, def); err != nil {
 		r.Warnf("undo: %v", err)
 		return false
 	}

@@ -3,7 +3,6 @@
 package sysctl
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,18 +39,11 @@ func Read(root hostroot.Root, key string) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
-	p := root.Path(Path(key))
-	fd, err := kernfile.Open(root, Path(key), unix.O_RDONLY)
+	v, err := kernfile.Read(root, Path(key))
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", key, err)
 	}
-	defer unix.Close(fd)
-	buf := make([]byte, 4096)
-	n, err := unix.Read(fd, buf)
-	if err != nil {
-		return "", fmt.Errorf("read %s from %q: %w", key, p, err)
-	}
-	return string(bytes.TrimSpace(buf[:max(n, 0)])), nil
+	return v, nil
 }
 
 // Apply writes s.Value to s.Key and reads it back. A refused write or a

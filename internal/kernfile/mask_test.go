@@ -1,4 +1,4 @@
-package kmask
+package kernfile
 
 import (
 	"os"
@@ -38,9 +38,9 @@ func TestWriteFileLinkInMiddle(t *testing.T) {
 	}
 }
 
-// TestWrite: a mask written over a longer one in a fake tree reads back
+// TestWriteMask: a mask written over a longer one in a fake tree reads back
 // whole (the plain file is truncated once known to be one).
-func TestWrite(t *testing.T) {
+func TestWriteMask(t *testing.T) {
 	root := hostroot.Root(t.TempDir())
 	p := root.Path("/proc/irq/default_smp_affinity")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -50,7 +50,7 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	set, _ := cpuset.Parse("0-1")
-	if err := Write(root, "/proc/irq/default_smp_affinity", set); err != nil {
+	if err := WriteMask(root, "/proc/irq/default_smp_affinity", set); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "3\n" {
