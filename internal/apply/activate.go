@@ -18,7 +18,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/report"
 	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctld"
 )
 
 // activation carries one run of activate.
@@ -125,7 +124,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	// the package's defaults from /usr/lib/sysctl.d over the configured
 	// values, and the gate would then keep the core down. Not a failure:
 	// the values hold now, and the gate checks them.
-	if err := sysctld.WriteRun(root, a.p.Sysctls); err != nil {
+	if err := sysctl.WriteRun(root, a.p.Sysctls); err != nil {
 		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}
 	if reason, ok := a.checkCPU(); !ok {
@@ -177,13 +176,13 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 
 // recordBefore notes the value s.Key has before activate sets it, the
 // first time, so that the package's removal can give it back
-// (sysctld.GiveBack). Not a failure: the guarantee does not depend on it.
+// (sysctl.GiveBack). Not a failure: the guarantee does not depend on it.
 func (a *activation) recordBefore(s sysctl.Setting) {
 	found := a.f.Sysctls[s.Key]
 	if found.Err != nil || found.Value == s.Value {
 		return // nothing changes, or Apply says why it cannot
 	}
-	err := sysctld.RecordBefore(a.f.Root, s.Key, found.Value)
+	err := sysctl.RecordBefore(a.f.Root, s.Key, found.Value)
 	switch {
 	case errors.Is(err, statedir.ErrNotNow):
 		a.log.Infof("%s = %s is not recorded now (%v): the package's removal may not give it back", s.Key, found.Value, err)

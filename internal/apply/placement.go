@@ -10,7 +10,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctld"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
 // planFile is the plan file: the plan document, and what activations
@@ -36,7 +36,7 @@ func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
 // Uninstall is what the package's removal runs while the binary is still
 // installed: it records the configured swapfile for a purge (the swap
 // provider's Record), undoes the placement, and gives back the sysctls
-// activate set (sysctld.GiveBack). It reports whether everything could be
+// activate set (sysctl.GiveBack). It reports whether everything could be
 // given back.
 func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	ok := true
@@ -48,7 +48,7 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	}
 	r, _ := placeRun(root, true)
 	logPlacement(log, r.Report)
-	given, err := sysctld.GiveBack(root)
+	given, err := sysctl.GiveBack(root)
 	for _, g := range given {
 		switch {
 		case g.Err != nil:
@@ -61,7 +61,7 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 		}
 	}
 	if len(given) > 0 {
-		log.Noticef("removed %s: a later sysctl --system no longer applies the tuner's values", sysctld.RunFile)
+		log.Noticef("removed %s: a later sysctl --system no longer applies the tuner's values", sysctl.RunFile)
 	}
 	if err != nil {
 		log.Warnf("%v", err)

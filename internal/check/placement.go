@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 
@@ -315,12 +316,9 @@ func judgeIsolation(iso config.Isolation, mode plan.CPUMode, v2 bool, core cpuse
 	j := &Isolation{State: IsolationFull, Escapes: []IsolationEscape{}}
 	var causes []string
 	addCause := func(c string) {
-		for _, have := range causes {
-			if have == c {
-				return
-			}
+		if !slices.Contains(causes, c) {
+			causes = append(causes, c)
 		}
-		causes = append(causes, c)
 	}
 	escaped := map[string]bool{}
 	for _, s := range e.Services {
@@ -386,13 +384,10 @@ func judgeIsolation(iso config.Isolation, mode plan.CPUMode, v2 bool, core cpuse
 		return j
 	}
 	j.State, j.Cause = IsolationDegraded, strings.Join(causes, "; ")
-	r := remedyIsolation(causes, core)
-	seen := map[string]bool{}
 	var kept []string
-	for _, s := range r {
-		if !seen[s] {
-			seen[s] = true
-			kept = append(kept, s)
+	for _, r := range remedyIsolation(causes, core) {
+		if !slices.Contains(kept, r) {
+			kept = append(kept, r)
 		}
 	}
 	j.Remedy = strings.Join(kept, "; ")

@@ -7,7 +7,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctld"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
 // The remedies the checks name: each worded here once, what an on-call
@@ -50,8 +50,8 @@ func remedySysctl(key string, v facts.Sysctl) string {
 	switch {
 	case !v.SetterFound || set.Value != v.Value:
 		return fmt.Sprintf("something set it after %s, and no file that sysctl --system applies gives it that value (a program, or sysctl -w): find it and stop it, then: %s", names.ActivatorUnit, restart)
-	case path.Base(set.File) == sysctld.FileName:
-		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: %s", set.File, key, set.Value, path.Join(sysctld.RunDir, sysctld.FileName), restart)
+	case path.Base(set.File) == sysctl.FileName:
+		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: %s", set.File, key, set.Value, path.Join(sysctl.RunDir, sysctl.FileName), restart)
 	}
 	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), then: %s", set.File, key, set.Value, restart)
 }

@@ -33,7 +33,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctld"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
@@ -153,7 +152,7 @@ type Sysctl struct {
 	Err   error
 	// Setter is the sysctl.d file `sysctl --system` applies last for the
 	// key (SetterFound), read when Value is not the wanted one.
-	Setter      sysctld.Setter
+	Setter      sysctl.Setter
 	SetterFound bool
 }
 
@@ -196,7 +195,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 		for _, s := range sysctl.Wanted(cfg) {
 			var v Sysctl
 			if v.Value, v.Err = sysctl.Read(root, s.Key); v.Err == nil && v.Value != s.Value {
-				v.Setter, v.SetterFound = sysctld.LastSetter(root, s.Key)
+				v.Setter, v.SetterFound = sysctl.LastSetter(root, s.Key)
 			}
 			f.Sysctls[s.Key] = v
 		}
@@ -205,7 +204,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			// denominator (Linux 6.16 and later; 100 by default).
 			var v Sysctl
 			if v.Value, v.Err = sysctl.Read(root, sysctl.VFSCachePressureDenom); v.Err == nil && v.Value != "100" {
-				v.Setter, v.SetterFound = sysctld.LastSetter(root, sysctl.VFSCachePressureDenom)
+				v.Setter, v.SetterFound = sysctl.LastSetter(root, sysctl.VFSCachePressureDenom)
 			}
 			f.Sysctls[sysctl.VFSCachePressureDenom] = v
 		}

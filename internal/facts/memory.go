@@ -1,7 +1,6 @@
 package facts
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,16 +92,18 @@ type procCgroup struct {
 // of this process, and under a test's root prefix it is absent unless
 // the test fakes it, so a test never reads this machine's cgroups by
 // accident.
-func selfCgroups(root hostroot.Root) []procCgroup {
-	f, err := os.Open(root.Path("/proc/self/cgroup"))
+func selfCgroups(root hostroot.Root) []procCgroup { return readCgroups(root, "/proc/self/cgroup") }
+
+// readCgroups reads a /proc/PID/cgroup file under root (nil when it
+// cannot be read).
+func readCgroups(root hostroot.Root, p string) []procCgroup {
+	b, err := readfile.Regular(root.Path(p), 1<<16)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
 	var out []procCgroup
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
+	for _, l := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(l, ":", 3)
 		if len(parts) != 3 {
 			continue
 		}

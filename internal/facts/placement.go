@@ -157,17 +157,13 @@ func threads(root hostroot.Root) ([]Thread, string) {
 // named one on cgroup v1. ok is false for a kernel thread (the root
 // cgroup) or an unreadable file.
 func unitOf(root hostroot.Root, p string) (string, bool) {
-	b, err := readfile.Regular(root.Path(p), 1<<16)
-	if err != nil {
-		return "", false
-	}
 	cg := ""
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "0::"); ok && cg == "" {
-			cg = v
+	for _, c := range readCgroups(root, p) {
+		if c.id == "0" && cg == "" {
+			cg = c.path
 		}
-		if _, v, ok := strings.Cut(l, ":name=systemd:"); ok {
-			cg = v
+		if c.name == "name=systemd" {
+			cg = c.path
 		}
 	}
 	cg = strings.Trim(cg, "/")

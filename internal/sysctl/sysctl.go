@@ -1,5 +1,7 @@
 // Package sysctl writes kernel parameters under /proc/sys (re-rooted) and
-// reads them back.
+// reads them back, writes the sysctl.d file that keeps them for a later
+// `sysctl --system`, names the file that sets a key last, and gives the
+// values back when the package is removed.
 package sysctl
 
 import (

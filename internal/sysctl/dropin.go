@@ -1,15 +1,4 @@
-// Package sysctld is the tuner's side of the sysctl.d(5) files that
-// `sysctl --system` and systemd-sysctl apply: the file activate writes in
-// /run/sysctl.d so that they apply the configured values, and which file
-// sets a key last, for remedies that name it.
-//
-// Why: the package ships /usr/lib/sysctl.d/60-ransomeye-tuner.conf with
-// the default values; with [Sysctl] Swappiness=1 and nothing else, any
-// later `sysctl --system` puts 10 back (and the gate keeps the core down),
-// and a remedy that names no file sends the administrator to
-// /etc/sysctl.conf, where the value is not. A file of the same name in
-// /run/sysctl.d overrides the one in /usr/lib/sysctl.d.
-package sysctld
+package sysctl
 
 import (
 	"errors"
@@ -24,8 +13,19 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
+
+// This file is the tuner's side of the sysctl.d(5) files that
+// `sysctl --system` and systemd-sysctl apply: the file activate writes in
+// /run/sysctl.d so that they apply the configured values, and which file
+// sets a key last, for remedies that name it.
+//
+// Why: the package ships /usr/lib/sysctl.d/60-ransomeye-tuner.conf with
+// the default values; with [Sysctl] Swappiness=1 and nothing else, any
+// later `sysctl --system` puts 10 back (and the gate keeps the core down),
+// and a remedy that names no file sends the administrator to
+// /etc/sysctl.conf, where the value is not. A file of the same name in
+// /run/sysctl.d overrides the one in /usr/lib/sysctl.d.
 
 // FileName is the name of the package's sysctl.d file, shipped in
 // /usr/lib/sysctl.d and written by activate in /run/sysctl.d.
@@ -51,7 +51,7 @@ const SysctlConf = "/etc/sysctl.conf"
 const maxFile = 1 << 20
 
 // Content is the file activate writes for the settings.
-func Content(settings []sysctl.Setting) []byte {
+func Content(settings []Setting) []byte {
 	var b strings.Builder
 	b.WriteString(header)
 	fmt.Fprintf(&b, "# it overrides %s/%s, so that sysctl --system applies these values.\n", "/usr/lib/sysctl.d", FileName)
@@ -65,7 +65,7 @@ func Content(settings []sysctl.Setting) []byte {
 // WriteRun writes RunDir/FileName under root with the settings, through a
 // directory only root can change (safefs), replacing only a file the tuner
 // wrote.
-func WriteRun(root hostroot.Root, settings []sysctl.Setting) error {
+func WriteRun(root hostroot.Root, settings []Setting) error {
 	d, err := safefs.OpenDir(root, RunDir, safefs.Options{Create: 0o755, RootOnly: true})
 	if err != nil {
 		return fmt.Errorf("write %s/%s: %w", RunDir, FileName, err)

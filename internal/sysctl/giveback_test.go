@@ -1,4 +1,4 @@
-package sysctld
+package sysctl
 
 import (
 	"os"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
 // machine is a fake root as the package leaves it after an activation
@@ -29,7 +28,7 @@ func machine(t *testing.T) hostroot.Root {
 	write(t, root, ShippedFile, "vm.swappiness = 10\nvm.vfs_cache_pressure = 50\n")
 	write(t, root, "/proc/sys/vm/swappiness", "10\n")
 	write(t, root, "/proc/sys/vm/vfs_cache_pressure", "50\n")
-	set := []sysctl.Setting{{Key: "vm.swappiness", Value: "10"}, {Key: "vm.vfs_cache_pressure", Value: "50"}}
+	set := []Setting{{Key: "vm.swappiness", Value: "10"}, {Key: "vm.vfs_cache_pressure", Value: "50"}}
 	if err := WriteRun(root, set); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +37,7 @@ func machine(t *testing.T) hostroot.Root {
 
 func value(t *testing.T, root hostroot.Root, key string) string {
 	t.Helper()
-	v, err := sysctl.Read(root, key)
+	v, err := Read(root, key)
 	if err != nil {
 		t.Fatal(err)
 	}

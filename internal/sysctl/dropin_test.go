@@ -1,4 +1,4 @@
-package sysctld
+package sysctl
 
 import (
 	"os"
@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
 func write(t *testing.T, root hostroot.Root, p, text string) {
@@ -30,7 +29,7 @@ func TestLastSetter(t *testing.T) {
 	if s, ok := LastSetter(root, "vm.swappiness"); !ok || s.File != "/usr/lib/sysctl.d/60-ransomeye-tuner.conf" || s.Value != "10" {
 		t.Errorf("shipped file only: %+v %v", s, ok)
 	}
-	write(t, root, "/run/sysctl.d/60-ransomeye-tuner.conf", string(Content([]sysctl.Setting{{Key: "vm.swappiness", Value: "1"}})))
+	write(t, root, "/run/sysctl.d/60-ransomeye-tuner.conf", string(Content([]Setting{{Key: "vm.swappiness", Value: "1"}})))
 	if s, ok := LastSetter(root, "vm.swappiness"); !ok || s.File != "/run/sysctl.d/60-ransomeye-tuner.conf" || s.Value != "1" {
 		t.Errorf("/run overrides /usr/lib: %+v %v", s, ok)
 	}
@@ -62,7 +61,7 @@ func TestLastSetter(t *testing.T) {
 // a file it did not write alone.
 func TestWriteRun(t *testing.T) {
 	root := hostroot.Root(t.TempDir())
-	set := []sysctl.Setting{{Key: "vm.swappiness", Value: "1"}, {Key: "vm.vfs_cache_pressure", Value: "50"}}
+	set := []Setting{{Key: "vm.swappiness", Value: "1"}, {Key: "vm.vfs_cache_pressure", Value: "50"}}
 	for _, v := range []string{"1", "2"} {
 		set[0].Value = v
 		if err := WriteRun(root, set); err != nil {

@@ -1,4 +1,4 @@
-package sysctld
+package sysctl
 
 import (
 	"errors"
@@ -12,7 +12,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
-	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
 // ShippedFile is the package's sysctl.d file with the default values.
@@ -98,7 +97,7 @@ func GiveBack(root hostroot.Root) ([]GivenBack, error) {
 	}
 	for _, s := range set {
 		g := GivenBack{Key: s.Key, Set: s.Value}
-		cur, rerr := sysctl.Read(root, s.Key)
+		cur, rerr := Read(root, s.Key)
 		switch {
 		case rerr != nil:
 			g.Err = rerr
@@ -119,7 +118,7 @@ func GiveBack(root hostroot.Root) ([]GivenBack, error) {
 				g.Why = fmt.Sprintf("stays %s, %s", cur, g.Why)
 				break
 			}
-			if aerr := sysctl.Apply(root, sysctl.Setting{Key: s.Key, Value: target}); aerr != nil {
+			if aerr := Apply(root, Setting{Key: s.Key, Value: target}); aerr != nil {
 				g.Err = aerr
 				break
 			}
@@ -136,7 +135,7 @@ func GiveBack(root hostroot.Root) ([]GivenBack, error) {
 // removeRun removes RunFile when activate wrote it, and returns the
 // settings it held; no file, or one activate did not write (left as it
 // is), gives none.
-func removeRun(root hostroot.Root) ([]sysctl.Setting, error) {
+func removeRun(root hostroot.Root) ([]Setting, error) {
 	// Nothing there is the common case in a chroot (an image build),
 	// where the checks below cannot even read a directory's ACL.
 	if _, err := os.Lstat(root.Path(RunFile)); errors.Is(err, fs.ErrNotExist) {
@@ -172,13 +171,13 @@ func removeRun(root hostroot.Root) ([]sysctl.Setting, error) {
 	if err := unix.Unlinkat(d.Fd(), FileName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return nil, fmt.Errorf("remove %s: %w", RunFile, err)
 	}
-	var set []sysctl.Setting
+	var set []Setting
 	for _, l := range strings.Split(text, "\n") {
 		if l == "" || l[0] == '#' {
 			continue
 		}
 		if k, v, ok := strings.Cut(l, "="); ok {
-			set = append(set, sysctl.Setting{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+			set = append(set, Setting{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
 		}
 	}
 	return set, nil
