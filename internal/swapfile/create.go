@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
@@ -138,7 +139,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 		return 0, fmt.Errorf("mkswap %q is not an absolute path", opt.Mkswap)
 	}
 	dirfd := dir.Fd()
-	tmpName := TempPrefix + strconv.Itoa(os.Getpid())
+	tmpName := names.SwapTempPrefix + strconv.Itoa(os.Getpid())
 	tmp := filepath.Join(dir.Host, tmpName)
 	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
