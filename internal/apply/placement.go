@@ -13,31 +13,27 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
-// planFile is the plan file: the plan document, and what activations
-// applied.
+// planFile is the plan file: the plan document and what placements applied.
 type planFile struct {
 	plan.Doc
 	Applied *placement.Applied `json:"applied,omitempty"`
 }
 
-// Place is `ransomeye-tuner place`: the placement of activate, and nothing
-// else; with undo, what earlier activations placed is restored and the
-// record dropped from the plan file (without a plan file there is nothing
-// to undo). An invalid configuration places nothing: false.
+// Place is `ransomeye-tuner place`: activate's placement alone, or with
+// undo what placements applied restored and the record dropped. An invalid
+// configuration places nothing: false.
 func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
-	r, ok := placeRun(root, undo)
-	logPlacement(log, r.Report)
-	if !ok {
-		log.Errorf("nothing placed: %v", r.Err)
+	r, err := placeRun(root, undo)
+	logPlacement(log, r)
+	if err != nil {
+		log.Errorf("nothing placed: %v", err)
 	}
-	return ok
+	return err == nil
 }
 
-// Uninstall is what the package's removal runs while the binary is still
-// installed: it records the configured swapfile for a purge (the swap
-// provider's Record), undoes the placement, and gives back the sysctls
-// activate set (sysctl.GiveBack). It reports whether everything could be
-// given back.
+// Uninstall is what the package's removal runs while the binary is there:
+// the swapfile recorded for a purge, the placement undone, the sysctls
+// given back. It reports whether everything could be given back.
 func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	ok := true
 	if f := facts.Gather(root, facts.FailClosed); f.ConfigErr != nil {
@@ -47,7 +43,7 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 		f.Close()
 	}
 	r, _ := placeRun(root, true)
-	logPlacement(log, r.Report)
+	logPlacement(log, r)
 	given, err := sysctl.GiveBack(root)
 	for _, g := range given {
 		switch {
@@ -70,38 +66,28 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	return ok
 }
 
-// placeRun is Place, returning what it did.
-func placeRun(root hostroot.Root, undo bool) (placeReport, bool) {
-	var r placeReport
+// placeRun is Place, returning what it did; an error: nothing was placed.
+func placeRun(root hostroot.Root, undo bool) (r placement.Report, err error) {
 	if _, err := os.Lstat(root.Path(placement.Path)); undo && errors.Is(err, fs.ErrNotExist) {
-		return r, true
+		return r, nil
 	}
-	defer lockPlacement(root, &r.Report, undo)()
+	defer lockPlacement(root, &r, undo)()
 	f := facts.Gather(root, facts.Place)
 	defer f.Close()
 	if f.ConfigErr != nil && !undo {
-		r.Err = f.ConfigErr
-		return r, false
+		return r, f.ConfigErr
 	}
 	p := plan.Decide(f)
 	if undo {
-		withdraw(f, p, &r.Report)
+		withdraw(f, p, &r)
 	} else {
-		r.Report = place(f, p, r.Report)
+		r = place(f, p, r)
 	}
-	return r, true
+	return r, nil
 }
 
-// placeReport is what a placement run did.
-type placeReport struct {
-	placement.Report
-	// Err is why nothing was placed.
-	Err error
-}
-
-// lockPlacement takes the placement lock (one placement at a time: the
-// record must be read under it) and returns the function that releases it;
-// without it the placement goes on, with a warning in r.
+// lockPlacement takes the placement lock (the record is read under it) and
+// returns its release; without it, the placement goes on with a warning.
 func lockPlacement(root hostroot.Root, r *placement.Report, undo bool) func() {
 	unlock, err := placement.Lock(root)
 	switch {
@@ -115,10 +101,9 @@ func lockPlacement(root hostroot.Root, r *placement.Report, undo bool) func() {
 	return func() {}
 }
 
-// place applies the placement for p (decided on f): with a reservation,
-// interrupts and unbound work onto the core set and the capture NIC's
-// queues onto the capture set; without one (or disabled), the undo. Then
-// it writes the plan file. What it changes is folded into f.
+// place applies the placement for p: with a reservation, interrupts and
+// unbound work onto the core set, the capture queues onto the capture
+// set; else the undo. Then the plan file. What it changes is folded into f.
 func place(f *facts.Facts, p plan.Plan, r placement.Report) placement.Report {
 	if !p.CPU.Reserved {
 		withdraw(f, p, &r)
@@ -132,11 +117,9 @@ func place(f *facts.Facts, p plan.Plan, r placement.Report) placement.Report {
 	return r
 }
 
-// withdraw undoes what earlier activations applied (read from the plan
-// file) and writes the plan file without that record: at activation without
-// a reservation, and before the package is removed, which must leave the
-// interrupts and kernel work where the kernel would have them before the
-// binary that knows the record is gone.
+// withdraw undoes what placements applied and drops the record from the
+// plan file: without a reservation, and before the package's removal, as
+// the binary that knows the record goes.
 func withdraw(f *facts.Facts, p plan.Plan, r *placement.Report) {
 	fp := &f.Placement
 	switch {
@@ -154,10 +137,8 @@ func withdraw(f *facts.Facts, p plan.Plan, r *placement.Report) {
 	}
 }
 
-// logPlacement logs what a placement did: its problems as warnings
-// (interrupt and kernel-work placement never keeps the core down: the
-// core's correctness does not depend on it, and a driver can move its
-// interrupts again at any time), the rest at info.
+// logPlacement logs a placement's problems as warnings (never fatal), the
+// rest at info.
 func logPlacement(log *priolog.Logger, r placement.Report) {
 	for _, l := range r.Infos {
 		log.Infof("%s", l)

@@ -10,8 +10,8 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
-// The remedies the checks name: each worded here once, what an on-call
-// engineer follows word for word.
+// The remedies the checks name, each worded here once: on-call engineers
+// follow them word for word.
 var (
 	restart = "systemctl restart " + names.ActivatorUnit
 	// RemedyRestart: fix what the reason names, then activate again.
@@ -22,11 +22,10 @@ var (
 	RemedyConfig = "fix the file and line named, then: " + restart
 	// RemedyTopology: a CPU topology that cannot be trusted.
 	RemedyTopology = "fix the cause, or set [CPU] Isolation=off"
-	// RemedyStaleDropIns: the CPU drop-ins in effect are not those of a
-	// fresh plan.
+	// RemedyStaleDropIns: the CPU drop-ins in effect are not the plan's.
 	RemedyStaleDropIns = "run systemctl daemon-reload (the CPU topology or the configuration changed since the generator ran), then restart " + names.ActivatorUnit
-	// RemedyNotEnforced and RemedyPlanNotGuaranteed: the core's unit
-	// cannot be measured.
+	// RemedyNotEnforced, RemedyPlanNotGuaranteed: the core's unit cannot
+	// be measured.
 	RemedyNotEnforced       = "fix the cause; the core's guarantees are not enforced until then"
 	RemedyPlanNotGuaranteed = "fix the cause; the CPU plan is not guaranteed until then"
 )
@@ -39,12 +38,9 @@ func remedyCoreCPUs(core string) string {
 	return fmt.Sprintf("find the setting with: systemctl cat %s (a drop-in in /etc/systemd/system/%s.d/ that sets AllowedCPUs= or CPUAffinity=), remove it, then: systemctl daemon-reload and systemctl restart %s", core, core, core)
 }
 
-// remedySysctl says what to do about key having another value than the
-// configured one: it names the sysctl.d file that `sysctl --system`
-// applies last for key when that file gives the value now. Pointing at
-// /etc/sysctl.conf while the package's own
-// /usr/lib/sysctl.d/60-ransomeye-tuner.conf had put its default back sent
-// the administrator to the wrong file.
+// remedySysctl says what to do about key drifting from its configured
+// value, naming the sysctl.d file `sysctl --system` applies last when that
+// file gives the value now.
 func remedySysctl(key string, v facts.Sysctl) string {
 	set := v.Setter
 	switch {
@@ -56,8 +52,7 @@ func remedySysctl(key string, v facts.Sysctl) string {
 	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), then: %s", set.File, key, set.Value, restart)
 }
 
-// remedyIsolation says what an administrator can do for the causes of a
-// degraded isolation.
+// remedyIsolation says what an administrator can do for each cause.
 func remedyIsolation(causes []string, core cpuset.Set) []string {
 	var r []string
 	for _, c := range causes {
@@ -67,10 +62,8 @@ func remedyIsolation(causes []string, core cpuset.Set) []string {
 				core, systemConfDropInDir),
 				"or boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1) so that AllowedCPUs= fences the slices")
 		case CauseInitScope:
-			// Not CPUAffinity= in system.conf here: on systemd 247 a boot
-			// with it still had PID 1 on every CPU; a daemon-reload applied
-			// it, and a later rewrite of init.scope's cpuset reset it (the
-			// kernel gives a cgroup's tasks its cpuset).
+			// Not CPUAffinity= in system.conf: on systemd 247 it does not
+			// hold (a rewrite of init.scope's cpuset resets it).
 			r = append(r, "run systemd 252 or later, which applies AllowedCPUs= to init.scope; on this systemd CPUAffinity= in system.conf does not hold either (init.scope's cpuset, rewritten by systemd, resets PID 1's affinity)")
 		case CauseThreadsUnread:
 			r = append(r, "run status as root (it reads every /proc/PID/task); with more threads than status reads, count those with Cpus_allowed_list on the reserved CPUs by hand")

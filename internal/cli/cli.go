@@ -1,11 +1,6 @@
-// Package cli is the ransomeye-tuner command line: one file per subcommand
-// (activate, status, plan, fail-closed, gate). Main parses the subcommand
-// and its flags and returns the exit code; activator/main.go only calls it.
-//
-// Exit codes: 0 success (or, for status, compliant; for gate, the core may
-// start), 1 failure (not compliant, core blocked), 2 usage error; status
-// alone also exits 3 (disabled by ransomeye.tuner=0) and 4 (cannot
-// determine). ransomeye-tuner(8), EXIT STATUS.
+// Package cli is the ransomeye-tuner command line, one file per
+// subcommand: Main parses the subcommand and its flags and returns the exit
+// code (ransomeye-tuner(8), EXIT STATUS).
 package cli
 
 import (
@@ -29,11 +24,9 @@ const (
 	ExitOK    = 0
 	ExitFail  = 1
 	ExitUsage = 2
-	// ExitDisabled is status's code for ransomeye.tuner=0 on the kernel
-	// command line: nothing is guaranteed, on purpose.
+	// ExitDisabled is status's code for ransomeye.tuner=0.
 	ExitDisabled = 3
-	// ExitUnknown is status's code when it cannot say: the configuration
-	// cannot be read, or the report cannot be written.
+	// ExitUnknown is status's when it cannot say (configuration or report).
 	ExitUnknown = 4
 )
 
@@ -82,8 +75,8 @@ func flagUsage(fs *flag.FlagSet) string {
 	return strings.Join(parts, " ")
 }
 
-// printFlags lists every flag of fs as "--name VALUE", the GNU form this
-// command line documents (the flag package's own list prints "-name").
+// printFlags lists every flag as "--name VALUE", the GNU form the help
+// documents (the flag package prints "-name").
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
@@ -108,12 +101,10 @@ func mainUsage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun '%s help COMMAND' or '%s COMMAND --help' for a command's options.\nHost paths are read under --root, else $%s, else /.\n", names.ActivatorName, names.ActivatorName, hostroot.EnvVar)
 }
 
-// rootOption takes the global --root DIR (or --root=DIR, -root) off the
-// front of args. Why an option besides $RANSOMEYE_TUNER_ROOT: the gate runs
-// as the core's ExecCondition=, in the core's environment, which the core's
-// unit or an EnvironmentFile= its owner can write may set; the variable
-// would then point the gate at a tree made to open it. The units run
-// "ransomeye-tuner --root=/ gate". ok is false on a usage error.
+// rootOption takes the global --root DIR off the front of args: the units
+// run "--root=/ gate", as $RANSOMEYE_TUNER_ROOT in the core's environment
+// (which its owner may set) could point the gate at a tree made to open
+// it. ok is false on a usage error.
 func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, rest []string, ok bool) {
 	rest = args
 	for len(rest) > 0 {
@@ -137,8 +128,7 @@ func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, 
 			return "", false, nil, false
 		}
 		if fi, err := os.Stat(v); err != nil || !fi.IsDir() {
-			// Why: "--root /nonexistent gate" said the activator had not
-			// succeeded in this boot, not that the root is missing.
+			// Or "--root /nonexistent gate" blames the activator.
 			why := "not a directory"
 			if err != nil {
 				why = err.Error()
@@ -154,8 +144,7 @@ func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, 
 // Main runs the command line args (without the program name) and returns
 // the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	// "<N>" priority prefixes only when stderr is the journal: a person at a
-	// terminal read "<4>metrics: …" and "<2>…" before.
+	// "<N>" prefixes only when stderr is the journal, not for a person.
 	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: priolog.ForStderr(stderr, os.Getenv("JOURNAL_STREAM"), names.ActivatorName), getenv: os.Getenv}
 	root, set, args, ok := rootOption(args, stderr)
 	if !ok {
@@ -200,8 +189,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-		// Errors go to stderr as one line (parse); the whole help only when
-		// asked for, to stdout with exit 0.
+		// Errors to stderr in one line (parse); the help only when asked,
+		// to stdout, exit 0.
 		fs.SetOutput(stderr)
 		fs.Usage = func() {
 			line := strings.Join(strings.Fields(names.ActivatorName+" "+c.name+" "+flagUsage(fs)+" "+c.usage), " ")
@@ -211,7 +200,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-20s %s\n", "--help", "show this help")
 		}
 		if c.name != "activate" {
-			// Operator commands: the generator library's debug lines are noise.
+			// Operator commands: debug lines are noise.
 			e.log.SetMaxPriority(priolog.Info)
 		}
 		return c.run(e, fs, args[1:])
@@ -224,8 +213,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return ExitUsage
 }
 
-// allCommandNames are the names a "did you mean" may offer: the commands
-// and help.
+// allCommandNames are the names a "did you mean" may offer.
 func allCommandNames() []string {
 	n := []string{"help"}
 	for _, c := range commands {
@@ -240,7 +228,7 @@ func helpUsage(w io.Writer) {
 }
 
 // hint is ` (did you mean "--x"?)` for the suggestion x with prefix "--",
-// or "" without a suggestion.
+// "" without one.
 func hint(suggestion, prefix string) string {
 	if suggestion == "" {
 		return ""
@@ -248,9 +236,8 @@ func hint(suggestion, prefix string) string {
 	return fmt.Sprintf(" (did you mean %q?)", prefix+suggestion)
 }
 
-// didYouMean returns the one candidate close to name (a typo: at most two
-// letters added, dropped, changed or swapped, or the start of only one
-// candidate), else "".
+// didYouMean returns the one candidate close to name (at most two letters
+// added, dropped, changed or swapped, or the start of one only), else "".
 func didYouMean(name string, candidates []string) string {
 	best, bestD, ties := "", 3, 0
 	var prefixed []string
@@ -266,8 +253,7 @@ func didYouMean(name string, candidates []string) string {
 			ties++
 		}
 	}
-	// A distance of two in a name of two or three letters is a different
-	// word, not a typo.
+	// Two letters off a name of two or three is another word.
 	if best != "" && ties == 1 && bestD < len(name)-1 {
 		return best
 	}
@@ -277,9 +263,8 @@ func didYouMean(name string, candidates []string) string {
 	return ""
 }
 
-// editDistance is the optimal string alignment distance of a and b: the
-// insertions, deletions, substitutions and swaps of neighbouring bytes that
-// turn a into b ("stauts" is one swap from "status").
+// editDistance is the optimal string alignment distance of a and b ("stauts"
+// is one swap from "status").
 func editDistance(a, b string) int {
 	d := make([][]int, len(a)+1)
 	for i := range d {
@@ -314,12 +299,11 @@ func isCommand(name string) bool {
 }
 
 // parse parses flags; ok is false when the command must return code. A
-// mistake is one line naming it and where the help is (the whole help
-// buried it), --help the whole help on stdout.
+// mistake is one line naming it and where the help is, --help the whole
+// help on stdout.
 func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	out, usage := fs.Output(), fs.Usage
-	// The flag package prints its own message and the usage on an error:
-	// silenced here, said once below.
+	// The flag package's own message and usage are silenced: said below.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)
@@ -343,8 +327,8 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 // singleDash is a flag name as the flag package's errors write it ("-x").
 var singleDash = regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]*)`)
 
-// flagError words a flag package error in the --name form the help uses,
-// with a "did you mean" for an unknown option close to a defined one.
+// flagError words a flag package error in the --name form, with a "did you
+// mean" for an unknown option.
 func flagError(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	if name, found := strings.CutPrefix(msg, "flag provided but not defined: "); found {

@@ -1,13 +1,14 @@
-// Package report renders one run's judgement (internal/check) three ways:
-// status's text for people, status's versioned JSON document for programs,
-// and the Prometheus textfile for node_exporter. All three read the one
-// Report that Build makes from the facts, the plan and the check result, so
-// they cannot disagree.
+// Package report renders one run's judgement three ways (status's text,
+// status's versioned JSON, the Prometheus textfile), all from the one
+// Report Build makes, so they cannot disagree.
 package report
 
 import (
 	"encoding/json"
 	"io"
+	"maps"
+	"slices"
+	"sort"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
@@ -16,25 +17,23 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 )
 
-// JSONVersion is the version of the document `status --json` prints.
-// Fields are only added; a change of meaning or a removed field raises it.
-// ransomeye-tuner(8), JSON OUTPUT, lists every field.
+// JSONVersion is the version of status --json (ransomeye-tuner(8)): fields
+// are only added; a change of meaning or a removed field raises it.
 const JSONVersion = 1
 
-// Report is status's document (Doc, the JSON), with what the text and the
-// metrics need besides.
+// Report is status's document (Doc) with what the text and the metrics
+// need besides.
 type Report struct {
 	Doc
 	// SwapRows are the swap provider's text rows.
 	SwapRows []swap.Row
-	// Swap counts the bytes for the metrics: the target, all active swap,
-	// the provider's.
+	// Swap counts bytes for the metrics: the target, all active swap, the
+	// provider's.
 	Swap struct{ Target, Active, Provided int64 }
 }
 
-// Doc is the JSON document: one naming style (snake_case, units in the
-// names), [] and {} for empty lists and maps (never null), and what could
-// not be measured absent, with the reason under not_measured.
+// Doc is the JSON document: snake_case names with units, [] and {} never
+// null, and what was not measured absent with its reason in not_measured.
 type Doc struct {
 	Version     int               `json:"version"`
 	State       string            `json:"state"`
@@ -92,6 +91,13 @@ type Set struct {
 	Unit  string `json:"unit"`
 	CPUs  string `json:"cpus"`
 	Count int    `json:"cpu_count"`
+}
+
+// sortedSets returns the sets by unit, as the text and metrics list them.
+func (c *CPU) sortedSets() []Set {
+	sets := slices.Collect(maps.Values(c.Sets))
+	sort.Slice(sets, func(i, j int) bool { return sets[i].Unit < sets[j].Unit })
+	return sets
 }
 
 // list returns l, or an empty list for nil: [] in JSON, never null.

@@ -507,6 +507,30 @@ func (d *Dir) rename(tmp, name string, opt WriteOptions) error {
 	return nil
 }
 
+// ErrNotOurs is StartsWith's answer for an entry the tuner did not write.
+var ErrNotOurs = errors.New("not written by ransomeye-tuner")
+
+// StartsWith returns nil when name in d is missing or a regular file that
+// starts with header (one the tuner wrote), ErrNotOurs for anything else,
+// or the error opening it (unfollowed, unblocking).
+func (d *Dir) StartsWith(name, header string) error {
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	buf := make([]byte, len(header))
+	n, _ := unix.Read(fd, buf)
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || string(buf[:max(n, 0)]) != header {
+		return ErrNotOurs
+	}
+	return nil
+}
+
 // MoveAside renames the entry at name, unfollowed, to a hidden
 // ".NAME.planted.RANDOM" and returns it: for something planted that cannot
 // be removed but must not keep the name.

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
@@ -61,31 +59,15 @@ func WriteRun(root hostroot.Root, settings []Setting) error {
 		return fmt.Errorf("write %s/%s: %w", RunDir, FileName, err)
 	}
 	defer d.Close()
-	if err := checkOurs(d); err != nil {
-		return err
+	p := path.Join(RunDir, FileName)
+	switch err := d.StartsWith(FileName, header); {
+	case errors.Is(err, safefs.ErrNotOurs):
+		return fmt.Errorf("%q is there and was not written by ransomeye-tuner: left as it is; remove it, then: systemctl restart ransomeye-tuner.service", p)
+	case err != nil:
+		return fmt.Errorf("%q is there and cannot be read (%v): not the tuner's, left as it is; remove it", p, err)
 	}
 	if err := d.WriteFile(FileName, Content(settings), 0o644, safefs.WriteOptions{}); err != nil {
 		return fmt.Errorf("write %s/%s: %w", RunDir, FileName, err)
-	}
-	return nil
-}
-
-// checkOurs refuses a file at FileName in d that the tuner did not write.
-func checkOurs(d *safefs.Dir) error {
-	fd, err := unix.Openat(d.Fd(), FileName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-	if errors.Is(err, unix.ENOENT) {
-		return nil
-	}
-	p := path.Join(RunDir, FileName)
-	if err != nil {
-		return fmt.Errorf("%q is there and cannot be read (%v): not the tuner's, left as it is; remove it", p, err)
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	buf := make([]byte, len(header))
-	n, _ := unix.Read(fd, buf)
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || string(buf[:max(n, 0)]) != header {
-		return fmt.Errorf("%q is there and was not written by ransomeye-tuner: left as it is; remove it, then: systemctl restart ransomeye-tuner.service", p)
 	}
 	return nil
 }
