@@ -33,7 +33,6 @@ const (
 
 // Check is one guarantee as measured now (status --json "guarantees").
 type Check struct {
-	// Name identifies the guarantee (one of the Name constants).
 	Name string `json:"name"`
 	// Expected is what the guarantee needs, for people.
 	Expected string `json:"expected"`
@@ -41,14 +40,12 @@ type Check struct {
 	Actual string `json:"actual,omitempty"`
 	// Source says where Actual comes from, when it is not obvious.
 	Source string `json:"source"`
-	// OK is true when the guarantee holds as measured.
-	OK bool `json:"ok"`
+	OK     bool   `json:"ok"`
 	// NotMeasured: this run cannot measure it (Reason says why); neither
 	// a failure nor a pass.
 	NotMeasured bool `json:"not_measured"`
 	// Reason says why it does not hold, was not measured, or a note.
 	Reason string `json:"reason"`
-	// Remedy says what to do about a failure.
 	Remedy string `json:"remedy"`
 }
 
@@ -71,10 +68,8 @@ type Result struct {
 	ConfigErr string
 	// Core is the core's unit (under an invalid configuration the one it
 	// still names, else the default).
-	Core string
-	// Checks are the guarantees, in order.
+	Core   string
 	Checks []Check
-	// Marker is what the failure marker locations hold.
 	Marker Marker
 	// Activated says whether activate succeeded in this boot, and why not.
 	Activated    bool

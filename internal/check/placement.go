@@ -34,13 +34,11 @@ type Placement struct {
 	IRQsUnmovable []IRQEffect `json:"irqs_unmovable"`
 	// IRQsMovePending were asked off the reserved CPUs but are effective
 	// on one still: the kernel moves them when they next fire.
-	IRQsMovePending []IRQEffect `json:"irqs_move_pending"`
-	// Workqueue maps each workqueue cpumask file to its CPU list.
-	Workqueue map[string]string `json:"workqueue_cpumask"`
+	IRQsMovePending []IRQEffect       `json:"irqs_move_pending"`
+	Workqueue       map[string]string `json:"workqueue_cpumask"`
 	// Services are the pinned services' cpusets in effect (cgroup v2).
 	Services []ServiceEffect `json:"services"`
-	// Problems are what could not be read.
-	Problems []string `json:"problems,omitempty"`
+	Problems []string        `json:"problems,omitempty"`
 	// Gated is always false.
 	Gated bool `json:"gated"`
 	// ThreadsOnReserved are the units with threads allowed on reserved
@@ -266,14 +264,12 @@ const (
 // isolation asks, and if not, why: each escaping unit and the platform's
 // cause. Reported, never gated: the gate guards the core's own CPUs.
 type Isolation struct {
-	// State is IsolationFull or IsolationDegraded.
 	State string `json:"state"`
 	// Cause is the platform's reason for a degraded state.
 	Cause string `json:"cause,omitempty"`
 	// Escapes are the units that break the isolation, with reasons.
 	Escapes []IsolationEscape `json:"escapes"`
-	// Remedy is what an administrator can do.
-	Remedy string `json:"remedy,omitempty"`
+	Remedy  string            `json:"remedy,omitempty"`
 }
 
 // IsolationEscape is one unit that breaks the isolation.

@@ -69,8 +69,7 @@ type Config struct {
 	DPIInterface string
 	// MetricsPath is [Metrics] TextfilePath= ("": metrics off).
 	MetricsPath string
-	// Files are the files read, in order.
-	Files []string
+	Files       []string
 }
 
 // Default returns the built-in configuration.
@@ -478,31 +477,10 @@ var keys = map[string]map[string]setter{
 			return nil
 		},
 		"MinSize": func(c *Config, v string) error {
-			if v == "" {
-				c.MinSize = Default().MinSize
-				return nil
-			}
-			n, err := ParseSize(v)
-			if err != nil {
-				return err
-			}
-			if n < MinSwapSize {
-				return fmt.Errorf("swap of %d bytes is too small: at least 1M", n)
-			}
-			c.MinSize = n
-			return nil
+			return sizeSetting(&c.MinSize, Default().MinSize, v, MinSwapSize)
 		},
 		"Reserve": func(c *Config, v string) error {
-			if v == "" {
-				c.Reserve = Default().Reserve
-				return nil
-			}
-			n, err := ParseSize(v)
-			if err != nil {
-				return err
-			}
-			c.Reserve = n
-			return nil
+			return sizeSetting(&c.Reserve, Default().Reserve, v, 0)
 		},
 	},
 	"Sysctl": {
@@ -550,6 +528,22 @@ var keys = map[string]map[string]setter{
 			return nil
 		},
 	},
+}
+
+func sizeSetting(dst *int64, def int64, v string, least int64) error {
+	if v == "" {
+		*dst = def
+		return nil
+	}
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	if n < least {
+		return fmt.Errorf("swap of %d bytes is too small: at least 1M", n)
+	}
+	*dst = n
+	return nil
 }
 
 func intSetting(dst *int, def int, v string, lo, hi int) error {

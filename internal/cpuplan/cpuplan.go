@@ -1,20 +1,13 @@
-// Package cpuplan decides which CPUs each role of the roles table gets. It
-// is a pure function of plain data (no I/O), per docs/design.md, "CPU plan":
-//
-//   - usable CPUs: online ∩ root cpuset − isolated (isolcpus, nohz_full); a
-//     physical core is usable when all of its online siblings are;
-//   - with at least MinCores usable physical cores each role that reserves
-//     cores takes them where its row says (training: the last cores of the
-//     highest NUMA node; DPI: the last free cores of the capture NIC's node,
-//     else of the next node down, else of the same node), and the core
-//     service every other usable core; the core holding CPU 0 is never
-//     reserved;
-//   - reserved sets hold whole cores (all SMT siblings);
-//   - fewer cores: no reservation, with a reason.
+// Package cpuplan decides, purely, which CPUs each role of the roles table
+// gets (docs/design.md, "CPU plan"): usable CPUs are online ∩ root cpuset −
+// isolated, a core usable when all its online siblings are; with MinCores
+// usable cores each reserving role takes whole cores where its row says,
+// the core role the rest (CPU 0's core always); fewer: no reservation.
 package cpuplan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
@@ -30,30 +23,25 @@ type Assignment struct {
 	Role roles.Role
 	// CPUs are whole cores, all SMT siblings.
 	CPUs cpuset.Set
-	// Node is the NUMA node of its first core (-1 for the core, which
-	// spans them).
+	// Node is the NUMA node of its first core (-1 for the core role).
 	Node int
 }
 
 // Plan is the result.
 type Plan struct {
-	// Reserved is true when the roles get their own cores.
 	Reserved bool
-	// Reason says why there is no reservation (empty when Reserved).
+	// Reason says why there is no reservation.
 	Reason string
-	// Assignments are one per role, in the table's order (the core
-	// first); empty when not Reserved.
-	Assignments []Assignment
-	// Usable are the usable CPUs.
-	Usable cpuset.Set
-	// PhysicalCores is the number of usable physical cores.
+	// Assignments are one per role in the table's order; none unless
+	// Reserved.
+	Assignments   []Assignment
+	Usable        cpuset.Set
 	PhysicalCores int
 	// Notes are facts worth logging (cores left out, and why).
 	Notes []string
 }
 
-// CPUs returns the set of the role named role (empty without a
-// reservation).
+// CPUs returns the set of the role named role.
 func (p Plan) CPUs(role string) cpuset.Set {
 	for _, a := range p.Assignments {
 		if a.Role.Name == role {
@@ -75,8 +63,7 @@ func (p Plan) ReservedCPUs() cpuset.Set {
 	return s
 }
 
-// Make computes the plan for the topology info and the roles of table
-// (the core first).
+// Make computes the plan for the topology info and the roles of table.
 func Make(info topology.Info, table []roles.Role) Plan {
 	p := Plan{}
 	usable := info.Usable()
@@ -105,7 +92,7 @@ func Make(info topology.Info, table []roles.Role) Plan {
 	nodes := nodeIDs(cores)
 	highest := nodes[len(nodes)-1]
 	capture := nextDown(nodes, highest)
-	if info.NICNode >= 0 && contains(nodes, info.NICNode) {
+	if info.NICNode >= 0 && slices.Contains(nodes, info.NICNode) {
 		capture = info.NICNode
 	}
 	p.Assignments = make([]Assignment, len(table))
@@ -129,8 +116,8 @@ func Make(info topology.Info, table []roles.Role) Plan {
 		}
 		got := pick(cores, nodes, from, r.Cores, taken)
 		if len(got) < r.Cores {
-			// Cannot happen while MinCores exceeds the reserved cores;
-			// kept so that a change of the table fails safe.
+			// Not while MinCores exceeds the reserved cores: a change of
+			// the table fails safe.
 			return Plan{Usable: usable, PhysicalCores: len(cores), Reason: "not enough free cores for the role " + r.Name, Notes: p.Notes}
 		}
 		p.Assignments[i] = Assignment{Role: r, CPUs: union(got), Node: got[0].Node}
@@ -159,25 +146,12 @@ func union(cores []topology.Core) cpuset.Set {
 }
 
 func nodeIDs(cores []topology.Core) []int {
-	seen := map[int]bool{}
 	var ids []int
 	for _, c := range cores {
-		if !seen[c.Node] {
-			seen[c.Node] = true
-			ids = append(ids, c.Node)
-		}
+		ids = append(ids, c.Node)
 	}
-	sort.Ints(ids)
-	return ids
-}
-
-func contains(ids []int, id int) bool {
-	for _, v := range ids {
-		if v == id {
-			return true
-		}
-	}
-	return false
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // nextDown returns the node below n among nodes, or n when it is the lowest.
@@ -191,9 +165,8 @@ func nextDown(nodes []int, n int) int {
 	return best
 }
 
-// pick takes n free cores: from node `from` downwards, then the nodes above
-// it upwards; in each node the cores with the highest ids first. It marks
-// them taken.
+// pick takes n free cores, from node `from` down then the nodes above, in
+// each node the highest ids first, and marks them taken.
 func pick(cores []topology.Core, nodes []int, from, n int, taken map[int]bool) []topology.Core {
 	var order []int
 	for i := len(nodes) - 1; i >= 0; i-- {

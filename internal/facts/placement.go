@@ -25,9 +25,8 @@ type Placement struct {
 	// Read is true when the rest was read: only with a CPU reservation.
 	Read bool
 	// IRQ is the interrupts' state (IRQErr: /proc/interrupts unreadable).
-	IRQ    irq.State
-	IRQErr error
-	// Workqueue maps each workqueue cpumask file to its mask.
+	IRQ       irq.State
+	IRQErr    error
 	Workqueue map[string]placement.Mask
 	// Services are the pinned services' cgroups (effect scope, cgroup v2).
 	Services []ServiceCgroup
@@ -52,8 +51,7 @@ type ServiceCgroup struct {
 // Thread is one thread of a unit.
 type Thread struct {
 	Unit, Name, TID string
-	// CPUs is its Cpus_allowed_list.
-	CPUs cpuset.Set
+	CPUs            cpuset.Set
 }
 
 // maxTasks bounds the threads read from /proc (three small reads each).

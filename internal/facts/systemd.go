@@ -25,12 +25,10 @@ import (
 // unit properties over D-Bus; under a root prefix or without systemd,
 // nothing.
 type Core struct {
-	// Unit is the core's unit.
 	Unit string
 	// NotMeasured says why nothing could be measured here.
 	NotMeasured string
-	// Err is a measurement that failed.
-	Err error
+	Err         error
 	// InCgroup: this process runs in the core's cgroup; Self its affinity.
 	InCgroup bool
 	Self     cpuset.Set
@@ -53,9 +51,7 @@ type Core struct {
 
 // Command is one command of a unit's Exec*= list, as systemd reports it.
 type Command struct {
-	// Path is the program systemd runs.
 	Path string
-	// Argv is its argument vector, argv[0] first.
 	Argv []string
 	// IgnoreFailure is the "-" prefix: a failing command counts as success.
 	IgnoreFailure bool

@@ -63,8 +63,7 @@ type NIC struct {
 	Device string
 	// IRQs are the device's IRQs (msi_irqs, and those named after the
 	// interface or the device).
-	IRQs map[int]bool
-	// RxQueues is the number of receive queues (queues/rx-N).
+	IRQs     map[int]bool
 	RxQueues int
 	// MSIDir is the host path of the device directory whose msi_irqs lists
 	// the NIC's vectors (a virtio device's PCI parent), "" when none.
@@ -248,17 +247,24 @@ var queueNumber = regexp.MustCompile(`(?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.
 // queueIndex is the queue number of a queue IRQ's name, else its trailing
 // number, or -1.
 func queueIndex(name string) int {
-	for _, re := range []*regexp.Regexp{queueNumber, trailingNumber} {
-		if m := re.FindAllStringSubmatch(name, -1); m != nil {
-			if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
-				return v
-			}
+	if m := queueNumber.FindAllStringSubmatch(name, -1); m != nil {
+		if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
+			return v
 		}
 	}
-	return -1
+	i := len(name)
+	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+		i--
+	}
+	if i == len(name) {
+		return -1
+	}
+	v, err := strconv.Atoi(name[i:])
+	if err != nil {
+		return -1
+	}
+	return v
 }
-
-var trailingNumber = regexp.MustCompile(`(\d+)$`)
 
 // isReceive reports whether a queue IRQ is a receive (or combined) one.
 func isReceive(name string) bool {
@@ -295,8 +301,7 @@ type Decision struct {
 	DefaultChange bool
 	Moves         []Move
 	Left          []Left
-	// Kept counts the IRQs already where they should be.
-	Kept int
+	Kept          int
 	// NICNote compares the capture NIC's queues with the DPI CPUs.
 	NICNote string
 }

@@ -112,17 +112,16 @@ func (p *Plan) environment(f *facts.Facts) {
 // Doc is the CPU plan as machines read it (plan --json, the plan file);
 // fields are only added, a change of meaning bumps Version.
 type Doc struct {
-	Version   int    `json:"version"`
-	Enabled   bool   `json:"enabled"`
-	PlanMade  bool   `json:"plan_made"`
-	Reserved  bool   `json:"reserved"`
-	Reason    string `json:"reason,omitempty"`
-	Isolation string `json:"isolation,omitempty"`
-	Mode      string `json:"mode"`
-	Online    string `json:"online,omitempty"`
-	Usable    string `json:"usable,omitempty"`
-	// Services are the pinned services, core first.
-	Services []ServiceDoc `json:"services"`
+	Version   int          `json:"version"`
+	Enabled   bool         `json:"enabled"`
+	PlanMade  bool         `json:"plan_made"`
+	Reserved  bool         `json:"reserved"`
+	Reason    string       `json:"reason,omitempty"`
+	Isolation string       `json:"isolation,omitempty"`
+	Mode      string       `json:"mode"`
+	Online    string       `json:"online,omitempty"`
+	Usable    string       `json:"usable,omitempty"`
+	Services  []ServiceDoc `json:"services"`
 	// IRQBalanceBanned is the CPU list irqbalance is told to leave alone.
 	IRQBalanceBanned string `json:"irqbalance_banned_cpus,omitempty"`
 	// CaptureInterface is [CPU] DPIInterface=; CaptureNode its NUMA node.

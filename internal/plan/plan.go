@@ -55,13 +55,11 @@ type Plan struct {
 	// Services are the CPUs each role's service is told about (its
 	// environment drop-in), core first; none without a plan.
 	Services []Service
-	// Notes are the messages to log, in order.
-	Notes []priolog.Note
+	Notes    []priolog.Note
 	// Swap is the provider's decision (SwapDecided: it was inspected).
 	Swap        swap.Decision
 	SwapDecided bool
-	// Sysctls are the kernel parameters to set.
-	Sysctls []sysctl.Setting
+	Sysctls     []sysctl.Setting
 	// IRQ is where the interrupts go (with a reservation, when read).
 	IRQ irq.Decision
 }

@@ -118,10 +118,14 @@ func (l *Logger) SetSink(fn func(Priority, string)) { l.mu.Lock(); l.sink = fn; 
 // Printf logs one message at priority p, one record per line, so that no
 // line of it can pose as a record of another priority.
 func (l *Logger) Printf(p Priority, format string, a ...any) {
-	if l == nil {
-		return
+	if l != nil {
+		l.emit(p, fmt.Sprintf(format, a...), nil)
 	}
-	msg := fmt.Sprintf(format, a...)
+}
+
+// emit hands msg to the sink, and logs it when p passes the filter: with
+// fields natively to the journal when it is there, else as lines.
+func (l *Logger) emit(p Priority, msg string, fields map[string]string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sink != nil {
@@ -129,6 +133,12 @@ func (l *Logger) Printf(p Priority, format string, a ...any) {
 	}
 	if p > l.max {
 		return
+	}
+	if fields != nil && l.journal && l.send != nil {
+		if err := l.send(strings.TrimRight(msg, "\n"), p, fields); err == nil {
+			return
+		}
+		// journald's socket unusable: the stream still carries the line.
 	}
 	l.writeLines(p, msg)
 }
@@ -173,21 +183,7 @@ func (l *Logger) Event(id msgid.ID, p Priority, format string, a ...any) {
 	if l.ident != "" {
 		fields["SYSLOG_IDENTIFIER"] = l.ident
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.sink != nil {
-		l.sink(p, msg)
-	}
-	if p > l.max {
-		return
-	}
-	if l.journal && l.send != nil {
-		if err := l.send(strings.TrimRight(msg, "\n"), p, fields); err == nil {
-			return
-		}
-		// journald's socket unusable: the stream still carries the line.
-	}
-	l.writeLines(p, msg)
+	l.emit(p, msg, fields)
 }
 
 // Errorf logs at priority ERR.

@@ -18,7 +18,6 @@ const Prefix = "ransomeye_tuner_"
 
 // Run is what the metrics say of the run that writes them.
 type Run struct {
-	// Start is when the run started; Duration how long it took.
 	Start    time.Time
 	Duration time.Duration
 	// Planted counts the planted markers the run removed, beyond those

@@ -25,7 +25,6 @@ const JSONVersion = 1
 // need besides.
 type Report struct {
 	Doc
-	// SwapRows are the swap provider's text rows.
 	SwapRows []swap.Row
 	// Swap counts bytes for the metrics: the target, all active swap, the
 	// provider's.
@@ -46,9 +45,8 @@ type Doc struct {
 	Config      *Config           `json:"config,omitempty"`
 	Activation  *Activation       `json:"activation,omitempty"`
 	Marker      check.Marker      `json:"marker"`
-	// Swap is what the swap provider describes.
-	Swap any  `json:"swap,omitempty"`
-	CPU  *CPU `json:"cpu,omitempty"`
+	Swap        any               `json:"swap,omitempty"`
+	CPU         *CPU              `json:"cpu,omitempty"`
 	// Placement is reported, never gated; absent without a reservation.
 	Placement *check.Placement `json:"placement,omitempty"`
 }

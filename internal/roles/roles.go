@@ -24,16 +24,14 @@ type Role struct {
 	// Name identifies the role ("core"): JSON and plan-file key.
 	Name string
 	// Key is the [CPU] setting that names its unit ("CoreService").
-	Key string
-	// Unit is its default unit.
+	Key  string
 	Unit string
 	// Slice is its own slice when AllowedCPUs= is enforced, with the
 	// slice's Description= ("" for a role that stays in system.slice).
 	Slice, Description string
 	// Cores is how many physical cores it reserves (the core: the rest).
 	Cores int
-	// Node is where its cores come from.
-	Node NodePref
+	Node  NodePref
 	// Capture: the capture interface's queue interrupts go to its CPUs.
 	Capture bool
 }

@@ -53,8 +53,7 @@ type Dir struct {
 	// Host is the resolved host path, every trusted link followed.
 	Host string
 	// Path is Host under the root prefix, for messages and commands.
-	Path string
-	// Created lists the host paths of directories OpenDir made.
+	Path    string
 	Created []string
 	// Links lists the links followed, as "link -> target".
 	Links []string

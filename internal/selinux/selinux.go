@@ -39,8 +39,7 @@ const (
 // State is what the machine says of SELinux, and the swapfile's context.
 type State struct {
 	// Enabled: selinuxfs is mounted with a policy loaded.
-	Enabled bool
-	// Enforcing, else permissive.
+	Enabled   bool
 	Enforcing bool
 	// MLS: the policy has sensitivities, so contexts carry a range.
 	MLS bool

@@ -34,8 +34,7 @@ type Section struct {
 	InEffect    bool          `json:"in_effect"`
 	NotInEffect string        `json:"not_in_effect"`
 	Filesystem  *Filesystem   `json:"filesystem,omitempty"`
-	// SELinux is absent when SELinux is off.
-	SELinux *SELinux `json:"selinux,omitempty"`
+	SELinux     *SELinux      `json:"selinux,omitempty"`
 }
 
 // Filesystem is the swapfile's filesystem in Section.

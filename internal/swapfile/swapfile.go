@@ -347,7 +347,6 @@ type ContextDecision struct {
 	Fix bool
 	// Refuse: not ours, of another type: left alone.
 	Refuse bool
-	// Reason says what is wrong and what is done.
 	Reason string
 }
 
