@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
@@ -53,13 +54,13 @@ func init() {
 	commands = []command{activateCmd, statusCmd, metricsCmd, planCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
 }
 
-// commandNames lists the commands, for messages: "activate, status, …".
-func commandNames() string {
+// commandNames lists the commands ("activate", "status", …).
+func commandNames() []string {
 	var n []string
 	for _, c := range commands {
 		n = append(n, c.name)
 	}
-	return strings.Join(n, ", ")
+	return n
 }
 
 // flagUsage returns "[--name VALUE] …" for every flag of fs.
@@ -161,7 +162,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "help":
 		if len(args) > 1 { // "help status" is "status --help"
 			if len(args) > 2 {
-				fmt.Fprintf(stderr, "%s help: unexpected argument %q: give one command (one of %s)\n", names.ActivatorName, args[2], commandNames())
+				fmt.Fprintf(stderr, "%s help: unexpected argument %q: give one command (one of %s)\n", names.ActivatorName, args[2], strings.Join(commandNames(), ", "))
 				return ExitUsage
 			}
 			if args[1] == "help" {
@@ -169,8 +170,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				helpUsage(stdout)
 				return ExitOK
 			}
-			if !isCommand(args[1]) {
-				fmt.Fprintf(stderr, "%s help: unknown command %q%s: use one of %s\n", names.ActivatorName, args[1], hint(didYouMean(args[1], allCommandNames()), ""), commandNames())
+			if !slices.Contains(commandNames(), args[1]) {
+				fmt.Fprintf(stderr, "%s help: unknown command %q%s: use one of %s\n", names.ActivatorName, args[1], hint(didYouMean(args[1], append(commandNames(), "help")), ""), strings.Join(commandNames(), ", "))
 				return ExitUsage
 			}
 			return Main([]string{args[1], "--help"}, stdout, stderr)
@@ -209,17 +210,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: unknown option %q%s (see %s --help)\n", names.ActivatorName, args[0], hint(didYouMean(strings.TrimLeft(args[0], "-"), []string{"root", "help", "version"}), "--"), names.ActivatorName)
 		return ExitUsage
 	}
-	fmt.Fprintf(stderr, "%s: unknown command %q%s: use one of %s (see %s --help)\n", names.ActivatorName, args[0], hint(didYouMean(args[0], allCommandNames()), ""), commandNames(), names.ActivatorName)
+	fmt.Fprintf(stderr, "%s: unknown command %q%s: use one of %s (see %s --help)\n", names.ActivatorName, args[0], hint(didYouMean(args[0], append(commandNames(), "help")), ""), strings.Join(commandNames(), ", "), names.ActivatorName)
 	return ExitUsage
-}
-
-// allCommandNames are the names a "did you mean" may offer.
-func allCommandNames() []string {
-	n := []string{"help"}
-	for _, c := range commands {
-		n = append(n, c.name)
-	}
-	return n
 }
 
 // helpUsage is the help of the help command.
@@ -287,15 +279,6 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
-}
-
-func isCommand(name string) bool {
-	for _, c := range commands {
-		if c.name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // parse parses flags; ok is false when the command must return code. A
