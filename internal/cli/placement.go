@@ -4,6 +4,7 @@ import (
 	"flag"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
@@ -30,8 +31,11 @@ the capture interface's queue interrupts onto the DPI CPUs, the unbound
 workqueue masks onto the core's CPUs, and the plan file; without a reservation
 it undoes an earlier placement. ransomeye-tuner-place.service runs it after
 network-online.target, because drivers such as ixgbe and i40e request their
-queue interrupts only when the link comes up. Run it after ethtool -L or a
-link reset, which request them anew.
+queue interrupts only when the link comes up; ransomeye-tuner-netdev.service
+runs it (on reload) when the package's udev rule sees a network device
+appear, be renamed or change its queue count. Run it after a link reset,
+which requests them anew without a uevent. One placement runs at a time:
+it waits for a running activate or place.
 With --undo, restores what earlier activations placed (each value still the one
 written) and drops that record from the plan file: the package runs it before
 removal. An invalid configuration is an error (nothing is changed).
@@ -42,6 +46,18 @@ the configuration is invalid, 2 on a usage error.`,
 		undo := fs.Bool("undo", false, "restore what earlier activations placed, and drop the record")
 		if code, ok := parse(fs, args); !ok {
 			return code
+		}
+		// Why a lock: each run reads the plan file's record of moved
+		// interrupts, moves some and writes the record back, and runs now
+		// overlap (the boot's ransomeye-tuner-place.service, the reloads
+		// of ransomeye-tuner-netdev.service on network device events, an
+		// activate); the record of one would lose the other's moves, which
+		// undo then never restores. The activation lock serialises them
+		// with activate too.
+		if unlock, err := marker.Lock(e.root); err != nil {
+			e.log.Warnf("cannot take the activation lock (%v): going on without it", err)
+		} else {
+			defer unlock()
 		}
 		in := generate.Gather(e.root, e.log)
 		if in.ConfigErr != nil && !*undo {
