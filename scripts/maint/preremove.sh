@@ -22,8 +22,14 @@ rt_stop() {
 # rt_unplace: restore the interrupts and unbound kernel work the tuner
 # placed (the record is in /run/ransomeye-tuner/plan.json) while the binary
 # that reads the record is still installed; without the file nothing was
-# placed in this boot.
+# placed in this boot. ransomeye-tuner-netdev.service is stopped first: the
+# udev rule, still installed until dpkg removes it, reloads that unit on a
+# network device event, and a placement after the undo would stay.
 rt_unplace() {
+	if rt_systemd_running; then
+		rt_invoke stop ransomeye-tuner-netdev.service ||
+			rt_log "warning: stopping ransomeye-tuner-netdev.service failed"
+	fi
 	# By name, as Debian policy wants in maintainer scripts (dpkg's PATH
 	# holds /usr/sbin).
 	if [ -f /run/ransomeye-tuner/plan.json ] && command -v ransomeye-tuner >/dev/null 2>&1; then
