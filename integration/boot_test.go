@@ -47,8 +47,12 @@ type bootCase struct {
 	// enlarges that copy.
 	rootFiles map[string]string
 	rootGrow  int64
-	args      []string
-	timeout   time.Duration
+	// manFiles are guest paths whose content is taken from
+	// ransomeye-tuner(8)'s source (ManFiles) into the root image as it is
+	// shown there: the recipes a case runs are the man page's.
+	manFiles []string
+	args     []string
+	timeout  time.Duration
 	// noReport: the boot is expected to end without a report (a crash).
 	noReport bool
 	// needDeb: the case needs the project installed from the .deb.
@@ -58,8 +62,10 @@ type bootCase struct {
 	// RANSOMEYE_KNOWN_DEFECTS=1, so that CI stays green until the fix.
 	knownDefect string
 	// nic names a host tap device for a multi-queue virtio-net NIC
-	// (Machine.NIC); "" boots without one.
-	nic string
+	// (Machine.NIC) with nicQueues queue pairs (2 when 0); "" boots
+	// without one.
+	nic       string
+	nicQueues int
 	// everySuite: the case also runs on the suites other than bookworm
 	// (RANSOMEYE_SUITE, make integration SUITE=...); the others run on
 	// bookworm only.
@@ -70,16 +76,39 @@ type bootCase struct {
 	// selinux: the case runs only on the SELinux variant
 	// (SUITE=bookworm-selinux), which runs only such cases.
 	selinux bool
-	check   func(t *testing.T, s *suite, r Report)
+	// layer names a package layer (Layers: the engines it runs beside the
+	// tuner): the case boots the layer's image and runs only on its suite.
+	layer string
+	check func(t *testing.T, s *suite, r Report)
+}
+
+// runsOn reports whether the case boots on the suite: a layer's case on
+// the layer's suite, a SELinux case on the SELinux variant only, the others
+// on bookworm, and on every other suite when marked everySuite.
+func (c bootCase) runsOn(suite string) bool {
+	switch {
+	case c.layer != "":
+		return Layers[c.layer].Suite == suite
+	case c.selinux || suite == SELinuxSuite:
+		return c.selinux && suite == SELinuxSuite
+	}
+	return suite == "bookworm" || c.everySuite
 }
 
 // suite is the state shared by the cases of one run.
 type suite struct {
-	img     Image
-	runDir  string
-	reports map[string]Report
-	disks   map[string]string
-	rows    []string
+	img    Image
+	runDir string
+	// pkgDir, repoDir and work locate the harness, the repository and the
+	// cache, for the layered images made when a case first needs one.
+	pkgDir, repoDir, work string
+	// layerImgs are the run's layered root images by layer name, and
+	// layerErrs why one could not be made.
+	layerImgs map[string]string
+	layerErrs map[string]error
+	reports   map[string]Report
+	disks     map[string]string
+	rows      []string
 	// failed names the cases that failed: their disks are kept.
 	failed map[string]bool
 }
@@ -99,6 +128,9 @@ func (s *suite) cleanup(t *testing.T) {
 	if len(s.failed) == 0 {
 		_ = os.Remove(s.img.Tuner)
 		_ = os.Remove(s.img.Plain)
+		for _, img := range s.layerImgs {
+			_ = os.Remove(img)
+		}
 	} else {
 		t.Logf("disk images of the failed cases kept under %s (root-*.img, <case>/data.img)", s.runDir)
 	}
@@ -126,9 +158,10 @@ func prerequisites(t *testing.T) {
 }
 
 // TestBase only builds (or finds) the cached base image of the suite
-// (make integration-base): CI builds the other suites' bases in the
-// background while the first suite boots, since debootstrap mostly waits on
-// the mirror.
+// (make integration-base), or with $RANSOMEYE_LAYER (make integration-base
+// LAYER=...) that package layer on its suite's base: CI builds the other
+// suites' bases and the layers in the background while the first suite
+// boots, since debootstrap and apt mostly wait on the mirror.
 func TestBase(t *testing.T) {
 	prerequisites(t)
 	pkgDir, _ := filepath.Abs(".")
@@ -136,11 +169,19 @@ func TestBase(t *testing.T) {
 	if work == "" {
 		work = filepath.Join(filepath.Dir(pkgDir), "vmwork")
 	}
+	start := time.Now()
+	if layer := os.Getenv("RANSOMEYE_LAYER"); layer != "" {
+		b, err := EnsureNamedLayer(context.Background(), pkgDir, work, layer, t.Logf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("layer %s ready in %s: %s", layer, time.Since(start).Round(time.Second), b.Dir)
+		return
+	}
 	suiteName, err := Suite()
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	b, err := EnsureBase(context.Background(), pkgDir, work, suiteName, t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +221,8 @@ func TestBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
-	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{}}
+	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{},
+		pkgDir: pkgDir, repoDir: repoDir, work: work, layerImgs: map[string]string{}, layerErrs: map[string]error{}}
 	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
 	t.Run("00_units_verify", func(t *testing.T) {
 		if img.TunerErr != nil {
@@ -192,7 +234,7 @@ func TestBoot(t *testing.T) {
 		}
 	})
 	for _, c := range cases() {
-		if c.selinux != (suiteName == SELinuxSuite) || suiteName != "bookworm" && !c.everySuite && !c.selinux {
+		if !c.runsOn(suiteName) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
@@ -231,7 +273,7 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 	m := Machine{Kernel: s.img.Base.Kernel(), Root: s.img.Tuner, MemMiB: c.mem, CPUs: c.cpus, NUMANodes: c.numa,
 		Threads: c.threads, CPUModel: c.cpuModel,
-		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout, NIC: c.nic}
+		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout, NIC: c.nic, NICQueues: c.nicQueues}
 	if m.Timeout == 0 {
 		m.Timeout = 4 * time.Minute
 	}
@@ -261,14 +303,35 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if why := TapSupport(); c.nic != "" && why != "" {
 		t.Skip(why)
 	}
-	if c.plain {
+	switch {
+	case c.plain:
 		m.Root = s.img.Plain
-	} else if s.img.TunerErr != nil {
+	case c.layer != "":
+		m.Root = s.layerImage(t, c.layer)
+	case s.img.TunerErr != nil:
 		t.Fatal(s.img.TunerErr)
 	}
+	if len(c.manFiles) > 0 {
+		shown, err := ManFiles(filepath.Join(s.repoDir, "docs/man/ransomeye-tuner.8.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{}
+		for p, v := range c.rootFiles {
+			files[p] = v
+		}
+		for _, p := range c.manFiles {
+			if shown[p] == "" {
+				t.Fatalf("ransomeye-tuner(8) shows no file %s (it shows %d others)", p, len(shown))
+			}
+			files[p] = shown[p]
+		}
+		c.rootFiles = files
+	}
 	if len(c.rootFiles) > 0 || c.rootGrow > 0 {
+		src := m.Root
 		m.Root = filepath.Join(dir, "root.img")
-		if err := CustomRoot(ctx, s.img.Tuner, m.Root, c.rootGrow, c.rootFiles); err != nil {
+		if err := CustomRoot(ctx, src, m.Root, c.rootGrow, c.rootFiles); err != nil {
 			t.Fatal(err)
 		}
 		defer os.Remove(m.Root)
@@ -354,6 +417,34 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if *demo && strings.HasPrefix(c.name, "01_") {
 		printDemo(r, b, bootMS, genCore)
 	}
+}
+
+// layerImage returns the run's root image with the package layer name,
+// building the layer (cached across runs) and the image (once per run) when
+// a case first needs it; a failure fails every case that needs it.
+func (s *suite) layerImage(t *testing.T, name string) string {
+	t.Helper()
+	if img, ok := s.layerImgs[name]; ok {
+		return img
+	}
+	if err, ok := s.layerErrs[name]; ok {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	img, err := func() (string, error) {
+		l, err := EnsureNamedLayer(context.Background(), s.pkgDir, s.work, name, t.Logf)
+		if err != nil {
+			return "", err
+		}
+		return BuildLayerImage(context.Background(), l, name, s.pkgDir, s.repoDir, s.runDir, t.Logf)
+	}()
+	if err != nil {
+		s.layerErrs[name] = err
+		t.Fatal(err)
+	}
+	t.Logf("image with the %s layer ready in %s: %s", name, time.Since(start).Round(time.Second), img)
+	s.layerImgs[name] = img
+	return img
 }
 
 func result(t *testing.T) string {
