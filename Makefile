@@ -30,11 +30,15 @@ GOFILES := $(GO) list -e -tags vmtest -f '{{$$d := .Dir}}{{range .GoFiles}}{{$$d
 # gofmt, go vet, and both go.mod files tidy (the product's, and tools/go.mod
 # for nfpm and go-md2man, which `make package` and `make man` run): a
 # dependency the binaries do not use, or one marked indirect that they import,
-# fails here.
+# fails here. The binaries must link nothing from testkit/ (test harnesses
+# and fakes).
 vet:
 	@files=$$($(GOFILES)) && [ -n "$$files" ] || { echo "vet: go list found no Go files" >&2; exit 1; }; \
 	  bad=$$(gofmt -l $$files </dev/null) || exit 1; \
 	  [ -z "$$bad" ] || { echo "gofmt needed:"; echo "$$bad"; exit 1; }
+	@deps=$$($(GO) list -deps ./activator ./generator) || exit 1; \
+	  test=$$(echo "$$deps" | grep '/testkit/') ; \
+	  [ -z "$$test" ] || { echo "vet: the binaries link test-only packages:"; echo "$$test"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags vmtest ./integration/...
 	$(GO) mod tidy -diff || { echo "vet: go.mod is not tidy: run 'go mod tidy'" >&2; exit 1; }

@@ -24,7 +24,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // TestActivateProvisions: 16 GiB swapfile on ext4, xfs and btrfs (no-CoW),
@@ -283,6 +283,26 @@ func TestActivateRefusesPath(t *testing.T) {
 	}
 }
 
+// TestActivateTempNamedPathDoesNotFlipFlop: a [Swap] Path= whose name has
+// the form of activate's temporary files is refused, naming Path=, or else
+// a second activate succeeds too. Accepted, such a swapfile was removed by
+// the next activate as "left by an interrupted run", which then failed
+// closed, and made again by the one after.
+func TestActivateTempNamedPathDoesNotFlipFlop(t *testing.T) {
+	r := newRoot(t, 64<<20)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/ransomeye/.ransomeye-swap.tmp.1\nMinSize=32M\nReserve=0\n")
+	first := activate(t, r)
+	if first.code != 0 {
+		if !strings.Contains(first.stderr, "Path=") {
+			t.Errorf("refused without naming Path=:\n%s", first.stderr)
+		}
+		return
+	}
+	if second := activate(t, r); second.code != 0 {
+		t.Errorf("second activate of the same configuration: exit %d\n%s", second.code, second.stderr)
+	}
+}
+
 // TestActivatePermissions (row 12): our swapfile world-readable or owned by
 // another user is fixed and said so; someone else's swap area with a wrong
 // mode is refused, untouched.
@@ -306,6 +326,50 @@ func TestActivatePermissions(t *testing.T) {
 	failedClosed(t, r, activate(t, r), "root:root 0600", "left untouched")
 	if fi, _ := os.Stat(sw); fi.Mode().Perm() != 0o644 {
 		t.Errorf("someone else's swap area was changed: %v", fi.Mode())
+	}
+}
+
+// TestActivateReplacesSnapshotSharedSwapfile: the swapfile is on btrfs, and
+// a snapshot of its subvolume is taken (what snapper or timeshift do): its
+// extents become shared and the kernel refuses swapon ("swapfile must not
+// be copy-on-write", EINVAL). activate must not keep it with exit 0: when
+// it succeeds, the real swapon takes the file it leaves, and status says it
+// would keep that one. Keeping the shared file said "resources guaranteed"
+// while the kernel would take 0 pages of it.
+func TestActivateReplacesSnapshotSharedSwapfile(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("btrfs"); err != nil {
+		t.Skip("skipped: btrfs not installed")
+	}
+	r := newRoot(t, 64<<20)
+	dir := r.path("ransomeye")
+	loopFS(t, "btrfs", "400M", dir)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	if res := activate(t, r); res.code != 0 {
+		t.Fatalf("activate: exit %d\n%s", res.code, res.stderr)
+	}
+	snap := filepath.Join(dir, "snap")
+	sh(t, "btrfs", "-q", "subvolume", "snapshot", dir, snap)
+	t.Cleanup(func() { exec.Command("btrfs", "-q", "subvolume", "delete", snap).Run() })
+	p := filepath.Join(dir, "swap")
+	if err := exec.Command("swapon", p).Run(); err == nil {
+		exec.Command("swapoff", p).Run()
+		t.Skip("skipped: this kernel swaps on a snapshotted btrfs file")
+	}
+	res := activate(t, r)
+	if res.code == 0 && strings.Contains(res.stderr, "keep it") {
+		t.Errorf("the kernel refuses swapon of %s (shared extents after a snapshot), activate keeps it and exits 0:\n%s", p, res.stderr)
+	}
+	if res.code == 0 {
+		// Whatever activate did, the kernel must now take the file.
+		if out, err := exec.Command("swapon", p).CombinedOutput(); err != nil {
+			t.Errorf("activate exits 0, but swapon %s fails: %v %s\n%s", p, err, out, res.stderr)
+		} else {
+			exec.Command("swapoff", p).Run()
+		}
+	}
+	if st := run(t, r, nil, "status", "--no-metrics"); res.code == 0 && !strings.Contains(st.stdout, "keep") {
+		t.Errorf("after activate replaced the shared file, status does not say it would keep the new one:\n%s", st.stdout)
 	}
 }
 

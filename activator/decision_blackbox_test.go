@@ -1,8 +1,8 @@
 package main_test
 
 // plan, status and activate on the same roots must say the same thing about
-// the swapfile (FAULTS.md row 23): they decided it in three places and
-// disagreed (plan said "create" where status said "activate would refuse").
+// the swapfile: they decided it in three places and disagreed (plan said
+// "create" where status said "activate would refuse").
 
 import (
 	"os"
@@ -62,6 +62,18 @@ func TestSwapDecisionAgrees(t *testing.T) {
 			os.Chmod(sw, 0o600)
 			sh(t, "mkswap", "-L", "ransomeye-swap", sw)
 		}, "replace", "smaller than the target", ""},
+		{"our swapfile too small, room only without it", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "ext4", "128M", r.path("ransomeye"), "-b", "4096")
+			makeSwapArea(t, r.path("ransomeye/swap"), "48M", []string{"-L", "ransomeye-swap"})
+		}, "replace", "the old file is removed first", ""},
+		{"our swapfile holding a stale hibernation image", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "ext4", "512M", r.path("ransomeye"))
+			makeSwapArea(t, r.path("ransomeye/swap"), "64M", []string{"-L", "ransomeye-swap"})
+			hibernate(t, r.path("ransomeye/swap"), "S1SUSPEND")
+		}, "keep", "stale hibernation image (signature S1SUSPEND)", ""},
+		{"btrfs with the dup data profile", func(t *testing.T, r fakeRoot) {
+			loopFS(t, "btrfs", "512M", r.path("ransomeye"), "-d", "dup")
+		}, "refuse", "has the data profile dup", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRoot(t, 32<<20)
@@ -108,5 +120,25 @@ func TestSwapDecisionAgrees(t *testing.T) {
 				t.Errorf("activate did not act on plan's reason %q:\n%s", planReason, res.stderr)
 			}
 		})
+	}
+}
+
+// TestPlanSeesDataMountUnitNotMounted: the data disk is described by a
+// native mount unit (/etc/systemd/system/data.mount, Where=/data), not by
+// /etc/fstab, and is not mounted: plan must say so, naming data.mount. A
+// data-disk check reading fstab only had plan say "create" on the root
+// filesystem underneath.
+func TestPlanSeesDataMountUnitNotMounted(t *testing.T) {
+	r := newRoot(t, 64<<20)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nPath=/data/ransomeye/swap\nMinSize=32M\nReserve=0\n")
+	r.write(t, "proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
+	r.write(t, "etc/fstab", "/dev/vda / ext4 defaults 0 1\n")
+	r.write(t, "etc/systemd/system/data.mount", "[Mount]\nWhat=LABEL=data\nWhere=/data\nType=xfs\n")
+	if err := os.MkdirAll(r.path("data/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, r, nil, "plan")
+	if !strings.Contains(res.stdout, "not mounted") || !strings.Contains(res.stdout, "data.mount") {
+		t.Errorf("plan does not see that /data (data.mount) is not mounted:\n%s", res.stdout)
 	}
 }

@@ -26,8 +26,9 @@ func smallRoot(t *testing.T) fakeRoot {
 
 // mkswapWrapper writes a directory holding an "mkswap" that SIGKILLs its
 // parent (the activator) -- after running the real mkswap when realFirst --
-// so that the kill lands at a known step. It returns a PATH with it first.
-func mkswapWrapper(t *testing.T, realFirst bool) string {
+// so that the kill lands at a known step. It returns the environment that
+// names it to the activator (the test-only override: $PATH is not searched).
+func mkswapWrapper(t *testing.T, realFirst bool) []string {
 	t.Helper()
 	real, err := exec.LookPath("mkswap")
 	if err != nil {
@@ -42,7 +43,7 @@ func mkswapWrapper(t *testing.T, realFirst bool) string {
 	if err := os.WriteFile(filepath.Join(dir, "mkswap"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return dir + ":" + os.Getenv("PATH")
+	return []string{"RANSOMEYE_TUNER_TEST_MKSWAP=" + filepath.Join(dir, "mkswap")}
 }
 
 // TestFaultKillEachStep is fault-matrix row 13 on a loop device: the
@@ -60,8 +61,8 @@ func mkswapWrapper(t *testing.T, realFirst bool) string {
 // How the kill is placed: "after create" and "before rename" are strace
 // SIGKILL injections at the entry of fallocate(2) and renameat2(2), each
 // made once per run; "after fallocate" and "after mkswap" are an mkswap
-// wrapper (first in $PATH) that kills its parent, before or after running
-// the real mkswap.
+// wrapper (named by the test-only RANSOMEYE_TUNER_TEST_MKSWAP) that kills
+// its parent, before or after running the real mkswap.
 func TestFaultKillEachStep(t *testing.T) {
 	needRoot(t)
 	needStrace(t)
@@ -96,7 +97,7 @@ func TestFaultKillEachStep(t *testing.T) {
 				}
 				var env []string
 				if s.wrap > 0 {
-					env = []string{"PATH=" + mkswapWrapper(t, s.wrap == 2)}
+					env = mkswapWrapper(t, s.wrap == 2)
 				}
 				res := runAct(t, r, env, s.strace, "activate")
 				if res.signal != "killed" {
@@ -387,8 +388,8 @@ func TestFaultPathIsBlockDevice(t *testing.T) {
 	}
 }
 
-// TestFaultRunFullMarkerUnwritable is FAULTS.md finding 3 (rows 9 and 18,
-// fixed in 3f11471 by a success record the gate requires): a local user
+// TestFaultRunFullMarkerUnwritable is fault-matrix rows 9 and 18 (fixed in
+// 3f11471 by a success record the gate requires): a local user
 // fills the /run tmpfs through the world-writable /run/lock, so neither the
 // marker nor its root-only fallback (also on /run) can be written. An
 // activation that fails then leaves no marker, and the core's gate lets the
@@ -433,8 +434,8 @@ func TestFaultRunFullMarkerUnwritable(t *testing.T) {
 	}
 }
 
-// TestFaultSwapUnitSkippedByPlantedMarker is FAULTS.md finding 5 (row 18,
-// fixed in 3479c7c): a marker planted by a local user between a successful
+// TestFaultSwapUnitSkippedByPlantedMarker is fault-matrix row 18 (fixed in
+// 3479c7c): a marker planted by a local user between a successful
 // activation and swapon makes the swap unit skip itself (its
 // ConditionPathExists=! is false: a skip, not a failure, so no OnFailure and
 // no marker of ours), and the core's gate removed the planted file and let

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // genDirs are the three output directories systemd passes a generator.

@@ -3,12 +3,13 @@ package main_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // gateFailures returns the names of the guarantees the gate's output says
@@ -59,7 +60,7 @@ func statusFailures(t *testing.T, r fakeRoot) (int, []string) {
 // /etc/sysctl.conf does), a wrong vfs_cache_pressure, a stale CPU drop-in,
 // the swapfile not active. Before: the gate checked only the marker, the
 // success record and the swap, and opened with swappiness 60 while status
-// said NOT COMPLIANT (FAULTS.md, finding 23).
+// said NOT COMPLIANT.
 func TestGateAndStatusAgree(t *testing.T) {
 	r := loopRoot(t, 64<<20, "[Swap]\nMinSize=32M\nReserve=0\n")
 	succeeded(t, r, activate(t, r))
@@ -149,5 +150,107 @@ func TestGateCoreCPUs(t *testing.T) {
 	}
 	if g.code != 1 || !strings.Contains(g.stdout, "core-cpus") || !strings.Contains(g.stdout, `the plan gives it "0-3"`) || !strings.Contains(g.stdout, "AllowedCPUs=") {
 		t.Errorf("gate in the core's cgroup with the wrong affinity: exit %d, want 1 naming the core's CPU set\n%s", g.code, g.stdout)
+	}
+}
+
+// activeOnLoop makes an ext4 loop filesystem at /ransomeye of r, activates,
+// swaps the swapfile on with the real swapon and writes the kernel's line
+// into the fake /proc/swaps; the gate must then be open (checked).
+func activeOnLoop(t *testing.T, r fakeRoot) string {
+	t.Helper()
+	needRoot(t)
+	loopFS(t, "ext4", "200M", r.path("ransomeye"))
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	if res := activate(t, r); res.code != 0 {
+		t.Fatalf("activate: exit %d\n%s", res.code, res.stderr)
+	}
+	p := r.path("ransomeye/swap")
+	t.Cleanup(func() { exec.Command("swapoff", p).Run() })
+	sh(t, "swapon", p)
+	r.setKernelSwaps(t, kernelLine(t, p))
+	if g := run(t, r, nil, "gate"); g.code != 0 {
+		t.Fatalf("gate after a good activation: exit %d\n%s", g.code, g.stdout)
+	}
+	return p
+}
+
+// kernelLine is the real /proc/swaps line for the active file p.
+func kernelLine(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/swaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) == 5 && f[0] == p {
+			return line
+		}
+	}
+	t.Fatalf("%s is not in /proc/swaps:\n%s", p, b)
+	return ""
+}
+
+// TestGateRefusesActiveSwapInUnsafeDir: after a good activation the
+// swapfile's directory becomes uid 1000's (or writable by all). activate
+// would refuse it, so the swap guarantee is not in effect: the gate exits
+// non-zero naming the remedy and status says NOT COMPLIANT. With the
+// guarantee computed whatever the directory check found, status said
+// "activate would refuse" and COMPLIANT together, and the gate exited 0.
+func TestGateRefusesActiveSwapInUnsafeDir(t *testing.T) {
+	r := newRoot(t, 64<<20)
+	activeOnLoop(t, r)
+	dir := r.path("ransomeye")
+	for _, c := range []struct {
+		name  string
+		apply func() error
+	}{
+		{"owned by uid 1000", func() error { return os.Chown(dir, 1000, 1000) }},
+		{"mode 0777", func() error { return os.Chmod(dir, 0o777) }},
+	} {
+		if err := c.apply(); err != nil {
+			t.Fatal(err)
+		}
+		st := run(t, r, nil, "status", "--no-metrics")
+		g := run(t, r, nil, "gate")
+		if strings.Contains(st.stdout, "activate would         refuse") && g.code == 0 {
+			t.Errorf("directory %s: status says activate would refuse, the gate exits 0\nstatus:\n%s", c.name, st.stdout)
+		}
+		// Whatever status's columns look like: activate refuses this
+		// directory, so the guarantee is not in effect, for both.
+		if g.code == 0 || !strings.Contains(st.stdout, "NOT COMPLIANT") || !strings.Contains(g.stdout+g.stderr, "chown root:root") && !strings.Contains(g.stdout+g.stderr, "chmod go-w") {
+			t.Errorf("directory %s: gate exit %d, status not NOT COMPLIANT, or no remedy named\nstatus:\n%s\ngate:\n%s%s", c.name, g.code, st.stdout, g.stdout, g.stderr)
+		}
+		os.Chown(dir, 0, 0)
+		os.Chmod(dir, 0o755)
+	}
+}
+
+// TestGateRefusesActiveSwapfileOwnedByUser: the file active at the
+// configured path is a swap area owned by uid 1000 (she can read the core's
+// swapped memory). activate refuses such a file ("swap must be root:root
+// 0600"), and so must the gate and status. A gate checking device, inode
+// and size only opened on it.
+func TestGateRefusesActiveSwapfileOwnedByUser(t *testing.T) {
+	r := newRoot(t, 64<<20)
+	p := activeOnLoop(t, r)
+	sh(t, "swapoff", p)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "fallocate", "-l", "65M", p)
+	sh(t, "mkswap", "-q", p)
+	if err := os.Chown(p, 1000, 1000); err != nil {
+		t.Fatal(err)
+	}
+	exec.Command("swapon", p).Run() // warns "insecure file owner 1000"
+	r.setKernelSwaps(t, kernelLine(t, p))
+	st := run(t, r, nil, "status", "--no-metrics")
+	if g := run(t, r, nil, "gate"); g.code == 0 {
+		t.Errorf("gate exits 0 with a swapfile owned by uid 1000 active\nstatus:\n%s", st.stdout)
+	} else if out := g.stdout + g.stderr; !strings.Contains(out, "root:root 0600") {
+		t.Errorf("the gate refuses without saying the swapfile must be root:root 0600:\n%s", out)
+	}
+	if !strings.Contains(st.stdout, "NOT COMPLIANT") {
+		t.Errorf("status does not say NOT COMPLIANT with a swapfile owned by uid 1000 active:\n%s", st.stdout)
 	}
 }

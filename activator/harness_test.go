@@ -1,7 +1,7 @@
 package main_test
 
 // The names the black-box tests of this directory use for the harness
-// (internal/blackbox): one harness for the activator's, the generator's and
+// (testkit/blackbox): one harness for the activator's, the generator's and
 // the fault matrix's black-box tests, which all run here against the real
 // binaries, built once in TestMain.
 
@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 )
 
 const (

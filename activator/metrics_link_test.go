@@ -10,7 +10,7 @@ import (
 // /var/lib/prometheus and makes node-exporter/ a symlink to a directory of
 // root's. status and activate, as root, must not create or replace
 // ransomeye_tuner.prom there; they warn, naming the link and the remedy.
-// Before: metrics.Write followed the link (FAULTS.md, finding 24).
+// Before: metrics.Write followed the link.
 func TestMetricsDirLinkNotFollowed(t *testing.T) {
 	needUID0(t) // chown to uid 1000
 	r := newRoot(t, 64<<20)

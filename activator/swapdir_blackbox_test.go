@@ -1,10 +1,11 @@
 package main_test
 
-// Black-box tests of the swapfile's directory reached through a symbolic
-// link, and of the pages the kernel takes from a swapfile (FAULTS.md rows
-// 21 and 22): the real binary on fake roots with real loop filesystems.
+// Black-box tests of the swapfile's directory (reached through a symbolic
+// link, writable through an ACL), and of the pages the kernel takes from a
+// swapfile: the real binary on fake roots with real loop filesystems.
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -199,4 +200,45 @@ func TestActivateExt4SmallBlocks(t *testing.T) {
 	if res := activate(t, r); res.code != 0 || inode(t, old) != ino {
 		t.Errorf("second activate: exit %d, kept %v\n%s", res.code, inode(t, old) == ino, res.stderr)
 	}
+}
+
+// TestActivateRefusesDirWritableThroughACL: the swapfile's directory is
+// root:root 0755 plus a POSIX ACL entry giving uid 1000 rwx (ls shows
+// drwxrwxr-x+): activate refuses it, naming the ACL entry. A directory
+// check reading only the group bits (the ACL mask) with gid 0 as "root's
+// group" accepted it; uid 1000 could then rename the swapfile away and put
+// her own in its place before swapon.
+func TestActivateRefusesDirWritableThroughACL(t *testing.T) {
+	needRoot(t)
+	r := newRoot(t, 64<<20)
+	dir := r.path("ransomeye")
+	loopFS(t, "ext4", "200M", dir)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
+	if err := setUserACL(dir, 1000); err != nil {
+		t.Skipf("skipped: cannot set a POSIX ACL: %v", err)
+	}
+	res := activate(t, r)
+	if res.code == 0 {
+		t.Errorf("activate accepted %s, which uid 1000 can write through an ACL entry\n%s", dir, res.stderr)
+	} else if !strings.Contains(res.stderr, "POSIX ACL (user:1000)") {
+		t.Errorf("activate refused without naming the ACL entry:\n%s", res.stderr)
+	}
+}
+
+// setUserACL sets the access ACL u::rwx,u:uid:rwx,g::r-x,m::rwx,o::r-x on p
+// (the xattr setfacl writes).
+func setUserACL(p string, uid uint32) error {
+	type ent struct {
+		tag, perm uint16
+		id        uint32
+	}
+	const undef = 0xffffffff
+	ents := []ent{{0x01, 7, undef}, {0x02, 7, uid}, {0x04, 5, undef}, {0x10, 7, undef}, {0x20, 5, undef}}
+	b := binary.LittleEndian.AppendUint32(nil, 2)
+	for _, e := range ents {
+		b = binary.LittleEndian.AppendUint16(b, e.tag)
+		b = binary.LittleEndian.AppendUint16(b, e.perm)
+		b = binary.LittleEndian.AppendUint32(b, e.id)
+	}
+	return unix.Setxattr(p, "system.posix_acl_access", b, 0)
 }

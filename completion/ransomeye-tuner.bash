@@ -13,7 +13,7 @@ _ransomeye_tuner() {
 		cword=$COMP_CWORD
 	fi
 
-	local commands="activate status metrics plan place fail-closed gate version help"
+	local commands="activate status metrics plan place uninstall fail-closed gate version help"
 	local global_opts="--help --version"
 
 	# The subcommand is the first word after the program that is not an option.
@@ -50,7 +50,7 @@ _ransomeye_tuner() {
 		;;
 	plan) opts="--json --help" ;;
 	place) opts="--undo --help" ;;
-	activate | metrics | gate | version) opts="--help" ;;
+	activate | metrics | uninstall | gate | version) opts="--help" ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		return

@@ -1,6 +1,6 @@
 package main
 
-import "github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+import "github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 
 // goldenCase is one directory under testdata: its fake root is written from
 // the Machine with -update, and committed so it can be inspected.
@@ -59,10 +59,9 @@ var goldenCases = []goldenCase{
 	// covers both reserved sets.
 	{"25-capture-interface-node0", fakesys.Machine{Nodes: 2, CoresPerNode: 6, NICs: map[string]int{"eth1": 0},
 		Files: conf("[CPU]\nDPIInterface=eth1\n")}},
-	// A renamed core keeps its gate whatever else is wrong (FAULTS.md, finding 22).
+	// A renamed core keeps its gate whatever else is wrong.
 	{"26-invalid-config-core-renamed", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nCoreService=mydb.service\n[Sysctl]\nSwappiness=1O\n")}},
 	// A line continuation after a typo swallows the [CPU] header: every
-	// unit a CoreService= line names is gated, in any section (FAULTS.md,
-	// finding 26).
+	// unit a CoreService= line names is gated, in any section.
 	{"27-swallowed-cpu-header-core-gated", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[Sysctl]\nSwappiness=1O \\\n[CPU]\nCoreService=mydb.service\n[Metrics]\nCoreService=other.service\n")}},
 }

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 func caseRoot(t *testing.T, name string) string {
@@ -344,19 +344,38 @@ func grepLines(b []byte, s string, max int) string {
 // not just that the files load.
 func dumpUnits(t *testing.T, caseName string, units ...string) map[string][]string {
 	t.Helper()
+	return dumpUnitsWith(t, caseName, "", nil, units...)
+}
+
+// dumpUnitsWith is dumpUnits with the administrator's files admin (path
+// below the unit directory to content) in a unit directory of its own,
+// standing for /etc/systemd/system; as tag names that variant of the case.
+func dumpUnitsWith(t *testing.T, caseName, as string, admin map[string]string, units ...string) map[string][]string {
+	t.Helper()
 	base := verifyBase(t)
-	caseDir := filepath.Join(base, "dump", caseName)
+	caseDir := filepath.Join(base, "dump", caseName+as)
 	_ = os.RemoveAll(caseDir)
 	exp := filepath.Join("testdata", caseName, "expected")
-	for _, d := range []string{"normal", "late"} {
+	for _, d := range []string{"normal", "late", "admin"} {
 		if err := os.MkdirAll(filepath.Join(caseDir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		copyTree(t, filepath.Join(exp, d), filepath.Join(caseDir, d))
+		if d != "admin" {
+			copyTree(t, filepath.Join(exp, d), filepath.Join(caseDir, d))
+		}
 	}
-	rel := "/dump/" + caseName
+	for p, c := range admin {
+		full := filepath.Join(caseDir, "admin", p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rel := "/dump/" + caseName + as
 	cmd := exec.Command("systemd-analyze", append([]string{"verify", "--man=no", "--root=" + base}, units...)...)
-	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+rel+"/normal:/units:/stub:"+rel+"/late:", "SYSTEMD_LOG_LEVEL=debug")
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+rel+"/admin:"+rel+"/normal:/units:/stub:"+rel+"/late:", "SYSTEMD_LOG_LEVEL=debug")
 	// The dump is on stdout, the debug log on stderr: read them apart, or
 	// a flush of one can land inside a line of the other.
 	out, _ := cmd.Output()
@@ -455,6 +474,39 @@ func TestVerifyDumpShowsIntent(t *testing.T) {
 					if has(u, l) {
 						t.Errorf("%s: systemd's dump has %q", u, l)
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestIRQBalanceAdministratorSettingsWin reads, in systemd's own parse,
+// irqbalance.service with the generated drop-in (golden case 25: a
+// capture interface, so it sets IRQBALANCE_ARGS to the policy script) and
+// an administrator's drop-in of the names they use: override.conf (what
+// `systemctl edit irqbalance` writes) and 50-banned.conf. systemd applies
+// the drop-ins of a unit from every directory in file-name order, and for
+// Environment= the last assignment of a variable wins: the
+// administrator's IRQBALANCE_ARGS and banned list must be the ones in
+// effect, whole, as the man page says; the variables they leave alone
+// stay ours.
+func TestIRQBalanceAdministratorSettingsWin(t *testing.T) {
+	for _, name := range []string{"override.conf", "50-banned.conf", "10-args.conf"} {
+		t.Run(name, func(t *testing.T) {
+			admin := map[string]string{"irqbalance.service.d/" + name: "[Service]\nEnvironment=IRQBALANCE_ARGS=--hintpolicy=ignore\nEnvironment=IRQBALANCE_BANNED_CPULIST=6-7\n"}
+			dump := dumpUnitsWith(t, "25-capture-interface-node0", "-admin-"+name, admin, "irqbalance.service")
+			env := map[string]string{}
+			for _, l := range dump["irqbalance.service"] {
+				if v, ok := strings.CutPrefix(l, "Environment: "); ok {
+					k, val, _ := strings.Cut(v, "=")
+					env[k] = val
+				}
+			}
+			want := map[string]string{"IRQBALANCE_ARGS": "--hintpolicy=ignore", "IRQBALANCE_BANNED_CPULIST": "6-7",
+				"IRQBALANCE_BANNED_CPUS": "c30", "RANSOMEYE_CAPTURE_INTERFACE": "eth1"}
+			for k, w := range want {
+				if env[k] != w {
+					t.Errorf("systemd applies %s=%q, want %q (environment: %v)", k, env[k], w, env)
 				}
 			}
 		})

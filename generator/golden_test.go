@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/root from the case list and testdata/*/expected from the generator's output")

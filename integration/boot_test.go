@@ -858,6 +858,38 @@ func cases() []bootCase {
 					t.Logf("purge output: %s", r.Get("case.purge_log"))
 				}
 			}},
+		{name: "14b_deb_purge_link_moved", shows: "dpkg --purge after [Swap] Path= moved the swapfile through root's link: both swapfiles off and gone, the sysctls given back", mem: 4096, cpus: 4, disk: disk20,
+			needDeb: true,
+			rootFiles: map[string]string{
+				"/etc/ransomeye/tuner.conf.d/50-case.conf": "# boot suite case 14b\n[Swap]\nMinSize=1G\n",
+				"/etc/sysctl.d/50-admin.conf":              "# boot suite case 14b: the administrator's, sorting before the package's\nvm.swappiness = 30\n",
+			},
+			check: func(t *testing.T, s *suite, r Report) {
+				wantMatch(t, "package before the purge", r.Get("case.installed"), `^install ok installed `)
+				wantEq(t, r, "case.restart_rc", "0")
+				wantEq(t, r, "case.start_swap2_rc", "0")
+				// The kernel names the resolved path, not the link's.
+				wantEq(t, r, "case.swaps_before", "/ransomeye/swap /ransomeye/swap2 ")
+				wantEq(t, r, "case.record", "/ransomeye/swap /ransomeye/swap2 ")
+				wantEq(t, r, "case.run_sysctl_before", "yes")
+				wantEq(t, r, "case.swappiness_before", "10")
+				wantEq(t, r, "case.purge_rc", "0")
+				wantEq(t, r, "case.swaps_after", "")
+				wantEq(t, r, "case.swapfile_after", "no")
+				wantEq(t, r, "case.swap2_after", "no")
+				wantEq(t, r, "case.run_sysctl_after", "no")
+				// The administrator's file, what sysctl --system sets now;
+				// nothing but the package set vm.vfs_cache_pressure, and
+				// the value before the package is unknown on a machine
+				// whose first activation came after systemd-sysctl had
+				// applied the package's file: it stays until the next boot.
+				wantEq(t, r, "case.swappiness_after", "30")
+				wantEq(t, r, "case.vfs_cache_pressure_after", "50")
+				wantEq(t, r, "case.state_dir_after", "no")
+				if t.Failed() {
+					t.Logf("purge output: %s", r.Get("case.purge_log"))
+				}
+			}},
 		{name: "15_fstab_has_swapfile", shows: "the swapfile's path already in /etc/fstab: the administrator's unit wins (fault row 5)", mem: 4096, cpus: 4, disk: disk20,
 			rootFiles: map[string]string{"/etc/fstab": fstab + "/ransomeye/swap none swap sw,nofail 0 0\n"},
 			check: func(t *testing.T, s *suite, r Report) {

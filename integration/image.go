@@ -498,8 +498,8 @@ LABEL=ransomeye /ransomeye ext4 nofail,x-systemd.device-timeout=90s 0 2
 const coreUser = "ransomeye-db"
 
 // prepareStage adds what every test boot needs to the staged root tree:
-// the fstab, an unprivileged user (mallory, uid 1000, fault row 18), the
-// hardened core's system user, and masks.
+// the fstab, an unprivileged user (mallory, uid 1000, who plants markers),
+// the hardened core's system user, and masks.
 func prepareStage(ctx context.Context, stage string) error {
 	if err := os.WriteFile(filepath.Join(stage, "etc/fstab"), []byte(fstab), 0o644); err != nil {
 		return err

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -26,6 +26,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
+	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
 	"github.com/ransomeye/ransomeye-tuner/internal/status"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
@@ -77,8 +78,10 @@ func activate(e *env) int {
 	log := e.log
 	root := e.root
 
-	// One activation at a time: a run started by hand must not take the
-	// unit's temporary swapfile for a leftover (FAULTS.md, "Found and fixed" 8).
+	// One activation at a time: activate removes leftover temporary
+	// swapfiles before making its own, so without the lock a run started by
+	// hand while the unit's run is creating its file removes that file and
+	// fails the unit's run (closed), though a good swapfile would result.
 	if unlock, err := marker.Lock(root); err != nil {
 		log.Warnf("cannot take the activation lock (%v): going on without it", err)
 	} else {
@@ -118,14 +121,17 @@ func activate(e *env) int {
 		return a.fail(msgid.SwapFailed, "%s", reason)
 	}
 	for _, s := range guarantee.Sysctls(cfg) {
+		a.recordBefore(s)
 		if err := sysctl.Apply(root, s); err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
-	// The same values for every later sysctl --system, which would
-	// otherwise apply the package's defaults (FAULTS.md, finding 30). Not
-	// a failure: the values hold now, and the gate checks them.
+	// The same values for every later sysctl --system (a package's
+	// postinst, a restart of systemd-sysctl), which would otherwise apply
+	// the package's defaults from /usr/lib/sysctl.d over the configured
+	// values, and the gate would then keep the core down. Not a failure:
+	// the values hold now, and the gate checks them.
 	if err := sysctld.WriteRun(root, guarantee.Sysctls(cfg)); err != nil {
 		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}
@@ -295,6 +301,12 @@ func (a *activation) provideSwap() (string, bool) {
 		}
 		log.Noticef("set owner root:root and mode 0600 on %q (it had %d:%d, mode %04o)", cfg.SwapPath, p.File.UID, p.File.GID, uint32(p.File.Perm))
 	}
+	if p.DiscardImage {
+		if err := swapfile.DiscardImageAt(d.Fd(), d.Host, name, p.PageSize, p.File); err != nil {
+			return err.Error(), false
+		}
+		log.Noticef("discarded the stale hibernation image in %q (signature %s, left by a boot that did not resume from it): wrote the swap signature back, as swapon does", cfg.SwapPath, p.File.Header.Hibernation)
+	}
 	if p.FixContext {
 		if err := swapfile.SetContextAt(d.Fd(), d.Host, name, p.SELinux.SwapContext); err != nil {
 			return err.Error(), false
@@ -303,9 +315,28 @@ func (a *activation) provideSwap() (string, bool) {
 	}
 	fsi := p.FS
 	if p.Action == swapfile.ActCreate || p.Action == swapfile.ActReplace {
-		mkswap, err := swapfile.FindMkswap(os.Getenv("PATH"))
+		mkswap, err := swapfile.FindMkswap(a.e.getenv(swapfile.TestMkswapEnv))
 		if err != nil {
 			return err.Error(), false
+		}
+		// removed goes into the reason of a failure: the old file is gone
+		// then, and the next activation creates the new one in its space.
+		removed := ""
+		if p.RemoveFirst {
+			if err := swapfile.RemoveAt(d.Fd(), d.Host, name, p.File); err != nil {
+				return err.Error(), false
+			}
+			removed = fmt.Sprintf("the old swapfile %q (%s) was removed first to make room for its replacement", cfg.SwapPath, fsinfo.Human(p.File.Size))
+			log.Noticef("%s: the new %s file does not fit beside it", removed, fsinfo.Human(p.Target))
+			// btrfs frees a removed file's extents when its transaction
+			// commits: commit now, or the new file may not fit yet.
+			if err := unix.Syncfs(d.Fd()); err != nil {
+				log.Warnf("syncfs %q after removing the old swapfile: %v", d.Host, err)
+			}
+			var st unix.Statfs_t
+			if unix.Fstatfs(d.Fd(), &st) == nil {
+				fsi.Free = fsinfo.FromStatfs(d.Host, st).Free
+			}
 		}
 		log.Infof("creating %q: %s on %s (%s free, reserve %s)", cfg.SwapPath, fsinfo.Human(p.Target), fsi.Name, fsinfo.Human(fsi.Free), fsinfo.Human(cfg.Reserve))
 		t0 := time.Now()
@@ -313,7 +344,7 @@ func (a *activation) provideSwap() (string, bool) {
 			Mkswap:  mkswap,
 			Label:   names.SwapLabel,
 			NoCOW:   fsi.Support == fsinfo.NeedsNoCOW,
-			Replace: p.Action == swapfile.ActReplace,
+			Replace: p.Action == swapfile.ActReplace && !p.RemoveFirst,
 			Context: p.SELinux.SwapContext,
 			Log:     log,
 		})
@@ -323,7 +354,11 @@ func (a *activation) provideSwap() (string, bool) {
 			if unix.Fstatfs(d.Fd(), &st) == nil {
 				free = fsinfo.Human(fsinfo.FromStatfs(d.Host, st).Free)
 			}
-			return fmt.Sprintf("cannot create the swapfile %q (%s) on the %s filesystem holding %q (%s free, reserve %s): %v", cfg.SwapPath, fsinfo.Human(p.Target), fsi.Name, d.Host, free, fsinfo.Human(cfg.Reserve), err), false
+			reason := fmt.Sprintf("cannot create the swapfile %q (%s) on the %s filesystem holding %q (%s free, reserve %s): %v", cfg.SwapPath, fsinfo.Human(p.Target), fsi.Name, d.Host, free, fsinfo.Human(cfg.Reserve), err)
+			if removed != "" {
+				reason += "; " + removed
+			}
+			return reason, false
 		}
 		log.Noticef("created %q (%s, mode 0600, label %s) in %s", cfg.SwapPath, fsinfo.Human(n), names.SwapLabel, time.Since(t0).Round(time.Millisecond))
 	}
@@ -334,13 +369,50 @@ func (a *activation) provideSwap() (string, bool) {
 		return err.Error(), false
 	}
 	ex.Path = cfg.SwapPath
-	if d2 := swapfile.Decide(ex, p.Target, p.Ours != nil, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel); d2.Action != swapfile.ActKeep || d2.FixPerms {
+	if d2 := swapfile.Decide(ex, p.Target, p.Ours != nil, fsi.Support == fsinfo.NeedsNoCOW, names.SwapLabel, p.Unit); d2.Action != swapfile.ActKeep || d2.FixPerms {
 		return fmt.Sprintf("after provisioning, %s", d2.Reason), false
 	}
 	if c := swapfile.DecideContext(ex, p.SELinux.SwapContext, names.SwapLabel); c.Fix || c.Refuse {
 		return fmt.Sprintf("after provisioning, %q: %s", cfg.SwapPath, c.Reason), false
 	}
+	if ex.Header.Label == names.SwapLabel {
+		a.recordSwapfile(path.Join(d.Host, name))
+	}
 	return "", true
+}
+
+// recordSwapfile adds our swapfile, by its resolved host path, to the
+// record a purge of the package reads (statedir.Swapfiles): a purge must
+// find every file the tuner made, also after [Swap] Path= moved it, and
+// without the binary (a Debian purge runs after the package's files are
+// gone). Not a failure: the swap is provided either way.
+func (a *activation) recordSwapfile(hostPath string) {
+	added, err := statedir.AddSwapfile(a.e.root, hostPath)
+	switch {
+	case errors.Is(err, statedir.ErrNotNow):
+		a.e.log.Infof("the swapfile %q is not recorded for a purge now (%v); the next activation records it", hostPath, err)
+	case err != nil:
+		a.e.log.Warnf("%v: a purge of the package may leave the swapfile %q behind", err, hostPath)
+	case added:
+		a.e.log.Infof("recorded the swapfile %q in %s, for a purge of the package", hostPath, path.Join(statedir.Dir, statedir.Swapfiles))
+	}
+}
+
+// recordBefore notes the value s.Key has before activate sets it, the
+// first time, so that the package's removal can give it back
+// (sysctld.GiveBack). Not a failure: the guarantee does not depend on it.
+func (a *activation) recordBefore(s sysctl.Setting) {
+	found, err := sysctl.Read(a.e.root, s.Key)
+	if err != nil || found == s.Value {
+		return // nothing changes, or Apply says why it cannot
+	}
+	err = sysctld.RecordBefore(a.e.root, s.Key, found)
+	switch {
+	case errors.Is(err, statedir.ErrNotNow):
+		a.e.log.Infof("%s = %s is not recorded now (%v): the package's removal may not give it back", s.Key, found, err)
+	case err != nil:
+		a.e.log.Warnf("%v: the package's removal may not give back %s = %s", err, s.Key, found)
+	}
 }
 
 // checkCPU compares the CPU drop-ins in effect with a fresh plan.

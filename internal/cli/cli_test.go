@@ -13,8 +13,8 @@ import (
 	"github.com/coreos/go-systemd/v22/journal"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/journaltest"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/testkit/journaltest"
 )
 
 // runMain runs the command line in-process with buffers for stdout and stderr.

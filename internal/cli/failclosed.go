@@ -91,7 +91,7 @@ func swapFacts(e *env) string {
 	case p.FileKnown && p.File.Kind == swapfile.Missing:
 		state = "does not exist (is its filesystem mounted?)"
 	}
-	return fmt.Sprintf("swapfile %q %s; see journalctl -b -u %s -u %s", path, state, names.ActivatorUnit, names.SwapUnitName(path))
+	return fmt.Sprintf("swapfile %q %s; see journalctl -b -u %s -u %s", path, state, names.ActivatorUnit, p.Unit)
 }
 
 func exitDetail(code, status string) string {

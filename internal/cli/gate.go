@@ -119,9 +119,10 @@ func refuse(e *env, out []string) {
 // failingGuarantees evaluates every guarantee the core depends on, with
 // the code status shows them with (internal/guarantee), and returns the
 // core's name and the guarantees that fail. Why all of them, not only the
-// marker and the swap: a sysctl changed after a good activation left the
-// gate open while status said NOT COMPLIANT (FAULTS.md, finding 23). An
-// invalid configuration fails.
+// marker and the swap: a sysctl or CPU set changed after a good activation
+// (a later sysctl --system, an administrator's drop-in) would otherwise
+// leave the gate open while status says NOT COMPLIANT. An invalid
+// configuration fails.
 func failingGuarantees(e *env) (string, []guarantee.Entry) {
 	in := generate.Gather(e.root, e.log)
 	if in.ConfigErr != nil {

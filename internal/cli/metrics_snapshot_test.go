@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakeroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakeroot"
 )
 
 // TestMetricsMatchStatus: on every fake machine, the textfile the metrics

@@ -47,29 +47,41 @@ the configuration is invalid, 2 on a usage error.`,
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
-		// Why a lock: each run reads the plan file's record of moved
-		// interrupts, moves some and writes the record back, and runs now
-		// overlap (the boot's ransomeye-tuner-place.service, the reloads
-		// of ransomeye-tuner-netdev.service on network device events, an
-		// activate); the record of one would lose the other's moves, which
-		// undo then never restores. The activation lock serialises them
-		// with activate too.
-		if unlock, err := marker.Lock(e.root); err != nil {
-			e.log.Warnf("cannot take the activation lock (%v): going on without it", err)
-		} else {
-			defer unlock()
+		defer lockActivation(e)()
+		if *undo {
+			withdrawPlacement(e)
+			return ExitOK
 		}
 		in := generate.Gather(e.root, e.log)
-		if in.ConfigErr != nil && !*undo {
+		if in.ConfigErr != nil {
 			e.log.Errorf("nothing placed: %v", in.ConfigErr)
 			return ExitFail
 		}
-		out := generate.Render(in)
-		if *undo {
-			logPlacement(e.log, placement.Withdraw(e.root, in, out))
-			return ExitOK
-		}
-		logPlacement(e.log, placement.Place(e.root, in, out))
+		logPlacement(e.log, placement.Place(e.root, in, generate.Render(in)))
 		return ExitOK
 	},
+}
+
+// lockActivation takes the activation lock that activate takes, and
+// returns its release. Why place and uninstall take it: each reads the plan
+// file's record of moved interrupts, moves some and writes the record back,
+// and runs overlap (the boot's ransomeye-tuner-place.service, the reloads of
+// ransomeye-tuner-netdev.service on network device events, an activate);
+// the record of one would lose the other's moves, which undo then never
+// restores. Without the lock (its directory cannot be made) it goes on, as
+// activate does: placement never keeps the core down.
+func lockActivation(e *env) (unlock func()) {
+	unlock, err := marker.Lock(e.root)
+	if err != nil {
+		e.log.Warnf("cannot take the activation lock (%v): going on without it", err)
+		return func() {}
+	}
+	return unlock
+}
+
+// withdrawPlacement restores what earlier activations placed (place
+// --undo, and uninstall); an invalid configuration does not stop it.
+func withdrawPlacement(e *env) {
+	in := generate.Gather(e.root, e.log)
+	logPlacement(e.log, placement.Withdraw(e.root, in, generate.Render(in)))
 }

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // placeMachine is a fake 8-core machine (plan: core 0-3, DPI 4-5, training

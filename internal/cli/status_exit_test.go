@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakeroot"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakeroot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")

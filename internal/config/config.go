@@ -124,18 +124,18 @@ type Error struct {
 	// it despite the problems: no CoreService= line was refused and no file
 	// that could hold one went unread (the built-in name when none sets
 	// it). "" when it is not known. Why: the generator still writes the
-	// gate drop-in for it; a core named in tuner.conf whose configuration
-	// is invalid elsewhere (a typo in [Sysctl]) started ungated, since no
-	// unit at all was written (FAULTS.md, finding 22).
+	// gate drop-in for it; without it a core named in tuner.conf whose
+	// configuration is invalid elsewhere (a typo in [Sysctl]) starts
+	// ungated, since an invalid configuration writes no other unit.
 	CoreService string
 	// Cores is every valid unit name that a CoreService= line of the files
 	// read assigns, found lexically (each physical line and each line
 	// joined by a trailing backslash, in any section or none), sorted,
 	// without duplicates. The generator gates each of them when the
 	// configuration is invalid, rather than trusting the section parser.
-	// Why: a trailing backslash after a typo swallowed the "[CPU]" header,
-	// CoreService=mydb.service was read under [Sysctl] as an unknown key,
-	// and mydb.service started ungated (FAULTS.md, finding 26). Gating a
+	// Why: a trailing backslash after a typo swallows the "[CPU]" header,
+	// CoreService=mydb.service is then read under [Sysctl], and with only
+	// the section parser's answer mydb.service starts ungated. Gating a
 	// unit that turns out not to be the core only keeps it down while the
 	// configuration is invalid, which is the safe side.
 	Cores []string
@@ -237,11 +237,12 @@ func coreNames(text string) []string {
 // (as systemctl and a shell would): a trailing " # comment" or " ; comment"
 // dropped, surrounding double or single quotes stripped, ".service" added
 // to a name without a unit type suffix (only when the value is complete: a
-// value cut at a trailing backslash may be the start of a name). Why: CoreService=mydb,
-// "mydb.service", 'mydb.service' or "mydb.service # the database" were
-// refused, yet not gated, so mydb.service started with no guarantee
-// (FAULTS.md, finding 41). Only for the salvage: gating a unit that is not
-// the core merely keeps it down while the configuration is invalid.
+// value cut at a trailing backslash may be the start of a name). Why:
+// CoreService=mydb, "mydb.service", 'mydb.service' or "mydb.service # the
+// database" are refused, and unless the salvage reads them as meant, no
+// gate is written and mydb.service starts with no guarantee. Only for the
+// salvage: gating a unit that is not the core merely keeps it down while
+// the configuration is invalid.
 func salvageName(v string, complete bool) string {
 	if i := strings.IndexFunc(v, unicode.IsSpace); i >= 0 {
 		if rest := strings.TrimLeftFunc(v[i:], unicode.IsSpace); strings.HasPrefix(rest, "#") || strings.HasPrefix(rest, ";") {
@@ -441,11 +442,11 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 		if slices.Contains(serviceKeys, key) && section != "CPU" {
 			// An error, not a warning: a service name read nowhere
 			// leaves that service without its CPU set, and the core
-			// without its gate. Why: CoreService=mydb.service under
-			// [Sysctl] (or under a "[CPU]" header swallowed by a line
-			// continuation) was an unknown key, the configuration
-			// counted as naming ransomeye-core.service, and mydb.service
-			// started ungated (FAULTS.md, finding 26).
+			// without its gate. Why: as a warning, CoreService=mydb.service
+			// under [Sysctl] (or under a "[CPU]" header swallowed by a
+			// line continuation) would leave the configuration valid and
+			// naming ransomeye-core.service, and mydb.service would start
+			// ungated.
 			where := "[" + section + "]"
 			if section == "\x00invalid" {
 				where = "a malformed section header"
@@ -564,9 +565,9 @@ var keys = map[string]map[string]setter{
 			if !filepath.IsAbs(v) || filepath.Clean(v) != v {
 				return fmt.Errorf("must be an absolute, clean path, or \"off\"")
 			}
-			// Why: TextfilePath=/etc/passwd was accepted, and root replaced
-			// it every minute (FAULTS.md, finding 42); node_exporter's
-			// textfile collector reads only *.prom anyway.
+			// Why: the metrics file is replaced as root every minute, so
+			// a path such as /etc/passwd must not be accepted;
+			// node_exporter's textfile collector reads only *.prom anyway.
 			if !strings.HasSuffix(v, ".prom") || len(filepath.Base(v)) <= len(".prom") {
 				return fmt.Errorf("%q must name a *.prom file (node_exporter's textfile collector reads only those): set it to e.g. %s, or to \"off\"", v, names.DefaultMetricsPath)
 			}

@@ -72,7 +72,8 @@ func TestParse(t *testing.T) {
 				t.Errorf("MetricsPath = %q", c.MetricsPath)
 			}
 		}},
-		// Not a *.prom file: refused, naming the remedy (FAULTS.md, finding 42).
+		// Not a *.prom file: refused, naming the remedy (root replaces the
+		// file every minute, so /etc/passwd must not be accepted).
 		{name: "metrics over /etc/passwd", text: "[Metrics]\nTextfilePath=/etc/passwd\n", wantErr: "must name a *.prom file"},
 		{name: "metrics named .prom only", text: "[Metrics]\nTextfilePath=/srv/.prom\n", wantErr: "set it to e.g. /var/lib/prometheus/node-exporter/ransomeye_tuner.prom"},
 		{name: "metrics .prom directory", text: "[Metrics]\nTextfilePath=/srv/m.prom/x\n", wantErr: ".prom"},
@@ -301,10 +302,10 @@ func FuzzParse(f *testing.F) {
 }
 
 // TestErrorCoreService: an invalid configuration still names the core when
-// nothing that could name it was refused or unread; the generator gates it
-// (FAULTS.md, finding 22). Cores lists every valid name a CoreService=
-// line assigns, read lexically in any section, for the generator to gate
-// whatever the section parser made of the file (FAULTS.md, finding 26).
+// nothing that could name it was refused or unread; the generator gates it.
+// Cores lists every valid name a CoreService= line assigns, read lexically
+// in any section, for the generator to gate whatever the section parser
+// made of the file (a line continuation can swallow the [CPU] header).
 func TestErrorCoreService(t *testing.T) {
 	for _, tc := range []struct {
 		text, want string
@@ -344,9 +345,66 @@ func TestErrorCoreService(t *testing.T) {
 	}
 }
 
+// TestErrorCoresSalvagesSystemctlForms: the configured core's own line is
+// written the way systemctl or a shell would take it (quoted, without the
+// ".service" suffix, with a trailing comment). The value is invalid, so the
+// whole configuration is, and activate fails closed; Error.Cores must still
+// hold mydb.service, or the generator writes no gate for it and
+// mydb.service starts with no guarantee. Gating a unit that is not the core
+// only keeps it down while the configuration is invalid (config.go's own
+// rule), so the salvage can afford to read these the way systemctl does.
+func TestErrorCoresSalvagesSystemctlForms(t *testing.T) {
+	for _, v := range []string{`"mydb.service"`, `'mydb.service'`, `mydb`, `mydb.service # the database`} {
+		text := "[CPU]\nCoreService=" + v + "\n"
+		_, _, err := parse("tuner.conf", text)
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: error %v, want an *Error", text, err)
+			continue
+		}
+		if !slices.Contains(ce.Cores, "mydb.service") {
+			t.Errorf("%q: Cores %q: mydb.service is not gated while the configuration is invalid", text, ce.Cores)
+		}
+	}
+}
+
+// TestSalvageName: the forms salvageName reads, and what it leaves
+// ungated because it is still no valid service name then.
+func TestSalvageName(t *testing.T) {
+	for v, want := range map[string]string{
+		`mydb`:                        "mydb.service",
+		`"mydb"`:                      "mydb.service",
+		`'db@.service'`:               "db@.service",
+		`mydb.service ; the database`: "mydb.service",
+		`mydb	# tab`:                  "mydb.service",
+		`"mydb.service" # quoted`:     "mydb.service",
+		`my.db`:                       "my.db.service",
+		`mydb.socket`:                 "",
+		`'mydb.service`:               "",
+		`my db`:                       "",
+		`mydb#x`:                      "",
+		`""`:                          "",
+	} {
+		text := "[CPU]\nCoreService=" + v + "\n"
+		_, _, err := parse("tuner.conf", text)
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: error %v, want an *Error", text, err)
+			continue
+		}
+		var wantCores []string
+		if want != "" {
+			wantCores = []string{want}
+		}
+		if !slices.Equal(ce.Cores, wantCores) {
+			t.Errorf("%q: Cores %q, want %q", v, ce.Cores, wantCores)
+		}
+	}
+}
+
 // TestServiceKeyOutsideCPU: a service key under any section but [CPU] is an
 // error, not an unknown-key warning: read nowhere, it left the core
-// ungated (FAULTS.md, finding 26).
+// ungated.
 func TestServiceKeyOutsideCPU(t *testing.T) {
 	for _, text := range []string{
 		"[Sysctl]\nCoreService=mydb.service\n",

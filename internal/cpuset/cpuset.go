@@ -390,3 +390,19 @@ func (s Set) Difference(o Set) Set {
 	}
 	return Set{ids: out}
 }
+
+// Within returns s kept within allowed, taking as little from whoever set
+// s as it can: s itself when it is inside allowed, else its CPUs in
+// allowed, else (s empty, or disjoint from allowed) allowed. Why not
+// allowed outright: a mask someone narrowed on purpose (a driver's
+// NUMA-local interrupt, an administrator's default_smp_affinity of 0-1)
+// would be widened onto CPUs they kept free.
+func (s Set) Within(allowed Set) Set {
+	if !s.IsEmpty() && s.IsSubsetOf(allowed) {
+		return s
+	}
+	if in := s.Intersect(allowed); !in.IsEmpty() {
+		return in
+	}
+	return allowed
+}

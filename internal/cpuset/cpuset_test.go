@@ -89,6 +89,21 @@ func TestOps(t *testing.T) {
 	}
 }
 
+// TestWithin: a set inside the allowed one is kept (an administrator's
+// narrower mask is not widened), one partly inside keeps only those CPUs,
+// one outside (or empty) becomes the allowed set.
+func TestWithin(t *testing.T) {
+	core := Of(0, 1, 2, 3)
+	for _, c := range []struct{ in, want string }{
+		{"0-1", "0-1"}, {"0-3", "0-3"}, {"2", "2"}, {"0-7", "0-3"}, {"2-5", "2-3"}, {"4-7", "0-3"}, {"", "0-3"},
+	} {
+		in, _ := ParseMaybeEmpty(c.in)
+		if got := in.Within(core).String(); got != c.want {
+			t.Errorf("%q within 0-3 = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"0", "0-3,8", "10-6", "1--3", "0,,1", "", "0-8191", "0-8192", "3,1,2", "(null)", "1-3\n", "0-3:2"} {
 		f.Add(s)

@@ -107,3 +107,28 @@ func TestFromStatfsHere(t *testing.T) {
 		t.Errorf("FromStatfs of a temp dir gave %+v", i)
 	}
 }
+
+// TestBtrfsCheckSwap: only a single-device btrfs whose data block groups
+// are all single takes a swapfile; the balance is the remedy only on one
+// device (on more, a converted file still spans devices).
+func TestBtrfsCheckSwap(t *testing.T) {
+	for _, tc := range []struct {
+		b       Btrfs
+		refuse  bool
+		balance bool
+	}{
+		{Btrfs{DataProfiles: []string{"single"}, Devices: 1}, false, false},
+		{Btrfs{DataProfiles: []string{"dup"}, Devices: 1}, true, true},
+		{Btrfs{DataProfiles: []string{"single", "dup"}, Devices: 1}, true, true},
+		{Btrfs{DataProfiles: []string{"raid1"}, Devices: 2}, true, false},
+		{Btrfs{DataProfiles: []string{"single"}, Devices: 2}, true, false},
+	} {
+		err := tc.b.CheckSwap("/ransomeye")
+		if (err != nil) != tc.refuse || (err != nil && strings.Contains(err.Error(), "btrfs balance start -dconvert=single \"/ransomeye\"") != tc.balance) {
+			t.Errorf("%+v: %v", tc.b, err)
+		}
+	}
+	if err := (Info{Dir: "/ransomeye", Name: "btrfs", Support: NeedsNoCOW, Btrfs: &Btrfs{DataProfiles: []string{"dup"}, Devices: 1}}).CheckUsable(); err == nil {
+		t.Error("CheckUsable accepts a dup btrfs")
+	}
+}

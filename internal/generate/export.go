@@ -41,9 +41,15 @@ const EnvDropIn = "cpu-environment.conf"
 // only the mask (its binary has no IRQBALANCE_BANNED_CPULIST), so with the
 // list alone it balanced interrupts onto the reserved CPUs; 1.9 (Debian 12
 // and 13) reads the mask first, and logs that the mask is deprecated.
+//
+// Why "00-": systemd applies a unit's drop-ins from every directory in
+// file-name order, and of two Environment= assignments of a variable the
+// later wins. Named after the administrator's override.conf (what
+// `systemctl edit irqbalance` writes) or 50-*.conf, ours replaced their
+// IRQBALANCE_ARGS; sorting first, theirs stay whole.
 const (
 	IRQBalanceUnit    = "irqbalance.service"
-	IRQBalanceDropIn  = "ransomeye-tuner-banned-cpus.conf"
+	IRQBalanceDropIn  = "00-ransomeye-tuner-banned-cpus.conf"
 	IRQBalanceEnvList = "IRQBALANCE_BANNED_CPULIST"
 	IRQBalanceEnvMask = "IRQBALANCE_BANNED_CPUS"
 )
@@ -134,8 +140,9 @@ func assignServices(cfg config.Config, t topology.Info, out *Output) {
 // capture interface and DPI CPUs, irqbalance also runs IRQBalancePolicy,
 // which keeps its hands off that interface's interrupts, through
 // IRQBALANCE_ARGS: an Environment= value, which an IRQBALANCE_ARGS the
-// administrator set in the distribution's EnvironmentFile= overrides (their
-// arguments stay whole; the man page says to add the script to them).
+// administrator set in the distribution's EnvironmentFile= or in a drop-in
+// of theirs overrides (their arguments stay whole; the man page says to
+// add the script to them).
 // Replacing ExecStart= instead would drop their arguments or the
 // distribution's own flags, which differ between distributions.
 func renderEnv(in Input, out *Output) {

@@ -16,8 +16,8 @@ import (
 // the shipped units/ransomeye-core.service.d/ransomeye-tuner-gate.conf and
 // the one the generator writes for another core, parsed as systemd parses
 // an ExecCondition= line, are what guarantee.RunsGate accepts. Why:
-// RunsGate became strict (FAULTS.md, findings 38 and 39); if it refused our
-// own gate, core-gate would fail and keep every core down.
+// RunsGate is strict (only GatePath --root=/ gate, no "-" prefix); if it
+// refused our own gate, core-gate would fail and keep every core down.
 func TestGateDropInsPassRunsGate(t *testing.T) {
 	static, err := os.ReadFile("../../units/ransomeye-core.service.d/ransomeye-tuner-gate.conf")
 	if err != nil {

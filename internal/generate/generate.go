@@ -52,7 +52,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -160,9 +159,10 @@ type Input struct {
 	// and no CPU plan is made. Not read when CPU isolation is off.
 	Topology    topology.Info
 	TopologyErr error
-	// FstabSwap is true when /etc/fstab already has Config.SwapPath as
-	// swap; FstabErr records an fstab that could not be read.
-	FstabSwap bool
+	// FstabSwap is the path of the /etc/fstab swap line that names the
+	// swapfile (Config.SwapPath, or a path leading to the same file), ""
+	// when there is none; FstabErr records an fstab that could not be read.
+	FstabSwap string
 	FstabErr  error
 	// SwapDir is where the swapfile's directory really is, with root's
 	// links followed (safefs), when that differs from the configured one:
@@ -237,7 +237,7 @@ func Gather(root hostroot.Root, log *priolog.Logger) Input {
 		return in
 	}
 	log.Debugf("configuration files read: %q", in.Config.Files)
-	in.FstabSwap, in.FstabErr = FstabHasSwap(root, in.Config.SwapPath)
+	in.FstabSwap, _, in.FstabErr = FstabHasSwap(root, in.Config.SwapPath)
 	in.SwapDir = ResolveSwapDir(root, in.Config.SwapPath)
 	if in.Config.Isolation == config.IsolationOff {
 		return in
@@ -260,43 +260,26 @@ func Gather(root hostroot.Root, log *priolog.Logger) Input {
 // resolves lexically from the last link.
 func ResolveSwapDir(root hostroot.Root, swapPath string) string {
 	dir := path.Dir(swapPath)
-	d, err := safefs.OpenDir(root, dir, safefs.Options{Create: 0o755, Probe: true, PathOnly: true})
-	if err != nil {
+	host, err := safefs.Resolve(root, dir)
+	if err != nil || host == dir {
 		return ""
 	}
-	defer d.Close()
-	if d.Host == dir {
-		return ""
-	}
-	return d.Host
+	return host
 }
 
-// FstabHasSwap reports whether /etc/fstab under root has a swap line for
-// path. A missing fstab is no line.
-func FstabHasSwap(root hostroot.Root, swapPath string) (bool, error) {
+// FstabHasSwap returns the path of the /etc/fstab swap line under root
+// that names the swapfile at swapPath, itself or through root's links
+// (mounts.SwapLine), and whether there is one. A missing fstab is no line.
+func FstabHasSwap(root hostroot.Root, swapPath string) (string, bool, error) {
 	b, err := readfile.Regular(root.Path(FstabPath), maxFstab)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read %q: %w", FstabPath, err)
+		return "", false, fmt.Errorf("read %q: %w", FstabPath, err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		// Blanks only, as libmount splits fields: strings.Fields would also
-		// split a path at a no-break space (FAULTS.md, "Found and fixed" 7).
-		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
-		if len(f) < 3 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		if f[2] != "swap" {
-			continue
-		}
-		what := mounts.Unescape(f[0])
-		if filepath.IsAbs(what) && filepath.Clean(what) == swapPath {
-			return true, nil
-		}
-	}
-	return false, nil
+	what, ok := mounts.SwapLine(root, b, swapPath)
+	return what, ok, nil
 }
 
 // maxFstab bounds what is read of /etc/fstab.
@@ -325,6 +308,11 @@ func Render(in Input) Output {
 	cfg := in.Config
 	out.Isolation = cfg.Isolation
 	out.SwapUnit = names.SwapUnitName(cfg.SwapPath)
+	if in.FstabSwap != "" {
+		// The administrator's unit for the same file, which the drop-ins
+		// then wire (systemd names it after the fstab line's path).
+		out.SwapUnit = names.SwapUnitName(in.FstabSwap)
+	}
 	renderSwap(in, &out)
 	if cfg.CoreService != names.CoreService {
 		out.Files = append(out.Files, gateFile(cfg.CoreService))
@@ -342,12 +330,12 @@ func Render(in Input) Output {
 
 // renderInvalid is Render for an invalid configuration: no units, except the
 // gate drop-in of every unit that may be the core. Why: with [CPU]
-// CoreService=mydb.service and a typo elsewhere, nothing was written and
-// mydb.service started with no guarantee (FAULTS.md, finding 22); the
-// activator fails closed, and only the gate makes the core wait for it.
-// Every name a CoreService= line assigns is gated (config.Error.Cores), not
-// only the one the section parser settles: a line continuation that
-// swallowed the "[CPU]" header left mydb.service ungated (finding 26).
+// CoreService=mydb.service and a typo elsewhere, writing nothing would let
+// mydb.service start with no guarantee; the activator fails closed, and
+// only the gate makes the core wait for it. Every name a CoreService= line
+// assigns is gated (config.Error.Cores), not only the one the section
+// parser settles: a line continuation that swallows the "[CPU]" header
+// would otherwise leave mydb.service ungated.
 func renderInvalid(in Input, out *Output) {
 	var ce *config.Error
 	core := ""
@@ -463,7 +451,11 @@ func renderSwap(in Input, out *Output) {
 			unit.NewUnitOption("Unit", "Before", u),
 		})},
 	)
-	if in.FstabSwap {
+	if in.FstabSwap != "" {
+		if in.FstabSwap != cfg.SwapPath {
+			out.note(priolog.Notice, "%s already has %q as swap, the same file as %q (through a link): the administrator's %s wins; writing only its drop-in, which keeps the gate", FstabPath, in.FstabSwap, cfg.SwapPath, u)
+			return
+		}
 		out.note(priolog.Notice, "%s already has %q as swap: the administrator's %s wins; writing only its drop-in, which keeps the gate", FstabPath, cfg.SwapPath, u)
 		return
 	}

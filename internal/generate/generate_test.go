@@ -14,11 +14,11 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // info8 is a plain 8-CPU machine with cgroup v2 and cpuset.
@@ -216,7 +216,7 @@ func TestQuotePath(t *testing.T) {
 func TestFstabHasSwap(t *testing.T) {
 	dir := t.TempDir()
 	root := hostroot.Root(dir)
-	if ok, err := FstabHasSwap(root, "/ransomeye/swap"); ok || err != nil {
+	if _, ok, err := FstabHasSwap(root, "/ransomeye/swap"); ok || err != nil {
 		t.Fatalf("no fstab: %v %v", ok, err)
 	}
 	_ = os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
@@ -224,8 +224,8 @@ func TestFstabHasSwap(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(dir, "etc/fstab"), []byte(fstab), 0o644)
 	for p, want := range map[string]bool{"/ransomeye/swap": true, "/swap file": true, "/other": false, "/swapfile": false,
 		"/nb": false, "/nb\u00a0x": true} { // a no-break space is part of a path, as libmount reads it
-		if ok, err := FstabHasSwap(root, p); ok != want || err != nil {
-			t.Errorf("FstabHasSwap(%q) = %v, %v", p, ok, err)
+		if what, ok, err := FstabHasSwap(root, p); ok != want || err != nil || (ok && what != p) {
+			t.Errorf("FstabHasSwap(%q) = %q, %v, %v", p, what, ok, err)
 		}
 	}
 }
@@ -361,21 +361,21 @@ func TestFstabNotRegular(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	if ok, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); ok || err == nil {
+	if _, ok, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); ok || err == nil {
 		t.Errorf("FIFO fstab: %v, %v", ok, err)
 	}
 	_ = os.Remove(fifo)
 	if err := os.Symlink("/dev/zero", fifo); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); ok || err == nil {
+	if _, ok, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); ok || err == nil {
 		t.Errorf("/dev/zero fstab: %v, %v", ok, err)
 	}
 	_ = os.Remove(fifo)
 	if err := os.WriteFile(fifo, bytes.Repeat([]byte("#\n"), maxFstab), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); err == nil {
+	if _, _, err := FstabHasSwap(hostroot.Root(dir), "/ransomeye/swap"); err == nil {
 		t.Errorf("2 MiB fstab read")
 	}
 }

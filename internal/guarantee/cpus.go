@@ -60,7 +60,8 @@ type Measure func(core string, mode generate.CPUMode, online cpuset.Set) Measure
 // CoreCPUs is the guarantee that the CPUs the core gets are the plan's core
 // set. Why: an administrator's drop-in setting AllowedCPUs= (or
 // CPUAffinity=) for the core overrides ours, and comparing our own files
-// with the plan does not notice it (FAULTS.md, finding 23).
+// with the plan does not notice it: the core would run on CPUs the plan
+// keeps for others while every other check passes.
 func CoreCPUs(core string, out generate.Output, online cpuset.Set, measure Measure) Entry {
 	want := out.Plan.Core
 	e := Entry{Name: NameCoreCPUs, Expected: want.String()}
@@ -211,8 +212,10 @@ func InUnitCgroup(root hostroot.Root, unit string) bool {
 			continue
 		}
 		// With Delegate=yes systemd runs the unit's control processes (the
-		// gate among them) in its ".control" sub-cgroup (FAULTS.md,
-		// finding 40).
+		// gate among them) in its ".control" sub-cgroup; without stripping
+		// it the gate of a delegated core would not know it runs in the
+		// core's cgroup, and for a template core it would then answer "not
+		// measured" and open whatever AllowedCPUs= is set.
 		cg := strings.TrimSuffix(parts[2], "/.control")
 		// systemd escapes some names in the cgroup tree ("cpu.service"
 		// lives in "_cpu.service"): without this the gate of such a core
@@ -310,7 +313,7 @@ func Commands(v any) ([]Command, bool) {
 		c := Command{Path: p, Argv: argv}
 		if len(e) > 2 {
 			// Kept: with "-" systemd starts the core whatever the gate
-			// exits (FAULTS.md, finding 38).
+			// exits, so such a line must not count as the gate.
 			if c.IgnoreFailure, ok = e[2].(bool); !ok {
 				return nil, false
 			}
@@ -332,8 +335,8 @@ const (
 // the address DBUS_SYSTEM_BUS_ADDRESS names. Why: the gate runs as the
 // core's ExecCondition=, in the core's environment, so an Environment= or
 // EnvironmentFile= of the core setting DBUS_SYSTEM_BUS_ADDRESS would
-// choose which bus answers for systemd about the core (FAULTS.md, finding
-// 34).
+// choose which bus answers for systemd about the core, and so what the
+// gate believes about the core's CPUs and its ExecCondition=.
 func connect(ctx context.Context) (*sddbus.Conn, error) {
 	if os.Geteuid() == 0 {
 		conn, err := sddbus.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, systemdPrivate, false) })

@@ -14,12 +14,11 @@ const GatePath = "/usr/sbin/" + names.ActivatorName
 // RunsGate reports whether one of the commands is our gate as the gate
 // drop-ins write it and as systemd will run it: GatePath with "--root=/"
 // (or "--root /") and the subcommand "gate", and no ignore-failure flag.
-// Why: any argv holding "gate" counted, so a gate on another tree
+// Why: if any argv holding "gate" counted, a gate on another tree
 // (--root=/srv/copy), one taking its root from RANSOMEYE_TUNER_ROOT in the
-// core's environment, or a program of that name elsewhere held core-gate
-// while checking nothing about this host (FAULTS.md, finding 39); and a
-// "-" prefix makes systemd start the core whatever the gate exits
-// (FAULTS.md, finding 38).
+// core's environment, or a program of that name elsewhere would hold
+// core-gate while checking nothing about this host; and a "-" prefix makes
+// systemd start the core whatever the gate exits.
 func RunsGate(cmds []Command) bool {
 	for _, c := range cmds {
 		if c.IgnoreFailure || c.Path != GatePath || len(c.Argv) == 0 || c.Argv[0] != GatePath {
@@ -35,9 +34,9 @@ func RunsGate(cmds []Command) bool {
 // CoreGate is the guarantee that systemd runs the gate before starting the
 // core: its ExecCondition= list holds `ransomeye-tuner ... gate`. Why: an
 // administrator's drop-in with an empty ExecCondition= (which resets the
-// list) removed the gate, and nothing noticed: status stayed COMPLIANT
-// while the core would start whatever the tuner found (FAULTS.md, finding
-// 32). The gate itself, running in the core's cgroup, is the proof that it
+// list) removes the gate, and without this check nothing notices: status
+// stays COMPLIANT while the core would start whatever the tuner found.
+// The gate itself, running in the core's cgroup, is the proof that it
 // runs; outside it, systemd is asked over D-Bus (m, from the same
 // measurement as the core's CPUs).
 func CoreGate(core string, m Measurement) Entry {

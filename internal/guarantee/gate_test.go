@@ -12,8 +12,8 @@ import (
 
 // TestCoreGate: the core's ExecCondition= as systemd reports it must run
 // the gate; an administrator's empty ExecCondition= (which resets the list)
-// or another command only fails it, naming the remedy (FAULTS.md, finding
-// 32). In the core's cgroup the running gate is the proof; under a root
+// or another command only fails it, naming the remedy. In the core's
+// cgroup the running gate is the proof; under a root
 // prefix nothing is measured.
 func TestCoreGate(t *testing.T) {
 	gate := Command{Path: "/usr/sbin/ransomeye-tuner", Argv: []string{"/usr/sbin/ransomeye-tuner", "--root=/", "gate"}}
@@ -45,6 +45,29 @@ func TestCoreGate(t *testing.T) {
 	}
 }
 
+// TestCoreGateFailsOnIgnoreFailurePrefix: an administrator's drop-in
+//
+//	ExecCondition=
+//	ExecCondition=-/usr/sbin/ransomeye-tuner --root=/ gate
+//
+// keeps the gate's command line but prefixes it with "-": systemd then
+// records the gate's exit 1 and starts the core anyway ("considered
+// equivalent to success", systemd.service(5)). systemd carries the prefix
+// as the third field (ignore-failure, b) of the a(sasbttttuii) it sends;
+// core-gate must fail on it. With the field dropped, core-gate held and
+// status said COMPLIANT while nothing could keep the core down, as with an
+// empty ExecCondition= reset.
+func TestCoreGateFailsOnIgnoreFailurePrefix(t *testing.T) {
+	v := [][]any{{"/usr/sbin/ransomeye-tuner", []string{"/usr/sbin/ransomeye-tuner", "--root=/", "gate"}, true, uint64(0), uint64(0), uint64(0), uint64(0), uint32(0), int32(0), int32(0)}}
+	cmds, ok := Commands(v)
+	if !ok {
+		t.Fatal("Commands refused systemd's property")
+	}
+	if e := CoreGate("mydb.service", Measurement{ExecCondition: cmds}); e.OK {
+		t.Errorf("core-gate holds for an ExecCondition=- gate whose failure systemd ignores: %+v", e)
+	}
+}
+
 // TestCommands decodes systemd's a(sasbttttuii) as godbus delivers it, and
 // refuses anything else (a missing property, systemd < 243).
 func TestCommands(t *testing.T) {
@@ -63,9 +86,64 @@ func TestCommands(t *testing.T) {
 	}
 }
 
+// TestRunsGateRefusesOtherRootOrProgram: a gate run on another tree
+// (--root=/srv/copy), or left to take its root from RANSOMEYE_TUNER_ROOT in
+// the core's environment (no --root), or a program of that name outside
+// the package's path, checks nothing about this host: RunsGate must not
+// count it. Counting any ransomeye-tuner command holding "gate" let
+// core-gate hold for all three.
+func TestRunsGateRefusesOtherRootOrProgram(t *testing.T) {
+	for _, c := range []Command{
+		{Path: "/usr/sbin/ransomeye-tuner", Argv: []string{"/usr/sbin/ransomeye-tuner", "--root=/srv/copy", "gate"}},
+		{Path: "/usr/sbin/ransomeye-tuner", Argv: []string{"/usr/sbin/ransomeye-tuner", "gate"}},
+		{Path: "/tmp/ransomeye-tuner", Argv: []string{"/tmp/ransomeye-tuner", "--root=/", "gate"}},
+	} {
+		if RunsGate([]Command{c}) {
+			t.Errorf("RunsGate(%q) = true: it does not gate this host's core", c.Argv)
+		}
+	}
+}
+
+// TestRunsGateForms: only our gate as systemd runs it counts: GatePath,
+// "--root=/" or "--root /", the subcommand "gate", no ignore-failure flag;
+// and core-gate says why a "-" line fails.
+func TestRunsGateForms(t *testing.T) {
+	const p = "/usr/sbin/ransomeye-tuner"
+	for _, tc := range []struct {
+		c  Command
+		ok bool
+	}{
+		{Command{Path: p, Argv: []string{p, "--root=/", "gate"}}, true},
+		{Command{Path: p, Argv: []string{p, "--root", "/", "gate"}}, true},
+		{Command{Path: p, Argv: []string{p, "--root=/", "gate"}, IgnoreFailure: true}, false},
+		{Command{Path: p, Argv: []string{p, "--root=/", "gate", "extra"}}, false},
+		{Command{Path: p, Argv: []string{p, "--root=/", "status"}}, false},
+		{Command{Path: p, Argv: []string{p, "gate", "--root=/"}}, false},
+		{Command{Path: p, Argv: []string{p, "--root=//", "gate"}}, false},
+		{Command{Path: p, Argv: []string{"/bin/sh", "--root=/", "gate"}}, false},
+		{Command{Path: "/usr/sbin/../sbin/ransomeye-tuner", Argv: []string{p, "--root=/", "gate"}}, false},
+		{Command{Path: p}, false},
+	} {
+		if got := RunsGate([]Command{tc.c}); got != tc.ok {
+			t.Errorf("RunsGate(%+v) = %v, want %v", tc.c, got, tc.ok)
+		}
+	}
+	cmds, ok := Commands([][]any{{p, []string{p, "--root=/", "gate"}, true, uint64(0), uint64(0), uint64(0), uint64(0), uint32(0), int32(0), int32(0)}})
+	if !ok || len(cmds) != 1 || !cmds[0].IgnoreFailure {
+		t.Fatalf("Commands dropped the ignore-failure flag: %+v, %v", cmds, ok)
+	}
+	e := CoreGate("mydb.service", Measurement{ExecCondition: cmds})
+	if e.OK || !strings.Contains(e.Actual, "-"+p) || !strings.Contains(e.Reason, `"-" prefix`) || !strings.Contains(e.Remedy, "systemctl cat mydb.service") {
+		t.Errorf("core-gate for a \"-\" gate: %+v", e)
+	}
+	if _, ok := Commands([][]any{{p, []string{p}, "yes"}}); ok {
+		t.Error("Commands took a non-boolean ignore-failure field")
+	}
+}
+
 // TestConnectIgnoresEnvironment: DBUS_SYSTEM_BUS_ADDRESS pointing at a
 // socket that a test listens on is never dialled (the gate runs in the
-// core's environment, FAULTS.md finding 34).
+// core's environment, which must not choose who answers for systemd).
 func TestConnectIgnoresEnvironment(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "bus")
 	l, err := netListenUnix(sock)

@@ -5,10 +5,10 @@
 //
 // `status` shows the entries and builds its problems from them; the gate
 // (the core's ExecCondition=) requires every one of them. Both call Evaluate,
-// so they cannot disagree. Why: the gate checked only the swap, so a sysctl
-// changed after a good activation (a later `sysctl --system` applying
-// /etc/sysctl.conf) left the gate open while status said NOT COMPLIANT
-// (FAULTS.md, finding 23).
+// so they cannot disagree. Why: a gate that checks only the swap leaves the
+// core free to start after a sysctl changed since a good activation (a
+// later `sysctl --system` applying /etc/sysctl.conf) while status says NOT
+// COMPLIANT.
 package guarantee
 
 import (
@@ -148,10 +148,10 @@ func Sysctl(root hostroot.Root, s sysctl.Setting) Entry {
 
 // SysctlRemedy says what to do about key having the value cur instead of
 // the configured one: it names the sysctl.d file that `sysctl --system`
-// applies last for key when that file gives cur. Why: the remedy pointed
-// at /etc/sysctl.conf while the package's own
-// /usr/lib/sysctl.d/60-ransomeye-tuner.conf had put its default back
-// (FAULTS.md, finding 30).
+// applies last for key when that file gives cur. Why: a fixed remedy
+// ("remove it from /etc/sysctl.conf") sends the administrator to the wrong
+// file when another one, such as the package's own
+// /usr/lib/sysctl.d/60-ransomeye-tuner.conf, put the value back.
 func SysctlRemedy(root hostroot.Root, key, cur string) string {
 	restart := "systemctl restart " + names.ActivatorUnit
 	set, ok := sysctld.LastSetter(root, key)

@@ -150,6 +150,33 @@ func TestInUnitCgroup(t *testing.T) {
 	}
 }
 
+// TestInUnitCgroupCountsControlSubcgroup: with Delegate=yes systemd runs
+// a service's control processes (ExecCondition= among them) in the
+// ".control" sub-cgroup of the unit's cgroup (the no-processes-in-inner-
+// nodes rule), so the gate of a delegated core reads
+// "0::/system.slice/system-db.slice/db@a.service/.control": InUnitCgroup
+// must count it as the unit's cgroup. Missing it, for a template core
+// Systemd() answered "not measured" (systemd has no properties for a
+// template), core-gate and core-cpus counted as not failed, and the gate
+// exited 0 whatever AllowedCPUs= an administrator's drop-in set.
+func TestInUnitCgroupCountsControlSubcgroup(t *testing.T) {
+	root := hostroot.Root(t.TempDir())
+	if err := os.MkdirAll(root.Path("/proc/self"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ unit, content string }{
+		{"db@.service", "0::/system.slice/system-db.slice/db@a.service/.control\n"},
+		{"mydb.service", "0::/system.slice/mydb.service/.control\n"},
+	} {
+		if err := os.WriteFile(root.Path("/proc/self/cgroup"), []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !InUnitCgroup(root, tc.unit) {
+			t.Errorf("InUnitCgroup(%s) with %q = false: the gate runs in the unit's own control sub-cgroup", tc.unit, tc.content)
+		}
+	}
+}
+
 // TestSysctl: the drifted value fails with the key, both values and the
 // remedy that names what usually changes it.
 func TestSysctl(t *testing.T) {
@@ -163,7 +190,7 @@ func TestSysctl(t *testing.T) {
 		t.Errorf("drifted swappiness: %+v", e)
 	}
 	// The file sysctl --system applies last for the key gives that value:
-	// the remedy names it (FAULTS.md, finding 30).
+	// the remedy names it.
 	if err := os.MkdirAll(root.Path("/etc/sysctl.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -254,9 +255,24 @@ func IsQueue(name string) bool {
 	return false
 }
 
-// queueIndex is the trailing number of a queue IRQ's name ("input.3" -> 3),
-// or -1.
+// queueNumber finds the queue number in a queue IRQ's name: the digits
+// right after the queue part, as the drivers print it: virtio's
+// "virtio0-input.3", ixgbe's and bnxt_en's "eth0-TxRx-3" (and "-rx-3",
+// "-tx-3"), i40e's and ice's "i40e-eth0-TxRx-3", bnx2x's "eth0-fp-3",
+// mlx5's "mlx5_comp3@pci:0000:3b:00.0". The last such part counts (an
+// interface may be named "rx-0"). Why not the name's trailing digits:
+// mlx5 ends its names with the PCI address, whose last digit is the
+// function, so every queue of a port got the same number and one DPI CPU.
+var queueNumber = regexp.MustCompile(`(?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+)`)
+
+// queueIndex is the queue number of a queue IRQ's name (queueNumber), else
+// its trailing number, or -1.
 func queueIndex(name string) int {
+	if m := queueNumber.FindAllStringSubmatch(name, -1); m != nil {
+		if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
+			return v
+		}
+	}
 	i := len(name)
 	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
 		i--
@@ -269,6 +285,14 @@ func queueIndex(name string) int {
 		return -1
 	}
 	return v
+}
+
+// isReceive reports whether a queue IRQ's name is a receive queue's (or a
+// combined one's), not a transmit-only one's ("-tx-N", virtio's
+// "output.N").
+func isReceive(name string) bool {
+	l := strings.ToLower(name)
+	return !strings.Contains(l, "output") && !(strings.Contains(l, "tx-") && !strings.Contains(l, "txrx-"))
 }
 
 // Move is one affinity change.
@@ -297,8 +321,9 @@ type Left struct {
 
 // Decision is what Decide says.
 type Decision struct {
-	// Default is the target of default_smp_affinity (the core set);
-	// DefaultChange is false when it is already that.
+	// Default is the target of default_smp_affinity (its value kept
+	// within the core set: cpuset.Set.Within); DefaultChange is false when
+	// it is already that.
 	Default       cpuset.Set
 	DefaultChange bool
 	Moves         []Move
@@ -311,17 +336,23 @@ type Decision struct {
 }
 
 // Decide is the pure decision: default_smp_affinity and every movable IRQ
-// onto core (an IRQ already inside core stays; one partly inside keeps
-// only its CPUs in core, so a driver's NUMA-local choice survives), and the
-// capture NIC's queue IRQs one DPI CPU each, queue N on dpi[N mod len]
-// (its receive and transmit IRQ together). With an empty dpi the NIC's
-// IRQs are treated as any other.
+// kept within core (one already inside core stays; one partly inside keeps
+// only its CPUs in core, so a driver's NUMA-local choice or an
+// administrator's narrower default survives), and the capture NIC's queue
+// IRQs one DPI CPU each, queue N on dpi[N mod len] (its receive and
+// transmit IRQ together). With an empty dpi the NIC's IRQs are treated as
+// any other.
 func Decide(st State, core, dpi cpuset.Set) Decision {
 	d := Decision{Default: core}
-	d.DefaultChange = st.DefaultErr != "" || !st.Default.Equal(core)
+	if st.DefaultErr == "" {
+		d.Default = st.Default.Within(core)
+	}
+	d.DefaultChange = st.DefaultErr != "" || !st.Default.Equal(d.Default)
 	dpiIDs := dpi.IDs()
 	var queueOrder int
 	nqueueIRQs := 0
+	// rxOn maps each DPI CPU to the receive queues steered to it.
+	rxOn := map[int]map[int]bool{}
 	for _, q := range st.IRQs {
 		queue := len(dpiIDs) > 0 && st.NIC.IRQs[q.Num] && IsQueue(q.Name)
 		var target cpuset.Set
@@ -335,8 +366,18 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 				idx = queueOrder
 				queueOrder++
 			}
-			target = cpuset.Of(dpiIDs[idx%len(dpiIDs)])
+			cpu := dpiIDs[idx%len(dpiIDs)]
+			target = cpuset.Of(cpu)
 			nqueueIRQs++
+			// A NIC may have more queue interrupts than queues in use
+			// (mlx5 requests one per CPU whatever ethtool -L says):
+			// those above the receive queues carry no traffic.
+			if isReceive(q.Name) && (st.NIC.RxQueues == 0 || idx < st.NIC.RxQueues) {
+				if rxOn[cpu] == nil {
+					rxOn[cpu] = map[int]bool{}
+				}
+				rxOn[cpu][idx] = true
+			}
 			if q.Affinity.Equal(target) {
 				d.Kept++
 				continue
@@ -345,10 +386,7 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 			d.Kept++
 			continue
 		default:
-			target = q.Affinity.Intersect(core)
-			if target.IsEmpty() {
-				target = core
-			}
+			target = q.Affinity.Within(core)
 		}
 		if !q.Writable {
 			d.Left = append(d.Left, Left{IRQ: q.Num, Name: q.Name, Unmovable: true,
@@ -358,12 +396,15 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 		d.Moves = append(d.Moves, Move{IRQ: q.Num, Name: q.Name, From: q.Affinity.String(), To: target.String(), Queue: queue})
 	}
 	if st.NIC.Name != "" {
-		d.NICNote = nicNote(st.NIC, nqueueIRQs, dpi)
+		d.NICNote = nicNote(st.NIC, nqueueIRQs, rxOn, dpi)
 	}
 	return d
 }
 
-func nicNote(n NIC, queueIRQs int, dpi cpuset.Set) string {
+// nicNote compares the capture NIC's receive queues with the DPI CPUs as
+// Decide steered them (rxOn: DPI CPU to its receive queues): "one queue
+// per DPI worker" only when every DPI CPU got exactly one.
+func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) string {
 	switch {
 	case n.Err != "":
 		return "capture interface: " + n.Err
@@ -371,12 +412,38 @@ func nicNote(n NIC, queueIRQs int, dpi cpuset.Set) string {
 		return fmt.Sprintf("capture interface %q: %d receive queues; no DPI CPUs reserved, its interrupts stay on the core CPUs", n.Name, n.RxQueues)
 	case queueIRQs == 0:
 		return fmt.Sprintf("capture interface %q (%s): no queue interrupts found in %s (%d receive queues): nothing to steer to the DPI CPUs %s", n.Name, n.Device, InterruptsPath, n.RxQueues, dpi)
-	case n.RxQueues > dpi.Len():
-		return fmt.Sprintf("capture interface %q: %d receive queues for %d DPI CPUs (%s): queues share CPUs; with one DPI worker per CPU, consider ethtool -L %s combined %d", n.Name, n.RxQueues, dpi.Len(), dpi, n.Name, dpi.Len())
-	case n.RxQueues < dpi.Len():
-		return fmt.Sprintf("capture interface %q: %d receive queues for %d DPI CPUs (%s): some DPI CPUs get no queue interrupt; consider ethtool -L %s combined %d", n.Name, n.RxQueues, dpi.Len(), dpi, n.Name, dpi.Len())
 	}
-	return fmt.Sprintf("capture interface %q: %d receive queues for %d DPI CPUs (%s): one queue per DPI worker", n.Name, n.RxQueues, dpi.Len(), dpi)
+	var shared, idle []string
+	for _, cpu := range dpi.IDs() {
+		switch qs := rxOn[cpu]; len(qs) {
+		case 0:
+			idle = append(idle, strconv.Itoa(cpu))
+		case 1:
+		default:
+			var ids []int
+			for q := range qs {
+				ids = append(ids, q)
+			}
+			sort.Ints(ids)
+			var l []string
+			for _, q := range ids {
+				l = append(l, strconv.Itoa(q))
+			}
+			shared = append(shared, fmt.Sprintf("CPU %d takes queues %s", cpu, strings.Join(l, ", ")))
+		}
+	}
+	head := fmt.Sprintf("capture interface %q: %d receive queues for %d DPI CPUs (%s)", n.Name, n.RxQueues, dpi.Len(), dpi)
+	var why []string
+	if len(shared) > 0 {
+		why = append(why, "queues share CPUs ("+strings.Join(shared, "; ")+")")
+	}
+	if len(idle) > 0 {
+		why = append(why, "some DPI CPUs get no receive queue interrupt (CPU "+strings.Join(idle, ", ")+")")
+	}
+	if len(why) == 0 {
+		return head + ": one queue per DPI worker"
+	}
+	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider ethtool -L %s combined %d", head, strings.Join(why, "; "), n.Name, dpi.Len())
 }
 
 // Result is what Apply did.

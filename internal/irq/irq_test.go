@@ -282,3 +282,111 @@ func TestNICMSIDir(t *testing.T) {
 		t.Errorf("NIC: %+v", st.NIC)
 	}
 }
+
+// fakePCINIC writes a fake /proc/interrupts and /proc/irq with one IRQ per
+// name (numbered from 60, every one on 0-7) and a PCI NIC nic at
+// 0000:3b:00.1 listing them all in its msi_irqs, with rxQueues receive
+// queues (a fake of sysfs: regular files and links).
+func fakePCINIC(t *testing.T, nic string, rxQueues int, names ...string) hostroot.Root {
+	t.Helper()
+	var irqs []fakeIRQ
+	for i, n := range names {
+		irqs = append(irqs, fakeIRQ{num: 60 + i, name: n, affinity: "0-7"})
+	}
+	root := fakeTree(t, irqs, "", 0)
+	dev := "/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1"
+	dirs := []string{dev + "/net/" + nic + "/queues", NetDir}
+	for i := range names {
+		dirs = append(dirs, fmt.Sprintf("%s/msi_irqs/%d", dev, 60+i))
+	}
+	for i := 0; i < rxQueues; i++ {
+		dirs = append(dirs, fmt.Sprintf("%s/net/%s/queues/rx-%d", dev, nic, i))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(root.Path(d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../../../0000:3b:00.1", root.Path(dev+"/net/"+nic+"/device")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../.."+strings.TrimPrefix(dev, "/sys")+"/net/"+nic, root.Path(NetDir+"/"+nic)); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestQueueSteeringPerDriver: the capture NIC's queue interrupts as each
+// driver names them (virtio-net on fakeTree's device, the others on a PCI
+// function), two receive queues, DPI CPUs 4-5: queue 0's
+// interrupts go to CPU 4 and queue 1's to CPU 5, the device's other
+// interrupts to the core CPUs, and the log says one queue per DPI worker
+// only when that is so. mlx5 ends its names with the PCI address
+// ("@pci:0000:3b:00.1"), whose last digit is not the queue: read as the
+// queue, it put both queues on CPU 5 while the log claimed one queue per
+// worker.
+func TestQueueSteeringPerDriver(t *testing.T) {
+	for _, c := range []struct {
+		driver, nic string
+		rx          int
+		names       []string
+		want        map[string]string // IRQ name -> CPUs it is moved to
+		note        string
+	}{
+		{"mlx5", "ens1f1np1", 2, []string{"mlx5_async0@pci:0000:3b:00.1", "mlx5_comp0@pci:0000:3b:00.1", "mlx5_comp1@pci:0000:3b:00.1"},
+			map[string]string{"mlx5_async0@pci:0000:3b:00.1": "0-3", "mlx5_comp0@pci:0000:3b:00.1": "4", "mlx5_comp1@pci:0000:3b:00.1": "5"}, "one queue per DPI worker"},
+		// mlx5 requests a completion vector per CPU whatever ethtool -L
+		// says; those above the channels in use carry nothing.
+		{"mlx5, more vectors than channels", "ens1f1np1", 2, []string{"mlx5_comp0@pci:0000:3b:00.1", "mlx5_comp1@pci:0000:3b:00.1", "mlx5_comp2@pci:0000:3b:00.1", "mlx5_comp3@pci:0000:3b:00.1"},
+			map[string]string{"mlx5_comp0@pci:0000:3b:00.1": "4", "mlx5_comp1@pci:0000:3b:00.1": "5", "mlx5_comp2@pci:0000:3b:00.1": "4", "mlx5_comp3@pci:0000:3b:00.1": "5"}, "one queue per DPI worker"},
+		{"ice", "ens1f1", 2, []string{"ice-0000:3b:00.1:misc", "ice-ens1f1-TxRx-0", "ice-ens1f1-TxRx-1"},
+			map[string]string{"ice-0000:3b:00.1:misc": "0-3", "ice-ens1f1-TxRx-0": "4", "ice-ens1f1-TxRx-1": "5"}, "one queue per DPI worker"},
+		{"i40e", "eth0", 2, []string{"i40e-0000:3b:00.1:misc", "i40e-eth0-TxRx-0", "i40e-eth0-TxRx-1"},
+			map[string]string{"i40e-0000:3b:00.1:misc": "0-3", "i40e-eth0-TxRx-0": "4", "i40e-eth0-TxRx-1": "5"}, "one queue per DPI worker"},
+		{"ixgbe", "eth0", 2, []string{"eth0-TxRx-0", "eth0-TxRx-1", "eth0"},
+			map[string]string{"eth0-TxRx-0": "4", "eth0-TxRx-1": "5", "eth0": "0-3"}, "one queue per DPI worker"},
+		// bnxt_en numbers its rings on: with separate rings, "tx-2" is the
+		// first transmit ring.
+		{"bnxt_en, shared rings", "eth0", 2, []string{"eth0-TxRx-0", "eth0-TxRx-1"},
+			map[string]string{"eth0-TxRx-0": "4", "eth0-TxRx-1": "5"}, "one queue per DPI worker"},
+		{"bnxt_en, separate rings", "eth0", 2, []string{"eth0-rx-0", "eth0-rx-1", "eth0-tx-2", "eth0-tx-3"},
+			map[string]string{"eth0-rx-0": "4", "eth0-rx-1": "5", "eth0-tx-2": "4", "eth0-tx-3": "5"}, "one queue per DPI worker"},
+		{"ixgbe, three queues", "eth0", 3, []string{"eth0-TxRx-0", "eth0-TxRx-1", "eth0-TxRx-2"},
+			map[string]string{"eth0-TxRx-0": "4", "eth0-TxRx-1": "5", "eth0-TxRx-2": "4"}, "queues share CPUs (CPU 4 takes queues 0, 2)"},
+		{"ice, one queue", "ens1f1", 1, []string{"ice-ens1f1-TxRx-0"},
+			map[string]string{"ice-ens1f1-TxRx-0": "4"}, "some DPI CPUs get no receive queue interrupt (CPU 5)"},
+		{"virtio-net", "eth1", 2, []string{"virtio0-config", "virtio0-input.0", "virtio0-output.0", "virtio0-input.1", "virtio0-output.1"},
+			map[string]string{"virtio0-config": "0-3", "virtio0-input.0": "4", "virtio0-output.0": "4", "virtio0-input.1": "5", "virtio0-output.1": "5"}, "one queue per DPI worker"},
+	} {
+		t.Run(c.driver, func(t *testing.T) {
+			var root hostroot.Root
+			if strings.HasPrefix(c.driver, "virtio") {
+				var irqs []fakeIRQ
+				for i, n := range c.names {
+					irqs = append(irqs, fakeIRQ{num: 24 + i, name: n, affinity: "0-7"})
+				}
+				root = fakeTree(t, irqs, c.nic, c.rx)
+			} else {
+				root = fakePCINIC(t, c.nic, c.rx, c.names...)
+			}
+			st, err := Read(root, c.nic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Decide(st, core, dpi)
+			got := map[string]string{}
+			for _, m := range d.Moves {
+				got[m.Name] = m.To
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("moves %v, want %v", got, c.want)
+			}
+			if !strings.Contains(d.NICNote, c.note) {
+				t.Errorf("note %q, want it to say %q", d.NICNote, c.note)
+			}
+			if c.note != "one queue per DPI worker" && strings.Contains(d.NICNote, "one queue per DPI worker") {
+				t.Errorf("note %q claims one queue per worker", d.NICNote)
+			}
+		})
+	}
+}

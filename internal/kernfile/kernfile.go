@@ -7,9 +7,9 @@
 // there does not lead to the kernel's file. The file is then opened
 // relative to that directory with O_NOFOLLOW|O_NONBLOCK and used only when
 // it is a regular file (every proc and sysfs attribute is one). Why:
-// opening the path string with O_NOFOLLOW guarded its last component only;
-// with proc/sys/vm a link to a directory of ordinary files, activate
-// overwrote the start of files it did not create (FAULTS.md, finding 28).
+// opening the path string with O_NOFOLLOW guards its last component only;
+// with proc/sys/vm a link to a directory of ordinary files under a root
+// prefix, activate would overwrite the start of files it did not create.
 package kernfile
 
 import (

@@ -18,7 +18,7 @@ import (
 // proc/irq/9/smp_affinity_list) is a link made by root to a directory of
 // ordinary files, inside the root (relative target) or outside it
 // (absolute): Open refuses it for reading and writing, naming the link, and
-// the files behind it stay as they were (FAULTS.md, finding 28).
+// the files behind it stay as they were.
 func TestOpenRefusesLinkInAnyComponent(t *testing.T) {
 	for _, tc := range []struct{ link, file, behind string }{
 		{"proc/sys/vm", "/proc/sys/vm/swappiness", "swappiness"},

@@ -56,8 +56,8 @@ func Write(root hostroot.Root, hostPath string, set cpuset.Set) error {
 // truncated only once it is known to be such a file: truncating is a no-op
 // for proc and sysfs, which take a write at offset 0 as the whole value,
 // and keeps a fake tree's file whole. Why: O_TRUNC at open, with
-// O_NOFOLLOW on the last component only, cut a file reached through a
-// linked directory before anything was checked (FAULTS.md, finding 28).
+// O_NOFOLLOW on the last component only, would cut a file reached through
+// a linked directory before anything was checked.
 func WriteFile(root hostroot.Root, hostPath, value string) error {
 	fd, err := kernfile.Open(root, hostPath, unix.O_WRONLY)
 	if err != nil {

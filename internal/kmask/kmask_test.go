@@ -12,8 +12,7 @@ import (
 
 // TestWriteFileLinkInMiddle: proc/irq/9 is a link (made by root, inside the
 // root prefix) to a directory holding an ordinary smp_affinity_list:
-// WriteFile refuses it and neither writes nor truncates the file behind it
-// (FAULTS.md, finding 28).
+// WriteFile refuses it and neither writes nor truncates the file behind it.
 func TestWriteFileLinkInMiddle(t *testing.T) {
 	root := t.TempDir()
 	victim := filepath.Join(root, "victim")

@@ -21,8 +21,8 @@ import (
 // Why a record of success besides the marker of failure: the marker lives
 // in the world-writable /run/lock, on the /run tmpfs, which a local user can
 // fill; then no marker (nor its fallback on the same tmpfs) can be written,
-// and a gate that only looks for a marker opens (fail-open, FAULTS.md "Found
-// and fixed" 3). Removing a file needs no space, so activate removes this
+// and a gate that only looks for a marker opens after a failure
+// (fail-open). Removing a file needs no space, so activate removes this
 // record when it starts and every failure path removes it again; only a
 // complete, successful run writes it. The directory is root-only.
 const OKPath = "/run/ransomeye-tuner/ok"
@@ -104,7 +104,7 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 // directory of OKPath (made when missing) and returns the function that
 // releases it. A second activate started by hand while the unit's run is
 // creating the swapfile waits here, instead of removing that run's
-// temporary file as a leftover (FAULTS.md, "Found and fixed" 8). The directory is
+// temporary file as a leftover and so failing it. The directory is
 // root-only, so no other user can open it to hold the lock and block the
 // boot.
 func Lock(root hostroot.Root) (unlock func(), err error) {

@@ -289,8 +289,9 @@ const header = "# HELP " + Prefix + "build_info "
 
 // checkOurs refuses a file at path (its name in d) that Write did not
 // write: it must be a regular file whose content starts with header. Why:
-// [Metrics] TextfilePath=/etc/passwd, or another exporter's .prom, was
-// replaced as root by every run (FAULTS.md, finding 42).
+// root never overwrites a file the tool did not create; without this,
+// another exporter's .prom (or any file TextfilePath= names) would be
+// replaced as root by every run, every minute.
 func checkOurs(d *safefs.Dir, path string) error {
 	fd, err := unix.Openat(d.Fd(), filepath.Base(path), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if errors.Is(err, unix.ENOENT) {
@@ -318,7 +319,7 @@ func checkOurs(d *safefs.Dir, path string) error {
 // unless root made it in a directory only root can change. Why: the textfile
 // directory's parent belongs to the prometheus user, who could make
 // node-exporter/ a link and have root create or replace the file in any
-// directory (FAULTS.md, finding 24).
+// directory.
 func Write(root hostroot.Root, path string, s Snapshot) (written bool, err error) {
 	if path == "" {
 		return false, nil

@@ -9,8 +9,13 @@
 // interrupts at any time. Failures are returned as warnings for the log.
 //
 // Undo restores only what an earlier activation set and that still holds
-// the value it set (recorded in the plan file's "applied" section): a mask
-// an administrator changed since is theirs, and left alone.
+// the value it set (recorded in the plan file's "applied" section), to what
+// it held before: a mask an administrator changed since is theirs, and left
+// alone. An interrupt requested while the placement was in effect got the
+// placement's default_smp_affinity, and undo gives it the one it restores.
+//
+// Placements run one at a time (an flock in Dir): each reads the record
+// the one before it wrote, and adds to it.
 package placement
 
 import (
@@ -50,6 +55,14 @@ const (
 // while the PCI device directories stay visible.
 const CaptureDeviceFile = "capture-device"
 
+// lockName, in Dir, is the file whose flock makes placements one at a
+// time. Why: a placement reads the record, moves the interrupts, and writes
+// the record; one that read the record while another was moving them
+// found them moved, recorded nothing, and wrote its empty record last, so
+// undo restored nothing. ransomeye-tuner-place.service and a DPI engine's
+// ExecStartPost= run place at the same time at boot.
+const lockName = "place.lock"
+
 // CPU files read for the kernel's boot defaults.
 const (
 	possiblePath = "/sys/devices/system/cpu/possible"
@@ -67,10 +80,20 @@ type FileDoc struct {
 // Applied is what an activation set outside systemd.
 type Applied struct {
 	// DefaultIRQAffinity is the CPU list written to
-	// /proc/irq/default_smp_affinity ("" when not written).
-	DefaultIRQAffinity string `json:"default_irq_affinity,omitempty"`
-	// Workqueue maps each workqueue cpumask file written to its CPU list.
-	Workqueue map[string]string `json:"workqueue_cpumask,omitempty"`
+	// /proc/irq/default_smp_affinity ("" when not written);
+	// DefaultIRQAffinityFrom is what it held before the first write, which
+	// undo restores ("" when unknown: then the kernel's boot default).
+	DefaultIRQAffinity     string `json:"default_irq_affinity,omitempty"`
+	DefaultIRQAffinityFrom string `json:"default_irq_affinity_from,omitempty"`
+	// IRQsBefore are the interrupts (number to name) that existed when
+	// DefaultIRQAffinity was first written. Any other was requested while
+	// it was in effect, and got it: undo gives such an interrupt, where it
+	// still has that affinity, the default_smp_affinity it restores.
+	IRQsBefore map[int]string `json:"irqs_before,omitempty"`
+	// Workqueue maps each workqueue cpumask file written to its CPU list;
+	// WorkqueueFrom each to what it held before the first write.
+	Workqueue     map[string]string `json:"workqueue_cpumask,omitempty"`
+	WorkqueueFrom map[string]string `json:"workqueue_cpumask_from,omitempty"`
 	// IRQsMoved are the interrupts moved since boot (MergeMoves), each
 	// with the affinity before the first move, which undo restores;
 	// IRQsLeft and IRQsKept are this run's.
@@ -104,9 +127,14 @@ func Activate(root hostroot.Root) Report {
 // Place applies the placement for out (a Render of in): with a
 // reservation, interrupts and unbound work onto the core set and the
 // capture NIC's queues onto the DPI set; without one (or disabled), Undo.
-// Then it writes the plan file.
+// Then it writes the plan file. One placement at a time (lock).
 func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
 	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
+	if unlock, err := lock(root); err != nil {
+		r.warnf("cannot take the placement lock (%v): going on without it; a placement run at the same time may lose what undo restores", err)
+	} else {
+		defer unlock()
+	}
 	if !out.Plan.Reserved {
 		Undo(root, &r)
 		if err := writeCaptureDevice(root, ""); err != nil {
@@ -121,6 +149,40 @@ func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
 	return r
 }
 
+// lock takes an exclusive flock on lockName in Dir (made, root-only, when
+// missing) and returns the function that releases it. The file is mode
+// 0600 in a directory only root can change, so no other user can open it
+// to hold the lock; it is opened without following a link and must be a
+// regular file.
+func lock(root hostroot.Root) (unlock func(), err error) {
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	p := dir.Path + "/" + lockName
+	fd, err := unix.Openat(dir.Fd(), lockName, unix.O_RDONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", p, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%q is not a regular file (%v): remove it (ransomeye-tuner makes it)", p, err)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock %q: %w", p, err)
+	}
+	return func() { unix.Close(fd) }, nil
+}
+
 func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report) *Applied {
 	core, dpi := out.Plan.Core, out.Plan.DPI
 	// What an earlier activation in this boot set and still holds stays on
@@ -129,18 +191,33 @@ func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report
 	if d, err := ReadFile(root); err == nil && d.Applied != nil {
 		prev = d.Applied
 	}
-	a := &Applied{Workqueue: map[string]string{}, IRQsMoved: []irq.Move{}, IRQsLeft: []irq.Left{}}
+	a := &Applied{Workqueue: map[string]string{}, WorkqueueFrom: map[string]string{}, IRQsMoved: []irq.Move{}, IRQsLeft: []irq.Left{}}
 	st, err := irq.Read(root, in.Config.DPIInterface)
 	if err != nil {
 		r.warnf("interrupts not placed: %v", err)
 	} else {
 		d := irq.Decide(st, core, dpi)
 		res := irq.Apply(root, d)
+		// ours is whether default_smp_affinity still holds what an earlier
+		// run wrote: then its value before, and the interrupts that existed
+		// then, are that run's.
+		ours := prev.DefaultIRQAffinity != "" && st.DefaultErr == "" && prev.DefaultIRQAffinity == st.Default.String()
 		switch {
 		case res.DefaultErr != nil:
 			r.warnf("new interrupts may land on reserved CPUs: %v", res.DefaultErr)
-		case d.DefaultChange || prev.DefaultIRQAffinity == core.String():
-			a.DefaultIRQAffinity = core.String()
+		case ours:
+			a.DefaultIRQAffinity, a.DefaultIRQAffinityFrom, a.IRQsBefore = prev.DefaultIRQAffinity, prev.DefaultIRQAffinityFrom, prev.IRQsBefore
+			if d.DefaultChange {
+				a.DefaultIRQAffinity = d.Default.String()
+			}
+		case d.DefaultChange:
+			a.DefaultIRQAffinity, a.IRQsBefore = d.Default.String(), map[int]string{}
+			if st.DefaultErr == "" {
+				a.DefaultIRQAffinityFrom = st.Default.String()
+			}
+			for _, q := range st.IRQs {
+				a.IRQsBefore[q.Num] = q.Name
+			}
 		}
 		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, st), res.Kept, d.NICNote
 		if err := writeCaptureDevice(root, st.NIC.MSIDir); err != nil {
@@ -149,7 +226,7 @@ func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report
 		if res.Left != nil {
 			a.IRQsLeft = res.Left
 		}
-		r.infof("interrupts: %d moved onto the core CPUs %s or the capture queues' DPI CPUs, %d already there, %d left (default_smp_affinity %s)", len(res.Moved), core, res.Kept, len(res.Left), core.Mask())
+		r.infof("interrupts: %d moved onto the core CPUs %s or the capture queues' DPI CPUs, %d already there, %d left (default_smp_affinity %s)", len(res.Moved), core, res.Kept, len(res.Left), d.Default.Mask())
 		for _, m := range res.Moved {
 			r.infof("IRQ %d (%s): %s -> %s", m.IRQ, m.Name, m.From, m.To)
 		}
@@ -161,16 +238,24 @@ func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report
 		}
 	}
 	for _, w := range workqueue.Apply(root, core) {
+		// ours: the file still holds what an earlier run wrote.
+		ours := prev.Workqueue[w.Path] != "" && prev.Workqueue[w.Path] == w.Before.String()
 		switch {
 		case w.Missing:
 			r.infof("%q: no such file on this kernel", w.Path)
 		case w.Err != nil:
 			r.warnf("unbound kernel work may run on reserved CPUs: %v", w.Err)
 		case w.Changed:
-			a.Workqueue[w.Path] = core.String()
-			r.infof("%s: %s -> %s", w.Path, w.Before, core)
-		case prev.Workqueue[w.Path] == core.String():
-			a.Workqueue[w.Path] = core.String() // ours since an earlier run
+			a.Workqueue[w.Path], a.WorkqueueFrom[w.Path] = w.After.String(), w.Before.String()
+			if ours {
+				a.WorkqueueFrom[w.Path] = prev.WorkqueueFrom[w.Path] // its value before the first write
+			}
+			r.infof("%s: %s -> %s", w.Path, w.Before, w.After)
+		case ours:
+			a.Workqueue[w.Path], a.WorkqueueFrom[w.Path] = prev.Workqueue[w.Path], prev.WorkqueueFrom[w.Path]
+		}
+		if a.WorkqueueFrom[w.Path] == "" {
+			delete(a.WorkqueueFrom, w.Path)
 		}
 	}
 	return a
@@ -212,8 +297,11 @@ func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 
 // Undo restores what an earlier activation applied (read from the plan
 // file) where it still holds the value written: each moved IRQ to its
-// former affinity, default_smp_affinity and the workqueue masks to the
-// kernel's boot defaults (BootDefaults).
+// former affinity, default_smp_affinity and the workqueue masks to what
+// they held before (the kernel's boot defaults, BootDefaults, for a record
+// without that), and each interrupt requested since that still has the
+// placement's default_smp_affinity to the one restored. The caller holds
+// the placement lock.
 func Undo(root hostroot.Root, r *Report) {
 	prev, err := ReadFile(root)
 	if errors.Is(err, fs.ErrNotExist) || err == nil && prev.Applied == nil {
@@ -225,19 +313,52 @@ func Undo(root hostroot.Root, r *Report) {
 	}
 	a := prev.Applied
 	irqDefault, wq, derr := BootDefaults(root)
-	if derr != nil {
-		r.warnf("kernel defaults unknown (%v): the masks are left as they are", derr)
+	// before is the value to restore: the one recorded, else the kernel's
+	// boot default def; ok is false when neither is known.
+	warned := false
+	before := func(recorded string, def cpuset.Set) (s cpuset.Set, what string, ok bool) {
+		if s, err := cpuset.Parse(recorded); err == nil {
+			return s, "its value before the placement", true
+		}
+		if derr != nil {
+			if !warned {
+				r.warnf("kernel defaults unknown (%v): the masks recorded without their earlier value are left as they are", derr)
+			}
+			warned = true
+			return s, "", false
+		}
+		return def, "the kernel's default", true
+	}
+	// newTo is where interrupts requested while the placement was in
+	// effect go: the default_smp_affinity restored (empty when it was not).
+	var newTo cpuset.Set
+	if a.DefaultIRQAffinity != "" {
+		if to, what, ok := before(a.DefaultIRQAffinityFrom, irqDefault); ok && undoMask(root, irq.DefaultAffinityPath, a.DefaultIRQAffinity, to, what, r) {
+			newTo = to
+		}
+	}
+	// requested reports whether an interrupt was requested while the
+	// placement's default_smp_affinity was in effect (and got it).
+	requested := func(num int, name string) bool {
+		was, ok := a.IRQsBefore[num]
+		return a.IRQsBefore != nil && (!ok || was != name)
 	}
 	restored := 0
+	moved := map[int]bool{}
 	for _, m := range a.IRQsMoved {
+		moved[m.IRQ] = true
 		p := fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, m.IRQ)
 		b, err := readfile.Regular(root.Path(p), 1<<16)
 		if err != nil || strings.TrimSpace(string(b)) != m.To {
 			continue // gone, or changed since: not ours any more
 		}
-		if err := kmask.WriteFile(root, p, m.From); err != nil {
-			from, _ := cpuset.Parse(m.From)
-			r.warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, m.From, irq.Refusal(err, from))
+		from := m.From
+		if !newTo.IsEmpty() && m.From == a.DefaultIRQAffinity && requested(m.IRQ, m.Name) {
+			from = newTo.String() // its affinity before the move was the placement's default
+		}
+		if err := kmask.WriteFile(root, p, from); err != nil {
+			f, _ := cpuset.Parse(from)
+			r.warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, from, irq.Refusal(err, f))
 			continue
 		}
 		restored++
@@ -245,16 +366,44 @@ func Undo(root hostroot.Root, r *Report) {
 	if len(a.IRQsMoved) > 0 {
 		r.infof("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
 	}
-	if derr != nil {
-		return
-	}
-	if a.DefaultIRQAffinity != "" {
-		undoMask(root, irq.DefaultAffinityPath, a.DefaultIRQAffinity, irqDefault, r)
+	if !newTo.IsEmpty() && a.IRQsBefore != nil {
+		undoRequested(root, a, newTo, moved, requested, r)
 	}
 	for _, p := range workqueue.Paths {
 		if v, ok := a.Workqueue[p]; ok {
-			undoMask(root, p, v, wq, r)
+			if to, what, ok := before(a.WorkqueueFrom[p], wq); ok {
+				undoMask(root, p, v, to, what, r)
+			}
 		}
+	}
+}
+
+// undoRequested gives every interrupt requested while the placement was in
+// effect (requested), not moved by it (moved) and still on the placement's
+// default_smp_affinity the one undo restored (to): what the kernel would
+// have given it without the placement. One on other CPUs was placed there
+// by its driver or someone else, and is left.
+func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]bool, requested func(int, string) bool, r *Report) {
+	st, err := irq.Read(root, "")
+	if err != nil {
+		r.warnf("interrupts requested since the placement left on %s: %v", a.DefaultIRQAffinity, err)
+		return
+	}
+	n := 0
+	for _, q := range st.IRQs {
+		if moved[q.Num] || !requested(q.Num, q.Name) || q.AffinityErr != "" || !q.Writable || q.Affinity.String() != a.DefaultIRQAffinity {
+			continue
+		}
+		p := fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, q.Num)
+		if err := kmask.WriteFile(root, p, to.String()); err != nil {
+			r.warnf("IRQ %d (%s), requested while the placement was in effect, left on %s: %s", q.Num, q.Name, q.Affinity, irq.Refusal(err, to))
+			continue
+		}
+		n++
+		r.infof("undo: IRQ %d (%s), requested while the placement was in effect: %s -> %s (the default_smp_affinity restored)", q.Num, q.Name, q.Affinity, to)
+	}
+	if n > 0 {
+		r.infof("undo: %d interrupts requested while the placement was in effect given the default_smp_affinity restored (%s)", n, to)
 	}
 }
 
@@ -268,6 +417,11 @@ func Withdraw(root hostroot.Root, in generate.Input, out generate.Output) Report
 	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
 		return r
 	}
+	if unlock, err := lock(root); err != nil {
+		r.warnf("cannot take the placement lock (%v): going on without it", err)
+	} else {
+		defer unlock()
+	}
 	Undo(root, &r)
 	if err := writeCaptureDevice(root, ""); err != nil {
 		r.warnf("%v", err)
@@ -278,17 +432,20 @@ func Withdraw(root hostroot.Root, in generate.Input, out generate.Output) Report
 	return r
 }
 
-func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, r *Report) {
+// undoMask writes def (what) to the mask file p where it still holds
+// applied, the value a placement wrote, and reports whether it did.
+func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, what string, r *Report) bool {
 	cur, err := kmask.Read(root, p)
 	want, perr := cpuset.Parse(applied)
 	if err != nil || perr != nil || !cur.Equal(want) {
-		return // changed since: not ours any more
+		return false // changed since: not ours any more
 	}
 	if err := kmask.Write(root, p, def); err != nil {
 		r.warnf("undo: %v", err)
-		return
+		return false
 	}
-	r.infof("undo: %s: %s -> %s (the kernel's default)", p, cur, def)
+	r.infof("undo: %s: %s -> %s (%s)", p, cur, def, what)
+	return true
 }
 
 // BootDefaults returns the kernel's boot-time values: default_smp_affinity

@@ -282,21 +282,7 @@ func TestWithdraw(t *testing.T) {
 // reservation, and on withdrawal, the record goes.
 func TestCaptureDeviceRecord(t *testing.T) {
 	root := fakeMachine(t)
-	pci := root.Path("/sys/devices/pci0000:00/0000:00:03.0")
-	for _, p := range []string{pci + "/msi_irqs/25", pci + "/virtio0/net/eth1", root.Path("/sys/class/net")} {
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink("../../../virtio0", pci+"/virtio0/net/eth1/device"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth1", root.Path("/sys/class/net/eth1")); err != nil {
-		t.Fatal(err)
-	}
-	in, _ := render(root, 8)
-	in.Config.DPIInterface = "eth1"
-	out := generate.Render(in)
+	in, out := captureNIC(t, root, 25)
 	noWarnings(t, Place(root, in, out))
 	rec := Dir + "/" + CaptureDeviceFile
 	if got := read(t, root, rec); got != "/sys/devices/pci0000:00/0000:00:03.0" {
@@ -397,5 +383,113 @@ func TestObserveUnmovableAndPending(t *testing.T) {
 	_ = os.Remove(root.Path("/proc/irq/25/effective_affinity_list"))
 	if e := Observe(root, in, out); irqs(e.IRQsMovePending) != "8:rtc0:4:0-3" {
 		t.Errorf("without nvme0q0's effective affinity: pending %q", irqs(e.IRQsMovePending))
+	}
+}
+
+// captureNIC adds a virtio-net capture interface eth1 with one receive
+// queue and the vectors msi to the fake root (its PCI function's msi_irqs)
+// and returns the 8-CPU plan with DPIInterface=eth1.
+func captureNIC(t *testing.T, root hostroot.Root, msi ...int) (generate.Input, generate.Output) {
+	t.Helper()
+	pci := root.Path("/sys/devices/pci0000:00/0000:00:03.0")
+	dirs := []string{pci + "/virtio0/net/eth1/queues/rx-0", root.Path("/sys/class/net")}
+	for _, n := range msi {
+		dirs = append(dirs, fmt.Sprintf("%s/msi_irqs/%d", pci, n))
+	}
+	for _, p := range dirs {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../../../virtio0", pci+"/virtio0/net/eth1/device"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth1", root.Path("/sys/class/net/eth1")); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := render(root, 8)
+	in.Config.DPIInterface = "eth1"
+	return in, generate.Render(in)
+}
+
+// request adds interrupt num named name to the fake /proc/interrupts with
+// affinity aff, as a driver requesting it does.
+func request(t *testing.T, root hostroot.Root, num int, name, aff string) {
+	t.Helper()
+	p := root.Path(irq.InterruptsPath)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := fmt.Sprintf(" %d:  0 0 0 0 0 0 0 0  PCI-MSI %d-edge  %s\n", num, num, name)
+	if err := os.WriteFile(p, append(b, row...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := root.Path(fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, num))
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, []byte(aff+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUndoRequestedDuringPlacement: default_smp_affinity was 0-6 before
+// the placement set it to 0-3. Interrupts requested while that was in
+// effect got 0-3 (a disk controller loaded later; the capture NIC's queue,
+// re-requested after ethtool -L and steered to a DPI CPU by the next
+// placement); undo gives each the default_smp_affinity it restores, 0-6,
+// which is what the kernel would have given them, not 0-3. An interrupt
+// that had 0-3 before the placement (an administrator's), and one
+// requested since whose driver put it on CPU 2, keep theirs.
+func TestUndoRequestedDuringPlacement(t *testing.T) {
+	root := fakeMachine(t)
+	_ = os.WriteFile(root.Path(irq.DefaultAffinityPath), []byte("7f\n"), 0o644)
+	request(t, root, 35, "admin_kept", "0-3")
+	in, out := captureNIC(t, root, 40)
+	noWarnings(t, Place(root, in, out))
+	request(t, root, 38, "ahci_late", "0-3")
+	request(t, root, 39, "eth9-TxRx-0", "2")
+	request(t, root, 40, "virtio0-input.0", "0-3")
+	r := Place(root, in, out) // what ransomeye-tuner place runs after ethtool -L
+	noWarnings(t, r)
+	wantValues(t, root, "after the second placement ", map[string]string{irq.DefaultAffinityPath: "f",
+		"/proc/irq/38/smp_affinity_list": "0-3", "/proc/irq/40/smp_affinity_list": "4"})
+	r = Withdraw(root, in, out)
+	noWarnings(t, r)
+	wantValues(t, root, "after withdraw ", map[string]string{irq.DefaultAffinityPath: "7f",
+		"/proc/irq/30/smp_affinity_list": "0-7", "/proc/irq/35/smp_affinity_list": "0-3",
+		"/proc/irq/38/smp_affinity_list": "0-6", "/proc/irq/39/smp_affinity_list": "2",
+		"/proc/irq/40/smp_affinity_list": "0-6"})
+	if !strings.Contains(strings.Join(r.Infos, "\n"), "IRQ 38 (ahci_late), requested while the placement was in effect: 0-3 -> 0-6") {
+		t.Errorf("undo does not say what it did with IRQ 38:\n%s", strings.Join(r.Infos, "\n"))
+	}
+}
+
+// TestPlaceLockFile: placements lock a root-only file of the state
+// directory; a link planted at its name is not followed (the placement
+// warns and goes on), and its target is left as it was.
+func TestPlaceLockFile(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	noWarnings(t, Place(root, in, out))
+	fi, err := os.Lstat(root.Path(Dir + "/" + lockName))
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("lock file: %v, %v; want a regular file, mode 0600", fi, err)
+	}
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(root.Path(Dir + "/" + lockName))
+	if err := os.Symlink(target, root.Path(Dir+"/"+lockName)); err != nil {
+		t.Fatal(err)
+	}
+	r := Place(root, in, out)
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "placement lock") {
+		t.Errorf("warnings with a link at the lock's name: %q", r.Warnings)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "keep\n" {
+		t.Errorf("the link's target: %q, %v", b, err)
 	}
 }

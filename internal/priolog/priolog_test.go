@@ -9,8 +9,8 @@ import (
 
 	"github.com/coreos/go-systemd/v22/journal"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/journaltest"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
+	"github.com/ransomeye/ransomeye-tuner/testkit/journaltest"
 )
 
 func TestPrefixAndSplit(t *testing.T) {

@@ -12,12 +12,13 @@ import (
 
 // Regular reads a regular file of at most max bytes. Why not os.ReadFile: a
 // FIFO there would block the generator (and the boot) and a link to
-// /dev/zero would read until memory runs out; the configuration reader had
-// both (FAULTS.md, "Found and fixed" 1). It looks before it opens, since
-// opening a device node can act (a watchdog starts, a tape rewinds), and
-// checks again what it opened. Errors are *fs.PathError naming p: the
-// open's or stat's own, EISDIR for a directory, "is a named pipe (FIFO),
-// not a regular file: ..." for another kind, "larger than max bytes".
+// /dev/zero would read until memory runs out (tuner.conf and its drop-ins
+// are read at every boot, where a stalled generator stalls the boot). It
+// looks before it opens, since opening a device node can act (a watchdog
+// starts, a tape rewinds), and checks again what it opened. Errors are
+// *fs.PathError naming p: the open's or stat's own, EISDIR for a
+// directory, "is a named pipe (FIFO), not a regular file: ..." for another
+// kind, "larger than max bytes".
 func Regular(p string, max int64) ([]byte, error) {
 	fi, err := os.Stat(p)
 	if err != nil {

@@ -377,6 +377,19 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 	return d, nil
 }
 
+// Resolve returns where the directory hostPath leads with root's links
+// followed, as OpenDir would take it, without creating, reading or
+// checking the mode of anything (Probe, PathOnly): a directory that does
+// not exist yet resolves lexically from the last link.
+func Resolve(root hostroot.Root, hostPath string) (string, error) {
+	d, err := OpenDir(root, hostPath, Options{Create: 0o755, Probe: true, PathOnly: true})
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	return d.Host, nil
+}
+
 // finalFlags are the open flags of the directory OpenDir returns.
 func finalFlags(opt Options) int {
 	if opt.PathOnly {

@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // placementRoot is a fake 8-core machine (plan: core 0-3, DPI 4-5,

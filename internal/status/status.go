@@ -63,8 +63,11 @@ type File struct {
 	Mode      string `json:"mode,omitempty"`
 	Owner     string `json:"owner,omitempty"`
 	SwapArea  bool   `json:"swap_area"`
-	Label     string `json:"label,omitempty"`
-	Inode     uint64 `json:"inode,omitempty"`
+	// HibernationImage is the signature of a hibernation image found in
+	// place of the swap signature ("S1SUSPEND", ...), absent when none.
+	HibernationImage string `json:"hibernation_image,omitempty"`
+	Label            string `json:"label,omitempty"`
+	Inode            uint64 `json:"inode,omitempty"`
 	// Usable is what the kernel would take from the swap area, as its
 	// extents fall on the device (the header page included).
 	Usable int64 `json:"usable_bytes,omitempty"`
@@ -316,8 +319,9 @@ func describeFile(e swapfile.Existing) File {
 	f.Mode = fmt.Sprintf("%04o", uint32(e.Perm))
 	f.Owner = fmt.Sprintf("%d:%d", e.UID, e.GID)
 	f.SwapArea, f.Label = e.Header.Swap, e.Header.Label
+	f.HibernationImage = e.Header.Hibernation
 	f.SELinuxContext = e.Context
-	if e.Header.Swap {
+	if e.Header.HasArea() {
 		f.Usable = e.Avail()
 	}
 	return f
@@ -375,7 +379,11 @@ func (r Report) WriteText(w io.Writer) error {
 	row("swap target", "%s = max(MinSize %s, MemTotal %s)", fsinfo.Human(s.Target), fsinfo.Human(s.MinSize), fsinfo.Human(s.MemTotal))
 	file := s.File.Kind
 	if s.File.Kind == string(swapfile.Regular) {
-		file = fmt.Sprintf("%s, mode %s, owner %s, swap area %s, label %q", fsinfo.Human(s.File.Size), s.File.Mode, s.File.Owner, yesNo(s.File.SwapArea), s.File.Label)
+		area := yesNo(s.File.SwapArea)
+		if s.File.HibernationImage != "" {
+			area = "holding a hibernation image (" + s.File.HibernationImage + ")"
+		}
+		file = fmt.Sprintf("%s, mode %s, owner %s, swap area %s, label %q", fsinfo.Human(s.File.Size), s.File.Mode, s.File.Owner, area, s.File.Label)
 	}
 	row("swapfile", "%s (%s): %s", s.Path, s.Unit, file)
 	if s.SELinux != "" && s.SELinux != "disabled" {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -16,24 +19,81 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
 )
 
-// mkswapDirs are searched for mkswap after $PATH: root's sbin directories,
-// which a service's or a user's PATH may lack.
-var mkswapDirs = []string{"/usr/sbin", "/sbin"}
+// MkswapDirs are where FindMkswap looks for mkswap, in order: the system's
+// own directories, never $PATH. Why: a root shell keeps a user's PATH (su
+// without "-", sudo -E), and an "mkswap" in that user's ~/bin would have run
+// as root on the swapfile's descriptor. /usr/bin and /bin come last for the
+// distributions that install util-linux there.
+var MkswapDirs = []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"}
+
+// TestMkswapEnv names an mkswap to run instead of the system's. It is for
+// the black-box tests' fault injection only (an mkswap that kills the
+// activator at a known step), and is honoured only for a file root owns
+// that no one else can write, in a directory the same holds for: a user
+// cannot point root at a program of theirs with it.
+const TestMkswapEnv = "RANSOMEYE_TUNER_TEST_MKSWAP"
 
 // FindMkswap resolves the mkswap command once, for Options.Mkswap: the
-// first "mkswap" in pathEnv (a $PATH value), then in /usr/sbin and /sbin.
-func FindMkswap(pathEnv string) (string, error) {
-	dirs := append(filepath.SplitList(pathEnv), mkswapDirs...)
-	for _, d := range dirs {
-		if !filepath.IsAbs(d) {
-			continue // a relative PATH entry would depend on the working directory
+// test override (TestMkswapEnv's value, "" for none) when set, else the
+// first mkswap in MkswapDirs. What it returns is an executable regular file
+// owned by root and writable by no one else.
+func FindMkswap(override string) (string, error) {
+	if override != "" {
+		if !filepath.IsAbs(override) {
+			return "", fmt.Errorf("%s=%q is not an absolute path", TestMkswapEnv, override)
 		}
+		if err := rootOnlyExecutable(override, true); err != nil {
+			return "", fmt.Errorf("%s=%q: %w", TestMkswapEnv, override, err)
+		}
+		return override, nil
+	}
+	var problems []string
+	for _, d := range MkswapDirs {
 		p := filepath.Join(d, "mkswap")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		err := rootOnlyExecutable(p, false)
+		if err == nil {
 			return p, nil
 		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			problems = append(problems, err.Error())
+		}
 	}
-	return "", fmt.Errorf("mkswap not found in $PATH, /usr/sbin or /sbin: install util-linux")
+	if len(problems) > 0 {
+		return "", fmt.Errorf("no usable mkswap in %s: %s", strings.Join(MkswapDirs, ", "), strings.Join(problems, "; "))
+	}
+	return "", fmt.Errorf("mkswap not found in %s: install util-linux", strings.Join(MkswapDirs, ", "))
+}
+
+// rootOnlyExecutable checks that p (links followed) is an executable
+// regular file owned by root that group and others cannot write; with
+// dirToo, the same of the directory holding it (a file in a directory
+// someone else can write could be swapped for theirs after the check).
+func rootOnlyExecutable(p string, dirToo bool) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0:
+		return fmt.Errorf("%q is not an executable regular file", p)
+	case !ok:
+		return fmt.Errorf("%q: cannot tell its owner", p)
+	case st.Uid != 0 || fi.Mode()&0o022 != 0:
+		return fmt.Errorf("%q is not owned by root or is writable by others (owner %d, mode %04o)", p, st.Uid, uint32(fi.Mode().Perm()))
+	}
+	if !dirToo {
+		return nil
+	}
+	di, err := os.Stat(filepath.Dir(p))
+	if err != nil {
+		return err
+	}
+	dst, ok := di.Sys().(*syscall.Stat_t)
+	if !ok || dst.Uid != 0 || di.Mode()&0o022 != 0 {
+		return fmt.Errorf("its directory %q is not owned by root or is writable by others", filepath.Dir(p))
+	}
+	return nil
 }
 
 // Options tune Create.

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -67,13 +68,25 @@ const (
 	Other     Kind = "special file"
 )
 
+// hibernationSigs are the signatures a hibernation image writes where
+// SWAPSPACE2 was, as util-linux's swapon knows them (swap_detect_signature):
+// the kernel's swsusp ("S1SUSPEND"; "S2SUSPEND" and "ULSUSPEND" of older and
+// userspace suspend), TuxOnIce's binary one, and "LINHIB0001". The header
+// before the signature is the swap area's, kept as it was.
+var hibernationSigs = []string{"S1SUSPEND", "S2SUSPEND", "ULSUSPEND", "\xed\xc3\x02\xe9\x98\x56\xe5\x0c", "LINHIB0001"}
+
 // Header is what the first page of a swap area says.
 type Header struct {
-	Swap     bool   // the SWAPSPACE2 signature is at page_size-10
-	Version  uint32 // 1 for every swap area Linux accepts
-	LastPage uint32 // the last usable page
-	BadPages uint32 // nr_badpages: the kernel refuses a swapfile that lists any
-	Label    string // the volume label, "" when none
+	Swap bool // the SWAPSPACE2 signature is at page_size-10
+	// Hibernation is the signature of a hibernation image found there
+	// instead ("S1SUSPEND", ...; printable), "" when none: the swap area
+	// holds an image that a resume would read, its header otherwise
+	// intact (parsed as for Swap).
+	Hibernation string
+	Version     uint32 // 1 for every swap area Linux accepts
+	LastPage    uint32 // the last usable page
+	BadPages    uint32 // nr_badpages: the kernel refuses a swapfile that lists any
+	Label       string // the volume label, "" when none
 }
 
 // ParseHeader reads the swap header from the first page of a file. page
@@ -83,10 +96,12 @@ func ParseHeader(page []byte, pageSize int) Header {
 	if pageSize < 1100 || len(page) < pageSize {
 		return h
 	}
-	if string(page[pageSize-len(Signature):pageSize]) != Signature {
+	sig := page[pageSize-len(Signature) : pageSize]
+	if string(sig) == Signature {
+		h.Swap = true
+	} else if h.Hibernation = hibernationSig(sig); h.Hibernation == "" {
 		return h
 	}
-	h.Swap = true
 	// struct swap_header_v1_2 (linux/swap.h): bootbits[1024], version,
 	// last_page, nr_badpages, sws_uuid[16], sws_volume[16], ...
 	h.Version = binary.LittleEndian.Uint32(page[1024:])
@@ -98,6 +113,24 @@ func ParseHeader(page []byte, pageSize int) Header {
 	}
 	h.Label = string(label)
 	return h
+}
+
+// HasArea reports whether the header describes a swap area: the swap
+// signature, or a hibernation image's in its place.
+func (h Header) HasArea() bool { return h.Swap || h.Hibernation != "" }
+
+// hibernationSig returns the hibernation signature that starts sig (the
+// last 10 bytes of the first page), printable, or "".
+func hibernationSig(sig []byte) string {
+	for _, s := range hibernationSigs {
+		if bytes.HasPrefix(sig, []byte(s)) {
+			if strconv.QuoteToASCII(s) == `"`+s+`"` {
+				return s
+			}
+			return fmt.Sprintf("%x", s)
+		}
+	}
+	return ""
 }
 
 // Existing describes what is at the swapfile's path.
@@ -197,7 +230,7 @@ func InspectAt(dirfd int, dirPath, name string, pageSize int) (Existing, error) 
 		return e, fmt.Errorf("read the first page of %q: %w", path, err)
 	}
 	e.Header = ParseHeader(page[:max(n, 0)], pageSize)
-	if e.Header.Swap {
+	if e.Header.HasArea() {
 		e.Area = (int64(e.Header.LastPage) + 1) * int64(pageSize)
 		if pages, shared, err := usablePages(fd, e.Size, pageSize, e.Area/int64(pageSize)); err == nil {
 			e.Usable, e.UsableKnown, e.Shared = pages*int64(pageSize), true, shared
@@ -255,15 +288,24 @@ type Decision struct {
 	// FixPerms: the file is our swap area (label) with the wrong owner or
 	// mode; set root:root 0600 before anything else.
 	FixPerms bool
+	// DiscardImage: the file is our swap area (label, root:root 0600)
+	// holding a stale hibernation image: write the swap signature back
+	// (DiscardImageAt), as swapon does, before it is kept.
+	DiscardImage bool
 	// Reason says why, in words for the log and the marker.
 	Reason string
 }
 
 // Decide chooses what to do with what is at the path (e), for a target size
 // in bytes, given whether the path is active swap (from /proc/swaps), whether
-// the filesystem needs no-copy-on-write (btrfs), and the label our files carry.
-func Decide(e Existing, target int64, active, needNoCOW bool, label string) Decision {
+// the filesystem needs no-copy-on-write (btrfs), the label our files carry
+// and the swap unit that activates the file (named in remedies).
+func Decide(e Existing, target int64, active, needNoCOW bool, label, unit string) Decision {
 	p := e.Path
+	// An active file is replaced only once it is off: the activator then
+	// replaces it, and the swap unit, which swapoff left inactive and a
+	// restart of the activator does not start, turns it on again.
+	restartBoth := fmt.Sprintf("swapoff %q && systemctl restart %s %s", p, names.ActivatorUnit, unit)
 	switch e.Kind {
 	case Missing:
 		return Decision{Action: ActCreate, Reason: fmt.Sprintf("%q does not exist: create a %s swapfile", p, size(target))}
@@ -271,13 +313,24 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 	default:
 		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a %s, not a swapfile; it was left untouched (nothing followed or replaced): move it away, or set [Swap] Path= to another file", p, e.Kind)}
 	}
-	if !e.Header.Swap {
+	if !e.Header.HasArea() {
 		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q holds %s of data that is not a swap area (no %s signature); it was left untouched: move it away, or set [Swap] Path= to another file", p, size(e.Size), Signature)}
+	}
+	// A hibernation image at this point is stale: the boot that could have
+	// resumed it is over (resume runs before the filesystems are mounted
+	// read-write), and this boot has changed them since, so resuming it
+	// later would corrupt them. swapon(8) discards it by writing the swap
+	// signature back; so does activate, for a file of its own making.
+	var d Decision
+	if img := e.Header.Hibernation; img != "" {
+		if e.Header.Label != label || !e.RootOnly() {
+			return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area holding a hibernation image (signature %s where %s was) left by a boot that did not resume from it; it is not labelled %q with owner root:root and mode 0600 as ours are, so it was left untouched; resuming that image now would corrupt the filesystems this boot has changed: discard it as swapon does (it writes the swap signature back) with: swapon %q && swapoff %q, or remove the file; then: systemctl restart %s", p, img, Signature, label, p, p, names.ActivatorUnit)}
+		}
+		d.DiscardImage = true
 	}
 	if e.Header.Version != 1 {
 		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area of version %d, which Linux cannot use; it was left untouched: remove it or run mkswap on it", p, e.Header.Version)}
 	}
-	var d Decision
 	if !e.RootOnly() {
 		if e.Header.Label != label {
 			return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area owned by %d:%d with mode %04o, but swap must be root:root 0600 (anyone else could read or forge swapped memory); it is not labelled %q, so it was left untouched: run chown root:root %q && chmod 0600 %q, or remove it", p, e.UID, e.GID, uint32(e.Perm), label, p, p)}
@@ -285,9 +338,9 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		d.FixPerms = true
 	}
 	// What counts is the area the header describes, not the file's size: a
-	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB
-	// (FAULTS.md, finding 9); one whose header says more than the file
-	// holds is refused by swapon.
+	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB, and
+	// keeping it would leave the gate refusing the core at every boot; one
+	// whose header says more than the file holds is refused by swapon.
 	avail := e.Avail()
 	switch {
 	case e.Header.BadPages != 0 && !active:
@@ -303,13 +356,13 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 		// Why: after a btrfs snapshot (snapper, timeshift) the kernel
 		// refuses swapon of the file, and this said "keep it" at every run.
 		d.Action = ActRefuse
-		d.Reason = fmt.Sprintf("%q is active swap whose extents are shared with a snapshot or another file (FIEMAP reports them shared), which swapon refuses at the next activation; it cannot be replaced while in use: run swapoff %q and systemctl restart ransomeye-tuner.service (it replaces the file), or reboot", p, p)
+		d.Reason = fmt.Sprintf("%q is active swap whose extents are shared with a snapshot or another file (FIEMAP reports them shared), which swapon refuses at the next activation; it cannot be replaced while in use: run %s (the activator replaces the file), or reboot", p, restartBoth)
 	case e.Shared:
 		d.Action = ActReplace
 		d.Reason = fmt.Sprintf("%q is a swap area whose extents are shared with a snapshot or another file (a btrfs snapshot of its subvolume, a reflink copy), which swapon refuses (\"swapfile must not be copy-on-write\"): replace it (and exclude the swapfile's subvolume from snapshots, or the next one does this again)", p)
 	case avail < target && active:
 		d.Action = ActRefuse
-		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run swapoff %q and systemctl restart ransomeye-tuner.service", p, size(avail), size(target), p)
+		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run %s", p, size(avail), size(target), restartBoth)
 	case avail < target:
 		d.Action = ActReplace
 		if e.UsableKnown && e.Usable < min(e.Size, e.Area) {
@@ -335,6 +388,17 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label string) Deci
 	if d.FixPerms && d.Action != ActRefuse {
 		d.Reason += fmt.Sprintf("; it had owner %d:%d and mode %04o: set root:root 0600", e.UID, e.GID, uint32(e.Perm))
 	}
+	if d.DiscardImage {
+		switch d.Action {
+		case ActKeep:
+			d.Reason += fmt.Sprintf("; it holds a stale hibernation image (signature %s) from a boot that did not resume: discard it (write the swap signature back, as swapon does)", e.Header.Hibernation)
+		case ActReplace:
+			d.DiscardImage = false // the replacement discards it
+			d.Reason += fmt.Sprintf(" (it holds a stale hibernation image, signature %s, which goes with it)", e.Header.Hibernation)
+		default:
+			d.DiscardImage = false
+		}
+	}
 	return d
 }
 
@@ -356,7 +420,7 @@ type ContextDecision struct {
 // is not ours is refused and left as it is (the tool does not change a file
 // it did not make). Only the type counts, as for mkswap and swapon.
 func DecideContext(e Existing, want, label string) ContextDecision {
-	if want == "" || e.Kind != Regular || !e.Header.Swap || selinux.Type(e.Context) == selinux.Type(want) {
+	if want == "" || e.Kind != Regular || !e.Header.HasArea() || selinux.Type(e.Context) == selinux.Type(want) {
 		return ContextDecision{}
 	}
 	had := e.Context
@@ -424,6 +488,63 @@ func FixPermsAt(dirfd int, dirPath, name string) error {
 		return fmt.Errorf("chmod 0600 %q: %w", path, err)
 	}
 	return unix.Fsync(fd)
+}
+
+// DiscardImageAt writes the swap signature back over a stale hibernation
+// image's in the regular file name in the open directory dirfd, as
+// swapon(8) does, if it is still the file was describes (same device and
+// inode) and still holds such a signature; then fsyncs it.
+func DiscardImageAt(dirfd int, dirPath, name string, pageSize int, was Existing) error {
+	path := filepath.Join(dirPath, name)
+	fd, err := unix.Openat(dirfd, name, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return fmt.Errorf("open %q to discard its hibernation image: %w", path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("fstat %q: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Dev != was.Dev || st.Ino != was.Inode {
+		return fmt.Errorf("%q changed since it was inspected: left it alone; run activate again", path)
+	}
+	page := make([]byte, pageSize)
+	n, err := unix.Pread(fd, page, 0)
+	if err != nil {
+		return fmt.Errorf("read the first page of %q: %w", path, err)
+	}
+	if h := ParseHeader(page[:max(n, 0)], pageSize); h.Hibernation == "" {
+		return fmt.Errorf("%q no longer holds a hibernation signature: left it alone; run activate again", path)
+	}
+	if _, err := unix.Pwrite(fd, []byte(Signature), int64(pageSize-len(Signature))); err != nil {
+		return fmt.Errorf("write the swap signature of %q: %w", path, err)
+	}
+	if err := unix.Fsync(fd); err != nil {
+		return fmt.Errorf("fsync %q: %w", path, err)
+	}
+	return nil
+}
+
+// RemoveAt removes the regular file name in the open directory dirfd, if
+// it is still the file was describes (same device and inode, owned by
+// root): the swap area a replacement takes the place of, when both do not
+// fit. The directory is fsynced.
+func RemoveAt(dirfd int, dirPath, name string, was Existing) error {
+	path := filepath.Join(dirPath, name)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("stat %q before removing it: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != 0 || st.Dev != was.Dev || st.Ino != was.Inode {
+		return fmt.Errorf("%q changed since it was inspected (inode %d, now %d): left it alone; run activate again", path, was.Inode, st.Ino)
+	}
+	if err := unix.Unlinkat(dirfd, name, 0); err != nil {
+		return fmt.Errorf("remove %q: %w", path, err)
+	}
+	if err := unix.Fsync(dirfd); err != nil {
+		return fmt.Errorf("fsync directory %q: %w", dirPath, err)
+	}
+	return nil
 }
 
 // CleanLeftoversAt removes the temporary files an interrupted Create left in

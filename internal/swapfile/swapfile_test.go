@@ -122,7 +122,7 @@ func TestDecide(t *testing.T) {
 		{"device", Existing{Path: "/ransomeye/swap", Kind: Device}, false, false, ActRefuse, false, "device"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Decide(tc.e, target, tc.active, tc.nocow, "ransomeye-swap")
+			d := Decide(tc.e, target, tc.active, tc.nocow, "ransomeye-swap", "ransomeye-swap.swap")
 			if d.Action != tc.want || d.FixPerms != tc.fix || !strings.Contains(d.Reason, tc.reasonHas) {
 				t.Errorf("Decide = %+v; want action %s, fix %v, reason with %q", d, tc.want, tc.fix, tc.reasonHas)
 			}
@@ -216,7 +216,7 @@ func TestCreateSmall(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the swapfile is chowned to root")
 	}
-	mkswap, err := FindMkswap(os.Getenv("PATH"))
+	mkswap, err := FindMkswap("")
 	if err != nil {
 		t.Skip(err)
 	}
@@ -239,7 +239,7 @@ func TestCreateSmall(t *testing.T) {
 	if !e.UsableKnown || e.Usable < size {
 		t.Errorf("created file gives the kernel %d bytes (known %v: %s), want at least %d", e.Usable, e.UsableKnown, e.UsableErr, size)
 	}
-	if d := Decide(e, size, false, false, "ransomeye-swap"); d.Action != ActKeep {
+	if d := Decide(e, size, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActKeep {
 		t.Errorf("Decide on the new file: %+v", d)
 	}
 	// Without Replace an existing entry is never clobbered.
@@ -284,19 +284,46 @@ func openDir(t *testing.T, dir string) *safefs.Dir {
 	return d
 }
 
+// TestFindMkswap: the system's mkswap is found whatever $PATH says (it is
+// not read); the named test override is taken only when root owns it and
+// no one else can write it or its directory.
 func TestFindMkswap(t *testing.T) {
-	dir := t.TempDir()
+	t.Setenv("PATH", t.TempDir())
+	p, err := FindMkswap("")
+	if _, serr := os.Stat("/usr/sbin/mkswap"); serr == nil && (err != nil || p != "/usr/sbin/mkswap") {
+		t.Errorf("FindMkswap(\"\") = %q, %v; want /usr/sbin/mkswap", p, err)
+	}
+	if _, err := FindMkswap("relative/mkswap"); err == nil {
+		t.Error("a relative override was taken")
+	}
+	if os.Geteuid() != 0 {
+		return // the override's owner checks need root's files
+	}
+	dir := t.TempDir() // 0700, root's
 	fake := filepath.Join(dir, "mkswap")
 	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := FindMkswap("relative:" + dir); err != nil || p != fake {
-		t.Errorf("FindMkswap(PATH with %q) = %q, %v; want %q", dir, p, err, fake)
+	if p, err := FindMkswap(fake); err != nil || p != fake {
+		t.Errorf("FindMkswap(%q) = %q, %v; want it", fake, p, err)
 	}
-	// Not in $PATH: root's sbin directories.
-	p, err := FindMkswap(t.TempDir())
-	if _, serr := os.Stat("/usr/sbin/mkswap"); serr == nil && (err != nil || p != "/usr/sbin/mkswap") {
-		t.Errorf("FindMkswap without it in PATH = %q, %v; want /usr/sbin/mkswap", p, err)
+	for _, tc := range []struct {
+		name  string
+		setup func() error
+	}{
+		{"owned by a user", func() error { return os.Chown(fake, 1000, 1000) }},
+		{"writable by others", func() error { return os.Chmod(fake, 0o757) }},
+		{"in a directory others can write", func() error { return os.Chmod(dir, 0o777) }},
+	} {
+		if err := tc.setup(); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := FindMkswap(fake); err == nil {
+			t.Errorf("%s: FindMkswap(%q) = %q, want a refusal", tc.name, fake, p)
+		}
+		os.Chown(fake, 0, 0)
+		os.Chmod(fake, 0o755)
+		os.Chmod(dir, 0o700)
 	}
 }
 
@@ -326,6 +353,42 @@ func TestDecideContext(t *testing.T) {
 		}
 		if d.Refuse && !strings.Contains(d.Reason, "left untouched") {
 			t.Errorf("%s: a refusal must say the file was left untouched: %s", tc.name, d.Reason)
+		}
+	}
+}
+
+// TestDecideHibernationImage: a swap area whose signature a hibernation
+// image replaced is taken back when it is ours (label, root 0600): kept,
+// the image discarded first; not ours, it is refused untouched naming the
+// image; too small, the replacement discards it with the file.
+func TestDecideHibernationImage(t *testing.T) {
+	const target = 16 * gib
+	page := header(4096, "S1SUSPEND\x00", 1, "ransomeye-swap")
+	h := ParseHeader(page, 4096)
+	if h.Swap || h.Hibernation != "S1SUSPEND" || h.Label != "ransomeye-swap" || h.LastPage != 1000 || !h.HasArea() {
+		t.Fatalf("hibernation header parsed as %+v", h)
+	}
+	if h := ParseHeader(header(4096, "\xed\xc3\x02\xe9\x98\x56\xe5\x0c", 1, ""), 4096); h.Hibernation != "edc302e99856e50c" {
+		t.Errorf("binary hibernation signature parsed as %+v", h)
+	}
+	ours := Existing{Path: "/ransomeye/swap", Kind: Regular, Size: target, Allocated: target, Area: target, Perm: 0o600,
+		Header: Header{Hibernation: "S1SUSPEND", Version: 1, Label: "ransomeye-swap"}}
+	d := Decide(ours, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
+	if d.Action != ActKeep || !d.DiscardImage || !strings.Contains(d.Reason, "stale hibernation image") {
+		t.Errorf("ours: %+v", d)
+	}
+	small := ours
+	small.Size, small.Allocated, small.Area = gib, gib, gib
+	if d := Decide(small, target, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActReplace || d.DiscardImage || !strings.Contains(d.Reason, "goes with it") {
+		t.Errorf("ours, too small: %+v", d)
+	}
+	for name, e := range map[string]Existing{
+		"other label":    func() Existing { e := ours; e.Header.Label = "theirs"; return e }(),
+		"world-readable": func() Existing { e := ours; e.Perm = 0o644; return e }(),
+	} {
+		d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
+		if d.Action != ActRefuse || d.DiscardImage || !strings.Contains(d.Reason, "hibernation image (signature S1SUSPEND") || !strings.Contains(d.Reason, "left untouched") {
+			t.Errorf("%s: %+v", name, d)
 		}
 	}
 }

@@ -29,8 +29,9 @@ type Extent struct {
 //
 // Why: on ext4 with 1 KiB blocks the block groups' metadata leaves extents
 // starting off a page boundary; a 64 MiB file made 16379 usable pages, not
-// 16384, and /proc/swaps showed 65512 KiB (FAULTS.md, "Found and fixed" 20). A hole
-// (a gap in the logical offsets) makes swapon refuse the file: 0.
+// 16384, and /proc/swaps showed 65512 KiB: counting the file's size instead
+// kept a file the gate then refused at every boot. A hole (a gap in the
+// logical offsets) makes swapon refuse the file: 0.
 func KernelPages(extents []Extent, size int64, pageSize int, maxPages int64) int64 {
 	ps := int64(pageSize)
 	end := size / ps * ps

@@ -52,16 +52,16 @@ func TestDecideUsable(t *testing.T) {
 	e := Existing{Path: "/ransomeye/swap", Kind: Regular, Size: target, Allocated: target, Perm: 0o600,
 		Header: Header{Swap: true, Version: 1, LastPage: target/4096 - 1, Label: "ransomeye-swap"},
 		Area:   target, Usable: 16379 * 4096, UsableKnown: true}
-	d := Decide(e, target, false, false, "ransomeye-swap")
+	d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
 	if d.Action != ActReplace || !strings.Contains(d.Reason, "extents give the kernel only") {
 		t.Errorf("inactive: %+v", d)
 	}
-	d = Decide(e, target, true, false, "ransomeye-swap")
+	d = Decide(e, target, true, false, "ransomeye-swap", "ransomeye-swap.swap")
 	if d.Action != ActRefuse || !strings.Contains(d.Reason, "swapoff") {
 		t.Errorf("active: %+v", d)
 	}
 	e.Usable = target
-	if d := Decide(e, target, false, false, "ransomeye-swap"); d.Action != ActKeep {
+	if d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActKeep {
 		t.Errorf("usable in full: %+v", d)
 	}
 }

@@ -55,7 +55,7 @@ type Leftover struct {
 // Plan is what activate will do with the swapfile, and why.
 type Plan struct {
 	Path     string // the configured swapfile, a host path
-	Unit     string // its swap unit
+	Unit     string // its swap unit: ours, or the one an /etc/fstab line for the same file makes
 	MemTotal int64
 	MinSize  int64
 	// Target is max(MinSize, MemTotal), rounded up to a page.
@@ -98,6 +98,14 @@ type Plan struct {
 	FixPerms   bool
 	FixContext bool
 	Reason     string
+	// RemoveFirst: the replacement fits only once the file it replaces is
+	// gone, and that file is ours (our label, root:root 0600), inactive,
+	// its blocks its own: activate removes it before creating the new one
+	// (otherwise the new one is made beside it and renamed over it).
+	RemoveFirst bool
+	// DiscardImage: our swap area holds a stale hibernation image; activate
+	// writes the swap signature back before keeping it.
+	DiscardImage bool
 
 	// InEffect: our swapfile is active with at least the target, as the
 	// kernel counts it, and the decision keeps it as it is (its directory
@@ -130,7 +138,7 @@ func (p *Plan) Name() string { return filepath.Base(p.Path) }
 // refuse records a refusal (the first one counts).
 func (p *Plan) refuse(reason string) {
 	if p.Action != swapfile.ActRefuse {
-		p.Action, p.Reason, p.FixPerms, p.FixContext = swapfile.ActRefuse, reason, false, false
+		p.Action, p.Reason, p.FixPerms, p.FixContext, p.RemoveFirst, p.DiscardImage = swapfile.ActRefuse, reason, false, false, false, false
 	}
 }
 
@@ -156,6 +164,11 @@ func Make(in Inputs) *Plan {
 		Dir:      filepath.Dir(cfg.SwapPath),
 	}
 	p.Resolved = p.Dir
+	if what, ok, err := mounts.FstabSwap(root, p.Path); err == nil && ok {
+		// An fstab line for the same file: its unit, which the generator
+		// wires instead of writing ours, is the one remedies must name.
+		p.Unit = names.SwapUnitName(what)
+	}
 	p.SELinux = selinux.Detect(root)
 	p.NotInEffect = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: systemctl restart %s %s", p.Path, p.Unit, names.ActivatorUnit, p.Unit)
 
@@ -201,6 +214,14 @@ func Make(in Inputs) *Plan {
 		p.refuse(fmt.Sprintf("statfs %q: %v", p.Resolved, err))
 	} else {
 		p.FS, p.FSKnown = fsinfo.FromStatfs(p.Resolved, st), true
+		if p.FS.Support == fsinfo.NeedsNoCOW {
+			// Not asked, nothing refused: swapon then refuses a profile
+			// the kernel cannot swap to, and the swap unit's OnFailure=
+			// keeps the core down.
+			if b, err := fsinfo.ReadBtrfs(d.Fd()); err == nil {
+				p.FS.Btrfs = &b
+			}
+		}
 		if err := p.FS.CheckUsable(); err != nil {
 			p.refuse(err.Error())
 		}
@@ -235,8 +256,8 @@ func Make(in Inputs) *Plan {
 	if p.Action == swapfile.ActRefuse || !p.FileKnown {
 		return p
 	}
-	dec := swapfile.Decide(p.File, p.Target, p.Ours != nil, p.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel)
-	p.Action, p.FixPerms, p.Reason = dec.Action, dec.FixPerms, dec.Reason
+	dec := swapfile.Decide(p.File, p.Target, p.Ours != nil, p.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, p.Unit)
+	p.Action, p.FixPerms, p.DiscardImage, p.Reason = dec.Action, dec.FixPerms, dec.DiscardImage, dec.Reason
 	if p.Action == swapfile.ActKeep {
 		switch c := swapfile.DecideContext(p.File, p.SELinux.SwapContext, names.SwapLabel); {
 		case c.Refuse:
@@ -254,11 +275,31 @@ func Make(in Inputs) *Plan {
 				fs.Free += l.Bytes // activate removes them first
 			}
 		}
-		if err := fs.CheckSpace(p.Target, cfg.Reserve); err != nil {
+		err := fs.CheckSpace(p.Target, cfg.Reserve)
+		if err != nil && p.Action == swapfile.ActReplace && p.oursToRemove() {
+			// The file being replaced frees its blocks anyway: counted,
+			// the replacement may fit where it does not beside it (a RAM
+			// upgrade on a disk sized for one swapfile).
+			fs.Free += p.File.Allocated
+			if fs.CheckSpace(p.Target, cfg.Reserve) == nil {
+				err, p.RemoveFirst = nil, true
+				p.Reason += fmt.Sprintf("; the new file does not fit beside it (%s free, %s needed with the reserve): the old file is removed first, and the new one made in its place", fsinfo.Human(p.FS.Free), fsinfo.Human(p.Target+cfg.Reserve))
+			}
+		}
+		if err != nil {
 			p.refuse(err.Error())
 		}
 	}
 	return p
+}
+
+// oursToRemove reports whether the file at the path may be removed before
+// its replacement is made: a swap area of ours (our label, root:root 0600),
+// not active, whose blocks are its own (not shared with a snapshot, where
+// removing it would free nothing).
+func (p *Plan) oursToRemove() bool {
+	f := p.File
+	return p.Ours == nil && f.Kind == swapfile.Regular && f.Header.Label == names.SwapLabel && f.RootOnly() && !f.Shared
 }
 
 // inEffect settles InEffect, once the decision is made: our file active
@@ -279,7 +320,7 @@ func (p *Plan) inEffect() {
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", p.Path, fsinfo.Human(p.Ours.Size), fsinfo.Human(p.Target), names.ActivatorUnit)
 	case p.Action == swapfile.ActRefuse:
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", p.Path, p.Reason, restart)
-	case p.Action != swapfile.ActKeep || p.FixPerms || p.FixContext || !p.File.RootOnly():
+	case p.Action != swapfile.ActKeep || p.FixPerms || p.FixContext || p.DiscardImage || !p.File.RootOnly():
 		p.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate would not keep it as it is (%s: %s); fix the cause, %s", p.Path, p.Action, p.Reason, restart)
 	default:
 		p.InEffect, p.NotInEffect = true, ""

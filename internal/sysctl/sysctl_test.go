@@ -120,7 +120,7 @@ func TestApplyReadBackDifferent(t *testing.T) {
 // TestApplyRefusesDirLink: proc/sys/vm is a link (made by root, inside the
 // root prefix) to a directory of ordinary files: Apply and Read refuse it,
 // naming the link, and the files behind it keep their content. O_NOFOLLOW
-// on the last component had let the write through (FAULTS.md, finding 28).
+// on the last component had let the write through.
 func TestApplyRefusesDirLink(t *testing.T) {
 	root := fakeRoot(t, nil)
 	vm := root.Path("/proc/sys/vm")

@@ -4,11 +4,11 @@
 // sets a key last, for remedies that name it.
 //
 // Why: the package ships /usr/lib/sysctl.d/60-ransomeye-tuner.conf with
-// the default values; with [Sysctl] Swappiness=1, any later
-// `sysctl --system` put 10 back, and the gate then told the administrator
-// to look in /etc/sysctl.conf, where it was not (FAULTS.md, finding 30).
-// A file of the same name in /run/sysctl.d overrides the one in
-// /usr/lib/sysctl.d.
+// the default values; with [Sysctl] Swappiness=1 and nothing else, any
+// later `sysctl --system` puts 10 back (and the gate keeps the core down),
+// and a remedy that names no file sends the administrator to
+// /etc/sysctl.conf, where the value is not. A file of the same name in
+// /run/sysctl.d overrides the one in /usr/lib/sysctl.d.
 package sysctld
 
 import (
@@ -111,7 +111,11 @@ type Setter struct {
 // Files lists the files `sysctl --system` applies, in order (a later
 // file's assignment wins): the *.conf of Dirs by name, each name from the
 // first directory that has it, then SysctlConf.
-func Files(root hostroot.Root) []string {
+func Files(root hostroot.Root) []string { return files(root, nil) }
+
+// files is Files without the host paths in skip, as if they were not
+// there: a file of the same name in a later directory then counts.
+func files(root hostroot.Root, skip map[string]bool) []string {
 	byName := map[string]string{}
 	for _, dir := range Dirs {
 		ents, err := os.ReadDir(root.Path(dir))
@@ -119,8 +123,9 @@ func Files(root hostroot.Root) []string {
 			continue
 		}
 		for _, e := range ents {
-			if _, seen := byName[e.Name()]; !seen && strings.HasSuffix(e.Name(), ".conf") {
-				byName[e.Name()] = path.Join(dir, e.Name())
+			f := path.Join(dir, e.Name())
+			if _, seen := byName[e.Name()]; !seen && strings.HasSuffix(e.Name(), ".conf") && !skip[f] {
+				byName[e.Name()] = f
 			}
 		}
 	}
@@ -140,28 +145,32 @@ func Files(root hostroot.Root) []string {
 // key, and its value; ok is false when none sets it. A file masked by a
 // link to /dev/null, or that cannot be read, sets nothing.
 func LastSetter(root hostroot.Root, key string) (Setter, bool) {
-	var last Setter
-	found := false
-	for _, f := range Files(root) {
-		b, err := readfile.Regular(root.Path(f), maxFile)
-		if err != nil {
+	return lastSetter(root, key, nil)
+}
+
+// assignment is one "key = value" line of a sysctl.d file.
+type assignment struct{ key, value string }
+
+// assignments reads the assignments of the sysctl.d file f; one that
+// cannot be read (a link to /dev/null masks) has none.
+func assignments(root hostroot.Root, f string) []assignment {
+	b, err := readfile.Regular(root.Path(f), maxFile)
+	if err != nil {
+		return nil
+	}
+	var out []assignment
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			line = strings.TrimSpace(line)
-			if line == "" || line[0] == '#' || line[0] == ';' {
-				continue
-			}
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				continue
-			}
-			if matches(strings.TrimPrefix(strings.TrimSpace(k), "-"), key) {
-				last, found = Setter{File: f, Value: strings.TrimSpace(v)}, true
-			}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
 		}
+		out = append(out, assignment{key: strings.TrimSpace(k), value: strings.TrimSpace(v)})
 	}
-	return last, found
+	return out
 }
 
 // matches reports whether the sysctl.d key k (dots or slashes, perhaps a

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 func write(t testing.TB, m fakesys.Machine) hostroot.Root {

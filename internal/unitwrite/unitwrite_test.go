@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/blackbox"
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 )
 
 func listAll(t *testing.T, dir string) []string {

@@ -30,8 +30,9 @@ var Paths = []string{CPUMaskPath, WritebackPath}
 // Result is one file's outcome.
 type Result struct {
 	Path string
-	// Before is what the file held (empty when unreadable).
-	Before cpuset.Set
+	// Before is what the file held (empty when unreadable); After what
+	// Apply wants there (Before when it is already within the set).
+	Before, After cpuset.Set
 	// Changed is true when the file was written; Err when that failed or
 	// read back differently; Missing when the kernel has no such file
 	// (writeback without WQ_SYSFS, a kernel without the global mask).
@@ -40,14 +41,12 @@ type Result struct {
 	Missing bool
 }
 
-// Apply sets every file of Paths to set, reading each back; a file that
-// already holds set is left as it is.
+// Apply keeps every file of Paths within set, reading each write back: a
+// mask already inside set is left as it is, one partly inside keeps only
+// its CPUs in set, any other becomes set (cpuset.Set.Within). Why not set
+// outright: an administrator who narrowed unbound work to 0-1 inside a
+// core set of 0-3 kept 2-3 free of it on purpose.
 func Apply(root hostroot.Root, set cpuset.Set) []Result {
-	return ApplyEach(root, func(string) cpuset.Set { return set })
-}
-
-// ApplyEach is Apply with a set per path (nil or empty: left as it is).
-func ApplyEach(root hostroot.Root, want func(path string) cpuset.Set) []Result {
 	var out []Result
 	for _, p := range Paths {
 		r := Result{Path: p}
@@ -58,13 +57,12 @@ func ApplyEach(root hostroot.Root, want func(path string) cpuset.Set) []Result {
 		case err != nil:
 			r.Err = err
 		default:
-			r.Before = cur
-			w := want(p)
-			if w.IsEmpty() || cur.Equal(w) {
+			r.Before, r.After = cur, cur.Within(set)
+			if cur.Equal(r.After) {
 				break
 			}
 			r.Changed = true
-			r.Err = kmask.Write(root, p, w)
+			r.Err = kmask.Write(root, p, r.After)
 		}
 		out = append(out, r)
 	}

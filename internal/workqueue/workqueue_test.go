@@ -56,6 +56,25 @@ func TestApplyAndReadBack(t *testing.T) {
 	}
 }
 
+// TestApplyKeepsNarrowerMask: a mask already inside the set (an
+// administrator's 0-1 inside the core's 0-3) is left as it is, not widened
+// to the set; one partly inside keeps only its CPUs in the set.
+func TestApplyKeepsNarrowerMask(t *testing.T) {
+	root := fakeSys(t, true)
+	_ = os.WriteFile(root.Path(CPUMaskPath), []byte("3\n"), 0o644)
+	_ = os.WriteFile(root.Path(WritebackPath), []byte("3c\n"), 0o644)
+	rs := Apply(root, span(0, 3))
+	if rs[0].Changed || rs[0].After.String() != "0-1" {
+		t.Errorf("%s: %+v", rs[0].Path, rs[0])
+	}
+	if !rs[1].Changed || rs[1].After.String() != "2-3" {
+		t.Errorf("%s: %+v", rs[1].Path, rs[1])
+	}
+	if m, _ := Read(root); m[CPUMaskPath].String() != "0-1" || m[WritebackPath].String() != "2-3" {
+		t.Errorf("masks after apply: %v", m)
+	}
+}
+
 func TestMissingWriteback(t *testing.T) {
 	root := fakeSys(t, false)
 	rs := Apply(root, span(0, 3))

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/bench"
+	"github.com/ransomeye/ransomeye-tuner/testkit/bench"
 )
 
 func writeReport(t *testing.T, vmwork, run, name, body string) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/bench"
+	"github.com/ransomeye/ransomeye-tuner/testkit/bench"
 )
 
 // bootSample is one boot of the boot suite, read from its report.txt.

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/bench"
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/bench"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // outBase returns a directory on tmpfs for generator output, as systemd's
@@ -261,7 +261,7 @@ func benchFakeRoots(r *report, b bins, opt options) error {
 			ours: a, oursCmd: bench.Quote([]string{"env", "RANSOMEYE_TUNER_ROOT=<fake root>", b.generator, "NORMAL", "EARLY", "LATE"}),
 			ref: "systemd-fstab-generator (host)", refStats: s, refCmd: bench.Quote([]string{b.fstab, "NORMAL", "EARLY", "LATE"}),
 			ratio: fmt.Sprintf("%.2fx", bench.Ratio(a, s)), goal: "< 10 ms", verdict: verdictUnder(a.Median, 10*time.Millisecond),
-			note: note + "; fake root written by internal/fakesys (a fake: this host has 2 CPUs)" + planNote})
+			note: note + "; fake root written by testkit/fakesys (a fake: this host has 2 CPUs)" + planNote})
 	}
 	return nil
 }

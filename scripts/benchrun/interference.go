@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/bench"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/testkit/bench"
 )
 
 // Line 7, host side: interference on a reserved core. A fixed CPU-bound

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/bench"
+	"github.com/ransomeye/ransomeye-tuner/testkit/bench"
 )
 
 // interferenceCase is the boot suite case that measures line 7b.

@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/bench"
+	"github.com/ransomeye/ransomeye-tuner/testkit/bench"
 )
 
 func main() {

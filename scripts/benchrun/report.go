@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/bench"
+	"github.com/ransomeye/ransomeye-tuner/testkit/bench"
 )
 
 // row is one line of the table.

@@ -15,6 +15,9 @@ RT_MARKER=/var/lock/ransomeye-resource-fail
 RT_LABEL=ransomeye-swap
 RT_STATE_DIR=/var/lib/ransomeye-tuner
 RT_STATE="$RT_STATE_DIR/purge-paths"
+# Written by ransomeye-tuner (internal/statedir): the sysctl values before
+# activate first set them; ransomeye-tuner uninstall removes it.
+RT_SYSCTL_RECORD=sysctl-before
 
 rt_log() {
 	echo "ransomeye-tuner: $*" >&2
@@ -123,6 +126,14 @@ rt_metrics_path() {
 	esac
 }
 
+# RT_ROOT prefixes every host path the purge functions below touch (the
+# tests run them against a fake root with a fake /proc/swaps); empty in the
+# packages' scripts. RT_AGAIN is the command that finishes an interrupted
+# purge, for the messages: the postrm and %preun set it.
+RT_ROOT=${RT_ROOT:-}
+RT_AGAIN=${RT_AGAIN:-"purge the package again"}
+RT_SWAPFILES="$RT_STATE_DIR/swapfiles"
+
 # rt_is_our_swapfile PATH: true when PATH is a regular file (not a symlink),
 # owned by root, holding a swap area labelled ransomeye-swap: the file the
 # tuner made, and nothing else.
@@ -134,39 +145,197 @@ rt_is_our_swapfile() {
 	[ "$(blkid -p -o value -s LABEL -- "$1" 2>/dev/null)" = "$RT_LABEL" ]
 }
 
-# rt_swap_active PATH: true when /proc/swaps lists PATH (the kernel writes
-# spaces in names as \040).
-rt_swap_active() {
-	[ -r /proc/swaps ] || return 1
-	awk -v p="$1" 'NR > 1 { n = $1; gsub(/\\040/, " ", n); if (n == p) found = 1 } END { exit !found }' /proc/swaps
+# rt_dir_check DIR: prints why DIR (a host path under $RT_ROOT) is not a
+# directory the purge may remove a file from, and fails; succeeds silently
+# otherwise. Every directory from / to DIR must be a real directory (no
+# symbolic link on the way: the purge never follows one), owned by root and
+# not writable by other users (an ancestor may be when it is sticky): what
+# activate requires of the swapfile's directory (but for POSIX ACLs, which sh
+# cannot read portably; the owner and label checks of the file still hold),
+# checked again, since the purge works on path strings and anyone who can
+# change a directory on the way could swap the file for another between the
+# check and the rm.
+rt_dir_check() {
+	_at= _rest=
+	case $1 in
+	/*) _rest=${1#/} ;;
+	*)
+		echo "$1 is not an absolute path"
+		return 1
+		;;
+	esac
+	while :; do
+		_here=$RT_ROOT${_at:-/}
+		if [ -L "$_here" ] || [ ! -d "$_here" ]; then
+			echo "${_at:-/} is a symbolic link or not a directory"
+			return 1
+		fi
+		_st=$(stat -c '%u %a' -- "$_here" 2>/dev/null) || _st=
+		_uid=${_st%% *} _mode=${_st#* }
+		if [ "$_uid" != 0 ]; then
+			echo "${_at:-/} is not owned by root"
+			return 1
+		fi
+		# Octal mode: 022 is the group's and others' write, 01000 sticky.
+		if [ $((0$_mode & 022)) -ne 0 ] && { [ -z "$_rest" ] || [ $((0$_mode & 01000)) -eq 0 ]; }; then
+			echo "${_at:-/} is writable by users other than root"
+			return 1
+		fi
+		[ -n "$_rest" ] || return 0
+		_c=${_rest%%/*}
+		case $_rest in
+		*/*) _rest=${_rest#*/} ;;
+		*) _rest= ;;
+		esac
+		case $_c in
+		'' | .) ;;
+		..)
+			echo "$1 holds '..'"
+			return 1
+			;;
+		*) _at=$_at/$_c ;;
+		esac
+	done
 }
 
-# rt_purge SWAPFILE METRICS: turn the tuner's swapfile off and remove it, the
-# failure marker and the metrics file. Nothing else, and the swapfile only
-# when rt_is_our_swapfile says it is ours.
-rt_purge() {
-	_swap=$1 _metrics=$2
-	if [ -n "$_swap" ] && [ -e "$_swap" ]; then
-		if rt_is_our_swapfile "$_swap"; then
-			if rt_swap_active "$_swap"; then
-				swapoff -- "$_swap" || rt_log "warning: swapoff $_swap failed"
-			fi
-			if rt_swap_active "$_swap"; then
-				rt_log "warning: $_swap is still active swap; not removing it (remove it after swapoff)"
-			else
-				rm -f -- "$_swap" && rt_log "removed the swapfile $_swap"
-			fi
-		else
-			rt_log "leaving $_swap alone: it is not a root-owned swap area labelled $RT_LABEL"
+# rt_swap_active FILE: true when the kernel has FILE (a host path under
+# $RT_ROOT) as an active swap area: a file /proc/swaps names has FILE's
+# device and inode. Compared by identity, as activate compares them, never
+# by name: the kernel names the path it resolved (/data/ransomeye/swap for
+# /ransomeye/swap when /ransomeye is a link to data/ransomeye), and a chroot
+# sees another name than the host. It writes a space as \040.
+rt_swap_active() {
+	_id=$(stat -c '%d:%i' -- "$RT_ROOT$1" 2>/dev/null) || return 1
+	[ -r "$RT_ROOT/proc/swaps" ] || return 1
+	_names=$(awk 'NR > 1 && $2 == "file" { n = $1; gsub(/\\040/, " ", n); print n }' "$RT_ROOT/proc/swaps")
+	while IFS= read -r _n; do
+		[ -n "$_n" ] || continue
+		_p=$RT_ROOT$_n
+		# Under a root prefix the kernel may name the real path, already in it.
+		if [ -n "$RT_ROOT" ]; then
+			case $_n in "$RT_ROOT"/*) _p=$_n ;; esac
 		fi
+		[ "$(stat -c '%d:%i' -- "$_p" 2>/dev/null)" = "$_id" ] && return 0
+	done <<SWAPS
+$_names
+SWAPS
+	return 1
+}
+
+# rt_purge_swapfile FILE: turn the swapfile FILE off and remove it when it
+# is the tuner's. A file that is not the tuner's, or that the purge cannot
+# examine without following a link, is left alone and said so (success). A
+# swapfile of the tuner's that is still there afterwards (swapoff failed,
+# for want of free memory, or rm did) is an error on stderr that names it
+# and what to do, and fails.
+rt_purge_swapfile() {
+	_f=$1
+	[ -e "$RT_ROOT$_f" ] || [ -L "$RT_ROOT$_f" ] || return 0
+	_dir=${_f%/*}
+	if ! _why=$(rt_dir_check "${_dir:-/}"); then
+		rt_log "warning: not removing $_f: $_why, and a purge follows no link; if it is the tuner's swapfile, remove it yourself: swapoff '$_f'; rm '$_f'"
+		return 0
 	fi
-	if [ -f "$RT_MARKER" ] || [ -L "$RT_MARKER" ]; then
-		rm -f -- "$RT_MARKER" && rt_log "removed the failure marker $RT_MARKER"
+	if ! rt_is_our_swapfile "$RT_ROOT$_f"; then
+		rt_log "leaving $_f alone: it is not a root-owned swap area labelled $RT_LABEL"
+		return 0
 	fi
-	if [ -n "$_metrics" ] && [ -f "$_metrics" ] && [ ! -L "$_metrics" ] &&
-		head -n 1 -- "$_metrics" 2>/dev/null | grep -q '^# HELP ransomeye_tuner_'; then
-		rm -f -- "$_metrics"
+	if rt_swap_active "$_f"; then
+		swapoff -- "$RT_ROOT$_f" || rt_log "swapoff $_f failed"
 	fi
+	if rt_swap_active "$_f"; then
+		rt_log "error: the swapfile $_f is still active swap (swapoff failed: not enough free memory to take its pages back?), so it was not removed; free memory, then: $RT_AGAIN"
+		return 1
+	fi
+	if ! rm -f -- "$RT_ROOT$_f" || [ -e "$RT_ROOT$_f" ]; then
+		rt_log "error: cannot remove the swapfile $_f (see above); fix the cause, then: $RT_AGAIN"
+		return 1
+	fi
+	rt_log "removed the swapfile $_f"
+}
+
+# rt_purge_swapfiles CONFIGURED: rt_purge_swapfile for every swapfile the
+# tuner recorded (activate and the prerm record each one it provides, by
+# its resolved path: also those at an earlier [Swap] Path=), then for the
+# configured path. The record is rewritten to hold only those that remain,
+# so that a later purge finishes the work; fails when any remains.
+rt_purge_swapfiles() {
+	_rc=0 _left= _rec=
+	_done='
+'
+	if [ -f "$RT_ROOT$RT_SWAPFILES" ] && [ ! -L "$RT_ROOT$RT_SWAPFILES" ]; then
+		_rec=$(grep -v '^#' -- "$RT_ROOT$RT_SWAPFILES" || true)
+	fi
+	while IFS= read -r _s; do
+		case $_s in
+		/?*) ;;
+		*) continue ;;
+		esac
+		case $_done in
+		*"
+$_s
+"*) continue ;;
+		esac
+		_done="$_done$_s
+"
+		if ! rt_purge_swapfile "$_s"; then
+			_rc=1
+			_left="$_left$_s
+"
+		fi
+	done <<RECORD
+$_rec
+$1
+RECORD
+	if [ "$_rc" -eq 0 ]; then
+		rm -f -- "$RT_ROOT$RT_SWAPFILES"
+	elif mkdir -p -- "$RT_ROOT$RT_STATE_DIR" && {
+		echo "# Swapfiles of ransomeye-tuner that a purge could not remove yet: the next purge tries again."
+		printf '%s' "$_left"
+	} >"$RT_ROOT$RT_SWAPFILES.new" && mv -f -- "$RT_ROOT$RT_SWAPFILES.new" "$RT_ROOT$RT_SWAPFILES"; then
+		:
+	else
+		rt_log "warning: cannot record the swapfiles left in $RT_SWAPFILES"
+	fi
+	return "$_rc"
+}
+
+# rt_purge SWAPFILE METRICS: turn the tuner's swapfiles off and remove them
+# (rt_purge_swapfiles; SWAPFILE is the configured one), the failure marker
+# and the metrics file. Nothing else, and a swapfile only when it is the
+# tuner's. Fails when a swapfile of the tuner's remains (said on stderr).
+rt_purge() {
+	_prc=0
+	rt_purge_swapfiles "$1" || _prc=1
+	if [ -f "$RT_ROOT$RT_MARKER" ] || [ -L "$RT_ROOT$RT_MARKER" ]; then
+		rm -f -- "$RT_ROOT$RT_MARKER" && rt_log "removed the failure marker $RT_MARKER"
+	fi
+	_metrics=$2
+	if [ -n "$_metrics" ] && [ -f "$RT_ROOT$_metrics" ] && [ ! -L "$RT_ROOT$_metrics" ] &&
+		head -n 1 -- "$RT_ROOT$_metrics" 2>/dev/null | grep -q '^# HELP ransomeye_tuner_'; then
+		rm -f -- "$RT_ROOT$_metrics"
+	fi
+	return "$_prc"
+}
+
+# rt_uninstall: what the binary gives back before the package's files go
+# (ransomeye-tuner uninstall): the placement of interrupts and kernel work,
+# the sysctls and their /run/sysctl.d file; it also records the configured
+# swapfile, resolved, for a purge. By name, as Debian policy wants in
+# maintainer scripts (dpkg's PATH holds /usr/sbin).
+# ransomeye-tuner-netdev.service is stopped first: the udev rule, installed
+# until dpkg removes it, reloads that unit on a network device event, and a
+# placement after the give-back would stay.
+rt_uninstall() {
+	if rt_systemd_running; then
+		rt_invoke stop ransomeye-tuner-netdev.service ||
+			rt_log "warning: stopping ransomeye-tuner-netdev.service failed"
+	fi
+	if command -v ransomeye-tuner >/dev/null 2>&1; then
+		ransomeye-tuner uninstall ||
+			rt_log "warning: ransomeye-tuner uninstall did not give everything back (see above)"
+	fi
+	return 0
 }
 
 # The SELinux policy module (selinux/ransomeye_tuner.cil in the source):

@@ -20,7 +20,7 @@ rt_reload() {
 # irqbalance still runs with the banned CPUs and policy script of the
 # removed drop-in: restart it so that it balances over every CPU again.
 rt_unplan() {
-	rm -f /run/ransomeye-tuner/plan.json /run/ransomeye-tuner/capture-device
+	rm -f /run/ransomeye-tuner/plan.json /run/ransomeye-tuner/capture-device /run/ransomeye-tuner/place.lock
 	rmdir /run/ransomeye-tuner 2>/dev/null || true
 	if rt_systemd_running; then
 		rt_invoke try-restart irqbalance.service ||
@@ -31,7 +31,12 @@ rt_unplan() {
 
 case "${1:-}" in
 purge)
-	# The administrator's own files (tuner.conf.d/*.conf) are kept.
+	# The administrator's own files (tuner.conf.d/*.conf) are kept. A
+	# swapfile of the tuner's that cannot be removed fails the purge: dpkg
+	# then keeps the package in the "config-files" state with this script,
+	# and the state directory stays, so that "dpkg --purge ransomeye-tuner"
+	# finishes the work once the cause is fixed (a purge that exits 0 would
+	# forget the file for good).
 	_swap= _metrics=
 	if [ -f "$RT_STATE" ]; then
 		_swap=$(sed -n 's/^swap=//p' "$RT_STATE")
@@ -41,11 +46,17 @@ purge)
 	/?*) ;;
 	*) _swap=$RT_DEFAULT_SWAP ;;
 	esac
-	rt_purge "$_swap" "$_metrics"
+	RT_AGAIN="dpkg --purge ransomeye-tuner"
+	_rc=0
+	rt_purge "$_swap" "$_metrics" || _rc=1
 	rt_selinux_remove
-	rm -f -- "$RT_STATE" "$RT_STATE.new"
-	rmdir -- "$RT_STATE_DIR" 2>/dev/null || true
 	rt_reload
+	if [ "$_rc" -ne 0 ]; then
+		rt_log "error: the purge is not complete: dpkg keeps ransomeye-tuner as config-files until 'dpkg --purge ransomeye-tuner' succeeds"
+		exit 1
+	fi
+	rm -f -- "$RT_STATE" "$RT_STATE.new" "$RT_STATE_DIR/$RT_SYSCTL_RECORD"
+	rmdir -- "$RT_STATE_DIR" 2>/dev/null || true
 	;;
 remove | 0)
 	rt_reload

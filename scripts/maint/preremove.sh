@@ -19,31 +19,12 @@ rt_stop() {
 	return 0
 }
 
-# rt_unplace: restore the interrupts and unbound kernel work the tuner
-# placed (the record is in /run/ransomeye-tuner/plan.json) while the binary
-# that reads the record is still installed; without the file nothing was
-# placed in this boot. ransomeye-tuner-netdev.service is stopped first: the
-# udev rule, still installed until dpkg removes it, reloads that unit on a
-# network device event, and a placement after the undo would stay.
-rt_unplace() {
-	if rt_systemd_running; then
-		rt_invoke stop ransomeye-tuner-netdev.service ||
-			rt_log "warning: stopping ransomeye-tuner-netdev.service failed"
-	fi
-	# By name, as Debian policy wants in maintainer scripts (dpkg's PATH
-	# holds /usr/sbin).
-	if [ -f /run/ransomeye-tuner/plan.json ] && command -v ransomeye-tuner >/dev/null 2>&1; then
-		ransomeye-tuner place --undo ||
-			rt_log "warning: restoring the interrupt and kernel-work placement failed"
-	fi
-	return 0
-}
-
 case "${1:-}" in
 remove)
-	# Debian: a purge may follow, after dpkg has deleted the configuration
-	# files. Remember now which files a purge removes.
-	rt_unplace
+	# Debian: a purge may follow, after dpkg has deleted the package's
+	# files (the binary too) and its configuration files. Give back now
+	# what the binary gives back, and remember which files a purge removes.
+	rt_uninstall
 	rt_stop
 	if mkdir -p "$RT_STATE_DIR"; then
 		{
@@ -54,11 +35,21 @@ remove)
 	fi
 	;;
 0)
-	# RPM erase is the purge: the configuration is still readable here.
-	rt_unplace
+	# RPM erase is the purge: the configuration is still readable here, and
+	# the binary still installed. A swapfile of the tuner's that cannot be
+	# removed fails the scriptlet, which refuses the erase: the package
+	# stays installed and a later rpm -e finishes the work (RPM has no
+	# "config-files" state to come back to, as dpkg has).
+	rt_uninstall
 	rt_stop
-	rt_purge "$(rt_swap_path)" "$(rt_metrics_path)"
+	RT_AGAIN="rpm -e ransomeye-tuner"
+	if ! rt_purge "$(rt_swap_path)" "$(rt_metrics_path)"; then
+		rt_log "error: the erase is refused and ransomeye-tuner stays installed, its service stopped and its sysctls given back; once the swapfile above can go: rpm -e ransomeye-tuner (to keep the tuner instead: systemctl restart ransomeye-tuner.service)"
+		exit 1
+	fi
 	rt_selinux_remove
+	rm -f -- "$RT_STATE" "$RT_STATE.new" "$RT_STATE_DIR/$RT_SYSCTL_RECORD"
+	rmdir -- "$RT_STATE_DIR" 2>/dev/null || true
 	;;
 esac
 exit 0

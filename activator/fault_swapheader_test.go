@@ -1,5 +1,8 @@
 package main_test
 
+// Swap areas the kernel would shorten or refuse, inactive at boot
+// (fault-matrix row 16).
+
 import (
 	"os"
 	"os/exec"
@@ -7,21 +10,12 @@ import (
 	"testing"
 )
 
-// openGaps runs the tests of faults found and not fixed yet (FAULTS.md,
-// "Open findings"): they fail today, so they run only when asked, and
-// FAULTS.md says so. A fix makes them ordinary tests.
-func openGaps(t *testing.T) {
-	t.Helper()
-	if os.Getenv("RANSOMEYE_FAULTS_OPEN") != "1" {
-		t.Skip("open finding (FAULTS.md): fails until fixed; RANSOMEYE_FAULTS_OPEN=1 runs it")
-	}
-}
-
-// TestFaultSwapHeaderShorterThanFile is FAULTS.md finding 9 (row 16, fixed: the header's area counts, not the file's size): the
-// same short swap area as TestFaultSwapActiveButInsufficient, inactive (at
-// boot, before swapon). activate must not keep it as providing the target:
-// it replaces it (it is a swap area, not data) so that the kernel gives the
-// file its full size, or refuses it with the reason.
+// TestFaultSwapHeaderShorterThanFile is fault-matrix row 16 (fixed: the
+// header's area counts, not the file's size): the same short swap area as
+// TestFaultSwapActiveButInsufficient, inactive (at boot, before swapon).
+// activate must not keep it as providing the target: it replaces it (it is
+// a swap area, not data) so that the kernel gives the file its full size,
+// or refuses it with the reason.
 func TestFaultSwapHeaderShorterThanFile(t *testing.T) {
 	needRoot(t)
 	r := smallRoot(t)

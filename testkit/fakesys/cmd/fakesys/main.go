@@ -1,7 +1,7 @@
 // Command fakesys writes a fake machine root (see package fakesys) for
-// benchmarks and manual runs of the generator:
+// benchmarks and manual runs of the generator; a test tool, not shipped:
 //
-//	go run ./internal/fakesys/cmd/fakesys -nodes 2 -cores 64 -threads 2 -memblocks 8192 DIR
+//	go run ./testkit/fakesys/cmd/fakesys -nodes 2 -cores 64 -threads 2 -memblocks 8192 DIR
 //	RANSOMEYE_TUNER_ROOT=DIR bin/ransomeye-tuner-generator OUT OUT OUT
 package main
 
@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 func main() {

@@ -65,6 +65,6 @@ func Golden(t testing.TB, name string, got []byte, update bool) {
 		t.Fatalf("%v (go test -update writes it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -run '%s' -update rewrites it, after review):\n--- got\n%s\n--- want\n%s", path, t.Name(), got, want)
+		t.Errorf("%s differs from the golden file (go test -run '%s' -update rewrites it; read the diff before committing):\n--- got\n%s\n--- want\n%s", path, t.Name(), got, want)
 	}
 }

@@ -5,7 +5,8 @@
 // under test only compares the device and inode of its stderr with the
 // variable.
 //
-// Only _test.go files import it.
+// Test-only, like everything under testkit/: only _test.go files import
+// it, and the shipped binaries never link it.
 package journaltest
 
 import (

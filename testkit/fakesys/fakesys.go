@@ -3,6 +3,10 @@
 // /proc/swaps, /etc files. It is a test fixture (a fake of what cannot be
 // changed on this host: its CPUs and NUMA layout), named so.
 //
+// Test-only, like everything under testkit/: _test.go files, the benchmark
+// driver (scripts/benchrun) and cmd/fakesys import it; the shipped
+// binaries never link it.
+//
 // The trees follow what Linux prints: cpulist syntax, thread_siblings_list
 // per online CPU, nodeN/cpulist with online CPUs only, cpuN/online = 0 for
 // offline CPUs, physical_package_id = node, core_id repeating per package.

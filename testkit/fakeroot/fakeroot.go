@@ -5,6 +5,9 @@
 // test fixture: /proc/swaps and the sysctls are fake files (this machine's
 // own swap and sysctls are never touched), the swapfile and drop-ins are
 // real.
+//
+// Test-only, like everything under testkit/: only _test.go files import
+// it, and the shipped binaries never link it.
 package fakeroot
 
 import (
@@ -15,12 +18,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
 // BootID is the fake running boot's id.

@@ -5,13 +5,14 @@
 // against them, and checks what they leave behind (swapfiles, markers, the
 // gate's answer).
 //
-// Only _test.go files import it: nothing the shipped binaries are built
-// from depends on it.
+// Test-only, like everything under testkit/: only _test.go files import
+// it, and nothing the shipped binaries are built from depends on it
+// (`make vet` checks that they link nothing under testkit/).
 //
 // What is faked, and why: /proc (meminfo, swaps, sys/vm, cmdline, boot_id)
 // is a plain-file fake under the temporary root, because this host's
 // memory, swap and sysctls must not be touched; /sys is the host's,
-// read-only, unless a test writes a fake topology (internal/fakesys).
+// read-only, unless a test writes a fake topology (testkit/fakesys).
 // Swapfiles are made on real filesystems on loop devices.
 package blackbox
 
@@ -125,25 +126,42 @@ func Sh(t *testing.T, name string, args ...string) string {
 // removes the image, whatever the test did.
 func LoopFS(t *testing.T, fstype, size, mnt string, mkfsArgs ...string) {
 	t.Helper()
+	LoopFSDevices(t, fstype, size, mnt, 1, mkfsArgs...)
+}
+
+// LoopFSDevices is LoopFS on n loop devices of size each, all given to
+// mkfs (a multi-device btrfs: "-d", "raid1").
+func LoopFSDevices(t *testing.T, fstype, size, mnt string, n int, mkfsArgs ...string) {
+	t.Helper()
 	mkfs := "mkfs." + fstype
 	if _, err := exec.LookPath(mkfs); err != nil {
 		t.Skipf("skipped: %s is not installed", mkfs)
 	}
-	img := filepath.Join(t.TempDir(), fstype+".img")
-	Sh(t, "truncate", "-s", size, img)
-	dev := Sh(t, "losetup", "-f", "--show", img)
+	tmp := t.TempDir()
+	var devs []string
 	t.Cleanup(func() {
 		SwapoffUnder(mnt)
 		exec.Command("umount", mnt).Run()
-		exec.Command("losetup", "-d", dev).Run()
-		os.Remove(img)
+		for _, dev := range devs {
+			if fstype == "btrfs" {
+				// The kernel keeps a btrfs device registered after its
+				// filesystem is unmounted.
+				exec.Command("btrfs", "device", "scan", "--forget", dev).Run()
+			}
+			exec.Command("losetup", "-d", dev).Run()
+		}
 	})
+	for i := range n {
+		img := filepath.Join(tmp, fmt.Sprintf("%s%d.img", fstype, i))
+		Sh(t, "truncate", "-s", size, img)
+		devs = append(devs, Sh(t, "losetup", "-f", "--show", img))
+	}
 	quiet := map[string][]string{"ext4": {"-q", "-F"}, "ext3": {"-q", "-F"}, "xfs": {"-q", "-f"}, "btrfs": {"-q", "-f"}}[fstype]
-	Sh(t, mkfs, append(append(quiet, mkfsArgs...), dev)...)
+	Sh(t, mkfs, append(append(quiet, mkfsArgs...), devs...)...)
 	if err := os.MkdirAll(mnt, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	Sh(t, "mount", dev, mnt)
+	Sh(t, "mount", devs[0], mnt)
 }
 
 // SwapoffUnder turns off every active swap area under dir (the host's real

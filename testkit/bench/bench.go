@@ -5,6 +5,9 @@
 //
 // It measures; it asserts nothing about speed (the caller compares the
 // figures with the goals and says which are met).
+//
+// Test-only, like everything under testkit/: the benchmark driver
+// (scripts/benchrun) imports it; the shipped binaries never link it.
 package bench
 
 import (
