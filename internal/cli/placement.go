@@ -4,7 +4,6 @@ import (
 	"flag"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/generate"
-	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
@@ -34,8 +33,7 @@ network-online.target, because drivers such as ixgbe and i40e request their
 queue interrupts only when the link comes up; ransomeye-tuner-netdev.service
 runs it (on reload) when the package's udev rule sees a network device
 appear, be renamed or change its queue count. Run it after a link reset,
-which requests them anew without a uevent. One placement runs at a time:
-it waits for a running activate or place.
+which requests them anew without a uevent. One placement runs at a time.
 With --undo, restores what earlier activations placed (each value still the one
 written) and drops that record from the plan file: the package runs it before
 removal. An invalid configuration is an error (nothing is changed).
@@ -47,7 +45,6 @@ the configuration is invalid, 2 on a usage error.`,
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
-		defer lockActivation(e)()
 		if *undo {
 			withdrawPlacement(e)
 			return ExitOK
@@ -60,23 +57,6 @@ the configuration is invalid, 2 on a usage error.`,
 		logPlacement(e.log, placement.Place(e.root, in, generate.Render(in)))
 		return ExitOK
 	},
-}
-
-// lockActivation takes the activation lock that activate takes, and
-// returns its release. Why place and uninstall take it: each reads the plan
-// file's record of moved interrupts, moves some and writes the record back,
-// and runs overlap (the boot's ransomeye-tuner-place.service, the reloads of
-// ransomeye-tuner-netdev.service on network device events, an activate);
-// the record of one would lose the other's moves, which undo then never
-// restores. Without the lock (its directory cannot be made) it goes on, as
-// activate does: placement never keeps the core down.
-func lockActivation(e *env) (unlock func()) {
-	unlock, err := marker.Lock(e.root)
-	if err != nil {
-		e.log.Warnf("cannot take the activation lock (%v): going on without it", err)
-		return func() {}
-	}
-	return unlock
 }
 
 // withdrawPlacement restores what earlier activations placed (place

@@ -1,14 +1,10 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
@@ -101,39 +97,5 @@ func TestPlaceInvalidConfig(t *testing.T) {
 	}
 	if got := readTrim(t, dir+workqueue.CPUMaskPath); got != "ff" {
 		t.Errorf("workqueue mask changed: %q", got)
-	}
-}
-
-// TestPlaceWaitsForTheLock: a place started while another placement (or an
-// activate) holds the activation lock changes nothing until it is released,
-// then places: runs started by network device events, by the boot's
-// ransomeye-tuner-place.service and by activate do not interleave their
-// reads and writes of the plan file's record.
-func TestPlaceWaitsForTheLock(t *testing.T) {
-	dir := placeMachine(t)
-	unlock, err := marker.Lock(hostroot.Root(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan string, 1)
-	go func() {
-		code, _, errs := runMain("--root", dir, "place")
-		done <- fmt.Sprintf("exit %d\n%s", code, errs)
-	}()
-	select {
-	case res := <-done:
-		unlock()
-		t.Fatalf("place ran while the activation lock was held: %s", res)
-	case <-time.After(time.Second):
-	}
-	if got := readTrim(t, dir+"/proc/irq/30/smp_affinity_list"); got != "0-7" {
-		t.Errorf("IRQ 30 moved to %q while the lock was held", got)
-	}
-	unlock()
-	if res := <-done; !strings.HasPrefix(res, "exit 0") {
-		t.Fatalf("place after the lock was released: %s", res)
-	}
-	if got := readTrim(t, dir+"/proc/irq/30/smp_affinity_list"); got != "0-3" {
-		t.Errorf("after the lock was released: IRQ 30 on %q, want 0-3", got)
 	}
 }

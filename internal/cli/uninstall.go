@@ -40,7 +40,6 @@ Exit code 0 when done, 1 when something could not be given back (said above).`,
 }
 
 func uninstall(e *env) int {
-	defer lockActivation(e)()
 	code := ExitOK
 	recordConfiguredSwapfile(e)
 	withdrawPlacement(e)
