@@ -57,7 +57,8 @@ func statusFailures(t *testing.T, r fakeRoot) (int, []string) {
 // TestGateAndStatusAgree: after a good activation, the gate and status
 // judge every guarantee alike, from the same code: healthy, swappiness
 // changed after the activation (what a later sysctl --system applying
-// /etc/sysctl.conf does), a wrong vfs_cache_pressure, a stale CPU drop-in,
+// /etc/sysctl.conf does), a wrong vfs_cache_pressure, a
+// vfs_cache_pressure_denom that changes what it means, a stale CPU drop-in,
 // the swapfile not active. Before: the gate checked only the marker, the
 // success record and the swap, and opened with swappiness 60 while status
 // said NOT COMPLIANT.
@@ -78,6 +79,8 @@ func TestGateAndStatusAgree(t *testing.T) {
 			[]string{"sysctl:vm.swappiness"}, []string{`vm.swappiness is "60", want "10"`, "sysctl --system"}},
 		{"vfs_cache_pressure wrong", func() { r.write(t, "proc/sys/vm/vfs_cache_pressure", "100\n") }, func() { r.write(t, "proc/sys/vm/vfs_cache_pressure", "50\n") },
 			[]string{"sysctl:vm.vfs_cache_pressure"}, []string{`vm.vfs_cache_pressure is "100", want "50"`}},
+		{"vfs_cache_pressure_denom set after", func() { r.write(t, "proc/sys/vm/vfs_cache_pressure_denom", "1000\n") }, func() { os.Remove(r.path("proc/sys/vm/vfs_cache_pressure_denom")) },
+			[]string{"sysctl:vm.vfs_cache_pressure"}, []string{"vm.vfs_cache_pressure_denom is 1000", "5 per 100", "sysctl -w vm.vfs_cache_pressure_denom=100"}},
 		{"stale CPU drop-in", func() { r.write(t, stale, "[Service]\nAllowedCPUs=0\n") }, func() { os.Remove(r.path(stale)) },
 			[]string{"cpu-dropins"}, []string{"cpu-isolation.conf", "daemon-reload"}},
 		{"swapfile not active", swapoff, func() { r.fakeSwapon(t) },
@@ -253,4 +256,26 @@ func TestGateRefusesActiveSwapfileOwnedByUser(t *testing.T) {
 	if !strings.Contains(st.stdout, "NOT COMPLIANT") {
 		t.Errorf("status does not say NOT COMPLIANT with a swapfile owned by uid 1000 active:\n%s", st.stdout)
 	}
+}
+
+// TestActivateVFSCachePressureDenom: with an administrator's
+// vm.vfs_cache_pressure_denom (Linux 6.16 and later) of 1000, the
+// configured 50 reads back as 50 but the kernel applies 5 per 100:
+// activate fails closed naming the file and the remedy, and the gate and
+// status fail the same guarantee. Before, activate said "resources
+// guaranteed" and the gate opened.
+func TestActivateVFSCachePressureDenom(t *testing.T) {
+	r := loopRoot(t, 64<<20, "[Swap]\nMinSize=32M\nReserve=0\n")
+	r.write(t, "proc/sys/vm/vfs_cache_pressure_denom", "1000\n")
+	r.write(t, "etc/sysctl.d/90-dentries.conf", "vm.vfs_cache_pressure_denom = 1000\n")
+	failedClosed(t, r, activate(t, r), "vm.vfs_cache_pressure_denom is 1000", "5 per 100",
+		"/etc/sysctl.d/90-dentries.conf sets vm.vfs_cache_pressure_denom = 1000: remove that line, then: sysctl -w vm.vfs_cache_pressure_denom=100")
+	code, failing := statusFailures(t, r)
+	if code != 1 || !strings.Contains(strings.Join(failing, " "), "sysctl:vm.vfs_cache_pressure") {
+		t.Errorf("status: exit %d, failing %q", code, failing)
+	}
+
+	// Put back to 100: activate succeeds.
+	r.write(t, "proc/sys/vm/vfs_cache_pressure_denom", "100\n")
+	succeeded(t, r, activate(t, r))
 }

@@ -123,6 +123,20 @@ func isolationCases() []bootCase {
 				wantCPUs(t, r, "pid1.affinity", "0-7")
 				wantMatch(t, "status", r.Text("status"), `(?m)^cpu plan\s+cpu-affinity`)
 				wantDegraded(t, r, "cgroup v1", []string{"init.scope", "systemd-journald.service"}, false)
+				// The v1 memory hierarchy: system.slice's memory cgroup was
+				// made (copying the boot default, 60) before activate set
+				// vm.swappiness; activate sets the slice's too, so the
+				// core's, made when it starts, copies 10, at boot and at a
+				// restart. Before, the core reclaimed with 60 while status
+				// said COMPLIANT (run 20261207T183007Z).
+				wantEq(t, r, "case.vm_swappiness", "10")
+				wantEq(t, r, "case.memcg_system_slice_swappiness", "10")
+				wantEq(t, r, "case.core_memcg", "/system.slice/ransomeye-core.service")
+				wantEq(t, r, "case.core_memcg_swappiness", "10")
+				wantEq(t, r, "case.core_restart_rc", "0")
+				wantEq(t, r, "case.core_memcg_swappiness_after_restart", "10")
+				wantMatch(t, "journal", s.journal(t), `ransomeye-tuner\[[0-9]+\]: cgroup v1: memory\.swappiness of /system\.slice set to 10 \(it was 60;`)
+				wantMatch(t, "status", r.Text("status"), `(?m)^core memory cgroup\s+10 \(memory\.swappiness of /system\.slice/ransomeye-core\.service\)  \[ok\]$`)
 			}},
 		// The remedy status names on cgroup v1, as an administrator applies
 		// it: PID 1 and what it starts on the core's CPUs, the three

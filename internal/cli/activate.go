@@ -41,7 +41,10 @@ var activateCmd = command{
   - swapfile of max([Swap] MinSize=, MemTotal) at [Swap] Path=: kept when usable,
     created (or replaced when a smaller, inactive swap area is there) otherwise;
     anything that is not a swap area is left untouched and refused;
-  - vm.swappiness and vm.vfs_cache_pressure written and read back;
+  - vm.swappiness and vm.vfs_cache_pressure written and read back (a
+    vm.vfs_cache_pressure_denom other than 100 fails); on the cgroup v1
+    memory hierarchy memory.swappiness of the core's slice (and of the core's
+    memory cgroup while it runs) set too, each change logged;
   - the CPU drop-ins the generator wrote compared with a fresh plan.
 On any failure the reason goes to /var/lock/ransomeye-resource-fail (which keeps
 ransomeye-core.service from starting), to the journal at priority CRIT, and to
@@ -125,7 +128,29 @@ func activate(e *env) int {
 		if err := sysctl.Apply(root, s); err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
+		// Read back is not enough: the guarantee's own check also judges
+		// what the value means to the kernel (vm.vfs_cache_pressure over
+		// its denominator), as the gate will.
+		if g := guarantee.Sysctl(root, s); g.Failed() {
+			return a.fail(msgid.SysctlFailed, "%s", g.Problem())
+		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
+	}
+	// cgroup v1: vm.swappiness reaches only the root memory cgroup; the
+	// core's copies its slice's value when it starts, so the slice must
+	// hold it first (guarantee.CoreMemory judges it, in the gate too).
+	if guarantee.MemoryV1(root) {
+		slice, err := guarantee.CoreSlice(root, cfg.CoreService)
+		if err != nil {
+			log.Warnf("%v: taking %s", err, slice)
+		}
+		changed, err := guarantee.SetCoreSwappiness(root, cfg.CoreService, slice, cfg.Swappiness)
+		for _, c := range changed {
+			log.Noticef("%s", c)
+		}
+		if err != nil {
+			return a.fail(msgid.SysctlFailed, "%v", err)
+		}
 	}
 	// The same values for every later sysctl --system (a package's
 	// postinst, a restart of systemd-sysctl), which would otherwise apply

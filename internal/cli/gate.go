@@ -44,9 +44,11 @@ configured swapfile active with at least the target size (a swap unit that was
 skipped or failed without a marker keeps the core down too), each sysctl at its
 value (one changed since the activation, by a later sysctl --system, keeps it
 down), a CPU topology that can be trusted, the CPU drop-ins matching a fresh
-plan, and, with a CPU reservation, the CPUs the core gets (its own affinity,
-measured in its cgroup) equal to the plan's core set. Each failing one is
-printed with its remedy.`,
+plan, with a CPU reservation the CPUs the core gets (its own affinity,
+measured in its cgroup) equal to the plan's core set, and the core's memory
+cgroup letting the swappiness and the swap reach it (cgroup v1: its
+memory.swappiness; cgroup v2: no memory.swap.max below the swap target on its
+path). Each failing one is printed with its remedy.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {
 			return code

@@ -39,6 +39,18 @@ type Measurement struct {
 	// ExecCondition is the core's ExecCondition= commands as systemd has
 	// them, when it was asked (Set measured over D-Bus).
 	ExecCondition []Command
+	// Slice is the core's slice as systemd has it, when it was asked
+	// ("": not asked; the core's memory cgroup is then looked for in
+	// system.slice).
+	Slice string
+	// SwapMax is the core's MemorySwapMax= as systemd has it (NoSwapLimit:
+	// none), when SwapMaxKnown.
+	SwapMax      uint64
+	SwapMaxKnown bool
+	// ConditionRoot is the core's RootDirectory= or RootImage= ("RootImage=/x")
+	// when systemd runs its ExecCondition= there too (no
+	// RootDirectoryStartOnly=yes), as systemd has them; "" otherwise.
+	ConditionRoot string
 }
 
 // Command is one command line of a unit's Exec*= list, as systemd reports
@@ -169,23 +181,24 @@ func Systemd(root hostroot.Root) Measure {
 		if isTemplate(core) {
 			return Measurement{NotMeasured: fmt.Sprintf("%s is a template: systemd has no properties for it; the gate of each instance measures it in the instance's cgroup", core)}
 		}
-		allowed, affinity, slice, conds, err := unitProperties(core)
+		u, err := unitProperties(core)
 		if err != nil {
 			return Measurement{Err: err}
 		}
-		src := fmt.Sprintf("systemd's AllowedCPUs=%s CPUAffinity=%s of %s", allowed, affinity, core)
+		src := fmt.Sprintf("systemd's AllowedCPUs=%s CPUAffinity=%s of %s", u.allowed, u.affinity, core)
 		var parent cpuset.Set
-		if mode == generate.CPUModeAllowedCPUs && slice != "" {
-			p, err := sliceEffective(root, slice)
+		if mode == generate.CPUModeAllowedCPUs && u.slice != "" {
+			p, err := sliceEffective(root, u.slice)
 			if err != nil {
 				return Measurement{Err: err}
 			}
 			if !p.IsEmpty() {
 				parent = p
-				src += fmt.Sprintf(" in %s (cpuset.cpus.effective %s)", slice, p)
+				src += fmt.Sprintf(" in %s (cpuset.cpus.effective %s)", u.slice, p)
 			}
 		}
-		return Measurement{Set: Applied(mode, online, parent, allowed, affinity), ExecCondition: conds, Source: src}
+		return Measurement{Set: Applied(mode, online, parent, u.allowed, u.affinity), ExecCondition: u.conds, Source: src,
+			Slice: u.slice, SwapMax: u.swapMax, SwapMaxKnown: u.swapMaxKnown, ConditionRoot: u.conditionRoot}
 	}
 }
 
@@ -265,31 +278,85 @@ func sliceEffective(root hostroot.Root, slice string) (cpuset.Set, error) {
 	return set, nil
 }
 
+// unitProps are the properties of the core systemd is asked for.
+type unitProps struct {
+	allowed, affinity cpuset.Set
+	slice             string
+	conds             []Command
+	swapMax           uint64
+	swapMaxKnown      bool
+	conditionRoot     string
+}
+
 // unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity,
-// Slice and ExecCondition.
-func unitProperties(unit string) (allowed, affinity cpuset.Set, slice string, conds []Command, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := connect(ctx)
+// Slice, ExecCondition, MemorySwapMax, RootDirectory, RootImage and
+// RootDirectoryStartOnly.
+func unitProperties(unit string) (unitProps, error) {
+	var u unitProps
+	props, err := serviceProperties(unit)
 	if err != nil {
-		return allowed, affinity, "", nil, fmt.Errorf("connect to systemd: %w", err)
-	}
-	defer conn.Close()
-	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
-	if err != nil {
-		return allowed, affinity, "", nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
+		return u, err
 	}
 	a, okA := props["AllowedCPUs"].([]byte)
 	c, okC := props["CPUAffinity"].([]byte)
 	if !okA || !okC {
-		return allowed, affinity, "", nil, errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + unit)
+		return u, errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + unit)
 	}
 	conds, ok := Commands(props["ExecCondition"])
 	if !ok {
-		return allowed, affinity, "", nil, fmt.Errorf("systemd gave no ExecCondition property for %s: a systemd older than 243 ignores ExecCondition=, so the gate does not run", unit)
+		return u, fmt.Errorf("systemd gave no ExecCondition property for %s: a systemd older than 243 ignores ExecCondition=, so the gate does not run", unit)
 	}
-	slice, _ = props["Slice"].(string)
-	return FromMask(a), FromMask(c), slice, conds, nil
+	u.allowed, u.affinity, u.conds = FromMask(a), FromMask(c), conds
+	u.slice, _ = props["Slice"].(string)
+	u.swapMax, u.swapMaxKnown = props["MemorySwapMax"].(uint64)
+	if startOnly, _ := props["RootDirectoryStartOnly"].(bool); !startOnly {
+		for _, k := range []string{"RootImage", "RootDirectory"} {
+			if v, _ := props[k].(string); v != "" {
+				u.conditionRoot = k + "=" + v
+				break
+			}
+		}
+	}
+	return u, nil
+}
+
+// CoreSlice is the slice systemd puts the core in: its Slice property,
+// asked over D-Bus; system.slice (where systemd puts a service without
+// Slice=) under a root prefix, without a running systemd, for a template
+// (systemd has no properties for it), or when systemd cannot be asked
+// (err says why).
+func CoreSlice(root hostroot.Root, core string) (string, error) {
+	const def = "system.slice"
+	if !root.IsHost() || isTemplate(core) {
+		return def, nil
+	}
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		return def, nil
+	}
+	props, err := serviceProperties(core)
+	if err != nil {
+		return def, err
+	}
+	if s, ok := props["Slice"].(string); ok && s != "" {
+		return s, nil
+	}
+	return def, nil
+}
+
+// serviceProperties asks systemd for a service's properties over D-Bus.
+func serviceProperties(unit string) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to systemd: %w", err)
+	}
+	defer conn.Close()
+	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
+	if err != nil {
+		return nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
+	}
+	return props, nil
 }
 
 // Commands decodes an Exec*= property as systemd's D-Bus API carries it

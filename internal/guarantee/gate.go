@@ -68,7 +68,17 @@ func CoreGate(core string, m Measurement) Entry {
 	if len(lines) > 0 {
 		e.Actual = strings.Join(lines, "; ")
 	}
-	if e.OK = RunsGate(m.ExecCondition); e.OK {
+	if e.OK = RunsGate(m.ExecCondition); e.OK && m.ConditionRoot == "" {
+		return e
+	}
+	if e.OK {
+		// "+" lifts User= and the sandboxing options, not the root: systemd
+		// runs every command of the unit there unless
+		// RootDirectoryStartOnly=yes, and in the core's tree the gate cannot
+		// read the host's state (docs/design.md, "The gate").
+		e.OK = false
+		e.Reason = fmt.Sprintf("%s has %s, so systemd runs the gate in that tree, where it cannot see this host's state (the \"+\" prefix does not lift it): the core stays down at every start", core, m.ConditionRoot)
+		e.Remedy = fmt.Sprintf("add RootDirectoryStartOnly=yes to %s (a drop-in: systemctl edit %s), then: systemctl daemon-reload", core, core)
 		return e
 	}
 	e.Reason = fmt.Sprintf("%s does not run the gate: its ExecCondition= is %s (a drop-in setting an empty ExecCondition= resets the list, removing ransomeye-tuner's; only %s --root=/ gate counts, without a \"-\" prefix), so it would start whatever the tuner found", core, e.Actual, GatePath)

@@ -176,3 +176,20 @@ func netListenUnix(p string) (net.Listener, error) { return net.Listen("unix", p
 func testContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 2*time.Second)
 }
+
+// TestCoreGateInCoreRoot: a core with RootDirectory= or RootImage= and
+// without RootDirectoryStartOnly=yes runs its ExecCondition= in that tree
+// ("+" lifts User= and the sandboxing options, not the root), where the
+// gate cannot see this host: core-gate fails and names
+// RootDirectoryStartOnly=yes. Before, it held, and the core stayed down
+// at every start with the gate's misleading reasons only.
+func TestCoreGateInCoreRoot(t *testing.T) {
+	gate := Command{Path: GatePath, Argv: []string{GatePath, "--root=/", "gate"}}
+	e := CoreGate("mydb.service", Measurement{ExecCondition: []Command{gate}, ConditionRoot: "RootDirectory=/srv/db"})
+	if e.OK || !e.Failed() || !strings.Contains(e.Reason, "RootDirectory=/srv/db") || !strings.Contains(e.Remedy, "RootDirectoryStartOnly=yes") {
+		t.Errorf("gate run in the core's root directory: %+v", e)
+	}
+	if e := CoreGate("mydb.service", Measurement{ExecCondition: []Command{gate}}); !e.OK {
+		t.Errorf("gate on the host's root: %+v", e)
+	}
+}

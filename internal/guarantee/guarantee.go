@@ -12,7 +12,9 @@
 package guarantee
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"strconv"
@@ -39,7 +41,8 @@ const (
 	NameCPUTopology = "cpu-topology"
 	NameCPUDropIns  = "cpu-dropins"
 	NameCoreCPUs    = "core-cpus"
-	NameCoreGate    = "core-gate" // the core runs the gate (its ExecCondition=)
+	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
+	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
 )
 
 // Entry is one guarantee as measured now.
@@ -110,6 +113,7 @@ func Evaluate(root hostroot.Root, in generate.Input, out generate.Output, swap *
 	if out.Plan.Reserved {
 		entries = append(entries, CoreCPUs(cfg.CoreService, out, in.Topology.Online, func(string, generate.CPUMode, cpuset.Set) Measurement { return m }))
 	}
+	entries = append(entries, CoreMemory(root, cfg.CoreService, cfg.Swappiness, swap.Target, m))
 	return entries
 }
 
@@ -142,8 +146,60 @@ func Sysctl(root hostroot.Root, s sysctl.Setting) Entry {
 	case !e.OK:
 		e.Reason = fmt.Sprintf("%s is %q, want %q", s.Key, cur, s.Value)
 		e.Remedy = SysctlRemedy(root, s.Key, cur)
+	case s.Key == vfsCachePressure:
+		judgeVFSCachePressure(root, &e)
 	}
 	return e
+}
+
+// The kernel's dentry and inode reclaim ratio: vm.vfs_cache_pressure over
+// vm.vfs_cache_pressure_denom (Linux 6.16 and later; 100, its least value,
+// by default; before, always 100).
+const (
+	vfsCachePressure      = "vm.vfs_cache_pressure"
+	vfsCachePressureDenom = "vm.vfs_cache_pressure_denom"
+)
+
+// judgeVFSCachePressure judges vm.vfs_cache_pressure (e, measured at its
+// configured value) by the ratio the kernel applies: the value over
+// vm.vfs_cache_pressure_denom, where the tuner's value counts per 100.
+// Why: with an administrator's denominator of 1000 the configured 50 read
+// back as 50 and held, while the kernel reclaimed dentries and inodes at a
+// tenth of that rate (a pressure near 0 can end in out-of-memory).
+func judgeVFSCachePressure(root hostroot.Root, e *Entry) {
+	d, err := sysctl.Read(root, vfsCachePressureDenom)
+	if errors.Is(err, fs.ErrNotExist) {
+		return // a kernel before the denominator: the value is per 100
+	}
+	if err != nil {
+		e.OK = false
+		e.Reason = fmt.Sprintf("%s cannot be read, so the pressure %s applies is not known: %v", vfsCachePressureDenom, vfsCachePressure, err)
+		e.Remedy = "fix the cause, then: systemctl restart " + names.ActivatorUnit
+		return
+	}
+	denom, err := strconv.ParseInt(d, 10, 64)
+	if err != nil || denom <= 0 {
+		e.OK = false
+		e.Reason = fmt.Sprintf("%s is %q, not a positive number", vfsCachePressureDenom, d)
+		e.Remedy = "fix the cause, then: systemctl restart " + names.ActivatorUnit
+		return
+	}
+	if denom == 100 {
+		return
+	}
+	val, _ := strconv.ParseInt(e.Actual, 10, 64)
+	e.Actual = fmt.Sprintf("%s with %s=%d: %s per 100", e.Actual, vfsCachePressureDenom, denom, strconv.FormatFloat(float64(val)*100/float64(denom), 'f', -1, 64))
+	e.Source = fmt.Sprintf("%s / %s * 100", vfsCachePressure, vfsCachePressureDenom)
+	if e.OK = val == 0; e.OK {
+		return // 0 is never reclaiming, whatever the denominator
+	}
+	e.Reason = fmt.Sprintf("%s is %d, so %s=%d makes the kernel reclaim dentries and inodes at %s per 100, not the configured %s", vfsCachePressureDenom, denom, vfsCachePressure, val, strconv.FormatFloat(float64(val)*100/float64(denom), 'f', -1, 64), e.Expected)
+	restart := "systemctl restart " + names.ActivatorUnit
+	if set, ok := sysctld.LastSetter(root, vfsCachePressureDenom); ok && set.Value == d {
+		e.Remedy = fmt.Sprintf("%s sets %s = %s: remove that line, then: sysctl -w %s=100 and %s", set.File, vfsCachePressureDenom, d, vfsCachePressureDenom, restart)
+		return
+	}
+	e.Remedy = fmt.Sprintf("something set %s (a program, or sysctl -w): find it and stop it, then: sysctl -w %s=100 and %s", vfsCachePressureDenom, vfsCachePressureDenom, restart)
 }
 
 // SysctlRemedy says what to do about key having the value cur instead of

@@ -235,3 +235,18 @@ func TestSliceEffective(t *testing.T) {
 		}
 	}
 }
+
+// writeTree writes files (host path to content) under root, making their
+// directories.
+func writeTree(t *testing.T, root hostroot.Root, files map[string]string) {
+	t.Helper()
+	for p, v := range files {
+		full := root.Path(p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

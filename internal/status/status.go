@@ -442,13 +442,16 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 	}
 	for _, g := range r.Guarantees {
-		label := map[string]string{guarantee.NameCoreCPUs: "core cpus applied", guarantee.NameCoreGate: "core runs the gate"}[g.Name]
+		label := map[string]string{guarantee.NameCoreCPUs: "core cpus applied", guarantee.NameCoreGate: "core runs the gate",
+			guarantee.NameCoreMemory: "core memory cgroup"}[g.Name]
 		if label == "" {
 			continue
 		}
 		switch {
 		case g.NotMeasured:
 			row(label, "%s", g.Reason)
+		case g.OK && g.Source == "":
+			row(label, "%s  [ok]", g.Actual)
 		case g.OK:
 			row(label, "%s (%s)  [ok]", g.Actual, g.Source)
 		default:

@@ -1,0 +1,256 @@
+package guarantee
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+)
+
+// v1Root is a fake machine on the cgroup v1 memory hierarchy after
+// activate set vm.swappiness to 10 on a boot where systemd had made
+// system.slice's memory cgroup before (it copied the boot default, 60),
+// with the process's cgroups as self gives them ("" is the gate's: in
+// the core's cgroup).
+func v1Root(t *testing.T, self string) hostroot.Root {
+	t.Helper()
+	if self == "" {
+		self = "/system.slice/ransomeye-core.service"
+	}
+	root := hostroot.Root(t.TempDir())
+	writeTree(t, root, map[string]string{
+		"/proc/self/cgroup":                                    "9:name=systemd:" + self + "\n4:memory:" + self + "\n3:cpuset:/\n0::" + self + "\n",
+		"/proc/sys/vm/swappiness":                              "10\n",
+		"/sys/fs/cgroup/memory/memory.swappiness":              "10\n",
+		"/sys/fs/cgroup/memory/system.slice/memory.swappiness": "60\n",
+	})
+	return root
+}
+
+// TestCoreMemoryV1Swappiness: on cgroup v1 the swappiness guarantee is
+// what the core's memory cgroup holds (or, before it starts, what it will
+// copy from its slice), not vm.swappiness. Before, the core reclaimed with
+// 60 while vm.swappiness said 10, and status and the gate said it held.
+func TestCoreMemoryV1Swappiness(t *testing.T) {
+	const core = "ransomeye-core.service"
+	coreCg := "/sys/fs/cgroup/memory/system.slice/ransomeye-core.service/memory.swappiness"
+
+	// The gate, in the core's cgroup, which copied system.slice's 60.
+	root := v1Root(t, "")
+	writeTree(t, root, map[string]string{coreCg: "60\n"})
+	e := CoreMemory(root, core, 10, 16<<30, Measurement{InCgroup: true})
+	if e.OK || !e.Failed() || e.Actual != "60" {
+		t.Fatalf("the core's memory cgroup at 60 holds: %+v", e)
+	}
+	for _, w := range []string{"memory.swappiness 60, want 10", "/system.slice/ransomeye-core.service", "copies its parent's value"} {
+		if !strings.Contains(e.Reason, w) {
+			t.Errorf("reason lacks %q: %s", w, e.Reason)
+		}
+	}
+	if !strings.Contains(e.Remedy, "systemctl restart ransomeye-tuner.service") {
+		t.Errorf("remedy: %s", e.Remedy)
+	}
+
+	// Once activate set it: holds.
+	writeTree(t, root, map[string]string{coreCg: "10\n"})
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{InCgroup: true}); !e.OK || e.Source != "memory.swappiness of /system.slice/ransomeye-core.service" {
+		t.Errorf("the core's memory cgroup at 10: %+v", e)
+	}
+
+	// status, the core not running: what it will copy from system.slice.
+	root = v1Root(t, "/user.slice/user-0.slice/session-1.scope")
+	e = CoreMemory(root, core, 10, 16<<30, Measurement{NotMeasured: "root prefix"})
+	if e.OK || e.Actual != "60" || !strings.Contains(e.Source, "/system.slice, which ransomeye-core.service's memory cgroup /system.slice/ransomeye-core.service copies when it starts") {
+		t.Errorf("the core not running, system.slice at 60: %+v", e)
+	}
+	writeTree(t, root, map[string]string{"/sys/fs/cgroup/memory/system.slice/memory.swappiness": "10\n"})
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{NotMeasured: "root prefix"}); !e.OK {
+		t.Errorf("the core not running, system.slice at 10: %+v", e)
+	}
+
+	// A core moved by Slice=cpu.slice (escaped "_cpu.slice" in the tree).
+	writeTree(t, root, map[string]string{"/sys/fs/cgroup/memory/_cpu.slice/memory.swappiness": "60\n"})
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{Slice: "cpu.slice"}); e.OK || !strings.Contains(e.Source, "/_cpu.slice") {
+		t.Errorf("the core in cpu.slice at 60: %+v", e)
+	}
+	// In the root slice, nothing between it and vm.swappiness.
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{Slice: "-.slice"}); !e.OK || !strings.Contains(e.Source, "the root memory cgroup (vm.swappiness)") {
+		t.Errorf("the core in the root slice: %+v", e)
+	}
+
+	// A core without memory accounting runs in system.slice's memory
+	// cgroup: that is the one the gate sees.
+	root = v1Root(t, "")
+	writeTree(t, root, map[string]string{"/proc/self/cgroup": "9:name=systemd:/system.slice/ransomeye-core.service\n4:memory:/system.slice\n"})
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{InCgroup: true}); e.OK || e.Source != "memory.swappiness of /system.slice" {
+		t.Errorf("the core in system.slice's memory cgroup at 60: %+v", e)
+	}
+
+	// An unreadable value keeps the core down.
+	root = v1Root(t, "")
+	if err := os.MkdirAll(root.Path(coreCg), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{InCgroup: true}); !e.Failed() || !strings.Contains(e.Reason, "cannot be measured") {
+		t.Errorf("memory.swappiness a directory: %+v", e)
+	}
+}
+
+// TestSetCoreSwappiness: activate sets memory.swappiness of the core's
+// slice and of the slices above it, and of the core's own memory cgroup
+// while it runs, so that the core's cgroup holds the value when it starts
+// (it copies its parent's); other cgroups are left as they are, and each
+// change names the value it replaced.
+func TestSetCoreSwappiness(t *testing.T) {
+	const core = "ransomeye-core.service"
+	root := v1Root(t, "/system.slice/ransomeye-tuner.service")
+	writeTree(t, root, map[string]string{
+		"/sys/fs/cgroup/memory/system.slice/other.service/memory.swappiness": "60\n",
+	})
+	changed, err := SetCoreSwappiness(root, core, "system.slice", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 1 || !strings.Contains(changed[0], "memory.swappiness of /system.slice set to 10 (it was 60") || !strings.Contains(changed[0], "echo 60 > /sys/fs/cgroup/memory/system.slice/memory.swappiness") {
+		t.Errorf("changes: %q", changed)
+	}
+	for p, want := range map[string]string{"/system.slice": "10", "/system.slice/other.service": "60"} {
+		got, err := readKernel(root, MemoryV1Dir+p+"/memory.swappiness")
+		if err != nil || got != want {
+			t.Errorf("memory.swappiness of %s = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{}); !e.OK {
+		t.Errorf("after SetCoreSwappiness: %+v", e)
+	}
+	// Again: nothing to change.
+	if changed, err := SetCoreSwappiness(root, core, "system.slice", 10); err != nil || len(changed) != 0 {
+		t.Errorf("second run: %q, %v", changed, err)
+	}
+
+	// A running core in a nested slice: every slice above it, and the
+	// core's own.
+	writeTree(t, root, map[string]string{
+		"/sys/fs/cgroup/memory/ransomeye.slice/memory.swappiness":                                           "60\n",
+		"/sys/fs/cgroup/memory/ransomeye.slice/ransomeye-db.slice/memory.swappiness":                        "60\n",
+		"/sys/fs/cgroup/memory/ransomeye.slice/ransomeye-db.slice/ransomeye-core.service/memory.swappiness": "60\n",
+	})
+	changed, err = SetCoreSwappiness(root, core, "ransomeye-db.slice", 10)
+	if err != nil || len(changed) != 3 {
+		t.Fatalf("nested slice: %q, %v", changed, err)
+	}
+	if e := CoreMemory(root, core, 10, 16<<30, Measurement{Slice: "ransomeye-db.slice"}); !e.OK || e.Source != "memory.swappiness of /ransomeye.slice/ransomeye-db.slice/ransomeye-core.service" {
+		t.Errorf("after SetCoreSwappiness, nested slice: %+v", e)
+	}
+
+	// A link in the path is not followed.
+	root = v1Root(t, "/system.slice/ransomeye-tuner.service")
+	elsewhere := t.TempDir()
+	if err := os.WriteFile(filepath.Join(elsewhere, "memory.swappiness"), []byte("60\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(root.Path("/sys/fs/cgroup/memory/system.slice")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, root.Path("/sys/fs/cgroup/memory/system.slice")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SetCoreSwappiness(root, core, "system.slice", 10); err == nil || !strings.Contains(err.Error(), "system.slice") {
+		t.Errorf("a link in the path: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(elsewhere, "memory.swappiness")); string(b) != "60\n" {
+		t.Errorf("wrote through a link: %q", b)
+	}
+
+	// Not on cgroup v1: nothing to do.
+	root = hostroot.Root(t.TempDir())
+	writeTree(t, root, map[string]string{
+		"/proc/self/cgroup":                  "0::/system.slice/ransomeye-tuner.service\n",
+		"/sys/fs/cgroup/cgroup.controllers":  "cpuset cpu io memory pids\n",
+		"/sys/fs/cgroup/system.slice/x.conf": "",
+	})
+	if changed, err := SetCoreSwappiness(root, core, "system.slice", 10); err != nil || changed != nil {
+		t.Errorf("cgroup v2: %q, %v", changed, err)
+	}
+}
+
+// v2Root is a fake machine on cgroup v2 with the memory controller, the
+// process in cgroup self.
+func v2Root(t *testing.T, self string) hostroot.Root {
+	t.Helper()
+	root := hostroot.Root(t.TempDir())
+	writeTree(t, root, map[string]string{
+		"/proc/self/cgroup":                                                  "0::" + self + "\n",
+		"/sys/fs/cgroup/cgroup.controllers":                                  "cpuset cpu io memory pids\n",
+		"/sys/fs/cgroup/system.slice/memory.swap.max":                        "max\n",
+		"/sys/fs/cgroup/system.slice/ransomeye-core.service/memory.swap.max": "max\n",
+	})
+	return root
+}
+
+// TestCoreMemorySwapMax: on cgroup v2 the swap guarantee is for the core:
+// memory.swap.max (MemorySwapMax=) of its cgroup or of a slice above it
+// below the swap target fails it, naming the unit whose setting it is.
+// Before, status said the swap held while the core could not use it.
+func TestCoreMemorySwapMax(t *testing.T) {
+	const core = "ransomeye-core.service"
+	const target = 16 << 30
+	gate := Measurement{InCgroup: true}
+	coreFile := "/sys/fs/cgroup/system.slice/ransomeye-core.service/memory.swap.max"
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		m      Measurement
+		ok     bool
+		reason []string
+		remedy string
+	}{
+		{"no limit", nil, gate, true, nil, ""},
+		{"core MemorySwapMax=0", map[string]string{coreFile: "0\n"}, gate, false,
+			[]string{"may not swap at all", "memory.swap.max of /system.slice/ransomeye-core.service", "below the swap target 16.0 GiB"}, "systemctl cat ransomeye-core.service"},
+		{"slice MemorySwapMax=0", map[string]string{"/sys/fs/cgroup/system.slice/memory.swap.max": "0\n"}, gate, false,
+			[]string{"may not swap at all", "MemorySwapMax= of system.slice"}, "systemctl cat system.slice"},
+		{"below the target", map[string]string{coreFile: "8589934592\n"}, gate, false,
+			[]string{"may use only 8.0 GiB of swap"}, "systemctl cat ransomeye-core.service"},
+		{"at the target", map[string]string{coreFile: "17179869184\n"}, gate, true, nil, ""},
+		{"escaped slice", map[string]string{"/sys/fs/cgroup/_cpu.slice/memory.swap.max": "0\n", "/sys/fs/cgroup/_cpu.slice/ransomeye-core.service/memory.swap.max": "max\n"},
+			Measurement{Slice: "cpu.slice"}, false, []string{"MemorySwapMax= of cpu.slice"}, "systemctl cat cpu.slice"},
+		{"not running, systemd's MemorySwapMax=0", nil,
+			Measurement{Slice: "db.slice", SwapMax: 0, SwapMaxKnown: true}, false, []string{"systemd's MemorySwapMax= of ransomeye-core.service"}, "systemctl cat ransomeye-core.service"},
+		{"not running, infinity", nil, Measurement{Slice: "db.slice", SwapMax: NoSwapLimit, SwapMaxKnown: true}, true, nil, ""},
+		{"unreadable", map[string]string{coreFile + "/x": ""}, gate, false, []string{"cannot be measured"}, "fix the cause"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := v2Root(t, "/system.slice/ransomeye-core.service")
+			if tc.name == "unreadable" {
+				os.Remove(root.Path(coreFile))
+			}
+			writeTree(t, root, tc.files)
+			e := CoreMemory(root, core, 10, target, tc.m)
+			if e.OK != tc.ok || e.Failed() == tc.ok {
+				t.Fatalf("ok = %v, want %v: %+v", e.OK, tc.ok, e)
+			}
+			for _, w := range tc.reason {
+				if !strings.Contains(e.Reason, w) {
+					t.Errorf("reason lacks %q: %s", w, e.Reason)
+				}
+			}
+			if !strings.Contains(e.Remedy, tc.remedy) {
+				t.Errorf("remedy lacks %q: %s", tc.remedy, e.Remedy)
+			}
+		})
+	}
+}
+
+// TestCoreMemoryNoController: without a memory controller (or outside a
+// test's fake, no /proc/self/cgroup) nothing stands between the core and
+// the sysctls: it holds, and says why.
+func TestCoreMemoryNoController(t *testing.T) {
+	root := hostroot.Root(t.TempDir())
+	e := CoreMemory(root, "ransomeye-core.service", 10, 16<<30, Measurement{})
+	if !e.OK || !strings.Contains(e.Actual, "no memory cgroup controller") {
+		t.Errorf("%+v", e)
+	}
+}
