@@ -954,6 +954,8 @@ func cases() []bootCase {
 			}},
 	}
 	cs = append(cs, steeringCases()...)
+	cs = append(cs, captureCases()...)
+	cs = append(cs, engineCases()...)
 	cs = append(cs, isolationCases()...)
 	cs = append(cs, selinuxCases()...)
 	return cs
