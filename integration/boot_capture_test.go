@@ -46,7 +46,8 @@ func captureCases() []bootCase {
 // elsewhere (so the step shows a move), then asked onto their CPUs again by
 // a reload of ransomeye-tuner-netdev.service, within the case's 180 s
 // bound; the seconds are logged. At the end no movable interrupt may
-// arrive on the training CPUs 6-7.
+// arrive on the training CPUs 6-7, and place --undo gives the queues back
+// to where the driver put them.
 func checkCaptureChanges(t *testing.T, s *suite, r Report) {
 	wantEq(t, r, "case.nic_before", "absent")
 	wantEq(t, r, "case.place_result", "success")
@@ -128,6 +129,25 @@ func checkCaptureChanges(t *testing.T, s *suite, r Report) {
 	if len(st.Placement.IRQsOnReserved) != 0 {
 		t.Errorf("status --json at the end: movable interrupts escape to the reserved CPUs: %+v", st.Placement.IRQsOnReserved)
 	}
+	// place --undo gives the queue interrupts the reloads placed back to
+	// where the driver put them: virtio_net's affinity hint for each.
+	if b := r.Blocks["case-undo"]; b.RC != 0 {
+		t.Errorf("place --undo: exit %d:\n%s", b.RC, b.Text)
+	}
+	final, hints := queueCPUs(r.Get("case.undo.final")), queueCPUs(r.Get("case.undo.hints"))
+	if len(final) != 8 {
+		t.Errorf("after place --undo: %d queue interrupts (%s), want 8", len(final), r.Get("case.undo.final"))
+	}
+	for name, cpus := range final {
+		hint, err := hexMask(hints[name])
+		if err != nil || cpus != hint {
+			t.Errorf("after place --undo: %s on %s, its driver's affinity hint is %s (%q, %v)", name, cpus, hint, hints[name], err)
+		}
+	}
+	if got, err := hexMask(r.Get("case.undo.default_smp_affinity")); err != nil || got != "0-7" {
+		t.Errorf("after place --undo: default_smp_affinity %q (CPUs %s), want every CPU", r.Get("case.undo.default_smp_affinity"), got)
+	}
+	t.Logf("after place --undo: %s (the driver's hints: %s)", r.Get("case.undo.final"), r.Get("case.undo.hints"))
 }
 
 var queueName = regexp.MustCompile(`^virtio\d+-(input|output)\.(\d+)$`)

@@ -110,3 +110,15 @@ kv case.netdev_result_end "$(systemctl show -P Result ransomeye-tuner-netdev.ser
 block case-status-json /usr/sbin/ransomeye-tuner status --json
 block case-netdev-journal journalctl -b -o short-monotonic --no-pager -u ransomeye-tuner-place.service -u ransomeye-tuner-netdev.service
 block case-plan cat /run/ransomeye-tuner/plan.json
+
+# Undo (what the package's removal does): the queue interrupts the reloads
+# placed go back to where the driver put them (virtio_net's affinity hint),
+# default_smp_affinity to every CPU.
+block case-undo /usr/sbin/ransomeye-tuner place --undo
+kv case.undo.final "$(affinities)"
+hints=
+while read -r irq name; do
+  hints="$hints $name=$(cat "/proc/irq/$irq/affinity_hint" 2>/dev/null)"
+done < <(queue_irqs)
+kv case.undo.hints "${hints# }"
+kv case.undo.default_smp_affinity "$(cat /proc/irq/default_smp_affinity)"
