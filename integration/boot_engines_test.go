@@ -17,7 +17,9 @@ import (
 // page's drop-in and script word for word, the package's own
 // suricata.service masked (an empty unit file is a masked one).
 func suricataCase(name, shows, tap string, args []string, check func(*testing.T, *suite, Report)) bootCase {
-	return bootCase{name: name, layer: "suricata", shows: shows,
+	// everySuite: the run boots the layer's suite (trixie); the others
+	// skip it, naming the layer's suite.
+	return bootCase{name: name, layer: "suricata", everySuite: true, shows: shows,
 		mem: 4096, cpus: 8, disk: 20 * gib, nic: tap, nicQueues: 2, timeout: 15 * time.Minute,
 		args: append([]string{"systemd.wants=systemd-networkd.service", "systemd.wants=systemd-networkd-wait-online.service"}, args...),
 		rootFiles: map[string]string{

@@ -76,39 +76,24 @@ type bootCase struct {
 	// selinux: the case runs only on the SELinux variant
 	// (SUITE=bookworm-selinux), which runs only such cases.
 	selinux bool
-	// layer names a package layer (Layers: the engines it runs beside the
-	// tuner): the case boots the layer's image and runs only on its suite.
+	// layer names a package layer (Layers): the case boots the base plus
+	// those Debian packages, and only the cases that name it pay for them.
 	layer string
 	check func(t *testing.T, s *suite, r Report)
 }
 
-// runsOn reports whether the case boots on the suite: a layer's case on
-// the layer's suite, a SELinux case on the SELinux variant only, the others
-// on bookworm, and on every other suite when marked everySuite.
-func (c bootCase) runsOn(suite string) bool {
-	switch {
-	case c.layer != "":
-		return Layers[c.layer].Suite == suite
-	case c.selinux || suite == SELinuxSuite:
-		return c.selinux && suite == SELinuxSuite
-	}
-	return suite == "bookworm" || c.everySuite
-}
-
 // suite is the state shared by the cases of one run.
 type suite struct {
-	img    Image
-	runDir string
-	// pkgDir, repoDir and work locate the harness, the repository and the
-	// cache, for the layered images made when a case first needs one.
+	img Image
+	// base, pkgDir, repoDir and work build the layered images
+	// (layerImage), once per run and layer, in layerImgs by layer name.
+	base                  Base
 	pkgDir, repoDir, work string
-	// layerImgs are the run's layered root images by layer name, and
-	// layerErrs why one could not be made.
-	layerImgs map[string]string
-	layerErrs map[string]error
-	reports   map[string]Report
-	disks     map[string]string
-	rows      []string
+	layerImgs             map[string]string
+	runDir                string
+	reports               map[string]Report
+	disks                 map[string]string
+	rows                  []string
 	// failed names the cases that failed: their disks are kept.
 	failed map[string]bool
 }
@@ -222,7 +207,7 @@ func TestBoot(t *testing.T) {
 	}
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
 	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{},
-		pkgDir: pkgDir, repoDir: repoDir, work: work, layerImgs: map[string]string{}, layerErrs: map[string]error{}}
+		base: base, pkgDir: pkgDir, repoDir: repoDir, work: work, layerImgs: map[string]string{}}
 	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
 	t.Run("00_units_verify", func(t *testing.T) {
 		if img.TunerErr != nil {
@@ -234,7 +219,7 @@ func TestBoot(t *testing.T) {
 		}
 	})
 	for _, c := range cases() {
-		if !c.runsOn(suiteName) {
+		if c.selinux != (suiteName == SELinuxSuite) || suiteName != "bookworm" && !c.everySuite && !c.selinux {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) { s.boot(t, c) })
@@ -303,12 +288,12 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if why := TapSupport(); c.nic != "" && why != "" {
 		t.Skip(why)
 	}
-	switch {
-	case c.plain:
-		m.Root = s.img.Plain
-	case c.layer != "":
+	if c.layer != "" {
 		m.Root = s.layerImage(t, c.layer)
-	case s.img.TunerErr != nil:
+	}
+	if c.plain {
+		m.Root = s.img.Plain
+	} else if s.img.TunerErr != nil {
 		t.Fatal(s.img.TunerErr)
 	}
 	if len(c.manFiles) > 0 {
@@ -419,30 +404,32 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 }
 
-// layerImage returns the run's root image with the package layer name,
-// building the layer (cached across runs) and the image (once per run) when
-// a case first needs it; a failure fails every case that needs it.
+// layerImage returns the root image of the layer name (Layers) for this
+// run: the layer built on the run's base (cached across runs), its image
+// made once per run.
 func (s *suite) layerImage(t *testing.T, name string) string {
 	t.Helper()
 	if img, ok := s.layerImgs[name]; ok {
 		return img
 	}
-	if err, ok := s.layerErrs[name]; ok {
-		t.Fatal(err)
+	l, ok := Layers[name]
+	if !ok {
+		t.Fatalf("no package layer %q", name)
 	}
+	if l.Suite != s.base.Suite {
+		t.Skipf("the layer %s is %s's packages; this run boots %s", name, l.Suite, s.base.Suite)
+	}
+	ctx := context.Background()
 	start := time.Now()
-	img, err := func() (string, error) {
-		l, err := EnsureNamedLayer(context.Background(), s.pkgDir, s.work, name, t.Logf)
-		if err != nil {
-			return "", err
-		}
-		return BuildLayerImage(context.Background(), l, name, s.pkgDir, s.repoDir, s.runDir, t.Logf)
-	}()
+	layer, err := EnsureLayer(ctx, s.pkgDir, s.work, s.base, l.Packages, t.Logf)
 	if err != nil {
-		s.layerErrs[name] = err
 		t.Fatal(err)
 	}
-	t.Logf("image with the %s layer ready in %s: %s", name, time.Since(start).Round(time.Second), img)
+	img, err := BuildLayerImage(ctx, layer, name, s.pkgDir, s.repoDir, s.runDir, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("image with layer %s ready in %s", name, time.Since(start).Round(time.Millisecond))
 	s.layerImgs[name] = img
 	return img
 }
@@ -954,10 +941,11 @@ func cases() []bootCase {
 			}},
 	}
 	cs = append(cs, steeringCases()...)
-	cs = append(cs, captureCases()...)
-	cs = append(cs, engineCases()...)
 	cs = append(cs, isolationCases()...)
 	cs = append(cs, selinuxCases()...)
+	cs = append(cs, tunedCases()...)
+	cs = append(cs, captureCases()...)
+	cs = append(cs, engineCases()...)
 	return cs
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -183,8 +184,9 @@ func EnsureBase(ctx context.Context, pkgDir, workDir, suite string, logf func(st
 
 // ensureSELinuxBase returns the cached SELinux base, built by
 // image/build-selinux.sh from the bookworm base (built first when missing):
-// its key hashes the bookworm base's key and the script, so a change to
-// either rebuilds it, and the bookworm base's cache is shared.
+// its key hashes the bookworm base's key and the scripts (build-selinux.sh
+// and build-layer.sh, which it calls), so a change to any rebuilds it, and
+// the bookworm base's cache is shared.
 func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(string, ...any)) (Base, error) {
 	bw, err := EnsureBase(ctx, pkgDir, workDir, "bookworm", logf)
 	if err != nil {
@@ -194,8 +196,14 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 	if err != nil {
 		return Base{}, fmt.Errorf("read image recipe: %w", err)
 	}
+	// It installs the policy with the layer script: a change to either
+	// rebuilds it.
+	layer, err := os.ReadFile(filepath.Join(pkgDir, layerScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", bw.Key, script)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", bw.Key, script, layer)
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	b := Base{Dir: filepath.Join(workDir, "base-"+SELinuxSuite+"-"+key), Key: key, Suite: SELinuxSuite}
 	if _, err := os.Stat(b.Packages()); err == nil {
@@ -208,6 +216,102 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 		return Base{}, fmt.Errorf("build base image with %q: %w\n%s", selinuxScript, err, out)
 	}
 	return b, nil
+}
+
+// Layer is a package layer: Debian packages installed on a suite's base for
+// the cases that name it (bootCase.layer), so that the others' images stay
+// small.
+type Layer struct {
+	// Suite is the Debian suite whose packages are meant.
+	Suite string
+	// Packages are installed with apt-get --no-install-recommends.
+	Packages []string
+}
+
+// Layers are the package layers the cases use, by name. tuned is Debian
+// 12's 2.20 (the tuned cases: its profile's sysctls against the tuner's).
+// Suricata 7 (whose --include the man page's recipe uses) is Debian 13's:
+// Debian 11 and 12 ship 6. PostgreSQL is Debian 12's 15, the core of the
+// PostgreSQL cases.
+var Layers = map[string]Layer{
+	"tuned":      {Suite: "bookworm", Packages: []string{"tuned"}},
+	"suricata":   {Suite: "trixie", Packages: []string{"suricata"}},
+	"postgresql": {Suite: "bookworm", Packages: []string{"postgresql"}},
+}
+
+// layerScript installs a layer's packages on a base.
+const layerScript = "image/build-layer.sh"
+
+// EnsureLayer returns the cached layer of base b with packages installed
+// (image/build-layer.sh): its key hashes the base's key, the script and the
+// package list, so a change to any of them rebuilds it, and cases that
+// name the same packages share it.
+func EnsureLayer(ctx context.Context, pkgDir, workDir string, b Base, packages []string, logf func(string, ...any)) (Base, error) {
+	script, err := os.ReadFile(filepath.Join(pkgDir, layerScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
+	pkgs := append([]string(nil), packages...)
+	sort.Strings(pkgs)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", b.Key, script, strings.Join(pkgs, " "))
+	key := hex.EncodeToString(h.Sum(nil))[:16]
+	l := Base{Dir: filepath.Join(workDir, "layer-"+b.Suite+"-"+strings.Join(pkgs, "+")+"-"+key), Key: key, Suite: b.Suite}
+	// One build at a time: CI builds a layer in the background (make
+	// integration-base LAYER=...) while a boot that needs it may ask for
+	// it; the second waits here and finds it cached.
+	unlock, err := lockFile(l.Dir + ".lock")
+	if err != nil {
+		return Base{}, err
+	}
+	defer unlock()
+	if _, err := os.Stat(l.Packages()); err == nil {
+		logf("image: cached layer %s", l.Dir)
+		return l, nil
+	}
+	logf("image: building layer %s: %s on %s", l.Dir, strings.Join(pkgs, " "), b.Dir)
+	start := time.Now()
+	args := append([]string{filepath.Join(pkgDir, layerScript), l.Dir, b.Dir, Mirror(), b.Suite}, pkgs...)
+	if out, err := exec.CommandContext(ctx, "bash", args...).CombinedOutput(); err != nil {
+		return Base{}, fmt.Errorf("build layer with %q: %w\n%s", layerScript, err, out)
+	}
+	logf("image: layer %s built in %s", filepath.Base(l.Dir), time.Since(start).Round(time.Second))
+	return l, nil
+}
+
+// lockFile takes an exclusive flock on path (created when missing) and
+// returns its release.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %q: %w", path, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %q: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// EnsureNamedLayer returns the cached layer name of Layers on its suite's
+// base, building the base and the layer when missing (make
+// integration-base LAYER=...).
+func EnsureNamedLayer(ctx context.Context, pkgDir, workDir, name string, logf func(string, ...any)) (Base, error) {
+	l, ok := Layers[name]
+	if !ok {
+		return Base{}, fmt.Errorf("no package layer %q", name)
+	}
+	b, err := EnsureBase(ctx, pkgDir, workDir, l.Suite, logf)
+	if err != nil {
+		return Base{}, err
+	}
+	return EnsureLayer(ctx, pkgDir, workDir, b, l.Packages, logf)
 }
 
 // labelTree labels the whole staged root with the image's own setfiles and
@@ -257,188 +361,80 @@ type Image struct {
 // base, the guest tree in pkgDir and the project's binaries and units in
 // repoDir. Binaries are built from source into runDir.
 func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, logf func(string, ...any)) (Image, error) {
-	img := Image{Base: base, Tuner: filepath.Join(runDir, "root-tuner.img"), Plain: filepath.Join(runDir, "root-plain.img")}
-	if _, err := buildRoot(ctx, base, pkgDir, repoDir, runDir, img.Plain, false, rootImgSize, logf); err != nil {
-		return img, err
-	}
-	p, err := buildRoot(ctx, base, pkgDir, repoDir, runDir, img.Tuner, true, rootImgSize, logf)
-	if err != nil {
-		return img, err
-	}
-	img.TunerErr, img.Verify, img.VerifyErr = p.installErr, p.verify, p.verifyErr
-	return img, nil
-}
-
-// projectRoot is what buildRoot says of the project it installed.
-type projectRoot struct {
-	// installErr says why the project could not be installed (the image
-	// was not made then).
-	installErr error
-	// verify and verifyErr are systemd-analyze verify's output and failure
-	// on the staged tree's units.
-	verify    string
-	verifyErr error
-}
-
-// buildRoot makes one root image at out (of size, mkfs.ext4's syntax) from
-// base: the base's tree, the guest tree, the stubs enabled, prepareStage,
-// and with project the project installed and its units verified. An error
-// is for an image that could not be made for another reason.
-func buildRoot(ctx context.Context, base Base, pkgDir, repoDir, runDir, out string, project bool, size string, logf func(string, ...any)) (projectRoot, error) {
-	var p projectRoot
-	stage := strings.TrimSuffix(out, ".img") + ".stage"
-	if err := run(ctx, "cp", "-a", filepath.Join(base.Dir, "rootfs"), stage); err != nil {
-		return p, err
-	}
-	if err := copyTree(filepath.Join(pkgDir, guestTree), stage); err != nil {
-		return p, fmt.Errorf("install test units: %w", err)
-	}
-	wants := filepath.Join(stage, "etc/systemd/system/multi-user.target.wants")
-	if err := os.MkdirAll(wants, 0o755); err != nil {
-		return p, err
-	}
-	for _, s := range strings.Fields(stubServices) {
-		if err := os.Symlink("/usr/lib/systemd/system/"+s, filepath.Join(wants, s)); err != nil {
-			return p, fmt.Errorf("enable %s: %w", s, err)
-		}
-	}
-	if err := prepareStage(ctx, stage); err != nil {
-		return p, err
-	}
-	if project {
-		how, err := InstallProject(ctx, repoDir, runDir, stage)
-		if err != nil {
-			p.installErr = fmt.Errorf("install the project into the image: %w", err)
-			return p, os.RemoveAll(stage)
-		}
-		logf("image: project installed in %s (%s)", filepath.Base(out), how)
-		p.verify, p.verifyErr = verifyUnits(ctx, stage, base.Suite)
-	}
-	if base.Suite == SELinuxSuite {
-		if err := labelTree(ctx, stage); err != nil {
-			return p, err
-		}
-	}
-	if err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", stage, out, size); err != nil {
-		return p, err
-	}
-	return p, os.RemoveAll(stage)
-}
-
-// Layer is a set of Debian packages that some cases need on top of a
-// suite's base: the engines users run beside the tuner. It is built once
-// per base and cached like the base (EnsureLayer), and only the cases that
-// name it boot an image with it (BuildLayerImage), so the other cases and
-// their images stay small.
-type Layer struct {
-	// Suite is the Debian suite whose packages are meant (the case runs on
-	// that suite only: make integration SUITE=...).
-	Suite string
-	// Packages are installed with apt-get --no-install-recommends.
-	Packages []string
-}
-
-// Layers are the package layers the cases use, by name (bootCase.layer).
-// Suricata 7 (--include of a configuration file) is Debian 13's: Debian 12
-// ships 6.0. PostgreSQL is Debian 12's 15, the core's database.
-var Layers = map[string]Layer{
-	"suricata":   {Suite: "trixie", Packages: []string{"suricata"}},
-	"postgresql": {Suite: "bookworm", Packages: []string{"postgresql"}},
-}
-
-// layerScript builds a layer on a base.
-const layerScript = "image/build-layer.sh"
-
-// layerImgSize is the root image size of a layered image: the engines
-// need several hundred megabytes more than the base.
-const layerImgSize = "2G"
-
-// EnsureLayer returns the cached layer of base b with packages installed
-// (image/build-layer.sh): its key hashes the base's key, the script and the
-// package list, so a change to any of them rebuilds it, and cases that name
-// the same packages share it.
-func EnsureLayer(ctx context.Context, pkgDir, workDir string, b Base, packages []string, logf func(string, ...any)) (Base, error) {
-	script, err := os.ReadFile(filepath.Join(pkgDir, layerScript))
-	if err != nil {
-		return Base{}, fmt.Errorf("read image recipe: %w", err)
-	}
-	pkgs := append([]string(nil), packages...)
-	sort.Strings(pkgs)
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", b.Key, script, strings.Join(pkgs, " "))
-	key := hex.EncodeToString(h.Sum(nil))[:16]
-	l := Base{Dir: filepath.Join(workDir, "layer-"+b.Suite+"-"+strings.Join(pkgs, "+")+"-"+key), Key: key, Suite: b.Suite}
-	// One build at a time: CI builds a layer in the background (make
-	// integration-base LAYER=...) while a boot that needs it may ask for
-	// it; the second waits here and finds it cached.
-	unlock, err := lockFile(l.Dir + ".lock")
-	if err != nil {
-		return Base{}, err
-	}
-	defer unlock()
-	if _, err := os.Stat(l.Packages()); err == nil {
-		logf("image: cached layer %s", l.Dir)
-		return l, nil
-	}
-	logf("image: building layer %s: %s on %s", l.Dir, strings.Join(pkgs, " "), b.Dir)
-	start := time.Now()
-	args := append([]string{filepath.Join(pkgDir, layerScript), l.Dir, b.Dir, Mirror(), b.Suite}, pkgs...)
-	if out, err := exec.CommandContext(ctx, "bash", args...).CombinedOutput(); err != nil {
-		return Base{}, fmt.Errorf("build layer with %q: %w\n%s", layerScript, err, out)
-	}
-	logf("image: layer %s built in %s", filepath.Base(l.Dir), time.Since(start).Round(time.Second))
-	return l, nil
-}
-
-// lockFile takes an exclusive flock on path (created when missing) and
-// returns its release.
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %q: %w", path, err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %q: %w", path, err)
-	}
-	return func() { f.Close() }, nil
-}
-
-// EnsureNamedLayer returns the cached layer name of Layers on its suite's
-// base, building the base and the layer when missing.
-func EnsureNamedLayer(ctx context.Context, pkgDir, workDir, name string, logf func(string, ...any)) (Base, error) {
-	l, ok := Layers[name]
-	if !ok {
-		return Base{}, fmt.Errorf("no package layer %q (known: suricata, postgresql)", name)
-	}
-	b, err := EnsureBase(ctx, pkgDir, workDir, l.Suite, logf)
-	if err != nil {
-		return Base{}, err
-	}
-	return EnsureLayer(ctx, pkgDir, workDir, b, l.Packages, logf)
+	return buildImage(ctx, base, pkgDir, repoDir, runDir, true, logf)
 }
 
 // BuildLayerImage makes the root image of one run for the cases that name
-// the layer: as the tuner image of BuildImage, on the layer's tree.
+// the layer: the Tuner image of BuildImage on the layer's tree (no case
+// boots a layer without the project), under runDir/layer-NAME/.
 func BuildLayerImage(ctx context.Context, layer Base, name, pkgDir, repoDir, runDir string, logf func(string, ...any)) (string, error) {
-	out := filepath.Join(runDir, "root-tuner-"+name+".img")
-	p, err := buildRoot(ctx, layer, pkgDir, repoDir, runDir, out, true, layerImgSize, logf)
+	img, err := buildImage(ctx, layer, pkgDir, repoDir, filepath.Join(runDir, "layer-"+name), false, logf)
 	if err != nil {
 		return "", err
 	}
-	if p.installErr != nil {
-		return "", p.installErr
+	if img.TunerErr != nil {
+		return "", img.TunerErr
 	}
-	if p.verifyErr != nil || strings.TrimSpace(p.verify) != "" {
-		return "", fmt.Errorf("systemd-analyze verify of the %s image's ransomeye-* units: %v\n%s", name, p.verifyErr, p.verify)
+	return img.Tuner, nil
+}
+
+func buildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, plain bool, logf func(string, ...any)) (Image, error) {
+	img := Image{Base: base, Tuner: filepath.Join(runDir, "root-tuner.img")}
+	type variant struct {
+		img     string
+		project bool
 	}
-	return out, nil
+	variants := []variant{{img.Tuner, true}}
+	if plain {
+		img.Plain = filepath.Join(runDir, "root-plain.img")
+		variants = []variant{{img.Plain, false}, {img.Tuner, true}}
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return img, err
+	}
+	for _, v := range variants {
+		stage := strings.TrimSuffix(v.img, ".img") + ".stage"
+		if err := run(ctx, "cp", "-a", filepath.Join(base.Dir, "rootfs"), stage); err != nil {
+			return img, err
+		}
+		if err := copyTree(filepath.Join(pkgDir, guestTree), stage); err != nil {
+			return img, fmt.Errorf("install test units: %w", err)
+		}
+		wants := filepath.Join(stage, "etc/systemd/system/multi-user.target.wants")
+		if err := os.MkdirAll(wants, 0o755); err != nil {
+			return img, err
+		}
+		for _, s := range strings.Fields(stubServices) {
+			if err := os.Symlink("/usr/lib/systemd/system/"+s, filepath.Join(wants, s)); err != nil {
+				return img, fmt.Errorf("enable %s: %w", s, err)
+			}
+		}
+		if err := prepareStage(ctx, stage); err != nil {
+			return img, err
+		}
+		if v.project {
+			how, err := InstallProject(ctx, repoDir, runDir, stage)
+			if err != nil {
+				img.TunerErr = fmt.Errorf("install the project into the image: %w", err)
+				_ = os.RemoveAll(stage)
+				continue
+			}
+			logf("image: project installed (%s)", how)
+			img.Verify, img.VerifyErr = verifyUnits(ctx, stage, base.Suite)
+		}
+		if base.Suite == SELinuxSuite {
+			if err := labelTree(ctx, stage); err != nil {
+				return img, err
+			}
+		}
+		if err := run(ctx, "mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", stage, v.img, rootImgSize); err != nil {
+			return img, err
+		}
+		if err := os.RemoveAll(stage); err != nil {
+			return img, err
+		}
+	}
+	return img, nil
 }
 
 // verifyUnits runs systemd-analyze verify on the units of the staged tree:

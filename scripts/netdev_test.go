@@ -24,9 +24,9 @@ func TestNetdevUnitVerifies(t *testing.T) {
 	}
 	nfpm := mustRead(t, "nfpm.yaml")
 	for _, want := range []string{
-		`(?m)^  - src: units/ransomeye-tuner-netdev\.service\n    dst: /usr/lib/systemd/system/ransomeye-tuner-netdev\.service$`,
-		`(?m)^  - src: \.\./ransomeye-tuner-netdev\.service\n    dst: /usr/lib/systemd/system/multi-user\.target\.wants/ransomeye-tuner-netdev\.service\n    type: symlink$`,
-		`(?m)^  - src: udev/90-ransomeye-tuner\.rules\n    dst: /usr/lib/udev/rules\.d/90-ransomeye-tuner\.rules\n    file_info: \{mode: 0644\}$`,
+		`(?m)^  - src: units/ransomeye-tuner-netdev\.service\n    dst: \$\{SYSTEMD_UNIT_DIR\}/ransomeye-tuner-netdev\.service\n    expand: true$`,
+		`(?m)^  - src: \.\./ransomeye-tuner-netdev\.service\n    dst: \$\{SYSTEMD_UNIT_DIR\}/multi-user\.target\.wants/ransomeye-tuner-netdev\.service\n    expand: true\n    type: symlink$`,
+		`(?m)^  - src: udev/90-ransomeye-tuner\.rules\n    dst: \$\{UDEV_RULES_DIR\}/90-ransomeye-tuner\.rules\n    expand: true$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(nfpm) {
 			t.Errorf("nfpm.yaml lacks an entry matching %s", want)
