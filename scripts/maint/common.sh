@@ -323,7 +323,14 @@ rt_purge() {
 # the sysctls and their /run/sysctl.d file; it also records the configured
 # swapfile, resolved, for a purge. By name, as Debian policy wants in
 # maintainer scripts (dpkg's PATH holds /usr/sbin).
+# ransomeye-tuner-netdev.service is stopped first: the udev rule, installed
+# until dpkg removes it, reloads that unit on a network device event, and a
+# placement after the give-back would stay.
 rt_uninstall() {
+	if rt_systemd_running; then
+		rt_invoke stop ransomeye-tuner-netdev.service ||
+			rt_log "warning: stopping ransomeye-tuner-netdev.service failed"
+	fi
 	if command -v ransomeye-tuner >/dev/null 2>&1; then
 		ransomeye-tuner uninstall ||
 			rt_log "warning: ransomeye-tuner uninstall did not give everything back (see above)"
