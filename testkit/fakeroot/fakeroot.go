@@ -48,10 +48,14 @@ const (
 	Invalid Case = "invalid-config"
 	// NoReservation: Healthy on 4 cores, too few for a CPU reservation.
 	NoReservation Case = "no-reservation"
+	// Capture: Healthy with [CPU] DPIInterface=ens1f0, an ice NIC with
+	// two queues whose interrupts are placed (queue 0 on CPU 4, queue 1
+	// on 5, its misc interrupt on 0-3), and DPIChannels=auto.
+	Capture Case = "capture"
 )
 
 // Cases lists every Case.
-var Cases = []Case{Healthy, Failed, Disabled, Invalid, NoReservation}
+var Cases = []Case{Healthy, Failed, Disabled, Invalid, NoReservation, Capture}
 
 // Make writes the machine of case c into dir (an empty directory on a
 // filesystem that takes swapfiles: ext4, xfs, btrfs). It needs root (the
@@ -72,6 +76,12 @@ func Make(dir string, c Case) error {
 	conf := "[Swap]\nMinSize=1M\nReserve=0\n"
 	if c == Invalid {
 		conf = "[Swap]\nMinSize=huge\n"
+	}
+	if c == Capture {
+		conf += "[CPU]\nDPIInterface=ens1f0\nDPIChannels=auto\n"
+		if err := captureNIC(root); err != nil {
+			return err
+		}
 	}
 	swappiness := "10\n"
 	if c == Failed {
@@ -138,4 +148,48 @@ func write(path, s string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// captureNIC writes the fake of an ice NIC ens1f0 at 0000:3b:00.0 (NUMA
+// node 0) with two queues, as sysfs lays it out, and its three interrupts
+// in /proc/interrupts and /proc/irq, placed as activate places them.
+func captureNIC(root hostroot.Root) error {
+	dev := "/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0"
+	files := map[string]string{
+		dev + "/numa_node":                       "0\n",
+		dev + "/net/ens1f0/ifindex":              "4\n",
+		dev + "/net/ens1f0/queues/rx-0/rps_cpus": "00\n",
+		dev + "/net/ens1f0/queues/rx-1/rps_cpus": "00\n",
+		dev + "/net/ens1f0/queues/tx-0/xps_cpus": "00\n",
+		dev + "/net/ens1f0/queues/tx-1/xps_cpus": "00\n",
+		"/sys/bus/pci/drivers/ice/new_id":        "",
+		"/proc/irq/default_smp_affinity":         "0f\n",
+		"/proc/interrupts": "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n" +
+			"  59:  9 0 0 0 0 0 0 0  IR-PCI-MSIX-0000:3b:00.0 0-edge  ice-0000:3b:00.0:misc\n" +
+			"  60:  0 0 0 0 9 0 0 0  IR-PCI-MSIX-0000:3b:00.0 1-edge  ice-ens1f0-TxRx-0\n" +
+			"  61:  0 0 0 0 0 9 0 0  IR-PCI-MSIX-0000:3b:00.0 2-edge  ice-ens1f0-TxRx-1\n",
+	}
+	for irq, on := range map[int]string{59: "0-3", 60: "4", 61: "5"} {
+		files[fmt.Sprintf("/proc/irq/%d/smp_affinity_list", irq)] = on + "\n"
+		files[fmt.Sprintf("/proc/irq/%d/effective_affinity_list", irq)] = on[:1] + "\n"
+		files[fmt.Sprintf("%s/msi_irqs/%d", dev, irq)] = "msix\n"
+	}
+	for p, c := range files {
+		if err := write(root.Path(p), c); err != nil {
+			return err
+		}
+	}
+	for link, target := range map[string]string{
+		dev + "/net/ens1f0/device": "../../../0000:3b:00.0",
+		dev + "/driver":            "../../../../bus/pci/drivers/ice",
+		"/sys/class/net/ens1f0":    "../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0",
+	} {
+		if err := os.MkdirAll(filepath.Dir(root.Path(link)), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(target, root.Path(link)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,229 @@
+package main_test
+
+// The capture interface ([CPU] DPIInterface=) as status, status --json,
+// the metrics and plan report it, run as the real binary on fake 8-CPU
+// roots (plan: core 0-3, DPI 4-5, training 6-7). The NIC is a fake of
+// sysfs (a PCI function's directory, its driver link, its queues and
+// msi_irqs, /sys/class/net's link) and of /proc/irq; its driver cannot be
+// asked under a root prefix, so the channels are "not read" here (the
+// ethtool path runs against a real veth pair in internal/ethtool and
+// internal/placement, and a real virtio-net NIC in the boot suite).
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// captureRoot is placeRoot with the configuration conf and, when queues is
+// above 0, an ice NIC ens1f0 on NUMA node 0 with that many receive and
+// transmit queues and one interrupt per queue (ice-ens1f0-TxRx-N, IRQ
+// 60+N, on every CPU) plus its misc interrupt.
+func captureRoot(t *testing.T, conf string, queues int) string {
+	t.Helper()
+	extra := map[string]string{"/etc/ransomeye/tuner.conf": conf}
+	var irqs strings.Builder
+	irqs.WriteString("           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n")
+	dev := "/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0"
+	if queues > 0 {
+		names := []string{"ice-0000:3b:00.0:misc"}
+		for i := 0; i < queues; i++ {
+			names = append(names, fmt.Sprintf("ice-ens1f0-TxRx-%d", i))
+			extra[fmt.Sprintf("%s/net/ens1f0/queues/rx-%d/rps_cpus", dev, i)] = "00\n"
+			extra[fmt.Sprintf("%s/net/ens1f0/queues/tx-%d/xps_cpus", dev, i)] = "00\n"
+		}
+		for i, n := range names {
+			irq := 59 + i
+			fmt.Fprintf(&irqs, "%4d:  1 0 0 0 0 0 0 0  IR-PCI-MSIX-0000:3b:00.0 %d-edge  %s\n", irq, i, n)
+			extra[fmt.Sprintf("/proc/irq/%d/smp_affinity_list", irq)] = "0-7\n"
+			extra[fmt.Sprintf("%s/msi_irqs/%d", dev, irq)] = "msix\n"
+		}
+		extra[dev+"/numa_node"] = "0\n"
+		extra[dev+"/net/ens1f0/ifindex"] = "4\n"
+		extra["/sys/bus/pci/drivers/ice/new_id"] = ""
+	}
+	extra["/proc/interrupts"] = irqs.String()
+	extra["/var/lib/prometheus/node-exporter/.keep"] = ""
+	root, _ := placeRoot(t, 0, extra)
+	if queues > 0 {
+		for link, target := range map[string]string{
+			dev + "/net/ens1f0/device": "../../../0000:3b:00.0",
+			dev + "/driver":            "../../../../bus/pci/drivers/ice",
+			"/sys/class/net/ens1f0":    "../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0",
+		} {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return root
+}
+
+// tuner runs ransomeye-tuner on root with args and returns its stdout; a
+// non-zero exit is not a failure (status says "not compliant" on these
+// roots: they have no swapfile).
+func tuner(t *testing.T, root string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(tunerBin, append([]string{"--root", root}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatalf("%v: %v\n%s", args, err, errb.String())
+		}
+	}
+	return out.String()
+}
+
+// captureJSON is the capture_interface section of status --json.
+type captureJSON struct {
+	Name             string   `json:"name"`
+	Present          *bool    `json:"present"`
+	Missing          string   `json:"missing"`
+	Driver           string   `json:"driver"`
+	Device           string   `json:"device"`
+	NUMANode         *int     `json:"numa_node"`
+	RxQueues         int      `json:"rx_queues"`
+	DPICPUs          string   `json:"dpi_cpus"`
+	Steering         bool     `json:"steering"`
+	RxIRQCPUs        string   `json:"rx_irq_cpus"`
+	RxIRQsOutsideDPI int      `json:"rx_irqs_outside_dpi_cpus"`
+	OnePerDPICPU     bool     `json:"one_queue_per_dpi_cpu"`
+	Differences      []string `json:"differences"`
+	Gated            *bool    `json:"gated"`
+	QueueIRQs        []struct {
+		IRQ   int    `json:"irq"`
+		Queue int    `json:"queue"`
+		CPUs  string `json:"cpus"`
+	} `json:"queue_irqs"`
+	Channels struct {
+		Setting string `json:"setting"`
+		State   string `json:"state"`
+		Wanted  int    `json:"wanted"`
+		Error   string `json:"error"`
+	} `json:"channels"`
+}
+
+func statusCapture(t *testing.T, root string) (*captureJSON, bool) {
+	t.Helper()
+	var doc struct {
+		CoreGated bool         `json:"core_gated"`
+		Capture   *captureJSON `json:"capture_interface"`
+	}
+	out := tuner(t, root, "status", "--json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	return doc.Capture, doc.CoreGated
+}
+
+// metricsFile writes the metrics through status --write-metrics and
+// returns the textfile.
+func metricsFile(t *testing.T, root string) string {
+	t.Helper()
+	tuner(t, root, "status", "--write-metrics")
+	b, err := os.ReadFile(filepath.Join(root, "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestCaptureInterfaceMissingIsReported: DPIInterface=ens1f0 on a machine
+// without it is said in status (text and JSON), the metrics and plan, not
+// only in one INFO line of plan; it is reported, never gated.
+func TestCaptureInterfaceMissingIsReported(t *testing.T) {
+	root := captureRoot(t, "[CPU]\nDPIInterface=ens1f0\n", 0)
+	c, _ := statusCapture(t, root)
+	switch {
+	case c == nil:
+		t.Fatal("status --json has no capture_interface section")
+	case c.Present == nil || *c.Present:
+		t.Errorf("present = %v, want false", c.Present)
+	case !strings.Contains(c.Missing, `no network interface "ens1f0"`):
+		t.Errorf("missing = %q", c.Missing)
+	case len(c.Differences) != 1 || !strings.Contains(c.Differences[0], "DPIInterface="):
+		t.Errorf("differences = %q, want one naming the remedy", c.Differences)
+	case c.Gated == nil || *c.Gated:
+		t.Errorf("gated = %v, want false", c.Gated)
+	}
+	if text := tuner(t, root, "status"); !strings.Contains(text, "ens1f0: NOT PRESENT") {
+		t.Errorf("status text does not say the interface is missing:\n%s", text)
+	}
+	m := metricsFile(t, root)
+	for _, want := range []string{`ransomeye_tuner_capture_interface_present{interface="ens1f0"} 0`, `ransomeye_tuner_capture_differences{interface="ens1f0"} 1`} {
+		if !strings.Contains(m, want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(m, "ransomeye_tuner_capture_rx_queues{") {
+		t.Errorf("metrics have a queue count for a missing interface")
+	}
+	if p := tuner(t, root, "plan"); !strings.Contains(p, "capture interface: ens1f0 NOT PRESENT") {
+		t.Errorf("plan does not say the interface is missing:\n%s", p)
+	}
+}
+
+// TestCaptureQueuesAgainstDPICPUs: an ice NIC with two queues, placed
+// (queue 0 on CPU 4, queue 1 on 5): one queue per DPI CPU, nothing
+// differs; with four queues, two DPI CPUs take two queues each and the
+// difference names them, in the JSON and the metrics.
+func TestCaptureQueuesAgainstDPICPUs(t *testing.T) {
+	for _, c := range []struct {
+		queues  int
+		one     bool
+		differs string
+	}{
+		{2, true, ""},
+		{4, false, "DPI CPU 4 takes the interrupts of receive queues 0, 2"},
+	} {
+		t.Run(fmt.Sprint(c.queues), func(t *testing.T) {
+			root := captureRoot(t, "[CPU]\nDPIInterface=ens1f0\n", c.queues)
+			before, _ := statusCapture(t, root)
+			if before == nil || before.RxIRQsOutsideDPI != c.queues {
+				t.Fatalf("before placement: %+v, want %d receive interrupts outside the DPI CPUs", before, c.queues)
+			}
+			tuner(t, root, "place")
+			got, gated := statusCapture(t, root)
+			if got.Present == nil || !*got.Present || got.Driver != "ice" || got.Device != "0000:3b:00.0" || got.NUMANode == nil || *got.NUMANode != 0 {
+				t.Errorf("interface: %+v", got)
+			}
+			if got.RxQueues != c.queues || got.DPICPUs != "4-5" || !got.Steering || got.RxIRQCPUs != "4-5" || got.RxIRQsOutsideDPI != 0 {
+				t.Errorf("queues: %+v", got)
+			}
+			if got.OnePerDPICPU != c.one {
+				t.Errorf("one_queue_per_dpi_cpu = %v, want %v (differences %q)", got.OnePerDPICPU, c.one, got.Differences)
+			}
+			if c.differs == "" && len(got.Differences) > 0 || c.differs != "" && !strings.Contains(strings.Join(got.Differences, "\n"), c.differs) {
+				t.Errorf("differences %q, want %q", got.Differences, c.differs)
+			}
+			if got.Channels.Setting != "off" || got.Channels.State != "off" || !strings.Contains(got.Channels.Error, "root prefix") {
+				t.Errorf("channels: %+v", got.Channels)
+			}
+			_ = gated
+			m := metricsFile(t, root)
+			for _, want := range []string{
+				`ransomeye_tuner_capture_interface_present{interface="ens1f0"} 1`,
+				fmt.Sprintf(`ransomeye_tuner_capture_rx_queues{interface="ens1f0"} %d`, c.queues),
+				`ransomeye_tuner_capture_rx_irqs_outside_dpi_cpus{interface="ens1f0"} 0`,
+				fmt.Sprintf(`ransomeye_tuner_capture_one_queue_per_dpi_cpu{interface="ens1f0"} %d`, map[bool]int{false: 0, true: 1}[c.one]),
+			} {
+				if !strings.Contains(m, want+"\n") {
+					t.Errorf("metrics lack %q", want)
+				}
+			}
+			text := tuner(t, root, "status")
+			if !strings.Contains(text, "ens1f0: ice, 0000:3b:00.0, NUMA node 0 (reported, not gated)") {
+				t.Errorf("status text lacks the capture interface row:\n%s", text)
+			}
+		})
+	}
+}
