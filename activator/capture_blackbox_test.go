@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/testkit/netns"
 )
 
 // captureRoot is placeRoot with the configuration conf and, when queues is
@@ -225,5 +227,61 @@ func TestCaptureQueuesAgainstDPICPUs(t *testing.T) {
 				t.Errorf("status text lacks the capture interface row:\n%s", text)
 			}
 		})
+	}
+}
+
+// TestCaptureChannelsFromARealDriver runs status --json and plan on the
+// host root inside a network namespace of the test's own holding a veth
+// pair (testkit/netns), with a tmpfs over /etc in the child's own mount
+// namespace for the configuration: the binary asks a real driver for the
+// channels and offloads. This 2-CPU machine makes no reservation, so
+// nothing is wanted of them (no_dpi_cpus); status and plan write nothing.
+func TestCaptureChannelsFromARealDriver(t *testing.T) {
+	if !netns.Child(t, netns.Veth{Name: "rtva", Peer: "rtvb", Queues: 4}) {
+		return
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "mode=0755", "ransomeye-test-etc", "/etc").CombinedOutput(); err != nil {
+		t.Fatalf("mount a tmpfs over /etc in the child's mount namespace: %v: %s", err, out)
+	}
+	if err := os.MkdirAll("/etc/ransomeye", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("/etc/ransomeye/tuner.conf", []byte("[CPU]\nDPIInterface=rtva\nDPIChannels=auto\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Capture struct {
+			Present  bool `json:"present"`
+			RxQueues int  `json:"rx_queues"`
+			Channels struct {
+				State  string `json:"state"`
+				Counts *struct {
+					MaxRx int `json:"max_rx"`
+					Rx    int `json:"rx"`
+				} `json:"counts"`
+				Error string `json:"error"`
+			} `json:"channels"`
+			Offloads []struct {
+				Name  string `json:"name"`
+				Fixed bool   `json:"fixed"`
+			} `json:"offloads"`
+		} `json:"capture_interface"`
+	}
+	out := tuner(t, "/", "status", "--json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	c := doc.Capture
+	if !c.Present || c.RxQueues != 4 || c.Channels.Counts == nil || c.Channels.Counts.MaxRx != 4 || c.Channels.Counts.Rx != 4 {
+		t.Errorf("capture interface from a real veth: %+v (channels %+v)\n%s", c, c.Channels.Counts, out)
+	}
+	if c.Channels.State != "no_dpi_cpus" && c.Channels.State != "change" {
+		t.Errorf("channels state %q", c.Channels.State)
+	}
+	if len(c.Offloads) != 3 || c.Offloads[1].Name != "rx-lro" || !c.Offloads[1].Fixed {
+		t.Errorf("offloads %+v", c.Offloads)
+	}
+	if p := tuner(t, "/", "plan"); !strings.Contains(p, "channels: combined 0 (max 0), rx 4 (max 4), tx 4 (max 4)") {
+		t.Errorf("plan does not show the driver's channels:\n%s", p)
 	}
 }
