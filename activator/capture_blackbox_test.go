@@ -18,45 +18,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/testkit/netns"
 )
 
 // captureRoot is placeRoot with the configuration conf and, when queues is
-// above 0, an ice NIC ens1f0 on NUMA node 0 with that many receive and
-// transmit queues and one interrupt per queue (ice-ens1f0-TxRx-N, IRQ
-// 60+N, on every CPU) plus its misc interrupt.
+// above 0, an ice NIC ens1f0 on NUMA node 0 with that many queues, each
+// queue's interrupt on every CPU (fakesys.IceNIC).
 func captureRoot(t *testing.T, conf string, queues int) string {
 	t.Helper()
-	extra := map[string]string{"/etc/ransomeye/tuner.conf": conf}
-	var irqs strings.Builder
-	irqs.WriteString("           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n")
-	dev := "/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0"
+	extra := map[string]string{"/etc/ransomeye/tuner.conf": conf, "/var/lib/prometheus/node-exporter/.keep": ""}
+	interrupts := "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n"
+	n := fakesys.IceNIC(0, queues)
 	if queues > 0 {
-		names := []string{"ice-0000:3b:00.0:misc"}
-		for i := 0; i < queues; i++ {
-			names = append(names, fmt.Sprintf("ice-ens1f0-TxRx-%d", i))
-			extra[fmt.Sprintf("%s/net/ens1f0/queues/rx-%d/rps_cpus", dev, i)] = "00\n"
-			extra[fmt.Sprintf("%s/net/ens1f0/queues/tx-%d/xps_cpus", dev, i)] = "00\n"
+		interrupts += n.Interrupts()
+		for p, c := range n.Files() {
+			extra[p] = c
 		}
-		for i, n := range names {
-			irq := 59 + i
-			fmt.Fprintf(&irqs, "%4d:  1 0 0 0 0 0 0 0  IR-PCI-MSIX-0000:3b:00.0 %d-edge  %s\n", irq, i, n)
-			extra[fmt.Sprintf("/proc/irq/%d/smp_affinity_list", irq)] = "0-7\n"
-			extra[fmt.Sprintf("%s/msi_irqs/%d", dev, irq)] = "msix\n"
-		}
-		extra[dev+"/numa_node"] = "0\n"
-		extra[dev+"/net/ens1f0/ifindex"] = "4\n"
-		extra["/sys/bus/pci/drivers/ice/new_id"] = ""
 	}
-	extra["/proc/interrupts"] = irqs.String()
-	extra["/var/lib/prometheus/node-exporter/.keep"] = ""
+	extra["/proc/interrupts"] = interrupts
 	root, _ := placeRoot(t, 0, extra)
 	if queues > 0 {
-		for link, target := range map[string]string{
-			dev + "/net/ens1f0/device": "../../../0000:3b:00.0",
-			dev + "/driver":            "../../../../bus/pci/drivers/ice",
-			"/sys/class/net/ens1f0":    "../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0",
-		} {
+		for link, target := range n.Links() {
 			if err := os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755); err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/ethtool"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/testkit/netns"
 )
 
@@ -38,24 +39,12 @@ func fakeFS(t *testing.T, files, links map[string]string) hostroot.Root {
 	return hostroot.Root(root)
 }
 
-// iceNIC is an ice NIC ens1f0 at 0000:3b:00.0 on NUMA node 1 with three
-// receive and three transmit queues, as sysfs lays it out.
+// iceNIC is an ice NIC ens1f0 on NUMA node 1 with three receive and
+// three transmit queues, as sysfs lays it out.
 func iceNIC() (files, links map[string]string) {
-	dev := "/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0"
-	files = map[string]string{
-		dev + "/numa_node":                "1\n",
-		dev + "/net/ens1f0/ifindex":       "7\n",
-		"/sys/bus/pci/drivers/ice/new_id": "",
-	}
-	for _, q := range []string{"rx-0", "rx-1", "rx-2", "tx-0", "tx-1", "tx-2"} {
-		files[dev+"/net/ens1f0/queues/"+q+"/rps_cpus"] = "0\n"
-	}
-	links = map[string]string{
-		dev + "/net/ens1f0/device": "../../../0000:3b:00.0",
-		dev + "/driver":            "../../../../bus/pci/drivers/ice",
-		"/sys/class/net/ens1f0":    "../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0",
-	}
-	return files, links
+	n := fakesys.IceNIC(1, 3)
+	n.Ifindex = 7
+	return n.Files(), n.Links()
 }
 
 func readCaptureOf(root hostroot.Root, nic string, channels int) Capture {

@@ -150,46 +150,17 @@ func write(path, s string) error {
 	return os.WriteFile(path, []byte(s), 0o644)
 }
 
-// captureNIC writes the fake of an ice NIC ens1f0 at 0000:3b:00.0 (NUMA
-// node 0) with two queues, as sysfs lays it out, and its three interrupts
-// in /proc/interrupts and /proc/irq, placed as activate places them.
+// captureNIC writes the fake of an ice NIC ens1f0 (NUMA node 0) with two
+// queues, its interrupts placed as activate places them, and
+// /proc/interrupts listing them.
 func captureNIC(root hostroot.Root) error {
-	dev := "/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0"
-	files := map[string]string{
-		dev + "/numa_node":                       "0\n",
-		dev + "/net/ens1f0/ifindex":              "4\n",
-		dev + "/net/ens1f0/queues/rx-0/rps_cpus": "00\n",
-		dev + "/net/ens1f0/queues/rx-1/rps_cpus": "00\n",
-		dev + "/net/ens1f0/queues/tx-0/xps_cpus": "00\n",
-		dev + "/net/ens1f0/queues/tx-1/xps_cpus": "00\n",
-		"/sys/bus/pci/drivers/ice/new_id":        "",
-		"/proc/irq/default_smp_affinity":         "0f\n",
-		"/proc/interrupts": "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n" +
-			"  59:  9 0 0 0 0 0 0 0  IR-PCI-MSIX-0000:3b:00.0 0-edge  ice-0000:3b:00.0:misc\n" +
-			"  60:  0 0 0 0 9 0 0 0  IR-PCI-MSIX-0000:3b:00.0 1-edge  ice-ens1f0-TxRx-0\n" +
-			"  61:  0 0 0 0 0 9 0 0  IR-PCI-MSIX-0000:3b:00.0 2-edge  ice-ens1f0-TxRx-1\n",
+	n := fakesys.IceNIC(0, 2, "0-3", "4", "5")
+	n.Effective = true
+	if err := write(root.Path("/proc/interrupts"), "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n"+n.Interrupts()); err != nil {
+		return err
 	}
-	for irq, on := range map[int]string{59: "0-3", 60: "4", 61: "5"} {
-		files[fmt.Sprintf("/proc/irq/%d/smp_affinity_list", irq)] = on + "\n"
-		files[fmt.Sprintf("/proc/irq/%d/effective_affinity_list", irq)] = on[:1] + "\n"
-		files[fmt.Sprintf("%s/msi_irqs/%d", dev, irq)] = "msix\n"
+	if err := write(root.Path("/proc/irq/default_smp_affinity"), "0f\n"); err != nil {
+		return err
 	}
-	for p, c := range files {
-		if err := write(root.Path(p), c); err != nil {
-			return err
-		}
-	}
-	for link, target := range map[string]string{
-		dev + "/net/ens1f0/device": "../../../0000:3b:00.0",
-		dev + "/driver":            "../../../../bus/pci/drivers/ice",
-		"/sys/class/net/ens1f0":    "../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0",
-	} {
-		if err := os.MkdirAll(filepath.Dir(root.Path(link)), 0o755); err != nil {
-			return err
-		}
-		if err := os.Symlink(target, root.Path(link)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return n.Write(root.String())
 }
