@@ -941,6 +941,7 @@ func cases() []bootCase {
 			}},
 	}
 	cs = append(cs, steeringCases()...)
+	cs = append(cs, channelCases()...)
 	cs = append(cs, isolationCases()...)
 	cs = append(cs, selinuxCases()...)
 	cs = append(cs, tunedCases()...)

@@ -69,7 +69,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if !f.Enabled {
 		log.Event(msgid.Disabled, priolog.Warning, "disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
-		logPlacement(log, place(f, a.p, pr)) // undoes an earlier placement
+		logPlacement(log, place(f, &a.p, pr)) // undoes an earlier placement
 		a.closing()
 		return true
 	}
@@ -132,7 +132,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	}
 	// Interrupts, unbound kernel work, the plan file: warnings, never
 	// fail-closed (the core does not depend on them; see internal/placement).
-	logPlacement(log, place(f, a.p, pr))
+	logPlacement(log, place(f, &a.p, pr))
 	if okErr != nil {
 		return a.fail(msgid.RecordFailed, "cannot remove the earlier success record: %v", okErr)
 	}

@@ -87,7 +87,7 @@ func placeRun(root hostroot.Root, undo bool) (placeReport, bool) {
 	if undo {
 		withdraw(f, p, &r.Report)
 	} else {
-		r.Report = place(f, p, r.Report)
+		r.Report = place(f, &p, r.Report)
 	}
 	return r, true
 }
@@ -116,16 +116,20 @@ func lockPlacement(root hostroot.Root, r *placement.Report, undo bool) func() {
 }
 
 // place applies the placement for p (decided on f): with a reservation,
-// interrupts and unbound work onto the core set and the capture NIC's
-// queues onto the capture set; without one (or disabled), the undo. Then
-// it writes the plan file. What it changes is folded into f.
-func place(f *facts.Facts, p plan.Plan, r placement.Report) placement.Report {
+// the capture NIC's channel count, interrupts and unbound work onto the
+// core set and the capture NIC's queues onto the capture set; without one
+// (or disabled), the undo. Then it writes the plan file. What it changes
+// is folded into f, and p decided again on it.
+func place(f *facts.Facts, p *plan.Plan, r placement.Report) placement.Report {
 	if !p.CPU.Reserved {
-		withdraw(f, p, &r)
+		withdraw(f, *p, &r)
 		return r
 	}
 	fp := &f.Placement
+	// The channels before the interrupts: a channel change renumbers them.
+	channels := placeChannels(f, p, &r)
 	fp.Record = placement.Place(f.Root, &fp.IRQ, fp.IRQErr, p.IRQ, fp.Workqueue, fp.Record, p.CPU.Core(), &r)
+	fp.Record.Channels = channels
 	if err := placement.WriteFile(f.Root, planFile{p.Doc(f), fp.Record}); err != nil {
 		r.Warnf("plan file: %v", err)
 	}

@@ -449,7 +449,7 @@ func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) st
 	if len(why) == 0 {
 		return head + ": one queue per DPI worker"
 	}
-	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider ethtool -L %s combined %d", head, strings.Join(why, "; "), n.Name, dpi.Len())
+	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider [CPU] DPIChannels=auto (or ethtool -L %s combined %d)", head, strings.Join(why, "; "), n.Name, dpi.Len())
 }
 
 // Result is what Apply did.

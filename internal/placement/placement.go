@@ -108,6 +108,10 @@ type Applied struct {
 	IRQsKept  int        `json:"irqs_kept"`
 	// Capture compares the capture NIC's queues with the capture CPUs.
 	Capture string `json:"capture_interface_note,omitempty"`
+	// Channels is the capture NIC's channel count as set ([CPU]
+	// DPIChannels=), with its counts before (nil: none set, or not ours
+	// any more).
+	Channels *ChannelsChange `json:"capture_channels,omitempty"`
 }
 
 // Mask is one kernel CPU mask file as read (Err wraps fs.ErrNotExist when
@@ -306,8 +310,8 @@ func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 }
 
 // Undo restores what earlier activations applied (a, the record of the
-// plan file) where it still holds the value written: each moved IRQ to its
-// former affinity, default_smp_affinity and the workqueue masks to what
+// plan file) where it still holds the value written: the capture NIC's
+// channel counts (RestoreChannels), each moved IRQ to its former affinity, default_smp_affinity and the workqueue masks to what
 // they held before (the kernel's boot defaults, BootDefaults, for a record
 // without that), and each interrupt requested since that still has the
 // placement's default_smp_affinity to the one restored. The caller holds
@@ -316,6 +320,9 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 	if a == nil {
 		return // nothing applied earlier (a fresh /run at boot)
 	}
+	// The channels first: a channel change made the driver request its
+	// queue interrupts anew, and giving it back does again.
+	RestoreChannels(root, a.Channels, r)
 	irqDefault, wq, derr := BootDefaults(root, cmdline)
 	// before is the value to restore: the one recorded, else the kernel's
 	// boot default def; ok is false when neither is known.
