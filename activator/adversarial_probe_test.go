@@ -1,0 +1,170 @@
+package main_test
+
+// Outside review probes: each test pins what a careful user expects and
+// FAILS on this tree where the review found a defect. Evidence for the lead;
+// none of them turns swap on (the kernel's acceptance is cited, not run).
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProbeBtrfsDeviceAddedKeepsWorkingSwapfile: the kernel refuses a btrfs
+// swapfile only when one of ITS extents is on another device or in a
+// non-single block group (fs/btrfs/inode.c btrfs_swap_activate compares
+// each extent's stripes[0].dev; fstests btrfs/175 "Single on one device":
+// swapfile made, `btrfs device add`, swapon succeeds). A swapfile activate
+// made on a single-device btrfs keeps working after the administrator grows
+// the filesystem with `btrfs device add`; activate, status and the gate
+// must keep it, not refuse it and keep the core down at every boot.
+func TestProbeBtrfsDeviceAddedKeepsWorkingSwapfile(t *testing.T) {
+	needRoot(t, "btrfs")
+	r := newRoot(t, 32*mib)
+	mnt := r.path("ransomeye")
+	loopFS(t, "btrfs", "512M", mnt)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+	if res := activate(t, r); res.code != 0 {
+		t.Fatalf("activate on a single-device btrfs: exit %d\n%s", res.code, res.stderr)
+	}
+	// A second device, added as an administrator grows the filesystem: the
+	// swapfile's extents stay on the first.
+	img := filepath.Join(t.TempDir(), "second.img")
+	sh(t, "truncate", "-s", "512M", img)
+	dev := sh(t, "losetup", "-f", "--show", img)
+	t.Cleanup(func() {
+		exec.Command("umount", mnt).Run() // before the device goes
+		exec.Command("btrfs", "device", "scan", "--forget", dev).Run()
+		exec.Command("losetup", "-d", dev).Run()
+	})
+	sh(t, "btrfs", "device", "add", "-f", dev, mnt)
+	// As at run time: the swap unit turned it on (FAKE /proc/swaps).
+	r.setSwaps(t, "/ransomeye/swap "+strconv.FormatInt(64*mib-4096, 10))
+	if sw := statusSwap(t, r); sw["decision"] != "keep" {
+		t.Errorf("status: %v: %v (want keep: the kernel accepts this file)", sw["decision"], sw["reason"])
+	}
+	if res := activate(t, r); res.code != 0 {
+		t.Errorf("activate refused a swapfile the kernel accepts: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// TestProbeMixedBtrfsBalanceRemedyWorks: on a btrfs with mixed block groups
+// (mkfs.btrfs --mixed, DUP) activate refuses the data profile and prints
+// `btrfs balance start -dconvert=single DIR`. Followed word for word, the
+// kernel refuses that balance ("mixed groups data and metadata options must
+// be the same"), so the remedy cannot work.
+func TestProbeMixedBtrfsBalanceRemedyWorks(t *testing.T) {
+	needRoot(t, "btrfs")
+	r := newRoot(t, 32*mib)
+	mnt := r.path("ransomeye")
+	loopFS(t, "btrfs", "512M", mnt, "--mixed", "-d", "dup", "-m", "dup")
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+	m := failedClosed(t, r, activate(t, r), "data profile dup")
+	cmd := regexp.MustCompile(`btrfs balance start (.*) "([^"]+)"`).FindStringSubmatch(m)
+	if cmd == nil {
+		t.Fatalf("no balance remedy:\n%s", m)
+	}
+	args := append([]string{"balance", "start"}, strings.Fields(cmd[1])...)
+	out, err := exec.Command("btrfs", append(args, r.path(cmd[2]))...).CombinedOutput()
+	if err != nil {
+		t.Errorf("the printed remedy fails as written: btrfs %s %q: %v\n%s", strings.Join(args, " "), cmd[2], err, out)
+		return
+	}
+	os.Remove(r.marker())
+	if res := activate(t, r); res.code != 0 {
+		t.Errorf("after the remedy: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// TestProbeConcurrentPlaceUndoUninstall: place, place --undo and uninstall
+// at once (a DPI engine's ExecStartPost= while the package is removed), then
+// a last place --undo: every interrupt and mask is back where it was.
+func TestProbeConcurrentPlaceUndoUninstall(t *testing.T) {
+	const tries = 8
+	for try := 0; try < tries; try++ {
+		root, orig := placeRoot(t, 120, nil)
+		var cmds []*exec.Cmd
+		var errs []*strings.Builder
+		for _, args := range [][]string{{"place"}, {"place", "--undo"}, {"place"}, {"uninstall"}, {"place"}, {"place", "--undo"}, {"place"}} {
+			c, e := placeRun(t, root, args...)
+			cmds, errs = append(cmds, c), append(errs, e)
+		}
+		for i, c := range cmds {
+			if err := c.Wait(); err != nil {
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 { // uninstall may exit 1 (no sysctls)
+					t.Fatalf("run %d: %v\n%s", i, err, errs[i])
+				}
+			}
+		}
+		c, e := placeRun(t, root, "place", "--undo")
+		if err := c.Wait(); err != nil {
+			t.Fatalf("place --undo: %v\n%s", err, e)
+		}
+		if bad := changedFiles(t, root, orig); len(bad) > 0 {
+			n := min(len(bad), 5)
+			t.Fatalf("try %d: not restored: %s", try, strings.Join(bad[:n], "; "))
+		}
+	}
+}
+
+// TestProbeUninstallDuringActivationLeavesNothing: the package's prerm runs
+// `ransomeye-tuner uninstall` and only then stops the activator; uninstall
+// takes no activation lock. An activation in progress (creating the
+// swapfile, slowed here with strace's fault injection) finishes after the
+// give-back: /run/sysctl.d/60-ransomeye-tuner.conf and the tuner's sysctl
+// values are back, and the package's removal leaves them.
+func TestProbeUninstallDuringActivationLeavesNothing(t *testing.T) {
+	needRoot(t)
+	needStrace(t)
+	r := loopRoot(t, 32*mib, "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+	if err := os.MkdirAll(r.path("var/lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fallocate", "-e", "inject=fallocate:delay_enter=1500000",
+		tunerBin, "--root", r.path(""), "activate")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // activate is in fallocate now
+	un := run(t, r, nil, "uninstall")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+	if _, err := os.Lstat(r.path("run/sysctl.d/60-ransomeye-tuner.conf")); err == nil {
+		t.Errorf("after uninstall (exit %d), /run/sysctl.d/60-ransomeye-tuner.conf is there again and vm.swappiness = %s:\n%s", un.code, r.sysctl(t, "swappiness"), un.stderr)
+	}
+}
+
+// TestProbeActivateAgreesWithGateOnCoreMemory: cgroup v2, the core's
+// MemorySwapMax=0 (FAKE cgroup tree and /proc/self/cgroup in the root: the
+// process stands in the core's cgroup, as the gate does). status and the
+// gate fail core-memory; activate says "resources guaranteed", exits 0 and
+// records its success, so ransomeye-tuner.service is green while the core
+// is gated. activate, status and the gate must agree.
+func TestProbeActivateAgreesWithGateOnCoreMemory(t *testing.T) {
+	r := loopRoot(t, 32*mib, "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+	if err := os.Remove(r.path("sys")); err != nil { // the host's /sys: not this machine's cgroups
+		t.Fatal(err)
+	}
+	r.write(t, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n")
+	r.write(t, "sys/fs/cgroup/system.slice/memory.swap.max", "max\n")
+	r.write(t, "sys/fs/cgroup/system.slice/ransomeye-core.service/memory.swap.max", "0\n")
+	r.write(t, "proc/self/cgroup", "0::/system.slice/ransomeye-core.service\n")
+	act := activate(t, r)
+	defer r.fakeSwapon(t)()
+	gate := run(t, r, nil, "gate")
+	if (act.code == 0) != (gate.code == 0) {
+		t.Errorf("activate exit %d (%s), gate exit %d:\n%s", act.code, lastLine(act.stderr), gate.code, gate.stdout+gate.stderr)
+	}
+}
+
+func lastLine(s string) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return l[len(l)-1]
+}
