@@ -14,12 +14,14 @@ _ransomeye_tuner() {
 	fi
 
 	local commands="activate status metrics plan place uninstall fail-closed gate version help"
-	local global_opts="--help --version"
+	local global_opts="--root --help --version"
 
-	# The subcommand is the first word after the program that is not an option.
+	# The subcommand is the first word after the program that is neither an
+	# option nor the directory of --root DIR.
 	local i cmd=""
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
+		--root | -root) ((i++)) ;;
 		-*) ;;
 		*)
 			cmd=${words[i]}
@@ -29,6 +31,11 @@ _ransomeye_tuner() {
 	done
 
 	if [[ -z $cmd ]]; then
+		# --root takes a directory (the root of the host tree).
+		if [[ $prev == --root || $prev == -root ]]; then
+			COMPREPLY=($(compgen -d -- "$cur"))
+			return
+		fi
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
 		else

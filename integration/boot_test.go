@@ -70,16 +70,24 @@ type bootCase struct {
 	// selinux: the case runs only on the SELinux variant
 	// (SUITE=bookworm-selinux), which runs only such cases.
 	selinux bool
-	check   func(t *testing.T, s *suite, r Report)
+	// layer names a package layer (Layers): the case boots the base plus
+	// those Debian packages, and only the cases that name it pay for them.
+	layer string
+	check func(t *testing.T, s *suite, r Report)
 }
 
 // suite is the state shared by the cases of one run.
 type suite struct {
-	img     Image
-	runDir  string
-	reports map[string]Report
-	disks   map[string]string
-	rows    []string
+	img Image
+	// base, pkgDir, repoDir and work build the layered images
+	// (layerImage), once per run and layer, in layerImgs by layer name.
+	base                  Base
+	pkgDir, repoDir, work string
+	layerImgs             map[string]string
+	runDir                string
+	reports               map[string]Report
+	disks                 map[string]string
+	rows                  []string
 	// failed names the cases that failed: their disks are kept.
 	failed map[string]bool
 }
@@ -99,6 +107,9 @@ func (s *suite) cleanup(t *testing.T) {
 	if len(s.failed) == 0 {
 		_ = os.Remove(s.img.Tuner)
 		_ = os.Remove(s.img.Plain)
+		for _, img := range s.layerImgs {
+			_ = os.Remove(img)
+		}
 	} else {
 		t.Logf("disk images of the failed cases kept under %s (root-*.img, <case>/data.img)", s.runDir)
 	}
@@ -180,7 +191,8 @@ func TestBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("image ready in %s; packages in %s", time.Since(start).Round(time.Millisecond), filepath.Join(runDir, "packages.txt"))
-	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{}}
+	s := &suite{img: img, runDir: runDir, reports: map[string]Report{}, disks: map[string]string{}, failed: map[string]bool{},
+		base: base, pkgDir: pkgDir, repoDir: repoDir, work: work, layerImgs: map[string]string{}}
 	s.rows = append(s.rows, fmt.Sprintf("%-34s %7s %9s %10s %9s %9s %9s  %s", "case", "wall", "boot(ms)", "gen->core", "mount(ms)", "tuner(ms)", "swap(ms)", "result"))
 	t.Run("00_units_verify", func(t *testing.T) {
 		if img.TunerErr != nil {
@@ -261,14 +273,18 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if why := TapSupport(); c.nic != "" && why != "" {
 		t.Skip(why)
 	}
+	if c.layer != "" {
+		m.Root = s.layerImage(t, c.layer)
+	}
 	if c.plain {
 		m.Root = s.img.Plain
 	} else if s.img.TunerErr != nil {
 		t.Fatal(s.img.TunerErr)
 	}
 	if len(c.rootFiles) > 0 || c.rootGrow > 0 {
+		src := m.Root
 		m.Root = filepath.Join(dir, "root.img")
-		if err := CustomRoot(ctx, s.img.Tuner, m.Root, c.rootGrow, c.rootFiles); err != nil {
+		if err := CustomRoot(ctx, src, m.Root, c.rootGrow, c.rootFiles); err != nil {
 			t.Fatal(err)
 		}
 		defer os.Remove(m.Root)
@@ -354,6 +370,36 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	if *demo && strings.HasPrefix(c.name, "01_") {
 		printDemo(r, b, bootMS, genCore)
 	}
+}
+
+// layerImage returns the root image of the layer name (Layers) for this
+// run: the layer built on the run's base (cached across runs), its image
+// made once per run.
+func (s *suite) layerImage(t *testing.T, name string) string {
+	t.Helper()
+	if img, ok := s.layerImgs[name]; ok {
+		return img
+	}
+	l, ok := Layers[name]
+	if !ok {
+		t.Fatalf("no package layer %q", name)
+	}
+	if l.Suite != s.base.Suite {
+		t.Skipf("the layer %s is %s's packages; this run boots %s", name, l.Suite, s.base.Suite)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	layer, err := EnsureLayer(ctx, s.pkgDir, s.work, s.base, l.Packages, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := BuildLayerImage(ctx, layer, name, s.pkgDir, s.repoDir, s.runDir, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("image with layer %s ready in %s", name, time.Since(start).Round(time.Millisecond))
+	s.layerImgs[name] = img
+	return img
 }
 
 func result(t *testing.T) string {
@@ -865,6 +911,7 @@ func cases() []bootCase {
 	cs = append(cs, steeringCases()...)
 	cs = append(cs, isolationCases()...)
 	cs = append(cs, selinuxCases()...)
+	cs = append(cs, tunedCases()...)
 	return cs
 }
 

@@ -180,8 +180,9 @@ func EnsureBase(ctx context.Context, pkgDir, workDir, suite string, logf func(st
 
 // ensureSELinuxBase returns the cached SELinux base, built by
 // image/build-selinux.sh from the bookworm base (built first when missing):
-// its key hashes the bookworm base's key and the script, so a change to
-// either rebuilds it, and the bookworm base's cache is shared.
+// its key hashes the bookworm base's key and the scripts (build-selinux.sh
+// and build-layer.sh, which it calls), so a change to any rebuilds it, and
+// the bookworm base's cache is shared.
 func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(string, ...any)) (Base, error) {
 	bw, err := EnsureBase(ctx, pkgDir, workDir, "bookworm", logf)
 	if err != nil {
@@ -191,8 +192,14 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 	if err != nil {
 		return Base{}, fmt.Errorf("read image recipe: %w", err)
 	}
+	// It installs the policy with the layer script: a change to either
+	// rebuilds it.
+	layer, err := os.ReadFile(filepath.Join(pkgDir, layerScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", bw.Key, script)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", bw.Key, script, layer)
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	b := Base{Dir: filepath.Join(workDir, "base-"+SELinuxSuite+"-"+key), Key: key, Suite: SELinuxSuite}
 	if _, err := os.Stat(b.Packages()); err == nil {
@@ -205,6 +212,52 @@ func ensureSELinuxBase(ctx context.Context, pkgDir, workDir string, logf func(st
 		return Base{}, fmt.Errorf("build base image with %q: %w\n%s", selinuxScript, err, out)
 	}
 	return b, nil
+}
+
+// Layer is a package layer: Debian packages installed on a suite's base for
+// the cases that name it (bootCase.layer), so that the others' images stay
+// small.
+type Layer struct {
+	// Suite is the Debian suite whose packages are meant.
+	Suite string
+	// Packages are installed with apt-get --no-install-recommends.
+	Packages []string
+}
+
+// Layers are the package layers the cases use, by name. tuned is Debian
+// 12's 2.20 (the tuned cases: its profile's sysctls against the tuner's).
+var Layers = map[string]Layer{
+	"tuned": {Suite: "bookworm", Packages: []string{"tuned"}},
+}
+
+// layerScript installs a layer's packages on a base.
+const layerScript = "image/build-layer.sh"
+
+// EnsureLayer returns the cached layer of base b with packages installed
+// (image/build-layer.sh): its key hashes the base's key, the script and the
+// package list, so a change to any of them rebuilds it, and cases that
+// name the same packages share it.
+func EnsureLayer(ctx context.Context, pkgDir, workDir string, b Base, packages []string, logf func(string, ...any)) (Base, error) {
+	script, err := os.ReadFile(filepath.Join(pkgDir, layerScript))
+	if err != nil {
+		return Base{}, fmt.Errorf("read image recipe: %w", err)
+	}
+	pkgs := append([]string(nil), packages...)
+	sort.Strings(pkgs)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", b.Key, script, strings.Join(pkgs, " "))
+	key := hex.EncodeToString(h.Sum(nil))[:16]
+	l := Base{Dir: filepath.Join(workDir, "layer-"+b.Suite+"-"+strings.Join(pkgs, "+")+"-"+key), Key: key, Suite: b.Suite}
+	if _, err := os.Stat(l.Packages()); err == nil {
+		logf("image: cached layer %s", l.Dir)
+		return l, nil
+	}
+	logf("image: building layer %s: %s on %s", l.Dir, strings.Join(pkgs, " "), b.Dir)
+	args := append([]string{filepath.Join(pkgDir, layerScript), l.Dir, b.Dir, Mirror(), b.Suite}, pkgs...)
+	if out, err := exec.CommandContext(ctx, "bash", args...).CombinedOutput(); err != nil {
+		return Base{}, fmt.Errorf("build layer with %q: %w\n%s", layerScript, err, out)
+	}
+	return l, nil
 }
 
 // labelTree labels the whole staged root with the image's own setfiles and
@@ -254,11 +307,38 @@ type Image struct {
 // base, the guest tree in pkgDir and the project's binaries and units in
 // repoDir. Binaries are built from source into runDir.
 func BuildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, logf func(string, ...any)) (Image, error) {
-	img := Image{Base: base, Tuner: filepath.Join(runDir, "root-tuner.img"), Plain: filepath.Join(runDir, "root-plain.img")}
-	for _, v := range []struct {
+	return buildImage(ctx, base, pkgDir, repoDir, runDir, true, logf)
+}
+
+// BuildLayerImage makes the root image of one run for the cases that name
+// the layer: the Tuner image of BuildImage on the layer's tree (no case
+// boots a layer without the project), under runDir/layer-NAME/.
+func BuildLayerImage(ctx context.Context, layer Base, name, pkgDir, repoDir, runDir string, logf func(string, ...any)) (string, error) {
+	img, err := buildImage(ctx, layer, pkgDir, repoDir, filepath.Join(runDir, "layer-"+name), false, logf)
+	if err != nil {
+		return "", err
+	}
+	if img.TunerErr != nil {
+		return "", img.TunerErr
+	}
+	return img.Tuner, nil
+}
+
+func buildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, plain bool, logf func(string, ...any)) (Image, error) {
+	img := Image{Base: base, Tuner: filepath.Join(runDir, "root-tuner.img")}
+	type variant struct {
 		img     string
 		project bool
-	}{{img.Plain, false}, {img.Tuner, true}} {
+	}
+	variants := []variant{{img.Tuner, true}}
+	if plain {
+		img.Plain = filepath.Join(runDir, "root-plain.img")
+		variants = []variant{{img.Plain, false}, {img.Tuner, true}}
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return img, err
+	}
+	for _, v := range variants {
 		stage := strings.TrimSuffix(v.img, ".img") + ".stage"
 		if err := run(ctx, "cp", "-a", filepath.Join(base.Dir, "rootfs"), stage); err != nil {
 			return img, err

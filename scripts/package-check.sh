@@ -13,20 +13,26 @@ bad() {
 	fail=1
 }
 
-# The files both packages must install.
-expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
-/usr/sbin/ransomeye-tuner
-/usr/lib/systemd/system/ransomeye-tuner.service
-/usr/lib/systemd/system/ransomeye-tuner-fail-closed.service
-/usr/lib/systemd/system/ransomeye-tuner-metrics.service
-/usr/lib/systemd/system/ransomeye-tuner-metrics.timer
-/usr/lib/systemd/system/timers.target.wants/ransomeye-tuner-metrics.timer
-/usr/lib/systemd/system/ransomeye-tuner-place.service
-/usr/lib/systemd/system/multi-user.target.wants/ransomeye-tuner-place.service
+# The units and the generator, under the directory each packager's systemd
+# uses (UNITS is the unit directory's parent: /lib/systemd for the .deb,
+# /usr/lib/systemd for the .rpm; scripts/nfpm.yaml says why).
+units() {
+	printf '%s\n' "$1/system-generators/ransomeye-tuner-generator" \
+		"$1/system/ransomeye-tuner.service" \
+		"$1/system/ransomeye-tuner-fail-closed.service" \
+		"$1/system/ransomeye-tuner-metrics.service" \
+		"$1/system/ransomeye-tuner-metrics.timer" \
+		"$1/system/timers.target.wants/ransomeye-tuner-metrics.timer" \
+		"$1/system/ransomeye-tuner-place.service" \
+		"$1/system/multi-user.target.wants/ransomeye-tuner-place.service" \
+		"$1/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf"
+}
+# The other files both packages must install.
+expected="/usr/sbin/ransomeye-tuner
 /usr/lib/ransomeye-tuner/irqbalance-policy
 /usr/lib/systemd/catalog/ransomeye-tuner.catalog
 /usr/share/ransomeye-tuner/prometheus/ransomeye-tuner.rules.yml
-/usr/lib/systemd/system/ransomeye-core.service.d/ransomeye-tuner-gate.conf
+/usr/share/ransomeye-tuner/prometheus/alertmanager.example.yml
 /usr/lib/sysctl.d/60-ransomeye-tuner.conf
 /etc/ransomeye/tuner.conf
 /usr/share/man/man8/ransomeye-tuner.8.gz
@@ -39,9 +45,13 @@ expected="/usr/lib/systemd/system-generators/ransomeye-tuner-generator
 [ -f "$deb" ] || { echo "package-check: $deb is missing: run 'make package'" >&2; exit 1; }
 # A symlink's line ends "NAME -> TARGET": take NAME.
 deblist=$(dpkg-deb -c "$deb" | awk '{ if ($(NF-1) == "->") print $(NF-2); else print $NF }' | sed 's|^\./|/|')
-for f in $expected /usr/share/doc/ransomeye-tuner/copyright /usr/share/doc/ransomeye-tuner/changelog.gz /usr/share/doc/ransomeye-tuner/design.md.gz; do
+for f in $expected $(units /lib/systemd) /usr/share/doc/ransomeye-tuner/copyright /usr/share/doc/ransomeye-tuner/changelog.gz /usr/share/doc/ransomeye-tuner/design.md.gz; do
 	printf '%s\n' "$deblist" | grep -qx -- "$f" || bad "$deb lacks $f"
 done
+# Nothing of systemd's own under /usr/lib/systemd/system*: Debian 11's and
+# 12's dpkg would not find it by the /lib path, and a removal warns.
+printf '%s\n' "$deblist" | grep -E '^/usr/lib/systemd/system(-generators)?/.' |
+	while read -r f; do bad "$deb installs $f under /usr/lib (want /lib/systemd, as Debian 12's systemd)"; done
 dpkg-deb -f "$deb" Version | grep -qx -- "$version" || bad "$deb has version $(dpkg-deb -f "$deb" Version), want $version"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -66,9 +76,15 @@ fi
 [ -f "$rpm" ] || { echo "package-check: $rpm is missing: run 'make package'" >&2; exit 1; }
 if command -v rpm >/dev/null 2>&1; then
 	rpmlist=$(rpm -qpl "$rpm" 2>/dev/null)
-	for f in $expected /usr/share/licenses/ransomeye-tuner/LICENSE /usr/share/doc/ransomeye-tuner/design.md; do
+	for f in $expected $(units /usr/lib/systemd) /usr/share/licenses/ransomeye-tuner/LICENSE /usr/share/doc/ransomeye-tuner/design.md; do
 		printf '%s\n' "$rpmlist" | grep -qx -- "$f" || bad "$rpm lacks $f"
 	done
+	# %changelog, newest first, for version-release (from scripts/debian/changelog).
+	top=$(rpm -qp --changelog "$rpm" 2>/dev/null | head -n 1)
+	case "$top" in
+	"* "*" - $version-1") ;;
+	*) bad "$rpm: the %changelog's newest entry is \"$top\", want one for $version-1" ;;
+	esac
 	rpm -qp --configfiles "$rpm" 2>/dev/null | grep -qx /etc/ransomeye/tuner.conf || bad "$rpm: /etc/ransomeye/tuner.conf is not a config file"
 	rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm" 2>/dev/null | grep -q '^cn /etc/ransomeye/tuner.conf$' ||
 		bad "$rpm: /etc/ransomeye/tuner.conf is not %config(noreplace)"
@@ -82,7 +98,9 @@ if command -v rpm >/dev/null 2>&1; then
 	# The directories the package creates are its own, so that rpm -e
 	# removes them (test-package-chroot.sh shows it).
 	for d in /etc/ransomeye /usr/lib/systemd/system/ransomeye-core.service.d \
-		/usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner; do
+		/usr/share/doc/ransomeye-tuner /usr/share/licenses/ransomeye-tuner \
+		/usr/lib/ransomeye-tuner /usr/share/ransomeye-tuner /usr/share/ransomeye-tuner/prometheus \
+		/usr/share/selinux/packages/ransomeye-tuner; do
 		printf '%s\n' "$rpmlist" | grep -qx -- "$d" || bad "$rpm does not own the directory $d"
 	done
 	# name-version-release.arch.rpm, as RPM tools name a package's file.

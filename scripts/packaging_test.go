@@ -243,14 +243,14 @@ func TestIsOurSwapfile(t *testing.T) {
 	}
 }
 
-// TestCompletion runs the bash completion function and checks it offers
-// every command of the real CLI (from `ransomeye-tuner --help`) and the
-// options of the commands.
-func TestCompletion(t *testing.T) {
+// completionSetup skips the test without bash, builds ransomeye-tuner and
+// returns its path and its --help.
+func completionSetup(t *testing.T) (bin string, help []byte) {
+	t.Helper()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
-	bin := filepath.Join(t.TempDir(), "ransomeye-tuner")
+	bin = filepath.Join(t.TempDir(), "ransomeye-tuner")
 	if out, err := exec.Command("go", "build", "-o", bin, "../activator").CombinedOutput(); err != nil {
 		t.Fatalf("go build ../activator: %v\n%s", err, out)
 	}
@@ -258,6 +258,14 @@ func TestCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ransomeye-tuner --help: %v", err)
 	}
+	return bin, help
+}
+
+// TestCompletion runs the bash completion function and checks it offers
+// every command of the real CLI (from `ransomeye-tuner --help`) and the
+// options of the commands.
+func TestCompletion(t *testing.T) {
+	bin, help := completionSetup(t)
 	var commands []string
 	inCommands := false
 	for _, line := range strings.Split(string(help), "\n") {
@@ -277,17 +285,7 @@ func TestCompletion(t *testing.T) {
 		t.Fatalf("found only %v in --help output:\n%s", commands, help)
 	}
 
-	complete := func(words ...string) []string {
-		script := `. ../completion/ransomeye-tuner.bash
-COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
-_ransomeye_tuner
-printf '%s\n' "${COMPREPLY[@]}"`
-		out, err := exec.Command("bash", append([]string{"-c", script, "bash"}, words...)...).Output()
-		if err != nil {
-			t.Fatalf("completion of %q: %v", words, err)
-		}
-		return strings.Fields(string(out))
-	}
+	complete := func(words ...string) []string { return complete(t, words...) }
 	got := complete("ransomeye-tuner", "")
 	for _, c := range commands {
 		if !contains(got, c) {
@@ -315,6 +313,52 @@ printf '%s\n' "${COMPREPLY[@]}"`
 	}
 	if got := complete("ransomeye-tuner", "fail-closed", "--reason", ""); len(got) != 0 {
 		t.Errorf("completion after --reason = %v, want nothing (free text)", got)
+	}
+}
+
+// complete runs the bash completion function on words (the last one is
+// the word being completed) and returns what it offers.
+func complete(t *testing.T, words ...string) []string {
+	t.Helper()
+	script := `. ../completion/ransomeye-tuner.bash
+COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
+_ransomeye_tuner
+printf '%s\n' "${COMPREPLY[@]}"`
+	out, err := exec.Command("bash", append([]string{"-c", script, "bash"}, words...)...).Output()
+	if err != nil {
+		t.Fatalf("completion of %q: %v", words, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// TestCompletionGlobalOptions: the completion offers every option the
+// overview lists before COMMAND (--root among them), a directory after
+// --root, and the commands and their options after --root DIR.
+func TestCompletionGlobalOptions(t *testing.T) {
+	_, help := completionSetup(t)
+	_, before, ok := strings.Cut(string(help), "Options (before COMMAND):\n")
+	if !ok {
+		t.Fatalf("ransomeye-tuner --help has no options before COMMAND:\n%s", help)
+	}
+	before, _, _ = strings.Cut(before, "\n\n")
+	offered := complete(t, "ransomeye-tuner", "--")
+	for _, m := range regexp.MustCompile(`(?m)^\s+(--[a-z-]+)`).FindAllStringSubmatch(before, -1) {
+		if !contains(offered, m[1]) {
+			t.Errorf("completion before the command offers %v, lacks %s from --help", offered, m[1])
+		}
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "fakeroot"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := complete(t, "ransomeye-tuner", "--root", dir+"/fa"); !reflect.DeepEqual(got, []string{dir + "/fakeroot"}) {
+		t.Errorf("completion after --root = %v, want the directory %s/fakeroot", got, dir)
+	}
+	if got := complete(t, "ransomeye-tuner", "--root", dir, "st"); !reflect.DeepEqual(got, []string{"status"}) {
+		t.Errorf("completion of 'st' after --root DIR = %v, want [status]", got)
+	}
+	if got := complete(t, "ransomeye-tuner", "--root", dir, "plan", "--"); !contains(got, "--json") {
+		t.Errorf("completion of plan's options after --root DIR = %v, want --json among them", got)
 	}
 }
 
@@ -404,5 +448,40 @@ func TestSELinuxModuleScripts(t *testing.T) {
 	}
 	if shipped, err := os.ReadFile("../selinux/ransomeye_tuner.cil"); err != nil || !strings.Contains(string(shipped), "(allow systemd_generator_t") {
 		t.Errorf("the shipped module: %v", err)
+	}
+}
+
+// TestLintianOverrideSaysWhatPostrmCalls: the comment that justifies
+// postrm's systemctl calls to lintian names each one the script makes
+// (a direct systemctl VERB, or rt_invoke VERB UNIT): an override must not
+// hide a call its reason does not cover.
+func TestLintianOverrideSaysWhatPostrmCalls(t *testing.T) {
+	overrides := mustRead(t, "debian/lintian-overrides")
+	var comment []string
+	for _, line := range strings.Split(overrides, "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+			comment = append(comment, strings.TrimPrefix(line, "#"))
+		case strings.Contains(line, "maintainer-script-calls-systemctl [postrm:*]"):
+			goto found
+		default:
+			comment = nil
+		}
+	}
+	t.Fatal("debian/lintian-overrides has no maintainer-script-calls-systemctl override for postrm")
+found:
+	why := strings.Join(strings.Fields(strings.Join(comment, " ")), " ")
+	postrm := mustRead(t, "maint/postremove.sh")
+	calls := regexp.MustCompile(`(?m)^\s*(?:systemctl|rt_invoke) ([a-z-]+)(?: ([A-Za-z0-9@._-]+))?`).FindAllStringSubmatch(postrm, -1)
+	if len(calls) == 0 {
+		t.Fatal("found no systemctl call in maint/postremove.sh")
+	}
+	for _, c := range calls {
+		for _, word := range c[1:] {
+			if word != "" && !strings.Contains(why, word) {
+				t.Errorf("postrm calls %q; the override's comment does not say so: %q", strings.TrimSpace(c[0]), why)
+				break
+			}
+		}
 	}
 }

@@ -155,8 +155,8 @@ func TestPlaceUnitVerifies(t *testing.T) {
 	}
 	nfpm := mustRead(t, "nfpm.yaml")
 	for _, want := range []string{
-		`(?m)^  - src: units/ransomeye-tuner-place\.service\n    dst: /usr/lib/systemd/system/ransomeye-tuner-place\.service$`,
-		`(?m)^  - src: \.\./ransomeye-tuner-place\.service\n    dst: /usr/lib/systemd/system/multi-user\.target\.wants/ransomeye-tuner-place\.service\n    type: symlink$`,
+		`(?m)^  - src: units/ransomeye-tuner-place\.service\n    dst: \$\{SYSTEMD_UNIT_DIR\}/ransomeye-tuner-place\.service\n    expand: true$`,
+		`(?m)^  - src: \.\./ransomeye-tuner-place\.service\n    dst: \$\{SYSTEMD_UNIT_DIR\}/multi-user\.target\.wants/ransomeye-tuner-place\.service\n    expand: true\n    type: symlink$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(nfpm) {
 			t.Errorf("nfpm.yaml lacks an entry matching %s", want)

@@ -76,9 +76,9 @@ func TestMetricsTimerShipped(t *testing.T) {
 	}
 	nfpm := mustRead(t, "nfpm.yaml")
 	for _, want := range []string{
-		`(?m)^  - src: units/ransomeye-tuner-metrics\.timer\n    dst: /usr/lib/systemd/system/ransomeye-tuner-metrics\.timer$`,
-		`(?m)^  - src: units/ransomeye-tuner-metrics\.service\n    dst: /usr/lib/systemd/system/ransomeye-tuner-metrics\.service$`,
-		`(?m)^  - src: \.\./ransomeye-tuner-metrics\.timer\n    dst: /usr/lib/systemd/system/timers\.target\.wants/ransomeye-tuner-metrics\.timer\n    type: symlink$`,
+		`(?m)^  - src: units/ransomeye-tuner-metrics\.timer\n    dst: \$\{SYSTEMD_UNIT_DIR\}/ransomeye-tuner-metrics\.timer\n    expand: true$`,
+		`(?m)^  - src: units/ransomeye-tuner-metrics\.service\n    dst: \$\{SYSTEMD_UNIT_DIR\}/ransomeye-tuner-metrics\.service\n    expand: true$`,
+		`(?m)^  - src: \.\./ransomeye-tuner-metrics\.timer\n    dst: \$\{SYSTEMD_UNIT_DIR\}/timers\.target\.wants/ransomeye-tuner-metrics\.timer\n    expand: true\n    type: symlink$`,
 		`(?m)^  - src: catalog/ransomeye-tuner\.catalog\n    dst: /usr/lib/systemd/catalog/ransomeye-tuner\.catalog$`,
 		`(?m)^  - src: monitoring/ransomeye-tuner\.rules\.yml\n    dst: /usr/share/ransomeye-tuner/prometheus/ransomeye-tuner\.rules\.yml$`,
 	} {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
@@ -174,8 +175,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "%s help: unexpected argument %q: give one command (one of %s)\n", names.ActivatorName, args[2], commandNames())
 				return ExitUsage
 			}
+			if args[1] == "help" {
+				// The completion offers help after help: it is a command too.
+				helpUsage(stdout)
+				return ExitOK
+			}
 			if !isCommand(args[1]) {
-				fmt.Fprintf(stderr, "%s help: unknown command %q: use one of %s\n", names.ActivatorName, args[1], commandNames())
+				fmt.Fprintf(stderr, "%s help: unknown command %q%s: use one of %s\n", names.ActivatorName, args[1], hint(didYouMean(args[1], allCommandNames()), ""), commandNames())
 				return ExitUsage
 			}
 			return Main([]string{args[1], "--help"}, stdout, stderr)
@@ -194,21 +200,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		// Errors go to stderr as one line (parse); the whole help only when
+		// asked for, to stdout with exit 0.
 		fs.SetOutput(stderr)
-		for _, a := range args[1:] {
-			if a == "--" {
-				break
-			}
-			if a == "-h" || a == "-help" || a == "--help" {
-				fs.SetOutput(stdout) // asked-for help goes to stdout, exit 0
-			}
-		}
 		fs.Usage = func() {
 			line := strings.Join(strings.Fields(names.ActivatorName+" "+c.name+" "+flagUsage(fs)+" "+c.usage), " ")
-			fmt.Fprintf(fs.Output(), "Usage: %s\n\n%s\n", line, strings.TrimSpace(c.help))
-			fmt.Fprintf(fs.Output(), "\nOptions:\n")
-			printFlags(fs.Output(), fs)
-			fmt.Fprintf(fs.Output(), "  %-20s %s\n", "--help", "show this help")
+			fmt.Fprintf(stdout, "Usage: %s\n\n%s\n", line, strings.TrimSpace(c.help))
+			fmt.Fprintf(stdout, "\nOptions:\n")
+			printFlags(stdout, fs)
+			fmt.Fprintf(stdout, "  %-20s %s\n", "--help", "show this help")
 		}
 		if c.name != "activate" {
 			// Operator commands: the generator library's debug lines are noise.
@@ -216,8 +216,92 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return c.run(e, fs, args[1:])
 	}
-	fmt.Fprintf(stderr, "%s: unknown command %q: use one of %s (see %s --help)\n", names.ActivatorName, args[0], commandNames(), names.ActivatorName)
+	if strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "%s: unknown option %q%s (see %s --help)\n", names.ActivatorName, args[0], hint(didYouMean(strings.TrimLeft(args[0], "-"), []string{"root", "help", "version"}), "--"), names.ActivatorName)
+		return ExitUsage
+	}
+	fmt.Fprintf(stderr, "%s: unknown command %q%s: use one of %s (see %s --help)\n", names.ActivatorName, args[0], hint(didYouMean(args[0], allCommandNames()), ""), commandNames(), names.ActivatorName)
 	return ExitUsage
+}
+
+// allCommandNames are the names a "did you mean" may offer: the commands
+// and help.
+func allCommandNames() []string {
+	n := []string{"help"}
+	for _, c := range commands {
+		n = append(n, c.name)
+	}
+	return n
+}
+
+// helpUsage is the help of the help command.
+func helpUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: %s help [COMMAND]\n\nWithout COMMAND, prints the overview of the commands; with it, the command's\nhelp (the same as '%s COMMAND --help').\n", names.ActivatorName, names.ActivatorName)
+}
+
+// hint is ` (did you mean "--x"?)` for the suggestion x with prefix "--",
+// or "" without a suggestion.
+func hint(suggestion, prefix string) string {
+	if suggestion == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", prefix+suggestion)
+}
+
+// didYouMean returns the one candidate close to name (a typo: at most two
+// letters added, dropped, changed or swapped, or the start of only one
+// candidate), else "".
+func didYouMean(name string, candidates []string) string {
+	best, bestD, ties := "", 3, 0
+	var prefixed []string
+	for _, c := range candidates {
+		if len(name) >= 2 && strings.HasPrefix(c, name) {
+			prefixed = append(prefixed, c)
+		}
+		d := editDistance(name, c)
+		switch {
+		case d < bestD:
+			best, bestD, ties = c, d, 1
+		case d == bestD:
+			ties++
+		}
+	}
+	// A distance of two in a name of two or three letters is a different
+	// word, not a typo.
+	if best != "" && ties == 1 && bestD < len(name)-1 {
+		return best
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	return ""
+}
+
+// editDistance is the optimal string alignment distance of a and b: the
+// insertions, deletions, substitutions and swaps of neighbouring bytes that
+// turn a into b ("stauts" is one swap from "status").
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func isCommand(name string) bool {
@@ -229,19 +313,47 @@ func isCommand(name string) bool {
 	return false
 }
 
-// parse parses flags; ok is false when the command must return code.
+// parse parses flags; ok is false when the command must return code. A
+// mistake is one line naming it and where the help is (the whole help
+// buried it), --help the whole help on stdout.
 func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK, false
-		}
+	out, usage := fs.Output(), fs.Usage
+	// The flag package prints its own message and the usage on an error:
+	// silenced here, said once below.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return ExitOK, false
+	}
+	if err != nil {
+		fmt.Fprintf(out, "%s %s: %s (see '%s help %s')\n", names.ActivatorName, fs.Name(), flagError(fs, err), names.ActivatorName, fs.Name())
 		return ExitUsage, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s %s: unexpected argument %q: this command takes no arguments (see --help)\n", names.ActivatorName, fs.Name(), fs.Arg(0))
+		fmt.Fprintf(out, "%s %s: unexpected argument %q: this command takes no arguments (see '%s help %s')\n", names.ActivatorName, fs.Name(), fs.Arg(0), names.ActivatorName, fs.Name())
 		return ExitUsage, false
 	}
 	return 0, true
+}
+
+// singleDash is a flag name as the flag package's errors write it ("-x").
+var singleDash = regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]*)`)
+
+// flagError words a flag package error in the --name form the help uses,
+// with a "did you mean" for an unknown option close to a defined one.
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if name, found := strings.CutPrefix(msg, "flag provided but not defined: "); found {
+		name = strings.TrimLeft(name, "-")
+		var defined []string
+		fs.VisitAll(func(f *flag.Flag) { defined = append(defined, f.Name) })
+		return "unknown option --" + name + hint(didYouMean(name, append(defined, "help")), "--")
+	}
+	return singleDash.ReplaceAllString(msg, "$1--$2")
 }
 
 var versionCmd = command{

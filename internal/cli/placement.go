@@ -37,7 +37,6 @@ written) and drops that record from the plan file: the package runs it before
 removal. An invalid configuration is an error (nothing is changed).
 Exit code 0 when done (problems placing single interrupts are warnings), 1 when
 the configuration is invalid, 2 on a usage error.`,
-	usage: "[--undo]",
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		undo := fs.Bool("undo", false, "restore what earlier activations placed, and drop the record")
 		if code, ok := parse(fs, args); !ok {

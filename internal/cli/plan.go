@@ -27,7 +27,6 @@ generator would write, with its content. Writes nothing and runs no swapon;
 works without root (what cannot be read is said).
 With --json, prints only the CPU plan as machines read it (the document of
 /run/ransomeye-tuner/plan.json without its "applied" section; "version": 1).`,
-	usage: "[--json]",
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		asJSON := fs.Bool("json", false, "print the CPU plan document (JSON) only")
 		if code, ok := parse(fs, args); !ok {
