@@ -7,79 +7,10 @@ package main_test
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-// TestProbeBtrfsDeviceAddedKeepsWorkingSwapfile: the kernel refuses a btrfs
-// swapfile only when one of ITS extents is on another device or in a
-// non-single block group (fs/btrfs/inode.c btrfs_swap_activate compares
-// each extent's stripes[0].dev; fstests btrfs/175 "Single on one device":
-// swapfile made, `btrfs device add`, swapon succeeds). A swapfile activate
-// made on a single-device btrfs keeps working after the administrator grows
-// the filesystem with `btrfs device add`; activate, status and the gate
-// must keep it, not refuse it and keep the core down at every boot.
-func TestProbeBtrfsDeviceAddedKeepsWorkingSwapfile(t *testing.T) {
-	needRoot(t, "btrfs")
-	r := newRoot(t, 32*mib)
-	mnt := r.path("ransomeye")
-	loopFS(t, "btrfs", "512M", mnt)
-	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
-	if res := activate(t, r); res.code != 0 {
-		t.Fatalf("activate on a single-device btrfs: exit %d\n%s", res.code, res.stderr)
-	}
-	// A second device, added as an administrator grows the filesystem: the
-	// swapfile's extents stay on the first.
-	img := filepath.Join(t.TempDir(), "second.img")
-	sh(t, "truncate", "-s", "512M", img)
-	dev := sh(t, "losetup", "-f", "--show", img)
-	t.Cleanup(func() {
-		exec.Command("umount", mnt).Run() // before the device goes
-		exec.Command("btrfs", "device", "scan", "--forget", dev).Run()
-		exec.Command("losetup", "-d", dev).Run()
-	})
-	sh(t, "btrfs", "device", "add", "-f", dev, mnt)
-	// As at run time: the swap unit turned it on (FAKE /proc/swaps).
-	r.setSwaps(t, "/ransomeye/swap "+strconv.FormatInt(64*mib-4096, 10))
-	if sw := statusSwap(t, r); sw["decision"] != "keep" {
-		t.Errorf("status: %v: %v (want keep: the kernel accepts this file)", sw["decision"], sw["reason"])
-	}
-	if res := activate(t, r); res.code != 0 {
-		t.Errorf("activate refused a swapfile the kernel accepts: exit %d\n%s", res.code, res.stderr)
-	}
-}
-
-// TestProbeMixedBtrfsBalanceRemedyWorks: on a btrfs with mixed block groups
-// (mkfs.btrfs --mixed, DUP) activate refuses the data profile and prints
-// `btrfs balance start -dconvert=single DIR`. Followed word for word, the
-// kernel refuses that balance ("mixed groups data and metadata options must
-// be the same"), so the remedy cannot work.
-func TestProbeMixedBtrfsBalanceRemedyWorks(t *testing.T) {
-	needRoot(t, "btrfs")
-	r := newRoot(t, 32*mib)
-	mnt := r.path("ransomeye")
-	loopFS(t, "btrfs", "512M", mnt, "--mixed", "-d", "dup", "-m", "dup")
-	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
-	m := failedClosed(t, r, activate(t, r), "data profile dup")
-	cmd := regexp.MustCompile(`btrfs balance start (.*) "([^"]+)"`).FindStringSubmatch(m)
-	if cmd == nil {
-		t.Fatalf("no balance remedy:\n%s", m)
-	}
-	args := append([]string{"balance", "start"}, strings.Fields(cmd[1])...)
-	out, err := exec.Command("btrfs", append(args, r.path(cmd[2]))...).CombinedOutput()
-	if err != nil {
-		t.Errorf("the printed remedy fails as written: btrfs %s %q: %v\n%s", strings.Join(args, " "), cmd[2], err, out)
-		return
-	}
-	os.Remove(r.marker())
-	if res := activate(t, r); res.code != 0 {
-		t.Errorf("after the remedy: exit %d\n%s", res.code, res.stderr)
-	}
-}
 
 // TestProbeConcurrentPlaceUndoUninstall: place, place --undo and uninstall
 // at once (a DPI engine's ExecStartPost= while the package is removed), then

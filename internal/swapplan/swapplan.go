@@ -217,7 +217,8 @@ func Make(in Inputs) *Plan {
 		if p.FS.Support == fsinfo.NeedsNoCOW {
 			// Not asked, nothing refused: swapon then refuses a profile
 			// the kernel cannot swap to, and the swap unit's OnFailure=
-			// keeps the core down.
+			// keeps the core down. Judged after the decision (checkBtrfs):
+			// a new file by the filesystem, an existing one by its extents.
 			if b, err := fsinfo.ReadBtrfs(d.Fd()); err == nil {
 				p.FS.Btrfs = &b
 			}
@@ -258,6 +259,9 @@ func Make(in Inputs) *Plan {
 	}
 	dec := swapfile.Decide(p.File, p.Target, p.Ours != nil, p.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, p.Unit)
 	p.Action, p.FixPerms, p.DiscardImage, p.Reason = dec.Action, dec.FixPerms, dec.DiscardImage, dec.Reason
+	if p.checkBtrfs(); p.Action == swapfile.ActRefuse {
+		return p
+	}
 	if p.Action == swapfile.ActKeep {
 		switch c := swapfile.DecideContext(p.File, p.SELinux.SwapContext, names.SwapLabel); {
 		case c.Refuse:
@@ -291,6 +295,70 @@ func Make(in Inputs) *Plan {
 		}
 	}
 	return p
+}
+
+// checkBtrfs refuses, on btrfs, a swapfile the kernel would refuse, as the
+// kernel judges it (fsinfo.Btrfs): a file to be made by where new data
+// lands on the filesystem; a file kept and not active by where its extents
+// lie, when they can be read (the chunk tree needs CAP_SYS_ADMIN), and
+// otherwise not at all, since the filesystem's layout does not tell; our
+// active file not at all: the kernel took it, and btrfs moves no extent of
+// an active swapfile (balance skips its block groups). Why: a swapfile made
+// on one device was refused, active and working, once the administrator
+// added a second device, and the core stayed down at every boot.
+func (p *Plan) checkBtrfs() {
+	b := p.FS.Btrfs
+	switch {
+	case b == nil:
+	case p.Action == swapfile.ActCreate || p.Action == swapfile.ActReplace:
+		if err := b.CheckNewFile(p.FS.Dir); err != nil {
+			p.refuse(err.Error())
+		}
+	case p.Action == swapfile.ActKeep && p.Ours == nil:
+		pl, err := p.btrfsPlacement()
+		if err != nil {
+			p.Reason += fmt.Sprintf("; where its btrfs extents lie is not known (%v): swapon judges them", err)
+			return
+		}
+		if err := pl.CheckSwap(p.Path, p.FS.Dir, *b); err != nil {
+			p.refuse(err.Error())
+		}
+	}
+}
+
+// btrfsPlacement reads where the extents of the file at the path lie: its
+// FIEMAP extents (btrfs reports logical addresses) mapped through the
+// chunk tree. The file opened must be the one inspected.
+func (p *Plan) btrfsPlacement() (fsinfo.BtrfsPlacement, error) {
+	var pl fsinfo.BtrfsPlacement
+	if p.dir == nil {
+		return pl, fmt.Errorf("the directory %q is not open", p.Resolved)
+	}
+	fd, err := unix.Openat(p.dir.Fd(), p.Name(), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return pl, fmt.Errorf("open %q: %w", p.Path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return pl, fmt.Errorf("fstat %q: %w", p.Path, err)
+	}
+	if st.Dev != p.File.Dev || st.Ino != p.File.Inode {
+		return pl, fmt.Errorf("%q changed while it was inspected", p.Path)
+	}
+	ext, _, err := swapfile.Extents(fd, p.File.Size)
+	if err != nil {
+		return pl, err
+	}
+	chunks, err := fsinfo.ReadBtrfsChunks(fd)
+	if err != nil {
+		return pl, err
+	}
+	ranges := make([][2]uint64, len(ext))
+	for i, e := range ext {
+		ranges[i] = [2]uint64{uint64(e.Physical), uint64(e.Length)}
+	}
+	return fsinfo.PlaceBtrfs(chunks, ranges)
 }
 
 // oursToRemove reports whether the file at the path may be removed before
