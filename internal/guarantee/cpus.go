@@ -47,6 +47,11 @@ type Measurement struct {
 	// none), when SwapMaxKnown.
 	SwapMax      uint64
 	SwapMaxKnown bool
+	// SliceSwapMax is MemorySwapMax= of Slice and of each slice above it
+	// as systemd has them, by unit name (NoSwapLimit: none); a slice
+	// systemd could not be asked about is missing. It counts for a slice
+	// whose cgroup systemd has not made yet (the core never started in it).
+	SliceSwapMax map[string]uint64
 	// ConditionRoot is the core's RootDirectory= or RootImage= ("RootImage=/x")
 	// when systemd runs its ExecCondition= there too (no
 	// RootDirectoryStartOnly=yes), as systemd has them; "" otherwise.
@@ -198,7 +203,7 @@ func Systemd(root hostroot.Root) Measure {
 			}
 		}
 		return Measurement{Set: Applied(mode, online, parent, u.allowed, u.affinity), ExecCondition: u.conds, Source: src,
-			Slice: u.slice, SwapMax: u.swapMax, SwapMaxKnown: u.swapMaxKnown, ConditionRoot: u.conditionRoot}
+			Slice: u.slice, SwapMax: u.swapMax, SwapMaxKnown: u.swapMaxKnown, SliceSwapMax: sliceSwapMax(u.slice), ConditionRoot: u.conditionRoot}
 	}
 }
 
@@ -320,31 +325,56 @@ func unitProperties(unit string) (unitProps, error) {
 	return u, nil
 }
 
-// CoreSlice is the slice systemd puts the core in: its Slice property,
-// asked over D-Bus; system.slice (where systemd puts a service without
-// Slice=) under a root prefix, without a running systemd, for a template
-// (systemd has no properties for it), or when systemd cannot be asked
-// (err says why).
-func CoreSlice(root hostroot.Root, core string) (string, error) {
-	const def = "system.slice"
+// MemoryMeasure is what systemd says of the core's memory settings, for
+// CoreMemory where the core's own cgroup is not at hand (activate): its
+// Slice, its MemorySwapMax= and that of each slice on its path, asked over
+// D-Bus. Nothing is asked under a root prefix, without a running systemd,
+// or for a template (systemd has no properties for it): the core's memory
+// cgroup is then looked for in system.slice. err says why systemd could
+// not be asked.
+func MemoryMeasure(root hostroot.Root, core string) (Measurement, error) {
+	var m Measurement
 	if !root.IsHost() || isTemplate(core) {
-		return def, nil
+		return m, nil
 	}
 	if _, err := os.Stat("/run/systemd/system"); err != nil {
-		return def, nil
+		return m, nil
 	}
 	props, err := serviceProperties(core)
 	if err != nil {
-		return def, err
+		return m, err
 	}
-	if s, ok := props["Slice"].(string); ok && s != "" {
-		return s, nil
+	m.Slice, _ = props["Slice"].(string)
+	m.SwapMax, m.SwapMaxKnown = props["MemorySwapMax"].(uint64)
+	m.SliceSwapMax = sliceSwapMax(m.Slice)
+	return m, nil
+}
+
+// sliceSwapMax asks systemd for MemorySwapMax= of slice and of each slice
+// above it (sliceChain), by unit name; one it cannot ask about is left out.
+func sliceSwapMax(slice string) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, cg := range sliceChain(slice) {
+		unit := unitOfCgroup(cg)
+		props, err := unitTypeProperties(unit, "Slice")
+		if err != nil {
+			continue
+		}
+		if v, ok := props["MemorySwapMax"].(uint64); ok {
+			out[unit] = v
+		}
 	}
-	return def, nil
+	return out
 }
 
 // serviceProperties asks systemd for a service's properties over D-Bus.
 func serviceProperties(unit string) (map[string]any, error) {
+	return unitTypeProperties(unit, "Service")
+}
+
+// unitTypeProperties asks systemd for the properties of a unit's type
+// ("Service", "Slice") over D-Bus.
+func unitTypeProperties(unit, typ string) (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := connect(ctx)
@@ -352,7 +382,7 @@ func serviceProperties(unit string) (map[string]any, error) {
 		return nil, fmt.Errorf("connect to systemd: %w", err)
 	}
 	defer conn.Close()
-	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
+	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, typ)
 	if err != nil {
 		return nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
 	}

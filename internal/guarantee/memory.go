@@ -249,7 +249,7 @@ const NoSwapLimit = ^uint64(0)
 // core's CPUs: in the core's own cgroup (the gate) its cgroup is read from
 // /proc/self/cgroup; elsewhere it is its slice's (systemd's Slice=, else
 // system.slice) and its name, and systemd's MemorySwapMax= counts for a
-// core that is not running.
+// core that is not running and for a slice whose cgroup is not made yet.
 //
 // Why: on cgroup v1 the core reclaimed with 60 while vm.swappiness said 10
 // and status said COMPLIANT; a MemorySwapMax=0 kept the core from the
@@ -294,6 +294,27 @@ func CoreMemory(root hostroot.Root, core string, swappiness int, target int64, m
 	if _, err := os.Stat(root.Path(topology.CgroupDir + cg)); err != nil && m.SwapMaxKnown && m.SwapMax != NoSwapLimit && (!l.limited || m.SwapMax < l.bytes) {
 		l = swapLimit{bytes: m.SwapMax, unit: core, limited: true}
 	}
+	// Nor has a slice of its own before the core first starts in it: the
+	// slice's MemorySwapMax= is systemd's then. Why: status said the
+	// guarantee held, and the gate, reading the slice's file once systemd
+	// made it for the core's start, refused.
+	if !m.InCgroup && m.Slice != "" {
+		for _, sc := range sliceChain(m.Slice) {
+			if _, err := os.Stat(root.Path(topology.CgroupDir + sc)); err == nil {
+				continue // its memory.swap.max counted
+			}
+			unit := unitOfCgroup(sc)
+			v, ok := m.SliceSwapMax[unit]
+			if !ok {
+				e.Reason = fmt.Sprintf("the swap %s may use cannot be measured: systemd has not made the cgroup of %s yet, and its MemorySwapMax= is not known", core, unit)
+				e.Remedy = fmt.Sprintf("see: systemctl show -p MemorySwapMax %s; fix the cause; the swap guarantee is not known to reach the core until then", unit)
+				return e
+			}
+			if v != NoSwapLimit && (!l.limited || v < l.bytes) {
+				l = swapLimit{bytes: v, unit: unit, limited: true}
+			}
+		}
+	}
 	if !l.limited {
 		e.OK, e.Actual = true, "no swap limit (memory.swap.max) on its cgroup path"
 		return e
@@ -302,7 +323,7 @@ func CoreMemory(root hostroot.Root, core string, swappiness int, target int64, m
 	if l.cgroup != "" {
 		e.Source = "memory.swap.max of " + l.cgroup
 	} else {
-		e.Source = "systemd's MemorySwapMax= of " + core
+		e.Source = "systemd's MemorySwapMax= of " + l.unit
 	}
 	if e.OK = l.bytes >= uint64(target); e.OK {
 		return e
