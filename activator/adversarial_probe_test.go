@@ -71,4 +71,3 @@ func TestProbeUninstallDuringActivationLeavesNothing(t *testing.T) {
 		t.Errorf("after uninstall (exit %d), /run/sysctl.d/60-ransomeye-tuner.conf is there again and vm.swappiness = %s:\n%s", un.code, r.sysctl(t, "swappiness"), un.stderr)
 	}
 }
-
