@@ -6,7 +6,10 @@ import (
 	"path"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/statedir"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
@@ -27,9 +30,11 @@ running system and the removal of the package's files does not:
   - /run/sysctl.d/60-ransomeye-tuner.conf is removed (only when activate wrote
     it), so that a later sysctl --system no longer applies the tuner's values.
 It also adds the swapfile now configured, by its resolved path, to the record
-of swapfiles a purge removes (/var/lib/ransomeye-tuner/swapfiles). It removes
-no swapfile (a purge does) and stops nothing; run by hand, the next activation
-applies everything again.
+of swapfiles a purge removes (/var/lib/ransomeye-tuner/swapfiles). It waits for
+an activation in progress first, and after it place places nothing until the
+next activation (/run/ransomeye-tuner/withdrawn). It removes no swapfile (a
+purge does) and stops nothing; run by hand, the next activation applies
+everything again.
 Exit code 0 when done, 1 when something could not be given back (said above).`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {
@@ -41,8 +46,18 @@ Exit code 0 when done, 1 when something could not be given back (said above).`,
 
 func uninstall(e *env) int {
 	code := ExitOK
+	// After an activation, never in the middle of one: an activation that
+	// was creating the swapfile when the package's removal began otherwise
+	// finished after the give-back and wrote /run/sysctl.d and the
+	// sysctls again, and the removal left them.
+	if unlock, err := marker.Lock(e.root); err != nil {
+		e.log.Warnf("cannot take the activation lock (%v): going on without it; an activation running now may apply the sysctls again", err)
+	} else {
+		defer unlock()
+	}
 	recordConfiguredSwapfile(e)
-	withdrawPlacement(e)
+	in := generate.Gather(e.root, e.log)
+	logPlacement(e.log, placement.WithdrawForRemoval(e.root, in, generate.Render(in)))
 	given, err := sysctld.GiveBack(e.root)
 	for _, g := range given {
 		switch {

@@ -117,23 +117,45 @@ func (r *Report) warnf(format string, a ...any) {
 }
 func (r *Report) infof(format string, a ...any) { r.Infos = append(r.Infos, fmt.Sprintf(format, a...)) }
 
+// HoldName, in Dir, marks the placement withdrawn for the package's
+// removal (WithdrawForRemoval): Place then places nothing, until the next
+// activation (Activate) removes it. Why: after the package's prerm
+// withdrew the placement, a DPI engine restarted by then ran `place` from
+// its ExecStartPost= and put the interrupts back on the core's CPUs, with
+// a record no installed binary would undo.
+const HoldName = "withdrawn"
+
 // Activate is the one call activate makes after its CPU check: a fresh
-// Render under root, then Place.
+// Render under root, then Place, lifting a hold WithdrawForRemoval left
+// (an activation run by hand after a removal applies everything again).
 func Activate(root hostroot.Root) Report {
 	in := generate.Gather(root, nil)
-	return Place(root, in, generate.Render(in))
+	return place(root, in, generate.Render(in), true)
 }
 
 // Place applies the placement for out (a Render of in): with a
 // reservation, interrupts and unbound work onto the core set and the
 // capture NIC's queues onto the DPI set; without one (or disabled), Undo.
-// Then it writes the plan file. One placement at a time (lock).
+// Then it writes the plan file. One placement at a time (lock). While the
+// placement is withdrawn for the package's removal (HoldName) it does
+// nothing, and says so.
 func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
+	return place(root, in, out, false)
+}
+
+func place(root hostroot.Root, in generate.Input, out generate.Output, lift bool) Report {
 	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
 	if unlock, err := lock(root); err != nil {
 		r.warnf("cannot take the placement lock (%v): going on without it; a placement run at the same time may lose what undo restores", err)
 	} else {
 		defer unlock()
+	}
+	switch held, err := hold(root, lift, false); {
+	case err != nil:
+		r.warnf("%v", err)
+	case held:
+		r.infof("nothing placed: the placement was withdrawn for the package's removal (%s); the next activation places again", Dir+"/"+HoldName)
+		return r
 	}
 	if !out.Plan.Reserved {
 		Undo(root, &r)
@@ -409,18 +431,38 @@ func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]
 
 // Withdraw undoes what earlier activations applied (Undo) and rewrites the
 // plan file without its record, keeping the plan of in and out (a Render
-// of in): for package removal, which must leave the interrupts and kernel
-// work where the kernel would have them before the binary that knows the
-// record is gone. Without a plan file there is nothing to undo or write.
+// of in): `place --undo`. Without a plan file there is nothing to undo or
+// write.
 func Withdraw(root hostroot.Root, in generate.Input, out generate.Output) Report {
-	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
 	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
-		return r
+		return Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
 	}
+	return withdraw(root, in, out, false)
+}
+
+// WithdrawForRemoval is Withdraw for the package's removal, which must
+// leave the interrupts and kernel work where the kernel would have them
+// before the binary that knows the record is gone: under the same lock it
+// also marks the placement withdrawn (HoldName), so that a `place` after
+// it (a DPI engine's ExecStartPost=) places nothing.
+func WithdrawForRemoval(root hostroot.Root, in generate.Input, out generate.Output) Report {
+	return withdraw(root, in, out, true)
+}
+
+func withdraw(root hostroot.Root, in generate.Input, out generate.Output, forRemoval bool) Report {
+	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
 	if unlock, err := lock(root); err != nil {
 		r.warnf("cannot take the placement lock (%v): going on without it", err)
 	} else {
 		defer unlock()
+	}
+	if forRemoval {
+		if _, err := hold(root, false, true); err != nil {
+			r.warnf("%v: a placement after this withdrawal may place again", err)
+		}
+	}
+	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
+		return r
 	}
 	Undo(root, &r)
 	if err := writeCaptureDevice(root, ""); err != nil {
@@ -485,6 +527,34 @@ func BootDefaults(root hostroot.Root) (irqDefault, wq cpuset.Set, err error) {
 		wq = possible
 	}
 	return irqDefault, wq, nil
+}
+
+// hold reports whether the placement is withdrawn for the package's
+// removal (HoldName in Dir); with lift it removes the mark first, with set
+// it makes it. The caller holds the placement lock.
+func hold(root hostroot.Root, lift, set bool) (bool, error) {
+	p := Dir + "/" + HoldName
+	_, err := os.Lstat(root.Path(p))
+	switch {
+	case !lift && !set && err == nil:
+		return true, nil
+	case !lift && !set && !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("the placement hold %q: %w", p, err)
+	case !set && errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return set, fmt.Errorf("the placement hold %q: %w", p, err)
+	}
+	defer dir.Close()
+	if lift {
+		if err := unix.Unlinkat(dir.Fd(), HoldName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return false, fmt.Errorf("remove %q: %w", p, err)
+		}
+		return false, nil
+	}
+	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
 }
 
 // writeCaptureDevice writes CaptureDeviceFile with dev, or removes it when

@@ -277,6 +277,44 @@ func TestWithdraw(t *testing.T) {
 	}
 }
 
+// TestPlaceAfterWithdrawForRemoval: the package's removal withdraws the
+// placement; a DPI engine restarted after it ran `place` from its
+// ExecStartPost= and put the interrupts back on the core's CPUs, with a
+// record no installed binary would undo. After WithdrawForRemoval a
+// placement places nothing and says why; `place --undo` does not hold it;
+// the next activation (Activate's place) lifts the hold and places again.
+func TestPlaceAfterWithdrawForRemoval(t *testing.T) {
+	root := fakeMachine(t)
+	in, out := render(root, 8)
+	boot := map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/31/smp_affinity_list": "0-7", "/proc/irq/32/smp_affinity_list": "6", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"}
+	placed := map[string]string{"/proc/irq/default_smp_affinity": "f", "/proc/irq/30/smp_affinity_list": "0-3", workqueue.CPUMaskPath: "f"}
+	noWarnings(t, Place(root, in, out))
+	noWarnings(t, Withdraw(root, in, out)) // place --undo: no hold
+	noWarnings(t, Place(root, in, out))
+	wantValues(t, root, "after place --undo and place ", placed)
+
+	noWarnings(t, WithdrawForRemoval(root, in, out))
+	wantValues(t, root, "after withdraw ", boot)
+	r := Place(root, in, out)
+	noWarnings(t, r)
+	wantValues(t, root, "after a place following the removal's withdraw ", boot)
+	if !strings.Contains(strings.Join(r.Infos, "\n"), "nothing placed: the placement was withdrawn for the package's removal") {
+		t.Errorf("place does not say why it placed nothing: %q", r.Infos)
+	}
+	noWarnings(t, place(root, in, out, true))
+	wantValues(t, root, "after the next activation ", placed)
+	if _, err := os.Lstat(root.Path(Dir + "/" + HoldName)); !os.IsNotExist(err) {
+		t.Errorf("the hold is still there after an activation: %v", err)
+	}
+
+	// Withdrawn before any placement (no plan file): held all the same.
+	fresh := fakeMachine(t)
+	noWarnings(t, WithdrawForRemoval(fresh, in, out))
+	noWarnings(t, Place(fresh, in, out))
+	wantValues(t, fresh, "a place after the removal's withdraw ", boot)
+}
+
 // TestCaptureDeviceRecord: with a capture interface the placement records
 // its device directory for irqbalance's policy script; without a
 // reservation, and on withdrawal, the record goes.
