@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 )
 
@@ -261,6 +263,41 @@ func TestActivateReplacementFitsOnlyWithoutOldFile(t *testing.T) {
 			t.Error("an active swapfile was removed or replaced")
 		}
 	})
+}
+
+// TestActivateReplacementFailureFreesSpaceAtOnce: on btrfs, with
+// Reserve=0 and a disk sized for one swapfile, the old file is removed
+// first and the new one made; its rename fails with ENOSPC (injected with
+// strace into the first renameat2, the swapfile's). The marker says to
+// restart the activator, but btrfs frees the extents of the temporary file
+// removed on the failure only when its transaction commits: a restart
+// right away said "0 B free" for half a minute. activate commits it
+// (syncfs) before it returns, and a restart right away makes the file.
+func TestActivateReplacementFailureFreesSpaceAtOnce(t *testing.T) {
+	needRoot(t, "btrfs")
+	needStrace(t)
+	r := newRoot(t, 16*mib)
+	mnt := r.path("ransomeye")
+	loopFS(t, "btrfs", "300M", mnt)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=16M\nReserve=0\n[CPU]\nIsolation=off\n")
+	avail := func() int64 {
+		var st unix.Statfs_t
+		if err := unix.Statfs(mnt, &st); err != nil {
+			t.Fatal(err)
+		}
+		return int64(st.Bavail) * st.Bsize
+	}
+	old := avail() / 2 / mib * mib
+	r.setMem(t, old)
+	succeeded(t, r, activate(t, r))
+	target := (avail() + old) / mib * mib // fits only without the old file
+	r.setMem(t, target)
+	res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2", "-e", "inject=renameat2:error=ENOSPC:when=1"}, "activate")
+	failedClosed(t, r, res, "no space left on device", "was removed first to make room for its replacement")
+	os.Remove(r.marker())
+	succeeded(t, r, activate(t, r))
+	checkSwapfile(t, filepath.Join(mnt, "swap"), target)
+	swaponOff(t, filepath.Join(mnt, "swap"))
 }
 
 // swapUUID returns the UUID mkswap wrote into the swap header at p.

@@ -394,6 +394,13 @@ func (a *activation) provideSwap() (string, bool) {
 			Log:     log,
 		})
 		if err != nil {
+			// btrfs frees the extents of the temporary file Create removed
+			// when its transaction commits (up to 30 s later): a restart
+			// right after this failure saw "0 B free" until then. syncfs
+			// commits it now, and the free space below is what is free.
+			if serr := unix.Syncfs(d.Fd()); serr != nil {
+				log.Warnf("syncfs %q after the failed creation: %v", d.Host, serr)
+			}
 			free := "unknown"
 			var st unix.Statfs_t
 			if unix.Fstatfs(d.Fd(), &st) == nil {
