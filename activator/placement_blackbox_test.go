@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
+	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
@@ -27,8 +27,8 @@ func placeRoot(t *testing.T, n int, extra map[string]string) (string, map[string
 	b.WriteString("           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n")
 	files := map[string]string{
 		"/proc/irq/default_smp_affinity": "ff\n",
-		workqueue.CPUMaskPath:            "ff\n",
-		workqueue.WritebackPath:          "ff\n",
+		placement.CPUMaskPath:            "ff\n",
+		placement.WritebackPath:          "ff\n",
 	}
 	for i := 0; i < n; i++ {
 		irq := 40 + i
@@ -180,20 +180,20 @@ func readValues(t *testing.T, root string, paths ...string) map[string]string {
 // other two at 0-1.
 func TestPlaceKeepsNarrowedMasksUndoRestoresThem(t *testing.T) {
 	const def = "/proc/irq/default_smp_affinity"
-	root, _ := placeRoot(t, 2, map[string]string{def: "3\n", workqueue.CPUMaskPath: "3\n", workqueue.WritebackPath: "3f\n"})
+	root, _ := placeRoot(t, 2, map[string]string{def: "3\n", placement.CPUMaskPath: "3\n", placement.WritebackPath: "3f\n"})
 	for _, step := range []struct {
 		args []string
 		want map[string]string
 	}{
-		{[]string{"place"}, map[string]string{def: "3", workqueue.CPUMaskPath: "3", workqueue.WritebackPath: "f"}},
-		{[]string{"place"}, map[string]string{def: "3", workqueue.CPUMaskPath: "3", workqueue.WritebackPath: "f"}},
-		{[]string{"place", "--undo"}, map[string]string{def: "3", workqueue.CPUMaskPath: "3", workqueue.WritebackPath: "3f"}},
+		{[]string{"place"}, map[string]string{def: "3", placement.CPUMaskPath: "3", placement.WritebackPath: "f"}},
+		{[]string{"place"}, map[string]string{def: "3", placement.CPUMaskPath: "3", placement.WritebackPath: "f"}},
+		{[]string{"place", "--undo"}, map[string]string{def: "3", placement.CPUMaskPath: "3", placement.WritebackPath: "3f"}},
 	} {
 		c, e := placeRun(t, root, step.args...)
 		if err := c.Wait(); err != nil {
 			t.Fatalf("%s: %v\n%s", step.args, err, e)
 		}
-		got := readValues(t, root, def, workqueue.CPUMaskPath, workqueue.WritebackPath)
+		got := readValues(t, root, def, placement.CPUMaskPath, placement.WritebackPath)
 		for p, w := range step.want {
 			if got[p] != w {
 				t.Errorf("after %s: %s = %q, want %q\n%s", strings.Join(step.args, " "), p, got[p], w, e)

@@ -268,7 +268,7 @@ func TestActivateReplacementFitsOnlyWithoutOldFile(t *testing.T) {
 // TestActivateReplacementFailureFreesSpaceAtOnce: on btrfs, with
 // Reserve=0 and a disk sized for one swapfile, the old file is removed
 // first and the new one made; its rename fails with ENOSPC (injected with
-// strace into the first renameat2, the swapfile's). The marker says to
+// strace into the renameat2 in the swapfile's directory). The marker says to
 // restart the activator, but btrfs frees the extents of the temporary file
 // removed on the failure only when its transaction commits: a restart
 // right away said "0 B free" for half a minute. activate commits it
@@ -292,7 +292,9 @@ func TestActivateReplacementFailureFreesSpaceAtOnce(t *testing.T) {
 	succeeded(t, r, activate(t, r))
 	target := (avail() + old) / mib * mib // fits only without the old file
 	r.setMem(t, target)
-	res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2", "-e", "inject=renameat2:error=ENOSPC:when=1"}, "activate")
+	// Only in the swapfile's directory (-P, matched through the directory
+	// descriptor): the marker's rename must work.
+	res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-P", mnt, "-e", "trace=renameat2", "-e", "inject=renameat2:error=ENOSPC"}, "activate")
 	failedClosed(t, r, res, "no space left on device", "was removed first to make room for its replacement")
 	os.Remove(r.marker())
 	succeeded(t, r, activate(t, r))

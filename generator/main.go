@@ -10,7 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
@@ -27,18 +27,18 @@ func run(args []string) int {
 	log, closer := priolog.OpenKmsg(names.GeneratorName)
 	defer closer.Close()
 	log.SetMaxPriority(priolog.Info)
-	var dirs generate.Dirs
+	var dirs apply.Dirs
 	switch len(args) {
 	case 1:
-		dirs = generate.Dirs{Normal: args[0], Late: args[0]}
+		dirs = apply.Dirs{Normal: args[0], Late: args[0]}
 	case 3:
-		dirs = generate.Dirs{Normal: args[0], Late: args[2]}
+		dirs = apply.Dirs{Normal: args[0], Late: args[2]}
 	default:
 		msg := fmt.Sprintf("usage: %s NORMAL-DIR [EARLY-DIR LATE-DIR] (called with %d arguments; systemd passes 1 or 3)", names.GeneratorName, len(args))
 		fmt.Fprintln(os.Stderr, msg)
 		log.Errorf("%s", msg)
 		return 2
 	}
-	generate.Run(hostroot.FromEnv(), dirs, log)
+	apply.Generator(hostroot.FromEnv(), dirs, log)
 	return 0
 }

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/report"
 )
 
 // promtool returns promtool's path, skipping the test without it (failing
@@ -99,13 +100,13 @@ func TestAlertRulesCoveredAndDocumented(t *testing.T) {
 
 // sample is a textfile with every family and label filled in.
 func sample() []byte {
-	return metrics.Render(metrics.Snapshot{
-		Version: "1.2.3", TargetSwapBytes: 16 << 30, ActiveSwapBytes: 16 << 30, SwapfileActiveBytes: 16 << 30,
-		Compliant: true, ReservedCPUs: map[string]int{"ransomeye-dpi.service": 2, "ransomeye-training.service": 4},
-		Guarantees: []metrics.Guarantee{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}},
-		Plan:       &metrics.Plan{Isolation: "strict", Mode: "allowed-cpus", Reserved: true}, PlantedMarkers: 1, CoreGated: true,
-		LastRun: time.Unix(1700000000, 5e8), Duration: 1500 * time.Millisecond,
-	})
+	var r report.Report
+	r.Compliant, r.CoreGated, r.Marker.Planted = true, true, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
+	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided = struct{}{}, 16<<30, 16<<30, 16<<30
+	r.Guarantees = []check.Check{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}
+	r.CPU = &report.CPU{Isolation: "strict", Mode: "allowed-cpus", Reserved: true, Sets: map[string]report.Set{
+		"dpi": {Unit: "ransomeye-dpi.service", Count: 2}, "training": {Unit: "ransomeye-training.service", Count: 4}}}
+	return r.Metrics(report.Run{Start: time.Unix(1700000000, 5e8), Duration: 1500 * time.Millisecond})
 }
 
 // TestTextfileLints: the textfile passes promtool check metrics (names,

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
-	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
-	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 )
 
 var failClosedCmd = command{
@@ -66,32 +66,23 @@ gate opens only while ransomeye-tuner.service is active.`,
 			*reason += "; " + swapFacts(e)
 		}
 		e.log.Event(msgid.FailClosed, priolog.Crit, "%s", *reason)
-		if written, _ := writeMarker(e, *reason, "fail-closed"); !written {
+		if written, _ := apply.WriteMarker(e.root, e.log, *reason, "fail-closed"); !written {
 			return ExitFail
 		}
-		notify("STATUS=failure recorded: " + firstLine(*reason))
+		notify("STATUS=failure recorded: " + strings.SplitN(*reason, "\n", 2)[0])
 		return ExitOK
 	},
 }
 
-// swapFacts says what can be seen of the swapfile now, for a reason that
-// systemd did not give: the configured path and whether it is active.
+// swapFacts says what can be seen of the swap now, for a reason that
+// systemd did not give.
 func swapFacts(e *env) string {
-	cfg, _, err := config.Load(e.root)
-	if err != nil {
-		cfg = config.Default()
+	f := facts.Gather(e.root, facts.FailClosed)
+	defer f.Close()
+	if f.ConfigErr != nil {
+		return fmt.Sprintf("%v; see journalctl -b -u %s", f.ConfigErr, names.ActivatorUnit)
 	}
-	p := swapplan.Make(swapplan.Inputs{Root: e.root, Config: cfg})
-	defer p.Close()
-	path := cfg.SwapPath
-	state := "is not active"
-	switch {
-	case p.Ours != nil:
-		state = "is active"
-	case p.FileKnown && p.File.Kind == swapfile.Missing:
-		state = "does not exist (is its filesystem mounted?)"
-	}
-	return fmt.Sprintf("swapfile %q %s; see journalctl -b -u %s -u %s", path, state, names.ActivatorUnit, p.Unit)
+	return f.Swap.Describe(plan.Decide(f).Swap).Summary
 }
 
 func exitDetail(code, status string) string {

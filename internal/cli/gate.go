@@ -1,32 +1,16 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/generate"
-	"github.com/ransomeye/ransomeye-tuner/internal/guarantee"
-	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
-	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
-	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
-	"github.com/ransomeye/ransomeye-tuner/internal/swapplan"
 )
-
-// enabled reads the kernel command line: false only with ransomeye.tuner=0
-// (an unreadable command line counts as on).
-func enabled(e *env) bool {
-	words, err := procfs.ReadCmdline(e.root)
-	if err != nil {
-		return true
-	}
-	on, _ := procfs.Enabled(words)
-	return on
-}
 
 var gateCmd = command{
 	name:    "gate",
@@ -53,54 +37,26 @@ path). Each failing one is printed with its remedy.`,
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
-		blocked, states, res := marker.Gate(e.root)
-		alertPlanted(e.log, res.Planted)
-		for _, p := range res.Problems {
-			e.log.Event(msgid.GateProblem, priolog.Err, "gate: %v", p)
+		// Planted markers go first: they are removed, never believed.
+		apply.RemovePlanted(e.root, e.log)
+		f, _, r := judge(e.root, facts.Gate)
+		defer f.Close()
+		if out := r.GateLines(); len(out) > 0 {
+			refuse(e, out)
+			return ExitFail
 		}
-		var out []string // why the core may not start, one line each
-		if !blocked {
-			if !enabled(e) {
-				return ExitOK // ransomeye.tuner=0: the documented escape hatch
-			}
-			ok, why := marker.CheckOK(e.root, marker.BootID(e.root))
-			if !ok {
-				out = append(out, fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", names.CoreService, names.ActivatorUnit, why, names.ActivatorUnit))
-			} else if core, failed := failingGuarantees(e); len(failed) > 0 {
-				for _, g := range failed {
-					out = append(out, fmt.Sprintf("%s may not start: %s: %s", core, g.Name, g.Problem()))
-				}
-			} else {
-				return ExitOK
-			}
-		}
-		for _, st := range states {
-			if st.Err != nil {
-				out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", names.CoreService, st.Path, st.Err))
-			}
-			for _, r := range st.Reasons() {
-				out = append(out, fmt.Sprintf("%s may not start: %s: %s", names.CoreService, st.Path, r))
-			}
-		}
-		refuse(e, out)
-		return ExitFail
+		return ExitOK
 	},
 }
-
-// gateRemedy is what to do once the cause of a refusal is fixed.
-var gateRemedy = fmt.Sprintf("fix the cause, then: systemctl restart %s (a successful run removes the marker)", names.ActivatorUnit)
 
 // refuse prints why the core may not start. The first line is the whole
 // story on one line, reason and remedy: the gate's output is the core's
 // journal (ExecCondition=), and `systemctl status ransomeye-core` shows only
 // its last lines. On the journal it is an event with its MESSAGE_ID.
 func refuse(e *env, out []string) {
-	if len(out) == 0 {
-		out = []string{fmt.Sprintf("%s may not start: a failure marker is present", names.CoreService)}
-	}
 	first := out[0]
 	if !strings.Contains(first, "fix the cause") {
-		first += "; " + gateRemedy
+		first += "; " + check.RemedyGate
 	}
 	if len(out) > 1 {
 		first += fmt.Sprintf(" (%d more reasons follow)", len(out)-1)
@@ -114,28 +70,6 @@ func refuse(e *env, out []string) {
 		for _, l := range out[1:] {
 			fmt.Fprintln(e.stdout, l)
 		}
-		fmt.Fprintln(e.stdout, gateRemedy)
+		fmt.Fprintln(e.stdout, check.RemedyGate)
 	}
-}
-
-// failingGuarantees evaluates every guarantee the core depends on, with
-// the code status shows them with (internal/guarantee), and returns the
-// core's name and the guarantees that fail. Why all of them, not only the
-// marker and the swap: a sysctl or CPU set changed after a good activation
-// (a later sysctl --system, an administrator's drop-in) would otherwise
-// leave the gate open while status says NOT COMPLIANT. An invalid
-// configuration fails.
-func failingGuarantees(e *env) (string, []guarantee.Entry) {
-	in := generate.Gather(e.root, e.log)
-	if in.ConfigErr != nil {
-		core := names.CoreService
-		if ce := (*config.Error)(nil); errors.As(in.ConfigErr, &ce) && ce.CoreService != "" {
-			core = ce.CoreService
-		}
-		return core, []guarantee.Entry{{Name: guarantee.NameConfig, Reason: in.ConfigErr.Error()}}
-	}
-	out := generate.Render(in)
-	swap := swapplan.Make(swapplan.Inputs{Root: e.root, Config: in.Config})
-	defer swap.Close()
-	return in.Config.CoreService, guarantee.Failures(guarantee.Evaluate(e.root, in, out, swap, guarantee.Systemd(e.root)))
 }

@@ -4,9 +4,13 @@ import (
 	"flag"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
-	"github.com/ransomeye/ransomeye-tuner/internal/status"
+	"github.com/ransomeye/ransomeye-tuner/internal/report"
 )
 
 var metricsCmd = command{
@@ -27,11 +31,21 @@ could not be written.`,
 		// It runs every minute: info lines would flood the journal.
 		e.log.SetMaxPriority(priolog.Notice)
 		start := time.Now()
-		r := status.Gather(e.root, e.log)
-		if _, err := metrics.Write(e.root, metricsPath(e), Snapshot(r, start, time.Since(start))); err != nil {
+		f, p, r := judge(e.root, facts.Status)
+		defer f.Close()
+		if err := apply.WriteMetrics(f, report.Build(f, p, r).Metrics(report.Run{Start: start, Duration: time.Since(start)})); err != nil {
 			e.log.Errorf("metrics: %v", err)
 			return ExitFail
 		}
 		return ExitOK
 	},
+}
+
+// judge gathers the facts of scope under root, decides and checks: the
+// one judgement status, metrics and the gate render. The caller closes the
+// facts.
+func judge(root hostroot.Root, scope facts.Scope) (*facts.Facts, plan.Plan, check.Result) {
+	f := facts.Gather(root, scope)
+	p := plan.Decide(f)
+	return f, p, check.Run(f, p)
 }

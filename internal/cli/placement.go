@@ -3,23 +3,8 @@ package cli
 import (
 	"flag"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/generate"
-	"github.com/ransomeye/ransomeye-tuner/internal/placement"
-	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
 )
-
-// logPlacement logs what placement.Activate did: its problems as warnings
-// (interrupt and kernel-work placement never keeps the core down: the
-// core's correctness does not depend on it, and a driver can move its
-// interrupts again at any time), the rest at info.
-func logPlacement(log *priolog.Logger, r placement.Report) {
-	for _, l := range r.Infos {
-		log.Infof("%s", l)
-	}
-	for _, w := range r.Warnings {
-		log.Warnf("%s", w)
-	}
-}
 
 var placeCmd = command{
 	name:    "place",
@@ -42,23 +27,9 @@ the configuration is invalid, 2 on a usage error.`,
 		if code, ok := parse(fs, args); !ok {
 			return code
 		}
-		if *undo {
-			withdrawPlacement(e)
-			return ExitOK
-		}
-		in := generate.Gather(e.root, e.log)
-		if in.ConfigErr != nil {
-			e.log.Errorf("nothing placed: %v", in.ConfigErr)
+		if !apply.Place(e.root, e.log, *undo) {
 			return ExitFail
 		}
-		logPlacement(e.log, placement.Place(e.root, in, generate.Render(in)))
 		return ExitOK
 	},
-}
-
-// withdrawPlacement restores what earlier activations placed (place
-// --undo, and uninstall); an invalid configuration does not stop it.
-func withdrawPlacement(e *env) {
-	in := generate.Gather(e.root, e.log)
-	logPlacement(e.log, placement.Withdraw(e.root, in, generate.Render(in)))
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
-	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
@@ -27,8 +26,8 @@ func placeMachine(t *testing.T) string {
 		"/proc/irq/30/smp_affinity_list":   "0-7\n",
 		"/proc/irq/31/smp_affinity_list":   "0-7\n",
 		"/sys/devices/system/cpu/possible": "0-7\n",
-		workqueue.CPUMaskPath:              "ff\n",
-		workqueue.WritebackPath:            "ff\n",
+		placement.CPUMaskPath:              "ff\n",
+		placement.WritebackPath:            "ff\n",
 	}}
 	if err := m.Write(dir); err != nil {
 		t.Fatal(err)
@@ -55,7 +54,7 @@ func TestPlaceAndUndo(t *testing.T) {
 		t.Fatalf("place: exit %d\n%s", code, errs)
 	}
 	want := map[string]string{"/proc/irq/default_smp_affinity": "f", "/proc/irq/30/smp_affinity_list": "0-3",
-		"/proc/irq/31/smp_affinity_list": "0-3", workqueue.CPUMaskPath: "f", workqueue.WritebackPath: "f"}
+		"/proc/irq/31/smp_affinity_list": "0-3", placement.CPUMaskPath: "f", placement.WritebackPath: "f"}
 	for p, w := range want {
 		if got := readTrim(t, dir+p); got != w {
 			t.Errorf("after place: %s = %q, want %q", p, got, w)
@@ -66,7 +65,7 @@ func TestPlaceAndUndo(t *testing.T) {
 		t.Fatalf("place --undo: exit %d\n%s", code, errs)
 	}
 	want = map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
-		"/proc/irq/31/smp_affinity_list": "0-7", workqueue.CPUMaskPath: "ff", workqueue.WritebackPath: "ff"}
+		"/proc/irq/31/smp_affinity_list": "0-7", placement.CPUMaskPath: "ff", placement.WritebackPath: "ff"}
 	for p, w := range want {
 		if got := readTrim(t, dir+p); got != w {
 			t.Errorf("after place --undo: %s = %q, want %q\n%s", p, got, w, errs)
@@ -95,7 +94,7 @@ func TestPlaceInvalidConfig(t *testing.T) {
 	if code != ExitFail || !strings.Contains(errs, "nothing placed") {
 		t.Errorf("place with an invalid configuration: exit %d\n%s", code, errs)
 	}
-	if got := readTrim(t, dir+workqueue.CPUMaskPath); got != "ff" {
+	if got := readTrim(t, dir+placement.CPUMaskPath); got != "ff" {
 		t.Errorf("workqueue mask changed: %q", got)
 	}
 }

@@ -133,7 +133,7 @@ func TestStopRemovesOKRecord(t *testing.T) {
 
 // TestUnitsRunGateWithRoot: the shipped gate passes --root=/ (the
 // generated copy for another core name is compared with it in
-// internal/generate).
+// internal/plan).
 func TestUnitsRunGateWithRoot(t *testing.T) {
 	b, err := os.ReadFile("../../units/ransomeye-core.service.d/ransomeye-tuner-gate.conf")
 	if err != nil {

@@ -5,11 +5,11 @@ import (
 	"io"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/config"
-	"github.com/ransomeye/ransomeye-tuner/internal/metrics"
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
-	"github.com/ransomeye/ransomeye-tuner/internal/status"
-	"github.com/ransomeye/ransomeye-tuner/internal/version"
+	"github.com/ransomeye/ransomeye-tuner/internal/report"
 )
 
 var statusCmd = command{
@@ -40,19 +40,23 @@ cannot be read, or the report cannot be written); 2 for a usage error.
 			e.log = priolog.New(io.Discard, "")
 		}
 		start := time.Now()
-		r := status.Gather(e.root, e.log)
+		f, p, r := judge(e.root, facts.Status)
+		defer f.Close()
+		rep := report.Build(f, p, r)
 		var err error
 		if *asJSON {
-			err = r.WriteJSON(e.stdout)
+			err = rep.WriteJSON(e.stdout)
 		} else {
-			err = r.WriteText(e.stdout)
+			err = rep.WriteText(e.stdout)
 		}
 		if err != nil {
 			e.log.Errorf("write the report: %v", err)
 			return ExitUnknown
 		}
 		if *writeMetrics {
-			writeSnapshot(e.log, e.root, metricsPath(e), Snapshot(r, start, time.Since(start)))
+			if err := apply.WriteMetrics(f, rep.Metrics(report.Run{Start: start, Duration: time.Since(start)})); err != nil {
+				e.log.Warnf("metrics: %v", err)
+			}
 		}
 		return statusCode(r)
 	},
@@ -60,66 +64,14 @@ cannot be read, or the report cannot be written); 2 for a usage error.
 
 // statusCode is status's exit code for r: one per state, so that a script
 // tells "not compliant" from "turned off on purpose" and from "cannot say".
-func statusCode(r status.Report) int {
+func statusCode(r check.Result) int {
 	switch r.State() {
-	case status.StateCompliant:
+	case check.StateCompliant:
 		return ExitOK
-	case status.StateDisabled:
+	case check.StateDisabled:
 		return ExitDisabled
-	case status.StateUnknown:
+	case check.StateUnknown:
 		return ExitUnknown
 	}
 	return ExitFail
-}
-
-// metricsPath is the configured textfile, or the default when the
-// configuration cannot be read (the metrics then say why the core is down).
-func metricsPath(e *env) string {
-	path := config.Default().MetricsPath
-	if cfg, _, err := config.Load(e.root); err == nil {
-		path = cfg.MetricsPath
-	}
-	return path
-}
-
-// Snapshot turns a status report into the metrics snapshot: the one code
-// behind the textfile of activate, metrics and status --write-metrics.
-func Snapshot(r status.Report, start time.Time, d time.Duration) metrics.Snapshot {
-	s := metrics.Snapshot{
-		Version:             version.Version,
-		TargetSwapBytes:     r.Swap.Target,
-		ActiveSwapBytes:     r.Swap.ActiveBytes + r.Swap.OthersBytes,
-		SwapfileActiveBytes: r.Swap.ActiveBytes,
-		SwapNotMeasured:     r.Disabled || r.ConfigErr != "",
-		Compliant:           r.Compliant,
-		MarkerPresent:       r.Marker.Present,
-		Disabled:            r.Disabled,
-		CoreGated:           r.CoreGated(),
-		PlantedMarkers:      len(r.Marker.Planted),
-		ReservedCPUs:        r.CPU.Counts,
-		Placement:           placementMetrics(r.Placement),
-		LastRun:             start,
-		Duration:            d,
-	}
-	for _, g := range r.Guarantees {
-		if !g.NotMeasured {
-			s.Guarantees = append(s.Guarantees, metrics.Guarantee{Name: g.Name, OK: g.OK})
-		}
-	}
-	if !s.SwapNotMeasured {
-		s.Plan = &metrics.Plan{Isolation: r.CPU.Isolation, Mode: r.CPU.Mode, Reserved: r.CPU.Reserved}
-	}
-	return s
-}
-
-// placementMetrics counts what escapes the partition (nil without a
-// reservation).
-func placementMetrics(p *status.Placement) *metrics.Placement {
-	if p == nil {
-		return nil
-	}
-	irqs, threads, services := p.Escapes()
-	unmovable, pending := p.IRQsLeft()
-	return &metrics.Placement{IRQsOnReserved: irqs, IRQsUnmovable: unmovable, IRQsMovePending: pending, ThreadsOnReserved: threads, ServiceCPUsOutsidePlan: services,
-		IsolationDegraded: p.Isolation.Degraded()}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 )
 
 // Isolation is the CPU isolation mode.
@@ -70,12 +71,9 @@ type Config struct {
 	VFSCachePressure int
 	// Isolation is the CPU isolation mode ([CPU] Isolation=).
 	Isolation Isolation
-	// CoreService is the gated core service ([CPU] CoreService=).
-	CoreService string
-	// DPIService is the capture service ([CPU] DPIService=).
-	DPIService string
-	// TrainingService is the AI-training service ([CPU] TrainingService=).
-	TrainingService string
+	// Units maps each role of the roles table to its unit ([CPU]
+	// CoreService=, DPIService=, TrainingService=: the role's Key).
+	Units map[string]string
 	// DPIInterface is the capture NIC, for NUMA placement ([CPU] DPIInterface=).
 	DPIInterface string
 	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
@@ -86,18 +84,33 @@ type Config struct {
 
 // Default returns the built-in configuration.
 func Default() Config {
-	return Config{
+	c := Config{
 		SwapPath:         names.DefaultSwapPath,
 		MinSize:          16 * GiB,
 		Reserve:          1 * GiB,
 		Swappiness:       10,
 		VFSCachePressure: 50,
 		Isolation:        IsolationStrict,
-		CoreService:      names.CoreService,
-		DPIService:       names.DPIService,
-		TrainingService:  names.TrainingService,
+		Units:            map[string]string{},
 		MetricsPath:      names.DefaultMetricsPath,
 	}
+	for _, r := range roles.Table {
+		c.Units[r.Name] = r.Unit
+	}
+	return c
+}
+
+// CoreService is the gated core's unit.
+func (c Config) CoreService() string { return c.Units[roles.Core().Name] }
+
+// roleOfKey returns the role whose [CPU] setting is key.
+func roleOfKey(key string) (roles.Role, bool) {
+	for _, r := range roles.Table {
+		if r.Key == key {
+			return r, true
+		}
+	}
+	return roles.Role{}, false
 }
 
 // Problem is one thing wrong in a configuration file.
@@ -194,9 +207,9 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 // newError is the *Error for problems found while reading cfg; cores are
 // the names coreNames found in the files read.
 func newError(cfg Config, problems []Problem, cores []string) *Error {
-	e := &Error{Problems: problems, CoreService: cfg.CoreService}
+	e := &Error{Problems: problems, CoreService: cfg.CoreService()}
 	for _, p := range problems {
-		if p.Key == coreKey || p.Line == 0 {
+		if p.Key == roles.Core().Key || p.Line == 0 {
 			e.CoreService = ""
 		}
 	}
@@ -217,7 +230,7 @@ func coreNames(text string) []string {
 	look := func(line string) {
 		line, cut := strings.CutSuffix(strings.TrimSpace(line), "\\")
 		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if v = salvageName(v, !cut); ok && strings.TrimSpace(k) == coreKey && names.CheckServiceName(v) == nil {
+		if v = salvageName(v, !cut); ok && strings.TrimSpace(k) == roles.Core().Key && names.CheckServiceName(v) == nil {
 			out = append(out, v)
 		}
 	}
@@ -278,9 +291,6 @@ func joinLine(lines []string, i int) (string, int) {
 	return line, i
 }
 
-// coreKey is the setting that names the gated core.
-const coreKey = "CoreService"
-
 // MaxFileSize bounds a configuration file (systemd refuses lines longer
 // than 1 MiB too).
 const MaxFileSize = 1 << 20
@@ -333,10 +343,6 @@ func configFiles(root hostroot.Root) ([]string, *Problem) {
 // maxValueLen bounds a single value; anything longer is a mistake.
 const maxValueLen = 4096
 
-// serviceKeys are the [CPU] keys naming services, in the order checked for
-// duplicates.
-var serviceKeys = []string{"CoreService", "DPIService", "TrainingService"}
-
 // assignments records where each [CPU] service key was last set: the file
 // and line, in the order the assignments were read (a key back at its
 // default is not in it).
@@ -368,34 +374,48 @@ func (a *assignments) set(key, value, file string, line int) {
 // of the two assignments (at firstFile when both are defaults, which
 // cannot collide today).
 func distinctServices(cfg Config, set *assignments, firstFile string) []Problem {
-	value := map[string]string{"CoreService": cfg.CoreService, "DPIService": cfg.DPIService, "TrainingService": cfg.TrainingService}
-	def := map[string]string{"CoreService": names.CoreService, "DPIService": names.DPIService, "TrainingService": names.TrainingService}
-	origin := func(k string) string {
-		if w, ok := set.at[k]; ok {
-			return fmt.Sprintf("%s=%s (%s:%d)", k, value[k], w.File, w.Line)
+	origin := func(r roles.Role) string {
+		if w, ok := set.at[r.Key]; ok {
+			return fmt.Sprintf("%s=%s (%s:%d)", r.Key, cfg.Units[r.Name], w.File, w.Line)
 		}
-		return fmt.Sprintf("%s=%s (the default)", k, value[k])
+		return fmt.Sprintf("%s=%s (the default)", r.Key, cfg.Units[r.Name])
 	}
 	var problems []Problem
-	for i, a := range serviceKeys {
-		for _, b := range serviceKeys[i+1:] {
-			if value[a] != value[b] {
+	for i, a := range roles.Table {
+		for _, b := range roles.Table[i+1:] {
+			if cfg.Units[a.Name] != cfg.Units[b.Name] {
 				continue
 			}
 			later, earlier := b, a
-			if set.seq[a] > set.seq[b] {
+			if set.seq[a.Key] > set.seq[b.Key] {
 				later, earlier = a, b
 			}
-			at, ok := set.at[later]
+			at, ok := set.at[later.Key]
 			if !ok {
 				at = Problem{File: firstFile}
 			}
-			at.Message = fmt.Sprintf("%s names the same unit as %s: CoreService=, DPIService= and TrainingService= must each name a different service, since each gets its own CPU set; set %s= to that service's own unit name, or remove the line to use its default %s",
-				origin(later), origin(earlier), later, def[later])
+			at.Message = fmt.Sprintf("%s names the same unit as %s: %s must each name a different service, since each gets its own CPU set; set %s= to that service's own unit name, or remove the line to use its default %s",
+				origin(later), origin(earlier), serviceKeyList(), later.Key, later.Unit)
 			problems = append(problems, at)
 		}
 	}
 	return problems
+}
+
+// serviceKeyList names the roles' settings: "CoreService=, DPIService=
+// and TrainingService=".
+func serviceKeyList() string {
+	var b strings.Builder
+	for i, r := range roles.Table {
+		switch {
+		case i == len(roles.Table)-1 && i > 0:
+			b.WriteString(" and ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		b.WriteString(r.Key + "=")
+	}
+	return b.String()
 }
 
 func apply(cfg *Config, file, text string, set *assignments) (warnings, problems []Problem) {
@@ -427,8 +447,8 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 		}
 		eq := strings.IndexByte(line, '=')
 		if eq <= 0 {
-			if strings.Contains(line, coreKey) {
-				key = coreKey // perhaps a CoreService= line: the core is not known
+			if strings.Contains(line, roles.Core().Key) {
+				key = roles.Core().Key // perhaps a CoreService= line: the core is not known
 			}
 			bad("expected Key=Value, found %q", line)
 			continue
@@ -439,7 +459,8 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			bad("assignment %q outside any section: put it under [Swap], [Sysctl], [CPU] or [Metrics]", key)
 			continue
 		}
-		if slices.Contains(serviceKeys, key) && section != "CPU" {
+		role, isService := roleOfKey(key)
+		if isService && section != "CPU" {
 			// An error, not a warning: a service name read nowhere
 			// leaves that service without its CPU set, and the core
 			// without its gate. Why: as a warning, CoreService=mydb.service
@@ -459,6 +480,9 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			continue // the unknown section was reported at its header
 		}
 		setter, ok := known[key]
+		if isService {
+			setter, ok = serviceSetting(role), true
+		}
 		if !ok {
 			warnings = append(warnings, Problem{File: file, Line: lineNo, Message: fmt.Sprintf("unknown key %q in [%s], ignoring it", key, section)})
 			continue
@@ -475,7 +499,7 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			bad("%s=%s: %v", key, value, err)
 			continue
 		}
-		if section == "CPU" && slices.Contains(serviceKeys, key) {
+		if isService {
 			set.set(key, value, file, lineNo)
 		}
 	}
@@ -545,9 +569,6 @@ var keys = map[string]map[string]setter{
 			}
 			return nil
 		},
-		"CoreService":     serviceSetting(func(c *Config) *string { return &c.CoreService }, names.CoreService),
-		"DPIService":      serviceSetting(func(c *Config) *string { return &c.DPIService }, names.DPIService),
-		"TrainingService": serviceSetting(func(c *Config) *string { return &c.TrainingService }, names.TrainingService),
 		"DPIInterface": func(c *Config, v string) error {
 			if err := checkInterface(v); err != nil {
 				return err
@@ -590,16 +611,18 @@ func intSetting(dst *int, def int, v string, lo, hi int) error {
 	return nil
 }
 
-func serviceSetting(field func(*Config) *string, def string) setter {
+// serviceSetting sets the unit of role r (the roles table's keys are
+// [CPU] settings).
+func serviceSetting(r roles.Role) setter {
 	return func(c *Config, v string) error {
 		if v == "" {
-			*field(c) = def
+			c.Units[r.Name] = r.Unit
 			return nil
 		}
 		if err := names.CheckServiceName(v); err != nil {
 			return err
 		}
-		*field(c) = v
+		c.Units[r.Name] = v
 		return nil
 	}
 }

@@ -285,7 +285,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		// Whatever is accepted must be safe to write into a unit file.
-		for _, v := range []string{c.SwapPath, c.CoreService, c.DPIService, c.TrainingService, c.DPIInterface, c.MetricsPath} {
+		for _, v := range []string{c.SwapPath, c.Units["core"], c.Units["dpi"], c.Units["training"], c.DPIInterface, c.MetricsPath} {
 			if strings.ContainsAny(v, "\n\r\x00") {
 				t.Fatalf("accepted value %q holds a line break or NUL", v)
 			}
@@ -293,7 +293,7 @@ func FuzzParse(f *testing.F) {
 		if c.MinSize < MinSwapSize || c.MinSize > MaxSize || c.Reserve < 0 || c.Reserve > MaxSize {
 			t.Fatalf("accepted out-of-range size: %+v", c)
 		}
-		for _, s := range []string{c.CoreService, c.DPIService, c.TrainingService} {
+		for _, s := range []string{c.Units["core"], c.Units["dpi"], c.Units["training"]} {
 			if strings.ContainsAny(s, "%$ ") {
 				t.Fatalf("accepted service name %q with a specifier or space", s)
 			}

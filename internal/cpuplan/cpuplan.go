@@ -1,14 +1,14 @@
-// Package cpuplan decides which CPUs the core, DPI and training services
-// get. It is a pure function of plain data (no I/O), per docs/design.md,
-// "CPU plan":
+// Package cpuplan decides which CPUs each role of the roles table gets. It
+// is a pure function of plain data (no I/O), per docs/design.md, "CPU plan":
 //
 //   - usable CPUs: online ∩ root cpuset − isolated (isolcpus, nohz_full); a
 //     physical core is usable when all of its online siblings are;
-//   - with at least MinCores usable physical cores: training gets the last 2
-//     cores of the highest NUMA node, DPI the last 2 free cores of the
-//     capture NIC's node (else the next node down, else the same node), and
-//     the core service every other usable core; the core holding CPU 0 is
-//     never reserved;
+//   - with at least MinCores usable physical cores each role that reserves
+//     cores takes them where its row says (training: the last cores of the
+//     highest NUMA node; DPI: the last free cores of the capture NIC's node,
+//     else of the next node down, else of the same node), and the core
+//     service every other usable core; the core holding CPU 0 is never
+//     reserved;
 //   - reserved sets hold whole cores (all SMT siblings);
 //   - fewer cores: no reservation, with a reason.
 package cpuplan
@@ -18,38 +18,67 @@ import (
 	"sort"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
 // MinCores is the fewest usable physical cores that get a reservation.
 const MinCores = 8
 
-// ReservedCores is how many physical cores DPI and training get each.
-const ReservedCores = 2
+// Assignment is the CPUs the plan gives one role.
+type Assignment struct {
+	Role roles.Role
+	// CPUs are whole cores, all SMT siblings.
+	CPUs cpuset.Set
+	// Node is the NUMA node of its first core (-1 for the core, which
+	// spans them).
+	Node int
+}
 
 // Plan is the result.
 type Plan struct {
-	// Reserved is true when DPI and training get their own cores.
+	// Reserved is true when the roles get their own cores.
 	Reserved bool
 	// Reason says why there is no reservation (empty when Reserved).
 	Reason string
-	// Core, DPI and Training are the CPU sets (all SMT siblings); when not
-	// Reserved they are empty.
-	Core, DPI, Training cpuset.Set
+	// Assignments are one per role, in the table's order (the core
+	// first); empty when not Reserved.
+	Assignments []Assignment
 	// Usable are the usable CPUs.
 	Usable cpuset.Set
 	// PhysicalCores is the number of usable physical cores.
 	PhysicalCores int
-	// DPINode and TrainingNode are the NUMA nodes of the first core of each
-	// reserved set (-1 when not Reserved).
-	DPINode, TrainingNode int
 	// Notes are facts worth logging (cores left out, and why).
 	Notes []string
 }
 
-// Make computes the plan for the topology info.
-func Make(info topology.Info) Plan {
-	p := Plan{DPINode: -1, TrainingNode: -1}
+// CPUs returns the set of the role named role (empty without a
+// reservation).
+func (p Plan) CPUs(role string) cpuset.Set {
+	for _, a := range p.Assignments {
+		if a.Role.Name == role {
+			return a.CPUs
+		}
+	}
+	return cpuset.Set{}
+}
+
+// Core returns the core's set.
+func (p Plan) Core() cpuset.Set { return p.CPUs(roles.Core().Name) }
+
+// ReservedCPUs returns the CPUs kept for the roles other than the core.
+func (p Plan) ReservedCPUs() cpuset.Set {
+	var s cpuset.Set
+	for _, a := range p.Assignments[min(1, len(p.Assignments)):] {
+		s = s.Union(a.CPUs)
+	}
+	return s
+}
+
+// Make computes the plan for the topology info and the roles of table
+// (the core first).
+func Make(info topology.Info, table []roles.Role) Plan {
+	p := Plan{}
 	usable := info.Usable()
 	p.Usable = usable
 	var cores []topology.Core
@@ -75,16 +104,36 @@ func Make(info topology.Info) Plan {
 	}
 	nodes := nodeIDs(cores)
 	highest := nodes[len(nodes)-1]
-	training := pick(cores, nodes, highest, taken)
-	dpiNode := nextDown(nodes, highest)
+	capture := nextDown(nodes, highest)
 	if info.NICNode >= 0 && contains(nodes, info.NICNode) {
-		dpiNode = info.NICNode
+		capture = info.NICNode
 	}
-	dpi := pick(cores, nodes, dpiNode, taken)
-	if len(training) < ReservedCores || len(dpi) < ReservedCores {
-		// Cannot happen with MinCores >= 5; kept so a change of constants fails safe.
-		return Plan{DPINode: -1, TrainingNode: -1, Usable: usable, PhysicalCores: len(cores),
-			Reason: "not enough free cores for DPI and training", Notes: p.Notes}
+	p.Assignments = make([]Assignment, len(table))
+	order := make([]int, 0, len(table))
+	for i := range table {
+		order = append(order, i)
+	}
+	// Roles on the highest node choose first, then those on the capture
+	// node, each in the table's order.
+	sort.SliceStable(order, func(a, b int) bool {
+		return table[order[a]].Node == roles.Highest && table[order[b]].Node != roles.Highest
+	})
+	for _, i := range order {
+		r := table[i]
+		if r.Node == roles.Rest {
+			continue
+		}
+		from := highest
+		if r.Node == roles.Capture {
+			from = capture
+		}
+		got := pick(cores, nodes, from, r.Cores, taken)
+		if len(got) < r.Cores {
+			// Cannot happen while MinCores exceeds the reserved cores;
+			// kept so that a change of the table fails safe.
+			return Plan{Usable: usable, PhysicalCores: len(cores), Reason: "not enough free cores for the role " + r.Name, Notes: p.Notes}
+		}
+		p.Assignments[i] = Assignment{Role: r, CPUs: union(got), Node: got[0].Node}
 	}
 	var coreIDs []int
 	for _, c := range cores {
@@ -92,12 +141,12 @@ func Make(info topology.Info) Plan {
 			coreIDs = append(coreIDs, c.CPUs.IDs()...)
 		}
 	}
-	p.Core = cpuset.Of(coreIDs...)
-	p.Training = union(training)
-	p.DPI = union(dpi)
+	for i, r := range table {
+		if r.Node == roles.Rest {
+			p.Assignments[i] = Assignment{Role: r, CPUs: cpuset.Of(coreIDs...), Node: -1}
+		}
+	}
 	p.Reserved = true
-	p.TrainingNode = training[0].Node
-	p.DPINode = dpi[0].Node
 	return p
 }
 
@@ -142,26 +191,26 @@ func nextDown(nodes []int, n int) int {
 	return best
 }
 
-// pick takes ReservedCores free cores: from node `from` downwards, then the
-// nodes above it upwards; in each node the cores with the highest ids first.
-// It marks them taken.
-func pick(cores []topology.Core, nodes []int, from int, taken map[int]bool) []topology.Core {
+// pick takes n free cores: from node `from` downwards, then the nodes above
+// it upwards; in each node the cores with the highest ids first. It marks
+// them taken.
+func pick(cores []topology.Core, nodes []int, from, n int, taken map[int]bool) []topology.Core {
 	var order []int
 	for i := len(nodes) - 1; i >= 0; i-- {
 		if nodes[i] <= from {
 			order = append(order, nodes[i])
 		}
 	}
-	for _, n := range nodes {
-		if n > from {
-			order = append(order, n)
+	for _, node := range nodes {
+		if node > from {
+			order = append(order, node)
 		}
 	}
 	var out []topology.Core
-	for _, n := range order {
-		for i := len(cores) - 1; i >= 0 && len(out) < ReservedCores; i-- {
+	for _, node := range order {
+		for i := len(cores) - 1; i >= 0 && len(out) < n; i-- {
 			c := cores[i]
-			if c.Node == n && !taken[c.ID] {
+			if c.Node == node && !taken[c.ID] {
 				taken[c.ID] = true
 				out = append(out, c)
 			}

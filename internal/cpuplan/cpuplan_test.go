@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
@@ -121,8 +122,8 @@ func TestMake(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := Make(c.info)
-			got := want{p.Reserved, p.Core.String(), p.DPI.String(), p.Training.String(), p.PhysicalCores, p.DPINode, p.TrainingNode}
+			p := Make(c.info, roles.Table)
+			got := want{p.Reserved, p.Core().String(), p.CPUs("dpi").String(), p.CPUs("training").String(), p.PhysicalCores, node(p, "dpi"), node(p, "training")}
 			if got != c.want {
 				t.Errorf("Make:\n got %+v\nwant %+v\nreason %q notes %q", got, c.want, p.Reason, p.Notes)
 			}
@@ -137,32 +138,43 @@ func TestMake(t *testing.T) {
 	}
 }
 
+// node is the NUMA node of the role's assignment, -1 without one.
+func node(p Plan, role string) int {
+	for _, a := range p.Assignments {
+		if a.Role.Name == role {
+			return a.Node
+		}
+	}
+	return -1
+}
+
 // checkInvariants: sets are disjoint, whole cores, usable, CPU 0 with the core.
 func checkInvariants(t *testing.T, info topology.Info, p Plan) {
 	t.Helper()
-	if !p.Core.Intersect(p.DPI).IsEmpty() || !p.Core.Intersect(p.Training).IsEmpty() || !p.DPI.Intersect(p.Training).IsEmpty() {
-		t.Errorf("sets overlap: %s / %s / %s", p.Core, p.DPI, p.Training)
-	}
-	all := p.Core.Union(p.DPI).Union(p.Training)
-	if !all.IsSubsetOf(info.Usable()) {
-		t.Errorf("sets use unusable CPUs: %s not within %s", all, info.Usable())
-	}
-	for _, c := range info.Cores {
-		for _, s := range []cpuset.Set{p.Core, p.DPI, p.Training} {
-			if n := c.CPUs.Intersect(s).Len(); n != 0 && n != c.CPUs.Len() {
-				t.Errorf("core %s is split: %s", c.CPUs, s)
+	var all cpuset.Set
+	for _, a := range p.Assignments {
+		if !all.Intersect(a.CPUs).IsEmpty() {
+			t.Errorf("sets overlap: %s reaches %s", a.Role.Name, all.Intersect(a.CPUs))
+		}
+		all = all.Union(a.CPUs)
+		for _, c := range info.Cores {
+			if n := c.CPUs.Intersect(a.CPUs).Len(); n != 0 && n != c.CPUs.Len() {
+				t.Errorf("core %s is split: %s", c.CPUs, a.CPUs)
 			}
 		}
 	}
-	if info.Usable().Contains(0) && !p.Core.Contains(0) {
-		t.Errorf("CPU 0 not with the core service: %s", p.Core)
+	if !all.IsSubsetOf(info.Usable()) {
+		t.Errorf("sets use unusable CPUs: %s not within %s", all, info.Usable())
+	}
+	if info.Usable().Contains(0) && !p.Core().Contains(0) {
+		t.Errorf("CPU 0 not with the core service: %s", p.Core())
 	}
 }
 
 func TestMakeNotes(t *testing.T) {
 	info := machine(1, 9, 2, false)
 	info.Isolated = cpuset.Of(17)
-	p := Make(info)
+	p := Make(info, roles.Table)
 	if len(p.Notes) != 1 {
 		t.Fatalf("want one note about the half-isolated core, got %q", p.Notes)
 	}
@@ -175,7 +187,7 @@ func BenchmarkMake(b *testing.B) {
 		info := machine(m.nodes, m.cores, m.threads, false)
 		b.Run(fmt.Sprintf("%dcpus", info.Online.Len()), func(b *testing.B) {
 			for b.Loop() {
-				Make(info)
+				Make(info, roles.Table)
 			}
 		})
 	}

@@ -34,7 +34,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
-	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
@@ -99,9 +99,15 @@ type State struct {
 }
 
 // Read reads the interrupt state under root; nic is the capture interface
-// or "". Only an unreadable /proc/interrupts is an error.
+// or "". Only an unreadable /proc/interrupts is an error (the default
+// affinity, read first, is in the state even then).
 func Read(root hostroot.Root, nic string) (State, error) {
 	var st State
+	if s, err := kernfile.ReadMask(root, DefaultAffinityPath); err != nil {
+		st.DefaultErr = err.Error()
+	} else {
+		st.Default = s
+	}
 	b, err := readfile.Regular(root.Path(InterruptsPath), maxInterrupts)
 	if err != nil {
 		return st, fmt.Errorf("read %q: %w", InterruptsPath, err)
@@ -109,11 +115,6 @@ func Read(root hostroot.Root, nic string) (State, error) {
 	irqs, err := ParseInterrupts(string(b))
 	if err != nil {
 		return st, err
-	}
-	if s, err := kmask.Read(root, DefaultAffinityPath); err != nil {
-		st.DefaultErr = err.Error()
-	} else {
-		st.Default = s
 	}
 	for i := range irqs {
 		readIRQ(root, &irqs[i])
@@ -186,6 +187,11 @@ func readIRQ(root hostroot.Root, q *IRQ) {
 	if fi, err := os.Lstat(root.Path(p)); err == nil {
 		q.Writable = fi.Mode().Perm()&0o222 != 0
 	}
+	readEffective(root, q)
+}
+
+// readEffective reads q's effective_affinity_list, where the kernel has one.
+func readEffective(root hostroot.Root, q *IRQ) {
 	if b, err := readfile.Regular(root.Path(irqFile(q.Num, "effective_affinity_list")), 1<<16); err == nil {
 		if s, err := cpuset.ParseMaybeEmpty(string(b)); err == nil {
 			q.Effective, q.HasEffective = s, true
@@ -486,11 +492,19 @@ type Result struct {
 	Kept  int
 }
 
-// Apply carries out d under root, reading every write back.
-func Apply(root hostroot.Root, d Decision) Result {
+// Apply carries out d under root, reading every write back, and folds
+// what it wrote into st (the state d was decided on), so that a report
+// after it need not read the interrupts again.
+func Apply(root hostroot.Root, d Decision, st *State) Result {
 	r := Result{Left: append([]Left(nil), d.Left...), Kept: d.Kept}
 	if d.DefaultChange {
-		r.DefaultErr = kmask.Write(root, DefaultAffinityPath, d.Default)
+		if r.DefaultErr = kernfile.WriteMask(root, DefaultAffinityPath, d.Default); r.DefaultErr == nil {
+			st.Default, st.DefaultErr = d.Default, ""
+		}
+	}
+	byNum := map[int]*IRQ{}
+	for i := range st.IRQs {
+		byNum[st.IRQs[i].Num] = &st.IRQs[i]
 	}
 	for _, m := range d.Moves {
 		to, _ := cpuset.Parse(m.To)
@@ -499,6 +513,10 @@ func Apply(root hostroot.Root, d Decision) Result {
 			continue
 		}
 		r.Moved = append(r.Moved, m)
+		if q := byNum[m.IRQ]; q != nil {
+			q.Affinity = to // read back by setAffinity
+			readEffective(root, q)
+		}
 	}
 	sort.Slice(r.Left, func(i, j int) bool { return r.Left[i].IRQ < r.Left[j].IRQ })
 	return r
@@ -509,7 +527,7 @@ func Apply(root hostroot.Root, d Decision) Result {
 // interrupt user space may not move).
 func setAffinity(root hostroot.Root, num int, to cpuset.Set) (string, bool) {
 	p := irqFile(num, "smp_affinity_list")
-	if err := kmask.WriteFile(root, p, to.String()); err != nil {
+	if err := kernfile.WriteFile(root, p, to.String()); err != nil {
 		return Refusal(err, to), errors.Is(err, unix.EIO)
 	}
 	b, err := readfile.Regular(root.Path(p), 1<<16)

@@ -149,7 +149,7 @@ func TestDecideAndApply(t *testing.T) {
 	if !d.DefaultChange || !strings.Contains(d.NICNote, "2 receive queues for 2 DPI CPUs") {
 		t.Errorf("default change %t, NIC note %q", d.DefaultChange, d.NICNote)
 	}
-	r := Apply(root, d)
+	r := Apply(root, d, &st)
 	if r.DefaultErr != nil || len(r.Moved) != len(want) {
 		t.Fatalf("apply: %+v", r)
 	}
@@ -157,6 +157,15 @@ func TestDecideAndApply(t *testing.T) {
 		if a := affinity(t, root, num); a != to {
 			t.Errorf("IRQ %d: affinity %q after apply, want %q", num, a, to)
 		}
+	}
+	// What was written is folded into the state it was decided on.
+	for _, q := range st.IRQs {
+		if to, moved := want[q.Num]; moved && q.Affinity.String() != to {
+			t.Errorf("IRQ %d: state after apply says %s, want %s", q.Num, q.Affinity, to)
+		}
+	}
+	if !st.Default.Equal(core) {
+		t.Errorf("default affinity in the state after apply: %s, want %s", st.Default, core)
 	}
 	if a := affinity(t, root, 33); a != "0-7" {
 		t.Errorf("unwritable IRQ 33 changed to %q", a)
@@ -231,7 +240,7 @@ func TestApplyRefusedWrite(t *testing.T) {
 	if err := os.Mkdir(p, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := Apply(root, d)
+	r := Apply(root, d, &st)
 	if len(r.Moved) != 1 || r.Moved[0].IRQ != 41 {
 		t.Errorf("moved: %+v", r.Moved)
 	}

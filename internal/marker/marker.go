@@ -292,25 +292,34 @@ func examine(d dir, name, host string) State {
 }
 
 // Inspect reports what sits at every marker location, changing nothing.
-func Inspect(root hostroot.Root) []State {
+func Inspect(root hostroot.Root) []State { return visit(root, nil) }
+
+// visit examines every marker location, calling act (when not nil) with
+// the open directory, the marker's name in it and what is there; a
+// location that cannot be examined is a State with its Err.
+func visit(root hostroot.Root, act func(d dir, name string, st State)) []State {
 	var out []State
 	for _, loc := range locations() {
 		d, err := openDir(root, loc, false)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				out = append(out, State{Path: loc.host})
-				continue
+				err = nil
 			}
 			out = append(out, State{Path: loc.host, Err: err})
 			continue
 		}
-		out = append(out, examine(d, filepath.Base(loc.host), loc.host))
+		name := filepath.Base(loc.host)
+		st := examine(d, name, loc.host)
+		if act != nil {
+			act(d, name, st)
+		}
 		d.close()
+		out = append(out, st)
 	}
 	return out
 }
 
-// Result tells what Write, Gate or Clear did.
+// Result tells what Write, RemovePlanted or Clear did.
 type Result struct {
 	// Written is the host path the marker was written to.
 	Written string
@@ -376,70 +385,47 @@ func removeAt(d dir, name string) error {
 	return nil
 }
 
-// Gate decides whether the core may start: blocked when a genuine marker is
-// at any location, with the states to print. Planted entries are removed
-// and listed in the result, for an ALERT. A location that cannot be
-// examined (other than a missing directory) blocks as well: fail closed.
-func Gate(root hostroot.Root) (blocked bool, states []State, res Result) {
-	for _, loc := range locations() {
-		d, err := openDir(root, loc, false)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				res.Problems = append(res.Problems, err)
-				states = append(states, State{Path: loc.host, Err: err})
-				blocked = true
-			}
-			continue
-		}
-		name := filepath.Base(loc.host)
-		st := examine(d, name, loc.host)
-		if st.Present && !st.Genuine {
-			if err := removeAt(d, name); err != nil {
-				res.Problems = append(res.Problems, err)
-			} else {
-				res.Planted = append(res.Planted, fmt.Sprintf("%s (%s)", loc.host, st.Planted))
-			}
-		}
-		if st.Err != nil {
-			res.Problems = append(res.Problems, st.Err)
-			blocked = true
-		}
-		if st.Genuine {
-			blocked = true
-		}
-		states = append(states, st)
-		d.close()
-	}
-	return blocked, states, res
+// RemovePlanted removes what is planted at every marker location (what is
+// there and not a genuine marker), without following it, and lists it in
+// the result for an ALERT: the gate's first step, so that a marker planted
+// in the world-writable /run/lock keeps no core down. A location that
+// cannot be examined is a problem (and Inspect then keeps the core down).
+func RemovePlanted(root hostroot.Root) Result {
+	var res Result
+	res.remove(root, func(st State) bool { return !st.Genuine })
+	return res
 }
 
 // Clear removes the marker at every location (a planted one too, reported
 // as such). It is what a successful activation does.
 func Clear(root hostroot.Root) (Result, error) {
 	var res Result
-	for _, loc := range locations() {
-		d, err := openDir(root, loc, false)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				res.Problems = append(res.Problems, err)
-			}
-			continue
-		}
-		name := filepath.Base(loc.host)
-		st := examine(d, name, loc.host)
-		if st.Present {
-			if err := removeAt(d, name); err != nil {
-				res.Problems = append(res.Problems, err)
-			} else if st.Genuine {
-				res.Removed = append(res.Removed, loc.host)
-			} else {
-				res.Planted = append(res.Planted, fmt.Sprintf("%s (%s)", loc.host, st.Planted))
-			}
-			if err := unix.Fsync(d.fd); err != nil {
-				res.Problems = append(res.Problems, fmt.Errorf("fsync marker directory %q: %w", d.path, err))
-			}
-		}
-		d.close()
-	}
+	res.remove(root, func(State) bool { return true })
 	return res, errors.Join(res.Problems...)
+}
+
+// remove removes what is at every location when which says so, recording
+// in res what it removed and what it could not.
+func (res *Result) remove(root hostroot.Root, which func(State) bool) {
+	states := visit(root, func(d dir, name string, st State) {
+		if !st.Present || !which(st) {
+			return
+		}
+		switch err := removeAt(d, name); {
+		case err != nil:
+			res.Problems = append(res.Problems, err)
+		case st.Genuine:
+			res.Removed = append(res.Removed, st.Path)
+		default:
+			res.Planted = append(res.Planted, fmt.Sprintf("%s (%s)", st.Path, st.Planted))
+		}
+		if err := unix.Fsync(d.fd); err != nil {
+			res.Problems = append(res.Problems, fmt.Errorf("fsync marker directory %q: %w", d.path, err))
+		}
+	})
+	for _, st := range states {
+		if st.Err != nil {
+			res.Problems = append(res.Problems, st.Err)
+		}
+	}
 }

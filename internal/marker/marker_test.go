@@ -91,7 +91,7 @@ func TestWriteAppendClear(t *testing.T) {
 	if _, err := Write(root, Entry{Reason: "second cause", Time: time.Now(), Source: "fail-closed"}); err != nil {
 		t.Fatal(err)
 	}
-	blocked, states, _ := Gate(root)
+	blocked, states, _ := gate(root)
 	if !blocked || len(states) == 0 || !states[0].Genuine {
 		t.Fatalf("Gate = %v %+v", blocked, states)
 	}
@@ -107,7 +107,7 @@ func TestWriteAppendClear(t *testing.T) {
 	if err != nil || len(cres.Removed) != 1 {
 		t.Errorf("Clear = %+v, %v", cres, err)
 	}
-	if blocked, _, _ := Gate(root); blocked {
+	if blocked, _, _ := gate(root); blocked {
 		t.Error("Gate blocked after Clear")
 	}
 }
@@ -121,7 +121,7 @@ func TestPlantedSymlink(t *testing.T) {
 	if err := os.Symlink(victim, markerFile(root)); err != nil {
 		t.Fatal(err)
 	}
-	blocked, _, res := Gate(root)
+	blocked, _, res := gate(root)
 	if blocked || len(res.Planted) != 1 || !strings.Contains(res.Planted[0], "symbolic link") {
 		t.Errorf("Gate with a planted symlink: blocked=%v %+v", blocked, res)
 	}
@@ -140,7 +140,7 @@ func TestPlantedSymlink(t *testing.T) {
 	if fi == nil || !fi.Mode().IsRegular() {
 		t.Errorf("marker is not a regular file after Write: %v", fi)
 	}
-	if blocked, _, _ := Gate(root); !blocked {
+	if blocked, _, _ := gate(root); !blocked {
 		t.Error("genuine marker written over a planted link does not block")
 	}
 }
@@ -172,7 +172,7 @@ func TestPlantedFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := newRoot(t)
 			tc.plant(t, markerFile(root))
-			blocked, _, res := Gate(root)
+			blocked, _, res := gate(root)
 			if blocked || len(res.Planted) != 1 || !strings.Contains(res.Planted[0], tc.why) {
 				t.Errorf("Gate: blocked=%v %+v", blocked, res)
 			}
@@ -183,7 +183,7 @@ func TestPlantedFiles(t *testing.T) {
 			if _, err := Write(root, Entry{Reason: "real"}); err != nil {
 				t.Fatalf("Write over a planted entry: %v", err)
 			}
-			_, states, _ := Gate(root)
+			_, states, _ := gate(root)
 			if r := states[0].Reasons(); len(r) != 1 || r[0] != "real" {
 				t.Errorf("reasons after Write over a planted entry: %q (planted content must not be kept)", r)
 			}
@@ -211,14 +211,14 @@ func TestReadOnlyLockDir(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("fallback dir: %v %v, want mode 0700", fi, err)
 	}
-	blocked, states, _ := Gate(root)
+	blocked, states, _ := gate(root)
 	if !blocked || states[1].Reasons()[0] != "disk full" {
 		t.Errorf("Gate with the fallback marker: %v %+v", blocked, states)
 	}
 	if _, err := Clear(root); err != nil {
 		t.Errorf("Clear: %v", err)
 	}
-	if blocked, _, _ := Gate(root); blocked {
+	if blocked, _, _ := gate(root); blocked {
 		t.Error("still blocked after Clear")
 	}
 }
@@ -264,7 +264,7 @@ func TestLockDirResolution(t *testing.T) {
 	if _, err := os.Lstat(root.Path("/var/lock")); !os.IsNotExist(err) {
 		t.Errorf("/var/lock was created: %v", err)
 	}
-	if blocked, _, _ := Gate(root); !blocked {
+	if blocked, _, _ := gate(root); !blocked {
 		t.Error("gate does not see the marker in /run/lock")
 	}
 }
@@ -308,4 +308,15 @@ func TestOKRecord(t *testing.T) {
 	if ok, why := CheckOK(root, "b1"); ok || !strings.Contains(why, "not trusted") {
 		t.Errorf("record in a world-writable directory: %v %q", ok, why)
 	}
+}
+
+// gate is the gate's marker rule over RemovePlanted and Inspect: the core
+// is kept down by a genuine marker or a location that cannot be examined.
+func gate(root hostroot.Root) (blocked bool, states []State, res Result) {
+	res = RemovePlanted(root)
+	states = Inspect(root)
+	for _, st := range states {
+		blocked = blocked || st.Genuine || st.Err != nil
+	}
+	return blocked, states, res
 }

@@ -63,32 +63,18 @@ func FstabMountFor(root hostroot.Root, dir string) (mountPoint string, ok bool, 
 	return mountPoint, ok, nil
 }
 
-// FstabSwap returns the path of the /etc/fstab swap line that names the
-// file at swapPath: that path, or another that leads to the same file once
-// root's links in its directory are followed (safefs.Resolve), as
-// /data/ransomeye/swap does for /ransomeye/swap with /ransomeye ->
-// /data/ransomeye. A line naming swapPath itself wins. ok is false when
-// there is none; a missing fstab has none.
+// SwapLine returns the path of the swap line of fstab (the contents of
+// /etc/fstab) that names the file at swapPath: that path, or another that
+// leads to the same file once root's links in its directory are followed
+// (safefs.Resolve), as /data/ransomeye/swap does for /ransomeye/swap with
+// /ransomeye -> /data/ransomeye. A line naming swapPath itself wins. ok is
+// false when there is none.
 //
-// Why resolved: systemd-fstab-generator makes a swap unit named after the
+// Resolved: systemd-fstab-generator makes a swap unit named after the
 // line's path; a second one for the same file (ours, named after the
-// configured path) would fail its swapon with EBUSY once the other had
-// run (the kernel refuses a second swapon of an active file), and its
+// configured path) would fail its swapon with EBUSY once the other had run
+// (the kernel refuses a second swapon of an active file), and its
 // OnFailure= would keep the core down.
-func FstabSwap(root hostroot.Root, swapPath string) (string, bool, error) {
-	b, err := readfile.Regular(root.Path("/etc/fstab"), maxFstab)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("read %q: %w", "/etc/fstab", err)
-	}
-	what, ok := SwapLine(root, b, swapPath)
-	return what, ok, nil
-}
-
-// SwapLine is FstabSwap on fstab, the contents of /etc/fstab read by the
-// caller (the generator bounds its reads more tightly).
 func SwapLine(root hostroot.Root, fstab []byte, swapPath string) (string, bool) {
 	var lines []string
 	for _, line := range strings.Split(string(fstab), "\n") {

@@ -190,3 +190,45 @@ func CheckServiceName(s string) error {
 	}
 	return nil
 }
+
+// SlicePath returns a slice's path below the cgroup root, as systemd's
+// cg_slice_to_path() makes it: "a-b.slice" -> "a.slice/a-b.slice", the
+// root slice "-.slice" -> "", each component escaped (CgroupEscape).
+func SlicePath(slice string) string {
+	if slice == "-.slice" {
+		return ""
+	}
+	base := strings.TrimSuffix(slice, ".slice")
+	parts := strings.Split(base, "-")
+	var out []string
+	for i := range parts {
+		out = append(out, CgroupEscape(strings.Join(parts[:i+1], "-")+".slice"))
+	}
+	return strings.Join(out, "/")
+}
+
+// cgroupControllers are the names systemd's cg_escape() keeps a unit's
+// cgroup from starting with (followed by a dot): the kernel's controller
+// files, and systemd's own BPF pseudo-controllers.
+var cgroupControllers = []string{"cpu", "cpuacct", "cpuset", "io", "blkio", "memory", "devices", "pids",
+	"bpf-firewall", "bpf-devices", "bpf-foreign", "bpf-socket-bind", "bpf-restrict-network-interfaces"}
+
+// CgroupEscape returns a unit's cgroup directory name, as systemd's
+// cg_escape() makes it: "_" before a name that starts with "_" or ".",
+// is one of the cgroup v1 core files, starts with "cgroup.", or starts
+// with a controller's name and a dot ("cpu.slice" -> "_cpu.slice").
+// Why: the slice's cpuset file was looked up under the unescaped name,
+// not found, and its CPUs taken for no restriction.
+func CgroupEscape(name string) string {
+	esc := strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "cgroup.") ||
+		name == "notify_on_release" || name == "release_agent" || name == "tasks"
+	for _, c := range cgroupControllers {
+		if strings.HasPrefix(name, c+".") {
+			esc = true
+		}
+	}
+	if esc {
+		return "_" + name
+	}
+	return name
+}

@@ -153,3 +153,19 @@ func TestCheckPathTempName(t *testing.T) {
 		t.Error("IsSwapTempName does not match exactly the prefix and digits")
 	}
 }
+
+// TestSlicePath: a dash is a level ("\x2d" is an escaped dash, not one);
+// the root slice is the cgroup root; and a component systemd's cg_escape()
+// prefixes with "_" (one that starts with "_" or ".", or is named like a
+// controller's file, "cpu.slice") is found under that name, not missed
+// and taken for "no restriction".
+func TestSlicePath(t *testing.T) {
+	for in, want := range map[string]string{"system.slice": "system.slice", "ransomeye-dpi.slice": "ransomeye.slice/ransomeye-dpi.slice",
+		"a-b-c.slice": "a.slice/a-b.slice/a-b-c.slice", `a\x2db.slice`: `a\x2db.slice`, `x-a\x2db.slice`: `x.slice/x-a\x2db.slice`,
+		"-.slice": "", "cpu.slice": "_cpu.slice", "io-db.slice": "_io.slice/io-db.slice", "memory.slice": "_memory.slice",
+		"_x.slice": "__x.slice", "cpux.slice": "cpux.slice", "cgroup.slice": "_cgroup.slice"} {
+		if got := SlicePath(in); got != want {
+			t.Errorf("SlicePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,21 +1,20 @@
-// Package placement carries the CPU plan past systemd's reach at each
-// activation: it writes the plan file for machines, keeps movable
-// interrupts and unbound kernel work on the core CPUs (steering the
-// capture NIC's queues to the DPI CPUs), undoes that when the plan has no
-// reservation, and reads back what is in effect.
+// Package placement carries the CPU plan past systemd's reach: it keeps
+// movable interrupts and unbound kernel work on the core CPUs (steering the
+// capture NIC's queues to the capture CPUs), undoes that when the plan has
+// no reservation, and keeps the record of what it did in the plan file.
 //
 // None of it gates the core: the core's correctness does not depend on
 // where interrupts and kernel work run, and a NIC driver can move its
 // interrupts at any time. Failures are returned as warnings for the log.
 //
 // Undo restores only what an earlier activation set and that still holds
-// the value it set (recorded in the plan file's "applied" section), to what
-// it held before: a mask an administrator changed since is theirs, and left
-// alone. An interrupt requested while the placement was in effect got the
+// the value it set (the plan file's "applied" section), to what it held
+// before: a mask an administrator changed since is theirs, and left alone.
+// An interrupt requested while the placement was in effect got the
 // placement's default_smp_affinity, and undo gives it the one it restores.
 //
-// Placements run one at a time (an flock in Dir): each reads the record
-// the one before it wrote, and adds to it.
+// Placements run one at a time (Lock): each reads the record the one
+// before it wrote, and adds to it.
 package placement
 
 import (
@@ -30,36 +29,49 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
-	"github.com/ransomeye/ransomeye-tuner/internal/generate"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/irq"
-	"github.com/ransomeye/ransomeye-tuner/internal/kmask"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
-	"github.com/ransomeye/ransomeye-tuner/internal/workqueue"
 )
 
-// The plan file, for machines (documented in ransomeye-tuner(8)).
+// The plan file, for machines (documented in ransomeye-tuner(8)), and its
+// version: it changes only when a field changes meaning or goes away.
 const (
 	Dir      = "/run/ransomeye-tuner"
 	FileName = "plan.json"
 	Path     = Dir + "/" + FileName
+	Version  = 1
 )
 
 // CaptureDeviceFile, in Dir, holds the host path of the capture
 // interface's device directory (the one whose msi_irqs lists its vectors),
-// for irqbalance's policy script. Why a file and not the interface name:
+// for irqbalance's policy script. A file and not the interface name:
 // irqbalance's unit runs with PrivateNetwork=yes, and systemd then mounts a
 // private /sys in which /sys/class/net shows only the namespace's loopback,
 // while the PCI device directories stay visible.
 const CaptureDeviceFile = "capture-device"
 
+// The unbound workqueues' cpumask files, as host paths: the global one,
+// and writeback's own (the workqueue that flushes dirty pages, which a
+// write-heavy database keeps busy). The global one goes first: on undo it
+// widens before writeback's does. (/sys/bus/workqueue/devices/writeback is
+// a link to the writeback directory here; root writes the real path.)
+const (
+	CPUMaskPath   = "/sys/devices/virtual/workqueue/cpumask"
+	WritebackPath = "/sys/devices/virtual/workqueue/writeback/cpumask"
+)
+
+// WorkqueuePaths are the workqueue files placed, in order.
+var WorkqueuePaths = []string{CPUMaskPath, WritebackPath}
+
 // lockName, in Dir, is the file whose flock makes placements one at a
-// time. Why: a placement reads the record, moves the interrupts, and writes
-// the record; one that read the record while another was moving them
-// found them moved, recorded nothing, and wrote its empty record last, so
-// undo restored nothing. ransomeye-tuner-place.service and a DPI engine's
+// time. A placement reads the record, moves the interrupts, and writes the
+// record; one that read the record while another was moving them found
+// them moved, recorded nothing, and wrote its empty record last, so undo
+// restored nothing. ransomeye-tuner-place.service and a DPI engine's
 // ExecStartPost= run place at the same time at boot.
 const lockName = "place.lock"
 
@@ -70,14 +82,8 @@ const (
 	nohzPath     = "/sys/devices/system/cpu/nohz_full"
 )
 
-// FileDoc is the plan file: the plan document and what this activation
-// applied.
-type FileDoc struct {
-	generate.PlanDoc
-	Applied *Applied `json:"applied,omitempty"`
-}
-
-// Applied is what an activation set outside systemd.
+// Applied is what activations set outside systemd: the plan file's
+// "applied" section.
 type Applied struct {
 	// DefaultIRQAffinity is the CPU list written to
 	// /proc/irq/default_smp_affinity ("" when not written);
@@ -96,87 +102,87 @@ type Applied struct {
 	WorkqueueFrom map[string]string `json:"workqueue_cpumask_from,omitempty"`
 	// IRQsMoved are the interrupts moved since boot (MergeMoves), each
 	// with the affinity before the first move, which undo restores;
-	// IRQsLeft and IRQsKept are this run's.
+	// IRQsLeft and IRQsKept are the last run's.
 	IRQsMoved []irq.Move `json:"irqs_moved"`
 	IRQsLeft  []irq.Left `json:"irqs_left"`
 	IRQsKept  int        `json:"irqs_kept"`
-	// Capture compares the capture NIC's queues with the DPI CPUs.
+	// Capture compares the capture NIC's queues with the capture CPUs.
 	Capture string `json:"capture_interface_note,omitempty"`
 }
 
-// Report is what Activate did, for the log.
-type Report struct {
-	// Infos and Warnings are lines to log.
-	Infos, Warnings []string
-	// Doc is the plan file written (or that could not be).
-	Doc FileDoc
+// Mask is one kernel CPU mask file as read (Err wraps fs.ErrNotExist when
+// the kernel has no such file).
+type Mask struct {
+	Set cpuset.Set
+	Err error
 }
 
-func (r *Report) warnf(format string, a ...any) {
+// Report is what a placement did, for the log.
+type Report struct {
+	Infos, Warnings []string
+}
+
+// Warnf adds a warning.
+func (r *Report) Warnf(format string, a ...any) {
 	r.Warnings = append(r.Warnings, fmt.Sprintf(format, a...))
 }
-func (r *Report) infof(format string, a ...any) { r.Infos = append(r.Infos, fmt.Sprintf(format, a...)) }
+
+// Infof adds a line of information.
+func (r *Report) Infof(format string, a ...any) { r.Infos = append(r.Infos, fmt.Sprintf(format, a...)) }
+
+// ReadWorkqueue reads each workqueue cpumask file.
+func ReadWorkqueue(root hostroot.Root) map[string]Mask {
+	m := map[string]Mask{}
+	for _, p := range WorkqueuePaths {
+		s, err := kernfile.ReadMask(root, p)
+		m[p] = Mask{s, err}
+	}
+	return m
+}
 
 // HoldName, in Dir, marks the placement withdrawn for the package's
-// removal (WithdrawForRemoval): Place then places nothing, until the next
-// activation (Activate) removes it. Why: after the package's prerm
-// withdrew the placement, a DPI engine restarted by then ran `place` from
-// its ExecStartPost= and put the interrupts back on the core's CPUs, with
-// a record no installed binary would undo.
+// removal: a placement then places nothing, until the next activation
+// lifts it (Hold). Why: after the package's prerm withdrew the placement,
+// a DPI engine restarted by then ran `place` from its ExecStartPost= and
+// put the interrupts back on the core's CPUs, with a record no installed
+// binary would undo.
 const HoldName = "withdrawn"
 
-// Activate is the one call activate makes after its CPU check: a fresh
-// Render under root, then Place, lifting a hold WithdrawForRemoval left
-// (an activation run by hand after a removal applies everything again).
-func Activate(root hostroot.Root) Report {
-	in := generate.Gather(root, nil)
-	return place(root, in, generate.Render(in), true)
-}
-
-// Place applies the placement for out (a Render of in): with a
-// reservation, interrupts and unbound work onto the core set and the
-// capture NIC's queues onto the DPI set; without one (or disabled), Undo.
-// Then it writes the plan file. One placement at a time (lock). While the
-// placement is withdrawn for the package's removal (HoldName) it does
-// nothing, and says so.
-func Place(root hostroot.Root, in generate.Input, out generate.Output) Report {
-	return place(root, in, out, false)
-}
-
-func place(root hostroot.Root, in generate.Input, out generate.Output, lift bool) Report {
-	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
-	if unlock, err := lock(root); err != nil {
-		r.warnf("cannot take the placement lock (%v): going on without it; a placement run at the same time may lose what undo restores", err)
-	} else {
-		defer unlock()
+// Hold reports whether the placement is withdrawn for the package's
+// removal (HoldName in Dir); with lift it removes the mark first, with set
+// it makes it. The caller holds the placement lock.
+func Hold(root hostroot.Root, lift, set bool) (bool, error) {
+	p := Dir + "/" + HoldName
+	_, err := os.Lstat(root.Path(p))
+	switch {
+	case !lift && !set && err == nil:
+		return true, nil
+	case !lift && !set && !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("the placement hold %q: %w", p, err)
+	case !set && errors.Is(err, fs.ErrNotExist):
+		return false, nil
 	}
-	switch held, err := hold(root, lift, false); {
-	case err != nil:
-		r.warnf("%v", err)
-	case held:
-		r.infof("nothing placed: the placement was withdrawn for the package's removal (%s); the next activation places again", Dir+"/"+HoldName)
-		return r
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return set, fmt.Errorf("the placement hold %q: %w", p, err)
 	}
-	if !out.Plan.Reserved {
-		Undo(root, &r)
-		if err := writeCaptureDevice(root, ""); err != nil {
-			r.warnf("%v", err)
+	defer dir.Close()
+	if lift {
+		if err := unix.Unlinkat(dir.Fd(), HoldName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return false, fmt.Errorf("remove %q: %w", p, err)
 		}
-	} else {
-		r.Doc.Applied = apply(root, in, out, &r)
+		return false, nil
 	}
-	if err := WriteFile(root, r.Doc); err != nil {
-		r.warnf("plan file: %v", err)
-	}
-	return r
+	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
 }
 
-// lock takes an exclusive flock on lockName in Dir (made, root-only, when
-// missing) and returns the function that releases it. The file is mode
-// 0600 in a directory only root can change, so no other user can open it
-// to hold the lock; it is opened without following a link and must be a
-// regular file.
-func lock(root hostroot.Root) (unlock func(), err error) {
+// Lock takes the placement lock: an exclusive flock on lockName in Dir
+// (made, root-only, when missing), and returns the function that releases
+// it. The file is mode 0600 in a directory only root can change, so no
+// other user can open it to hold the lock; it is opened without following
+// a link and must be a regular file. The record must be read after it is
+// taken.
+func Lock(root hostroot.Root) (unlock func(), err error) {
 	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
 	if err != nil {
 		return nil, err
@@ -205,28 +211,29 @@ func lock(root hostroot.Root) (unlock func(), err error) {
 	return func() { unix.Close(fd) }, nil
 }
 
-func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report) *Applied {
-	core, dpi := out.Plan.Core, out.Plan.DPI
-	// What an earlier activation in this boot set and still holds stays on
-	// the record, so that undo after a restart still finds it.
-	prev := &Applied{}
-	if d, err := ReadFile(root); err == nil && d.Applied != nil {
-		prev = d.Applied
+// Place keeps movable interrupts (as st read them, d decided) and the
+// unbound workqueues (wq as read) within core, reading every write back,
+// and returns the record: this run's changes merged with prev's that still
+// hold. What is written is folded into st and wq.
+func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq map[string]Mask, prev *Applied, core cpuset.Set, r *Report) *Applied {
+	if prev == nil {
+		// What an earlier activation in this boot set and still holds
+		// stays on the record, so that undo after a restart still finds it.
+		prev = &Applied{}
 	}
 	a := &Applied{Workqueue: map[string]string{}, WorkqueueFrom: map[string]string{}, IRQsMoved: []irq.Move{}, IRQsLeft: []irq.Left{}}
-	st, err := irq.Read(root, in.Config.DPIInterface)
-	if err != nil {
-		r.warnf("interrupts not placed: %v", err)
+	if stErr != nil {
+		r.Warnf("interrupts not placed: %v", stErr)
 	} else {
-		d := irq.Decide(st, core, dpi)
-		res := irq.Apply(root, d)
 		// ours is whether default_smp_affinity still holds what an earlier
 		// run wrote: then its value before, and the interrupts that existed
 		// then, are that run's.
 		ours := prev.DefaultIRQAffinity != "" && st.DefaultErr == "" && prev.DefaultIRQAffinity == st.Default.String()
+		before, beforeErr := st.Default, st.DefaultErr
+		res := irq.Apply(root, d, st)
 		switch {
 		case res.DefaultErr != nil:
-			r.warnf("new interrupts may land on reserved CPUs: %v", res.DefaultErr)
+			r.Warnf("new interrupts may land on reserved CPUs: %v", res.DefaultErr)
 		case ours:
 			a.DefaultIRQAffinity, a.DefaultIRQAffinityFrom, a.IRQsBefore = prev.DefaultIRQAffinity, prev.DefaultIRQAffinityFrom, prev.IRQsBefore
 			if d.DefaultChange {
@@ -234,53 +241,70 @@ func apply(root hostroot.Root, in generate.Input, out generate.Output, r *Report
 			}
 		case d.DefaultChange:
 			a.DefaultIRQAffinity, a.IRQsBefore = d.Default.String(), map[int]string{}
-			if st.DefaultErr == "" {
-				a.DefaultIRQAffinityFrom = st.Default.String()
+			if beforeErr == "" {
+				a.DefaultIRQAffinityFrom = before.String()
 			}
 			for _, q := range st.IRQs {
 				a.IRQsBefore[q.Num] = q.Name
 			}
 		}
-		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, st), res.Kept, d.NICNote
-		if err := writeCaptureDevice(root, st.NIC.MSIDir); err != nil {
-			r.warnf("irqbalance may move the capture queues: %v", err)
+		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, *st), res.Kept, d.NICNote
+		if err := WriteCaptureDevice(root, st.NIC.MSIDir); err != nil {
+			r.Warnf("irqbalance may move the capture queues: %v", err)
 		}
 		if res.Left != nil {
 			a.IRQsLeft = res.Left
 		}
-		r.infof("interrupts: %d moved onto the core CPUs %s or the capture queues' DPI CPUs, %d already there, %d left (default_smp_affinity %s)", len(res.Moved), core, res.Kept, len(res.Left), d.Default.Mask())
+		r.Infof("interrupts: %d moved onto the core CPUs %s or the capture queues' DPI CPUs, %d already there, %d left (default_smp_affinity %s)", len(res.Moved), core, res.Kept, len(res.Left), d.Default.Mask())
 		for _, m := range res.Moved {
-			r.infof("IRQ %d (%s): %s -> %s", m.IRQ, m.Name, m.From, m.To)
+			r.Infof("IRQ %d (%s): %s -> %s", m.IRQ, m.Name, m.From, m.To)
 		}
 		for _, l := range res.Left {
-			r.infof("IRQ %d (%s) left where it is: %s", l.IRQ, l.Name, l.Reason)
+			r.Infof("IRQ %d (%s) left where it is: %s", l.IRQ, l.Name, l.Reason)
 		}
 		if d.NICNote != "" {
-			r.infof("%s", d.NICNote)
+			r.Infof("%s", d.NICNote)
 		}
 	}
-	for _, w := range workqueue.Apply(root, core) {
-		// ours: the file still holds what an earlier run wrote.
-		ours := prev.Workqueue[w.Path] != "" && prev.Workqueue[w.Path] == w.Before.String()
-		switch {
-		case w.Missing:
-			r.infof("%q: no such file on this kernel", w.Path)
-		case w.Err != nil:
-			r.warnf("unbound kernel work may run on reserved CPUs: %v", w.Err)
-		case w.Changed:
-			a.Workqueue[w.Path], a.WorkqueueFrom[w.Path] = w.After.String(), w.Before.String()
-			if ours {
-				a.WorkqueueFrom[w.Path] = prev.WorkqueueFrom[w.Path] // its value before the first write
-			}
-			r.infof("%s: %s -> %s", w.Path, w.Before, w.After)
-		case ours:
-			a.Workqueue[w.Path], a.WorkqueueFrom[w.Path] = prev.Workqueue[w.Path], prev.WorkqueueFrom[w.Path]
-		}
-		if a.WorkqueueFrom[w.Path] == "" {
-			delete(a.WorkqueueFrom, w.Path)
-		}
-	}
+	placeWorkqueue(root, wq, prev, core, a, r)
 	return a
+}
+
+// placeWorkqueue keeps the unbound workqueue masks (wq as read) within
+// core, recording in a what it wrote, and what earlier runs (prev) wrote
+// that still holds, with the value before the first write; what it writes
+// is folded into wq. A mask already inside core is left as it is
+// (cpuset.Set.Within): an administrator who narrowed unbound work to 0-1
+// inside a core set of 0-3 kept 2-3 free of it on purpose.
+func placeWorkqueue(root hostroot.Root, wq map[string]Mask, prev *Applied, core cpuset.Set, a *Applied, r *Report) {
+	for _, p := range WorkqueuePaths {
+		m := wq[p]
+		// ours: the file still holds what an earlier run wrote.
+		ours := m.Err == nil && prev.Workqueue[p] != "" && prev.Workqueue[p] == m.Set.String()
+		after := m.Set.Within(core)
+		switch {
+		case errors.Is(m.Err, fs.ErrNotExist):
+			r.Infof("%q: no such file on this kernel", p)
+		case m.Err != nil:
+			r.Warnf("unbound kernel work may run on reserved CPUs: %v", m.Err)
+		case !m.Set.Equal(after):
+			if err := kernfile.WriteMask(root, p, after); err != nil {
+				r.Warnf("unbound kernel work may run on reserved CPUs: %v", err)
+				continue
+			}
+			a.Workqueue[p], a.WorkqueueFrom[p] = after.String(), m.Set.String()
+			if ours {
+				a.WorkqueueFrom[p] = prev.WorkqueueFrom[p] // its value before the first write
+			}
+			r.Infof("%s: %s -> %s", p, m.Set, after)
+			wq[p] = Mask{Set: after}
+		case ours:
+			a.Workqueue[p], a.WorkqueueFrom[p] = prev.Workqueue[p], prev.WorkqueueFrom[p]
+		}
+		if a.WorkqueueFrom[p] == "" {
+			delete(a.WorkqueueFrom, p)
+		}
+	}
 }
 
 // MergeMoves is the record of interrupts moved since boot: this run's
@@ -317,24 +341,18 @@ func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 	return out
 }
 
-// Undo restores what an earlier activation applied (read from the plan
-// file) where it still holds the value written: each moved IRQ to its
+// Undo restores what earlier activations applied (a, the record of the
+// plan file) where it still holds the value written: each moved IRQ to its
 // former affinity, default_smp_affinity and the workqueue masks to what
 // they held before (the kernel's boot defaults, BootDefaults, for a record
 // without that), and each interrupt requested since that still has the
 // placement's default_smp_affinity to the one restored. The caller holds
-// the placement lock.
-func Undo(root hostroot.Root, r *Report) {
-	prev, err := ReadFile(root)
-	if errors.Is(err, fs.ErrNotExist) || err == nil && prev.Applied == nil {
+// the placement lock; cmdline is the kernel command line.
+func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
+	if a == nil {
 		return // nothing applied earlier (a fresh /run at boot)
 	}
-	if err != nil {
-		r.warnf("cannot undo the interrupt and kernel-work placement: %v", err)
-		return
-	}
-	a := prev.Applied
-	irqDefault, wq, derr := BootDefaults(root)
+	irqDefault, wq, derr := BootDefaults(root, cmdline)
 	// before is the value to restore: the one recorded, else the kernel's
 	// boot default def; ok is false when neither is known.
 	warned := false
@@ -344,7 +362,7 @@ func Undo(root hostroot.Root, r *Report) {
 		}
 		if derr != nil {
 			if !warned {
-				r.warnf("kernel defaults unknown (%v): the masks recorded without their earlier value are left as they are", derr)
+				r.Warnf("kernel defaults unknown (%v): the masks recorded without their earlier value are left as they are", derr)
 			}
 			warned = true
 			return s, "", false
@@ -378,20 +396,20 @@ func Undo(root hostroot.Root, r *Report) {
 		if !newTo.IsEmpty() && m.From == a.DefaultIRQAffinity && requested(m.IRQ, m.Name) {
 			from = newTo.String() // its affinity before the move was the placement's default
 		}
-		if err := kmask.WriteFile(root, p, from); err != nil {
+		if err := kernfile.WriteFile(root, p, from); err != nil {
 			f, _ := cpuset.Parse(from)
-			r.warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, from, irq.Refusal(err, f))
+			r.Warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, from, irq.Refusal(err, f))
 			continue
 		}
 		restored++
 	}
 	if len(a.IRQsMoved) > 0 {
-		r.infof("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
+		r.Infof("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
 	}
 	if !newTo.IsEmpty() && a.IRQsBefore != nil {
 		undoRequested(root, a, newTo, moved, requested, r)
 	}
-	for _, p := range workqueue.Paths {
+	for _, p := range WorkqueuePaths {
 		if v, ok := a.Workqueue[p]; ok {
 			if to, what, ok := before(a.WorkqueueFrom[p], wq); ok {
 				undoMask(root, p, v, to, what, r)
@@ -408,7 +426,7 @@ func Undo(root hostroot.Root, r *Report) {
 func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]bool, requested func(int, string) bool, r *Report) {
 	st, err := irq.Read(root, "")
 	if err != nil {
-		r.warnf("interrupts requested since the placement left on %s: %v", a.DefaultIRQAffinity, err)
+		r.Warnf("interrupts requested since the placement left on %s: %v", a.DefaultIRQAffinity, err)
 		return
 	}
 	n := 0
@@ -417,84 +435,39 @@ func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]
 			continue
 		}
 		p := fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, q.Num)
-		if err := kmask.WriteFile(root, p, to.String()); err != nil {
-			r.warnf("IRQ %d (%s), requested while the placement was in effect, left on %s: %s", q.Num, q.Name, q.Affinity, irq.Refusal(err, to))
+		if err := kernfile.WriteFile(root, p, to.String()); err != nil {
+			r.Warnf("IRQ %d (%s), requested while the placement was in effect, left on %s: %s", q.Num, q.Name, q.Affinity, irq.Refusal(err, to))
 			continue
 		}
 		n++
-		r.infof("undo: IRQ %d (%s), requested while the placement was in effect: %s -> %s (the default_smp_affinity restored)", q.Num, q.Name, q.Affinity, to)
+		r.Infof("undo: IRQ %d (%s), requested while the placement was in effect: %s -> %s (the default_smp_affinity restored)", q.Num, q.Name, q.Affinity, to)
 	}
 	if n > 0 {
-		r.infof("undo: %d interrupts requested while the placement was in effect given the default_smp_affinity restored (%s)", n, to)
+		r.Infof("undo: %d interrupts requested while the placement was in effect given the default_smp_affinity restored (%s)", n, to)
 	}
-}
-
-// Withdraw undoes what earlier activations applied (Undo) and rewrites the
-// plan file without its record, keeping the plan of in and out (a Render
-// of in): `place --undo`. Without a plan file there is nothing to undo or
-// write.
-func Withdraw(root hostroot.Root, in generate.Input, out generate.Output) Report {
-	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
-		return Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
-	}
-	return withdraw(root, in, out, false)
-}
-
-// WithdrawForRemoval is Withdraw for the package's removal, which must
-// leave the interrupts and kernel work where the kernel would have them
-// before the binary that knows the record is gone: under the same lock it
-// also marks the placement withdrawn (HoldName), so that a `place` after
-// it (a DPI engine's ExecStartPost=) places nothing.
-func WithdrawForRemoval(root hostroot.Root, in generate.Input, out generate.Output) Report {
-	return withdraw(root, in, out, true)
-}
-
-func withdraw(root hostroot.Root, in generate.Input, out generate.Output, forRemoval bool) Report {
-	r := Report{Doc: FileDoc{PlanDoc: generate.Doc(in, out)}}
-	if unlock, err := lock(root); err != nil {
-		r.warnf("cannot take the placement lock (%v): going on without it", err)
-	} else {
-		defer unlock()
-	}
-	if forRemoval {
-		if _, err := hold(root, false, true); err != nil {
-			r.warnf("%v: a placement after this withdrawal may place again", err)
-		}
-	}
-	if _, err := ReadFile(root); errors.Is(err, fs.ErrNotExist) {
-		return r
-	}
-	Undo(root, &r)
-	if err := writeCaptureDevice(root, ""); err != nil {
-		r.warnf("%v", err)
-	}
-	if err := WriteFile(root, r.Doc); err != nil {
-		r.warnf("plan file: %v", err)
-	}
-	return r
 }
 
 // undoMask writes def (what) to the mask file p where it still holds
 // applied, the value a placement wrote, and reports whether it did.
 func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, what string, r *Report) bool {
-	cur, err := kmask.Read(root, p)
+	cur, err := kernfile.ReadMask(root, p)
 	want, perr := cpuset.Parse(applied)
 	if err != nil || perr != nil || !cur.Equal(want) {
 		return false // changed since: not ours any more
 	}
-	if err := kmask.Write(root, p, def); err != nil {
-		r.warnf("undo: %v", err)
+	if err := kernfile.WriteMask(root, p, def); err != nil {
+		r.Warnf("undo: %v", err)
 		return false
 	}
-	r.infof("undo: %s: %s -> %s (%s)", p, cur, def, what)
+	r.Infof("undo: %s: %s -> %s (%s)", p, cur, def, what)
 	return true
 }
 
 // BootDefaults returns the kernel's boot-time values: default_smp_affinity
-// is irqaffinity= from the kernel command line, else every possible CPU;
-// the unbound workqueue mask is workqueue.unbound_cpus=, else every
-// possible CPU that is not isolated (isolcpus=, nohz_full=).
-func BootDefaults(root hostroot.Root) (irqDefault, wq cpuset.Set, err error) {
+// is irqaffinity= from the kernel command line (cmdline), else every
+// possible CPU; the unbound workqueue mask is workqueue.unbound_cpus=, else
+// every possible CPU that is not isolated (isolcpus=, nohz_full=).
+func BootDefaults(root hostroot.Root, cmdline []string) (irqDefault, wq cpuset.Set, err error) {
 	b, err := readfile.Regular(root.Path(possiblePath), 1<<16)
 	if err != nil {
 		return irqDefault, wq, fmt.Errorf("read %q: %w", possiblePath, err)
@@ -511,16 +484,14 @@ func BootDefaults(root hostroot.Root) (irqDefault, wq cpuset.Set, err error) {
 			}
 		}
 	}
-	if words, err := procfs.ReadCmdline(root); err == nil {
-		if v, ok := procfs.CmdlineValue(words, "irqaffinity"); ok {
-			if s, err := cpuset.Parse(v); err == nil {
-				irqDefault = s
-			}
+	if v, ok := procfs.CmdlineValue(cmdline, "irqaffinity"); ok {
+		if s, err := cpuset.Parse(v); err == nil {
+			irqDefault = s
 		}
-		if v, ok := procfs.CmdlineValue(words, "workqueue.unbound_cpus"); ok {
-			if s, err := cpuset.Parse(v); err == nil {
-				wq = s
-			}
+	}
+	if v, ok := procfs.CmdlineValue(cmdline, "workqueue.unbound_cpus"); ok {
+		if s, err := cpuset.Parse(v); err == nil {
+			wq = s
 		}
 	}
 	if wq.IsEmpty() {
@@ -529,37 +500,9 @@ func BootDefaults(root hostroot.Root) (irqDefault, wq cpuset.Set, err error) {
 	return irqDefault, wq, nil
 }
 
-// hold reports whether the placement is withdrawn for the package's
-// removal (HoldName in Dir); with lift it removes the mark first, with set
-// it makes it. The caller holds the placement lock.
-func hold(root hostroot.Root, lift, set bool) (bool, error) {
-	p := Dir + "/" + HoldName
-	_, err := os.Lstat(root.Path(p))
-	switch {
-	case !lift && !set && err == nil:
-		return true, nil
-	case !lift && !set && !errors.Is(err, fs.ErrNotExist):
-		return false, fmt.Errorf("the placement hold %q: %w", p, err)
-	case !set && errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	}
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
-	if err != nil {
-		return set, fmt.Errorf("the placement hold %q: %w", p, err)
-	}
-	defer dir.Close()
-	if lift {
-		if err := unix.Unlinkat(dir.Fd(), HoldName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-			return false, fmt.Errorf("remove %q: %w", p, err)
-		}
-		return false, nil
-	}
-	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
-}
-
-// writeCaptureDevice writes CaptureDeviceFile with dev, or removes it when
+// WriteCaptureDevice writes CaptureDeviceFile with dev, or removes it when
 // dev is "" (no capture interface, or no reservation).
-func writeCaptureDevice(root hostroot.Root, dev string) error {
+func WriteCaptureDevice(root hostroot.Root, dev string) error {
 	if dev == "" {
 		if _, err := os.Lstat(root.Path(Dir + "/" + CaptureDeviceFile)); errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -579,34 +522,39 @@ func writeCaptureDevice(root hostroot.Root, dev string) error {
 	return dir.WriteFile(CaptureDeviceFile, []byte(dev+"\n"), 0o644, safefs.WriteOptions{})
 }
 
-// WriteFile writes the plan file through safefs (a directory only root
-// can change, an atomic replace), mode 0644: services read it.
-func WriteFile(root hostroot.Root, d FileDoc) error {
+// WriteFile writes the plan file, doc (the plan document with its
+// "applied" section), through safefs (a directory only root can change, an
+// atomic replace), mode 0644: services read it.
+func WriteFile(root hostroot.Root, doc any) error {
 	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	b, err := json.MarshalIndent(d, "", "  ")
+	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the plan: %w", err)
 	}
 	return dir.WriteFile(FileName, append(b, '\n'), 0o644, safefs.WriteOptions{})
 }
 
-// ReadFile reads the plan file (an error wrapping fs.ErrNotExist when
-// there is none).
-func ReadFile(root hostroot.Root) (FileDoc, error) {
-	var d FileDoc
+// ReadRecord reads the "applied" section of the plan file: nil without a
+// file or a section (an error wrapping fs.ErrNotExist when there is no
+// file).
+func ReadRecord(root hostroot.Root) (*Applied, error) {
+	var d struct {
+		Version int      `json:"version"`
+		Applied *Applied `json:"applied"`
+	}
 	b, err := readfile.Regular(root.Path(Path), 16<<20)
 	if err != nil {
-		return d, fmt.Errorf("read %q: %w", Path, err)
+		return nil, fmt.Errorf("read %q: %w", Path, err)
 	}
 	if err := json.Unmarshal(b, &d); err != nil {
-		return d, fmt.Errorf("%q: %w", Path, err)
+		return nil, fmt.Errorf("%q: %w", Path, err)
 	}
-	if d.Version != generate.PlanVersion {
-		return d, fmt.Errorf("%q: version %d, this build reads %d", Path, d.Version, generate.PlanVersion)
+	if d.Version != Version {
+		return nil, fmt.Errorf("%q: version %d, this build reads %d", Path, d.Version, Version)
 	}
-	return d, nil
+	return d.Applied, nil
 }

@@ -230,3 +230,22 @@ func (l *Logger) Infof(format string, a ...any) { l.Printf(Info, format, a...) }
 
 // Debugf logs at priority DEBUG.
 func (l *Logger) Debugf(format string, a ...any) { l.Printf(Debug, format, a...) }
+
+// Note is a message to log later, with its priority: what a pure decision
+// returns instead of logging.
+type Note struct {
+	Priority Priority
+	Text     string
+}
+
+// Notef makes a Note.
+func Notef(p Priority, format string, a ...any) Note {
+	return Note{Priority: p, Text: fmt.Sprintf(format, a...)}
+}
+
+// Log logs each of notes at its priority.
+func (l *Logger) Log(notes ...Note) {
+	for _, n := range notes {
+		l.Printf(n.Priority, "%s", n.Text)
+	}
+}

@@ -1,7 +1,9 @@
-// Package swapfile sizes, inspects and creates the swapfile.
+// Package swapfile is the swap provider of [Swap] Path=: one swapfile that
+// activate makes and keeps (Swapfile, provider.go, implements
+// swap.Provider), its units (units.go) and its descriptions (describe.go).
 //
-// The decisions (how large, what to do with what is already at the path)
-// are pure functions of plain data: Target, KernelPages and Decide. The
+// The decisions (what to do with what is already at the path) are pure
+// functions of plain data: KernelPages, Decide and DecideContext. The
 // effects sit at the edges and work relative to an open directory, never on
 // a path string: InspectAt reads a file without following a symlink or
 // blocking on a FIFO, Create makes a new swapfile under a temporary name and
@@ -38,20 +40,6 @@ const TempPrefix = names.SwapTempPrefix
 // temporary files (names.IsSwapTempName: the configuration refuses a
 // swapfile with such a name).
 func IsTempName(name string) bool { return names.IsSwapTempName(name) }
-
-// Target returns the swap size to provide: max(minSize, memTotal), rounded
-// up to a whole number of pages.
-func Target(minSize, memTotal int64, pageSize int) int64 {
-	t := max(minSize, memTotal)
-	ps := int64(pageSize)
-	if ps <= 0 {
-		ps = 4096
-	}
-	if r := t % ps; r != 0 {
-		t += ps - r
-	}
-	return t
-}
 
 // Kind is the type of the directory entry at the swapfile's path.
 type Kind string

@@ -1,14 +1,17 @@
 // Package sysctl writes kernel parameters under /proc/sys (re-rooted) and
-// reads them back.
+// reads them back, writes the sysctl.d file that keeps them for a later
+// `sysctl --system`, names the file that sets a key last, and gives the
+// values back when the package is removed.
 package sysctl
 
 import (
-	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 )
@@ -38,18 +41,11 @@ func Read(root hostroot.Root, key string) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
-	p := root.Path(Path(key))
-	fd, err := kernfile.Open(root, Path(key), unix.O_RDONLY)
+	v, err := kernfile.Read(root, Path(key))
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", key, err)
 	}
-	defer unix.Close(fd)
-	buf := make([]byte, 4096)
-	n, err := unix.Read(fd, buf)
-	if err != nil {
-		return "", fmt.Errorf("read %s from %q: %w", key, p, err)
-	}
-	return string(bytes.TrimSpace(buf[:max(n, 0)])), nil
+	return v, nil
 }
 
 // Apply writes s.Value to s.Key and reads it back. A refused write or a
@@ -83,4 +79,20 @@ func Apply(root hostroot.Root, s Setting) error {
 		return fmt.Errorf("set %s=%s: read back %q instead: something else changes it (a sysctl.d file, a container runtime, a read-only /proc/sys); find it with grep -r %s /etc/sysctl.d /usr/lib/sysctl.d", s.Key, s.Value, got, s.Key)
 	}
 	return nil
+}
+
+// The kernel's dentry and inode reclaim ratio: vm.vfs_cache_pressure over
+// vm.vfs_cache_pressure_denom (Linux 6.16 and later; 100, its least value,
+// by default; before, always 100).
+const (
+	VFSCachePressure      = "vm.vfs_cache_pressure"
+	VFSCachePressureDenom = "vm.vfs_cache_pressure_denom"
+)
+
+// Wanted returns the kernel parameters cfg asks for.
+func Wanted(cfg config.Config) []Setting {
+	return []Setting{
+		{Key: "vm.swappiness", Value: strconv.Itoa(cfg.Swappiness)},
+		{Key: VFSCachePressure, Value: strconv.Itoa(cfg.VFSCachePressure)},
+	}
 }

@@ -18,11 +18,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/generate"
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/units"
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
 
@@ -109,7 +110,7 @@ func Make(dir string, c Case) error {
 	if err := swapfile(root.Path("/ransomeye/swap")); err != nil {
 		return err
 	}
-	generate.Run(root, generate.Dirs{Normal: root.Path(generate.NormalDir), Late: root.Path("/run/systemd/generator.late")}, priolog.New(io.Discard, ""))
+	apply.Generator(root, apply.Dirs{Normal: root.Path(units.NormalDir), Late: root.Path(units.LateDir)}, priolog.New(io.Discard, ""))
 	if c == Failed {
 		_, err := marker.Write(root, marker.Entry{Reason: "swapon /ransomeye/swap failed: invalid argument", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), BootID: BootID, Source: "activate"})
 		return err

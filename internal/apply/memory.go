@@ -1,0 +1,64 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
+)
+
+// SetCoreSwappiness writes value to memory.swappiness of the cgroup v1
+// memory cgroups on the core's path that exist: those of its slice and of
+// the slices above it (what the core's memory cgroup copies when it
+// starts), and the core's own while it runs (a template's instances are
+// left: each copies the slice's value when it starts). It returns what it
+// changed, one line each with the value it found, for the log: that is
+// what an administrator writes back to give the value back. Nothing to do
+// without the cgroup v1 memory hierarchy. The kernel files are opened
+// without following a link (internal/kernfile), and every
+// value is read back.
+func SetCoreSwappiness(root hostroot.Root, core, slice string, value int) ([]string, error) {
+	if !facts.OnMemoryV1(root) {
+		return nil, nil
+	}
+	cgs := facts.SliceChain(slice)
+	if !strings.HasSuffix(core, "@.service") {
+		own := facts.CoreCgroup(core, slice, false, "")
+		if fi, err := os.Stat(root.Path(facts.MemoryV1Dir + own)); err == nil && fi.IsDir() {
+			cgs = append(cgs, own)
+		}
+	}
+	var changed []string
+	want := strconv.Itoa(value)
+	for _, cg := range cgs {
+		f := facts.MemoryV1Dir + cg + "/memory.swappiness"
+		old, err := kernfile.Read(root, f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // not made yet: it will copy its parent's value
+		}
+		if err != nil {
+			return changed, fmt.Errorf("set memory.swappiness of %s to %s: %w", cg, want, err)
+		}
+		if old == want {
+			continue
+		}
+		if err := kernfile.WriteFile(root, f, want); err != nil {
+			return changed, fmt.Errorf("set memory.swappiness of %s to %s: %w", cg, want, err)
+		}
+		got, err := kernfile.Read(root, f)
+		if err != nil {
+			return changed, fmt.Errorf("set memory.swappiness of %s to %s: read back: %w", cg, want, err)
+		}
+		if got != want {
+			return changed, fmt.Errorf("set memory.swappiness of %s to %s: read back %q instead", cg, want, got)
+		}
+		changed = append(changed, fmt.Sprintf("cgroup v1: memory.swappiness of %s set to %s (it was %s; the core's memory cgroup copies it when it starts; give it back with: echo %s > %s)", cg, want, old, old, f))
+	}
+	return changed, nil
+}

@@ -1,0 +1,52 @@
+package apply
+
+import (
+	"errors"
+	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+)
+
+// WriteMarker appends reason to the failure marker (source says what wrote
+// it) after removing the success record, and logs what happened; it
+// reports whether a marker now records the failure, and how many planted
+// markers it removed.
+func WriteMarker(root hostroot.Root, log *priolog.Logger, reason, source string) (written bool, planted int) {
+	// Removing needs no space: even when the marker cannot be written (a
+	// full /run), the gate then stays closed.
+	if err := marker.RemoveOK(root); err != nil {
+		log.Event(msgid.RecordFailed, priolog.Crit, "cannot remove the success record %q: %v", marker.OKPath, err)
+	}
+	res, err := marker.Write(root, marker.Entry{Reason: reason, Time: time.Now(), BootID: marker.BootID(root), Source: source})
+	AlertPlanted(log, res.Planted)
+	if err != nil {
+		log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
+		return false, len(res.Planted)
+	}
+	if res.Written != names.MarkerPath {
+		log.Event(msgid.MarkerFallback, priolog.Err, "cannot write the failure marker %q (%v): wrote %q instead, which the gate checks too", names.MarkerPath, errors.Join(res.Problems...), res.Written)
+	}
+	return true, len(res.Planted)
+}
+
+// AlertPlanted logs planted markers as a security event.
+func AlertPlanted(log *priolog.Logger, planted []string) {
+	for _, p := range planted {
+		log.Event(msgid.MarkerPlanted, priolog.Alert, "security: a marker not written by root was planted at %s; removed it (someone tried to keep the RansomEye core down or to redirect root's write)", p)
+	}
+}
+
+// RemovePlanted is the gate's first step: what is planted at the marker's
+// locations is removed and logged as a security event, and what cannot be
+// examined is logged as a problem.
+func RemovePlanted(root hostroot.Root, log *priolog.Logger) {
+	res := marker.RemovePlanted(root)
+	AlertPlanted(log, res.Planted)
+	for _, p := range res.Problems {
+		log.Event(msgid.GateProblem, priolog.Err, "gate: %v", p)
+	}
+}

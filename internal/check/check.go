@@ -1,0 +1,382 @@
+// Package check judges the facts of one run against its plan: every
+// guarantee the RansomEye core depends on (the swap, each sysctl, a CPU
+// topology that can be trusted, the CPU drop-ins matching a fresh plan, the
+// core running the gate, the CPUs the core gets, its memory cgroup), the
+// records (the failure marker, this boot's successful activation) and what
+// is reported only (where interrupts, kernel work and other threads run;
+// whether the CPU isolation holds).
+//
+// Run is the one judgement: the gate, status (text and JSON), the metrics,
+// plan and activate's closing report render its Result, and none of them
+// re-derives a reason. Each check carries its reason and one remedy, worded
+// in remedy.go.
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/plan"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+	"github.com/ransomeye/ransomeye-tuner/internal/units"
+)
+
+// Names of the guarantees: stable identifiers, for JSON and metrics labels.
+const (
+	NameConfig      = "configuration" // the configuration cannot be read: nothing else can be evaluated
+	NameSwap        = "swap"
+	NameSysctl      = "sysctl:" // followed by the key: "sysctl:vm.swappiness"
+	NameCPUTopology = "cpu-topology"
+	NameCPUDropIns  = "cpu-dropins"
+	NameCoreCPUs    = "core-cpus"
+	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
+	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
+)
+
+// Check is one guarantee as measured now (an entry of status's JSON
+// "guarantees").
+type Check struct {
+	// Name identifies the guarantee (one of the Name constants).
+	Name string `json:"name"`
+	// Expected is what the guarantee needs, for people.
+	Expected string `json:"expected"`
+	// Actual is what was measured; empty when it could not be.
+	Actual string `json:"actual,omitempty"`
+	// Source says where Actual comes from, when it is not obvious.
+	Source string `json:"source"`
+	// OK is true when the guarantee holds as measured.
+	OK bool `json:"ok"`
+	// NotMeasured is true when this run cannot measure the guarantee
+	// (systemd cannot be asked under a root prefix): Reason says why. It
+	// is not a failure, and not a pass either.
+	NotMeasured bool `json:"not_measured"`
+	// Reason says why the guarantee does not hold (or why it was not
+	// measured, or a note on a pass).
+	Reason string `json:"reason"`
+	// Remedy says what to do about a failure.
+	Remedy string `json:"remedy"`
+}
+
+// Failed reports whether the check keeps the core down: measured, and not
+// holding.
+func (c Check) Failed() bool { return !c.OK && !c.NotMeasured }
+
+// Problem is the check's failure as one line: reason and remedy.
+func (c Check) Problem() string {
+	if c.Remedy == "" {
+		return c.Reason
+	}
+	return c.Reason + "; " + c.Remedy
+}
+
+// Result is the judgement of one run.
+type Result struct {
+	// Disabled: ransomeye.tuner=0, nothing is guaranteed and only the
+	// marker keeps the core down.
+	Disabled bool
+	// ConfigErr is the configuration's error ("" when it is valid).
+	ConfigErr string
+	// Core is the core's unit (under an invalid configuration, the one the
+	// configuration still names, else the default).
+	Core string
+	// Checks are the guarantees, in order.
+	Checks []Check
+	// Marker is what the failure marker locations hold.
+	Marker Marker
+	// Activated says whether activate succeeded in this boot, and why not.
+	Activated    bool
+	ActivatedWhy string
+	// DropInDiffs are the differences between the CPU drop-ins in effect
+	// and the plan's.
+	DropInDiffs []string
+	// Placement is what is reported beyond the guarantees; nil without a
+	// reservation.
+	Placement *Placement
+}
+
+// Marker is the failure marker part of a Result (status's JSON "marker").
+type Marker struct {
+	Present bool `json:"present"`
+	// Path is the first genuine marker's; Reasons all genuine reasons.
+	Path    string   `json:"path,omitempty"`
+	Reasons []string `json:"reasons"`
+	// Planted are markers not written by root (the gate removes them).
+	Planted []string `json:"planted"`
+	// Errors are locations that could not be examined; States what the
+	// locations hold.
+	Errors []string       `json:"errors"`
+	States []marker.State `json:"-"`
+}
+
+// Run judges f against p (decided on f).
+func Run(f *facts.Facts, p plan.Plan) Result {
+	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{}}
+	if r.Disabled {
+		return r
+	}
+	if f.ConfigErr != nil {
+		r.ConfigErr, r.Core = f.ConfigErr.Error(), configCore(f.ConfigErr)
+		r.Checks = []Check{{Name: NameConfig, Expected: "a configuration that can be read and is valid", Reason: r.ConfigErr, Remedy: RemedyConfig}}
+		return r
+	}
+	if p.SwapDecided {
+		r.Checks = append(r.Checks, swapCheck(p))
+	}
+	for _, s := range p.Sysctls {
+		if _, ok := f.Sysctls[s.Key]; ok {
+			r.Checks = append(r.Checks, Sysctl(f, s))
+		}
+	}
+	if c, ok := topologyCheck(f); ok {
+		r.Checks = append(r.Checks, c)
+	}
+	if f.DropIns != nil {
+		r.DropInDiffs = dropInDiffs(f, p)
+		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
+	}
+	if f.Core.Unit != "" {
+		r.Checks = append(r.Checks, coreGate(f.Core))
+		if p.CPU.Reserved {
+			r.Checks = append(r.Checks, coreCPUs(f, p))
+		}
+		r.Checks = append(r.Checks, CoreMemory(f.Core.Unit, f.Memory, f.Config.Swappiness, p.Swap.Target.Bytes))
+	}
+	if p.CPU.Reserved && f.Placement.Read {
+		r.Placement = placementView(f, p)
+	}
+	return r
+}
+
+// configCore is the core's name under an invalid configuration: the one
+// the configuration settles despite its problems, else the default.
+func configCore(err error) string {
+	if ce, ok := err.(*config.Error); ok && ce.CoreService != "" {
+		return ce.CoreService
+	}
+	return names.CoreService
+}
+
+func markers(states []marker.State) Marker {
+	m := Marker{States: states, Reasons: []string{}, Planted: []string{}, Errors: []string{}}
+	for _, st := range states {
+		switch {
+		case st.Err != nil:
+			m.Errors = append(m.Errors, st.Err.Error())
+		case st.Genuine:
+			if !m.Present {
+				m.Path = st.Path
+			}
+			m.Present = true
+			m.Reasons = append(m.Reasons, st.Reasons()...)
+		case st.Present:
+			m.Planted = append(m.Planted, fmt.Sprintf("%s (%s)", st.Path, st.Planted))
+		}
+	}
+	return m
+}
+
+// swapCheck is the swap guarantee: the provider's swap active now with at
+// least the target, as the kernel counts it: the provider's own answer, so
+// that activate, status, plan and the gate cannot disagree about it.
+func swapCheck(p plan.Plan) Check {
+	d := p.Swap
+	c := Check{Name: NameSwap, OK: d.InEffect, Expected: d.Expected, Actual: d.Actual}
+	if !d.InEffect {
+		c.Reason, c.Remedy = splitRemedy(d.NotInEffect)
+	}
+	return c
+}
+
+// splitRemedy splits a decision's message "reason; fix ..." at its remedy.
+func splitRemedy(msg string) (reason, remedy string) {
+	for _, sep := range []string{"; fix the cause", "; reboot", "; run "} {
+		if i := strings.Index(msg, sep); i > 0 {
+			return msg[:i], msg[i+2:]
+		}
+	}
+	return msg, ""
+}
+
+// Sysctl judges one kernel parameter of f against the wanted s.
+func Sysctl(f *facts.Facts, s sysctl.Setting) Check {
+	key, want, v := s.Key, s.Value, f.Sysctls[s.Key]
+	c := Check{Name: NameSysctl + key, Expected: want, Actual: v.Value, OK: v.Err == nil && v.Value == want}
+	switch {
+	case v.Err != nil:
+		c.Reason = fmt.Sprintf("%s cannot be read: %v", key, v.Err)
+		c.Remedy = RemedyRestart
+	case !c.OK:
+		c.Reason = fmt.Sprintf("%s is %q, want %q", key, v.Value, want)
+		c.Remedy = remedySysctl(key, v)
+	case key == sysctl.VFSCachePressure:
+		vfsCachePressure(&c, f.Sysctls[sysctl.VFSCachePressureDenom])
+	}
+	return c
+}
+
+// topologyCheck is the guarantee that the CPU topology can be trusted,
+// when CPU isolation is on and it cannot be read (ok false: nothing to
+// report). With fewer online CPUs than a reservation needs physical cores
+// no plan is made whatever the rest of the topology says: nothing to
+// guarantee, so it holds, with a note.
+func topologyCheck(f *facts.Facts) (Check, bool) {
+	if !f.TopologyRead || f.TopologyErr == nil {
+		return Check{}, false
+	}
+	c := Check{Name: NameCPUTopology, Expected: "a CPU topology that can be trusted", Actual: "cannot be trusted: " + f.TopologyErr.Error()}
+	if f.Online >= 0 && f.Online < cpuplan.MinCores {
+		c.OK = true
+		c.Reason = fmt.Sprintf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", f.TopologyErr, f.Online)
+		return c, true
+	}
+	c.Reason = fmt.Sprintf("the CPU topology cannot be trusted (%v), so CPU isolation ([CPU] Isolation=%s) is not guaranteed", f.TopologyErr, f.Config.Isolation)
+	c.Remedy = RemedyTopology
+	return c, true
+}
+
+// dropInDiffs compares the CPU files in effect with the confining CPU
+// files of p: one line per difference (a file missing, different, or
+// present although a fresh plan writes none there). No lines: they match.
+func dropInDiffs(f *facts.Facts, p plan.Plan) []string {
+	want := map[string][]byte{}
+	for _, cf := range p.CPUFiles() {
+		want[cf.Path] = cf.Content
+	}
+	var diffs []string
+	for _, rel := range units.CPUFilePaths(f.Config) {
+		got, w := f.DropIns[rel], want[rel]
+		hostPath := units.NormalDir + "/" + rel
+		switch {
+		case facts.Missing(got.Err) && w != nil:
+			diffs = append(diffs, fmt.Sprintf("%q is missing; the current topology and configuration need it", hostPath))
+		case facts.Missing(got.Err):
+		case got.Err != nil:
+			diffs = append(diffs, fmt.Sprintf("cannot read %q: %v", hostPath, got.Err))
+		case w == nil:
+			diffs = append(diffs, fmt.Sprintf("%q is there but the current topology and configuration give no such file", hostPath))
+		case string(got.Content) != string(w):
+			diffs = append(diffs, fmt.Sprintf("%q differs from what the current topology and configuration give", hostPath))
+		}
+	}
+	return diffs
+}
+
+// dropInsCheck is the guarantee that the CPU drop-ins in effect are those
+// of a fresh plan.
+func dropInsCheck(p plan.Plan, diffs []string) Check {
+	c := Check{Name: NameCPUDropIns, Expected: fmt.Sprintf("the CPU drop-ins of the current plan (CPU mode %s)", p.CPUMode)}
+	if len(diffs) == 0 {
+		c.OK, c.Actual = true, "match"
+		return c
+	}
+	c.Actual = fmt.Sprintf("%d difference(s)", len(diffs))
+	c.Reason = "the CPU drop-ins in effect do not match this machine: " + strings.Join(diffs, "; ")
+	c.Remedy = RemedyStaleDropIns
+	return c
+}
+
+// Gated reports whether the gate keeps the core down, by its rules: a
+// genuine marker or one that cannot be examined always; with
+// ransomeye.tuner=0 nothing else; otherwise no activation in this boot, an
+// invalid configuration, or any failing guarantee.
+func (r Result) Gated() bool {
+	if r.Marker.Present || len(r.Marker.Errors) > 0 {
+		return true
+	}
+	return !r.Disabled && !r.Compliant()
+}
+
+// Compliant reports whether every guarantee holds and nothing keeps the
+// core down (false when disabled).
+func (r Result) Compliant() bool { return !r.Disabled && len(r.Problems()) == 0 }
+
+// The states of a Result, as status's JSON and exit code give them.
+const (
+	StateCompliant    = "compliant"     // every guarantee holds
+	StateNotCompliant = "not_compliant" // a guarantee fails, or the marker keeps the core down
+	StateDisabled     = "disabled"      // ransomeye.tuner=0: nothing is guaranteed
+	StateUnknown      = "unknown"       // the configuration cannot be read: nothing could be measured
+)
+
+// State sums the result up in one word.
+func (r Result) State() string {
+	switch {
+	case r.Disabled:
+		return StateDisabled
+	case r.ConfigErr != "":
+		return StateUnknown
+	case r.Compliant():
+		return StateCompliant
+	}
+	return StateNotCompliant
+}
+
+// Problems are what keeps the core down (status's "problem" rows), one
+// line each.
+func (r Result) Problems() []string {
+	if r.Disabled {
+		return []string{fmt.Sprintf("disabled by the kernel command line (%s=0): resources are not guaranteed", names.CmdlineSwitch)}
+	}
+	var out []string
+	for _, c := range r.Checks {
+		switch {
+		case c.Name == NameConfig:
+			out = append(out, c.Reason)
+		case c.Failed():
+			out = append(out, c.Problem())
+		}
+	}
+	if r.Marker.Present {
+		out = append(out, "failure marker present: the core will not start")
+	}
+	for _, e := range r.Marker.Errors {
+		out = append(out, "cannot examine the failure marker ("+e+"): the core will not start")
+	}
+	if r.ConfigErr == "" && !r.Activated {
+		out = append(out, fmt.Sprintf("%s has not succeeded in this boot (%s): the core will not start", names.ActivatorUnit, r.ActivatedWhy))
+	}
+	return out
+}
+
+// GateLines are why the core may not start, one line each, as the gate
+// prints them: the marker alone when it keeps the core down; else the
+// activation of this boot when it is missing; else each failing guarantee.
+// None: the core may start.
+func (r Result) GateLines() []string {
+	var out []string
+	for _, st := range r.Marker.States {
+		if st.Err != nil {
+			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", names.CoreService, st.Path, st.Err))
+		}
+		for _, reason := range st.Reasons() {
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", names.CoreService, st.Path, reason))
+		}
+	}
+	switch {
+	case len(out) > 0 || r.Disabled:
+		return out
+	case !r.Activated:
+		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", names.CoreService, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
+	}
+	for _, c := range r.Checks {
+		switch {
+		case c.Name == NameConfig:
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, c.Name, c.Reason))
+		case c.Failed():
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, c.Name, c.Problem()))
+		}
+	}
+	return out
+}
+
+// cpus parses a CPU list known to be valid.
+func cpus(s string) cpuset.Set {
+	set, _ := cpuset.ParseMaybeEmpty(s)
+	return set
+}

@@ -1,0 +1,82 @@
+package check
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+)
+
+// The remedies the checks name: each worded here once, what an on-call
+// engineer follows word for word.
+var (
+	restart = "systemctl restart " + names.ActivatorUnit
+	// RemedyRestart: fix what the reason names, then activate again.
+	RemedyRestart = "fix the cause, then: " + restart
+	// RemedyGate: what the gate says once the cause is fixed.
+	RemedyGate = RemedyRestart + " (a successful run removes the marker)"
+	// RemedyConfig: an invalid configuration.
+	RemedyConfig = "fix the file and line named, then: " + restart
+	// RemedyTopology: a CPU topology that cannot be trusted.
+	RemedyTopology = "fix the cause, or set [CPU] Isolation=off"
+	// RemedyStaleDropIns: the CPU drop-ins in effect are not those of a
+	// fresh plan.
+	RemedyStaleDropIns = "run systemctl daemon-reload (the CPU topology or the configuration changed since the generator ran), then restart " + names.ActivatorUnit
+	// RemedyNotEnforced and RemedyPlanNotGuaranteed: the core's unit
+	// cannot be measured.
+	RemedyNotEnforced       = "fix the cause; the core's guarantees are not enforced until then"
+	RemedyPlanNotGuaranteed = "fix the cause; the CPU plan is not guaranteed until then"
+)
+
+func remedyCoreGate(core string) string {
+	return fmt.Sprintf("find the drop-in with: systemctl cat %s, remove its ExecCondition= reset or \"-\" line (or add ExecCondition=+%s --root=/ gate after the reset), then: systemctl daemon-reload", core, GatePath)
+}
+
+func remedyCoreCPUs(core string) string {
+	return fmt.Sprintf("find the setting with: systemctl cat %s (a drop-in in /etc/systemd/system/%s.d/ that sets AllowedCPUs= or CPUAffinity=), remove it, then: systemctl daemon-reload and systemctl restart %s", core, core, core)
+}
+
+// remedySysctl says what to do about key having another value than the
+// configured one: it names the sysctl.d file that `sysctl --system`
+// applies last for key when that file gives the value now. Pointing at
+// /etc/sysctl.conf while the package's own
+// /usr/lib/sysctl.d/60-ransomeye-tuner.conf had put its default back sent
+// the administrator to the wrong file.
+func remedySysctl(key string, v facts.Sysctl) string {
+	set := v.Setter
+	switch {
+	case !v.SetterFound || set.Value != v.Value:
+		return fmt.Sprintf("something set it after %s, and no file that sysctl --system applies gives it that value (a program, or sysctl -w): find it and stop it, then: %s", names.ActivatorUnit, restart)
+	case path.Base(set.File) == sysctl.FileName:
+		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: %s", set.File, key, set.Value, path.Join(sysctl.RunDir, sysctl.FileName), restart)
+	}
+	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), then: %s", set.File, key, set.Value, restart)
+}
+
+// remedyIsolation says what an administrator can do for the causes of a
+// degraded isolation.
+func remedyIsolation(causes []string, core cpuset.Set) []string {
+	var r []string
+	for _, c := range causes {
+		switch c {
+		case CauseCgroupV1, CauseNoCpuset:
+			r = append(r, fmt.Sprintf("set CPUAffinity=%s in a file under %s (as tuned's cpu-partitioning does) and reboot: PID 1 and every process it starts default to the core's CPUs (the three services set their own); the tuner does not write it (a generator runs too late for the current boot's manager, see ransomeye-tuner(8))",
+				core, systemConfDropInDir),
+				"or boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1) so that AllowedCPUs= fences the slices")
+		case CauseInitScope:
+			// Not CPUAffinity= in system.conf here: on systemd 247 a boot
+			// with it still had PID 1 on every CPU; a daemon-reload applied
+			// it, and a later rewrite of init.scope's cpuset reset it (the
+			// kernel gives a cgroup's tasks its cpuset).
+			r = append(r, "run systemd 252 or later, which applies AllowedCPUs= to init.scope; on this systemd CPUAffinity= in system.conf does not hold either (init.scope's cpuset, rewritten by systemd, resets PID 1's affinity)")
+		case CauseThreadsUnread:
+			r = append(r, "run status as root (it reads every /proc/PID/task); with more threads than status reads, count those with Cpus_allowed_list on the reserved CPUs by hand")
+		case CauseOther:
+			r = append(r, "run systemctl show -p AllowedCPUs,CPUAffinity,ControlGroup on each unit named, and remove the setting that widens it or move it under system.slice")
+		}
+	}
+	return r
+}

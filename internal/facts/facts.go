@@ -1,0 +1,284 @@
+// Package facts reads, once per run, everything a run of the generator or
+// of a ransomeye-tuner command needs to know about the machine: the kernel
+// command line, the configuration, the CPU topology, memory and active
+// swap, the swap provider's inspection, the sysctls, the CPU drop-ins in
+// effect, the failure marker and the success record, the placement record,
+// and, by scope, the expensive parts (interrupts, workqueues, the pinned
+// services' cgroups, every thread; the core's CPUs as systemd applies
+// them).
+//
+// Gather never fails: what could not be read is a fact with its reason
+// (an error beside the value), never a zero value that looks measured and
+// never a guess. Nothing here decides (internal/plan) or judges
+// (internal/check), and nothing writes: a fact is read at most once per
+// run, and what activate changes it folds back in itself.
+package facts
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
+	"github.com/ransomeye/ransomeye-tuner/internal/swap"
+	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+	"github.com/ransomeye/ransomeye-tuner/internal/units"
+)
+
+// Scope says which parts a run reads besides the command line, the
+// configuration and the topology, which every run reads.
+type Scope uint
+
+const (
+	// ReadSwapUnits: what the swap provider's units need (/etc/fstab,
+	// where the swapfile's directory leads).
+	ReadSwapUnits Scope = 1 << iota
+	// ReadSwapState: /proc/meminfo, /proc/swaps and the provider's
+	// inspection.
+	ReadSwapState
+	// ReadSysctls: the kernel parameters now, and who sets a drifted one.
+	ReadSysctls
+	// ReadDropIns: the generated CPU drop-ins in effect.
+	ReadDropIns
+	// ReadRecords: the failure marker, the success record, the boot id.
+	ReadRecords
+	// ReadCoreCPUs: the core's CPUs as systemd applies them (its cgroup,
+	// or D-Bus).
+	ReadCoreCPUs
+	// ReadPlacement: the placement record, interrupts, workqueue masks.
+	ReadPlacement
+	// ReadEffect: the pinned services' cgroups, every thread, init.scope.
+	ReadEffect
+	// ReadIfDisabled: the configuration and the rest also with
+	// ransomeye.tuner=0 (what a failure or the package's removal must see
+	// of the swap whatever the kernel command line says).
+	ReadIfDisabled
+)
+
+// The scopes of the runs. The generator's and the gate's run at every
+// boot: no D-Bus (outside the core's cgroup the gate asks systemd, at boot
+// it runs inside), no /proc walk, no interrupt read there.
+const (
+	Generator  = ReadSwapUnits
+	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
+	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect
+	Status     = Gate | ReadPlacement | ReadEffect
+	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls
+	Place      = ReadPlacement
+	FailClosed = ReadSwapState | ReadIfDisabled
+)
+
+// Facts is what one run read. An Err field beside a value says why the
+// value was not read.
+type Facts struct {
+	Root  hostroot.Root
+	Scope Scope
+
+	// Cmdline are the kernel command-line words (CmdlineErr: not read;
+	// the tuner then stays on). Enabled is false with ransomeye.tuner=0
+	// (EnabledErr: an unparsable value, the tuner stays on).
+	Cmdline    []string
+	CmdlineErr error
+	Enabled    bool
+	EnabledErr error
+
+	// Config is the configuration, with its warnings; ConfigErr (a
+	// *config.Error) means it must not be acted on. Not read when
+	// disabled.
+	Config         config.Config
+	ConfigWarnings []config.Problem
+	ConfigErr      error
+
+	// Topology is the CPU topology; TopologyErr means it cannot be trusted
+	// (no CPU plan is made). Not read with [CPU] Isolation=off. Online is
+	// the online CPU count from sysfs when the topology cannot be trusted
+	// (-1: not known either).
+	Topology     topology.Info
+	TopologyErr  error
+	TopologyRead bool
+	Online       int
+
+	// Mem is /proc/meminfo; Swaps /proc/swaps; PageSize the kernel's page
+	// size. Swap is the swap provider, inspected (nil when not read).
+	Mem      procfs.Meminfo
+	MemErr   error
+	Swaps    []procfs.Swap
+	SwapsErr error
+	PageSize int
+	Swap     swap.Provider
+
+	// Sysctls are the wanted kernel parameters' values now, by key.
+	Sysctls map[string]Sysctl
+
+	// DropIns are the CPU files under the generator's normal directory,
+	// by path relative to it (units.CPUFilePaths): missing ones too, with
+	// an error wrapping fs.ErrNotExist.
+	DropIns map[string]DropIn
+
+	// Markers is what sits at every failure marker location; Activated
+	// whether the success record holds this boot's id (ActivatedWhy says
+	// why not); BootID is the running boot's.
+	Markers      []marker.State
+	Activated    bool
+	ActivatedWhy string
+	BootID       string
+
+	// Core is the core's CPUs as systemd applies them (Unit "": not a
+	// run that judges the guarantees); Memory its memory cgroup.
+	Core   Core
+	Memory Memory
+
+	// Placement is what placement reads: the record of the last
+	// placement, the interrupts, the workqueue masks; and the pinned
+	// services' cgroups and the threads (effect scope).
+	Placement Placement
+}
+
+// Sysctl is one kernel parameter now.
+type Sysctl struct {
+	Value string
+	Err   error
+	// Setter is the sysctl.d file `sysctl --system` applies last for the
+	// key (SetterFound), read when Value is not the wanted one.
+	Setter      sysctl.Setter
+	SetterFound bool
+}
+
+// DropIn is one CPU file in effect.
+type DropIn struct {
+	Content []byte
+	Err     error
+}
+
+// Gather reads what scope needs under root.
+func Gather(root hostroot.Root, scope Scope) *Facts {
+	f := &Facts{Root: root, Scope: scope, Enabled: true, PageSize: os.Getpagesize(), Online: -1}
+	f.Cmdline, f.CmdlineErr = procfs.ReadCmdline(root)
+	if f.CmdlineErr == nil {
+		f.Enabled, f.EnabledErr = procfs.Enabled(f.Cmdline)
+	}
+	if f.Reads(ReadRecords) {
+		f.Markers = marker.Inspect(root)
+		f.BootID = marker.BootID(root)
+		f.Activated, f.ActivatedWhy = marker.CheckOK(root, f.BootID)
+	}
+	if !f.Enabled && !f.Reads(ReadIfDisabled) {
+		return f
+	}
+	f.Config, f.ConfigWarnings, f.ConfigErr = config.Load(root)
+	if f.ConfigErr != nil {
+		return f
+	}
+	cfg := f.Config
+	f.readTopology()
+	if f.Reads(ReadSwapState) {
+		f.Mem, f.MemErr = procfs.ReadMeminfo(root)
+		f.Swaps, f.SwapsErr = procfs.ReadSwaps(root)
+	}
+	if f.Reads(ReadSwapUnits) || f.Reads(ReadSwapState) {
+		f.Swap = swapfile.Inspect(root, cfg, f.Reads(ReadSwapUnits), f.Reads(ReadSwapState), f.Swaps, f.SwapsErr, f.PageSize)
+	}
+	if f.Reads(ReadSysctls) {
+		f.Sysctls = map[string]Sysctl{}
+		for _, s := range sysctl.Wanted(cfg) {
+			var v Sysctl
+			if v.Value, v.Err = sysctl.Read(root, s.Key); v.Err == nil && v.Value != s.Value {
+				v.Setter, v.SetterFound = sysctl.LastSetter(root, s.Key)
+			}
+			f.Sysctls[s.Key] = v
+		}
+		if _, ok := f.Sysctls[sysctl.VFSCachePressure]; ok {
+			// What the value means to the kernel: the ratio over its
+			// denominator (Linux 6.16 and later; 100 by default).
+			var v Sysctl
+			if v.Value, v.Err = sysctl.Read(root, sysctl.VFSCachePressureDenom); v.Err == nil && v.Value != "100" {
+				v.Setter, v.SetterFound = sysctl.LastSetter(root, sysctl.VFSCachePressureDenom)
+			}
+			f.Sysctls[sysctl.VFSCachePressureDenom] = v
+		}
+	}
+	if f.Reads(ReadDropIns) {
+		f.DropIns = DropInsOf(root, cfg)
+	}
+	if f.Reads(ReadCoreCPUs) || f.Reads(ReadRecords) {
+		self := selfCgroups(root)
+		if f.Reads(ReadCoreCPUs) {
+			f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs(), self)
+		} else {
+			// The one run that judges the guarantees without measuring the
+			// core is activate's: it runs before the core starts, and at
+			// boot before the D-Bus system bus may be up, which it must not
+			// wait on.
+			f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
+		}
+		f.Memory = readMemory(root, f.Core, self)
+	}
+	if f.Reads(ReadPlacement) {
+		f.readPlacement()
+	}
+	return f
+}
+
+// DropInsOf reads every CPU file the generator may write for cfg
+// (units.CPUFilePaths) under its normal directory.
+func DropInsOf(root hostroot.Root, cfg config.Config) map[string]DropIn {
+	m := map[string]DropIn{}
+	for _, p := range units.CPUFilePaths(cfg) {
+		var d DropIn
+		d.Content, d.Err = readfile.Regular(root.Path(path.Join(units.NormalDir, p)), 1<<20)
+		m[p] = d
+	}
+	return m
+}
+
+// readTopology reads the topology when CPU isolation is on.
+func (f *Facts) readTopology() {
+	if f.Config.Isolation == config.IsolationOff {
+		return
+	}
+	f.TopologyRead = true
+	if f.CmdlineErr != nil {
+		f.TopologyErr = fmt.Errorf("isolated CPUs unknown: %w", f.CmdlineErr)
+	} else {
+		f.Topology, f.TopologyErr = topology.Read(f.Root, f.Cmdline, f.Config.DPIInterface)
+	}
+	if f.TopologyErr != nil {
+		if b, err := readfile.Regular(f.Root.Path(topology.CPUDir+"/online"), 4096); err == nil {
+			if s, err := cpuset.Parse(strings.TrimSpace(string(b))); err == nil {
+				f.Online = s.Len()
+			}
+		}
+	}
+}
+
+// Reads reports whether the run's scope holds part.
+func (f *Facts) Reads(part Scope) bool { return f.Scope&part == part }
+
+// reserves reports whether the topology read gives a CPU reservation: the
+// expensive placement facts are read only then.
+func (f *Facts) reserves() bool {
+	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, roles.Table).Reserved
+}
+
+// Close releases what the swap provider holds open.
+func (f *Facts) Close() error {
+	if f.Swap == nil {
+		return nil
+	}
+	return f.Swap.Close()
+}
+
+// Missing reports whether err says a file does not exist.
+func Missing(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -1,0 +1,312 @@
+package facts
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+)
+
+// This file is the core's memory cgroup: what the swap and swappiness
+// guarantees become for the core itself once cgroups are in between. The
+// kernel applies vm.swappiness and the swapfile to every process only as
+// far as the core's memory cgroup and those above it let them:
+//
+//   - cgroup v1: each memory cgroup has its own memory.swappiness, copied
+//     from its parent when the cgroup is made; a later write to
+//     vm.swappiness changes only the root memory cgroup's. systemd makes
+//     system.slice's memory cgroup before activate sets vm.swappiness, so
+//     without more the core reclaims with the boot default (60).
+//   - cgroup v2: memory.swappiness does not exist (vm.swappiness applies
+//     to every cgroup), but memory.swap.max (MemorySwapMax=) of the core's
+//     cgroup or of any slice above it caps the swap the core may use,
+//     whatever the swapfile holds.
+//
+// Further memory settings of the core's path (MemoryMin=, MemoryLow=,
+// MemoryHigh=) belong here, as more facts of Memory.
+
+// MemoryV1Dir is the cgroup v1 memory hierarchy as systemd mounts it.
+const MemoryV1Dir = topology.CgroupDir + "/memory"
+
+// MemoryKind is the memory controller this machine runs.
+type MemoryKind int
+
+const (
+	MemoryNone MemoryKind = iota // no memory controller: nothing between the core and the sysctls
+	MemoryV1                     // the cgroup v1 memory hierarchy (legacy or hybrid mode)
+	MemoryV2                     // the unified hierarchy with the memory controller
+)
+
+// NoSwapLimit is systemd's MemorySwapMax= "infinity" as its D-Bus API
+// carries it.
+const NoSwapLimit = ^uint64(0)
+
+// Memory is the core's memory cgroup as the kernel has it now.
+type Memory struct {
+	Kind MemoryKind
+	// Cgroup is the core's cgroup below the hierarchy's root: the gate's
+	// own (it runs in the core's cgroup), else its slice's path and its
+	// escaped name.
+	Cgroup string
+	// Swappiness (cgroup v1) is the memory.swappiness the core reclaims
+	// with, read from cgroup From: its own, else the nearest existing
+	// ancestor's, which it copies when it is made ("/": vm.swappiness).
+	Swappiness int
+	From       string
+	// Limit (cgroup v2) is the smallest memory.swap.max on the core's
+	// path, or systemd's MemorySwapMax= of a core that is not running.
+	Limit SwapLimit
+	// Err: what the core gets cannot be measured.
+	Err error
+}
+
+// SwapLimit is the smallest memory.swap.max on the core's path.
+type SwapLimit struct {
+	Bytes   uint64
+	Cgroup  string // the cgroup that sets it ("" when set by the unit's property)
+	Unit    string // the unit whose MemorySwapMax= sets it
+	Limited bool
+}
+
+// procCgroup is one line of /proc/self/cgroup.
+type procCgroup struct {
+	id          string
+	controllers []string // empty for the unified hierarchy ("0::/...")
+	name        string   // "name=systemd", or ""
+	path        string
+}
+
+// selfCgroups reads /proc/self/cgroup under root (nil when it cannot be
+// read: then no memory controller is known, as on a kernel without
+// cgroups). Why this file and not the mounts: it is what the kernel says
+// of this process, and under a test's root prefix it is absent unless
+// the test fakes it, so a test never reads this machine's cgroups by
+// accident.
+func selfCgroups(root hostroot.Root) []procCgroup { return readCgroups(root, "/proc/self/cgroup") }
+
+// readCgroups reads a /proc/PID/cgroup file under root (nil when it
+// cannot be read).
+func readCgroups(root hostroot.Root, p string) []procCgroup {
+	b, err := readfile.Regular(root.Path(p), 1<<16)
+	if err != nil {
+		return nil
+	}
+	var out []procCgroup
+	for _, l := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		c := procCgroup{id: parts[0], path: parts[2]}
+		for _, w := range strings.Split(parts[1], ",") {
+			switch {
+			case strings.HasPrefix(w, "name="):
+				c.name = w
+			case w != "":
+				c.controllers = append(c.controllers, w)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// memoryHierarchy says which memory controller the machine runs, and this
+// process's memory cgroup in it (below the hierarchy's root).
+func memoryHierarchy(root hostroot.Root, self []procCgroup) (MemoryKind, string) {
+	var unified string
+	hasUnified := false
+	for _, c := range self {
+		if slices.Contains(c.controllers, "memory") {
+			return MemoryV1, c.path
+		}
+		if len(c.controllers) == 0 && c.name == "" {
+			unified, hasUnified = c.path, true
+		}
+	}
+	if !hasUnified {
+		return MemoryNone, ""
+	}
+	b, err := readfile.Regular(root.Path(topology.CgroupDir+"/cgroup.controllers"), 4096)
+	if err != nil || !slices.Contains(strings.Fields(string(b)), "memory") {
+		return MemoryNone, ""
+	}
+	return MemoryV2, unified
+}
+
+// OnMemoryV1 reports whether the machine runs the cgroup v1 memory
+// controller, where memory.swappiness is per cgroup.
+func OnMemoryV1(root hostroot.Root) bool {
+	k, _ := memoryHierarchy(root, selfCgroups(root))
+	return k == MemoryV1
+}
+
+// CoreCgroup is the core's cgroup below the memory hierarchy's root: the
+// gate's own (it runs in the core's cgroup; a Delegate=yes core's
+// ".control" is left out, the core runs in the unit's cgroup), else its
+// slice's path and its escaped name (the slice's alone for a template,
+// whose instances are made in it). slice "" is system.slice.
+func CoreCgroup(core, slice string, inCgroup bool, self string) string {
+	if inCgroup && self != "" {
+		return path.Clean(strings.TrimSuffix(self, "/.control"))
+	}
+	if slice == "" {
+		slice = "system.slice"
+	}
+	p := "/" + names.SlicePath(slice)
+	if !isTemplate(core) {
+		p = path.Join(p, names.CgroupEscape(core))
+	}
+	return path.Clean(p)
+}
+
+// SliceChain returns the cgroups of slice and of the slices above it,
+// outermost first ("a-b.slice": "/a.slice", "/a.slice/a-b.slice"); none
+// for the root slice.
+func SliceChain(slice string) []string {
+	var out []string
+	p := "/"
+	for _, c := range strings.Split(names.SlicePath(slice), "/") {
+		if c == "" {
+			continue
+		}
+		p = path.Join(p, c)
+		out = append(out, p)
+	}
+	return out
+}
+
+// readMemory reads the core's memory cgroup as c (its measurement) places
+// it; self is this process's /proc/self/cgroup.
+func readMemory(root hostroot.Root, c Core, self []procCgroup) Memory {
+	kind, own := memoryHierarchy(root, self)
+	m := Memory{Kind: kind, Cgroup: CoreCgroup(c.Unit, c.Slice, c.InCgroup, own)}
+	switch kind {
+	case MemoryV1:
+		m.Swappiness, m.From, m.Err = memoryV1Swappiness(root, m.Cgroup)
+	case MemoryV2:
+		m.Limit, m.Err = memoryV2SwapLimit(root, m.Cgroup)
+		// A core that is not running has no cgroup to read: its own
+		// MemorySwapMax= is systemd's, applied when it starts.
+		l := m.Limit
+		if _, err := os.Stat(root.Path(topology.CgroupDir + m.Cgroup)); m.Err == nil && err != nil && c.SwapMaxKnown && c.SwapMax != NoSwapLimit && (!l.Limited || c.SwapMax < l.Bytes) {
+			m.Limit = SwapLimit{Bytes: c.SwapMax, Unit: c.Unit, Limited: true}
+		}
+		if m.Err == nil {
+			m.Limit, m.Err = sliceLimits(root, c, m.Limit)
+		}
+	}
+	return m
+}
+
+// sliceLimits adds to l the MemorySwapMax= systemd has for each slice on
+// the core's path whose cgroup it has not made yet (a slice of the core's
+// own before the core first starts in it); an error for one systemd gave
+// no value for. Only where systemd was asked (c.Slice) and outside the
+// core's cgroup: the gate reads the files, which exist by then. Why:
+// status said the guarantee held, and the gate, reading the slice's
+// memory.swap.max once systemd made it for the core's start, refused.
+func sliceLimits(root hostroot.Root, c Core, l SwapLimit) (SwapLimit, error) {
+	if c.InCgroup || c.Slice == "" {
+		return l, nil
+	}
+	for _, sc := range SliceChain(c.Slice) {
+		if _, err := os.Stat(root.Path(topology.CgroupDir + sc)); err == nil {
+			continue // its memory.swap.max was read
+		}
+		unit := unitOfCgroup(sc)
+		v, ok := c.SliceSwapMax[unit]
+		if !ok {
+			return l, fmt.Errorf("systemd has not made the cgroup of %s yet, and its MemorySwapMax= is not known (see: systemctl show -p MemorySwapMax %s)", unit, unit)
+		}
+		if v != NoSwapLimit && (!l.Limited || v < l.Bytes) {
+			l = SwapLimit{Bytes: v, Unit: unit, Limited: true}
+		}
+	}
+	return l, nil
+}
+
+// memoryV1Swappiness reads the memory.swappiness that cgroup cg reclaims
+// with: its own when it exists, else that of its nearest existing
+// ancestor, which it copies when it is made. The root memory cgroup's is
+// vm.swappiness itself. from is the cgroup read.
+func memoryV1Swappiness(root hostroot.Root, cg string) (val int, from string, err error) {
+	for p := path.Clean(cg); ; p = path.Dir(p) {
+		var s string
+		if p == "/" {
+			if s, err = sysctl.Read(root, "vm.swappiness"); err != nil {
+				return 0, p, err
+			}
+		} else {
+			f := MemoryV1Dir + p + "/memory.swappiness"
+			b, rerr := readfile.Regular(root.Path(f), 64)
+			if errors.Is(rerr, fs.ErrNotExist) {
+				continue
+			}
+			if rerr != nil {
+				return 0, p, fmt.Errorf("read %q: %w", f, rerr)
+			}
+			s = strings.TrimSpace(string(b))
+		}
+		n, perr := strconv.Atoi(s)
+		if perr != nil {
+			return 0, p, fmt.Errorf("memory.swappiness of %s is %q, not a number", p, s)
+		}
+		return n, p, nil
+	}
+}
+
+// memoryV2SwapLimit reads memory.swap.max of cg and of every cgroup above
+// it up to the root's children ("max", or no file, is no limit), and
+// returns the smallest.
+func memoryV2SwapLimit(root hostroot.Root, cg string) (SwapLimit, error) {
+	var l SwapLimit
+	for p := path.Clean(cg); p != "/"; p = path.Dir(p) {
+		f := topology.CgroupDir + p + "/memory.swap.max"
+		b, err := readfile.Regular(root.Path(f), 64)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return l, fmt.Errorf("read %q: %w", f, err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "max" {
+			continue
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return l, fmt.Errorf("%q holds %q, not a byte count or \"max\"", f, s)
+		}
+		if !l.Limited || n < l.Bytes {
+			l = SwapLimit{Bytes: n, Cgroup: p, Unit: unitOfCgroup(p), Limited: true}
+		}
+	}
+	return l, nil
+}
+
+// unitOfCgroup is the unit a cgroup directory belongs to: its last
+// component, without the "_" systemd's cg_escape() puts before some names.
+func unitOfCgroup(cg string) string {
+	last := path.Base(cg)
+	if u := strings.TrimPrefix(last, "_"); u != last && names.CgroupEscape(u) == last {
+		return u
+	}
+	return last
+}
+
+func isTemplate(unit string) bool { return strings.HasSuffix(unit, "@.service") }
+
+// ReadMemory reads the core's memory cgroup again, as c places it: what
+// activate changed, read back.
+func ReadMemory(root hostroot.Root, c Core) Memory { return readMemory(root, c, selfCgroups(root)) }

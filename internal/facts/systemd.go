@@ -1,0 +1,350 @@
+package facts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	sddbus "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/godbus/dbus/v5"
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+)
+
+// Core is the core service as systemd applies it: from inside its own
+// cgroup (the gate, run as its ExecCondition=), this process's affinity,
+// which is what the core will get; elsewhere systemd's properties of the
+// unit, over D-Bus. Under a root prefix other than "/", or without a
+// running systemd, nothing is measured.
+type Core struct {
+	// Unit is the core's unit.
+	Unit string
+	// NotMeasured, when not empty, says why nothing could be measured here.
+	NotMeasured string
+	// Err is a measurement that failed.
+	Err error
+	// InCgroup: this process runs in the core's own cgroup; Self is its
+	// CPU affinity.
+	InCgroup bool
+	Self     cpuset.Set
+	// Allowed and Affinity are systemd's AllowedCPUs= and CPUAffinity= of
+	// the unit (empty: no restriction), Slice its slice, SliceCPUs the
+	// slice's cpuset.cpus.effective (read only where AllowedCPUs= is
+	// enforced; empty: no restriction; SliceErr: unreadable).
+	Allowed, Affinity cpuset.Set
+	Slice             string
+	SliceCPUs         cpuset.Set
+	SliceErr          error
+	// ExecCondition is the unit's ExecCondition= commands as systemd has
+	// them.
+	ExecCondition []Command
+	// SwapMax is the unit's MemorySwapMax= as systemd has it (NoSwapLimit:
+	// none), when SwapMaxKnown.
+	SwapMax      uint64
+	SwapMaxKnown bool
+	// SliceSwapMax is MemorySwapMax= of Slice and of each slice above it
+	// as systemd has them, by unit name (NoSwapLimit: none); a slice
+	// systemd could not be asked about is missing. It counts for a slice
+	// whose cgroup systemd has not made yet (the core never started in it).
+	SliceSwapMax map[string]uint64
+	// ConditionRoot is the unit's RootDirectory= or RootImage=
+	// ("RootImage=/x") when systemd runs its ExecCondition= there too (no
+	// RootDirectoryStartOnly=yes); "" otherwise.
+	ConditionRoot string
+}
+
+// Command is one command line of a unit's Exec*= list, as systemd reports
+// it.
+type Command struct {
+	// Path is the program systemd runs.
+	Path string
+	// Argv is its argument vector, argv[0] first.
+	Argv []string
+	// IgnoreFailure is systemd's ignore-failure flag (the "-" prefix of
+	// the Exec*= line): a failing command counts as a success.
+	IgnoreFailure bool
+}
+
+// measureCore measures the core unit; allowedCPUs says whether
+// AllowedCPUs= is enforced (cgroup v2 with the cpuset controller), when
+// the slice's CPUs count.
+func measureCore(root hostroot.Root, unit string, allowedCPUs bool, self []procCgroup) Core {
+	c := Core{Unit: unit}
+	switch {
+	case inUnitCgroup(self, unit):
+		c.InCgroup = true
+		c.Self, c.Err = selfAffinity()
+		return c
+	case !root.IsHost():
+		c.NotMeasured = fmt.Sprintf("systemd cannot be asked about a root prefix (%q)", root.String())
+		return c
+	}
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		c.NotMeasured = "systemd is not running"
+		return c
+	}
+	if isTemplate(unit) {
+		c.NotMeasured = fmt.Sprintf("%s is a template: systemd has no properties for it; the gate of each instance measures it in the instance's cgroup", unit)
+		return c
+	}
+	c.Err = c.unitProperties()
+	if c.Err == nil && allowedCPUs && c.Slice != "" {
+		c.SliceCPUs, c.SliceErr = sliceEffective(root, c.Slice)
+	}
+	return c
+}
+
+// inUnitCgroup reports whether this process runs in unit's own cgroup
+// (its /proc/self/cgroup, self, ends with "/"+unit, or with
+// "/"+unit+"/.control" for a unit with Delegate=yes, the name escaped as
+// systemd escapes it), or, for a template unit "x@.service", in the cgroup
+// of one of its instances ("/x@NAME.service"): the gate of a template core
+// runs in its instance's cgroup, and systemd has no properties for the
+// template.
+func inUnitCgroup(self []procCgroup, unit string) bool {
+	for _, c := range self {
+		// cgroup v2: "0::/system.slice/x.service"; v1: "N:name=systemd:/...".
+		if c.id != "0" && c.name != "name=systemd" {
+			continue
+		}
+		// With Delegate=yes systemd runs the unit's control processes (the
+		// gate among them) in its ".control" sub-cgroup.
+		cg := strings.TrimSuffix(c.path, "/.control")
+		// systemd escapes some names in the cgroup tree ("cpu.service"
+		// lives in "_cpu.service").
+		if strings.HasSuffix(cg, "/"+unit) || strings.HasSuffix(cg, "/"+names.CgroupEscape(unit)) {
+			return true
+		}
+		if prefix, ok := strings.CutSuffix(unit, "@.service"); ok {
+			last := cg[strings.LastIndexByte(cg, '/')+1:]
+			if strings.HasPrefix(last, prefix+"@") && strings.HasSuffix(last, ".service") && len(last) > len(unit) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func selfAffinity() (cpuset.Set, error) {
+	var m unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &m); err != nil {
+		return cpuset.Set{}, fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	var ids []int
+	for i := 0; i < len(m)*64; i++ {
+		if m.IsSet(i) {
+			ids = append(ids, i)
+		}
+	}
+	return cpuset.Of(ids...), nil
+}
+
+// sliceEffective reads a slice's cpuset.cpus.effective (empty when the
+// slice has no cpuset file: no restriction from it).
+func sliceEffective(root hostroot.Root, slice string) (cpuset.Set, error) {
+	p := root.Path(topology.CgroupDir + "/" + names.SlicePath(slice) + "/cpuset.cpus.effective")
+	b, err := readfile.Regular(p, 4096)
+	if errors.Is(err, os.ErrNotExist) {
+		return cpuset.Set{}, nil
+	}
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("read the CPUs of %s: %w", slice, err)
+	}
+	set, err := cpuset.ParseMaybeEmpty(strings.TrimSpace(string(b)))
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("%q: %w", p, err)
+	}
+	return set, nil
+}
+
+// unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity,
+// Slice, ExecCondition, MemorySwapMax, RootDirectory, RootImage and
+// RootDirectoryStartOnly.
+func (c *Core) unitProperties() error {
+	props, err := serviceProperties(c.Unit)
+	if err != nil {
+		return err
+	}
+	a, okA := props["AllowedCPUs"].([]byte)
+	aff, okC := props["CPUAffinity"].([]byte)
+	if !okA || !okC {
+		return errors.New("systemd gave no AllowedCPUs or CPUAffinity property for " + c.Unit)
+	}
+	conds, ok := Commands(props["ExecCondition"])
+	if !ok {
+		return fmt.Errorf("systemd gave no ExecCondition property for %s: a systemd older than 243 ignores ExecCondition=, so the gate does not run", c.Unit)
+	}
+	c.Allowed, c.Affinity, c.ExecCondition = FromMask(a), FromMask(aff), conds
+	c.Slice, _ = props["Slice"].(string)
+	c.SwapMax, c.SwapMaxKnown = props["MemorySwapMax"].(uint64)
+	c.SliceSwapMax = sliceSwapMax(c.Slice)
+	if startOnly, _ := props["RootDirectoryStartOnly"].(bool); !startOnly {
+		for _, k := range []string{"RootImage", "RootDirectory"} {
+			if v, _ := props[k].(string); v != "" {
+				c.ConditionRoot = k + "=" + v
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// AskMemory asks systemd over D-Bus what the core's memory cgroup will be
+// when it starts: its Slice, its MemorySwapMax= and that of each slice on
+// its path; for activate, which measures nothing else of the core. Nothing
+// is asked under a root prefix, without a running systemd, or for a
+// template (systemd has no properties for it): the core's memory cgroup is
+// then looked for in system.slice. err says why systemd could not be
+// asked.
+func (c *Core) AskMemory(root hostroot.Root) error {
+	if !root.IsHost() || isTemplate(c.Unit) {
+		return nil
+	}
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		return nil
+	}
+	props, err := serviceProperties(c.Unit)
+	if err != nil {
+		return err
+	}
+	c.Slice, _ = props["Slice"].(string)
+	c.SwapMax, c.SwapMaxKnown = props["MemorySwapMax"].(uint64)
+	c.SliceSwapMax = sliceSwapMax(c.Slice)
+	return nil
+}
+
+// sliceSwapMax asks systemd for MemorySwapMax= of slice and of each slice
+// above it (SliceChain), by unit name; one it cannot ask about is left out.
+func sliceSwapMax(slice string) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, cg := range SliceChain(slice) {
+		unit := unitOfCgroup(cg)
+		props, err := unitTypeProperties(unit, "Slice")
+		if err != nil {
+			continue
+		}
+		if v, ok := props["MemorySwapMax"].(uint64); ok {
+			out[unit] = v
+		}
+	}
+	return out
+}
+
+// serviceProperties asks systemd for a service's properties over D-Bus.
+func serviceProperties(unit string) (map[string]any, error) {
+	return unitTypeProperties(unit, "Service")
+}
+
+// unitTypeProperties asks systemd for the properties of a unit's type
+// ("Service", "Slice") over D-Bus.
+func unitTypeProperties(unit, typ string) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to systemd: %w", err)
+	}
+	defer conn.Close()
+	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, typ)
+	if err != nil {
+		return nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
+	}
+	return props, nil
+}
+
+// FromMask decodes a CPU bitmask as systemd's D-Bus properties carry it
+// (AllowedCPUs, CPUAffinity: bit i of byte j is CPU 8*j+i).
+func FromMask(mask []byte) cpuset.Set {
+	var ids []int
+	for j, b := range mask {
+		for i := 0; i < 8; i++ {
+			if b&(1<<i) != 0 {
+				ids = append(ids, 8*j+i)
+			}
+		}
+	}
+	return cpuset.Of(ids...)
+}
+
+// Commands decodes an Exec*= property as systemd's D-Bus API carries it
+// (a(sasbttttuii): path, argv, ignore-failure, timestamps, pid, status);
+// ok is false when v is not one. The ignore-failure flag is kept: with a
+// "-" prefix systemd starts the core whatever the gate exits.
+func Commands(v any) ([]Command, bool) {
+	list, ok := v.([][]any)
+	if !ok {
+		return nil, false
+	}
+	out := []Command{}
+	for _, e := range list {
+		if len(e) < 2 {
+			return nil, false
+		}
+		p, okP := e[0].(string)
+		argv, okA := e[1].([]string)
+		if !okP || !okA {
+			return nil, false
+		}
+		c := Command{Path: p, Argv: argv}
+		if len(e) > 2 {
+			if c.IgnoreFailure, ok = e[2].(bool); !ok {
+				return nil, false
+			}
+		}
+		out = append(out, c)
+	}
+	return out, true
+}
+
+// systemdPrivate is systemd's own D-Bus socket (root only); systemBus is
+// the system bus's fixed socket path.
+const (
+	systemdPrivate = "unix:path=/run/systemd/private"
+	systemBus      = "unix:path=/run/dbus/system_bus_socket"
+)
+
+// connect connects to systemd: as root directly at its private socket,
+// else (or when that fails) to the system bus at its fixed path; never at
+// the address DBUS_SYSTEM_BUS_ADDRESS names. The gate runs as the core's
+// ExecCondition=, in the core's environment: an Environment= or
+// EnvironmentFile= of the core setting that variable would choose which
+// bus answers for systemd about the core.
+func connect(ctx context.Context) (*sddbus.Conn, error) {
+	if os.Geteuid() == 0 {
+		conn, err := sddbus.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, systemdPrivate, false) })
+		if err == nil {
+			return conn, nil
+		}
+	}
+	return sddbus.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, systemBus, true) })
+}
+
+// dial opens an authenticated connection to the bus at addr (with Hello
+// for a bus daemon; systemd's private socket takes none).
+func dial(ctx context.Context, addr string, hello bool) (*dbus.Conn, error) {
+	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	uid := strconv.Itoa(os.Getuid())
+	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(uid)}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if hello {
+		if err := conn.Hello(); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return conn, nil
+}

@@ -1,0 +1,329 @@
+// Package plan decides, from the facts of one run and nothing else, what
+// the machine should be: Decide is pure (no I/O; same facts, same plan,
+// same bytes).
+//
+// The plan holds the unit files the generator writes (Files: the swap
+// provider's units, the core's gate when it is renamed, the CPU drop-ins,
+// slices, the services' environment and irqbalance's banned CPUs), the CPU
+// plan as one assignment per role and how it is enforced, the swap
+// provider's decision, the sysctls, and the interrupt moves. Decisions
+// (docs/design.md, "Boot flow" and "CPU plan"):
+//   - ransomeye.tuner=0: no files.
+//   - invalid configuration: no files, except the gate drop-in of every
+//     unit that may be the core (the activator fails closed, and the gate
+//     keeps that core waiting for it).
+//   - CPU drop-ins only with Isolation != off, a trustworthy topology and at
+//     least cpuplan.MinCores usable physical cores; AllowedCPUs= with
+//     cgroup v2 and its cpuset controller, else CPUAffinity= on the pinned
+//     services (degraded).
+//   - whenever a CPU plan is made (reservation or not), each role's service
+//     gets an environment drop-in (EnvDropIn) naming the CPUs it may use;
+//     with a reservation, irqbalance.service gets a drop-in that bans every
+//     CPU outside the core set.
+package plan
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/irq"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
+	"github.com/ransomeye/ransomeye-tuner/internal/swap"
+	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
+	"github.com/ransomeye/ransomeye-tuner/internal/units"
+)
+
+// CPUMode is how CPU sets are enforced.
+type CPUMode string
+
+const (
+	// CPUModeNone writes no CPU drop-ins.
+	CPUModeNone CPUMode = "none"
+	// CPUModeAllowedCPUs uses AllowedCPUs= (cgroup v2 cpuset) and slices.
+	CPUModeAllowedCPUs CPUMode = "allowed-cpus"
+	// CPUModeAffinity uses CPUAffinity= on the pinned services: the
+	// degraded mode without the cgroup v2 cpuset controller.
+	CPUModeAffinity CPUMode = "cpu-affinity"
+)
+
+// GateDropIn is the name of the core's gate drop-in, written for a
+// CoreService= other than the default (the static copy in units/ covers the
+// default name).
+const GateDropIn = "ransomeye-tuner-gate.conf"
+
+// Plan is what Decide decides.
+type Plan struct {
+	// Enabled is false with ransomeye.tuner=0 (then Files is empty).
+	Enabled bool
+	// Files are the files the generator writes, in the order to write them
+	// (units.Sort).
+	Files []units.File
+	// PlanMade is true when the CPU plan was computed (CPU then says
+	// whether there is a reservation).
+	PlanMade bool
+	CPU      cpuplan.Plan
+	// Isolation is the configured isolation mode; CPUMode how the plan is
+	// enforced.
+	Isolation config.Isolation
+	CPUMode   CPUMode
+	// Services are the CPUs each role's service is told about (its
+	// environment drop-in), core first; empty when no plan was made.
+	Services []Service
+	// Notes are the messages to log, in order.
+	Notes []priolog.Note
+	// Swap is the swap provider's decision (SwapDecided: the provider was
+	// inspected).
+	Swap        swap.Decision
+	SwapDecided bool
+	// Sysctls are the kernel parameters to set.
+	Sysctls []sysctl.Setting
+	// IRQ is where the interrupts go (with a reservation, when they were
+	// read).
+	IRQ irq.Decision
+}
+
+func (p *Plan) note(pr priolog.Priority, format string, a ...any) {
+	p.Notes = append(p.Notes, priolog.Notef(pr, format, a...))
+}
+
+// CPUFiles returns the files that follow from the CPU plan and confine
+// (not the advisory ones).
+func (p Plan) CPUFiles() []units.File {
+	var out []units.File
+	for _, f := range p.Files {
+		if f.CPU && !f.Advisory {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Service is the CPUs one role's service may use: the same sets as its
+// AllowedCPUs=/CPUAffinity= drop-in, or, without a reservation, the usable
+// CPUs it shares with everything else.
+type Service struct {
+	Role     roles.Role
+	Unit     string
+	CPUs     cpuset.Set
+	Node     int
+	Reserved bool
+}
+
+// Decide decides. It is pure.
+func Decide(f *facts.Facts) Plan {
+	p := Plan{Enabled: f.Enabled, CPUMode: CPUModeNone}
+	if f.CmdlineErr != nil {
+		p.note(priolog.Warning, "cannot read the kernel command line (%v): assuming ransomeye.tuner is on", f.CmdlineErr)
+	}
+	if f.EnabledErr != nil {
+		p.note(priolog.Warning, "%v", f.EnabledErr)
+	}
+	if !f.Enabled {
+		p.note(priolog.Warning, "disabled by kernel command line (%s=0): writing no units; resources not guaranteed", names.CmdlineSwitch)
+		return p
+	}
+	for _, w := range f.ConfigWarnings {
+		p.note(priolog.Warning, "%s", w.String())
+	}
+	if f.ConfigErr != nil {
+		p.invalid(f.ConfigErr)
+		return p
+	}
+	cfg := f.Config
+	p.Isolation, p.Sysctls = cfg.Isolation, sysctl.Wanted(cfg)
+	if f.Swap != nil {
+		files, notes := f.Swap.Units()
+		p.Files, p.Notes = append(p.Files, files...), append(p.Notes, notes...)
+		if f.Reads(facts.ReadSwapState) {
+			p.Swap, p.SwapDecided = f.Swap.Decide(swap.NewTarget(cfg.MinSize, f.Mem, f.MemErr, f.PageSize)), true
+		}
+	}
+	if cfg.CoreService() != names.CoreService {
+		p.Files = append(p.Files, gateFile(cfg.CoreService()))
+	}
+	p.cpu(f)
+	units.Sort(p.Files)
+	if p.CPU.Reserved && f.Placement.Read && f.Placement.IRQErr == nil {
+		p.IRQ = irq.Decide(f.Placement.IRQ, p.CPU.Core(), p.CaptureCPUs())
+	}
+	return p
+}
+
+// invalid is the plan for an invalid configuration: no units, except the
+// gate drop-in of every unit that may be the core. With [CPU]
+// CoreService=mydb.service and a typo elsewhere, writing nothing let
+// mydb.service start with no guarantee; the activator fails closed, and
+// only the gate makes the core wait for it. Every name a CoreService= line
+// assigns is gated (config.Error.Cores), not only the one the section
+// parser settles: a line continuation that swallowed the "[CPU]" header
+// left mydb.service ungated.
+func (p *Plan) invalid(err error) {
+	var ce *config.Error
+	core := ""
+	var gated []string
+	if errors.As(err, &ce) {
+		for _, pr := range ce.Problems {
+			p.note(priolog.Err, "%s", pr.String())
+		}
+		core = ce.CoreService
+		for _, c := range ce.Cores {
+			if c != names.CoreService {
+				p.Files = append(p.Files, gateFile(c))
+				gated = append(gated, c)
+			}
+		}
+	} else {
+		p.note(priolog.Err, "%v", err)
+	}
+	switch {
+	case core != "" && len(gated) == 0:
+		p.note(priolog.Err, "invalid configuration: writing no units (the static gate of %s stays); %s will refuse to start the core until it is fixed", core, names.ActivatorUnit)
+	case len(gated) == 1 && gated[0] == core:
+		p.note(priolog.Err, "invalid configuration: writing only the gate of the core %s; %s will refuse to start it until the configuration is fixed", core, names.ActivatorUnit)
+	case len(gated) > 0:
+		p.note(priolog.Err, "invalid configuration, and the core's name ([CPU] CoreService=) may not be what the file seems to say: writing only the gates of every unit a CoreService= line names (%s; %s keeps its static gate); %s will refuse to start them until the configuration is fixed", strings.Join(gated, ", "), names.CoreService, names.ActivatorUnit)
+	default:
+		p.note(priolog.Err, "invalid configuration, and the core's name ([CPU] CoreService=) is not known: writing no units, not even a gate for a renamed core (only %s keeps its static gate); fix the configuration", names.CoreService)
+	}
+}
+
+// gateFile is the gate drop-in of the core service core: the static gate
+// of units/ransomeye-core.service.d, for another core service name (a test
+// checks that both say the same).
+func gateFile(core string) units.File {
+	return units.File{Dir: units.Normal, Path: core + ".d/" + GateDropIn, Content: units.Serialize(
+		units.Opt("Unit", "Wants", names.ActivatorUnit),
+		units.Opt("Unit", "After", names.ActivatorUnit+" "+names.FailClosedUnit+" swap.target"),
+		units.Opt("Service", "ExecCondition", "+/usr/sbin/ransomeye-tuner --root=/ gate"))}
+}
+
+// cpu makes the CPU plan and its files.
+func (p *Plan) cpu(f *facts.Facts) {
+	cfg := f.Config
+	if cfg.Isolation == config.IsolationOff {
+		p.note(priolog.Notice, "CPU isolation is off ([CPU] Isolation=off): no CPU drop-ins")
+		return
+	}
+	if f.TopologyErr != nil {
+		p.note(priolog.Err, "no trustworthy CPU topology: %v; writing no CPU drop-ins (a wrong plan is worse than none)", f.TopologyErr)
+		return
+	}
+	for _, n := range f.Topology.Notes {
+		p.note(priolog.Info, "topology: %s", n)
+	}
+	p.CPU, p.PlanMade = cpuplan.Make(f.Topology, roles.Table), true
+	for _, n := range p.CPU.Notes {
+		p.note(priolog.Notice, "CPU plan: %s", n)
+	}
+	// The services learn their CPUs from the same plan as their
+	// AllowedCPUs=, with or without a reservation.
+	defer p.environment(f)
+	if !p.CPU.Reserved {
+		p.note(priolog.Notice, "no CPU reservation: %s; writing no CPU confinement drop-ins (the services' environment drop-ins name the CPUs they share)", p.CPU.Reason)
+		return
+	}
+	var sets []string
+	for _, a := range p.CPU.Assignments {
+		sets = append(sets, cfg.Units[a.Role.Name]+" "+a.CPUs.String())
+	}
+	p.note(priolog.Info, "CPU plan: %s (%d usable physical cores)", strings.Join(sets, ", "), p.CPU.PhysicalCores)
+	add := func(name string, opts ...*units.Option) {
+		p.Files = append(p.Files, units.File{Dir: units.Normal, Path: name, Content: units.Serialize(opts...), CPU: true})
+	}
+	if !f.Topology.Cgroup.AllowedCPUs() {
+		p.CPUMode = CPUModeAffinity
+		why := "cgroup v1"
+		if f.Topology.Cgroup.V2 {
+			why = "cgroup v2 without the cpuset controller"
+		}
+		p.note(priolog.Warning, "degraded CPU mode: %s, so AllowedCPUs= cannot work; pinning the %s services with CPUAffinity= instead", why, count(len(p.CPU.Assignments)))
+		if cfg.Isolation == config.IsolationStrict {
+			p.note(priolog.Warning, "strict isolation cannot confine system.slice, user.slice and machine.slice without the cpuset controller: other processes may run on the reserved CPUs")
+		}
+		for _, a := range p.CPU.Assignments {
+			add(cfg.Units[a.Role.Name]+".d/"+names.CPUDropIn, units.Opt("Service", "CPUAffinity", ""), units.Opt("Service", "CPUAffinity", a.CPUs.String()))
+		}
+		return
+	}
+	p.CPUMode = CPUModeAllowedCPUs
+	for _, a := range p.CPU.Assignments {
+		var opts []*units.Option
+		if s := a.Role.Slice; s != "" {
+			add(s, units.Opt("Unit", "Description", a.Role.Description), units.Opt("Unit", "Documentation", "man:ransomeye-tuner(8)"),
+				units.SourcePath(cfg), units.Opt("Slice", "AllowedCPUs", a.CPUs.String()))
+			opts = append(opts, units.Opt("Service", "Slice", s))
+		}
+		add(cfg.Units[a.Role.Name]+".d/"+names.CPUDropIn, append(opts, units.Opt("Service", "AllowedCPUs", a.CPUs.String()))...)
+	}
+	if cfg.Isolation == config.IsolationStrict {
+		for _, s := range units.StrictSlices {
+			section := "Slice"
+			if strings.HasSuffix(s, ".scope") {
+				section = "Scope"
+			}
+			add(s+".d/"+names.CPUDropIn, units.Opt(section, "AllowedCPUs", p.CPU.Core().String()))
+		}
+	}
+}
+
+// count spells a small number as the messages do ("three").
+func count(n int) string {
+	if w := []string{"zero", "one", "two", "three", "four", "five", "six"}; n < len(w) {
+		return w[n]
+	}
+	return strconv.Itoa(n)
+}
+
+// IRQBalanceBanned returns the CPUs irqbalance must leave alone: every
+// online CPU outside the core set (empty without a reservation).
+func (p Plan) IRQBalanceBanned(f *facts.Facts) cpuset.Set {
+	if !p.CPU.Reserved {
+		return cpuset.Set{}
+	}
+	return f.Topology.Online.Difference(p.CPU.Core())
+}
+
+// CaptureCPUs returns the CPUs of the roles the capture interface's queue
+// interrupts go to (empty without a reservation).
+func (p Plan) CaptureCPUs() cpuset.Set {
+	var s cpuset.Set
+	for _, a := range p.CPU.Assignments {
+		if a.Role.Capture {
+			s = s.Union(a.CPUs)
+		}
+	}
+	return s
+}
+
+// ReasonNoPlan says why no CPU plan applies ("" when one does).
+func (p Plan) ReasonNoPlan(f *facts.Facts) string {
+	switch {
+	case !p.Enabled:
+		return names.CmdlineSwitch + "=0 on the kernel command line"
+	case f.ConfigErr != nil:
+		// The error names itself ("invalid configuration: FILE:LINE: ...")
+		// when the file was read; a file that cannot be read says so.
+		if r := f.ConfigErr.Error(); strings.HasPrefix(r, "invalid configuration") {
+			return r
+		}
+		return "invalid configuration: " + f.ConfigErr.Error()
+	case f.TopologyErr != nil && p.Isolation != config.IsolationOff:
+		return "no trustworthy CPU topology: " + f.TopologyErr.Error()
+	}
+	return p.NoReservation()
+}
+
+// NoReservation says why the CPU plan reserves nothing ("" when it does).
+func (p Plan) NoReservation() string {
+	if p.Isolation == config.IsolationOff {
+		return "CPU isolation is off ([CPU] Isolation=off)"
+	}
+	return p.CPU.Reason
+}

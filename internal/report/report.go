@@ -1,0 +1,161 @@
+// Package report renders one run's judgement (internal/check) three ways:
+// status's text for people, status's versioned JSON document for programs,
+// and the Prometheus textfile for node_exporter. All three read the one
+// Report that Build makes from the facts, the plan and the check result, so
+// they cannot disagree.
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/plan"
+	"github.com/ransomeye/ransomeye-tuner/internal/swap"
+)
+
+// JSONVersion is the version of the document `status --json` prints.
+// Fields are only added; a change of meaning or a removed field raises it.
+// ransomeye-tuner(8), JSON OUTPUT, lists every field.
+const JSONVersion = 1
+
+// Report is status's document (Doc, the JSON), with what the text and the
+// metrics need besides.
+type Report struct {
+	Doc
+	// SwapRows are the swap provider's text rows.
+	SwapRows []swap.Row
+	// Swap counts the bytes for the metrics: the target, all active swap,
+	// the provider's.
+	Swap struct{ Target, Active, Provided int64 }
+}
+
+// Doc is the JSON document: one naming style (snake_case, units in the
+// names), [] and {} for empty lists and maps (never null), and what could
+// not be measured absent, with the reason under not_measured.
+type Doc struct {
+	Version     int               `json:"version"`
+	State       string            `json:"state"`
+	Compliant   bool              `json:"compliant"`
+	CoreGated   bool              `json:"core_gated"`
+	Root        string            `json:"root"`
+	Guarantees  []check.Check     `json:"guarantees"`
+	Problems    []string          `json:"problems"`
+	NotMeasured map[string]string `json:"not_measured"`
+	Config      *Config           `json:"config,omitempty"`
+	Activation  *Activation       `json:"activation,omitempty"`
+	Marker      check.Marker      `json:"marker"`
+	// Swap is what the swap provider describes.
+	Swap any  `json:"swap,omitempty"`
+	CPU  *CPU `json:"cpu,omitempty"`
+	// Placement is reported, never gated; absent without a reservation.
+	Placement *check.Placement `json:"placement,omitempty"`
+}
+
+// Config is the configuration section.
+type Config struct {
+	Valid bool     `json:"valid"`
+	Files []string `json:"files"`
+	Error string   `json:"error,omitempty"`
+}
+
+// Activation is whether activate succeeded in this boot.
+type Activation struct {
+	SucceededThisBoot bool   `json:"succeeded_this_boot"`
+	Detail            string `json:"detail"`
+}
+
+// CPU is the CPU plan section.
+type CPU struct {
+	Isolation    string         `json:"isolation"`
+	Mode         string         `json:"mode"`
+	Topology     *Topology      `json:"topology,omitempty"`
+	TopologyErr  string         `json:"topology_error,omitempty"`
+	Reserved     bool           `json:"reserved"`
+	Reason       string         `json:"no_reservation_reason"`
+	Sets         map[string]Set `json:"sets"`
+	DropInsMatch bool           `json:"dropins_match"`
+	Differences  []string       `json:"differences"`
+}
+
+// Topology is the topology the plan was made for.
+type Topology struct {
+	Online        string `json:"online_cpus"`
+	PhysicalCores int    `json:"physical_cores"`
+	Nodes         int    `json:"numa_nodes"`
+}
+
+// Set is the CPU set the plan gives one role's service.
+type Set struct {
+	Unit  string `json:"unit"`
+	CPUs  string `json:"cpus"`
+	Count int    `json:"cpu_count"`
+}
+
+// list returns l, or an empty list for nil: [] in JSON, never null.
+func list[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}
+
+// Why whole sections are absent.
+const (
+	notMeasuredDisabled = names.CmdlineSwitch + "=0 on the kernel command line: nothing is guaranteed, nothing was measured"
+	notMeasuredConfig   = "the configuration cannot be read (see config.error): what to measure is not known"
+)
+
+// Build makes the report of r (checked on f and p).
+func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
+	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(), CoreGated: r.Gated(),
+		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker}}
+	d := &rep.Doc
+	if r.Disabled {
+		for _, k := range []string{"config", "activation", "swap", "cpu"} {
+			d.NotMeasured[k] = notMeasuredDisabled
+		}
+		return rep
+	}
+	d.Config = &Config{Valid: r.ConfigErr == "", Files: list(f.Config.Files), Error: r.ConfigErr}
+	if r.ConfigErr != "" {
+		for _, k := range []string{"activation", "swap", "cpu"} {
+			d.NotMeasured[k] = notMeasuredConfig
+		}
+		return rep
+	}
+	d.Activation = &Activation{SucceededThisBoot: r.Activated, Detail: r.ActivatedWhy}
+	if p.SwapDecided {
+		desc := f.Swap.Describe(p.Swap)
+		d.Swap, rep.SwapRows = desc.Status, desc.Rows
+		rep.Swap.Target, rep.Swap.Provided = p.Swap.Target.Bytes, p.Swap.Active
+		for _, s := range f.Swaps {
+			rep.Swap.Active += s.Size
+		}
+	}
+	c := &CPU{Isolation: string(f.Config.Isolation), Mode: string(p.CPUMode), Reserved: p.CPU.Reserved, Reason: p.NoReservation(),
+		Sets: map[string]Set{}}
+	switch {
+	case f.TopologyErr != nil:
+		c.TopologyErr = f.TopologyErr.Error()
+	case p.PlanMade:
+		t := f.Topology
+		c.Topology = &Topology{Online: t.Online.String(), PhysicalCores: len(t.Cores), Nodes: len(t.Nodes)}
+	}
+	for _, a := range p.CPU.Assignments {
+		c.Sets[a.Role.Name] = Set{Unit: f.Config.Units[a.Role.Name], CPUs: a.CPUs.String(), Count: a.CPUs.Len()}
+	}
+	c.Differences = list(r.DropInDiffs)
+	c.DropInsMatch = len(c.Differences) == 0
+	d.CPU, d.Placement = c, r.Placement
+	return rep
+}
+
+// WriteJSON writes the document, indented.
+func (rep Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep.Doc)
+}

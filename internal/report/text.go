@@ -1,0 +1,198 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+)
+
+// WriteText writes the report as a readable table.
+func (rep Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string, a ...any) { fmt.Fprintf(tw, "%s\t"+v+"\n", append([]any{k}, a...)...) }
+	d := rep.Doc
+	verdict := "COMPLIANT"
+	switch d.State {
+	case check.StateDisabled:
+		verdict = "DISABLED (" + names.CmdlineSwitch + "=0 on the kernel command line)"
+	case check.StateNotCompliant, check.StateUnknown:
+		verdict = "NOT COMPLIANT"
+	}
+	row("state", "%s", verdict)
+	if d.Root != "/" {
+		row("root", "%s", d.Root)
+	}
+	if d.Config == nil {
+		rep.writeMarker(row)
+		return tw.Flush()
+	}
+	if !d.Config.Valid {
+		row("config", "INVALID: %s", d.Config.Error)
+		rep.writeMarker(row)
+		return tw.Flush()
+	}
+	cfgFiles := "built-in defaults"
+	if len(d.Config.Files) > 0 {
+		cfgFiles = strings.Join(d.Config.Files, ", ")
+	}
+	row("config", "%s", cfgFiles)
+	for _, r := range rep.SwapRows {
+		row(r.Key, "%s", r.Value)
+	}
+	for _, g := range d.Guarantees {
+		key, ok := strings.CutPrefix(g.Name, check.NameSysctl)
+		if !ok {
+			continue
+		}
+		if g.Actual != "" || g.OK {
+			row(key, "%s (want %s)%s", g.Actual, g.Expected, mark(g.OK))
+		} else {
+			row(key, "unreadable: %s (want %s)%s", g.Reason, g.Expected, mark(g.OK))
+		}
+	}
+	c := d.CPU
+	switch {
+	case c.TopologyErr != "":
+		row("cpu topology", "not trustworthy: %s  [FAIL]", c.TopologyErr)
+	case c.Topology != nil:
+		row("cpu topology", "online %s, %d physical cores, %d NUMA node(s)", c.Topology.Online, c.Topology.PhysicalCores, c.Topology.Nodes)
+	}
+	if c.Reserved {
+		row("cpu plan", "%s (isolation %s)", c.Mode, c.Isolation)
+		var sets []Set
+		for _, s := range c.Sets {
+			sets = append(sets, s)
+		}
+		sort.Slice(sets, func(i, j int) bool { return sets[i].Unit < sets[j].Unit })
+		for _, s := range sets {
+			row("  "+s.Unit, "%s", s.CPUs)
+		}
+	} else if c.TopologyErr == "" {
+		row("cpu plan", "no reservation: %s", c.Reason)
+	}
+	if c.DropInsMatch {
+		row("cpu drop-ins", "match the current topology and configuration  [ok]")
+	}
+	for _, diff := range c.Differences {
+		row("cpu drop-ins", "%s  [FAIL]", diff)
+	}
+	for _, g := range d.Guarantees {
+		label := map[string]string{check.NameCoreCPUs: "core cpus applied", check.NameCoreGate: "core runs the gate",
+			check.NameCoreMemory: "core memory cgroup"}[g.Name]
+		switch {
+		case label == "":
+		case g.NotMeasured:
+			row(label, "%s", g.Reason)
+		case g.OK && g.Source == "":
+			row(label, "%s  [ok]", g.Actual)
+		case g.OK:
+			row(label, "%s (%s)  [ok]", g.Actual, g.Source)
+		default:
+			row(label, "%s  [FAIL]", g.Reason)
+		}
+	}
+	writePlacement(d.Placement, row)
+	if d.Activation.SucceededThisBoot {
+		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
+	} else {
+		row("activation", "%s  [FAIL]", d.Activation.Detail)
+	}
+	rep.writeMarker(row)
+	for _, p := range d.Problems {
+		row("problem", "%s", p)
+	}
+	return tw.Flush()
+}
+
+func (rep Report) writeMarker(row func(k, v string, a ...any)) {
+	m := rep.Marker
+	if !m.Present {
+		row("failure marker", "absent  [ok]")
+	}
+	for i, reason := range m.Reasons {
+		if i == 0 {
+			row("failure marker", "%s  [FAIL]", m.Path)
+		}
+		row("  reason", "%s", reason)
+	}
+	for _, p := range m.Planted {
+		row("planted marker", "%s (not genuine: the gate removes it)", p)
+	}
+	for _, e := range m.Errors {
+		row("marker error", "%s", e)
+	}
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "  [ok]"
+	}
+	return "  [FAIL]"
+}
+
+// writePlacement writes the placement rows.
+func writePlacement(p *check.Placement, row func(k, v string, a ...any)) {
+	if p == nil {
+		return
+	}
+	row("placement", "reserved CPUs %s (reported, not gated)", p.Reserved)
+	if i := p.Isolation; i != nil {
+		if i.Degraded() {
+			row("  isolation", "DEGRADED: %s", i.Cause)
+			for _, e := range i.Escapes {
+				row("  isolation escape", "%s: %s", e.Unit, e.Reason)
+			}
+			row("  isolation remedy", "%s", i.Remedy)
+		} else {
+			row("  isolation", "%s", i.State)
+		}
+	}
+	for _, s := range p.Services {
+		switch {
+		case s.Err != "":
+			row("  "+s.Unit, "cpuset not read: %s", s.Err)
+		case s.Escapes != "":
+			row("  "+s.Unit, "cpuset.cpus.effective %s, plan %s: escapes to %s", s.Effective, s.Planned, s.Escapes)
+		default:
+			row("  "+s.Unit, "cpuset.cpus.effective %s (plan %s)", s.Effective, s.Planned)
+		}
+	}
+	row("  default irq affinity", "%s", p.DefaultIRQAffinity)
+	if len(p.IRQsOnReserved) == 0 {
+		row("  irqs on reserved cpus", "none")
+	}
+	for _, q := range p.IRQsOnReserved {
+		row("  irq on reserved cpus", "%d (%s) on %s (%s)", q.IRQ, q.Name, q.CPUs, q.Source)
+	}
+	for _, q := range p.IRQsUnmovable {
+		row("  irq unmovable", "%d (%s) on %s: managed or per-CPU, the kernel places it (it refuses user space's moves)", q.IRQ, q.Name, q.CPUs)
+	}
+	for _, q := range p.IRQsMovePending {
+		row("  irq move pending", "%d (%s) on %s, asked onto %s: the kernel moves it when it next fires", q.IRQ, q.Name, q.CPUs, q.Requested)
+	}
+	var wq []string
+	for k := range p.Workqueue {
+		wq = append(wq, k)
+	}
+	sort.Strings(wq)
+	for _, k := range wq {
+		row("  workqueue mask", "%s: %s", k, p.Workqueue[k])
+	}
+	if len(p.ThreadsOnReserved) == 0 && p.ThreadsErr == "" {
+		row("  other threads", "none on reserved cpus")
+	}
+	for _, u := range p.ThreadsOnReserved {
+		row("  threads on reserved cpus", "%s: %d (may run on %s; e.g. %s)", u.Unit, u.Threads, u.CPUs, u.Example)
+	}
+	if p.ThreadsErr != "" {
+		row("  other threads", "%s", p.ThreadsErr)
+	}
+	for _, e := range p.Problems {
+		row("  not read", "%s", e)
+	}
+}

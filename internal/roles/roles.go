@@ -1,0 +1,59 @@
+// Package roles is the table of the services the CPU plan gives CPUs to,
+// one row per role. Everything that follows from the roles is computed from
+// this table: the [CPU] keys naming their units, the CPU plan's
+// assignments, the drop-ins and slices the generator writes, the services'
+// environment, the JSON sets, the metrics series, what placement steers
+// where. A new role is a new row (and its goldens and docs).
+package roles
+
+import "github.com/ransomeye/ransomeye-tuner/internal/names"
+
+// NodePref says which NUMA node a role's cores come from.
+type NodePref int
+
+const (
+	// Rest is the core's: every usable core the other roles do not take.
+	Rest NodePref = iota
+	// Highest takes the last cores of the highest NUMA node. Roles taking
+	// from the highest node choose before those taking from the capture
+	// node.
+	Highest
+	// Capture takes the last free cores of the capture interface's node,
+	// else of the node below the highest, else of the highest.
+	Capture
+)
+
+// Role is one row of the table.
+type Role struct {
+	// Name identifies the role ("core", "dpi", "training"): the key of the
+	// JSON sets and the plan file's services.
+	Name string
+	// Key is the [CPU] setting that names its unit ("CoreService").
+	Key string
+	// Unit is its default unit.
+	Unit string
+	// Slice is its own slice when AllowedCPUs= is enforced, with the
+	// slice's Description= ("" for a role that stays in system.slice).
+	Slice, Description string
+	// Cores is how many physical cores it reserves (the core reserves
+	// none: it gets the rest).
+	Cores int
+	// Node is where its cores come from.
+	Node NodePref
+	// Capture: the capture interface's queue interrupts go to its CPUs.
+	Capture bool
+}
+
+// Table lists the roles. The first row is the core, the service the gate
+// keeps down and whose CPUs are measured; the order is the order of the
+// services in every output.
+var Table = []Role{
+	{Name: "core", Key: "CoreService", Unit: names.CoreService, Node: Rest},
+	{Name: "dpi", Key: "DPIService", Unit: names.DPIService, Slice: names.DPISlice, Description: "RansomEye DPI capture CPUs",
+		Cores: 2, Node: Capture, Capture: true},
+	{Name: "training", Key: "TrainingService", Unit: names.TrainingService, Slice: names.TrainingSlice, Description: "RansomEye AI training CPUs",
+		Cores: 2, Node: Highest},
+}
+
+// Core is the first row: the gated core service.
+func Core() Role { return Table[0] }

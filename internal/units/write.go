@@ -1,0 +1,127 @@
+// Package units is the unit files the generator writes: their type, the
+// names of the CPU drop-ins, how they are serialized (file.go), and how they
+// are written into a generator output directory: atomically, and never over
+// a file that is already there.
+//
+// A file is written to a hidden temporary name in its final directory
+// (".#<name>.<random>.tmp": no unit suffix and no ".conf", so systemd never
+// loads it), synced, then moved to its name with renameat2(RENAME_NOREPLACE)
+// (or link(2) where the filesystem lacks it), and the directory is synced.
+// A reader therefore sees the whole file or none, and a crash leaves at most
+// a hidden temporary. If the name is taken (another generator wrote a unit
+// of that name, or the administrator's), the existing file is kept: an
+// identical one is no error, a different one is ErrExists.
+package units
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrExists reports that a different file already has the name.
+var ErrExists = errors.New("a different file is already there; keeping it")
+
+// checkRel refuses paths that would leave the directory.
+func checkRel(rel string) error {
+	if rel == "" || path.IsAbs(rel) || path.Clean(rel) != rel || rel == "." || strings.HasPrefix(rel, "../") || rel == ".." {
+		return fmt.Errorf("output path %q is not a clean relative path", rel)
+	}
+	for _, c := range rel {
+		if c < 0x20 || c == 0x7f {
+			return fmt.Errorf("output path %q holds a control character", rel)
+		}
+	}
+	return nil
+}
+
+// WriteFile writes content to dir/rel (mode 0644), creating parent
+// directories (0755) inside dir.
+func WriteFile(dir, rel string, content []byte) error {
+	return write(dir, rel, func(tmp string) error {
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return err
+		}
+		_, werr := f.Write(content)
+		serr := f.Sync()
+		cerr := f.Close()
+		return errors.Join(werr, serr, cerr)
+	}, func(final string) bool {
+		fi, err := os.Lstat(final)
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(content)) {
+			return false
+		}
+		b, err := os.ReadFile(final)
+		return err == nil && bytes.Equal(b, content)
+	})
+}
+
+// Symlink makes dir/rel a symlink to target, creating parent directories.
+func Symlink(dir, rel, target string) error {
+	return write(dir, rel, func(tmp string) error {
+		return os.Symlink(target, tmp)
+	}, func(final string) bool {
+		t, err := os.Readlink(final)
+		return err == nil && t == target
+	})
+}
+
+func write(dir, rel string, make func(tmp string) error, same func(final string) bool) error {
+	if err := checkRel(rel); err != nil {
+		return err
+	}
+	final := filepath.Join(dir, filepath.FromSlash(rel))
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create directory for %q: %w", final, err)
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(parent, ".#"+filepath.Base(final)+"."+hex.EncodeToString(rnd[:])+".tmp")
+	if err := make(tmp); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %q: %w", final, err)
+	}
+	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		// No RENAME_NOREPLACE on this filesystem: link(2) also refuses an
+		// existing name, and never replaces one.
+		err = os.Link(tmp, final)
+		if err == nil {
+			err = os.Remove(tmp)
+		}
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		if errors.Is(err, unix.EEXIST) || errors.Is(err, os.ErrExist) {
+			if same(final) {
+				return nil
+			}
+			return fmt.Errorf("%q: %w", final, ErrExists)
+		}
+		return fmt.Errorf("move %q into place: %w", final, err)
+	}
+	if err := syncDir(parent); err != nil {
+		return fmt.Errorf("sync directory %q: %w", parent, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	serr := d.Sync()
+	cerr := d.Close()
+	return errors.Join(serr, cerr)
+}
