@@ -144,6 +144,42 @@ func ReadWorkqueue(root hostroot.Root) map[string]Mask {
 	return m
 }
 
+// HoldName, in Dir, marks the placement withdrawn for the package's
+// removal: a placement then places nothing, until the next activation
+// lifts it (Hold). Why: after the package's prerm withdrew the placement,
+// a DPI engine restarted by then ran `place` from its ExecStartPost= and
+// put the interrupts back on the core's CPUs, with a record no installed
+// binary would undo.
+const HoldName = "withdrawn"
+
+// Hold reports whether the placement is withdrawn for the package's
+// removal (HoldName in Dir); with lift it removes the mark first, with set
+// it makes it. The caller holds the placement lock.
+func Hold(root hostroot.Root, lift, set bool) (bool, error) {
+	p := Dir + "/" + HoldName
+	_, err := os.Lstat(root.Path(p))
+	switch {
+	case !lift && !set && err == nil:
+		return true, nil
+	case !lift && !set && !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("the placement hold %q: %w", p, err)
+	case !set && errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return set, fmt.Errorf("the placement hold %q: %w", p, err)
+	}
+	defer dir.Close()
+	if lift {
+		if err := unix.Unlinkat(dir.Fd(), HoldName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return false, fmt.Errorf("remove %q: %w", p, err)
+		}
+		return false, nil
+	}
+	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
+}
+
 // Lock takes the placement lock: an exclusive flock on lockName in Dir
 // (made, root-only, when missing), and returns the function that releases
 // it. The file is mode 0600 in a directory only root can change, so no

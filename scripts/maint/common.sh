@@ -136,12 +136,19 @@ RT_SWAPFILES="$RT_STATE_DIR/swapfiles"
 
 # rt_is_our_swapfile PATH: true when PATH is a regular file (not a symlink),
 # owned by root, holding a swap area labelled ransomeye-swap: the file the
-# tuner made, and nothing else.
+# tuner made, and nothing else. A stale hibernation image in it (blkid's
+# TYPE="swsuspend": the kernel's swsusp replaced the swap signature and kept
+# the rest of the header, label included) leaves it the tuner's, as activate
+# takes it. Why: taken for someone else's, the RAM-sized file, memory image
+# and all, stayed on disk and left the record, so no later purge found it.
 rt_is_our_swapfile() {
 	[ -f "$1" ] && [ ! -L "$1" ] || return 1
 	[ "$(stat -c %u -- "$1" 2>/dev/null)" = 0 ] || return 1
 	command -v blkid >/dev/null 2>&1 || return 1
-	[ "$(blkid -p -o value -s TYPE -- "$1" 2>/dev/null)" = swap ] || return 1
+	case $(blkid -p -o value -s TYPE -- "$1" 2>/dev/null) in
+	swap | swsuspend) ;;
+	*) return 1 ;;
+	esac
 	[ "$(blkid -p -o value -s LABEL -- "$1" 2>/dev/null)" = "$RT_LABEL" ]
 }
 
