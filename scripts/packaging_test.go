@@ -491,14 +491,15 @@ found:
 // stopped the activator after it, so an activation in progress finished
 // after the give-back and applied the sysctls and their /run/sysctl.d file
 // again, which the removal left. The activator and the metrics timer stop
-// first; the place unit after the uninstall, which waits for a running
+// first, and the network-device unit, whose reloads would place again after
+// the give-back; the place unit after the uninstall, which waits for a running
 // placement (killed, it would leave moves no undo knows) and holds later
 // ones. systemctl, the binary and the purge are FAKES that log their
 // calls; the state directory is a temporary one.
 func TestPreremoveStopsBeforeGivingBack(t *testing.T) {
 	want := []string{
 		"stop ransomeye-tuner.service", "stop ransomeye-tuner-metrics.timer", "stop ransomeye-tuner-metrics.service",
-		"ransomeye-tuner uninstall", "stop ransomeye-tuner-place.service",
+		"stop ransomeye-tuner-netdev.service", "ransomeye-tuner uninstall", "stop ransomeye-tuner-place.service",
 	}
 	for _, arg := range []string{"remove", "0"} {
 		t.Run(arg, func(t *testing.T) {
