@@ -7,6 +7,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
@@ -23,7 +24,7 @@ type planFile struct {
 // undo what placements applied restored and the record dropped. An invalid
 // configuration places nothing: false.
 func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
-	r, err := placeRun(root, undo)
+	r, err := placeRun(root, undo, false)
 	logPlacement(log, r)
 	if err != nil {
 		log.Errorf("nothing placed: %v", err)
@@ -32,17 +33,27 @@ func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
 }
 
 // Uninstall is what the package's removal runs while the binary is there:
-// the swapfile recorded for a purge, the placement undone, the sysctls
-// given back. It reports whether everything could be given back.
+// the swapfile recorded for a purge, the placement undone and later ones
+// held (placement.HoldName), the sysctls given back. It reports whether
+// everything could be given back.
 func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	ok := true
+	// After an activation, never in the middle of one: an activation that
+	// was creating the swapfile when the package's removal began otherwise
+	// finished after the give-back and wrote /run/sysctl.d and the sysctls
+	// again, and the removal left them.
+	if unlock, err := marker.Lock(root); err != nil {
+		log.Warnf("cannot take the activation lock (%v): going on without it; an activation running now may apply the sysctls again", err)
+	} else {
+		defer unlock()
+	}
 	if f := facts.Gather(root, facts.FailClosed); f.ConfigErr != nil {
 		log.Warnf("the configuration cannot be read (%v): the swapfile it names is not recorded for a purge", f.ConfigErr)
 	} else if f.Swap != nil {
 		f.Swap.Record(log)
 		f.Close()
 	}
-	r, _ := placeRun(root, true)
+	r, _ := placeRun(root, true, true)
 	logPlacement(log, r)
 	given, err := sysctl.GiveBack(root)
 	for _, g := range given {
@@ -66,12 +77,30 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	return ok
 }
 
-// placeRun is Place, returning what it did; an error: nothing was placed.
-func placeRun(root hostroot.Root, undo bool) (r placement.Report, err error) {
-	if _, err := os.Lstat(root.Path(placement.Path)); undo && errors.Is(err, fs.ErrNotExist) {
+// placeRun is Place, returning what it did (an error: nothing placed);
+// forRemoval (with undo) also holds later placements, under the same lock,
+// until the next activation. A placement held places nothing and says so.
+func placeRun(root hostroot.Root, undo, forRemoval bool) (r placement.Report, err error) {
+	noPlan := func() bool {
+		_, err := os.Lstat(root.Path(placement.Path))
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	if undo && !forRemoval && noPlan() {
 		return r, nil
 	}
 	defer lockPlacement(root, &r, undo)()
+	switch held, err := placement.Hold(root, false, forRemoval); {
+	case err != nil && forRemoval:
+		r.Warnf("%v: a placement after this withdrawal may place again", err)
+	case err != nil:
+		r.Warnf("%v", err)
+	case held && !undo:
+		r.Infof("nothing placed: the placement was withdrawn for the package's removal (%s); the next activation places again", placement.Dir+"/"+placement.HoldName)
+		return r, nil
+	}
+	if forRemoval && noPlan() {
+		return r, nil
+	}
 	f := facts.Gather(root, facts.Place)
 	defer f.Close()
 	if f.ConfigErr != nil && !undo {
@@ -81,7 +110,7 @@ func placeRun(root hostroot.Root, undo bool) (r placement.Report, err error) {
 	if undo {
 		withdraw(f, p, &r)
 	} else {
-		r = place(f, p, r)
+		r = place(f, &p, r)
 	}
 	return r, nil
 }
@@ -101,16 +130,20 @@ func lockPlacement(root hostroot.Root, r *placement.Report, undo bool) func() {
 	return func() {}
 }
 
-// place applies the placement for p: with a reservation, interrupts and
-// unbound work onto the core set, the capture queues onto the capture
-// set; else the undo. Then the plan file. What it changes is folded into f.
-func place(f *facts.Facts, p plan.Plan, r placement.Report) placement.Report {
+// place applies the placement for p: with a reservation, the capture NIC's
+// channel count, interrupts and unbound work onto the core set, the capture
+// queues onto the capture set; else the undo. Then the plan file. What it
+// changes is folded into f, and p decided again on it.
+func place(f *facts.Facts, p *plan.Plan, r placement.Report) placement.Report {
 	if !p.CPU.Reserved {
-		withdraw(f, p, &r)
+		withdraw(f, *p, &r)
 		return r
 	}
 	fp := &f.Placement
+	// The channels before the interrupts: a channel change renumbers them.
+	channels := placeChannels(f, p, &r)
 	fp.Record = placement.Place(f.Root, &fp.IRQ, fp.IRQErr, p.IRQ, fp.Workqueue, fp.Record, p.CPU.Core(), &r)
+	fp.Record.Channels = channels
 	if err := placement.WriteFile(f.Root, planFile{p.Doc(f), fp.Record}); err != nil {
 		r.Warnf("plan file: %v", err)
 	}

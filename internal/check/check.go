@@ -78,6 +78,9 @@ type Result struct {
 	DropInDiffs []string
 	// Placement is reported only; nil without a reservation.
 	Placement *Placement
+	// Capture is the capture interface against the DPI CPUs, reported
+	// only; nil without [CPU] DPIInterface= (or when it was not read).
+	Capture *CaptureInterface
 }
 
 // Marker is the marker part of a Result (status --json "marker").
@@ -129,6 +132,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	}
 	if p.CPU.Reserved && f.Placement.Read {
 		r.Placement = placementView(f, p)
+	}
+	if f.Capture.Read {
+		r.Capture = captureView(f, p)
 	}
 	return r
 }

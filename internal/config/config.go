@@ -67,6 +67,9 @@ type Config struct {
 	Units map[string]string
 	// DPIInterface is the capture NIC ([CPU] DPIInterface=).
 	DPIInterface string
+	// DPIChannels is [CPU] DPIChannels=: ChannelsOff, ChannelsAuto or a
+	// count of receive channels for the capture NIC.
+	DPIChannels int
 	// MetricsPath is [Metrics] TextfilePath= ("": metrics off).
 	MetricsPath string
 	Files       []string
@@ -508,6 +511,14 @@ var keys = map[string]map[string]setter{
 				return err
 			}
 			c.DPIInterface = v
+			return nil
+		},
+		"DPIChannels": func(c *Config, v string) error {
+			n, err := ParseChannels(v)
+			if err != nil {
+				return err
+			}
+			c.DPIChannels = n
 			return nil
 		},
 	},

@@ -49,6 +49,9 @@ const (
 	ReadPlacement
 	// ReadEffect: the pinned services' cgroups, every thread, init.scope.
 	ReadEffect
+	// ReadCapture: the capture interface: sysfs, its driver's channels and
+	// offloads.
+	ReadCapture
 	// ReadIfDisabled: the rest also with ransomeye.tuner=0 (what a failure
 	// or the removal must see of the swap).
 	ReadIfDisabled
@@ -60,10 +63,10 @@ const (
 const (
 	Generator  = ReadSwapUnits
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
-	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect
-	Status     = Gate | ReadPlacement | ReadEffect
-	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls
-	Place      = ReadPlacement
+	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture
+	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
+	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
 )
 
@@ -124,6 +127,9 @@ type Facts struct {
 	// Placement is the placement record, interrupts, workqueue masks and,
 	// in the effect scope, the pinned services' cgroups and threads.
 	Placement Placement
+
+	// Capture is the capture interface (Name "": none configured).
+	Capture Capture
 }
 
 // Sysctl is one kernel parameter now.
@@ -198,6 +204,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadPlacement) {
 		f.readPlacement()
+	}
+	if f.Reads(ReadCapture) {
+		f.readCapture()
 	}
 	return f
 }

@@ -93,7 +93,9 @@ type Info struct {
 	ReadOnly bool    // mounted read-only (ST_RDONLY)
 	Free     int64   // bytes available to unprivileged users: f_bavail*f_bsize
 	Size     int64   // total bytes: f_blocks*f_bsize
-	// Btrfs is a btrfs filesystem's layout (nil: not btrfs, or not known).
+	// Btrfs is a btrfs filesystem's layout (nil: not btrfs, or not known):
+	// it decides for a new file only (CheckNewFile); the kernel judges an
+	// existing one by its extents.
 	Btrfs *Btrfs
 }
 
@@ -131,8 +133,6 @@ func (i Info) CheckUsable() error {
 		return fmt.Errorf("the filesystem holding %q is %s, which cannot hold a swapfile: %s; put [Swap] Path= on an ext4, xfs or btrfs filesystem", i.Dir, i.Name, i.Why)
 	case i.ReadOnly:
 		return fmt.Errorf("the %s filesystem holding %q is mounted read-only: mount it read-write, or put [Swap] Path= on a writable filesystem", i.Name, i.Dir)
-	case i.Btrfs != nil:
-		return i.Btrfs.CheckSwap(i.Dir)
 	}
 	return nil
 }

@@ -227,7 +227,8 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 }
 
 // IsQueue reports whether an IRQ name is a data queue's ("input.N",
-// "-TxRx-N", "compN"...), not a configuration or control interrupt.
+// "-TxRx-N", "compN", "mlx4-N@"...), not a configuration or control
+// interrupt.
 func IsQueue(name string) bool {
 	l := strings.ToLower(name)
 	for _, k := range []string{"input", "output", "txrx", "-rx", "-tx", "rx-", "tx-", "comp", "-fp-", "queue"} {
@@ -235,22 +236,45 @@ func IsQueue(name string) bool {
 			return true
 		}
 	}
-	return false
+	return mlx4Queue.MatchString(name)
 }
 
-// queueNumber finds the queue number the drivers print ("virtio0-input.3",
-// "eth0-TxRx-3", "eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0"), the last
-// such part counting. Not the trailing digits: mlx5's end in the PCI
-// function, which put every queue of a port on one DPI CPU.
-var queueNumber = regexp.MustCompile(`(?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+)`)
+// mlx4Queue is mlx4's completion vector interrupt, "mlx4-N@0000:04:00.0":
+// event queue N is completion vector N-1 (0 is the async one).
+var mlx4Queue = regexp.MustCompile(`^mlx4-(\d+)@`)
 
-// queueIndex is the queue number of a queue IRQ's name, else its trailing
-// number, or -1.
+// queueNumber finds the queue part and number the drivers print
+// ("virtio0-input.3", "eth0-TxRx-3", "eth0-Tx-Rx-3", "eth0-rxtx-3",
+// "eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0", "mlx4-4@0000:04:00.0"), the
+// last such part counting. Not the trailing digits: mlx5's end in the PCI
+// function, which put every queue of a port on one DPI CPU. The combined
+// parts come first, or combined queues are taken for transmit-only ones.
+var queueNumber = regexp.MustCompile(`(?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)`)
+
+// queuePart returns the queue part of a queue IRQ's name (lower case) and
+// its queue number, ok false when the name has none.
+func queuePart(name string) (part string, idx int, ok bool) {
+	m := queueNumber.FindAllStringSubmatch(name, -1)
+	if m == nil {
+		return "", -1, false
+	}
+	last := m[len(m)-1]
+	v, err := strconv.Atoi(last[2])
+	if err != nil {
+		return "", -1, false
+	}
+	part = strings.ToLower(last[1])
+	if part == "mlx4-" {
+		v-- // event queue N is completion vector N-1
+	}
+	return part, v, v >= 0
+}
+
+// queueIndex is the queue number of a queue IRQ's name (queuePart), else
+// its trailing number, or -1.
 func queueIndex(name string) int {
-	if m := queueNumber.FindAllStringSubmatch(name, -1); m != nil {
-		if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
-			return v
-		}
+	if _, v, ok := queuePart(name); ok {
+		return v
 	}
 	i := len(name)
 	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
@@ -266,10 +290,13 @@ func queueIndex(name string) int {
 	return v
 }
 
-// isReceive reports whether a queue IRQ is a receive (or combined) one.
+// isReceive reports whether a queue IRQ is a receive or combined one (not
+// "-tx-N", virtio's "output.N").
 func isReceive(name string) bool {
-	l := strings.ToLower(name)
-	return !strings.Contains(l, "output") && !(strings.Contains(l, "tx-") && !strings.Contains(l, "txrx-"))
+	if part, _, ok := queuePart(name); ok {
+		return part != "tx-" && part != "output."
+	}
+	return !strings.Contains(strings.ToLower(name), "output")
 }
 
 // Move is one affinity change.
@@ -404,7 +431,7 @@ func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) st
 	if len(why) == 0 {
 		return head + ": one queue per DPI worker"
 	}
-	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider ethtool -L %s combined %d", head, strings.Join(why, "; "), n.Name, dpi.Len())
+	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider [CPU] DPIChannels=auto (or ethtool -L %s combined %d)", head, strings.Join(why, "; "), n.Name, dpi.Len())
 }
 
 // Result is what Apply did.

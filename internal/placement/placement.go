@@ -86,6 +86,10 @@ type Applied struct {
 	IRQsKept  int        `json:"irqs_kept"`
 	// Capture compares the capture NIC's queues with the capture CPUs.
 	Capture string `json:"capture_interface_note,omitempty"`
+	// Channels is the capture NIC's channel count as set ([CPU]
+	// DPIChannels=), with its counts before (nil: none set, or not ours
+	// any more).
+	Channels *ChannelsChange `json:"capture_channels,omitempty"`
 }
 
 // Mask is one kernel CPU mask file as read (Err wraps fs.ErrNotExist when
@@ -116,6 +120,39 @@ func ReadWorkqueue(root hostroot.Root) map[string]Mask {
 		m[p] = Mask{s, err}
 	}
 	return m
+}
+
+// HoldName, in Dir, marks the placement withdrawn for the package's
+// removal: place then places nothing until the next activation lifts it,
+// or a DPI engine's ExecStartPost= could place again with a record no
+// installed binary would undo.
+const HoldName = "withdrawn"
+
+// Hold reports whether the placement is withdrawn (HoldName); with lift it
+// removes the mark first, with set it makes it. The caller holds the lock.
+func Hold(root hostroot.Root, lift, set bool) (bool, error) {
+	p := Dir + "/" + HoldName
+	_, err := os.Lstat(root.Path(p))
+	switch {
+	case !lift && !set && err == nil:
+		return true, nil
+	case !lift && !set && !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("the placement hold %q: %w", p, err)
+	case !set && errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return set, fmt.Errorf("the placement hold %q: %w", p, err)
+	}
+	defer dir.Close()
+	if lift {
+		if err := unix.Unlinkat(dir.Fd(), HoldName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return false, fmt.Errorf("remove %q: %w", p, err)
+		}
+		return false, nil
+	}
+	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
 }
 
 // Lock takes the placement lock (a flock on Dir/lockName, 0600, in a
@@ -273,14 +310,18 @@ func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 }
 
 // Undo restores what the record a set, where it still holds the value
-// written: moved IRQs to their former affinity, default_smp_affinity and
-// the workqueue masks to their values before (else the kernel's boot
-// defaults), interrupts requested meanwhile that still have the placement's
-// default to the one restored. The caller holds the lock.
+// written: the capture NIC's channel counts (RestoreChannels), moved IRQs
+// to their former affinity, default_smp_affinity and the workqueue masks
+// to their values before (else the kernel's boot defaults), interrupts
+// requested meanwhile that still have the placement's default to the one
+// restored. The caller holds the lock.
 func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 	if a == nil {
 		return // nothing applied earlier (a fresh /run at boot)
 	}
+	// The channels first: a channel change made the driver request its
+	// queue interrupts anew, and giving it back does again.
+	RestoreChannels(root, a.Channels, r)
 	irqDefault, wq, derr := BootDefaults(root, cmdline)
 	// before is the value to restore: recorded, else the boot default def.
 	warned := false

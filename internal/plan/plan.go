@@ -62,6 +62,8 @@ type Plan struct {
 	Sysctls     []sysctl.Setting
 	// IRQ is where the interrupts go (with a reservation, when read).
 	IRQ irq.Decision
+	// Channels is the capture NIC's channel count ([CPU] DPIChannels=).
+	Channels Channels
 }
 
 func (p *Plan) note(pr priolog.Priority, format string, a ...any) {
@@ -122,10 +124,9 @@ func Decide(f *facts.Facts) Plan {
 		p.Files = append(p.Files, gateFile(cfg.CoreService()))
 	}
 	p.cpu(f)
+	p.channelsFile(f)
 	units.Sort(p.Files)
-	if p.CPU.Reserved && f.Placement.Read && f.Placement.IRQErr == nil {
-		p.IRQ = irq.Decide(f.Placement.IRQ, p.CPU.Core(), p.CaptureCPUs())
-	}
+	p.decidePlacement(f)
 	return p
 }
 

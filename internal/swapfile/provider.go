@@ -78,6 +78,10 @@ type Swapfile struct {
 	Leftovers  []Leftover
 	// SELinux is the machine's SELinux state and the context wanted.
 	SELinux selinux.State
+	// Btrfs is where the extents of the file at the path lie, on btrfs
+	// (nil elsewhere, or when they could not be read: BtrfsErr says why).
+	Btrfs    *fsinfo.BtrfsPlacement
+	BtrfsErr string
 
 	// problem is the first reason to refuse; notActive why the swap is not
 	// in effect, before /proc/swaps is matched.
@@ -151,7 +155,8 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		s.FS, s.FSKnown = fsinfo.FromStatfs(s.Resolved, st), true
 		if s.FS.Support == fsinfo.NeedsNoCOW {
 			// Not asked, nothing refused: swapon refuses what the kernel
-			// cannot swap to, and OnFailure= keeps the core down.
+			// cannot swap to, and OnFailure= keeps the core down. Decide
+			// judges it (checkBtrfs).
 			if b, err := fsinfo.ReadBtrfs(d.Fd()); err == nil {
 				s.FS.Btrfs = &b
 			}
@@ -167,6 +172,13 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	if !s.DirMissing {
 		s.inspectFile()
 		s.Leftovers = leftovers(d)
+		if s.FS.Btrfs != nil && s.File.Kind == Regular {
+			if pl, err := btrfsPlacement(d.Fd(), s.name(), s.File); err != nil {
+				s.BtrfsErr = err.Error()
+			} else {
+				s.Btrfs = &pl
+			}
+		}
 	}
 	if unsafe != nil {
 		// Read for the report only: activate gets no directory to act in.
@@ -256,6 +268,13 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 			}
 		}
 	}
+	if d.Action != swap.Refuse {
+		if err := s.checkBtrfs(d.Action); err != nil {
+			refuse(err.Error())
+		} else if d.Action == swap.Keep && s.Ours == nil && s.FS.Btrfs != nil && s.Btrfs == nil {
+			d.Reason += fmt.Sprintf("; where its btrfs extents lie is not known (%s): swapon judges them", s.BtrfsErr)
+		}
+	}
 	if d.Action == swap.Create || d.Action == swap.Replace {
 		fs := s.FS
 		for _, l := range s.Leftovers {
@@ -294,6 +313,55 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 		d.InEffect, d.NotInEffect = true, ""
 	}
 	return d
+}
+
+// checkBtrfs says why the kernel would refuse, on btrfs, the swapfile
+// action leaves: a new file by where new data lands; a kept inactive file
+// by where its extents lie, when they could be read (the chunk tree needs
+// CAP_SYS_ADMIN); our active file not at all (btrfs moves no extent of an
+// active swapfile). A second device added under a working swapfile made
+// the kernel refuse it at every boot.
+func (s *Swapfile) checkBtrfs(action string) error {
+	b := s.FS.Btrfs
+	switch {
+	case b == nil:
+	case action == swap.Create || action == swap.Replace:
+		return b.CheckNewFile(s.FS.Dir)
+	case action == swap.Keep && s.Ours == nil && s.Btrfs != nil:
+		return s.Btrfs.CheckSwap(s.Path, s.FS.Dir, *b)
+	}
+	return nil
+}
+
+// btrfsPlacement reads where the extents of name (the inspected file f)
+// lie: FIEMAP's btrfs logical addresses mapped through the chunk tree.
+func btrfsPlacement(dirfd int, name string, f Existing) (fsinfo.BtrfsPlacement, error) {
+	var pl fsinfo.BtrfsPlacement
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return pl, fmt.Errorf("open %q: %w", f.Path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return pl, fmt.Errorf("fstat %q: %w", f.Path, err)
+	}
+	if st.Dev != f.Dev || st.Ino != f.Inode {
+		return pl, fmt.Errorf("%q changed while it was inspected", f.Path)
+	}
+	ext, _, err := Extents(fd, f.Size)
+	if err != nil {
+		return pl, err
+	}
+	chunks, err := fsinfo.ReadBtrfsChunks(fd)
+	if err != nil {
+		return pl, err
+	}
+	ranges := make([][2]uint64, len(ext))
+	for i, e := range ext {
+		ranges[i] = [2]uint64{uint64(e.Physical), uint64(e.Length)}
+	}
+	return fsinfo.PlaceBtrfs(chunks, ranges)
 }
 
 // oursToRemove reports whether the file may be removed before its
@@ -423,6 +491,13 @@ func (s *Swapfile) create(d swap.Decision, removeFirst bool, log *priolog.Logger
 		Log:     log,
 	})
 	if err != nil {
+		// btrfs frees the extents of the temporary file Create removed
+		// when its transaction commits (up to 30 s later): a restart
+		// right after this failure saw "0 B free" until then. syncfs
+		// commits it now, and the free space below is what is free.
+		if serr := unix.Syncfs(s.dir.Fd()); serr != nil {
+			log.Warnf("syncfs %q after the failed creation: %v", s.dir.Host, serr)
+		}
 		free := "unknown"
 		var st unix.Statfs_t
 		if unix.Fstatfs(s.dir.Fd(), &st) == nil {
