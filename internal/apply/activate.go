@@ -124,9 +124,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if f.Memory.Kind != facts.MemoryNone {
 		f.Memory = facts.ReadMemory(root, f.Core) // what activate set, and systemd's settings
 	}
-	// What the gate checks of the core's memory cgroup, activate checks
-	// too: it said "resources guaranteed" while the gate refused the core
-	// for a MemorySwapMax=0.
+	// What the gate checks of the core's memory cgroup, activate checks too.
 	if c := check.CoreMemory(core, f.Memory, f.Config.Swappiness, a.p.Swap.Target.Bytes); c.Failed() {
 		id := msgid.SwapFailed
 		if f.Memory.Kind == facts.MemoryV1 {
