@@ -86,6 +86,10 @@ type Facts struct {
 	Root  hostroot.Root
 	Scope Scope
 
+	// ProcMissing: /proc is not mounted under the root (a chroot, an image
+	// build). Each fact from it says it was not read; this says why once.
+	ProcMissing bool
+
 	// Cmdline are the kernel command-line words (CmdlineErr: not read;
 	// the tuner then stays on). Enabled is false with ransomeye.tuner=0
 	// (EnabledErr: an unparsable value, the tuner stays on).
@@ -165,6 +169,7 @@ type DropIn struct {
 // Gather reads what scope needs under root.
 func Gather(root hostroot.Root, scope Scope) *Facts {
 	f := &Facts{Root: root, Scope: scope, Enabled: true, PageSize: os.Getpagesize(), Online: -1}
+	f.ProcMissing = procMissing(root)
 	f.Cmdline, f.CmdlineErr = procfs.ReadCmdline(root)
 	if f.CmdlineErr == nil {
 		f.Enabled, f.EnabledErr = procfs.Enabled(f.Cmdline)
@@ -262,6 +267,18 @@ func (f *Facts) readTopology() {
 		}
 	}
 }
+
+// procMissing reports whether /proc is not mounted under root: neither
+// /proc/self nor /proc/meminfo is there (a fake root has the files it
+// needs, and no /proc/self).
+func procMissing(root hostroot.Root) bool {
+	_, errSelf := os.Lstat(root.Path("/proc/self"))
+	_, errMem := os.Lstat(root.Path("/proc/meminfo"))
+	return Missing(errSelf) && Missing(errMem)
+}
+
+// ProcMissingNote says what a run without /proc cannot know, and why.
+const ProcMissingNote = "/proc is not mounted here (a chroot or an image build?): the memory, the active swap, the sysctls and the kernel command line cannot be read, so nothing below that needs them is a measurement; run this on the booted machine"
 
 // Reads reports whether the run's scope holds part.
 func (f *Facts) Reads(part Scope) bool { return f.Scope&part == part }

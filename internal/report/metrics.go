@@ -53,6 +53,16 @@ func swapGauge(rep Report, name, help string, v float64) family {
 	return f
 }
 
+// targetGauge is the swap target: without a sample when it is not known
+// either (MemTotal not read: in a chroot, an image build).
+func targetGauge(rep Report) family {
+	f := swapGauge(rep, "swap_target_bytes", "Swap the tuner must provide: max(MinSize, MemTotal), in bytes (no sample when MemTotal cannot be read).", float64(rep.Swap.Target))
+	if !rep.Swap.TargetKnown {
+		f.samples = nil
+	}
+	return f
+}
+
 func bool01(b bool) float64 {
 	if b {
 		return 1
@@ -69,7 +79,7 @@ func families(rep Report, run Run) []family {
 			help:    "Version of ransomeye-tuner that wrote this file; the value is always 1.",
 			samples: []sample{{labels: [][2]string{{"version", version.Version}}, value: 1}},
 		},
-		swapGauge(rep, "swap_target_bytes", "Swap the tuner must provide: max(MinSize, MemTotal), in bytes.", float64(rep.Swap.Target)),
+		targetGauge(rep),
 		swapGauge(rep, "swap_active_bytes", "All active swap on the machine (/proc/swaps), in bytes.", float64(rep.Swap.Active)),
 		swapGauge(rep, "swapfile_active_bytes", "Active swap provided by the tuner's swapfile, in bytes (0 when it is not active).", float64(rep.Swap.Provided)),
 		gauge("compliant", "1 when every resource guarantee holds and no failure marker is present, else 0.", bool01(d.Compliant)),

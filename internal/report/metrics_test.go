@@ -68,6 +68,7 @@ func (s snapshot) report() (Report, Run) {
 	if !s.SwapNotMeasured {
 		d.Swap = struct{}{}
 		r.Swap.Target, r.Swap.Active, r.Swap.Provided = s.TargetSwapBytes, s.ActiveSwapBytes, s.SwapfileActiveBytes
+		r.Swap.TargetKnown = true
 	}
 	if p := s.Plan; p != nil {
 		d.CPU = &CPU{Isolation: p.Isolation, Mode: p.Mode, Reserved: p.Reserved, Sets: map[string]Set{}}

@@ -27,9 +27,14 @@ type Report struct {
 	Doc
 	// SwapRows are the swap provider's text rows.
 	SwapRows []swap.Row
+	// ProcMissing: /proc is not mounted (facts.ProcMissing).
+	ProcMissing bool
 	// Swap counts the bytes for the metrics: the target, all active swap,
-	// the provider's.
-	Swap struct{ Target, Active, Provided int64 }
+	// the provider's. TargetKnown is false when MemTotal was not read.
+	Swap struct {
+		Target, Active, Provided int64
+		TargetKnown              bool
+	}
 }
 
 // Doc is the JSON document: one naming style (snake_case, units in the
@@ -111,7 +116,8 @@ const (
 // Build makes the report of r (checked on f and p).
 func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(), CoreGated: r.Gated(),
-		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker}}
+		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker},
+		ProcMissing: f.ProcMissing}
 	d := &rep.Doc
 	if r.Disabled {
 		for _, k := range []string{"config", "activation", "swap", "cpu"} {
@@ -130,6 +136,7 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	if p.SwapDecided {
 		desc := f.Swap.Describe(p.Swap)
 		d.Swap, rep.SwapRows = desc.Status, desc.Rows
+		rep.Swap.TargetKnown = p.Swap.Target.Known()
 		rep.Swap.Target, rep.Swap.Provided = p.Swap.Target.Bytes, p.Swap.Active
 		for _, s := range f.Swaps {
 			rep.Swap.Active += s.Size

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
@@ -26,6 +27,9 @@ func (rep Report) WriteText(w io.Writer) error {
 	row("state", "%s", verdict)
 	if d.Root != "/" {
 		row("root", "%s", d.Root)
+	}
+	if rep.ProcMissing {
+		row("not read", "%s", facts.ProcMissingNote)
 	}
 	if d.Config == nil {
 		rep.writeMarker(row)
