@@ -82,6 +82,9 @@ type Result struct {
 	Disabled bool
 	// ConfigErr is the configuration's error ("" when it is valid).
 	ConfigErr string
+	// ConfigWarnings are what the configuration's files hold that is not
+	// used (unknown sections and keys, files not read), valid or not.
+	ConfigWarnings []config.Problem
 	// Core is the core's unit (under an invalid configuration, the one the
 	// configuration still names, else the default).
 	Core string
@@ -116,7 +119,8 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{}}
+	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{},
+		ConfigWarnings: f.ConfigWarnings}
 	if r.Disabled {
 		return r
 	}

@@ -78,6 +78,9 @@ const (
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls
 	Place      = ReadPlacement
 	FailClosed = ReadSwapState | ReadIfDisabled
+	// CheckConfig reads the configuration and the topology only, with
+	// ransomeye.tuner=0 too.
+	CheckConfig = ReadIfDisabled
 )
 
 // Facts is what one run read. An Err field beside a value says why the

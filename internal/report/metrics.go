@@ -70,6 +70,18 @@ func bool01(b bool) float64 {
 	return 0
 }
 
+// configWarnings is the count of configuration warnings: without a sample
+// when the configuration was not read (disabled).
+func configWarnings(c *Config) family {
+	f := gauge("config_warnings", "Warnings about the configuration files: unknown sections and keys, drop-ins not read, values that look like they hold a comment (status lists them); the settings they name are not used.", 0)
+	if c == nil {
+		f.samples = nil
+	} else {
+		f.samples[0].value = float64(len(c.Warnings))
+	}
+	return f
+}
+
 // families lists the metrics of rep in a fixed order.
 func families(rep Report, run Run) []family {
 	d := rep.Doc
@@ -87,6 +99,7 @@ func families(rep Report, run Run) []family {
 		gauge("disabled", "1 when ransomeye.tuner=0 is on the kernel command line (resources not guaranteed), else 0.", bool01(d.State == "disabled")),
 		gauge("core_gated", "1 when the gate would keep ransomeye-core.service down now (the gate's own rules), else 0.", bool01(d.CoreGated)),
 		gauge("planted_markers", "Failure markers not written by root that the run writing this file found (present now, or just removed by activate): a security event.", float64(len(d.Marker.Planted)+run.Planted)),
+		configWarnings(d.Config),
 	}
 	g := family{
 		name: Prefix + "guarantee_ok",

@@ -29,10 +29,13 @@ type snapshot struct {
 	ReservedCPUs                                          map[string]int
 	Guarantees                                            []guarantee
 	PlantedMarkers                                        int
-	Plan                                                  *planInfo
-	Placement                                             *placementCounts
-	LastRun                                               time.Time
-	Duration                                              time.Duration
+	// ConfigWarnings counts the configuration's warnings (not read when
+	// Disabled).
+	ConfigWarnings int
+	Plan           *planInfo
+	Placement      *placementCounts
+	LastRun        time.Time
+	Duration       time.Duration
 }
 
 type guarantee struct {
@@ -64,6 +67,9 @@ func (s snapshot) report() (Report, Run) {
 	}
 	for _, g := range s.Guarantees {
 		d.Guarantees = append(d.Guarantees, check.Check{Name: g.Name, OK: g.OK})
+	}
+	if !s.Disabled {
+		d.Config = &Config{Valid: true, Warnings: make([]Warning, s.ConfigWarnings)}
 	}
 	if !s.SwapNotMeasured {
 		d.Swap = struct{}{}
@@ -467,6 +473,7 @@ func TestGolden(t *testing.T) {
 			MarkerPresent:   true,
 			CoreGated:       true,
 			PlantedMarkers:  1,
+			ConfigWarnings:  2,
 			Guarantees:      []guarantee{{"swap", false}, {"sysctl:vm.swappiness", false}, {"sysctl:vm.vfs_cache_pressure", true}},
 			Plan:            &planInfo{Isolation: "auto", Mode: "none"},
 			LastRun:         time.Unix(1764176400, 0),
@@ -504,6 +511,33 @@ func TestFormatValue(t *testing.T) {
 		}
 		if _, err := strconv.ParseFloat(formatValue(v), 64); err != nil {
 			t.Errorf("formatValue(%v) = %q does not parse back", v, formatValue(v))
+		}
+	}
+}
+
+// TestConfigWarningsCounted: the gauge counts the configuration's warnings,
+// 0 when there are none, and has no sample when the configuration was not
+// read (disabled), rather than a 0 that looks measured.
+func TestConfigWarningsCounted(t *testing.T) {
+	for _, c := range []struct {
+		warnings int
+		disabled bool
+		want     []float64
+	}{{0, false, []float64{0}}, {3, false, []float64{3}}, {0, true, nil}} {
+		s := healthy()
+		s.ConfigWarnings, s.Disabled = c.warnings, c.disabled
+		got, err := parse(string(Render(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vals []float64
+		for _, g := range got {
+			if g.name == Prefix+"config_warnings" {
+				vals = append(vals, g.value)
+			}
+		}
+		if fmt.Sprint(vals) != fmt.Sprint(c.want) {
+			t.Errorf("%d warnings, disabled %t: config_warnings samples %v, want %v", c.warnings, c.disabled, vals, c.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
@@ -59,11 +60,27 @@ type Doc struct {
 	Placement *check.Placement `json:"placement,omitempty"`
 }
 
-// Config is the configuration section.
+// Config is the configuration section. Valid says whether it may be acted
+// on; Warnings are what its files hold that is not used (an unknown
+// section or key, a drop-in that is not read), valid or not.
 type Config struct {
-	Valid bool     `json:"valid"`
-	Files []string `json:"files"`
-	Error string   `json:"error,omitempty"`
+	Valid    bool      `json:"valid"`
+	Files    []string  `json:"files"`
+	Error    string    `json:"error,omitempty"`
+	Warnings []Warning `json:"warnings"`
+}
+
+// Warning is one configuration warning: the file, the line (0: the whole
+// file) and what is wrong, with what was probably meant.
+type Warning struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// String is the warning as the text and the logs give it: FILE:LINE: message.
+func (w Warning) String() string {
+	return config.Problem{File: w.File, Line: w.Line, Message: w.Message}.String()
 }
 
 // Activation is whether activate succeeded in this boot.
@@ -125,7 +142,10 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 		}
 		return rep
 	}
-	d.Config = &Config{Valid: r.ConfigErr == "", Files: list(f.Config.Files), Error: r.ConfigErr}
+	d.Config = &Config{Valid: r.ConfigErr == "", Files: list(f.Config.Files), Error: r.ConfigErr, Warnings: []Warning{}}
+	for _, w := range r.ConfigWarnings {
+		d.Config.Warnings = append(d.Config.Warnings, Warning{File: w.File, Line: w.Line, Message: w.Message})
+	}
 	if r.ConfigErr != "" {
 		for _, k := range []string{"activation", "swap", "cpu"} {
 			d.NotMeasured[k] = notMeasuredConfig

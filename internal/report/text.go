@@ -37,6 +37,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	if !d.Config.Valid {
 		row("config", "INVALID: %s", d.Config.Error)
+		writeConfigWarnings(d.Config, row)
 		rep.writeMarker(row)
 		return tw.Flush()
 	}
@@ -45,6 +46,7 @@ func (rep Report) WriteText(w io.Writer) error {
 		cfgFiles = strings.Join(d.Config.Files, ", ")
 	}
 	row("config", "%s", cfgFiles)
+	writeConfigWarnings(d.Config, row)
 	for _, r := range rep.SwapRows {
 		row(r.Key, "%s", r.Value)
 	}
@@ -111,6 +113,14 @@ func (rep Report) WriteText(w io.Writer) error {
 		row("problem", "%s", p)
 	}
 	return tw.Flush()
+}
+
+// writeConfigWarnings writes one row per configuration warning: what the
+// files hold that is not used is said where the configuration is.
+func writeConfigWarnings(c *Config, row func(k, v string, a ...any)) {
+	for _, w := range c.Warnings {
+		row("config warning", "%s", w)
+	}
 }
 
 func (rep Report) writeMarker(row func(k, v string, a ...any)) {
