@@ -140,6 +140,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	if c, ok := topologyCheck(f); ok {
 		r.Checks = append(r.Checks, c)
 	}
+	if c, ok := cpuPlanCheck(f, p); ok {
+		r.Checks = append(r.Checks, c)
+	}
 	if f.DropIns != nil {
 		r.DropInDiffs = dropInDiffs(f, p)
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
@@ -234,7 +237,7 @@ func topologyCheck(f *facts.Facts) (Check, bool) {
 		return Check{}, false
 	}
 	c := Check{Name: NameCPUTopology, Expected: "a CPU topology that can be trusted", Actual: "cannot be trusted: " + f.TopologyErr.Error()}
-	if f.Online >= 0 && f.Online < cpuplan.MinCores {
+	if f.Online >= 0 && f.Online < cpuplan.MinCores && !cpuplan.Named(f.Config.Roles()) {
 		c.OK = true
 		c.Reason = fmt.Sprintf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", f.TopologyErr, f.Online)
 		return c, true

@@ -135,8 +135,8 @@ func TestCheckConfigExitCodes(t *testing.T) {
 	}
 	good := write("good.conf", "[Swap]\nMinSize=16.0 GiB\n")
 	bad := write("bad.conf", "[Swap]\nPath=/data/swap\nMinSize=32 GB\n")
-	dropin := write("50-cpu.conf", "[CPU]\nDPIService=capture.service\n")
-	clash := write("60-cpu.conf", "[CPU]\nTrainingService=capture.service\n")
+	dropin := write("50-cpu.conf", "[CPU]\nTrainingCPUs=6-7\n")
+	clash := write("60-cpu.conf", "[CPU]\nDPICPUs=7\n")
 	for _, c := range []struct {
 		args []string
 		code int
@@ -144,7 +144,7 @@ func TestCheckConfigExitCodes(t *testing.T) {
 	}{
 		{[]string{good}, ExitOK, []string{"valid: " + good + ": 0 errors, 0 warnings"}},
 		{[]string{bad}, ExitFail, []string{bad + ":3: error: MinSize=32 GB: \"32 GB\": GB is ambiguous", "INVALID: " + bad + ": 1 error, 0 warnings"}},
-		{[]string{good, dropin, clash}, ExitFail, []string{clash + ":2: error: TrainingService=capture.service (" + clash + ":2) names the same unit as DPIService=capture.service (" + dropin + ":2)"}},
+		{[]string{good, dropin, clash}, ExitFail, []string{clash + ":2: error: DPICPUs=7 and TrainingCPUs=6-7 (" + dropin + ":2) both name CPU 7"}},
 		{[]string{good, dropin}, ExitOK, []string{"valid: " + good + ", " + dropin}},
 		{[]string{filepath.Join(dir, "missing.conf")}, ExitFail, []string{filepath.Join(dir, "missing.conf") + ": error: cannot read: no such file"}},
 		{[]string{"--strict", good}, ExitOK, nil},
@@ -162,6 +162,46 @@ func TestCheckConfigExitCodes(t *testing.T) {
 		if c.args[0] == "--quiet" && out != "" {
 			t.Errorf("check-config --quiet printed %q", out)
 		}
+	}
+}
+
+// TestNamedCPUsGuaranteed: CPUs named for a role are its CPUs in the plan,
+// the drop-ins, status and the metrics (role_cpus); named CPUs this machine
+// cannot give (offline, beyond it) fail the cpu-plan guarantee in status,
+// the gate and the metrics, and check-config names the line; never the
+// plan's own choice in their place.
+func TestNamedCPUsGuaranteed(t *testing.T) {
+	root := fakeroot.New(t, fakeroot.Healthy) // 8 CPUs, one node
+	addConfig(t, root, map[string]string{"/etc/ransomeye/tuner.conf": "[CPU]\nDPICPUs=2-3\n"})
+	code, text, _ := runMain("--root", root.String(), "status")
+	if code != ExitOK || !strings.Contains(text, "ransomeye-dpi.service       2-3") {
+		t.Errorf("status with DPICPUs=2-3: exit %d\n%s", code, text)
+	}
+	m := metricsText(t, root)
+	for _, want := range []string{`ransomeye_tuner_role_cpus{role="dpi",service="ransomeye-dpi.service"} 2`, `ransomeye_tuner_guarantee_ok{guarantee="cpu-plan"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s:\n%s", want, m)
+		}
+	}
+	b, err := os.ReadFile(root.Path(units.NormalDir + "/ransomeye-dpi.slice"))
+	if err != nil || !strings.Contains(string(b), "AllowedCPUs=2-3\n") {
+		t.Errorf("ransomeye-dpi.slice: %v\n%s", err, b)
+	}
+
+	addConfig(t, root, map[string]string{"/etc/ransomeye/tuner.conf": "DPICPUs=6-9\n"})
+	code, text, _ = runMain("--root", root.String(), "status")
+	if code != ExitFail || !strings.Contains(text, "the CPUs named in the configuration cannot be used on this machine: DPICPUs=6-9: CPUs 8-9 are not online here (online: 0-7)") {
+		t.Errorf("status with DPICPUs=6-9 on 8 CPUs: exit %d, want 1 naming the CPUs\n%s", code, text)
+	}
+	if code, out, _ := runMain("--root", root.String(), "gate"); code != ExitFail || !strings.Contains(out, "cpu-plan: the CPUs named in the configuration cannot be used") {
+		t.Errorf("gate: exit %d, want 1 for cpu-plan:\n%s", code, out)
+	}
+	if m := metricsText(t, root); !strings.Contains(m, `ransomeye_tuner_guarantee_ok{guarantee="cpu-plan"} 0`) {
+		t.Errorf("metrics do not fail cpu-plan:\n%s", m)
+	}
+	code, out, _ := runMain("--root", root.String(), "check-config")
+	if code != ExitFail || !strings.Contains(out, "/etc/ransomeye/tuner.conf:6: error: on this machine: DPICPUs=6-9: CPUs 8-9 are not online here") {
+		t.Errorf("check-config: exit %d, want 1 naming the line:\n%s", code, out)
 	}
 }
 

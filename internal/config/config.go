@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
@@ -75,6 +76,12 @@ type Config struct {
 	Units map[string]string
 	// DPIInterface is the capture NIC, for NUMA placement ([CPU] DPIInterface=).
 	DPIInterface string
+	// CPUs maps a role of the roles table to the CPUs its CPUsKey names
+	// ([CPU] DPICPUs=, TrainingCPUs=); a role not in it gets the CPUs the
+	// CPU plan chooses. CPUsAt says where each was set (File and Line),
+	// for messages about them.
+	CPUs   map[string]cpuset.Set
+	CPUsAt map[string]Problem
 	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
 	MetricsPath string
 	// Files lists the files that were read, in order, as host paths.
@@ -92,6 +99,8 @@ func Default() Config {
 		Isolation:        IsolationStrict,
 		Units:            map[string]string{},
 		MetricsPath:      names.DefaultMetricsPath,
+		CPUs:             map[string]cpuset.Set{},
+		CPUsAt:           map[string]Problem{},
 	}
 	for _, r := range roles.Table {
 		c.Units[r.Name] = r.Unit
@@ -101,6 +110,16 @@ func Default() Config {
 
 // CoreService is the gated core's unit.
 func (c Config) CoreService() string { return c.Units[roles.Core().Name] }
+
+// Roles returns the roles table with the CPUs the configuration names for
+// each role (roles.Role.CPUs): what the CPU plan is made for.
+func (c Config) Roles() []roles.Role {
+	out := append([]roles.Role(nil), roles.Table...)
+	for i := range out {
+		out[i].CPUs = c.CPUs[out[i].Name]
+	}
+	return out
+}
 
 // roleOfKey returns the role whose [CPU] setting is key.
 func roleOfKey(key string) (roles.Role, bool) {
@@ -442,7 +461,7 @@ func distinctServices(cfg Config, set *assignments, firstFile string) []Problem 
 // crossChecks are the problems of settings taken together, once every file
 // is read (firstFile: where to report one that no line set).
 func crossChecks(cfg Config, set *assignments, firstFile string) []Problem {
-	return distinctServices(cfg, set, firstFile)
+	return append(distinctServices(cfg, set, firstFile), distinctCPUs(cfg, set)...)
 }
 
 // serviceKeyList names the roles' settings: "CoreService=, DPIService=
@@ -535,8 +554,12 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			continue
 		}
 		setter, ok := known[key]
-		if isService {
+		cpusRole, isCPUs := roleOfCPUsKey(key)
+		switch {
+		case isService:
 			setter, ok = serviceSetting(role), true
+		case isCPUs && section == "CPU":
+			setter, ok = cpusSetting(cpusRole), true
 		}
 		if !ok {
 			warnings = append(warnings, Problem{File: file, Line: lineNo, Message: unknownKey(section, key), Key: key})
@@ -561,8 +584,14 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 		if h := commentHint(value); h != "" {
 			warnings = append(warnings, Problem{File: file, Line: lineNo, Message: fmt.Sprintf("%s=%s is taken whole%s", key, value, h), Key: key})
 		}
-		if isService {
+		if isService || isCPUs {
 			set.set(key, value, file, lineNo)
+		}
+		if isCPUs {
+			delete(cfg.CPUsAt, cpusRole.Name)
+			if value != "" {
+				cfg.CPUsAt[cpusRole.Name] = Problem{File: file, Line: lineNo, Key: key}
+			}
 		}
 	}
 	return warnings, problems

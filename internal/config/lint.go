@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/suggest"
 )
@@ -51,6 +52,9 @@ func keyNames(section string) []string {
 	if section == "CPU" {
 		for _, r := range roles.Table {
 			out = append(out, r.Key)
+			if r.CPUsKey != "" {
+				out = append(out, r.CPUsKey)
+			}
 		}
 	}
 	slices.Sort(out)
@@ -78,6 +82,17 @@ func Settings() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// roleOfCPUsKey returns the role whose [CPU] setting naming its CPUs is
+// key.
+func roleOfCPUsKey(key string) (roles.Role, bool) {
+	for _, r := range roles.Table {
+		if r.CPUsKey != "" && r.CPUsKey == key {
+			return r, true
+		}
+	}
+	return roles.Role{}, false
 }
 
 // lostSettings is an unknown section being read: where its header is, and
@@ -198,4 +213,63 @@ func notDropIn(path string, dir bool) Problem {
 		return Problem{File: path, Message: "is a directory: not read (only *.conf files in " + filepath.Dir(path) + " are)"}
 	}
 	return Problem{File: path, Message: fmt.Sprintf("is not read: only files whose names end in .conf are; rename it to %s.conf to use it, or remove it", filepath.Base(path))}
+}
+
+// cpusSetting sets the CPUs of role r ([CPU] DPICPUs=, TrainingCPUs=): a
+// CPU list as cpuset(7) and systemd's AllowedCPUs= write it ("4-5,12-13";
+// commas or blanks between the parts). CPU 0 is refused: it stays with
+// the core service. What depends on the machine (online, whole cores, in
+// the root cpuset) is checked by the CPU plan, at every boot.
+func cpusSetting(r roles.Role) setter {
+	return func(c *Config, v string) error {
+		if v == "" {
+			delete(c.CPUs, r.Name)
+			return nil
+		}
+		set, err := ParseCPUs(v)
+		if err != nil {
+			return err
+		}
+		if set.Contains(0) {
+			return fmt.Errorf("CPU 0 stays with the core service (%s=): name other CPUs", roles.Core().Key)
+		}
+		c.CPUs[r.Name] = set
+		return nil
+	}
+}
+
+// ParseCPUs parses a CPU list as the configuration takes it: ranges and
+// single CPUs separated by commas or blanks ("4-5,12-13", "4 5").
+func ParseCPUs(v string) (cpuset.Set, error) {
+	parts := strings.FieldsFunc(v, func(c rune) bool { return c == ',' || unicode.IsSpace(c) })
+	set, err := cpuset.Parse(strings.Join(parts, ","))
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("not a CPU list (%v): write CPU numbers and ranges such as 4-5,12-13", err)
+	}
+	return set, nil
+}
+
+// distinctCPUs refuses two roles naming the same CPU: each CPU is one
+// role's.
+func distinctCPUs(cfg Config, set *assignments) []Problem {
+	var problems []Problem
+	for i, a := range roles.Table {
+		for _, b := range roles.Table[i+1:] {
+			sa, oka := cfg.CPUs[a.Name]
+			sb, okb := cfg.CPUs[b.Name]
+			if !oka || !okb || sa.Intersect(sb).IsEmpty() {
+				continue
+			}
+			later, other := b, a
+			if set.seq[a.CPUsKey] > set.seq[b.CPUsKey] {
+				later, other = a, b
+			}
+			p := set.at[later.CPUsKey]
+			p.Key = later.CPUsKey
+			p.Message = fmt.Sprintf("%s=%s and %s=%s (%s) both name %s: each CPU goes to one role; name other CPUs in one of them",
+				later.CPUsKey, cfg.CPUs[later.Name], other.CPUsKey, cfg.CPUs[other.Name], cfg.CPUsAt[other.Name].Where(), sa.Intersect(sb).Phrase())
+			problems = append(problems, p)
+		}
+	}
+	return problems
 }

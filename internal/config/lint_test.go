@@ -23,7 +23,7 @@ func TestTyposWarnWithWhatWasMeant(t *testing.T) {
 		{"[Swap]\nminsize=32G\n", `(did you mean MinSize=?)`},
 		{"[Swap]\nSwappiness=5\n", `unknown key "Swappiness" in [Swap], ignoring it: Swappiness= is a setting of [Sysctl]; move it there`},
 		{"[Swap]\nswappiness=5\n", `(did you mean [Sysctl] Swappiness=?)`},
-		{"[CPU]\nisolation=off\n", `(did you mean Isolation=?)`},
+		{"[CPU]\nDpiCpus=4-5\n", `(did you mean DPICPUs=?)`},
 		{"[Future]\nKey=1\n", `unknown section [Future], ignoring it and the settings under it: Key=`},
 	} {
 		cfg, w, err := parse("/etc/ransomeye/tuner.conf", c.text)
@@ -96,5 +96,38 @@ func TestPrintedSizesParseBack(t *testing.T) {
 		if err != nil || cfg.Reserve != got {
 			t.Errorf("Reserve=%s: %v, Reserve %d, want %d", printed, err, cfg.Reserve, got)
 		}
+	}
+}
+
+// TestCPUKeys: [CPU] DPICPUs= and TrainingCPUs= name the roles' CPUs (a
+// CPU list, commas or blanks between its parts; empty: the plan chooses);
+// CPU 0, a list that does not parse and a CPU named for two roles are
+// errors naming the line; outside [CPU] they are unknown keys.
+func TestCPUKeys(t *testing.T) {
+	cfg, w, err := parse("f", "[CPU]\nDPICPUs=4-5,12-13\nTrainingCPUs=6 7\n")
+	if err != nil || len(w) != 0 || cfg.CPUs["dpi"].String() != "4-5,12-13" || cfg.CPUs["training"].String() != "6-7" {
+		t.Fatalf("%v %v %v", cfg.CPUs, w, err)
+	}
+	if at := cfg.CPUsAt["dpi"].Where(); at != "f:2" {
+		t.Errorf("DPICPUs= set at %q, want f:2", at)
+	}
+	roles := cfg.Roles()
+	if roles[1].CPUs.String() != "4-5,12-13" || !roles[0].CPUs.IsEmpty() {
+		t.Errorf("Roles() = %+v", roles)
+	}
+	if cfg, _, err := parse("f", "[CPU]\nDPICPUs=4-5\nDPICPUs=\n"); err != nil || len(cfg.CPUs) != 0 {
+		t.Errorf("an empty DPICPUs= resets it: %v %v", cfg.CPUs, err)
+	}
+	for _, c := range []struct{ text, want string }{
+		{"[CPU]\nDPICPUs=0-1\n", "f:2: DPICPUs=0-1: CPU 0 stays with the core service (CoreService=)"},
+		{"[CPU]\nTrainingCPUs=7-4\n", "f:2: TrainingCPUs=7-4: not a CPU list"},
+		{"[CPU]\nDPICPUs=4-6\nTrainingCPUs=6-7\n", "f:3: TrainingCPUs=6-7 and DPICPUs=4-6 (f:2) both name CPU 6: each CPU goes to one role"},
+	} {
+		if _, _, err := parse("f", c.text); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.text, err, c.want)
+		}
+	}
+	if _, w, err := parse("f", "[Swap]\nDPICPUs=4-5\n"); err != nil || len(w) != 1 || !strings.Contains(w[0].Message, "DPICPUs= is a setting of [CPU]") {
+		t.Errorf("DPICPUs= under [Swap]: %v %v", w, err)
 	}
 }

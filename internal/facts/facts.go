@@ -29,7 +29,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
-	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
@@ -289,7 +288,7 @@ func (f *Facts) Reads(part Scope) bool { return f.Scope&part == part }
 // reserves reports whether the topology read gives a CPU reservation: the
 // expensive placement facts are read only then.
 func (f *Facts) reserves() bool {
-	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, roles.Table).Reserved
+	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, f.Config.Roles()).Reserved
 }
 
 // Close releases what the swap provider holds open.

@@ -111,9 +111,17 @@ func families(rep Report, run Run) []family {
 		}
 	}
 	out = append(out, g)
+	// role_cpus replaces reserved_cpus, whose name said "reserved" of the
+	// core's CPUs too (the ones that are not). The old family stays,
+	// unchanged, for one release, so that dashboards and alerts on it keep
+	// working while they move; its HELP says so.
+	roleCPUs := family{
+		name: Prefix + "role_cpus",
+		help: "Logical CPUs the CPU plan gives each role's service: the core's (every usable CPU the others do not take), DPI's and training's (their reserved CPUs); no series when there is no reservation.",
+	}
 	cpus := family{
 		name: Prefix + "reserved_cpus",
-		help: "Logical CPUs the CPU plan reserves for each service (no series when there is no reservation).",
+		help: "DEPRECATED, removed in the next release: use ransomeye_tuner_role_cpus (the same values, with a role label). Logical CPUs the CPU plan gives each service, the core's included (no series when there is no reservation).",
 	}
 	if c := d.CPU; c != nil {
 		out = append(out, family{
@@ -121,16 +129,18 @@ func families(rep Report, run Run) []family {
 			help:    "The CPU plan: isolation setting, enforcement mode, whether CPUs are reserved; the value is always 1.",
 			samples: []sample{{labels: [][2]string{{"isolation", c.Isolation}, {"mode", c.Mode}, {"reserved", strconv.FormatBool(c.Reserved)}}, value: 1}},
 		})
-		var sets []Set
-		for _, s := range c.Sets {
-			sets = append(sets, s)
+		var roleNames []string
+		for role := range c.Sets {
+			roleNames = append(roleNames, role)
 		}
-		sort.Slice(sets, func(i, j int) bool { return sets[i].Unit < sets[j].Unit })
-		for _, s := range sets {
+		sort.Slice(roleNames, func(i, j int) bool { return c.Sets[roleNames[i]].Unit < c.Sets[roleNames[j]].Unit })
+		for _, role := range roleNames {
+			s := c.Sets[role]
 			cpus.samples = append(cpus.samples, sample{labels: [][2]string{{"service", s.Unit}}, value: float64(s.Count)})
+			roleCPUs.samples = append(roleCPUs.samples, sample{labels: [][2]string{{"role", role}, {"service", s.Unit}}, value: float64(s.Count)})
 		}
 	}
-	out = append(out, cpus)
+	out = append(out, roleCPUs, cpus)
 	out = append(out, placementFamilies(d.Placement)...)
 	var last float64
 	if !run.Start.IsZero() {

@@ -79,7 +79,9 @@ func (s snapshot) report() (Report, Run) {
 	if p := s.Plan; p != nil {
 		d.CPU = &CPU{Isolation: p.Isolation, Mode: p.Mode, Reserved: p.Reserved, Sets: map[string]Set{}}
 		for unit, n := range s.ReservedCPUs {
-			d.CPU.Sets[unit] = Set{Unit: unit, Count: n}
+			// The role is named after the unit: "ransomeye-dpi.service" is dpi.
+			role := strings.TrimSuffix(strings.TrimPrefix(unit, "ransomeye-"), ".service")
+			d.CPU.Sets[role] = Set{Unit: unit, Count: n}
 		}
 	}
 	if c := s.Placement; c != nil {
@@ -362,6 +364,9 @@ func TestRenderParsesBack(t *testing.T) {
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-core.service"}, 4},
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-dpi.service"}, 2},
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-training.service"}, 2},
+		{"ransomeye_tuner_role_cpus", map[string]string{"role": "core", "service": "ransomeye-core.service"}, 4},
+		{"ransomeye_tuner_role_cpus", map[string]string{"role": "dpi", "service": "ransomeye-dpi.service"}, 2},
+		{"ransomeye_tuner_role_cpus", map[string]string{"role": "training", "service": "ransomeye-training.service"}, 2},
 		{"ransomeye_tuner_build_info", map[string]string{"version": "0.1.0"}, 1},
 		{"ransomeye_tuner_core_gated", nil, 0},
 		{"ransomeye_tuner_planted_markers", nil, 0},
@@ -422,6 +427,37 @@ func TestRenderFailedAndOddLabels(t *testing.T) {
 	}
 	if got := find(t, all, "ransomeye_tuner_reserved_cpus", map[string]string{"service": "q\"n\n.service"}); got != 3 {
 		t.Errorf("reserved_cpus for the quoted name = %v, want 3", got)
+	}
+}
+
+// TestRoleCPUsReplacesReservedCPUs: every CPU set is a role_cpus series
+// labelled with its role and service, the core's as well (its CPUs are not
+// reserved, which the old name said); the deprecated reserved_cpus keeps the
+// same values under its old labels for one release, and its HELP says what
+// replaces it.
+func TestRoleCPUsReplacesReservedCPUs(t *testing.T) {
+	text := string(Render(healthy()))
+	all, err := parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleSeries, oldSeries := map[string]float64{}, map[string]float64{}
+	for _, x := range all {
+		switch x.name {
+		case Prefix + "role_cpus":
+			if len(x.labels) != 2 || x.labels["role"] == "" {
+				t.Errorf("role_cpus series %v: want the labels role and service", x.labels)
+			}
+			roleSeries[x.labels["service"]] = x.value
+		case Prefix + "reserved_cpus":
+			oldSeries[x.labels["service"]] = x.value
+		}
+	}
+	if len(roleSeries) != 3 || fmt.Sprint(roleSeries) != fmt.Sprint(oldSeries) {
+		t.Errorf("role_cpus %v, reserved_cpus %v: want the same three services and values", roleSeries, oldSeries)
+	}
+	if !strings.Contains(text, "# HELP ransomeye_tuner_reserved_cpus DEPRECATED, removed in the next release: use ransomeye_tuner_role_cpus") {
+		t.Errorf("reserved_cpus' HELP does not say it is deprecated and what replaces it:\n%s", text)
 	}
 }
 
