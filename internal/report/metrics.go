@@ -142,6 +142,7 @@ func families(rep Report, run Run) []family {
 	}
 	out = append(out, roleCPUs, cpus)
 	out = append(out, placementFamilies(d.Placement)...)
+	out = append(out, captureFamilies(d.CaptureInterface)...)
 	var last float64
 	if !run.Start.IsZero() {
 		last = float64(run.Start.Unix()) + float64(run.Start.Nanosecond())/1e9
