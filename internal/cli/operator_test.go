@@ -166,7 +166,8 @@ func TestCheckConfigExitCodes(t *testing.T) {
 }
 
 // TestNamedCPUsGuaranteed: CPUs named for a role are its CPUs in the plan,
-// the drop-ins, status and the metrics (role_cpus); named CPUs this machine
+// the drop-ins, status and the metrics (role_cpus), and a CPU list status
+// prints, typed back, gives the same plan; named CPUs this machine
 // cannot give (offline, beyond it) fail the cpu-plan guarantee in status,
 // the gate and the metrics, and check-config names the line; never the
 // plan's own choice in their place.
@@ -187,11 +188,30 @@ func TestNamedCPUsGuaranteed(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "AllowedCPUs=2-3\n") {
 		t.Errorf("ransomeye-dpi.slice: %v\n%s", err, b)
 	}
+	// The training set status prints, typed back as TrainingCPUs=, is the
+	// same plan.
+	_, out, _ := runMain("--root", root.String(), "status", "--json")
+	var doc struct {
+		CPU struct {
+			Sets map[string]struct{ CPUs string } `json:"sets"`
+		} `json:"cpu"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.CPU.Sets["training"].CPUs == "" {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	printed := doc.CPU.Sets["training"].CPUs
+	if _, err := config.ParseCPUs(printed); err != nil {
+		t.Errorf("the CPU list status prints, %q, does not parse back: %v", printed, err)
+	}
+	addConfig(t, root, map[string]string{"/etc/ransomeye/tuner.conf": "TrainingCPUs=" + printed + "\n"})
+	if code, text, _ := runMain("--root", root.String(), "status"); code != ExitOK || !strings.Contains(text, "ransomeye-training.service  "+printed+"\n") {
+		t.Errorf("TrainingCPUs=%s typed back: exit %d\n%s", printed, code, text)
+	}
 
-	addConfig(t, root, map[string]string{"/etc/ransomeye/tuner.conf": "DPICPUs=6-9\n"})
+	addConfig(t, root, map[string]string{"/etc/ransomeye/tuner.conf": "DPICPUs=8-9\n"})
 	code, text, _ = runMain("--root", root.String(), "status")
-	if code != ExitFail || !strings.Contains(text, "the CPUs named in the configuration cannot be used on this machine: DPICPUs=6-9: CPUs 8-9 are not online here (online: 0-7)") {
-		t.Errorf("status with DPICPUs=6-9 on 8 CPUs: exit %d, want 1 naming the CPUs\n%s", code, text)
+	if code != ExitFail || !strings.Contains(text, "the CPUs named in the configuration cannot be used on this machine: DPICPUs=8-9: CPUs 8-9 are not online here (online: 0-7)") {
+		t.Errorf("status with DPICPUs=8-9 on 8 CPUs: exit %d, want 1 naming the CPUs\n%s", code, text)
 	}
 	if code, out, _ := runMain("--root", root.String(), "gate"); code != ExitFail || !strings.Contains(out, "cpu-plan: the CPUs named in the configuration cannot be used") {
 		t.Errorf("gate: exit %d, want 1 for cpu-plan:\n%s", code, out)
@@ -199,8 +219,8 @@ func TestNamedCPUsGuaranteed(t *testing.T) {
 	if m := metricsText(t, root); !strings.Contains(m, `ransomeye_tuner_guarantee_ok{guarantee="cpu-plan"} 0`) {
 		t.Errorf("metrics do not fail cpu-plan:\n%s", m)
 	}
-	code, out, _ := runMain("--root", root.String(), "check-config")
-	if code != ExitFail || !strings.Contains(out, "/etc/ransomeye/tuner.conf:6: error: on this machine: DPICPUs=6-9: CPUs 8-9 are not online here") {
+	code, out, _ = runMain("--root", root.String(), "check-config")
+	if code != ExitFail || !strings.Contains(out, "/etc/ransomeye/tuner.conf:7: error: on this machine: DPICPUs=8-9: CPUs 8-9 are not online here") {
 		t.Errorf("check-config: exit %d, want 1 naming the line:\n%s", code, out)
 	}
 }

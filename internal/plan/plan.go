@@ -233,12 +233,13 @@ func (p *Plan) cpu(f *facts.Facts) {
 	// The services learn their CPUs from the same plan as their
 	// AllowedCPUs=, with or without a reservation.
 	defer p.environment(f)
+	if p.CPU.Refused != "" {
+		// The plan asked for cannot be had: the core is gated on it.
+		p.note(priolog.Err, "no CPU reservation: %s; writing no CPU confinement drop-ins, and %s fails closed until the CPUs named in [CPU] are fixed (ransomeye-tuner check-config checks them here)", p.CPU.Reason, names.ActivatorUnit)
+		return
+	}
 	if !p.CPU.Reserved {
-		pr := priolog.Notice
-		if p.CPU.Refused != "" {
-			pr = priolog.Err // the plan asked for cannot be had: the core is gated
-		}
-		p.note(pr, "no CPU reservation: %s; writing no CPU confinement drop-ins (the services' environment drop-ins name the CPUs they share)", p.CPU.Reason)
+		p.note(priolog.Notice, "no CPU reservation: %s; writing no CPU confinement drop-ins (the services' environment drop-ins name the CPUs they share)", p.CPU.Reason)
 		return
 	}
 	var sets []string
