@@ -107,3 +107,53 @@ func TestChrootWithoutProcSaysWhatIsNotRead(t *testing.T) {
 		t.Errorf("a swap target sample without MemTotal:\n%s", prom)
 	}
 }
+
+// TestCheckConfigWithoutRoot: check-config, as an unprivileged user (a CI
+// job, configuration management's check before it installs a file), reads a
+// file that is not installed and answers by exit code: 0 for a valid one,
+// 1 for an invalid one naming the line.
+func TestCheckConfigWithoutRoot(t *testing.T) {
+	needUID0(t) // to run the binary as nobody
+	// Not t.TempDir: its parent is 0700, which nobody cannot enter.
+	dir, err := os.MkdirTemp("", "ransomeye-check-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "ransomeye-tuner")
+	b, err := os.ReadFile(tunerBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text string
+		code int
+		want string
+	}{
+		{"[Swap]\nMinSize=16.0 GiB\n", 0, "valid: "},
+		{"[Swap]\nMinSize=16 GB\n", 1, "site.conf:2: error: MinSize=16 GB"},
+	} {
+		conf := filepath.Join(dir, "site.conf")
+		if err := os.WriteFile(conf, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "check-config", conf)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code || !strings.Contains(string(out), c.want) {
+			t.Errorf("check-config %q as nobody: exit %d, want %d with %q:\n%s", c.text, code, c.code, c.want, out)
+		}
+	}
+}
