@@ -185,11 +185,9 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 	return cfg, append(warnings, ignored...), err
 }
 
-// LoadFiles reads the files given, in order, as one configuration: the
-// first as tuner.conf, the others as its drop-ins in the order given. The
-// paths are opened as given (relative ones from the working directory, not
-// under a root prefix) and named so in the problems: a file not installed
-// yet can be checked. A file that does not exist is a problem.
+// LoadFiles reads the files given as one configuration, the first as
+// tuner.conf and the rest as its drop-ins, opened as given (not under a
+// root prefix), so that a file not installed yet can be checked.
 func LoadFiles(paths []string) (Config, []Problem, error) {
 	if len(paths) == 0 {
 		return Load(hostroot.Root("/"))
@@ -197,11 +195,9 @@ func LoadFiles(paths []string) (Config, []Problem, error) {
 	return load(paths, func(p string) string { return p }, true, nil)
 }
 
-// load reads files (path gives the path to open for each) as one
-// configuration, on top of the problems already found. With
-// required, a file that does not exist is a problem; otherwise it is
-// skipped (the main file and the drop-ins are optional), unless it is a
-// symbolic link to nothing: its settings were meant and cannot be read.
+// load reads files (path gives where to open each) as one configuration on
+// top of problems; with required a missing file is a problem, else skipped
+// unless it is a link to nothing (its settings were meant).
 func load(files []string, path func(string) string, required bool, problems []Problem) (Config, []Problem, error) {
 	var warnings []Problem
 	cfg := Default()
