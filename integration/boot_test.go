@@ -912,6 +912,7 @@ func cases() []bootCase {
 	cs = append(cs, isolationCases()...)
 	cs = append(cs, selinuxCases()...)
 	cs = append(cs, tunedCases()...)
+	cs = append(cs, memoryCases()...)
 	return cs
 }
 

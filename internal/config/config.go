@@ -78,6 +78,9 @@ type Config struct {
 	DPIInterface string
 	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
 	MetricsPath string
+	// Memory maps each role of the roles table to its memory settings
+	// ([Memory] CoreLow=, TrainingHigh=, ...: memory.go), by setting.
+	Memory map[string]map[string]Amount
 	// Files lists the files that were read, in order, as host paths.
 	Files []string
 }
@@ -93,6 +96,7 @@ func Default() Config {
 		Isolation:        IsolationStrict,
 		Units:            map[string]string{},
 		MetricsPath:      names.DefaultMetricsPath,
+		Memory:           defaultMemory(),
 	}
 	for _, r := range roles.Table {
 		c.Units[r.Name] = r.Unit
@@ -456,7 +460,7 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 		key = strings.TrimSpace(line[:eq])
 		value := strings.TrimSpace(line[eq+1:])
 		if section == "" {
-			bad("assignment %q outside any section: put it under [Swap], [Sysctl], [CPU] or [Metrics]", key)
+			bad("assignment %q outside any section: put it under [Swap], [Sysctl], [CPU], [Memory] or [Metrics]", key)
 			continue
 		}
 		role, isService := roleOfKey(key)
