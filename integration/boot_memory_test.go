@@ -19,11 +19,12 @@ const (
 	memCoreDropIn  = "/etc/systemd/system/ransomeye-core.service.d/60-memload.conf"
 	memTrainDropIn = "/etc/systemd/system/ransomeye-training.service.d/60-memload.conf"
 	// memWS and memHog are the MiB the core holds and training keeps hot
-	// (45_memory_protection.sh's ws_mib): in 1.5 GiB of RAM the hog
-	// needs more than is free beside the core's working set, and under
-	// TCG swapping runs at about 20 MB/s, so the volumes stay small.
+	// (45_memory_protection.sh's ws_mib): the hog alone is beyond the
+	// 1.5 GiB of RAM; under TCG swapping runs at about 20 MB/s (far less
+	// on a loaded host), so the case watches a fixed window of it rather
+	// than waiting for it to be allocated.
 	memWS  = 384
-	memHog = 1152
+	memHog = 1792
 )
 
 func memloadFiles() map[string]string {
@@ -39,8 +40,13 @@ func memloadFiles() map[string]string {
 // with a control arm, on cgroup v1, and on a kernel without PSI.
 func memoryCases() []bootCase {
 	return []bootCase{
-		{name: "45_memory_protection", shows: "1.5 GiB, training keeping 1.1 GiB hot beside the core's 384 MiB touched once: with the tuner's memory drop-ins the core stays out of swap and training swaps; without them (the control arm, same boot) the core is pushed to swap",
-			mem: 1536, cpus: 8, disk: 20 * gib, timeout: 15 * time.Minute, rootFiles: memloadFiles(),
+		// watchdog_thresh=60 and a 120 s RCU stall timeout: the control
+		// arm thrashes the guest on purpose, and under TCG on a shared
+		// host reclaim held a vCPU 22 s (a soft lockup at the defaults, the
+		// harness's sign of a hung guest); both detectors still fire after
+		// 120 s.
+		{name: "45_memory_protection", shows: "1.5 GiB, training keeping 1.75 GiB hot beside the core's 384 MiB touched once: with the tuner's memory drop-ins the core stays out of swap and training swaps; without them (the control arm, same boot) the core is pushed to swap",
+			mem: 1536, cpus: 8, disk: 20 * gib, timeout: 15 * time.Minute, rootFiles: memloadFiles(), args: []string{"watchdog_thresh=60", "rcupdate.rcu_cpu_stall_timeout=120"},
 			check: wantMemoryProtection},
 		{name: "46_memory_cgroup_v1", shows: "cgroup v1: no memory protection exists; status says degraded (cgroup v1) with what holds there and the remedy, the core starts",
 			mem: 2048, cpus: 4, disk: 20 * gib, args: []string{"systemd.unified_cgroup_hierarchy=0"},
@@ -104,7 +110,7 @@ func wantMemoryProtection(t *testing.T, s *suite, r Report) {
 	t.Helper()
 	wantEq(t, r, "case.actions_rc", "0")
 	for _, a := range []string{"with", "without"} {
-		for _, k := range []string{"core_restart_rc", "core_ready_rc", "hog_start_rc", "hog_allocated_rc", "retouch_rc"} {
+		for _, k := range []string{"core_restart_rc", "core_ready_rc", "hog_start_rc", "retouch_rc"} {
 			wantEq(t, r, "case."+a+"."+k, "0")
 		}
 	}
@@ -127,7 +133,7 @@ func wantMemoryProtection(t *testing.T, s *suite, r Report) {
 	if sw := n("case.with.core_swap"); sw > ws/20 {
 		t.Errorf("with the protection the core has %d bytes in swap, more than 5%% of its %d-byte working set", sw, ws)
 	}
-	if sw := n("case.with.training_swap"); sw < 64<<20 {
+	if sw := n("case.with.training_swap"); sw < 32<<20 {
 		t.Errorf("with the ceiling training has only %d bytes in swap: the hog did not go beyond its memory.high", sw)
 	}
 	if h := n("case.with.training_events_high"); h == 0 {
@@ -153,9 +159,9 @@ func wantMemoryProtection(t *testing.T, s *suite, r Report) {
 func memoryMeasurement(r Report) string {
 	var b strings.Builder
 	for _, a := range []string{"with", "without"} {
-		fmt.Fprintf(&b, "%s: core swap %s B, major faults on re-reading its working set %s (%s ms), pswpin %s; training swap %s B, high events %s, hog allocated in %s s. ",
+		fmt.Fprintf(&b, "%s: core swap %s B, major faults on re-reading its working set %s (%s ms), pswpin %s; training swap %s B, high events %s, hog %q. ",
 			a, r.Get("case."+a+".core_swap"), r.Get("case."+a+".core_majflt"), r.Get("case."+a+".core_retouch_ms"), r.Get("case."+a+".pswpin"),
-			r.Get("case."+a+".training_swap"), r.Get("case."+a+".training_events_high"), r.Get("case."+a+".hog_alloc_s"))
+			r.Get("case."+a+".training_swap"), r.Get("case."+a+".training_events_high"), r.Get("case."+a+".hog_progress"))
 	}
 	return b.String()
 }

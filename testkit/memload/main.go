@@ -11,9 +11,11 @@
 //	                             faults, swap-ins, that took, from
 //	                             getrusage) to STATEFILE.
 //	memload churn MIB STATEFILE  a hog that keeps MIB hot, as a training job
-//	                             does: it writes every page, appends
-//	                             "allocated" to STATEFILE, then writes every
-//	                             page again, round after round, until killed.
+//	                             does: it writes every page, saying
+//	                             "touched N" (MiB) in STATEFILE every 32 MiB
+//	                             and "allocated" at the end, then writes
+//	                             every page again, round after round, until
+//	                             killed.
 package main
 
 import (
@@ -42,10 +44,14 @@ func main() {
 		os.Exit(1)
 	}
 	page := os.Getpagesize()
+	churn := os.Args[1] == "churn"
 	// A distinct non-zero byte per page: no page is the zero page, and no
 	// two pages are alike (nothing to merge).
 	for i := 0; i < len(mem); i += page {
 		mem[i] = byte(i/page) | 1
+		if churn && i > 0 && i%(32<<20) == 0 {
+			say(state, fmt.Sprintf("touched %d", i>>20), false)
+		}
 	}
 	switch os.Args[1] {
 	case "hold":

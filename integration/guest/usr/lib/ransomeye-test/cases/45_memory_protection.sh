@@ -1,6 +1,8 @@
 # Case 45, sourced by report.sh: the core holds a working set it touched
 # once (memload hold, the core's ExecStart= in this case), training
-# (memload churn) keeps more than RAM hot. Two arms in this one boot: with
+# (memload churn) keeps more than the RAM hot, for the same window in each
+# arm (under TCG, with training throttled at its ceiling, it would take
+# minutes to allocate it all). Two arms in this one boot: with
 # the tuner's memory drop-ins as the generator wrote them, then without
 # them (set-property --runtime takes the core's and system.slice's
 # MemoryLow= and training's MemoryHigh= and MemorySwapMax= away), each on
@@ -9,7 +11,7 @@
 # hog stops and the core reads its working set again: the major faults
 # (swap-ins) that took.
 ws_mib=384
-hog_secs=30
+hog_secs=60
 prom=/var/lib/prometheus/node-exporter/ransomeye_tuner.prom
 mkdir -p "${prom%/*}"
 cg=/sys/fs/cgroup
@@ -40,13 +42,10 @@ arm() {
   kv "case.$a.slice_low" "$(cat $cg/system.slice/memory.low)"
   kv "case.$a.core_swap_before" "$(cat $core/memory.swap.current)"
   touch /run/ransomeye-test-hog
-  t0=$(date +%s)
   systemctl start ransomeye-training.service
   kv "case.$a.hog_start_rc" $?
-  waitfor /run/memload-training allocated 300
-  kv "case.$a.hog_allocated_rc" $?
-  kv "case.$a.hog_alloc_s" $(($(date +%s) - t0))
   sleep "$hog_secs"
+  kv "case.$a.hog_progress" "$(tail -n 1 /run/memload-training 2>/dev/null)"
   kv "case.$a.training_high" "$(cat $train/memory.high)"
   kv "case.$a.training_swap_max" "$(cat $train/memory.swap.max)"
   kv "case.$a.training_current" "$(cat $train/memory.current)"
