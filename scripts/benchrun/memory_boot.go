@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strconv"
 )
 
@@ -59,18 +58,6 @@ func readMemoryBoot(path string) (memoryBoot, bool) {
 	return b, true
 }
 
-// latestMemoryBoot is the newest completed boot of the case under
-// vmwork/runs.
-func latestMemoryBoot(vmwork string) (memoryBoot, bool) {
-	paths, _ := filepath.Glob(filepath.Join(vmwork, "runs", "*", memoryCase, "report.txt"))
-	sort.Sort(sort.Reverse(sort.StringSlice(paths)))
-	for _, p := range paths {
-		if b, ok := readMemoryBoot(p); ok {
-			return b, true
-		}
-	}
-	return memoryBoot{}, false
-}
 
 // ratio is without/with, or what can be said when "with" is 0.
 func ratio(without, with int64) string {
@@ -88,7 +75,7 @@ func ratio(without, with int64) string {
 // case 45 (make bench does not boot VMs). One boot, both arms.
 func benchMemoryBoot(r *report, vmwork string) {
 	what := "the core's swap-ins under a training hog (in a VM: with vs without the [Memory] protection and ceiling)"
-	b, ok := latestMemoryBoot(vmwork)
+	b, ok := latestBoot(vmwork, memoryCase, readMemoryBoot)
 	if !ok {
 		r.add(row{item: "8b", what: what, verdict: "from the boot suite: not run by make bench", absolute: "no boot report",
 			note: fmt.Sprintf("no completed report of case %s under %s/runs; run `make integration CASES='%s'` (about 8 minutes under TCG), then `make bench`", memoryCase, vmwork, memoryCase[:3])})

@@ -1,8 +1,9 @@
 # Case 45, sourced by report.sh: the core holds a working set it touched
 # once (memload hold, the core's ExecStart= in this case), training
-# (memload churn) keeps more than the RAM hot, for the same window in each
-# arm (under TCG, with training throttled at its ceiling, it would take
-# minutes to allocate it all). Two arms in this one boot: with
+# (memload churn) keeps more than the RAM hot: each arm lets it run until
+# it has touched as much as the RAM (or hog_wait seconds: under TCG,
+# throttled at its ceiling, it would take many minutes to touch it all),
+# then hog_secs more. Two arms in this one boot: with
 # the tuner's memory drop-ins as the generator wrote them, then without
 # them (set-property --runtime takes the core's and system.slice's
 # MemoryLow= and training's MemoryHigh= and MemorySwapMax= away), each on
@@ -11,7 +12,9 @@
 # hog stops and the core reads its working set again: the major faults
 # (swap-ins) that took.
 ws_mib=384
-hog_secs=60
+hog_wait=240
+hog_secs=30
+ram_mib=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024))
 prom=/var/lib/prometheus/node-exporter/ransomeye_tuner.prom
 mkdir -p "${prom%/*}"
 cg=/sys/fs/cgroup
@@ -29,6 +32,17 @@ waitfor() {
   done
   return 1
 }
+# hogged SECONDS: wait until training has touched as much as the RAM.
+hogged() {
+  local i n
+  for ((i = 0; i < $1; i++)); do
+    grep -q allocated /run/memload-training 2>/dev/null && return 0
+    n=$(sed -n 's/^touched \([0-9]*\)$/\1/p' /run/memload-training 2>/dev/null | tail -n 1)
+    [ "${n:-0}" -ge "$ram_mib" ] && return 0
+    sleep 1
+  done
+  return 1
+}
 event() { awk -v k="$2" '$1 == k { print $2 }' "$1/memory.events" 2>/dev/null; }
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 arm() {
@@ -42,8 +56,12 @@ arm() {
   kv "case.$a.slice_low" "$(cat $cg/system.slice/memory.low)"
   kv "case.$a.core_swap_before" "$(cat $core/memory.swap.current)"
   touch /run/ransomeye-test-hog
+  t0=$(date +%s)
   systemctl start ransomeye-training.service
   kv "case.$a.hog_start_rc" $?
+  hogged "$hog_wait"
+  kv "case.$a.hogged_rc" $?
+  kv "case.$a.hog_touch_s" $(($(date +%s) - t0))
   sleep "$hog_secs"
   kv "case.$a.hog_progress" "$(tail -n 1 /run/memload-training 2>/dev/null)"
   kv "case.$a.training_high" "$(cat $train/memory.high)"
