@@ -47,6 +47,7 @@ func memoryCases() []bootCase {
 		// 120 s.
 		{name: "45_memory_protection", shows: "1.5 GiB, training keeping 1.75 GiB hot beside the core's 384 MiB touched once: with the tuner's memory drop-ins the core stays out of swap and training swaps; without them (the control arm, same boot) the core is pushed to swap",
 			mem: 1536, cpus: 8, disk: 20 * gib, timeout: 15 * time.Minute, rootFiles: memloadFiles(), args: []string{"watchdog_thresh=60", "rcupdate.rcu_cpu_stall_timeout=120"},
+			slow:  "on demand (make integration CASES=45_) and for make bench line 8b: about 9 minutes under TCG (the control arm swaps 2 GiB at TCG's pace), beyond CI's budget; case 47 shows in CI that the kernel applies every memory setting",
 			check: wantMemoryProtection},
 		{name: "46_memory_cgroup_v1", shows: "cgroup v1: no memory protection exists; status says degraded (cgroup v1) with what holds there and the remedy, the core starts",
 			mem: 2048, cpus: 4, disk: 20 * gib, args: []string{"systemd.unified_cgroup_hierarchy=0"},
