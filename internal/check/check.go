@@ -103,6 +103,9 @@ type Result struct {
 	// Memory is what the kernel applies of the memory plan, reported and
 	// never gated (memview.go); nil when the run does not read it.
 	Memory *Memory
+	// Capture is the capture interface against the DPI CPUs, reported
+	// only; nil without [CPU] DPIInterface= (or when it was not read).
+	Capture *CaptureInterface
 }
 
 // Marker is the failure marker part of a Result (status's JSON "marker").
@@ -156,6 +159,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	}
 	if p.CPU.Reserved && f.Placement.Read {
 		r.Placement = placementView(f, p)
+	}
+	if f.Capture.Read {
+		r.Capture = captureView(f, p)
 	}
 	if f.Reads(facts.ReadMemoryEffect) {
 		r.Memory = memoryView(f, p)

@@ -65,8 +65,11 @@ const (
 	ReadMemInfo
 	// ReadMemoryEffect: what the kernel applies of the memory plan (each
 	// role's cgroup and the slices above it) and the pressure stall
-	// information (memory.go, pressure.go).
+	// information (memeffect.go).
 	ReadMemoryEffect
+	// ReadCapture: the capture interface ([CPU] DPIInterface=): sysfs, its
+	// driver's channels and offloads.
+	ReadCapture
 	// ReadIfDisabled: the configuration and the rest also with
 	// ransomeye.tuner=0 (what a failure or the package's removal must see
 	// of the swap whatever the kernel command line says).
@@ -79,10 +82,10 @@ const (
 const (
 	Generator  = ReadSwapUnits | ReadMemInfo
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
-	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadMemoryEffect
-	Status     = Gate | ReadPlacement | ReadEffect | ReadMemoryEffect
-	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls
-	Place      = ReadPlacement
+	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
+	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
+	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
 )
 
@@ -154,6 +157,9 @@ type Facts struct {
 	// placement, the interrupts, the workqueue masks; and the pinned
 	// services' cgroups and the threads (effect scope).
 	Placement Placement
+
+	// Capture is the capture interface (Name "": none configured).
+	Capture Capture
 }
 
 // Sysctl is one kernel parameter now.
@@ -242,6 +248,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadPlacement) {
 		f.readPlacement()
+	}
+	if f.Reads(ReadCapture) {
+		f.readCapture()
 	}
 	return f
 }

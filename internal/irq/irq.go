@@ -249,8 +249,9 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 }
 
 // IsQueue reports whether an IRQ name is a data queue's (virtio's
-// "input.N"/"output.N", "<if>-TxRx-N", "-rx-N", "-tx-N", mlx5's "compN")
-// rather than the device's configuration or control interrupt.
+// "input.N"/"output.N", "<if>-TxRx-N", "-rx-N", "-tx-N", mlx5's "compN",
+// mlx4's "mlx4-N@<pci>") rather than the device's configuration or control
+// interrupt.
 func IsQueue(name string) bool {
 	l := strings.ToLower(name)
 	for _, k := range []string{"input", "output", "txrx", "-rx", "-tx", "rx-", "tx-", "comp", "-fp-", "queue"} {
@@ -258,26 +259,52 @@ func IsQueue(name string) bool {
 			return true
 		}
 	}
-	return false
+	return mlx4Queue.MatchString(name)
 }
 
-// queueNumber finds the queue number in a queue IRQ's name: the digits
-// right after the queue part, as the drivers print it: virtio's
-// "virtio0-input.3", ixgbe's and bnxt_en's "eth0-TxRx-3" (and "-rx-3",
-// "-tx-3"), i40e's and ice's "i40e-eth0-TxRx-3", bnx2x's "eth0-fp-3",
-// mlx5's "mlx5_comp3@pci:0000:3b:00.0". The last such part counts (an
-// interface may be named "rx-0"). Why not the name's trailing digits:
-// mlx5 ends its names with the PCI address, whose last digit is the
-// function, so every queue of a port got the same number and one DPI CPU.
-var queueNumber = regexp.MustCompile(`(?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+)`)
+// mlx4Queue is mlx4's name for a completion vector's interrupt,
+// "mlx4-N@0000:04:00.0" (its async one is "mlx4-async@pci:..."): event
+// queue N, completion vector N-1 (event queue 0 is the async one).
+var mlx4Queue = regexp.MustCompile(`^mlx4-(\d+)@`)
 
-// queueIndex is the queue number of a queue IRQ's name (queueNumber), else
+// queueNumber finds the queue part of a queue IRQ's name and the queue
+// number after it, as the drivers print them: virtio's "virtio0-input.3",
+// ixgbe's and bnxt_en's "eth0-TxRx-3" (and "-rx-3", "-tx-3"), i40e's and
+// ice's "i40e-eth0-TxRx-3", ENA's "eth0-Tx-Rx-3", nfp's and vmxnet3's
+// "eth0-rxtx-3", bnx2x's "eth0-fp-3", mlx5's "mlx5_comp3@pci:0000:3b:00.0",
+// mlx4's "mlx4-4@0000:04:00.0". The last such part counts (an interface may
+// be named "rx-0"). Why not the name's trailing digits: mlx5 ends its names
+// with the PCI address, whose last digit is the function, so every queue
+// of a port got the same number and one DPI CPU. The combined parts come
+// before "rx-" and "tx-": ENA's and nfp's combined queues were taken for
+// transmit-only ones, and the note told operators to add receive queues to
+// a NIC that had them.
+var queueNumber = regexp.MustCompile(`(?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)`)
+
+// queuePart returns the queue part of a queue IRQ's name (lower case) and
+// its queue number (queueNumber), ok false when the name has none.
+func queuePart(name string) (part string, idx int, ok bool) {
+	m := queueNumber.FindAllStringSubmatch(name, -1)
+	if m == nil {
+		return "", -1, false
+	}
+	last := m[len(m)-1]
+	v, err := strconv.Atoi(last[2])
+	if err != nil {
+		return "", -1, false
+	}
+	part = strings.ToLower(last[1])
+	if part == "mlx4-" {
+		v-- // event queue N is completion vector N-1
+	}
+	return part, v, v >= 0
+}
+
+// queueIndex is the queue number of a queue IRQ's name (queuePart), else
 // its trailing number, or -1.
 func queueIndex(name string) int {
-	if m := queueNumber.FindAllStringSubmatch(name, -1); m != nil {
-		if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
-			return v
-		}
+	if _, v, ok := queuePart(name); ok {
+		return v
 	}
 	i := len(name)
 	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
@@ -294,11 +321,13 @@ func queueIndex(name string) int {
 }
 
 // isReceive reports whether a queue IRQ's name is a receive queue's (or a
-// combined one's), not a transmit-only one's ("-tx-N", virtio's
-// "output.N").
+// combined one's: "TxRx", "Tx-Rx", "rxtx"), not a transmit-only one's
+// ("-tx-N", virtio's "output.N").
 func isReceive(name string) bool {
-	l := strings.ToLower(name)
-	return !strings.Contains(l, "output") && !(strings.Contains(l, "tx-") && !strings.Contains(l, "txrx-"))
+	if part, _, ok := queuePart(name); ok {
+		return part != "tx-" && part != "output."
+	}
+	return !strings.Contains(strings.ToLower(name), "output")
 }
 
 // Move is one affinity change.
@@ -449,7 +478,7 @@ func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) st
 	if len(why) == 0 {
 		return head + ": one queue per DPI worker"
 	}
-	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider ethtool -L %s combined %d", head, strings.Join(why, "; "), n.Name, dpi.Len())
+	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider [CPU] DPIChannels=auto (or ethtool -L %s combined %d)", head, strings.Join(why, "; "), n.Name, dpi.Len())
 }
 
 // Result is what Apply did.

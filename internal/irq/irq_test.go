@@ -364,6 +364,19 @@ func TestQueueSteeringPerDriver(t *testing.T) {
 			map[string]string{"eth0-TxRx-0": "4", "eth0-TxRx-1": "5", "eth0-TxRx-2": "4"}, "queues share CPUs (CPU 4 takes queues 0, 2)"},
 		{"ice, one queue", "ens1f1", 1, []string{"ice-ens1f1-TxRx-0"},
 			map[string]string{"ice-ens1f1-TxRx-0": "4"}, "some DPI CPUs get no receive queue interrupt (CPU 5)"},
+		// ENA and nfp (and vmxnet3) name combined queues "Tx-Rx" and
+		// "rxtx": taken for transmit-only, they made the note say some DPI
+		// CPUs got no receive queue and advise ethtool -L on a NIC that
+		// had the queues.
+		{"ena", "eth0", 2, []string{"ena-mgmnt@pci:0000:00:05.0", "eth0-Tx-Rx-0", "eth0-Tx-Rx-1"},
+			map[string]string{"ena-mgmnt@pci:0000:00:05.0": "0-3", "eth0-Tx-Rx-0": "4", "eth0-Tx-Rx-1": "5"}, "one queue per DPI worker"},
+		{"nfp", "eth0", 2, []string{"eth0-lsc", "eth0-exn", "eth0-rxtx-0", "eth0-rxtx-1"},
+			map[string]string{"eth0-lsc": "0-3", "eth0-exn": "0-3", "eth0-rxtx-0": "4", "eth0-rxtx-1": "5"}, "one queue per DPI worker"},
+		// mlx4 names event queue N "mlx4-N@<pci>"; 0 is the async one,
+		// named apart, so N is completion vector N-1. Not taken for a
+		// queue at all, they were moved to the core CPUs.
+		{"mlx4", "ens2", 2, []string{"mlx4-async@pci:0000:04:00.0", "mlx4-1@0000:04:00.0", "mlx4-2@0000:04:00.0"},
+			map[string]string{"mlx4-async@pci:0000:04:00.0": "0-3", "mlx4-1@0000:04:00.0": "4", "mlx4-2@0000:04:00.0": "5"}, "one queue per DPI worker"},
 		{"virtio-net", "eth1", 2, []string{"virtio0-config", "virtio0-input.0", "virtio0-output.0", "virtio0-input.1", "virtio0-output.1"},
 			map[string]string{"virtio0-config": "0-3", "virtio0-input.0": "4", "virtio0-output.0": "4", "virtio0-input.1": "5", "virtio0-output.1": "5"}, "one queue per DPI worker"},
 	} {
@@ -397,5 +410,26 @@ func TestQueueSteeringPerDriver(t *testing.T) {
 				t.Errorf("note %q claims one queue per worker", d.NICNote)
 			}
 		})
+	}
+}
+
+// TestCombinedQueueNoteOnePerWorker: AWS ENA names its combined queue
+// interrupts "<if>-Tx-Rx-<n>" (ena_netdev.c, "%s-Tx-Rx-%d"), nfp
+// "<if>-rxtx-<n>". Any name holding "tx-" but not "txrx-" was taken for a
+// transmit-only queue, so with two queues on two DPI CPUs (steered one
+// each) the note said "some DPI CPUs get no receive queue interrupt" and
+// told the operator to run ethtool -L, while it is one queue per DPI
+// worker.
+func TestCombinedQueueNoteOnePerWorker(t *testing.T) {
+	for _, names := range [][]string{{"eth0-Tx-Rx-0", "eth0-Tx-Rx-1"}, {"eth0-rxtx-0", "eth0-rxtx-1"}} {
+		root := fakePCINIC(t, "eth0", 2, names...)
+		st, err := Read(root, "eth0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Decide(st, core, dpi)
+		if !strings.HasSuffix(d.NICNote, "one queue per DPI worker") || strings.Contains(d.NICNote, "ethtool") {
+			t.Errorf("%v: note %q", names, d.NICNote)
+		}
 	}
 }

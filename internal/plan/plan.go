@@ -89,6 +89,8 @@ type Plan struct {
 	IRQ irq.Decision
 	// Memory is the memory settings resolved (memory.go).
 	Memory MemoryPlan
+	// Channels is the capture NIC's channel count ([CPU] DPIChannels=).
+	Channels Channels
 }
 
 func (p *Plan) note(pr priolog.Priority, format string, a ...any) {
@@ -152,10 +154,9 @@ func Decide(f *facts.Facts) Plan {
 	}
 	p.cpu(f)
 	p.memory(f)
+	p.channelsFile(f)
 	units.Sort(p.Files)
-	if p.CPU.Reserved && f.Placement.Read && f.Placement.IRQErr == nil {
-		p.IRQ = irq.Decide(f.Placement.IRQ, p.CPU.Core(), p.CaptureCPUs())
-	}
+	p.decidePlacement(f)
 	return p
 }
 

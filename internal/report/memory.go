@@ -129,7 +129,7 @@ func memoryFamilies(m *check.Memory) []family {
 	wanted := family{name: Prefix + "memory_setting_wanted_bytes", help: "What the [Memory] configuration asks of that file on that cgroup, in bytes (a protection holds at or above it, a ceiling at or below it)."}
 	current := family{name: Prefix + "cgroup_memory_bytes", help: "memory.current of each RansomEye service's cgroup, in bytes."}
 	swap := family{name: Prefix + "cgroup_swap_bytes", help: "memory.swap.current of each RansomEye service's cgroup: its memory in swap, in bytes."}
-	ev := family{name: Prefix + "cgroup_memory_events_total", counter: true, help: "memory.events of each RansomEye service's cgroup: low (reclaimed under its protection), high (throttled over memory.high), max, oom_kill. Restarts at 0 with the service."}
+	ev := family{name: Prefix + "cgroup_memory_events_total", counter: true, help: "memory.events of each RansomEye service's cgroup: low (reclaimed under its protection), high (throttled over memory.high), max, oom, oom_kill, oom_group_kill. Restarts at 0 with the service."}
 	psi := family{name: Prefix + "pressure_available", help: "1 when the kernel keeps pressure stall information (PSI), 0 without it (psi=0): the pressure series are then absent."}
 	ratio := family{name: Prefix + "pressure_stall_ratio", help: "Share of time some (or all, kind=full) of the service's tasks stalled on the resource, averaged over the window, from its cgroup's cpu.pressure, memory.pressure and io.pressure (0 to 1)."}
 	total := family{name: Prefix + "pressure_stall_seconds_total", counter: true, help: "Total time some (or all, kind=full) of the service's tasks stalled on the resource, from its cgroup's *.pressure; rate() of it is the stall share. Restarts at 0 with the service."}

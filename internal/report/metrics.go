@@ -111,6 +111,7 @@ func families(rep Report, run Run) []family {
 	}
 	out = append(out, cpus)
 	out = append(out, placementFamilies(d.Placement)...)
+	out = append(out, captureFamilies(d.CaptureInterface)...)
 	out = append(out, memoryFamilies(d.Memory)...)
 	var last float64
 	if !run.Start.IsZero() {

@@ -52,6 +52,9 @@ type Doc struct {
 	CPU  *CPU `json:"cpu,omitempty"`
 	// Placement is reported, never gated; absent without a reservation.
 	Placement *check.Placement `json:"placement,omitempty"`
+	// CaptureInterface is reported, never gated; absent without [CPU]
+	// DPIInterface=.
+	CaptureInterface *check.CaptureInterface `json:"capture_interface,omitempty"`
 	// Memory is what the kernel applies of [Memory] and the pressure;
 	// reported, never gated.
 	Memory *check.Memory `json:"memory,omitempty"`
@@ -152,7 +155,7 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	}
 	c.Differences = list(r.DropInDiffs)
 	c.DropInsMatch = len(c.Differences) == 0
-	d.CPU, d.Placement, d.Memory = c, r.Placement, r.Memory
+	d.CPU, d.Placement, d.CaptureInterface, d.Memory = c, r.Placement, r.Capture, r.Memory
 	return rep
 }
 
