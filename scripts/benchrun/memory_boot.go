@@ -58,7 +58,6 @@ func readMemoryBoot(path string) (memoryBoot, bool) {
 	return b, true
 }
 
-
 // ratio is without/with, or what can be said when "with" is 0.
 func ratio(without, with int64) string {
 	switch {
