@@ -213,7 +213,7 @@ func TestMemoryBoot(t *testing.T) {
 	benchMemoryBoot(r, vm)
 	x := r.rows[0]
 	if x.item != "8b" || x.verdict != "reported" || !strings.Contains(x.note, "20261207T190000Z") ||
-		x.ratio != "without/with: major faults 500.0x, swap-ins (pswpin) 4000.0x, core in swap 300.0x" {
+		x.ratio != "without/with: major faults 500.0x, swap-ins (pswpin) 4000.0x, core in swap 300.0x (MiB)" {
 		t.Errorf("row %+v", x)
 	}
 	writeReport(t, vm, "20261207T210000Z", memoryCase, memoryReport("772300800", "0", [3]int64{0, 0, 0}, [3]int64{300 << 20, 5000, 80000}))

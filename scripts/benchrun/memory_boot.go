@@ -88,10 +88,11 @@ func benchMemoryBoot(r *report, vmwork string) {
 		verdict = "NOT valid: the core's memory.low was not taken away in the control arm"
 	}
 	mib := func(v int64) string { return fmt.Sprintf("%.0f MiB", float64(v)/(1<<20)) }
+	swapRatio := ratio(b.wo.coreSwap>>20, b.with.coreSwap>>20) + " (MiB)"
 	r.add(row{item: "8b", what: what,
 		absolute: fmt.Sprintf("major faults re-reading the core's working set: with %d, without %d; the core in swap: with %s, without %s", b.with.majflt, b.wo.majflt, mib(b.with.coreSwap), mib(b.wo.coreSwap)),
-		ratio:    "without/with: major faults " + ratio(b.wo.majflt, b.with.majflt) + ", swap-ins (pswpin) " + ratio(b.wo.pswpin, b.with.pswpin) + ", core in swap " + ratio(b.wo.coreSwap, b.with.coreSwap),
+		ratio:    "without/with: major faults " + ratio(b.wo.majflt, b.with.majflt) + ", swap-ins (pswpin) " + ratio(b.wo.pswpin, b.with.pswpin) + ", core in swap " + swapRatio,
 		goal:     "(reported)", verdict: verdict,
-		note: fmt.Sprintf("one boot (%s), 1.5 GiB of RAM: the core (testkit/memload hold) touches %s MiB once, training (memload churn) keeps %s MiB hot for %s s, then stops and the core reads its working set again; with the generator's drop-ins (the core's MemoryLow= half the RAM, training's MemoryHigh= a quarter and MemorySwapMax=), then without them in the same boot (systemctl set-property --runtime). Re-reading took %d ms with, %d ms without; training had %s in swap and %d memory.high events with the ceiling, %s without. A TCG guest swaps at about 20 MB/s: count the faults, not the milliseconds",
+		note: fmt.Sprintf("one boot (%s), 1.5 GiB of RAM: the core (testkit/memload hold) touches %s MiB once, training (memload churn) keeps %s MiB hot until it has touched as much as the RAM, and %s s more, then stops and the core reads its working set again; with the generator's drop-ins (the core's MemoryLow= half the RAM, training's MemoryHigh= a quarter and MemorySwapMax=), then without them in the same boot (systemctl set-property --runtime). Re-reading took %d ms with, %d ms without; training had %s in swap and %d memory.high events with the ceiling, %s without. A TCG guest swaps at about 20 MB/s: count the faults, not the milliseconds",
 			b.dir, b.ws, b.hog, b.secs, b.with.retouchMS, b.wo.retouchMS, mib(b.with.trainingSwap), b.with.highEvents, mib(b.wo.trainingSwap))})
 }
