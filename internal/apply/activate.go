@@ -233,6 +233,8 @@ func (a *activation) checkCPU() (msgid.ID, string, bool) {
 			a.log.Warnf("%s", c.Reason)
 		case c.Name == check.NameCPUDropIns && c.Failed():
 			return msgid.CPUFailed, c.Problem(), false
+		case c.Name == check.NameCPUPlan && c.Failed():
+			return msgid.CPUFailed, c.Problem(), false
 		case c.Name == check.NameMemDropIns && c.Failed():
 			return msgid.MemoryFailed, c.Problem(), false
 		}
