@@ -37,6 +37,7 @@ const (
 	NameCoreCPUs    = "core-cpus"
 	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
 	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
+	NameMemDropIns  = "memory-dropins"
 )
 
 // Check is one guarantee as measured now (an entry of status's JSON
@@ -96,11 +97,15 @@ type Result struct {
 	Activated    bool
 	ActivatedWhy string
 	// DropInDiffs are the differences between the CPU drop-ins in effect
-	// and the plan's.
+	// and the plan's; MemoryDiffs those of the memory drop-ins.
 	DropInDiffs []string
+	MemoryDiffs []string
 	// Placement is what is reported beyond the guarantees; nil without a
 	// reservation.
 	Placement *Placement
+	// Memory is what the kernel applies of the memory plan, reported and
+	// never gated (memview.go); nil when the run does not read it.
+	Memory *Memory
 	// Capture is the capture interface against the DPI CPUs, reported
 	// only; nil without [CPU] DPIInterface= (or when it was not read).
 	Capture *CaptureInterface
@@ -149,6 +154,8 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	if f.DropIns != nil {
 		r.DropInDiffs = dropInDiffs(f, p)
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
+		r.MemoryDiffs = fileDiffs(f, units.MemoryFilePaths(f.Config), p.MemoryFiles())
+		r.Checks = append(r.Checks, memoryDropInsCheck(p, r.MemoryDiffs))
 	}
 	if f.Core.Unit != "" {
 		r.Checks = append(r.Checks, coreGate(f.Core))
@@ -162,6 +169,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	}
 	if f.Capture.Read {
 		r.Capture = captureView(f, p)
+	}
+	if f.Reads(facts.ReadMemoryEffect) {
+		r.Memory = memoryView(f, p)
 	}
 	return r
 }
@@ -254,15 +264,22 @@ func topologyCheck(f *facts.Facts) (Check, bool) {
 }
 
 // dropInDiffs compares the CPU files in effect with the confining CPU
-// files of p: one line per difference (a file missing, different, or
-// present although a fresh plan writes none there). No lines: they match.
+// files of p (fileDiffs).
 func dropInDiffs(f *facts.Facts, p plan.Plan) []string {
+	return fileDiffs(f, units.CPUFilePaths(f.Config), p.CPUFiles())
+}
+
+// fileDiffs compares the files in effect at paths with the plan's files
+// among them (files): one line per difference (a file missing, different,
+// or present although a fresh plan writes none there). No lines: they
+// match.
+func fileDiffs(f *facts.Facts, paths []string, files []units.File) []string {
 	want := map[string][]byte{}
-	for _, cf := range p.CPUFiles() {
+	for _, cf := range files {
 		want[cf.Path] = cf.Content
 	}
 	var diffs []string
-	for _, rel := range units.CPUFilePaths(f.Config) {
+	for _, rel := range paths {
 		got, w := f.DropIns[rel], want[rel]
 		hostPath := units.NormalDir + "/" + rel
 		switch {

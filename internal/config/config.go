@@ -87,6 +87,9 @@ type Config struct {
 	DPIChannels int
 	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
 	MetricsPath string
+	// Memory maps each role of the roles table to its memory settings
+	// ([Memory] CoreLow=, TrainingHigh=, ...: memory.go), by setting.
+	Memory map[string]map[string]Amount
 	// Files lists the files that were read, in order, as host paths.
 	Files []string
 }
@@ -104,6 +107,7 @@ func Default() Config {
 		MetricsPath:      names.DefaultMetricsPath,
 		CPUs:             map[string]cpuset.Set{},
 		CPUsAt:           map[string]Problem{},
+		Memory:           defaultMemory(),
 	}
 	for _, r := range roles.Table {
 		c.Units[r.Name] = r.Unit

@@ -27,7 +27,7 @@ import (
 // lists them.
 func sectionNames() []string {
 	var out []string
-	for _, s := range []string{"Swap", "Sysctl", "CPU", "Metrics"} {
+	for _, s := range []string{"Swap", "Sysctl", "CPU", "Memory", "Metrics"} {
 		if _, ok := keys[s]; ok {
 			out = append(out, s)
 		}

@@ -60,6 +60,12 @@ const (
 	ReadPlacement
 	// ReadEffect: the pinned services' cgroups, every thread, init.scope.
 	ReadEffect
+	// ReadMemInfo: /proc/meminfo alone (the memory plan's shares of RAM).
+	ReadMemInfo
+	// ReadMemoryEffect: what the kernel applies of the memory plan (each
+	// role's cgroup and the slices above it) and the pressure stall
+	// information (memeffect.go).
+	ReadMemoryEffect
 	// ReadCapture: the capture interface ([CPU] DPIInterface=): sysfs, its
 	// driver's channels and offloads.
 	ReadCapture
@@ -73,10 +79,10 @@ const (
 // boot: no D-Bus (outside the core's cgroup the gate asks systemd, at boot
 // it runs inside), no /proc walk, no interrupt read there.
 const (
-	Generator  = ReadSwapUnits
+	Generator  = ReadSwapUnits | ReadMemInfo
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
-	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture
-	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture
+	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
@@ -131,9 +137,10 @@ type Facts struct {
 	// Sysctls are the wanted kernel parameters' values now, by key.
 	Sysctls map[string]Sysctl
 
-	// DropIns are the CPU files under the generator's normal directory,
-	// by path relative to it (units.CPUFilePaths): missing ones too, with
-	// an error wrapping fs.ErrNotExist.
+	// DropIns are the CPU and memory files under the generator's normal
+	// directory, by path relative to it (units.CPUFilePaths,
+	// units.MemoryFilePaths): missing ones too, with an error wrapping
+	// fs.ErrNotExist.
 	DropIns map[string]DropIn
 
 	// Markers is what sits at every failure marker location; Activated
@@ -148,6 +155,9 @@ type Facts struct {
 	// run that judges the guarantees); Memory its memory cgroup.
 	Core   Core
 	Memory Memory
+	// MemoryEffect is what the kernel applies of the memory settings and
+	// the pressure stall information (memeffect.go).
+	MemoryEffect MemoryEffect
 
 	// Placement is what placement reads: the record of the last
 	// placement, the interrupts, the workqueue masks; and the pinned
@@ -196,8 +206,10 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	cfg := f.Config
 	f.readTopology()
-	if f.Reads(ReadSwapState) {
+	if f.Reads(ReadSwapState) || f.Reads(ReadMemInfo) {
 		f.Mem, f.MemErr = procfs.ReadMeminfo(root)
+	}
+	if f.Reads(ReadSwapState) {
 		f.Swaps, f.SwapsErr = procfs.ReadSwaps(root)
 	}
 	if f.Reads(ReadSwapUnits) || f.Reads(ReadSwapState) {
@@ -237,6 +249,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
 		}
 		f.Memory = readMemory(root, f.Core, self)
+		if f.Reads(ReadMemoryEffect) {
+			f.readMemoryEffect()
+		}
 	}
 	if f.Reads(ReadPlacement) {
 		f.readPlacement()
@@ -247,11 +262,11 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	return f
 }
 
-// DropInsOf reads every CPU file the generator may write for cfg
-// (units.CPUFilePaths) under its normal directory.
+// DropInsOf reads every CPU and memory file the generator may write for
+// cfg under its normal directory.
 func DropInsOf(root hostroot.Root, cfg config.Config) map[string]DropIn {
 	m := map[string]DropIn{}
-	for _, p := range units.CPUFilePaths(cfg) {
+	for _, p := range append(units.CPUFilePaths(cfg), units.MemoryFilePaths(cfg)...) {
 		var d DropIn
 		d.Content, d.Err = readfile.Regular(root.Path(path.Join(units.NormalDir, p)), 1<<20)
 		m[p] = d
