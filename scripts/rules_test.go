@@ -107,6 +107,13 @@ func sample() []byte {
 	r.Guarantees = []check.Check{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}
 	r.CPU = &report.CPU{Isolation: "strict", Mode: "allowed-cpus", Reserved: true, Sets: map[string]report.Set{
 		"dpi": {Unit: "ransomeye-dpi.service", Count: 2}, "training": {Unit: "ransomeye-training.service", Count: 4}}}
+	mem, swp := uint64(3<<30), uint64(0)
+	line := check.PressureLine{Avg10: 1.5, Avg60: 0.5, Avg300: 0.1, TotalUS: 1234567}
+	r.Memory = &check.Memory{State: check.MemoryHeld, PSI: true, Services: []check.ServiceMemory{{
+		Role: "core", Unit: "ransomeye-core.service", Cgroup: "/system.slice/ransomeye-core.service", Running: true,
+		Settings:    []check.MemorySetting{{File: "memory.low", Cgroup: "/system.slice", Want: 4 << 30, Actual: "max", OK: true}},
+		MemoryBytes: &mem, SwapBytes: &swp, Events: map[string]uint64{"low": 0, "oom_kill": 0},
+		Pressure: map[string]check.Pressure{"memory": {Some: line, Full: &line}, "cpu": {Some: line}}}}}
 	return r.Metrics(report.Run{Start: time.Unix(1700000000, 5e8), Duration: 1500 * time.Millisecond})
 }
 

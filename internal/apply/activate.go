@@ -138,8 +138,8 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if err := sysctl.WriteRun(root, a.p.Sysctls); err != nil {
 		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}
-	if reason, ok := a.checkCPU(); !ok {
-		return a.fail(msgid.CPUFailed, "%s", reason)
+	if id, reason, ok := a.checkCPU(); !ok {
+		return a.fail(id, "%s", reason)
 	}
 	// Interrupts, kernel work, the plan file: warnings, never fail-closed.
 	logPlacement(log, place(f, &a.p, pr))
@@ -170,7 +170,12 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	msg := fmt.Sprintf("resources guaranteed: %s, %s", f.Swap.Describe(a.p.Swap).Provides, strings.Join(sysctls, ", "))
 	log.Event(msgid.ActivationSucceeded, priolog.Notice, "%s", msg)
 	notify("STATUS=" + msg)
-	if i := a.closing().Placement; i != nil && i.Isolation.Degraded() {
+	rep := a.closing()
+	if m := rep.Memory; m.Degraded() {
+		// Once per activation, never a failure (check.Memory says why).
+		log.Event(msgid.MemoryDegraded, priolog.Warning, "memory protection degraded: %s: %s; remedy: %s", m.Cause, m.Reason, m.Remedy)
+	}
+	if i := rep.Placement; i != nil && i.Isolation.Degraded() {
 		// Once per activation, never a failure (the gate guards the core's
 		// own CPUs); the metrics timer does not log it.
 		units := make([]string, 0, len(i.Isolation.Escapes))
@@ -199,21 +204,22 @@ func (a *activation) recordBefore(s sysctl.Setting) {
 	}
 }
 
-// checkCPU fails on an untrustworthy topology and on CPU drop-ins in effect
-// that differ from a fresh plan.
-func (a *activation) checkCPU() (string, bool) {
+// checkCPU fails on an untrustworthy topology and on CPU or memory
+// drop-ins in effect that differ from a fresh plan.
+func (a *activation) checkCPU() (msgid.ID, string, bool) {
 	r := check.Run(a.f, a.p)
 	for _, c := range r.Checks {
 		switch {
 		case c.Name == check.NameCPUTopology && c.Failed():
-			return c.Problem(), false
+			return msgid.CPUFailed, c.Problem(), false
 		case c.Name == check.NameCPUTopology:
 			a.log.Warnf("%s", c.Reason)
-			return "", true
 		case c.Name == check.NameCPUDropIns && c.Failed():
-			return c.Problem(), false
+			return msgid.CPUFailed, c.Problem(), false
 		case c.Name == check.NameCPUPlan && c.Failed():
-			return c.Problem(), false
+			return msgid.CPUFailed, c.Problem(), false
+		case c.Name == check.NameMemDropIns && c.Failed():
+			return msgid.MemoryFailed, c.Problem(), false
 		}
 	}
 	if a.p.CPU.Reserved {
@@ -225,7 +231,7 @@ func (a *activation) checkCPU() (string, bool) {
 	} else {
 		a.log.Noticef("no CPU reservation: %s", a.p.NoReservation())
 	}
-	return "", true
+	return "", "", true
 }
 
 // fail records the reason in the marker, logs it at CRIT as event id,

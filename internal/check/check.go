@@ -29,6 +29,7 @@ const (
 	NameCoreCPUs    = "core-cpus"
 	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
 	NameCoreMemory  = "core-memory" // the swap and swappiness reach the core
+	NameMemDropIns  = "memory-dropins"
 )
 
 // Check is one guarantee as measured now (status --json "guarantees").
@@ -77,10 +78,15 @@ type Result struct {
 	// Activated says whether activate succeeded in this boot, and why not.
 	Activated    bool
 	ActivatedWhy string
-	// DropInDiffs are the CPU drop-ins in effect that differ from the plan.
+	// DropInDiffs and MemoryDiffs are the CPU and memory drop-ins in
+	// effect that differ from the plan.
 	DropInDiffs []string
+	MemoryDiffs []string
 	// Placement is reported only; nil without a reservation.
 	Placement *Placement
+	// Memory is what the kernel applies of the memory plan, reported and
+	// never gated (memview.go); nil when the run does not read it.
+	Memory *Memory
 	// Capture is the capture interface against the DPI CPUs, reported
 	// only; nil without [CPU] DPIInterface= (or when it was not read).
 	Capture *CaptureInterface
@@ -129,6 +135,8 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	if f.DropIns != nil {
 		r.DropInDiffs = dropInDiffs(f, p)
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
+		r.MemoryDiffs = fileDiffs(f, units.MemoryFilePaths(f.Config), p.MemoryFiles())
+		r.Checks = append(r.Checks, memoryDropInsCheck(p, r.MemoryDiffs))
 	}
 	if f.Core.Unit != "" {
 		r.Checks = append(r.Checks, coreGate(f.Core))
@@ -142,6 +150,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	}
 	if f.Capture.Read {
 		r.Capture = captureView(f, p)
+	}
+	if f.Reads(facts.ReadMemoryEffect) {
+		r.Memory = memoryView(f, p)
 	}
 	return r
 }
@@ -229,15 +240,23 @@ func topologyCheck(f *facts.Facts) (Check, bool) {
 	return c, true
 }
 
-// dropInDiffs compares the CPU files in effect with p's confining ones: one
-// line per file missing, different, or present where p writes none.
+// dropInDiffs compares the CPU files in effect with p's confining ones
+// (fileDiffs).
 func dropInDiffs(f *facts.Facts, p plan.Plan) []string {
+	return fileDiffs(f, units.CPUFilePaths(f.Config), p.CPUFiles())
+}
+
+// fileDiffs compares the files in effect at paths with the plan's files
+// among them (files): one line per difference (a file missing, different,
+// or present although a fresh plan writes none there). No lines: they
+// match.
+func fileDiffs(f *facts.Facts, paths []string, files []units.File) []string {
 	want := map[string][]byte{}
-	for _, cf := range p.CPUFiles() {
+	for _, cf := range files {
 		want[cf.Path] = cf.Content
 	}
 	var diffs []string
-	for _, rel := range units.CPUFilePaths(f.Config) {
+	for _, rel := range paths {
 		got, w := f.DropIns[rel], want[rel]
 		hostPath := units.NormalDir + "/" + rel
 		switch {

@@ -77,7 +77,9 @@ type Config struct {
 	DPIChannels int
 	// MetricsPath is [Metrics] TextfilePath= ("": metrics off).
 	MetricsPath string
-	Files       []string
+	// Memory maps each role to its [Memory] settings (memory.go).
+	Memory map[string]map[string]Amount
+	Files  []string
 }
 
 // Default returns the built-in configuration.
@@ -93,6 +95,7 @@ func Default() Config {
 		MetricsPath:      names.DefaultMetricsPath,
 		CPUs:             map[string]cpuset.Set{},
 		CPUsAt:           map[string]Problem{},
+		Memory:           defaultMemory(),
 	}
 	for _, r := range roles.Table {
 		c.Units[r.Name] = r.Unit

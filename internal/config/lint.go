@@ -23,7 +23,7 @@ import (
 // sectionNames are the sections the file takes, in the manual's order.
 func sectionNames() []string {
 	var out []string
-	for _, s := range []string{"Swap", "Sysctl", "CPU", "Metrics"} {
+	for _, s := range []string{"Swap", "Sysctl", "CPU", "Memory", "Metrics"} {
 		if _, ok := keys[s]; ok {
 			out = append(out, s)
 		}

@@ -48,6 +48,11 @@ const (
 	ReadPlacement
 	// ReadEffect: the pinned services' cgroups, every thread, init.scope.
 	ReadEffect
+	// ReadMemInfo: /proc/meminfo alone (the memory plan's shares of RAM).
+	ReadMemInfo
+	// ReadMemoryEffect: what the kernel applies of the memory plan, and
+	// pressure stall information (memeffect.go).
+	ReadMemoryEffect
 	// ReadCapture: the capture interface: sysfs, its driver's channels and
 	// offloads.
 	ReadCapture
@@ -60,10 +65,10 @@ const (
 // D-Bus (at boot the gate runs in the core's cgroup), no /proc walk, no
 // interrupt read.
 const (
-	Generator  = ReadSwapUnits
+	Generator  = ReadSwapUnits | ReadMemInfo
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
-	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture
-	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture
+	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
@@ -114,8 +119,8 @@ type Facts struct {
 	// Sysctls are the wanted kernel parameters' values now, by key.
 	Sysctls map[string]Sysctl
 
-	// DropIns are the CPU files in the normal directory by relative path
-	// (units.CPUFilePaths), missing ones with an fs.ErrNotExist error.
+	// DropIns are the CPU and memory files in the normal directory by
+	// relative path, missing ones with an fs.ErrNotExist error.
 	DropIns map[string]DropIn
 
 	// Markers is what the marker locations hold; Activated whether the
@@ -129,6 +134,9 @@ type Facts struct {
 	// judged in this run); Memory its memory cgroup.
 	Core   Core
 	Memory Memory
+	// MemoryEffect is what the kernel applies of the memory settings and
+	// the pressure stall information (memeffect.go).
+	MemoryEffect MemoryEffect
 
 	// Placement is the placement record, interrupts, workqueue masks and,
 	// in the effect scope, the pinned services' cgroups and threads.
@@ -176,8 +184,10 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	cfg := f.Config
 	f.readTopology()
-	if f.Reads(ReadSwapState) {
+	if f.Reads(ReadSwapState) || f.Reads(ReadMemInfo) {
 		f.Mem, f.MemErr = procfs.ReadMeminfo(root)
+	}
+	if f.Reads(ReadSwapState) {
 		f.Swaps, f.SwapsErr = procfs.ReadSwaps(root)
 	}
 	if f.Reads(ReadSwapUnits) || f.Reads(ReadSwapState) {
@@ -208,6 +218,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
 		}
 		f.Memory = readMemory(root, f.Core, self)
+		if f.Reads(ReadMemoryEffect) {
+			f.readMemoryEffect()
+		}
 	}
 	if f.Reads(ReadPlacement) {
 		f.readPlacement()
@@ -218,10 +231,11 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	return f
 }
 
-// DropInsOf reads every CPU file the generator may write for cfg.
+// DropInsOf reads every CPU and memory file the generator may write for
+// cfg.
 func DropInsOf(root hostroot.Root, cfg config.Config) map[string]DropIn {
 	m := map[string]DropIn{}
-	for _, p := range units.CPUFilePaths(cfg) {
+	for _, p := range append(units.CPUFilePaths(cfg), units.MemoryFilePaths(cfg)...) {
 		var d DropIn
 		d.Content, d.Err = readfile.Regular(root.Path(path.Join(units.NormalDir, p)), 1<<20)
 		m[p] = d

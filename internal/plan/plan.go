@@ -62,6 +62,8 @@ type Plan struct {
 	Sysctls     []sysctl.Setting
 	// IRQ is where the interrupts go (with a reservation, when read).
 	IRQ irq.Decision
+	// Memory is the memory settings resolved (memory.go).
+	Memory MemoryPlan
 	// Channels is the capture NIC's channel count ([CPU] DPIChannels=).
 	Channels Channels
 }
@@ -124,6 +126,7 @@ func Decide(f *facts.Facts) Plan {
 		p.Files = append(p.Files, gateFile(cfg.CoreService()))
 	}
 	p.cpu(f)
+	p.memory(f)
 	p.channelsFile(f)
 	units.Sort(p.Files)
 	p.decidePlacement(f)

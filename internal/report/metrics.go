@@ -30,6 +30,8 @@ type family struct {
 	name    string
 	help    string
 	samples []sample
+	// counter: TYPE counter (the name ends in _total), else gauge.
+	counter bool
 }
 
 type sample struct {
@@ -136,6 +138,7 @@ func families(rep Report, run Run) []family {
 	out = append(out, roleCPUs, cpus)
 	out = append(out, placementFamilies(d.Placement)...)
 	out = append(out, captureFamilies(d.CaptureInterface)...)
+	out = append(out, memoryFamilies(d.Memory)...)
 	var last float64
 	if !run.Start.IsZero() {
 		last = float64(run.Start.Unix()) + float64(run.Start.Nanosecond())/1e9
@@ -169,12 +172,17 @@ func placementFamilies(p *check.Placement) []family {
 }
 
 // Metrics returns rep in the Prometheus text format 0.0.4 for
-// node_exporter's textfile collector; every family is a gauge.
+// node_exporter's textfile collector; every family is a gauge but the
+// kernel's own counters (*_total).
 func (rep Report) Metrics(run Run) []byte {
 	var b strings.Builder
 	for _, f := range families(rep, run) {
 		fmt.Fprintf(&b, "# HELP %s %s\n", f.name, escapeHelp(f.help))
-		fmt.Fprintf(&b, "# TYPE %s gauge\n", f.name)
+		typ := "gauge"
+		if f.counter {
+			typ = "counter"
+		}
+		fmt.Fprintf(&b, "# TYPE %s %s\n", f.name, typ)
 		for _, smp := range f.samples {
 			b.WriteString(f.name)
 			if len(smp.labels) > 0 {

@@ -58,6 +58,9 @@ type Doc struct {
 	// CaptureInterface is reported, never gated; absent without [CPU]
 	// DPIInterface=.
 	CaptureInterface *check.CaptureInterface `json:"capture_interface,omitempty"`
+	// Memory is what the kernel applies of [Memory] and the pressure;
+	// reported, never gated.
+	Memory *check.Memory `json:"memory,omitempty"`
 }
 
 // Config is the configuration section. Valid says whether it may be acted
@@ -184,7 +187,7 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	}
 	c.Differences = list(r.DropInDiffs)
 	c.DropInsMatch = len(c.Differences) == 0
-	d.CPU, d.Placement, d.CaptureInterface = c, r.Placement, r.Capture
+	d.CPU, d.Placement, d.CaptureInterface, d.Memory = c, r.Placement, r.Capture, r.Memory
 	return rep
 }
 

@@ -86,7 +86,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	for _, g := range d.Guarantees {
 		label := map[string]string{check.NameCoreCPUs: "core cpus applied", check.NameCoreGate: "core runs the gate",
-			check.NameCoreMemory: "core memory cgroup"}[g.Name]
+			check.NameCoreMemory: "core memory cgroup", check.NameMemDropIns: "memory drop-ins"}[g.Name]
 		switch {
 		case label == "":
 		case g.NotMeasured:
@@ -101,6 +101,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	writePlacement(d.Placement, row)
 	writeCapture(d.CaptureInterface, row)
+	writeMemory(d.Memory, row)
 	if d.Activation.SucceededThisBoot {
 		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
 	} else {

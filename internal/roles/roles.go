@@ -4,6 +4,8 @@
 package roles
 
 import (
+	"strings"
+
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
@@ -43,17 +45,29 @@ type Role struct {
 	Node  NodePref
 	// Capture: the capture interface's queue interrupts go to its CPUs.
 	Capture bool
+	// Memory are the role's [Memory] defaults by setting (Min, Low, High,
+	// SwapMax): a share of RAM ("50%"; of the swap target for SwapMax) or
+	// a size; a setting not listed is off. docs/design.md, "Memory",
+	// says why these.
+	Memory map[string]string
+}
+
+// MemoryKey is the [Memory] key of one of the role's memory settings:
+// its [CPU] key without "Service", then the setting ("CoreLow").
+func (r Role) MemoryKey(setting string) string {
+	return strings.TrimSuffix(r.Key, "Service") + setting
 }
 
 // Table lists the roles. The first row is the core, the service the gate
 // keeps down and whose CPUs are measured; the order is the order of the
 // services in every output.
 var Table = []Role{
-	{Name: "core", Key: "CoreService", Unit: names.CoreService, Node: Rest},
+	{Name: "core", Key: "CoreService", Unit: names.CoreService, Node: Rest,
+		Memory: map[string]string{"Low": "50%"}},
 	{Name: "dpi", Key: "DPIService", CPUsKey: "DPICPUs", Unit: names.DPIService, Slice: names.DPISlice, Description: "RansomEye DPI capture CPUs",
-		Cores: 2, Node: Capture, Capture: true},
+		Cores: 2, Node: Capture, Capture: true, Memory: map[string]string{"SwapMax": "0"}},
 	{Name: "training", Key: "TrainingService", CPUsKey: "TrainingCPUs", Unit: names.TrainingService, Slice: names.TrainingSlice, Description: "RansomEye AI training CPUs",
-		Cores: 2, Node: Highest},
+		Cores: 2, Node: Highest, Memory: map[string]string{"High": "25%", "SwapMax": "25%"}},
 }
 
 // Core is the first row: the gated core service.

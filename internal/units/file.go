@@ -49,10 +49,12 @@ type File struct {
 	// Content is the file's bytes; Target a symlink's target instead.
 	Content []byte
 	Target  string
-	// CPU is true when the file follows from the CPU plan; Advisory when it
+	// CPU is true when the file follows from the CPU plan, Memory from the
+	// memory plan (compared like confining CPU files); Advisory when it
 	// tells rather than confines (environment, irqbalance), so activate
 	// does not compare it and a stale one never keeps the core down.
 	CPU      bool
+	Memory   bool
 	Advisory bool
 }
 
@@ -136,6 +138,28 @@ func CPUFilePaths(cfg config.Config) []string {
 	}
 	for _, s := range StrictSlices {
 		ps = append(ps, s+".d/"+names.CPUDropIn)
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+// MemoryFilePaths lists every path (relative to the normal directory)
+// where the generator may write a memory drop-in for cfg, whatever the
+// machine: each role's service, and the slices it may run in (its own,
+// systemd's default) and those above them.
+func MemoryFilePaths(cfg config.Config) []string {
+	seen := map[string]bool{}
+	for _, r := range roles.Table {
+		seen[cfg.Units[r.Name]+".d/"+names.MemoryDropIn] = true
+		for _, sl := range []string{r.Slice, names.DefaultSlice(cfg.Units[r.Name])} {
+			for _, u := range names.SliceUnits(sl) {
+				seen[u+".d/"+names.MemoryDropIn] = true
+			}
+		}
+	}
+	ps := make([]string, 0, len(seen))
+	for p := range seen {
+		ps = append(ps, p)
 	}
 	sort.Strings(ps)
 	return ps
