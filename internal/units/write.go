@@ -15,7 +15,6 @@ package units
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,13 +46,16 @@ func checkRel(rel string) error {
 // directories (0755) inside dir.
 func WriteFile(dir, rel string, content []byte) error {
 	return write(dir, rel, func(tmp string) error {
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		// Plain system calls, not os.File: the generator writes a dozen
+		// files at every boot, and os.File's poller registration tries
+		// (fcntl, epoll_ctl) doubled the calls per file.
+		fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 		if err != nil {
-			return err
+			return &os.PathError{Op: "open", Path: tmp, Err: err}
 		}
-		_, werr := f.Write(content)
-		serr := f.Sync()
-		cerr := f.Close()
+		werr := writeAll(fd, content)
+		serr := unix.Fsync(fd)
+		cerr := unix.Close(fd)
 		return errors.Join(werr, serr, cerr)
 	}, func(final string) bool {
 		fi, err := os.Lstat(final)
@@ -85,7 +87,7 @@ func write(dir, rel string, make func(tmp string) error, same func(final string)
 		return fmt.Errorf("create directory for %q: %w", final, err)
 	}
 	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
+	_, _ = unix.Getrandom(rnd[:], 0)
 	tmp := filepath.Join(parent, ".#"+filepath.Base(final)+"."+hex.EncodeToString(rnd[:])+".tmp")
 	if err := make(tmp); err != nil {
 		_ = os.Remove(tmp)
@@ -117,11 +119,26 @@ func write(dir, rel string, make func(tmp string) error, same func(final string)
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	serr := d.Sync()
-	cerr := d.Close()
+	serr := unix.Fsync(fd)
+	cerr := unix.Close(fd)
 	return errors.Join(serr, cerr)
+}
+
+// writeAll writes b to fd, going on after a short write.
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
