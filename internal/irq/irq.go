@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -261,26 +260,23 @@ func IsQueue(name string) bool {
 	return false
 }
 
-// queueNumber finds the queue number in a queue IRQ's name: the digits
-// right after the queue part, as the drivers print it: virtio's
-// "virtio0-input.3", ixgbe's and bnxt_en's "eth0-TxRx-3" (and "-rx-3",
-// "-tx-3"), i40e's and ice's "i40e-eth0-TxRx-3", bnx2x's "eth0-fp-3",
-// mlx5's "mlx5_comp3@pci:0000:3b:00.0". The last such part counts (an
-// interface may be named "rx-0"). Why not the name's trailing digits:
-// mlx5 ends its names with the PCI address, whose last digit is the
-// function, so every queue of a port got the same number and one DPI CPU.
-var queueNumber = regexp.MustCompile(`(?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+)`)
-
-// queueIndex is the queue number of a queue IRQ's name (queueNumber), else
-// its trailing number, or -1.
+// queueIndex is the queue number of a queue IRQ's name, else its trailing
+// number, or -1. The queue number is the digits right after the queue part,
+// as the drivers print it: virtio's "virtio0-input.3", ixgbe's and
+// bnxt_en's "eth0-TxRx-3" (and "-rx-3", "-tx-3"), i40e's and ice's
+// "i40e-eth0-TxRx-3", bnx2x's "eth0-fp-3", mlx5's
+// "mlx5_comp3@pci:0000:3b:00.0". The last such part counts (an interface
+// may be named "rx-0"). Why not the name's trailing digits: mlx5 ends its
+// names with the PCI address, whose last digit is the function, so every
+// queue of a port got the same number and one DPI CPU.
 func queueIndex(name string) int {
-	if m := queueNumber.FindAllStringSubmatch(name, -1); m != nil {
-		if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
+	if q := lastQueueNumber(name); q != "" {
+		if v, err := strconv.Atoi(q); err == nil {
 			return v
 		}
 	}
 	i := len(name)
-	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+	for i > 0 && isDigit(name[i-1]) {
 		i--
 	}
 	if i == len(name) {
@@ -292,6 +288,45 @@ func queueIndex(name string) int {
 	}
 	return v
 }
+
+// queueParts are the parts a queue number follows, in the order they are
+// tried at each position of a name ("queue-" before "queue").
+var queueParts = [...]string{"txrx-", "rx-", "tx-", "-fp-", "input.", "output.", "comp", "queue-", "queue"}
+
+// lastQueueNumber scans name from the left for a queue part (ASCII case
+// ignored) followed by digits, going on after each one found, and returns
+// the digits of the last, or "". It is what the regular expression
+// (?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+) finds with
+// FindAll, written out: the generator links this package, and compiling
+// the expression (and the Unicode tables regexp brings) at every start of
+// a process that lives a few milliseconds cost more than the rest of its
+// package initialisation.
+func lastQueueNumber(name string) string {
+	last := ""
+	for i := 0; i < len(name); {
+		n := 0
+		for _, p := range queueParts {
+			if len(name)-i < len(p) || !strings.EqualFold(name[i:i+len(p)], p) {
+				continue
+			}
+			d := i + len(p)
+			for d < len(name) && isDigit(name[d]) {
+				d++
+			}
+			if d > i+len(p) {
+				last, n = name[i+len(p):d], d-i
+				break
+			}
+		}
+		if n == 0 {
+			n = 1
+		}
+		i += n
+	}
+	return last
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // isReceive reports whether a queue IRQ's name is a receive queue's (or a
 // combined one's), not a transmit-only one's ("-tx-N", virtio's

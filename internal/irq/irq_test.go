@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -397,5 +399,41 @@ func TestQueueSteeringPerDriver(t *testing.T) {
 				t.Errorf("note %q claims one queue per worker", d.NICNote)
 			}
 		})
+	}
+}
+
+// TestQueueIndexMatchesItsExpression: the hand-written scan finds the same
+// queue numbers as the regular expression it spells out, on the drivers'
+// names and on names built to trip it (parts overlapping, repeated, in
+// another case, without digits, digits too long for an int).
+func TestQueueIndexMatchesItsExpression(t *testing.T) {
+	re := regexp.MustCompile(`(?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+)`)
+	want := func(name string) int {
+		if m := re.FindAllStringSubmatch(name, -1); m != nil {
+			if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
+				return v
+			}
+		}
+		m := regexp.MustCompile(`[0-9]+$`).FindString(name)
+		if m == "" {
+			return -1
+		}
+		v, err := strconv.Atoi(m)
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+	names := []string{
+		"virtio0-input.3", "virtio0-output.12", "eth0-TxRx-3", "eth0-rx-3", "eth0-tx-3", "i40e-eth0-TxRx-3",
+		"eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0", "mlx5_async0@pci:0000:3b:00.1", "rx-0-TxRx-7", "rx-0",
+		"nvme0q12", "queue5", "queue-6", "QUEUE-7", "queue--8", "queue-x9", "txrx-", "TXRX-1rx-2", "trx-4",
+		"comp", "Comp12x", "eth1", "eth", "", "-", "input.", "input.x5", "tx-99999999999999999999999", "rx-1tx-2rx-3",
+		"ens1f0-TxRx-0@pci", "-fp-1-fp-2", "rxrx-5", "ttxrx-6", "comp1comp2", "\u212a-rx-3", "ſrx-4",
+	}
+	for _, n := range names {
+		if got, w := queueIndex(n), want(n); got != w {
+			t.Errorf("queueIndex(%q) = %d, the expression gives %d", n, got, w)
+		}
 	}
 }
