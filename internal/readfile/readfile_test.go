@@ -47,9 +47,9 @@ func TestRegular(t *testing.T) {
 	}
 }
 
-// TestKernelReadsWholeFilesUpToMax: Kernel and KernelAt return the whole
-// file whatever its size around the stack buffer's, refuse one over max
-// and name the file in errors.
+// TestKernelReadsWholeFilesUpToMax: Kernel, KernelAt and Regular return
+// the whole file whatever its size around their buffers', refuse one over
+// max and name the file in errors.
 func TestKernelReadsWholeFilesUpToMax(t *testing.T) {
 	dir := t.TempDir()
 	for _, size := range []int{0, 1, 127, 128, 129, 511, 512, 513, 4096, 100000} {
@@ -62,9 +62,15 @@ func TestKernelReadsWholeFilesUpToMax(t *testing.T) {
 		if err != nil || !bytes.Equal(b, content) {
 			t.Errorf("size %d: read %d bytes, %v", size, len(b), err)
 		}
+		if b, err := Regular(p, int64(size)); err != nil || !bytes.Equal(b, content) {
+			t.Errorf("Regular size %d: read %d bytes, %v", size, len(b), err)
+		}
 		if size > 0 {
 			if _, err := Kernel(p, size-1); err == nil || !strings.Contains(err.Error(), "larger than") || !strings.Contains(err.Error(), p) {
 				t.Errorf("size %d with max %d: %v", size, size-1, err)
+			}
+			if _, err := Regular(p, int64(size-1)); err == nil || !strings.Contains(err.Error(), "larger than") || !strings.Contains(err.Error(), p) {
+				t.Errorf("Regular size %d with max %d: %v", size, size-1, err)
 			}
 		}
 		fd, err := OpenDir(dir)
