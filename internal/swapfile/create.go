@@ -140,7 +140,12 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 	dirfd := dir.Fd()
 	tmpName := TempPrefix + strconv.Itoa(os.Getpid())
 	tmp := filepath.Join(dir.Host, tmpName)
-	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	// O_NOATIME: the header is read back after mkswap, which has just
+	// written and fsynced the file; updating its access time then dirtied
+	// the inode again, and the fsync below had a journal commit of its own
+	// to wait for (tens of milliseconds on a busy disk) instead of finding
+	// the file already durable.
+	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOATIME, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("create temporary file %q: %w", tmp, err)
 	}
