@@ -27,6 +27,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -144,7 +145,7 @@ func onlyRootChanges(s *step) bool {
 	if s.st.Mode&unix.S_ISVTX != 0 {
 		return true
 	}
-	who, err := aclWriters(s.fd)
+	who, err := aclWriters(s.fd, s.st.Gid)
 	return !Writable(&s.st) && err == nil && who == ""
 }
 
@@ -163,17 +164,21 @@ const (
 	aclVersion  = 2
 )
 
-// aclWriters reads the POSIX access ACL of the directory opened as fd (an
-// O_PATH descriptor is enough: it is reached through /proc/self/fd, as
-// fgetxattr refuses O_PATH descriptors) and returns who other than root it
+// aclWriters reads the POSIX access ACL of the directory opened as fd,
+// owned by group gid (an O_PATH descriptor is enough: it is reached through
+// /proc/self/fd, as fgetxattr refuses O_PATH descriptors) and returns who
+// other than root it
 // lets write there, as setfacl would name them ("user:1000, group:50"),
 // or "" for nobody (no ACL; the filesystem has none). Why: with an ACL the
 // mode's group bits are its mask, and a root:root 0755-looking directory
 // with u:1000:rwx was accepted; uid 1000 then renamed the swapfile away and
 // put her own in its place before swapon.
-func aclWriters(fd int) (string, error) {
-	buf := make([]byte, 4096)
-	n, err := unix.Getxattr(fmt.Sprintf("/proc/self/fd/%d", fd), aclAccessXattr, buf)
+func aclWriters(fd int, gid uint32) (string, error) {
+	// On the stack: every directory of every path root writes below is
+	// checked, a score of times per activate.
+	var b [4096]byte
+	buf := b[:]
+	n, err := unix.Getxattr("/proc/self/fd/"+strconv.Itoa(fd), aclAccessXattr, buf)
 	switch {
 	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.EOPNOTSUPP):
 		return "", nil
@@ -182,17 +187,7 @@ func aclWriters(fd int) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("read its POSIX ACL: %w", err)
 	}
-	return ParseACLWriters(buf[:n], gidOf(fd))
-}
-
-// gidOf returns the group owning the file opened as fd, or 0 when it
-// cannot be told (the caller has checked it through fstat already).
-func gidOf(fd int) uint32 {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
-		return 0
-	}
-	return st.Gid
+	return ParseACLWriters(buf[:n], gid)
 }
 
 // ParseACLWriters returns who, other than root, the POSIX access ACL b (the
@@ -411,7 +406,7 @@ func checkDir(s *step, final bool) error {
 	case sticky:
 		return nil
 	}
-	who, err := aclWriters(s.fd)
+	who, err := aclWriters(s.fd, st.Gid)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%q: %v: cannot tell whether other users can write there; choose a directory only root can change", s.host, err)
