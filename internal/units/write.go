@@ -22,6 +22,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -83,12 +85,15 @@ func write(dir, rel string, make func(tmp string) error, same func(final string)
 	}
 	final := filepath.Join(dir, filepath.FromSlash(rel))
 	parent := filepath.Dir(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create directory for %q: %w", final, err)
+	// The output directories are empty at every run (systemd empties them
+	// before it runs the generators): one mkdir(2) makes a unit's drop-in
+	// directory, where MkdirAll would first stat it and its parent.
+	if err := unix.Mkdir(parent, 0o755); err != nil && !errors.Is(err, unix.EEXIST) || errors.Is(err, unix.EEXIST) && !isDir(parent) {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return fmt.Errorf("create directory for %q: %w", final, err)
+		}
 	}
-	var rnd [6]byte
-	_, _ = unix.Getrandom(rnd[:], 0)
-	tmp := filepath.Join(parent, ".#"+filepath.Base(final)+"."+hex.EncodeToString(rnd[:])+".tmp")
+	tmp := filepath.Join(parent, ".#"+filepath.Base(final)+"."+tempSuffix()+".tmp")
 	if err := make(tmp); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("write %q: %w", final, err)
@@ -116,6 +121,33 @@ func write(dir, rel string, make func(tmp string) error, same func(final string)
 		return fmt.Errorf("sync directory %q: %w", parent, err)
 	}
 	return nil
+}
+
+// isDir reports whether p is a directory, a link to one included (as
+// MkdirAll accepts it).
+func isDir(p string) bool {
+	var st unix.Stat_t
+	return unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// tempSeed and tempSeq make the temporary names' 12 hex digits: random per
+// process (one getrandom(2)), the count of names made mixed into the low
+// bytes, so that a run writing a dozen files does not ask the kernel for
+// randomness a dozen times. O_EXCL refuses a name taken anyway.
+var (
+	tempOnce sync.Once
+	tempSeed [6]byte
+	tempSeq  atomic.Uint32
+)
+
+func tempSuffix() string {
+	tempOnce.Do(func() { _, _ = unix.Getrandom(tempSeed[:], 0) })
+	b := tempSeed
+	n := tempSeq.Add(1)
+	b[3] ^= byte(n >> 16)
+	b[4] ^= byte(n >> 8)
+	b[5] ^= byte(n)
+	return hex.EncodeToString(b[:])
 }
 
 func syncDir(dir string) error {
