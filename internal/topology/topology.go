@@ -146,29 +146,28 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 
 	// Physical cores from sibling lists, read relative to the CPU
 	// directory: one path walk from "/" instead of one per core.
-	cpuDir, err := readfile.OpenDir(root.Path(CPUDir))
-	if err != nil {
+	cpuDir := sysDir{host: CPUDir, path: root.Path(CPUDir)}
+	if cpuDir.fd, err = readfile.OpenDir(cpuDir.path); err != nil {
 		return info, fmt.Errorf("read CPU list: %w", err)
 	}
-	defer unix.Close(cpuDir)
-	seen := map[int]bool{}
+	defer unix.Close(cpuDir.fd)
+	seen := make([]bool, online.Max()+1)
 	for _, id := range online.IDs() {
 		if seen[id] {
 			continue
 		}
 		rel := "cpu" + strconv.Itoa(id) + "/topology/thread_siblings_list"
-		p := CPUDir + "/" + rel
-		sib, err := readListAt(root, cpuDir, CPUDir, rel, false)
+		sib, err := cpuDir.readList(rel, false)
 		if err != nil {
 			return info, err
 		}
 		if !sib.Contains(id) {
-			return info, fmt.Errorf("%q does not list CPU %d itself (%q): the topology is inconsistent", p, id, sib)
+			return info, fmt.Errorf("%q does not list CPU %d itself (%q): the topology is inconsistent", CPUDir+"/"+rel, id, sib)
 		}
 		sib = sib.Intersect(online)
 		for _, s := range sib.IDs() {
 			if seen[s] {
-				return info, fmt.Errorf("CPU %d is listed as a sibling of two different cores (%q): the topology is inconsistent", s, p)
+				return info, fmt.Errorf("CPU %d is listed as a sibling of two different cores (%q): the topology is inconsistent", s, CPUDir+"/"+rel)
 			}
 			seen[s] = true
 		}
@@ -201,33 +200,45 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 func readKernel(p string) ([]byte, error) { return readfile.Kernel(p, 1<<20) }
 
 func readList(root hostroot.Root, hostPath string, maybeEmpty bool) (cpuset.Set, error) {
-	return readListAt(root, unix.AT_FDCWD, "", hostPath, maybeEmpty)
-}
-
-// readListAt reads the CPU list rel under the directory dirfd, which is
-// hostDir under root (readfile.KernelAt); with hostDir "", rel is a host
-// path.
-func readListAt(root hostroot.Root, dirfd int, hostDir, rel string, maybeEmpty bool) (cpuset.Set, error) {
-	var b []byte
-	var err error
-	hostPath := rel
-	if hostDir == "" {
-		b, err = readKernel(root.Path(rel))
-	} else {
-		hostPath = hostDir + "/" + rel
-		b, err = readfile.KernelAt(dirfd, root.Path(hostDir), rel, 1<<20)
-	}
+	b, err := readKernel(root.Path(hostPath))
 	if err != nil {
 		return cpuset.Set{}, fmt.Errorf("read CPU list: %w", err)
 	}
+	return parseList(b, "", hostPath, maybeEmpty)
+}
+
+// sysDir is a sysfs directory opened once (readfile.OpenDir), whose files
+// are read relative to it.
+type sysDir struct {
+	fd   int
+	host string // as on the host, for messages
+	path string // under the root
+}
+
+// readList reads the CPU list rel under d.
+func (d sysDir) readList(rel string, maybeEmpty bool) (cpuset.Set, error) {
+	b, err := readfile.KernelAt(d.fd, d.path, rel, 1<<20)
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("read CPU list: %w", err)
+	}
+	return parseList(b, d.host, rel, maybeEmpty)
+}
+
+// parseList parses the CPU list b read from dir/name (name alone with dir
+// "": the path is put together only for an error).
+func parseList(b []byte, dir, name string, maybeEmpty bool) (cpuset.Set, error) {
 	var s cpuset.Set
+	var err error
 	if maybeEmpty {
 		s, err = cpuset.ParseMaybeEmpty(string(b))
 	} else {
 		s, err = cpuset.Parse(string(b))
 	}
 	if err != nil {
-		return cpuset.Set{}, fmt.Errorf("%q: %w", hostPath, err)
+		if dir != "" {
+			name = dir + "/" + name
+		}
+		return cpuset.Set{}, fmt.Errorf("%q: %w", name, err)
 	}
 	return s, nil
 }
