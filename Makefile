@@ -63,11 +63,13 @@ integration: build package
 	RANSOMEYE_SUITE=$(SUITE) RANSOMEYE_DEB=$(CURDIR)/dist/ransomeye-tuner_$(VERSION)_amd64.deb \
 	  $(GO) test -count=1 -tags vmtest -timeout 60m -v -run 'TestBoot$(if $(CASES),/($(CASES)))' ./integration/...
 
-# Only the cached base image of SUITE (CI builds the next suites' bases in
-# the background while the first one boots).
+# Only the cached base image of SUITE, or with LAYER= that package layer
+# (suricata, postgresql) on its suite's base (CI builds the next suites'
+# bases and the layers in the background while the first suite boots).
+LAYER ?=
 integration-base:
 	integration/deps.sh
-	RANSOMEYE_SUITE=$(SUITE) $(GO) test -count=1 -tags vmtest -timeout 30m -run 'TestBase$$' -v ./integration/...
+	RANSOMEYE_SUITE=$(SUITE) RANSOMEYE_LAYER=$(LAYER) $(GO) test -count=1 -tags vmtest -timeout 30m -run 'TestBase$$' -v ./integration/...
 
 # One boot of case 1 on a fresh machine, ending with a readable summary.
 demo: build package

@@ -74,3 +74,44 @@ func TestCgroupV1CoreSwappiness(t *testing.T) {
 		t.Logf("activate:\n%s\ngate:\n%s", res.stderr, g.stdout)
 	}
 }
+
+// TestActivateAgreesWithGateOnCoreSwapMax: cgroup v2, MemorySwapMax=0 on
+// the core (FAKE cgroup tree and /proc/self/cgroup in the root: the
+// process stands in the core's cgroup, as the gate does). status and the
+// gate fail core-memory; activate said "resources guaranteed", exited 0
+// and recorded its success, so ransomeye-tuner.service was green while the
+// core was gated. activate fails closed with the gate's reason; with no
+// limit both open.
+func TestActivateAgreesWithGateOnCoreSwapMax(t *testing.T) {
+	for _, limit := range []string{"0", "max"} {
+		t.Run("memory.swap.max "+limit, func(t *testing.T) {
+			r := loopRoot(t, 32*mib, "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+			if err := os.Remove(r.path("sys")); err != nil { // the host's /sys: not this machine's cgroups
+				t.Fatal(err)
+			}
+			r.write(t, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory pids\n")
+			r.write(t, "sys/fs/cgroup/system.slice/memory.swap.max", "max\n")
+			r.write(t, "sys/fs/cgroup/system.slice/ransomeye-core.service/memory.swap.max", limit+"\n")
+			r.write(t, "proc/self/cgroup", "0::/system.slice/ransomeye-core.service\n")
+			act := activate(t, r)
+			defer r.fakeSwapon(t)()
+			gate := run(t, r, nil, "gate")
+			if (act.code == 0) != (gate.code == 0) {
+				t.Fatalf("activate exit %d (%s), gate exit %d:\n%s", act.code, lastLine(act.stderr), gate.code, gate.stdout+gate.stderr)
+			}
+			if limit != "0" {
+				return
+			}
+			const why = "ransomeye-core.service may not swap at all (memory.swap.max of /system.slice/ransomeye-core.service, MemorySwapMax= of ransomeye-core.service), below the swap target 64.0 MiB"
+			failedClosed(t, r, act, why)
+			if !strings.Contains(gate.stdout+gate.stderr, why) {
+				t.Errorf("the gate refuses for another reason:\n%s", gate.stdout+gate.stderr)
+			}
+		})
+	}
+}
+
+func lastLine(s string) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return l[len(l)-1]
+}

@@ -125,6 +125,38 @@ func TestConcurrentPlaceThenUndoRestoresAll(t *testing.T) {
 	}
 }
 
+// TestConcurrentPlaceUndoUninstallRestoresAll: place, place --undo and
+// uninstall at once (a DPI engine's ExecStartPost= while the package is
+// removed), then a last place --undo: every interrupt and mask is back
+// where it was, whichever order the runs took the placement lock in.
+func TestConcurrentPlaceUndoUninstallRestoresAll(t *testing.T) {
+	const tries = 8
+	for try := 0; try < tries; try++ {
+		root, orig := placeRoot(t, 120, nil)
+		var cmds []*exec.Cmd
+		var errs []*strings.Builder
+		for _, args := range [][]string{{"place"}, {"place", "--undo"}, {"place"}, {"uninstall"}, {"place"}, {"place", "--undo"}, {"place"}} {
+			c, e := placeRun(t, root, args...)
+			cmds, errs = append(cmds, c), append(errs, e)
+		}
+		for i, c := range cmds {
+			if err := c.Wait(); err != nil {
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 { // uninstall may exit 1 (no sysctls)
+					t.Fatalf("run %d: %v\n%s", i, err, errs[i])
+				}
+			}
+		}
+		c, e := placeRun(t, root, "place", "--undo")
+		if err := c.Wait(); err != nil {
+			t.Fatalf("place --undo: %v\n%s", err, e)
+		}
+		if bad := changedFiles(t, root, orig); len(bad) > 0 {
+			n := min(len(bad), 5)
+			t.Fatalf("try %d: not restored: %s", try, strings.Join(bad[:n], "; "))
+		}
+	}
+}
+
 // readValues returns the trimmed content of each file of paths under root.
 func readValues(t *testing.T, root string, paths ...string) map[string]string {
 	t.Helper()

@@ -7,8 +7,10 @@ package main_test
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // linkedRoot makes a fake root with 32 MiB of RAM, an ext4 loop
@@ -132,5 +134,37 @@ func TestUninstallGivesBack(t *testing.T) {
 	}
 	if _, err := os.Stat(r.path("data/ransomeye/swap")); err != nil {
 		t.Errorf("uninstall touched the swapfile: %v", err)
+	}
+}
+
+// TestUninstallWaitsForActivation: the package's prerm ran `ransomeye-tuner
+// uninstall` while an activation was creating the swapfile (slowed here
+// with strace's fault injection); uninstall took no activation lock, so the
+// activation finished after the give-back: /run/sysctl.d/60-ransomeye-tuner.conf
+// and the tuner's sysctl values were back, and the removal left them.
+// uninstall now waits for the activation, then gives everything back.
+func TestUninstallWaitsForActivation(t *testing.T) {
+	needRoot(t)
+	needStrace(t)
+	r := loopRoot(t, 32*mib, "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+	if err := os.MkdirAll(r.path("var/lib"), 0o755); err != nil { // the record of the values before
+		t.Fatal(err)
+	}
+	cmd := exec.Command("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fallocate", "-e", "inject=fallocate:delay_enter=1500000",
+		tunerBin, "--root", r.path(""), "activate")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // activate is in fallocate now
+	un := run(t, r, nil, "uninstall")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+	if _, err := os.Lstat(r.path("run/sysctl.d/60-ransomeye-tuner.conf")); err == nil {
+		t.Errorf("after uninstall (exit %d), /run/sysctl.d/60-ransomeye-tuner.conf is there again:\n%s", un.code, un.stderr)
+	}
+	if v := r.sysctl(t, "swappiness"); v != "60" {
+		t.Errorf("after uninstall (exit %d), vm.swappiness = %s, want the 60 it had before:\n%s", un.code, v, un.stderr)
 	}
 }

@@ -9,11 +9,14 @@ package main_test
 import (
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 )
@@ -66,6 +69,126 @@ func TestActivateRefusesBtrfsDataProfile(t *testing.T) {
 			swaponOff(t, filepath.Join(mnt, "swap"))
 		})
 	}
+}
+
+// TestActivateJudgesBtrfsSwapfileByExtents: the kernel judges a btrfs
+// swapfile by the block groups and devices of its own extents
+// (btrfs_swap_activate), not by the filesystem. A file activate made on a
+// single-device btrfs stays usable after `btrfs device add` (its extents
+// stay on the first device) and after a `-dconvert=dup` balance that
+// skipped its block groups while it was active: activate and status keep
+// it, active or not, and the real swapon takes it. It was refused for the
+// filesystem's second device or second profile, and the core stayed down
+// at every boot. A file of ours whose extents are in dup block groups is
+// refused, naming them, and the balance it names makes it usable.
+func TestActivateJudgesBtrfsSwapfileByExtents(t *testing.T) {
+	needRoot(t, "btrfs")
+	const conf = "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n"
+	active := "/ransomeye/swap " + strconv.FormatInt(64*mib-4096, 10)
+	keeps := func(t *testing.T, r fakeRoot) {
+		t.Helper()
+		if sw := statusSwap(t, r); sw["decision"] != "keep" {
+			t.Errorf("status: %v: %v (want keep: the kernel takes this file)", sw["decision"], sw["reason"])
+		}
+		if res := activate(t, r); res.code != 0 {
+			t.Errorf("activate refused a swapfile the kernel takes: exit %d\n%s", res.code, res.stderr)
+		}
+	}
+	t.Run("device added", func(t *testing.T) {
+		r := newRoot(t, 32*mib)
+		mnt := r.path("ransomeye")
+		loopFS(t, "btrfs", "512M", mnt)
+		r.write(t, "etc/ransomeye/tuner.conf", conf)
+		succeeded(t, r, activate(t, r))
+		// A second device, as an administrator grows the filesystem: the
+		// swapfile's extents stay on the first.
+		img := filepath.Join(t.TempDir(), "second.img")
+		sh(t, "truncate", "-s", "512M", img)
+		dev := sh(t, "losetup", "-f", "--show", img)
+		t.Cleanup(func() {
+			exec.Command("umount", mnt).Run() // before the device goes
+			exec.Command("btrfs", "device", "scan", "--forget", dev).Run()
+			exec.Command("losetup", "-d", dev).Run()
+		})
+		sh(t, "btrfs", "device", "add", "-f", dev, mnt)
+		r.setSwaps(t, active) // as at run time: the swap unit turned it on (FAKE /proc/swaps)
+		keeps(t, r)
+		r.setSwaps(t) // the next boot, before swapon: judged by its extents
+		keeps(t, r)
+		swaponOff(t, filepath.Join(mnt, "swap"))
+		// A new file here could land on either device: refused.
+		if err := os.Remove(filepath.Join(mnt, "swap")); err != nil {
+			t.Fatal(err)
+		}
+		failedClosed(t, r, activate(t, r), "spans 2 devices (data profile single)", "a new file's extents may land on any of the devices")
+	})
+	t.Run("block groups a conversion skipped", func(t *testing.T) {
+		r := newRoot(t, 32*mib)
+		mnt := r.path("ransomeye")
+		loopFS(t, "btrfs", "512M", mnt)
+		r.write(t, "etc/ransomeye/tuner.conf", conf)
+		succeeded(t, r, activate(t, r))
+		sw := filepath.Join(mnt, "swap")
+		sh(t, "swapon", sw)
+		t.Cleanup(func() { exec.Command("swapoff", sw).Run() })
+		sh(t, "btrfs", "balance", "start", "-dconvert=dup", mnt) // skips the active swapfile's block group
+		sh(t, "swapoff", sw)
+		if df := sh(t, "btrfs", "filesystem", "df", mnt); !strings.Contains(df, "Data, single") || !strings.Contains(df, "Data, DUP") {
+			t.Fatalf("the balance did not leave both profiles:\n%s", df)
+		}
+		keeps(t, r)
+		swaponOff(t, sw)
+	})
+	t.Run("ours in dup block groups", func(t *testing.T) {
+		r := newRoot(t, 32*mib)
+		mnt := r.path("ransomeye")
+		loopFS(t, "btrfs", "512M", mnt, "-d", "dup")
+		r.write(t, "etc/ransomeye/tuner.conf", conf)
+		sw := filepath.Join(mnt, "swap")
+		sh(t, "touch", sw)
+		sh(t, "chattr", "+C", sw)
+		makeSwapArea(t, sw, "64M", []string{"-L", "ransomeye-swap"})
+		want := `the swapfile "/ransomeye/swap" lies in btrfs block groups of the data profile dup`
+		if sw := statusSwap(t, r); sw["decision"] != "refuse" || !strings.Contains(sw["reason"].(string), want) {
+			t.Errorf("status: %v: %v", sw["decision"], sw["reason"])
+		}
+		m := failedClosed(t, r, activate(t, r), want, "swapfile must have single data profile")
+		cmd := regexp.MustCompile(`btrfs balance start -dconvert=single "([^"]+)"`).FindStringSubmatch(m)
+		if cmd == nil {
+			t.Fatalf("no balance remedy:\n%s", m)
+		}
+		sh(t, "btrfs", "balance", "start", "-dconvert=single", r.path(cmd[1]))
+		os.Remove(r.marker())
+		succeeded(t, r, activate(t, r))
+		swaponOff(t, sw)
+	})
+}
+
+// TestActivateMixedBtrfsBalanceRemedyWorks: on a btrfs with mixed block
+// groups (mkfs.btrfs --mixed, dup) the kernel refuses the data conversion
+// alone ("mixed groups data and metadata options must be the same"), so
+// `btrfs balance start -dconvert=single DIR`, the remedy printed before,
+// failed as written. The remedy printed converts both, and works as
+// written: then activate makes a file the real swapon takes.
+func TestActivateMixedBtrfsBalanceRemedyWorks(t *testing.T) {
+	needRoot(t, "btrfs")
+	r := newRoot(t, 32*mib)
+	mnt := r.path("ransomeye")
+	loopFS(t, "btrfs", "512M", mnt, "--mixed", "-d", "dup", "-m", "dup")
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=64M\nReserve=0\n[CPU]\nIsolation=off\n")
+	m := failedClosed(t, r, activate(t, r), "data profile dup")
+	cmd := regexp.MustCompile(`btrfs balance start (.*) "([^"]+)"`).FindStringSubmatch(m)
+	if cmd == nil {
+		t.Fatalf("no balance remedy:\n%s", m)
+	}
+	args := append([]string{"balance", "start"}, strings.Fields(cmd[1])...)
+	out, err := exec.Command("btrfs", append(args, r.path(cmd[2]))...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the printed remedy fails as written: btrfs %s %q: %v\n%s", strings.Join(args, " "), cmd[2], err, out)
+	}
+	os.Remove(r.marker())
+	succeeded(t, r, activate(t, r))
+	swaponOff(t, filepath.Join(mnt, "swap"))
 }
 
 // TestActivateReplacementFitsOnlyWithoutOldFile: after a RAM upgrade the
@@ -140,6 +263,43 @@ func TestActivateReplacementFitsOnlyWithoutOldFile(t *testing.T) {
 			t.Error("an active swapfile was removed or replaced")
 		}
 	})
+}
+
+// TestActivateReplacementFailureFreesSpaceAtOnce: on btrfs, with
+// Reserve=0 and a disk sized for one swapfile, the old file is removed
+// first and the new one made; its rename fails with ENOSPC (injected with
+// strace into the renameat2 in the swapfile's directory). The marker says to
+// restart the activator, but btrfs frees the extents of the temporary file
+// removed on the failure only when its transaction commits: a restart
+// right away said "0 B free" for half a minute. activate commits it
+// (syncfs) before it returns, and a restart right away makes the file.
+func TestActivateReplacementFailureFreesSpaceAtOnce(t *testing.T) {
+	needRoot(t, "btrfs")
+	needStrace(t)
+	r := newRoot(t, 16*mib)
+	mnt := r.path("ransomeye")
+	loopFS(t, "btrfs", "300M", mnt)
+	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=16M\nReserve=0\n[CPU]\nIsolation=off\n")
+	avail := func() int64 {
+		var st unix.Statfs_t
+		if err := unix.Statfs(mnt, &st); err != nil {
+			t.Fatal(err)
+		}
+		return int64(st.Bavail) * st.Bsize
+	}
+	old := avail() / 2 / mib * mib
+	r.setMem(t, old)
+	succeeded(t, r, activate(t, r))
+	target := (avail() + old) / mib * mib // fits only without the old file
+	r.setMem(t, target)
+	// Only in the swapfile's directory (-P, matched through the directory
+	// descriptor): the marker's rename must work.
+	res := runAct(t, r, nil, []string{"strace", "-f", "-qq", "-o", "/dev/null", "-P", mnt, "-e", "trace=renameat2", "-e", "inject=renameat2:error=ENOSPC"}, "activate")
+	failedClosed(t, r, res, "no space left on device", "was removed first to make room for its replacement")
+	os.Remove(r.marker())
+	succeeded(t, r, activate(t, r))
+	checkSwapfile(t, filepath.Join(mnt, "swap"), target)
+	swaponOff(t, filepath.Join(mnt, "swap"))
 }
 
 // swapUUID returns the UUID mkswap wrote into the swap header at p.

@@ -29,7 +29,8 @@ func steeringCases() []bootCase {
 			// is configured: without it a boot whose virtio_net module
 			// loaded late (eth0 at 56 s) ran both placements before eth0
 			// existed, and its queues were never steered (run
-			// 20261201T191846Z; FAULTS.md lists it as not fixed).
+			// 20261201T191846Z; since then the udev rule places a NIC that
+			// appears late again: case 33).
 			args: []string{"net.ifnames=0", "systemd.wants=systemd-networkd.service", "systemd.wants=systemd-networkd-wait-online.service"},
 			rootFiles: map[string]string{
 				"/etc/ransomeye/tuner.conf": "# boot suite case 26\n[CPU]\nDPIInterface=eth0\n",

@@ -47,8 +47,12 @@ type bootCase struct {
 	// enlarges that copy.
 	rootFiles map[string]string
 	rootGrow  int64
-	args      []string
-	timeout   time.Duration
+	// manFiles are guest paths whose content is taken from
+	// ransomeye-tuner(8)'s source (ManFiles) into the root image as it is
+	// shown there: the recipes a case runs are the man page's.
+	manFiles []string
+	args     []string
+	timeout  time.Duration
 	// noReport: the boot is expected to end without a report (a crash).
 	noReport bool
 	// needDeb: the case needs the project installed from the .deb.
@@ -58,8 +62,10 @@ type bootCase struct {
 	// RANSOMEYE_KNOWN_DEFECTS=1, so that CI stays green until the fix.
 	knownDefect string
 	// nic names a host tap device for a multi-queue virtio-net NIC
-	// (Machine.NIC); "" boots without one.
-	nic string
+	// (Machine.NIC) with nicQueues queue pairs (2 when 0); "" boots
+	// without one.
+	nic       string
+	nicQueues int
 	// everySuite: the case also runs on the suites other than bookworm
 	// (RANSOMEYE_SUITE, make integration SUITE=...); the others run on
 	// bookworm only.
@@ -137,9 +143,10 @@ func prerequisites(t *testing.T) {
 }
 
 // TestBase only builds (or finds) the cached base image of the suite
-// (make integration-base): CI builds the other suites' bases in the
-// background while the first suite boots, since debootstrap mostly waits on
-// the mirror.
+// (make integration-base), or with $RANSOMEYE_LAYER (make integration-base
+// LAYER=...) that package layer on its suite's base: CI builds the other
+// suites' bases and the layers in the background while the first suite
+// boots, since debootstrap and apt mostly wait on the mirror.
 func TestBase(t *testing.T) {
 	prerequisites(t)
 	pkgDir, _ := filepath.Abs(".")
@@ -147,11 +154,19 @@ func TestBase(t *testing.T) {
 	if work == "" {
 		work = filepath.Join(filepath.Dir(pkgDir), "vmwork")
 	}
+	start := time.Now()
+	if layer := os.Getenv("RANSOMEYE_LAYER"); layer != "" {
+		b, err := EnsureNamedLayer(context.Background(), pkgDir, work, layer, t.Logf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("layer %s ready in %s: %s", layer, time.Since(start).Round(time.Second), b.Dir)
+		return
+	}
 	suiteName, err := Suite()
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	b, err := EnsureBase(context.Background(), pkgDir, work, suiteName, t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +258,7 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 	}
 	m := Machine{Kernel: s.img.Base.Kernel(), Root: s.img.Tuner, MemMiB: c.mem, CPUs: c.cpus, NUMANodes: c.numa,
 		Threads: c.threads, CPUModel: c.cpuModel,
-		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout, NIC: c.nic}
+		Append: append([]string{"ransomeye.test.case=" + c.name}, c.args...), Dir: dir, Timeout: c.timeout, NIC: c.nic, NICQueues: c.nicQueues}
 	if m.Timeout == 0 {
 		m.Timeout = 4 * time.Minute
 	}
@@ -280,6 +295,23 @@ func (s *suite) boot(t *testing.T, c bootCase) {
 		m.Root = s.img.Plain
 	} else if s.img.TunerErr != nil {
 		t.Fatal(s.img.TunerErr)
+	}
+	if len(c.manFiles) > 0 {
+		shown, err := ManFiles(filepath.Join(s.repoDir, "docs/man/ransomeye-tuner.8.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{}
+		for p, v := range c.rootFiles {
+			files[p] = v
+		}
+		for _, p := range c.manFiles {
+			if shown[p] == "" {
+				t.Fatalf("ransomeye-tuner(8) shows no file %s (it shows %d others)", p, len(shown))
+			}
+			files[p] = shown[p]
+		}
+		c.rootFiles = files
 	}
 	if len(c.rootFiles) > 0 || c.rootGrow > 0 {
 		src := m.Root
@@ -909,9 +941,12 @@ func cases() []bootCase {
 			}},
 	}
 	cs = append(cs, steeringCases()...)
+	cs = append(cs, channelCases()...)
 	cs = append(cs, isolationCases()...)
 	cs = append(cs, selinuxCases()...)
 	cs = append(cs, tunedCases()...)
+	cs = append(cs, captureCases()...)
+	cs = append(cs, engineCases()...)
 	return cs
 }
 

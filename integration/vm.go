@@ -44,10 +44,12 @@ type Machine struct {
 	Timeout time.Duration
 	// NIC, when not "", names a host tap device that Run creates
 	// (multi-queue) before the boot and deletes after it; the guest gets a
-	// two-queue virtio-net NIC on it with six MSI-X vectors (configuration,
-	// two receive and two transmit queues, control), each queue its own
-	// interrupt. TapSupport says whether the host can.
-	NIC string
+	// virtio-net NIC on it with NICQueues queue pairs (2 when 0) and
+	// 2*NICQueues+2 MSI-X vectors (configuration, each receive and each
+	// transmit queue, control), each queue its own interrupt. TapSupport
+	// says whether the host can.
+	NIC       string
+	NICQueues int
 }
 
 // Boot is what a boot left behind.
@@ -116,8 +118,12 @@ func (m Machine) QemuArgs() []string {
 			"-device", "nvme,drive=data,serial=data")
 	}
 	if m.NIC != "" {
-		args = append(args, "-netdev", "tap,id=cap0,ifname="+m.NIC+",script=no,downscript=no,queues=2",
-			"-device", "virtio-net-pci,netdev=cap0,mq=on,vectors=6,mac="+GuestMAC)
+		q := m.NICQueues
+		if q == 0 {
+			q = 2
+		}
+		args = append(args, "-netdev", fmt.Sprintf("tap,id=cap0,ifname=%s,script=no,downscript=no,queues=%d", m.NIC, q),
+			"-device", fmt.Sprintf("virtio-net-pci,netdev=cap0,mq=on,vectors=%d,mac=%s", 2*q+2, GuestMAC))
 	}
 	return append(args,
 		"-serial", "file:"+filepath.Join(m.Dir, "console.log"),
@@ -376,7 +382,8 @@ func DataDiskFS(ctx context.Context, path string, size int64, fs string) error {
 }
 
 // CustomRoot copies the root image src to dst (sparse) and writes files
-// into it (guest path -> content, mode 0644, root-owned) with debugfs,
+// into it (guest path -> content, root-owned, mode 0644, or 0755 for a
+// script: content that starts with "#!") with debugfs,
 // without mounting anything. It is for what must be on the root filesystem
 // before the generators run, such as /etc/ransomeye/tuner.conf. A grow size
 // above 0 enlarges the image and its filesystem to that many bytes first.
@@ -416,7 +423,15 @@ func CustomRoot(ctx context.Context, src, dst string, grow int64, files map[stri
 			fmt.Fprintf(&cmds, "mkdir %s\n", d)
 		}
 		host := filepath.Join(tmp, strconv.Itoa(i))
-		if err := os.WriteFile(host, []byte(files[p]), 0o644); err != nil {
+		// debugfs's write gives the guest file the host file's mode.
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(files[p], "#!") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(host, []byte(files[p]), mode); err != nil {
+			return err
+		}
+		if err := os.Chmod(host, mode); err != nil {
 			return err
 		}
 		fmt.Fprintf(&cmds, "rm %s\nwrite %s %s\n", p, host, p)

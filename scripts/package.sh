@@ -66,10 +66,11 @@ rm -f "$deb" "$rpm"
 # Reproducible: every file's time stamp is the last commit's.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH
-# Where each packager's systemd keeps units and generators (nfpm.yaml says why).
-VERSION=$version RELEASE= SYSTEMD_UNIT_DIR=/lib/systemd/system SYSTEMD_GENERATOR_DIR=/lib/systemd/system-generators \
+# Where each packager's systemd keeps units and generators, and udev its
+# rules (nfpm.yaml says why).
+VERSION=$version RELEASE= SYSTEMD_UNIT_DIR=/lib/systemd/system SYSTEMD_GENERATOR_DIR=/lib/systemd/system-generators UDEV_RULES_DIR=/lib/udev/rules.d \
 	"$GO" tool -modfile=tools/go.mod nfpm package --config scripts/nfpm.yaml --packager deb --target "$deb"
-VERSION=$version RELEASE=1 SYSTEMD_UNIT_DIR=/usr/lib/systemd/system SYSTEMD_GENERATOR_DIR=/usr/lib/systemd/system-generators \
+VERSION=$version RELEASE=1 SYSTEMD_UNIT_DIR=/usr/lib/systemd/system SYSTEMD_GENERATOR_DIR=/usr/lib/systemd/system-generators UDEV_RULES_DIR=/usr/lib/udev/rules.d \
 	"$GO" tool -modfile=tools/go.mod nfpm package --config "$stage/nfpm-rpm.yaml" --packager rpm --target "$rpm"
 end=$(date +%s%N)
 echo "package: $deb and $rpm in $(( (end - start) / 1000000 )) ms"

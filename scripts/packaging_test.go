@@ -485,3 +485,55 @@ found:
 		}
 	}
 }
+
+// TestPreremoveStopsBeforeGivingBack: the prerm (Debian "remove") and
+// %preun (RPM erase, "0") ran `ransomeye-tuner uninstall` first and
+// stopped the activator after it, so an activation in progress finished
+// after the give-back and applied the sysctls and their /run/sysctl.d file
+// again, which the removal left. The activator and the metrics timer stop
+// first, and the network-device unit, whose reloads would place again after
+// the give-back; the place unit after the uninstall, which waits for a running
+// placement (killed, it would leave moves no undo knows) and holds later
+// ones. systemctl, the binary and the purge are FAKES that log their
+// calls; the state directory is a temporary one.
+func TestPreremoveStopsBeforeGivingBack(t *testing.T) {
+	want := []string{
+		"stop ransomeye-tuner.service", "stop ransomeye-tuner-metrics.timer", "stop ransomeye-tuner-metrics.service",
+		"stop ransomeye-tuner-netdev.service", "ransomeye-tuner uninstall", "stop ransomeye-tuner-place.service",
+	}
+	for _, arg := range []string{"remove", "0"} {
+		t.Run(arg, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "log")
+			bin := filepath.Join(dir, "bin")
+			if err := os.Mkdir(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(bin, "ransomeye-tuner"), []byte("#!/bin/sh\necho \"ransomeye-tuner $*\" >>"+log+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			shell(t, `RT_STATE_DIR=$1/state RT_STATE=$1/state/purge-paths PATH=$1/bin:$PATH
+rt_systemd_running() { true; }
+rt_invoke() { echo "$*" >>`+log+`; }
+rt_purge() { echo purge >>`+log+`; }
+rt_selinux_remove() { :; }
+set -- "$2"
+. ./maint/preremove.sh`, dir, arg)
+			b, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if arg == "0" {
+				want := append(append([]string{}, want...), "purge")
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%%preun on erase: %q, want %q", got, want)
+				}
+				return
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("prerm remove: %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -251,3 +251,44 @@ func TestPurgeDirCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeRemovesSwapfileHoldingHibernationImage: activate takes a
+// swapfile of its own (label, root 0600) that holds a stale hibernation
+// image (S1SUSPEND where SWAPSPACE2 was) as its own. blkid calls such a
+// file TYPE="swsuspend", not "swap", and the purge took it for someone
+// else's: the file (RAM-sized, with a memory image in it) stayed on disk,
+// the purge exited 0 and dropped it from the record, so no later purge
+// found it. Now it is removed; one labelled by someone else is left.
+func TestPurgeRemovesSwapfileHoldingHibernationImage(t *testing.T) {
+	for _, label := range []string{names.SwapLabel, "theirs"} {
+		t.Run(label, func(t *testing.T) {
+			p := newPurgeRoot(t)
+			f := p.root + "/data/ransomeye/swap"
+			p.swapfile(t, "/data/ransomeye/swap", label)
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := os.Getpagesize()
+			copy(b[ps-20:ps-10], b[ps-10:ps])
+			copy(b[ps-10:ps], "S1SUSPEND\x00")
+			if err := os.WriteFile(f, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			p.record(t, "/data/ransomeye/swap")
+			code, stderr, _ := p.purge(t, "/data/ransomeye/swap")
+			if label != names.SwapLabel {
+				if !exists(f) || code != 0 || !strings.Contains(stderr, "leaving /data/ransomeye/swap alone") {
+					t.Errorf("someone else's hibernation image: exit %d, still there %v:\n%s", code, exists(f), stderr)
+				}
+				return
+			}
+			if exists(f) {
+				t.Errorf("the tuner's swapfile (label %s, root 0600, stale hibernation image) is left after the purge (exit %d):\n%s", names.SwapLabel, code, stderr)
+			}
+			if code != 0 || !strings.Contains(stderr, "removed the swapfile /data/ransomeye/swap") {
+				t.Errorf("exit %d:\n%s", code, stderr)
+			}
+		})
+	}
+}

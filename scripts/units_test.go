@@ -42,6 +42,15 @@ func verifyUnits(t *testing.T, need string, units ...string) {
 	if err := os.WriteFile(filepath.Join(sbin, "ransomeye-tuner"), []byte("#!/bin/sh\n# test stand-in\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The programs of the netdev unit (verify checks them in the root too).
+	if err := os.MkdirAll(filepath.Join(base, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"true", "sleep"} {
+		if err := os.WriteFile(filepath.Join(base, "bin", p), []byte("#!/bin/sh\n# test stand-in\nexit 0\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(base, "usr/lib/systemd"), 0o755); err != nil {
 		t.Fatal(err)
 	}

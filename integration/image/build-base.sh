@@ -18,7 +18,9 @@ set -euo pipefail
 out=$1
 mirror=$2
 suite=${3:-bookworm}
-packages=systemd,systemd-sysv,udev,procps,e2fsprogs,util-linux,kmod,irqbalance
+# ethtool and iproute2: the capture-NIC cases change the queue count
+# (ethtool -L) and rename the interface (ip link set ... name).
+packages=systemd,systemd-sysv,udev,procps,e2fsprogs,util-linux,kmod,irqbalance,ethtool,iproute2
 # The kernel comes from the host's apt (Debian 12): "apt-get download" and
 # "dpkg -x", never installed into the image (that would pull an initramfs).
 kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/{print $2; exit}')

@@ -32,6 +32,11 @@ cp -a "$base/rootfs" "$r"
 cp "$base/vmlinuz" "$tmp/vmlinuz"
 echo "deb $mirror $suite main" >"$r/etc/apt/sources.list"
 cp /etc/resolv.conf "$r/etc/resolv.conf"
+# Maintainer scripts that start what they install (postgresql's would start
+# its cluster, which in a chroot is a process on the build host): a
+# policy-rc.d that refuses every start, as image builds use.
+printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+chmod 0755 "$r/usr/sbin/policy-rc.d"
 mount -t proc proc "$r/proc"
 echo "build-layer: apt-get install $packages" >&2
 {
@@ -42,6 +47,7 @@ echo "build-layer: apt-get install $packages" >&2
   exit 1
 }
 umount "$r/proc"
+rm -f "$r/usr/sbin/policy-rc.d"
 : >"$r/etc/resolv.conf"
 rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb \
   "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/locale/*

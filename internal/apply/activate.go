@@ -53,6 +53,11 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	// The placement's record is read with the facts: under its lock.
 	var pr placement.Report
 	defer lockPlacement(root, &pr, false)()
+	// An activation places again after the package's removal withdrew the
+	// placement and held it (run by hand, or a reinstall's).
+	if _, err := placement.Hold(root, true, false); err != nil {
+		pr.Warnf("%v", err)
+	}
 	// The success record of an earlier run goes first: from here on, a
 	// crash, a kill or a failure that cannot even write the marker leaves
 	// the gate closed.
@@ -69,7 +74,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if !f.Enabled {
 		log.Event(msgid.Disabled, priolog.Warning, "disabled by kernel command line; resources not guaranteed (%s=0)", names.CmdlineSwitch)
 		notify("STATUS=disabled by kernel command line; resources not guaranteed")
-		logPlacement(log, place(f, a.p, pr)) // undoes an earlier placement
+		logPlacement(log, place(f, &a.p, pr)) // undoes an earlier placement
 		a.closing()
 		return true
 	}
@@ -100,14 +105,22 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
+	// The core's memory cgroup, as the gate will judge it (in the core's
+	// own cgroup): systemd's settings for the core and its slices stand in
+	// for the cgroups it has not made yet.
+	core := f.Config.CoreService()
+	if f.Memory.Kind != facts.MemoryNone {
+		if err := f.Core.AskMemory(root); err != nil {
+			log.Warnf("%v: the core's memory cgroup is looked for in system.slice", err)
+		}
+	}
 	// cgroup v1: vm.swappiness reaches only the root memory cgroup; the
 	// core's copies its slice's value when it starts, so the slice must
-	// hold it first (check.CoreMemory judges it, in the gate too).
+	// hold it first.
 	if f.Memory.Kind == facts.MemoryV1 {
-		core := f.Config.CoreService()
-		slice, err := facts.CoreSlice(root, core)
-		if err != nil {
-			log.Warnf("%v: taking %s", err, slice)
+		slice := f.Core.Slice
+		if slice == "" {
+			slice = "system.slice"
 		}
 		changed, err := SetCoreSwappiness(root, core, slice, f.Config.Swappiness)
 		for _, c := range changed {
@@ -116,8 +129,19 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		if err != nil {
 			return a.fail(msgid.SysctlFailed, "%v", err)
 		}
-		f.Core.Slice = slice
-		f.Memory = facts.ReadMemory(root, f.Core) // what activate set
+	}
+	if f.Memory.Kind != facts.MemoryNone {
+		f.Memory = facts.ReadMemory(root, f.Core) // what activate set, and systemd's settings
+	}
+	// What the gate checks of the core's memory cgroup, activate checks
+	// too: it said "resources guaranteed" while the gate refused the core
+	// for a MemorySwapMax=0.
+	if c := check.CoreMemory(core, f.Memory, f.Config.Swappiness, a.p.Swap.Target.Bytes); c.Failed() {
+		id := msgid.SwapFailed
+		if f.Memory.Kind == facts.MemoryV1 {
+			id = msgid.SysctlFailed
+		}
+		return a.fail(id, "%s", c.Problem())
 	}
 	// The same values for every later sysctl --system (a package's
 	// postinst, a restart of systemd-sysctl), which would otherwise apply
@@ -132,7 +156,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	}
 	// Interrupts, unbound kernel work, the plan file: warnings, never
 	// fail-closed (the core does not depend on them; see internal/placement).
-	logPlacement(log, place(f, a.p, pr))
+	logPlacement(log, place(f, &a.p, pr))
 	if okErr != nil {
 		return a.fail(msgid.RecordFailed, "cannot remove the earlier success record: %v", okErr)
 	}

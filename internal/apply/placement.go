@@ -7,6 +7,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
@@ -25,7 +26,7 @@ type planFile struct {
 // record dropped from the plan file (without a plan file there is nothing
 // to undo). An invalid configuration places nothing: false.
 func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
-	r, ok := placeRun(root, undo)
+	r, ok := placeRun(root, undo, false)
 	logPlacement(log, r.Report)
 	if !ok {
 		log.Errorf("nothing placed: %v", r.Err)
@@ -35,18 +36,27 @@ func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
 
 // Uninstall is what the package's removal runs while the binary is still
 // installed: it records the configured swapfile for a purge (the swap
-// provider's Record), undoes the placement, and gives back the sysctls
-// activate set (sysctl.GiveBack). It reports whether everything could be
-// given back.
+// provider's Record), undoes the placement and holds later ones
+// (placement.HoldName), and gives back the sysctls activate set
+// (sysctl.GiveBack). It reports whether everything could be given back.
 func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	ok := true
+	// After an activation, never in the middle of one: an activation that
+	// was creating the swapfile when the package's removal began otherwise
+	// finished after the give-back and wrote /run/sysctl.d and the sysctls
+	// again, and the removal left them.
+	if unlock, err := marker.Lock(root); err != nil {
+		log.Warnf("cannot take the activation lock (%v): going on without it; an activation running now may apply the sysctls again", err)
+	} else {
+		defer unlock()
+	}
 	if f := facts.Gather(root, facts.FailClosed); f.ConfigErr != nil {
 		log.Warnf("the configuration cannot be read (%v): the swapfile it names is not recorded for a purge", f.ConfigErr)
 	} else if f.Swap != nil {
 		f.Swap.Record(log)
 		f.Close()
 	}
-	r, _ := placeRun(root, true)
+	r, _ := placeRun(root, true, true)
 	logPlacement(log, r.Report)
 	given, err := sysctl.GiveBack(root)
 	for _, g := range given {
@@ -70,13 +80,31 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	return ok
 }
 
-// placeRun is Place, returning what it did.
-func placeRun(root hostroot.Root, undo bool) (placeReport, bool) {
+// placeRun is Place, returning what it did; forRemoval (with undo) also
+// holds later placements, under the same lock, until the next activation.
+// A placement held places nothing and says so.
+func placeRun(root hostroot.Root, undo, forRemoval bool) (placeReport, bool) {
 	var r placeReport
-	if _, err := os.Lstat(root.Path(placement.Path)); undo && errors.Is(err, fs.ErrNotExist) {
+	noPlan := func() bool {
+		_, err := os.Lstat(root.Path(placement.Path))
+		return errors.Is(err, fs.ErrNotExist)
+	}
+	if undo && !forRemoval && noPlan() {
 		return r, true
 	}
 	defer lockPlacement(root, &r.Report, undo)()
+	switch held, err := placement.Hold(root, false, forRemoval); {
+	case err != nil && forRemoval:
+		r.Warnf("%v: a placement after this withdrawal may place again", err)
+	case err != nil:
+		r.Warnf("%v", err)
+	case held && !undo:
+		r.Infof("nothing placed: the placement was withdrawn for the package's removal (%s); the next activation places again", placement.Dir+"/"+placement.HoldName)
+		return r, true
+	}
+	if forRemoval && noPlan() {
+		return r, true
+	}
 	f := facts.Gather(root, facts.Place)
 	defer f.Close()
 	if f.ConfigErr != nil && !undo {
@@ -87,7 +115,7 @@ func placeRun(root hostroot.Root, undo bool) (placeReport, bool) {
 	if undo {
 		withdraw(f, p, &r.Report)
 	} else {
-		r.Report = place(f, p, r.Report)
+		r.Report = place(f, &p, r.Report)
 	}
 	return r, true
 }
@@ -116,16 +144,20 @@ func lockPlacement(root hostroot.Root, r *placement.Report, undo bool) func() {
 }
 
 // place applies the placement for p (decided on f): with a reservation,
-// interrupts and unbound work onto the core set and the capture NIC's
-// queues onto the capture set; without one (or disabled), the undo. Then
-// it writes the plan file. What it changes is folded into f.
-func place(f *facts.Facts, p plan.Plan, r placement.Report) placement.Report {
+// the capture NIC's channel count, interrupts and unbound work onto the
+// core set and the capture NIC's queues onto the capture set; without one
+// (or disabled), the undo. Then it writes the plan file. What it changes
+// is folded into f, and p decided again on it.
+func place(f *facts.Facts, p *plan.Plan, r placement.Report) placement.Report {
 	if !p.CPU.Reserved {
-		withdraw(f, p, &r)
+		withdraw(f, *p, &r)
 		return r
 	}
 	fp := &f.Placement
+	// The channels before the interrupts: a channel change renumbers them.
+	channels := placeChannels(f, p, &r)
 	fp.Record = placement.Place(f.Root, &fp.IRQ, fp.IRQErr, p.IRQ, fp.Workqueue, fp.Record, p.CPU.Core(), &r)
+	fp.Record.Channels = channels
 	if err := placement.WriteFile(f.Root, planFile{p.Doc(f), fp.Record}); err != nil {
 		r.Warnf("plan file: %v", err)
 	}

@@ -3,6 +3,7 @@ package apply
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/irq"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 )
@@ -64,7 +66,7 @@ func online(t *testing.T, root hostroot.Root, n int) {
 // placed and withdrawn are `ransomeye-tuner place` and `place --undo`.
 func placed(t *testing.T, root hostroot.Root) placement.Report {
 	t.Helper()
-	r, ok := placeRun(root, false)
+	r, ok := placeRun(root, false, false)
 	if !ok {
 		t.Fatalf("nothing placed: %v", r.Err)
 	}
@@ -73,7 +75,14 @@ func placed(t *testing.T, root hostroot.Root) placement.Report {
 
 func withdrawn(t *testing.T, root hostroot.Root) placement.Report {
 	t.Helper()
-	r, _ := placeRun(root, true)
+	r, _ := placeRun(root, true, false)
+	return r.Report
+}
+
+// removed is what the package's removal runs of the placement (Uninstall).
+func removed(t *testing.T, root hostroot.Root) placement.Report {
+	t.Helper()
+	r, _ := placeRun(root, true, true)
 	return r.Report
 }
 
@@ -284,6 +293,44 @@ func TestWithdraw(t *testing.T) {
 	if _, err := os.Stat(fresh.Path(placement.Path)); !os.IsNotExist(err) {
 		t.Errorf("withdraw without a plan file wrote one: %v", err)
 	}
+}
+
+// TestPlaceAfterWithdrawForRemoval: the package's removal withdraws the
+// placement; a DPI engine restarted after it ran `place` from its
+// ExecStartPost= and put the interrupts back on the core's CPUs, with a
+// record no installed binary would undo. After the removal's withdrawal a
+// placement places nothing and says why; `place --undo` does not hold it;
+// the next activation lifts the hold, and places again.
+func TestPlaceAfterWithdrawForRemoval(t *testing.T) {
+	root := fakeMachine(t)
+	boot := map[string]string{"/proc/irq/default_smp_affinity": "ff", "/proc/irq/30/smp_affinity_list": "0-7",
+		"/proc/irq/31/smp_affinity_list": "0-7", "/proc/irq/32/smp_affinity_list": "6", placement.CPUMaskPath: "ff", placement.WritebackPath: "ff"}
+	onCore := map[string]string{"/proc/irq/default_smp_affinity": "f", "/proc/irq/30/smp_affinity_list": "0-3", placement.CPUMaskPath: "f"}
+	noWarnings(t, placed(t, root))
+	noWarnings(t, withdrawn(t, root)) // place --undo: no hold
+	noWarnings(t, placed(t, root))
+	wantValues(t, root, "after place --undo and place ", onCore)
+
+	noWarnings(t, removed(t, root))
+	wantValues(t, root, "after the removal's withdrawal ", boot)
+	r := placed(t, root)
+	noWarnings(t, r)
+	wantValues(t, root, "after a place following the removal's withdrawal ", boot)
+	if !strings.Contains(strings.Join(r.Infos, "\n"), "nothing placed: the placement was withdrawn for the package's removal") {
+		t.Errorf("place does not say why it placed nothing: %q", r.Infos)
+	}
+	Activate(root, priolog.New(io.Discard, ""), func(string) {}) // lifts the hold, whatever else it finds
+	if _, err := os.Lstat(root.Path(placement.Dir + "/" + placement.HoldName)); !os.IsNotExist(err) {
+		t.Errorf("the hold is still there after an activation: %v", err)
+	}
+	noWarnings(t, placed(t, root))
+	wantValues(t, root, "after the next activation and place ", onCore)
+
+	// Withdrawn before any placement (no plan file): held all the same.
+	fresh := fakeMachine(t)
+	noWarnings(t, removed(t, fresh))
+	noWarnings(t, placed(t, fresh))
+	wantValues(t, fresh, "a place after the removal's withdrawal ", boot)
 }
 
 // TestCaptureDeviceRecord: with a capture interface the placement records

@@ -98,6 +98,9 @@ type Result struct {
 	// Placement is what is reported beyond the guarantees; nil without a
 	// reservation.
 	Placement *Placement
+	// Capture is the capture interface against the DPI CPUs, reported
+	// only; nil without [CPU] DPIInterface= (or when it was not read).
+	Capture *CaptureInterface
 }
 
 // Marker is the failure marker part of a Result (status's JSON "marker").
@@ -149,6 +152,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	}
 	if p.CPU.Reserved && f.Placement.Read {
 		r.Placement = placementView(f, p)
+	}
+	if f.Capture.Read {
+		r.Capture = captureView(f, p)
 	}
 	return r
 }

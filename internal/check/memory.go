@@ -61,7 +61,7 @@ func CoreMemory(core string, m facts.Memory, swappiness int, target int64) Check
 		return c
 	}
 	c.Actual = fsinfo.Human(int64(min(l.Bytes, uint64(1)<<62)))
-	c.Source = "systemd's MemorySwapMax= of " + core
+	c.Source = "systemd's MemorySwapMax= of " + l.Unit
 	if l.Cgroup != "" {
 		c.Source = "memory.swap.max of " + l.Cgroup
 	}

@@ -142,8 +142,8 @@ func TestCoreMemorySwapMax(t *testing.T) {
 		{"escaped slice", map[string]string{"/sys/fs/cgroup/_cpu.slice/memory.swap.max": "0\n", "/sys/fs/cgroup/_cpu.slice/ransomeye-core.service/memory.swap.max": "max\n"},
 			facts.Core{Slice: "cpu.slice"}, false, []string{"MemorySwapMax= of cpu.slice"}, "systemctl cat cpu.slice"},
 		{"not running, systemd's MemorySwapMax=0", nil,
-			facts.Core{Slice: "db.slice", SwapMax: 0, SwapMaxKnown: true}, false, []string{"systemd's MemorySwapMax= of ransomeye-core.service"}, "systemctl cat ransomeye-core.service"},
-		{"not running, infinity", nil, facts.Core{Slice: "db.slice", SwapMax: facts.NoSwapLimit, SwapMaxKnown: true}, true, nil, ""},
+			facts.Core{Slice: "db.slice", SwapMax: 0, SwapMaxKnown: true, SliceSwapMax: map[string]uint64{"db.slice": facts.NoSwapLimit}}, false, []string{"systemd's MemorySwapMax= of ransomeye-core.service"}, "systemctl cat ransomeye-core.service"},
+		{"not running, infinity", nil, facts.Core{Slice: "db.slice", SwapMax: facts.NoSwapLimit, SwapMaxKnown: true, SliceSwapMax: map[string]uint64{"db.slice": facts.NoSwapLimit}}, true, nil, ""},
 		{"unreadable", map[string]string{coreFile + "/x": ""}, gate, false, []string{"cannot be measured"}, "fix the cause"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,6 +176,59 @@ func TestCoreMemoryNoController(t *testing.T) {
 	e := coreMemoryAt(root, "ransomeye-core.service", 10, 16<<30, facts.Core{})
 	if !e.OK || !strings.Contains(e.Actual, "no memory cgroup controller") {
 		t.Errorf("%+v", e)
+	}
+}
+
+// TestCoreMemorySliceNotMadeYet: the core in a slice of its own
+// (Slice=ransomeye.slice, MemorySwapMax=0 on the slice). Before the core
+// first starts, systemd has not made the slice's cgroup, so no
+// memory.swap.max is on the path; status took that for no limit and said
+// core-memory held, while the gate, reading the slice's file once systemd
+// made it for the core's start, refused. The slice's MemorySwapMax= as
+// systemd has it counts while its cgroup is not there (the outer slice's
+// file when only the inner one is missing), and status and the gate agree;
+// a slice whose setting systemd did not give cannot be judged.
+func TestCoreMemorySliceNotMadeYet(t *testing.T) {
+	const core = "ransomeye-core.service"
+	const target = 16 << 30
+	// The gate, once systemd made the slice's cgroup for the core's start.
+	gateRoot := v2Root(t, "/ransomeye.slice/ransomeye-core.service")
+	writeTree(t, gateRoot, map[string]string{
+		"/sys/fs/cgroup/ransomeye.slice/memory.swap.max":                        "0\n",
+		"/sys/fs/cgroup/ransomeye.slice/ransomeye-core.service/memory.swap.max": "max\n",
+	})
+	g := coreMemoryAt(gateRoot, core, 10, target, facts.Core{InCgroup: true})
+	if g.OK {
+		t.Fatalf("the gate: %+v", g)
+	}
+	for _, tc := range []struct {
+		name   string
+		slice  string
+		files  map[string]string
+		known  map[string]uint64
+		ok     bool
+		reason string
+	}{
+		{"MemorySwapMax=0", "ransomeye.slice", nil, map[string]uint64{"ransomeye.slice": 0}, false, "may not swap at all (systemd's MemorySwapMax= of ransomeye.slice, MemorySwapMax= of ransomeye.slice)"},
+		{"setting not known", "ransomeye.slice", nil, nil, false, "systemd has not made the cgroup of ransomeye.slice yet, and its MemorySwapMax= is not known"},
+		{"no limit", "ransomeye.slice", nil, map[string]uint64{"ransomeye.slice": facts.NoSwapLimit}, true, ""},
+		{"inner slice not made, outer's file", "ransomeye-db.slice", map[string]string{"/sys/fs/cgroup/ransomeye.slice/memory.swap.max": "8589934592\n"},
+			map[string]uint64{"ransomeye.slice": facts.NoSwapLimit, "ransomeye-db.slice": facts.NoSwapLimit}, false, "may use only 8.0 GiB of swap (memory.swap.max of /ransomeye.slice"},
+		{"inner slice not made, its own", "ransomeye-db.slice", map[string]string{"/sys/fs/cgroup/ransomeye.slice/memory.swap.max": "max\n"},
+			map[string]uint64{"ransomeye-db.slice": 0}, false, "MemorySwapMax= of ransomeye-db.slice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// status, before the core ever started: the slice has no cgroup yet.
+			root := v2Root(t, "/user.slice/user-0.slice/session-1.scope")
+			writeTree(t, root, tc.files)
+			st := coreMemoryAt(root, core, 10, target, facts.Core{Slice: tc.slice, SwapMax: facts.NoSwapLimit, SwapMaxKnown: true, SliceSwapMax: tc.known})
+			if st.OK != tc.ok || st.Failed() == tc.ok || !strings.Contains(st.Reason, tc.reason) {
+				t.Errorf("ok = %v, want %v; reason %q, want %q", st.OK, tc.ok, st.Reason, tc.reason)
+			}
+			if tc.name == "MemorySwapMax=0" && st.OK != g.OK {
+				t.Errorf("same machine, status says core-memory ok=%v (%s), the gate ok=%v (%s)", st.OK, st.Actual, g.OK, g.Reason)
+			}
+		})
 	}
 }
 

@@ -18,7 +18,9 @@ var activateCmd = command{
   - vm.swappiness and vm.vfs_cache_pressure written and read back (a
     vm.vfs_cache_pressure_denom other than 100 fails); on the cgroup v1
     memory hierarchy memory.swappiness of the core's slice (and of the core's
-    memory cgroup while it runs) set too, each change logged;
+    memory cgroup while it runs) set too, each change logged; the core's
+    memory cgroup checked as the gate checks it (a MemorySwapMax= below the
+    swap target on its path fails);
   - the CPU drop-ins the generator wrote compared with a fresh plan.
 On any failure the reason goes to /var/lock/ransomeye-resource-fail (which keeps
 ransomeye-core.service from starting), to the journal at priority CRIT, and to

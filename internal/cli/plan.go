@@ -12,7 +12,9 @@ var planCmd = command{
 	name:    "plan",
 	summary: "show what the generator and activate would do here, changing nothing",
 	help: `Prints what ransomeye-tuner-generator and ransomeye-tuner activate would do on this
-machine: the CPU topology seen, the CPU sets or why there are none, the swap
+machine: the CPU topology seen, the CPU sets or why there are none, the capture
+interface (present or not, its queues and channels, and what would be done to
+its channel count), the swap
 target and what would happen to the swapfile (create, keep, replace or refuse,
 with the filesystem check), the sysctls to set, and every unit and drop-in the
 generator would write, with its content. Writes nothing and runs no swapon;

@@ -17,7 +17,8 @@ var statusCmd = command{
 	summary: "show whether the guarantees hold now (exit 0 compliant, 1 not, 3 disabled, 4 unknown)",
 	help: `Shows the swap target and the swapfile (size, mode, owner, whether it is active),
 other active swap, the sysctls wanted and current, the CPU plan and whether the
-drop-ins in effect match it, and the failure marker with its reason. Changes
+drop-ins in effect match it, the placement and the capture interface (both
+reported, never gated), and the failure marker with its reason. Changes
 nothing on the machine: the Prometheus textfile is written by the metrics
 command (ransomeye-tuner-metrics.timer, every minute), or here only with
 --write-metrics. --json prints the versioned document described in

@@ -25,6 +25,7 @@ func TestStatusExitCodes(t *testing.T) {
 		fakeroot.Failed:        ExitFail,
 		fakeroot.Disabled:      ExitDisabled,
 		fakeroot.Invalid:       ExitUnknown,
+		fakeroot.Capture:       ExitOK,
 	}
 	for _, c := range fakeroot.Cases {
 		t.Run(string(c), func(t *testing.T) {

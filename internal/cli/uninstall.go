@@ -20,9 +20,11 @@ running system and the removal of the package's files does not:
   - /run/sysctl.d/60-ransomeye-tuner.conf is removed (only when activate wrote
     it), so that a later sysctl --system no longer applies the tuner's values.
 It also adds the swapfile now configured, by its resolved path, to the record
-of swapfiles a purge removes (/var/lib/ransomeye-tuner/swapfiles). It removes
-no swapfile (a purge does) and stops nothing; run by hand, the next activation
-applies everything again.
+of swapfiles a purge removes (/var/lib/ransomeye-tuner/swapfiles). It waits for
+an activation in progress first, and after it place places nothing until the
+next activation (/run/ransomeye-tuner/withdrawn). It removes no swapfile (a
+purge does) and stops nothing; run by hand, the next activation applies
+everything again.
 Exit code 0 when done, 1 when something could not be given back (said above).`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {

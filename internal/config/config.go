@@ -76,6 +76,9 @@ type Config struct {
 	Units map[string]string
 	// DPIInterface is the capture NIC, for NUMA placement ([CPU] DPIInterface=).
 	DPIInterface string
+	// DPIChannels is how many receive channels the capture NIC is given
+	// ([CPU] DPIChannels=): ChannelsOff, ChannelsAuto or a count.
+	DPIChannels int
 	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
 	MetricsPath string
 	// Files lists the files that were read, in order, as host paths.
@@ -574,6 +577,14 @@ var keys = map[string]map[string]setter{
 				return err
 			}
 			c.DPIInterface = v
+			return nil
+		},
+		"DPIChannels": func(c *Config, v string) error {
+			n, err := ParseChannels(v)
+			if err != nil {
+				return err
+			}
+			c.DPIChannels = n
 			return nil
 		},
 	},

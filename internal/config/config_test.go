@@ -62,6 +62,23 @@ func TestParse(t *testing.T) {
 				t.Errorf("DPIInterface = %q", c.DPIInterface)
 			}
 		}},
+		{name: "channels auto", text: "[CPU]\nDPIChannels=auto\n", check: func(t *testing.T, c Config) {
+			if c.DPIChannels != ChannelsAuto {
+				t.Errorf("DPIChannels = %d", c.DPIChannels)
+			}
+		}},
+		{name: "channels count", text: "[CPU]\nDPIChannels=4\n", check: func(t *testing.T, c Config) {
+			if c.DPIChannels != 4 {
+				t.Errorf("DPIChannels = %d", c.DPIChannels)
+			}
+		}},
+		{name: "channels off by default and by reset", text: "[CPU]\nDPIChannels=auto\nDPIChannels=\n", check: func(t *testing.T, c Config) {
+			if c.DPIChannels != ChannelsOff || Default().DPIChannels != ChannelsOff {
+				t.Errorf("DPIChannels = %d, default %d", c.DPIChannels, Default().DPIChannels)
+			}
+		}},
+		{name: "channels zero", text: "[CPU]\nDPIChannels=0\n", wantErr: `want "off", "auto" (one receive channel per DPI CPU) or a channel count from 1 to 4096`},
+		{name: "channels word", text: "[CPU]\nDPIChannels=max\n", wantErr: `"max": want "off", "auto"`},
 		{name: "metrics off", text: "[Metrics]\nTextfilePath=off\n", check: func(t *testing.T, c Config) {
 			if c.MetricsPath != "" {
 				t.Errorf("MetricsPath = %q", c.MetricsPath)

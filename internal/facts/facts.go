@@ -61,6 +61,9 @@ const (
 	ReadPlacement
 	// ReadEffect: the pinned services' cgroups, every thread, init.scope.
 	ReadEffect
+	// ReadCapture: the capture interface ([CPU] DPIInterface=): sysfs, its
+	// driver's channels and offloads.
+	ReadCapture
 	// ReadIfDisabled: the configuration and the rest also with
 	// ransomeye.tuner=0 (what a failure or the package's removal must see
 	// of the swap whatever the kernel command line says).
@@ -73,10 +76,10 @@ const (
 const (
 	Generator  = ReadSwapUnits
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
-	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect
-	Status     = Gate | ReadPlacement | ReadEffect
-	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls
-	Place      = ReadPlacement
+	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture
+	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
+	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
 )
 
@@ -144,6 +147,9 @@ type Facts struct {
 	// placement, the interrupts, the workqueue masks; and the pinned
 	// services' cgroups and the threads (effect scope).
 	Placement Placement
+
+	// Capture is the capture interface (Name "": none configured).
+	Capture Capture
 }
 
 // Sysctl is one kernel parameter now.
@@ -227,6 +233,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadPlacement) {
 		f.readPlacement()
+	}
+	if f.Reads(ReadCapture) {
+		f.readCapture()
 	}
 	return f
 }

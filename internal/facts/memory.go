@@ -202,8 +202,38 @@ func readMemory(root hostroot.Root, c Core, self []procCgroup) Memory {
 		if _, err := os.Stat(root.Path(topology.CgroupDir + m.Cgroup)); m.Err == nil && err != nil && c.SwapMaxKnown && c.SwapMax != NoSwapLimit && (!l.Limited || c.SwapMax < l.Bytes) {
 			m.Limit = SwapLimit{Bytes: c.SwapMax, Unit: c.Unit, Limited: true}
 		}
+		if m.Err == nil {
+			m.Limit, m.Err = sliceLimits(root, c, m.Limit)
+		}
 	}
 	return m
+}
+
+// sliceLimits adds to l the MemorySwapMax= systemd has for each slice on
+// the core's path whose cgroup it has not made yet (a slice of the core's
+// own before the core first starts in it); an error for one systemd gave
+// no value for. Only where systemd was asked (c.Slice) and outside the
+// core's cgroup: the gate reads the files, which exist by then. Why:
+// status said the guarantee held, and the gate, reading the slice's
+// memory.swap.max once systemd made it for the core's start, refused.
+func sliceLimits(root hostroot.Root, c Core, l SwapLimit) (SwapLimit, error) {
+	if c.InCgroup || c.Slice == "" {
+		return l, nil
+	}
+	for _, sc := range SliceChain(c.Slice) {
+		if _, err := os.Stat(root.Path(topology.CgroupDir + sc)); err == nil {
+			continue // its memory.swap.max was read
+		}
+		unit := unitOfCgroup(sc)
+		v, ok := c.SliceSwapMax[unit]
+		if !ok {
+			return l, fmt.Errorf("systemd has not made the cgroup of %s yet, and its MemorySwapMax= is not known (see: systemctl show -p MemorySwapMax %s)", unit, unit)
+		}
+		if v != NoSwapLimit && (!l.Limited || v < l.Bytes) {
+			l = SwapLimit{Bytes: v, Unit: unit, Limited: true}
+		}
+	}
+	return l, nil
 }
 
 // memoryV1Swappiness reads the memory.swappiness that cgroup cg reclaims

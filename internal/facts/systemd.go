@@ -51,6 +51,11 @@ type Core struct {
 	// none), when SwapMaxKnown.
 	SwapMax      uint64
 	SwapMaxKnown bool
+	// SliceSwapMax is MemorySwapMax= of Slice and of each slice above it
+	// as systemd has them, by unit name (NoSwapLimit: none); a slice
+	// systemd could not be asked about is missing. It counts for a slice
+	// whose cgroup systemd has not made yet (the core never started in it).
+	SliceSwapMax map[string]uint64
 	// ConditionRoot is the unit's RootDirectory= or RootImage=
 	// ("RootImage=/x") when systemd runs its ExecCondition= there too (no
 	// RootDirectoryStartOnly=yes); "" otherwise.
@@ -181,6 +186,7 @@ func (c *Core) unitProperties() error {
 	c.Allowed, c.Affinity, c.ExecCondition = FromMask(a), FromMask(aff), conds
 	c.Slice, _ = props["Slice"].(string)
 	c.SwapMax, c.SwapMaxKnown = props["MemorySwapMax"].(uint64)
+	c.SliceSwapMax = sliceSwapMax(c.Slice)
 	if startOnly, _ := props["RootDirectoryStartOnly"].(bool); !startOnly {
 		for _, k := range []string{"RootImage", "RootDirectory"} {
 			if v, _ := props[k].(string); v != "" {
@@ -192,31 +198,55 @@ func (c *Core) unitProperties() error {
 	return nil
 }
 
-// CoreSlice is the slice systemd puts the core in: its Slice property,
-// asked over D-Bus; system.slice (where systemd puts a service without
-// Slice=) under a root prefix, without a running systemd, for a template
-// (systemd has no properties for it), or when systemd cannot be asked
-// (err says why).
-func CoreSlice(root hostroot.Root, core string) (string, error) {
-	const def = "system.slice"
-	if !root.IsHost() || isTemplate(core) {
-		return def, nil
+// AskMemory asks systemd over D-Bus what the core's memory cgroup will be
+// when it starts: its Slice, its MemorySwapMax= and that of each slice on
+// its path; for activate, which measures nothing else of the core. Nothing
+// is asked under a root prefix, without a running systemd, or for a
+// template (systemd has no properties for it): the core's memory cgroup is
+// then looked for in system.slice. err says why systemd could not be
+// asked.
+func (c *Core) AskMemory(root hostroot.Root) error {
+	if !root.IsHost() || isTemplate(c.Unit) {
+		return nil
 	}
 	if _, err := os.Stat("/run/systemd/system"); err != nil {
-		return def, nil
+		return nil
 	}
-	props, err := serviceProperties(core)
+	props, err := serviceProperties(c.Unit)
 	if err != nil {
-		return def, err
+		return err
 	}
-	if s, ok := props["Slice"].(string); ok && s != "" {
-		return s, nil
+	c.Slice, _ = props["Slice"].(string)
+	c.SwapMax, c.SwapMaxKnown = props["MemorySwapMax"].(uint64)
+	c.SliceSwapMax = sliceSwapMax(c.Slice)
+	return nil
+}
+
+// sliceSwapMax asks systemd for MemorySwapMax= of slice and of each slice
+// above it (SliceChain), by unit name; one it cannot ask about is left out.
+func sliceSwapMax(slice string) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, cg := range SliceChain(slice) {
+		unit := unitOfCgroup(cg)
+		props, err := unitTypeProperties(unit, "Slice")
+		if err != nil {
+			continue
+		}
+		if v, ok := props["MemorySwapMax"].(uint64); ok {
+			out[unit] = v
+		}
 	}
-	return def, nil
+	return out
 }
 
 // serviceProperties asks systemd for a service's properties over D-Bus.
 func serviceProperties(unit string) (map[string]any, error) {
+	return unitTypeProperties(unit, "Service")
+}
+
+// unitTypeProperties asks systemd for the properties of a unit's type
+// ("Service", "Slice") over D-Bus.
+func unitTypeProperties(unit, typ string) (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := connect(ctx)
@@ -224,7 +254,7 @@ func serviceProperties(unit string) (map[string]any, error) {
 		return nil, fmt.Errorf("connect to systemd: %w", err)
 	}
 	defer conn.Close()
-	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, "Service")
+	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, typ)
 	if err != nil {
 		return nil, fmt.Errorf("ask systemd about %s: %w", unit, err)
 	}

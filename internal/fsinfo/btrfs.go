@@ -3,6 +3,8 @@ package fsinfo
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -10,18 +12,27 @@ import (
 )
 
 // Btrfs is what a btrfs filesystem says of its layout, as far as swap
-// cares: btrfs swaps only to a file whose extents all lie in block groups
-// of the single profile, on one device (fs/btrfs/inode.c refuses the rest
-// with EINVAL: "swapfile must have single data profile", "swapfile must be
-// on one device"; btrfs-progs' swapfile chapter: "must be only single
-// device", "must have only single data profile").
+// cares. The kernel judges a swapfile by its extents, not by the
+// filesystem: btrfs_swap_activate (fs/btrfs/inode.c) looks up the chunk of
+// each extent and refuses the file with EINVAL when one is not of the
+// single profile ("swapfile must have single data profile") or when the
+// first stripes of two are on different devices ("swapfile must be on one
+// device"). So a file made on a single-device filesystem stays usable
+// after `btrfs device add` (fstests btrfs/175), and one whose block groups
+// a conversion skipped (balance skips those of an active swapfile) too.
+// The filesystem's layout decides only where a new file's extents land:
+// CheckNewFile; an existing file is judged by BtrfsPlacement.CheckSwap.
 type Btrfs struct {
 	// DataProfiles are the profiles of the data block groups that exist
 	// ("single", "dup", "raid1", ...), in the kernel's order; more than one
-	// during (or after an interrupted) conversion.
+	// during (or after an interrupted or partial) conversion.
 	DataProfiles []string
 	// Devices is how many devices the filesystem has.
 	Devices uint64
+	// Mixed is true when data and metadata share block groups
+	// (mkfs.btrfs --mixed, the default of small filesystems in older
+	// btrfs-progs): their profiles can then only be converted together.
+	Mixed bool
 }
 
 // The ioctls of linux/btrfs.h that tell the layout, and the block group
@@ -35,7 +46,9 @@ const (
 	btrfsSpaceInfo    = 24         // flags, total_bytes, used_bytes
 	btrfsFsInfoArgs   = 1024
 
-	btrfsBlockGroupData = 1 << 0
+	btrfsBlockGroupData     = 1 << 0
+	btrfsBlockGroupMetadata = 1 << 2
+	btrfsProfileMask        = 0x7f8 // raid0 ... raid1c4: the bits of btrfsProfiles
 )
 
 // btrfsProfiles are the profile bits of a block group's flags, by name.
@@ -71,13 +84,8 @@ func ReadBtrfs(fd int) (Btrfs, error) {
 		if flags&btrfsBlockGroupData == 0 {
 			continue
 		}
-		name := "single"
-		for _, p := range btrfsProfiles {
-			if flags&p.bit != 0 {
-				name = p.name
-			}
-		}
-		b.DataProfiles = append(b.DataProfiles, name)
+		b.Mixed = b.Mixed || flags&btrfsBlockGroupMetadata != 0
+		b.DataProfiles = append(b.DataProfiles, profileName(flags))
 	}
 	fi := make([]byte, btrfsFsInfoArgs)
 	if err := ioctl(fd, btrfsIocFsInfo, fi); err != nil {
@@ -85,6 +93,16 @@ func ReadBtrfs(fd int) (Btrfs, error) {
 	}
 	b.Devices = binary.NativeEndian.Uint64(fi[8:]) // after max_id
 	return b, nil
+}
+
+// profileName names the profile of a block group's flags.
+func profileName(flags uint64) string {
+	for _, p := range btrfsProfiles {
+		if flags&p.bit != 0 {
+			return p.name
+		}
+	}
+	return "single"
 }
 
 func ioctl(fd int, req uintptr, buf []byte) error {
@@ -104,19 +122,177 @@ func (b Btrfs) Single() bool {
 	return true
 }
 
-// CheckSwap reports why the kernel would refuse a swapfile on this btrfs
-// filesystem, holding dir, or nil; the error names the layout and a remedy
-// that works as written.
-func (b Btrfs) CheckSwap(dir string) error {
+// CheckNewFile reports why the kernel would refuse a swapfile made now on
+// this btrfs filesystem, holding dir, or nil; the error names the layout
+// and a remedy that works as written. A new file's extents go where the
+// kernel allocates new data: in block groups of the most redundant data
+// profile present (btrfs_reduce_alloc_profile prefers any other profile
+// to single), so one data block group that is not single makes a new file
+// one the kernel refuses. On more than one device, the single profile
+// puts each new chunk on the device with the most unallocated space, so a
+// file of several GiB lands on more than one of them, and which ones is
+// not known in advance: refused as well, with another filesystem as the
+// remedy (converting the data does not keep a new file on one device).
+func (b Btrfs) CheckNewFile(dir string) error {
 	profiles := strings.Join(b.DataProfiles, " and ")
 	switch {
 	case b.Devices > 1:
-		// Converting the data to single is not enough here: a swapfile of
-		// several GiB spans chunks on more than one device, and the kernel
-		// refuses that too.
-		return fmt.Errorf("the btrfs filesystem holding %q spans %d devices (data profile %s), and the kernel swaps only to a btrfs file on a single-device filesystem with the single data profile (\"swapfile must be on one device\", \"swapfile must have single data profile\"): put [Swap] Path= on another filesystem (ext4, xfs, or a single-device btrfs)", dir, b.Devices, profiles)
+		return fmt.Errorf("the btrfs filesystem holding %q spans %d devices (data profile %s), and the kernel swaps only to a btrfs file whose extents are all on one device in block groups of the single profile (\"swapfile must be on one device\", \"swapfile must have single data profile\"); a new file's extents may land on any of the devices: put [Swap] Path= on another filesystem (ext4, xfs, or a single-device btrfs)", dir, b.Devices, profiles)
 	case !b.Single():
-		return fmt.Errorf("the btrfs filesystem holding %q has the data profile %s, and the kernel swaps only to a btrfs file whose data profile is single (\"swapfile must have single data profile\"): convert its data with: btrfs balance start -dconvert=single %q; or put [Swap] Path= on another filesystem", dir, profiles, dir)
+		return fmt.Errorf("the btrfs filesystem holding %q has the data profile %s, and the kernel swaps only to a btrfs file whose data profile is single (\"swapfile must have single data profile\"): %s; or put [Swap] Path= on another filesystem", dir, profiles, b.convertRemedy(dir))
+	}
+	return nil
+}
+
+// convertRemedy is the balance that converts the data of the filesystem
+// holding dir to the single profile, as it must be written there: with
+// mixed block groups the kernel converts data and metadata only together
+// ("mixed groups data and metadata options must be the same"), and
+// lowering the metadata's redundancy needs -f.
+func (b Btrfs) convertRemedy(dir string) string {
+	if b.Mixed {
+		return fmt.Sprintf("its block groups hold data and metadata together (mixed), so both are converted, and -f allows the metadata fewer copies: btrfs balance start -f -dconvert=single -mconvert=single %q", dir)
+	}
+	return fmt.Sprintf("convert its data with: btrfs balance start -dconvert=single %q", dir)
+}
+
+// BtrfsChunk is one chunk of a btrfs filesystem's chunk tree: the logical
+// range it maps, its block group flags (type and profile), and the device
+// of its first stripe, which is where the kernel swaps to.
+type BtrfsChunk struct {
+	Start, Length uint64
+	Flags         uint64
+	Devid         uint64
+}
+
+// The chunk tree search of linux/btrfs.h and linux/btrfs_tree.h.
+const (
+	btrfsIocTreeSearch      = 0xD0009411 // _IOWR(0x94, 17, struct btrfs_ioctl_search_args), 4096 bytes
+	btrfsSearchArgs         = 4096
+	btrfsSearchKey          = 104 // struct btrfs_ioctl_search_key
+	btrfsSearchHeader       = 32  // struct btrfs_ioctl_search_header
+	btrfsChunkTreeObjectID  = 3
+	btrfsFirstChunkObjectID = 256
+	btrfsChunkItemKey       = 228
+	btrfsChunkItem          = 48 + 32 // struct btrfs_chunk with its first stripe
+)
+
+// ReadBtrfsChunks reads the chunk tree of the btrfs filesystem holding the
+// open descriptor fd (BTRFS_IOC_TREE_SEARCH, which needs CAP_SYS_ADMIN),
+// in logical order.
+func ReadBtrfsChunks(fd int) ([]BtrfsChunk, error) {
+	var out []BtrfsChunk
+	buf := make([]byte, btrfsSearchArgs)
+	var minOffset uint64
+	for {
+		clear(buf)
+		k := binary.NativeEndian
+		k.PutUint64(buf[0:], btrfsChunkTreeObjectID)
+		k.PutUint64(buf[8:], btrfsFirstChunkObjectID)  // min_objectid
+		k.PutUint64(buf[16:], btrfsFirstChunkObjectID) // max_objectid
+		k.PutUint64(buf[24:], minOffset)
+		k.PutUint64(buf[32:], ^uint64(0)) // max_offset
+		k.PutUint64(buf[48:], ^uint64(0)) // max_transid
+		k.PutUint32(buf[56:], btrfsChunkItemKey)
+		k.PutUint32(buf[60:], btrfsChunkItemKey)
+		k.PutUint32(buf[64:], 4096) // nr_items: as many as fit
+		if err := ioctl(fd, btrfsIocTreeSearch, buf); err != nil {
+			return nil, fmt.Errorf("BTRFS_IOC_TREE_SEARCH of the chunk tree: %w", err)
+		}
+		n := k.Uint32(buf[64:])
+		if n == 0 {
+			return out, nil
+		}
+		off := btrfsSearchKey
+		var last uint64
+		for range n {
+			if off+btrfsSearchHeader > len(buf) {
+				return nil, fmt.Errorf("BTRFS_IOC_TREE_SEARCH: an item runs past the buffer")
+			}
+			h := buf[off:]
+			offset, typ, l := k.Uint64(h[16:]), k.Uint32(h[24:]), int(k.Uint32(h[28:]))
+			item := buf[off+btrfsSearchHeader:]
+			if l > len(item) {
+				return nil, fmt.Errorf("BTRFS_IOC_TREE_SEARCH: an item runs past the buffer")
+			}
+			if typ == btrfsChunkItemKey && l >= btrfsChunkItem {
+				// The item is the on-disk struct btrfs_chunk: little-endian.
+				le := binary.LittleEndian
+				out = append(out, BtrfsChunk{Start: offset, Length: le.Uint64(item[0:]), Flags: le.Uint64(item[24:]), Devid: le.Uint64(item[48:])})
+			}
+			last = offset
+			off += btrfsSearchHeader + l
+		}
+		if last == ^uint64(0) {
+			return out, nil
+		}
+		minOffset = last + 1
+	}
+}
+
+// BtrfsPlacement is where a file's extents lie: the profiles of the block
+// groups holding them and the devices of their first stripes, each once,
+// in the order met.
+type BtrfsPlacement struct {
+	Profiles []string
+	Devids   []uint64
+}
+
+// PlaceBtrfs maps a file's extents, given as btrfs logical ranges (FIEMAP's
+// fe_physical and fe_length on btrfs), to the chunks that hold them (from
+// ReadBtrfsChunks, in logical order); a range no chunk holds is an error.
+func PlaceBtrfs(chunks []BtrfsChunk, ranges [][2]uint64) (BtrfsPlacement, error) {
+	var pl BtrfsPlacement
+	for _, r := range ranges {
+		for at, end := r[0], r[0]+r[1]; at < end; {
+			i, ok := slices.BinarySearchFunc(chunks, at, func(c BtrfsChunk, x uint64) int {
+				switch {
+				case c.Start+c.Length <= x:
+					return -1
+				case c.Start > x:
+					return 1
+				}
+				return 0
+			})
+			if !ok {
+				return pl, fmt.Errorf("no btrfs chunk holds the logical address %d of an extent", at)
+			}
+			c := chunks[i]
+			if p := profileName(c.Flags & btrfsProfileMask); !slices.Contains(pl.Profiles, p) {
+				pl.Profiles = append(pl.Profiles, p)
+			}
+			if !slices.Contains(pl.Devids, c.Devid) {
+				pl.Devids = append(pl.Devids, c.Devid)
+			}
+			at = c.Start + c.Length
+		}
+	}
+	return pl, nil
+}
+
+// CheckSwap reports why the kernel would refuse the swapfile at path whose
+// extents lie as pl says, on the btrfs filesystem fs holding dir, or nil:
+// the kernel's own test. The error names the placement and a remedy that
+// works as written.
+func (pl BtrfsPlacement) CheckSwap(path, dir string, fs Btrfs) error {
+	var other []string
+	for _, p := range pl.Profiles {
+		if p != "single" {
+			other = append(other, p)
+		}
+	}
+	switch {
+	case len(other) > 0 && fs.Devices > 1:
+		return fmt.Errorf("the swapfile %q lies in btrfs block groups of the data profile %s, and the kernel swaps only to a file whose extents are all in single block groups on one device (\"swapfile must have single data profile\"); the filesystem holding %q spans %d devices, where converting does not keep a file on one device: put [Swap] Path= on another filesystem (ext4, xfs, or a single-device btrfs)", path, strings.Join(other, " and "), dir, fs.Devices)
+	case len(other) > 0:
+		return fmt.Errorf("the swapfile %q lies in btrfs block groups of the data profile %s, and the kernel swaps only to a file whose extents are all in single block groups (\"swapfile must have single data profile\"): %s; or put [Swap] Path= on another filesystem", path, strings.Join(other, " and "), fs.convertRemedy(dir))
+	}
+	if len(pl.Devids) > 1 {
+		ids := make([]string, len(pl.Devids))
+		for i, d := range pl.Devids {
+			ids[i] = strconv.FormatUint(d, 10)
+		}
+		return fmt.Errorf("the swapfile %q has extents on %d btrfs devices (devids %s), and the kernel swaps only to a file on one device (\"swapfile must be on one device\"): put [Swap] Path= on another filesystem (ext4, xfs, or a single-device btrfs)", path, len(pl.Devids), strings.Join(ids, ", "))
 	}
 	return nil
 }

@@ -108,7 +108,9 @@ type Info struct {
 	Free     int64   // bytes available to unprivileged users: f_bavail*f_bsize
 	Size     int64   // total bytes: f_blocks*f_bsize
 	// Btrfs is the layout of a btrfs filesystem (ReadBtrfs), nil when it
-	// is not btrfs or could not be asked; CheckUsable then checks it.
+	// is not btrfs or could not be asked. It is not part of CheckUsable:
+	// it decides for a new file only (Btrfs.CheckNewFile), while the
+	// kernel judges an existing one by its extents.
 	Btrfs *Btrfs
 }
 
@@ -147,8 +149,6 @@ func (i Info) CheckUsable() error {
 		return fmt.Errorf("the filesystem holding %q is %s, which cannot hold a swapfile: %s; put [Swap] Path= on an ext4, xfs or btrfs filesystem", i.Dir, i.Name, i.Why)
 	case i.ReadOnly:
 		return fmt.Errorf("the %s filesystem holding %q is mounted read-only: mount it read-write, or put [Swap] Path= on a writable filesystem", i.Name, i.Dir)
-	case i.Btrfs != nil:
-		return i.Btrfs.CheckSwap(i.Dir)
 	}
 	return nil
 }

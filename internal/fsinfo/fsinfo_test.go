@@ -108,27 +108,77 @@ func TestFromStatfsHere(t *testing.T) {
 	}
 }
 
-// TestBtrfsCheckSwap: only a single-device btrfs whose data block groups
-// are all single takes a swapfile; the balance is the remedy only on one
-// device (on more, a converted file still spans devices).
-func TestBtrfsCheckSwap(t *testing.T) {
+// TestBtrfsCheckNewFile: a new swapfile's extents go where the kernel
+// puts new data, so only a single-device btrfs whose data block groups are
+// all single takes one; the balance is the remedy only on one device (on
+// more, a converted file still spans devices), and on mixed block groups
+// it converts data and metadata together (the kernel refuses -dconvert
+// alone there). The filesystem's layout is not CheckUsable's: the kernel
+// judges an existing file by its extents.
+func TestBtrfsCheckNewFile(t *testing.T) {
 	for _, tc := range []struct {
 		b       Btrfs
 		refuse  bool
-		balance bool
+		balance string // the remedy's command, "" for none
 	}{
-		{Btrfs{DataProfiles: []string{"single"}, Devices: 1}, false, false},
-		{Btrfs{DataProfiles: []string{"dup"}, Devices: 1}, true, true},
-		{Btrfs{DataProfiles: []string{"single", "dup"}, Devices: 1}, true, true},
-		{Btrfs{DataProfiles: []string{"raid1"}, Devices: 2}, true, false},
-		{Btrfs{DataProfiles: []string{"single"}, Devices: 2}, true, false},
+		{Btrfs{DataProfiles: []string{"single"}, Devices: 1}, false, ""},
+		{Btrfs{DataProfiles: []string{"dup"}, Devices: 1}, true, `btrfs balance start -dconvert=single "/ransomeye"`},
+		{Btrfs{DataProfiles: []string{"single", "dup"}, Devices: 1}, true, `btrfs balance start -dconvert=single "/ransomeye"`},
+		{Btrfs{DataProfiles: []string{"dup"}, Devices: 1, Mixed: true}, true, `btrfs balance start -f -dconvert=single -mconvert=single "/ransomeye"`},
+		{Btrfs{DataProfiles: []string{"single"}, Devices: 1, Mixed: true}, false, ""},
+		{Btrfs{DataProfiles: []string{"raid1"}, Devices: 2}, true, ""},
+		{Btrfs{DataProfiles: []string{"single"}, Devices: 2}, true, ""},
 	} {
-		err := tc.b.CheckSwap("/ransomeye")
-		if (err != nil) != tc.refuse || (err != nil && strings.Contains(err.Error(), "btrfs balance start -dconvert=single \"/ransomeye\"") != tc.balance) {
+		err := tc.b.CheckNewFile("/ransomeye")
+		if (err != nil) != tc.refuse || (err != nil && strings.Contains(err.Error(), "balance") != (tc.balance != "")) ||
+			(tc.balance != "" && !strings.HasSuffix(err.Error(), tc.balance+"; or put [Swap] Path= on another filesystem")) {
 			t.Errorf("%+v: %v", tc.b, err)
 		}
 	}
-	if err := (Info{Dir: "/ransomeye", Name: "btrfs", Support: NeedsNoCOW, Btrfs: &Btrfs{DataProfiles: []string{"dup"}, Devices: 1}}).CheckUsable(); err == nil {
-		t.Error("CheckUsable accepts a dup btrfs")
+	if err := (Info{Dir: "/ransomeye", Name: "btrfs", Support: NeedsNoCOW, Btrfs: &Btrfs{DataProfiles: []string{"dup"}, Devices: 2}}).CheckUsable(); err != nil {
+		t.Errorf("CheckUsable refuses a btrfs for its layout: %v", err)
+	}
+}
+
+// TestBtrfsPlacement: an existing swapfile is judged as the kernel's
+// swapon judges it, by the chunks its extents lie in: single block groups
+// whose first stripe is on one device pass, whatever else the filesystem
+// holds (a second device added later, block groups a conversion moved to
+// dup); an extent in a dup or raid1 chunk, or extents on two devices, fail
+// naming what the kernel says.
+func TestBtrfsPlacement(t *testing.T) {
+	const (
+		data  = btrfsBlockGroupData
+		dup   = data | 1<<5
+		raid1 = data | 1<<4
+	)
+	chunks := []BtrfsChunk{
+		{Start: 0, Length: 100, Flags: data, Devid: 1},
+		{Start: 100, Length: 100, Flags: data, Devid: 1},
+		{Start: 200, Length: 100, Flags: dup, Devid: 1},
+		{Start: 300, Length: 100, Flags: data, Devid: 2},
+		{Start: 400, Length: 100, Flags: raid1, Devid: 2},
+	}
+	for _, tc := range []struct {
+		name    string
+		ranges  [][2]uint64
+		devices uint64
+		refuse  string // substring; "" = the kernel takes it
+	}{
+		{"single, one device, across two chunks", [][2]uint64{{10, 50}, {60, 120}}, 2, ""},
+		{"in a dup chunk", [][2]uint64{{10, 50}, {210, 20}}, 1, `data profile dup, and the kernel swaps only to a file whose extents are all in single block groups ("swapfile must have single data profile"): convert its data with: btrfs balance start -dconvert=single "/ransomeye"`},
+		{"in a raid1 chunk on two devices", [][2]uint64{{410, 20}}, 2, "converting does not keep a file on one device: put [Swap] Path= on another filesystem"},
+		{"on two devices", [][2]uint64{{10, 50}, {310, 20}}, 2, `has extents on 2 btrfs devices (devids 1, 2), and the kernel swaps only to a file on one device ("swapfile must be on one device")`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pl, err := PlaceBtrfs(chunks, tc.ranges)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, "CheckSwap", pl.CheckSwap("/ransomeye/swap", "/ransomeye", Btrfs{DataProfiles: []string{"single", "dup"}, Devices: tc.devices}), tc.refuse)
+		})
+	}
+	if _, err := PlaceBtrfs(chunks, [][2]uint64{{490, 20}}); err == nil {
+		t.Error("an extent past the last chunk was placed")
 	}
 }

@@ -248,8 +248,9 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 }
 
 // IsQueue reports whether an IRQ name is a data queue's (virtio's
-// "input.N"/"output.N", "<if>-TxRx-N", "-rx-N", "-tx-N", mlx5's "compN")
-// rather than the device's configuration or control interrupt.
+// "input.N"/"output.N", "<if>-TxRx-N", "-rx-N", "-tx-N", mlx5's "compN",
+// mlx4's "mlx4-N@<pci>") rather than the device's configuration or control
+// interrupt.
 func IsQueue(name string) bool {
 	l := strings.ToLower(name)
 	for _, k := range []string{"input", "output", "txrx", "-rx", "-tx", "rx-", "tx-", "comp", "-fp-", "queue"} {
@@ -257,23 +258,91 @@ func IsQueue(name string) bool {
 			return true
 		}
 	}
-	return false
+	return isMlx4Queue(name)
 }
 
-// queueIndex is the queue number of a queue IRQ's name, else its trailing
-// number, or -1. The queue number is the digits right after the queue part,
-// as the drivers print it: virtio's "virtio0-input.3", ixgbe's and
+// isMlx4Queue reports whether name is mlx4's name for a completion
+// vector's interrupt, "mlx4-N@0000:04:00.0" (its async one is
+// "mlx4-async@pci:..."): event queue N, completion vector N-1 (event queue
+// 0 is the async one).
+func isMlx4Queue(name string) bool {
+	rest, ok := strings.CutPrefix(name, "mlx4-")
+	i := 0
+	for ok && i < len(rest) && isDigit(rest[i]) {
+		i++
+	}
+	return ok && i > 0 && i < len(rest) && rest[i] == '@'
+}
+
+// queueParts are the parts of a queue IRQ's name a queue number follows,
+// as the drivers print them: virtio's "virtio0-input.3", ixgbe's and
 // bnxt_en's "eth0-TxRx-3" (and "-rx-3", "-tx-3"), i40e's and ice's
-// "i40e-eth0-TxRx-3", bnx2x's "eth0-fp-3", mlx5's
-// "mlx5_comp3@pci:0000:3b:00.0". The last such part counts (an interface
-// may be named "rx-0"). Why not the name's trailing digits: mlx5 ends its
-// names with the PCI address, whose last digit is the function, so every
-// queue of a port got the same number and one DPI CPU.
-func queueIndex(name string) int {
-	if q := lastQueueNumber(name); q != "" {
-		if v, err := strconv.Atoi(q); err == nil {
-			return v
+// "i40e-eth0-TxRx-3", ENA's "eth0-Tx-Rx-3", nfp's and vmxnet3's
+// "eth0-rxtx-3", bnx2x's "eth0-fp-3", mlx5's "mlx5_comp3@pci:0000:3b:00.0",
+// mlx4's "mlx4-4@0000:04:00.0" (only at the start). They are tried in this
+// order at each position: the combined parts before "rx-" and "tx-" (ENA's
+// and nfp's combined queues were taken for transmit-only ones, and the
+// note told operators to add receive queues to a NIC that had them),
+// "queue-" before "queue".
+var queueParts = [...]string{"txrx-", "tx-rx-", "rxtx-", "rx-tx-", "rx-", "tx-", "-fp-", "input.", "output.", "comp", "queue-", "queue", "mlx4-"}
+
+// lastQueuePart scans name from the left for a queue part (ASCII case
+// ignored) followed by digits, going on after each one found, and returns
+// the last part found (lower case) and its digits, or "", "". The last
+// counts: an interface may be named "rx-0". Why not the name's trailing
+// digits: mlx5 ends its names with the PCI address, whose last digit is the
+// function, so every queue of a port got the same number and one DPI CPU.
+// It is what the regular expression
+// (?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)
+// finds with FindAll, written out: the generator links this package, and
+// compiling expressions (and the Unicode tables regexp brings) at every
+// start of a process that lives a few milliseconds cost more than the rest
+// of its package initialisation.
+func lastQueuePart(name string) (part, digits string) {
+	for i := 0; i < len(name); {
+		n := 0
+		for _, p := range queueParts {
+			if p == "mlx4-" && i != 0 || len(name)-i < len(p) || !strings.EqualFold(name[i:i+len(p)], p) {
+				continue
+			}
+			d := i + len(p)
+			for d < len(name) && isDigit(name[d]) {
+				d++
+			}
+			if d > i+len(p) {
+				part, digits, n = p, name[i+len(p):d], d-i
+				break
+			}
 		}
+		i += max(n, 1)
+	}
+	return part, digits
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// queuePart returns the queue part of a queue IRQ's name (lower case) and
+// its queue number (lastQueuePart), ok false when the name has none.
+func queuePart(name string) (part string, idx int, ok bool) {
+	part, digits := lastQueuePart(name)
+	if part == "" {
+		return "", -1, false
+	}
+	v, err := strconv.Atoi(digits)
+	if err != nil {
+		return "", -1, false
+	}
+	if part == "mlx4-" {
+		v-- // event queue N is completion vector N-1
+	}
+	return part, v, v >= 0
+}
+
+// queueIndex is the queue number of a queue IRQ's name (queuePart), else
+// its trailing number, or -1.
+func queueIndex(name string) int {
+	if _, v, ok := queuePart(name); ok {
+		return v
 	}
 	i := len(name)
 	for i > 0 && isDigit(name[i-1]) {
@@ -289,51 +358,14 @@ func queueIndex(name string) int {
 	return v
 }
 
-// queueParts are the parts a queue number follows, in the order they are
-// tried at each position of a name ("queue-" before "queue").
-var queueParts = [...]string{"txrx-", "rx-", "tx-", "-fp-", "input.", "output.", "comp", "queue-", "queue"}
-
-// lastQueueNumber scans name from the left for a queue part (ASCII case
-// ignored) followed by digits, going on after each one found, and returns
-// the digits of the last, or "". It is what the regular expression
-// (?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+) finds with
-// FindAll, written out: the generator links this package, and compiling
-// the expression (and the Unicode tables regexp brings) at every start of
-// a process that lives a few milliseconds cost more than the rest of its
-// package initialisation.
-func lastQueueNumber(name string) string {
-	last := ""
-	for i := 0; i < len(name); {
-		n := 0
-		for _, p := range queueParts {
-			if len(name)-i < len(p) || !strings.EqualFold(name[i:i+len(p)], p) {
-				continue
-			}
-			d := i + len(p)
-			for d < len(name) && isDigit(name[d]) {
-				d++
-			}
-			if d > i+len(p) {
-				last, n = name[i+len(p):d], d-i
-				break
-			}
-		}
-		if n == 0 {
-			n = 1
-		}
-		i += n
-	}
-	return last
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
 // isReceive reports whether a queue IRQ's name is a receive queue's (or a
-// combined one's), not a transmit-only one's ("-tx-N", virtio's
-// "output.N").
+// combined one's: "TxRx", "Tx-Rx", "rxtx"), not a transmit-only one's
+// ("-tx-N", virtio's "output.N").
 func isReceive(name string) bool {
-	l := strings.ToLower(name)
-	return !strings.Contains(l, "output") && !(strings.Contains(l, "tx-") && !strings.Contains(l, "txrx-"))
+	if part, _, ok := queuePart(name); ok {
+		return part != "tx-" && part != "output."
+	}
+	return !strings.Contains(strings.ToLower(name), "output")
 }
 
 // Move is one affinity change.
@@ -484,7 +516,7 @@ func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) st
 	if len(why) == 0 {
 		return head + ": one queue per DPI worker"
 	}
-	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider ethtool -L %s combined %d", head, strings.Join(why, "; "), n.Name, dpi.Len())
+	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider [CPU] DPIChannels=auto (or ethtool -L %s combined %d)", head, strings.Join(why, "; "), n.Name, dpi.Len())
 }
 
 // Result is what Apply did.

@@ -366,6 +366,19 @@ func TestQueueSteeringPerDriver(t *testing.T) {
 			map[string]string{"eth0-TxRx-0": "4", "eth0-TxRx-1": "5", "eth0-TxRx-2": "4"}, "queues share CPUs (CPU 4 takes queues 0, 2)"},
 		{"ice, one queue", "ens1f1", 1, []string{"ice-ens1f1-TxRx-0"},
 			map[string]string{"ice-ens1f1-TxRx-0": "4"}, "some DPI CPUs get no receive queue interrupt (CPU 5)"},
+		// ENA and nfp (and vmxnet3) name combined queues "Tx-Rx" and
+		// "rxtx": taken for transmit-only, they made the note say some DPI
+		// CPUs got no receive queue and advise ethtool -L on a NIC that
+		// had the queues.
+		{"ena", "eth0", 2, []string{"ena-mgmnt@pci:0000:00:05.0", "eth0-Tx-Rx-0", "eth0-Tx-Rx-1"},
+			map[string]string{"ena-mgmnt@pci:0000:00:05.0": "0-3", "eth0-Tx-Rx-0": "4", "eth0-Tx-Rx-1": "5"}, "one queue per DPI worker"},
+		{"nfp", "eth0", 2, []string{"eth0-lsc", "eth0-exn", "eth0-rxtx-0", "eth0-rxtx-1"},
+			map[string]string{"eth0-lsc": "0-3", "eth0-exn": "0-3", "eth0-rxtx-0": "4", "eth0-rxtx-1": "5"}, "one queue per DPI worker"},
+		// mlx4 names event queue N "mlx4-N@<pci>"; 0 is the async one,
+		// named apart, so N is completion vector N-1. Not taken for a
+		// queue at all, they were moved to the core CPUs.
+		{"mlx4", "ens2", 2, []string{"mlx4-async@pci:0000:04:00.0", "mlx4-1@0000:04:00.0", "mlx4-2@0000:04:00.0"},
+			map[string]string{"mlx4-async@pci:0000:04:00.0": "0-3", "mlx4-1@0000:04:00.0": "4", "mlx4-2@0000:04:00.0": "5"}, "one queue per DPI worker"},
 		{"virtio-net", "eth1", 2, []string{"virtio0-config", "virtio0-input.0", "virtio0-output.0", "virtio0-input.1", "virtio0-output.1"},
 			map[string]string{"virtio0-config": "0-3", "virtio0-input.0": "4", "virtio0-output.0": "4", "virtio0-input.1": "5", "virtio0-output.1": "5"}, "one queue per DPI worker"},
 	} {
@@ -402,38 +415,68 @@ func TestQueueSteeringPerDriver(t *testing.T) {
 	}
 }
 
-// TestQueueIndexMatchesItsExpression: the hand-written scan finds the same
-// queue numbers as the regular expression it spells out, on the drivers'
-// names and on names built to trip it (parts overlapping, repeated, in
-// another case, without digits, digits too long for an int).
-func TestQueueIndexMatchesItsExpression(t *testing.T) {
-	re := regexp.MustCompile(`(?i)(?:txrx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?)(\d+)`)
-	want := func(name string) int {
-		if m := re.FindAllStringSubmatch(name, -1); m != nil {
-			if v, err := strconv.Atoi(m[len(m)-1][1]); err == nil {
-				return v
-			}
-		}
-		m := regexp.MustCompile(`[0-9]+$`).FindString(name)
-		if m == "" {
-			return -1
-		}
-		v, err := strconv.Atoi(m)
+// TestCombinedQueueNoteOnePerWorker: AWS ENA names its combined queue
+// interrupts "<if>-Tx-Rx-<n>" (ena_netdev.c, "%s-Tx-Rx-%d"), nfp
+// "<if>-rxtx-<n>". Any name holding "tx-" but not "txrx-" was taken for a
+// transmit-only queue, so with two queues on two DPI CPUs (steered one
+// each) the note said "some DPI CPUs get no receive queue interrupt" and
+// told the operator to run ethtool -L, while it is one queue per DPI
+// worker.
+func TestCombinedQueueNoteOnePerWorker(t *testing.T) {
+	for _, names := range [][]string{{"eth0-Tx-Rx-0", "eth0-Tx-Rx-1"}, {"eth0-rxtx-0", "eth0-rxtx-1"}} {
+		root := fakePCINIC(t, "eth0", 2, names...)
+		st, err := Read(root, "eth0")
 		if err != nil {
-			return -1
+			t.Fatal(err)
 		}
-		return v
+		d := Decide(st, core, dpi)
+		if !strings.HasSuffix(d.NICNote, "one queue per DPI worker") || strings.Contains(d.NICNote, "ethtool") {
+			t.Errorf("%v: note %q", names, d.NICNote)
+		}
+	}
+}
+
+// TestQueuePartMatchesItsExpression: the hand-written scans find the same
+// queue parts and numbers, and the same mlx4 completion vectors, as the
+// regular expressions they spell out, on the drivers' names and on names
+// built to trip them (parts overlapping, repeated, in another case,
+// without digits, digits too long for an int, mlx4 not at the start).
+func TestQueuePartMatchesItsExpression(t *testing.T) {
+	re := regexp.MustCompile(`(?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)`)
+	mlx4 := regexp.MustCompile(`^mlx4-(\d+)@`)
+	want := func(name string) (string, int, bool) {
+		m := re.FindAllStringSubmatch(name, -1)
+		if m == nil {
+			return "", -1, false
+		}
+		last := m[len(m)-1]
+		v, err := strconv.Atoi(last[2])
+		if err != nil {
+			return "", -1, false
+		}
+		part := strings.ToLower(last[1])
+		if part == "mlx4-" {
+			v--
+		}
+		return part, v, v >= 0
 	}
 	names := []string{
 		"virtio0-input.3", "virtio0-output.12", "eth0-TxRx-3", "eth0-rx-3", "eth0-tx-3", "i40e-eth0-TxRx-3",
-		"eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0", "mlx5_async0@pci:0000:3b:00.1", "rx-0-TxRx-7", "rx-0",
-		"nvme0q12", "queue5", "queue-6", "QUEUE-7", "queue--8", "queue-x9", "txrx-", "TXRX-1rx-2", "trx-4",
-		"comp", "Comp12x", "eth1", "eth", "", "-", "input.", "input.x5", "tx-99999999999999999999999", "rx-1tx-2rx-3",
-		"ens1f0-TxRx-0@pci", "-fp-1-fp-2", "rxrx-5", "ttxrx-6", "comp1comp2", "\u212a-rx-3", "ſrx-4",
+		"eth0-Tx-Rx-3", "eth0-rxtx-3", "eth0-RX-TX-4", "eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0",
+		"mlx5_async0@pci:0000:3b:00.1", "mlx4-4@0000:04:00.0", "mlx4-0@0000:04:00.0", "MLX4-2@x", "mlx4-async@pci:0000:04:00.0",
+		"xmlx4-3@0", "mlx4-", "mlx4-7", "mlx4-7x@", "rx-0-TxRx-7", "rx-0", "nvme0q12", "queue5", "queue-6", "QUEUE-7",
+		"queue--8", "queue-x9", "txrx-", "TXRX-1rx-2", "trx-4", "comp", "Comp12x", "eth1", "eth", "", "-", "input.",
+		"input.x5", "tx-99999999999999999999999", "rx-1tx-2rx-3", "ens1f0-TxRx-0@pci", "-fp-1-fp-2", "rxrx-5",
+		"ttxrx-6", "comp1comp2", "tx-rx-rx-1", "rx-tx-", "\u212a-rx-3", "\u017frx-4",
 	}
 	for _, n := range names {
-		if got, w := queueIndex(n), want(n); got != w {
-			t.Errorf("queueIndex(%q) = %d, the expression gives %d", n, got, w)
+		gp, gv, gok := queuePart(n)
+		wp, wv, wok := want(n)
+		if gp != wp || gv != wv || gok != wok {
+			t.Errorf("queuePart(%q) = %q, %d, %v; the expression gives %q, %d, %v", n, gp, gv, gok, wp, wv, wok)
+		}
+		if got, w := isMlx4Queue(n), mlx4.MatchString(n); got != w {
+			t.Errorf("isMlx4Queue(%q) = %v, the expression says %v", n, got, w)
 		}
 	}
 }

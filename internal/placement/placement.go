@@ -108,6 +108,10 @@ type Applied struct {
 	IRQsKept  int        `json:"irqs_kept"`
 	// Capture compares the capture NIC's queues with the capture CPUs.
 	Capture string `json:"capture_interface_note,omitempty"`
+	// Channels is the capture NIC's channel count as set ([CPU]
+	// DPIChannels=), with its counts before (nil: none set, or not ours
+	// any more).
+	Channels *ChannelsChange `json:"capture_channels,omitempty"`
 }
 
 // Mask is one kernel CPU mask file as read (Err wraps fs.ErrNotExist when
@@ -138,6 +142,42 @@ func ReadWorkqueue(root hostroot.Root) map[string]Mask {
 		m[p] = Mask{s, err}
 	}
 	return m
+}
+
+// HoldName, in Dir, marks the placement withdrawn for the package's
+// removal: a placement then places nothing, until the next activation
+// lifts it (Hold). Why: after the package's prerm withdrew the placement,
+// a DPI engine restarted by then ran `place` from its ExecStartPost= and
+// put the interrupts back on the core's CPUs, with a record no installed
+// binary would undo.
+const HoldName = "withdrawn"
+
+// Hold reports whether the placement is withdrawn for the package's
+// removal (HoldName in Dir); with lift it removes the mark first, with set
+// it makes it. The caller holds the placement lock.
+func Hold(root hostroot.Root, lift, set bool) (bool, error) {
+	p := Dir + "/" + HoldName
+	_, err := os.Lstat(root.Path(p))
+	switch {
+	case !lift && !set && err == nil:
+		return true, nil
+	case !lift && !set && !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("the placement hold %q: %w", p, err)
+	case !set && errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	if err != nil {
+		return set, fmt.Errorf("the placement hold %q: %w", p, err)
+	}
+	defer dir.Close()
+	if lift {
+		if err := unix.Unlinkat(dir.Fd(), HoldName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return false, fmt.Errorf("remove %q: %w", p, err)
+		}
+		return false, nil
+	}
+	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
 }
 
 // Lock takes the placement lock: an exclusive flock on lockName in Dir
@@ -306,8 +346,8 @@ func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 }
 
 // Undo restores what earlier activations applied (a, the record of the
-// plan file) where it still holds the value written: each moved IRQ to its
-// former affinity, default_smp_affinity and the workqueue masks to what
+// plan file) where it still holds the value written: the capture NIC's
+// channel counts (RestoreChannels), each moved IRQ to its former affinity, default_smp_affinity and the workqueue masks to what
 // they held before (the kernel's boot defaults, BootDefaults, for a record
 // without that), and each interrupt requested since that still has the
 // placement's default_smp_affinity to the one restored. The caller holds
@@ -316,6 +356,9 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 	if a == nil {
 		return // nothing applied earlier (a fresh /run at boot)
 	}
+	// The channels first: a channel change made the driver request its
+	// queue interrupts anew, and giving it back does again.
+	RestoreChannels(root, a.Channels, r)
 	irqDefault, wq, derr := BootDefaults(root, cmdline)
 	// before is the value to restore: the one recorded, else the kernel's
 	// boot default def; ok is false when neither is known.

@@ -94,6 +94,9 @@ func (p Plan) describe(f *facts.Facts) string {
 			fmt.Fprintf(&b, "CPU plan: no reservation: %s\n", cp.Reason)
 		}
 	}
+	if in.ConfigErr == nil {
+		b.WriteString(out.captureText(in))
+	}
 	for _, n := range out.Notes {
 		fmt.Fprintf(&b, "%s: %s\n", priorityName(n.Priority), n.Text)
 	}

@@ -87,6 +87,8 @@ type Plan struct {
 	// IRQ is where the interrupts go (with a reservation, when they were
 	// read).
 	IRQ irq.Decision
+	// Channels is the capture NIC's channel count ([CPU] DPIChannels=).
+	Channels Channels
 }
 
 func (p *Plan) note(pr priolog.Priority, format string, a ...any) {
@@ -149,10 +151,9 @@ func Decide(f *facts.Facts) Plan {
 		p.Files = append(p.Files, gateFile(cfg.CoreService()))
 	}
 	p.cpu(f)
+	p.channelsFile(f)
 	units.Sort(p.Files)
-	if p.CPU.Reserved && f.Placement.Read && f.Placement.IRQErr == nil {
-		p.IRQ = irq.Decide(f.Placement.IRQ, p.CPU.Core(), p.CaptureCPUs())
-	}
+	p.decidePlacement(f)
 	return p
 }
 

@@ -109,6 +109,7 @@ func families(rep Report, run Run) []family {
 	}
 	out = append(out, cpus)
 	out = append(out, placementFamilies(d.Placement)...)
+	out = append(out, captureFamilies(d.CaptureInterface)...)
 	var last float64
 	if !run.Start.IsZero() {
 		last = float64(run.Start.Unix()) + float64(run.Start.Nanosecond())/1e9

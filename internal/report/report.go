@@ -52,6 +52,9 @@ type Doc struct {
 	CPU  *CPU `json:"cpu,omitempty"`
 	// Placement is reported, never gated; absent without a reservation.
 	Placement *check.Placement `json:"placement,omitempty"`
+	// CaptureInterface is reported, never gated; absent without [CPU]
+	// DPIInterface=.
+	CaptureInterface *check.CaptureInterface `json:"capture_interface,omitempty"`
 }
 
 // Config is the configuration section.
@@ -149,7 +152,7 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	}
 	c.Differences = list(r.DropInDiffs)
 	c.DropInsMatch = len(c.Differences) == 0
-	d.CPU, d.Placement = c, r.Placement
+	d.CPU, d.Placement, d.CaptureInterface = c, r.Placement, r.Capture
 	return rep
 }
 

@@ -97,6 +97,7 @@ func (rep Report) WriteText(w io.Writer) error {
 		}
 	}
 	writePlacement(d.Placement, row)
+	writeCapture(d.CaptureInterface, row)
 	if d.Activation.SucceededThisBoot {
 		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
 	} else {

@@ -91,6 +91,10 @@ type Swapfile struct {
 	// SELinux is what the machine says of SELinux, and the context the
 	// swapfile must carry.
 	SELinux selinux.State
+	// Btrfs is where the extents of the file at the path lie, on btrfs
+	// (nil elsewhere, or when they could not be read: BtrfsErr says why).
+	Btrfs    *fsinfo.BtrfsPlacement
+	BtrfsErr string
 
 	// problem is the first reason found to refuse, notActive why the swap
 	// is not known to be in effect (before the match in /proc/swaps).
@@ -166,7 +170,8 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		if s.FS.Support == fsinfo.NeedsNoCOW {
 			// Not asked, nothing refused: swapon then refuses a profile
 			// the kernel cannot swap to, and the swap unit's OnFailure=
-			// keeps the core down.
+			// keeps the core down. Judged in Decide (checkBtrfs): a new
+			// file by the filesystem, an existing one by its extents.
 			if b, err := fsinfo.ReadBtrfs(d.Fd()); err == nil {
 				s.FS.Btrfs = &b
 			}
@@ -182,6 +187,13 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	if !s.DirMissing {
 		s.inspectFile()
 		s.Leftovers = leftovers(d)
+		if s.FS.Btrfs != nil && s.File.Kind == Regular {
+			if pl, err := btrfsPlacement(d.Fd(), s.name(), s.File); err != nil {
+				s.BtrfsErr = err.Error()
+			} else {
+				s.Btrfs = &pl
+			}
+		}
 	}
 	if unsafe != nil {
 		// Read through for the report, not for the effects: activate gets
@@ -276,6 +288,13 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 			}
 		}
 	}
+	if d.Action != swap.Refuse {
+		if err := s.checkBtrfs(d.Action); err != nil {
+			refuse(err.Error())
+		} else if d.Action == swap.Keep && s.Ours == nil && s.FS.Btrfs != nil && s.Btrfs == nil {
+			d.Reason += fmt.Sprintf("; where its btrfs extents lie is not known (%s): swapon judges them", s.BtrfsErr)
+		}
+	}
 	if d.Action == swap.Create || d.Action == swap.Replace {
 		fs := s.FS
 		for _, l := range s.Leftovers {
@@ -315,6 +334,60 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 		d.InEffect, d.NotInEffect = true, ""
 	}
 	return d
+}
+
+// checkBtrfs says why the kernel would refuse, on btrfs, the swapfile that
+// action leaves, as the kernel judges it (fsinfo.Btrfs): a file to be made
+// by where new data lands on the filesystem; a file kept and not active by
+// where its extents lie, when they could be read (the chunk tree needs
+// CAP_SYS_ADMIN), and otherwise not at all, since the filesystem's layout
+// does not tell; our active file not at all: the kernel took it, and btrfs
+// moves no extent of an active swapfile (balance skips its block groups).
+// Why: a swapfile made on one device was refused, active and working, once
+// the administrator added a second device, and the core stayed down at
+// every boot.
+func (s *Swapfile) checkBtrfs(action string) error {
+	b := s.FS.Btrfs
+	switch {
+	case b == nil:
+	case action == swap.Create || action == swap.Replace:
+		return b.CheckNewFile(s.FS.Dir)
+	case action == swap.Keep && s.Ours == nil && s.Btrfs != nil:
+		return s.Btrfs.CheckSwap(s.Path, s.FS.Dir, *b)
+	}
+	return nil
+}
+
+// btrfsPlacement reads where the extents of name, in the open directory
+// dirfd, lie: its FIEMAP extents (btrfs reports logical addresses) mapped
+// through the chunk tree. The file opened must be f, the one inspected.
+func btrfsPlacement(dirfd int, name string, f Existing) (fsinfo.BtrfsPlacement, error) {
+	var pl fsinfo.BtrfsPlacement
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return pl, fmt.Errorf("open %q: %w", f.Path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return pl, fmt.Errorf("fstat %q: %w", f.Path, err)
+	}
+	if st.Dev != f.Dev || st.Ino != f.Inode {
+		return pl, fmt.Errorf("%q changed while it was inspected", f.Path)
+	}
+	ext, _, err := Extents(fd, f.Size)
+	if err != nil {
+		return pl, err
+	}
+	chunks, err := fsinfo.ReadBtrfsChunks(fd)
+	if err != nil {
+		return pl, err
+	}
+	ranges := make([][2]uint64, len(ext))
+	for i, e := range ext {
+		ranges[i] = [2]uint64{uint64(e.Physical), uint64(e.Length)}
+	}
+	return fsinfo.PlaceBtrfs(chunks, ranges)
 }
 
 // oursToRemove reports whether the file at the path may be removed before
@@ -451,6 +524,13 @@ func (s *Swapfile) create(d swap.Decision, removeFirst bool, log *priolog.Logger
 		Log:     log,
 	})
 	if err != nil {
+		// btrfs frees the extents of the temporary file Create removed
+		// when its transaction commits (up to 30 s later): a restart
+		// right after this failure saw "0 B free" until then. syncfs
+		// commits it now, and the free space below is what is free.
+		if serr := unix.Syncfs(s.dir.Fd()); serr != nil {
+			log.Warnf("syncfs %q after the failed creation: %v", s.dir.Host, serr)
+		}
 		free := "unknown"
 		var st unix.Statfs_t
 		if unix.Fstatfs(s.dir.Fd(), &st) == nil {

@@ -136,12 +136,19 @@ RT_SWAPFILES="$RT_STATE_DIR/swapfiles"
 
 # rt_is_our_swapfile PATH: true when PATH is a regular file (not a symlink),
 # owned by root, holding a swap area labelled ransomeye-swap: the file the
-# tuner made, and nothing else.
+# tuner made, and nothing else. A stale hibernation image in it (blkid's
+# TYPE="swsuspend": the kernel's swsusp replaced the swap signature and kept
+# the rest of the header, label included) leaves it the tuner's, as activate
+# takes it. Why: taken for someone else's, the RAM-sized file, memory image
+# and all, stayed on disk and left the record, so no later purge found it.
 rt_is_our_swapfile() {
 	[ -f "$1" ] && [ ! -L "$1" ] || return 1
 	[ "$(stat -c %u -- "$1" 2>/dev/null)" = 0 ] || return 1
 	command -v blkid >/dev/null 2>&1 || return 1
-	[ "$(blkid -p -o value -s TYPE -- "$1" 2>/dev/null)" = swap ] || return 1
+	case $(blkid -p -o value -s TYPE -- "$1" 2>/dev/null) in
+	swap | swsuspend) ;;
+	*) return 1 ;;
+	esac
 	[ "$(blkid -p -o value -s LABEL -- "$1" 2>/dev/null)" = "$RT_LABEL" ]
 }
 
@@ -323,7 +330,14 @@ rt_purge() {
 # the sysctls and their /run/sysctl.d file; it also records the configured
 # swapfile, resolved, for a purge. By name, as Debian policy wants in
 # maintainer scripts (dpkg's PATH holds /usr/sbin).
+# ransomeye-tuner-netdev.service is stopped first: the udev rule, installed
+# until dpkg removes it, reloads that unit on a network device event, and a
+# placement after the give-back would stay.
 rt_uninstall() {
+	if rt_systemd_running; then
+		rt_invoke stop ransomeye-tuner-netdev.service ||
+			rt_log "warning: stopping ransomeye-tuner-netdev.service failed"
+	fi
 	if command -v ransomeye-tuner >/dev/null 2>&1; then
 		ransomeye-tuner uninstall ||
 			rt_log "warning: ransomeye-tuner uninstall did not give everything back (see above)"

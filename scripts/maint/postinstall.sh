@@ -36,6 +36,9 @@ rt_postinstall() {
 		rt_log "warning: ransomeye-tuner.service failed; see 'ransomeye-tuner status' and 'journalctl -u ransomeye-tuner'"
 	rt_invoke start ransomeye-tuner-metrics.timer ||
 		rt_log "warning: ransomeye-tuner-metrics.timer failed to start; the metrics refresh at the next boot"
+	# Armed now: network device changes are placed again without a reboot.
+	rt_invoke start ransomeye-tuner-netdev.service ||
+		rt_log "warning: ransomeye-tuner-netdev.service failed to start; network device changes are placed again after the next boot"
 	_unit=$(systemd-escape --path --suffix=swap -- "$(rt_swap_path)" 2>/dev/null) || _unit=
 	# The generator writes no swap unit when ransomeye.tuner=0 is on the
 	# kernel command line or the configuration is invalid.

@@ -48,10 +48,14 @@ const (
 	Invalid Case = "invalid-config"
 	// NoReservation: Healthy on 4 cores, too few for a CPU reservation.
 	NoReservation Case = "no-reservation"
+	// Capture: Healthy with [CPU] DPIInterface=ens1f0, an ice NIC with
+	// two queues whose interrupts are placed (queue 0 on CPU 4, queue 1
+	// on 5, its misc interrupt on 0-3), and DPIChannels=auto.
+	Capture Case = "capture"
 )
 
 // Cases lists every Case.
-var Cases = []Case{Healthy, Failed, Disabled, Invalid, NoReservation}
+var Cases = []Case{Healthy, Failed, Disabled, Invalid, NoReservation, Capture}
 
 // Make writes the machine of case c into dir (an empty directory on a
 // filesystem that takes swapfiles: ext4, xfs, btrfs). It needs root (the
@@ -72,6 +76,12 @@ func Make(dir string, c Case) error {
 	conf := "[Swap]\nMinSize=1M\nReserve=0\n"
 	if c == Invalid {
 		conf = "[Swap]\nMinSize=huge\n"
+	}
+	if c == Capture {
+		conf += "[CPU]\nDPIInterface=ens1f0\nDPIChannels=auto\n"
+		if err := captureNIC(root); err != nil {
+			return err
+		}
 	}
 	swappiness := "10\n"
 	if c == Failed {
@@ -138,4 +148,19 @@ func write(path, s string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// captureNIC writes the fake of an ice NIC ens1f0 (NUMA node 0) with two
+// queues, its interrupts placed as activate places them, and
+// /proc/interrupts listing them.
+func captureNIC(root hostroot.Root) error {
+	n := fakesys.IceNIC(0, 2, "0-3", "4", "5")
+	n.Effective = true
+	if err := write(root.Path("/proc/interrupts"), "           CPU0 CPU1 CPU2 CPU3 CPU4 CPU5 CPU6 CPU7\n"+n.Interrupts()); err != nil {
+		return err
+	}
+	if err := write(root.Path("/proc/irq/default_smp_affinity"), "0f\n"); err != nil {
+		return err
+	}
+	return n.Write(root.String())
 }

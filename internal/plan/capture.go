@@ -1,0 +1,245 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/ethtool"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/irq"
+	"github.com/ransomeye/ransomeye-tuner/internal/placement"
+	"github.com/ransomeye/ransomeye-tuner/internal/units"
+)
+
+// The states of a channel decision (Channels.State).
+const (
+	// ChannelsOff: [CPU] DPIChannels=off, the count is left as it is.
+	ChannelsOff = "off"
+	// ChannelsMatch: the NIC has the receive channels wanted.
+	ChannelsMatch = "match"
+	// ChannelsLimited: the NIC has its maximum, fewer than wanted.
+	ChannelsLimited = "limited"
+	// ChannelsChange: the count is to be set (activate and place set it).
+	ChannelsChange = "change"
+	// ChannelsPending: the count differs, and the DPI engine runs: a
+	// change would reset the NIC under it, so it waits for a placement
+	// while the engine is stopped (the next boot's, at the latest).
+	ChannelsPending = "pending"
+	// ChannelsRefused: the NIC cannot get the count (its driver has no
+	// channels to set, or mixes kinds).
+	ChannelsRefused = "refused"
+	// ChannelsUnknown: the NIC or its channels could not be read.
+	ChannelsUnknown = "unknown"
+	// ChannelsNoDPICPUs: no DPI CPUs are reserved, so there is no worker
+	// count to match.
+	ChannelsNoDPICPUs = "no_dpi_cpus"
+)
+
+// Channels is the decision on the capture NIC's receive channel count
+// ([CPU] DPIChannels=). Receive channels are combined channels (a receive
+// and a transmit queue on one interrupt, as most multi-queue NICs have
+// them), or, on a NIC without those, its separate receive channels.
+type Channels struct {
+	// Setting is DPIChannels= as configured ("off", "auto", "4").
+	Setting string
+	// State is one of the Channels constants; Note says why, in words
+	// ("" for off and match).
+	State string
+	Note  string
+	// Wanted is the receive channel count asked (0: none); Kind the kind
+	// set ("combined" or "rx"); Max the NIC's maximum of that kind;
+	// Current its receive channels now (combined plus rx).
+	Wanted, Max, Current int
+	Kind                 string
+	// To are the counts to set, when State is ChannelsChange.
+	To placement.ChannelCounts
+	// GiveBack: an earlier change (the plan file's record) is not wanted
+	// any more (DPIChannels=off, another interface, no reservation) and
+	// the engine does not run: activate and place give it back.
+	GiveBack bool
+}
+
+// RxChannels are a NIC's receive channels in use: combined and separate
+// receive ones.
+func RxChannels(c ethtool.Channels) int { return int(c.Combined) + int(c.Rx) }
+
+// decideChannels decides the capture NIC's channel count for p (its CPU
+// plan made) on f.
+func (p *Plan) decideChannels(f *facts.Facts) {
+	cfg, nic := f.Config, f.Capture
+	ch := Channels{Setting: config.ChannelsString(cfg.DPIChannels), State: ChannelsOff}
+	defer func() { p.Channels = ch }()
+	var rec *placement.ChannelsChange
+	if f.Placement.Record != nil {
+		rec = f.Placement.Record.Channels
+	}
+	if nic.Read && nic.ChannelsErr == nil {
+		ch.Current = RxChannels(nic.Channels)
+	}
+	dpi := p.CaptureCPUs().Len()
+	if cfg.DPIChannels == config.ChannelsOff || nic.Name == "" || dpi == 0 {
+		if cfg.DPIChannels != config.ChannelsOff && nic.Name != "" {
+			ch.State, ch.Note = ChannelsNoDPICPUs, "no DPI CPUs are reserved: no worker count to match, the channel count is left as it is"
+		}
+		ch.GiveBack = rec != nil && !nic.EngineRunning
+		return
+	}
+	ch.GiveBack = rec != nil && rec.Interface != nic.Name && !nic.EngineRunning
+	ch.Wanted = cfg.DPIChannels
+	if ch.Wanted == config.ChannelsAuto {
+		ch.Wanted = dpi
+	}
+	c := nic.Channels
+	switch {
+	case !nic.Present:
+		ch.State, ch.Note = ChannelsUnknown, nic.Missing
+		return
+	case errors.Is(nic.ChannelsErr, unix.EOPNOTSUPP):
+		ch.State, ch.Note = ChannelsRefused, fmt.Sprintf("the driver %s has no channel count to set (EOPNOTSUPP)", orUnknown(nic.Driver))
+		return
+	case nic.ChannelsErr != nil:
+		ch.State, ch.Note = ChannelsUnknown, nic.ChannelsErr.Error()
+		return
+	case c.MaxCombined > 0 && c.Rx == 0:
+		ch.Kind, ch.Max = "combined", int(c.MaxCombined)
+	case c.MaxRx > 0 && c.Combined == 0:
+		ch.Kind, ch.Max = "rx", int(c.MaxRx)
+	case c.MaxCombined == 0 && c.MaxRx == 0:
+		ch.State, ch.Note = ChannelsRefused, fmt.Sprintf("the driver %s reports no receive channels it can set (maximum combined 0, rx 0)", orUnknown(nic.Driver))
+		return
+	default:
+		ch.State, ch.Note = ChannelsRefused, fmt.Sprintf("the NIC uses combined (%d) and separate receive (%d) channels together: set them by hand (ethtool -L %s)", c.Combined, c.Rx, nic.Name)
+		return
+	}
+	target := min(ch.Wanted, ch.Max)
+	if target < ch.Wanted {
+		ch.Note = fmt.Sprintf("the NIC allows at most %d %s channels, %d wanted", ch.Max, ch.Kind, ch.Wanted)
+	}
+	switch {
+	case ch.Current == target && target < ch.Wanted:
+		ch.State = ChannelsLimited
+		return
+	case ch.Current == target:
+		ch.State = ChannelsMatch
+		return
+	}
+	to := placement.CountsOf(c)
+	if ch.Kind == "combined" {
+		to.Combined = uint32(target)
+	} else {
+		to.Rx = uint32(target)
+	}
+	why := fmt.Sprintf("%s %d -> %d", ch.Kind, ch.Current, target)
+	if ch.Note != "" {
+		why += " (" + ch.Note + ")"
+	}
+	switch {
+	case nic.EngineRunning:
+		ch.State, ch.Note = ChannelsPending, why+": not changed while the DPI service runs, since a channel change resets the NIC under it; set when a placement runs with it stopped (the next boot, or: systemctl stop the DPI service, ransomeye-tuner place, start it)"
+	case nic.EngineErr != "":
+		ch.State, ch.Note = ChannelsPending, why+": not changed, since whether the DPI service runs is not known ("+nic.EngineErr+")"
+	default:
+		ch.State, ch.Note, ch.To = ChannelsChange, why, to
+	}
+}
+
+func orUnknown(driver string) string {
+	if driver == "" {
+		return "(unknown)"
+	}
+	return driver
+}
+
+// decidePlacement decides what placement does with the facts read: the
+// capture NIC's channel count, and where the interrupts go (with a
+// reservation, when they were read).
+func (p *Plan) decidePlacement(f *facts.Facts) {
+	p.decideChannels(f)
+	p.IRQ = irq.Decision{}
+	if p.CPU.Reserved && f.Placement.Read && f.Placement.IRQErr == nil {
+		p.IRQ = irq.Decide(f.Placement.IRQ, p.CPU.Core(), p.CaptureCPUs())
+	}
+}
+
+// Redecide decides placement again on f re-read (facts.RereadCapture)
+// after a channel change: the interrupts are others, and the channels
+// should now match. Pure, like Decide.
+func (p *Plan) Redecide(f *facts.Facts) { p.decidePlacement(f) }
+
+// captureText says what plan sees of the capture interface and what
+// activate and place would do with its channels ("" without one).
+func (p Plan) captureText(f *facts.Facts) string {
+	nic, ch := f.Capture, p.Channels
+	if !nic.Read {
+		return ""
+	}
+	if !nic.Present {
+		return fmt.Sprintf("capture interface: %s NOT PRESENT: %s; nothing would be steered to the DPI CPUs, and they are not chosen by its NUMA node\n", nic.Name, nic.Missing)
+	}
+	var b strings.Builder
+	what := []string{}
+	if nic.Driver != "" {
+		what = append(what, nic.Driver)
+	}
+	if nic.Device != "" {
+		what = append(what, nic.Device)
+	} else {
+		what = append(what, "virtual, no queue interrupts")
+	}
+	if nic.Node >= 0 {
+		what = append(what, fmt.Sprintf("NUMA node %d", nic.Node))
+	}
+	fmt.Fprintf(&b, "capture interface: %s (%s), %d receive queues", nic.Name, strings.Join(what, ", "), nic.RxQueues)
+	if dpi := p.CaptureCPUs(); !dpi.IsEmpty() {
+		fmt.Fprintf(&b, ", DPI CPUs %s (%d)", dpi, dpi.Len())
+	}
+	b.WriteString("\n")
+	if nic.ChannelsErr != nil {
+		fmt.Fprintf(&b, "  channels: not read (%v)\n", nic.ChannelsErr)
+	} else {
+		c := nic.Channels
+		fmt.Fprintf(&b, "  channels: combined %d (max %d), rx %d (max %d), tx %d (max %d)\n", c.Combined, c.MaxCombined, c.Rx, c.MaxRx, c.Tx, c.MaxTx)
+	}
+	switch ch.State {
+	case ChannelsOff:
+		fmt.Fprintf(&b, "  DPIChannels=off: the channel count is left as it is\n")
+	case ChannelsChange:
+		fmt.Fprintf(&b, "  DPIChannels=%s: activate and place would set %s (the driver resets its queues: a moment without capture)\n", ch.Setting, ch.Note)
+	case ChannelsMatch:
+		fmt.Fprintf(&b, "  DPIChannels=%s: %d receive channels, as wanted\n", ch.Setting, ch.Current)
+	default:
+		fmt.Fprintf(&b, "  DPIChannels=%s: %s: %s\n", ch.Setting, ch.State, ch.Note)
+	}
+	return b.String()
+}
+
+// PlaceUnit is the unit that places interrupts once the network is up;
+// ChannelsDropIn the DPI service's drop-in that orders it after that unit
+// when [CPU] DPIChannels= is set.
+const (
+	PlaceUnit      = "ransomeye-tuner-place.service"
+	ChannelsDropIn = "ransomeye-tuner-channels.conf"
+)
+
+// channelsFile orders the DPI service after PlaceUnit when DPIChannels=
+// is set (with a capture interface and a reservation): a channel change
+// resets the NIC and is made only while the engine does not run, so at
+// boot the engine must start after the placement that makes it (activate
+// runs too early for a NIC whose driver loads late). An ordering only: it
+// pulls nothing in.
+func (p *Plan) channelsFile(f *facts.Facts) {
+	cfg := f.Config
+	if cfg.DPIChannels == config.ChannelsOff || cfg.DPIInterface == "" || !p.CPU.Reserved {
+		return
+	}
+	for _, s := range p.Services {
+		if s.Role.Capture {
+			p.Files = append(p.Files, units.File{Dir: units.Normal, Path: s.Unit + ".d/" + ChannelsDropIn, CPU: true, Advisory: true,
+				Content: units.Serialize(units.Opt("Unit", "After", PlaceUnit))})
+		}
+	}
+}
