@@ -195,7 +195,10 @@ func buildEmptyGo() (string, error) {
 	if err := os.WriteFile(filepath.Join(d, "go.mod"), []byte("module empty\n\ngo 1.22\n"), 0o644); err != nil {
 		return "", err
 	}
-	out := filepath.Join(d, "empty")
+	out := filepath.Join(d, "build", "empty")
+	if err := os.Mkdir(filepath.Dir(out), 0o755); err != nil {
+		return "", err
+	}
 	gobin := os.Getenv("GO")
 	if gobin == "" {
 		gobin = "go"
@@ -206,7 +209,8 @@ func buildEmptyGo() (string, error) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build the empty Go program: %v: %s", err, b)
 	}
-	return out, nil
+	// Run as ours are: a copy (installCopy).
+	return installCopy(out, d)
 }
 
 // fakeCases are the machines of line 2.
