@@ -146,6 +146,20 @@ func OpenDir(p string) (int, error) {
 // for each of the hundreds of per-CPU files of a big machine. Errors name
 // dir/name.
 func KernelAt(dirfd int, dir, name string, max int) ([]byte, error) {
+	return kernelAt(dirfd, dir, name, max, false)
+}
+
+// AttrAt is KernelAt for a sysfs attribute (a per-CPU topology list, a
+// node's cpulist): sysfs makes an attribute's whole text, at most a page,
+// when it is read, so a read(2) that returns less than it asked for has
+// reached the end, and the read that would return 0 is not made. One
+// system call in four per file, for the hundreds of them of a big machine.
+// A file that fills what was asked is read on to its end.
+func AttrAt(dirfd int, dir, name string, max int) ([]byte, error) {
+	return kernelAt(dirfd, dir, name, max, true)
+}
+
+func kernelAt(dirfd int, dir, name string, max int, attr bool) ([]byte, error) {
 	full := func() string {
 		if dir == "" {
 			return name
@@ -170,8 +184,8 @@ func KernelAt(dirfd int, dir, name string, max int) ([]byte, error) {
 		if err != nil {
 			return nil, &fs.PathError{Op: "read", Path: full(), Err: err}
 		}
-		if r == 0 {
-			return append([]byte{}, small[:n]...), nil
+		if r == 0 || attr && n+r < lim {
+			return append([]byte{}, small[:n+r]...), nil
 		}
 		n += r
 	}

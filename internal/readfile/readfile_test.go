@@ -47,9 +47,9 @@ func TestRegular(t *testing.T) {
 	}
 }
 
-// TestKernelReadsWholeFilesUpToMax: Kernel, KernelAt and Regular return
-// the whole file whatever its size around their buffers', refuse one over
-// max and name the file in errors.
+// TestKernelReadsWholeFilesUpToMax: Kernel, KernelAt, AttrAt and Regular
+// return the whole file whatever its size around their buffers', refuse
+// one over max and name the file in errors.
 func TestKernelReadsWholeFilesUpToMax(t *testing.T) {
 	dir := t.TempDir()
 	for _, size := range []int{0, 1, 127, 128, 129, 511, 512, 513, 4096, 100000} {
@@ -78,10 +78,19 @@ func TestKernelReadsWholeFilesUpToMax(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, err = KernelAt(fd, dir, filepath.Base(p), size)
-		unix.Close(fd)
 		if err != nil || !bytes.Equal(b, content) {
 			t.Errorf("KernelAt size %d: read %d bytes, %v", size, len(b), err)
 		}
+		b, err = AttrAt(fd, dir, filepath.Base(p), size)
+		if err != nil || !bytes.Equal(b, content) {
+			t.Errorf("AttrAt size %d: read %d bytes, %v", size, len(b), err)
+		}
+		if size > 0 {
+			if _, err := AttrAt(fd, dir, filepath.Base(p), size-1); err == nil || !strings.Contains(err.Error(), "larger than") {
+				t.Errorf("AttrAt size %d with max %d: %v", size, size-1, err)
+			}
+		}
+		unix.Close(fd)
 	}
 	fd, err := OpenDir(dir)
 	if err != nil {

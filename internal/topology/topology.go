@@ -215,9 +215,10 @@ type sysDir struct {
 	path string // under the root
 }
 
-// readList reads the CPU list rel under d.
+// readList reads the CPU list rel under d (readfile.AttrAt: a sysfs
+// attribute, read in one call).
 func (d sysDir) readList(rel string, maybeEmpty bool) (cpuset.Set, error) {
-	b, err := readfile.KernelAt(d.fd, d.path, rel, 1<<20)
+	b, err := readfile.AttrAt(d.fd, d.path, rel, 1<<20)
 	if err != nil {
 		return cpuset.Set{}, fmt.Errorf("read CPU list: %w", err)
 	}
