@@ -64,4 +64,11 @@ var goldenCases = []goldenCase{
 	// A line continuation after a typo swallows the [CPU] header: every
 	// unit a CoreService= line names is gated, in any section.
 	{"27-swallowed-cpu-header-core-gated", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[Sysctl]\nSwappiness=1O \\\n[CPU]\nCoreService=mydb.service\n[Metrics]\nCoreService=other.service\n")}},
+	// The DPI CPUs named on the capture NIC's node (whole cores, siblings
+	// 28-29 with them); training still chosen by the plan, the core the rest.
+	{"28-named-dpi-cpus", fakesys.Machine{Nodes: 2, CoresPerNode: 8, Threads: 2, NICs: map[string]int{"ens1f0": 1},
+		Files: conf("[CPU]\nDPIInterface=ens1f0\nDPICPUs=12-13,28-29\n")}},
+	// Named CPUs this machine cannot give (half of each core): no CPU
+	// drop-ins at all, an ERR line; the plan's own choice is not used.
+	{"29-named-cpus-half-cores", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Threads: 2, Files: conf("[CPU]\nDPICPUs=4-5\n")}},
 }

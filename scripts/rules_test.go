@@ -102,7 +102,8 @@ func TestAlertRulesCoveredAndDocumented(t *testing.T) {
 func sample() []byte {
 	var r report.Report
 	r.Compliant, r.CoreGated, r.Marker.Planted = true, true, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
-	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided = struct{}{}, 16<<30, 16<<30, 16<<30
+	r.Config = &report.Config{Valid: true, Warnings: []report.Warning{{File: "/etc/ransomeye/tuner.conf", Line: 3, Message: "unknown section [swap] (did you mean [Swap]?), ignoring it"}}}
+	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided, r.Swap.TargetKnown = struct{}{}, 16<<30, 16<<30, 16<<30, true
 	r.Guarantees = []check.Check{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}
 	r.CPU = &report.CPU{Isolation: "strict", Mode: "allowed-cpus", Reserved: true, Sets: map[string]report.Set{
 		"dpi": {Unit: "ransomeye-dpi.service", Count: 2}, "training": {Unit: "ransomeye-training.service", Count: 4}}}
@@ -149,6 +150,17 @@ func TestRulesReadWrittenMetrics(t *testing.T) {
 		}
 		if !strings.Contains(man, "*"+name+"{") && !strings.Contains(man, "*"+name+"*") {
 			t.Errorf("ransomeye-tuner(8) METRICS does not describe %s", name)
+		}
+	}
+}
+
+// TestMetricsDocumented: every family the textfile carries is described in
+// ransomeye-tuner(8), METRICS.
+func TestMetricsDocumented(t *testing.T) {
+	man := mustRead(t, "../docs/man/ransomeye-tuner.8.md")
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (ransomeye_tuner_\w+) `).FindAllStringSubmatch(string(sample()), -1) {
+		if !strings.Contains(man, "*"+m[1]+"{") && !strings.Contains(man, "*"+m[1]+"*") {
+			t.Errorf("ransomeye-tuner(8) METRICS does not describe %s", m[1])
 		}
 	}
 }

@@ -229,6 +229,8 @@ func (a *activation) checkCPU() (string, bool) {
 			return "", true
 		case c.Name == check.NameCPUDropIns && c.Failed():
 			return c.Problem(), false
+		case c.Name == check.NameCPUPlan && c.Failed():
+			return c.Problem(), false
 		}
 	}
 	if a.p.CPU.Reserved {

@@ -82,6 +82,9 @@ type Result struct {
 	Disabled bool
 	// ConfigErr is the configuration's error ("" when it is valid).
 	ConfigErr string
+	// ConfigWarnings are what the configuration's files hold that is not
+	// used (unknown sections and keys, files not read), valid or not.
+	ConfigWarnings []config.Problem
 	// Core is the core's unit (under an invalid configuration, the one the
 	// configuration still names, else the default).
 	Core string
@@ -119,7 +122,8 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{}}
+	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{},
+		ConfigWarnings: f.ConfigWarnings}
 	if r.Disabled {
 		return r
 	}
@@ -137,6 +141,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		}
 	}
 	if c, ok := topologyCheck(f); ok {
+		r.Checks = append(r.Checks, c)
+	}
+	if c, ok := cpuPlanCheck(f, p); ok {
 		r.Checks = append(r.Checks, c)
 	}
 	if f.DropIns != nil {
@@ -236,7 +243,7 @@ func topologyCheck(f *facts.Facts) (Check, bool) {
 		return Check{}, false
 	}
 	c := Check{Name: NameCPUTopology, Expected: "a CPU topology that can be trusted", Actual: "cannot be trusted: " + f.TopologyErr.Error()}
-	if f.Online >= 0 && f.Online < cpuplan.MinCores {
+	if f.Online >= 0 && f.Online < cpuplan.MinCores && !cpuplan.Named(f.Config.Roles()) {
 		c.OK = true
 		c.Reason = fmt.Sprintf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", f.TopologyErr, f.Online)
 		return c, true

@@ -29,7 +29,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
-	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
@@ -81,6 +80,9 @@ const (
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
+	// CheckConfig reads the configuration and the topology only, with
+	// ransomeye.tuner=0 too.
+	CheckConfig = ReadIfDisabled
 )
 
 // Facts is what one run read. An Err field beside a value says why the
@@ -88,6 +90,10 @@ const (
 type Facts struct {
 	Root  hostroot.Root
 	Scope Scope
+
+	// ProcMissing: /proc is not mounted under the root (a chroot, an image
+	// build). Each fact from it says it was not read; this says why once.
+	ProcMissing bool
 
 	// Cmdline are the kernel command-line words (CmdlineErr: not read;
 	// the tuner then stays on). Enabled is false with ransomeye.tuner=0
@@ -171,6 +177,7 @@ type DropIn struct {
 // Gather reads what scope needs under root.
 func Gather(root hostroot.Root, scope Scope) *Facts {
 	f := &Facts{Root: root, Scope: scope, Enabled: true, PageSize: os.Getpagesize(), Online: -1}
+	f.ProcMissing = procMissing(root)
 	f.Cmdline, f.CmdlineErr = procfs.ReadCmdline(root)
 	if f.CmdlineErr == nil {
 		f.Enabled, f.EnabledErr = procfs.Enabled(f.Cmdline)
@@ -272,13 +279,25 @@ func (f *Facts) readTopology() {
 	}
 }
 
+// procMissing reports whether /proc is not mounted under root: neither
+// /proc/self nor /proc/meminfo is there (a fake root has the files it
+// needs, and no /proc/self).
+func procMissing(root hostroot.Root) bool {
+	_, errSelf := os.Lstat(root.Path("/proc/self"))
+	_, errMem := os.Lstat(root.Path("/proc/meminfo"))
+	return Missing(errSelf) && Missing(errMem)
+}
+
+// ProcMissingNote says what a run without /proc cannot know, and why.
+const ProcMissingNote = "/proc is not mounted here (a chroot or an image build?): the memory, the active swap, the sysctls and the kernel command line cannot be read, so nothing below that needs them is a measurement; run this on the booted machine"
+
 // Reads reports whether the run's scope holds part.
 func (f *Facts) Reads(part Scope) bool { return f.Scope&part == part }
 
 // reserves reports whether the topology read gives a CPU reservation: the
 // expensive placement facts are read only then.
 func (f *Facts) reserves() bool {
-	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, roles.Table).Reserved
+	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, f.Config.Roles()).Reserved
 }
 
 // Close releases what the swap provider holds open.

@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
@@ -27,9 +28,14 @@ type Report struct {
 	Doc
 	// SwapRows are the swap provider's text rows.
 	SwapRows []swap.Row
+	// ProcMissing: /proc is not mounted (facts.ProcMissing).
+	ProcMissing bool
 	// Swap counts the bytes for the metrics: the target, all active swap,
-	// the provider's.
-	Swap struct{ Target, Active, Provided int64 }
+	// the provider's. TargetKnown is false when MemTotal was not read.
+	Swap struct {
+		Target, Active, Provided int64
+		TargetKnown              bool
+	}
 }
 
 // Doc is the JSON document: one naming style (snake_case, units in the
@@ -57,11 +63,27 @@ type Doc struct {
 	CaptureInterface *check.CaptureInterface `json:"capture_interface,omitempty"`
 }
 
-// Config is the configuration section.
+// Config is the configuration section. Valid says whether it may be acted
+// on; Warnings are what its files hold that is not used (an unknown
+// section or key, a drop-in that is not read), valid or not.
 type Config struct {
-	Valid bool     `json:"valid"`
-	Files []string `json:"files"`
-	Error string   `json:"error,omitempty"`
+	Valid    bool      `json:"valid"`
+	Files    []string  `json:"files"`
+	Error    string    `json:"error,omitempty"`
+	Warnings []Warning `json:"warnings"`
+}
+
+// Warning is one configuration warning: the file, the line (0: the whole
+// file) and what is wrong, with what was probably meant.
+type Warning struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// String is the warning as the text and the logs give it: FILE:LINE: message.
+func (w Warning) String() string {
+	return config.Problem{File: w.File, Line: w.Line, Message: w.Message}.String()
 }
 
 // Activation is whether activate succeeded in this boot.
@@ -114,7 +136,8 @@ const (
 // Build makes the report of r (checked on f and p).
 func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(), CoreGated: r.Gated(),
-		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker}}
+		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker},
+		ProcMissing: f.ProcMissing}
 	d := &rep.Doc
 	if r.Disabled {
 		for _, k := range []string{"config", "activation", "swap", "cpu"} {
@@ -122,7 +145,10 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 		}
 		return rep
 	}
-	d.Config = &Config{Valid: r.ConfigErr == "", Files: list(f.Config.Files), Error: r.ConfigErr}
+	d.Config = &Config{Valid: r.ConfigErr == "", Files: list(f.Config.Files), Error: r.ConfigErr, Warnings: []Warning{}}
+	for _, w := range r.ConfigWarnings {
+		d.Config.Warnings = append(d.Config.Warnings, Warning{File: w.File, Line: w.Line, Message: w.Message})
+	}
 	if r.ConfigErr != "" {
 		for _, k := range []string{"activation", "swap", "cpu"} {
 			d.NotMeasured[k] = notMeasuredConfig
@@ -133,6 +159,7 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	if p.SwapDecided {
 		desc := f.Swap.Describe(p.Swap)
 		d.Swap, rep.SwapRows = desc.Status, desc.Rows
+		rep.Swap.TargetKnown = p.Swap.Target.Known()
 		rep.Swap.Target, rep.Swap.Provided = p.Swap.Target.Bytes, p.Swap.Active
 		for _, s := range f.Swaps {
 			rep.Swap.Active += s.Size

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
@@ -27,12 +28,16 @@ func (rep Report) WriteText(w io.Writer) error {
 	if d.Root != "/" {
 		row("root", "%s", d.Root)
 	}
+	if rep.ProcMissing {
+		row("not read", "%s", facts.ProcMissingNote)
+	}
 	if d.Config == nil {
 		rep.writeMarker(row)
 		return tw.Flush()
 	}
 	if !d.Config.Valid {
 		row("config", "INVALID: %s", d.Config.Error)
+		writeConfigWarnings(d.Config, row)
 		rep.writeMarker(row)
 		return tw.Flush()
 	}
@@ -41,6 +46,7 @@ func (rep Report) WriteText(w io.Writer) error {
 		cfgFiles = strings.Join(d.Config.Files, ", ")
 	}
 	row("config", "%s", cfgFiles)
+	writeConfigWarnings(d.Config, row)
 	for _, r := range rep.SwapRows {
 		row(r.Key, "%s", r.Value)
 	}
@@ -108,6 +114,14 @@ func (rep Report) WriteText(w io.Writer) error {
 		row("problem", "%s", p)
 	}
 	return tw.Flush()
+}
+
+// writeConfigWarnings writes one row per configuration warning: what the
+// files hold that is not used is said where the configuration is.
+func writeConfigWarnings(c *Config, row func(k, v string, a ...any)) {
+	for _, w := range c.Warnings {
+		row("config warning", "%s", w)
+	}
 }
 
 func (rep Report) writeMarker(row func(k, v string, a ...any)) {

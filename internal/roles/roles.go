@@ -6,7 +6,10 @@
 // where. A new role is a new row (and its goldens and docs).
 package roles
 
-import "github.com/ransomeye/ransomeye-tuner/internal/names"
+import (
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+)
 
 // NodePref says which NUMA node a role's cores come from.
 type NodePref int
@@ -30,6 +33,13 @@ type Role struct {
 	Name string
 	// Key is the [CPU] setting that names its unit ("CoreService").
 	Key string
+	// CPUsKey is the [CPU] setting that names its CPUs ("DPICPUs"); empty
+	// for the core, which gets every usable core the others do not take.
+	// Unset, the CPU plan chooses them (Cores, Node).
+	CPUsKey string
+	// CPUs are the CPUs the configuration names for it (its CPUsKey);
+	// empty in Table and when none are named: the CPU plan chooses.
+	CPUs cpuset.Set
 	// Unit is its default unit.
 	Unit string
 	// Slice is its own slice when AllowedCPUs= is enforced, with the
@@ -49,9 +59,9 @@ type Role struct {
 // services in every output.
 var Table = []Role{
 	{Name: "core", Key: "CoreService", Unit: names.CoreService, Node: Rest},
-	{Name: "dpi", Key: "DPIService", Unit: names.DPIService, Slice: names.DPISlice, Description: "RansomEye DPI capture CPUs",
+	{Name: "dpi", Key: "DPIService", CPUsKey: "DPICPUs", Unit: names.DPIService, Slice: names.DPISlice, Description: "RansomEye DPI capture CPUs",
 		Cores: 2, Node: Capture, Capture: true},
-	{Name: "training", Key: "TrainingService", Unit: names.TrainingService, Slice: names.TrainingSlice, Description: "RansomEye AI training CPUs",
+	{Name: "training", Key: "TrainingService", CPUsKey: "TrainingCPUs", Unit: names.TrainingService, Slice: names.TrainingSlice, Description: "RansomEye AI training CPUs",
 		Cores: 2, Node: Highest},
 }
 
