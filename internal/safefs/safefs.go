@@ -148,7 +148,7 @@ func othersChange(s *step) (who string, aclErr error) {
 	case Writable(&s.st):
 		return fmt.Sprintf("mode %04o, group %d", s.st.Mode&0o7777, s.st.Gid), nil
 	}
-	acl, err := aclWriters(s.fd, s.st.Gid, s.st.Mode)
+	acl, err := aclWriters(s.fd, s.st.Gid)
 	switch {
 	case err != nil:
 		return "its POSIX ACL, which cannot be read", err
@@ -174,24 +174,16 @@ const (
 )
 
 // aclWriters reads the POSIX access ACL of the directory opened as fd, of
-// owning group gid and mode mode (an O_PATH descriptor is enough) and
-// returns who other than root it lets write there, as setfacl would name
-// them ("user:1000, group:50"), or "" for nobody (no ACL; the filesystem
-// has none). Why: with an ACL the mode's group bits are its mask, and a
-// root:root 0775-looking directory (group root may write) with u:1000:rwx
-// was accepted; uid 1000 then renamed the swapfile away and put her own in
-// its place before swapon.
-func aclWriters(fd int, gid uint32, mode uint32) (string, error) {
-	// With a POSIX ACL the mode's group bits are its mask, or its owning
-	// group's entry when it has no mask (acl(5); the kernel keeps them in
-	// step): unless they hold write, no entry but the owner's and others'
-	// (which the mode shows) can let anyone write. Reading the ACL cost an
-	// open (or a procfs lookup) and a getxattr for every directory of every
-	// path root writes below, a score of them per activate.
-	if mode&0o020 == 0 {
-		return "", nil
-	}
-	// On the stack: no fresh heap pages for it in a short process.
+// owning group gid (an O_PATH descriptor is enough) and returns who other
+// than root it lets write there, as setfacl would name them ("user:1000,
+// group:50"), or "" for nobody (no ACL; the filesystem has none). Why: with
+// an ACL the mode's group bits are its mask, and a root:root 0755-looking
+// directory with u:1000:rwx was accepted; uid 1000 then renamed the
+// swapfile away and put her own in its place before swapon.
+func aclWriters(fd int, gid uint32) (string, error) {
+	// On the stack: every directory of every path root writes below is
+	// checked, a score of times per activate, in a process that lives
+	// milliseconds.
 	var b [4096]byte
 	buf := b[:]
 	n, err := getACL(fd, buf)
@@ -440,7 +432,7 @@ func checkDir(s *step, final bool) error {
 	case sticky:
 		return nil
 	}
-	who, err := aclWriters(s.fd, st.Gid, st.Mode)
+	who, err := aclWriters(s.fd, st.Gid)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%q: %v: cannot tell whether other users can write there; choose a directory only root can change", s.host, err)
