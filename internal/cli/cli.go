@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
@@ -265,7 +266,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 }
 
 // singleDash is a flag name as the flag package's errors write it ("-x").
-var singleDash = regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]*)`)
+// Compiled on first use: only a mistaken command line needs it, and every
+// run (the gate at each start of the core, activate at every boot) would
+// otherwise compile it at start.
+var singleDash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]*)`) })
 
 // flagError words a flag package error in the --name form, with a "did you
 // mean" for an unknown option.
@@ -277,7 +281,7 @@ func flagError(fs *flag.FlagSet, err error) string {
 		fs.VisitAll(func(f *flag.Flag) { defined = append(defined, f.Name) })
 		return "unknown option --" + name + hint(suggest.Closest(name, append(defined, "help")), "--")
 	}
-	return singleDash.ReplaceAllString(msg, "$1--$2")
+	return singleDash().ReplaceAllString(msg, "$1--$2")
 }
 
 var versionCmd = command{

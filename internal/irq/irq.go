@@ -12,7 +12,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -236,34 +235,67 @@ func IsQueue(name string) bool {
 			return true
 		}
 	}
-	return mlx4Queue.MatchString(name)
+	return isMlx4Queue(name)
 }
 
-// mlx4Queue is mlx4's completion vector interrupt, "mlx4-N@0000:04:00.0":
-// event queue N is completion vector N-1 (0 is the async one).
-var mlx4Queue = regexp.MustCompile(`^mlx4-(\d+)@`)
+// isMlx4Queue reports whether name is mlx4's completion vector interrupt,
+// "mlx4-N@0000:04:00.0": event queue N is completion vector N-1 (0 is the
+// async one).
+func isMlx4Queue(name string) bool {
+	rest, ok := strings.CutPrefix(name, "mlx4-")
+	i := 0
+	for ok && i < len(rest) && isDigit(rest[i]) {
+		i++
+	}
+	return ok && i > 0 && i < len(rest) && rest[i] == '@'
+}
 
-// queueNumber finds the queue part and number the drivers print
+// queueParts are what a queue number follows in the drivers' names
 // ("virtio0-input.3", "eth0-TxRx-3", "eth0-Tx-Rx-3", "eth0-rxtx-3",
-// "eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0", "mlx4-4@0000:04:00.0"), the
-// last such part counting. Not the trailing digits: mlx5's end in the PCI
-// function, which put every queue of a port on one DPI CPU. The combined
-// parts come first, or combined queues are taken for transmit-only ones.
-var queueNumber = regexp.MustCompile(`(?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)`)
+// "eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0", "mlx4-4@..." at the start),
+// tried in this order at each position: combined parts first, or combined
+// queues are taken for transmit-only ones.
+var queueParts = [...]string{"txrx-", "tx-rx-", "rxtx-", "rx-tx-", "rx-", "tx-", "-fp-", "input.", "output.", "comp", "queue-", "queue", "mlx4-"}
+
+// lastQueuePart returns the last queue part in name (case ignored, lower
+// case out) followed by digits, and the digits, or "", "": the last counts
+// (an interface may be named "rx-0"); not the trailing digits, as mlx5's
+// end in the PCI function. A regular expression would do it, but compiling
+// one costs the generator's start more than the rest of its setup.
+func lastQueuePart(name string) (part, digits string) {
+	for i := 0; i < len(name); {
+		n := 0
+		for _, p := range queueParts {
+			if p == "mlx4-" && i != 0 || len(name)-i < len(p) || !strings.EqualFold(name[i:i+len(p)], p) {
+				continue
+			}
+			d := i + len(p)
+			for d < len(name) && isDigit(name[d]) {
+				d++
+			}
+			if d > i+len(p) {
+				part, digits, n = p, name[i+len(p):d], d-i
+				break
+			}
+		}
+		i += max(n, 1)
+	}
+	return part, digits
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // queuePart returns the queue part of a queue IRQ's name (lower case) and
 // its queue number, ok false when the name has none.
 func queuePart(name string) (part string, idx int, ok bool) {
-	m := queueNumber.FindAllStringSubmatch(name, -1)
-	if m == nil {
+	part, digits := lastQueuePart(name)
+	if part == "" {
 		return "", -1, false
 	}
-	last := m[len(m)-1]
-	v, err := strconv.Atoi(last[2])
+	v, err := strconv.Atoi(digits)
 	if err != nil {
 		return "", -1, false
 	}
-	part = strings.ToLower(last[1])
 	if part == "mlx4-" {
 		v-- // event queue N is completion vector N-1
 	}
@@ -277,7 +309,7 @@ func queueIndex(name string) int {
 		return v
 	}
 	i := len(name)
-	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+	for i > 0 && isDigit(name[i-1]) {
 		i--
 	}
 	if i == len(name) {

@@ -116,7 +116,7 @@ func othersChange(s *step) (who string, aclErr error) {
 	case Writable(&s.st):
 		return fmt.Sprintf("mode %04o, group %d", s.st.Mode&0o7777, s.st.Gid), nil
 	}
-	acl, err := aclWriters(s.fd)
+	acl, err := aclWriters(s.fd, s.st.Gid)
 	switch {
 	case err != nil:
 		return "its POSIX ACL, which cannot be read", err
@@ -142,11 +142,15 @@ const (
 )
 
 // aclWriters returns who other than root the POSIX access ACL of the
-// directory fd lets write, as setfacl names them ("user:1000"), "" for
-// nobody: with an ACL the mode's group bits are only its mask, and a
-// root:root 0755-looking directory can let a user swap the swapfile.
-func aclWriters(fd int) (string, error) {
-	buf := make([]byte, 4096)
+// directory fd (owning group gid) lets write, as setfacl names them
+// ("user:1000"), "" for nobody: with an ACL the mode's group bits are only
+// its mask, and a root:root 0755-looking directory can let a user swap the
+// swapfile.
+func aclWriters(fd int, gid uint32) (string, error) {
+	// On the stack: every directory root writes below is checked, a score
+	// of times per activate.
+	var b [4096]byte
+	buf := b[:]
 	n, err := getACL(fd, buf)
 	switch {
 	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.EOPNOTSUPP):
@@ -156,7 +160,7 @@ func aclWriters(fd int) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("read its POSIX ACL: %w", err)
 	}
-	return ParseACLWriters(buf[:n], gidOf(fd))
+	return ParseACLWriters(buf[:n], gid)
 }
 
 // getACL reads the access ACL xattr of directory fd into buf. fgetxattr
@@ -174,15 +178,6 @@ func getACL(fd int, buf []byte) (int, error) {
 		return n, fmt.Errorf("open it (%v), or reach it through /proc/self/fd (%w)", err, perr)
 	}
 	return n, perr
-}
-
-// gidOf returns the group owning fd, or 0 when it cannot be told.
-func gidOf(fd int) uint32 {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
-		return 0
-	}
-	return st.Gid
 }
 
 // ParseACLWriters returns who other than root the system.posix_acl_access
@@ -394,7 +389,7 @@ func checkDir(s *step, final bool) error {
 	case sticky:
 		return nil
 	}
-	who, err := aclWriters(s.fd)
+	who, err := aclWriters(s.fd, st.Gid)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%q: %v: cannot tell whether other users can write there; choose a directory only root can change", s.host, err)

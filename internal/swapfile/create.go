@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -128,7 +127,12 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 	dirfd := dir.Fd()
 	tmpName := names.SwapTempPrefix + strconv.Itoa(os.Getpid())
 	tmp := filepath.Join(dir.Host, tmpName)
-	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	// O_NOATIME: the header is read back after mkswap, which has just
+	// written and fsynced the file; updating its access time then dirtied
+	// the inode again, and the fsync below had a journal commit of its own
+	// to wait for (tens of milliseconds on a busy disk) instead of finding
+	// the file already durable.
+	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOATIME, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("create temporary file %q: %w", tmp, err)
 	}
@@ -304,27 +308,52 @@ func zeroFill(fd int, name string, off, size int64, log *priolog.Logger) error {
 }
 
 // runMkswap runs mkswap on fd as its fd 3, named /proc/self/fd/3: that name
-// opens fd's file whatever happens in the directory meanwhile.
+// opens fd's file whatever happens in the directory meanwhile. ForkExec,
+// wait4 and a memfd for its output: os/exec's pidfd probe and output pipe
+// cost more than mkswap's own start.
 func runMkswap(mkswap string, fd int, name, label string) error {
-	dup, err := unix.Dup(fd)
-	if err != nil {
-		return fmt.Errorf("dup the descriptor of %q for mkswap: %w", name, err)
-	}
-	f := os.NewFile(uintptr(dup), name)
-	defer f.Close()
 	args := []string{mkswap}
 	if label != "" {
 		args = append(args, "-L", label)
 	}
 	args = append(args, "/proc/self/fd/3")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.ExtraFiles = []*os.File{f}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s (on %q) failed: %w; output: %q", quoteArgs(args), name, err, bytes.TrimSpace(out.Bytes()))
+	failed := func(err error, out []byte) error {
+		return fmt.Errorf("%s (on %q) failed: %w; output: %q", quoteArgs(args), name, err, bytes.TrimSpace(out))
 	}
-	return nil
+	out, err := unix.MemfdCreate("mkswap-output", unix.MFD_CLOEXEC)
+	if err != nil {
+		return failed(fmt.Errorf("memfd for its output: %w", err), nil)
+	}
+	defer unix.Close(out)
+	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return failed(fmt.Errorf("open /dev/null for its input: %w", err), nil)
+	}
+	defer unix.Close(null)
+	pid, err := syscall.ForkExec(mkswap, args, &syscall.ProcAttr{
+		Env:   append(os.Environ(), "LC_ALL=C"),
+		Files: []uintptr{uintptr(null), uintptr(out), uintptr(out), uintptr(fd)},
+	})
+	if err != nil {
+		return failed(fmt.Errorf("start: %w", err), nil)
+	}
+	var ws syscall.WaitStatus
+	for {
+		_, err = syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return failed(fmt.Errorf("wait: %w", err), nil)
+	}
+	if ws.Exited() && ws.ExitStatus() == 0 {
+		return nil
+	}
+	outb := make([]byte, 4096)
+	n, _ := unix.Pread(out, outb, 0)
+	if ws.Signaled() {
+		return failed(fmt.Errorf("signal: %v", ws.Signal()), outb[:max(n, 0)])
+	}
+	return failed(fmt.Errorf("exit status %d", ws.ExitStatus()), outb[:max(n, 0)])
 }
