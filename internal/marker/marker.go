@@ -11,7 +11,8 @@
 // else at its name is planted, and is removed rather than believed.
 //
 // When the marker cannot be written there (a read-only /var/lock), it is
-// written to a root-only fallback directory, /run/ransomeye-tuner, which the
+// written to a fallback directory only root can write, /run/ransomeye-tuner
+// (internal/rundir), which the
 // gate checks as well, so that a failure still keeps the core down.
 package marker
 
@@ -21,7 +22,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +29,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
@@ -37,8 +38,9 @@ import (
 const RunLockDir = "/run/lock"
 
 // FallbackPath is where the marker goes when names.MarkerPath cannot be
-// written. Its directory is created root-only (0700).
-const FallbackPath = "/run/ransomeye-tuner/resource-fail"
+// written, in the tuner's directory under /run (internal/rundir: root's,
+// mode 0755, which only root can write).
+const FallbackPath = rundir.Path + "/resource-fail"
 
 // maxEntries bounds how many failures one marker file keeps: the first (the
 // original cause) and the latest ones.
@@ -190,25 +192,21 @@ func (d dir) close() { d.Close() }
 // boot /var may not be mounted yet, or systemd-tmpfiles has not made the
 // link; a directory made there would be hidden by the /var mount (the
 // marker lost: fail-open), and /run/lock is where /var/lock points on every
-// systemd distribution. With create, a missing directory is made (root-only
-// for the fallback, 0755 for the lock directory, as systemd-tmpfiles does)
+// systemd distribution. With create, a missing directory is made (the
+// fallback's by rundir.Open; the lock directory 0755, as systemd-tmpfiles does)
 // and the directory must keep others from removing the marker (root-owned;
 // sticky when world-writable). A missing directory (without create) is an
 // error that wraps fs.ErrNotExist.
 func openDir(root hostroot.Root, loc location, create bool) (dir, error) {
 	hostDir := filepath.Dir(loc.host)
-	perm := os.FileMode(0o755)
-	if loc.fallback {
-		perm = 0o700
-	}
 	var opt safefs.Options
 	if create {
-		opt.Create = perm
+		opt.Create = 0o755
 	}
 	var sd *safefs.Dir
 	var err error
 	if loc.fallback {
-		sd, err = safefs.OpenDir(root, hostDir, opt)
+		sd, err = rundir.Open(root, create)
 	} else {
 		sd, err = safefs.OpenDir(root, hostDir, safefs.Options{})
 		if errors.Is(err, fs.ErrNotExist) {
@@ -219,12 +217,6 @@ func openDir(root hostroot.Root, loc location, create bool) (dir, error) {
 		return dir{}, fmt.Errorf("marker directory: %w", err)
 	}
 	d := dir{Dir: sd, fd: sd.Fd(), path: sd.Path}
-	if loc.fallback && slices.ContainsFunc(sd.Links, func(l string) bool { return strings.HasPrefix(l, hostDir+" -> ") }) {
-		// The root-only state directory is ours: a link at its name,
-		// whoever made it, is not followed (as O_NOFOLLOW did).
-		d.close()
-		return dir{}, fmt.Errorf("marker directory %q is a symbolic link: refusing to follow it; remove it (ransomeye-tuner makes the directory)", root.Path(hostDir))
-	}
 	var st unix.Stat_t
 	if err := unix.Fstat(d.fd, &st); err != nil {
 		d.close()

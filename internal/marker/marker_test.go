@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 )
 
 func TestFormatParse(t *testing.T) {
@@ -207,9 +208,9 @@ func TestReadOnlyLockDir(t *testing.T) {
 	if err != nil || res.Written != FallbackPath || len(res.Problems) != 1 {
 		t.Fatalf("Write = %+v, %v; want the fallback", res, err)
 	}
-	fi, err := os.Stat(root.Path("/run/ransomeye-tuner"))
-	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("fallback dir: %v %v, want mode 0700", fi, err)
+	fi, err := os.Stat(root.Path(rundir.Path))
+	if err != nil || fi.Mode().Perm() != rundir.Mode {
+		t.Errorf("fallback dir: %v %v, want mode %v", fi, err, rundir.Mode)
 	}
 	blocked, states, _ := gate(root)
 	if !blocked || states[1].Reasons()[0] != "disk full" {
@@ -288,9 +289,9 @@ func TestOKRecord(t *testing.T) {
 	if ok, why := CheckOK(root, "b2"); ok || !strings.Contains(why, "another boot") {
 		t.Errorf("CheckOK for another boot: %v %q", ok, why)
 	}
-	fi, err := os.Stat(root.Path("/run/ransomeye-tuner"))
-	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("record directory: %v %v", fi, err)
+	fi, err := os.Stat(root.Path(rundir.Path))
+	if err != nil || fi.Mode().Perm() != rundir.Mode {
+		t.Errorf("record directory: %v %v, want mode %v", fi, err, rundir.Mode)
 	}
 	p := root.Path(OKPath)
 	os.Chown(p, 1000, 1000)
@@ -305,7 +306,7 @@ func TestOKRecord(t *testing.T) {
 	}
 	WriteOK(root, "b1", time.Now())
 	os.Chmod(root.Path("/run/ransomeye-tuner"), 0o777)
-	if ok, why := CheckOK(root, "b1"); ok || !strings.Contains(why, "not trusted") {
+	if ok, why := CheckOK(root, "b1"); ok || !strings.Contains(why, "writable by other users") {
 		t.Errorf("record in a world-writable directory: %v %q", ok, why)
 	}
 }
