@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
@@ -119,12 +118,12 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{}}
+	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{}}
 	if r.Disabled {
 		return r
 	}
 	if f.ConfigErr != nil {
-		r.ConfigErr, r.Core = f.ConfigErr.Error(), configCore(f.ConfigErr)
+		r.ConfigErr = f.ConfigErr.Error()
 		r.Checks = []Check{{Name: NameConfig, Expected: "a configuration that can be read and is valid", Reason: r.ConfigErr, Remedy: RemedyConfig}}
 		return r
 	}
@@ -157,15 +156,6 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		r.Capture = captureView(f, p)
 	}
 	return r
-}
-
-// configCore is the core's name under an invalid configuration: the one
-// the configuration settles despite its problems, else the default.
-func configCore(err error) string {
-	if ce, ok := err.(*config.Error); ok && ce.CoreService != "" {
-		return ce.CoreService
-	}
-	return names.CoreService
 }
 
 func markers(states []marker.State) Marker {
@@ -217,6 +207,11 @@ func Sysctl(f *facts.Facts, s sysctl.Setting) Check {
 	case v.Err != nil:
 		c.Reason = fmt.Sprintf("%s cannot be read: %v", key, v.Err)
 		c.Remedy = RemedyRestart
+	case !c.OK && marker.Before(f.Stopped, marker.StepSysctls):
+		// Activate never set it: nothing set it after activate, and no
+		// sysctl --system undid it.
+		c.Reason = fmt.Sprintf("%s is %q, want %q: not applied: activation stopped at %s (the failure marker says why)", key, v.Value, want, f.Stopped)
+		c.Remedy = RemedyMarker
 	case !c.OK:
 		c.Reason = fmt.Sprintf("%s is %q, want %q", key, v.Value, want)
 		c.Remedy = remedySysctl(key, v)
@@ -358,17 +353,17 @@ func (r Result) GateLines() []string {
 	var out []string
 	for _, st := range r.Marker.States {
 		if st.Err != nil {
-			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", names.CoreService, st.Path, st.Err))
+			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", r.Core, st.Path, st.Err))
 		}
 		for _, reason := range st.Reasons() {
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", names.CoreService, st.Path, reason))
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, st.Path, reason))
 		}
 	}
 	switch {
 	case len(out) > 0 || r.Disabled:
 		return out
 	case !r.Activated:
-		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", names.CoreService, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
+		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", r.Core, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
 	}
 	for _, c := range r.Checks {
 		switch {

@@ -11,20 +11,28 @@ import (
 )
 
 // The remedies the checks name: each worded here once, what an on-call
-// engineer follows word for word.
+// engineer follows word for word. Every one that needs the tuner to check
+// again ends with "then: " and the one command that does it all,
+// names.RecoverCommand: a restart of the activator alone left the swap
+// unit down after a failure, the generator unrun after a configuration
+// change, and the core skipped by its gate until someone started it.
 var (
-	restart = "systemctl restart " + names.ActivatorUnit
+	then = "then: " + names.RecoverCommand
 	// RemedyRestart: fix what the reason names, then activate again.
-	RemedyRestart = "fix the cause, then: " + restart
+	RemedyRestart = "fix the cause, " + then
+	// RemedyMarker: what activate did not get to, after the failure the
+	// marker records.
+	RemedyMarker = "fix the cause the failure marker names, " + then
 	// RemedyGate: what the gate says once the cause is fixed.
-	RemedyGate = RemedyRestart + " (a successful run removes the marker)"
+	RemedyGate = RemedyRestart
 	// RemedyConfig: an invalid configuration.
-	RemedyConfig = "fix the file and line named, then: " + restart
+	RemedyConfig = "fix the file and line named, " + then
 	// RemedyTopology: a CPU topology that cannot be trusted.
-	RemedyTopology = "fix the cause, or set [CPU] Isolation=off"
+	RemedyTopology = "fix the cause, or set [CPU] Isolation=off, " + then
 	// RemedyStaleDropIns: the CPU drop-ins in effect are not those of a
-	// fresh plan.
-	RemedyStaleDropIns = "run systemctl daemon-reload (the CPU topology or the configuration changed since the generator ran), then restart " + names.ActivatorUnit
+	// fresh plan: the generator must run again (recover reloads systemd
+	// first).
+	RemedyStaleDropIns = "the CPU topology or the configuration changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
 	// RemedyNotEnforced and RemedyPlanNotGuaranteed: the core's unit
 	// cannot be measured.
 	RemedyNotEnforced       = "fix the cause; the core's guarantees are not enforced until then"
@@ -49,11 +57,11 @@ func remedySysctl(key string, v facts.Sysctl) string {
 	set := v.Setter
 	switch {
 	case !v.SetterFound || set.Value != v.Value:
-		return fmt.Sprintf("something set it after %s, and no file that sysctl --system applies gives it that value (a program, or sysctl -w): find it and stop it, then: %s", names.ActivatorUnit, restart)
+		return fmt.Sprintf("something set it after %s, and no file that sysctl --system applies gives it that value (a program, or sysctl -w): find it and stop it, %s", names.ActivatorUnit, then)
 	case path.Base(set.File) == sysctl.FileName:
-		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: %s", set.File, key, set.Value, path.Join(sysctl.RunDir, sysctl.FileName), restart)
+		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: nothing to fix by hand, %s", set.File, key, set.Value, path.Join(sysctl.RunDir, sysctl.FileName), then)
 	}
-	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), then: %s", set.File, key, set.Value, restart)
+	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), %s", set.File, key, set.Value, then)
 }
 
 // remedyIsolation says what an administrator can do for the causes of a

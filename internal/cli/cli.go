@@ -57,7 +57,7 @@ type command struct {
 var commands []command
 
 func init() {
-	commands = []command{activateCmd, statusCmd, metricsCmd, planCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
+	commands = []command{activateCmd, statusCmd, recoverCmd, metricsCmd, planCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
 }
 
 // commandNames lists the commands, for messages: "activate, status, …".

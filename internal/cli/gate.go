@@ -55,7 +55,7 @@ path). Each failing one is printed with its remedy.`,
 // its last lines. On the journal it is an event with its MESSAGE_ID.
 func refuse(e *env, out []string) {
 	first := out[0]
-	if !strings.Contains(first, "fix the cause") {
+	if !strings.Contains(first, "then: ") {
 		first += "; " + check.RemedyGate
 	}
 	if len(out) > 1 {

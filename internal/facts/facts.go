@@ -27,6 +27,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/roles"
@@ -137,6 +138,10 @@ type Facts struct {
 	Activated    bool
 	ActivatedWhy string
 	BootID       string
+	// Stopped is the step at which this boot's last activation failed, as
+	// the marker records it ("" when none did, or the marker does not
+	// say): what activate did not get to, it did not set.
+	Stopped string
 
 	// Core is the core's CPUs as systemd applies them (Unit "": not a
 	// run that judges the guarantees); Memory its memory cgroup.
@@ -179,6 +184,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 		f.Markers = marker.Inspect(root)
 		f.BootID = marker.BootID(root)
 		f.Activated, f.ActivatedWhy = marker.CheckOK(root, f.BootID)
+		f.Stopped = StoppedAt(f.Markers, f.BootID)
 	}
 	if !f.Enabled && !f.Reads(ReadIfDisabled) {
 		return f
@@ -270,6 +276,35 @@ func (f *Facts) readTopology() {
 			}
 		}
 	}
+}
+
+// CoreName is the core's unit as far as this run knows it: the
+// configuration's; under an invalid configuration the one it still
+// settles; else (not read, or not settled) the default.
+func (f *Facts) CoreName() string {
+	var ce *config.Error
+	switch {
+	case f.ConfigErr != nil && errors.As(f.ConfigErr, &ce) && ce.CoreService != "":
+		return ce.CoreService
+	case f.ConfigErr == nil && f.Config.CoreService() != "":
+		return f.Config.CoreService()
+	}
+	return names.CoreService
+}
+
+// StoppedAt is the step at which the last activation of boot bootID
+// failed, from the newest entry of the genuine markers states hold when
+// activate wrote it; "" otherwise.
+func StoppedAt(states []marker.State, bootID string) string {
+	for _, st := range states {
+		if !st.Genuine || len(st.Entries) == 0 {
+			continue
+		}
+		if e := st.Entries[len(st.Entries)-1]; e.Source == "activate" && e.BootID == bootID && bootID != "" {
+			return e.Step
+		}
+	}
+	return ""
 }
 
 // Reads reports whether the run's scope holds part.

@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,12 +56,45 @@ type Entry struct {
 	Time   time.Time
 	BootID string
 	Source string // what wrote it: "activate", "fail-closed", ...
+	// Core is the unit the marker keeps down ([CPU] CoreService=); the
+	// header names the newest entry's.
+	Core string
+	// Step is the step of activate that failed (one of the Step
+	// constants; "" for other sources): what it did not get to, it did
+	// not change.
+	Step string
 }
 
-const header = "# ransomeye-tuner: ransomeye-core.service does not start while this file exists.\n" +
-	"# Fix the cause below, then run: systemctl restart ransomeye-tuner.service\n" +
-	"# (a successful run removes this file and records its success, which the\n" +
-	"# core's gate also needs: removing this file by hand is not enough).\n"
+// The steps of activate, in order, as an Entry records where it stopped.
+const (
+	StepConfig  = "configuration"
+	StepSwap    = "swap"
+	StepSysctls = "sysctls"
+	StepMemory  = "core-memory"
+	StepCPU     = "cpu"
+	StepRecords = "records"
+)
+
+// Before reports whether activate stopped at step before it reached
+// StepSysctls: the sysctls were not set.
+func Before(step, of string) bool {
+	order := []string{StepConfig, StepSwap, StepSysctls, StepMemory, StepCPU, StepRecords}
+	i, j := slices.Index(order, step), slices.Index(order, of)
+	return i >= 0 && j >= 0 && i < j
+}
+
+// header is the marker's first lines: what it keeps down and the one
+// command that clears it once the cause is fixed.
+func header(core string) string {
+	if core == "" {
+		core = names.CoreService
+	}
+	return "# ransomeye-tuner: " + clean(core) + " does not start while this file exists.\n" +
+		"# Fix the cause below, then run: " + names.RecoverCommand + "\n" +
+		"# (it activates again, which removes this file and records the success the\n" +
+		"# core's gate also needs, and starts the core: removing this file by hand is\n" +
+		"# not enough).\n"
+}
 
 // clean makes a value safe for one line of the marker: control characters
 // (a newline in a reason could forge another entry) become spaces.
@@ -76,7 +110,11 @@ func clean(s string) string {
 // Format renders entries as the marker's content.
 func Format(entries []Entry) string {
 	var b strings.Builder
-	b.WriteString(header)
+	core := ""
+	if len(entries) > 0 {
+		core = entries[len(entries)-1].Core
+	}
+	b.WriteString(header(core))
 	for _, e := range entries {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "reason: %s\n", clean(e.Reason))
@@ -86,6 +124,12 @@ func Format(entries []Entry) string {
 		}
 		if e.Source != "" {
 			fmt.Fprintf(&b, "source: %s\n", clean(e.Source))
+		}
+		if e.Core != "" {
+			fmt.Fprintf(&b, "core: %s\n", clean(e.Core))
+		}
+		if e.Step != "" {
+			fmt.Fprintf(&b, "step: %s\n", clean(e.Step))
 		}
 	}
 	return b.String()
@@ -120,6 +164,14 @@ func Parse(text string) []Entry {
 		case "source":
 			if cur != nil {
 				cur.Source = val
+			}
+		case "core":
+			if cur != nil {
+				cur.Core = val
+			}
+		case "step":
+			if cur != nil {
+				cur.Step = val
 			}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func TestFormatParse(t *testing.T) {
 	when := time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 	in := []Entry{
-		{Reason: "not enough space on the ext4 filesystem", Time: when, BootID: "b1", Source: "activate"},
+		{Reason: "not enough space on the ext4 filesystem", Time: when, BootID: "b1", Source: "activate", Core: "db.service", Step: StepSwap},
 		{Reason: "forged\nreason: all good", Time: when, BootID: "b1", Source: "fail-closed"},
 	}
 	text := Format(in)
@@ -26,7 +26,7 @@ func TestFormatParse(t *testing.T) {
 	if len(out) != 2 {
 		t.Fatalf("Parse gave %d entries, want 2 (a newline in a reason must not forge an entry): %q", len(out), text)
 	}
-	if out[0].Reason != in[0].Reason || !out[0].Time.Equal(when) || out[0].BootID != "b1" || out[0].Source != "activate" {
+	if out[0].Reason != in[0].Reason || !out[0].Time.Equal(when) || out[0].BootID != "b1" || out[0].Source != "activate" || out[0].Core != "db.service" || out[0].Step != StepSwap {
 		t.Errorf("entry 0 = %+v", out[0])
 	}
 	if out[1].Reason != "forged reason: all good" {

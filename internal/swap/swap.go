@@ -110,6 +110,9 @@ type Provider interface {
 	// package reads (it must find it without the binary), logging what it
 	// did; not a failure either way.
 	Record(log *priolog.Logger)
+	// SwapUnit is the unit that turns the swap on: remedies name it, and
+	// recover starts it.
+	SwapUnit() string
 	// Close releases what Inspect holds open.
 	Close() error
 }

@@ -130,7 +130,7 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	}
 	s.Inspected = true
 	s.SELinux = selinux.Detect(root)
-	s.notActive = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: systemctl restart %s %s", s.Path, s.Unit, names.ActivatorUnit, s.Unit)
+	s.notActive = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: %s", s.Path, s.Unit, names.RecoverCommand)
 	if swapsErr != nil {
 		s.refuse(fmt.Sprintf("%v: cannot tell whether %q is in use", swapsErr, s.Path))
 		s.notActive = fmt.Sprintf("%v: cannot tell whether %q is active", swapsErr, s.Path)
@@ -216,6 +216,10 @@ func (s *Swapfile) inspectFile() {
 	ex.Path = s.Path // messages name the configured path
 	s.File = ex
 }
+
+// SwapUnit is the swapfile's swap unit: the generator's, or the one
+// systemd makes for an /etc/fstab line naming the same file.
+func (s *Swapfile) SwapUnit() string { return s.Unit }
 
 // Close closes the directory Inspect opened.
 func (s *Swapfile) Close() error {
@@ -322,10 +326,10 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 		return d
 	}
 	d.Active, d.Actual = s.Ours.Size, "active with "+fsinfo.Human(s.Ours.Size)
-	restart := fmt.Sprintf("then: systemctl restart %s", names.ActivatorUnit)
+	restart := "then: " + names.RecoverCommand
 	switch {
 	case !t.Satisfies(s.Ours.Size):
-		d.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", s.Path, fsinfo.Human(s.Ours.Size), fsinfo.Human(t.Bytes), names.ActivatorUnit)
+		d.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; reboot (activate replaces it before it is swapped on), or: swapoff %q && %s", s.Path, fsinfo.Human(s.Ours.Size), fsinfo.Human(t.Bytes), s.Path, names.RecoverCommand)
 	case d.Action == swap.Refuse:
 		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", s.Path, d.Reason, restart)
 	case d.Action != swap.Keep || fx.perms || fx.context || fx.discard || !s.File.RootOnly():
