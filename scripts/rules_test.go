@@ -101,7 +101,8 @@ func TestAlertRulesCoveredAndDocumented(t *testing.T) {
 // sample is a textfile with every family and label filled in.
 func sample() []byte {
 	var r report.Report
-	r.Compliant, r.CoreGated, r.Marker.Planted = true, true, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
+	gated := true
+	r.Compliant, r.CoreGated, r.Marker.Planted = true, &gated, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
 	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided = struct{}{}, 16<<30, 16<<30, 16<<30
 	r.Guarantees = []check.Check{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}
 	r.CPU = &report.CPU{Isolation: "strict", Mode: "allowed-cpus", Reserved: true, Sets: map[string]report.Set{

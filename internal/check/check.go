@@ -22,6 +22,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
+	"github.com/ransomeye/ransomeye-tuner/internal/privilege"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
@@ -100,6 +101,14 @@ type Result struct {
 	// Capture is the capture interface against the DPI CPUs, reported
 	// only; nil without [CPU] DPIInterface= (or when it was not read).
 	Capture *CaptureInterface
+	// NotRead is what a run that is not root's could not read, by what it
+	// is ("swap", "activation", "marker"), with why (privilege.Reason):
+	// no verdict is made from it, and without a measured failure the
+	// state is unknown.
+	NotRead map[string]string
+	// activationUnread: the success record could not be examined (not
+	// root): NotRead says it, Problems does not.
+	activationUnread bool
 }
 
 // Marker is the failure marker part of a Result (status's JSON "marker").
@@ -118,7 +127,15 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{}}
+	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{}}
+	var markerUnread []string
+	r.Marker, markerUnread = markers(f.Markers)
+	if len(markerUnread) > 0 {
+		r.NotRead["marker"] = strings.Join(markerUnread, "; ")
+	}
+	if privilege.Denied(f.ActivatedErr) {
+		r.NotRead["activation"], r.activationUnread = privilege.Reason(f.ActivatedErr), true
+	}
 	if r.Disabled {
 		return r
 	}
@@ -129,6 +146,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	}
 	if p.SwapDecided {
 		r.Checks = append(r.Checks, swapCheck(p))
+		if p.Swap.NotMeasured != "" {
+			r.NotRead["swap"] = p.Swap.NotMeasured
+		}
 	}
 	for _, s := range p.Sysctls {
 		if _, ok := f.Sysctls[s.Key]; ok {
@@ -158,10 +178,15 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	return r
 }
 
-func markers(states []marker.State) Marker {
-	m := Marker{States: states, Reasons: []string{}, Planted: []string{}, Errors: []string{}}
+// markers sums up the marker locations; unread are those a run that is
+// not root's could not examine (privilege.Denied): not errors that keep the
+// core down, and no verdict either.
+func markers(states []marker.State) (m Marker, unread []string) {
+	m = Marker{States: states, Reasons: []string{}, Planted: []string{}, Errors: []string{}}
 	for _, st := range states {
 		switch {
+		case privilege.Denied(st.Err):
+			unread = append(unread, privilege.Reason(st.Err))
 		case st.Err != nil:
 			m.Errors = append(m.Errors, st.Err.Error())
 		case st.Genuine:
@@ -174,7 +199,7 @@ func markers(states []marker.State) Marker {
 			m.Planted = append(m.Planted, fmt.Sprintf("%s (%s)", st.Path, st.Planted))
 		}
 	}
-	return m
+	return m, unread
 }
 
 // swapCheck is the swap guarantee: the provider's swap active now with at
@@ -183,7 +208,10 @@ func markers(states []marker.State) Marker {
 func swapCheck(p plan.Plan) Check {
 	d := p.Swap
 	c := Check{Name: NameSwap, OK: d.InEffect, Expected: d.Expected, Actual: d.Actual}
-	if !d.InEffect {
+	switch {
+	case d.NotMeasured != "":
+		c.NotMeasured, c.Reason = true, d.NotMeasured
+	case !d.InEffect:
 		c.Reason, c.Remedy = splitRemedy(d.NotInEffect)
 	}
 	return c
@@ -290,19 +318,25 @@ func (r Result) Gated() bool {
 	if r.Marker.Present || len(r.Marker.Errors) > 0 {
 		return true
 	}
-	return !r.Disabled && !r.Compliant()
+	return !r.Disabled && len(r.Problems()) > 0
 }
 
+// GatedKnown reports whether Gated is a verdict: not when what was not
+// read (NotRead) could be what keeps the core down and nothing read does.
+func (r Result) GatedKnown() bool { return len(r.NotRead) == 0 || r.Gated() }
+
 // Compliant reports whether every guarantee holds and nothing keeps the
-// core down (false when disabled).
-func (r Result) Compliant() bool { return !r.Disabled && len(r.Problems()) == 0 }
+// core down (false when disabled, and when something was not read).
+func (r Result) Compliant() bool {
+	return !r.Disabled && len(r.Problems()) == 0 && len(r.NotRead) == 0
+}
 
 // The states of a Result, as status's JSON and exit code give them.
 const (
 	StateCompliant    = "compliant"     // every guarantee holds
 	StateNotCompliant = "not_compliant" // a guarantee fails, or the marker keeps the core down
 	StateDisabled     = "disabled"      // ransomeye.tuner=0: nothing is guaranteed
-	StateUnknown      = "unknown"       // the configuration cannot be read: nothing could be measured
+	StateUnknown      = "unknown"       // the configuration cannot be read, or a run that is not root's could not read what the verdict needs
 )
 
 // State sums the result up in one word.
@@ -312,10 +346,12 @@ func (r Result) State() string {
 		return StateDisabled
 	case r.ConfigErr != "":
 		return StateUnknown
-	case r.Compliant():
-		return StateCompliant
+	case len(r.Problems()) > 0:
+		return StateNotCompliant
+	case len(r.NotRead) > 0:
+		return StateUnknown
 	}
-	return StateNotCompliant
+	return StateCompliant
 }
 
 // Problems are what keeps the core down (status's "problem" rows), one
@@ -339,7 +375,7 @@ func (r Result) Problems() []string {
 	for _, e := range r.Marker.Errors {
 		out = append(out, "cannot examine the failure marker ("+e+"): the core will not start")
 	}
-	if r.ConfigErr == "" && !r.Activated {
+	if r.ConfigErr == "" && !r.Activated && !r.activationUnread {
 		out = append(out, fmt.Sprintf("%s has not succeeded in this boot (%s): the core will not start", names.ActivatorUnit, r.ActivatedWhy))
 	}
 	return out

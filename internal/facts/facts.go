@@ -137,6 +137,8 @@ type Facts struct {
 	Markers      []marker.State
 	Activated    bool
 	ActivatedWhy string
+	// ActivatedErr kept the success record from being examined.
+	ActivatedErr error
 	BootID       string
 	// Stopped is the step at which this boot's last activation failed, as
 	// the marker records it ("" when none did, or the marker does not
@@ -183,7 +185,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	if f.Reads(ReadRecords) {
 		f.Markers = marker.Inspect(root)
 		f.BootID = marker.BootID(root)
-		f.Activated, f.ActivatedWhy = marker.CheckOK(root, f.BootID)
+		f.Activated, f.ActivatedWhy, f.ActivatedErr = marker.ReadOK(root, f.BootID)
 		f.Stopped = StoppedAt(f.Markers, f.BootID)
 	}
 	if !f.Enabled && !f.Reads(ReadIfDisabled) {

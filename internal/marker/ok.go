@@ -66,11 +66,25 @@ func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
 // not. Only a regular file owned by root, with one link, in a root-owned
 // directory that nobody else can write, counts.
 func CheckOK(root hostroot.Root, bootID string) (bool, string) {
+	ok, why, _ := ReadOK(root, bootID)
+	return ok, why
+}
+
+// ReadOK is CheckOK that also returns the error that kept the record
+// from being examined (its directory or the file could not be opened),
+// nil when it was examined or is not there.
+func ReadOK(root hostroot.Root, bootID string) (ok bool, why string, unread error) {
+	ok, why = checkOK(root, bootID, &unread)
+	return ok, why, unread
+}
+
+func checkOK(root hostroot.Root, bootID string, unread *error) (bool, string) {
 	d, err := openDir(root, okLocation(), false)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
+		*unread = err
 		return false, err.Error()
 	}
 	defer d.close()
@@ -84,7 +98,8 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
-		return false, fmt.Sprintf("%s: %v", OKPath, err)
+		*unread = fmt.Errorf("%s: %w", OKPath, err)
+		return false, (*unread).Error()
 	}
 	defer unix.Close(fd)
 	if err := unix.Fstat(fd, &st); err != nil || st.Uid != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {

@@ -36,10 +36,11 @@ type Report struct {
 // names), [] and {} for empty lists and maps (never null), and what could
 // not be measured absent, with the reason under not_measured.
 type Doc struct {
-	Version     int               `json:"version"`
-	State       string            `json:"state"`
-	Compliant   bool              `json:"compliant"`
-	CoreGated   bool              `json:"core_gated"`
+	Version   int    `json:"version"`
+	State     string `json:"state"`
+	Compliant bool   `json:"compliant"`
+	// CoreGated is absent when it cannot be said (not_measured says why).
+	CoreGated   *bool             `json:"core_gated,omitempty"`
 	Root        string            `json:"root"`
 	Guarantees  []check.Check     `json:"guarantees"`
 	Problems    []string          `json:"problems"`
@@ -109,13 +110,22 @@ func list[T any](l []T) []T {
 const (
 	notMeasuredDisabled = names.CmdlineSwitch + "=0 on the kernel command line: nothing is guaranteed, nothing was measured"
 	notMeasuredConfig   = "the configuration cannot be read (see config.error): what to measure is not known"
+	notMeasuredGated    = "what the gate decides on was not all read (needs root): run status as root"
 )
 
 // Build makes the report of r (checked on f and p).
 func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
-	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(), CoreGated: r.Gated(),
+	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(),
 		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker}}
 	d := &rep.Doc
+	for k, v := range r.NotRead {
+		d.NotMeasured[k] = v
+	}
+	if gated := r.Gated(); r.GatedKnown() {
+		d.CoreGated = &gated
+	} else {
+		d.NotMeasured["core_gated"] = notMeasuredGated
+	}
 	if r.Disabled {
 		for _, k := range []string{"config", "activation", "swap", "cpu"} {
 			d.NotMeasured[k] = notMeasuredDisabled

@@ -16,6 +16,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/privilege"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
@@ -87,7 +88,10 @@ type Swapfile struct {
 	File       Existing
 	FileKnown  bool
 	InspectErr string
-	Leftovers  []Leftover
+	// Denied is what a run that is not root's could not read
+	// (privilege.Denied): the swap guarantee is then not measured.
+	Denied    string
+	Leftovers []Leftover
 	// SELinux is what the machine says of SELinux, and the context the
 	// swapfile must carry.
 	SELinux selinux.State
@@ -142,6 +146,9 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		// for reading only.
 		var err error
 		d, err = safefs.OpenDir(root, s.Dir, safefs.Options{Create: DirMode, Probe: true})
+		if privilege.Denied(err) {
+			s.Denied = err.Error()
+		}
 		if err != nil {
 			s.refuse(fmt.Sprintf("the swapfile's directory %q cannot be used: %v; or set [Swap] Path= elsewhere", s.Dir, unsafe))
 			s.notActive = fmt.Sprintf("cannot tell whether swapfile %q is active: %v", s.Path, unsafe)
@@ -208,6 +215,14 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 // inspectFile inspects the file through the open directory.
 func (s *Swapfile) inspectFile() {
 	ex, err := InspectAt(s.dir.Fd(), s.dir.Host, s.name(), s.PageSize)
+	if privilege.Denied(err) {
+		// stat needs no read permission: what it gave still finds our
+		// active area by device and inode.
+		ex.Path = s.Path
+		s.File, s.Denied = ex, err.Error()
+		s.InspectErr, s.FileKnown = err.Error(), false
+		return
+	}
 	if err != nil {
 		s.InspectErr, s.FileKnown = err.Error(), false
 		s.refuse(s.InspectErr)
@@ -267,6 +282,20 @@ func (s *Swapfile) others() { s.Ours, s.Others = nil, append([]procfs.Swap(nil),
 // owned by another user, both of which activate refuses.
 func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 	d := swap.Decision{Target: t, Expected: fmt.Sprintf("swapfile %q active with at least %s", s.Path, fsinfo.Human(t.Bytes)), Actual: "not active"}
+	if s.Denied != "" {
+		// Whether activate keeps the file needs its header: not judged.
+		d.NotMeasured, d.Reason = privilege.Reason(errors.New(s.Denied)), s.Denied
+		d.NotInEffect = "not measured: " + d.NotMeasured
+		switch {
+		case s.Ours != nil:
+			d.Active, d.Actual = s.Ours.Size, "active with "+fsinfo.Human(s.Ours.Size)
+		case s.File.Kind == Regular:
+			d.Actual = "not active"
+		default:
+			d.Actual = ""
+		}
+		return d
+	}
 	var fx fixes
 	refuse := func(r string) {
 		if d.Action != swap.Refuse {
