@@ -240,6 +240,9 @@ func Sysctl(f *facts.Facts, s sysctl.Setting) Check {
 		// sysctl --system undid it.
 		c.Reason = fmt.Sprintf("%s is %q, want %q: not applied: activation stopped at %s (the failure marker says why)", key, v.Value, want, f.Stopped)
 		c.Remedy = RemedyMarker
+	case !c.OK && v.TunedFound && v.Tuned.Value == v.Value:
+		c.Reason = reasonTuned(key, want, v)
+		c.Remedy = RemedyTuned(key, want, v.Tuned.Active)
 	case !c.OK:
 		c.Reason = fmt.Sprintf("%s is %q, want %q", key, v.Value, want)
 		c.Remedy = remedySysctl(key, v)

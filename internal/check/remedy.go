@@ -64,6 +64,27 @@ func remedySysctl(key string, v facts.Sysctl) string {
 	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), %s", set.File, key, set.Value, then)
 }
 
+// reasonTuned says that tuned set key: it runs, and its active profile
+// (or one that profile includes) sets the value key has.
+func reasonTuned(key, want string, v facts.Sysctl) string {
+	t := v.Tuned
+	r := fmt.Sprintf("%s is %q, want %q: tuned is running and its profile %s sets %s = %s", key, v.Value, want, t.Active, key, t.Value)
+	if t.From != t.Active {
+		r += fmt.Sprintf(" (in %s, which it includes)", t.From)
+	}
+	if !t.Reapply {
+		r += fmt.Sprintf("; with reapply_sysctl = 0 in %s it does not apply the system's sysctl files after its profile", sysctl.TunedMainConf)
+	}
+	return r
+}
+
+// RemedyTuned is the remedy when tuned's active profile sets key: what
+// ransomeye-tuner(8), TUNED, says, word for word (the manual quotes it for
+// virtual-guest and vm.swappiness=10).
+func RemedyTuned(key, want, active string) string {
+	return fmt.Sprintf("give tuned a profile that includes %s and sets %s=%s, make it active with tuned-adm profile (ransomeye-tuner(8), TUNED), or set reapply_sysctl = 1 in %s, %s", active, key, want, sysctl.TunedMainConf, then)
+}
+
 // remedyIsolation says what an administrator can do for the causes of a
 // degraded isolation.
 func remedyIsolation(causes []string, core cpuset.Set) []string {

@@ -167,6 +167,10 @@ type Sysctl struct {
 	// key (SetterFound), read when Value is not the wanted one.
 	Setter      sysctl.Setter
 	SetterFound bool
+	// Tuned is what tuned sets the key to, read when Value is not the
+	// wanted one and tuned runs with a profile that sets it (TunedFound).
+	Tuned      sysctl.Tuned
+	TunedFound bool
 }
 
 // DropIn is one CPU file in effect.
@@ -210,6 +214,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			var v Sysctl
 			if v.Value, v.Err = sysctl.Read(root, s.Key); v.Err == nil && v.Value != s.Value {
 				v.Setter, v.SetterFound = sysctl.LastSetter(root, s.Key)
+				v.Tuned, v.TunedFound = sysctl.TunedSetter(root, s.Key)
 			}
 			f.Sysctls[s.Key] = v
 		}
