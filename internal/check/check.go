@@ -85,6 +85,10 @@ type Result struct {
 	// Core is the core's unit (under an invalid configuration, the one the
 	// configuration still names, else the default).
 	Core string
+	// GateUnit is the unit the gate's lines name: the service whose
+	// ExecCondition= runs it (a unit other than the configured core may
+	// carry the static gate), else Core.
+	GateUnit string
 	// Checks are the guarantees, in order.
 	Checks []Check
 	// Marker is what the failure marker locations hold.
@@ -127,7 +131,7 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{}}
+	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), GateUnit: f.SelfUnit, Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{}}
 	var markerUnread []string
 	r.Marker, markerUnread = markers(f.Markers)
 	if len(markerUnread) > 0 {
@@ -161,6 +165,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	if f.DropIns != nil {
 		r.DropInDiffs = dropInDiffs(f, p)
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
+	}
+	if f.Core.Unread {
+		r.NotRead["core"] = f.Core.NotMeasured
 	}
 	if f.Core.Unit != "" {
 		r.Checks = append(r.Checks, coreGate(f.Core))
@@ -389,27 +396,31 @@ func (r Result) Problems() []string {
 // activation of this boot when it is missing; else each failing guarantee.
 // None: the core may start.
 func (r Result) GateLines() []string {
+	unit := r.Core
+	if r.GateUnit != "" {
+		unit = r.GateUnit
+	}
 	var out []string
 	for _, st := range r.Marker.States {
 		if st.Err != nil {
-			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", r.Core, st.Path, st.Err))
+			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", unit, st.Path, st.Err))
 		}
 		for _, reason := range st.Reasons() {
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, st.Path, reason))
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, st.Path, reason))
 		}
 	}
 	switch {
 	case len(out) > 0 || r.Disabled:
 		return out
 	case !r.Activated:
-		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", r.Core, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
+		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", unit, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
 	}
 	for _, c := range r.Checks {
 		switch {
 		case c.Name == NameConfig:
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, c.Name, c.Reason))
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, c.Name, c.Reason))
 		case c.Failed():
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, c.Name, c.Problem()))
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, c.Name, c.Problem()))
 		}
 	}
 	return out

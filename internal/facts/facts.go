@@ -145,6 +145,10 @@ type Facts struct {
 	// say): what activate did not get to, it did not set.
 	Stopped string
 
+	// SelfUnit is the service whose cgroup this run is in ("" when none):
+	// for the gate, the unit whose ExecCondition= it is.
+	SelfUnit string
+
 	// Core is the core's CPUs as systemd applies them (Unit "": not a
 	// run that judges the guarantees); Memory its memory cgroup.
 	Core   Core
@@ -233,6 +237,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadCoreCPUs) || f.Reads(ReadRecords) {
 		self := selfCgroups(root)
+		f.SelfUnit = unitOfSelf(self)
 		if f.Reads(ReadCoreCPUs) {
 			f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs(), self)
 		} else {
