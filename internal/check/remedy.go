@@ -85,6 +85,16 @@ func RemedyTuned(key, want, active string) string {
 	return fmt.Sprintf("give tuned a profile that includes %s and sets %s=%s, make it active with tuned-adm profile (ransomeye-tuner(8), TUNED), or set reapply_sysctl = 1 in %s, %s", active, key, want, sysctl.TunedMainConf, then)
 }
 
+// MetricsDirMissing says why no metrics are written to the configured
+// textfile path (not the default one, whose directory missing means no
+// node_exporter here): its directory does not exist. With the remedy.
+func MetricsDirMissing(textfile string) string {
+	return fmt.Sprintf("the directory %q of [Metrics] TextfilePath=%s does not exist: no metrics are written, and every alert on them is blind; create it (node_exporter's --collector.textfile.directory), or set TextfilePath= to a file in that directory, or to off", path.Dir(textfile), textfile)
+}
+
+// NoNodeExporter says why no metrics are written to the default textfile.
+const NoNodeExporter = "not written: its directory does not exist, so no node_exporter here (where one runs, set [Metrics] TextfilePath= to a file in its --collector.textfile.directory)"
+
 // remedyIsolation says what an administrator can do for the causes of a
 // degraded isolation.
 func remedyIsolation(causes []string, core cpuset.Set) []string {

@@ -65,6 +65,9 @@ const (
 	// ReadCapture: the capture interface ([CPU] DPIInterface=): sysfs, its
 	// driver's channels and offloads.
 	ReadCapture
+	// ReadMetrics: the metrics textfile ([Metrics] TextfilePath=) and its
+	// directory.
+	ReadMetrics
 	// ReadIfDisabled: the configuration and the rest also with
 	// ransomeye.tuner=0 (what a failure or the package's removal must see
 	// of the swap whatever the kernel command line says).
@@ -78,7 +81,7 @@ const (
 	Generator  = ReadSwapUnits
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
 	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture
-	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMetrics
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
@@ -161,6 +164,9 @@ type Facts struct {
 
 	// Capture is the capture interface (Name "": none configured).
 	Capture Capture
+
+	// Metrics is the metrics textfile (read in the status scope).
+	Metrics Metrics
 }
 
 // Sysctl is one kernel parameter now.
@@ -254,6 +260,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadCapture) {
 		f.readCapture()
+	}
+	if f.Reads(ReadMetrics) {
+		f.readMetrics()
 	}
 	return f
 }

@@ -7,7 +7,9 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
@@ -56,6 +58,25 @@ type Doc struct {
 	// CaptureInterface is reported, never gated; absent without [CPU]
 	// DPIInterface=.
 	CaptureInterface *check.CaptureInterface `json:"capture_interface,omitempty"`
+	// Metrics is where the metrics go, reported, never gated; absent
+	// where the run does not read it (activate's closing report).
+	Metrics *Metrics `json:"metrics,omitempty"`
+}
+
+// Metrics is the metrics textfile: where, when it was last written, or
+// why it is not.
+type Metrics struct {
+	// Path is the textfile ("" when [Metrics] TextfilePath=off).
+	Path string `json:"path"`
+	// Configured: TextfilePath= names another path than the default.
+	Configured bool `json:"configured"`
+	// Written: the file is there; WrittenAt its modification time.
+	Written   bool   `json:"written"`
+	WrittenAt string `json:"written_at,omitempty"`
+	// Error says why it cannot be written (monitoring is blind);
+	// Note why nothing is written where that is no fault.
+	Error string `json:"error,omitempty"`
+	Note  string `json:"note,omitempty"`
 }
 
 // Config is the configuration section.
@@ -139,6 +160,9 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 		}
 		return rep
 	}
+	if f.Reads(facts.ReadMetrics) {
+		d.Metrics = metricsDoc(f.Metrics)
+	}
 	d.Activation = &Activation{SucceededThisBoot: r.Activated, Detail: r.ActivatedWhy}
 	if p.SwapDecided {
 		desc := f.Swap.Describe(p.Swap)
@@ -171,4 +195,24 @@ func (rep Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep.Doc)
+}
+
+// metricsDoc reports the metrics textfile m.
+func metricsDoc(m facts.Metrics) *Metrics {
+	d := &Metrics{Path: m.Path, Configured: m.Path != names.DefaultMetricsPath}
+	switch {
+	case m.Path == "":
+		d.Note = "off ([Metrics] TextfilePath=off)"
+	case m.Err != nil:
+		d.Error = fmt.Sprintf("cannot be examined: %v", m.Err)
+	case m.DirMissing && m.Default:
+		d.Note = check.NoNodeExporter
+	case m.DirMissing:
+		d.Error = check.MetricsDirMissing(m.Path)
+	case m.Written.IsZero():
+		d.Note = "not written yet (ransomeye-tuner-metrics.timer writes it every minute)"
+	default:
+		d.Written, d.WrittenAt = true, m.Written.UTC().Format(time.RFC3339)
+	}
+	return d
 }

@@ -103,6 +103,18 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	writePlacement(d.Placement, row)
 	writeCapture(d.CaptureInterface, row)
+	if m := d.Metrics; m != nil {
+		switch {
+		case m.Error != "":
+			row("metrics", "NOT WRITTEN: %s (reported, not gated)", m.Error)
+		case m.Note != "" && m.Path != "":
+			row("metrics", "%s: %s", m.Path, m.Note)
+		case m.Note != "":
+			row("metrics", "%s", m.Note)
+		default:
+			row("metrics", "%s, last written %s", m.Path, m.WrittenAt)
+		}
+	}
 	switch why, unread := d.NotMeasured["activation"]; {
 	case d.Activation.SucceededThisBoot:
 		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
