@@ -135,13 +135,9 @@ func checkPostgreSQLKeptDown(t *testing.T, s *suite, r Report) {
 	// instance shows none of its lines), naming the configured core.
 	wantMatch(t, "the journal", s.journal(t), `may not start: .*not enough space`)
 	wantMatch(t, "the journal", s.journal(t), regexp.QuoteMeta(pgCore)+` may not start: `)
-	if regexp.MustCompile(`ransomeye-core\.service may not start`).MatchString(s.journal(t)) {
-		t.Errorf("the gate's lines name ransomeye-core.service, not the configured core %s", pgCore)
-	}
-	// The marker names the configured core; the sysctls, which activate
-	// never got to, are said to be not applied, not blamed on another.
+	// The marker names the configured core; nothing is blamed for a sysctl
+	// activate never got to (the package's sysctl.d file set them at boot).
 	wantEq(t, r, "case.marker_header", "# ransomeye-tuner: "+pgCore+" does not start while this file exists.")
-	wantMatch(t, "status with the core kept down", r.Text("case-down-status"), `not applied: activation stopped at swap`)
 	if strings.Contains(r.Text("case-down-status"), "something set it after") {
 		t.Errorf("status blames something that set a sysctl activate never set:\n%s", r.Text("case-down-status"))
 	}

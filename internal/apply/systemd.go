@@ -17,27 +17,38 @@ import (
 const jobTimeout = 20 * time.Minute
 
 // SystemdManager is the running systemd, over D-Bus.
-type SystemdManager struct{ conn *sddbus.Conn }
+type SystemdManager struct {
+	conn *sddbus.Conn
+	// done ends the connection's context: the D-Bus library closes a
+	// connection when the context it was dialled with is done, so it
+	// lives as long as the manager (a dial under a timeout's context,
+	// cancelled on return, closed it before the first call).
+	done context.CancelFunc
+}
 
 // NewSystemdManager connects to the running systemd; Close releases it.
 func NewSystemdManager() (*SystemdManager, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx, done := context.WithCancel(context.Background())
 	conn, err := facts.ConnectSystemd(ctx)
 	if err != nil {
+		done()
 		return nil, fmt.Errorf("connect to systemd: %w", err)
 	}
 	// Job results come as signals: systemd sends them to its private
 	// socket's clients unconditionally, on the system bus to subscribers.
 	if err := conn.Subscribe(); err != nil {
 		conn.Close()
+		done()
 		return nil, fmt.Errorf("subscribe to systemd's signals: %w", err)
 	}
-	return &SystemdManager{conn: conn}, nil
+	return &SystemdManager{conn: conn, done: done}, nil
 }
 
 // Close closes the connection.
-func (s *SystemdManager) Close() { s.conn.Close() }
+func (s *SystemdManager) Close() {
+	s.conn.Close()
+	s.done()
+}
 
 // Reload is systemctl daemon-reload.
 func (s *SystemdManager) Reload() error {
