@@ -103,6 +103,13 @@ func TestStatusWithoutRootSaysWhatItCouldNotRead(t *testing.T) {
 		}
 	}
 
+	// The gate, were it run without its "+" as another user, reads as
+	// little: it keeps the core down (fail closed), naming what it could
+	// not read.
+	if code, out := asUser(t, 65534, bin, "--root", root.String(), "gate"); code != 1 || !strings.Contains(out, "needs root") {
+		t.Errorf("gate as uid 65534: exit %d, want 1 (fail closed) naming what needs root\n%s", code, out)
+	}
+
 	// The printed remedy, word for word, as root.
 	_, cmd, ok := strings.Cut(strings.SplitN(out, "\n", 2)[0], "for a verdict run it as root: ")
 	if !ok {

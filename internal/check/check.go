@@ -14,6 +14,7 @@ package check
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
@@ -85,9 +86,9 @@ type Result struct {
 	// Core is the core's unit (under an invalid configuration, the one the
 	// configuration still names, else the default).
 	Core string
-	// GateUnit is the unit the gate's lines name: the service whose
-	// ExecCondition= runs it (a unit other than the configured core may
-	// carry the static gate), else Core.
+	// GateUnit, set by the gate alone, is the unit its lines name: the
+	// service whose ExecCondition= runs it (a unit other than the
+	// configured core may carry the static gate); "" names Core.
 	GateUnit string
 	// Checks are the guarantees, in order.
 	Checks []Check
@@ -131,7 +132,7 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), GateUnit: f.SelfUnit, Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{}}
+	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{}}
 	var markerUnread []string
 	r.Marker, markerUnread = markers(f.Markers)
 	if len(markerUnread) > 0 {
@@ -408,6 +409,16 @@ func (r Result) GateLines() []string {
 		for _, reason := range st.Reasons() {
 			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, st.Path, reason))
 		}
+	}
+	// What a gate that is not root's (its "+" dropped) could not read is
+	// no verdict: it keeps the core down, as before it could not read.
+	keys := make([]string, 0, len(r.NotRead))
+	for k := range r.NotRead {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s: cannot read %s (%s): not starting it (fail closed)", unit, k, r.NotRead[k]))
 	}
 	switch {
 	case len(out) > 0 || r.Disabled:

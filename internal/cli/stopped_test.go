@@ -45,6 +45,11 @@ func TestSysctlNotAppliedWhenActivationStoppedAtSwap(t *testing.T) {
 			if code, _, errOut := runMain("--root", root.String(), "activate"); code != ExitFail {
 				t.Fatalf("activate: exit %d, want a failure at the swap step\n%s", code, errOut)
 			}
+			// What the unit's ExecStopPost= adds after it, as in a boot.
+			t.Setenv("SERVICE_RESULT", "exit-code")
+			if code, _, errOut := runMain("--root", root.String(), "fail-closed", "--if-failed"); code != ExitOK {
+				t.Fatalf("fail-closed --if-failed: exit %d\n%s", code, errOut)
+			}
 			if b, _ := os.ReadFile(root.Path("/proc/sys/vm/swappiness")); string(b) != "60\n" {
 				t.Fatalf("activate set vm.swappiness to %q after failing at the swap step", b)
 			}

@@ -314,15 +314,21 @@ func (f *Facts) CoreName() string {
 }
 
 // StoppedAt is the step at which the last activation of boot bootID
-// failed, from the newest entry of the genuine markers states hold when
-// activate wrote it; "" otherwise.
+// failed: the newest entry activate wrote in this boot in the genuine
+// markers states hold ("" when there is none). The entries the units add
+// after it (ExecStopPost=, OnFailure=) record the same failure.
 func StoppedAt(states []marker.State, bootID string) string {
+	if bootID == "" {
+		return ""
+	}
 	for _, st := range states {
-		if !st.Genuine || len(st.Entries) == 0 {
+		if !st.Genuine {
 			continue
 		}
-		if e := st.Entries[len(st.Entries)-1]; e.Source == "activate" && e.BootID == bootID && bootID != "" {
-			return e.Step
+		for i := len(st.Entries) - 1; i >= 0; i-- {
+			if e := st.Entries[i]; e.Source == "activate" && e.BootID == bootID {
+				return e.Step
+			}
 		}
 	}
 	return ""

@@ -90,7 +90,7 @@ func checkOK(root hostroot.Root, bootID string, unread *error) (bool, string) {
 	defer d.close()
 	var st unix.Stat_t
 	if err := unix.Fstat(d.fd, &st); err != nil || st.Uid != 0 || st.Mode&0o022 != 0 {
-		return false, fmt.Sprintf("%q is not a root-only directory: its record is not trusted", filepath.Dir(OKPath))
+		return false, fmt.Sprintf("%q is not a directory only root can write: its record is not trusted", filepath.Dir(OKPath))
 	}
 	name := filepath.Base(OKPath)
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
