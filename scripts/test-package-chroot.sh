@@ -200,6 +200,8 @@ cat "$root/tmp/systemctl.log"
 want="systemctl stop ransomeye-tuner.service
 systemctl stop ransomeye-tuner-metrics.timer
 systemctl stop ransomeye-tuner-metrics.service
+systemctl stop ransomeye-tuner-netdev.service
+systemctl stop ransomeye-tuner-place.service
 systemctl daemon-reload
 systemctl try-restart -- irqbalance.service"
 check "prerm stops the activator and the timer, postrm reloads and restarts irqbalance" test "$(cat "$root/tmp/systemctl.log")" = "$want"
@@ -213,13 +215,17 @@ check "dpkg -i with a policy-rc.d that forbids" in_root dpkg -i /tmp/pkg.deb
 check "dpkg -r with a policy-rc.d that forbids" in_root dpkg -r ransomeye-tuner
 cat "$root/tmp/systemctl.log"
 want="systemctl daemon-reload
+policy-rc.d irqbalance.service try-restart
 policy-rc.d ransomeye-tuner.service restart
 policy-rc.d ransomeye-tuner-metrics.timer start
+policy-rc.d ransomeye-tuner-netdev.service start
 systemctl show -p LoadState --value -- swapfile.swap
 policy-rc.d swapfile.swap start
 policy-rc.d ransomeye-tuner.service stop
 policy-rc.d ransomeye-tuner-metrics.timer stop
 policy-rc.d ransomeye-tuner-metrics.service stop
+policy-rc.d ransomeye-tuner-netdev.service stop
+policy-rc.d ransomeye-tuner-place.service stop
 systemctl daemon-reload
 policy-rc.d irqbalance.service try-restart"
 check "policy-rc.d asked before each start, restart and stop; none done" test "$(cat "$root/tmp/systemctl.log")" = "$want"
