@@ -50,7 +50,7 @@ func runGeneratorKmsg(t *testing.T, root string, d genDirs, pre ...string) (resu
 	script := `mount --bind "$0" /dev/kmsg && ` + strings.Join(append(pre, ""), " && ") + `shift && exec prlimit --as=4294967296 -- "$@"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script,
 		kmsg, "x", generatorBin, d.normal, d.early, d.late)
-	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + root, "PATH=" + os.Getenv("PATH")}
+	cmd.Env = []string{"RANSOMEYE_TUNER_ROOT=" + root, "PATH=" + os.Getenv("PATH"), "SYSTEMD_SCOPE=system"} // as systemd runs it: to the kernel log
 	res := runCmd(t, cmd)
 	log, _ := os.ReadFile(kmsg)
 	return res, kmsgTag.ReplaceAllString(string(log), "")

@@ -106,18 +106,34 @@ func (res result) h() blackbox.Result {
 	return blackbox.Result{Stdout: res.stdout, Stderr: res.stderr, Code: res.code, Signal: res.signal}
 }
 
-// run runs ransomeye-tuner on the root r with the extra environment env.
+// run runs ransomeye-tuner on the root r with the extra environment env;
+// activate as a boot runs it (bootRun).
 func run(t *testing.T, r fakeRoot, env []string, args ...string) result {
 	t.Helper()
-	return fromHarness(blackbox.Run(t, r.h(), env, nil, args...))
+	return runAct(t, r, env, nil, args...)
 }
 
 // runAct is run behind a command prefix wrap (strace ...), or nil.
 func runAct(t *testing.T, r fakeRoot, env []string, wrap []string, args ...string) result {
 	t.Helper()
+	if len(args) > 0 && args[0] == "activate" {
+		blackbox.Generate(t, r.h())
+	}
+	return rawRun(t, r, env, wrap, args...)
+}
+
+// rawRun runs ransomeye-tuner as it is, without the generator before an
+// activate: for what activate does when the generator's output is not
+// what it should be.
+func rawRun(t *testing.T, r fakeRoot, env []string, wrap []string, args ...string) result {
+	t.Helper()
 	return fromHarness(blackbox.Run(t, r.h(), env, wrap, args...))
 }
 
+// activate runs ransomeye-tuner activate as a boot does: after the real
+// generator has written its units into the root's output directories
+// (blackbox.Generate), whose CPU and memory drop-ins activate compares
+// (run and runAct do the same for any activate; rawRun does not).
 func activate(t *testing.T, r fakeRoot) result { t.Helper(); return run(t, r, nil, "activate") }
 
 // runCmd runs cmd under the harness's hang guard.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 )
 
 // linkedRoot makes a fake root with 32 MiB of RAM, an ext4 loop
@@ -150,6 +152,7 @@ func TestUninstallWaitsForActivation(t *testing.T) {
 	if err := os.MkdirAll(r.path("var/lib"), 0o755); err != nil { // the record of the values before
 		t.Fatal(err)
 	}
+	blackbox.Generate(t, r.h()) // as at boot: the drop-ins activate compares
 	cmd := exec.Command("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fallocate", "-e", "inject=fallocate:delay_enter=1500000",
 		tunerBin, "--root", r.path(""), "activate")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}

@@ -13,7 +13,7 @@ _ransomeye_tuner() {
 		cword=$COMP_CWORD
 	fi
 
-	local commands="activate status recover metrics plan place uninstall fail-closed gate version help"
+	local commands="activate status recover metrics plan check-config place uninstall fail-closed gate version help"
 	local global_opts="--root --help --version"
 
 	# The subcommand is the first word after the program that is neither an
@@ -56,6 +56,14 @@ _ransomeye_tuner() {
 		opts="--reason --if-failed --help"
 		;;
 	plan) opts="--json --help" ;;
+	check-config)
+		# FILE... after the options: the configuration files to check.
+		if [[ $cur != -* ]]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return
+		fi
+		opts="--strict --quiet --help"
+		;;
 	place) opts="--undo --help" ;;
 	activate | recover | metrics | uninstall | gate | version) opts="--help" ;;
 	help)

@@ -64,4 +64,25 @@ var goldenCases = []goldenCase{
 	// A line continuation after a typo swallows the [CPU] header: every
 	// unit a CoreService= line names is gated, in any section.
 	{"27-swallowed-cpu-header-core-gated", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[Sysctl]\nSwappiness=1O \\\n[CPU]\nCoreService=mydb.service\n[Metrics]\nCoreService=other.service\n")}},
+	// The DPI CPUs named on the capture NIC's node (whole cores, siblings
+	// 28-29 with them); training still chosen by the plan, the core the rest.
+	{"28-named-dpi-cpus", fakesys.Machine{Nodes: 2, CoresPerNode: 8, Threads: 2, NICs: map[string]int{"ens1f0": 1},
+		Files: conf("[CPU]\nDPIInterface=ens1f0\nDPICPUs=12-13,28-29\n")}},
+	// Named CPUs this machine cannot give (half of each core): no CPU
+	// drop-ins at all, an ERR line; the plan's own choice is not used.
+	{"29-named-cpus-half-cores", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Threads: 2, Files: conf("[CPU]\nDPICPUs=4-5\n")}},
+	// Every [Memory] setting off: no memory drop-in at all.
+	{"30-memory-off", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[Memory]\nCoreLow=off\nDPISwapMax=off\nTrainingHigh=off\nTrainingSwapMax=infinity\n")}},
+	// Sizes and a protection for DPI too: with a reservation DPI runs in
+	// ransomeye-dpi.slice, so that slice and ransomeye.slice above it get
+	// DPI's protection; system.slice the core's alone; a template core's
+	// instances run in its own slice below system.slice.
+	{"31-memory-sizes-template-core", fakesys.Machine{Nodes: 1, CoresPerNode: 8, MemTotalKiB: 64 << 20, Files: conf(
+		"[CPU]\nCoreService=ransomeye-db@.service\n[Memory]\nCoreMin=8G\nCoreLow=60%\nDPILow=2G\nTrainingHigh=12.5%\nTrainingSwapMax=0\n")}},
+	// A bad [Memory] value is an invalid configuration: no units, the
+	// file and line named.
+	{"32-memory-invalid", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[Memory]\nCoreLow=120%\nTrainingHigh=0\nCoreSwapMax=1G\nDPIHigh=lots\n")}},
+	// Without a reservation DPI and training stay in system.slice beside
+	// the core: system.slice carries the sum of the protections below it.
+	{"33-memory-no-reservation-sum", fakesys.Machine{CoresPerNode: 4, Files: conf("[Memory]\nDPILow=1G\n")}},
 }

@@ -246,7 +246,7 @@ func TestFaultKmsgUnavailable(t *testing.T) {
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
 		`mount --bind "$0" /dev/kmsg && mount -o remount,ro,bind /dev/kmsg && shift && exec "$@"`,
 		ro, "x", genBin, d.normal, d.early, d.late)
-	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root, "SYSTEMD_SCOPE=system") // as systemd runs it: to the kernel log
 	var se bytes.Buffer
 	cmd.Stderr = &se
 	if err := cmd.Run(); err != nil {
@@ -277,7 +277,7 @@ func TestFaultOutputReadOnlyBinary(t *testing.T) {
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
 		`mount --bind "$0" /dev/kmsg && mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"`,
 		kmsg, d.normal, genBin, d.normal, d.early, d.late)
-	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root, "SYSTEMD_SCOPE=system") // as systemd runs it: to the kernel log
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("generator: %v\n%s", err, out)
 	}

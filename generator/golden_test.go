@@ -70,7 +70,9 @@ func runGen(t *testing.T, root string, args ...string) (code int, log, stderr st
 	default:
 		cmd = exec.Command(genBin, args...)
 	}
-	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root)
+	// SYSTEMD_SCOPE as systemd sets it for generators: the log goes to the
+	// kernel log, captured above.
+	cmd.Env = append(os.Environ(), "RANSOMEYE_TUNER_ROOT="+root, "SYSTEMD_SCOPE=system")
 	var se bytes.Buffer
 	cmd.Stderr = &se
 	err := cmd.Run()

@@ -1,8 +1,10 @@
 // Command ransomeye-tuner-generator is the systemd generator of
 // ransomeye-tuner (see systemd.generator(7) and docs/design.md): it reads the
 // configuration and the CPU topology under $RANSOMEYE_TUNER_ROOT and writes
-// the swap unit, its wiring and the CPU drop-ins. It logs to /dev/kmsg and
-// exits 0 after any problem except a wrong number of arguments (2).
+// the swap unit, its wiring and the CPU drop-ins. It logs to /dev/kmsg when
+// systemd runs it and to standard error when a person or a test does
+// (logto.go), and exits 0 after any problem except a wrong number of
+// arguments (2).
 package main
 
 import (
@@ -24,7 +26,7 @@ func main() {
 }
 
 func run(args []string) int {
-	log, closer := priolog.OpenKmsg(names.GeneratorName)
+	log, closer, toStderr := openLog()
 	defer closer.Close()
 	log.SetMaxPriority(priolog.Info)
 	var dirs apply.Dirs
@@ -36,7 +38,9 @@ func run(args []string) int {
 	default:
 		msg := fmt.Sprintf("usage: %s NORMAL-DIR [EARLY-DIR LATE-DIR] (called with %d arguments; systemd passes 1 or 3)", names.GeneratorName, len(args))
 		fmt.Fprintln(os.Stderr, msg)
-		log.Errorf("%s", msg)
+		if !toStderr {
+			log.Errorf("%s", msg)
+		}
 		return 2
 	}
 	apply.Generator(hostroot.FromEnv(), dirs, log)

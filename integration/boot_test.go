@@ -947,6 +947,7 @@ func cases() []bootCase {
 	cs = append(cs, tunedCases()...)
 	cs = append(cs, captureCases()...)
 	cs = append(cs, engineCases()...)
+	cs = append(cs, memoryCases()...)
 	cs = append(cs, remedyCases()...)
 	return cs
 }

@@ -400,6 +400,9 @@ func buildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 		if err := copyTree(filepath.Join(pkgDir, guestTree), stage); err != nil {
 			return img, fmt.Errorf("install test units: %w", err)
 		}
+		if err := installMemload(ctx, repoDir, runDir, stage); err != nil {
+			return img, err
+		}
 		wants := filepath.Join(stage, "etc/systemd/system/multi-user.target.wants")
 		if err := os.MkdirAll(wants, 0o755); err != nil {
 			return img, err
@@ -435,6 +438,27 @@ func buildImage(ctx context.Context, base Base, pkgDir, repoDir, runDir string, 
 		}
 	}
 	return img, nil
+}
+
+// memloadPath is where the memory cases' load program (testkit/memload)
+// is in the image.
+const memloadPath = "usr/lib/ransomeye-test/memload"
+
+// installMemload builds testkit/memload (static, once per run) and copies
+// it into the staged tree: the core's working set and training's hog of
+// the memory cases, a program rather than a package layer so that no case
+// pays for apt.
+func installMemload(ctx context.Context, repoDir, runDir, stage string) error {
+	bin := filepath.Join(runDir, "bin", "memload")
+	if _, err := os.Stat(bin); err != nil {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./testkit/memload")
+		cmd.Dir = repoDir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./testkit/memload: %w\n%s", err, out)
+		}
+	}
+	return copyFile(bin, filepath.Join(stage, memloadPath))
 }
 
 // verifyUnits runs systemd-analyze verify on the units of the staged tree:

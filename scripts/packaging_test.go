@@ -21,12 +21,7 @@ import (
 )
 
 // allKeys is every setting config.go knows, as Section/Key.
-var allKeys = []string{
-	"CPU/CoreService", "CPU/DPIInterface", "CPU/DPIService", "CPU/Isolation", "CPU/TrainingService",
-	"Metrics/TextfilePath",
-	"Swap/MinSize", "Swap/Path", "Swap/Reserve",
-	"Sysctl/Swappiness", "Sysctl/VFSCachePressure",
-}
+var allKeys = config.Settings()
 
 var commented = regexp.MustCompile(`^#([A-Za-z]+)=(.*)$`)
 

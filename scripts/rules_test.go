@@ -103,10 +103,18 @@ func sample() []byte {
 	var r report.Report
 	gated := true
 	r.Compliant, r.CoreGated, r.Marker.Planted = true, &gated, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
-	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided = struct{}{}, 16<<30, 16<<30, 16<<30
+	r.Config = &report.Config{Valid: true, Warnings: []report.Warning{{File: "/etc/ransomeye/tuner.conf", Line: 3, Message: "unknown section [swap] (did you mean [Swap]?), ignoring it"}}}
+	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided, r.Swap.TargetKnown = struct{}{}, 16<<30, 16<<30, 16<<30, true
 	r.Guarantees = []check.Check{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}
 	r.CPU = &report.CPU{Isolation: "strict", Mode: "allowed-cpus", Reserved: true, Sets: map[string]report.Set{
 		"dpi": {Unit: "ransomeye-dpi.service", Count: 2}, "training": {Unit: "ransomeye-training.service", Count: 4}}}
+	mem, swp := uint64(3<<30), uint64(0)
+	line := check.PressureLine{Avg10: 1.5, Avg60: 0.5, Avg300: 0.1, TotalUS: 1234567}
+	r.Memory = &check.Memory{State: check.MemoryHeld, PSI: true, Services: []check.ServiceMemory{{
+		Role: "core", Unit: "ransomeye-core.service", Cgroup: "/system.slice/ransomeye-core.service", Running: true,
+		Settings:    []check.MemorySetting{{File: "memory.low", Cgroup: "/system.slice", Want: 4 << 30, Actual: "max", OK: true}},
+		MemoryBytes: &mem, SwapBytes: &swp, Events: map[string]uint64{"low": 0, "oom_kill": 0},
+		Pressure: map[string]check.Pressure{"memory": {Some: line, Full: &line}, "cpu": {Some: line}}}}}
 	return r.Metrics(report.Run{Start: time.Unix(1700000000, 5e8), Duration: 1500 * time.Millisecond})
 }
 
@@ -150,6 +158,17 @@ func TestRulesReadWrittenMetrics(t *testing.T) {
 		}
 		if !strings.Contains(man, "*"+name+"{") && !strings.Contains(man, "*"+name+"*") {
 			t.Errorf("ransomeye-tuner(8) METRICS does not describe %s", name)
+		}
+	}
+}
+
+// TestMetricsDocumented: every family the textfile carries is described in
+// ransomeye-tuner(8), METRICS.
+func TestMetricsDocumented(t *testing.T) {
+	man := mustRead(t, "../docs/man/ransomeye-tuner.8.md")
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (ransomeye_tuner_\w+) `).FindAllStringSubmatch(string(sample()), -1) {
+		if !strings.Contains(man, "*"+m[1]+"{") && !strings.Contains(man, "*"+m[1]+"*") {
+			t.Errorf("ransomeye-tuner(8) METRICS does not describe %s", m[1])
 		}
 	}
 }

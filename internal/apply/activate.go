@@ -154,8 +154,8 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if err := sysctl.WriteRun(root, a.p.Sysctls); err != nil {
 		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}
-	if reason, ok := a.checkCPU(); !ok {
-		return a.fail(marker.StepCPU, msgid.CPUFailed, "%s", reason)
+	if id, reason, ok := a.checkCPU(); !ok {
+		return a.fail(marker.StepCPU, id, "%s", reason)
 	}
 	// Interrupts, unbound kernel work, the plan file: warnings, never
 	// fail-closed (the core does not depend on them; see internal/placement).
@@ -187,7 +187,12 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	msg := fmt.Sprintf("resources guaranteed: %s, %s", f.Swap.Describe(a.p.Swap).Provides, strings.Join(sysctls, ", "))
 	log.Event(msgid.ActivationSucceeded, priolog.Notice, "%s", msg)
 	notify("STATUS=" + msg)
-	if i := a.closing().Placement; i != nil && i.Isolation.Degraded() {
+	rep := a.closing()
+	if m := rep.Memory; m.Degraded() {
+		// Once per activation, never a failure (check.Memory says why).
+		log.Event(msgid.MemoryDegraded, priolog.Warning, "memory protection degraded: %s: %s; remedy: %s", m.Cause, m.Reason, m.Remedy)
+	}
+	if i := rep.Placement; i != nil && i.Isolation.Degraded() {
 		// Once per activation, never a failure: the gate guards the core's
 		// own CPUs. The metrics timer does not log it, or it would every
 		// minute.
@@ -218,20 +223,23 @@ func (a *activation) recordBefore(s sysctl.Setting) {
 	}
 }
 
-// checkCPU fails on a CPU topology that cannot be trusted, and on CPU
-// drop-ins in effect that differ from a fresh plan (the topology or the
-// configuration changed since the generator ran).
-func (a *activation) checkCPU() (string, bool) {
+// checkCPU fails on a CPU topology that cannot be trusted, and on CPU or
+// memory drop-ins in effect that differ from a fresh plan (the topology,
+// the RAM or the configuration changed since the generator ran).
+func (a *activation) checkCPU() (msgid.ID, string, bool) {
 	r := check.Run(a.f, a.p)
 	for _, c := range r.Checks {
 		switch {
 		case c.Name == check.NameCPUTopology && c.Failed():
-			return c.Problem(), false
+			return msgid.CPUFailed, c.Problem(), false
 		case c.Name == check.NameCPUTopology:
 			a.log.Warnf("%s", c.Reason)
-			return "", true
 		case c.Name == check.NameCPUDropIns && c.Failed():
-			return c.Problem(), false
+			return msgid.CPUFailed, c.Problem(), false
+		case c.Name == check.NameCPUPlan && c.Failed():
+			return msgid.CPUFailed, c.Problem(), false
+		case c.Name == check.NameMemDropIns && c.Failed():
+			return msgid.MemoryFailed, c.Problem(), false
 		}
 	}
 	if a.p.CPU.Reserved {
@@ -243,7 +251,7 @@ func (a *activation) checkCPU() (string, bool) {
 	} else {
 		a.log.Noticef("no CPU reservation: %s", a.p.NoReservation())
 	}
-	return "", true
+	return "", "", true
 }
 
 // fail records the reason and the step that failed in the marker, logs it

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
@@ -38,6 +39,7 @@ const (
 	NameCoreCPUs    = "core-cpus"
 	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
 	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
+	NameMemDropIns  = "memory-dropins"
 )
 
 // Check is one guarantee as measured now (an entry of status's JSON
@@ -83,6 +85,9 @@ type Result struct {
 	Disabled bool
 	// ConfigErr is the configuration's error ("" when it is valid).
 	ConfigErr string
+	// ConfigWarnings are what the configuration's files hold that is not
+	// used (unknown sections and keys, files not read), valid or not.
+	ConfigWarnings []config.Problem
 	// Core is the core's unit (under an invalid configuration, the one the
 	// configuration still names, else the default).
 	Core string
@@ -98,11 +103,15 @@ type Result struct {
 	Activated    bool
 	ActivatedWhy string
 	// DropInDiffs are the differences between the CPU drop-ins in effect
-	// and the plan's.
+	// and the plan's; MemoryDiffs those of the memory drop-ins.
 	DropInDiffs []string
+	MemoryDiffs []string
 	// Placement is what is reported beyond the guarantees; nil without a
 	// reservation.
 	Placement *Placement
+	// Memory is what the kernel applies of the memory plan, reported and
+	// never gated (memview.go); nil when the run does not read it.
+	Memory *Memory
 	// Capture is the capture interface against the DPI CPUs, reported
 	// only; nil without [CPU] DPIInterface= (or when it was not read).
 	Capture *CaptureInterface
@@ -132,7 +141,8 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{}}
+	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{},
+		ConfigWarnings: f.ConfigWarnings}
 	var markerUnread []string
 	r.Marker, markerUnread = markers(f.Markers)
 	if len(markerUnread) > 0 {
@@ -163,9 +173,14 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	if c, ok := topologyCheck(f); ok {
 		r.Checks = append(r.Checks, c)
 	}
+	if c, ok := cpuPlanCheck(f, p); ok {
+		r.Checks = append(r.Checks, c)
+	}
 	if f.DropIns != nil {
 		r.DropInDiffs = dropInDiffs(f, p)
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
+		r.MemoryDiffs = fileDiffs(f, units.MemoryFilePaths(f.Config), p.MemoryFiles())
+		r.Checks = append(r.Checks, memoryDropInsCheck(p, r.MemoryDiffs))
 	}
 	if f.Core.Unread {
 		r.NotRead["core"] = f.Core.NotMeasured
@@ -182,6 +197,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	}
 	if f.Capture.Read {
 		r.Capture = captureView(f, p)
+	}
+	if f.Reads(facts.ReadMemoryEffect) {
+		r.Memory = memoryView(f, p)
 	}
 	return r
 }
@@ -270,7 +288,7 @@ func topologyCheck(f *facts.Facts) (Check, bool) {
 		return Check{}, false
 	}
 	c := Check{Name: NameCPUTopology, Expected: "a CPU topology that can be trusted", Actual: "cannot be trusted: " + f.TopologyErr.Error()}
-	if f.Online >= 0 && f.Online < cpuplan.MinCores {
+	if f.Online >= 0 && f.Online < cpuplan.MinCores && !cpuplan.Named(f.Config.Roles()) {
 		c.OK = true
 		c.Reason = fmt.Sprintf("the CPU topology cannot be read (%v); with %d online CPUs no CPU reservation is made anyway", f.TopologyErr, f.Online)
 		return c, true
@@ -281,15 +299,22 @@ func topologyCheck(f *facts.Facts) (Check, bool) {
 }
 
 // dropInDiffs compares the CPU files in effect with the confining CPU
-// files of p: one line per difference (a file missing, different, or
-// present although a fresh plan writes none there). No lines: they match.
+// files of p (fileDiffs).
 func dropInDiffs(f *facts.Facts, p plan.Plan) []string {
+	return fileDiffs(f, units.CPUFilePaths(f.Config), p.CPUFiles())
+}
+
+// fileDiffs compares the files in effect at paths with the plan's files
+// among them (files): one line per difference (a file missing, different,
+// or present although a fresh plan writes none there). No lines: they
+// match.
+func fileDiffs(f *facts.Facts, paths []string, files []units.File) []string {
 	want := map[string][]byte{}
-	for _, cf := range p.CPUFiles() {
+	for _, cf := range files {
 		want[cf.Path] = cf.Content
 	}
 	var diffs []string
-	for _, rel := range units.CPUFilePaths(f.Config) {
+	for _, rel := range paths {
 		got, w := f.DropIns[rel], want[rel]
 		hostPath := units.NormalDir + "/" + rel
 		switch {

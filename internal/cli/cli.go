@@ -21,6 +21,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/suggest"
 	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
 
@@ -57,7 +58,7 @@ type command struct {
 var commands []command
 
 func init() {
-	commands = []command{activateCmd, statusCmd, recoverCmd, metricsCmd, planCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
+	commands = []command{activateCmd, statusCmd, recoverCmd, metricsCmd, planCmd, checkConfigCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
 }
 
 // commandNames lists the commands, for messages: "activate, status, …".
@@ -181,7 +182,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				return ExitOK
 			}
 			if !isCommand(args[1]) {
-				fmt.Fprintf(stderr, "%s help: unknown command %q%s: use one of %s\n", names.ActivatorName, args[1], hint(didYouMean(args[1], allCommandNames()), ""), commandNames())
+				fmt.Fprintf(stderr, "%s help: unknown command %q%s: use one of %s\n", names.ActivatorName, args[1], hint(suggest.Closest(args[1], allCommandNames()), ""), commandNames())
 				return ExitUsage
 			}
 			return Main([]string{args[1], "--help"}, stdout, stderr)
@@ -217,10 +218,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return c.run(e, fs, args[1:])
 	}
 	if strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(stderr, "%s: unknown option %q%s (see %s --help)\n", names.ActivatorName, args[0], hint(didYouMean(strings.TrimLeft(args[0], "-"), []string{"root", "help", "version"}), "--"), names.ActivatorName)
+		fmt.Fprintf(stderr, "%s: unknown option %q%s (see %s --help)\n", names.ActivatorName, args[0], hint(suggest.Closest(strings.TrimLeft(args[0], "-"), []string{"root", "help", "version"}), "--"), names.ActivatorName)
 		return ExitUsage
 	}
-	fmt.Fprintf(stderr, "%s: unknown command %q%s: use one of %s (see %s --help)\n", names.ActivatorName, args[0], hint(didYouMean(args[0], allCommandNames()), ""), commandNames(), names.ActivatorName)
+	fmt.Fprintf(stderr, "%s: unknown command %q%s: use one of %s (see %s --help)\n", names.ActivatorName, args[0], hint(suggest.Closest(args[0], allCommandNames()), ""), commandNames(), names.ActivatorName)
 	return ExitUsage
 }
 
@@ -248,62 +249,6 @@ func hint(suggestion, prefix string) string {
 	return fmt.Sprintf(" (did you mean %q?)", prefix+suggestion)
 }
 
-// didYouMean returns the one candidate close to name (a typo: at most two
-// letters added, dropped, changed or swapped, or the start of only one
-// candidate), else "".
-func didYouMean(name string, candidates []string) string {
-	best, bestD, ties := "", 3, 0
-	var prefixed []string
-	for _, c := range candidates {
-		if len(name) >= 2 && strings.HasPrefix(c, name) {
-			prefixed = append(prefixed, c)
-		}
-		d := editDistance(name, c)
-		switch {
-		case d < bestD:
-			best, bestD, ties = c, d, 1
-		case d == bestD:
-			ties++
-		}
-	}
-	// A distance of two in a name of two or three letters is a different
-	// word, not a typo.
-	if best != "" && ties == 1 && bestD < len(name)-1 {
-		return best
-	}
-	if len(prefixed) == 1 {
-		return prefixed[0]
-	}
-	return ""
-}
-
-// editDistance is the optimal string alignment distance of a and b: the
-// insertions, deletions, substitutions and swaps of neighbouring bytes that
-// turn a into b ("stauts" is one swap from "status").
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
-}
-
 func isCommand(name string) bool {
 	for _, c := range commands {
 		if c.name == name {
@@ -317,6 +262,19 @@ func isCommand(name string) bool {
 // mistake is one line naming it and where the help is (the whole help
 // buried it), --help the whole help on stdout.
 func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if code, ok := parseFlags(fs, args); !ok {
+		return code, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s %s: unexpected argument %q: this command takes no arguments (see '%s help %s')\n", names.ActivatorName, fs.Name(), fs.Arg(0), names.ActivatorName, fs.Name())
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+// parseFlags is parse for a command that takes arguments after its
+// options (fs.Args()).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	out, usage := fs.Output(), fs.Usage
 	// The flag package prints its own message and the usage on an error:
 	// silenced here, said once below.
@@ -333,10 +291,6 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 		fmt.Fprintf(out, "%s %s: %s (see '%s help %s')\n", names.ActivatorName, fs.Name(), flagError(fs, err), names.ActivatorName, fs.Name())
 		return ExitUsage, false
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(out, "%s %s: unexpected argument %q: this command takes no arguments (see '%s help %s')\n", names.ActivatorName, fs.Name(), fs.Arg(0), names.ActivatorName, fs.Name())
-		return ExitUsage, false
-	}
 	return 0, true
 }
 
@@ -351,7 +305,7 @@ func flagError(fs *flag.FlagSet, err error) string {
 		name = strings.TrimLeft(name, "-")
 		var defined []string
 		fs.VisitAll(func(f *flag.Flag) { defined = append(defined, f.Name) })
-		return "unknown option --" + name + hint(didYouMean(name, append(defined, "help")), "--")
+		return "unknown option --" + name + hint(suggest.Closest(name, append(defined, "help")), "--")
 	}
 	return singleDash.ReplaceAllString(msg, "$1--$2")
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +24,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
@@ -76,11 +76,20 @@ type Config struct {
 	Units map[string]string
 	// DPIInterface is the capture NIC, for NUMA placement ([CPU] DPIInterface=).
 	DPIInterface string
+	// CPUs maps a role of the roles table to the CPUs its CPUsKey names
+	// ([CPU] DPICPUs=, TrainingCPUs=); a role not in it gets the CPUs the
+	// CPU plan chooses. CPUsAt says where each was set (File and Line),
+	// for messages about them.
+	CPUs   map[string]cpuset.Set
+	CPUsAt map[string]Problem
 	// DPIChannels is how many receive channels the capture NIC is given
 	// ([CPU] DPIChannels=): ChannelsOff, ChannelsAuto or a count.
 	DPIChannels int
 	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
 	MetricsPath string
+	// Memory maps each role of the roles table to its memory settings
+	// ([Memory] CoreLow=, TrainingHigh=, ...: memory.go), by setting.
+	Memory map[string]map[string]Amount
 	// Files lists the files that were read, in order, as host paths.
 	Files []string
 }
@@ -96,6 +105,9 @@ func Default() Config {
 		Isolation:        IsolationStrict,
 		Units:            map[string]string{},
 		MetricsPath:      names.DefaultMetricsPath,
+		CPUs:             map[string]cpuset.Set{},
+		CPUsAt:           map[string]Problem{},
+		Memory:           defaultMemory(),
 	}
 	for _, r := range roles.Table {
 		c.Units[r.Name] = r.Unit
@@ -105,6 +117,16 @@ func Default() Config {
 
 // CoreService is the gated core's unit.
 func (c Config) CoreService() string { return c.Units[roles.Core().Name] }
+
+// Roles returns the roles table with the CPUs the configuration names for
+// each role (roles.Role.CPUs): what the CPU plan is made for.
+func (c Config) Roles() []roles.Role {
+	out := append([]roles.Role(nil), roles.Table...)
+	for i := range out {
+		out[i].CPUs = c.CPUs[out[i].Name]
+	}
+	return out
+}
 
 // roleOfKey returns the role whose [CPU] setting is key.
 func roleOfKey(key string) (roles.Role, bool) {
@@ -127,10 +149,15 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
+	return p.Where() + ": " + p.Message
+}
+
+// Where is "FILE:LINE", or "FILE" for a whole file.
+func (p Problem) Where() string {
 	if p.Line == 0 {
-		return fmt.Sprintf("%s: %s", p.File, p.Message)
+		return p.File
 	}
-	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
 }
 
 // Error is returned by Load when a file holds values that cannot be used.
@@ -177,17 +204,43 @@ func (e *Error) Error() string {
 // when any value is invalid or a file cannot be read. On error the returned
 // configuration must not be acted on.
 func Load(root hostroot.Root) (Config, []Problem, error) {
-	files, listErr := configFiles(root)
-	cfg := Default()
-	var warnings, problems []Problem
+	files, ignored, listErr := configFiles(root)
+	var problems []Problem
 	if listErr != nil {
 		problems = append(problems, *listErr)
 	}
+	cfg, warnings, err := load(files, root.Path, false, problems)
+	return cfg, append(warnings, ignored...), err
+}
+
+// LoadFiles reads the files given, in order, as one configuration: the
+// first as tuner.conf, the others as its drop-ins in the order given. The
+// paths are opened as given (relative ones from the working directory, not
+// under a root prefix) and named so in the problems: a file not installed
+// yet can be checked. A file that does not exist is a problem.
+func LoadFiles(paths []string) (Config, []Problem, error) {
+	if len(paths) == 0 {
+		return Load(hostroot.Root("/"))
+	}
+	return load(paths, func(p string) string { return p }, true, nil)
+}
+
+// load reads files (path gives the path to open for each) as one
+// configuration, on top of the problems already found. With
+// required, a file that does not exist is a problem; otherwise it is
+// skipped (the main file and the drop-ins are optional), unless it is a
+// symbolic link to nothing: its settings were meant and cannot be read.
+func load(files []string, path func(string) string, required bool, problems []Problem) (Config, []Problem, error) {
+	var warnings []Problem
+	cfg := Default()
 	set := newAssignments()
 	var cores []string
 	for _, f := range files {
-		data, err := readFile(root.Path(f))
+		data, err := readFile(path(f))
 		if errors.Is(err, fs.ErrNotExist) {
+			if p := missingFile(f, path(f), required); p != nil {
+				problems = append(problems, *p)
+			}
 			continue
 		}
 		if err != nil {
@@ -200,7 +253,7 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 		warnings = append(warnings, w...)
 		problems = append(problems, p...)
 	}
-	problems = append(problems, distinctServices(cfg, set, files[0])...)
+	problems = append(problems, crossChecks(cfg, set, files[0])...)
 	if len(problems) > 0 {
 		return cfg, warnings, newError(cfg, problems, cores)
 	}
@@ -323,24 +376,31 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// configFiles lists the main file and the drop-ins, as host paths.
-func configFiles(root hostroot.Root) ([]string, *Problem) {
+// configFiles lists the main file and the drop-ins, as host paths, and a
+// warning for each entry of the drop-in directory that is not read (a name
+// not ending in .conf; hidden files are skipped without one).
+func configFiles(root hostroot.Root) ([]string, []Problem, *Problem) {
 	files := []string{names.ConfigFile}
 	entries, err := os.ReadDir(root.Path(names.ConfigDropInDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return files, &Problem{File: names.ConfigDropInDir, Message: fmt.Sprintf("cannot list: %v", unwrapPath(err))}
+		return files, nil, &Problem{File: names.ConfigDropInDir, Message: fmt.Sprintf("cannot list: %v", unwrapPath(err))}
 	}
 	var dropins []string
+	var ignored []Problem
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".conf") && !strings.HasPrefix(e.Name(), ".") {
+		switch {
+		case strings.HasPrefix(e.Name(), "."):
+		case strings.HasSuffix(e.Name(), ".conf"):
 			dropins = append(dropins, e.Name())
+		default:
+			ignored = append(ignored, notDropIn(filepath.Join(names.ConfigDropInDir, e.Name()), e.IsDir()))
 		}
 	}
 	sort.Strings(dropins)
 	for _, d := range dropins {
 		files = append(files, filepath.Join(names.ConfigDropInDir, d))
 	}
-	return files, nil
+	return files, ignored, nil
 }
 
 // maxValueLen bounds a single value; anything longer is a mistake.
@@ -405,6 +465,12 @@ func distinctServices(cfg Config, set *assignments, firstFile string) []Problem 
 	return problems
 }
 
+// crossChecks are the problems of settings taken together, once every file
+// is read (firstFile: where to report one that no line set).
+func crossChecks(cfg Config, set *assignments, firstFile string) []Problem {
+	return append(distinctServices(cfg, set, firstFile), distinctCPUs(cfg, set)...)
+}
+
 // serviceKeyList names the roles' settings: "CoreService=, DPIService=
 // and TrainingService=".
 func serviceKeyList() string {
@@ -423,6 +489,14 @@ func serviceKeyList() string {
 
 func apply(cfg *Config, file, text string, set *assignments) (warnings, problems []Problem) {
 	section := ""
+	var lost *lostSettings // the unknown section being read, and the settings it loses
+	flush := func() {
+		if lost != nil {
+			warnings = append(warnings, lost.warning())
+			lost = nil
+		}
+	}
+	defer flush()
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
@@ -437,6 +511,7 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			problems = append(problems, Problem{File: file, Line: lineNo, Message: fmt.Sprintf(format, a...), Key: key})
 		}
 		if line[0] == '[' {
+			flush()
 			if !strings.HasSuffix(line, "]") || len(line) < 3 {
 				bad("malformed section header %q", line)
 				section = "\x00invalid"
@@ -444,7 +519,7 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			}
 			section = line[1 : len(line)-1]
 			if _, ok := keys[section]; !ok {
-				warnings = append(warnings, Problem{File: file, Line: lineNo, Message: fmt.Sprintf("unknown section [%s], ignoring it", section)})
+				lost = &lostSettings{at: Problem{File: file, Line: lineNo}, section: section}
 			}
 			continue
 		}
@@ -459,7 +534,7 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 		key = strings.TrimSpace(line[:eq])
 		value := strings.TrimSpace(line[eq+1:])
 		if section == "" {
-			bad("assignment %q outside any section: put it under [Swap], [Sysctl], [CPU] or [Metrics]", key)
+			bad("assignment %q outside any section: %s", key, whereToPut(key))
 			continue
 		}
 		role, isService := roleOfKey(key)
@@ -480,14 +555,21 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 		}
 		known, ok := keys[section]
 		if !ok {
-			continue // the unknown section was reported at its header
+			if lost != nil {
+				lost.keys = append(lost.keys, key+"=")
+			}
+			continue
 		}
 		setter, ok := known[key]
-		if isService {
+		cpusRole, isCPUs := roleOfCPUsKey(key)
+		switch {
+		case isService:
 			setter, ok = serviceSetting(role), true
+		case isCPUs && section == "CPU":
+			setter, ok = cpusSetting(cpusRole), true
 		}
 		if !ok {
-			warnings = append(warnings, Problem{File: file, Line: lineNo, Message: fmt.Sprintf("unknown key %q in [%s], ignoring it", key, section)})
+			warnings = append(warnings, Problem{File: file, Line: lineNo, Message: unknownKey(section, key), Key: key})
 			continue
 		}
 		if len(value) > maxValueLen {
@@ -498,12 +580,25 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 			bad("value of %s= holds a control character", key)
 			continue
 		}
-		if err := setter(cfg, value); err != nil {
-			bad("%s=%s: %v", key, value, err)
+		if q, ok := quotedValue(value); ok {
+			bad("%s=%s: remove the quotes (%s=%s): values are taken as written, as systemd reads its own files (systemd.syntax(7)), so the quotes would be part of the value", key, value, key, q)
 			continue
 		}
-		if isService {
+		if err := setter(cfg, value); err != nil {
+			bad("%s=%s: %v%s", key, value, err, commentHint(value))
+			continue
+		}
+		if h := commentHint(value); h != "" {
+			warnings = append(warnings, Problem{File: file, Line: lineNo, Message: fmt.Sprintf("%s=%s is taken whole%s", key, value, h), Key: key})
+		}
+		if isService || isCPUs {
 			set.set(key, value, file, lineNo)
+		}
+		if isCPUs {
+			delete(cfg.CPUsAt, cpusRole.Name)
+			if value != "" {
+				cfg.CPUsAt[cpusRole.Name] = Problem{File: file, Line: lineNo, Key: key}
+			}
 		}
 	}
 	return warnings, problems
@@ -652,42 +747,4 @@ func checkInterface(v string) error {
 		}
 	}
 	return nil
-}
-
-// ParseSize parses a size the way systemd does: a number, optionally with a
-// fraction, and an optional binary suffix K, M, G or T (powers of 1024).
-// Sizes above 64 TiB are refused.
-func ParseSize(s string) (int64, error) {
-	if s == "" {
-		return 0, fmt.Errorf("empty size")
-	}
-	mult := int64(1)
-	num := s
-	switch s[len(s)-1] {
-	case 'K', 'k':
-		mult = 1 << 10
-	case 'M', 'm':
-		mult = 1 << 20
-	case 'G', 'g':
-		mult = 1 << 30
-	case 'T', 't':
-		mult = 1 << 40
-	case 'B':
-		num = s[:len(s)-1]
-	}
-	if mult != 1 {
-		num = s[:len(s)-1]
-	}
-	if num == "" || strings.ContainsAny(num, "+-eEx_ ") {
-		return 0, fmt.Errorf("%q is not a size: write bytes or a number with K, M, G or T", s)
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%q is not a size: write bytes or a number with K, M, G or T", s)
-	}
-	v := f * float64(mult)
-	if v > float64(MaxSize) {
-		return 0, fmt.Errorf("%q is larger than 64T", s)
-	}
-	return int64(v), nil
 }

@@ -13,8 +13,8 @@ import (
 // TestLoadNeverBlocks is fault-matrix row 1 (unreadable config) at the
 // package level: entries at a configuration file's name that a plain read
 // would block on (a FIFO) or never finish (a symlink to /dev/zero), or that
-// are too big, are errors naming the file; a symlink to /dev/null reads as
-// an empty file (systemd's masking). Before readFile, the FIFO blocked Load
+// are too big, or that lead nowhere (a dangling link), are errors naming the
+// file; a symlink to /dev/null reads as an empty file (systemd's masking). Before readFile, the FIFO blocked Load
 // forever and /dev/zero ran the process out of memory.
 func TestLoadNeverBlocks(t *testing.T) {
 	for _, tc := range []struct {
@@ -28,7 +28,10 @@ func TestLoadNeverBlocks(t *testing.T) {
 			return os.WriteFile(p, []byte("[Swap]\n#"+strings.Repeat("x", MaxFileSize)+"\n"), 0o644)
 		}, "larger than 1048576 bytes"},
 		{"symlink to /dev/null", func(p string) error { return os.Symlink("/dev/null", p) }, ""},
-		{"dangling symlink", func(p string) error { return os.Symlink("/nonexistent/x.conf", p) }, ""},
+		// The settings a link to nothing should hold are unknown (a renamed
+		// core's name among them): an error, as for any file that cannot be
+		// read, naming where it points.
+		{"dangling symlink", func(p string) error { return os.Symlink("/nonexistent/x.conf", p) }, `is a symbolic link to "/nonexistent/x.conf", which does not exist`},
 		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "cannot read: is a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ func parse(file, text string) (Config, []Problem, error) {
 	cfg := Default()
 	set := newAssignments()
 	w, p := apply(&cfg, file, text, set)
-	p = append(p, distinctServices(cfg, set, file)...)
+	p = append(p, crossChecks(cfg, set, file)...)
 	if len(p) > 0 {
 		return cfg, w, newError(cfg, p, coreNames(text))
 	}
@@ -236,8 +236,8 @@ func TestLoadDropInOrder(t *testing.T) {
 	write("/etc/ransomeye/tuner.conf.d/10-a.conf", "[Swap]\nPath=/c\nMinSize=24G\n")
 	write("/etc/ransomeye/tuner.conf.d/30-ignored.txt", "[Swap]\nPath=/ignored\n")
 	c, w, err := Load(root)
-	if err != nil || len(w) != 0 {
-		t.Fatalf("Load: %v %v", err, w)
+	if err != nil || len(w) != 1 || !strings.Contains(w[0].String(), "/etc/ransomeye/tuner.conf.d/30-ignored.txt: is not read: only files whose names end in .conf are") {
+		t.Fatalf("Load: %v %v, want one warning naming the file that is not read", err, w)
 	}
 	if c.SwapPath != "/b" || c.MinSize != 24*GiB {
 		t.Errorf("got Path=%q MinSize=%d, want /b and 24G (drop-ins in name order override the main file)", c.SwapPath, c.MinSize)
@@ -278,8 +278,16 @@ func TestParseSize(t *testing.T) {
 	}{
 		{"16G", 16 << 30, true}, {"1.5G", 3 << 29, true}, {"1024", 1024, true}, {"512M", 512 << 20, true},
 		{"1T", 1 << 40, true}, {"64T", 64 << 40, true}, {"65T", 0, false}, {"", 0, false}, {"G", 0, false},
-		{"-1", 0, false}, {"1e9", 0, false}, {"0x10", 0, false}, {"NaN", 0, false}, {"Inf", 0, false}, {"1 G", 0, false},
+		{"-1", 0, false}, {"1e9", 0, false}, {"0x10", 0, false}, {"NaN", 0, false}, {"Inf", 0, false},
 		{"100B", 100, true},
+		// What the tool prints, and the spellings of systemd, util-linux
+		// and people: all powers of 1024.
+		{"16.0 GiB", 16 << 30, true}, {"16GiB", 16 << 30, true}, {"16 GiB", 16 << 30, true}, {"16g", 16 << 30, true},
+		{"16384M", 16 << 30, true}, {"1.5T", 3 << 39, true}, {"1 G", 1 << 30, true}, {"512 B", 512, true}, {"1.5 KiB", 1536, true},
+		{"16gib", 16 << 30, true}, {" 16G ", 16 << 30, true},
+		// Ambiguous or malformed.
+		{"16GB", 0, false}, {"16 MB", 0, false}, {"16.G", 0, false}, {".5G", 0, false}, {"16 G B", 0, false}, {"16GiBs", 0, false},
+		{"1G 512M", 0, false}, {"16Gi", 0, false},
 	}
 	for _, tt := range tests {
 		got, err := ParseSize(tt.in)

@@ -10,7 +10,10 @@
 //     service every other usable core; the core holding CPU 0 is never
 //     reserved;
 //   - reserved sets hold whole cores (all SMT siblings);
-//   - fewer cores: no reservation, with a reason.
+//   - fewer cores: no reservation, with a reason;
+//   - a role whose CPUs the configuration names (roles.Role.CPUs) gets
+//     those, whatever the number of cores, once they are found usable here
+//     (named.go); the others choose as above among the cores left.
 package cpuplan
 
 import (
@@ -41,6 +44,12 @@ type Plan struct {
 	Reserved bool
 	// Reason says why there is no reservation (empty when Reserved).
 	Reason string
+	// Refused says why the CPUs the configuration names cannot be used on
+	// this machine (offline, part of a core, outside the root cpuset, no
+	// core left for the core service): no reservation then either, and the
+	// guarantee fails, since the plan asked for cannot be had. Empty
+	// otherwise.
+	Refused string
 	// Assignments are one per role, in the table's order (the core
 	// first); empty when not Reserved.
 	Assignments []Assignment
@@ -91,7 +100,12 @@ func Make(info topology.Info, table []roles.Role) Plan {
 		}
 	}
 	p.PhysicalCores = len(cores)
-	if len(cores) < MinCores {
+	named, refused := namedCores(info, table)
+	if refused != "" {
+		p.Refused, p.Reason = refused, "the CPUs named in the configuration cannot be used here: "+refused
+		return p
+	}
+	if len(cores) < MinCores && len(named) == 0 {
 		p.Reason = fmt.Sprintf("%d usable physical cores (%d usable CPUs %q): a reservation needs at least %d", len(cores), usable.Len(), usable, MinCores)
 		return p
 	}
@@ -100,6 +114,11 @@ func Make(info topology.Info, table []roles.Role) Plan {
 	for _, c := range cores {
 		if c.CPUs.Contains(0) {
 			taken[c.ID] = true // CPU 0 stays with the core service
+		}
+	}
+	for _, got := range named {
+		for _, c := range got {
+			taken[c.ID] = true
 		}
 	}
 	nodes := nodeIDs(cores)
@@ -123,12 +142,20 @@ func Make(info topology.Info, table []roles.Role) Plan {
 		if r.Node == roles.Rest {
 			continue
 		}
+		if got, ok := named[r.Name]; ok {
+			p.Assignments[i] = Assignment{Role: r, CPUs: r.CPUs, Node: got[0].Node}
+			continue
+		}
 		from := highest
 		if r.Node == roles.Capture {
 			from = capture
 		}
 		got := pick(cores, nodes, from, r.Cores, taken)
 		if len(got) < r.Cores {
+			if len(named) > 0 {
+				why := fmt.Sprintf("after the CPUs named in the configuration, %d usable physical cores are left for the %s role's %d (CPU 0's core stays with the core service): name its CPUs too (%s=), or fewer elsewhere", len(got), r.Name, r.Cores, r.CPUsKey)
+				return Plan{Usable: usable, PhysicalCores: len(cores), Refused: why, Reason: "the CPUs named in the configuration cannot be used here: " + why, Notes: p.Notes}
+			}
 			// Cannot happen while MinCores exceeds the reserved cores;
 			// kept so that a change of the table fails safe.
 			return Plan{Usable: usable, PhysicalCores: len(cores), Reason: "not enough free cores for the role " + r.Name, Notes: p.Notes}
@@ -140,6 +167,10 @@ func Make(info topology.Info, table []roles.Role) Plan {
 		if !taken[c.ID] || c.CPUs.Contains(0) {
 			coreIDs = append(coreIDs, c.CPUs.IDs()...)
 		}
+	}
+	if len(coreIDs) == 0 {
+		why := "no usable core is left for the core service: name fewer CPUs for the other roles"
+		return Plan{Usable: usable, PhysicalCores: len(cores), Refused: why, Reason: "the CPUs named in the configuration cannot be used here: " + why, Notes: p.Notes}
 	}
 	for i, r := range table {
 		if r.Node == roles.Rest {

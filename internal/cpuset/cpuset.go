@@ -294,6 +294,17 @@ func (s Set) String() string {
 	return b.String()
 }
 
+// Phrase is the set in a sentence: "CPU 5", "CPUs 4-5,8", "no CPU".
+func (s Set) Phrase() string {
+	switch len(s.ids) {
+	case 0:
+		return "no CPU"
+	case 1:
+		return "CPU " + s.String()
+	}
+	return "CPUs " + s.String()
+}
+
 // Len returns the number of CPUs in the set.
 func (s Set) Len() int { return len(s.ids) }
 

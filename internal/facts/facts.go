@@ -30,7 +30,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
-	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 	"github.com/ransomeye/ransomeye-tuner/internal/swapfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
@@ -62,6 +61,12 @@ const (
 	ReadPlacement
 	// ReadEffect: the pinned services' cgroups, every thread, init.scope.
 	ReadEffect
+	// ReadMemInfo: /proc/meminfo alone (the memory plan's shares of RAM).
+	ReadMemInfo
+	// ReadMemoryEffect: what the kernel applies of the memory plan (each
+	// role's cgroup and the slices above it) and the pressure stall
+	// information (memeffect.go).
+	ReadMemoryEffect
 	// ReadCapture: the capture interface ([CPU] DPIInterface=): sysfs, its
 	// driver's channels and offloads.
 	ReadCapture
@@ -78,13 +83,16 @@ const (
 // boot: no D-Bus (outside the core's cgroup the gate asks systemd, at boot
 // it runs inside), no /proc walk, no interrupt read there.
 const (
-	Generator  = ReadSwapUnits
+	Generator  = ReadSwapUnits | ReadMemInfo
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
-	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture
-	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMetrics
+	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect | ReadMetrics
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
+	// CheckConfig reads the configuration and the topology only, with
+	// ransomeye.tuner=0 too.
+	CheckConfig = ReadIfDisabled
 )
 
 // Facts is what one run read. An Err field beside a value says why the
@@ -92,6 +100,10 @@ const (
 type Facts struct {
 	Root  hostroot.Root
 	Scope Scope
+
+	// ProcMissing: /proc is not mounted under the root (a chroot, an image
+	// build). Each fact from it says it was not read; this says why once.
+	ProcMissing bool
 
 	// Cmdline are the kernel command-line words (CmdlineErr: not read;
 	// the tuner then stays on). Enabled is false with ransomeye.tuner=0
@@ -129,9 +141,10 @@ type Facts struct {
 	// Sysctls are the wanted kernel parameters' values now, by key.
 	Sysctls map[string]Sysctl
 
-	// DropIns are the CPU files under the generator's normal directory,
-	// by path relative to it (units.CPUFilePaths): missing ones too, with
-	// an error wrapping fs.ErrNotExist.
+	// DropIns are the CPU and memory files under the generator's normal
+	// directory, by path relative to it (units.CPUFilePaths,
+	// units.MemoryFilePaths): missing ones too, with an error wrapping
+	// fs.ErrNotExist.
 	DropIns map[string]DropIn
 
 	// Markers is what sits at every failure marker location; Activated
@@ -156,6 +169,9 @@ type Facts struct {
 	// run that judges the guarantees); Memory its memory cgroup.
 	Core   Core
 	Memory Memory
+	// MemoryEffect is what the kernel applies of the memory settings and
+	// the pressure stall information (memeffect.go).
+	MemoryEffect MemoryEffect
 
 	// Placement is what placement reads: the record of the last
 	// placement, the interrupts, the workqueue masks; and the pinned
@@ -192,6 +208,7 @@ type DropIn struct {
 // Gather reads what scope needs under root.
 func Gather(root hostroot.Root, scope Scope) *Facts {
 	f := &Facts{Root: root, Scope: scope, Enabled: true, PageSize: os.Getpagesize(), Online: -1}
+	f.ProcMissing = procMissing(root)
 	f.Cmdline, f.CmdlineErr = procfs.ReadCmdline(root)
 	if f.CmdlineErr == nil {
 		f.Enabled, f.EnabledErr = procfs.Enabled(f.Cmdline)
@@ -211,8 +228,10 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	cfg := f.Config
 	f.readTopology()
-	if f.Reads(ReadSwapState) {
+	if f.Reads(ReadSwapState) || f.Reads(ReadMemInfo) {
 		f.Mem, f.MemErr = procfs.ReadMeminfo(root)
+	}
+	if f.Reads(ReadSwapState) {
 		f.Swaps, f.SwapsErr = procfs.ReadSwaps(root)
 	}
 	if f.Reads(ReadSwapUnits) || f.Reads(ReadSwapState) {
@@ -254,6 +273,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
 		}
 		f.Memory = readMemory(root, f.Core, self)
+		if f.Reads(ReadMemoryEffect) {
+			f.readMemoryEffect()
+		}
 	}
 	if f.Reads(ReadPlacement) {
 		f.readPlacement()
@@ -267,11 +289,11 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	return f
 }
 
-// DropInsOf reads every CPU file the generator may write for cfg
-// (units.CPUFilePaths) under its normal directory.
+// DropInsOf reads every CPU and memory file the generator may write for
+// cfg under its normal directory.
 func DropInsOf(root hostroot.Root, cfg config.Config) map[string]DropIn {
 	m := map[string]DropIn{}
-	for _, p := range units.CPUFilePaths(cfg) {
+	for _, p := range append(units.CPUFilePaths(cfg), units.MemoryFilePaths(cfg)...) {
 		var d DropIn
 		d.Content, d.Err = readfile.Regular(root.Path(path.Join(units.NormalDir, p)), 1<<20)
 		m[p] = d
@@ -334,13 +356,25 @@ func StoppedAt(states []marker.State, bootID string) string {
 	return ""
 }
 
+// procMissing reports whether /proc is not mounted under root: neither
+// /proc/self nor /proc/meminfo is there (a fake root has the files it
+// needs, and no /proc/self).
+func procMissing(root hostroot.Root) bool {
+	_, errSelf := os.Lstat(root.Path("/proc/self"))
+	_, errMem := os.Lstat(root.Path("/proc/meminfo"))
+	return Missing(errSelf) && Missing(errMem)
+}
+
+// ProcMissingNote says what a run without /proc cannot know, and why.
+const ProcMissingNote = "/proc is not mounted here (a chroot or an image build?): the memory, the active swap, the sysctls and the kernel command line cannot be read, so nothing below that needs them is a measurement; run this on the booted machine"
+
 // Reads reports whether the run's scope holds part.
 func (f *Facts) Reads(part Scope) bool { return f.Scope&part == part }
 
 // reserves reports whether the topology read gives a CPU reservation: the
 // expensive placement facts are read only then.
 func (f *Facts) reserves() bool {
-	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, roles.Table).Reserved
+	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, f.Config.Roles()).Reserved
 }
 
 // Close releases what the swap provider holds open.

@@ -16,6 +16,9 @@ import (
 func (p Plan) Text(f *facts.Facts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ransomeye-tuner plan for %s (nothing is changed)\n\n", f.Root)
+	if f.ProcMissing {
+		fmt.Fprintf(&b, "not read: %s\n\n", facts.ProcMissingNote)
+	}
 	switch {
 	case f.CmdlineErr == nil && !f.Enabled:
 		fmt.Fprintf(&b, "%s=0 on the kernel command line: the generator writes no units, activate only logs a warning, and ransomeye-core starts without guaranteed resources.\n", names.CmdlineSwitch)

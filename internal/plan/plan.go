@@ -87,6 +87,8 @@ type Plan struct {
 	// IRQ is where the interrupts go (with a reservation, when they were
 	// read).
 	IRQ irq.Decision
+	// Memory is the memory settings resolved (memory.go).
+	Memory MemoryPlan
 	// Channels is the capture NIC's channel count ([CPU] DPIChannels=).
 	Channels Channels
 }
@@ -151,6 +153,7 @@ func Decide(f *facts.Facts) Plan {
 		p.Files = append(p.Files, gateFile(cfg.CoreService()))
 	}
 	p.cpu(f)
+	p.memory(f)
 	p.channelsFile(f)
 	units.Sort(p.Files)
 	p.decidePlacement(f)
@@ -208,8 +211,12 @@ func gateFile(core string) units.File {
 // cpu makes the CPU plan and its files.
 func (p *Plan) cpu(f *facts.Facts) {
 	cfg := f.Config
+	table := cfg.Roles()
 	if cfg.Isolation == config.IsolationOff {
 		p.note(priolog.Notice, "CPU isolation is off ([CPU] Isolation=off): no CPU drop-ins")
+		if cpuplan.Named(table) {
+			p.note(priolog.Warning, "the CPUs named in [CPU] (%s) are not used: CPU isolation is off", namedKeys(table))
+		}
 		return
 	}
 	if f.TopologyErr != nil {
@@ -219,13 +226,21 @@ func (p *Plan) cpu(f *facts.Facts) {
 	for _, n := range f.Topology.Notes {
 		p.note(priolog.Info, "topology: %s", n)
 	}
-	p.CPU, p.PlanMade = cpuplan.Make(f.Topology, roles.Table), true
+	p.CPU, p.PlanMade = cpuplan.Make(f.Topology, table), true
 	for _, n := range p.CPU.Notes {
+		p.note(priolog.Notice, "CPU plan: %s", n)
+	}
+	for _, n := range cpuplan.NamedIsolated(f.Topology, table) {
 		p.note(priolog.Notice, "CPU plan: %s", n)
 	}
 	// The services learn their CPUs from the same plan as their
 	// AllowedCPUs=, with or without a reservation.
 	defer p.environment(f)
+	if p.CPU.Refused != "" {
+		// The plan asked for cannot be had: the core is gated on it.
+		p.note(priolog.Err, "no CPU reservation: %s; writing no CPU confinement drop-ins, and %s fails closed until the CPUs named in [CPU] are fixed (ransomeye-tuner check-config checks them here)", p.CPU.Reason, names.ActivatorUnit)
+		return
+	}
 	if !p.CPU.Reserved {
 		p.note(priolog.Notice, "no CPU reservation: %s; writing no CPU confinement drop-ins (the services' environment drop-ins name the CPUs they share)", p.CPU.Reason)
 		return
@@ -272,6 +287,18 @@ func (p *Plan) cpu(f *facts.Facts) {
 			add(s+".d/"+names.CPUDropIn, units.Opt(section, "AllowedCPUs", p.CPU.Core().String()))
 		}
 	}
+}
+
+// namedKeys lists the settings that name CPUs in table: "DPICPUs=4-5,
+// TrainingCPUs=6-7".
+func namedKeys(table []roles.Role) string {
+	var out []string
+	for _, r := range table {
+		if !r.CPUs.IsEmpty() {
+			out = append(out, r.CPUsKey+"="+r.CPUs.String())
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // count spells a small number as the messages do ("three").

@@ -31,6 +31,8 @@ type family struct {
 	name    string
 	help    string
 	samples []sample
+	// counter: TYPE counter (the name ends in _total), else gauge.
+	counter bool
 }
 
 type sample struct {
@@ -64,11 +66,33 @@ func verdictGauge(d Doc, name, help string, v float64) family {
 	return f
 }
 
+// targetGauge is the swap target: without a sample when it is not known
+// either (MemTotal not read: in a chroot, an image build).
+func targetGauge(rep Report) family {
+	f := swapGauge(rep, "swap_target_bytes", "Swap the tuner must provide: max(MinSize, MemTotal), in bytes (no sample when MemTotal cannot be read).", float64(rep.Swap.Target))
+	if !rep.Swap.TargetKnown {
+		f.samples = nil
+	}
+	return f
+}
+
 func bool01(b bool) float64 {
 	if b {
 		return 1
 	}
 	return 0
+}
+
+// configWarnings is the count of configuration warnings: without a sample
+// when the configuration was not read (disabled).
+func configWarnings(c *Config) family {
+	f := gauge("config_warnings", "Warnings about the configuration files: unknown sections and keys, drop-ins not read, values that look like they hold a comment (status lists them); the settings they name are not used.", 0)
+	if c == nil {
+		f.samples = nil
+	} else {
+		f.samples[0].value = float64(len(c.Warnings))
+	}
+	return f
 }
 
 // families lists the metrics of rep in a fixed order.
@@ -80,7 +104,7 @@ func families(rep Report, run Run) []family {
 			help:    "Version of ransomeye-tuner that wrote this file; the value is always 1.",
 			samples: []sample{{labels: [][2]string{{"version", version.Version}}, value: 1}},
 		},
-		swapGauge(rep, "swap_target_bytes", "Swap the tuner must provide: max(MinSize, MemTotal), in bytes.", float64(rep.Swap.Target)),
+		targetGauge(rep),
 		swapGauge(rep, "swap_active_bytes", "All active swap on the machine (/proc/swaps), in bytes.", float64(rep.Swap.Active)),
 		swapGauge(rep, "swapfile_active_bytes", "Active swap provided by the tuner's swapfile, in bytes (0 when it is not active).", float64(rep.Swap.Provided)),
 		verdictGauge(d, "compliant", "1 when every resource guarantee holds and no failure marker is present, else 0.", bool01(d.Compliant)),
@@ -88,6 +112,7 @@ func families(rep Report, run Run) []family {
 		gauge("disabled", "1 when ransomeye.tuner=0 is on the kernel command line (resources not guaranteed), else 0.", bool01(d.State == "disabled")),
 		verdictGauge(d, "core_gated", "1 when the gate would keep ransomeye-core.service down now (the gate's own rules), else 0.", bool01(d.CoreGated != nil && *d.CoreGated)),
 		gauge("planted_markers", "Failure markers not written by root that the run writing this file found (present now, or just removed by activate): a security event.", float64(len(d.Marker.Planted)+run.Planted)),
+		configWarnings(d.Config),
 	}
 	g := family{
 		name: Prefix + "guarantee_ok",
@@ -99,9 +124,17 @@ func families(rep Report, run Run) []family {
 		}
 	}
 	out = append(out, g)
+	// role_cpus replaces reserved_cpus, whose name said "reserved" of the
+	// core's CPUs too (the ones that are not). The old family stays,
+	// unchanged, for one release, so that dashboards and alerts on it keep
+	// working while they move; its HELP says so.
+	roleCPUs := family{
+		name: Prefix + "role_cpus",
+		help: "Logical CPUs the CPU plan gives each role's service: the core's (every usable CPU the others do not take), DPI's and training's (their reserved CPUs); no series when there is no reservation.",
+	}
 	cpus := family{
 		name: Prefix + "reserved_cpus",
-		help: "Logical CPUs the CPU plan reserves for each service (no series when there is no reservation).",
+		help: "DEPRECATED, removed in the next release: use ransomeye_tuner_role_cpus (the same values, with a role label). Logical CPUs the CPU plan gives each service, the core's included (no series when there is no reservation).",
 	}
 	if c := d.CPU; c != nil {
 		out = append(out, family{
@@ -109,18 +142,21 @@ func families(rep Report, run Run) []family {
 			help:    "The CPU plan: isolation setting, enforcement mode, whether CPUs are reserved; the value is always 1.",
 			samples: []sample{{labels: [][2]string{{"isolation", c.Isolation}, {"mode", c.Mode}, {"reserved", strconv.FormatBool(c.Reserved)}}, value: 1}},
 		})
-		var sets []Set
-		for _, s := range c.Sets {
-			sets = append(sets, s)
+		var roleNames []string
+		for role := range c.Sets {
+			roleNames = append(roleNames, role)
 		}
-		sort.Slice(sets, func(i, j int) bool { return sets[i].Unit < sets[j].Unit })
-		for _, s := range sets {
+		sort.Slice(roleNames, func(i, j int) bool { return c.Sets[roleNames[i]].Unit < c.Sets[roleNames[j]].Unit })
+		for _, role := range roleNames {
+			s := c.Sets[role]
 			cpus.samples = append(cpus.samples, sample{labels: [][2]string{{"service", s.Unit}}, value: float64(s.Count)})
+			roleCPUs.samples = append(roleCPUs.samples, sample{labels: [][2]string{{"role", role}, {"service", s.Unit}}, value: float64(s.Count)})
 		}
 	}
-	out = append(out, cpus)
+	out = append(out, roleCPUs, cpus)
 	out = append(out, placementFamilies(d.Placement)...)
 	out = append(out, captureFamilies(d.CaptureInterface)...)
+	out = append(out, memoryFamilies(d.Memory)...)
 	var last float64
 	if !run.Start.IsZero() {
 		last = float64(run.Start.Unix()) + float64(run.Start.Nanosecond())/1e9
@@ -160,12 +196,17 @@ func placementFamilies(p *check.Placement) []family {
 
 // Metrics returns rep in the Prometheus text exposition format (version
 // 0.0.4), for node_exporter's textfile collector: a HELP and a TYPE line
-// for every family, then its samples. Every family is a gauge.
+// for every family, then its samples. Every family is a gauge but the
+// kernel's own counters (*_total).
 func (rep Report) Metrics(run Run) []byte {
 	var b strings.Builder
 	for _, f := range families(rep, run) {
 		fmt.Fprintf(&b, "# HELP %s %s\n", f.name, escapeHelp(f.help))
-		fmt.Fprintf(&b, "# TYPE %s gauge\n", f.name)
+		typ := "gauge"
+		if f.counter {
+			typ = "counter"
+		}
+		fmt.Fprintf(&b, "# TYPE %s %s\n", f.name, typ)
 		for _, smp := range f.samples {
 			b.WriteString(f.name)
 			if len(smp.labels) > 0 {

@@ -29,10 +29,13 @@ type snapshot struct {
 	ReservedCPUs                                          map[string]int
 	Guarantees                                            []guarantee
 	PlantedMarkers                                        int
-	Plan                                                  *planInfo
-	Placement                                             *placementCounts
-	LastRun                                               time.Time
-	Duration                                              time.Duration
+	// ConfigWarnings counts the configuration's warnings (not read when
+	// Disabled).
+	ConfigWarnings int
+	Plan           *planInfo
+	Placement      *placementCounts
+	LastRun        time.Time
+	Duration       time.Duration
 }
 
 type guarantee struct {
@@ -66,14 +69,20 @@ func (s snapshot) report() (Report, Run) {
 	for _, g := range s.Guarantees {
 		d.Guarantees = append(d.Guarantees, check.Check{Name: g.Name, OK: g.OK})
 	}
+	if !s.Disabled {
+		d.Config = &Config{Valid: true, Warnings: make([]Warning, s.ConfigWarnings)}
+	}
 	if !s.SwapNotMeasured {
 		d.Swap = struct{}{}
 		r.Swap.Target, r.Swap.Active, r.Swap.Provided = s.TargetSwapBytes, s.ActiveSwapBytes, s.SwapfileActiveBytes
+		r.Swap.TargetKnown = true
 	}
 	if p := s.Plan; p != nil {
 		d.CPU = &CPU{Isolation: p.Isolation, Mode: p.Mode, Reserved: p.Reserved, Sets: map[string]Set{}}
 		for unit, n := range s.ReservedCPUs {
-			d.CPU.Sets[unit] = Set{Unit: unit, Count: n}
+			// The role is named after the unit: "ransomeye-dpi.service" is dpi.
+			role := strings.TrimSuffix(strings.TrimPrefix(unit, "ransomeye-"), ".service")
+			d.CPU.Sets[role] = Set{Unit: unit, Count: n}
 		}
 	}
 	if c := s.Placement; c != nil {
@@ -356,6 +365,9 @@ func TestRenderParsesBack(t *testing.T) {
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-core.service"}, 4},
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-dpi.service"}, 2},
 		{"ransomeye_tuner_reserved_cpus", map[string]string{"service": "ransomeye-training.service"}, 2},
+		{"ransomeye_tuner_role_cpus", map[string]string{"role": "core", "service": "ransomeye-core.service"}, 4},
+		{"ransomeye_tuner_role_cpus", map[string]string{"role": "dpi", "service": "ransomeye-dpi.service"}, 2},
+		{"ransomeye_tuner_role_cpus", map[string]string{"role": "training", "service": "ransomeye-training.service"}, 2},
 		{"ransomeye_tuner_build_info", map[string]string{"version": "0.1.0"}, 1},
 		{"ransomeye_tuner_core_gated", nil, 0},
 		{"ransomeye_tuner_planted_markers", nil, 0},
@@ -419,6 +431,37 @@ func TestRenderFailedAndOddLabels(t *testing.T) {
 	}
 }
 
+// TestRoleCPUsReplacesReservedCPUs: every CPU set is a role_cpus series
+// labelled with its role and service, the core's as well (its CPUs are not
+// reserved, which the old name said); the deprecated reserved_cpus keeps the
+// same values under its old labels for one release, and its HELP says what
+// replaces it.
+func TestRoleCPUsReplacesReservedCPUs(t *testing.T) {
+	text := string(Render(healthy()))
+	all, err := parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleSeries, oldSeries := map[string]float64{}, map[string]float64{}
+	for _, x := range all {
+		switch x.name {
+		case Prefix + "role_cpus":
+			if len(x.labels) != 2 || x.labels["role"] == "" {
+				t.Errorf("role_cpus series %v: want the labels role and service", x.labels)
+			}
+			roleSeries[x.labels["service"]] = x.value
+		case Prefix + "reserved_cpus":
+			oldSeries[x.labels["service"]] = x.value
+		}
+	}
+	if len(roleSeries) != 3 || fmt.Sprint(roleSeries) != fmt.Sprint(oldSeries) {
+		t.Errorf("role_cpus %v, reserved_cpus %v: want the same three services and values", roleSeries, oldSeries)
+	}
+	if !strings.Contains(text, "# HELP ransomeye_tuner_reserved_cpus DEPRECATED, removed in the next release: use ransomeye_tuner_role_cpus") {
+		t.Errorf("reserved_cpus' HELP does not say it is deprecated and what replaces it:\n%s", text)
+	}
+}
+
 func TestRenderNoReservation(t *testing.T) {
 	s := healthy()
 	s.ReservedCPUs = nil
@@ -467,6 +510,7 @@ func TestGolden(t *testing.T) {
 			MarkerPresent:   true,
 			CoreGated:       true,
 			PlantedMarkers:  1,
+			ConfigWarnings:  2,
 			Guarantees:      []guarantee{{"swap", false}, {"sysctl:vm.swappiness", false}, {"sysctl:vm.vfs_cache_pressure", true}},
 			Plan:            &planInfo{Isolation: "auto", Mode: "none"},
 			LastRun:         time.Unix(1764176400, 0),
@@ -504,6 +548,33 @@ func TestFormatValue(t *testing.T) {
 		}
 		if _, err := strconv.ParseFloat(formatValue(v), 64); err != nil {
 			t.Errorf("formatValue(%v) = %q does not parse back", v, formatValue(v))
+		}
+	}
+}
+
+// TestConfigWarningsCounted: the gauge counts the configuration's warnings,
+// 0 when there are none, and has no sample when the configuration was not
+// read (disabled), rather than a 0 that looks measured.
+func TestConfigWarningsCounted(t *testing.T) {
+	for _, c := range []struct {
+		warnings int
+		disabled bool
+		want     []float64
+	}{{0, false, []float64{0}}, {3, false, []float64{3}}, {0, true, nil}} {
+		s := healthy()
+		s.ConfigWarnings, s.Disabled = c.warnings, c.disabled
+		got, err := parse(string(Render(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vals []float64
+		for _, g := range got {
+			if g.name == Prefix+"config_warnings" {
+				vals = append(vals, g.value)
+			}
+		}
+		if fmt.Sprint(vals) != fmt.Sprint(c.want) {
+			t.Errorf("%d warnings, disabled %t: config_warnings samples %v, want %v", c.warnings, c.disabled, vals, c.want)
 		}
 	}
 }

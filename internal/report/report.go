@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
@@ -29,9 +30,14 @@ type Report struct {
 	Doc
 	// SwapRows are the swap provider's text rows.
 	SwapRows []swap.Row
+	// ProcMissing: /proc is not mounted (facts.ProcMissing).
+	ProcMissing bool
 	// Swap counts the bytes for the metrics: the target, all active swap,
-	// the provider's.
-	Swap struct{ Target, Active, Provided int64 }
+	// the provider's. TargetKnown is false when MemTotal was not read.
+	Swap struct {
+		Target, Active, Provided int64
+		TargetKnown              bool
+	}
 }
 
 // Doc is the JSON document: one naming style (snake_case, units in the
@@ -58,6 +64,9 @@ type Doc struct {
 	// CaptureInterface is reported, never gated; absent without [CPU]
 	// DPIInterface=.
 	CaptureInterface *check.CaptureInterface `json:"capture_interface,omitempty"`
+	// Memory is what the kernel applies of [Memory] and the pressure;
+	// reported, never gated.
+	Memory *check.Memory `json:"memory,omitempty"`
 	// Metrics is where the metrics go, reported, never gated; absent
 	// where the run does not read it (activate's closing report).
 	Metrics *Metrics `json:"metrics,omitempty"`
@@ -79,11 +88,27 @@ type Metrics struct {
 	Note  string `json:"note,omitempty"`
 }
 
-// Config is the configuration section.
+// Config is the configuration section. Valid says whether it may be acted
+// on; Warnings are what its files hold that is not used (an unknown
+// section or key, a drop-in that is not read), valid or not.
 type Config struct {
-	Valid bool     `json:"valid"`
-	Files []string `json:"files"`
-	Error string   `json:"error,omitempty"`
+	Valid    bool      `json:"valid"`
+	Files    []string  `json:"files"`
+	Error    string    `json:"error,omitempty"`
+	Warnings []Warning `json:"warnings"`
+}
+
+// Warning is one configuration warning: the file, the line (0: the whole
+// file) and what is wrong, with what was probably meant.
+type Warning struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// String is the warning as the text and the logs give it: FILE:LINE: message.
+func (w Warning) String() string {
+	return config.Problem{File: w.File, Line: w.Line, Message: w.Message}.String()
 }
 
 // Activation is whether activate succeeded in this boot.
@@ -137,7 +162,8 @@ const (
 // Build makes the report of r (checked on f and p).
 func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(),
-		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker}}
+		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker},
+		ProcMissing: f.ProcMissing}
 	d := &rep.Doc
 	for k, v := range r.NotRead {
 		d.NotMeasured[k] = v
@@ -153,7 +179,10 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 		}
 		return rep
 	}
-	d.Config = &Config{Valid: r.ConfigErr == "", Files: list(f.Config.Files), Error: r.ConfigErr}
+	d.Config = &Config{Valid: r.ConfigErr == "", Files: list(f.Config.Files), Error: r.ConfigErr, Warnings: []Warning{}}
+	for _, w := range r.ConfigWarnings {
+		d.Config.Warnings = append(d.Config.Warnings, Warning{File: w.File, Line: w.Line, Message: w.Message})
+	}
 	if r.ConfigErr != "" {
 		for _, k := range []string{"activation", "swap", "cpu"} {
 			d.NotMeasured[k] = notMeasuredConfig
@@ -167,6 +196,7 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	if p.SwapDecided {
 		desc := f.Swap.Describe(p.Swap)
 		d.Swap, rep.SwapRows = desc.Status, desc.Rows
+		rep.Swap.TargetKnown = p.Swap.Target.Known()
 		rep.Swap.Target, rep.Swap.Provided = p.Swap.Target.Bytes, p.Swap.Active
 		for _, s := range f.Swaps {
 			rep.Swap.Active += s.Size
@@ -186,7 +216,7 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 	}
 	c.Differences = list(r.DropInDiffs)
 	c.DropInsMatch = len(c.Differences) == 0
-	d.CPU, d.Placement, d.CaptureInterface = c, r.Placement, r.Capture
+	d.CPU, d.Placement, d.CaptureInterface, d.Memory = c, r.Placement, r.Capture, r.Memory
 	return rep
 }
 

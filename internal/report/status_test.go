@@ -54,7 +54,7 @@ func TestGatherNotCompliant(t *testing.T) {
 	if r.Compliant || r.State == check.StateDisabled {
 		t.Fatalf("report %+v", r)
 	}
-	if sw := r.Doc.Swap.(swapfile.Section); sw.Target != 16<<30 || sw.Active || sw.OthersBytes != 2097148*1024 || sw.Decision != "create" {
+	if sw := r.Doc.Swap.(swapfile.Section); sw.Target == nil || *sw.Target != 16<<30 || sw.Active || sw.OthersBytes != 2097148*1024 || sw.Decision != "create" {
 		t.Errorf("swap %+v", sw)
 	}
 	want := []string{`swapfile "/ransomeye/swap" is not active`, `vm.swappiness is "60", want "10"`}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
@@ -32,12 +33,16 @@ func (rep Report) WriteText(w io.Writer) error {
 	if d.Root != "/" {
 		row("root", "%s", d.Root)
 	}
+	if rep.ProcMissing {
+		row("not read", "%s", facts.ProcMissingNote)
+	}
 	if d.Config == nil {
 		rep.writeMarker(row)
 		return tw.Flush()
 	}
 	if !d.Config.Valid {
 		row("config", "INVALID: %s", d.Config.Error)
+		writeConfigWarnings(d.Config, row)
 		rep.writeMarker(row)
 		return tw.Flush()
 	}
@@ -46,6 +51,7 @@ func (rep Report) WriteText(w io.Writer) error {
 		cfgFiles = strings.Join(d.Config.Files, ", ")
 	}
 	row("config", "%s", cfgFiles)
+	writeConfigWarnings(d.Config, row)
 	for _, r := range rep.SwapRows {
 		row(r.Key, "%s", r.Value)
 	}
@@ -88,7 +94,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	for _, g := range d.Guarantees {
 		label := map[string]string{check.NameCoreCPUs: "core cpus applied", check.NameCoreGate: "core runs the gate",
-			check.NameCoreMemory: "core memory cgroup"}[g.Name]
+			check.NameCoreMemory: "core memory cgroup", check.NameMemDropIns: "memory drop-ins"}[g.Name]
 		switch {
 		case label == "":
 		case g.NotMeasured:
@@ -103,6 +109,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	writePlacement(d.Placement, row)
 	writeCapture(d.CaptureInterface, row)
+	writeMemory(d.Memory, row)
 	if m := d.Metrics; m != nil {
 		switch {
 		case m.Error != "":
@@ -150,6 +157,14 @@ func notRoot(root string) string {
 		cmd = names.ActivatorName + " --root " + root + " status"
 	}
 	return "not run as root, so what needs root was not read; for a verdict run it as root: " + cmd
+}
+
+// writeConfigWarnings writes one row per configuration warning: what the
+// files hold that is not used is said where the configuration is.
+func writeConfigWarnings(c *Config, row func(k, v string, a ...any)) {
+	for _, w := range c.Warnings {
+		row("config warning", "%s", w)
+	}
 }
 
 func (rep Report) writeMarker(row func(k, v string, a ...any)) {

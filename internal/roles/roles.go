@@ -6,7 +6,12 @@
 // where. A new role is a new row (and its goldens and docs).
 package roles
 
-import "github.com/ransomeye/ransomeye-tuner/internal/names"
+import (
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+)
 
 // NodePref says which NUMA node a role's cores come from.
 type NodePref int
@@ -30,6 +35,13 @@ type Role struct {
 	Name string
 	// Key is the [CPU] setting that names its unit ("CoreService").
 	Key string
+	// CPUsKey is the [CPU] setting that names its CPUs ("DPICPUs"); empty
+	// for the core, which gets every usable core the others do not take.
+	// Unset, the CPU plan chooses them (Cores, Node).
+	CPUsKey string
+	// CPUs are the CPUs the configuration names for it (its CPUsKey);
+	// empty in Table and when none are named: the CPU plan chooses.
+	CPUs cpuset.Set
 	// Unit is its default unit.
 	Unit string
 	// Slice is its own slice when AllowedCPUs= is enforced, with the
@@ -42,17 +54,29 @@ type Role struct {
 	Node NodePref
 	// Capture: the capture interface's queue interrupts go to its CPUs.
 	Capture bool
+	// Memory are the role's [Memory] defaults by setting (Min, Low, High,
+	// SwapMax): a share of RAM ("50%"; of the swap target for SwapMax) or
+	// a size; a setting not listed is off. docs/design.md, "Memory",
+	// says why these.
+	Memory map[string]string
+}
+
+// MemoryKey is the [Memory] key of one of the role's memory settings:
+// its [CPU] key without "Service", then the setting ("CoreLow").
+func (r Role) MemoryKey(setting string) string {
+	return strings.TrimSuffix(r.Key, "Service") + setting
 }
 
 // Table lists the roles. The first row is the core, the service the gate
 // keeps down and whose CPUs are measured; the order is the order of the
 // services in every output.
 var Table = []Role{
-	{Name: "core", Key: "CoreService", Unit: names.CoreService, Node: Rest},
-	{Name: "dpi", Key: "DPIService", Unit: names.DPIService, Slice: names.DPISlice, Description: "RansomEye DPI capture CPUs",
-		Cores: 2, Node: Capture, Capture: true},
-	{Name: "training", Key: "TrainingService", Unit: names.TrainingService, Slice: names.TrainingSlice, Description: "RansomEye AI training CPUs",
-		Cores: 2, Node: Highest},
+	{Name: "core", Key: "CoreService", Unit: names.CoreService, Node: Rest,
+		Memory: map[string]string{"Low": "50%"}},
+	{Name: "dpi", Key: "DPIService", CPUsKey: "DPICPUs", Unit: names.DPIService, Slice: names.DPISlice, Description: "RansomEye DPI capture CPUs",
+		Cores: 2, Node: Capture, Capture: true, Memory: map[string]string{"SwapMax": "0"}},
+	{Name: "training", Key: "TrainingService", CPUsKey: "TrainingCPUs", Unit: names.TrainingService, Slice: names.TrainingSlice, Description: "RansomEye AI training CPUs",
+		Cores: 2, Node: Highest, Memory: map[string]string{"High": "25%", "SwapMax": "25%"}},
 }
 
 // Core is the first row: the gated core service.

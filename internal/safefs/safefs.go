@@ -133,19 +133,29 @@ func Writable(st *unix.Stat_t) bool {
 	return st.Mode&0o002 != 0 || (st.Mode&0o020 != 0 && st.Gid != 0)
 }
 
-// onlyRootChanges reports whether only root can change the entries of the
-// directory s: owned by root, and either closed to others' writes (its mode
-// and its POSIX ACL) or sticky (others may add entries, but not rename or
-// remove root's). An ACL that cannot be read counts as open.
-func onlyRootChanges(s *step) bool {
-	if s.st.Uid != 0 {
-		return false
+// othersChange says who other than root can change the entries of the
+// directory s ("owner uid 1000", "mode 0777, group 0", "its POSIX ACL:
+// user:1000"), or "" when only root can: owned by root, and either closed
+// to others' writes (its mode and its POSIX ACL) or sticky (others may add
+// entries, but not rename or remove root's). An ACL that cannot be read
+// counts as open: aclErr says why.
+func othersChange(s *step) (who string, aclErr error) {
+	switch {
+	case s.st.Uid != 0:
+		return fmt.Sprintf("owner uid %d", s.st.Uid), nil
+	case s.st.Mode&unix.S_ISVTX != 0:
+		return "", nil
+	case Writable(&s.st):
+		return fmt.Sprintf("mode %04o, group %d", s.st.Mode&0o7777, s.st.Gid), nil
 	}
-	if s.st.Mode&unix.S_ISVTX != 0 {
-		return true
+	acl, err := aclWriters(s.fd)
+	switch {
+	case err != nil:
+		return "its POSIX ACL, which cannot be read", err
+	case acl != "":
+		return "its POSIX ACL: " + acl, nil
 	}
-	who, err := aclWriters(s.fd)
-	return !Writable(&s.st) && err == nil && who == ""
+	return "", nil
 }
 
 // aclAccessXattr is the extended attribute holding a POSIX access ACL.
@@ -164,16 +174,15 @@ const (
 )
 
 // aclWriters reads the POSIX access ACL of the directory opened as fd (an
-// O_PATH descriptor is enough: it is reached through /proc/self/fd, as
-// fgetxattr refuses O_PATH descriptors) and returns who other than root it
-// lets write there, as setfacl would name them ("user:1000, group:50"),
-// or "" for nobody (no ACL; the filesystem has none). Why: with an ACL the
+// O_PATH descriptor is enough) and returns who other than root it lets
+// write there, as setfacl would name them ("user:1000, group:50"), or ""
+// for nobody (no ACL; the filesystem has none). Why: with an ACL the
 // mode's group bits are its mask, and a root:root 0755-looking directory
 // with u:1000:rwx was accepted; uid 1000 then renamed the swapfile away and
 // put her own in its place before swapon.
 func aclWriters(fd int) (string, error) {
 	buf := make([]byte, 4096)
-	n, err := unix.Getxattr(fmt.Sprintf("/proc/self/fd/%d", fd), aclAccessXattr, buf)
+	n, err := getACL(fd, buf)
 	switch {
 	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.EOPNOTSUPP):
 		return "", nil
@@ -183,6 +192,24 @@ func aclWriters(fd int) (string, error) {
 		return "", fmt.Errorf("read its POSIX ACL: %w", err)
 	}
 	return ParseACLWriters(buf[:n], gidOf(fd))
+}
+
+// getACL reads the access ACL xattr of the directory opened as fd into
+// buf. fgetxattr refuses O_PATH descriptors: the directory is opened again
+// for reading through fd itself ("." cannot be a link), which needs no
+// /proc (a chroot or an image build has none); a directory the caller may
+// not read is reached through /proc/self/fd instead.
+func getACL(fd int, buf []byte) (int, error) {
+	rfd, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err == nil {
+		defer unix.Close(rfd)
+		return unix.Fgetxattr(rfd, aclAccessXattr, buf)
+	}
+	n, perr := unix.Getxattr(fmt.Sprintf("/proc/self/fd/%d", fd), aclAccessXattr, buf)
+	if perr != nil && !errors.Is(perr, unix.ENODATA) && !errors.Is(perr, unix.EOPNOTSUPP) && !errors.Is(perr, unix.ERANGE) {
+		return n, fmt.Errorf("open it (%v), or reach it through /proc/self/fd (%w)", err, perr)
+	}
+	return n, perr
 }
 
 // gidOf returns the group owning the file opened as fd, or 0 when it
@@ -428,8 +455,14 @@ func trustLink(dir *step, link *step, target string) error {
 	switch {
 	case link.st.Uid != 0:
 		return fmt.Errorf("%q is a symbolic link (to %q) owned by uid %d, not root: refusing to follow it; replace it with a directory or a link made by root", link.host, target, link.st.Uid)
-	case !onlyRootChanges(dir):
-		return fmt.Errorf("%q is a symbolic link (to %q) in %q, which users other than root can change (owner uid %d, mode %04o): refusing to follow it; make %q root's and not writable by others", link.host, target, dir.host, dir.st.Uid, dir.st.Mode&0o7777, dir.host)
+	}
+	switch who, aclErr := othersChange(dir); {
+	case aclErr != nil:
+		// Not "users other than root can change it": its owner and mode
+		// say they cannot, and only the ACL could not be read.
+		return fmt.Errorf("%q is a symbolic link (to %q) in %q, whose POSIX ACL cannot be read (%v): whether users other than root can change that directory is not known, so the link is not followed", link.host, target, dir.host, aclErr)
+	case who != "":
+		return fmt.Errorf("%q is a symbolic link (to %q) in %q, which users other than root can change (%s): refusing to follow it; make %q root's and not writable by others", link.host, target, dir.host, who, dir.host)
 	case target == "":
 		return fmt.Errorf("%q is an empty symbolic link: %w", link.host, unix.ENOENT)
 	}

@@ -8,6 +8,9 @@
 package swap
 
 import (
+	"fmt"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
@@ -35,6 +38,20 @@ func NewTarget(minSize int64, mem procfs.Meminfo, memErr error, pageSize int) Ta
 		t.Bytes += ps - r
 	}
 	return t
+}
+
+// Known reports whether the target is known: MemTotal was read.
+func (t Target) Known() bool { return t.Err == nil }
+
+// String is the target with how it was found, for people: "16.0 GiB =
+// max(MinSize 16.0 GiB, MemTotal 8.0 GiB)"; when MemTotal was not read,
+// that it is not known and the least it can be, never a MemTotal of 0.
+func (t Target) String() string {
+	h := fsinfo.Human
+	if !t.Known() {
+		return fmt.Sprintf("not known: MemTotal not read (%v); at least MinSize %s", t.Err, h(t.MinSize))
+	}
+	return fmt.Sprintf("%s = max(MinSize %s, MemTotal %s)", h(t.Bytes), h(t.MinSize), h(t.MemTotal))
 }
 
 // Satisfies reports whether a swap area of activeBytes as /proc/swaps

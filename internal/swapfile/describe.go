@@ -15,24 +15,27 @@ import (
 // Section is the "swap" section of status --json (ransomeye-tuner(8), JSON
 // OUTPUT): fields are only added.
 type Section struct {
-	Path        string       `json:"path"`
-	Unit        string       `json:"unit"`
-	MemTotal    int64        `json:"mem_total_bytes"`
-	MinSize     int64        `json:"min_size_bytes"`
-	Target      int64        `json:"target_bytes"`
-	File        FileView     `json:"file"`
-	Active      bool         `json:"active"`
-	ActiveBytes int64        `json:"active_bytes"`
-	Devices     []ActiveArea `json:"active_swap"`
-	OthersBytes int64        `json:"other_swap_bytes"`
-	Decision    string       `json:"decision"`
-	Reason      string       `json:"reason"`
-	Dir         string       `json:"dir"`
-	ResolvedDir string       `json:"resolved_dir"`
-	Links       []string     `json:"links"`
-	InEffect    bool         `json:"in_effect"`
-	NotInEffect string       `json:"not_in_effect"`
-	Filesystem  *struct {
+	Path string `json:"path"`
+	Unit string `json:"unit"`
+	// MemTotal and Target are absent when /proc/meminfo could not be
+	// read (MemTotalError says why), rather than a 0 that looks measured.
+	MemTotal      *int64       `json:"mem_total_bytes,omitempty"`
+	MemTotalError string       `json:"mem_total_error,omitempty"`
+	MinSize       int64        `json:"min_size_bytes"`
+	Target        *int64       `json:"target_bytes,omitempty"`
+	File          FileView     `json:"file"`
+	Active        bool         `json:"active"`
+	ActiveBytes   int64        `json:"active_bytes"`
+	Devices       []ActiveArea `json:"active_swap"`
+	OthersBytes   int64        `json:"other_swap_bytes"`
+	Decision      string       `json:"decision"`
+	Reason        string       `json:"reason"`
+	Dir           string       `json:"dir"`
+	ResolvedDir   string       `json:"resolved_dir"`
+	Links         []string     `json:"links"`
+	InEffect      bool         `json:"in_effect"`
+	NotInEffect   string       `json:"not_in_effect"`
+	Filesystem    *struct {
 		Type      string `json:"type"`
 		FreeBytes int64  `json:"free_bytes"`
 	} `json:"filesystem,omitempty"`
@@ -76,9 +79,14 @@ type ActiveArea struct {
 // Describe renders the swapfile and d for status, plan and activate's log.
 func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	t, h := d.Target, fsinfo.Human
-	sec := Section{Path: s.Path, Unit: s.Unit, MemTotal: t.MemTotal, MinSize: t.MinSize, Target: t.Bytes,
+	sec := Section{Path: s.Path, Unit: s.Unit, MinSize: t.MinSize,
 		File: s.fileView(), Active: s.Ours != nil, ActiveBytes: d.Active, Devices: []ActiveArea{}, Decision: d.Action, Reason: d.Reason,
 		Dir: s.Dir, ResolvedDir: s.Resolved, Links: append([]string{}, s.Links...), InEffect: d.InEffect, NotInEffect: d.NotInEffect}
+	if t.Known() {
+		sec.MemTotal, sec.Target = &t.MemTotal, &t.Bytes
+	} else {
+		sec.MemTotalError = t.Err.Error()
+	}
 	for _, a := range s.Swaps {
 		sec.Devices = append(sec.Devices, ActiveArea{a.Filename, a.Type, a.Size, a.Used, a.Priority})
 	}
@@ -108,7 +116,7 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	row := func(k, format string, a ...any) {
 		out.Rows = append(out.Rows, swap.Row{Key: k, Value: fmt.Sprintf(format, a...)})
 	}
-	row("swap target", "%s = max(MinSize %s, MemTotal %s)", h(t.Bytes), h(t.MinSize), h(t.MemTotal))
+	row("swap target", "%s", t)
 	f := sec.File
 	file := f.Kind
 	if f.Kind == string(Regular) {
@@ -161,7 +169,7 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	note := func(p priolog.Priority, format string, a ...any) {
 		out.Log = append(out.Log, priolog.Notef(p, format, a...))
 	}
-	note(priolog.Info, "swap target %s = max(MinSize %s, MemTotal %s)", h(t.Bytes), h(t.MinSize), h(t.MemTotal))
+	note(priolog.Info, "swap target %s", t)
 	for _, o := range s.Others {
 		note(priolog.Info, "other active swap %q (%s, %s): reported, not counted toward the target", o.Filename, o.Type, h(o.Size))
 	}
@@ -181,7 +189,7 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 
 	// plan
 	line := func(format string, a ...any) { out.Plan = append(out.Plan, fmt.Sprintf(format, a...)) }
-	line("target: %s = max(MinSize %s, MemTotal %s), provided by %s alone (unit %s)", h(t.Bytes), h(t.MinSize), h(t.MemTotal), s.Path, s.Unit)
+	line("target: %s, provided by %s alone (unit %s)", t, s.Path, s.Unit)
 	for _, o := range s.Others {
 		line("other active swap: %s (%s, %s): reported, not counted", o.Filename, o.Type, h(o.Size))
 	}
@@ -195,7 +203,14 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 		line("directory %s does not exist: activate would create it (%04o)", s.Resolved, DirMode)
 	}
 	if s.FSKnown {
-		line("filesystem: %s at %s, %s free of %s", s.FS.Name, s.FS.Dir, h(s.FS.Free), h(s.FS.Size))
+		// Where it is mounted, not the directory asked about: "ext4 at
+		// /ransomeye" read as a filesystem of its own when it was the root
+		// filesystem.
+		at := "mounted at " + s.FSMount
+		if s.FSMountErr != nil {
+			at = fmt.Sprintf("mount point not read: %v", s.FSMountErr)
+		}
+		line("filesystem: %s (%s) holding %s, %s free of %s", s.FS.Name, at, s.FS.Dir, h(s.FS.Free), h(s.FS.Size))
 	}
 	for _, l := range s.Leftovers {
 		if l.Ours {

@@ -80,9 +80,12 @@ type Swapfile struct {
 	Dir, Resolved string
 	Links         []string
 	DirMissing    bool
-	// FS is the filesystem that holds (or would hold) the directory.
-	FS      fsinfo.Info
-	FSKnown bool
+	// FS is the filesystem that holds (or would hold) the directory;
+	// FSMount where it is mounted (FSMountErr: not known, and why).
+	FS         fsinfo.Info
+	FSKnown    bool
+	FSMount    string
+	FSMountErr error
 	// File is what is at the swapfile's path now (FileKnown: it could be
 	// inspected; InspectErr says why not).
 	File       Existing
@@ -174,6 +177,7 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		s.refuse(fmt.Sprintf("statfs %q: %v", s.Resolved, err))
 	} else {
 		s.FS, s.FSKnown = fsinfo.FromStatfs(s.Resolved, st), true
+		s.FSMount, s.FSMountErr = mounts.MountPoint(root, s.Resolved)
 		if s.FS.Support == fsinfo.NeedsNoCOW {
 			// Not asked, nothing refused: swapon then refuses a profile
 			// the kernel cannot swap to, and the swap unit's OnFailure=

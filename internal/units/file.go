@@ -55,6 +55,9 @@ type File struct {
 	Target string
 	// CPU is true when the file follows from the CPU plan.
 	CPU bool
+	// Memory is true when the file follows from the memory plan; such
+	// files are compared like the confining CPU files.
+	Memory bool
 	// Advisory is true for a CPU file that tells rather than confines (the
 	// services' environment, irqbalance's banned CPUs): activate does not
 	// compare it, so that a stale one never keeps the core down.
@@ -148,6 +151,28 @@ func CPUFilePaths(cfg config.Config) []string {
 	}
 	for _, s := range StrictSlices {
 		ps = append(ps, s+".d/"+names.CPUDropIn)
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+// MemoryFilePaths lists every path (relative to the normal directory)
+// where the generator may write a memory drop-in for cfg, whatever the
+// machine: each role's service, and the slices it may run in (its own,
+// systemd's default) and those above them.
+func MemoryFilePaths(cfg config.Config) []string {
+	seen := map[string]bool{}
+	for _, r := range roles.Table {
+		seen[cfg.Units[r.Name]+".d/"+names.MemoryDropIn] = true
+		for _, sl := range []string{r.Slice, names.DefaultSlice(cfg.Units[r.Name])} {
+			for _, u := range names.SliceUnits(sl) {
+				seen[u+".d/"+names.MemoryDropIn] = true
+			}
+		}
+	}
+	ps := make([]string, 0, len(seen))
+	for p := range seen {
+		ps = append(ps, p)
 	}
 	sort.Strings(ps)
 	return ps

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -179,5 +180,63 @@ func TestInterferenceBoot(t *testing.T) {
 	benchInterferenceBoot(r, t.TempDir())
 	if r.rows[0].absolute != "no boot report" {
 		t.Errorf("no boot: row %+v", r.rows[0])
+	}
+}
+
+// memoryReport is a report of case 45 with the two arms' core swap, major
+// faults and swap-ins.
+func memoryReport(withLow, withoutLow string, with, without [3]int64) string {
+	var b strings.Builder
+	b.WriteString("case.ws_mib=384\ncase.hog_mib=1152\n")
+	for _, a := range []struct {
+		name, low string
+		v         [3]int64
+	}{{"with", withLow, with}, {"without", withoutLow, without}} {
+		k := "case." + a.name + "."
+		fmt.Fprintf(&b, "%score_low=%s\n%score_swap=%d\n%score_majflt=%d\n%spswpin=%d\n%score_retouch_ms=10\n%straining_swap=1\n%straining_events_high=5\n%sretouch_rc=0\n",
+			k, a.low, k, a.v[0], k, a.v[1], k, a.v[2], k, k, k, k)
+	}
+	b.WriteString("case.actions_rc=0\n")
+	return b.String()
+}
+
+// TestMemoryBoot: line 8b takes the newest completed boot of case 45 and
+// gives the ratios without/with of the core's major faults, swap-ins and
+// swap; with none with the protection it says so; an arm without the
+// protection in place, or a control arm that kept it, makes the line not
+// valid.
+func TestMemoryBoot(t *testing.T) {
+	vm := t.TempDir()
+	writeReport(t, vm, "20261207T190000Z", memoryCase, memoryReport("772300800", "0", [3]int64{1 << 20, 10, 20}, [3]int64{300 << 20, 5000, 80000}))
+	writeReport(t, vm, "20261207T200000Z", memoryCase, "case.with.core_swap=0\n") // cut short
+	r := &report{}
+	benchMemoryBoot(r, vm)
+	x := r.rows[0]
+	if x.item != "8b" || x.verdict != "reported" || !strings.Contains(x.note, "20261207T190000Z") ||
+		x.ratio != "without/with: major faults 500.0x, swap-ins (pswpin) 4000.0x, core in swap 300.0x (MiB)" {
+		t.Errorf("row %+v", x)
+	}
+	writeReport(t, vm, "20261207T210000Z", memoryCase, memoryReport("772300800", "0", [3]int64{0, 0, 0}, [3]int64{300 << 20, 5000, 80000}))
+	r = &report{}
+	benchMemoryBoot(r, vm)
+	if x := r.rows[0]; !strings.Contains(x.ratio, "major faults 5000 vs 0 (none with the protection)") {
+		t.Errorf("none with the protection: %q", x.ratio)
+	}
+	writeReport(t, vm, "20261207T220000Z", memoryCase, memoryReport("0", "0", [3]int64{0, 0, 0}, [3]int64{1, 1, 1}))
+	r = &report{}
+	benchMemoryBoot(r, vm)
+	if v := r.rows[0].verdict; !strings.HasPrefix(v, "NOT valid: the core's memory.low was not in place") {
+		t.Errorf("no protection in the first arm: %q", v)
+	}
+	writeReport(t, vm, "20261207T230000Z", memoryCase, memoryReport("772300800", "772300800", [3]int64{0, 0, 0}, [3]int64{1, 1, 1}))
+	r = &report{}
+	benchMemoryBoot(r, vm)
+	if v := r.rows[0].verdict; !strings.HasPrefix(v, "NOT valid: the core's memory.low was not taken away") {
+		t.Errorf("control arm kept the protection: %q", v)
+	}
+	r = &report{}
+	benchMemoryBoot(r, t.TempDir())
+	if r.rows[0].absolute != "no boot report" {
+		t.Errorf("no boot: %+v", r.rows[0])
 	}
 }

@@ -67,17 +67,18 @@ func readInterferenceBoot(path string) (interferenceBoot, bool) {
 	return b, true
 }
 
-// latestInterferenceBoot is the newest completed boot of the case under
-// vmwork/runs (run directories sort by their UTC time stamp).
-func latestInterferenceBoot(vmwork string) (interferenceBoot, bool) {
-	paths, _ := filepath.Glob(filepath.Join(vmwork, "runs", "*", interferenceCase, "report.txt"))
+// latestBoot is the newest boot of a case under vmwork/runs that read
+// takes as complete (run directories sort by their UTC time stamp).
+func latestBoot[T any](vmwork, name string, read func(path string) (T, bool)) (T, bool) {
+	paths, _ := filepath.Glob(filepath.Join(vmwork, "runs", "*", name, "report.txt"))
 	sort.Sort(sort.Reverse(sort.StringSlice(paths)))
 	for _, p := range paths {
-		if b, ok := readInterferenceBoot(p); ok {
+		if b, ok := read(p); ok {
 			return b, true
 		}
 	}
-	return interferenceBoot{}, false
+	var zero T
+	return zero, false
 }
 
 // medianCount is the median of counts (the mean of the middle two for an
@@ -100,7 +101,7 @@ func medianCount(c []int64) float64 {
 // partition, so the ratio is within one run.
 func benchInterferenceBoot(r *report, vmwork string) {
 	what := "interference on a reserved core (in a VM: the DPI slice vs system.slice noise, CPU and IRQ)"
-	b, ok := latestInterferenceBoot(vmwork)
+	b, ok := latestBoot(vmwork, interferenceCase, readInterferenceBoot)
 	if !ok {
 		r.add(row{item: "7b", what: what, verdict: "from the boot suite: not run by make bench",
 			absolute: "no boot report",

@@ -175,6 +175,7 @@ func run(opt options) int {
 	if !opt.skip["boot"] {
 		benchBoot(r, opt.vmwork)
 		benchInterferenceBoot(r, opt.vmwork)
+		benchMemoryBoot(r, opt.vmwork)
 	}
 	if !opt.skip["interference"] {
 		if err := benchInterference(r, opt); err != nil {

@@ -150,3 +150,22 @@ func OutDirs(t *testing.T) (normal, early, late string) {
 	}
 	return normal, early, late
 }
+
+// Generate runs the real generator on the root r as systemd does at boot
+// and at daemon-reload: into the root's own output directories
+// (<root>/run/systemd/generator, .early, .late), emptied first.
+func Generate(t *testing.T, r Root) {
+	t.Helper()
+	var dirs []string
+	for _, d := range []string{"run/systemd/generator", "run/systemd/generator.early", "run/systemd/generator.late"} {
+		p := r.Path(d)
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, p)
+	}
+	RunGenerator(t, r, dirs...)
+}

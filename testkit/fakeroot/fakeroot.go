@@ -121,6 +121,11 @@ func Make(dir string, c Case) error {
 		return err
 	}
 	apply.Generator(root, apply.Dirs{Normal: root.Path(units.NormalDir), Late: root.Path(units.LateDir)}, priolog.New(io.Discard, ""))
+	// The services run, with what systemd makes of the memory drop-ins.
+	running := fakesys.Systemd{Running: []string{names.CoreService, names.DPIService, names.TrainingService}}
+	if err := running.Write(dir, root.Path(units.NormalDir)); err != nil {
+		return err
+	}
 	if c == Failed {
 		_, err := marker.Write(root, marker.Entry{Reason: "swapon /ransomeye/swap failed: invalid argument", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), BootID: BootID, Source: "activate"})
 		return err

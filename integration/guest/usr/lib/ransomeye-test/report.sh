@@ -150,6 +150,18 @@ prom=/var/lib/prometheus/node-exporter/ransomeye_tuner.prom
 [ -x /usr/sbin/ransomeye-tuner ] && mkdir -p "${prom%/*}" && /usr/sbin/ransomeye-tuner metrics &&
   kv metrics.isolation_degraded "$(sed -n 's/^ransomeye_tuner_isolation_degraded //p' "$prom")"
 kv journal.isolation_degraded_count "$(journalctl -b -q --no-pager MESSAGE_ID=b5eda07fa7524e3a8ad45e6fd52893af | wc -l)"
+# The memory protection and the pressure, from the same metrics run; the
+# cgroup2 mount's options (memory_recursiveprot) as systemd mounted them.
+if [ -r "$prom" ]; then
+  kv metrics.memory_protection_degraded "$(sed -n 's/^ransomeye_tuner_memory_protection_degraded //p' "$prom")"
+  kv metrics.pressure_available "$(sed -n 's/^ransomeye_tuner_pressure_available //p' "$prom")"
+  kv metrics.pressure_series "$(grep -c '^ransomeye_tuner_pressure_stall_' "$prom")"
+  block metrics-memory grep -E '^ransomeye_tuner_(memory|cgroup|pressure)_' "$prom"
+fi
+kv journal.memory_degraded_count "$(journalctl -b -q --no-pager MESSAGE_ID=02c0a835f78a430a806f5acafb6a907d | wc -l)"
+kv cgroup2.options "$(findmnt -n -o OPTIONS -t cgroup2 /sys/fs/cgroup 2>/dev/null)"
+kv proc_pressure "$([ -e /proc/pressure/memory ] && echo yes || echo no)"
+block memory-dropins grep -r . --include=memory.conf /run/systemd/generator
 block swap-unit-status systemctl status --no-pager -l "$swapunit"
 block tuner-unit-status systemctl status --no-pager -l ransomeye-tuner.service
 block failed-units systemctl --failed --no-pager --plain --no-legend

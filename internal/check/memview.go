@@ -1,0 +1,348 @@
+package check
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/plan"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
+)
+
+// The states of the memory view.
+const (
+	MemoryHeld     = "held"     // every setting the kernel applies is the plan's (or stricter)
+	MemoryDegraded = "degraded" // a setting does not take effect: Cause says why
+	MemoryOff      = "off"      // every [Memory] setting is off
+	MemoryNotMade  = "not made" // the plan could not be resolved (memory-dropins fails then)
+)
+
+// The causes of a degraded memory view.
+const (
+	CauseMemoryV1         = "cgroup v1"
+	CauseNoMemoryCtl      = "no memory controller"
+	CauseSliceUnprotected = "a slice without protection"
+	CauseNotApplied       = "a setting not applied"
+)
+
+// RemedyStaleMemoryDropIns: the memory drop-ins in effect are not those of
+// a fresh plan.
+var RemedyStaleMemoryDropIns = "the [Memory] configuration, the RAM or the CPU plan changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
+
+// Memory is what the kernel applies of the memory plan ([Memory]): the
+// protection of the core and of every slice above it, the ceilings of the
+// other services, what each has in swap, and their pressure. Reported,
+// never gated, as the placement is: on cgroup v1 or without the memory
+// controller no protection exists, and keeping the core down there would
+// keep it down at every boot of that platform; the core's correctness
+// does not depend on it (the swap and swappiness guarantees do, and are
+// gated). This is the "memory" section of status --json.
+type Memory struct {
+	// State is one of the states; Cause, for a degraded one, one of the
+	// causes; Reason the details; Remedy what to do.
+	State  string `json:"state"`
+	Cause  string `json:"cause,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Remedy string `json:"remedy,omitempty"`
+	// CgroupV1 says, on cgroup v1, what holds there instead.
+	CgroupV1 string `json:"cgroup_v1,omitempty"`
+	// Mount is the cgroup2 mount's options; RecursiveProt whether they
+	// hold memory_recursiveprot.
+	Mount         string `json:"cgroup2_mount_options,omitempty"`
+	RecursiveProt bool   `json:"memory_recursiveprot"`
+	// Services are the roles' services with a setting, or whose
+	// pressure is read.
+	Services []ServiceMemory `json:"services"`
+	// PSI: the kernel keeps pressure stall information; NoPSI why not
+	// (not an error: the pressure rows and series are then absent).
+	PSI   bool   `json:"psi"`
+	NoPSI string `json:"no_psi_reason,omitempty"`
+	// Problems are what could not be read.
+	Problems []string `json:"problems"`
+	// Gated is always false: none of this keeps the core down.
+	Gated bool `json:"gated"`
+}
+
+// ServiceMemory is one service's memory as the kernel applies it.
+type ServiceMemory struct {
+	Role string `json:"role"`
+	Unit string `json:"unit"`
+	// Cgroup is where it runs (below the cgroup root), or would run;
+	// Running whether its cgroup exists.
+	Cgroup  string `json:"cgroup"`
+	Running bool   `json:"running"`
+	// Settings are its planned settings, on its own cgroup and, for a
+	// protection, on every cgroup above it.
+	Settings []MemorySetting `json:"settings"`
+	// MemoryBytes and SwapBytes are memory.current and
+	// memory.swap.current (absent when not running or unreadable).
+	MemoryBytes *uint64 `json:"memory_bytes,omitempty"`
+	SwapBytes   *uint64 `json:"swap_bytes,omitempty"`
+	// Events are its memory.events counters.
+	Events map[string]uint64 `json:"events"`
+	// Pressure is its pressure by resource (cpu, memory, io).
+	Pressure map[string]Pressure `json:"pressure,omitempty"`
+}
+
+// Pressure is one resource's pressure stall information: the "some" and
+// (when the kernel gives it) "full" lines.
+type Pressure struct {
+	Some PressureLine  `json:"some"`
+	Full *PressureLine `json:"full,omitempty"`
+}
+
+// PressureLine is one line: the percentage of time stalled over the last
+// 10, 60 and 300 seconds, and the total stall time in microseconds.
+type PressureLine struct {
+	Avg10   float64 `json:"avg10"`
+	Avg60   float64 `json:"avg60"`
+	Avg300  float64 `json:"avg300"`
+	TotalUS uint64  `json:"total_us"`
+}
+
+// MemoryEvents are the memory.events counters reported: the kernel's
+// documented ones (Documentation/admin-guide/cgroup-v2.rst), a newer
+// kernel's others left out so that the JSON keys stay the documented
+// ones.
+var MemoryEvents = []string{"low", "high", "max", "oom", "oom_kill", "oom_group_kill"}
+
+func pressureDoc(in map[string]facts.Pressure) map[string]Pressure {
+	if len(in) == 0 {
+		return nil
+	}
+	line := func(l facts.PressureLine) PressureLine {
+		return PressureLine{Avg10: l.Avg10, Avg60: l.Avg60, Avg300: l.Avg300, TotalUS: l.TotalUS}
+	}
+	out := map[string]Pressure{}
+	for res, p := range in {
+		d := Pressure{Some: line(p.Some)}
+		if p.Full.Present {
+			f := line(p.Full)
+			d.Full = &f
+		}
+		out[res] = d
+	}
+	return out
+}
+
+// MemorySetting is one planned setting as the kernel applies it.
+type MemorySetting struct {
+	// File is the cgroup file ("memory.low"), Cgroup where it was read.
+	File   string `json:"file"`
+	Cgroup string `json:"cgroup"`
+	// Want is the plan's bytes; Actual the kernel's text ("max", a byte
+	// count, "absent"); Configured what the configuration says.
+	Want       uint64 `json:"want_bytes"`
+	Actual     string `json:"actual"`
+	Configured string `json:"configured,omitempty"`
+	// OK: it holds (a protection at least Want, a ceiling at most Want);
+	// Pending: the cgroup is made when the service starts.
+	OK      bool `json:"ok"`
+	Pending bool `json:"pending"`
+}
+
+// Degraded reports whether a planned setting does not take effect.
+func (m *Memory) Degraded() bool { return m != nil && m.State == MemoryDegraded }
+
+// settingFile is the cgroup file of a setting.
+var settingFile = map[string]string{config.MemMin: "memory.min", config.MemLow: "memory.low", config.MemHigh: "memory.high", config.MemSwapMax: "memory.swap.max"}
+
+// memoryView judges what the kernel applies of p.Memory.
+func memoryView(f *facts.Facts, p plan.Plan) *Memory {
+	e := f.MemoryEffect
+	v := &Memory{Services: []ServiceMemory{}, Problems: []string{}, PSI: e.PSI, NoPSI: e.NoPSI, Mount: e.Mount, RecursiveProt: e.RecursiveProt()}
+	if e.MountErr != nil && e.Read {
+		v.Problems = append(v.Problems, e.MountErr.Error())
+	}
+	mp := p.Memory
+	switch {
+	case !mp.Made && len(mp.Services) == 0 && mp.Why == "every [Memory] setting is off":
+		v.State = MemoryOff
+	case !mp.Made:
+		v.State, v.Reason = MemoryNotMade, mp.Why
+	default:
+		v.State = MemoryHeld
+	}
+	switch f.Memory.Kind {
+	case facts.MemoryV1:
+		if v.State == MemoryHeld {
+			v.State, v.Cause = MemoryDegraded, CauseMemoryV1
+			v.Reason = "memory.min, memory.low, memory.high and memory.swap.max exist only on the unified cgroup hierarchy (cgroup v2): systemd ignores MemoryMin=, MemoryLow=, MemoryHigh= and MemorySwapMax= on cgroup v1, so nothing keeps training from pushing the core's memory to swap"
+			v.Remedy = remedyCgroupV1
+		}
+		v.CgroupV1 = fmt.Sprintf("what holds on cgroup v1: the core reclaims with memory.swappiness %d of its memory cgroup, copied from its slice when it starts (the core-memory guarantee, set by %s), and vm.swappiness; no per-cgroup pressure files", f.Memory.Swappiness, names.ActivatorUnit)
+		if f.Memory.Err != nil {
+			v.CgroupV1 = "what holds on cgroup v1: the core's memory.swappiness cannot be read (" + f.Memory.Err.Error() + "); vm.swappiness"
+		}
+		return v
+	case facts.MemoryNone:
+		if v.State == MemoryHeld {
+			v.State, v.Cause = MemoryDegraded, CauseNoMemoryCtl
+			v.Reason = "the kernel runs without the cgroup memory controller (cgroup_disable=memory, or no memory in the root's cgroup.controllers): no cgroup holds a memory protection or ceiling, only vm.swappiness applies"
+			v.Remedy = "remove cgroup_disable=memory from the kernel command line (the boot loader's configuration), then reboot"
+		}
+		return v
+	}
+	for _, r := range roles.Table {
+		sm, problems := serviceMemory(f, mp, r.Name)
+		v.Services = append(v.Services, sm)
+		for _, pr := range problems {
+			if v.State == MemoryHeld {
+				v.State, v.Cause, v.Reason, v.Remedy = MemoryDegraded, pr.cause, pr.reason, pr.remedy
+			} else if v.State == MemoryDegraded {
+				v.Reason += "; " + pr.reason
+			}
+		}
+	}
+	for _, s := range v.Services {
+		for _, st := range s.Settings {
+			if strings.HasPrefix(st.Actual, "unreadable") {
+				v.Problems = append(v.Problems, fmt.Sprintf("%s of %s: %s", st.File, st.Cgroup, st.Actual))
+			}
+		}
+	}
+	return v
+}
+
+// remedyCgroupV1 is the remedy for a platform on cgroup v1.
+const remedyCgroupV1 = "boot on the unified cgroup hierarchy: remove systemd.unified_cgroup_hierarchy=0 (and systemd.legacy_systemd_cgroup_controller) from the kernel command line, then reboot (Debian's default since 11; systemd 256 and later boot nothing else by default)"
+
+type memProblem struct{ cause, reason, remedy string }
+
+// serviceMemory judges role's service.
+func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (ServiceMemory, []memProblem) {
+	e := f.MemoryEffect
+	planned, hasPlan := mp.Service(role)
+	unit := f.Config.Units[role]
+	sm := ServiceMemory{Role: role, Unit: unit, Settings: []MemorySetting{}, Events: map[string]uint64{}}
+	cands := e.Candidates[role]
+	for _, c := range cands {
+		if e.Cgroups[c].Exists {
+			sm.Cgroup, sm.Running = c, true
+			break
+		}
+	}
+	if !sm.Running {
+		switch {
+		case hasPlan && role != roles.Core().Name:
+			sm.Cgroup = "/" + path.Join(names.SlicePath(planned.Slice), names.CgroupEscape(unit))
+		case len(cands) > 0:
+			sm.Cgroup = cands[0]
+		}
+	}
+	own := e.Cgroups[sm.Cgroup]
+	if sm.Running {
+		if v := own.Current; v.Err == nil && !v.Missing && !v.Max {
+			b := v.Bytes
+			sm.MemoryBytes = &b
+		}
+		if v := own.SwapCurrent; v.Err == nil && !v.Missing && !v.Max {
+			b := v.Bytes
+			sm.SwapBytes = &b
+		}
+		for _, k := range MemoryEvents {
+			if n, ok := own.Events[k]; ok {
+				sm.Events[k] = n
+			}
+		}
+		sm.Pressure = pressureDoc(own.Pressure)
+	}
+	if !hasPlan {
+		return sm, nil
+	}
+	var problems []memProblem
+	sliceWant := map[string]map[string]int64{}
+	for _, s := range mp.Slices {
+		sliceWant[s.Slice] = s.Bytes
+	}
+	for _, set := range config.MemorySettings {
+		want, ok := planned.Bytes[set]
+		if !ok {
+			continue
+		}
+		file := settingFile[set]
+		st := judgeSetting(file, sm.Cgroup, own, set, uint64(want), planned.Configured[set], !sm.Running)
+		sm.Settings = append(sm.Settings, st)
+		if !st.OK && !st.Pending {
+			problems = append(problems, memProblem{CauseNotApplied,
+				fmt.Sprintf("%s has %s %s, want %s (%s)", unit, file, human(st.Actual), fsinfo.Human(want), planned.Configured[set]),
+				fmt.Sprintf("find what overrides it with: systemctl cat %s (a drop-in that sorts after %s, or systemctl set-property in /etc/systemd/system.control), remove it, then: systemctl daemon-reload and systemctl restart %s", unit, names.MemoryDropIn, unit)})
+		}
+		if set != config.MemMin && set != config.MemLow {
+			continue
+		}
+		// A protection holds only as far as every cgroup above the
+		// service has one too.
+		for p := path.Dir(sm.Cgroup); p != "/" && p != "."; p = path.Dir(p) {
+			slice := path.Base(p)
+			w := uint64(want)
+			ours := false
+			if sw, ok := sliceWant[strings.TrimPrefix(slice, "_")]; ok {
+				w, ours = uint64(sw[set]), true
+			}
+			st := judgeSetting(file, p, e.Cgroups[p], set, w, "", false)
+			sm.Settings = append(sm.Settings, st)
+			if st.OK {
+				continue
+			}
+			remedy := fmt.Sprintf("give %s the protection too: systemctl set-property %s Memory%s=%d (it lasts across reboots), or move %s back to %s (remove its Slice= setting)", slice, slice, set, w, unit, planned.Slice)
+			if ours {
+				remedy = fmt.Sprintf("find what overrides %s with: systemctl cat %s, remove it, then: systemctl daemon-reload", names.MemoryDropIn, slice)
+			}
+			problems = append(problems, memProblem{CauseSliceUnprotected,
+				fmt.Sprintf("%s has %s %s above %s, which wants %s: the kernel protects a cgroup only as far as every cgroup above it is protected", slice, file, human(st.Actual), unit, fsinfo.Human(int64(w))),
+				remedy})
+		}
+	}
+	return sm, problems
+}
+
+// judgeSetting judges one setting of cgroup cg (m): a protection holds at
+// or above want, a ceiling at or below it.
+func judgeSetting(file, cg string, m facts.CgroupMemory, set string, want uint64, configured string, pending bool) MemorySetting {
+	st := MemorySetting{File: file, Cgroup: cg, Want: want, Configured: configured}
+	if pending || !m.Exists {
+		st.Actual, st.Pending = "not running", pending
+		return st
+	}
+	v := map[string]facts.Value{config.MemMin: m.Min, config.MemLow: m.Low, config.MemHigh: m.High, config.MemSwapMax: m.SwapMax}[set]
+	st.Actual = v.String()
+	switch set {
+	case config.MemMin, config.MemLow:
+		st.OK = v.AtLeast(want)
+	default:
+		st.OK = v.Err == nil && !v.Missing && !v.Max && v.Bytes <= want
+	}
+	return st
+}
+
+// human writes a kernel value for people ("768 MiB", "max", "absent").
+func human(s string) string {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return fsinfo.Human(n)
+	}
+	return s
+}
+
+// memoryDropInsCheck is the guarantee that the memory drop-ins in effect
+// are those of a fresh plan: the same rule as the CPU drop-ins, so that a
+// [Memory] change without daemon-reload does not pass for applied.
+func memoryDropInsCheck(p plan.Plan, diffs []string) Check {
+	c := Check{Name: NameMemDropIns, Expected: "the memory drop-ins of the current plan ([Memory])"}
+	if len(diffs) == 0 {
+		c.OK, c.Actual = true, "match"
+		return c
+	}
+	c.Actual = fmt.Sprintf("%d difference(s)", len(diffs))
+	c.Reason = "the memory drop-ins in effect do not match this machine: " + strings.Join(diffs, "; ")
+	if !p.Memory.Made && p.Memory.Why != "" && len(p.Memory.Services) == 0 && p.Memory.Why != "every [Memory] setting is off" {
+		c.Reason += " (" + p.Memory.Why + ")"
+	}
+	c.Remedy = RemedyStaleMemoryDropIns
+	return c
+}

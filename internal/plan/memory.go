@@ -1,0 +1,198 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/roles"
+	"github.com/ransomeye/ransomeye-tuner/internal/swap"
+	"github.com/ransomeye/ransomeye-tuner/internal/units"
+)
+
+// MemoryPlan is the [Memory] settings resolved for this machine: the
+// shares turned into bytes (of MemTotal, and of the swap target for
+// SwapMax), and the units they go on. docs/design.md, "Memory".
+type MemoryPlan struct {
+	// Made: the settings were resolved; Why says why not (then no memory
+	// drop-in is written).
+	Made bool   `json:"made"`
+	Why  string `json:"why,omitempty"`
+	// RAM is MemTotal, SwapTarget the swap target (max(MinSize, MemTotal)).
+	RAM        int64 `json:"ram_bytes"`
+	SwapTarget int64 `json:"swap_target_bytes"`
+	// Services are the roles with at least one setting, in the roles
+	// table's order.
+	Services []MemoryService `json:"services"`
+	// Slices are the slices that carry a protection, outermost first: a
+	// protection holds only as far as every cgroup above it has one too
+	// (systemd.resource-control(5), MemoryLow=).
+	Slices []MemorySlice `json:"slices"`
+}
+
+// MemoryService is one role's memory settings.
+type MemoryService struct {
+	Role roles.Role `json:"-"`
+	Name string     `json:"role"`
+	Unit string     `json:"unit"`
+	// Slice is the slice it runs in (the CPU plan's, else systemd's
+	// default); what an administrator's Slice= says is not known here.
+	Slice string `json:"slice"`
+	// Bytes are the settings, by config.MemorySettings name; one that is
+	// off is absent.
+	Bytes map[string]int64 `json:"bytes"`
+	// Configured is each setting as the configuration says it.
+	Configured map[string]string `json:"configured"`
+}
+
+// MemorySlice is one slice's protection: the sum of the protections of
+// the services below it.
+type MemorySlice struct {
+	Slice string           `json:"slice"`
+	Bytes map[string]int64 `json:"bytes"`
+}
+
+// Protected reports whether s asks for a protection (MemoryMin= or
+// MemoryLow=).
+func (s MemoryService) Protected() bool {
+	_, min := s.Bytes[config.MemMin]
+	_, low := s.Bytes[config.MemLow]
+	return min || low
+}
+
+// Service returns the memory settings of role name.
+func (m MemoryPlan) Service(name string) (MemoryService, bool) {
+	for _, s := range m.Services {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return MemoryService{}, false
+}
+
+// MemoryFiles returns the files that follow from the memory plan.
+func (p Plan) MemoryFiles() []units.File {
+	var out []units.File
+	for _, f := range p.Files {
+		if f.Memory {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// memory resolves the memory settings and adds their drop-ins: one per
+// service with a setting, one per slice above a protected service. After
+// the CPU plan, which says which slice each service runs in.
+func (p *Plan) memory(f *facts.Facts) {
+	cfg := f.Config
+	m := &p.Memory
+	any, shares := false, false
+	for _, r := range roles.Table {
+		for _, a := range cfg.Memory[r.Name] {
+			any = any || a.On
+			shares = shares || a.On && a.Permyriad > 0
+		}
+	}
+	if !any {
+		m.Why = "every [Memory] setting is off"
+		p.note(priolog.Notice, "memory: every [Memory] setting is off: no memory drop-ins")
+		return
+	}
+	if f.MemErr != nil && shares {
+		m.Why = fmt.Sprintf("MemTotal is not known (%v), so the shares of RAM cannot be resolved", f.MemErr)
+		p.note(priolog.Err, "memory: %s; writing no memory drop-ins (the memory-dropins check then fails closed until it is read)", m.Why)
+		return
+	}
+	page := int64(f.PageSize)
+	target := swap.NewTarget(cfg.MinSize, f.Mem, f.MemErr, f.PageSize)
+	m.Made, m.RAM, m.SwapTarget = true, f.Mem.MemTotal, target.Bytes
+	sums := map[string]map[string]int64{}
+	var order []string
+	for _, r := range roles.Table {
+		s := MemoryService{Role: r, Name: r.Name, Unit: cfg.Units[r.Name], Slice: p.serviceSlice(r, cfg.Units[r.Name]),
+			Bytes: map[string]int64{}, Configured: map[string]string{}}
+		for _, set := range config.MemorySettings {
+			a := cfg.Memory[r.Name][set]
+			if !a.On {
+				continue
+			}
+			whole := m.RAM
+			if set == config.MemSwapMax {
+				whole = m.SwapTarget
+			}
+			s.Bytes[set] = a.Resolve(whole, page)
+			s.Configured[set] = describeAmount(r.MemoryKey(set), a, set)
+		}
+		if len(s.Bytes) == 0 {
+			continue
+		}
+		m.Services = append(m.Services, s)
+		var opts []*units.Option
+		for _, set := range config.MemorySettings {
+			if b, ok := s.Bytes[set]; ok {
+				opts = append(opts, units.Opt("Service", "Memory"+set, fmt.Sprint(b)))
+			}
+		}
+		p.Files = append(p.Files, units.File{Dir: units.Normal, Path: s.Unit + ".d/" + names.MemoryDropIn, Content: units.Serialize(opts...), Memory: true})
+		if !s.Protected() {
+			continue
+		}
+		for _, name := range names.SliceUnits(s.Slice) {
+			if sums[name] == nil {
+				sums[name] = map[string]int64{}
+				order = append(order, name)
+			}
+			for _, set := range []string{config.MemMin, config.MemLow} {
+				if b, ok := s.Bytes[set]; ok {
+					sums[name][set] += b
+				}
+			}
+		}
+	}
+	for _, name := range order {
+		m.Slices = append(m.Slices, MemorySlice{Slice: name, Bytes: sums[name]})
+		var opts []*units.Option
+		for _, set := range []string{config.MemMin, config.MemLow} {
+			if b, ok := sums[name][set]; ok {
+				opts = append(opts, units.Opt("Slice", "Memory"+set, fmt.Sprint(b)))
+			}
+		}
+		p.Files = append(p.Files, units.File{Dir: units.Normal, Path: name + ".d/" + names.MemoryDropIn, Content: units.Serialize(opts...), Memory: true})
+	}
+	var parts []string
+	for _, s := range m.Services {
+		for _, set := range config.MemorySettings {
+			if b, ok := s.Bytes[set]; ok {
+				parts = append(parts, fmt.Sprintf("%s Memory%s=%s (%s)", s.Unit, set, fsinfo.Human(b), s.Configured[set]))
+			}
+		}
+	}
+	p.note(priolog.Info, "memory plan: %s", strings.Join(parts, ", "))
+}
+
+// describeAmount says what a setting was resolved from: its key and
+// value ("CoreLow=50% of RAM").
+func describeAmount(key string, a config.Amount, setting string) string {
+	switch {
+	case a.Permyriad == 0:
+		return key + "=" + a.String()
+	case setting == config.MemSwapMax:
+		return key + "=" + a.String() + " of the swap target"
+	}
+	return key + "=" + a.String() + " of RAM"
+}
+
+// serviceSlice is the slice a role's service runs in: its own, where the
+// CPU plan puts it there (AllowedCPUs= with a reservation); else systemd's
+// default (names.DefaultSlice).
+func (p *Plan) serviceSlice(r roles.Role, unit string) string {
+	if p.CPUMode == CPUModeAllowedCPUs && r.Slice != "" {
+		return r.Slice
+	}
+	return names.DefaultSlice(unit)
+}
