@@ -1,9 +1,7 @@
 package main_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,11 +9,12 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ransomeye/ransomeye-tuner/testkit/blackbox"
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakeroot"
 )
 
-// asUser runs bin with args as uid (gid the same), in a clean environment,
-// and returns its exit code and output.
+// asUser runs bin with args as uid (gid the same; 0: as this process), in
+// a clean environment, and returns its exit code and output.
 func asUser(t *testing.T, uid uint32, bin string, args ...string) (int, string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
@@ -23,17 +22,8 @@ func asUser(t *testing.T, uid uint32, bin string, args ...string) (int, string) 
 	if uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
 	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return ee.ExitCode(), out.String()
-	case err != nil:
-		t.Fatalf("%s %q: %v", bin, args, err)
-	}
-	return 0, out.String()
+	res := blackbox.RunCmd(t, cmd)
+	return res.Code, res.Stdout + res.Stderr
 }
 
 // TestStatusWithoutRootSaysWhatItCouldNotRead: on a machine where root's
