@@ -18,11 +18,13 @@ import (
 )
 
 // opens runs the tuner with args on root under strace and counts the
-// opens (open, openat, openat2; failed ones too) of each host path.
+// opens (open, openat, openat2; failed ones too) of each host path; an
+// open relative to a directory descriptor counts under the directory's
+// path (strace -y names it).
 func opens(t *testing.T, root string, args ...string) map[string]int {
 	t.Helper()
 	trace := filepath.Join(t.TempDir(), "trace")
-	res := runAct(t, fakeRoot{root}, nil, []string{"strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", trace}, args...)
+	res := runAct(t, fakeRoot{root}, nil, []string{"strace", "-f", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o", trace}, args...)
 	if res.signal != "" {
 		t.Fatalf("%v: killed by %s\n%s", args, res.signal, res.stderr)
 	}
@@ -31,8 +33,11 @@ func opens(t *testing.T, root string, args ...string) map[string]int {
 		t.Fatal(err)
 	}
 	n := map[string]int{}
-	for _, m := range regexp.MustCompile(`open(?:at2?)?\((?:[A-Z_]+|\d+), "([^"]*)"|open\("([^"]*)"`).FindAllStringSubmatch(string(b), -1) {
-		p := m[1] + m[2]
+	for _, m := range regexp.MustCompile(`open(?:at2?)?\((?:[A-Z_]+|\d+)(?:<([^>]*)>)?, "([^"]*)"|open\("([^"]*)"`).FindAllStringSubmatch(string(b), -1) {
+		p := m[2] + m[3]
+		if m[1] != "" && !strings.HasPrefix(p, "/") {
+			p = m[1] + "/" + p
+		}
 		if rel, ok := strings.CutPrefix(p, root); ok {
 			n[rel]++
 		}

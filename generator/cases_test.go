@@ -41,7 +41,7 @@ var goldenCases = []goldenCase{
 	{"14-core-service-renamed", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: conf("[CPU]\nCoreService=ransomeye-db.service\n")}},
 	{"15-malformed-cpu-list", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Override: map[string]string{
 		"/sys/devices/system/cpu/online": "10-6\n"}}},
-	{"16-ghw-empty", fakesys.Machine{Nodes: 1, CoresPerNode: 8, NoCPUInfo: true}},
+	{"16-cpuinfo-missing", fakesys.Machine{Nodes: 1, CoresPerNode: 8, NoCPUInfo: true}},
 	{"17-unreadable-config", fakesys.Machine{Nodes: 1, CoresPerNode: 8, Files: map[string]string{
 		confPath + "/this-is-a-directory": "a configuration file that is a directory cannot be read\n"}}},
 	{"18-isolcpus-restricted-cpuset", fakesys.Machine{Nodes: 1, CoresPerNode: 12, Cmdline: "root=/dev/nvme0n1 isolcpus=domain,managed_irq,10-N",

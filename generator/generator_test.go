@@ -295,8 +295,9 @@ func TestFaultOutputReadOnlyBinary(t *testing.T) {
 
 // TestGeneratorSkipsMemoryBlocks runs the binary under strace on a fake
 // 256-CPU machine with 8192 memory blocks (1 TiB at 128 MiB each) and
-// checks that it opens nothing under /sys/devices/system/memory (ghw.Topology
-// would read every block, and the generator runs at every daemon-reload).
+// checks that it opens nothing under /sys/devices/system/memory (a topology
+// reader that walked the blocks, as ghw.Topology does, would read every one,
+// and the generator runs at every daemon-reload).
 func TestGeneratorSkipsMemoryBlocks(t *testing.T) {
 	if _, err := exec.LookPath("strace"); err != nil {
 		t.Skip("strace is not installed")

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
@@ -295,7 +296,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 }
 
 // singleDash is a flag name as the flag package's errors write it ("-x").
-var singleDash = regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]*)`)
+// Compiled on first use: only a mistaken command line needs it, and every
+// run (the gate at each start of the core, activate at every boot) would
+// otherwise compile it at start.
+var singleDash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]*)`) })
 
 // flagError words a flag package error in the --name form the help uses,
 // with a "did you mean" for an unknown option close to a defined one.
@@ -307,7 +311,7 @@ func flagError(fs *flag.FlagSet, err error) string {
 		fs.VisitAll(func(f *flag.Flag) { defined = append(defined, f.Name) })
 		return "unknown option --" + name + hint(suggest.Closest(name, append(defined, "help")), "--")
 	}
-	return singleDash.ReplaceAllString(msg, "$1--$2")
+	return singleDash().ReplaceAllString(msg, "$1--$2")
 }
 
 var versionCmd = command{

@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,41 +258,80 @@ func IsQueue(name string) bool {
 			return true
 		}
 	}
-	return mlx4Queue.MatchString(name)
+	return isMlx4Queue(name)
 }
 
-// mlx4Queue is mlx4's name for a completion vector's interrupt,
-// "mlx4-N@0000:04:00.0" (its async one is "mlx4-async@pci:..."): event
-// queue N, completion vector N-1 (event queue 0 is the async one).
-var mlx4Queue = regexp.MustCompile(`^mlx4-(\d+)@`)
+// isMlx4Queue reports whether name is mlx4's name for a completion
+// vector's interrupt, "mlx4-N@0000:04:00.0" (its async one is
+// "mlx4-async@pci:..."): event queue N, completion vector N-1 (event queue
+// 0 is the async one).
+func isMlx4Queue(name string) bool {
+	rest, ok := strings.CutPrefix(name, "mlx4-")
+	i := 0
+	for ok && i < len(rest) && isDigit(rest[i]) {
+		i++
+	}
+	return ok && i > 0 && i < len(rest) && rest[i] == '@'
+}
 
-// queueNumber finds the queue part of a queue IRQ's name and the queue
-// number after it, as the drivers print them: virtio's "virtio0-input.3",
-// ixgbe's and bnxt_en's "eth0-TxRx-3" (and "-rx-3", "-tx-3"), i40e's and
-// ice's "i40e-eth0-TxRx-3", ENA's "eth0-Tx-Rx-3", nfp's and vmxnet3's
+// queueParts are the parts of a queue IRQ's name a queue number follows,
+// as the drivers print them: virtio's "virtio0-input.3", ixgbe's and
+// bnxt_en's "eth0-TxRx-3" (and "-rx-3", "-tx-3"), i40e's and ice's
+// "i40e-eth0-TxRx-3", ENA's "eth0-Tx-Rx-3", nfp's and vmxnet3's
 // "eth0-rxtx-3", bnx2x's "eth0-fp-3", mlx5's "mlx5_comp3@pci:0000:3b:00.0",
-// mlx4's "mlx4-4@0000:04:00.0". The last such part counts (an interface may
-// be named "rx-0"). Why not the name's trailing digits: mlx5 ends its names
-// with the PCI address, whose last digit is the function, so every queue
-// of a port got the same number and one DPI CPU. The combined parts come
-// before "rx-" and "tx-": ENA's and nfp's combined queues were taken for
-// transmit-only ones, and the note told operators to add receive queues to
-// a NIC that had them.
-var queueNumber = regexp.MustCompile(`(?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)`)
+// mlx4's "mlx4-4@0000:04:00.0" (only at the start). They are tried in this
+// order at each position: the combined parts before "rx-" and "tx-" (ENA's
+// and nfp's combined queues were taken for transmit-only ones, and the
+// note told operators to add receive queues to a NIC that had them),
+// "queue-" before "queue".
+var queueParts = [...]string{"txrx-", "tx-rx-", "rxtx-", "rx-tx-", "rx-", "tx-", "-fp-", "input.", "output.", "comp", "queue-", "queue", "mlx4-"}
+
+// lastQueuePart scans name from the left for a queue part (ASCII case
+// ignored) followed by digits, going on after each one found, and returns
+// the last part found (lower case) and its digits, or "", "". The last
+// counts: an interface may be named "rx-0". Why not the name's trailing
+// digits: mlx5 ends its names with the PCI address, whose last digit is the
+// function, so every queue of a port got the same number and one DPI CPU.
+// It is what the regular expression
+// (?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)
+// finds with FindAll, written out: the generator links this package, and
+// compiling expressions (and the Unicode tables regexp brings) at every
+// start of a process that lives a few milliseconds cost more than the rest
+// of its package initialisation.
+func lastQueuePart(name string) (part, digits string) {
+	for i := 0; i < len(name); {
+		n := 0
+		for _, p := range queueParts {
+			if p == "mlx4-" && i != 0 || len(name)-i < len(p) || !strings.EqualFold(name[i:i+len(p)], p) {
+				continue
+			}
+			d := i + len(p)
+			for d < len(name) && isDigit(name[d]) {
+				d++
+			}
+			if d > i+len(p) {
+				part, digits, n = p, name[i+len(p):d], d-i
+				break
+			}
+		}
+		i += max(n, 1)
+	}
+	return part, digits
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // queuePart returns the queue part of a queue IRQ's name (lower case) and
-// its queue number (queueNumber), ok false when the name has none.
+// its queue number (lastQueuePart), ok false when the name has none.
 func queuePart(name string) (part string, idx int, ok bool) {
-	m := queueNumber.FindAllStringSubmatch(name, -1)
-	if m == nil {
+	part, digits := lastQueuePart(name)
+	if part == "" {
 		return "", -1, false
 	}
-	last := m[len(m)-1]
-	v, err := strconv.Atoi(last[2])
+	v, err := strconv.Atoi(digits)
 	if err != nil {
 		return "", -1, false
 	}
-	part = strings.ToLower(last[1])
 	if part == "mlx4-" {
 		v-- // event queue N is completion vector N-1
 	}
@@ -307,7 +345,7 @@ func queueIndex(name string) int {
 		return v
 	}
 	i := len(name)
-	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+	for i > 0 && isDigit(name[i-1]) {
 		i--
 	}
 	if i == len(name) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -430,6 +432,51 @@ func TestCombinedQueueNoteOnePerWorker(t *testing.T) {
 		d := Decide(st, core, dpi)
 		if !strings.HasSuffix(d.NICNote, "one queue per DPI worker") || strings.Contains(d.NICNote, "ethtool") {
 			t.Errorf("%v: note %q", names, d.NICNote)
+		}
+	}
+}
+
+// TestQueuePartMatchesItsExpression: the hand-written scans find the same
+// queue parts and numbers, and the same mlx4 completion vectors, as the
+// regular expressions they spell out, on the drivers' names and on names
+// built to trip them (parts overlapping, repeated, in another case,
+// without digits, digits too long for an int, mlx4 not at the start).
+func TestQueuePartMatchesItsExpression(t *testing.T) {
+	re := regexp.MustCompile(`(?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)`)
+	mlx4 := regexp.MustCompile(`^mlx4-(\d+)@`)
+	want := func(name string) (string, int, bool) {
+		m := re.FindAllStringSubmatch(name, -1)
+		if m == nil {
+			return "", -1, false
+		}
+		last := m[len(m)-1]
+		v, err := strconv.Atoi(last[2])
+		if err != nil {
+			return "", -1, false
+		}
+		part := strings.ToLower(last[1])
+		if part == "mlx4-" {
+			v--
+		}
+		return part, v, v >= 0
+	}
+	names := []string{
+		"virtio0-input.3", "virtio0-output.12", "eth0-TxRx-3", "eth0-rx-3", "eth0-tx-3", "i40e-eth0-TxRx-3",
+		"eth0-Tx-Rx-3", "eth0-rxtx-3", "eth0-RX-TX-4", "eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0",
+		"mlx5_async0@pci:0000:3b:00.1", "mlx4-4@0000:04:00.0", "mlx4-0@0000:04:00.0", "MLX4-2@x", "mlx4-async@pci:0000:04:00.0",
+		"xmlx4-3@0", "mlx4-", "mlx4-7", "mlx4-7x@", "rx-0-TxRx-7", "rx-0", "nvme0q12", "queue5", "queue-6", "QUEUE-7",
+		"queue--8", "queue-x9", "txrx-", "TXRX-1rx-2", "trx-4", "comp", "Comp12x", "eth1", "eth", "", "-", "input.",
+		"input.x5", "tx-99999999999999999999999", "rx-1tx-2rx-3", "ens1f0-TxRx-0@pci", "-fp-1-fp-2", "rxrx-5",
+		"ttxrx-6", "comp1comp2", "tx-rx-rx-1", "rx-tx-", "\u212a-rx-3", "\u017frx-4",
+	}
+	for _, n := range names {
+		gp, gv, gok := queuePart(n)
+		wp, wv, wok := want(n)
+		if gp != wp || gv != wv || gok != wok {
+			t.Errorf("queuePart(%q) = %q, %d, %v; the expression gives %q, %d, %v", n, gp, gv, gok, wp, wv, wok)
+		}
+		if got, w := isMlx4Queue(n), mlx4.MatchString(n); got != w {
+			t.Errorf("isMlx4Queue(%q) = %v, the expression says %v", n, got, w)
 		}
 	}
 }

@@ -114,12 +114,16 @@ func (l *Logger) Journal() bool { return l != nil && l.journal }
 // running kernel's log), falling back to stderr when it cannot be opened. The
 // returned closer releases the device.
 func OpenKmsg(tag string) (*Logger, io.Closer) {
-	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY|os.O_APPEND, 0)
+	// Opened blocking and wrapped: os.OpenFile would register the device
+	// with the runtime's poller, setting it up (epoll, eventfd) for one
+	// write in a process that lives a few milliseconds.
+	fd, err := unix.Open("/dev/kmsg", unix.O_WRONLY|unix.O_APPEND|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		l := New(os.Stderr, tag)
 		l.Printf(Warning, "cannot open /dev/kmsg (%v), logging to stderr", err)
 		return l, io.NopCloser(nil)
 	}
+	f := os.NewFile(uintptr(fd), "/dev/kmsg")
 	return New(f, tag), f
 }
 

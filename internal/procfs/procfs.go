@@ -5,16 +5,21 @@ package procfs
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
+
+// maxKernelFile bounds what is read of each file: the kernel's are a few
+// KiB (the command line at most 4 KiB on x86, 32 swap areas at most), and a
+// file under a root prefix that never ends stops there.
+const maxKernelFile = 1 << 20
 
 // ReadCmdline returns the words of /proc/cmdline under root.
 func ReadCmdline(root hostroot.Root) ([]string, error) {
-	b, err := os.ReadFile(root.Path("/proc/cmdline"))
+	b, err := readfile.Kernel(root.Path("/proc/cmdline"), maxKernelFile)
 	if err != nil {
 		return nil, fmt.Errorf("read kernel command line: %w", err)
 	}
@@ -99,7 +104,7 @@ type Meminfo struct {
 // ReadMeminfo parses /proc/meminfo under root.
 func ReadMeminfo(root hostroot.Root) (Meminfo, error) {
 	p := root.Path("/proc/meminfo")
-	b, err := os.ReadFile(p)
+	b, err := readfile.Kernel(p, maxKernelFile)
 	if err != nil {
 		return Meminfo{}, fmt.Errorf("read memory size: %w", err)
 	}
@@ -166,7 +171,7 @@ type Swap struct {
 // ReadSwaps parses /proc/swaps under root.
 func ReadSwaps(root hostroot.Root) ([]Swap, error) {
 	p := root.Path("/proc/swaps")
-	b, err := os.ReadFile(p)
+	b, err := readfile.Kernel(p, maxKernelFile)
 	if err != nil {
 		return nil, fmt.Errorf("read active swap: %w", err)
 	}

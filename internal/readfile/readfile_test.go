@@ -1,12 +1,17 @@
 package readfile
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestRegular(t *testing.T) {
@@ -38,6 +43,62 @@ func TestRegular(t *testing.T) {
 		t.Errorf("/dev/null: %v", err)
 	}
 	if _, err := Regular(filepath.Join(dir, "missing"), 10); !os.IsNotExist(err) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestKernelReadsWholeFilesUpToMax: Kernel, KernelAt, AttrAt and Regular
+// return the whole file whatever its size around their buffers', refuse
+// one over max and name the file in errors.
+func TestKernelReadsWholeFilesUpToMax(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 127, 128, 129, 511, 512, 513, 4096, 100000} {
+		content := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		p := filepath.Join(dir, fmt.Sprintf("f%d", size))
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Kernel(p, size)
+		if err != nil || !bytes.Equal(b, content) {
+			t.Errorf("size %d: read %d bytes, %v", size, len(b), err)
+		}
+		if b, err := Regular(p, int64(size)); err != nil || !bytes.Equal(b, content) {
+			t.Errorf("Regular size %d: read %d bytes, %v", size, len(b), err)
+		}
+		if size > 0 {
+			if _, err := Kernel(p, size-1); err == nil || !strings.Contains(err.Error(), "larger than") || !strings.Contains(err.Error(), p) {
+				t.Errorf("size %d with max %d: %v", size, size-1, err)
+			}
+			if _, err := Regular(p, int64(size-1)); err == nil || !strings.Contains(err.Error(), "larger than") || !strings.Contains(err.Error(), p) {
+				t.Errorf("Regular size %d with max %d: %v", size, size-1, err)
+			}
+		}
+		fd, err := OpenDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err = KernelAt(fd, dir, filepath.Base(p), size)
+		if err != nil || !bytes.Equal(b, content) {
+			t.Errorf("KernelAt size %d: read %d bytes, %v", size, len(b), err)
+		}
+		b, err = AttrAt(fd, dir, filepath.Base(p), size)
+		if err != nil || !bytes.Equal(b, content) {
+			t.Errorf("AttrAt size %d: read %d bytes, %v", size, len(b), err)
+		}
+		if size > 0 {
+			if _, err := AttrAt(fd, dir, filepath.Base(p), size-1); err == nil || !strings.Contains(err.Error(), "larger than") {
+				t.Errorf("AttrAt size %d with max %d: %v", size, size-1, err)
+			}
+		}
+		unix.Close(fd)
+	}
+	fd, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	_, err = KernelAt(fd, dir, "missing", 10)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), filepath.Join(dir, "missing")) {
 		t.Errorf("missing file: %v", err)
 	}
 }

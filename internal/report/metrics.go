@@ -229,11 +229,19 @@ func (rep Report) Metrics(run Run) []byte {
 
 // escapeHelp escapes a HELP text: backslash and line feed.
 func escapeHelp(s string) string {
+	if !strings.ContainsAny(s, "\\\n") {
+		return s
+	}
 	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
 }
 
 // escapeLabel escapes a label value: backslash, double quote and line feed.
+// Most texts and values need nothing; building a replacer for each (both
+// functions run for every series) was 3 % of an activate run.
 func escapeLabel(s string) string {
+	if !strings.ContainsAny(s, "\\\"\n") {
+		return s
+	}
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 

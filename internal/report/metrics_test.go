@@ -626,3 +626,23 @@ func TestMetricsNoVerdictWithoutRoot(t *testing.T) {
 		t.Errorf("core_gated known: no sample:\n%s", text)
 	}
 }
+
+// TestEscapesAsTheTextFormatWants: HELP texts escape backslash and line
+// feed, label values also the double quote; text that needs nothing comes
+// back as it is.
+func TestEscapesAsTheTextFormatWants(t *testing.T) {
+	for _, c := range []struct{ in, help, label string }{
+		{"plain text", "plain text", "plain text"},
+		{"a\\b", `a\\b`, `a\\b`},
+		{"line\nfeed", `line\nfeed`, `line\nfeed`},
+		{`say "x"`, `say "x"`, `say \"x\"`},
+		{"all \\ \" \n", `all \\ " \n`, `all \\ \" \n`},
+	} {
+		if got := escapeHelp(c.in); got != c.help {
+			t.Errorf("escapeHelp(%q) = %q, want %q", c.in, got, c.help)
+		}
+		if got := escapeLabel(c.in); got != c.label {
+			t.Errorf("escapeLabel(%q) = %q, want %q", c.in, got, c.label)
+		}
+	}
+}

@@ -148,7 +148,7 @@ func othersChange(s *step) (who string, aclErr error) {
 	case Writable(&s.st):
 		return fmt.Sprintf("mode %04o, group %d", s.st.Mode&0o7777, s.st.Gid), nil
 	}
-	acl, err := aclWriters(s.fd)
+	acl, err := aclWriters(s.fd, s.st.Gid)
 	switch {
 	case err != nil:
 		return "its POSIX ACL, which cannot be read", err
@@ -173,15 +173,19 @@ const (
 	aclVersion  = 2
 )
 
-// aclWriters reads the POSIX access ACL of the directory opened as fd (an
-// O_PATH descriptor is enough) and returns who other than root it lets
-// write there, as setfacl would name them ("user:1000, group:50"), or ""
-// for nobody (no ACL; the filesystem has none). Why: with an ACL the
-// mode's group bits are its mask, and a root:root 0755-looking directory
-// with u:1000:rwx was accepted; uid 1000 then renamed the swapfile away and
-// put her own in its place before swapon.
-func aclWriters(fd int) (string, error) {
-	buf := make([]byte, 4096)
+// aclWriters reads the POSIX access ACL of the directory opened as fd, of
+// owning group gid (an O_PATH descriptor is enough) and returns who other
+// than root it lets write there, as setfacl would name them ("user:1000,
+// group:50"), or "" for nobody (no ACL; the filesystem has none). Why: with
+// an ACL the mode's group bits are its mask, and a root:root 0755-looking
+// directory with u:1000:rwx was accepted; uid 1000 then renamed the
+// swapfile away and put her own in its place before swapon.
+func aclWriters(fd int, gid uint32) (string, error) {
+	// On the stack: every directory of every path root writes below is
+	// checked, a score of times per activate, in a process that lives
+	// milliseconds.
+	var b [4096]byte
+	buf := b[:]
 	n, err := getACL(fd, buf)
 	switch {
 	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.EOPNOTSUPP):
@@ -191,7 +195,7 @@ func aclWriters(fd int) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("read its POSIX ACL: %w", err)
 	}
-	return ParseACLWriters(buf[:n], gidOf(fd))
+	return ParseACLWriters(buf[:n], gid)
 }
 
 // getACL reads the access ACL xattr of the directory opened as fd into
@@ -210,16 +214,6 @@ func getACL(fd int, buf []byte) (int, error) {
 		return n, fmt.Errorf("open it (%v), or reach it through /proc/self/fd (%w)", err, perr)
 	}
 	return n, perr
-}
-
-// gidOf returns the group owning the file opened as fd, or 0 when it
-// cannot be told (the caller has checked it through fstat already).
-func gidOf(fd int) uint32 {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
-		return 0
-	}
-	return st.Gid
 }
 
 // ParseACLWriters returns who, other than root, the POSIX access ACL b (the
@@ -438,7 +432,7 @@ func checkDir(s *step, final bool) error {
 	case sticky:
 		return nil
 	}
-	who, err := aclWriters(s.fd)
+	who, err := aclWriters(s.fd, st.Gid)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%q: %v: cannot tell whether other users can write there; choose a directory only root can change", s.host, err)

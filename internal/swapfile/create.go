@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -140,7 +139,12 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 	dirfd := dir.Fd()
 	tmpName := TempPrefix + strconv.Itoa(os.Getpid())
 	tmp := filepath.Join(dir.Host, tmpName)
-	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	// O_NOATIME: the header is read back after mkswap, which has just
+	// written and fsynced the file; updating its access time then dirtied
+	// the inode again, and the fsync below had a journal commit of its own
+	// to wait for (tens of milliseconds on a busy disk) instead of finding
+	// the file already durable.
+	fd, err := unix.Openat(dirfd, tmpName, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOATIME, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("create temporary file %q: %w", tmp, err)
 	}
@@ -327,26 +331,54 @@ func zeroFill(fd int, name string, off, size int64, log *priolog.Logger) error {
 // named /proc/self/fd/3: that name opens the file fd refers to whatever
 // happens to names in the directory meanwhile, so nothing can be swapped in
 // under mkswap (mkswap accepts it: it opens the path and writes there).
+//
+// Started with syscall.ForkExec and waited for with wait4, its output
+// caught in a memfd: os/exec first forks a child of its own to probe for
+// pidfd support, and copies the output through a pipe and a goroutine,
+// which cost more than mkswap's own start on the swapfile's creation path.
 func runMkswap(mkswap string, fd int, name, label string) error {
-	dup, err := unix.Dup(fd)
-	if err != nil {
-		return fmt.Errorf("dup the descriptor of %q for mkswap: %w", name, err)
-	}
-	f := os.NewFile(uintptr(dup), name)
-	defer f.Close()
 	args := []string{mkswap}
 	if label != "" {
 		args = append(args, "-L", label)
 	}
 	args = append(args, "/proc/self/fd/3")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.ExtraFiles = []*os.File{f}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s (on %q) failed: %w; output: %q", quoteArgs(args), name, err, bytes.TrimSpace(out.Bytes()))
+	failed := func(err error, out []byte) error {
+		return fmt.Errorf("%s (on %q) failed: %w; output: %q", quoteArgs(args), name, err, bytes.TrimSpace(out))
 	}
-	return nil
+	out, err := unix.MemfdCreate("mkswap-output", unix.MFD_CLOEXEC)
+	if err != nil {
+		return failed(fmt.Errorf("memfd for its output: %w", err), nil)
+	}
+	defer unix.Close(out)
+	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return failed(fmt.Errorf("open /dev/null for its input: %w", err), nil)
+	}
+	defer unix.Close(null)
+	pid, err := syscall.ForkExec(mkswap, args, &syscall.ProcAttr{
+		Env:   append(os.Environ(), "LC_ALL=C"),
+		Files: []uintptr{uintptr(null), uintptr(out), uintptr(out), uintptr(fd)},
+	})
+	if err != nil {
+		return failed(fmt.Errorf("start: %w", err), nil)
+	}
+	var ws syscall.WaitStatus
+	for {
+		_, err = syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return failed(fmt.Errorf("wait: %w", err), nil)
+	}
+	if ws.Exited() && ws.ExitStatus() == 0 {
+		return nil
+	}
+	outb := make([]byte, 4096)
+	n, _ := unix.Pread(out, outb, 0)
+	if ws.Signaled() {
+		return failed(fmt.Errorf("signal: %v", ws.Signal()), outb[:max(n, 0)])
+	}
+	return failed(fmt.Errorf("exit status %d", ws.ExitStatus()), outb[:max(n, 0)])
 }

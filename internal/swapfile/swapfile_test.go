@@ -3,6 +3,7 @@ package swapfile
 import (
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -369,5 +370,41 @@ func TestDecideHibernationImage(t *testing.T) {
 		if d.Action != ActRefuse || d.DiscardImage || !strings.Contains(d.Reason, "hibernation image (signature S1SUSPEND") || !strings.Contains(d.Reason, "left untouched") {
 			t.Errorf("%s: %+v", name, d)
 		}
+	}
+}
+
+// TestCreateReadsTheHeaderBackWithoutTouchingTheInode: reading the header
+// back after mkswap leaves the file's access time alone, so the inode
+// mkswap has just fsynced is not dirtied again and the fsync after it has
+// no journal commit of its own to wait for. The mkswap here is the real
+// one, then sets the access time to 2000 (older than a day: any read
+// without O_NOATIME updates it under relatime and strictatime alike).
+func TestCreateReadsTheHeaderBackWithoutTouchingTheInode(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the swapfile is chowned to root")
+	}
+	mkswap, err := FindMkswap("")
+	if err != nil {
+		t.Skip(err)
+	}
+	touch, err := exec.LookPath("touch")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	script := filepath.Join(t.TempDir(), "mkswap-then-old-atime")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"+mkswap+" \"$@\" || exit 1\nexec "+touch+" -a -d @946684800 /proc/self/fd/3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := openDir(t, dir)
+	if _, err := Create(d, "swap", 8<<20, Options{Mkswap: script, Label: "ransomeye-swap"}); err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "swap"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Atim.Sec != 946684800 {
+		t.Errorf("access time %d after Create, want 946684800 (what mkswap left): reading the header back updated it", st.Atim.Sec)
 	}
 }

@@ -12,36 +12,36 @@
 //   - the root cgroup's effective cpuset (v2 cpuset.cpus.effective, v1
 //     cpuset/cpuset.effective_cpus) and cgroup.controllers;
 //   - /sys/class/net/<nic>/device/numa_node for the capture NIC;
-//   - and, through ghw's CPU API (not ghw.Topology, which reads every
-//     /sys/devices/system/memory/memoryN block and so costs more the more
-//     RAM a machine has), /proc/cpuinfo and the cpuN/topology core ids, to
-//     cross-check the sibling sets.
+//   - and /proc/cpuinfo (internal/cpuinfo), the kernel's second account of
+//     the cores, to cross-check the sibling sets. Nothing under
+//     /sys/devices/system/memory: a machine's memory blocks (8192 on a
+//     1 TiB machine) say nothing about its CPUs.
 //
 // CPUs are never counted from the process (affinity, runtime.NumCPU): at
 // daemon-reload the generator runs inside init.scope, which strict isolation
 // has narrowed to the core set.
 //
 // Any list that cannot be parsed, any inconsistency between the files, and
-// any disagreement with ghw is an error: the caller then makes no CPU plan.
+// any disagreement with /proc/cpuinfo is an error: the caller then makes no
+// CPU plan.
 package topology
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/jaypipes/ghw"
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
+	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
 // Host paths read by this package.
@@ -121,25 +121,21 @@ func (in Info) Usable() cpuset.Set {
 // words (for isolcpus= and nohz_full=); nic names the capture interface, or
 // "". An error means no plan may be made.
 func Read(root hostroot.Root, cmdline []string, nic string) (Info, error) {
-	// ghw reads its own files (/proc/cpuinfo, core ids): let it run while
-	// the sysfs lists are read, then compare.
-	ghwDone := make(chan ghwResult, 1)
-	go func() {
-		cores, err := ghwCores(root)
-		ghwDone <- ghwResult{cores, err}
-	}()
 	info, err := ReadSysfs(root, cmdline, nic)
-	g := <-ghwDone
 	if err != nil {
 		return info, err
 	}
-	if err := compareGHW(g, info); err != nil {
+	cpus, err := cpuinfo.Read(root)
+	if err != nil {
+		return info, fmt.Errorf("%w: the topology cannot be trusted", err)
+	}
+	if err := crossCheck(cpuinfo.Cores(cpus), info); err != nil {
 		return info, err
 	}
 	return info, nil
 }
 
-// ReadSysfs is Read without the ghw cross-check.
+// ReadSysfs is Read without the cross-check with /proc/cpuinfo.
 func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 	info := Info{NIC: nic, NICNode: -1}
 	online, err := readList(root, CPUDir+"/online", false)
@@ -148,24 +144,30 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 	}
 	info.Online = online
 
-	// Physical cores from sibling lists.
-	seen := map[int]bool{}
+	// Physical cores from sibling lists, read relative to the CPU
+	// directory: one path walk from "/" instead of one per core.
+	cpuDir := sysDir{host: CPUDir, path: root.Path(CPUDir)}
+	if cpuDir.fd, err = readfile.OpenDir(cpuDir.path); err != nil {
+		return info, fmt.Errorf("read CPU list: %w", err)
+	}
+	defer unix.Close(cpuDir.fd)
+	seen := make([]bool, online.Max()+1)
 	for _, id := range online.IDs() {
 		if seen[id] {
 			continue
 		}
-		p := fmt.Sprintf("%s/cpu%d/topology/thread_siblings_list", CPUDir, id)
-		sib, err := readList(root, p, false)
+		rel := "cpu" + strconv.Itoa(id) + "/topology/thread_siblings_list"
+		sib, err := cpuDir.readList(rel, false)
 		if err != nil {
 			return info, err
 		}
 		if !sib.Contains(id) {
-			return info, fmt.Errorf("%q does not list CPU %d itself (%q): the topology is inconsistent", p, id, sib)
+			return info, fmt.Errorf("%q does not list CPU %d itself (%q): the topology is inconsistent", CPUDir+"/"+rel, id, sib)
 		}
 		sib = sib.Intersect(online)
 		for _, s := range sib.IDs() {
 			if seen[s] {
-				return info, fmt.Errorf("CPU %d is listed as a sibling of two different cores (%q): the topology is inconsistent", s, p)
+				return info, fmt.Errorf("CPU %d is listed as a sibling of two different cores (%q): the topology is inconsistent", s, CPUDir+"/"+rel)
 			}
 			seen[s] = true
 		}
@@ -173,9 +175,10 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 	}
 	sort.Slice(info.Cores, func(i, j int) bool { return info.Cores[i].ID < info.Cores[j].ID })
 	// Only the first CPU of each core is read: the other siblings' lists
-	// would double the reads on big machines (BENCHMARKS.md, line 2a), and the cross-check
-	// with ghw, which groups CPUs by their core ids instead, catches lists
-	// that disagree with each other.
+	// would double the reads on big machines (BENCHMARKS.md, line 2a), and
+	// the cross-check with /proc/cpuinfo, which groups CPUs by their
+	// package and core ids instead, catches lists that disagree with each
+	// other.
 
 	if err := readNodes(root, &info); err != nil {
 		return info, err
@@ -192,50 +195,51 @@ func ReadSysfs(root hostroot.Root, cmdline []string, nic string) (Info, error) {
 	return info, nil
 }
 
-// readSmall reads a small sysfs file with plain open/read/close: sysfs
-// files are read per CPU, and os.ReadFile's extra fstat, fcntl and epoll
-// calls tripled the syscalls on a 256-CPU tree (BENCHMARKS.md, line 2a).
-func readSmall(p string) ([]byte, error) {
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
-	}
-	defer unix.Close(fd)
-	buf := make([]byte, 0, 256)
-	for {
-		if len(buf) == cap(buf) {
-			if len(buf) >= 1<<20 {
-				return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("larger than 1 MiB")}
-			}
-			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
-		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "read", Path: p, Err: err}
-		}
-		if n == 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
-}
+// readKernel reads a sysfs file (readfile.Kernel: sysfs files are read
+// per core).
+func readKernel(p string) ([]byte, error) { return readfile.Kernel(p, 1<<20) }
 
 func readList(root hostroot.Root, hostPath string, maybeEmpty bool) (cpuset.Set, error) {
-	b, err := readSmall(root.Path(hostPath))
+	b, err := readKernel(root.Path(hostPath))
 	if err != nil {
 		return cpuset.Set{}, fmt.Errorf("read CPU list: %w", err)
 	}
+	return parseList(b, "", hostPath, maybeEmpty)
+}
+
+// sysDir is a sysfs directory opened once (readfile.OpenDir), whose files
+// are read relative to it.
+type sysDir struct {
+	fd   int
+	host string // as on the host, for messages
+	path string // under the root
+}
+
+// readList reads the CPU list rel under d (readfile.AttrAt: a sysfs
+// attribute, read in one call).
+func (d sysDir) readList(rel string, maybeEmpty bool) (cpuset.Set, error) {
+	b, err := readfile.AttrAt(d.fd, d.path, rel, 1<<20)
+	if err != nil {
+		return cpuset.Set{}, fmt.Errorf("read CPU list: %w", err)
+	}
+	return parseList(b, d.host, rel, maybeEmpty)
+}
+
+// parseList parses the CPU list b read from dir/name (name alone with dir
+// "": the path is put together only for an error).
+func parseList(b []byte, dir, name string, maybeEmpty bool) (cpuset.Set, error) {
 	var s cpuset.Set
+	var err error
 	if maybeEmpty {
 		s, err = cpuset.ParseMaybeEmpty(string(b))
 	} else {
 		s, err = cpuset.Parse(string(b))
 	}
 	if err != nil {
-		return cpuset.Set{}, fmt.Errorf("%q: %w", hostPath, err)
+		if dir != "" {
+			name = dir + "/" + name
+		}
+		return cpuset.Set{}, fmt.Errorf("%q: %w", name, err)
 	}
 	return s, nil
 }
@@ -402,7 +406,7 @@ func parseCmdlineCPUs(key, v string, last int) (s cpuset.Set, domain bool, notes
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func readCgroup(root hostroot.Root, info *Info) error {
-	b, err := readSmall(root.Path(CgroupDir + "/cgroup.controllers"))
+	b, err := readKernel(root.Path(CgroupDir + "/cgroup.controllers"))
 	switch {
 	case err == nil:
 		info.Cgroup.V2 = true
@@ -440,7 +444,7 @@ func readCgroup(root hostroot.Root, info *Info) error {
 
 func readNIC(root hostroot.Root, info *Info) {
 	p := fmt.Sprintf("/sys/class/net/%s/device/numa_node", info.NIC)
-	b, err := readSmall(root.Path(p))
+	b, err := readKernel(root.Path(p))
 	if err != nil {
 		info.Notes = append(info.Notes, fmt.Sprintf("NUMA node of interface %q unknown (%v): DPI placed as without one", info.NIC, err))
 		return
@@ -463,62 +467,32 @@ func readNIC(root hostroot.Root, info *Info) {
 	info.Notes = append(info.Notes, fmt.Sprintf("interface %q is on NUMA node %d, which has no online CPU: DPI placed as without one", info.NIC, n))
 }
 
-type ghwResult struct {
-	cores []cpuset.Set
-	err   error
-}
-
-// ghwCores returns the physical cores ghw's CPU API sees under root.
-func ghwCores(root hostroot.Root) ([]cpuset.Set, error) {
-	cpu, err := ghw.CPU(ghw.WithChroot(root.String()), ghw.WithDisableTools(),
-		ghw.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		return nil, fmt.Errorf("ghw: %w", err)
-	}
-	if cpu == nil || len(cpu.Processors) == 0 {
-		return nil, fmt.Errorf("ghw found no processors under %q: the topology cannot be trusted", filepath.Join(root.String(), CPUDir))
-	}
-	var cores []cpuset.Set
-	for _, p := range cpu.Processors {
-		for _, c := range p.Cores {
-			ids := make([]int, 0, len(c.LogicalProcessors))
-			for _, lp := range c.LogicalProcessors {
-				if lp < 0 || lp >= cpuset.MaxCPUs {
-					return nil, fmt.Errorf("ghw reports CPU id %d: out of range", lp)
-				}
-				ids = append(ids, lp)
-			}
-			cores = append(cores, cpuset.Of(ids...))
-		}
-	}
-	return cores, nil
-}
-
-// compareGHW is Read's cross-check of info with what ghw's CPU API read
-// under the same root: the same online CPUs, grouped into the same physical
-// cores. ghw can return an empty or partial answer with a nil error (it
-// skips CPUs it cannot find in /proc/cpuinfo), so anything but full
-// agreement is an error.
-func compareGHW(g ghwResult, info Info) error {
-	if g.err != nil {
-		return g.err
-	}
+// crossCheck compares info with the cores /proc/cpuinfo groups by package
+// and core id: the same online CPUs, grouped into the same physical cores.
+// Anything but full agreement is an error (a CPU missing from either
+// account, a core split or merged).
+func crossCheck(cores [][]int, info Info) error {
 	var allIDs []int
-	ghwCores := map[string]bool{}
-	for _, s := range g.cores {
-		allIDs = append(allIDs, s.IDs()...)
-		ghwCores[s.String()] = true
+	seen := map[string]bool{}
+	for _, ids := range cores {
+		for _, id := range ids {
+			if id >= cpuset.MaxCPUs {
+				return fmt.Errorf("%s lists CPU %d: out of range: the topology cannot be trusted", cpuinfo.Path, id)
+			}
+		}
+		allIDs = append(allIDs, ids...)
+		seen[cpuset.Of(ids...).String()] = true
 	}
 	all := cpuset.Of(allIDs...)
 	if !all.Equal(info.Online) {
-		return fmt.Errorf("ghw sees CPUs %q, sysfs online says %q: the topology cannot be trusted", all, info.Online)
+		return fmt.Errorf("%s lists CPUs %q, sysfs online says %q: the topology cannot be trusted", cpuinfo.Path, all, info.Online)
 	}
-	if len(ghwCores) != len(info.Cores) {
-		return fmt.Errorf("ghw sees %d physical cores, the sibling lists %d: the topology cannot be trusted", len(ghwCores), len(info.Cores))
+	if len(seen) != len(info.Cores) {
+		return fmt.Errorf("%s groups the CPUs into %d physical cores, the sibling lists into %d: the topology cannot be trusted", cpuinfo.Path, len(seen), len(info.Cores))
 	}
 	for _, c := range info.Cores {
-		if !ghwCores[c.CPUs.String()] {
-			return fmt.Errorf("ghw does not see the core %q that the sibling lists show: the topology cannot be trusted", c.CPUs)
+		if !seen[c.CPUs.String()] {
+			return fmt.Errorf("%s does not group the CPUs %q into one core as the sibling lists do: the topology cannot be trusted", cpuinfo.Path, c.CPUs)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -234,46 +235,134 @@ func TestKernelCPUListSyntax(t *testing.T) {
 	}
 }
 
-// TestFaultGHWEmptyOrPartial is fault-matrix row 3: ghw empty, partial or
-// disagreeing with sysfs gives an error (no plan).
-func TestFaultGHWEmptyOrPartial(t *testing.T) {
+// TestFaultCPUInfoEmptyPartialOrDisagreeing: a second account of the cores
+// (/proc/cpuinfo, or the per-CPU sysfs ids where it prints none) that is
+// missing, partial, unparsable or disagrees with the sibling lists gives an
+// error (no plan), while the sibling lists alone read fine.
+func TestFaultCPUInfoEmptyPartialOrDisagreeing(t *testing.T) {
 	m := fakesys.Machine{Nodes: 1, CoresPerNode: 8, Threads: 2}
-	t.Run("no cpuinfo: ghw empty", func(t *testing.T) {
-		mm := m
-		mm.NoCPUInfo = true
-		if _, err := read(t, mm, ""); err == nil || !strings.Contains(err.Error(), "ghw") {
-			t.Fatalf("want a ghw error, got %v", err)
+	cpuinfoPath := func(root hostroot.Root) string { return filepath.Join(string(root), "proc/cpuinfo") }
+	// edit rewrites /proc/cpuinfo's blocks (one per CPU) with f.
+	edit := func(t *testing.T, root hostroot.Root, f func(blocks []string) []string) {
+		t.Helper()
+		b, err := os.ReadFile(cpuinfoPath(root))
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	t.Run("cpuinfo lists half the cpus: ghw partial", func(t *testing.T) {
-		root := write(t, m)
-		b, _ := os.ReadFile(filepath.Join(string(root), "proc/cpuinfo"))
-		blocks := strings.Split(string(b), "\n\n")
-		half := strings.Join(blocks[:len(blocks)/2], "\n\n") + "\n\n"
-		// ghw skips a CPU whose package it has not met in cpuinfo; move
-		// package 0's CPUs 8-15 out by renumbering them into package 1.
-		_ = os.WriteFile(filepath.Join(string(root), "proc/cpuinfo"), []byte(half), 0o644)
-		for i := 8; i < 16; i++ {
-			_ = os.WriteFile(filepath.Join(string(root), fmt.Sprintf("sys/devices/system/cpu/cpu%d/topology/physical_package_id", i)), []byte("1\n"), 0o644)
-			_ = os.WriteFile(filepath.Join(string(root), fmt.Sprintf("sys/devices/system/cpu/cpu%d/topology/core_id", i)), []byte(fmt.Sprintf("%d\n", i-8)), 0o644)
+		blocks := strings.Split(strings.TrimRight(string(b), "\n"), "\n\n")
+		if err := os.WriteFile(cpuinfoPath(root), []byte(strings.Join(f(blocks), "\n\n")+"\n\n"), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		if _, err := Read(root, nil, ""); err == nil || !strings.Contains(err.Error(), "ghw") {
-			t.Fatalf("want a ghw error, got %v", err)
+	}
+	refused := func(t *testing.T, root hostroot.Root, want string) {
+		t.Helper()
+		_, err := Read(root, nil, "")
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "cannot be trusted") {
+			t.Fatalf("want an error saying %q and that the topology cannot be trusted, got %v", want, err)
 		}
-		// Sysfs alone is fine: it is ghw that disagrees.
+		// Sysfs alone is fine: it is the second account that disagrees.
 		if _, err := ReadSysfs(root, nil, ""); err != nil {
 			t.Fatalf("ReadSysfs: %v", err)
 		}
+	}
+	setSysfsIDs := func(t *testing.T, root hostroot.Root, cpu int, pkg, core string) {
+		t.Helper()
+		dir := filepath.Join(string(root), fmt.Sprintf("sys/devices/system/cpu/cpu%d/topology", cpu))
+		for f, v := range map[string]string{"physical_package_id": pkg, "core_id": core} {
+			if v == "" {
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(v+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dropIDs := func(blocks []string) []string {
+		out := make([]string, len(blocks))
+		for i, b := range blocks {
+			var keep []string
+			for _, l := range strings.Split(b, "\n") {
+				if !strings.HasPrefix(l, "physical id") && !strings.HasPrefix(l, "core id") {
+					keep = append(keep, l)
+				}
+			}
+			out[i] = strings.Join(keep, "\n")
+		}
+		return out
+	}
+
+	t.Run("no cpuinfo", func(t *testing.T) {
+		mm := m
+		mm.NoCPUInfo = true
+		refused(t, write(t, mm), "cpuinfo")
+	})
+	t.Run("cpuinfo lists half the cpus", func(t *testing.T) {
+		root := write(t, m)
+		edit(t, root, func(b []string) []string { return b[:len(b)/2] })
+		refused(t, root, `lists CPUs "0-7", sysfs online says "0-15"`)
+	})
+	t.Run("cpuinfo lists no cpu", func(t *testing.T) {
+		root := write(t, m)
+		if err := os.WriteFile(cpuinfoPath(root), []byte("\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, root, "no processor listed")
+	})
+	t.Run("cpuinfo lists a cpu twice", func(t *testing.T) {
+		root := write(t, m)
+		edit(t, root, func(b []string) []string { return append(b, b[3]) })
+		refused(t, root, "processor 3 is listed twice")
+	})
+	t.Run("cpuinfo core id not a number", func(t *testing.T) {
+		root := write(t, m)
+		edit(t, root, func(b []string) []string {
+			b[5] = strings.Replace(b[5], "core id\t\t: 5", "core id\t\t: five", 1)
+			return b
+		})
+		refused(t, root, `core id "five" is not a CPU id`)
 	})
 	t.Run("core ids disagree with sibling lists", func(t *testing.T) {
 		root := write(t, m)
-		// All CPUs claim core 0: ghw sees one core of 16 threads.
+		// All CPUs claim core 0: one core of 16 threads.
+		edit(t, root, func(b []string) []string {
+			for i := range b {
+				b[i] = regexp.MustCompile(`core id\t\t: [0-9]+`).ReplaceAllString(b[i], "core id\t\t: 0")
+			}
+			return b
+		})
+		refused(t, root, "into 1 physical cores, the sibling lists into 8")
+	})
+	t.Run("core ids pair CPUs the sibling lists do not", func(t *testing.T) {
+		root := write(t, m)
+		// Same number of cores, different pairs: CPU 8 and 9 swap cores.
+		edit(t, root, func(b []string) []string {
+			b[8] = strings.Replace(b[8], "core id\t\t: 0", "core id\t\t: 1", 1)
+			b[9] = strings.Replace(b[9], "core id\t\t: 1", "core id\t\t: 0", 1)
+			return b
+		})
+		refused(t, root, "does not group the CPUs")
+	})
+	t.Run("cpuinfo without ids: the sysfs ids, agreeing", func(t *testing.T) {
+		root := write(t, m)
+		edit(t, root, dropIDs)
+		info, err := Read(root, nil, "")
+		if err != nil || len(info.Cores) != 8 {
+			t.Fatalf("Read: %d cores, %v", len(info.Cores), err)
+		}
+	})
+	t.Run("cpuinfo without ids: sysfs core ids disagree with sibling lists", func(t *testing.T) {
+		root := write(t, m)
+		edit(t, root, dropIDs)
 		for i := 0; i < 16; i++ {
-			_ = os.WriteFile(filepath.Join(string(root), fmt.Sprintf("sys/devices/system/cpu/cpu%d/topology/core_id", i)), []byte("0\n"), 0o644)
+			setSysfsIDs(t, root, i, "", "0")
 		}
-		if _, err := Read(root, nil, ""); err == nil || !strings.Contains(err.Error(), "ghw") {
-			t.Fatalf("want a ghw error, got %v", err)
-		}
+		refused(t, root, "into 1 physical cores, the sibling lists into 8")
+	})
+	t.Run("cpuinfo without ids: a sysfs id unreadable", func(t *testing.T) {
+		root := write(t, m)
+		edit(t, root, dropIDs)
+		setSysfsIDs(t, root, 4, "zero", "")
+		refused(t, root, "physical_package_id")
 	})
 }
 
@@ -308,5 +397,25 @@ func BenchmarkRead(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadThisMachine reads this machine's own sysfs and /proc/cpuinfo
+// (read-only): the cross-check must agree with a real kernel's two
+// accounts of its cores.
+func TestReadThisMachine(t *testing.T) {
+	if _, err := os.Stat("/sys/devices/system/cpu/online"); err != nil {
+		t.Skipf("no sysfs here: %v", err)
+	}
+	words, err := procfs.ReadCmdline("/")
+	if err != nil {
+		t.Skipf("no /proc/cmdline here: %v", err)
+	}
+	info, err := Read("/", words, "")
+	if err != nil {
+		t.Fatalf("this machine's topology refused: %v", err)
+	}
+	if info.Online.Len() == 0 || len(info.Cores) == 0 {
+		t.Fatalf("read %d CPUs, %d cores", info.Online.Len(), len(info.Cores))
 	}
 }

@@ -15,7 +15,6 @@ package units
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,6 +22,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,13 +48,16 @@ func checkRel(rel string) error {
 // directories (0755) inside dir.
 func WriteFile(dir, rel string, content []byte) error {
 	return write(dir, rel, func(tmp string) error {
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		// Plain system calls, not os.File: the generator writes a dozen
+		// files at every boot, and os.File's poller registration tries
+		// (fcntl, epoll_ctl) doubled the calls per file.
+		fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 		if err != nil {
-			return err
+			return &os.PathError{Op: "open", Path: tmp, Err: err}
 		}
-		_, werr := f.Write(content)
-		serr := f.Sync()
-		cerr := f.Close()
+		werr := writeAll(fd, content)
+		serr := unix.Fsync(fd)
+		cerr := unix.Close(fd)
 		return errors.Join(werr, serr, cerr)
 	}, func(final string) bool {
 		fi, err := os.Lstat(final)
@@ -81,12 +85,15 @@ func write(dir, rel string, make func(tmp string) error, same func(final string)
 	}
 	final := filepath.Join(dir, filepath.FromSlash(rel))
 	parent := filepath.Dir(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create directory for %q: %w", final, err)
+	// The output directories are empty at every run (systemd empties them
+	// before it runs the generators): one mkdir(2) makes a unit's drop-in
+	// directory, where MkdirAll would first stat it and its parent.
+	if err := unix.Mkdir(parent, 0o755); err != nil && !errors.Is(err, unix.EEXIST) || errors.Is(err, unix.EEXIST) && !isDir(parent) {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return fmt.Errorf("create directory for %q: %w", final, err)
+		}
 	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(parent, ".#"+filepath.Base(final)+"."+hex.EncodeToString(rnd[:])+".tmp")
+	tmp := filepath.Join(parent, ".#"+filepath.Base(final)+"."+tempSuffix()+".tmp")
 	if err := make(tmp); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("write %q: %w", final, err)
@@ -116,12 +123,54 @@ func write(dir, rel string, make func(tmp string) error, same func(final string)
 	return nil
 }
 
+// isDir reports whether p is a directory, a link to one included (as
+// MkdirAll accepts it).
+func isDir(p string) bool {
+	var st unix.Stat_t
+	return unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// tempSeed and tempSeq make the temporary names' 12 hex digits: random per
+// process (one getrandom(2)), the count of names made mixed into the low
+// bytes, so that a run writing a dozen files does not ask the kernel for
+// randomness a dozen times. O_EXCL refuses a name taken anyway.
+var (
+	tempOnce sync.Once
+	tempSeed [6]byte
+	tempSeq  atomic.Uint32
+)
+
+func tempSuffix() string {
+	tempOnce.Do(func() { _, _ = unix.Getrandom(tempSeed[:], 0) })
+	b := tempSeed
+	n := tempSeq.Add(1)
+	b[3] ^= byte(n >> 16)
+	b[4] ^= byte(n >> 8)
+	b[5] ^= byte(n)
+	return hex.EncodeToString(b[:])
+}
+
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	serr := d.Sync()
-	cerr := d.Close()
+	serr := unix.Fsync(fd)
+	cerr := unix.Close(fd)
 	return errors.Join(serr, cerr)
+}
+
+// writeAll writes b to fd, going on after a short write.
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }

@@ -86,6 +86,12 @@ func TestVerdicts(t *testing.T) {
 	if v := verdictUnder(10*time.Millisecond, 10*time.Millisecond); !strings.HasPrefix(v, "NOT met") {
 		t.Errorf("10 ms against < 10 ms: %q", v)
 	}
+	if v := verdictAtMostDur(8*time.Millisecond, 8*time.Millisecond); v != "met" {
+		t.Errorf("8 ms against <= 8 ms: %q", v)
+	}
+	if v := verdictAtMostDur(9*time.Millisecond, 8*time.Millisecond); v != "NOT met (1.00 ms over)" {
+		t.Errorf("9 ms against <= 8 ms: %q", v)
+	}
 }
 
 func TestHostEstimate(t *testing.T) {

@@ -77,12 +77,13 @@ type Machine struct {
 	// MemTotalKiB is MemTotal (0: 8 GiB).
 	MemTotalKiB int64
 	// MemoryBlocks writes that many /sys/devices/system/memory/memoryN
-	// blocks, linked from the node directories (what ghw.Topology reads
-	// one by one, so its cost grows with RAM).
+	// blocks, linked from the node directories (a topology reader that
+	// walked them, as ghw.Topology does, would cost more the more RAM).
 	MemoryBlocks int
 	// NICs maps interface names to the numa_node their device reports.
 	NICs map[string]int
-	// NoCPUInfo leaves /proc/cpuinfo out (ghw then sees no processors).
+	// NoCPUInfo leaves /proc/cpuinfo out (the topology's cross-check then
+	// has no second account of the cores).
 	NoCPUInfo bool
 	// Files are extra files (host path -> content), e.g. the config.
 	Files map[string]string
