@@ -9,9 +9,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/report"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
@@ -41,13 +43,18 @@ func checkOurs(d *safefs.Dir, path string) error {
 // WriteMetrics writes text, the metrics of a report, to the textfile the
 // configuration of f names (the default when it cannot be read: the
 // metrics then say why the core is down); nothing when metrics are off or
-// its directory does not exist (no node_exporter).
+// the default path's directory does not exist (no node_exporter here). A
+// configured path whose directory does not exist is an error: monitoring
+// would go silent with every run saying nothing.
 func WriteMetrics(f *facts.Facts, text []byte) error {
 	path := config.Default().MetricsPath
 	if f.Enabled && f.ConfigErr == nil {
 		path = f.Config.MetricsPath
 	}
-	_, err := writeTextfile(f.Root, path, text)
+	written, err := writeTextfile(f.Root, path, text)
+	if err == nil && !written && path != "" && path != names.DefaultMetricsPath {
+		return errors.New(check.MetricsDirMissing(path))
+	}
 	return err
 }
 

@@ -11,20 +11,22 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
-// WriteMarker appends reason to the failure marker (source says what wrote
-// it) after removing the success record, and logs what happened; it
-// reports whether a marker now records the failure, and how many planted
-// markers it removed.
-func WriteMarker(root hostroot.Root, log *priolog.Logger, reason, source string) (written bool, planted int) {
+// WriteMarker appends e (its reason, what wrote it, the core it keeps down
+// and, from activate, the step that failed; the time and boot id are
+// added here) to the failure marker after removing the success record, and
+// logs what happened; it reports whether a marker now records the failure,
+// and how many planted markers it removed.
+func WriteMarker(root hostroot.Root, log *priolog.Logger, e marker.Entry) (written bool, planted int) {
 	// Removing needs no space: even when the marker cannot be written (a
 	// full /run), the gate then stays closed.
 	if err := marker.RemoveOK(root); err != nil {
 		log.Event(msgid.RecordFailed, priolog.Crit, "cannot remove the success record %q: %v", marker.OKPath, err)
 	}
-	res, err := marker.Write(root, marker.Entry{Reason: reason, Time: time.Now(), BootID: marker.BootID(root), Source: source})
+	e.Time, e.BootID = time.Now(), marker.BootID(root)
+	res, err := marker.Write(root, e)
 	AlertPlanted(log, res.Planted)
 	if err != nil {
-		log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
+		log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; %s may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err, e.Core)
 		return false, len(res.Planted)
 	}
 	if res.Written != names.MarkerPath {

@@ -16,6 +16,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/privilege"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
@@ -28,8 +29,10 @@ import (
 type Core struct {
 	// Unit is the core's unit.
 	Unit string
-	// NotMeasured, when not empty, says why nothing could be measured here.
+	// NotMeasured, when not empty, says why nothing could be measured here;
+	// Unread: because this run is not root's (systemd could not be asked).
 	NotMeasured string
+	Unread      bool
 	// Err is a measurement that failed.
 	Err error
 	// InCgroup: this process runs in the core's own cgroup; Self is its
@@ -97,6 +100,12 @@ func measureCore(root hostroot.Root, unit string, allowedCPUs bool, self []procC
 		return c
 	}
 	c.Err = c.unitProperties()
+	if errors.Is(c.Err, errConnect) && os.Geteuid() != 0 {
+		// Root asks at systemd's private socket, which refuses others;
+		// without a system bus a run that is not root's cannot ask at all.
+		c.NotMeasured, c.Unread, c.Err = privilege.Reason(c.Err), true, nil
+		return c
+	}
 	if c.Err == nil && allowedCPUs && c.Slice != "" {
 		c.SliceCPUs, c.SliceErr = sliceEffective(root, c.Slice)
 	}
@@ -132,6 +141,22 @@ func inUnitCgroup(self []procCgroup, unit string) bool {
 		}
 	}
 	return false
+}
+
+// unitOfSelf is the service whose cgroup self places this process in (on
+// cgroup v2 or systemd's v1 hierarchy; a unit with Delegate=yes runs its
+// control processes in ".control"), "" when it is not a service's.
+func unitOfSelf(self []procCgroup) string {
+	for _, c := range self {
+		if c.id != "0" && c.name != "name=systemd" {
+			continue
+		}
+		cg := strings.TrimSuffix(c.path, "/.control")
+		if last := cg[strings.LastIndexByte(cg, '/')+1:]; strings.HasSuffix(last, ".service") {
+			return strings.TrimPrefix(last, "_")
+		}
+	}
+	return ""
 }
 
 func selfAffinity() (cpuset.Set, error) {
@@ -251,7 +276,7 @@ func unitTypeProperties(unit, typ string) (map[string]any, error) {
 	defer cancel()
 	conn, err := connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("connect to systemd: %w", err)
+		return nil, fmt.Errorf("%w: %w", errConnect, err)
 	}
 	defer conn.Close()
 	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, typ)
@@ -304,6 +329,9 @@ func Commands(v any) ([]Command, bool) {
 	}
 	return out, true
 }
+
+// errConnect wraps a failure to reach systemd at all.
+var errConnect = errors.New("connect to systemd")
 
 // systemdPrivate is systemd's own D-Bus socket (root only); systemBus is
 // the system bus's fixed socket path.

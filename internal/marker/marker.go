@@ -11,7 +11,8 @@
 // else at its name is planted, and is removed rather than believed.
 //
 // When the marker cannot be written there (a read-only /var/lock), it is
-// written to a root-only fallback directory, /run/ransomeye-tuner, which the
+// written to a fallback directory only root can write, /run/ransomeye-tuner
+// (internal/rundir), which the
 // gate checks as well, so that a failure still keeps the core down.
 package marker
 
@@ -29,6 +30,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
@@ -37,8 +39,9 @@ import (
 const RunLockDir = "/run/lock"
 
 // FallbackPath is where the marker goes when names.MarkerPath cannot be
-// written. Its directory is created root-only (0700).
-const FallbackPath = "/run/ransomeye-tuner/resource-fail"
+// written, in the tuner's directory under /run (internal/rundir: root's,
+// mode 0755, which only root can write).
+const FallbackPath = rundir.Path + "/resource-fail"
 
 // maxEntries bounds how many failures one marker file keeps: the first (the
 // original cause) and the latest ones.
@@ -53,12 +56,45 @@ type Entry struct {
 	Time   time.Time
 	BootID string
 	Source string // what wrote it: "activate", "fail-closed", ...
+	// Core is the unit the marker keeps down ([CPU] CoreService=); the
+	// header names the newest entry's.
+	Core string
+	// Step is the step of activate that failed (one of the Step
+	// constants; "" for other sources): what it did not get to, it did
+	// not change.
+	Step string
 }
 
-const header = "# ransomeye-tuner: ransomeye-core.service does not start while this file exists.\n" +
-	"# Fix the cause below, then run: systemctl restart ransomeye-tuner.service\n" +
-	"# (a successful run removes this file and records its success, which the\n" +
-	"# core's gate also needs: removing this file by hand is not enough).\n"
+// The steps of activate, in order, as an Entry records where it stopped.
+const (
+	StepConfig  = "configuration"
+	StepSwap    = "swap"
+	StepSysctls = "sysctls"
+	StepMemory  = "core-memory"
+	StepCPU     = "cpu"
+	StepRecords = "records"
+)
+
+// Before reports whether activate stopped at step before it reached
+// StepSysctls: the sysctls were not set.
+func Before(step, of string) bool {
+	order := []string{StepConfig, StepSwap, StepSysctls, StepMemory, StepCPU, StepRecords}
+	i, j := slices.Index(order, step), slices.Index(order, of)
+	return i >= 0 && j >= 0 && i < j
+}
+
+// header is the marker's first lines: what it keeps down and the one
+// command that clears it once the cause is fixed.
+func header(core string) string {
+	if core == "" {
+		core = names.CoreService
+	}
+	return "# ransomeye-tuner: " + clean(core) + " does not start while this file exists.\n" +
+		"# Fix the cause below, then run: " + names.RecoverCommand + "\n" +
+		"# (it activates again, which removes this file and records the success the\n" +
+		"# core's gate also needs, and starts the core: removing this file by hand is\n" +
+		"# not enough).\n"
+}
 
 // clean makes a value safe for one line of the marker: control characters
 // (a newline in a reason could forge another entry) become spaces.
@@ -74,7 +110,11 @@ func clean(s string) string {
 // Format renders entries as the marker's content.
 func Format(entries []Entry) string {
 	var b strings.Builder
-	b.WriteString(header)
+	core := ""
+	if len(entries) > 0 {
+		core = entries[len(entries)-1].Core
+	}
+	b.WriteString(header(core))
 	for _, e := range entries {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "reason: %s\n", clean(e.Reason))
@@ -84,6 +124,12 @@ func Format(entries []Entry) string {
 		}
 		if e.Source != "" {
 			fmt.Fprintf(&b, "source: %s\n", clean(e.Source))
+		}
+		if e.Core != "" {
+			fmt.Fprintf(&b, "core: %s\n", clean(e.Core))
+		}
+		if e.Step != "" {
+			fmt.Fprintf(&b, "step: %s\n", clean(e.Step))
 		}
 	}
 	return b.String()
@@ -118,6 +164,14 @@ func Parse(text string) []Entry {
 		case "source":
 			if cur != nil {
 				cur.Source = val
+			}
+		case "core":
+			if cur != nil {
+				cur.Core = val
+			}
+		case "step":
+			if cur != nil {
+				cur.Step = val
 			}
 		}
 	}
@@ -190,25 +244,21 @@ func (d dir) close() { d.Close() }
 // boot /var may not be mounted yet, or systemd-tmpfiles has not made the
 // link; a directory made there would be hidden by the /var mount (the
 // marker lost: fail-open), and /run/lock is where /var/lock points on every
-// systemd distribution. With create, a missing directory is made (root-only
-// for the fallback, 0755 for the lock directory, as systemd-tmpfiles does)
+// systemd distribution. With create, a missing directory is made (the
+// fallback's by rundir.Open; the lock directory 0755, as systemd-tmpfiles does)
 // and the directory must keep others from removing the marker (root-owned;
 // sticky when world-writable). A missing directory (without create) is an
 // error that wraps fs.ErrNotExist.
 func openDir(root hostroot.Root, loc location, create bool) (dir, error) {
 	hostDir := filepath.Dir(loc.host)
-	perm := os.FileMode(0o755)
-	if loc.fallback {
-		perm = 0o700
-	}
 	var opt safefs.Options
 	if create {
-		opt.Create = perm
+		opt.Create = 0o755
 	}
 	var sd *safefs.Dir
 	var err error
 	if loc.fallback {
-		sd, err = safefs.OpenDir(root, hostDir, opt)
+		sd, err = rundir.Open(root, create)
 	} else {
 		sd, err = safefs.OpenDir(root, hostDir, safefs.Options{})
 		if errors.Is(err, fs.ErrNotExist) {
@@ -219,12 +269,6 @@ func openDir(root hostroot.Root, loc location, create bool) (dir, error) {
 		return dir{}, fmt.Errorf("marker directory: %w", err)
 	}
 	d := dir{Dir: sd, fd: sd.Fd(), path: sd.Path}
-	if loc.fallback && slices.ContainsFunc(sd.Links, func(l string) bool { return strings.HasPrefix(l, hostDir+" -> ") }) {
-		// The root-only state directory is ours: a link at its name,
-		// whoever made it, is not followed (as O_NOFOLLOW did).
-		d.close()
-		return dir{}, fmt.Errorf("marker directory %q is a symbolic link: refusing to follow it; remove it (ransomeye-tuner makes the directory)", root.Path(hostDir))
-	}
 	var st unix.Stat_t
 	if err := unix.Fstat(d.fd, &st); err != nil {
 		d.close()

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
@@ -24,8 +25,10 @@ import (
 // and a gate that only looks for a marker opens after a failure
 // (fail-open). Removing a file needs no space, so activate removes this
 // record when it starts and every failure path removes it again; only a
-// complete, successful run writes it. The directory is root-only.
-const OKPath = "/run/ransomeye-tuner/ok"
+// complete, successful run writes it. Only root can write the directory
+// (internal/rundir); anyone may read the record, so that status run by any
+// user can say whether the activation succeeded.
+const OKPath = rundir.Path + "/ok"
 
 func okLocation() location { return location{host: OKPath, fallback: true} }
 
@@ -63,17 +66,31 @@ func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
 // not. Only a regular file owned by root, with one link, in a root-owned
 // directory that nobody else can write, counts.
 func CheckOK(root hostroot.Root, bootID string) (bool, string) {
+	ok, why, _ := ReadOK(root, bootID)
+	return ok, why
+}
+
+// ReadOK is CheckOK that also returns the error that kept the record
+// from being examined (its directory or the file could not be opened),
+// nil when it was examined or is not there.
+func ReadOK(root hostroot.Root, bootID string) (ok bool, why string, unread error) {
+	ok, why = checkOK(root, bootID, &unread)
+	return ok, why, unread
+}
+
+func checkOK(root hostroot.Root, bootID string, unread *error) (bool, string) {
 	d, err := openDir(root, okLocation(), false)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
+		*unread = err
 		return false, err.Error()
 	}
 	defer d.close()
 	var st unix.Stat_t
 	if err := unix.Fstat(d.fd, &st); err != nil || st.Uid != 0 || st.Mode&0o022 != 0 {
-		return false, fmt.Sprintf("%q is not a root-only directory: its record is not trusted", filepath.Dir(OKPath))
+		return false, fmt.Sprintf("%q is not a directory only root can write: its record is not trusted", filepath.Dir(OKPath))
 	}
 	name := filepath.Base(OKPath)
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
@@ -81,7 +98,8 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
-		return false, fmt.Sprintf("%s: %v", OKPath, err)
+		*unread = fmt.Errorf("%s: %w", OKPath, err)
+		return false, (*unread).Error()
 	}
 	defer unix.Close(fd)
 	if err := unix.Fstat(fd, &st); err != nil || st.Uid != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
@@ -100,27 +118,16 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 	return false, fmt.Sprintf("%s records no boot id", OKPath)
 }
 
-// Lock serialises activations: it takes an exclusive flock on the root-only
-// directory of OKPath (made when missing) and returns the function that
-// releases it. A second activate started by hand while the unit's run is
-// creating the swapfile waits here, instead of removing that run's
-// temporary file as a leftover and so failing it. The directory is
-// root-only, so no other user can open it to hold the lock and block the
-// boot.
+// LockName, in rundir.Path, is the file whose flock makes activations one
+// at a time.
+const LockName = "activate.lock"
+
+// Lock serialises activations: it takes an exclusive flock on LockName
+// (rundir.Lock: a 0600 file, which no other user can open to hold the lock
+// and block the boot) and returns the function that releases it. A second
+// activate started by hand while the unit's run is creating the swapfile
+// waits here, instead of removing that run's temporary file as a leftover
+// and so failing it.
 func Lock(root hostroot.Root) (unlock func(), err error) {
-	d, err := openDir(root, okLocation(), true)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = unix.Flock(d.fd, unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		d.close()
-		return nil, fmt.Errorf("lock %q: %w", d.path, err)
-	}
-	return d.close, nil
+	return rundir.Lock(root, LockName)
 }

@@ -34,13 +34,14 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // The plan file, for machines (documented in ransomeye-tuner(8)), and its
 // version: it changes only when a field changes meaning or goes away.
 const (
-	Dir      = "/run/ransomeye-tuner"
+	Dir      = rundir.Path
 	FileName = "plan.json"
 	Path     = Dir + "/" + FileName
 	Version  = 1
@@ -166,7 +167,7 @@ func Hold(root hostroot.Root, lift, set bool) (bool, error) {
 	case !set && errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	}
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	dir, err := rundir.Open(root, true)
 	if err != nil {
 		return set, fmt.Errorf("the placement hold %q: %w", p, err)
 	}
@@ -181,38 +182,11 @@ func Hold(root hostroot.Root, lift, set bool) (bool, error) {
 }
 
 // Lock takes the placement lock: an exclusive flock on lockName in Dir
-// (made, root-only, when missing), and returns the function that releases
-// it. The file is mode 0600 in a directory only root can change, so no
-// other user can open it to hold the lock; it is opened without following
-// a link and must be a regular file. The record must be read after it is
-// taken.
+// (rundir.Lock: a 0600 file no other user can open to hold it), and
+// returns the function that releases it. The record must be read after it
+// is taken.
 func Lock(root hostroot.Root) (unlock func(), err error) {
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer dir.Close()
-	p := dir.Path + "/" + lockName
-	fd, err := unix.Openat(dir.Fd(), lockName, unix.O_RDONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open %q: %w", p, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		return nil, fmt.Errorf("%q is not a regular file (%v): remove it (ransomeye-tuner makes it)", p, err)
-	}
-	for {
-		err = unix.Flock(fd, unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("lock %q: %w", p, err)
-	}
-	return func() { unix.Close(fd) }, nil
+	return rundir.Lock(root, lockName)
 }
 
 // Place keeps movable interrupts (as st read them, d decided) and the
@@ -515,7 +489,7 @@ func WriteCaptureDevice(root hostroot.Root, dev string) error {
 			return nil
 		}
 	}
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	dir, err := rundir.Open(root, true)
 	if err != nil {
 		return err
 	}
@@ -533,7 +507,7 @@ func WriteCaptureDevice(root hostroot.Root, dev string) error {
 // "applied" section), through safefs (a directory only root can change, an
 // atomic replace), mode 0644: services read it.
 func WriteFile(root hostroot.Root, doc any) error {
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	dir, err := rundir.Open(root, true)
 	if err != nil {
 		return err
 	}

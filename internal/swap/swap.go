@@ -78,6 +78,10 @@ type Decision struct {
 	// and kept as it is. NotInEffect says why not, with the remedy.
 	InEffect    bool
 	NotInEffect string
+	// NotMeasured, when not empty, says why the guarantee could not be
+	// judged (a run that is not root's cannot read the provider): neither
+	// in effect nor failing, and Action is "".
+	NotMeasured string
 	// Expected and Actual are the swap check's columns ("swapfile
 	// \"/ransomeye/swap\" active with at least 16.0 GiB", "not active").
 	Expected, Actual string
@@ -127,6 +131,9 @@ type Provider interface {
 	// package reads (it must find it without the binary), logging what it
 	// did; not a failure either way.
 	Record(log *priolog.Logger)
+	// SwapUnit is the unit that turns the swap on: remedies name it, and
+	// recover starts it.
+	SwapUnit() string
 	// Close releases what Inspect holds open.
 	Close() error
 }

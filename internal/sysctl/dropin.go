@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
@@ -95,7 +96,7 @@ func checkOurs(d *safefs.Dir) error {
 	buf := make([]byte, len(header))
 	n, _ := unix.Read(fd, buf)
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || string(buf[:max(n, 0)]) != header {
-		return fmt.Errorf("%q is there and was not written by ransomeye-tuner: left as it is; remove it, then: systemctl restart ransomeye-tuner.service", p)
+		return fmt.Errorf("%q is there and was not written by ransomeye-tuner: left as it is; remove it, then: %s", p, names.RecoverCommand)
 	}
 	return nil
 }
