@@ -595,7 +595,7 @@ func TestActivateCPUPlan(t *testing.T) {
 	r.fill(t, 64<<20)
 	loopFS(t, "ext4", "1G", r.path("ransomeye"))
 	r.write(t, "etc/ransomeye/tuner.conf", "[Swap]\nMinSize=32M\nReserve=0\n")
-	failedClosed(t, r, rawRun(t, r, nil, nil, "activate"), "ransomeye-core.service.d/cpu-isolation.conf\" is missing", "daemon-reload")
+	failedClosed(t, r, rawRun(t, r, nil, nil, "activate"), "ransomeye-core.service.d/cpu-isolation.conf\" is missing", "daemon-reload", "then: ransomeye-tuner recover")
 
 	gen := func() {
 		dirs := []string{r.path("run/systemd/generator"), r.path("run/systemd/generator.early"), r.path("run/systemd/generator.late")}
@@ -624,7 +624,7 @@ func TestActivateCPUPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.setMem(t, 64<<20)
-	failedClosed(t, r, rawRun(t, r, nil, nil, "activate"), "differs from what the current topology and configuration give", "run systemctl daemon-reload")
+	failedClosed(t, r, rawRun(t, r, nil, nil, "activate"), "differs from what the current topology and configuration give", "systemctl daemon-reload", "then: ransomeye-tuner recover")
 	gen()
 	succeeded(t, r, rawRun(t, r, nil, nil, "activate"))
 }

@@ -21,7 +21,7 @@ func TestFaultManPageClearsMarker(t *testing.T) {
 		"/var/lock/ransomeye-resource-fail",
 		"/run/ransomeye-tuner/resource-fail",
 		"ransomeye-tuner status",
-		"systemctl restart ransomeye-tuner.service",
+		"ransomeye-tuner recover",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("ransomeye-tuner(8) does not mention %q", want)

@@ -258,7 +258,7 @@ func TestActivateReplacementFitsOnlyWithoutOldFile(t *testing.T) {
 		old := inode(t, sw)
 		r.setMem(t, 64*mib)
 		r.setSwaps(t, "/ransomeye/swap "+strconv.FormatInt(48*mib-4096, 10))
-		failedClosed(t, r, activate(t, r), "cannot be replaced while in use", `swapoff "/ransomeye/swap" && systemctl restart ransomeye-tuner.service ransomeye-swap.swap`)
+		failedClosed(t, r, activate(t, r), "cannot be replaced while in use", `swapoff "/ransomeye/swap" && ransomeye-tuner recover`)
 		if inode(t, sw) != old {
 			t.Error("an active swapfile was removed or replaced")
 		}
@@ -395,7 +395,7 @@ func TestActivateDiscardsStaleHibernationImage(t *testing.T) {
 		// the file is someone else's swap area, which is kept.
 		sh(t, "swapon", sw)
 		sh(t, "swapoff", sw)
-		if !strings.Contains(m, "systemctl restart ransomeye-tuner.service") {
+		if !strings.Contains(m, "then: ransomeye-tuner recover") {
 			t.Errorf("the remedy does not say how to clear the marker:\n%s", m)
 		}
 		os.Remove(r.marker())

@@ -13,7 +13,7 @@ _ransomeye_tuner() {
 		cword=$COMP_CWORD
 	fi
 
-	local commands="activate status metrics plan check-config place uninstall fail-closed gate version help"
+	local commands="activate status recover metrics plan check-config place uninstall fail-closed gate version help"
 	local global_opts="--root --help --version"
 
 	# The subcommand is the first word after the program that is neither an
@@ -65,7 +65,7 @@ _ransomeye_tuner() {
 		opts="--strict --quiet --help"
 		;;
 	place) opts="--undo --help" ;;
-	activate | metrics | uninstall | gate | version) opts="--help" ;;
+	activate | recover | metrics | uninstall | gate | version) opts="--help" ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		return

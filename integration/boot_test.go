@@ -893,7 +893,7 @@ func cases() []bootCase {
 				wantEq(t, r, "unit.ransomeye-test-early.service.Result", "success")
 				wantMatch(t, "/run/lock mount", r.Get("run_lock.mount"), `^tmpfs\s+ro,`)
 				wantEq(t, r, "marker.exists", "no")
-				// The marker went to the root-only fallback, which the gate reads.
+				// The marker went to the fallback only root can write, which the gate reads.
 				wantEq(t, r, "file./run/ransomeye-tuner/resource-fail.exists", "yes")
 				wantEq(t, r, "file./run/ransomeye-tuner/resource-fail.owner", "root")
 				wantMatch(t, "fallback marker's reason", reasons(r.Text("fallback-marker")), `(?i)(free|space)`)
@@ -948,6 +948,7 @@ func cases() []bootCase {
 	cs = append(cs, captureCases()...)
 	cs = append(cs, engineCases()...)
 	cs = append(cs, memoryCases()...)
+	cs = append(cs, remedyCases()...)
 	return cs
 }
 

@@ -5,6 +5,9 @@ package integration
 import (
 	"testing"
 	"time"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
 // tunedRootFiles make tuned run virtual-guest, the profile RHEL's installer
@@ -94,16 +97,24 @@ func tunedCases() []bootCase {
 				wantEq(t, r, "case.core_state_after_restart", "inactive")
 				wantEq(t, r, "case.core_result_after_restart", "exec-condition")
 				wantMatch(t, "systemctl status ransomeye-core after the restart", r.Text("case-core-status"), `vm\.swappiness`)
-				// REMEDY: once status names tuned and its profile as the
-				// cause when tuned is active and its profile sets the value,
-				// assert that remedy here (st.Text and the gate's line in
-				// case-core-status name tuned, virtual-guest and
-				// reapply_sysctl) and follow it verbatim in this boot.
+				// The cause named where the operator looks: status and the
+				// gate's line (systemctl status of the core) name tuned,
+				// its profile and reapply_sysctl, and status gives
+				// ransomeye-tuner(8)'s TUNED remedy word for word.
+				cause := `tuned is running and its profile virtual-guest sets vm\.swappiness = 30; with reapply_sysctl = 0 in /etc/tuned/tuned-main\.conf`
+				wantMatch(t, "status after tuned", st.Text, cause)
+				wantMatch(t, "systemctl status ransomeye-core after the restart", r.Text("case-core-status"), cause)
+				wantEq(t, r, "case.status_remedy", check.RemedyTuned("vm.swappiness", "10", "virtual-guest"))
+				wantEq(t, r, "case.status_remedy_command", names.RecoverCommand)
 
-				// The remedy of ransomeye-tuner(8), TUNED, followed word
-				// for word: a profile that includes virtual-guest and sets
-				// the tuner's values; the core starts, status is compliant.
-				wantEq(t, r, "case.remedy_rc", "0")
+				// The remedy followed word for word: ransomeye-tuner(8)'s
+				// profile that includes virtual-guest and sets the tuner's
+				// values, then the command status printed after "then: ";
+				// the core starts, status is compliant.
+				wantEq(t, r, "case.remedy_profile_rc", "0")
+				if b := r.Blocks["case-remedy-command"]; b.RC != 0 {
+					t.Errorf("the printed command %q exited %d:\n%s", r.Get("case.status_remedy_command"), b.RC, b.Text)
+				}
 				wantEq(t, r, "case.remedy_tuned_profile", "ransomeye")
 				wantEq(t, r, "case.swappiness_after_remedy", "10")
 				wantEq(t, r, "case.core_state_after_remedy", "active")

@@ -532,3 +532,48 @@ set -- "$2"
 		})
 	}
 }
+
+// TestPostinstallRestartsIrqbalance: on a running system the postinst
+// (Debian configure, RPM %post) restarts a running irqbalance after the
+// reload that writes its drop-in (the banned CPUs), and before the
+// activator places the interrupts: irqbalance reads the drop-in only when
+// it starts, and before it kept balancing onto the reserved CPUs until its
+// next restart. systemctl, journalctl and rt_invoke are FAKES that log
+// their calls.
+func TestPostinstallRestartsIrqbalance(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"systemctl", "journalctl"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\necho \""+name+" $*\" >>"+log+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shell(t, `PATH=$1/bin:$PATH
+rt_systemd_running() { true; }
+rt_invoke() { echo "rt_invoke $*" >>`+log+`; }
+rt_selinux_install() { :; }
+set -- configure
+. ./maint/postinstall.sh`, dir)
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSpace(string(b)), "\n")
+	at := func(call string) int {
+		for i, c := range got {
+			if c == call {
+				return i
+			}
+		}
+		t.Errorf("postinst: no %q in %q", call, got)
+		return -1
+	}
+	reload, irqb, act := at("systemctl daemon-reload"), at("rt_invoke try-restart irqbalance.service"), at("rt_invoke restart ransomeye-tuner.service")
+	if !(reload < irqb && irqb < act) {
+		t.Errorf("postinst calls %q: want the reload, then irqbalance's try-restart, then the activator's restart", got)
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 )
 
 // TestReadmeSystemdFloor: every "systemd N or later" in the README is the
@@ -134,6 +137,13 @@ func TestTunedRemedyIsWhatTheBootRuns(t *testing.T) {
 		doc = append(doc, strings.TrimPrefix(line, "    "))
 	}
 	docText := strings.TrimSpace(strings.Join(doc, "\n"))
+	// Its last command is the one status prints after "then: ", which the
+	// boot takes from status's own output; the rest the boot runs as the
+	// manual shows it.
+	docText, ok = strings.CutSuffix(docText, "\n"+names.RecoverCommand)
+	if !ok {
+		t.Errorf("ransomeye-tuner(8) TUNED's example does not end with %q", names.RecoverCommand)
+	}
 	script := mustRead(t, "../integration/guest/usr/lib/ransomeye-test/cases/44_tuned_no_reapply_sysctl.sh")
 	_, ran, ok := strings.Cut(script, "# remedy begin\n")
 	ran, _, ok2 := strings.Cut(ran, "# remedy end\n")
@@ -142,6 +152,11 @@ func TestTunedRemedyIsWhatTheBootRuns(t *testing.T) {
 	}
 	if docText == "" || docText != strings.TrimSpace(ran) {
 		t.Errorf("the TUNED remedy of ransomeye-tuner(8):\n%s\nis not what boot case 44 runs:\n%s", docText, ran)
+	}
+	// The remedy status and the gate give, word for word.
+	words := strings.Join(strings.Fields(sec), " ")
+	if want := check.RemedyTuned("vm.swappiness", "10", "virtual-guest"); !strings.Contains(words, want) {
+		t.Errorf("ransomeye-tuner(8) TUNED does not quote the remedy status gives:\n%s", want)
 	}
 	for _, want := range []string{"virtual-guest", "vm.swappiness = 30", "reapply_sysctl = 1", "reapply_sysctl = 0", "NOT COMPLIANT"} {
 		if !strings.Contains(sec, want) {

@@ -101,7 +101,8 @@ func TestAlertRulesCoveredAndDocumented(t *testing.T) {
 // sample is a textfile with every family and label filled in.
 func sample() []byte {
 	var r report.Report
-	r.Compliant, r.CoreGated, r.Marker.Planted = true, true, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
+	gated := true
+	r.Compliant, r.CoreGated, r.Marker.Planted = true, &gated, []string{"/run/lock/ransomeye-resource-fail (a symbolic link)"}
 	r.Config = &report.Config{Valid: true, Warnings: []report.Warning{{File: "/etc/ransomeye/tuner.conf", Line: 3, Message: "unknown section [swap] (did you mean [Swap]?), ignoring it"}}}
 	r.Doc.Swap, r.Swap.Target, r.Swap.Active, r.Swap.Provided, r.Swap.TargetKnown = struct{}{}, 16<<30, 16<<30, 16<<30, true
 	r.Guarantees = []check.Check{{Name: "swap", OK: true}, {Name: "sysctl:vm.swappiness", OK: false}}

@@ -26,8 +26,10 @@
 #             survives a purge.
 #   systemctl: with /run/systemd/system present and a FAKE systemctl that
 #             logs its arguments (real systemd behaviour is the boot suite's
-#             job): postinst reloads, restarts ransomeye-tuner.service and
-#             starts the swap unit named from the configured path; a failing
+#             job): postinst reloads, restarts a running irqbalance (its
+#             drop-in, written by that reload, applies only at its start),
+#             restarts ransomeye-tuner.service and starts the swap unit named
+#             from the configured path; a failing
 #             systemctl does not fail dpkg; prerm stops the activator;
 #             postrm reloads and restarts irqbalance (its drop-in is gone).
 #   selinux:  only when ROOTFS has semodule and a policy (the boot suite's
@@ -185,17 +187,21 @@ printf '[Swap]\nPath=/swapfile\n' >"$root/etc/ransomeye/tuner.conf.d/60-path.con
 check "dpkg -i with systemd 'running' and restart failing" in_root dpkg -i /tmp/pkg.deb
 cat "$root/tmp/systemctl.log"
 want="systemctl daemon-reload
+systemctl try-restart -- irqbalance.service
 systemctl restart -- ransomeye-tuner.service
 systemctl start -- ransomeye-tuner-metrics.timer
+systemctl start -- ransomeye-tuner-netdev.service
 systemctl show -p LoadState --value -- swapfile.swap
 systemctl start -- swapfile.swap"
-check "postinst: reload, restart the activator, start swapfile.swap" test "$(cat "$root/tmp/systemctl.log")" = "$want"
+check "postinst: reload, restart irqbalance (its drop-in) and the activator, start swapfile.swap" test "$(cat "$root/tmp/systemctl.log")" = "$want"
 : >"$root/tmp/systemctl.log"
 check "dpkg -r" in_root dpkg -r ransomeye-tuner
 cat "$root/tmp/systemctl.log"
 want="systemctl stop ransomeye-tuner.service
 systemctl stop ransomeye-tuner-metrics.timer
 systemctl stop ransomeye-tuner-metrics.service
+systemctl stop ransomeye-tuner-netdev.service
+systemctl stop ransomeye-tuner-place.service
 systemctl daemon-reload
 systemctl try-restart -- irqbalance.service"
 check "prerm stops the activator and the timer, postrm reloads and restarts irqbalance" test "$(cat "$root/tmp/systemctl.log")" = "$want"
@@ -209,13 +215,17 @@ check "dpkg -i with a policy-rc.d that forbids" in_root dpkg -i /tmp/pkg.deb
 check "dpkg -r with a policy-rc.d that forbids" in_root dpkg -r ransomeye-tuner
 cat "$root/tmp/systemctl.log"
 want="systemctl daemon-reload
+policy-rc.d irqbalance.service try-restart
 policy-rc.d ransomeye-tuner.service restart
 policy-rc.d ransomeye-tuner-metrics.timer start
+policy-rc.d ransomeye-tuner-netdev.service start
 systemctl show -p LoadState --value -- swapfile.swap
 policy-rc.d swapfile.swap start
 policy-rc.d ransomeye-tuner.service stop
 policy-rc.d ransomeye-tuner-metrics.timer stop
 policy-rc.d ransomeye-tuner-metrics.service stop
+policy-rc.d ransomeye-tuner-netdev.service stop
+policy-rc.d ransomeye-tuner-place.service stop
 systemctl daemon-reload
 policy-rc.d irqbalance.service try-restart"
 check "policy-rc.d asked before each start, restart and stop; none done" test "$(cat "$root/tmp/systemctl.log")" = "$want"

@@ -139,6 +139,15 @@ in_chroot() { # in_chroot ROOT COMMAND...
 	chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"
 }
 
+# generate ROOT: the package's generator into ROOT's /run/systemd, as
+# systemd runs it at boot and at daemon-reload (the .deb ships it under /lib,
+# the .rpm under /usr/lib).
+generate() {
+	g=/usr/lib/systemd/system-generators/ransomeye-tuner-generator
+	[ -x "$1$g" ] || g=/lib/systemd/system-generators/ransomeye-tuner-generator
+	in_chroot "$1" "$g" /run/systemd/generator /run/systemd/generator.early /run/systemd/generator.late
+}
+
 # stage ROOT: the state of a running machine: the tuner's swapfile made by
 # the real activate through the link, then [Swap] Path= moved and a second
 # one made; both active; an administrator's sysctl.d file that sorts before
@@ -147,6 +156,9 @@ stage() {
 	r=$1
 	mkdir -p "$r/etc/ransomeye/tuner.conf.d"
 	printf '[Swap]\nMinSize=16M\nReserve=0\n[CPU]\nIsolation=off\n' >"$r/etc/ransomeye/tuner.conf.d/50-site.conf"
+	# The generator first, as systemd runs it at boot: activate checks the
+	# drop-ins it writes (the memory ones, with [Memory]'s defaults).
+	check "generator writes the units" generate "$r"
 	check "activate through /ransomeye -> data/ransomeye" in_chroot "$r" ransomeye-tuner activate
 	check "swapfile made at /data/ransomeye/swap" test -f "$r/data/ransomeye/swap"
 	check "activate recorded /data/ransomeye/swap" grep -qx /data/ransomeye/swap "$r/var/lib/ransomeye-tuner/swapfiles"
@@ -155,6 +167,7 @@ stage() {
 	check "activate wrote /run/sysctl.d/60-ransomeye-tuner.conf" test -f "$r/run/sysctl.d/60-ransomeye-tuner.conf"
 	active "$r" /data/ransomeye/swap
 	printf '[Swap]\nPath=/data/moved/swap\n' >"$r/etc/ransomeye/tuner.conf.d/60-path.conf"
+	check "generator after Path= moved" generate "$r"
 	check "activate after Path= moved" in_chroot "$r" ransomeye-tuner activate
 	check "activate recorded /data/moved/swap too" grep -qx /data/moved/swap "$r/var/lib/ransomeye-tuner/swapfiles"
 	active "$r" /data/moved/swap

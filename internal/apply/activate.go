@@ -58,6 +58,9 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	okErr := marker.RemoveOK(root)
 	f := facts.Gather(root, facts.Activate)
 	defer f.Close()
+	// This run is the activation now: where an earlier one stopped says
+	// nothing of what this one sets.
+	f.Stopped = ""
 	a.f, a.p = f, plan.Decide(f)
 	if f.CmdlineErr != nil {
 		log.Warnf("%v: assuming %s is on", f.CmdlineErr, names.CmdlineSwitch)
@@ -76,25 +79,25 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		log.Warnf("%s", w.String())
 	}
 	if f.ConfigErr != nil {
-		return a.fail(msgid.ConfigInvalid, "%v", f.ConfigErr)
+		return a.fail(marker.StepConfig, msgid.ConfigInvalid, "%v", f.ConfigErr)
 	}
 	desc := f.Swap.Describe(a.p.Swap)
 	log.Log(desc.Log...)
 	if err := f.Swap.Apply(a.p.Swap, log); err != nil {
-		return a.fail(msgid.SwapFailed, "%v", err)
+		return a.fail(marker.StepSwap, msgid.SwapFailed, "%v", err)
 	}
 	f.Swap.Record(log)
 	a.p.Swap = f.Swap.Decide(a.p.Swap.Target) // what is there now
 	for _, s := range a.p.Sysctls {
 		a.recordBefore(s)
 		if err := sysctl.Apply(root, s); err != nil {
-			return a.fail(msgid.SysctlFailed, "%v", err)
+			return a.fail(marker.StepSysctls, msgid.SysctlFailed, "%v", err)
 		}
 		f.Sysctls[s.Key] = facts.Sysctl{Value: s.Value} // read back
 		// The check also judges what the value means to the kernel
 		// (vfs_cache_pressure over its denominator), as the gate will.
 		if c := check.Sysctl(f, s); c.Failed() {
-			return a.fail(msgid.SysctlFailed, "%s", c.Problem())
+			return a.fail(marker.StepSysctls, msgid.SysctlFailed, "%s", c.Problem())
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
@@ -118,7 +121,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 			log.Noticef("%s", c)
 		}
 		if err != nil {
-			return a.fail(msgid.SysctlFailed, "%v", err)
+			return a.fail(marker.StepMemory, msgid.SysctlFailed, "%v", err)
 		}
 	}
 	if f.Memory.Kind != facts.MemoryNone {
@@ -130,7 +133,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		if f.Memory.Kind == facts.MemoryV1 {
 			id = msgid.SysctlFailed
 		}
-		return a.fail(id, "%s", c.Problem())
+		return a.fail(marker.StepMemory, id, "%s", c.Problem())
 	}
 	// The same values for a later sysctl --system, which would apply the
 	// package's defaults over them (and the gate keep the core down). Not
@@ -139,12 +142,12 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}
 	if id, reason, ok := a.checkCPU(); !ok {
-		return a.fail(id, "%s", reason)
+		return a.fail(marker.StepCPU, id, "%s", reason)
 	}
 	// Interrupts, kernel work, the plan file: warnings, never fail-closed.
 	logPlacement(log, place(f, &a.p, pr))
 	if okErr != nil {
-		return a.fail(msgid.RecordFailed, "cannot remove the earlier success record: %v", okErr)
+		return a.fail(marker.StepRecords, msgid.RecordFailed, "cannot remove the earlier success record: %v", okErr)
 	}
 	res, err := marker.Clear(root)
 	a.alertPlanted(res.Planted)
@@ -160,7 +163,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		f.Markers = []marker.State{{Path: names.MarkerPath}, {Path: marker.FallbackPath}}
 	}
 	if err := marker.WriteOK(root, f.BootID, time.Now()); err != nil {
-		return a.fail(msgid.RecordFailed, "cannot record the successful activation (the gate opens only with it): %v", err)
+		return a.fail(marker.StepRecords, msgid.RecordFailed, "cannot record the successful activation (the gate opens only with it): %v", err)
 	}
 	f.Activated, f.ActivatedWhy = true, ""
 	var sysctls []string
@@ -234,18 +237,19 @@ func (a *activation) checkCPU() (msgid.ID, string, bool) {
 	return "", "", true
 }
 
-// fail records the reason in the marker, logs it at CRIT as event id,
-// tells systemd and writes the metrics.
-func (a *activation) fail(id msgid.ID, format string, args ...any) bool {
+// fail records the reason and the step that failed in the marker, logs it
+// at CRIT as event id, tells systemd and writes the metrics.
+func (a *activation) fail(step string, id msgid.ID, format string, args ...any) bool {
 	reason := fmt.Sprintf(format, args...)
 	a.log.Event(id, priolog.Crit, "%s", reason)
-	written, planted := WriteMarker(a.f.Root, a.log, reason, "activate")
+	written, planted := WriteMarker(a.f.Root, a.log, marker.Entry{Reason: reason, Source: "activate", Core: a.f.CoreName(), Step: step})
 	a.planted += planted
 	if !written {
 		reason += " (and the failure marker could not be written)"
 	}
 	a.notify("STATUS=failed: " + firstLine(reason))
 	a.f.Markers, a.f.Activated = marker.Inspect(a.f.Root), false
+	a.f.Stopped = facts.StoppedAt(a.f.Markers, a.f.BootID)
 	a.closing()
 	return false
 }

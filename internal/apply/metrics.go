@@ -7,22 +7,29 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/report"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // WriteMetrics writes text to the textfile f's configuration names (the
 // default when it is invalid: the metrics then say why the core is down);
-// nothing when metrics are off or there is no node_exporter directory.
+// nothing when metrics are off or the default path has no node_exporter
+// directory. A configured path's missing directory is an error, else
+// monitoring goes silent unnoticed.
 func WriteMetrics(f *facts.Facts, text []byte) error {
 	path := config.Default().MetricsPath
 	if f.Enabled && f.ConfigErr == nil {
 		path = f.Config.MetricsPath
 	}
-	_, err := writeTextfile(f.Root, path, text)
+	written, err := writeTextfile(f.Root, path, text)
+	if err == nil && !written && path != "" && path != names.DefaultMetricsPath {
+		return errors.New(check.MetricsDirMissing(path))
+	}
 	return err
 }
 

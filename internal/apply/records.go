@@ -11,18 +11,19 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
-// WriteMarker removes the success record and appends reason (written by
-// source) to the marker, logging it; it reports whether a marker records
-// the failure, and how many planted markers it removed.
-func WriteMarker(root hostroot.Root, log *priolog.Logger, reason, source string) (written bool, planted int) {
+// WriteMarker removes the success record and appends e (the time and boot
+// id added here) to the marker, logging it; it reports whether a marker
+// records the failure, and how many planted markers it removed.
+func WriteMarker(root hostroot.Root, log *priolog.Logger, e marker.Entry) (written bool, planted int) {
 	// Removing needs no space: with a full /run the gate stays closed.
 	if err := marker.RemoveOK(root); err != nil {
 		log.Event(msgid.RecordFailed, priolog.Crit, "cannot remove the success record %q: %v", marker.OKPath, err)
 	}
-	res, err := marker.Write(root, marker.Entry{Reason: reason, Time: time.Now(), BootID: marker.BootID(root), Source: source})
+	e.Time, e.BootID = time.Now(), marker.BootID(root)
+	res, err := marker.Write(root, e)
 	AlertPlanted(log, res.Planted)
 	if err != nil {
-		log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; ransomeye-core.service may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err)
+		log.Event(msgid.MarkerWriteFailed, priolog.Crit, "cannot write the failure marker %q nor %q: %v; %s may start without guaranteed resources", names.MarkerPath, marker.FallbackPath, err, e.Core)
 		return false, len(res.Planted)
 	}
 	if res.Written != names.MarkerPath {

@@ -7,6 +7,7 @@ package check
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
@@ -15,6 +16,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
+	"github.com/ransomeye/ransomeye-tuner/internal/privilege"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
@@ -72,9 +74,12 @@ type Result struct {
 	ConfigWarnings []config.Problem
 	// Core is the core's unit (under an invalid configuration the one it
 	// still names, else the default).
-	Core   string
-	Checks []Check
-	Marker Marker
+	Core string
+	// GateUnit, set by the gate alone, is the unit its lines name (the
+	// static gate may run for another unit than the core); "" names Core.
+	GateUnit string
+	Checks   []Check
+	Marker   Marker
 	// Activated says whether activate succeeded in this boot, and why not.
 	Activated    bool
 	ActivatedWhy string
@@ -90,6 +95,14 @@ type Result struct {
 	// Capture is the capture interface against the DPI CPUs, reported
 	// only; nil without [CPU] DPIInterface= (or when it was not read).
 	Capture *CaptureInterface
+	// NotRead is what a run that is not root's could not read, by what it
+	// is ("swap", "activation", "marker"), with why (privilege.Reason):
+	// no verdict is made from it, and without a measured failure the
+	// state is unknown.
+	NotRead map[string]string
+	// activationUnread: the success record could not be examined (not
+	// root): NotRead says it, Problems does not.
+	activationUnread bool
 }
 
 // Marker is the marker part of a Result (status --json "marker").
@@ -108,18 +121,29 @@ type Marker struct {
 
 // Run judges f against p (decided on f).
 func Run(f *facts.Facts, p plan.Plan) Result {
-	r := Result{Disabled: !f.Enabled, Core: f.Config.CoreService(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Marker: markers(f.Markers), Checks: []Check{},
+	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{},
 		ConfigWarnings: f.ConfigWarnings}
+	var markerUnread []string
+	r.Marker, markerUnread = markers(f.Markers)
+	if len(markerUnread) > 0 {
+		r.NotRead["marker"] = strings.Join(markerUnread, "; ")
+	}
+	if privilege.Denied(f.ActivatedErr) {
+		r.NotRead["activation"], r.activationUnread = privilege.Reason(f.ActivatedErr), true
+	}
 	if r.Disabled {
 		return r
 	}
 	if f.ConfigErr != nil {
-		r.ConfigErr, r.Core = f.ConfigErr.Error(), configCore(f.ConfigErr)
+		r.ConfigErr = f.ConfigErr.Error()
 		r.Checks = []Check{{Name: NameConfig, Expected: "a configuration that can be read and is valid", Reason: r.ConfigErr, Remedy: RemedyConfig}}
 		return r
 	}
 	if p.SwapDecided {
 		r.Checks = append(r.Checks, swapCheck(p))
+		if p.Swap.NotMeasured != "" {
+			r.NotRead["swap"] = p.Swap.NotMeasured
+		}
 	}
 	for _, s := range p.Sysctls {
 		if _, ok := f.Sysctls[s.Key]; ok {
@@ -137,6 +161,9 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
 		r.MemoryDiffs = fileDiffs(f, units.MemoryFilePaths(f.Config), p.MemoryFiles())
 		r.Checks = append(r.Checks, memoryDropInsCheck(p, r.MemoryDiffs))
+	}
+	if f.Core.Unread {
+		r.NotRead["core"] = f.Core.NotMeasured
 	}
 	if f.Core.Unit != "" {
 		r.Checks = append(r.Checks, coreGate(f.Core))
@@ -157,18 +184,15 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 	return r
 }
 
-// configCore is the core's name under an invalid configuration.
-func configCore(err error) string {
-	if ce, ok := err.(*config.Error); ok && ce.CoreService != "" {
-		return ce.CoreService
-	}
-	return names.CoreService
-}
-
-func markers(states []marker.State) Marker {
-	m := Marker{States: states, Reasons: []string{}, Planted: []string{}, Errors: []string{}}
+// markers sums up the marker locations; unread are those a run that is
+// not root's could not examine: no error that keeps the core down, no
+// verdict either.
+func markers(states []marker.State) (m Marker, unread []string) {
+	m = Marker{States: states, Reasons: []string{}, Planted: []string{}, Errors: []string{}}
 	for _, st := range states {
 		switch {
+		case privilege.Denied(st.Err):
+			unread = append(unread, privilege.Reason(st.Err))
 		case st.Err != nil:
 			m.Errors = append(m.Errors, st.Err.Error())
 		case st.Genuine:
@@ -181,7 +205,7 @@ func markers(states []marker.State) Marker {
 			m.Planted = append(m.Planted, fmt.Sprintf("%s (%s)", st.Path, st.Planted))
 		}
 	}
-	return m
+	return m, unread
 }
 
 // swapCheck is the swap guarantee, the provider's own answer, so that
@@ -189,7 +213,10 @@ func markers(states []marker.State) Marker {
 func swapCheck(p plan.Plan) Check {
 	d := p.Swap
 	c := Check{Name: NameSwap, OK: d.InEffect, Expected: d.Expected, Actual: d.Actual}
-	if !d.InEffect {
+	switch {
+	case d.NotMeasured != "":
+		c.NotMeasured, c.Reason = true, d.NotMeasured
+	case !d.InEffect:
 		c.Reason, c.Remedy = splitRemedy(d.NotInEffect)
 	}
 	return c
@@ -213,6 +240,14 @@ func Sysctl(f *facts.Facts, s sysctl.Setting) Check {
 	case v.Err != nil:
 		c.Reason = fmt.Sprintf("%s cannot be read: %v", key, v.Err)
 		c.Remedy = RemedyRestart
+	case !c.OK && marker.Before(f.Stopped, marker.StepSysctls):
+		// Activate never set it: nothing set it after activate, and no
+		// sysctl --system undid it.
+		c.Reason = fmt.Sprintf("%s is %q, want %q: not applied: activation stopped at %s (the failure marker says why)", key, v.Value, want, f.Stopped)
+		c.Remedy = RemedyMarker
+	case !c.OK && v.TunedFound && v.Tuned.Value == v.Value:
+		c.Reason = reasonTuned(key, want, v)
+		c.Remedy = RemedyTuned(key, want, v.Tuned.Active)
 	case !c.OK:
 		c.Reason = fmt.Sprintf("%s is %q, want %q", key, v.Value, want)
 		c.Remedy = remedySysctl(key, v)
@@ -294,19 +329,25 @@ func (r Result) Gated() bool {
 	if r.Marker.Present || len(r.Marker.Errors) > 0 {
 		return true
 	}
-	return !r.Disabled && !r.Compliant()
+	return !r.Disabled && len(r.Problems()) > 0
 }
 
+// GatedKnown reports whether Gated is a verdict: not when what was not
+// read (NotRead) could be what keeps the core down and nothing read does.
+func (r Result) GatedKnown() bool { return len(r.NotRead) == 0 || r.Gated() }
+
 // Compliant reports whether every guarantee holds and nothing keeps the
-// core down (false when disabled).
-func (r Result) Compliant() bool { return !r.Disabled && len(r.Problems()) == 0 }
+// core down (false when disabled, and when something was not read).
+func (r Result) Compliant() bool {
+	return !r.Disabled && len(r.Problems()) == 0 && len(r.NotRead) == 0
+}
 
 // The states of a Result, as status's JSON and exit code give them.
 const (
 	StateCompliant    = "compliant"     // every guarantee holds
 	StateNotCompliant = "not_compliant" // a guarantee fails, or the marker holds
 	StateDisabled     = "disabled"      // ransomeye.tuner=0
-	StateUnknown      = "unknown"       // the configuration cannot be read
+	StateUnknown      = "unknown"       // the configuration cannot be read, or a run not root's could not read what the verdict needs
 )
 
 // State sums the result up in one word.
@@ -316,10 +357,12 @@ func (r Result) State() string {
 		return StateDisabled
 	case r.ConfigErr != "":
 		return StateUnknown
-	case r.Compliant():
-		return StateCompliant
+	case len(r.Problems()) > 0:
+		return StateNotCompliant
+	case len(r.NotRead) > 0:
+		return StateUnknown
 	}
-	return StateNotCompliant
+	return StateCompliant
 }
 
 // Problems are what keeps the core down, one line each (status's rows).
@@ -342,7 +385,7 @@ func (r Result) Problems() []string {
 	for _, e := range r.Marker.Errors {
 		out = append(out, "cannot examine the failure marker ("+e+"): the core will not start")
 	}
-	if r.ConfigErr == "" && !r.Activated {
+	if r.ConfigErr == "" && !r.Activated && !r.activationUnread {
 		out = append(out, fmt.Sprintf("%s has not succeeded in this boot (%s): the core will not start", names.ActivatorUnit, r.ActivatedWhy))
 	}
 	return out
@@ -352,27 +395,41 @@ func (r Result) Problems() []string {
 // marker alone when it holds; else a missing activation; else each failing
 // guarantee. None: the core may start.
 func (r Result) GateLines() []string {
+	unit := r.Core
+	if r.GateUnit != "" {
+		unit = r.GateUnit
+	}
 	var out []string
 	for _, st := range r.Marker.States {
 		if st.Err != nil {
-			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", names.CoreService, st.Path, st.Err))
+			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", unit, st.Path, st.Err))
 		}
 		for _, reason := range st.Reasons() {
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", names.CoreService, st.Path, reason))
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, st.Path, reason))
 		}
+	}
+	// What a gate that is not root's (its "+" dropped) could not read is
+	// no verdict: it keeps the core down, as before it could not read.
+	keys := make([]string, 0, len(r.NotRead))
+	for k := range r.NotRead {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s: cannot read %s (%s): not starting it (fail closed)", unit, k, r.NotRead[k]))
 	}
 	switch {
 	case len(out) > 0 || r.Disabled:
 		return out
 	case !r.Activated:
-		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", names.CoreService, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
+		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", unit, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
 	}
 	for _, c := range r.Checks {
 		switch {
 		case c.Name == NameConfig:
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, c.Name, c.Reason))
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, c.Name, c.Reason))
 		case c.Failed():
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", r.Core, c.Name, c.Problem()))
+			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, c.Name, c.Problem()))
 		}
 	}
 	return out

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
-	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 )
 
@@ -32,7 +31,7 @@ func cpuPlanCheck(f *facts.Facts, p plan.Plan) (Check, bool) {
 	if p.CPU.Refused != "" {
 		c.Actual = "cannot be used here"
 		c.Reason = "the CPUs named in the configuration cannot be used on this machine: " + p.CPU.Refused
-		c.Remedy = fmt.Sprintf("name CPUs this machine has (ransomeye-tuner check-config checks them here), or remove the setting to let the plan choose, then: systemctl daemon-reload && systemctl restart %s", names.ActivatorUnit)
+		c.Remedy = fmt.Sprintf("name CPUs this machine has (ransomeye-tuner check-config checks them here), or remove the setting to let the plan choose, %s", then)
 		return c, true
 	}
 	var sets []string

@@ -38,7 +38,7 @@ func CoreMemory(core string, m facts.Memory, swappiness int, target int64) Check
 		}
 		if c.OK = m.Swappiness == swappiness; !c.OK {
 			c.Reason = fmt.Sprintf("%s reclaims with memory.swappiness %d, want %d (%s): on cgroup v1 a memory cgroup copies its parent's value when it is made, and vm.swappiness reaches only the root's", core, m.Swappiness, swappiness, c.Source)
-			c.Remedy = fmt.Sprintf("systemctl restart %s (it sets memory.swappiness of the core's slice, and of the core's memory cgroup while it runs)", names.ActivatorUnit)
+			c.Remedy = "nothing to fix by hand (activate sets memory.swappiness of the core's slice, and of the core's memory cgroup while it runs), " + then
 		}
 		return c
 	}
@@ -103,8 +103,8 @@ func vfsCachePressure(c *Check, d facts.Sysctl) {
 	}
 	c.Reason = fmt.Sprintf("%s is %d, so %s=%d makes the kernel reclaim dentries and inodes at %s per 100, not the configured %s", denomKey, denom, key, val, per100, c.Expected)
 	if set := d.Setter; d.SetterFound && set.Value == d.Value {
-		c.Remedy = fmt.Sprintf("%s sets %s = %s: remove that line, then: sysctl -w %s=100 and %s", set.File, denomKey, d.Value, denomKey, restart)
+		c.Remedy = fmt.Sprintf("%s sets %s = %s: remove that line, then: sysctl -w %s=100 && %s", set.File, denomKey, d.Value, denomKey, names.RecoverCommand)
 		return
 	}
-	c.Remedy = fmt.Sprintf("something set %s (a program, or sysctl -w): find it and stop it, then: sysctl -w %s=100 and %s", denomKey, denomKey, restart)
+	c.Remedy = fmt.Sprintf("something set %s (a program, or sysctl -w): find it and stop it, then: sysctl -w %s=100 && %s", denomKey, denomKey, names.RecoverCommand)
 }

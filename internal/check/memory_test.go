@@ -8,6 +8,7 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
@@ -51,7 +52,7 @@ func TestCoreMemoryV1Swappiness(t *testing.T) {
 			t.Errorf("reason lacks %q: %s", w, e.Reason)
 		}
 	}
-	if !strings.Contains(e.Remedy, "systemctl restart ransomeye-tuner.service") {
+	if !strings.Contains(e.Remedy, "then: "+names.RecoverCommand) {
 		t.Errorf("remedy: %s", e.Remedy)
 	}
 
@@ -251,7 +252,7 @@ func TestSysctlVFSCachePressureDenom(t *testing.T) {
 		{"no denominator (before 6.16)", nil, true, "50", "", ""},
 		{"denominator 100", map[string]string{"/proc/sys/vm/vfs_cache_pressure_denom": "100\n"}, true, "50", "", ""},
 		{"administrator's denominator", map[string]string{"/proc/sys/vm/vfs_cache_pressure_denom": "1000\n", "/etc/sysctl.d/90-dentries.conf": "vm.vfs_cache_pressure_denom = 1000\n"},
-			false, "50 with vm.vfs_cache_pressure_denom=1000: 5 per 100", "reclaim dentries and inodes at 5 per 100, not the configured 50", "/etc/sysctl.d/90-dentries.conf sets vm.vfs_cache_pressure_denom = 1000: remove that line, then: sysctl -w vm.vfs_cache_pressure_denom=100 and systemctl restart ransomeye-tuner.service"},
+			false, "50 with vm.vfs_cache_pressure_denom=1000: 5 per 100", "reclaim dentries and inodes at 5 per 100, not the configured 50", "/etc/sysctl.d/90-dentries.conf sets vm.vfs_cache_pressure_denom = 1000: remove that line, then: sysctl -w vm.vfs_cache_pressure_denom=100 && ransomeye-tuner recover"},
 		{"denominator set by hand", map[string]string{"/proc/sys/vm/vfs_cache_pressure_denom": "200\n"},
 			false, "50 with vm.vfs_cache_pressure_denom=200: 25 per 100", "at 25 per 100", "sysctl -w vm.vfs_cache_pressure_denom=100"},
 		{"unreadable denominator", map[string]string{"/proc/sys/vm/vfs_cache_pressure_denom/x": ""}, false, "50", "cannot be read", "fix the cause"},

@@ -32,7 +32,7 @@ const (
 
 // RemedyStaleMemoryDropIns: the memory drop-ins in effect are not those of
 // a fresh plan.
-const RemedyStaleMemoryDropIns = "run systemctl daemon-reload (the [Memory] configuration, the RAM or the CPU plan changed since the generator ran), then restart " + names.ActivatorUnit
+var RemedyStaleMemoryDropIns = "the [Memory] configuration, the RAM or the CPU plan changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
 
 // Memory is what the kernel applies of the memory plan ([Memory]; status
 // --json "memory"): protections up the core's path, the others' ceilings,

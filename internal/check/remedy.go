@@ -11,19 +11,26 @@ import (
 )
 
 // The remedies the checks name, each worded here once: on-call engineers
-// follow them word for word.
+// follow them word for word. Every one after which the tuner must check
+// again ends with then, the one command that reloads systemd, activates,
+// starts the swap unit and the core (a restart of the activator alone
+// does none of the rest).
 var (
-	restart = "systemctl restart " + names.ActivatorUnit
+	then = "then: " + names.RecoverCommand
 	// RemedyRestart: fix what the reason names, then activate again.
-	RemedyRestart = "fix the cause, then: " + restart
+	RemedyRestart = "fix the cause, " + then
+	// RemedyMarker: what activate did not get to, after the failure the
+	// marker records.
+	RemedyMarker = "fix the cause the failure marker names, " + then
 	// RemedyGate: what the gate says once the cause is fixed.
-	RemedyGate = RemedyRestart + " (a successful run removes the marker)"
+	RemedyGate = RemedyRestart
 	// RemedyConfig: an invalid configuration.
-	RemedyConfig = "fix the file and line named, then: " + restart
+	RemedyConfig = "fix the file and line named, " + then
 	// RemedyTopology: a CPU topology that cannot be trusted.
-	RemedyTopology = "fix the cause, or set [CPU] Isolation=off"
-	// RemedyStaleDropIns: the CPU drop-ins in effect are not the plan's.
-	RemedyStaleDropIns = "run systemctl daemon-reload (the CPU topology or the configuration changed since the generator ran), then restart " + names.ActivatorUnit
+	RemedyTopology = "fix the cause, or set [CPU] Isolation=off, " + then
+	// RemedyStaleDropIns: the CPU drop-ins in effect are not the plan's;
+	// recover's daemon-reload runs the generator again.
+	RemedyStaleDropIns = "the CPU topology or the configuration changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
 	// RemedyNotEnforced, RemedyPlanNotGuaranteed: the core's unit cannot
 	// be measured.
 	RemedyNotEnforced       = "fix the cause; the core's guarantees are not enforced until then"
@@ -45,12 +52,42 @@ func remedySysctl(key string, v facts.Sysctl) string {
 	set := v.Setter
 	switch {
 	case !v.SetterFound || set.Value != v.Value:
-		return fmt.Sprintf("something set it after %s, and no file that sysctl --system applies gives it that value (a program, or sysctl -w): find it and stop it, then: %s", names.ActivatorUnit, restart)
+		return fmt.Sprintf("something set it after %s, and no file that sysctl --system applies gives it that value (a program, or sysctl -w): find it and stop it, %s", names.ActivatorUnit, then)
 	case path.Base(set.File) == sysctl.FileName:
-		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: %s", set.File, key, set.Value, path.Join(sysctl.RunDir, sysctl.FileName), restart)
+		return fmt.Sprintf("a later sysctl --system applied the package's own %s (%s = %s), because %s, which activate writes with the configured values, is missing or out of date: nothing to fix by hand, %s", set.File, key, set.Value, path.Join(sysctl.RunDir, sysctl.FileName), then)
 	}
-	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), then: %s", set.File, key, set.Value, restart)
+	return fmt.Sprintf("%s sets %s = %s, and a later sysctl --system applied it: remove that line (or set the value in /etc/ransomeye/tuner.conf [Sysctl]), %s", set.File, key, set.Value, then)
 }
+
+// reasonTuned says that tuned set key: it runs, and its active profile
+// (or one that profile includes) sets the value key has.
+func reasonTuned(key, want string, v facts.Sysctl) string {
+	t := v.Tuned
+	r := fmt.Sprintf("%s is %q, want %q: tuned is running and its profile %s sets %s = %s", key, v.Value, want, t.Active, key, t.Value)
+	if t.From != t.Active {
+		r += fmt.Sprintf(" (in %s, which it includes)", t.From)
+	}
+	if !t.Reapply {
+		r += fmt.Sprintf("; with reapply_sysctl = 0 in %s it does not apply the system's sysctl files after its profile", sysctl.TunedMainConf)
+	}
+	return r
+}
+
+// RemedyTuned is the remedy when tuned's active profile sets key, worded
+// as ransomeye-tuner(8), TUNED, quotes it.
+func RemedyTuned(key, want, active string) string {
+	return fmt.Sprintf("give tuned a profile that includes %s and sets %s=%s, make it active with tuned-adm profile (ransomeye-tuner(8), TUNED), or set reapply_sysctl = 1 in %s, %s", active, key, want, sysctl.TunedMainConf, then)
+}
+
+// MetricsDirMissing says, with the remedy, that the configured textfile's
+// directory does not exist (for the default one that means no
+// node_exporter here, not an error).
+func MetricsDirMissing(textfile string) string {
+	return fmt.Sprintf("the directory %q of [Metrics] TextfilePath=%s does not exist: no metrics are written, and every alert on them is blind; create it (node_exporter's --collector.textfile.directory), or set TextfilePath= to a file in that directory, or to off", path.Dir(textfile), textfile)
+}
+
+// NoNodeExporter says why no metrics are written to the default textfile.
+const NoNodeExporter = "not written: its directory does not exist, so no node_exporter here (where one runs, set [Metrics] TextfilePath= to a file in its --collector.textfile.directory)"
 
 // remedyIsolation says what an administrator can do for each cause.
 func remedyIsolation(causes []string, core cpuset.Set) []string {

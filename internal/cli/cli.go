@@ -53,7 +53,7 @@ type command struct {
 var commands []command
 
 func init() {
-	commands = []command{activateCmd, statusCmd, metricsCmd, planCmd, checkConfigCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
+	commands = []command{activateCmd, statusCmd, recoverCmd, metricsCmd, planCmd, checkConfigCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
 }
 
 // commandNames lists the commands ("activate", "status", …).

@@ -195,7 +195,7 @@ func TestGateFirstLine(t *testing.T) {
 	code, out, _ := runMain("gate")
 	first, _, _ := strings.Cut(out, "\n")
 	if code != ExitFail || !strings.HasPrefix(first, "ransomeye-core.service may not start: ransomeye-tuner.service has not succeeded in this boot") ||
-		!strings.Contains(first, "fix the cause, then: systemctl restart ransomeye-tuner.service") {
+		!strings.Contains(first, "fix the cause, then: ransomeye-tuner recover") {
 		t.Errorf("gate: exit %d, first line %q", code, first)
 	}
 	if journal.Enabled() {

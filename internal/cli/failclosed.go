@@ -60,11 +60,13 @@ gate opens only while ransomeye-tuner.service is active.`,
 		if *reason == "" {
 			*reason = monitorReason(e.getenv)
 		}
+		f := facts.Gather(e.root, facts.FailClosed)
+		defer f.Close()
 		if e.getenv("MONITOR_UNIT") == "" && !reasonSet && !*ifFailed {
-			*reason += "; " + swapFacts(e)
+			*reason += "; " + swapFacts(f)
 		}
 		e.log.Event(msgid.FailClosed, priolog.Crit, "%s", *reason)
-		if written, _ := apply.WriteMarker(e.root, e.log, *reason, "fail-closed"); !written {
+		if written, _ := apply.WriteMarker(e.root, e.log, marker.Entry{Reason: *reason, Source: "fail-closed", Core: f.CoreName()}); !written {
 			return ExitFail
 		}
 		notify("STATUS=failure recorded: " + strings.SplitN(*reason, "\n", 2)[0])
@@ -73,9 +75,7 @@ gate opens only while ransomeye-tuner.service is active.`,
 }
 
 // swapFacts says what is seen of the swap now, when systemd gave no reason.
-func swapFacts(e *env) string {
-	f := facts.Gather(e.root, facts.FailClosed)
-	defer f.Close()
+func swapFacts(f *facts.Facts) string {
 	if f.ConfigErr != nil {
 		return fmt.Sprintf("%v; see journalctl -b -u %s", f.ConfigErr, names.ActivatorUnit)
 	}

@@ -41,6 +41,8 @@ path). Each failing one is printed with its remedy.`,
 		apply.RemovePlanted(e.root, e.log)
 		f, _, r := judge(e.root, facts.Gate)
 		defer f.Close()
+		// Its lines go to the journal of the unit it runs for.
+		r.GateUnit = f.SelfUnit
 		if out := r.GateLines(); len(out) > 0 {
 			refuse(e, out)
 			return ExitFail
@@ -54,7 +56,7 @@ path). Each failing one is printed with its remedy.`,
 // On the journal it is an event with its MESSAGE_ID.
 func refuse(e *env, out []string) {
 	first := out[0]
-	if !strings.Contains(first, "fix the cause") {
+	if !strings.Contains(first, "then: ") {
 		first += "; " + check.RemedyGate
 	}
 	if len(out) > 1 {

@@ -21,9 +21,13 @@ var metricsCmd = command{
 replacing it atomically. ransomeye-tuner-metrics.timer runs it every minute, so
 drift after boot (a sysctl changed, swap turned off) shows up within a minute
 and a stale file means the timer stopped. Prints nothing when it succeeds.
-Writes nothing when the directory does not exist (no node_exporter) or
-TextfilePath=off. Exit code 0 when written or nothing to write, 1 when the file
-could not be written.`,
+Writes nothing when TextfilePath=off, or when the default path's directory
+does not exist (no node_exporter here). A TextfilePath= set to a file in a
+directory that does not exist is an error, said on standard error (the
+journal, at priority ERR, when the timer runs it) with the remedy: the alerts
+on the metrics would otherwise be blind with nothing saying why. status shows
+where the metrics go, when they were last written, or why not. Exit code 0
+when written or nothing to write, 1 when the file could not be written.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {
 			return code

@@ -25,7 +25,9 @@ command (ransomeye-tuner-metrics.timer, every minute), or here only with
 ransomeye-tuner(8), JSON OUTPUT. Exit code 0 when compliant, 1 when not
 (a guarantee fails, or the failure marker keeps the core down), 3 when
 disabled by ransomeye.tuner=0, 4 when it cannot determine (the configuration
-cannot be read, or the report cannot be written); 2 for a usage error.
+cannot be read, the report cannot be written, or, run by a user other than
+root, what the verdict needs could not be read: each "not read" row says what
+and that root is needed, and no verdict is made from it); 2 for a usage error.
 --quiet prints nothing: only the exit code says.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		asJSON := fs.Bool("json", false, "print JSON instead of a table")

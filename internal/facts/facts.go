@@ -18,6 +18,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
@@ -56,6 +57,8 @@ const (
 	// ReadCapture: the capture interface: sysfs, its driver's channels and
 	// offloads.
 	ReadCapture
+	// ReadMetrics: the metrics textfile and its directory.
+	ReadMetrics
 	// ReadIfDisabled: the rest also with ransomeye.tuner=0 (what a failure
 	// or the removal must see of the swap).
 	ReadIfDisabled
@@ -68,7 +71,7 @@ const (
 	Generator  = ReadSwapUnits | ReadMemInfo
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
 	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
-	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
+	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect | ReadMetrics
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
@@ -128,7 +131,17 @@ type Facts struct {
 	Markers      []marker.State
 	Activated    bool
 	ActivatedWhy string
+	// ActivatedErr kept the success record from being examined.
+	ActivatedErr error
 	BootID       string
+	// Stopped is the step at which this boot's last activation failed, as
+	// the marker records it ("" when none did, or the marker does not
+	// say): what activate did not get to, it did not set.
+	Stopped string
+
+	// SelfUnit is the service whose cgroup this run is in ("" when none):
+	// for the gate, the unit whose ExecCondition= it is.
+	SelfUnit string
 
 	// Core is the core's CPUs as systemd applies them (Unit "": not
 	// judged in this run); Memory its memory cgroup.
@@ -144,6 +157,9 @@ type Facts struct {
 
 	// Capture is the capture interface (Name "": none configured).
 	Capture Capture
+
+	// Metrics is the metrics textfile (read in the status scope).
+	Metrics Metrics
 }
 
 // Sysctl is one kernel parameter now.
@@ -154,6 +170,10 @@ type Sysctl struct {
 	// when Value is not the wanted one.
 	Setter      sysctl.Setter
 	SetterFound bool
+	// Tuned is what tuned sets the key to, read when Value is not the
+	// wanted one and tuned runs with a profile that sets it (TunedFound).
+	Tuned      sysctl.Tuned
+	TunedFound bool
 }
 
 // DropIn is one CPU file in effect.
@@ -173,7 +193,8 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	if f.Reads(ReadRecords) {
 		f.Markers = marker.Inspect(root)
 		f.BootID = marker.BootID(root)
-		f.Activated, f.ActivatedWhy = marker.CheckOK(root, f.BootID)
+		f.Activated, f.ActivatedWhy, f.ActivatedErr = marker.ReadOK(root, f.BootID)
+		f.Stopped = StoppedAt(f.Markers, f.BootID)
 	}
 	if !f.Enabled && !f.Reads(ReadIfDisabled) {
 		return f
@@ -201,6 +222,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			var v Sysctl
 			if v.Value, v.Err = sysctl.Read(root, s.Key); v.Err == nil && v.Value != s.Value {
 				v.Setter, v.SetterFound = sysctl.LastSetter(root, s.Key)
+				v.Tuned, v.TunedFound = sysctl.TunedSetter(root, s.Key)
 			}
 			f.Sysctls[s.Key] = v
 		}
@@ -210,6 +232,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadCoreCPUs) || f.Reads(ReadRecords) {
 		self := selfCgroups(root)
+		f.SelfUnit = unitOfSelf(self)
 		if f.Reads(ReadCoreCPUs) {
 			f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs(), self)
 		} else {
@@ -227,6 +250,9 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadCapture) {
 		f.readCapture()
+	}
+	if f.Reads(ReadMetrics) {
+		f.readMetrics()
 	}
 	return f
 }
@@ -261,6 +287,41 @@ func (f *Facts) readTopology() {
 			}
 		}
 	}
+}
+
+// CoreName is the core's unit as far as this run knows it: the
+// configuration's; under an invalid configuration the one it still
+// settles; else (not read, or not settled) the default.
+func (f *Facts) CoreName() string {
+	var ce *config.Error
+	switch {
+	case f.ConfigErr != nil && errors.As(f.ConfigErr, &ce) && ce.CoreService != "":
+		return ce.CoreService
+	case f.ConfigErr == nil && f.Config.CoreService() != "":
+		return f.Config.CoreService()
+	}
+	return names.CoreService
+}
+
+// StoppedAt is the step at which the last activation of boot bootID
+// failed: the newest entry activate wrote in this boot in the genuine
+// markers states hold ("" when there is none). The entries the units add
+// after it (ExecStopPost=, OnFailure=) record the same failure.
+func StoppedAt(states []marker.State, bootID string) string {
+	if bootID == "" {
+		return ""
+	}
+	for _, st := range states {
+		if !st.Genuine {
+			continue
+		}
+		for i := len(st.Entries) - 1; i >= 0; i-- {
+			if e := st.Entries[i]; e.Source == "activate" && e.BootID == bootID {
+				return e.Step
+			}
+		}
+	}
+	return ""
 }
 
 // procMissing reports whether /proc is not mounted under root: neither

@@ -16,6 +16,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/privilege"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
@@ -26,8 +27,10 @@ import (
 // nothing.
 type Core struct {
 	Unit string
-	// NotMeasured says why nothing could be measured here.
+	// NotMeasured says why nothing could be measured here; Unread: because
+	// this run is not root's.
 	NotMeasured string
+	Unread      bool
 	Err         error
 	// InCgroup: this process runs in the core's cgroup; Self its affinity.
 	InCgroup bool
@@ -84,6 +87,12 @@ func measureCore(root hostroot.Root, unit string, allowedCPUs bool, self []procC
 		return c
 	}
 	c.Err = c.unitProperties()
+	if errors.Is(c.Err, errConnect) && os.Geteuid() != 0 {
+		// Root asks at systemd's private socket, which refuses others;
+		// without a system bus a run that is not root's cannot ask at all.
+		c.NotMeasured, c.Unread, c.Err = privilege.Reason(c.Err), true, nil
+		return c
+	}
 	if c.Err == nil && allowedCPUs && c.Slice != "" {
 		c.SliceCPUs, c.SliceErr = sliceEffective(root, c.Slice)
 	}
@@ -113,6 +122,22 @@ func inUnitCgroup(self []procCgroup, unit string) bool {
 		}
 	}
 	return false
+}
+
+// unitOfSelf is the service whose cgroup self places this process in (on
+// cgroup v2 or systemd's v1 hierarchy; a unit with Delegate=yes runs its
+// control processes in ".control"), "" when it is not a service's.
+func unitOfSelf(self []procCgroup) string {
+	for _, c := range self {
+		if c.id != "0" && c.name != "name=systemd" {
+			continue
+		}
+		cg := strings.TrimSuffix(c.path, "/.control")
+		if last := cg[strings.LastIndexByte(cg, '/')+1:]; strings.HasSuffix(last, ".service") {
+			return strings.TrimPrefix(last, "_")
+		}
+	}
+	return ""
 }
 
 func selfAffinity() (cpuset.Set, error) {
@@ -228,7 +253,7 @@ func unitTypeProperties(unit, typ string) (map[string]any, error) {
 	defer cancel()
 	conn, err := connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("connect to systemd: %w", err)
+		return nil, fmt.Errorf("%w: %w", errConnect, err)
 	}
 	defer conn.Close()
 	props, err := conn.GetUnitTypePropertiesContext(ctx, unit, typ)
@@ -279,6 +304,9 @@ func Commands(v any) ([]Command, bool) {
 	}
 	return out, true
 }
+
+// errConnect wraps a failure to reach systemd at all.
+var errConnect = errors.New("connect to systemd")
 
 // systemd's own socket (root only), and the system bus's fixed socket.
 const (

@@ -169,3 +169,28 @@ func BenchmarkThreads(b *testing.B) {
 		threads(hostroot.Root("/"))
 	}
 }
+
+// TestUnitOfSelf: the gate names the unit whose ExecCondition= runs it,
+// found in its own cgroup: another unit than the configured core may carry
+// the static gate.
+func TestUnitOfSelf(t *testing.T) {
+	for in, want := range map[string]string{
+		"0::/system.slice/system-postgresql.slice/postgresql@15-main.service\n": "postgresql@15-main.service",
+		"0::/system.slice/ransomeye-core.service/.control\n":                    "ransomeye-core.service",
+		"12:name=systemd:/system.slice/ransomeye-core.service\n4:memory:/x\n":   "ransomeye-core.service",
+		"0::/user.slice/user-0.slice/session-3.scope\n":                         "",
+	} {
+		var self []procCgroup
+		for _, l := range strings.Split(strings.TrimSpace(in), "\n") {
+			p := strings.SplitN(l, ":", 3)
+			c := procCgroup{id: p[0], path: p[2]}
+			if strings.HasPrefix(p[1], "name=") {
+				c.name = p[1]
+			}
+			self = append(self, c)
+		}
+		if got := unitOfSelf(self); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}

@@ -4,8 +4,8 @@
 // reached only with *at calls that follow no link: a genuine marker is a
 // regular file of root's with one link; anything else at the name is
 // planted, and removed rather than believed. Where it cannot be written,
-// the root-only fallback in /run/ransomeye-tuner, which the gate checks too,
-// keeps the core down.
+// the fallback in rundir.Path, which only root can write and the gate
+// checks too, keeps the core down.
 package marker
 
 import (
@@ -22,15 +22,15 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // RunLockDir is where /var/lock points; used while /var/lock is missing.
 const RunLockDir = "/run/lock"
 
-// FallbackPath is the marker when names.MarkerPath cannot be written (its
-// directory root-only, 0700).
-const FallbackPath = "/run/ransomeye-tuner/resource-fail"
+// FallbackPath is the marker when names.MarkerPath cannot be written.
+const FallbackPath = rundir.Path + "/resource-fail"
 
 // maxEntries bounds the failures one marker keeps: the first (the cause)
 // and the latest.
@@ -45,12 +45,45 @@ type Entry struct {
 	Time   time.Time
 	BootID string
 	Source string // what wrote it: "activate", "fail-closed", ...
+	// Core is the unit the marker keeps down ([CPU] CoreService=); the
+	// header names the newest entry's.
+	Core string
+	// Step is the step of activate that failed (one of the Step
+	// constants; "" for other sources): what it did not get to, it did
+	// not change.
+	Step string
 }
 
-const header = "# ransomeye-tuner: ransomeye-core.service does not start while this file exists.\n" +
-	"# Fix the cause below, then run: systemctl restart ransomeye-tuner.service\n" +
-	"# (a successful run removes this file and records its success, which the\n" +
-	"# core's gate also needs: removing this file by hand is not enough).\n"
+// The steps of activate, in order, as an Entry records where it stopped.
+const (
+	StepConfig  = "configuration"
+	StepSwap    = "swap"
+	StepSysctls = "sysctls"
+	StepMemory  = "core-memory"
+	StepCPU     = "cpu"
+	StepRecords = "records"
+)
+
+// Before reports whether activate stopped at step before it reached
+// StepSysctls: the sysctls were not set.
+func Before(step, of string) bool {
+	order := []string{StepConfig, StepSwap, StepSysctls, StepMemory, StepCPU, StepRecords}
+	i, j := slices.Index(order, step), slices.Index(order, of)
+	return i >= 0 && j >= 0 && i < j
+}
+
+// header is the marker's first lines: what it keeps down and the one
+// command that clears it once the cause is fixed.
+func header(core string) string {
+	if core == "" {
+		core = names.CoreService
+	}
+	return "# ransomeye-tuner: " + clean(core) + " does not start while this file exists.\n" +
+		"# Fix the cause below, then run: " + names.RecoverCommand + "\n" +
+		"# (it activates again, which removes this file and records the success the\n" +
+		"# core's gate also needs, and starts the core: removing this file by hand is\n" +
+		"# not enough).\n"
+}
 
 // clean makes a value one marker line: a newline could forge an entry.
 func clean(s string) string {
@@ -65,7 +98,11 @@ func clean(s string) string {
 // Format renders entries as the marker's content.
 func Format(entries []Entry) string {
 	var b strings.Builder
-	b.WriteString(header)
+	core := ""
+	if len(entries) > 0 {
+		core = entries[len(entries)-1].Core
+	}
+	b.WriteString(header(core))
 	for _, e := range entries {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "reason: %s\n", clean(e.Reason))
@@ -75,6 +112,12 @@ func Format(entries []Entry) string {
 		}
 		if e.Source != "" {
 			fmt.Fprintf(&b, "source: %s\n", clean(e.Source))
+		}
+		if e.Core != "" {
+			fmt.Fprintf(&b, "core: %s\n", clean(e.Core))
+		}
+		if e.Step != "" {
+			fmt.Fprintf(&b, "step: %s\n", clean(e.Step))
 		}
 	}
 	return b.String()
@@ -108,6 +151,14 @@ func Parse(text string) []Entry {
 		case "source":
 			if cur != nil {
 				cur.Source = val
+			}
+		case "core":
+			if cur != nil {
+				cur.Core = val
+			}
+		case "step":
+			if cur != nil {
+				cur.Step = val
 			}
 		}
 	}
@@ -164,27 +215,26 @@ func (s State) Reasons() []string {
 }
 
 // openDir opens a marker location's directory through safefs (the system's
-// root-made /var/lock link followed, another user's never). A missing
-// /var/lock means /run/lock: early in the boot a directory made under an
-// unmounted /var would hide the marker once it mounts. With create, a
-// missing directory is made (0700 fallback, 0755 lock directory) and it
-// must keep others from removing the marker. Missing without create: an
-// error wrapping fs.ErrNotExist.
+// root-made /var/lock link followed, another user's never; the fallback's
+// by rundir.Open). A missing /var/lock means /run/lock: early in the boot a
+// directory made under an unmounted /var would hide the marker once it
+// mounts. With create, a missing lock directory is made 0755, and the
+// directory must keep others from removing the marker. Missing without
+// create: an error wrapping fs.ErrNotExist.
 func openDir(root hostroot.Root, loc location, create bool) (*safefs.Dir, error) {
-	hostDir := filepath.Dir(loc.host)
-	var opt, first safefs.Options
+	var opt safefs.Options
 	if create {
 		opt.Create = 0o755
-		if loc.fallback {
-			opt.Create = 0o700
-		}
 	}
+	var d *safefs.Dir
+	var err error
 	if loc.fallback {
-		first = opt
-	}
-	d, err := safefs.OpenDir(root, hostDir, first)
-	if errors.Is(err, fs.ErrNotExist) && !loc.fallback {
-		d, err = safefs.OpenDir(root, RunLockDir, opt)
+		d, err = rundir.Open(root, create)
+	} else {
+		d, err = safefs.OpenDir(root, filepath.Dir(loc.host), safefs.Options{})
+		if errors.Is(err, fs.ErrNotExist) {
+			d, err = safefs.OpenDir(root, RunLockDir, opt)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("marker directory: %w", err)
@@ -192,10 +242,6 @@ func openDir(root hostroot.Root, loc location, create bool) (*safefs.Dir, error)
 	fail := func(format string, a ...any) (*safefs.Dir, error) {
 		d.Close()
 		return nil, fmt.Errorf(format, a...)
-	}
-	if loc.fallback && slices.ContainsFunc(d.Links, func(l string) bool { return strings.HasPrefix(l, hostDir+" -> ") }) {
-		// Our root-only directory: a link at its name is never followed.
-		return fail("marker directory %q is a symbolic link: refusing to follow it; remove it (ransomeye-tuner makes the directory)", root.Path(hostDir))
 	}
 	var st unix.Stat_t
 	switch err := unix.Fstat(d.Fd(), &st); {

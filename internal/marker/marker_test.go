@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 )
 
 func TestFormatParse(t *testing.T) {
 	when := time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 	in := []Entry{
-		{Reason: "not enough space on the ext4 filesystem", Time: when, BootID: "b1", Source: "activate"},
+		{Reason: "not enough space on the ext4 filesystem", Time: when, BootID: "b1", Source: "activate", Core: "db.service", Step: StepSwap},
 		{Reason: "forged\nreason: all good", Time: when, BootID: "b1", Source: "fail-closed"},
 	}
 	text := Format(in)
@@ -25,7 +26,7 @@ func TestFormatParse(t *testing.T) {
 	if len(out) != 2 {
 		t.Fatalf("Parse gave %d entries, want 2 (a newline in a reason must not forge an entry): %q", len(out), text)
 	}
-	if out[0].Reason != in[0].Reason || !out[0].Time.Equal(when) || out[0].BootID != "b1" || out[0].Source != "activate" {
+	if out[0].Reason != in[0].Reason || !out[0].Time.Equal(when) || out[0].BootID != "b1" || out[0].Source != "activate" || out[0].Core != "db.service" || out[0].Step != StepSwap {
 		t.Errorf("entry 0 = %+v", out[0])
 	}
 	if out[1].Reason != "forged reason: all good" {
@@ -207,9 +208,9 @@ func TestReadOnlyLockDir(t *testing.T) {
 	if err != nil || res.Written != FallbackPath || len(res.Problems) != 1 {
 		t.Fatalf("Write = %+v, %v; want the fallback", res, err)
 	}
-	fi, err := os.Stat(root.Path("/run/ransomeye-tuner"))
-	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("fallback dir: %v %v, want mode 0700", fi, err)
+	fi, err := os.Stat(root.Path(rundir.Path))
+	if err != nil || fi.Mode().Perm() != rundir.Mode {
+		t.Errorf("fallback dir: %v %v, want mode %v", fi, err, rundir.Mode)
 	}
 	blocked, states, _ := gate(root)
 	if !blocked || states[1].Reasons()[0] != "disk full" {
@@ -288,9 +289,9 @@ func TestOKRecord(t *testing.T) {
 	if ok, why := CheckOK(root, "b2"); ok || !strings.Contains(why, "another boot") {
 		t.Errorf("CheckOK for another boot: %v %q", ok, why)
 	}
-	fi, err := os.Stat(root.Path("/run/ransomeye-tuner"))
-	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("record directory: %v %v", fi, err)
+	fi, err := os.Stat(root.Path(rundir.Path))
+	if err != nil || fi.Mode().Perm() != rundir.Mode {
+		t.Errorf("record directory: %v %v, want mode %v", fi, err, rundir.Mode)
 	}
 	p := root.Path(OKPath)
 	os.Chown(p, 1000, 1000)
@@ -305,7 +306,7 @@ func TestOKRecord(t *testing.T) {
 	}
 	WriteOK(root, "b1", time.Now())
 	os.Chmod(root.Path("/run/ransomeye-tuner"), 0o777)
-	if ok, why := CheckOK(root, "b1"); ok || !strings.Contains(why, "not trusted") {
+	if ok, why := CheckOK(root, "b1"); ok || !strings.Contains(why, "writable by other users") {
 		t.Errorf("record in a world-writable directory: %v %q", ok, why)
 	}
 }

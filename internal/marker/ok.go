@@ -11,14 +11,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // OKPath records that activate succeeded in this boot; the gate opens only
 // with it for the running boot id. A full /run can keep any marker from
 // being written, and removing needs no space: activate removes the record
-// first and at every failure, and only a complete run writes it.
-const OKPath = "/run/ransomeye-tuner/ok"
+// first and at every failure, and only a complete run writes it. Anyone
+// may read it (status run by any user says whether activation succeeded).
+const OKPath = rundir.Path + "/ok"
 
 func okLocation() location { return location{host: OKPath, fallback: true} }
 
@@ -53,19 +55,34 @@ func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
 }
 
 // CheckOK reports whether the success record exists for bootID, and why
-// not; only a root-owned single-link file in a root-only directory counts.
+// not; only a root-owned single-link file in a directory only root can
+// write counts.
 func CheckOK(root hostroot.Root, bootID string) (bool, string) {
+	ok, why, _ := ReadOK(root, bootID)
+	return ok, why
+}
+
+// ReadOK is CheckOK that also returns the error that kept the record
+// from being examined (its directory or the file could not be opened),
+// nil when it was examined or is not there.
+func ReadOK(root hostroot.Root, bootID string) (ok bool, why string, unread error) {
+	ok, why = checkOK(root, bootID, &unread)
+	return ok, why, unread
+}
+
+func checkOK(root hostroot.Root, bootID string, unread *error) (bool, string) {
 	d, err := openDir(root, okLocation(), false)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
+		*unread = err
 		return false, err.Error()
 	}
 	defer d.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(d.Fd(), &st); err != nil || st.Uid != 0 || st.Mode&0o022 != 0 {
-		return false, fmt.Sprintf("%q is not a root-only directory: its record is not trusted", filepath.Dir(OKPath))
+		return false, fmt.Sprintf("%q is not a directory only root can write: its record is not trusted", filepath.Dir(OKPath))
 	}
 	name := filepath.Base(OKPath)
 	fd, err := unix.Openat(d.Fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
@@ -73,7 +90,8 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
 		}
-		return false, fmt.Sprintf("%s: %v", OKPath, err)
+		*unread = fmt.Errorf("%s: %w", OKPath, err)
+		return false, (*unread).Error()
 	}
 	defer unix.Close(fd)
 	if err := unix.Fstat(fd, &st); err != nil || st.Uid != 0 || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
@@ -92,23 +110,13 @@ func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 	return false, fmt.Sprintf("%s records no boot id", OKPath)
 }
 
-// Lock serialises activations with a flock on OKPath's root-only directory
-// (no other user can open it to block the boot): a second activate would
+// LockName, in rundir.Path, is the file whose flock makes activations one
+// at a time.
+const LockName = "activate.lock"
+
+// Lock serialises activations with a flock on LockName (rundir.Lock: 0600,
+// so no other user can open it to block the boot): a second activate would
 // remove the first's temporary swapfile as a leftover and fail it.
 func Lock(root hostroot.Root) (unlock func(), err error) {
-	d, err := openDir(root, okLocation(), true)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = unix.Flock(d.Fd(), unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		d.Close()
-		return nil, fmt.Errorf("lock %q: %w", d.Path, err)
-	}
-	return func() { d.Close() }, nil
+	return rundir.Lock(root, LockName)
 }

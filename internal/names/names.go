@@ -43,6 +43,11 @@ const (
 	GeneratorName = "ransomeye-tuner-generator"
 	// ActivatorName is the activator/CLI binary's name.
 	ActivatorName = "ransomeye-tuner"
+	// RecoverCommand is what every remedy runs once its cause is fixed:
+	// it reloads systemd (the generator runs again), restarts the
+	// activator, starts the swap unit, and starts the core when the gate
+	// refused its last start.
+	RecoverCommand = ActivatorName + " recover"
 	// SwapLabel is the label mkswap gives the swapfile.
 	SwapLabel = "ransomeye-swap"
 	// DefaultMetricsPath is the node_exporter textfile-collector file.

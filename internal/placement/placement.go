@@ -25,13 +25,14 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/kernfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
+	"github.com/ransomeye/ransomeye-tuner/internal/rundir"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
 // The plan file (ransomeye-tuner(8)); Version changes only when a field
 // changes meaning or goes away.
 const (
-	Dir      = "/run/ransomeye-tuner"
+	Dir      = rundir.Path
 	FileName = "plan.json"
 	Path     = Dir + "/" + FileName
 	Version  = 1
@@ -141,7 +142,7 @@ func Hold(root hostroot.Root, lift, set bool) (bool, error) {
 	case !set && errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	}
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	dir, err := rundir.Open(root, true)
 	if err != nil {
 		return set, fmt.Errorf("the placement hold %q: %w", p, err)
 	}
@@ -155,36 +156,10 @@ func Hold(root hostroot.Root, lift, set bool) (bool, error) {
 	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
 }
 
-// Lock takes the placement lock (a flock on Dir/lockName, 0600, in a
-// directory only root can change, opened unfollowed), and returns its
-// release; the record must be read after it is taken.
+// Lock takes the placement lock (rundir.Lock: a flock on lockName, 0600)
+// and returns its release; the record must be read after it is taken.
 func Lock(root hostroot.Root) (unlock func(), err error) {
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer dir.Close()
-	p := dir.Path + "/" + lockName
-	fd, err := unix.Openat(dir.Fd(), lockName, unix.O_RDONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open %q: %w", p, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		return nil, fmt.Errorf("%q is not a regular file (%v): remove it (ransomeye-tuner makes it)", p, err)
-	}
-	for {
-		err = unix.Flock(fd, unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("lock %q: %w", p, err)
-	}
-	return func() { unix.Close(fd) }, nil
+	return rundir.Lock(root, lockName)
 }
 
 // Place keeps movable interrupts (st read, d decided) and unbound work (wq)
@@ -471,7 +446,7 @@ func WriteCaptureDevice(root hostroot.Root, dev string) error {
 			return nil
 		}
 	}
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	dir, err := rundir.Open(root, true)
 	if err != nil {
 		return err
 	}
@@ -488,7 +463,7 @@ func WriteCaptureDevice(root hostroot.Root, dev string) error {
 // WriteFile writes the plan file doc through safefs, 0644: services read
 // it.
 func WriteFile(root hostroot.Root, doc any) error {
-	dir, err := safefs.OpenDir(root, Dir, safefs.Options{Create: 0o755, RootOnly: true})
+	dir, err := rundir.Open(root, true)
 	if err != nil {
 		return err
 	}

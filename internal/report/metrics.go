@@ -53,6 +53,17 @@ func swapGauge(rep Report, name, help string, v float64) family {
 	return f
 }
 
+// verdictGauge is a verdict's family: without a sample when the verdict
+// could not be made (a run that is not root's: core_gated absent from the
+// document), rather than a 0 that looks like one.
+func verdictGauge(d Doc, name, help string, v float64) family {
+	f := gauge(name, help, v)
+	if d.CoreGated == nil {
+		f.samples = nil
+	}
+	return f
+}
+
 // targetGauge is the swap target: without a sample when it is not known
 // either (MemTotal not read: in a chroot, an image build).
 func targetGauge(rep Report) family {
@@ -94,10 +105,10 @@ func families(rep Report, run Run) []family {
 		targetGauge(rep),
 		swapGauge(rep, "swap_active_bytes", "All active swap on the machine (/proc/swaps), in bytes.", float64(rep.Swap.Active)),
 		swapGauge(rep, "swapfile_active_bytes", "Active swap provided by the tuner's swapfile, in bytes (0 when it is not active).", float64(rep.Swap.Provided)),
-		gauge("compliant", "1 when every resource guarantee holds and no failure marker is present, else 0.", bool01(d.Compliant)),
+		verdictGauge(d, "compliant", "1 when every resource guarantee holds and no failure marker is present, else 0.", bool01(d.Compliant)),
 		gauge("marker_present", "1 when the failure marker /var/lock/ransomeye-resource-fail exists (the core will not start), else 0.", bool01(d.Marker.Present)),
 		gauge("disabled", "1 when ransomeye.tuner=0 is on the kernel command line (resources not guaranteed), else 0.", bool01(d.State == "disabled")),
-		gauge("core_gated", "1 when the gate would keep ransomeye-core.service down now (the gate's own rules), else 0.", bool01(d.CoreGated)),
+		verdictGauge(d, "core_gated", "1 when the gate would keep ransomeye-core.service down now (the gate's own rules), else 0.", bool01(d.CoreGated != nil && *d.CoreGated)),
 		gauge("planted_markers", "Failure markers not written by root that the run writing this file found (present now, or just removed by activate): a security event.", float64(len(d.Marker.Planted)+run.Planted)),
 		configWarnings(d.Config),
 	}

@@ -58,7 +58,8 @@ type placementCounts struct {
 func (s snapshot) report() (Report, Run) {
 	var r Report
 	d := &r.Doc
-	d.Compliant, d.CoreGated, d.Marker.Present = s.Compliant, s.CoreGated, s.MarkerPresent
+	gated := s.CoreGated
+	d.Compliant, d.CoreGated, d.Marker.Present = s.Compliant, &gated, s.MarkerPresent
 	if s.Disabled {
 		d.State = check.StateDisabled
 	}
@@ -600,6 +601,29 @@ func TestIsolationDegraded(t *testing.T) {
 		if fmt.Sprint(vals) != fmt.Sprint(c.want) {
 			t.Errorf("placement %+v: isolation_degraded samples %v, want %v", c.p, vals, c.want)
 		}
+	}
+}
+
+// TestMetricsNoVerdictWithoutRoot: when the run could not read what the
+// gate decides on (not root's: core_gated absent from status --json), the
+// verdict families have no sample, rather than a 0 that reads "compliant:
+// no" or "not gated".
+func TestMetricsNoVerdictWithoutRoot(t *testing.T) {
+	var rep Report
+	rep.Doc.State = check.StateUnknown
+	text := string(rep.Metrics(Run{}))
+	for _, name := range []string{"compliant", "core_gated"} {
+		if strings.Contains(text, "\n"+Prefix+name+" ") {
+			t.Errorf("%s has a sample without a verdict:\n%s", Prefix+name, text)
+		}
+		if !strings.Contains(text, "# TYPE "+Prefix+name+" gauge") {
+			t.Errorf("%s is not declared", Prefix+name)
+		}
+	}
+	gated := false
+	rep.Doc.CoreGated = &gated
+	if text := string(rep.Metrics(Run{})); !strings.Contains(text, "\n"+Prefix+"core_gated 0\n") {
+		t.Errorf("core_gated known: no sample:\n%s", text)
 	}
 }
 

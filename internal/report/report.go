@@ -5,10 +5,12 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
@@ -40,10 +42,11 @@ type Report struct {
 // Doc is the JSON document: snake_case names with units, [] and {} never
 // null, and what was not measured absent with its reason in not_measured.
 type Doc struct {
-	Version     int               `json:"version"`
-	State       string            `json:"state"`
-	Compliant   bool              `json:"compliant"`
-	CoreGated   bool              `json:"core_gated"`
+	Version   int    `json:"version"`
+	State     string `json:"state"`
+	Compliant bool   `json:"compliant"`
+	// CoreGated is absent when it cannot be said (not_measured says why).
+	CoreGated   *bool             `json:"core_gated,omitempty"`
 	Root        string            `json:"root"`
 	Guarantees  []check.Check     `json:"guarantees"`
 	Problems    []string          `json:"problems"`
@@ -61,6 +64,25 @@ type Doc struct {
 	// Memory is what the kernel applies of [Memory] and the pressure;
 	// reported, never gated.
 	Memory *check.Memory `json:"memory,omitempty"`
+	// Metrics is where the metrics go, reported, never gated; absent
+	// where the run does not read it (activate's closing report).
+	Metrics *Metrics `json:"metrics,omitempty"`
+}
+
+// Metrics is the metrics textfile: where, when it was last written, or
+// why it is not.
+type Metrics struct {
+	// Path is the textfile ("" when [Metrics] TextfilePath=off).
+	Path string `json:"path"`
+	// Configured: TextfilePath= names another path than the default.
+	Configured bool `json:"configured"`
+	// Written: the file is there; WrittenAt its modification time.
+	Written   bool   `json:"written"`
+	WrittenAt string `json:"written_at,omitempty"`
+	// Error says why it cannot be written (monitoring is blind);
+	// Note why nothing is written where that is no fault.
+	Error string `json:"error,omitempty"`
+	Note  string `json:"note,omitempty"`
 }
 
 // Config is the configuration section. Valid says whether it may be acted
@@ -139,14 +161,23 @@ func list[T any](l []T) []T {
 const (
 	notMeasuredDisabled = names.CmdlineSwitch + "=0 on the kernel command line: nothing is guaranteed, nothing was measured"
 	notMeasuredConfig   = "the configuration cannot be read (see config.error): what to measure is not known"
+	notMeasuredGated    = "what the gate decides on was not all read (needs root): run status as root"
 )
 
 // Build makes the report of r (checked on f and p).
 func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
-	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(), CoreGated: r.Gated(),
+	rep := Report{Doc: Doc{Version: JSONVersion, State: r.State(), Compliant: r.Compliant(),
 		Root: f.Root.String(), Guarantees: r.Checks, Problems: list(r.Problems()), NotMeasured: map[string]string{}, Marker: r.Marker},
 		ProcMissing: f.ProcMissing}
 	d := &rep.Doc
+	for k, v := range r.NotRead {
+		d.NotMeasured[k] = v
+	}
+	if gated := r.Gated(); r.GatedKnown() {
+		d.CoreGated = &gated
+	} else {
+		d.NotMeasured["core_gated"] = notMeasuredGated
+	}
 	if r.Disabled {
 		for _, k := range []string{"config", "activation", "swap", "cpu"} {
 			d.NotMeasured[k] = notMeasuredDisabled
@@ -162,6 +193,9 @@ func Build(f *facts.Facts, p plan.Plan, r check.Result) Report {
 			d.NotMeasured[k] = notMeasuredConfig
 		}
 		return rep
+	}
+	if f.Reads(facts.ReadMetrics) {
+		d.Metrics = metricsDoc(f.Metrics)
 	}
 	d.Activation = &Activation{SucceededThisBoot: r.Activated, Detail: r.ActivatedWhy}
 	if p.SwapDecided {
@@ -196,4 +230,24 @@ func (rep Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep.Doc)
+}
+
+// metricsDoc reports the metrics textfile m.
+func metricsDoc(m facts.Metrics) *Metrics {
+	d := &Metrics{Path: m.Path, Configured: m.Path != names.DefaultMetricsPath}
+	switch {
+	case m.Path == "":
+		d.Note = "off ([Metrics] TextfilePath=off)"
+	case m.Err != nil:
+		d.Error = fmt.Sprintf("cannot be examined: %v", m.Err)
+	case m.DirMissing && m.Default:
+		d.Note = check.NoNodeExporter
+	case m.DirMissing:
+		d.Error = check.MetricsDirMissing(m.Path)
+	case m.Written.IsZero():
+		d.Note = "not written yet (ransomeye-tuner-metrics.timer writes it every minute)"
+	default:
+		d.Written, d.WrittenAt = true, m.Written.UTC().Format(time.RFC3339)
+	}
+	return d
 }

@@ -22,7 +22,12 @@ func (rep Report) WriteText(w io.Writer) error {
 	switch d.State {
 	case check.StateDisabled:
 		verdict = "DISABLED (" + names.CmdlineSwitch + "=0 on the kernel command line)"
-	case check.StateNotCompliant, check.StateUnknown:
+	case check.StateUnknown:
+		verdict = "NOT COMPLIANT"
+		if d.Config != nil && d.Config.Valid {
+			verdict = "UNKNOWN (" + notRoot(d.Root) + ")"
+		}
+	case check.StateNotCompliant:
 		verdict = "NOT COMPLIANT"
 	}
 	row("state", "%s", verdict)
@@ -102,16 +107,53 @@ func (rep Report) WriteText(w io.Writer) error {
 	writePlacement(d.Placement, row)
 	writeCapture(d.CaptureInterface, row)
 	writeMemory(d.Memory, row)
-	if d.Activation.SucceededThisBoot {
+	if m := d.Metrics; m != nil {
+		switch {
+		case m.Error != "":
+			row("metrics", "NOT WRITTEN: %s (reported, not gated)", m.Error)
+		case m.Note != "" && m.Path != "":
+			row("metrics", "%s: %s", m.Path, m.Note)
+		case m.Note != "":
+			row("metrics", "%s", m.Note)
+		default:
+			row("metrics", "%s, last written %s", m.Path, m.WrittenAt)
+		}
+	}
+	switch why, unread := d.NotMeasured["activation"]; {
+	case d.Activation.SucceededThisBoot:
 		row("activation", "%s succeeded in this boot  [ok]", names.ActivatorUnit)
-	} else {
+	case unread:
+		row("activation", "not read: %s", why)
+	default:
 		row("activation", "%s  [FAIL]", d.Activation.Detail)
 	}
 	rep.writeMarker(row)
 	for _, p := range d.Problems {
 		row("problem", "%s", p)
 	}
+	if d.State == check.StateUnknown && d.Config.Valid {
+		var keys []string
+		for k := range d.NotMeasured {
+			if k != "core_gated" { // derived from the others
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			row("not read", "%s: %s", k, d.NotMeasured[k])
+		}
+	}
 	return tw.Flush()
+}
+
+// notRoot is the state when a run that is not root's could not read what
+// the verdict needs, with the command that gives one (the same root).
+func notRoot(root string) string {
+	cmd := names.ActivatorName + " status"
+	if root != "/" {
+		cmd = names.ActivatorName + " --root " + root + " status"
+	}
+	return "not run as root, so what needs root was not read; for a verdict run it as root: " + cmd
 }
 
 // writeConfigWarnings writes one row per configuration warning: what the
@@ -124,7 +166,11 @@ func writeConfigWarnings(c *Config, row func(k, v string, a ...any)) {
 
 func (rep Report) writeMarker(row func(k, v string, a ...any)) {
 	m := rep.Marker
-	if !m.Present {
+	why, unread := rep.NotMeasured["marker"]
+	switch {
+	case !m.Present && unread:
+		row("failure marker", "not read: %s", why)
+	case !m.Present:
 		row("failure marker", "absent  [ok]")
 	}
 	for i, reason := range m.Reasons {

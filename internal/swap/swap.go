@@ -72,6 +72,10 @@ type Decision struct {
 	// says why not, with the remedy.
 	InEffect    bool
 	NotInEffect string
+	// NotMeasured says why the guarantee could not be judged (a run not
+	// root's cannot read the provider): neither in effect nor failing, and
+	// Action is "".
+	NotMeasured string
 	// Expected and Actual are the swap check's columns.
 	Expected, Actual string
 	// Active is the provider's swap active now (0: not active).
@@ -112,6 +116,9 @@ type Provider interface {
 	// Record adds what it made to the record a purge reads (without the
 	// binary), logging what it did; never a failure.
 	Record(log *priolog.Logger)
+	// SwapUnit is the unit that turns the swap on: remedies name it, and
+	// recover starts it.
+	SwapUnit() string
 	// Close releases what Inspect holds open.
 	Close() error
 }

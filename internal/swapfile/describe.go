@@ -121,9 +121,14 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	if s.FSKnown {
 		row("filesystem", "%s, %s free", s.FS.Name, h(s.FS.Free))
 	}
-	if s.Ours != nil {
+	switch {
+	case d.NotMeasured != "" && s.Ours != nil:
+		row("swapfile active", "yes, %s (not measured whether activate keeps it: %s)", h(d.Active), d.NotMeasured)
+	case d.NotMeasured != "" && d.Actual == "":
+		row("swapfile active", "not measured: %s", d.NotMeasured)
+	case s.Ours != nil:
 		row("swapfile active", "yes, %s%s", h(d.Active), map[bool]string{true: "  [ok]", false: "  [FAIL]"}[d.InEffect])
-	} else {
+	default:
 		row("swapfile active", "no  [FAIL]")
 	}
 	if len(s.Swaps) == 0 {
@@ -132,10 +137,16 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	for _, a := range s.Swaps {
 		row("active swap", "%s (%s, %s, %s used, priority %d)", a.Filename, a.Type, h(a.Size), h(a.Used), a.Priority)
 	}
-	if sec.OthersBytes > 0 {
+	switch {
+	case sec.OthersBytes > 0 && d.NotMeasured != "" && s.Ours == nil:
+		row("other swap", "%s (not known whether the swapfile is among it: %s)", h(sec.OthersBytes), d.NotMeasured)
+	case sec.OthersBytes > 0:
 		row("other swap", "%s (reported, not counted toward the target)", h(sec.OthersBytes))
 	}
-	if d.Action != "" {
+	switch {
+	case d.NotMeasured != "":
+		row("activate would", "not known: %s", d.NotMeasured)
+	case d.Action != "":
 		row("activate would", "%s: %s", d.Action, d.Reason)
 	}
 
@@ -200,7 +211,7 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	default:
 		line("SELinux: %s; activate would label the swapfile %s from its creation", se.Mode(), se.SwapContext)
 	}
-	if s.InspectErr != "" && d.Reason == s.InspectErr && os.Geteuid() != 0 {
+	if d.NotMeasured != "" || s.InspectErr != "" && d.Reason == s.InspectErr && os.Geteuid() != 0 {
 		// Root reads what an unprivileged plan cannot: no verdict.
 		line("swapfile: cannot inspect: %s (run as root to see what activate would do)", d.Reason)
 	} else {

@@ -16,6 +16,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/mounts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/privilege"
 	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
@@ -78,7 +79,10 @@ type Swapfile struct {
 	File       Existing
 	FileKnown  bool
 	InspectErr string
-	Leftovers  []Leftover
+	// Denied is what a run not root's could not read: the swap guarantee
+	// is then not measured.
+	Denied    string
+	Leftovers []Leftover
 	// SELinux is the machine's SELinux state and the context wanted.
 	SELinux selinux.State
 	// Btrfs is where the extents of the file at the path lie, on btrfs
@@ -121,7 +125,7 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	}
 	s.Inspected = true
 	s.SELinux = selinux.Detect(root)
-	s.notActive = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: systemctl restart %s %s", s.Path, s.Unit, names.ActivatorUnit, s.Unit)
+	s.notActive = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: %s", s.Path, s.Unit, names.RecoverCommand)
 	if swapsErr != nil {
 		s.refuse(fmt.Sprintf("%v: cannot tell whether %q is in use", swapsErr, s.Path))
 		s.notActive = fmt.Sprintf("%v: cannot tell whether %q is active", swapsErr, s.Path)
@@ -132,6 +136,9 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		// descriptor used for reading only.
 		var err error
 		d, err = safefs.OpenDir(root, s.Dir, safefs.Options{Create: DirMode, Probe: true})
+		if privilege.Denied(err) {
+			s.Denied = err.Error()
+		}
 		if err != nil {
 			s.refuse(fmt.Sprintf("the swapfile's directory %q cannot be used: %v; or set [Swap] Path= elsewhere", s.Dir, unsafe))
 			s.notActive = fmt.Sprintf("cannot tell whether swapfile %q is active: %v", s.Path, unsafe)
@@ -196,6 +203,14 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 // inspectFile inspects the file through the open directory.
 func (s *Swapfile) inspectFile() {
 	ex, err := InspectAt(s.dir.Fd(), s.dir.Host, s.name(), s.PageSize)
+	if privilege.Denied(err) {
+		// stat needs no read permission: what it gave still finds our
+		// active area by device and inode.
+		ex.Path = s.Path
+		s.File, s.Denied = ex, err.Error()
+		s.InspectErr, s.FileKnown = err.Error(), false
+		return
+	}
 	if err != nil {
 		s.InspectErr, s.FileKnown = err.Error(), false
 		s.refuse(s.InspectErr)
@@ -204,6 +219,10 @@ func (s *Swapfile) inspectFile() {
 	ex.Path = s.Path // messages name the configured path
 	s.File = ex
 }
+
+// SwapUnit is the swapfile's swap unit: the generator's, or the one
+// systemd makes for an /etc/fstab line naming the same file.
+func (s *Swapfile) SwapUnit() string { return s.Unit }
 
 // Close closes the directory Inspect opened.
 func (s *Swapfile) Close() error {
@@ -247,6 +266,20 @@ func (s *Swapfile) others() { s.Ours, s.Others = nil, append([]procfs.Swap(nil),
 // a swap area activate would refuse.
 func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 	d := swap.Decision{Target: t, Expected: fmt.Sprintf("swapfile %q active with at least %s", s.Path, fsinfo.Human(t.Bytes)), Actual: "not active"}
+	if s.Denied != "" {
+		// Whether activate keeps the file needs its header: not judged.
+		d.NotMeasured, d.Reason = privilege.Reason(errors.New(s.Denied)), s.Denied
+		d.NotInEffect = "not measured: " + d.NotMeasured
+		switch {
+		case s.Ours != nil:
+			d.Active, d.Actual = s.Ours.Size, "active with "+fsinfo.Human(s.Ours.Size)
+		case s.File.Kind == Regular:
+			d.Actual = "not active"
+		default:
+			d.Actual = ""
+		}
+		return d
+	}
 	var fx fixes
 	refuse := func(r string) {
 		if d.Action != swap.Refuse {
@@ -305,10 +338,10 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 		return d
 	}
 	d.Active, d.Actual = s.Ours.Size, "active with "+fsinfo.Human(s.Ours.Size)
-	restart := fmt.Sprintf("then: systemctl restart %s", names.ActivatorUnit)
+	restart := "then: " + names.RecoverCommand
 	switch {
 	case !t.Satisfies(s.Ours.Size):
-		d.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; fix the cause, then: systemctl restart %s and reboot", s.Path, fsinfo.Human(s.Ours.Size), fsinfo.Human(t.Bytes), names.ActivatorUnit)
+		d.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; reboot (activate replaces it before it is swapped on), or: swapoff %q && %s", s.Path, fsinfo.Human(s.Ours.Size), fsinfo.Human(t.Bytes), s.Path, names.RecoverCommand)
 	case d.Action == swap.Refuse:
 		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", s.Path, d.Reason, restart)
 	case d.Action != swap.Keep || fx.perms || fx.context || fx.discard || !s.File.RootOnly():

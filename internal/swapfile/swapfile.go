@@ -248,9 +248,10 @@ type Decision struct {
 // no-copy-on-write, our label, and the swap unit (named in remedies).
 func Decide(e Existing, target int64, active, needNoCOW bool, label, unit string) Decision {
 	p := e.Path
-	// An active file is replaced once off: the activator replaces it, and
-	// the swap unit, which swapoff stopped, turns it on again.
-	restartBoth := fmt.Sprintf("swapoff %q && systemctl restart %s %s", p, names.ActivatorUnit, unit)
+	// An active file is replaced once off: recover's activation replaces
+	// it, and its start of the swap unit, which swapoff stopped, turns it
+	// on again.
+	restartBoth := fmt.Sprintf("swapoff %q && %s", p, names.RecoverCommand)
 	switch e.Kind {
 	case Missing:
 		return Decision{Action: swap.Create, Reason: fmt.Sprintf("%q does not exist: create a %s swapfile", p, fsinfo.Human(target))}
@@ -268,7 +269,7 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label, unit string
 	var d Decision
 	if img := e.Header.Hibernation; img != "" {
 		if e.Header.Label != label || !e.RootOnly() {
-			return Decision{Action: swap.Refuse, Reason: fmt.Sprintf("%q is a swap area holding a hibernation image (signature %s where %s was) left by a boot that did not resume from it; it is not labelled %q with owner root:root and mode 0600 as ours are, so it was left untouched; resuming that image now would corrupt the filesystems this boot has changed: discard it as swapon does (it writes the swap signature back) with: swapon %q && swapoff %q, or remove the file; then: systemctl restart %s", p, img, Signature, label, p, p, names.ActivatorUnit)}
+			return Decision{Action: swap.Refuse, Reason: fmt.Sprintf("%q is a swap area holding a hibernation image (signature %s where %s was) left by a boot that did not resume from it; it is not labelled %q with owner root:root and mode 0600 as ours are, so it was left untouched; resuming that image now would corrupt the filesystems this boot has changed: discard it as swapon does (it writes the swap signature back) with: swapon %q && swapoff %q, or remove the file; then: %s", p, img, Signature, label, p, p, names.RecoverCommand)}
 		}
 		d.DiscardImage = true
 	}

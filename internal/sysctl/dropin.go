@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
@@ -62,7 +63,7 @@ func WriteRun(root hostroot.Root, settings []Setting) error {
 	p := path.Join(RunDir, FileName)
 	switch err := d.StartsWith(FileName, header); {
 	case errors.Is(err, safefs.ErrNotOurs):
-		return fmt.Errorf("%q is there and was not written by ransomeye-tuner: left as it is; remove it, then: systemctl restart ransomeye-tuner.service", p)
+		return fmt.Errorf("%q is there and was not written by ransomeye-tuner: left as it is; remove it, then: %s", p, names.RecoverCommand)
 	case err != nil:
 		return fmt.Errorf("%q is there and cannot be read (%v): not the tuner's, left as it is; remove it", p, err)
 	}

@@ -30,6 +30,12 @@ rt_postinstall() {
 		rt_log "warning: systemctl daemon-reload failed; reboot or run it by hand"
 		return 0
 	}
+	# irqbalance reads its drop-in (the banned CPUs, the policy script),
+	# which the reload just wrote, only when it starts: restarted now, before
+	# the activator places the interrupts, its next pass keeps off the
+	# reserved CPUs. try-restart: one that does not run stays stopped.
+	rt_invoke try-restart irqbalance.service ||
+		rt_log "warning: restarting irqbalance.service failed; it applies the reserved CPUs at its next restart"
 	# restart, not start: after an upgrade the new binary checks again. The
 	# core is only Wants=/After= the activator, so it is not restarted.
 	rt_invoke restart ransomeye-tuner.service ||

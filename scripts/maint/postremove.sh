@@ -20,7 +20,7 @@ rt_reload() {
 # irqbalance still runs with the banned CPUs and policy script of the
 # removed drop-in: restart it so that it balances over every CPU again.
 rt_unplan() {
-	rm -f /run/ransomeye-tuner/plan.json /run/ransomeye-tuner/capture-device /run/ransomeye-tuner/place.lock /run/ransomeye-tuner/withdrawn
+	rm -f /run/ransomeye-tuner/plan.json /run/ransomeye-tuner/capture-device /run/ransomeye-tuner/place.lock /run/ransomeye-tuner/activate.lock /run/ransomeye-tuner/withdrawn
 	rmdir /run/ransomeye-tuner 2>/dev/null || true
 	if rt_systemd_running; then
 		rt_invoke try-restart irqbalance.service ||

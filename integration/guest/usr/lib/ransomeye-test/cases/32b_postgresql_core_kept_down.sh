@@ -5,27 +5,27 @@
 # cause (the file), run the remedy status prints, word for word, and check
 # that the core runs.
 . /usr/lib/ransomeye-test/postgresql.sh
+. /usr/lib/ransomeye-test/remedy.sh
 pg_record case.down
 block case-down-status /usr/sbin/ransomeye-tuner status
 block case-down-status-json /usr/sbin/ransomeye-tuner status --json
 block case-down-marker cat /var/lock/ransomeye-resource-fail
 block case-down-unit-status systemctl status --no-pager -l postgresql@15-main.service
+kv case.marker_header "$(head -n 1 /var/lock/ransomeye-resource-fail)"
 # The remedies as printed: each failing guarantee's "then: COMMAND" in
 # status --json (the text report prints the same), and the marker's
 # "then run: COMMAND".
-remedies=$(/usr/sbin/ransomeye-tuner status --json | sed -n 's/.*"remedy": *"\(.*\)".*/\1/p' | sed -n 's/.*then: //p' | awk '!seen[$0]++')
+remedies=$(printed_remedies)
 kv case.status_remedies "$(echo "$remedies" | paste -sd '|' -)"
-kv case.marker_remedy "$(sed -n 's/^# Fix the cause below, then run: //p' /var/lock/ransomeye-resource-fail)"
+kv case.marker_remedy "$(marker_remedy)"
 # The cause: the operator's file.
 rm -f /ransomeye/old-backup.tar
 kv case.free_after_rm "$(df --output=avail -B1 /ransomeye | tail -n 1 | tr -d ' ')"
 # The remedy, word for word: status's first (the swap's), as the operator
-# reads it first. Its exit status and what it left.
+# reads it first. Its exit status, what it printed, and what it left.
 first=$(echo "$remedies" | head -n 1)
 kv case.remedy_run "$first"
-sh -c "$first"
-kv case.remedy_rc $?
-sleep 5
+block case-remedy-output sh -c "$first"
 kv case.after.swap "$(systemctl show -P ActiveState ransomeye-swap.swap)"
 kv case.after.tuner "$(systemctl show -P ActiveState ransomeye-tuner.service)/$(systemctl show -P Result ransomeye-tuner.service)"
 kv case.after.marker "$([ -e /var/lock/ransomeye-resource-fail ] && echo present || echo absent)"
