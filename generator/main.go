@@ -1,10 +1,8 @@
 // Command ransomeye-tuner-generator is the systemd generator of
-// ransomeye-tuner (see systemd.generator(7) and docs/design.md): it reads the
-// configuration and the CPU topology under $RANSOMEYE_TUNER_ROOT and writes
-// the swap unit, its wiring and the CPU drop-ins. It logs to /dev/kmsg when
-// systemd runs it and to standard error when a person or a test does
-// (logto.go), and exits 0 after any problem except a wrong number of
-// arguments (2).
+// ransomeye-tuner (systemd.generator(7), docs/design.md): it writes the
+// swap unit, its wiring and the CPU drop-ins, logs to /dev/kmsg under
+// systemd and to stderr otherwise (logto.go), and exits 0 after any
+// problem but a wrong number of arguments (2).
 package main
 
 import (

@@ -31,20 +31,15 @@ type activation struct {
 	planted int
 }
 
-// Activate makes this machine's resources what the core needs, or records
-// why not: the swap (the provider's Apply), the sysctls written and read
-// back, the CPU drop-ins in effect checked against a fresh plan, the
-// placement, then the records (the marker removed, this boot's success
-// written last). Any failure writes the marker with the reason, logs it at
-// CRIT and tells systemd (notify, "STATUS=..."). Either way the metrics
-// textfile ends it, from the facts with what activate changed folded in.
-// It reports whether it succeeded.
+// Activate makes the machine's resources what the core needs, or records
+// why not: the swap, the sysctls (read back), the CPU drop-ins against a
+// fresh plan, the placement, then the records (this boot's success last).
+// A failure writes the marker, logs at CRIT and tells systemd (notify).
+// The metrics textfile ends either way. It reports whether it succeeded.
 func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool {
 	a := &activation{log: log, notify: notify, start: time.Now()}
-	// One activation at a time: activate removes leftover temporary
-	// swapfiles before making its own, so without the lock a run started by
-	// hand while the unit's run is creating its file removes that file and
-	// fails the unit's run (closed), though a good swapfile would result.
+	// One activation at a time: a second would remove the first's
+	// temporary swapfile as a leftover, failing it.
 	if unlock, err := marker.Lock(root); err != nil {
 		log.Warnf("cannot take the activation lock (%v): going on without it", err)
 	} else {
@@ -58,9 +53,8 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if _, err := placement.Hold(root, true, false); err != nil {
 		pr.Warnf("%v", err)
 	}
-	// The success record of an earlier run goes first: from here on, a
-	// crash, a kill or a failure that cannot even write the marker leaves
-	// the gate closed.
+	// The earlier success record goes first: from here on, a crash or a
+	// failure that cannot even write the marker leaves the gate closed.
 	okErr := marker.RemoveOK(root)
 	f := facts.Gather(root, facts.Activate)
 	defer f.Close()
@@ -100,26 +94,23 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 			return a.fail(marker.StepSysctls, msgid.SysctlFailed, "%v", err)
 		}
 		f.Sysctls[s.Key] = facts.Sysctl{Value: s.Value} // read back
-		// Read back is not enough: the check also judges what the value
-		// means to the kernel (vm.vfs_cache_pressure over its
-		// denominator), as the gate will.
+		// The check also judges what the value means to the kernel
+		// (vfs_cache_pressure over its denominator), as the gate will.
 		if c := check.Sysctl(f, s); c.Failed() {
 			return a.fail(marker.StepSysctls, msgid.SysctlFailed, "%s", c.Problem())
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
-	// The core's memory cgroup, as the gate will judge it (in the core's
-	// own cgroup): systemd's settings for the core and its slices stand in
-	// for the cgroups it has not made yet.
+	// The core's memory cgroup as the gate will judge it: systemd's
+	// settings stand in for the cgroups not made yet.
 	core := f.Config.CoreService()
 	if f.Memory.Kind != facts.MemoryNone {
 		if err := f.Core.AskMemory(root); err != nil {
 			log.Warnf("%v: the core's memory cgroup is looked for in system.slice", err)
 		}
 	}
-	// cgroup v1: vm.swappiness reaches only the root memory cgroup; the
-	// core's copies its slice's value when it starts, so the slice must
-	// hold it first.
+	// cgroup v1: vm.swappiness reaches only the root memory cgroup, and
+	// the core copies its slice's value when it starts.
 	if f.Memory.Kind == facts.MemoryV1 {
 		slice := f.Core.Slice
 		if slice == "" {
@@ -136,9 +127,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	if f.Memory.Kind != facts.MemoryNone {
 		f.Memory = facts.ReadMemory(root, f.Core) // what activate set, and systemd's settings
 	}
-	// What the gate checks of the core's memory cgroup, activate checks
-	// too: it said "resources guaranteed" while the gate refused the core
-	// for a MemorySwapMax=0.
+	// What the gate checks of the core's memory cgroup, activate checks too.
 	if c := check.CoreMemory(core, f.Memory, f.Config.Swappiness, a.p.Swap.Target.Bytes); c.Failed() {
 		id := msgid.SwapFailed
 		if f.Memory.Kind == facts.MemoryV1 {
@@ -146,19 +135,16 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		}
 		return a.fail(marker.StepMemory, id, "%s", c.Problem())
 	}
-	// The same values for every later sysctl --system (a package's
-	// postinst, a restart of systemd-sysctl), which would otherwise apply
-	// the package's defaults from /usr/lib/sysctl.d over the configured
-	// values, and the gate would then keep the core down. Not a failure:
-	// the values hold now, and the gate checks them.
+	// The same values for a later sysctl --system, which would apply the
+	// package's defaults over them (and the gate keep the core down). Not
+	// a failure: the values hold now, and the gate checks them.
 	if err := sysctl.WriteRun(root, a.p.Sysctls); err != nil {
 		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}
 	if id, reason, ok := a.checkCPU(); !ok {
 		return a.fail(marker.StepCPU, id, "%s", reason)
 	}
-	// Interrupts, unbound kernel work, the plan file: warnings, never
-	// fail-closed (the core does not depend on them; see internal/placement).
+	// Interrupts, kernel work, the plan file: warnings, never fail-closed.
 	logPlacement(log, place(f, &a.p, pr))
 	if okErr != nil {
 		return a.fail(marker.StepRecords, msgid.RecordFailed, "cannot remove the earlier success record: %v", okErr)
@@ -169,8 +155,8 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		log.Noticef("removed the failure marker %q left from an earlier failure: the cause is fixed", p)
 	}
 	if err != nil {
-		// The marker may still be there: the core stays down, which is the
-		// safe side; say how to clear it.
+		// The marker may still be there: the core stays down, the safe
+		// side; say how to clear it.
 		log.Event(msgid.MarkerClearFailed, priolog.Err, "cannot remove the failure marker: %v; remove it by hand once the cause is fixed", err)
 		f.Markers = marker.Inspect(root)
 	} else {
@@ -193,9 +179,8 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		log.Event(msgid.MemoryDegraded, priolog.Warning, "memory protection degraded: %s: %s; remedy: %s", m.Cause, m.Reason, m.Remedy)
 	}
 	if i := rep.Placement; i != nil && i.Isolation.Degraded() {
-		// Once per activation, never a failure: the gate guards the core's
-		// own CPUs. The metrics timer does not log it, or it would every
-		// minute.
+		// Once per activation, never a failure (the gate guards the core's
+		// own CPUs); the metrics timer does not log it.
 		units := make([]string, 0, len(i.Isolation.Escapes))
 		for _, e := range i.Isolation.Escapes {
 			units = append(units, e.Unit)
@@ -206,9 +191,8 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	return true
 }
 
-// recordBefore notes the value s.Key has before activate sets it, the
-// first time, so that the package's removal can give it back
-// (sysctl.GiveBack). Not a failure: the guarantee does not depend on it.
+// recordBefore records the value s.Key had before activate first set it,
+// for the package's removal to give back; never a failure.
 func (a *activation) recordBefore(s sysctl.Setting) {
 	found := a.f.Sysctls[s.Key]
 	if found.Err != nil || found.Value == s.Value {
@@ -223,9 +207,8 @@ func (a *activation) recordBefore(s sysctl.Setting) {
 	}
 }
 
-// checkCPU fails on a CPU topology that cannot be trusted, and on CPU or
-// memory drop-ins in effect that differ from a fresh plan (the topology,
-// the RAM or the configuration changed since the generator ran).
+// checkCPU fails on an untrustworthy topology and on CPU or memory
+// drop-ins in effect that differ from a fresh plan.
 func (a *activation) checkCPU() (msgid.ID, string, bool) {
 	r := check.Run(a.f, a.p)
 	for _, c := range r.Checks {
@@ -276,10 +259,8 @@ func (a *activation) alertPlanted(planted []string) {
 	AlertPlanted(a.log, planted)
 }
 
-// closing writes the metrics textfile from the facts as activate left
-// them, and returns the report. At boot activate runs before swapon, so
-// the textfile says the swap is not active yet (and the core gated) until
-// the metrics timer's first run, a minute later: that is the state then.
+// closing writes the metrics textfile from the facts as activate left them
+// and returns the report (at boot before swapon: swap not yet active).
 func (a *activation) closing() report.Report {
 	rep := report.Build(a.f, a.p, check.Run(a.f, a.p))
 	if err := WriteMetrics(a.f, rep.Metrics(report.Run{Start: a.start, Duration: time.Since(a.start), Planted: a.planted})); err != nil {

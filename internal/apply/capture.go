@@ -7,11 +7,9 @@ import (
 )
 
 // placeChannels carries out p's decision on the capture NIC's channel
-// count and returns the record to keep in the plan file. A change (or a
-// give-back) makes the driver reset its queues and request their
-// interrupts anew, so the NIC and the interrupts are read again and the
-// placement decided again on them (p): the interrupts placed next are the
-// ones there are. Nothing here fails: a NIC's refusal is a warning.
+// count and returns the record to keep. A change resets the driver's queues
+// and interrupts, so they are read and p decided again on them. A NIC's
+// refusal is a warning, never a failure.
 func placeChannels(f *facts.Facts, p *plan.Plan, r *placement.Report) *placement.ChannelsChange {
 	var prev *placement.ChannelsChange
 	if f.Placement.Record != nil {

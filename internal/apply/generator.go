@@ -1,10 +1,8 @@
-// Package apply is the only code that changes the machine, each effect
-// acting on a plan decided from the facts of the same run: the generator's
-// unit files (generator.go), activate's swap, sysctls, placement and
-// records (activate.go), the placement on its own and its undo
-// (placement.go), the failure marker (records.go) and the metrics textfile
-// (metrics.go). What an effect changes it folds back into the facts, so
-// that the closing report gathers nothing again.
+// Package apply is the only code that changes the machine, each effect on
+// a plan decided from the same run's facts: the generator's units, activate
+// (swap, sysctls, placement, records), place and its undo, the marker and
+// the metrics textfile. What an effect changes it folds back into the
+// facts, so the closing report gathers nothing again.
 package apply
 
 import (
@@ -23,15 +21,14 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/version"
 )
 
-// Generator is the generator: Gather under root, Decide, write the files
-// into dirs, and log what happened to log, at priority INFO and above, at
-// most KmsgBurst messages (see Limit). It returns the plan.
+// Generator is the generator: Gather, Decide, write the files into dirs,
+// and log at most KmsgBurst messages of INFO and above (Limit).
 func Generator(root hostroot.Root, dirs Dirs, log *priolog.Logger) plan.Plan {
 	f := facts.Gather(root, facts.Generator)
 	defer f.Close()
 	p := plan.Decide(f)
-	// Collect every message first: /dev/kmsg drops what exceeds its burst,
-	// so the most severe ones must be among those that get through.
+	// Collect first: /dev/kmsg drops what exceeds its burst, so the most
+	// severe must be among those that get through.
 	notes := p.Notes
 	collect := priolog.New(io.Discard, "")
 	collect.SetSink(func(pr priolog.Priority, msg string) {
@@ -58,12 +55,11 @@ type Result struct {
 	Written, Kept, Failed, Skipped int
 }
 
-// WriteUnits writes files into dirs, in order, each atomically and without
-// replacing a different file of the same name (see units), and logs every
-// problem (a cause shared by several files once, with a count). When a file
-// that wires the swap unit cannot be written, the late swap unit and its
-// link are skipped, so that the swap unit never exists without its wiring;
-// the .wants link is written only with its unit.
+// WriteUnits writes files into dirs in order, atomically and never over a
+// different file (units), logging each problem once with a count. When a
+// file wiring the swap unit fails, the late swap unit and its link are
+// skipped (never a swap unit without its wiring); a link only with its
+// unit.
 func WriteUnits(files []units.File, dirs Dirs, log *priolog.Logger) Result {
 	var r Result
 	wiringFailed := false
@@ -135,15 +131,13 @@ func rootCause(err error) string {
 	}
 }
 
-// KmsgBurst is how many messages the kernel takes from one open of
-// /dev/kmsg in a burst (the default printk.devkmsg=ratelimit: 10 per 5 s);
-// the rest are dropped, whatever their priority.
+// KmsgBurst is what /dev/kmsg takes from one open in a burst (the default
+// printk.devkmsg=ratelimit); the rest are dropped, whatever their priority.
 const KmsgBurst = 10
 
-// Limit returns notes as they should be logged when at most max lines get
-// through: all of them when they fit; otherwise the max-1 most severe (in
-// their original order) and one line saying how many were left out, at the
-// priority of the most severe of those, pointing to where they all are.
+// Limit returns notes as logged when at most max get through: all when
+// they fit, else the max-1 most severe in order and one line counting the
+// rest, at their worst priority, saying where they all are.
 func Limit(notes []priolog.Note, max int) []priolog.Note {
 	if len(notes) <= max || max < 1 {
 		return notes

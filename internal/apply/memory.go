@@ -14,15 +14,10 @@ import (
 )
 
 // SetCoreSwappiness writes value to memory.swappiness of the cgroup v1
-// memory cgroups on the core's path that exist: those of its slice and of
-// the slices above it (what the core's memory cgroup copies when it
-// starts), and the core's own while it runs (a template's instances are
-// left: each copies the slice's value when it starts). It returns what it
-// changed, one line each with the value it found, for the log: that is
-// what an administrator writes back to give the value back. Nothing to do
-// without the cgroup v1 memory hierarchy. The kernel files are opened
-// without following a link (internal/kernfile), and every
-// value is read back.
+// memory cgroups on the core's path that exist (its slices', which the
+// core copies when it starts, and its own while it runs), each read back.
+// It returns each change with the value it found, for the log: what gives
+// it back. Nothing without the cgroup v1 memory hierarchy.
 func SetCoreSwappiness(root hostroot.Root, core, slice string, value int) ([]string, error) {
 	if !facts.OnMemoryV1(root) {
 		return nil, nil

@@ -14,31 +14,28 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
-// planFile is the plan file: the plan document, and what activations
-// applied.
+// planFile is the plan file: the plan document and what placements applied.
 type planFile struct {
 	plan.Doc
 	Applied *placement.Applied `json:"applied,omitempty"`
 }
 
-// Place is `ransomeye-tuner place`: the placement of activate, and nothing
-// else; with undo, what earlier activations placed is restored and the
-// record dropped from the plan file (without a plan file there is nothing
-// to undo). An invalid configuration places nothing: false.
+// Place is `ransomeye-tuner place`: activate's placement alone, or with
+// undo what placements applied restored and the record dropped. An invalid
+// configuration places nothing: false.
 func Place(root hostroot.Root, log *priolog.Logger, undo bool) bool {
-	r, ok := placeRun(root, undo, false)
-	logPlacement(log, r.Report)
-	if !ok {
-		log.Errorf("nothing placed: %v", r.Err)
+	r, err := placeRun(root, undo, false)
+	logPlacement(log, r)
+	if err != nil {
+		log.Errorf("nothing placed: %v", err)
 	}
-	return ok
+	return err == nil
 }
 
-// Uninstall is what the package's removal runs while the binary is still
-// installed: it records the configured swapfile for a purge (the swap
-// provider's Record), undoes the placement and holds later ones
-// (placement.HoldName), and gives back the sysctls activate set
-// (sysctl.GiveBack). It reports whether everything could be given back.
+// Uninstall is what the package's removal runs while the binary is there:
+// the swapfile recorded for a purge, the placement undone and later ones
+// held (placement.HoldName), the sysctls given back. It reports whether
+// everything could be given back.
 func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	ok := true
 	// After an activation, never in the middle of one: an activation that
@@ -57,7 +54,7 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 		f.Close()
 	}
 	r, _ := placeRun(root, true, true)
-	logPlacement(log, r.Report)
+	logPlacement(log, r)
 	given, err := sysctl.GiveBack(root)
 	for _, g := range given {
 		switch {
@@ -80,19 +77,18 @@ func Uninstall(root hostroot.Root, log *priolog.Logger) bool {
 	return ok
 }
 
-// placeRun is Place, returning what it did; forRemoval (with undo) also
-// holds later placements, under the same lock, until the next activation.
-// A placement held places nothing and says so.
-func placeRun(root hostroot.Root, undo, forRemoval bool) (placeReport, bool) {
-	var r placeReport
+// placeRun is Place, returning what it did (an error: nothing placed);
+// forRemoval (with undo) also holds later placements, under the same lock,
+// until the next activation. A placement held places nothing and says so.
+func placeRun(root hostroot.Root, undo, forRemoval bool) (r placement.Report, err error) {
 	noPlan := func() bool {
 		_, err := os.Lstat(root.Path(placement.Path))
 		return errors.Is(err, fs.ErrNotExist)
 	}
 	if undo && !forRemoval && noPlan() {
-		return r, true
+		return r, nil
 	}
-	defer lockPlacement(root, &r.Report, undo)()
+	defer lockPlacement(root, &r, undo)()
 	switch held, err := placement.Hold(root, false, forRemoval); {
 	case err != nil && forRemoval:
 		r.Warnf("%v: a placement after this withdrawal may place again", err)
@@ -100,36 +96,27 @@ func placeRun(root hostroot.Root, undo, forRemoval bool) (placeReport, bool) {
 		r.Warnf("%v", err)
 	case held && !undo:
 		r.Infof("nothing placed: the placement was withdrawn for the package's removal (%s); the next activation places again", placement.Dir+"/"+placement.HoldName)
-		return r, true
+		return r, nil
 	}
 	if forRemoval && noPlan() {
-		return r, true
+		return r, nil
 	}
 	f := facts.Gather(root, facts.Place)
 	defer f.Close()
 	if f.ConfigErr != nil && !undo {
-		r.Err = f.ConfigErr
-		return r, false
+		return r, f.ConfigErr
 	}
 	p := plan.Decide(f)
 	if undo {
-		withdraw(f, p, &r.Report)
+		withdraw(f, p, &r)
 	} else {
-		r.Report = place(f, &p, r.Report)
+		r = place(f, &p, r)
 	}
-	return r, true
+	return r, nil
 }
 
-// placeReport is what a placement run did.
-type placeReport struct {
-	placement.Report
-	// Err is why nothing was placed.
-	Err error
-}
-
-// lockPlacement takes the placement lock (one placement at a time: the
-// record must be read under it) and returns the function that releases it;
-// without it the placement goes on, with a warning in r.
+// lockPlacement takes the placement lock (the record is read under it) and
+// returns its release; without it, the placement goes on with a warning.
 func lockPlacement(root hostroot.Root, r *placement.Report, undo bool) func() {
 	unlock, err := placement.Lock(root)
 	switch {
@@ -143,11 +130,10 @@ func lockPlacement(root hostroot.Root, r *placement.Report, undo bool) func() {
 	return func() {}
 }
 
-// place applies the placement for p (decided on f): with a reservation,
-// the capture NIC's channel count, interrupts and unbound work onto the
-// core set and the capture NIC's queues onto the capture set; without one
-// (or disabled), the undo. Then it writes the plan file. What it changes
-// is folded into f, and p decided again on it.
+// place applies the placement for p: with a reservation, the capture NIC's
+// channel count, interrupts and unbound work onto the core set, the capture
+// queues onto the capture set; else the undo. Then the plan file. What it
+// changes is folded into f, and p decided again on it.
 func place(f *facts.Facts, p *plan.Plan, r placement.Report) placement.Report {
 	if !p.CPU.Reserved {
 		withdraw(f, *p, &r)
@@ -164,11 +150,9 @@ func place(f *facts.Facts, p *plan.Plan, r placement.Report) placement.Report {
 	return r
 }
 
-// withdraw undoes what earlier activations applied (read from the plan
-// file) and writes the plan file without that record: at activation without
-// a reservation, and before the package is removed, which must leave the
-// interrupts and kernel work where the kernel would have them before the
-// binary that knows the record is gone.
+// withdraw undoes what placements applied and drops the record from the
+// plan file: without a reservation, and before the package's removal, as
+// the binary that knows the record goes.
 func withdraw(f *facts.Facts, p plan.Plan, r *placement.Report) {
 	fp := &f.Placement
 	switch {
@@ -186,10 +170,8 @@ func withdraw(f *facts.Facts, p plan.Plan, r *placement.Report) {
 	}
 }
 
-// logPlacement logs what a placement did: its problems as warnings
-// (interrupt and kernel-work placement never keeps the core down: the
-// core's correctness does not depend on it, and a driver can move its
-// interrupts again at any time), the rest at info.
+// logPlacement logs a placement's problems as warnings (never fatal), the
+// rest at info.
 func logPlacement(log *priolog.Logger, r placement.Report) {
 	for _, l := range r.Infos {
 		log.Infof("%s", l)

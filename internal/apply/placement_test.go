@@ -66,24 +66,24 @@ func online(t *testing.T, root hostroot.Root, n int) {
 // placed and withdrawn are `ransomeye-tuner place` and `place --undo`.
 func placed(t *testing.T, root hostroot.Root) placement.Report {
 	t.Helper()
-	r, ok := placeRun(root, false, false)
-	if !ok {
-		t.Fatalf("nothing placed: %v", r.Err)
+	r, err := placeRun(root, false, false)
+	if err != nil {
+		t.Fatalf("nothing placed: %v", err)
 	}
-	return r.Report
+	return r
 }
 
 func withdrawn(t *testing.T, root hostroot.Root) placement.Report {
 	t.Helper()
 	r, _ := placeRun(root, true, false)
-	return r.Report
+	return r
 }
 
 // removed is what the package's removal runs of the placement (Uninstall).
 func removed(t *testing.T, root hostroot.Root) placement.Report {
 	t.Helper()
 	r, _ := placeRun(root, true, true)
-	return r.Report
+	return r
 }
 
 // ReadFile reads the plan file.

@@ -11,14 +11,11 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
-// WriteMarker appends e (its reason, what wrote it, the core it keeps down
-// and, from activate, the step that failed; the time and boot id are
-// added here) to the failure marker after removing the success record, and
-// logs what happened; it reports whether a marker now records the failure,
-// and how many planted markers it removed.
+// WriteMarker removes the success record and appends e (the time and boot
+// id added here) to the marker, logging it; it reports whether a marker
+// records the failure, and how many planted markers it removed.
 func WriteMarker(root hostroot.Root, log *priolog.Logger, e marker.Entry) (written bool, planted int) {
-	// Removing needs no space: even when the marker cannot be written (a
-	// full /run), the gate then stays closed.
+	// Removing needs no space: with a full /run the gate stays closed.
 	if err := marker.RemoveOK(root); err != nil {
 		log.Event(msgid.RecordFailed, priolog.Crit, "cannot remove the success record %q: %v", marker.OKPath, err)
 	}
@@ -42,9 +39,8 @@ func AlertPlanted(log *priolog.Logger, planted []string) {
 	}
 }
 
-// RemovePlanted is the gate's first step: what is planted at the marker's
-// locations is removed and logged as a security event, and what cannot be
-// examined is logged as a problem.
+// RemovePlanted is the gate's first step: what is planted is removed and
+// logged as a security event; what cannot be examined, as a problem.
 func RemovePlanted(root hostroot.Root, log *priolog.Logger) {
 	res := marker.RemovePlanted(root)
 	AlertPlanted(log, res.Planted)

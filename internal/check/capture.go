@@ -13,55 +13,44 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 )
 
-// CaptureInterface is the capture interface ([CPU] DPIInterface=) as this
-// machine has it, against the DPI CPUs: whether it exists, its driver and
-// NUMA node, its receive queues and where their interrupts arrive, its
-// channels (wanted, in use, the NIC's maximum, what it refused) and the
-// offloads a capture engine cares about, with what differs from one
-// receive queue per DPI worker. Reported, never gated, like the placement:
-// the core does not depend on the capture NIC, and a driver can change its
-// queues at any time. This is the "capture_interface" section of status
-// --json.
+// CaptureInterface is the capture interface against the DPI CPUs (status
+// --json "capture_interface"): queues, where their interrupts arrive,
+// channels and offloads, and what differs from one receive queue per DPI
+// worker. Reported, never gated, like the placement.
 type CaptureInterface struct {
 	Name string `json:"name"`
 	// Present: the interface exists; Missing says why not.
 	Present bool   `json:"present"`
 	Missing string `json:"missing,omitempty"`
-	// Device and Driver are its device's and driver's names ("" for a
-	// virtual interface); NUMANode its device's node (-1: none or unknown).
+	// Device and Driver are its device's and driver's names ("": virtual);
+	// NUMANode its device's node (-1: none or unknown).
 	Device   string `json:"device,omitempty"`
 	Driver   string `json:"driver,omitempty"`
 	NUMANode int    `json:"numa_node"`
 	// RxQueues and TxQueues are its receive and transmit queues in use.
 	RxQueues int `json:"rx_queues"`
 	TxQueues int `json:"tx_queues"`
-	// DPICPUs are the CPUs its receive queues belong on ("" without a
-	// reservation).
+	// DPICPUs are the CPUs its receive queues belong on.
 	DPICPUs string `json:"dpi_cpus"`
-	// Steering is true when its queue interrupts were compared with the
-	// DPI CPUs (a reservation, the interrupts read); the four fields below
-	// are that comparison.
+	// Steering: its queue interrupts were compared with the DPI CPUs; the
+	// four fields below are that comparison.
 	Steering bool `json:"steering"`
 	// QueueIRQs are its queue interrupts and where they arrive.
 	QueueIRQs []CaptureQueueIRQ `json:"queue_irqs"`
 	// RxIRQCPUs are the CPUs its receive queues' interrupts arrive on.
 	RxIRQCPUs string `json:"rx_irq_cpus"`
-	// RxIRQsOutsideDPI counts the receive queue interrupts arriving outside
-	// the DPI CPUs.
+	// RxIRQsOutsideDPI counts receive queue interrupts off the DPI CPUs.
 	RxIRQsOutsideDPI int `json:"rx_irqs_outside_dpi_cpus"`
-	// OnePerDPICPU: every DPI CPU takes exactly one receive queue's
-	// interrupt and none arrives elsewhere: one queue per DPI worker.
+	// OnePerDPICPU: each DPI CPU takes exactly one receive queue's
+	// interrupt, none arrives elsewhere.
 	OnePerDPICPU bool `json:"one_queue_per_dpi_cpu"`
-	// Channels are its channel counts and what [CPU] DPIChannels= makes of
-	// them.
+	// Channels are its channel counts and the DPIChannels= decision.
 	Channels CaptureChannels `json:"channels"`
-	// Offloads are the receive offloads that merge packets before a
-	// capture engine sees them (rx-gro, rx-lro, rx-gro-hw), as information:
-	// the engines set them themselves. OffloadsErr says why not read.
+	// Offloads are the receive offloads that merge packets before an
+	// engine sees them, as information; OffloadsErr says why not read.
 	Offloads    []ethtool.Feature `json:"offloads"`
 	OffloadsErr string            `json:"offloads_error,omitempty"`
-	// Differences say, one line each, what differs from one receive queue
-	// per DPI worker on the DPI CPUs; empty when nothing does.
+	// Differences say what differs from one receive queue per DPI worker.
 	Differences []string `json:"differences"`
 	// Gated is always false: none of this keeps the core down.
 	Gated bool `json:"gated"`
@@ -72,8 +61,8 @@ type CaptureQueueIRQ struct {
 	IRQ   int    `json:"irq"`
 	Name  string `json:"name"`
 	Queue int    `json:"queue"`
-	// Receive: a receive or combined queue's, not a transmit queue's;
-	// InUse: its queue is below the receive queue count.
+	// Receive: a receive or combined queue's; InUse: below the receive
+	// queue count.
 	Receive bool `json:"receive"`
 	InUse   bool `json:"in_use"`
 	// CPUs are where it arrives; Source which affinity file says so.
@@ -83,26 +72,23 @@ type CaptureQueueIRQ struct {
 
 // CaptureChannels are the capture interface's channels.
 type CaptureChannels struct {
-	// Setting is [CPU] DPIChannels= ("off", "auto", a count); State the
-	// decision (plan.Channels*: off, match, limited, change, pending,
-	// refused, unknown, no_dpi_cpus); Note why, or what the NIC refused.
+	// Setting is [CPU] DPIChannels=; State the decision (plan.Channels*);
+	// Note why, or what the NIC refused.
 	Setting string `json:"setting"`
 	State   string `json:"state"`
 	Note    string `json:"note,omitempty"`
-	// Kind is the kind of channel set ("combined" or "rx"); Wanted the
-	// receive channels wanted (absent with off); Max the NIC's maximum of
-	// that kind.
+	// Kind is the kind set ("combined", "rx"); Wanted the receive channels
+	// wanted (absent with off); Max the NIC's maximum of that kind.
 	Kind   string `json:"kind,omitempty"`
 	Wanted int    `json:"wanted,omitempty"`
 	Max    int    `json:"max,omitempty"`
-	// Current are its receive channels now (combined and rx), Counts the
-	// driver's counts and maxima; both absent when not read (Error says
-	// why).
+	// Current are its receive channels now, Counts the driver's counts and
+	// maxima; both absent when not read (Error says why).
 	Current *int              `json:"current,omitempty"`
 	Counts  *ethtool.Channels `json:"counts,omitempty"`
 	Error   string            `json:"error,omitempty"`
-	// SetByTuner is the change an activation made, with the counts before
-	// it, which place --undo and the package's removal give back.
+	// SetByTuner is an activation's change with the counts before, which
+	// undo and the package's removal give back.
 	SetByTuner *placement.ChannelsChange `json:"set_by_tuner,omitempty"`
 }
 
@@ -229,9 +215,8 @@ func captureChannels(f *facts.Facts, p plan.Plan) CaptureChannels {
 }
 
 // channelsDifference is what the channels make differ ("" nothing): what
-// the NIC refused or what waits, and with DPIChannels=off a receive
-// channel count other than the DPI CPU count (dpi) where the queues were
-// not compared (steering: that comparison says it).
+// the NIC refused or what waits, and with DPIChannels=off a receive count
+// other than dpi's where the queues were not compared.
 func channelsDifference(c CaptureChannels, name string, dpi int, steering bool) string {
 	switch c.State {
 	case plan.ChannelsPending, plan.ChannelsRefused, plan.ChannelsLimited:
@@ -247,8 +232,8 @@ func channelsDifference(c CaptureChannels, name string, dpi int, steering bool) 
 	return ""
 }
 
-// channelKind is the kind of channel ethtool -L would set on the NIC:
-// "rx" for one that has only separate receive channels in use.
+// channelKind is the kind ethtool -L would set ("rx" for a NIC with only
+// separate receive channels in use).
 func channelKind(c CaptureChannels) string {
 	if c.Counts != nil && c.Counts.Combined == 0 && c.Counts.Rx > 0 {
 		return "rx"

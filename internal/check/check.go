@@ -1,15 +1,8 @@
 // Package check judges the facts of one run against its plan: every
-// guarantee the RansomEye core depends on (the swap, each sysctl, a CPU
-// topology that can be trusted, the CPU drop-ins matching a fresh plan, the
-// core running the gate, the CPUs the core gets, its memory cgroup), the
-// records (the failure marker, this boot's successful activation) and what
-// is reported only (where interrupts, kernel work and other threads run;
-// whether the CPU isolation holds).
-//
-// Run is the one judgement: the gate, status (text and JSON), the metrics,
-// plan and activate's closing report render its Result, and none of them
-// re-derives a reason. Each check carries its reason and one remedy, worded
-// in remedy.go.
+// guarantee the core depends on, the records (marker, this boot's success)
+// and what is reported only (placement, isolation). Run is the one
+// judgement the gate, status, metrics, plan and activate render; none
+// re-derives a reason. Remedies are worded in remedy.go.
 package check
 
 import (
@@ -19,7 +12,6 @@ import (
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuplan"
-	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/marker"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
@@ -31,43 +23,36 @@ import (
 
 // Names of the guarantees: stable identifiers, for JSON and metrics labels.
 const (
-	NameConfig      = "configuration" // the configuration cannot be read: nothing else can be evaluated
+	NameConfig      = "configuration" // unreadable configuration: nothing else evaluated
 	NameSwap        = "swap"
-	NameSysctl      = "sysctl:" // followed by the key: "sysctl:vm.swappiness"
+	NameSysctl      = "sysctl:" // + the key: "sysctl:vm.swappiness"
 	NameCPUTopology = "cpu-topology"
 	NameCPUDropIns  = "cpu-dropins"
 	NameCoreCPUs    = "core-cpus"
 	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
-	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
+	NameCoreMemory  = "core-memory" // the swap and swappiness reach the core
 	NameMemDropIns  = "memory-dropins"
 )
 
-// Check is one guarantee as measured now (an entry of status's JSON
-// "guarantees").
+// Check is one guarantee as measured now (status --json "guarantees").
 type Check struct {
-	// Name identifies the guarantee (one of the Name constants).
 	Name string `json:"name"`
 	// Expected is what the guarantee needs, for people.
 	Expected string `json:"expected"`
-	// Actual is what was measured; empty when it could not be.
+	// Actual is what was measured ("" when it could not be).
 	Actual string `json:"actual,omitempty"`
 	// Source says where Actual comes from, when it is not obvious.
 	Source string `json:"source"`
-	// OK is true when the guarantee holds as measured.
-	OK bool `json:"ok"`
-	// NotMeasured is true when this run cannot measure the guarantee
-	// (systemd cannot be asked under a root prefix): Reason says why. It
-	// is not a failure, and not a pass either.
+	OK     bool   `json:"ok"`
+	// NotMeasured: this run cannot measure it (Reason says why); neither
+	// a failure nor a pass.
 	NotMeasured bool `json:"not_measured"`
-	// Reason says why the guarantee does not hold (or why it was not
-	// measured, or a note on a pass).
+	// Reason says why it does not hold, was not measured, or a note.
 	Reason string `json:"reason"`
-	// Remedy says what to do about a failure.
 	Remedy string `json:"remedy"`
 }
 
-// Failed reports whether the check keeps the core down: measured, and not
-// holding.
+// Failed reports whether the check keeps the core down: measured, failing.
 func (c Check) Failed() bool { return !c.OK && !c.NotMeasured }
 
 // Problem is the check's failure as one line: reason and remedy.
@@ -80,34 +65,29 @@ func (c Check) Problem() string {
 
 // Result is the judgement of one run.
 type Result struct {
-	// Disabled: ransomeye.tuner=0, nothing is guaranteed and only the
-	// marker keeps the core down.
+	// Disabled: ransomeye.tuner=0; only the marker keeps the core down.
 	Disabled bool
 	// ConfigErr is the configuration's error ("" when it is valid).
 	ConfigErr string
 	// ConfigWarnings are what the configuration's files hold that is not
 	// used (unknown sections and keys, files not read), valid or not.
 	ConfigWarnings []config.Problem
-	// Core is the core's unit (under an invalid configuration, the one the
-	// configuration still names, else the default).
+	// Core is the core's unit (under an invalid configuration the one it
+	// still names, else the default).
 	Core string
-	// GateUnit, set by the gate alone, is the unit its lines name: the
-	// service whose ExecCondition= runs it (a unit other than the
-	// configured core may carry the static gate); "" names Core.
+	// GateUnit, set by the gate alone, is the unit its lines name (the
+	// static gate may run for another unit than the core); "" names Core.
 	GateUnit string
-	// Checks are the guarantees, in order.
-	Checks []Check
-	// Marker is what the failure marker locations hold.
-	Marker Marker
+	Checks   []Check
+	Marker   Marker
 	// Activated says whether activate succeeded in this boot, and why not.
 	Activated    bool
 	ActivatedWhy string
-	// DropInDiffs are the differences between the CPU drop-ins in effect
-	// and the plan's; MemoryDiffs those of the memory drop-ins.
+	// DropInDiffs and MemoryDiffs are the CPU and memory drop-ins in
+	// effect that differ from the plan.
 	DropInDiffs []string
 	MemoryDiffs []string
-	// Placement is what is reported beyond the guarantees; nil without a
-	// reservation.
+	// Placement is reported only; nil without a reservation.
 	Placement *Placement
 	// Memory is what the kernel applies of the memory plan, reported and
 	// never gated (memview.go); nil when the run does not read it.
@@ -125,7 +105,7 @@ type Result struct {
 	activationUnread bool
 }
 
-// Marker is the failure marker part of a Result (status's JSON "marker").
+// Marker is the marker part of a Result (status --json "marker").
 type Marker struct {
 	Present bool `json:"present"`
 	// Path is the first genuine marker's; Reasons all genuine reasons.
@@ -133,8 +113,8 @@ type Marker struct {
 	Reasons []string `json:"reasons"`
 	// Planted are markers not written by root (the gate removes them).
 	Planted []string `json:"planted"`
-	// Errors are locations that could not be examined; States what the
-	// locations hold.
+	// Errors are locations that could not be examined; States what each
+	// holds.
 	Errors []string       `json:"errors"`
 	States []marker.State `json:"-"`
 }
@@ -205,8 +185,8 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 }
 
 // markers sums up the marker locations; unread are those a run that is
-// not root's could not examine (privilege.Denied): not errors that keep the
-// core down, and no verdict either.
+// not root's could not examine: no error that keeps the core down, no
+// verdict either.
 func markers(states []marker.State) (m Marker, unread []string) {
 	m = Marker{States: states, Reasons: []string{}, Planted: []string{}, Errors: []string{}}
 	for _, st := range states {
@@ -228,9 +208,8 @@ func markers(states []marker.State) (m Marker, unread []string) {
 	return m, unread
 }
 
-// swapCheck is the swap guarantee: the provider's swap active now with at
-// least the target, as the kernel counts it: the provider's own answer, so
-// that activate, status, plan and the gate cannot disagree about it.
+// swapCheck is the swap guarantee, the provider's own answer, so that
+// activate, status, plan and the gate cannot disagree.
 func swapCheck(p plan.Plan) Check {
 	d := p.Swap
 	c := Check{Name: NameSwap, OK: d.InEffect, Expected: d.Expected, Actual: d.Actual}
@@ -278,11 +257,9 @@ func Sysctl(f *facts.Facts, s sysctl.Setting) Check {
 	return c
 }
 
-// topologyCheck is the guarantee that the CPU topology can be trusted,
-// when CPU isolation is on and it cannot be read (ok false: nothing to
-// report). With fewer online CPUs than a reservation needs physical cores
-// no plan is made whatever the rest of the topology says: nothing to
-// guarantee, so it holds, with a note.
+// topologyCheck is the guarantee that the CPU topology can be trusted, when
+// isolation is on and it cannot be (ok false: nothing to report). With
+// fewer online CPUs than a reservation needs, it holds, with a note.
 func topologyCheck(f *facts.Facts) (Check, bool) {
 	if !f.TopologyRead || f.TopologyErr == nil {
 		return Check{}, false
@@ -298,8 +275,8 @@ func topologyCheck(f *facts.Facts) (Check, bool) {
 	return c, true
 }
 
-// dropInDiffs compares the CPU files in effect with the confining CPU
-// files of p (fileDiffs).
+// dropInDiffs compares the CPU files in effect with p's confining ones
+// (fileDiffs).
 func dropInDiffs(f *facts.Facts, p plan.Plan) []string {
 	return fileDiffs(f, units.CPUFilePaths(f.Config), p.CPUFiles())
 }
@@ -332,8 +309,7 @@ func fileDiffs(f *facts.Facts, paths []string, files []units.File) []string {
 	return diffs
 }
 
-// dropInsCheck is the guarantee that the CPU drop-ins in effect are those
-// of a fresh plan.
+// dropInsCheck is the guarantee that the CPU drop-ins in effect are p's.
 func dropInsCheck(p plan.Plan, diffs []string) Check {
 	c := Check{Name: NameCPUDropIns, Expected: fmt.Sprintf("the CPU drop-ins of the current plan (CPU mode %s)", p.CPUMode)}
 	if len(diffs) == 0 {
@@ -346,10 +322,9 @@ func dropInsCheck(p plan.Plan, diffs []string) Check {
 	return c
 }
 
-// Gated reports whether the gate keeps the core down, by its rules: a
-// genuine marker or one that cannot be examined always; with
-// ransomeye.tuner=0 nothing else; otherwise no activation in this boot, an
-// invalid configuration, or any failing guarantee.
+// Gated reports whether the gate keeps the core down: a genuine or
+// unexaminable marker always; with ransomeye.tuner=0 nothing else; else no
+// activation this boot, an invalid configuration, or a failing guarantee.
 func (r Result) Gated() bool {
 	if r.Marker.Present || len(r.Marker.Errors) > 0 {
 		return true
@@ -370,9 +345,9 @@ func (r Result) Compliant() bool {
 // The states of a Result, as status's JSON and exit code give them.
 const (
 	StateCompliant    = "compliant"     // every guarantee holds
-	StateNotCompliant = "not_compliant" // a guarantee fails, or the marker keeps the core down
-	StateDisabled     = "disabled"      // ransomeye.tuner=0: nothing is guaranteed
-	StateUnknown      = "unknown"       // the configuration cannot be read, or a run that is not root's could not read what the verdict needs
+	StateNotCompliant = "not_compliant" // a guarantee fails, or the marker holds
+	StateDisabled     = "disabled"      // ransomeye.tuner=0
+	StateUnknown      = "unknown"       // the configuration cannot be read, or a run not root's could not read what the verdict needs
 )
 
 // State sums the result up in one word.
@@ -390,8 +365,7 @@ func (r Result) State() string {
 	return StateCompliant
 }
 
-// Problems are what keeps the core down (status's "problem" rows), one
-// line each.
+// Problems are what keeps the core down, one line each (status's rows).
 func (r Result) Problems() []string {
 	if r.Disabled {
 		return []string{fmt.Sprintf("disabled by the kernel command line (%s=0): resources are not guaranteed", names.CmdlineSwitch)}
@@ -417,10 +391,9 @@ func (r Result) Problems() []string {
 	return out
 }
 
-// GateLines are why the core may not start, one line each, as the gate
-// prints them: the marker alone when it keeps the core down; else the
-// activation of this boot when it is missing; else each failing guarantee.
-// None: the core may start.
+// GateLines are why the core may not start, as the gate prints them: the
+// marker alone when it holds; else a missing activation; else each failing
+// guarantee. None: the core may start.
 func (r Result) GateLines() []string {
 	unit := r.Core
 	if r.GateUnit != "" {
@@ -460,10 +433,4 @@ func (r Result) GateLines() []string {
 		}
 	}
 	return out
-}
-
-// cpus parses a CPU list known to be valid.
-func cpus(s string) cpuset.Set {
-	set, _ := cpuset.ParseMaybeEmpty(s)
-	return set
 }

@@ -14,13 +14,10 @@ import (
 // GatePath is the program the shipped and the generated gate drop-ins run.
 const GatePath = "/usr/sbin/" + names.ActivatorName
 
-// RunsGate reports whether one of the commands is our gate as the gate
-// drop-ins write it and as systemd will run it: GatePath with "--root=/"
-// (or "--root /") and the subcommand "gate", and no ignore-failure flag. A
-// gate on another tree (--root=/srv/copy), one taking its root from
-// RANSOMEYE_TUNER_ROOT in the core's environment, or a program of that name
-// elsewhere checks nothing about this host; and with a "-" prefix systemd
-// starts the core whatever the gate exits.
+// RunsGate reports whether one of the commands is our gate as systemd runs
+// it: GatePath "--root=/" (or "--root /") "gate", without "-" (systemd
+// would start the core whatever it exits); a gate on another tree, or
+// taking its root from the core's environment, checks nothing here.
 func RunsGate(cmds []facts.Command) bool {
 	for _, c := range cmds {
 		if c.IgnoreFailure || c.Path != GatePath || len(c.Argv) == 0 || c.Argv[0] != GatePath {
@@ -33,12 +30,9 @@ func RunsGate(cmds []facts.Command) bool {
 	return false
 }
 
-// coreGate is the guarantee that systemd runs the gate before starting the
-// core: its ExecCondition= list holds `ransomeye-tuner ... gate`. An
-// administrator's drop-in with an empty ExecCondition= (which resets the
-// list) removes the gate, and status would stay COMPLIANT while the core
-// starts whatever the tuner found. The gate itself, running in the core's
-// cgroup, is the proof that it runs; outside it, systemd is asked.
+// coreGate is the guarantee that systemd runs the gate before the core (an
+// empty ExecCondition= in a drop-in resets the list): proven by the gate
+// running in the core's cgroup, else asked of systemd.
 func coreGate(m facts.Core) Check {
 	core := m.Unit
 	c := Check{Name: NameCoreGate, Expected: fmt.Sprintf("%s's ExecCondition= runs %s gate", core, names.ActivatorName)}
@@ -73,10 +67,8 @@ func coreGate(m facts.Core) Check {
 		return c
 	}
 	if c.OK {
-		// "+" lifts User= and the sandboxing options, not the root: systemd
-		// runs every command of the unit there unless
-		// RootDirectoryStartOnly=yes, and in the core's tree the gate cannot
-		// read the host's state (docs/design.md, "The gate").
+		// "+" lifts User= and sandboxing, not the root: there the gate
+		// cannot read the host's state (docs/design.md, "The gate").
 		c.OK = false
 		c.Reason = fmt.Sprintf("%s has %s, so systemd runs the gate in that tree, where it cannot see this host's state (the \"+\" prefix does not lift it): the core stays down at every start", core, m.ConditionRoot)
 		c.Remedy = fmt.Sprintf("add RootDirectoryStartOnly=yes to %s (a drop-in: systemctl edit %s), then: systemctl daemon-reload", core, core)
@@ -90,10 +82,8 @@ func coreGate(m facts.Core) Check {
 	return c
 }
 
-// coreCPUs is the guarantee that the CPUs the core gets are the plan's core
-// set. An administrator's drop-in setting AllowedCPUs= (or CPUAffinity=)
-// for the core overrides ours, and comparing our own files with the plan
-// does not notice it.
+// coreCPUs is the guarantee that the core gets the plan's core set: an
+// administrator's AllowedCPUs= or CPUAffinity= overrides our drop-in.
 func coreCPUs(f *facts.Facts, p plan.Plan) Check {
 	m, want := f.Core, p.CPU.Core()
 	c := Check{Name: NameCoreCPUs, Expected: want.String()}
@@ -118,7 +108,7 @@ func coreCPUs(f *facts.Facts, p plan.Plan) Check {
 }
 
 // CompareCoreSet compares the CPUs the core gets with the plan's core set,
-// and names the difference when they differ.
+// naming the difference.
 func CompareCoreSet(core string, want, got cpuset.Set) (bool, string) {
 	if got.Equal(want) {
 		return true, ""
@@ -133,20 +123,12 @@ func CompareCoreSet(core string, want, got cpuset.Set) (bool, string) {
 	return false, fmt.Sprintf("%s gets CPUs %q, the plan gives it %q (%s): something overrides ransomeye-tuner's CPU drop-in", core, got.String(), want.String(), strings.Join(diff, ", and "))
 }
 
-// Applied is the CPU set the core gets as m measured it, where mode is how
-// the plan is enforced and online the online CPUs (what "no restriction"
-// means), and where it comes from. In its own cgroup, this process's
-// affinity; elsewhere its AllowedCPUs= and CPUAffinity= (empty: no
-// restriction) inside its slice, whose cpuset.cpus.effective counts where
-// AllowedCPUs= is enforced: the kernel gives a cgroup whose own set misses
-// its parent's entirely the parent's set; in the degraded CPUAffinity= mode
-// only the affinity restricts.
-//
-// The slice counts: an administrator's AllowedCPUs=0-7 on the core under
-// strict isolation leaves it on system.slice's 0-3, which is what the gate,
-// measuring inside the core's cgroup, sees; comparing systemd's 0-7 with
-// the plan said not compliant while the gate let the core start (boot case
-// 26).
+// Applied is the CPU set the core gets as m measured it (mode: how the plan
+// is enforced; online: what "no restriction" means), and its source: in
+// its cgroup, this process's affinity; else AllowedCPUs= within its
+// slice's cpuset.cpus.effective where enforced (a set disjoint from the
+// parent's gets the parent's, as the kernel does: the gate sees that),
+// and CPUAffinity=.
 func Applied(m facts.Core, mode plan.CPUMode, online cpuset.Set) (cpuset.Set, string, error) {
 	if m.InCgroup {
 		return m.Self, "the CPU affinity of the gate, running in " + m.Unit + "'s cgroup", m.Err

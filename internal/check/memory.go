@@ -10,17 +10,10 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
-// CoreMemory is the guarantee that the core's memory cgroup (m, see
-// internal/facts/memory.go) lets the swap and swappiness guarantees reach
-// the core: on cgroup v1 the memory.swappiness its memory cgroup reclaims
-// with (its own, or what it copies from its slice when it starts) is the
-// configured one; on cgroup v2 no memory.swap.max on its path
-// (MemorySwapMax= of the core or of a slice above it) is below the swap
-// target.
-//
-// Why: on cgroup v1 the core reclaimed with 60 while vm.swappiness said 10
-// and status said COMPLIANT; a MemorySwapMax=0 kept the core from the
-// swapfile that the swap guarantee held for it.
+// CoreMemory is the guarantee that the core's memory cgroup lets the swap
+// and swappiness reach it: on cgroup v1 its memory.swappiness (its own, or
+// what it copies from its slice) is the configured one; on cgroup v2 no
+// memory.swap.max on its path is below the swap target.
 func CoreMemory(core string, m facts.Memory, swappiness int, target int64) Check {
 	c := Check{Name: NameCoreMemory}
 	switch m.Kind {
@@ -77,12 +70,9 @@ func CoreMemory(core string, m facts.Memory, swappiness int, target int64) Check
 	return c
 }
 
-// vfsCachePressure judges vm.vfs_cache_pressure (c, read back at its
-// configured value) by the ratio the kernel applies: the value over
-// vm.vfs_cache_pressure_denom (d), where the tuner's value counts per 100.
-// Why: with an administrator's denominator of 1000 the configured 50 read
-// back as 50 and held, while the kernel reclaimed dentries and inodes at a
-// tenth of that rate (a pressure near 0 can end in out-of-memory).
+// vfsCachePressure judges vm.vfs_cache_pressure (c, read back as set) by
+// the ratio the kernel applies: over vm.vfs_cache_pressure_denom (d); the
+// configured value counts per 100.
 func vfsCachePressure(c *Check, d facts.Sysctl) {
 	const key, denomKey = sysctl.VFSCachePressure, sysctl.VFSCachePressureDenom
 	if facts.Missing(d.Err) {

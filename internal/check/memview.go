@@ -34,14 +34,11 @@ const (
 // a fresh plan.
 var RemedyStaleMemoryDropIns = "the [Memory] configuration, the RAM or the CPU plan changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
 
-// Memory is what the kernel applies of the memory plan ([Memory]): the
-// protection of the core and of every slice above it, the ceilings of the
-// other services, what each has in swap, and their pressure. Reported,
-// never gated, as the placement is: on cgroup v1 or without the memory
-// controller no protection exists, and keeping the core down there would
-// keep it down at every boot of that platform; the core's correctness
-// does not depend on it (the swap and swappiness guarantees do, and are
-// gated). This is the "memory" section of status --json.
+// Memory is what the kernel applies of the memory plan ([Memory]; status
+// --json "memory"): protections up the core's path, the others' ceilings,
+// swap and pressure. Reported, never gated: on cgroup v1 no protection
+// exists (gating would keep the core down at every boot there), and the
+// gated swap guarantees are what the core depends on.
 type Memory struct {
 	// State is one of the states; Cause, for a degraded one, one of the
 	// causes; Reason the details; Remedy what to do.
@@ -51,15 +48,14 @@ type Memory struct {
 	Remedy string `json:"remedy,omitempty"`
 	// CgroupV1 says, on cgroup v1, what holds there instead.
 	CgroupV1 string `json:"cgroup_v1,omitempty"`
-	// Mount is the cgroup2 mount's options; RecursiveProt whether they
-	// hold memory_recursiveprot.
+	// Mount is the cgroup2 mount's options; RecursiveProt: they hold
+	// memory_recursiveprot.
 	Mount         string `json:"cgroup2_mount_options,omitempty"`
 	RecursiveProt bool   `json:"memory_recursiveprot"`
-	// Services are the roles' services with a setting, or whose
-	// pressure is read.
+	// Services are the roles' services with a setting or read pressure.
 	Services []ServiceMemory `json:"services"`
-	// PSI: the kernel keeps pressure stall information; NoPSI why not
-	// (not an error: the pressure rows and series are then absent).
+	// PSI: the kernel keeps pressure stall information (NoPSI why not:
+	// the pressure rows and series are then absent).
 	PSI   bool   `json:"psi"`
 	NoPSI string `json:"no_psi_reason,omitempty"`
 	// Problems are what could not be read.
@@ -76,11 +72,10 @@ type ServiceMemory struct {
 	// Running whether its cgroup exists.
 	Cgroup  string `json:"cgroup"`
 	Running bool   `json:"running"`
-	// Settings are its planned settings, on its own cgroup and, for a
-	// protection, on every cgroup above it.
+	// Settings are its planned settings, a protection's on every cgroup
+	// above it too.
 	Settings []MemorySetting `json:"settings"`
-	// MemoryBytes and SwapBytes are memory.current and
-	// memory.swap.current (absent when not running or unreadable).
+	// MemoryBytes and SwapBytes are memory.current and memory.swap.current.
 	MemoryBytes *uint64 `json:"memory_bytes,omitempty"`
 	SwapBytes   *uint64 `json:"swap_bytes,omitempty"`
 	// Events are its memory.events counters.
@@ -89,15 +84,15 @@ type ServiceMemory struct {
 	Pressure map[string]Pressure `json:"pressure,omitempty"`
 }
 
-// Pressure is one resource's pressure stall information: the "some" and
-// (when the kernel gives it) "full" lines.
+// Pressure is one resource's pressure stall information ("some", and
+// "full" when given).
 type Pressure struct {
 	Some PressureLine  `json:"some"`
 	Full *PressureLine `json:"full,omitempty"`
 }
 
-// PressureLine is one line: the percentage of time stalled over the last
-// 10, 60 and 300 seconds, and the total stall time in microseconds.
+// PressureLine is one line: percentage of time stalled over 10, 60 and
+// 300 s, and the total stall in microseconds.
 type PressureLine struct {
 	Avg10   float64 `json:"avg10"`
 	Avg60   float64 `json:"avg60"`
@@ -105,10 +100,8 @@ type PressureLine struct {
 	TotalUS uint64  `json:"total_us"`
 }
 
-// MemoryEvents are the memory.events counters reported: the kernel's
-// documented ones (Documentation/admin-guide/cgroup-v2.rst), a newer
-// kernel's others left out so that the JSON keys stay the documented
-// ones.
+// MemoryEvents are the documented memory.events counters (a newer kernel's
+// others left out, so the JSON keys stay documented).
 var MemoryEvents = []string{"low", "high", "max", "oom", "oom_kill", "oom_group_kill"}
 
 func pressureDoc(in map[string]facts.Pressure) map[string]Pressure {
@@ -276,8 +269,7 @@ func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (ServiceMemo
 		if set != config.MemMin && set != config.MemLow {
 			continue
 		}
-		// A protection holds only as far as every cgroup above the
-		// service has one too.
+		// A protection holds only as far as every cgroup above has one.
 		for p := path.Dir(sm.Cgroup); p != "/" && p != "."; p = path.Dir(p) {
 			slice := path.Base(p)
 			w := uint64(want)
@@ -330,8 +322,7 @@ func human(s string) string {
 }
 
 // memoryDropInsCheck is the guarantee that the memory drop-ins in effect
-// are those of a fresh plan: the same rule as the CPU drop-ins, so that a
-// [Memory] change without daemon-reload does not pass for applied.
+// are a fresh plan's, as for the CPU drop-ins.
 func memoryDropInsCheck(p plan.Plan, diffs []string) Check {
 	c := Check{Name: NameMemDropIns, Expected: "the memory drop-ins of the current plan ([Memory])"}
 	if len(diffs) == 0 {

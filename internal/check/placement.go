@@ -17,50 +17,36 @@ import (
 )
 
 // Placement is what the kernel applies of the CPU partition beyond the
-// core's own set: interrupts and unbound kernel work, each pinned service's
-// cpuset, and the threads of other units allowed on reserved CPUs, with the
-// judgement of the isolation. It is reported, never gated: the core's
-// correctness does not depend on it (the core's own CPU set is a
-// guarantee), and a driver can move its interrupts at any time. This is the
-// "placement" section of status --json.
+// core's own set (status --json "placement"): reported, never gated, as the
+// core does not depend on it and a driver can move its interrupts anytime.
 type Placement struct {
-	// Reserved are the CPUs kept for the roles other than the core.
+	// Reserved are the CPUs of the roles other than the core.
 	Reserved string `json:"reserved_cpus"`
-	// DefaultIRQAffinity is /proc/irq/default_smp_affinity as a list.
+	// DefaultIRQAffinity is default_smp_affinity as a list.
 	DefaultIRQAffinity string `json:"default_irq_affinity,omitempty"`
-	// IRQsOnReserved are the movable interrupts that may arrive on
-	// reserved CPUs: the escapes. The capture NIC's queues on the capture
-	// CPUs, and the two kinds below, are not in it.
+	// IRQsOnReserved are the escapes: movable interrupts that may arrive on
+	// reserved CPUs (not the capture queues on capture CPUs, nor the two
+	// kinds below).
 	IRQsOnReserved []IRQEffect `json:"irqs_on_reserved"`
-	// IRQsUnmovable are interrupts on reserved CPUs whose affinity user
-	// space cannot set: managed or per-CPU ones, whose smp_affinity_list
-	// is read-only or whose last move the kernel refused with EIO (as the
-	// plan file records it: an NVMe controller's per-CPU queues, nvme0q5 on
-	// CPU 4). The kernel places them; nothing moves them.
+	// IRQsUnmovable are interrupts on reserved CPUs user space cannot move
+	// (managed or per-CPU: a read-only affinity file, or EIO at the last
+	// placement); the kernel places them.
 	IRQsUnmovable []IRQEffect `json:"irqs_unmovable"`
-	// IRQsMovePending are interrupts already asked off the reserved CPUs
-	// whose effective affinity is still on one: the kernel completes such a
-	// move when the interrupt next fires (a legacy IO-APIC interrupt such
-	// as rtc0, or an MSI whose previous move was not complete). Seen on
-	// every 8-vCPU boot of the suite: rtc0 and nvme0q0 moved to 0-3, still
-	// effective on 4 and 5.
-	IRQsMovePending []IRQEffect `json:"irqs_move_pending"`
-	// Workqueue maps each workqueue cpumask file to its CPU list.
-	Workqueue map[string]string `json:"workqueue_cpumask"`
-	// Services are the pinned services' cpusets as the kernel applies them
-	// (cgroup v2 only).
+	// IRQsMovePending were asked off the reserved CPUs but are effective
+	// on one still: the kernel moves them when they next fire.
+	IRQsMovePending []IRQEffect       `json:"irqs_move_pending"`
+	Workqueue       map[string]string `json:"workqueue_cpumask"`
+	// Services are the pinned services' cpusets in effect (cgroup v2).
 	Services []ServiceEffect `json:"services"`
-	// Problems are what could not be read.
-	Problems []string `json:"problems,omitempty"`
-	// Gated is always false: none of this keeps the core down.
+	Problems []string        `json:"problems,omitempty"`
+	// Gated is always false.
 	Gated bool `json:"gated"`
-	// ThreadsOnReserved are the units (outside the pinned services, or a
-	// pinned service outside its own set) with threads allowed on reserved
-	// CPUs; ThreadsErr says why they could not all be read.
+	// ThreadsOnReserved are the units with threads allowed on reserved
+	// CPUs (a pinned service's own excepted); ThreadsErr says why not all
+	// could be read.
 	ThreadsOnReserved []UnitThreads `json:"threads_on_reserved"`
 	ThreadsErr        string        `json:"threads_error,omitempty"`
-	// Isolation says whether what [CPU] Isolation= asks holds, and why
-	// not.
+	// Isolation says whether what [CPU] Isolation= asks holds, and why not.
 	Isolation *Isolation `json:"isolation"`
 }
 
@@ -68,8 +54,8 @@ type Placement struct {
 type IRQEffect struct {
 	IRQ  int    `json:"irq"`
 	Name string `json:"name"`
-	// CPUs are its effective affinity (its requested affinity where the
-	// kernel shows no effective one); Source says which.
+	// CPUs are its effective affinity (else its requested one); Source
+	// says which.
 	CPUs   string `json:"cpus"`
 	Source string `json:"source"`
 	// Requested is its smp_affinity_list (absent when unreadable).
@@ -79,8 +65,8 @@ type IRQEffect struct {
 // ServiceEffect is one pinned service's cpuset in effect.
 type ServiceEffect struct {
 	Unit string `json:"unit"`
-	// Cgroup is the host path read; Planned the plan's set; Effective
-	// cpuset.cpus.effective ("" when unreadable: Err says why).
+	// Cgroup is the host path read; Planned the plan's set; Effective its
+	// cpuset.cpus.effective (Err: unreadable).
 	Cgroup    string `json:"cgroup"`
 	Planned   string `json:"planned"`
 	Effective string `json:"effective,omitempty"`
@@ -92,8 +78,8 @@ type ServiceEffect struct {
 // UnitThreads is one unit with threads allowed on reserved CPUs.
 type UnitThreads struct {
 	Unit string `json:"unit"`
-	// Threads counts them; CPUs is the union of the reserved CPUs they may
-	// run on; Example names one ("cron[612]").
+	// Threads counts them; CPUs are the reserved CPUs they may run on;
+	// Example names one ("cron[612]").
 	Threads int    `json:"threads"`
 	CPUs    string `json:"cpus"`
 	Example string `json:"example"`
@@ -114,9 +100,8 @@ func placementView(f *facts.Facts, p plan.Plan) *Placement {
 	if fp.IRQErr != nil {
 		e.Problems = append(e.Problems, fp.IRQErr.Error())
 	}
-	// The interrupts the kernel refused to move (EIO) at the last
-	// placement, by number and name: a driver reloaded since may have been
-	// given the same number.
+	// What the kernel refused (EIO) at the last placement, by number and
+	// name (a reloaded driver may reuse a number).
 	refused := map[int]string{}
 	if fp.Record != nil {
 		for _, l := range fp.Record.IRQsLeft {
@@ -167,8 +152,8 @@ func placementView(f *facts.Facts, p plan.Plan) *Placement {
 	return e
 }
 
-// threadsOnReserved groups by unit the threads allowed on reserved CPUs, a
-// pinned service's own CPUs excepted.
+// threadsOnReserved groups by unit the threads allowed on reserved CPUs,
+// a pinned service's own CPUs excepted.
 func threadsOnReserved(threads []facts.Thread, reserved cpuset.Set, own map[string]cpuset.Set) []UnitThreads {
 	byUnit := map[string]*UnitThreads{}
 	hits := map[string]cpuset.Set{}
@@ -198,17 +183,15 @@ func threadsOnReserved(threads []facts.Thread, reserved cpuset.Set, own map[stri
 type irqKind int
 
 const (
-	irqOff         irqKind = iota // not on reserved CPUs (or a capture queue on capture CPUs)
-	irqEscape                     // movable, and may arrive on reserved CPUs
-	irqUnmovable                  // on reserved CPUs, affinity read-only (managed, per-CPU)
-	irqMovePending                // asked off them, effective still on one until it fires
+	irqOff         irqKind = iota // not on reserved CPUs (or a capture queue on its CPUs)
+	irqEscape                     // movable, may arrive on reserved CPUs
+	irqUnmovable                  // on reserved CPUs, not movable by user space
+	irqMovePending                // asked off them, effective there until it fires
 )
 
-// classify says where q stands: on is its effective affinity (its
-// requested one where the kernel shows none). A capture queue (queue) may
-// be on the capture CPUs. An interrupt whose requested affinity is unknown
-// is an escape when its effective one reaches reserved CPUs: nothing shows
-// it is either of the other kinds.
+// classify says where q stands by its effective affinity (else its
+// requested one); a capture queue may be on the capture CPUs. Unknown
+// requested affinity on reserved CPUs is an escape.
 func classify(q irq.IRQ, reserved, capture cpuset.Set, queue bool) (IRQEffect, irqKind) {
 	if q.AffinityErr != "" && !q.HasEffective {
 		return IRQEffect{}, irqOff
@@ -241,10 +224,9 @@ func classify(q irq.IRQ, reserved, capture cpuset.Set, queue bool) (IRQEffect, i
 	return ie, irqEscape
 }
 
-// Escapes counts what escapes the partition, for the metrics: movable
-// interrupts on reserved CPUs (not the unmovable ones, nor those whose
-// move is pending), threads of other units on them, and per pinned service
-// the CPUs in effect outside its plan.
+// Escapes counts for the metrics: movable interrupts on reserved CPUs,
+// threads of other units on them, and each pinned service's CPUs in effect
+// outside its plan.
 func (e *Placement) Escapes() (irqs, threads int, services map[string]int) {
 	services = map[string]int{}
 	for _, u := range e.ThreadsOnReserved {
@@ -252,7 +234,8 @@ func (e *Placement) Escapes() (irqs, threads int, services map[string]int) {
 	}
 	for _, s := range e.Services {
 		if s.Effective != "" {
-			services[s.Unit] = cpus(s.Escapes).Len()
+			set, _ := cpuset.ParseMaybeEmpty(s.Escapes)
+			services[s.Unit] = set.Len()
 		}
 	}
 	return len(e.IRQsOnReserved), threads, services
@@ -260,12 +243,10 @@ func (e *Placement) Escapes() (irqs, threads int, services map[string]int) {
 
 // The states of Isolation.State.
 const (
-	// IsolationFull: what [CPU] Isolation= asks of the partition is in
-	// effect: with strict, no thread outside the pinned services may run on
-	// a reserved CPU; with services, the pinned services keep to their sets.
+	// IsolationFull: what [CPU] Isolation= asks holds (strict: no other
+	// thread on a reserved CPU; services: the services keep to their sets).
 	IsolationFull = "full"
-	// IsolationDegraded: something the setting asks is not in effect
-	// (Isolation.Escapes names each unit and why).
+	// IsolationDegraded: it does not (Isolation.Escapes say why).
 	IsolationDegraded = "degraded"
 )
 
@@ -279,24 +260,16 @@ const (
 	systemConfDropInDir = "/etc/systemd/system.conf.d"
 )
 
-// Isolation says whether the CPU partition holds for what the configured
-// isolation asks, and when it does not, why: one reason per escaping unit
-// and the platform's cause. It is reported, never gated: the gate guards
-// the core's own CPUs, and a PID 1 allowed on a reserved CPU does not make
-// the core's resources wrong. On systemd 247 (cgroup v2) the generated
-// init.scope drop-in loads but PID 1 stays on every CPU, and on cgroup v1
-// nothing but the pinned services is pinned: without this judgement status
-// said COMPLIANT with no word of it.
+// Isolation says whether the CPU partition holds what the configured
+// isolation asks, and if not, why: each escaping unit and the platform's
+// cause. Reported, never gated: the gate guards the core's own CPUs.
 type Isolation struct {
-	// State is IsolationFull or IsolationDegraded.
 	State string `json:"state"`
-	// Cause is the platform's reason for a degraded state ("" when full).
+	// Cause is the platform's reason for a degraded state.
 	Cause string `json:"cause,omitempty"`
-	// Escapes are the units that break the isolation, each with its
-	// reason; empty when full.
+	// Escapes are the units that break the isolation, with reasons.
 	Escapes []IsolationEscape `json:"escapes"`
-	// Remedy is what an administrator can do ("" when full).
-	Remedy string `json:"remedy,omitempty"`
+	Remedy  string            `json:"remedy,omitempty"`
 }
 
 // IsolationEscape is one unit that breaks the isolation.
@@ -305,13 +278,12 @@ type IsolationEscape struct {
 	Reason string `json:"reason"`
 }
 
-// Degraded reports whether the isolation does not hold (nil: no
-// reservation, nothing to hold).
+// Degraded reports whether the isolation does not hold (nil: nothing to
+// hold).
 func (i *Isolation) Degraded() bool { return i != nil && i.State == IsolationDegraded }
 
-// judgeIsolation judges e for the configured isolation and the enforcement
-// mode; own are the pinned services' sets by unit, v2 whether cgroup v2 is
-// mounted, initCPUs describes init.scope's cpuset.cpus.
+// judgeIsolation judges e for the configured isolation and mode; own are
+// the pinned services' sets, initCPUs init.scope's cpuset.cpus.
 func judgeIsolation(iso config.Isolation, mode plan.CPUMode, v2 bool, core cpuset.Set, own map[string]cpuset.Set, e *Placement, initCPUs string) *Isolation {
 	j := &Isolation{State: IsolationFull, Escapes: []IsolationEscape{}}
 	var causes []string
@@ -329,12 +301,9 @@ func judgeIsolation(iso config.Isolation, mode plan.CPUMode, v2 bool, core cpuse
 			escaped[s.Unit] = true
 		}
 	}
-	// A pinned service's threads allowed outside its own set break what
-	// either setting asks. Read here as well as its cpuset: on cgroup v1
-	// (and without the cpuset controller) there is no cpuset to read, and a
-	// service moved by Slice= has none where the plan puts it;
-	// Isolation=services said full for a core widened by CPUAffinity= on
-	// cgroup v1, and for a DPI service moved to another slice.
+	// A pinned service's threads outside its set break either setting;
+	// read here too, as on cgroup v1, or moved by Slice=, it has no cpuset
+	// where the plan puts it.
 	for _, u := range e.ThreadsOnReserved {
 		if _, pinned := own[u.Unit]; !pinned || escaped[u.Unit] {
 			continue
@@ -359,8 +328,8 @@ func judgeIsolation(iso config.Isolation, mode plan.CPUMode, v2 bool, core cpuse
 			es := IsolationEscape{Unit: u.Unit}
 			switch {
 			case platform != "":
-				// What is in effect decides: with CPUAffinity= in
-				// system.conf (the remedy) nothing escapes on cgroup v1.
+				// What is in effect decides: with system.conf's
+				// CPUAffinity= (the remedy) nothing escapes.
 				addCause(platform)
 				es.Reason = fmt.Sprintf("%d thread(s) may run on %s (e.g. %s): not fenced on this platform", u.Threads, u.CPUs, u.Example)
 			case u.Unit == "init.scope":
@@ -374,8 +343,7 @@ func judgeIsolation(iso config.Isolation, mode plan.CPUMode, v2 bool, core cpuse
 			}
 			j.Escapes = append(j.Escapes, es)
 		}
-		// With /proc unreadable, or more threads than are read, the walk
-		// found nothing (or not all): the isolation is not shown to hold.
+		// An incomplete walk does not show the isolation holds.
 		if e.ThreadsErr != "" {
 			addCause(CauseThreadsUnread)
 		}

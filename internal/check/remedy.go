@@ -10,12 +10,11 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/sysctl"
 )
 
-// The remedies the checks name: each worded here once, what an on-call
-// engineer follows word for word. Every one that needs the tuner to check
-// again ends with "then: " and the one command that does it all,
-// names.RecoverCommand: a restart of the activator alone left the swap
-// unit down after a failure, the generator unrun after a configuration
-// change, and the core skipped by its gate until someone started it.
+// The remedies the checks name, each worded here once: on-call engineers
+// follow them word for word. Every one after which the tuner must check
+// again ends with then, the one command that reloads systemd, activates,
+// starts the swap unit and the core (a restart of the activator alone
+// does none of the rest).
 var (
 	then = "then: " + names.RecoverCommand
 	// RemedyRestart: fix what the reason names, then activate again.
@@ -29,12 +28,11 @@ var (
 	RemedyConfig = "fix the file and line named, " + then
 	// RemedyTopology: a CPU topology that cannot be trusted.
 	RemedyTopology = "fix the cause, or set [CPU] Isolation=off, " + then
-	// RemedyStaleDropIns: the CPU drop-ins in effect are not those of a
-	// fresh plan: the generator must run again (recover reloads systemd
-	// first).
+	// RemedyStaleDropIns: the CPU drop-ins in effect are not the plan's;
+	// recover's daemon-reload runs the generator again.
 	RemedyStaleDropIns = "the CPU topology or the configuration changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
-	// RemedyNotEnforced and RemedyPlanNotGuaranteed: the core's unit
-	// cannot be measured.
+	// RemedyNotEnforced, RemedyPlanNotGuaranteed: the core's unit cannot
+	// be measured.
 	RemedyNotEnforced       = "fix the cause; the core's guarantees are not enforced until then"
 	RemedyPlanNotGuaranteed = "fix the cause; the CPU plan is not guaranteed until then"
 )
@@ -47,12 +45,9 @@ func remedyCoreCPUs(core string) string {
 	return fmt.Sprintf("find the setting with: systemctl cat %s (a drop-in in /etc/systemd/system/%s.d/ that sets AllowedCPUs= or CPUAffinity=), remove it, then: systemctl daemon-reload and systemctl restart %s", core, core, core)
 }
 
-// remedySysctl says what to do about key having another value than the
-// configured one: it names the sysctl.d file that `sysctl --system`
-// applies last for key when that file gives the value now. Pointing at
-// /etc/sysctl.conf while the package's own
-// /usr/lib/sysctl.d/60-ransomeye-tuner.conf had put its default back sent
-// the administrator to the wrong file.
+// remedySysctl says what to do about key drifting from its configured
+// value, naming the sysctl.d file `sysctl --system` applies last when that
+// file gives the value now.
 func remedySysctl(key string, v facts.Sysctl) string {
 	set := v.Setter
 	switch {
@@ -78,16 +73,15 @@ func reasonTuned(key, want string, v facts.Sysctl) string {
 	return r
 }
 
-// RemedyTuned is the remedy when tuned's active profile sets key: what
-// ransomeye-tuner(8), TUNED, says, word for word (the manual quotes it for
-// virtual-guest and vm.swappiness=10).
+// RemedyTuned is the remedy when tuned's active profile sets key, worded
+// as ransomeye-tuner(8), TUNED, quotes it.
 func RemedyTuned(key, want, active string) string {
 	return fmt.Sprintf("give tuned a profile that includes %s and sets %s=%s, make it active with tuned-adm profile (ransomeye-tuner(8), TUNED), or set reapply_sysctl = 1 in %s, %s", active, key, want, sysctl.TunedMainConf, then)
 }
 
-// MetricsDirMissing says why no metrics are written to the configured
-// textfile path (not the default one, whose directory missing means no
-// node_exporter here): its directory does not exist. With the remedy.
+// MetricsDirMissing says, with the remedy, that the configured textfile's
+// directory does not exist (for the default one that means no
+// node_exporter here, not an error).
 func MetricsDirMissing(textfile string) string {
 	return fmt.Sprintf("the directory %q of [Metrics] TextfilePath=%s does not exist: no metrics are written, and every alert on them is blind; create it (node_exporter's --collector.textfile.directory), or set TextfilePath= to a file in that directory, or to off", path.Dir(textfile), textfile)
 }
@@ -95,8 +89,7 @@ func MetricsDirMissing(textfile string) string {
 // NoNodeExporter says why no metrics are written to the default textfile.
 const NoNodeExporter = "not written: its directory does not exist, so no node_exporter here (where one runs, set [Metrics] TextfilePath= to a file in its --collector.textfile.directory)"
 
-// remedyIsolation says what an administrator can do for the causes of a
-// degraded isolation.
+// remedyIsolation says what an administrator can do for each cause.
 func remedyIsolation(causes []string, core cpuset.Set) []string {
 	var r []string
 	for _, c := range causes {
@@ -106,10 +99,8 @@ func remedyIsolation(causes []string, core cpuset.Set) []string {
 				core, systemConfDropInDir),
 				"or boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1) so that AllowedCPUs= fences the slices")
 		case CauseInitScope:
-			// Not CPUAffinity= in system.conf here: on systemd 247 a boot
-			// with it still had PID 1 on every CPU; a daemon-reload applied
-			// it, and a later rewrite of init.scope's cpuset reset it (the
-			// kernel gives a cgroup's tasks its cpuset).
+			// Not CPUAffinity= in system.conf: on systemd 247 it does not
+			// hold (a rewrite of init.scope's cpuset resets it).
 			r = append(r, "run systemd 252 or later, which applies AllowedCPUs= to init.scope; on this systemd CPUAffinity= in system.conf does not hold either (init.scope's cpuset, rewritten by systemd, resets PID 1's affinity)")
 		case CauseThreadsUnread:
 			r = append(r, "run status as root (it reads every /proc/PID/task); with more threads than status reads, count those with Cpus_allowed_list on the reserved CPUs by hand")

@@ -1,11 +1,6 @@
-// Package cli is the ransomeye-tuner command line: one file per subcommand
-// (activate, status, plan, fail-closed, gate). Main parses the subcommand
-// and its flags and returns the exit code; activator/main.go only calls it.
-//
-// Exit codes: 0 success (or, for status, compliant; for gate, the core may
-// start), 1 failure (not compliant, core blocked), 2 usage error; status
-// alone also exits 3 (disabled by ransomeye.tuner=0) and 4 (cannot
-// determine). ransomeye-tuner(8), EXIT STATUS.
+// Package cli is the ransomeye-tuner command line, one file per
+// subcommand: Main parses the subcommand and its flags and returns the exit
+// code (ransomeye-tuner(8), EXIT STATUS).
 package cli
 
 import (
@@ -16,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -31,11 +27,9 @@ const (
 	ExitOK    = 0
 	ExitFail  = 1
 	ExitUsage = 2
-	// ExitDisabled is status's code for ransomeye.tuner=0 on the kernel
-	// command line: nothing is guaranteed, on purpose.
+	// ExitDisabled is status's code for ransomeye.tuner=0.
 	ExitDisabled = 3
-	// ExitUnknown is status's code when it cannot say: the configuration
-	// cannot be read, or the report cannot be written.
+	// ExitUnknown is status's when it cannot say (configuration or report).
 	ExitUnknown = 4
 )
 
@@ -62,13 +56,13 @@ func init() {
 	commands = []command{activateCmd, statusCmd, recoverCmd, metricsCmd, planCmd, checkConfigCmd, placeCmd, uninstallCmd, failClosedCmd, gateCmd, versionCmd}
 }
 
-// commandNames lists the commands, for messages: "activate, status, …".
-func commandNames() string {
+// commandNames lists the commands ("activate", "status", …).
+func commandNames() []string {
 	var n []string
 	for _, c := range commands {
 		n = append(n, c.name)
 	}
-	return strings.Join(n, ", ")
+	return n
 }
 
 // flagUsage returns "[--name VALUE] …" for every flag of fs.
@@ -84,8 +78,8 @@ func flagUsage(fs *flag.FlagSet) string {
 	return strings.Join(parts, " ")
 }
 
-// printFlags lists every flag of fs as "--name VALUE", the GNU form this
-// command line documents (the flag package's own list prints "-name").
+// printFlags lists every flag as "--name VALUE", the GNU form the help
+// documents (the flag package prints "-name").
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
@@ -110,12 +104,10 @@ func mainUsage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun '%s help COMMAND' or '%s COMMAND --help' for a command's options.\nHost paths are read under --root, else $%s, else /.\n", names.ActivatorName, names.ActivatorName, hostroot.EnvVar)
 }
 
-// rootOption takes the global --root DIR (or --root=DIR, -root) off the
-// front of args. Why an option besides $RANSOMEYE_TUNER_ROOT: the gate runs
-// as the core's ExecCondition=, in the core's environment, which the core's
-// unit or an EnvironmentFile= its owner can write may set; the variable
-// would then point the gate at a tree made to open it. The units run
-// "ransomeye-tuner --root=/ gate". ok is false on a usage error.
+// rootOption takes the global --root DIR off the front of args: the units
+// run "--root=/ gate", as $RANSOMEYE_TUNER_ROOT in the core's environment
+// (which its owner may set) could point the gate at a tree made to open
+// it. ok is false on a usage error.
 func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, rest []string, ok bool) {
 	rest = args
 	for len(rest) > 0 {
@@ -139,8 +131,7 @@ func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, 
 			return "", false, nil, false
 		}
 		if fi, err := os.Stat(v); err != nil || !fi.IsDir() {
-			// Why: "--root /nonexistent gate" said the activator had not
-			// succeeded in this boot, not that the root is missing.
+			// Or "--root /nonexistent gate" blames the activator.
 			why := "not a directory"
 			if err != nil {
 				why = err.Error()
@@ -156,8 +147,7 @@ func rootOption(args []string, stderr io.Writer) (root hostroot.Root, set bool, 
 // Main runs the command line args (without the program name) and returns
 // the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	// "<N>" priority prefixes only when stderr is the journal: a person at a
-	// terminal read "<4>metrics: …" and "<2>…" before.
+	// "<N>" prefixes only when stderr is the journal, not for a person.
 	e := &env{root: hostroot.FromEnv(), stdout: stdout, stderr: stderr, log: priolog.ForStderr(stderr, os.Getenv("JOURNAL_STREAM"), names.ActivatorName), getenv: os.Getenv}
 	root, set, args, ok := rootOption(args, stderr)
 	if !ok {
@@ -174,7 +164,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "help":
 		if len(args) > 1 { // "help status" is "status --help"
 			if len(args) > 2 {
-				fmt.Fprintf(stderr, "%s help: unexpected argument %q: give one command (one of %s)\n", names.ActivatorName, args[2], commandNames())
+				fmt.Fprintf(stderr, "%s help: unexpected argument %q: give one command (one of %s)\n", names.ActivatorName, args[2], strings.Join(commandNames(), ", "))
 				return ExitUsage
 			}
 			if args[1] == "help" {
@@ -182,8 +172,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				helpUsage(stdout)
 				return ExitOK
 			}
-			if !isCommand(args[1]) {
-				fmt.Fprintf(stderr, "%s help: unknown command %q%s: use one of %s\n", names.ActivatorName, args[1], hint(suggest.Closest(args[1], allCommandNames()), ""), commandNames())
+			if !slices.Contains(commandNames(), args[1]) {
+				fmt.Fprintf(stderr, "%s help: unknown command %q%s: use one of %s\n", names.ActivatorName, args[1], hint(suggest.Closest(args[1], append(commandNames(), "help")), ""), strings.Join(commandNames(), ", "))
 				return ExitUsage
 			}
 			return Main([]string{args[1], "--help"}, stdout, stderr)
@@ -202,8 +192,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-		// Errors go to stderr as one line (parse); the whole help only when
-		// asked for, to stdout with exit 0.
+		// Errors to stderr in one line (parse); the help only when asked,
+		// to stdout, exit 0.
 		fs.SetOutput(stderr)
 		fs.Usage = func() {
 			line := strings.Join(strings.Fields(names.ActivatorName+" "+c.name+" "+flagUsage(fs)+" "+c.usage), " ")
@@ -213,7 +203,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-20s %s\n", "--help", "show this help")
 		}
 		if c.name != "activate" {
-			// Operator commands: the generator library's debug lines are noise.
+			// Operator commands: debug lines are noise.
 			e.log.SetMaxPriority(priolog.Info)
 		}
 		return c.run(e, fs, args[1:])
@@ -222,18 +212,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: unknown option %q%s (see %s --help)\n", names.ActivatorName, args[0], hint(suggest.Closest(strings.TrimLeft(args[0], "-"), []string{"root", "help", "version"}), "--"), names.ActivatorName)
 		return ExitUsage
 	}
-	fmt.Fprintf(stderr, "%s: unknown command %q%s: use one of %s (see %s --help)\n", names.ActivatorName, args[0], hint(suggest.Closest(args[0], allCommandNames()), ""), commandNames(), names.ActivatorName)
+	fmt.Fprintf(stderr, "%s: unknown command %q%s: use one of %s (see %s --help)\n", names.ActivatorName, args[0], hint(suggest.Closest(args[0], append(commandNames(), "help")), ""), strings.Join(commandNames(), ", "), names.ActivatorName)
 	return ExitUsage
-}
-
-// allCommandNames are the names a "did you mean" may offer: the commands
-// and help.
-func allCommandNames() []string {
-	n := []string{"help"}
-	for _, c := range commands {
-		n = append(n, c.name)
-	}
-	return n
 }
 
 // helpUsage is the help of the help command.
@@ -242,7 +222,7 @@ func helpUsage(w io.Writer) {
 }
 
 // hint is ` (did you mean "--x"?)` for the suggestion x with prefix "--",
-// or "" without a suggestion.
+// "" without one.
 func hint(suggestion, prefix string) string {
 	if suggestion == "" {
 		return ""
@@ -250,18 +230,9 @@ func hint(suggestion, prefix string) string {
 	return fmt.Sprintf(" (did you mean %q?)", prefix+suggestion)
 }
 
-func isCommand(name string) bool {
-	for _, c := range commands {
-		if c.name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // parse parses flags; ok is false when the command must return code. A
-// mistake is one line naming it and where the help is (the whole help
-// buried it), --help the whole help on stdout.
+// mistake is one line naming it and where the help is, --help the whole
+// help on stdout.
 func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code, false
@@ -277,8 +248,7 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 // options (fs.Args()).
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	out, usage := fs.Output(), fs.Usage
-	// The flag package prints its own message and the usage on an error:
-	// silenced here, said once below.
+	// The flag package's own message and usage are silenced: said below.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)
@@ -301,8 +271,8 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 // otherwise compile it at start.
 var singleDash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]*)`) })
 
-// flagError words a flag package error in the --name form the help uses,
-// with a "did you mean" for an unknown option close to a defined one.
+// flagError words a flag package error in the --name form, with a "did you
+// mean" for an unknown option.
 func flagError(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	if name, found := strings.CutPrefix(msg, "flag provided but not defined: "); found {

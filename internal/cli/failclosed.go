@@ -42,10 +42,8 @@ gate opens only while ransomeye-tuner.service is active.`,
 		if *ifFailed {
 			result := e.getenv("SERVICE_RESULT")
 			if result == "success" {
-				// Why: /run and the boot id survive "systemctl soft-reboot",
-				// which stops this unit; a record left behind would let the
-				// gate open after it even if the activator never ran again
-				// (a dependency that failed, a masked unit).
+				// /run and the boot id survive a soft-reboot, which stops
+				// this unit: the record must not outlive it.
 				if err := marker.RemoveOK(e.root); err != nil {
 					e.log.Errorf("remove the success record: %v", err)
 					return ExitFail
@@ -76,8 +74,7 @@ gate opens only while ransomeye-tuner.service is active.`,
 	},
 }
 
-// swapFacts says what can be seen of the swap now, for a reason that
-// systemd did not give.
+// swapFacts says what is seen of the swap now, when systemd gave no reason.
 func swapFacts(f *facts.Facts) string {
 	if f.ConfigErr != nil {
 		return fmt.Sprintf("%v; see journalctl -b -u %s", f.ConfigErr, names.ActivatorUnit)
@@ -95,14 +92,12 @@ func exitDetail(code, status string) string {
 	return ""
 }
 
-// monitorReason builds the reason from the variables systemd passes to an
-// OnFailure= unit.
+// monitorReason builds the reason from an OnFailure= unit's variables.
 func monitorReason(getenv func(string) string) string {
 	u := getenv("MONITOR_UNIT")
 	if u == "" {
-		// Why: systemd sets $MONITOR_* only when exactly one unit triggered
-		// the OnFailure= job; ransomeye-tuner.service and the swap unit share
-		// this one, and in boots the variables were missing.
+		// systemd sets $MONITOR_* only when one unit triggered the job,
+		// and ours is shared by two.
 		return fmt.Sprintf("a unit with OnFailure=%s failed (%s or the swap unit; systemd did not say which)", names.FailClosedUnit, names.ActivatorUnit)
 	}
 	r := getenv("MONITOR_SERVICE_RESULT")

@@ -51,10 +51,9 @@ path). Each failing one is printed with its remedy.`,
 	},
 }
 
-// refuse prints why the core may not start. The first line is the whole
-// story on one line, reason and remedy: the gate's output is the core's
-// journal (ExecCondition=), and `systemctl status ransomeye-core` shows only
-// its last lines. On the journal it is an event with its MESSAGE_ID.
+// refuse prints why the core may not start, its first line the whole story
+// (reason and remedy): `systemctl status` shows only the core's last lines.
+// On the journal it is an event with its MESSAGE_ID.
 func refuse(e *env, out []string) {
 	first := out[0]
 	if !strings.Contains(first, "then: ") {

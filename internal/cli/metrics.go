@@ -45,9 +45,8 @@ when written or nothing to write, 1 when the file could not be written.`,
 	},
 }
 
-// judge gathers the facts of scope under root, decides and checks: the
-// one judgement status, metrics and the gate render. The caller closes the
-// facts.
+// judge gathers, decides and checks: the one judgement status, metrics and
+// the gate render. The caller closes the facts.
 func judge(root hostroot.Root, scope facts.Scope) (*facts.Facts, plan.Plan, check.Result) {
 	f := facts.Gather(root, scope)
 	p := plan.Decide(f)

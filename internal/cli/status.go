@@ -32,7 +32,7 @@ and that root is needed, and no verdict is made from it); 2 for a usage error.
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		asJSON := fs.Bool("json", false, "print JSON instead of a table")
 		writeMetrics := fs.Bool("write-metrics", false, "also write the Prometheus textfile, as the metrics command does")
-		// Why kept: scripts written when status wrote the textfile by default.
+		// Kept for scripts of when status wrote the textfile by default.
 		fs.Bool("no-metrics", false, "do not write the Prometheus textfile (the default; accepted for old scripts)")
 		quiet := fs.Bool("quiet", false, "print nothing (no report, no warnings): only the exit code says")
 		if code, ok := parse(fs, args); !ok {
@@ -65,8 +65,8 @@ and that root is needed, and no verdict is made from it); 2 for a usage error.
 	},
 }
 
-// statusCode is status's exit code for r: one per state, so that a script
-// tells "not compliant" from "turned off on purpose" and from "cannot say".
+// statusCode is status's exit code, one per state, so a script tells "not
+// compliant" from "off on purpose" and from "cannot say".
 func statusCode(r check.Result) int {
 	switch r.State() {
 	case check.StateCompliant:

@@ -1,11 +1,7 @@
-// Package config reads /etc/ransomeye/tuner.conf and its drop-ins.
-//
-// The syntax is systemd's INI dialect: [Section] headers, Key=Value lines,
-// '#' and ';' comments, a trailing backslash continues a line, and an empty
-// value resets a key to its default. Files are applied in order (the main
-// file, then tuner.conf.d/*.conf sorted by name); a later assignment of a key
-// overrides an earlier one. Unknown sections and keys are warnings; a value
-// that cannot be used is an error that names the file and line, and a
+// Package config reads /etc/ransomeye/tuner.conf and its drop-ins, in
+// systemd's INI dialect (an empty value resets a key, a trailing backslash
+// continues a line; later files win). Unknown sections and keys are
+// warnings; an unusable value is an error naming file and line, and a
 // configuration with errors must not be acted on.
 package config
 
@@ -35,8 +31,8 @@ import (
 type Isolation string
 
 const (
-	// IsolationStrict pins the three services and limits system.slice,
-	// user.slice, machine.slice and init.scope to the core set.
+	// IsolationStrict also limits system.slice, user.slice, machine.slice
+	// and init.scope to the core set.
 	IsolationStrict Isolation = "strict"
 	// IsolationServices pins the three services only.
 	IsolationServices Isolation = "services"
@@ -47,23 +43,19 @@ const (
 const (
 	// GiB is 2^30 bytes.
 	GiB = int64(1) << 30
-	// MinSwapSize is the smallest MinSize= accepted: mkswap needs at least
-	// ten pages, and anything under 1 MiB is a typo.
+	// MinSwapSize is the smallest MinSize= (under 1 MiB is a typo); MaxSize
+	// bounds every size (64 TiB), keeping size arithmetic from overflow.
 	MinSwapSize = int64(1) << 20
-	// MaxSize bounds every size setting (64 TiB): larger is a typo, and it
-	// keeps arithmetic on sizes far from overflow.
-	MaxSize = int64(1) << 46
+	MaxSize     = int64(1) << 46
 )
 
 // Config is the tuner's configuration after defaults and all files.
 type Config struct {
 	// SwapPath is the swapfile ([Swap] Path=).
 	SwapPath string
-	// MinSize is the smallest swap target in bytes ([Swap] MinSize=); the
-	// target is max(MinSize, MemTotal).
+	// MinSize is the least swap target ([Swap] MinSize=); the target is
+	// max(MinSize, MemTotal). Reserve is left free ([Swap] Reserve=).
 	MinSize int64
-	// Reserve is the free space left on the filesystem after the swapfile
-	// is allocated ([Swap] Reserve=).
 	Reserve int64
 	// Swappiness is vm.swappiness ([Sysctl] Swappiness=).
 	Swappiness int
@@ -71,27 +63,23 @@ type Config struct {
 	VFSCachePressure int
 	// Isolation is the CPU isolation mode ([CPU] Isolation=).
 	Isolation Isolation
-	// Units maps each role of the roles table to its unit ([CPU]
-	// CoreService=, DPIService=, TrainingService=: the role's Key).
+	// Units maps each role to its unit ([CPU] CoreService= etc.).
 	Units map[string]string
-	// DPIInterface is the capture NIC, for NUMA placement ([CPU] DPIInterface=).
+	// DPIInterface is the capture NIC ([CPU] DPIInterface=).
 	DPIInterface string
-	// CPUs maps a role of the roles table to the CPUs its CPUsKey names
-	// ([CPU] DPICPUs=, TrainingCPUs=); a role not in it gets the CPUs the
-	// CPU plan chooses. CPUsAt says where each was set (File and Line),
-	// for messages about them.
+	// CPUs maps a role to the CPUs its CPUsKey names ([CPU] DPICPUs=,
+	// TrainingCPUs=); others get what the CPU plan chooses. CPUsAt says
+	// where each was set, for messages.
 	CPUs   map[string]cpuset.Set
 	CPUsAt map[string]Problem
-	// DPIChannels is how many receive channels the capture NIC is given
-	// ([CPU] DPIChannels=): ChannelsOff, ChannelsAuto or a count.
+	// DPIChannels is [CPU] DPIChannels=: ChannelsOff, ChannelsAuto or a
+	// count of receive channels for the capture NIC.
 	DPIChannels int
-	// MetricsPath is the node_exporter textfile ([Metrics] TextfilePath=); empty turns metrics off.
+	// MetricsPath is [Metrics] TextfilePath= ("": metrics off).
 	MetricsPath string
-	// Memory maps each role of the roles table to its memory settings
-	// ([Memory] CoreLow=, TrainingHigh=, ...: memory.go), by setting.
+	// Memory maps each role to its [Memory] settings (memory.go).
 	Memory map[string]map[string]Amount
-	// Files lists the files that were read, in order, as host paths.
-	Files []string
+	Files  []string
 }
 
 // Default returns the built-in configuration.
@@ -143,8 +131,7 @@ type Problem struct {
 	File    string // host path of the file
 	Line    int    // 1-based; 0 when the problem is the whole file
 	Message string
-	// Key is the setting the problem is about ("CoreService"), when the
-	// line names one.
+	// Key is the setting the problem is about, when the line names one.
 	Key string
 }
 
@@ -163,24 +150,13 @@ func (p Problem) Where() string {
 // Error is returned by Load when a file holds values that cannot be used.
 type Error struct {
 	Problems []Problem
-	// CoreService is the core's unit name when the configuration settles
-	// it despite the problems: no CoreService= line was refused and no file
-	// that could hold one went unread (the built-in name when none sets
-	// it). "" when it is not known. Why: the generator still writes the
-	// gate drop-in for it; without it a core named in tuner.conf whose
-	// configuration is invalid elsewhere (a typo in [Sysctl]) starts
-	// ungated, since an invalid configuration writes no other unit.
+	// CoreService is the core's unit when the configuration settles it
+	// despite the problems, "" when not: its gate is still written.
 	CoreService string
-	// Cores is every valid unit name that a CoreService= line of the files
-	// read assigns, found lexically (each physical line and each line
-	// joined by a trailing backslash, in any section or none), sorted,
-	// without duplicates. The generator gates each of them when the
-	// configuration is invalid, rather than trusting the section parser.
-	// Why: a trailing backslash after a typo swallows the "[CPU]" header,
-	// CoreService=mydb.service is then read under [Sysctl], and with only
-	// the section parser's answer mydb.service starts ungated. Gating a
-	// unit that turns out not to be the core only keeps it down while the
-	// configuration is invalid, which is the safe side.
+	// Cores is every valid unit a CoreService= line of the files assigns,
+	// found lexically in any section (a backslash can swallow "[CPU]"),
+	// sorted: each is gated while the configuration is invalid, the safe
+	// side.
 	Cores []string
 }
 
@@ -199,9 +175,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Load reads the configuration under root. It returns the configuration,
-// the warnings (unknown keys and sections, which are ignored), and an *Error
-// when any value is invalid or a file cannot be read. On error the returned
+// Load reads the configuration under root: the warnings (ignored), and an
+// *Error when a value is invalid or a file unreadable, when the returned
 // configuration must not be acted on.
 func Load(root hostroot.Root) (Config, []Problem, error) {
 	files, ignored, listErr := configFiles(root)
@@ -213,11 +188,9 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 	return cfg, append(warnings, ignored...), err
 }
 
-// LoadFiles reads the files given, in order, as one configuration: the
-// first as tuner.conf, the others as its drop-ins in the order given. The
-// paths are opened as given (relative ones from the working directory, not
-// under a root prefix) and named so in the problems: a file not installed
-// yet can be checked. A file that does not exist is a problem.
+// LoadFiles reads the files given as one configuration, the first as
+// tuner.conf and the rest as its drop-ins, opened as given (not under a
+// root prefix), so that a file not installed yet can be checked.
 func LoadFiles(paths []string) (Config, []Problem, error) {
 	if len(paths) == 0 {
 		return Load(hostroot.Root("/"))
@@ -225,11 +198,9 @@ func LoadFiles(paths []string) (Config, []Problem, error) {
 	return load(paths, func(p string) string { return p }, true, nil)
 }
 
-// load reads files (path gives the path to open for each) as one
-// configuration, on top of the problems already found. With
-// required, a file that does not exist is a problem; otherwise it is
-// skipped (the main file and the drop-ins are optional), unless it is a
-// symbolic link to nothing: its settings were meant and cannot be read.
+// load reads files (path gives where to open each) as one configuration on
+// top of problems; with required a missing file is a problem, else skipped
+// unless it is a link to nothing (its settings were meant).
 func load(files []string, path func(string) string, required bool, problems []Problem) (Config, []Problem, error) {
 	var warnings []Problem
 	cfg := Default()
@@ -260,8 +231,8 @@ func load(files []string, path func(string) string, required bool, problems []Pr
 	return cfg, warnings, nil
 }
 
-// newError is the *Error for problems found while reading cfg; cores are
-// the names coreNames found in the files read.
+// newError is the *Error for problems found reading cfg, with the cores
+// coreNames found.
 func newError(cfg Config, problems []Problem, cores []string) *Error {
 	e := &Error{Problems: problems, CoreService: cfg.CoreService()}
 	for _, p := range problems {
@@ -277,10 +248,8 @@ func newError(cfg Config, problems []Problem, cores []string) *Error {
 	return e
 }
 
-// coreNames returns the valid unit names that CoreService= lines of text
-// assign, read lexically: every physical line, and every line as joined by
-// trailing backslashes, whatever section it is in. A value whose trailing
-// backslash would join the next line counts without it.
+// coreNames returns the valid unit names CoreService= lines of text assign,
+// read lexically: every physical line and every joined line, any section.
 func coreNames(text string) []string {
 	var out []string
 	look := func(line string) {
@@ -302,16 +271,10 @@ func coreNames(text string) []string {
 	return out
 }
 
-// salvageName reads a refused CoreService= value the way a person meant it
-// (as systemctl and a shell would): a trailing " # comment" or " ; comment"
-// dropped, surrounding double or single quotes stripped, ".service" added
-// to a name without a unit type suffix (only when the value is complete: a
-// value cut at a trailing backslash may be the start of a name). Why:
-// CoreService=mydb, "mydb.service", 'mydb.service' or "mydb.service # the
-// database" are refused, and unless the salvage reads them as meant, no
-// gate is written and mydb.service starts with no guarantee. Only for the
-// salvage: gating a unit that is not the core merely keeps it down while
-// the configuration is invalid.
+// salvageName reads a refused CoreService= value as a person meant it
+// ("mydb", quoted, "# comment" after it), or no gate would be written for
+// it; ".service" is added only to a complete value. Gating a unit that is
+// not the core merely keeps it down while the configuration is invalid.
 func salvageName(v string, complete bool) string {
 	if i := strings.IndexFunc(v, unicode.IsSpace); i >= 0 {
 		if rest := strings.TrimLeftFunc(v[i:], unicode.IsSpace); strings.HasPrefix(rest, "#") || strings.HasPrefix(rest, ";") {
@@ -334,9 +297,8 @@ func salvageName(v string, complete bool) string {
 // unitTypes are systemd's unit type suffixes (systemd.unit(5)).
 var unitTypes = []string{"service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "slice", "scope"}
 
-// joinLine returns line i of lines with the lines that trailing
-// backslashes join to it, as in systemd, and the index of the last line
-// used.
+// joinLine returns line i joined with its backslash continuations, as
+// systemd does, and the index of the last line used.
 func joinLine(lines []string, i int) (string, int) {
 	line := strings.TrimRightFunc(lines[i], unicode.IsSpace)
 	for strings.HasSuffix(line, "\\") && i+1 < len(lines) {
@@ -347,14 +309,11 @@ func joinLine(lines []string, i int) (string, int) {
 	return line, i
 }
 
-// MaxFileSize bounds a configuration file (systemd refuses lines longer
-// than 1 MiB too).
+// MaxFileSize bounds a configuration file (systemd's line limit too).
 const MaxFileSize = 1 << 20
 
-// readFile reads one configuration file with readfile.Regular (never
-// blocking on a FIFO nor reading /dev/zero without end: fault matrix row
-// 1), at most MaxFileSize bytes. A symlink to /dev/null reads as empty, as
-// systemd treats a masked drop-in.
+// readFile reads one configuration file (readfile.Regular); a link to
+// /dev/null is empty, a masked drop-in, as in systemd.
 func readFile(p string) ([]byte, error) {
 	if fi, err := os.Stat(p); err == nil && isDevNull(fi) {
 		return nil, nil
@@ -406,9 +365,8 @@ func configFiles(root hostroot.Root) ([]string, []Problem, *Problem) {
 // maxValueLen bounds a single value; anything longer is a mistake.
 const maxValueLen = 4096
 
-// assignments records where each [CPU] service key was last set: the file
-// and line, in the order the assignments were read (a key back at its
-// default is not in it).
+// assignments records where each [CPU] service key was last set, in order
+// (a key back at its default is not in it).
 type assignments struct {
 	at  map[string]Problem
 	seq map[string]int
@@ -429,13 +387,9 @@ func (a *assignments) set(key, value, file string, line int) {
 	a.at[key], a.seq[key] = Problem{File: file, Line: line}, a.n
 }
 
-// distinctServices refuses a configuration in which two of CoreService=,
-// DPIService= and TrainingService= name the same unit. Why: with
-// DPIService=ransomeye-core.service the core got two CPU drop-ins and
-// activate failed at every boot, telling the administrator to run
-// daemon-reload, which could not help. The problem is reported at the later
-// of the two assignments (at firstFile when both are defaults, which
-// cannot collide today).
+// distinctServices refuses two roles naming the same unit (it would get two
+// CPU drop-ins, and activate fail at every boot), reported at the later
+// assignment.
 func distinctServices(cfg Config, set *assignments, firstFile string) []Problem {
 	origin := func(r roles.Role) string {
 		if w, ok := set.at[r.Key]; ok {
@@ -471,8 +425,8 @@ func crossChecks(cfg Config, set *assignments, firstFile string) []Problem {
 	return append(distinctServices(cfg, set, firstFile), distinctCPUs(cfg, set)...)
 }
 
-// serviceKeyList names the roles' settings: "CoreService=, DPIService=
-// and TrainingService=".
+// serviceKeyList names the roles' settings ("CoreService=, DPIService=
+// and TrainingService=").
 func serviceKeyList() string {
 	var b strings.Builder
 	for i, r := range roles.Table {
@@ -539,13 +493,8 @@ func apply(cfg *Config, file, text string, set *assignments) (warnings, problems
 		}
 		role, isService := roleOfKey(key)
 		if isService && section != "CPU" {
-			// An error, not a warning: a service name read nowhere
-			// leaves that service without its CPU set, and the core
-			// without its gate. Why: as a warning, CoreService=mydb.service
-			// under [Sysctl] (or under a "[CPU]" header swallowed by a
-			// line continuation) would leave the configuration valid and
-			// naming ransomeye-core.service, and mydb.service would start
-			// ungated.
+			// An error, not a warning: a service name read nowhere leaves
+			// the core without its gate.
 			where := "[" + section + "]"
 			if section == "\x00invalid" {
 				where = "a malformed section header"
@@ -620,31 +569,10 @@ var keys = map[string]map[string]setter{
 			return nil
 		},
 		"MinSize": func(c *Config, v string) error {
-			if v == "" {
-				c.MinSize = Default().MinSize
-				return nil
-			}
-			n, err := ParseSize(v)
-			if err != nil {
-				return err
-			}
-			if n < MinSwapSize {
-				return fmt.Errorf("swap of %d bytes is too small: at least 1M", n)
-			}
-			c.MinSize = n
-			return nil
+			return sizeSetting(&c.MinSize, Default().MinSize, v, MinSwapSize)
 		},
 		"Reserve": func(c *Config, v string) error {
-			if v == "" {
-				c.Reserve = Default().Reserve
-				return nil
-			}
-			n, err := ParseSize(v)
-			if err != nil {
-				return err
-			}
-			c.Reserve = n
-			return nil
+			return sizeSetting(&c.Reserve, Default().Reserve, v, 0)
 		},
 	},
 	"Sysctl": {
@@ -692,9 +620,7 @@ var keys = map[string]map[string]setter{
 			if !filepath.IsAbs(v) || filepath.Clean(v) != v {
 				return fmt.Errorf("must be an absolute, clean path, or \"off\"")
 			}
-			// Why: the metrics file is replaced as root every minute, so
-			// a path such as /etc/passwd must not be accepted;
-			// node_exporter's textfile collector reads only *.prom anyway.
+			// Replaced as root every minute: only a *.prom file.
 			if !strings.HasSuffix(v, ".prom") || len(filepath.Base(v)) <= len(".prom") {
 				return fmt.Errorf("%q must name a *.prom file (node_exporter's textfile collector reads only those): set it to e.g. %s, or to \"off\"", v, names.DefaultMetricsPath)
 			}
@@ -702,6 +628,22 @@ var keys = map[string]map[string]setter{
 			return nil
 		},
 	},
+}
+
+func sizeSetting(dst *int64, def int64, v string, least int64) error {
+	if v == "" {
+		*dst = def
+		return nil
+	}
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	if n < least {
+		return fmt.Errorf("swap of %d bytes is too small: at least 1M", n)
+	}
+	*dst = n
+	return nil
 }
 
 func intSetting(dst *int, def int, v string, lo, hi int) error {
@@ -717,8 +659,7 @@ func intSetting(dst *int, def int, v string, lo, hi int) error {
 	return nil
 }
 
-// serviceSetting sets the unit of role r (the roles table's keys are
-// [CPU] settings).
+// serviceSetting sets the unit of role r.
 func serviceSetting(r roles.Role) setter {
 	return func(c *Config, v string) error {
 		if v == "" {

@@ -14,17 +14,13 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/suggest"
 )
 
-// What the parser says about what it does not take: an unknown section or
-// key, a drop-in that is not read, a value in quotes or with a comment
-// after it, a configuration file that is a link to nothing. Unknown
-// sections and keys are warnings, never errors (docs/design.md,
-// "Configuration": a setting a newer version added must not keep the core
-// down after a downgrade, nor at the next boot for a typo), so each says
-// what it was probably meant to be, and status, its JSON and the metrics
-// carry every warning.
+// What the parser says of what it does not take: unknown sections and keys
+// (warnings, never errors: a newer setting must not keep the core down
+// after a downgrade; docs/design.md, "Configuration"), drop-ins not read,
+// quoted values or comments after them, links to nothing. Each says what
+// was probably meant; status, JSON and metrics carry every warning.
 
-// sectionNames are the sections the file takes, in the order the manual
-// lists them.
+// sectionNames are the sections the file takes, in the manual's order.
 func sectionNames() []string {
 	var out []string
 	for _, s := range []string{"Swap", "Sysctl", "CPU", "Memory", "Metrics"} {
@@ -42,8 +38,7 @@ func sectionNames() []string {
 	return out
 }
 
-// keyNames are the keys section takes: its setters and, for [CPU], the
-// roles table's.
+// keyNames are the keys section takes (its setters; for [CPU] the roles').
 func keyNames(section string) []string {
 	var out []string
 	for k := range keys[section] {
@@ -71,8 +66,8 @@ func sectionOf(key string) (string, bool) {
 	return "", false
 }
 
-// Settings lists every setting the file takes, as "Section/Key", sorted:
-// what the manual and the shipped tuner.conf must name.
+// Settings lists every setting the file takes ("Section/Key", sorted): what
+// the manual and the shipped tuner.conf must name.
 func Settings() []string {
 	var out []string
 	for _, s := range sectionNames() {
@@ -84,8 +79,7 @@ func Settings() []string {
 	return out
 }
 
-// roleOfCPUsKey returns the role whose [CPU] setting naming its CPUs is
-// key.
+// roleOfCPUsKey returns the role whose CPUs setting is key.
 func roleOfCPUsKey(key string) (roles.Role, bool) {
 	for _, r := range roles.Table {
 		if r.CPUsKey != "" && r.CPUsKey == key {
@@ -95,16 +89,16 @@ func roleOfCPUsKey(key string) (roles.Role, bool) {
 	return roles.Role{}, false
 }
 
-// lostSettings is an unknown section being read: where its header is, and
-// the keys under it, which are ignored with it.
+// lostSettings is an unknown section being read: its header's place and
+// the keys ignored with it.
 type lostSettings struct {
 	at      Problem
 	section string
 	keys    []string
 }
 
-// warning is the one warning of an unknown section, naming the section it
-// was probably meant to be and every setting lost with it.
+// warning is an unknown section's one warning: what it was probably meant
+// to be, and every setting lost with it.
 func (l *lostSettings) warning() Problem {
 	p := l.at
 	p.Message = fmt.Sprintf("unknown section [%s]%s, ignoring it", l.section, didYouMeanSection(l.section))
@@ -115,8 +109,7 @@ func (l *lostSettings) warning() Problem {
 }
 
 // didYouMeanSection is ` (did you mean [Swap]?)` for a section name close
-// to a known one ("swap", "Swapp"), else "". Section names are matched as
-// systemd matches them, letter case included: "[swap]" is not "[Swap]".
+// to a known one, else "" (letter case counts, as in systemd).
 func didYouMeanSection(section string) string {
 	if s := suggest.Fold(section, sectionNames()); s != "" {
 		return fmt.Sprintf(" (did you mean [%s]?)", s)
@@ -124,10 +117,8 @@ func didYouMeanSection(section string) string {
 	return ""
 }
 
-// unknownKey is the warning for key in section, which does not take it:
-// the key another section takes, or the known key it is close to (letter
-// case, separators and sysctl's "vm." ignored: "vm.swappiness" is
-// Swappiness=).
+// unknownKey is the warning for key in section: the section that takes it,
+// or the known key it is close to (case, separators and "vm." ignored).
 func unknownKey(section, key string) string {
 	msg := fmt.Sprintf("unknown key %q in [%s], ignoring it", key, section)
 	if s, ok := sectionOf(key); ok {
@@ -164,10 +155,9 @@ func whereToPut(key string) string {
 	return "put it under " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-// quotedValue returns v without the double or single quotes around it,
-// and whether it is quoted. systemd's parser keeps quotes in most
-// settings, and so does this one: Path="/data/swap" would be a relative
-// path, DPIInterface="eth1" an interface whose name holds quotes.
+// quotedValue returns v without surrounding quotes, and whether it had
+// them: kept by the parser, as by systemd's, so Path="/data/swap" is a
+// relative path.
 func quotedValue(v string) (string, bool) {
 	for _, q := range []string{`"`, `'`} {
 		if len(v) >= 2 && strings.HasPrefix(v, q) && strings.HasSuffix(v, q) {
@@ -177,10 +167,8 @@ func quotedValue(v string) (string, bool) {
 	return "", false
 }
 
-// commentHint is "; comments go on their own line ..." when v holds what
-// looks like a comment after the value (a blank, then '#' or ';'), else "".
-// In systemd's syntax a comment is a whole line: "MinSize=32G # more" is
-// the value "32G # more".
+// commentHint is "; comments go on their own line ..." when v seems to hold
+// a comment after the value: in systemd's syntax a comment is a whole line.
 func commentHint(v string) string {
 	for i, c := range v {
 		if unicode.IsSpace(c) {
@@ -193,8 +181,7 @@ func commentHint(v string) string {
 }
 
 // missingFile is the problem with the configuration file f (opened as p)
-// that does not exist: always when it was required, else only when it is
-// a symbolic link to nothing (its settings were meant, and are lost).
+// that does not exist: when required, or when it is a link to nothing.
 func missingFile(f, p string, required bool) *Problem {
 	if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		target, _ := os.Readlink(p)
@@ -206,8 +193,8 @@ func missingFile(f, p string, required bool) *Problem {
 	return nil
 }
 
-// notDropIn is the warning for an entry of the drop-in directory that is
-// not read: only *.conf files are.
+// notDropIn is the warning for a drop-in directory entry not read (only
+// *.conf files are).
 func notDropIn(path string, dir bool) Problem {
 	if dir {
 		return Problem{File: path, Message: "is a directory: not read (only *.conf files in " + filepath.Dir(path) + " are)"}
@@ -215,11 +202,9 @@ func notDropIn(path string, dir bool) Problem {
 	return Problem{File: path, Message: fmt.Sprintf("is not read: only files whose names end in .conf are; rename it to %s.conf to use it, or remove it", filepath.Base(path))}
 }
 
-// cpusSetting sets the CPUs of role r ([CPU] DPICPUs=, TrainingCPUs=): a
-// CPU list as cpuset(7) and systemd's AllowedCPUs= write it ("4-5,12-13";
-// commas or blanks between the parts). CPU 0 is refused: it stays with
-// the core service. What depends on the machine (online, whole cores, in
-// the root cpuset) is checked by the CPU plan, at every boot.
+// cpusSetting sets the CPUs of role r ([CPU] DPICPUs=, TrainingCPUs=) as
+// cpuset(7) writes a list; CPU 0 is refused (the core service's). What
+// depends on the machine the CPU plan checks, at every boot.
 func cpusSetting(r roles.Role) setter {
 	return func(c *Config, v string) error {
 		if v == "" {
@@ -238,8 +223,7 @@ func cpusSetting(r roles.Role) setter {
 	}
 }
 
-// ParseCPUs parses a CPU list as the configuration takes it: ranges and
-// single CPUs separated by commas or blanks ("4-5,12-13", "4 5").
+// ParseCPUs parses a configured CPU list ("4-5,12-13", "4 5").
 func ParseCPUs(v string) (cpuset.Set, error) {
 	parts := strings.FieldsFunc(v, func(c rune) bool { return c == ',' || unicode.IsSpace(c) })
 	set, err := cpuset.Parse(strings.Join(parts, ","))
@@ -249,8 +233,7 @@ func ParseCPUs(v string) (cpuset.Set, error) {
 	return set, nil
 }
 
-// distinctCPUs refuses two roles naming the same CPU: each CPU is one
-// role's.
+// distinctCPUs refuses two roles naming the same CPU.
 func distinctCPUs(cfg Config, set *assignments) []Problem {
 	var problems []Problem
 	for i, a := range roles.Table {

@@ -10,8 +10,7 @@ import (
 )
 
 // The memory settings a role may get, as systemd names them without
-// "Memory" (MemoryMin=, MemoryLow=, MemoryHigh=, MemorySwapMax=), in the
-// order the generator writes them.
+// "Memory", in the order the generator writes them.
 const (
 	MemMin     = "Min"
 	MemLow     = "Low"
@@ -25,8 +24,7 @@ var MemorySettings = []string{MemMin, MemLow, MemHigh, MemSwapMax}
 // Amount is one memory setting: off, a size in bytes, or a share of a
 // whole (RAM; the swap target for SwapMax) in hundredths of a percent.
 type Amount struct {
-	// On is false for "off": nothing is written, the kernel's default
-	// (no protection, no ceiling) holds.
+	// On is false for "off": nothing written, the kernel's default holds.
 	On bool
 	// Bytes is the size when Permyriad is 0.
 	Bytes int64
@@ -36,8 +34,8 @@ type Amount struct {
 	Text string
 }
 
-// Resolve is the amount in bytes for whole, rounded down to a multiple of
-// page: the kernel keeps these settings in pages and reads them back so.
+// Resolve is the amount in bytes for whole, page-rounded down, as the
+// kernel keeps and reads it back.
 func (a Amount) Resolve(whole, page int64) int64 {
 	b := a.Bytes
 	if a.Permyriad > 0 {
@@ -85,8 +83,8 @@ func ParseAmount(v string) (Amount, error) {
 	return Amount{On: true, Bytes: n, Text: v}, nil
 }
 
-// defaultMemory is the built-in [Memory] settings: each role's row of the
-// roles table (roles.Role.Memory), every other setting off.
+// defaultMemory is the built-in [Memory]: each role's row of the roles
+// table, every other setting off.
 func defaultMemory() map[string]map[string]Amount {
 	m := map[string]map[string]Amount{}
 	for _, r := range roles.Table {

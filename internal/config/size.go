@@ -7,19 +7,15 @@ import (
 	"strings"
 )
 
-// binaryUnits are the size units, each a power of 1024, as systemd's
-// parse_size() takes them for sizes (K, M, G, T, P, E).
+// binaryUnits are the size units (powers of 1024), as systemd's
+// parse_size() takes them.
 var binaryUnits = map[string]int64{"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50, "e": 1 << 60}
 
-// ParseSize parses a size as the tool prints it and as people write it: a
-// whole or decimal number ("16", "1.5"), then, with or without blanks
-// between, an optional unit: K, M, G, T, P or E, alone or as KiB, MiB, GiB,
-// TiB, PiB, EiB (powers of 1024 either way), in any letter case, or B for
-// bytes. So "16G", "16g", "16GiB", "16 GiB", "16.0 GiB" (what status and
-// plan print) and "16384M" are the same size. "GB" and its kind are
-// refused: util-linux reads them as powers of 1000 and systemd as powers
-// of 1024, so which one was meant is not known. Sizes above 64 TiB are
-// refused.
+// ParseSize parses a size as the tool prints it and people write it: a
+// whole or decimal number, then maybe blanks and a unit K, M, G, T, P, E
+// (or KiB ... EiB; powers of 1024; any case) or B: "16G", "16 GiB", "16.0
+// GiB" and "16384M" are one size. "GB" and its kind are refused (util-linux
+// and systemd disagree on their base), and so is more than 64 TiB.
 func ParseSize(s string) (int64, error) {
 	notSize := fmt.Errorf("%q is not a size: write a number of bytes, or a number with a unit K, M, G or T (powers of 1024): 16G, 16GiB, 1.5T", s)
 	t := strings.TrimSpace(s)

@@ -1,23 +1,15 @@
-// Package cpuplan decides which CPUs each role of the roles table gets. It
-// is a pure function of plain data (no I/O), per docs/design.md, "CPU plan":
-//
-//   - usable CPUs: online ∩ root cpuset − isolated (isolcpus, nohz_full); a
-//     physical core is usable when all of its online siblings are;
-//   - with at least MinCores usable physical cores each role that reserves
-//     cores takes them where its row says (training: the last cores of the
-//     highest NUMA node; DPI: the last free cores of the capture NIC's node,
-//     else of the next node down, else of the same node), and the core
-//     service every other usable core; the core holding CPU 0 is never
-//     reserved;
-//   - reserved sets hold whole cores (all SMT siblings);
-//   - fewer cores: no reservation, with a reason;
-//   - a role whose CPUs the configuration names (roles.Role.CPUs) gets
-//     those, whatever the number of cores, once they are found usable here
-//     (named.go); the others choose as above among the cores left.
+// Package cpuplan decides, purely, which CPUs each role of the roles table
+// gets (docs/design.md, "CPU plan"): usable CPUs are online ∩ root cpuset −
+// isolated, a core usable when all its online siblings are; with MinCores
+// usable cores each reserving role takes whole cores where its row says,
+// the core role the rest (CPU 0's core always); fewer: no reservation. A
+// role whose CPUs the configuration names gets those once found usable
+// (named.go); the others choose among the cores left.
 package cpuplan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
@@ -33,36 +25,28 @@ type Assignment struct {
 	Role roles.Role
 	// CPUs are whole cores, all SMT siblings.
 	CPUs cpuset.Set
-	// Node is the NUMA node of its first core (-1 for the core, which
-	// spans them).
+	// Node is the NUMA node of its first core (-1 for the core role).
 	Node int
 }
 
 // Plan is the result.
 type Plan struct {
-	// Reserved is true when the roles get their own cores.
 	Reserved bool
-	// Reason says why there is no reservation (empty when Reserved).
+	// Reason says why there is no reservation.
 	Reason string
-	// Refused says why the CPUs the configuration names cannot be used on
-	// this machine (offline, part of a core, outside the root cpuset, no
-	// core left for the core service): no reservation then either, and the
-	// guarantee fails, since the plan asked for cannot be had. Empty
-	// otherwise.
+	// Refused says why the CPUs the configuration names cannot be used
+	// here: no reservation then, and the guarantee fails.
 	Refused string
-	// Assignments are one per role, in the table's order (the core
-	// first); empty when not Reserved.
-	Assignments []Assignment
-	// Usable are the usable CPUs.
-	Usable cpuset.Set
-	// PhysicalCores is the number of usable physical cores.
+	// Assignments are one per role in the table's order; none unless
+	// Reserved.
+	Assignments   []Assignment
+	Usable        cpuset.Set
 	PhysicalCores int
 	// Notes are facts worth logging (cores left out, and why).
 	Notes []string
 }
 
-// CPUs returns the set of the role named role (empty without a
-// reservation).
+// CPUs returns the set of the role named role.
 func (p Plan) CPUs(role string) cpuset.Set {
 	for _, a := range p.Assignments {
 		if a.Role.Name == role {
@@ -84,8 +68,7 @@ func (p Plan) ReservedCPUs() cpuset.Set {
 	return s
 }
 
-// Make computes the plan for the topology info and the roles of table
-// (the core first).
+// Make computes the plan for the topology info and the roles of table.
 func Make(info topology.Info, table []roles.Role) Plan {
 	p := Plan{}
 	usable := info.Usable()
@@ -124,7 +107,7 @@ func Make(info topology.Info, table []roles.Role) Plan {
 	nodes := nodeIDs(cores)
 	highest := nodes[len(nodes)-1]
 	capture := nextDown(nodes, highest)
-	if info.NICNode >= 0 && contains(nodes, info.NICNode) {
+	if info.NICNode >= 0 && slices.Contains(nodes, info.NICNode) {
 		capture = info.NICNode
 	}
 	p.Assignments = make([]Assignment, len(table))
@@ -156,8 +139,8 @@ func Make(info topology.Info, table []roles.Role) Plan {
 				why := fmt.Sprintf("after the CPUs named in the configuration, %d usable physical cores are left for the %s role's %d (CPU 0's core stays with the core service): name its CPUs too (%s=), or fewer elsewhere", len(got), r.Name, r.Cores, r.CPUsKey)
 				return Plan{Usable: usable, PhysicalCores: len(cores), Refused: why, Reason: "the CPUs named in the configuration cannot be used here: " + why, Notes: p.Notes}
 			}
-			// Cannot happen while MinCores exceeds the reserved cores;
-			// kept so that a change of the table fails safe.
+			// Not while MinCores exceeds the reserved cores: a change of
+			// the table fails safe.
 			return Plan{Usable: usable, PhysicalCores: len(cores), Reason: "not enough free cores for the role " + r.Name, Notes: p.Notes}
 		}
 		p.Assignments[i] = Assignment{Role: r, CPUs: union(got), Node: got[0].Node}
@@ -190,25 +173,12 @@ func union(cores []topology.Core) cpuset.Set {
 }
 
 func nodeIDs(cores []topology.Core) []int {
-	seen := map[int]bool{}
 	var ids []int
 	for _, c := range cores {
-		if !seen[c.Node] {
-			seen[c.Node] = true
-			ids = append(ids, c.Node)
-		}
+		ids = append(ids, c.Node)
 	}
-	sort.Ints(ids)
-	return ids
-}
-
-func contains(ids []int, id int) bool {
-	for _, v := range ids {
-		if v == id {
-			return true
-		}
-	}
-	return false
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // nextDown returns the node below n among nodes, or n when it is the lowest.
@@ -222,9 +192,8 @@ func nextDown(nodes []int, n int) int {
 	return best
 }
 
-// pick takes n free cores: from node `from` downwards, then the nodes above
-// it upwards; in each node the cores with the highest ids first. It marks
-// them taken.
+// pick takes n free cores, from node `from` down then the nodes above, in
+// each node the highest ids first, and marks them taken.
 func pick(cores []topology.Core, nodes []int, from, n int, taken map[int]bool) []topology.Core {
 	var order []int
 	for i := len(nodes) - 1; i >= 0; i-- {

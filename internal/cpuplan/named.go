@@ -9,15 +9,10 @@ import (
 )
 
 // namedCores returns, for each role of table whose CPUs the configuration
-// names, the physical cores those CPUs make up; or why they cannot be used
-// on this machine (refused). Named CPUs must be online and in the root
-// cgroup's cpuset (systemd cannot give a service others), and whole cores
-// (every online SMT sibling: a sibling left to another role shares the
-// core's caches and execution units with it, which is what reserving it
-// should prevent); not CPU 0's core, which stays with the core service;
-// and no CPU named twice. CPUs the kernel isolates (isolcpus=, nohz_full=)
-// may be named: a capture engine on isolated CPUs is the usual reason for
-// isolating them.
+// names, the physical cores they make up, or why they cannot be used here
+// (refused): online, in the root cpuset, whole cores (a sibling shares the
+// core's caches), not CPU 0's core, none named twice. Isolated CPUs may be
+// named: a capture engine is the usual reason for isolating them.
 func namedCores(info topology.Info, table []roles.Role) (named map[string][]topology.Core, refused string) {
 	named = map[string][]topology.Core{}
 	owner := map[int]string{}
@@ -58,8 +53,7 @@ func namedCores(info topology.Info, table []roles.Role) (named map[string][]topo
 }
 
 // NamedIsolated returns a note for each role whose named CPUs the kernel
-// isolates: the scheduler does not balance load across isolcpus= CPUs, so a
-// service's threads stay on the CPU they start on unless it pins them.
+// isolates: no load balancing there, so threads stay where they start.
 func NamedIsolated(info topology.Info, table []roles.Role) []string {
 	var out []string
 	for _, r := range table {

@@ -1,29 +1,18 @@
-// Package cpuset is a set of CPU ids with the kernel's list syntax
-// ("0-3,8"), parsed strictly.
-//
-// Parse accepts exactly what the kernel prints in sysfs cpulist files and
-// cgroup cpuset files: comma-separated ids and ascending ranges, no spaces,
-// no strides. Anything else (a descending range "10-6", "1--3", "0,,1",
-// garbage, a range of more than MaxCPUs ids, an id at or above MaxCPUs) is
-// an error, because a CPU plan built on a misread list is worse than no
-// plan. An empty list is an error for Parse; ParseMaybeEmpty is for the few
-// files where the kernel legitimately prints nothing.
-//
-// ParseKernel is for lists an administrator wrote (isolcpus=, nohz_full= on
-// the kernel command line): it accepts what the kernel's bitmap_parselist
-// accepts, "N" for the last CPU and the group form "a-b:used/group"
-// included, and nothing else.
+// Package cpuset is a set of CPU ids in the kernel's list syntax ("0-3,8").
+// Parse takes exactly what sysfs and cgroup files print and refuses all
+// else: a plan built on a misread list is worse than none. ParseKernel takes
+// what an administrator may write on the kernel command line.
 package cpuset
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// MaxCPUs bounds CPU ids: every id is below it. It is the kernel's largest
-// NR_CPUS on x86-64 (8192); larger ids are a misread file.
+// MaxCPUs bounds CPU ids (the kernel's largest x86-64 NR_CPUS): a larger
+// id is a misread file.
 const MaxCPUs = 8192
 
 // Set is an immutable set of CPU ids. The zero value is the empty set.
@@ -31,8 +20,8 @@ type Set struct {
 	ids []int // sorted ascending, unique
 }
 
-// Of returns the set holding ids (any order, duplicates allowed). It panics
-// on an id outside [0, MaxCPUs): use it for literals and computed ids only.
+// Of returns the set of ids (any order); it panics on an id out of range,
+// so it is for literals and computed ids only.
 func Of(ids ...int) Set {
 	out := make([]int, 0, len(ids))
 	for _, id := range ids {
@@ -48,19 +37,12 @@ func fromUnsorted(ids []int) Set {
 	if len(ids) == 0 {
 		return Set{}
 	}
-	sort.Ints(ids)
-	out := ids[:1]
-	for _, id := range ids[1:] {
-		if id != out[len(out)-1] {
-			out = append(out, id)
-		}
-	}
-	return Set{ids: out}
+	slices.Sort(ids)
+	return Set{ids: slices.Compact(ids)}
 }
 
-// Parse parses a kernel CPU list such as "0-3,8" (a single trailing newline,
-// as sysfs files end, is allowed). An empty list is an error: use
-// ParseMaybeEmpty where the kernel can print an empty list.
+// Parse parses a kernel CPU list ("0-3,8", one trailing newline allowed);
+// an empty list is an error.
 func Parse(s string) (Set, error) {
 	s = strings.TrimSuffix(s, "\n")
 	if s == "" {
@@ -95,11 +77,9 @@ func Parse(s string) (Set, error) {
 	return fromUnsorted(ids), nil
 }
 
-// ParseMaybeEmpty is Parse for the files where the kernel prints an empty
-// line for "no CPUs": /sys/devices/system/cpu/isolated, .../nohz_full (which
-// prints "  (null)", with two leading spaces, when nohz_full is not in use:
-// seen in a Debian 12 cloud-kernel boot), and the cpulist of a memory-only
-// NUMA node. Everywhere else an empty list means a broken file.
+// ParseMaybeEmpty is Parse for the files where the kernel prints nothing,
+// or nohz_full's "  (null)", for no CPUs (isolated, nohz_full, a memory-only
+// node's cpulist).
 func ParseMaybeEmpty(s string) (Set, error) {
 	t := strings.TrimSpace(s)
 	if t == "" || t == "(null)" {
@@ -108,25 +88,10 @@ func ParseMaybeEmpty(s string) (Set, error) {
 	return Parse(s)
 }
 
-// ParseKernel parses a CPU list the way the kernel's bitmap_parselist
-// (lib/bitmap-str.c; "cpu lists" in Documentation/admin-guide/
-// kernel-parameters.rst) parses a command-line value, for a kernel whose
-// CPU ids run from 0 to last (nr_cpu_ids - 1):
-//
-//   - regions are separated by commas or white space, and any number of
-//     them may come before a region ("0,,1" is 0 and 1);
-//   - a region is "a", "a-b" (a <= b), "a-b:used/group" (from a to b, the
-//     first used CPUs of every group of group CPUs: "8-11:1/2" is 8,10), or
-//     "all" (0-N, case-insensitive), which takes a group suffix as well;
-//   - a number is decimal digits (leading zeros allowed) or "N", the last
-//     CPU id;
-//   - group must be at least 1 and used at most group ("used" 0 is valid
-//     and names no CPU); an id above last is out of range (the kernel then
-//     ignores the whole parameter).
-//
-// A list that names no CPU at all is an error: the caller has nothing to
-// apply and the kernel's handling of an empty isolcpus= is not a plan to
-// build on. last must be in [0, MaxCPUs).
+// ParseKernel parses a command-line CPU list as the kernel's
+// bitmap_parselist does, CPU ids running from 0 to last: regions "a",
+// "a-b", "a-b:used/group" and "all", separated by commas or blanks, "N"
+// for last. A list naming no CPU is an error.
 func ParseKernel(s string, last int) (Set, error) {
 	if last < 0 || last >= MaxCPUs {
 		return Set{}, fmt.Errorf("CPU list %q: last CPU id %d out of range (0 to %d)", s, last, MaxCPUs-1)
@@ -160,11 +125,10 @@ func ParseKernel(s string, last int) (Set, error) {
 }
 
 // region is one element of a kernel CPU list: from start to end, the first
-// used ids of every group of group ids.
+// used ids of every group ids.
 type region struct{ start, end, used, group int }
 
-// isRegionSep reports the bytes bitmap_parselist skips between regions:
-// commas and the C locale's isspace.
+// isRegionSep: commas and the C locale's isspace.
 func isRegionSep(r rune) bool {
 	return r == ',' || r == ' ' || r == '\t' || r == '\v' || r == '\f' || r == '\r'
 }
@@ -223,8 +187,7 @@ func parseRegion(s string, last int) (region, string, error) {
 	return r, s, nil
 }
 
-// kernelNum parses a number of a kernel CPU list: "N" (last) or decimal
-// digits; it returns what follows.
+// kernelNum parses "N" (last) or decimal digits, returning what follows.
 func kernelNum(s string, last int) (int, string, error) {
 	if s != "" && s[0] == 'N' {
 		return last, s[1:], nil
@@ -244,7 +207,7 @@ func kernelNum(s string, last int) (int, string, error) {
 		return 0, s, fmt.Errorf("CPU id %q overflows", s[:i])
 	}
 	if n > uint64(MaxCPUs) {
-		// Beyond any kernel's CPUs; cap so that range checks stay cheap.
+		// Beyond any kernel's CPUs: capped, for cheap range checks.
 		n = uint64(MaxCPUs)
 	}
 	return int(n), s[i:], nil
@@ -272,8 +235,7 @@ func parseID(s string) (int, error) {
 	return n, nil
 }
 
-// String returns the canonical list: ascending, ranges of 2 or more
-// consecutive ids as "a-b", e.g. "0-3,8". The empty set is "".
+// String returns the canonical list ("0-3,8"; "" for the empty set).
 func (s Set) String() string {
 	var b strings.Builder
 	for i := 0; i < len(s.ids); {
@@ -332,22 +294,12 @@ func (s Set) Max() int {
 
 // Contains reports whether id is in the set.
 func (s Set) Contains(id int) bool {
-	i := sort.SearchInts(s.ids, id)
-	return i < len(s.ids) && s.ids[i] == id
+	_, ok := slices.BinarySearch(s.ids, id)
+	return ok
 }
 
 // Equal reports whether both sets hold the same ids.
-func (s Set) Equal(o Set) bool {
-	if len(s.ids) != len(o.ids) {
-		return false
-	}
-	for i := range s.ids {
-		if s.ids[i] != o.ids[i] {
-			return false
-		}
-	}
-	return true
-}
+func (s Set) Equal(o Set) bool { return slices.Equal(s.ids, o.ids) }
 
 // IsSubsetOf reports whether every id of s is in o.
 func (s Set) IsSubsetOf(o Set) bool {
@@ -360,25 +312,7 @@ func (s Set) IsSubsetOf(o Set) bool {
 }
 
 // Union returns s ∪ o.
-func (s Set) Union(o Set) Set {
-	out := make([]int, 0, len(s.ids)+len(o.ids))
-	i, j := 0, 0
-	for i < len(s.ids) || j < len(o.ids) {
-		switch {
-		case j == len(o.ids) || (i < len(s.ids) && s.ids[i] < o.ids[j]):
-			out = append(out, s.ids[i])
-			i++
-		case i == len(s.ids) || o.ids[j] < s.ids[i]:
-			out = append(out, o.ids[j])
-			j++
-		default:
-			out = append(out, s.ids[i])
-			i++
-			j++
-		}
-	}
-	return Set{ids: out}
-}
+func (s Set) Union(o Set) Set { return fromUnsorted(append(s.IDs(), o.ids...)) }
 
 // Intersect returns s ∩ o.
 func (s Set) Intersect(o Set) Set {
@@ -402,12 +336,9 @@ func (s Set) Difference(o Set) Set {
 	return Set{ids: out}
 }
 
-// Within returns s kept within allowed, taking as little from whoever set
-// s as it can: s itself when it is inside allowed, else its CPUs in
-// allowed, else (s empty, or disjoint from allowed) allowed. Why not
-// allowed outright: a mask someone narrowed on purpose (a driver's
-// NUMA-local interrupt, an administrator's default_smp_affinity of 0-1)
-// would be widened onto CPUs they kept free.
+// Within returns s kept within allowed, taking as little from it as it can:
+// s inside allowed, else s ∩ allowed, else allowed. A mask narrowed on
+// purpose (a NUMA-local interrupt, a default_smp_affinity of 0-1) is kept.
 func (s Set) Within(allowed Set) Set {
 	if !s.IsEmpty() && s.IsSubsetOf(allowed) {
 		return s

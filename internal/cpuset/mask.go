@@ -6,11 +6,8 @@ import (
 	"strings"
 )
 
-// ParseMask parses a kernel CPU bitmask as /proc/irq/default_smp_affinity
-// and the workqueue cpumask files print it: hex words of 32 bits separated
-// by commas, the most significant first ("ff", "00000000,0000000f"). A
-// single trailing newline is allowed. An empty mask is an error; a mask of
-// zeros is the empty set.
+// ParseMask parses a kernel CPU bitmask (default_smp_affinity, workqueue
+// cpumask): 32-bit hex words, most significant first ("00000000,0000000f").
 func ParseMask(s string) (Set, error) {
 	s = strings.TrimSuffix(s, "\n")
 	if s == "" {
@@ -39,9 +36,8 @@ func ParseMask(s string) (Set, error) {
 	return fromUnsorted(ids), nil
 }
 
-// Mask returns the set as a kernel hex bitmask: 32-bit words separated by
-// commas, most significant first, the first word without leading zeros
-// ("f", "1,00000000"). The empty set is "0".
+// Mask returns the set as a kernel bitmask ("f", "1,00000000"; "0" when
+// empty).
 func (s Set) Mask() string {
 	if len(s.ids) == 0 {
 		return "0"

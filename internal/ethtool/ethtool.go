@@ -1,17 +1,9 @@
 // Package ethtool asks a network device's driver for its channel counts and
 // offload features, and sets its combined channel count, through the
-// SIOCETHTOOL ioctl (the ethtool binary is not needed).
-//
-// Why the ioctl and not the ethtool netlink family: the ioctl is in every
-// kernel the product supports (ETHTOOL_GCHANNELS and ETHTOOL_SCHANNELS
-// since Linux 3.0, ETHTOOL_GFEATURES since 2.6.39), the netlink family only
-// from 5.6, and it needs no generic netlink family lookup. The socket is an
-// AF_UNIX one: the kernel hands an ioctl a socket family does not know to
-// the network device (sock_do_ioctl, then dev_ioctl), so a unit confined to
-// RestrictAddressFamilies=AF_UNIX can still ask, and nothing is opened on
-// the network. Reading needs no privilege; setting needs CAP_NET_ADMIN.
-//
-// The device is looked up by name in the caller's network namespace.
+// SIOCETHTOOL ioctl: in every supported kernel (netlink only from 5.6), on
+// an AF_UNIX socket (the kernel hands the ioctl to the device, so
+// RestrictAddressFamilies=AF_UNIX still allows it), in the caller's network
+// namespace. Reading needs no privilege; setting needs CAP_NET_ADMIN.
 package ethtool
 
 import (
@@ -27,10 +19,9 @@ import (
 // ioctl reaches this machine's network devices, not those of a tree.
 var ErrNotHost = errors.New("the NIC's driver is asked only on the host root, not under a root prefix")
 
-// Channels are a device's channel counts (struct ethtool_channels): the
-// maximum of each kind the driver allows and the count in use. A combined
-// channel is a receive and a transmit queue sharing one interrupt, as most
-// multi-queue NICs have them.
+// Channels are a device's channel counts (struct ethtool_channels): each
+// kind's maximum and count in use; a combined channel is a receive and a
+// transmit queue sharing one interrupt.
 type Channels struct {
 	MaxRx       uint32 `json:"max_rx"`
 	MaxTx       uint32 `json:"max_tx"`
@@ -49,16 +40,14 @@ type ethtoolChannels struct {
 	rx, tx, other, combined             uint32
 }
 
-// ifreq is struct ifreq with its union holding a pointer (ifr_data), the
-// form SIOCETHTOOL takes: 40 bytes on 64-bit machines, 32 on 32-bit.
+// ifreq is struct ifreq, its union holding ifr_data (40 bytes on 64-bit).
 type ifreq struct {
 	name [unix.IFNAMSIZ]byte
 	data unsafe.Pointer
 	_    [24 - unsafe.Sizeof(uintptr(0))]byte
 }
 
-// call runs one SIOCETHTOOL command on the device name, data pointing at
-// the command's structure (its first field the command).
+// call runs one SIOCETHTOOL command on the device name, data its structure.
 func call(name string, data unsafe.Pointer) error {
 	if len(name) == 0 || len(name) >= unix.IFNAMSIZ {
 		return fmt.Errorf("%q is not a network interface name", name)
@@ -79,8 +68,8 @@ func call(name string, data unsafe.Pointer) error {
 	return nil
 }
 
-// GetChannels reads the device's channel counts (ETHTOOL_GCHANNELS). A
-// driver without the operation gives an error wrapping unix.EOPNOTSUPP.
+// GetChannels reads the device's channel counts (ETHTOOL_GCHANNELS); a
+// driver without it gives an error wrapping unix.EOPNOTSUPP.
 func GetChannels(name string) (Channels, error) {
 	c := ethtoolChannels{cmd: unix.ETHTOOL_GCHANNELS}
 	if err := call(name, unsafe.Pointer(&c)); err != nil {
@@ -90,10 +79,9 @@ func GetChannels(name string) (Channels, error) {
 		Rx: c.rx, Tx: c.tx, Other: c.other, Combined: c.combined}, nil
 }
 
-// SetChannels sets the device's channel counts to c's (ETHTOOL_SCHANNELS;
-// the maxima are ignored), as `ethtool -L` does. The driver resets the
-// device's queues to do it: traffic stops for a moment and the queue
-// interrupts are requested anew.
+// SetChannels sets the device's channel counts (ETHTOOL_SCHANNELS, maxima
+// ignored), as `ethtool -L`: the driver resets the queues, traffic stops a
+// moment and the queue interrupts are requested anew.
 func SetChannels(name string, c Channels) error {
 	s := ethtoolChannels{cmd: unix.ETHTOOL_SCHANNELS, rx: c.Rx, tx: c.Tx, other: c.Other, combined: c.Combined}
 	if err := call(name, unsafe.Pointer(&s)); err != nil {
@@ -102,9 +90,8 @@ func SetChannels(name string, c Channels) error {
 	return nil
 }
 
-// Feature is one offload feature of a device, as ETHTOOL_GFEATURES gives
-// it: Active is what the device does now; Fixed means the driver does not
-// let it be changed.
+// Feature is one offload feature (ETHTOOL_GFEATURES): Active is what the
+// device does now; Fixed, that the driver does not let it change.
 type Feature struct {
 	Name   string `json:"name"`
 	Active bool   `json:"active"`
@@ -139,9 +126,8 @@ type gfeatures struct {
 	blocks    [featureWords]featuresBlock
 }
 
-// GetFeatures reads the device's offload features named in names ("rx-gro",
-// "rx-lro", "rx-gro-hw": the names `ethtool -k` prints); a name the kernel
-// does not know is absent from the result.
+// GetFeatures reads the device's offload features named in names (as
+// `ethtool -k` prints them); one the kernel does not know is absent.
 func GetFeatures(name string, names ...string) ([]Feature, error) {
 	si := ssetInfo{cmd: unix.ETHTOOL_GSSET_INFO, mask: 1 << ssFeatures}
 	if err := call(name, unsafe.Pointer(&si)); err != nil {
@@ -184,8 +170,7 @@ func GetFeatures(name string, names ...string) ([]Feature, error) {
 	return out, nil
 }
 
-// Refusal says in words why the driver or the kernel refused a channel
-// change.
+// Refusal says why the driver or the kernel refused a channel change.
 func Refusal(err error) string {
 	switch {
 	case errors.Is(err, unix.EOPNOTSUPP):

@@ -17,14 +17,12 @@ import (
 )
 
 // CaptureFeatures are the offload features reported for the capture
-// interface: those that change what a capture engine sees (GRO and LRO
-// merge packets before it does; hardware GRO does it in the NIC).
-// Reported only: the engines set them themselves (Suricata turns GRO and
-// LRO off at start).
+// interface, those that merge packets before an engine sees them; reported
+// only, as the engines set them themselves.
 var CaptureFeatures = []string{"rx-gro", "rx-lro", "rx-gro-hw"}
 
-// Capture is the capture interface ([CPU] DPIInterface=) as this machine
-// shows it. Only Name is set when it was not read (Read false).
+// Capture is the capture interface ([CPU] DPIInterface=) as the machine
+// shows it; only Name is set when it was not read.
 type Capture struct {
 	// Name is the interface ("" for none configured).
 	Name string
@@ -32,30 +30,26 @@ type Capture struct {
 	// Present: /sys/class/net/NAME exists; Missing says why not.
 	Present bool
 	Missing string
-	// Ifindex is the kernel's index of the interface: a device probed
-	// again, or another one given the name, gets a new one.
+	// Ifindex is the kernel's index: a device probed again, or another
+	// given the name, gets a new one.
 	Ifindex int
-	// Device is the device directory's name ("0000:3b:00.0", "virtio0"),
-	// Driver its driver's ("ice", "virtio_net"); both "" for a virtual
-	// interface.
+	// Device is the device directory's name ("0000:3b:00.0"), Driver its
+	// driver's; both "" for a virtual interface.
 	Device, Driver string
-	// Node is the device's NUMA node as sysfs gives it (-1: none or
-	// unknown).
+	// Node is the device's NUMA node (-1: none or unknown).
 	Node int
 	// RxQueues and TxQueues count queues/rx-N and queues/tx-N.
 	RxQueues, TxQueues int
-	// Channels are the driver's channel counts (ChannelsErr: not read,
-	// ErrNotHost under a root prefix, EOPNOTSUPP from a driver without
-	// them).
+	// Channels are the driver's channel counts (ChannelsErr: not read;
+	// ErrNotHost under a root prefix, EOPNOTSUPP without them).
 	Channels    ethtool.Channels
 	ChannelsErr error
 	// Features are CaptureFeatures as the driver reports them.
 	Features    []ethtool.Feature
 	FeaturesErr error
 	// EngineRunning: the DPI service has a process other than this one
-	// (read only with [CPU] DPIChannels= set: a channel change resets the
-	// NIC, and is not made under a running engine). EngineErr says why
-	// the processes could not be read.
+	// (read with DPIChannels= set: a channel change resets the NIC, not
+	// under a running engine); EngineErr: not readable.
 	EngineRunning bool
 	EngineErr     string
 }
@@ -103,8 +97,7 @@ func (f *Facts) readCapture() {
 		c.Channels, c.ChannelsErr = ethtool.GetChannels(c.Name)
 		c.Features, c.FeaturesErr = ethtool.GetFeatures(c.Name, CaptureFeatures...)
 	}
-	// Whether the engine runs matters to a channel change, and to giving
-	// one back.
+	// Whether the engine runs matters to changing channels or giving back.
 	if f.Config.DPIChannels != config.ChannelsOff || (f.Placement.Record != nil && f.Placement.Record.Channels != nil) {
 		for _, r := range roles.Table {
 			if r.Capture {
@@ -124,11 +117,9 @@ func readInt(root hostroot.Root, p string) (int, error) {
 	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
-// unitRunning reports whether unit has a process other than this one, by
-// each process's /proc/PID/cgroup (the unit is found in whatever slice it
-// runs, on either cgroup hierarchy). This process is left out: a DPI
-// engine's ExecStartPre= running place is in the engine's cgroup before
-// the engine starts.
+// unitRunning reports whether unit has a process other than this one (a
+// DPI engine's ExecStartPre= running place is in its cgroup already), by
+// each process's /proc/PID/cgroup.
 func unitRunning(root hostroot.Root, unit string) (bool, string) {
 	pids, err := os.ReadDir(root.Path("/proc"))
 	if err != nil {
@@ -149,10 +140,8 @@ func unitRunning(root hostroot.Root, unit string) (bool, string) {
 	return false, ""
 }
 
-// RereadCapture reads the capture interface and the interrupts again.
-// After a channel change the facts read before it are no longer the
-// machine's: the driver requested its queue interrupts anew (other
-// numbers, other affinities) and has another queue count.
+// RereadCapture reads the capture interface and the interrupts again: after
+// a channel change the driver requested its queue interrupts anew.
 func (f *Facts) RereadCapture() {
 	f.Capture = Capture{}
 	f.readCapture()

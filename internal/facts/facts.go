@@ -1,17 +1,8 @@
-// Package facts reads, once per run, everything a run of the generator or
-// of a ransomeye-tuner command needs to know about the machine: the kernel
-// command line, the configuration, the CPU topology, memory and active
-// swap, the swap provider's inspection, the sysctls, the CPU drop-ins in
-// effect, the failure marker and the success record, the placement record,
-// and, by scope, the expensive parts (interrupts, workqueues, the pinned
-// services' cgroups, every thread; the core's CPUs as systemd applies
-// them).
-//
-// Gather never fails: what could not be read is a fact with its reason
-// (an error beside the value), never a zero value that looks measured and
-// never a guess. Nothing here decides (internal/plan) or judges
-// (internal/check), and nothing writes: a fact is read at most once per
-// run, and what activate changes it folds back in itself.
+// Package facts reads, once per run, everything the run needs to know about
+// the machine; by scope, the expensive parts too. Gather never fails: what
+// could not be read is a fact with its reason, never a zero value that
+// looks measured. Nothing here decides, judges or writes; what activate
+// changes, it folds back in itself.
 package facts
 
 import (
@@ -38,15 +29,13 @@ import (
 )
 
 // Scope says which parts a run reads besides the command line, the
-// configuration and the topology, which every run reads.
+// configuration and the topology.
 type Scope uint
 
 const (
-	// ReadSwapUnits: what the swap provider's units need (/etc/fstab,
-	// where the swapfile's directory leads).
+	// ReadSwapUnits: what the swap provider's units need.
 	ReadSwapUnits Scope = 1 << iota
-	// ReadSwapState: /proc/meminfo, /proc/swaps and the provider's
-	// inspection.
+	// ReadSwapState: meminfo, /proc/swaps, the provider's inspection.
 	ReadSwapState
 	// ReadSysctls: the kernel parameters now, and who sets a drifted one.
 	ReadSysctls
@@ -54,8 +43,7 @@ const (
 	ReadDropIns
 	// ReadRecords: the failure marker, the success record, the boot id.
 	ReadRecords
-	// ReadCoreCPUs: the core's CPUs as systemd applies them (its cgroup,
-	// or D-Bus).
+	// ReadCoreCPUs: the core's CPUs as systemd applies them.
 	ReadCoreCPUs
 	// ReadPlacement: the placement record, interrupts, workqueue masks.
 	ReadPlacement
@@ -63,25 +51,22 @@ const (
 	ReadEffect
 	// ReadMemInfo: /proc/meminfo alone (the memory plan's shares of RAM).
 	ReadMemInfo
-	// ReadMemoryEffect: what the kernel applies of the memory plan (each
-	// role's cgroup and the slices above it) and the pressure stall
-	// information (memeffect.go).
+	// ReadMemoryEffect: what the kernel applies of the memory plan, and
+	// pressure stall information (memeffect.go).
 	ReadMemoryEffect
-	// ReadCapture: the capture interface ([CPU] DPIInterface=): sysfs, its
-	// driver's channels and offloads.
+	// ReadCapture: the capture interface: sysfs, its driver's channels and
+	// offloads.
 	ReadCapture
-	// ReadMetrics: the metrics textfile ([Metrics] TextfilePath=) and its
-	// directory.
+	// ReadMetrics: the metrics textfile and its directory.
 	ReadMetrics
-	// ReadIfDisabled: the configuration and the rest also with
-	// ransomeye.tuner=0 (what a failure or the package's removal must see
-	// of the swap whatever the kernel command line says).
+	// ReadIfDisabled: the rest also with ransomeye.tuner=0 (what a failure
+	// or the removal must see of the swap).
 	ReadIfDisabled
 )
 
-// The scopes of the runs. The generator's and the gate's run at every
-// boot: no D-Bus (outside the core's cgroup the gate asks systemd, at boot
-// it runs inside), no /proc walk, no interrupt read there.
+// The scopes of the runs. The generator and the gate run at every boot: no
+// D-Bus (at boot the gate runs in the core's cgroup), no /proc walk, no
+// interrupt read.
 const (
 	Generator  = ReadSwapUnits | ReadMemInfo
 	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
@@ -95,42 +80,38 @@ const (
 	CheckConfig = ReadIfDisabled
 )
 
-// Facts is what one run read. An Err field beside a value says why the
-// value was not read.
+// Facts is what one run read; an Err beside a value says why it was not.
 type Facts struct {
 	Root  hostroot.Root
 	Scope Scope
 
 	// ProcMissing: /proc is not mounted under the root (a chroot, an image
-	// build). Each fact from it says it was not read; this says why once.
+	// build); each fact from it says it was not read, this says why.
 	ProcMissing bool
 
-	// Cmdline are the kernel command-line words (CmdlineErr: not read;
-	// the tuner then stays on). Enabled is false with ransomeye.tuner=0
-	// (EnabledErr: an unparsable value, the tuner stays on).
+	// Cmdline are the kernel command-line words; Enabled is false with
+	// ransomeye.tuner=0. Either error keeps the tuner on.
 	Cmdline    []string
 	CmdlineErr error
 	Enabled    bool
 	EnabledErr error
 
-	// Config is the configuration, with its warnings; ConfigErr (a
-	// *config.Error) means it must not be acted on. Not read when
-	// disabled.
+	// Config is the configuration (not read when disabled); ConfigErr (a
+	// *config.Error) means it must not be acted on.
 	Config         config.Config
 	ConfigWarnings []config.Problem
 	ConfigErr      error
 
-	// Topology is the CPU topology; TopologyErr means it cannot be trusted
-	// (no CPU plan is made). Not read with [CPU] Isolation=off. Online is
-	// the online CPU count from sysfs when the topology cannot be trusted
-	// (-1: not known either).
+	// Topology is the CPU topology (not read with Isolation=off);
+	// TopologyErr: untrustworthy, no plan. Online is then sysfs's online
+	// count (-1: not known either).
 	Topology     topology.Info
 	TopologyErr  error
 	TopologyRead bool
 	Online       int
 
-	// Mem is /proc/meminfo; Swaps /proc/swaps; PageSize the kernel's page
-	// size. Swap is the swap provider, inspected (nil when not read).
+	// Mem, Swaps and the page size; Swap the inspected provider (nil when
+	// not read).
 	Mem      procfs.Meminfo
 	MemErr   error
 	Swaps    []procfs.Swap
@@ -141,15 +122,12 @@ type Facts struct {
 	// Sysctls are the wanted kernel parameters' values now, by key.
 	Sysctls map[string]Sysctl
 
-	// DropIns are the CPU and memory files under the generator's normal
-	// directory, by path relative to it (units.CPUFilePaths,
-	// units.MemoryFilePaths): missing ones too, with an error wrapping
-	// fs.ErrNotExist.
+	// DropIns are the CPU and memory files in the normal directory by
+	// relative path, missing ones with an fs.ErrNotExist error.
 	DropIns map[string]DropIn
 
-	// Markers is what sits at every failure marker location; Activated
-	// whether the success record holds this boot's id (ActivatedWhy says
-	// why not); BootID is the running boot's.
+	// Markers is what the marker locations hold; Activated whether the
+	// success record holds this boot's id (else ActivatedWhy).
 	Markers      []marker.State
 	Activated    bool
 	ActivatedWhy string
@@ -165,17 +143,16 @@ type Facts struct {
 	// for the gate, the unit whose ExecCondition= it is.
 	SelfUnit string
 
-	// Core is the core's CPUs as systemd applies them (Unit "": not a
-	// run that judges the guarantees); Memory its memory cgroup.
+	// Core is the core's CPUs as systemd applies them (Unit "": not
+	// judged in this run); Memory its memory cgroup.
 	Core   Core
 	Memory Memory
 	// MemoryEffect is what the kernel applies of the memory settings and
 	// the pressure stall information (memeffect.go).
 	MemoryEffect MemoryEffect
 
-	// Placement is what placement reads: the record of the last
-	// placement, the interrupts, the workqueue masks; and the pinned
-	// services' cgroups and the threads (effect scope).
+	// Placement is the placement record, interrupts, workqueue masks and,
+	// in the effect scope, the pinned services' cgroups and threads.
 	Placement Placement
 
 	// Capture is the capture interface (Name "": none configured).
@@ -189,8 +166,8 @@ type Facts struct {
 type Sysctl struct {
 	Value string
 	Err   error
-	// Setter is the sysctl.d file `sysctl --system` applies last for the
-	// key (SetterFound), read when Value is not the wanted one.
+	// Setter is the file `sysctl --system` applies last for the key, read
+	// when Value is not the wanted one.
 	Setter      sysctl.Setter
 	SetterFound bool
 	// Tuned is what tuned sets the key to, read when Value is not the
@@ -239,22 +216,15 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 	}
 	if f.Reads(ReadSysctls) {
 		f.Sysctls = map[string]Sysctl{}
-		for _, s := range sysctl.Wanted(cfg) {
+		// And the denominator vm.vfs_cache_pressure counts against.
+		denom := sysctl.Setting{Key: sysctl.VFSCachePressureDenom, Value: "100"}
+		for _, s := range append(sysctl.Wanted(cfg), denom) {
 			var v Sysctl
 			if v.Value, v.Err = sysctl.Read(root, s.Key); v.Err == nil && v.Value != s.Value {
 				v.Setter, v.SetterFound = sysctl.LastSetter(root, s.Key)
 				v.Tuned, v.TunedFound = sysctl.TunedSetter(root, s.Key)
 			}
 			f.Sysctls[s.Key] = v
-		}
-		if _, ok := f.Sysctls[sysctl.VFSCachePressure]; ok {
-			// What the value means to the kernel: the ratio over its
-			// denominator (Linux 6.16 and later; 100 by default).
-			var v Sysctl
-			if v.Value, v.Err = sysctl.Read(root, sysctl.VFSCachePressureDenom); v.Err == nil && v.Value != "100" {
-				v.Setter, v.SetterFound = sysctl.LastSetter(root, sysctl.VFSCachePressureDenom)
-			}
-			f.Sysctls[sysctl.VFSCachePressureDenom] = v
 		}
 	}
 	if f.Reads(ReadDropIns) {
@@ -266,10 +236,8 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 		if f.Reads(ReadCoreCPUs) {
 			f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs(), self)
 		} else {
-			// The one run that judges the guarantees without measuring the
-			// core is activate's: it runs before the core starts, and at
-			// boot before the D-Bus system bus may be up, which it must not
-			// wait on.
+			// Activate runs before the core, at boot maybe before D-Bus,
+			// which it must not wait on.
 			f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
 		}
 		f.Memory = readMemory(root, f.Core, self)
@@ -290,7 +258,7 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 }
 
 // DropInsOf reads every CPU and memory file the generator may write for
-// cfg under its normal directory.
+// cfg.
 func DropInsOf(root hostroot.Root, cfg config.Config) map[string]DropIn {
 	m := map[string]DropIn{}
 	for _, p := range append(units.CPUFilePaths(cfg), units.MemoryFilePaths(cfg)...) {
@@ -371,8 +339,8 @@ const ProcMissingNote = "/proc is not mounted here (a chroot or an image build?)
 // Reads reports whether the run's scope holds part.
 func (f *Facts) Reads(part Scope) bool { return f.Scope&part == part }
 
-// reserves reports whether the topology read gives a CPU reservation: the
-// expensive placement facts are read only then.
+// reserves reports whether the topology gives a reservation: only then are
+// the expensive placement facts read.
 func (f *Facts) reserves() bool {
 	return f.TopologyRead && f.TopologyErr == nil && cpuplan.Make(f.Topology, f.Config.Roles()).Reserved
 }

@@ -18,42 +18,33 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
-// MemoryEffect is what the kernel applies of the memory settings, read
-// from the cgroup files (cgroup v2 only): every cgroup a role's service
-// may run in and every cgroup above those, by path below the cgroup root;
-// whether the cgroup2 mount has memory_recursiveprot; and whether the
-// kernel keeps pressure stall information (PSI).
+// MemoryEffect is what the kernel applies of the memory settings (cgroup
+// v2): every cgroup a role's service may run in and those above it, by
+// path below the cgroup root; memory_recursiveprot; PSI.
 type MemoryEffect struct {
-	// Read: this run read it (facts.ReadMemoryEffect, cgroup v2 with the
-	// memory controller).
+	// Read: this run read it (ReadMemoryEffect, cgroup v2 memory).
 	Read bool
-	// Cgroups are the cgroups read, by path below the cgroup root
-	// ("/system.slice/ransomeye-core.service").
+	// Cgroups are the cgroups read, by path below the cgroup root.
 	Cgroups map[string]CgroupMemory
-	// Candidates are, for each role, the cgroups its service may be in,
-	// in order of preference (its own slice's, then systemd's default
-	// slice's); the core's is the one its measurement places.
+	// Candidates are, per role, the cgroups its service may be in, most
+	// likely first (its slice's, then the default's; the core's measured).
 	Candidates map[string][]string
-	// Mount is the cgroup2 mount's super-block options as
-	// /proc/self/mountinfo shows them ("nsdelegate,memory_recursiveprot");
-	// MountErr says why they are not known.
+	// Mount is the cgroup2 mount's options (MountErr: not known).
 	Mount    string
 	MountErr error
-	// PSI: the kernel keeps pressure stall information (/proc/pressure);
-	// NoPSI says why not.
+	// PSI: the kernel keeps pressure stall information (NoPSI: why not).
 	PSI   bool
 	NoPSI string
 }
 
-// RecursiveProt reports whether the cgroup2 mount has
-// memory_recursiveprot: a protection then also covers the cgroups below
-// it that set none, sharing what their siblings do not claim.
+// RecursiveProt reports whether the cgroup2 mount has memory_recursiveprot:
+// a protection then covers the cgroups below it that set none.
 func (e MemoryEffect) RecursiveProt() bool {
 	return slices.Contains(strings.Split(e.Mount, ","), "memory_recursiveprot")
 }
 
-// CgroupMemory is one cgroup's memory files. A Value whose file is
-// missing has Missing set (memory.swap.max without swap accounting).
+// CgroupMemory is one cgroup's memory files (Missing on a Value whose file
+// is absent, as memory.swap.max without swap accounting).
 type CgroupMemory struct {
 	// Exists: the cgroup directory is there (a service that runs).
 	Exists                                        bool
@@ -61,8 +52,7 @@ type CgroupMemory struct {
 	// Events are memory.events' counters (low, high, max, oom_kill, ...).
 	Events    map[string]uint64
 	EventsErr error
-	// Pressure is cpu.pressure, memory.pressure and io.pressure by
-	// resource, read for a service's own cgroup; PressureErr by resource.
+	// Pressure is its cpu, memory and io pressure (own cgroup only).
 	Pressure    map[string]Pressure
 	PressureErr map[string]error
 }
@@ -75,8 +65,7 @@ type Value struct {
 	Err     error
 }
 
-// String writes the value as the kernel does ("max"), or why it is not
-// known.
+// String writes the value as the kernel does, or why it is not known.
 func (v Value) String() string {
 	switch {
 	case v.Err != nil:
@@ -102,9 +91,8 @@ type Pressure struct {
 	Some, Full PressureLine
 }
 
-// PressureLine is one line of a pressure file: the share of time (in
-// percent) stalled over the last 10, 60 and 300 seconds, and the total
-// stall time in microseconds.
+// PressureLine is one pressure line: percent of time stalled over 10, 60
+// and 300 s, and the total stall in microseconds.
 type PressureLine struct {
 	Present              bool
 	Avg10, Avg60, Avg300 float64
@@ -112,7 +100,7 @@ type PressureLine struct {
 }
 
 // readMemoryEffect reads what the kernel applies for every role, the core
-// placed by m (readMemory).
+// placed by m.
 func (f *Facts) readMemoryEffect() {
 	e := &f.MemoryEffect
 	e.Cgroups, e.Candidates = map[string]CgroupMemory{}, map[string][]string{}
@@ -145,8 +133,8 @@ func (f *Facts) readMemoryEffect() {
 	}
 }
 
-// readCgroupMemory reads the memory files of cgroup cg, and its pressure
-// files when pressure is set.
+// readCgroupMemory reads cg's memory files, and with pressure its
+// pressure files.
 func readCgroupMemory(root hostroot.Root, cg string, pressure bool) CgroupMemory {
 	dir := topology.CgroupDir + cg
 	var m CgroupMemory
@@ -216,9 +204,8 @@ func readFlatKeyed(root hostroot.Root, p string) (map[string]uint64, error) {
 	return out, nil
 }
 
-// ReadPressure reads a pressure file (/proc/pressure/memory, a cgroup's
-// memory.pressure): "some avg10=0.00 avg60=0.00 avg300=0.00 total=0" and
-// the same for "full" (absent from cpu.pressure before Linux 5.13).
+// ReadPressure reads a pressure file ("some avg10=... total=..." and
+// "full", absent from cpu.pressure before Linux 5.13).
 func ReadPressure(root hostroot.Root, p string) (Pressure, error) {
 	var out Pressure
 	b, err := readfile.Regular(root.Path(p), 4096)
@@ -271,11 +258,9 @@ func ReadPressure(root hostroot.Root, p string) (Pressure, error) {
 	return out, nil
 }
 
-// psiAvailable reports whether the kernel keeps pressure stall
-// information, and why not: Linux creates /proc/pressure only when PSI is
-// built in and enabled (psi=0 on the command line, or a kernel built with
-// CONFIG_PSI_DEFAULT_DISABLED and booted without psi=1, turns it off, and
-// the cgroups' *.pressure files with it).
+// psiAvailable reports whether the kernel keeps pressure stall information
+// (/proc/pressure exists only when PSI is built in and enabled), and why
+// not.
 func psiAvailable(root hostroot.Root, cmdline []string) (bool, string) {
 	_, err := os.Stat(root.Path("/proc/pressure/memory"))
 	if err == nil {
@@ -292,8 +277,8 @@ func psiAvailable(root hostroot.Root, cmdline []string) (bool, string) {
 	return false, "the kernel runs without pressure stall information (/proc/pressure is absent: built without CONFIG_PSI, or with CONFIG_PSI_DEFAULT_DISABLED and booted without psi=1)"
 }
 
-// cgroup2Options reads the super-block options of the cgroup2 mount at
-// /sys/fs/cgroup from /proc/self/mountinfo ("rw,nsdelegate,memory_recursiveprot").
+// cgroup2Options reads the cgroup2 mount's super-block options from
+// mountinfo.
 func cgroup2Options(root hostroot.Root) (string, error) {
 	const mi = "/proc/self/mountinfo"
 	b, err := readfile.Regular(root.Path(mi), 1<<20)

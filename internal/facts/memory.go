@@ -17,23 +17,10 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
-// This file is the core's memory cgroup: what the swap and swappiness
-// guarantees become for the core itself once cgroups are in between. The
-// kernel applies vm.swappiness and the swapfile to every process only as
-// far as the core's memory cgroup and those above it let them:
-//
-//   - cgroup v1: each memory cgroup has its own memory.swappiness, copied
-//     from its parent when the cgroup is made; a later write to
-//     vm.swappiness changes only the root memory cgroup's. systemd makes
-//     system.slice's memory cgroup before activate sets vm.swappiness, so
-//     without more the core reclaims with the boot default (60).
-//   - cgroup v2: memory.swappiness does not exist (vm.swappiness applies
-//     to every cgroup), but memory.swap.max (MemorySwapMax=) of the core's
-//     cgroup or of any slice above it caps the swap the core may use,
-//     whatever the swapfile holds.
-//
-// Further memory settings of the core's path (MemoryMin=, MemoryLow=,
-// MemoryHigh=) belong here, as more facts of Memory.
+// This file is the core's memory cgroup, through which the swap and
+// swappiness guarantees reach the core (docs/design.md, "The core's memory
+// cgroup"): on cgroup v1 its own memory.swappiness, copied from its parent
+// when made; on cgroup v2 any memory.swap.max on its path.
 
 // MemoryV1Dir is the cgroup v1 memory hierarchy as systemd mounts it.
 const MemoryV1Dir = topology.CgroupDir + "/memory"
@@ -42,29 +29,25 @@ const MemoryV1Dir = topology.CgroupDir + "/memory"
 type MemoryKind int
 
 const (
-	MemoryNone MemoryKind = iota // no memory controller: nothing between the core and the sysctls
-	MemoryV1                     // the cgroup v1 memory hierarchy (legacy or hybrid mode)
-	MemoryV2                     // the unified hierarchy with the memory controller
+	MemoryNone MemoryKind = iota // no memory controller
+	MemoryV1                     // cgroup v1 memory hierarchy (legacy, hybrid)
+	MemoryV2                     // unified hierarchy with the memory controller
 )
 
-// NoSwapLimit is systemd's MemorySwapMax= "infinity" as its D-Bus API
-// carries it.
+// NoSwapLimit is MemorySwapMax= "infinity" as D-Bus carries it.
 const NoSwapLimit = ^uint64(0)
 
 // Memory is the core's memory cgroup as the kernel has it now.
 type Memory struct {
 	Kind MemoryKind
-	// Cgroup is the core's cgroup below the hierarchy's root: the gate's
-	// own (it runs in the core's cgroup), else its slice's path and its
-	// escaped name.
+	// Cgroup is the core's cgroup below the hierarchy's root (CoreCgroup).
 	Cgroup string
-	// Swappiness (cgroup v1) is the memory.swappiness the core reclaims
-	// with, read from cgroup From: its own, else the nearest existing
-	// ancestor's, which it copies when it is made ("/": vm.swappiness).
+	// Swappiness (v1) is what the core reclaims with, read from cgroup
+	// From: its own, else the nearest ancestor's, which it copies.
 	Swappiness int
 	From       string
-	// Limit (cgroup v2) is the smallest memory.swap.max on the core's
-	// path, or systemd's MemorySwapMax= of a core that is not running.
+	// Limit (v2) is the smallest memory.swap.max on the core's path, or
+	// MemorySwapMax= of a core not running.
 	Limit SwapLimit
 	// Err: what the core gets cannot be measured.
 	Err error
@@ -73,7 +56,7 @@ type Memory struct {
 // SwapLimit is the smallest memory.swap.max on the core's path.
 type SwapLimit struct {
 	Bytes   uint64
-	Cgroup  string // the cgroup that sets it ("" when set by the unit's property)
+	Cgroup  string // the cgroup that sets it ("": the unit's property)
 	Unit    string // the unit whose MemorySwapMax= sets it
 	Limited bool
 }
@@ -86,16 +69,12 @@ type procCgroup struct {
 	path        string
 }
 
-// selfCgroups reads /proc/self/cgroup under root (nil when it cannot be
-// read: then no memory controller is known, as on a kernel without
-// cgroups). Why this file and not the mounts: it is what the kernel says
-// of this process, and under a test's root prefix it is absent unless
-// the test fakes it, so a test never reads this machine's cgroups by
-// accident.
+// selfCgroups reads /proc/self/cgroup under root (nil when unreadable: no
+// controller known). Not the mounts: under a test's root prefix it is
+// absent unless faked, so a test never reads this machine's cgroups.
 func selfCgroups(root hostroot.Root) []procCgroup { return readCgroups(root, "/proc/self/cgroup") }
 
-// readCgroups reads a /proc/PID/cgroup file under root (nil when it
-// cannot be read).
+// readCgroups reads a /proc/PID/cgroup file under root (nil: unreadable).
 func readCgroups(root hostroot.Root, p string) []procCgroup {
 	b, err := readfile.Regular(root.Path(p), 1<<16)
 	if err != nil {
@@ -121,8 +100,8 @@ func readCgroups(root hostroot.Root, p string) []procCgroup {
 	return out
 }
 
-// memoryHierarchy says which memory controller the machine runs, and this
-// process's memory cgroup in it (below the hierarchy's root).
+// memoryHierarchy returns the memory controller and this process's memory
+// cgroup in it.
 func memoryHierarchy(root hostroot.Root, self []procCgroup) (MemoryKind, string) {
 	var unified string
 	hasUnified := false
@@ -144,18 +123,16 @@ func memoryHierarchy(root hostroot.Root, self []procCgroup) (MemoryKind, string)
 	return MemoryV2, unified
 }
 
-// OnMemoryV1 reports whether the machine runs the cgroup v1 memory
-// controller, where memory.swappiness is per cgroup.
+// OnMemoryV1 reports whether the cgroup v1 memory controller runs.
 func OnMemoryV1(root hostroot.Root) bool {
 	k, _ := memoryHierarchy(root, selfCgroups(root))
 	return k == MemoryV1
 }
 
 // CoreCgroup is the core's cgroup below the memory hierarchy's root: the
-// gate's own (it runs in the core's cgroup; a Delegate=yes core's
-// ".control" is left out, the core runs in the unit's cgroup), else its
-// slice's path and its escaped name (the slice's alone for a template,
-// whose instances are made in it). slice "" is system.slice.
+// gate's own when it runs in it (".control" of Delegate=yes left out),
+// else slice/escaped name (the slice alone for a template). slice "" is
+// system.slice.
 func CoreCgroup(core, slice string, inCgroup bool, self string) string {
 	if inCgroup && self != "" {
 		return path.Clean(strings.TrimSuffix(self, "/.control"))
@@ -170,9 +147,8 @@ func CoreCgroup(core, slice string, inCgroup bool, self string) string {
 	return path.Clean(p)
 }
 
-// SliceChain returns the cgroups of slice and of the slices above it,
-// outermost first ("a-b.slice": "/a.slice", "/a.slice/a-b.slice"); none
-// for the root slice.
+// SliceChain returns the cgroups of slice and the slices above it,
+// outermost first.
 func SliceChain(slice string) []string {
 	var out []string
 	p := "/"
@@ -186,8 +162,8 @@ func SliceChain(slice string) []string {
 	return out
 }
 
-// readMemory reads the core's memory cgroup as c (its measurement) places
-// it; self is this process's /proc/self/cgroup.
+// readMemory reads the core's memory cgroup where c (its measurement)
+// places it.
 func readMemory(root hostroot.Root, c Core, self []procCgroup) Memory {
 	kind, own := memoryHierarchy(root, self)
 	m := Memory{Kind: kind, Cgroup: CoreCgroup(c.Unit, c.Slice, c.InCgroup, own)}
@@ -196,8 +172,7 @@ func readMemory(root hostroot.Root, c Core, self []procCgroup) Memory {
 		m.Swappiness, m.From, m.Err = memoryV1Swappiness(root, m.Cgroup)
 	case MemoryV2:
 		m.Limit, m.Err = memoryV2SwapLimit(root, m.Cgroup)
-		// A core that is not running has no cgroup to read: its own
-		// MemorySwapMax= is systemd's, applied when it starts.
+		// A core not running has no cgroup: its MemorySwapMax= counts.
 		l := m.Limit
 		if _, err := os.Stat(root.Path(topology.CgroupDir + m.Cgroup)); m.Err == nil && err != nil && c.SwapMaxKnown && c.SwapMax != NoSwapLimit && (!l.Limited || c.SwapMax < l.Bytes) {
 			m.Limit = SwapLimit{Bytes: c.SwapMax, Unit: c.Unit, Limited: true}
@@ -210,12 +185,9 @@ func readMemory(root hostroot.Root, c Core, self []procCgroup) Memory {
 }
 
 // sliceLimits adds to l the MemorySwapMax= systemd has for each slice on
-// the core's path whose cgroup it has not made yet (a slice of the core's
-// own before the core first starts in it); an error for one systemd gave
-// no value for. Only where systemd was asked (c.Slice) and outside the
-// core's cgroup: the gate reads the files, which exist by then. Why:
-// status said the guarantee held, and the gate, reading the slice's
-// memory.swap.max once systemd made it for the core's start, refused.
+// the core's path whose cgroup it has not made yet (an error for one it
+// gave no value for): status must judge as the gate will once the slice
+// exists. Only where systemd was asked, outside the core's cgroup.
 func sliceLimits(root hostroot.Root, c Core, l SwapLimit) (SwapLimit, error) {
 	if c.InCgroup || c.Slice == "" {
 		return l, nil
@@ -236,10 +208,9 @@ func sliceLimits(root hostroot.Root, c Core, l SwapLimit) (SwapLimit, error) {
 	return l, nil
 }
 
-// memoryV1Swappiness reads the memory.swappiness that cgroup cg reclaims
-// with: its own when it exists, else that of its nearest existing
-// ancestor, which it copies when it is made. The root memory cgroup's is
-// vm.swappiness itself. from is the cgroup read.
+// memoryV1Swappiness reads the memory.swappiness cg reclaims with: its
+// own, else its nearest existing ancestor's ("/": vm.swappiness); from is
+// the cgroup read.
 func memoryV1Swappiness(root hostroot.Root, cg string) (val int, from string, err error) {
 	for p := path.Clean(cg); ; p = path.Dir(p) {
 		var s string
@@ -266,9 +237,8 @@ func memoryV1Swappiness(root hostroot.Root, cg string) (val int, from string, er
 	}
 }
 
-// memoryV2SwapLimit reads memory.swap.max of cg and of every cgroup above
-// it up to the root's children ("max", or no file, is no limit), and
-// returns the smallest.
+// memoryV2SwapLimit returns the smallest memory.swap.max of cg and the
+// cgroups above it ("max" or none: no limit).
 func memoryV2SwapLimit(root hostroot.Root, cg string) (SwapLimit, error) {
 	var l SwapLimit
 	for p := path.Clean(cg); p != "/"; p = path.Dir(p) {
@@ -295,8 +265,7 @@ func memoryV2SwapLimit(root hostroot.Root, cg string) (SwapLimit, error) {
 	return l, nil
 }
 
-// unitOfCgroup is the unit a cgroup directory belongs to: its last
-// component, without the "_" systemd's cg_escape() puts before some names.
+// unitOfCgroup is a cgroup directory's unit (cg_escape()'s "_" undone).
 func unitOfCgroup(cg string) string {
 	last := path.Base(cg)
 	if u := strings.TrimPrefix(last, "_"); u != last && names.CgroupEscape(u) == last {
@@ -307,6 +276,5 @@ func unitOfCgroup(cg string) string {
 
 func isTemplate(unit string) bool { return strings.HasSuffix(unit, "@.service") }
 
-// ReadMemory reads the core's memory cgroup again, as c places it: what
-// activate changed, read back.
+// ReadMemory reads the core's memory cgroup again, after activate.
 func ReadMemory(root hostroot.Root, c Core) Memory { return readMemory(root, c, selfCgroups(root)) }

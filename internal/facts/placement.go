@@ -17,24 +17,21 @@ import (
 )
 
 // Placement is what the kernel applies of the CPU partition beyond
-// systemd's units, and the record of what earlier activations placed.
+// systemd's units, and the record of what placements did.
 type Placement struct {
-	// Record is the "applied" section of the plan file (nil: none, or
-	// RecordErr says why it could not be read).
+	// Record is the plan file's "applied" section (nil: none, or RecordErr).
 	Record    *placement.Applied
 	RecordErr error
 	// Read is true when the rest was read: only with a CPU reservation.
 	Read bool
 	// IRQ is the interrupts' state (IRQErr: /proc/interrupts unreadable).
-	IRQ    irq.State
-	IRQErr error
-	// Workqueue maps each workqueue cpumask file to its mask.
+	IRQ       irq.State
+	IRQErr    error
 	Workqueue map[string]placement.Mask
-	// Services are the pinned services' cgroups, one per role (effect
-	// scope, cgroup v2 only).
+	// Services are the pinned services' cgroups (effect scope, cgroup v2).
 	Services []ServiceCgroup
-	// Threads are every thread of a unit, with the CPUs it may run on;
-	// ThreadsErr says why not all could be read.
+	// Threads are every unit's threads with their CPUs; ThreadsErr says
+	// why not all could be read.
 	Threads    []Thread
 	ThreadsErr string
 	// InitScopeCPUs describes init.scope's cpuset.cpus.
@@ -45,8 +42,7 @@ type Placement struct {
 type ServiceCgroup struct {
 	Role roles.Role
 	Unit string
-	// Cgroup is the host path read; Effective its cpuset.cpus.effective
-	// (Err: not read).
+	// Cgroup is the host path read; Effective its cpuset.cpus.effective.
 	Cgroup    string
 	Effective cpuset.Set
 	Err       string
@@ -55,12 +51,10 @@ type ServiceCgroup struct {
 // Thread is one thread of a unit.
 type Thread struct {
 	Unit, Name, TID string
-	// CPUs is its Cpus_allowed_list.
-	CPUs cpuset.Set
+	CPUs            cpuset.Set
 }
 
-// maxTasks bounds the threads read from /proc (a few thousand on a busy
-// appliance; each costs three small reads).
+// maxTasks bounds the threads read from /proc (three small reads each).
 const maxTasks = 1 << 16
 
 // initScopeCgroup is PID 1's cgroup on the unified hierarchy.
@@ -94,10 +88,9 @@ func (f *Facts) readPlacement() {
 	}
 }
 
-// serviceCgroup reads a pinned service's cpuset.cpus.effective on cgroup
-// v2: in its role's slice when AllowedCPUs= is enforced (the generator
-// puts it there), else in system.slice (an administrator's Slice= is not
-// seen here: the directory is then missing and said so).
+// serviceCgroup reads a pinned service's cpuset.cpus.effective (cgroup v2)
+// in its role's slice when AllowedCPUs= is enforced, else in system.slice;
+// elsewhere (an administrator's Slice=) it is missing, and said so.
 func serviceCgroup(root hostroot.Root, r roles.Role, unit string, allowedCPUs bool) ServiceCgroup {
 	slice := "system.slice"
 	if allowedCPUs && r.Slice != "" {
@@ -116,9 +109,8 @@ func serviceCgroup(root hostroot.Root, r roles.Role, unit string, allowedCPUs bo
 	return s
 }
 
-// threads walks /proc/PID/task/TID: each thread of a unit with the CPUs it
-// may run on. Kernel threads (in the root cgroup, many bound to one CPU by
-// the kernel) and processes that end while read are skipped.
+// threads walks /proc/PID/task/TID: each unit thread with its CPUs; kernel
+// threads and processes that end meanwhile are skipped.
 func threads(root hostroot.Root) ([]Thread, string) {
 	var out []Thread
 	pids, err := os.ReadDir(root.Path("/proc"))
@@ -151,11 +143,9 @@ func threads(root hostroot.Root) ([]Thread, string) {
 	return out, ""
 }
 
-// unitOf returns the unit of a process from its /proc/PID/cgroup: the
-// deepest component of its cgroup path that names a service or scope
-// (else the last component), on the unified hierarchy ("0::") or systemd's
-// named one on cgroup v1. ok is false for a kernel thread (the root
-// cgroup) or an unreadable file.
+// unitOf returns a process's unit: the deepest service or scope of its
+// cgroup path (else the last component), unified or systemd's v1
+// hierarchy; ok is false for a kernel thread or an unreadable file.
 func unitOf(root hostroot.Root, p string) (string, bool) {
 	cg := ""
 	for _, c := range readCgroups(root, p) {

@@ -21,37 +21,30 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
 )
 
-// Core is the core service as systemd applies it: from inside its own
-// cgroup (the gate, run as its ExecCondition=), this process's affinity,
-// which is what the core will get; elsewhere systemd's properties of the
-// unit, over D-Bus. Under a root prefix other than "/", or without a
-// running systemd, nothing is measured.
+// Core is the core service as systemd applies it: inside its cgroup (the
+// gate, its ExecCondition=), this process's affinity; elsewhere systemd's
+// unit properties over D-Bus; under a root prefix or without systemd,
+// nothing.
 type Core struct {
-	// Unit is the core's unit.
 	Unit string
-	// NotMeasured, when not empty, says why nothing could be measured here;
-	// Unread: because this run is not root's (systemd could not be asked).
+	// NotMeasured says why nothing could be measured here; Unread: because
+	// this run is not root's.
 	NotMeasured string
 	Unread      bool
-	// Err is a measurement that failed.
-	Err error
-	// InCgroup: this process runs in the core's own cgroup; Self is its
-	// CPU affinity.
+	Err         error
+	// InCgroup: this process runs in the core's cgroup; Self its affinity.
 	InCgroup bool
 	Self     cpuset.Set
-	// Allowed and Affinity are systemd's AllowedCPUs= and CPUAffinity= of
-	// the unit (empty: no restriction), Slice its slice, SliceCPUs the
-	// slice's cpuset.cpus.effective (read only where AllowedCPUs= is
-	// enforced; empty: no restriction; SliceErr: unreadable).
+	// Allowed and Affinity are the unit's AllowedCPUs= and CPUAffinity=
+	// (empty: no restriction), Slice its slice, SliceCPUs that slice's
+	// cpuset.cpus.effective where AllowedCPUs= is enforced.
 	Allowed, Affinity cpuset.Set
 	Slice             string
 	SliceCPUs         cpuset.Set
 	SliceErr          error
-	// ExecCondition is the unit's ExecCondition= commands as systemd has
-	// them.
+	// ExecCondition is the unit's ExecCondition= as systemd has it.
 	ExecCondition []Command
-	// SwapMax is the unit's MemorySwapMax= as systemd has it (NoSwapLimit:
-	// none), when SwapMaxKnown.
+	// SwapMax is the unit's MemorySwapMax= (when SwapMaxKnown).
 	SwapMax      uint64
 	SwapMaxKnown bool
 	// SliceSwapMax is MemorySwapMax= of Slice and of each slice above it
@@ -60,26 +53,20 @@ type Core struct {
 	// whose cgroup systemd has not made yet (the core never started in it).
 	SliceSwapMax map[string]uint64
 	// ConditionRoot is the unit's RootDirectory= or RootImage=
-	// ("RootImage=/x") when systemd runs its ExecCondition= there too (no
-	// RootDirectoryStartOnly=yes); "" otherwise.
+	// ("RootImage=/x") when its ExecCondition= runs there too.
 	ConditionRoot string
 }
 
-// Command is one command line of a unit's Exec*= list, as systemd reports
-// it.
+// Command is one command of a unit's Exec*= list, as systemd reports it.
 type Command struct {
-	// Path is the program systemd runs.
 	Path string
-	// Argv is its argument vector, argv[0] first.
 	Argv []string
-	// IgnoreFailure is systemd's ignore-failure flag (the "-" prefix of
-	// the Exec*= line): a failing command counts as a success.
+	// IgnoreFailure is the "-" prefix: a failing command counts as success.
 	IgnoreFailure bool
 }
 
-// measureCore measures the core unit; allowedCPUs says whether
-// AllowedCPUs= is enforced (cgroup v2 with the cpuset controller), when
-// the slice's CPUs count.
+// measureCore measures the core unit; allowedCPUs: AllowedCPUs= is
+// enforced, so the slice's CPUs count.
 func measureCore(root hostroot.Root, unit string, allowedCPUs bool, self []procCgroup) Core {
 	c := Core{Unit: unit}
 	switch {
@@ -112,24 +99,18 @@ func measureCore(root hostroot.Root, unit string, allowedCPUs bool, self []procC
 	return c
 }
 
-// inUnitCgroup reports whether this process runs in unit's own cgroup
-// (its /proc/self/cgroup, self, ends with "/"+unit, or with
-// "/"+unit+"/.control" for a unit with Delegate=yes, the name escaped as
-// systemd escapes it), or, for a template unit "x@.service", in the cgroup
-// of one of its instances ("/x@NAME.service"): the gate of a template core
-// runs in its instance's cgroup, and systemd has no properties for the
-// template.
+// inUnitCgroup reports whether this process runs in unit's own cgroup (or
+// its Delegate=yes ".control"), the name escaped as systemd does, or for a
+// template in one of its instances' (systemd has no properties for it).
 func inUnitCgroup(self []procCgroup, unit string) bool {
 	for _, c := range self {
 		// cgroup v2: "0::/system.slice/x.service"; v1: "N:name=systemd:/...".
 		if c.id != "0" && c.name != "name=systemd" {
 			continue
 		}
-		// With Delegate=yes systemd runs the unit's control processes (the
-		// gate among them) in its ".control" sub-cgroup.
+		// Delegate=yes runs control processes in ".control".
 		cg := strings.TrimSuffix(c.path, "/.control")
-		// systemd escapes some names in the cgroup tree ("cpu.service"
-		// lives in "_cpu.service").
+		// Some names are escaped ("_cpu.service").
 		if strings.HasSuffix(cg, "/"+unit) || strings.HasSuffix(cg, "/"+names.CgroupEscape(unit)) {
 			return true
 		}
@@ -173,8 +154,8 @@ func selfAffinity() (cpuset.Set, error) {
 	return cpuset.Of(ids...), nil
 }
 
-// sliceEffective reads a slice's cpuset.cpus.effective (empty when the
-// slice has no cpuset file: no restriction from it).
+// sliceEffective reads a slice's cpuset.cpus.effective (empty when none: no
+// restriction).
 func sliceEffective(root hostroot.Root, slice string) (cpuset.Set, error) {
 	p := root.Path(topology.CgroupDir + "/" + names.SlicePath(slice) + "/cpuset.cpus.effective")
 	b, err := readfile.Regular(p, 4096)
@@ -191,9 +172,7 @@ func sliceEffective(root hostroot.Root, slice string) (cpuset.Set, error) {
 	return set, nil
 }
 
-// unitProperties asks systemd for the unit's AllowedCPUs, CPUAffinity,
-// Slice, ExecCondition, MemorySwapMax, RootDirectory, RootImage and
-// RootDirectoryStartOnly.
+// unitProperties asks systemd for the unit's properties Core holds.
 func (c *Core) unitProperties() error {
 	props, err := serviceProperties(c.Unit)
 	if err != nil {
@@ -223,13 +202,11 @@ func (c *Core) unitProperties() error {
 	return nil
 }
 
-// AskMemory asks systemd over D-Bus what the core's memory cgroup will be
-// when it starts: its Slice, its MemorySwapMax= and that of each slice on
-// its path; for activate, which measures nothing else of the core. Nothing
-// is asked under a root prefix, without a running systemd, or for a
-// template (systemd has no properties for it): the core's memory cgroup is
-// then looked for in system.slice. err says why systemd could not be
-// asked.
+// AskMemory asks systemd what the core's memory cgroup will be when it
+// starts (its Slice, its and its slices' MemorySwapMax=), for activate,
+// which measures nothing else of the core. Not under a root prefix,
+// without systemd, or for a template: system.slice is then taken. err says
+// why systemd could not be asked.
 func (c *Core) AskMemory(root hostroot.Root) error {
 	if !root.IsHost() || isTemplate(c.Unit) {
 		return nil
@@ -286,8 +263,7 @@ func unitTypeProperties(unit, typ string) (map[string]any, error) {
 	return props, nil
 }
 
-// FromMask decodes a CPU bitmask as systemd's D-Bus properties carry it
-// (AllowedCPUs, CPUAffinity: bit i of byte j is CPU 8*j+i).
+// FromMask decodes a D-Bus CPU bitmask (bit i of byte j is CPU 8*j+i).
 func FromMask(mask []byte) cpuset.Set {
 	var ids []int
 	for j, b := range mask {
@@ -300,10 +276,9 @@ func FromMask(mask []byte) cpuset.Set {
 	return cpuset.Of(ids...)
 }
 
-// Commands decodes an Exec*= property as systemd's D-Bus API carries it
-// (a(sasbttttuii): path, argv, ignore-failure, timestamps, pid, status);
-// ok is false when v is not one. The ignore-failure flag is kept: with a
-// "-" prefix systemd starts the core whatever the gate exits.
+// Commands decodes an Exec*= property (a(sasbttttuii)); ok is false when v
+// is not one. The ignore-failure flag is kept: with "-" systemd starts the
+// core whatever the gate exits.
 func Commands(v any) ([]Command, bool) {
 	list, ok := v.([][]any)
 	if !ok {
@@ -333,19 +308,15 @@ func Commands(v any) ([]Command, bool) {
 // errConnect wraps a failure to reach systemd at all.
 var errConnect = errors.New("connect to systemd")
 
-// systemdPrivate is systemd's own D-Bus socket (root only); systemBus is
-// the system bus's fixed socket path.
+// systemd's own socket (root only), and the system bus's fixed socket.
 const (
 	systemdPrivate = "unix:path=/run/systemd/private"
 	systemBus      = "unix:path=/run/dbus/system_bus_socket"
 )
 
-// connect connects to systemd: as root directly at its private socket,
-// else (or when that fails) to the system bus at its fixed path; never at
-// the address DBUS_SYSTEM_BUS_ADDRESS names. The gate runs as the core's
-// ExecCondition=, in the core's environment: an Environment= or
-// EnvironmentFile= of the core setting that variable would choose which
-// bus answers for systemd about the core.
+// connect connects to systemd's private socket as root, else to the system
+// bus's fixed socket; never where DBUS_SYSTEM_BUS_ADDRESS points, which the
+// core's environment (the gate's) could set.
 func connect(ctx context.Context) (*sddbus.Conn, error) {
 	if os.Geteuid() == 0 {
 		conn, err := sddbus.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, systemdPrivate, false) })
@@ -356,8 +327,7 @@ func connect(ctx context.Context) (*sddbus.Conn, error) {
 	return sddbus.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, systemBus, true) })
 }
 
-// dial opens an authenticated connection to the bus at addr (with Hello
-// for a bus daemon; systemd's private socket takes none).
+// dial opens an authenticated connection to addr (Hello for a bus daemon).
 func dial(ctx context.Context, addr string, hello bool) (*dbus.Conn, error) {
 	conn, err := dbus.Dial(addr, dbus.WithContext(ctx))
 	if err != nil {

@@ -12,33 +12,22 @@ import (
 )
 
 // Btrfs is what a btrfs filesystem says of its layout, as far as swap
-// cares. The kernel judges a swapfile by its extents, not by the
-// filesystem: btrfs_swap_activate (fs/btrfs/inode.c) looks up the chunk of
-// each extent and refuses the file with EINVAL when one is not of the
-// single profile ("swapfile must have single data profile") or when the
-// first stripes of two are on different devices ("swapfile must be on one
-// device"). So a file made on a single-device filesystem stays usable
-// after `btrfs device add` (fstests btrfs/175), and one whose block groups
-// a conversion skipped (balance skips those of an active swapfile) too.
-// The filesystem's layout decides only where a new file's extents land:
-// CheckNewFile; an existing file is judged by BtrfsPlacement.CheckSwap.
+// cares. The kernel judges a swapfile by its extents (btrfs_swap_activate:
+// every chunk single, first stripes on one device), so a file stays usable
+// after `btrfs device add`; the layout decides only where a new file's
+// extents land (CheckNewFile). An existing file: BtrfsPlacement.CheckSwap.
 type Btrfs struct {
-	// DataProfiles are the profiles of the data block groups that exist
-	// ("single", "dup", "raid1", ...), in the kernel's order; more than one
-	// during (or after an interrupted or partial) conversion.
+	// DataProfiles are the data block groups' profiles ("single", "dup",
+	// ...), in the kernel's order; more than one during a conversion.
 	DataProfiles []string
-	// Devices is how many devices the filesystem has.
-	Devices uint64
-	// Mixed is true when data and metadata share block groups
-	// (mkfs.btrfs --mixed, the default of small filesystems in older
-	// btrfs-progs): their profiles can then only be converted together.
+	Devices      uint64
+	// Mixed: data and metadata share block groups, and convert together.
 	Mixed bool
 }
 
 // The ioctls of linux/btrfs.h that tell the layout, and the block group
-// flags of linux/btrfs_tree.h (x/sys names neither). Both ioctls work on
-// any descriptor in the filesystem, the swapfile's directory's too, and
-// need no privilege.
+// flags of linux/btrfs_tree.h: on any descriptor in the filesystem, with
+// no privilege.
 const (
 	btrfsIocSpaceInfo = 0xC0109414 // _IOWR(0x94, 20, struct btrfs_ioctl_space_args)
 	btrfsIocFsInfo    = 0x8400941F // _IOR(0x94, 31, struct btrfs_ioctl_fs_info_args)
@@ -60,18 +49,15 @@ var btrfsProfiles = []struct {
 	{1 << 7, "raid5"}, {1 << 8, "raid6"}, {1 << 9, "raid1c3"}, {1 << 10, "raid1c4"},
 }
 
-// ReadBtrfs asks the btrfs filesystem holding the open descriptor fd for
-// its data profiles (BTRFS_IOC_SPACE_INFO: one entry per block group type
-// and profile that has block groups) and its number of devices
-// (BTRFS_IOC_FS_INFO).
+// ReadBtrfs asks the btrfs filesystem holding fd for its data profiles
+// (BTRFS_IOC_SPACE_INFO) and number of devices (BTRFS_IOC_FS_INFO).
 func ReadBtrfs(fd int) (Btrfs, error) {
 	var b Btrfs
 	head := make([]byte, btrfsSpaceArgs)
 	if err := ioctl(fd, btrfsIocSpaceInfo, head); err != nil {
 		return b, fmt.Errorf("BTRFS_IOC_SPACE_INFO: %w", err)
 	}
-	// The count can grow between the two calls; a few more slots cover
-	// it, and the kernel fills no more than it is given.
+	// The count can grow between the calls: a few more slots cover it.
 	slots := binary.NativeEndian.Uint64(head[8:]) + 4
 	buf := make([]byte, btrfsSpaceArgs+btrfsSpaceInfo*slots)
 	binary.NativeEndian.PutUint64(buf, slots)
@@ -123,16 +109,10 @@ func (b Btrfs) Single() bool {
 }
 
 // CheckNewFile reports why the kernel would refuse a swapfile made now on
-// this btrfs filesystem, holding dir, or nil; the error names the layout
-// and a remedy that works as written. A new file's extents go where the
-// kernel allocates new data: in block groups of the most redundant data
-// profile present (btrfs_reduce_alloc_profile prefers any other profile
-// to single), so one data block group that is not single makes a new file
-// one the kernel refuses. On more than one device, the single profile
-// puts each new chunk on the device with the most unallocated space, so a
-// file of several GiB lands on more than one of them, and which ones is
-// not known in advance: refused as well, with another filesystem as the
-// remedy (converting the data does not keep a new file on one device).
+// this filesystem, holding dir (nil: it would not), with a remedy that
+// works as written: new data goes to the most redundant data profile
+// present, and on several devices the single profile spreads a large file
+// over them (converting does not help: another filesystem does).
 func (b Btrfs) CheckNewFile(dir string) error {
 	profiles := strings.Join(b.DataProfiles, " and ")
 	switch {
@@ -144,11 +124,9 @@ func (b Btrfs) CheckNewFile(dir string) error {
 	return nil
 }
 
-// convertRemedy is the balance that converts the data of the filesystem
-// holding dir to the single profile, as it must be written there: with
-// mixed block groups the kernel converts data and metadata only together
-// ("mixed groups data and metadata options must be the same"), and
-// lowering the metadata's redundancy needs -f.
+// convertRemedy is the balance converting the data of dir's filesystem to
+// single as it must be written: mixed block groups convert data and
+// metadata together, and lowering the metadata's redundancy needs -f.
 func (b Btrfs) convertRemedy(dir string) string {
 	if b.Mixed {
 		return fmt.Sprintf("its block groups hold data and metadata together (mixed), so both are converted, and -f allows the metadata fewer copies: btrfs balance start -f -dconvert=single -mconvert=single %q", dir)
@@ -156,9 +134,8 @@ func (b Btrfs) convertRemedy(dir string) string {
 	return fmt.Sprintf("convert its data with: btrfs balance start -dconvert=single %q", dir)
 }
 
-// BtrfsChunk is one chunk of a btrfs filesystem's chunk tree: the logical
-// range it maps, its block group flags (type and profile), and the device
-// of its first stripe, which is where the kernel swaps to.
+// BtrfsChunk is one chunk of the chunk tree: the logical range it maps,
+// its block group flags, and its first stripe's device, where swap goes.
 type BtrfsChunk struct {
 	Start, Length uint64
 	Flags         uint64
@@ -177,9 +154,8 @@ const (
 	btrfsChunkItem          = 48 + 32 // struct btrfs_chunk with its first stripe
 )
 
-// ReadBtrfsChunks reads the chunk tree of the btrfs filesystem holding the
-// open descriptor fd (BTRFS_IOC_TREE_SEARCH, which needs CAP_SYS_ADMIN),
-// in logical order.
+// ReadBtrfsChunks reads the chunk tree of fd's filesystem in logical order
+// (BTRFS_IOC_TREE_SEARCH: CAP_SYS_ADMIN).
 func ReadBtrfsChunks(fd int) ([]BtrfsChunk, error) {
 	var out []BtrfsChunk
 	buf := make([]byte, btrfsSearchArgs)
@@ -230,17 +206,15 @@ func ReadBtrfsChunks(fd int) ([]BtrfsChunk, error) {
 	}
 }
 
-// BtrfsPlacement is where a file's extents lie: the profiles of the block
-// groups holding them and the devices of their first stripes, each once,
-// in the order met.
+// BtrfsPlacement is where a file's extents lie: the profiles and first
+// stripes' devices of their block groups, each once, in order met.
 type BtrfsPlacement struct {
 	Profiles []string
 	Devids   []uint64
 }
 
-// PlaceBtrfs maps a file's extents, given as btrfs logical ranges (FIEMAP's
-// fe_physical and fe_length on btrfs), to the chunks that hold them (from
-// ReadBtrfsChunks, in logical order); a range no chunk holds is an error.
+// PlaceBtrfs maps a file's btrfs logical ranges (FIEMAP's on btrfs) to the
+// chunks holding them (ReadBtrfsChunks'); a range none holds is an error.
 func PlaceBtrfs(chunks []BtrfsChunk, ranges [][2]uint64) (BtrfsPlacement, error) {
 	var pl BtrfsPlacement
 	for _, r := range ranges {
@@ -271,9 +245,8 @@ func PlaceBtrfs(chunks []BtrfsChunk, ranges [][2]uint64) (BtrfsPlacement, error)
 }
 
 // CheckSwap reports why the kernel would refuse the swapfile at path whose
-// extents lie as pl says, on the btrfs filesystem fs holding dir, or nil:
-// the kernel's own test. The error names the placement and a remedy that
-// works as written.
+// extents lie as pl says (the kernel's own test), with a remedy that works
+// as written.
 func (pl BtrfsPlacement) CheckSwap(path, dir string, fs Btrfs) error {
 	var other []string
 	for _, p := range pl.Profiles {

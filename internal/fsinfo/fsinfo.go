@@ -1,6 +1,5 @@
-// Package fsinfo decides, from statfs(2), whether a filesystem can hold the
-// swapfile: which filesystem it is, whether the kernel can swap to a file on
-// it, and how much space an unprivileged allocation may still use.
+// Package fsinfo decides from statfs(2) whether a filesystem can hold the
+// swapfile, and how much space an unprivileged allocation may still use.
 package fsinfo
 
 import (
@@ -14,29 +13,16 @@ type Support int
 
 const (
 	// Unsupported filesystems are refused: the kernel cannot swap to a file
-	// there (tmpfs, network filesystems, overlayfs, ...), or we do not know
-	// that it can.
+	// there, or we do not know that it can.
 	Unsupported Support = iota
 	// Supported filesystems take a preallocated swapfile as is (ext2/3/4, xfs).
 	Supported
-	// NeedsNoCOW filesystems (btrfs) take a swapfile only when the empty
-	// file has the no-copy-on-write attribute before any block is allocated.
+	// NeedsNoCOW filesystems (btrfs) need the no-copy-on-write attribute
+	// on the empty file.
 	NeedsNoCOW
 )
 
-func (s Support) String() string {
-	switch s {
-	case Supported:
-		return "supported"
-	case NeedsNoCOW:
-		return "supported with no-copy-on-write"
-	}
-	return "unsupported"
-}
-
-// Magic numbers of statfs f_type that golang.org/x/sys/unix does not name
-// (it has the rest, from linux/magic.h); ZFS, NTFS (ntfs-3g over FUSE
-// reports FUSE's), ntfs3, GFS2 and JFS define theirs in their own sources.
+// Magic numbers x/sys does not name (defined in their filesystems' sources).
 const (
 	zfsMagic   = 0x2fc12fc1
 	ntfsMagic  = 0x5346544e
@@ -107,15 +93,13 @@ type Info struct {
 	ReadOnly bool    // mounted read-only (ST_RDONLY)
 	Free     int64   // bytes available to unprivileged users: f_bavail*f_bsize
 	Size     int64   // total bytes: f_blocks*f_bsize
-	// Btrfs is the layout of a btrfs filesystem (ReadBtrfs), nil when it
-	// is not btrfs or could not be asked. It is not part of CheckUsable:
-	// it decides for a new file only (Btrfs.CheckNewFile), while the
-	// kernel judges an existing one by its extents.
+	// Btrfs is a btrfs filesystem's layout (nil: not btrfs, or not known):
+	// it decides for a new file only (CheckNewFile); the kernel judges an
+	// existing one by its extents.
 	Btrfs *Btrfs
 }
 
-// FromStatfs classifies a statfs(2) or fstatfs(2) result for dir (the
-// directory that was asked about, for messages).
+// FromStatfs classifies an (f)statfs result for dir.
 func FromStatfs(dir string, st unix.Statfs_t) Info {
 	name, s, why := Classify(int64(st.Type))
 	bsize := st.Bsize
@@ -141,8 +125,8 @@ func mulClamp(a, b uint64) int64 {
 	return int64(a * b)
 }
 
-// CheckUsable reports why a swapfile cannot be placed on the filesystem,
-// or nil when it can (before the space check).
+// CheckUsable reports why a swapfile cannot be on the filesystem (before
+// the space check).
 func (i Info) CheckUsable() error {
 	switch {
 	case i.Support == Unsupported:
@@ -153,29 +137,17 @@ func (i Info) CheckUsable() error {
 	return nil
 }
 
-// CheckSpace reports whether need bytes plus reserve fit into the free
-// space; the error names the filesystem, its free space and what is needed.
+// CheckSpace reports whether need bytes plus reserve fit in the free space.
 func (i Info) CheckSpace(need, reserve int64) error {
 	if need+reserve <= i.Free {
 		return nil
 	}
-	return &SpaceError{Info: i, Need: need, Reserve: reserve}
+	return fmt.Errorf("not enough space on the %s filesystem holding %q: %s free, %s needed (swapfile %s + reserve %s); free another %s there, use a larger disk, or lower [Swap] Reserve=",
+		i.Name, i.Dir, Human(i.Free), Human(need+reserve), Human(need), Human(reserve), Human(need+reserve-i.Free))
 }
 
-// SpaceError is returned when the filesystem is too small or too full.
-type SpaceError struct {
-	Info    Info
-	Need    int64
-	Reserve int64
-}
-
-func (e *SpaceError) Error() string {
-	return fmt.Sprintf("not enough space on the %s filesystem holding %q: %s free, %s needed (swapfile %s + reserve %s); free another %s there, use a larger disk, or lower [Swap] Reserve=",
-		e.Info.Name, e.Info.Dir, human(e.Info.Free), human(e.Need+e.Reserve), human(e.Need), human(e.Reserve), human(e.Need+e.Reserve-e.Info.Free))
-}
-
-// human renders a byte count with a binary unit, rounded to one decimal.
-func human(n int64) string {
+// Human renders a byte count for messages ("16.0 GiB").
+func Human(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
@@ -189,6 +161,3 @@ func human(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", v, suffixes[i])
 }
-
-// Human renders a byte count for messages ("16.0 GiB").
-func Human(n int64) string { return human(n) }

@@ -1,9 +1,5 @@
-// Package hostroot re-roots every host path the tuner reads or writes.
-//
-// The generator and the activator never open an absolute host path directly:
-// they ask a Root for it. In production the root is "/"; tests, and anyone
-// checking a snapshot of a machine, set RANSOMEYE_TUNER_ROOT to a directory
-// that holds a fake proc/, sys/ and etc/.
+// Package hostroot re-roots every host path the tuner reads or writes: "/"
+// in production, a fake tree (RANSOMEYE_TUNER_ROOT, --root) in tests.
 package hostroot
 
 import (
@@ -17,9 +13,8 @@ const EnvVar = "RANSOMEYE_TUNER_ROOT"
 // Root is a directory that stands for the host's "/".
 type Root string
 
-// FromEnv returns the root named by RANSOMEYE_TUNER_ROOT, or "/" when it is
-// unset or empty. A relative value is made absolute against the working
-// directory so that the root does not change meaning after a chdir.
+// FromEnv returns the root RANSOMEYE_TUNER_ROOT names, made absolute (a
+// chdir must not move it), or "/".
 func FromEnv() Root {
 	v := os.Getenv(EnvVar)
 	if v == "" {

@@ -1,30 +1,18 @@
-// Package irq keeps movable interrupts off the reserved CPUs and steers
-// the capture NIC's queue interrupts onto the DPI CPUs.
-//
-// It has three parts:
-//
-//   - Read (I/O) reads /proc/interrupts, /proc/irq/default_smp_affinity,
-//     each listed IRQ's smp_affinity_list and effective_affinity_list, and
-//     the capture interface's device (msi_irqs, receive queues) under the
-//     root prefix, into a State;
-//   - Decide (pure) says which IRQs move where, which are left and why;
-//   - Apply (I/O) writes the decision and reads every write back. A write
-//     the kernel refuses with EIO is a managed or per-CPU interrupt (the
-//     kernel's irq_can_set_affinity_usr() is false for both); EINVAL means
-//     no online CPU of the target can take it. Both are left alone and
-//     reported, never retried.
-//
-// Interrupt placement is reported, never a reason to keep the core down:
-// the core's correctness does not depend on it, and a NIC driver can move
-// its interrupts at any time (a link reset re-requests them).
+// Package irq keeps movable interrupts off the reserved CPUs and steers the
+// capture NIC's queue interrupts onto the DPI CPUs: Read (state), Decide
+// (pure), Apply (every write read back). A write refused with EIO (managed
+// or per-CPU) or EINVAL is reported, never retried. Interrupt placement
+// never keeps the core down: a driver can move its interrupts at any time.
 package irq
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,8 +33,8 @@ const (
 	NetDir              = "/sys/class/net"
 )
 
-// maxInterrupts bounds what is read of /proc/interrupts (a 256-CPU machine
-// with a few thousand IRQs prints a few MiB).
+// maxInterrupts bounds what is read of /proc/interrupts (a few MiB on 256
+// CPUs).
 const maxInterrupts = 64 << 20
 
 // IRQ is one numbered interrupt of /proc/interrupts.
@@ -54,18 +42,14 @@ type IRQ struct {
 	// Num is the IRQ number; Name the action names ("virtio0-input.0").
 	Num  int
 	Name string
-	// Affinity is smp_affinity_list; AffinityErr says why it is unknown
-	// (then the IRQ is left alone).
+	// Affinity is smp_affinity_list (AffinityErr: unknown, left alone).
 	Affinity    cpuset.Set
 	AffinityErr string
-	// Effective is effective_affinity_list, where the kernel has one
-	// (HasEffective): the CPUs the interrupt really arrives on.
+	// Effective is effective_affinity_list where the kernel has one.
 	Effective    cpuset.Set
 	HasEffective bool
-	// Writable is false when smp_affinity_list has no write permission:
-	// the kernel creates it read-only (0444) for an interrupt whose
-	// affinity user space cannot set, a managed or per-CPU one (seen on a
-	// Debian 12 VM: virtio-blk's virtio1-req.0).
+	// Writable is false for a read-only (0444) smp_affinity_list: a
+	// managed or per-CPU interrupt.
 	Writable bool
 }
 
@@ -76,30 +60,26 @@ type NIC struct {
 	Err  string
 	// Device is the device's name ("virtio0", "0000:03:00.0").
 	Device string
-	// IRQs are the IRQ numbers of the NIC's device (msi_irqs, and the
-	// IRQs named after the interface or the device).
-	IRQs map[int]bool
-	// RxQueues is the number of receive queues (queues/rx-N).
+	// IRQs are the device's IRQs (msi_irqs, and those named after the
+	// interface or the device).
+	IRQs     map[int]bool
 	RxQueues int
 	// MSIDir is the host path of the device directory whose msi_irqs lists
-	// the NIC's vectors (the device's, or its PCI parent's for virtio);
-	// "" when neither has one.
+	// the NIC's vectors (a virtio device's PCI parent), "" when none.
 	MSIDir string
 }
 
 // State is what Read sees.
 type State struct {
-	// Default is /proc/irq/default_smp_affinity (for new IRQs);
-	// DefaultErr says why it is unknown.
+	// Default is default_smp_affinity (DefaultErr: unknown).
 	Default    cpuset.Set
 	DefaultErr string
 	IRQs       []IRQ
 	NIC        NIC
 }
 
-// Read reads the interrupt state under root; nic is the capture interface
-// or "". Only an unreadable /proc/interrupts is an error (the default
-// affinity, read first, is in the state even then).
+// Read reads the interrupt state under root for the capture interface nic
+// (or ""); only an unreadable /proc/interrupts is an error.
 func Read(root hostroot.Root, nic string) (State, error) {
 	var st State
 	if s, err := kernfile.ReadMask(root, DefaultAffinityPath); err != nil {
@@ -125,9 +105,8 @@ func Read(root hostroot.Root, nic string) (State, error) {
 	return st, nil
 }
 
-// ParseInterrupts parses /proc/interrupts: the numbered rows, with the
-// action names (the fields after the per-CPU counts, the chip and the
-// hardware IRQ). Named rows (NMI, LOC, ...) are per-CPU and skipped.
+// ParseInterrupts parses the numbered rows of /proc/interrupts and their
+// action names (after the counts, the chip and the hardware IRQ).
 func ParseInterrupts(text string) ([]IRQ, error) {
 	lines := strings.Split(text, "\n")
 	if len(lines) == 0 || !strings.HasPrefix(strings.TrimSpace(lines[0]), "CPU") {
@@ -198,9 +177,8 @@ func readEffective(root hostroot.Root, q *IRQ) {
 	}
 }
 
-// readNIC finds the capture interface's IRQs: its device's msi_irqs (for a
-// virtio device, its PCI parent's), and the IRQs whose name starts with
-// the interface's or the device's name and a dash.
+// readNIC finds the capture interface's IRQs: its device's (or a virtio
+// device's PCI parent's) msi_irqs, and those named "IFACE-" or "DEVICE-".
 func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 	n := NIC{Name: name, IRQs: map[int]bool{}}
 	ifdir := root.Path(NetDir + "/" + name)
@@ -247,9 +225,8 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 	return n
 }
 
-// IsQueue reports whether an IRQ name is a data queue's (virtio's
-// "input.N"/"output.N", "<if>-TxRx-N", "-rx-N", "-tx-N", mlx5's "compN",
-// mlx4's "mlx4-N@<pci>") rather than the device's configuration or control
+// IsQueue reports whether an IRQ name is a data queue's ("input.N",
+// "-TxRx-N", "compN", "mlx4-N@"...), not a configuration or control
 // interrupt.
 func IsQueue(name string) bool {
 	l := strings.ToLower(name)
@@ -261,10 +238,9 @@ func IsQueue(name string) bool {
 	return isMlx4Queue(name)
 }
 
-// isMlx4Queue reports whether name is mlx4's name for a completion
-// vector's interrupt, "mlx4-N@0000:04:00.0" (its async one is
-// "mlx4-async@pci:..."): event queue N, completion vector N-1 (event queue
-// 0 is the async one).
+// isMlx4Queue reports whether name is mlx4's completion vector interrupt,
+// "mlx4-N@0000:04:00.0": event queue N is completion vector N-1 (0 is the
+// async one).
 func isMlx4Queue(name string) bool {
 	rest, ok := strings.CutPrefix(name, "mlx4-")
 	i := 0
@@ -274,30 +250,18 @@ func isMlx4Queue(name string) bool {
 	return ok && i > 0 && i < len(rest) && rest[i] == '@'
 }
 
-// queueParts are the parts of a queue IRQ's name a queue number follows,
-// as the drivers print them: virtio's "virtio0-input.3", ixgbe's and
-// bnxt_en's "eth0-TxRx-3" (and "-rx-3", "-tx-3"), i40e's and ice's
-// "i40e-eth0-TxRx-3", ENA's "eth0-Tx-Rx-3", nfp's and vmxnet3's
-// "eth0-rxtx-3", bnx2x's "eth0-fp-3", mlx5's "mlx5_comp3@pci:0000:3b:00.0",
-// mlx4's "mlx4-4@0000:04:00.0" (only at the start). They are tried in this
-// order at each position: the combined parts before "rx-" and "tx-" (ENA's
-// and nfp's combined queues were taken for transmit-only ones, and the
-// note told operators to add receive queues to a NIC that had them),
-// "queue-" before "queue".
+// queueParts are what a queue number follows in the drivers' names
+// ("virtio0-input.3", "eth0-TxRx-3", "eth0-Tx-Rx-3", "eth0-rxtx-3",
+// "eth0-fp-3", "mlx5_comp3@pci:0000:3b:00.0", "mlx4-4@..." at the start),
+// tried in this order at each position: combined parts first, or combined
+// queues are taken for transmit-only ones.
 var queueParts = [...]string{"txrx-", "tx-rx-", "rxtx-", "rx-tx-", "rx-", "tx-", "-fp-", "input.", "output.", "comp", "queue-", "queue", "mlx4-"}
 
-// lastQueuePart scans name from the left for a queue part (ASCII case
-// ignored) followed by digits, going on after each one found, and returns
-// the last part found (lower case) and its digits, or "", "". The last
-// counts: an interface may be named "rx-0". Why not the name's trailing
-// digits: mlx5 ends its names with the PCI address, whose last digit is the
-// function, so every queue of a port got the same number and one DPI CPU.
-// It is what the regular expression
-// (?i)(txrx-|tx-rx-|rxtx-|rx-tx-|rx-|tx-|-fp-|input\.|output\.|comp|queue-?|^mlx4-)(\d+)
-// finds with FindAll, written out: the generator links this package, and
-// compiling expressions (and the Unicode tables regexp brings) at every
-// start of a process that lives a few milliseconds cost more than the rest
-// of its package initialisation.
+// lastQueuePart returns the last queue part in name (case ignored, lower
+// case out) followed by digits, and the digits, or "", "": the last counts
+// (an interface may be named "rx-0"); not the trailing digits, as mlx5's
+// end in the PCI function. A regular expression would do it, but compiling
+// one costs the generator's start more than the rest of its setup.
 func lastQueuePart(name string) (part, digits string) {
 	for i := 0; i < len(name); {
 		n := 0
@@ -322,7 +286,7 @@ func lastQueuePart(name string) (part, digits string) {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // queuePart returns the queue part of a queue IRQ's name (lower case) and
-// its queue number (lastQueuePart), ok false when the name has none.
+// its queue number, ok false when the name has none.
 func queuePart(name string) (part string, idx int, ok bool) {
 	part, digits := lastQueuePart(name)
 	if part == "" {
@@ -358,9 +322,8 @@ func queueIndex(name string) int {
 	return v
 }
 
-// isReceive reports whether a queue IRQ's name is a receive queue's (or a
-// combined one's: "TxRx", "Tx-Rx", "rxtx"), not a transmit-only one's
-// ("-tx-N", virtio's "output.N").
+// isReceive reports whether a queue IRQ is a receive or combined one (not
+// "-tx-N", virtio's "output.N").
 func isReceive(name string) bool {
 	if part, _, ok := queuePart(name); ok {
 		return part != "tx-" && part != "output."
@@ -383,38 +346,29 @@ type Left struct {
 	IRQ    int    `json:"irq"`
 	Name   string `json:"name"`
 	Reason string `json:"reason"`
-	// Unmovable is true when the kernel does not let user space set its
-	// affinity: a read-only affinity file, or a write refused with EIO
-	// (managed or per-CPU). Why both: the Debian 12 cloud kernel's NVMe
-	// per-CPU queues (nvme0q5 on CPU 4 of an 8-vCPU VM) have a writable
-	// 0644 smp_affinity_list and refuse every write with EIO, so only the
-	// write tells.
+	// Unmovable: user space may not set its affinity (a read-only file, or
+	// a write refused with EIO: some per-CPU NVMe queues have a writable
+	// file), so only the write tells.
 	Unmovable bool `json:"unmovable,omitempty"`
 }
 
 // Decision is what Decide says.
 type Decision struct {
-	// Default is the target of default_smp_affinity (its value kept
-	// within the core set: cpuset.Set.Within); DefaultChange is false when
-	// it is already that.
+	// Default is default_smp_affinity's target (Within the core set);
+	// DefaultChange is false when it holds that already.
 	Default       cpuset.Set
 	DefaultChange bool
 	Moves         []Move
 	Left          []Left
-	// Kept counts the IRQs already where they should be.
-	Kept int
-	// NICNote compares the capture NIC's queues with the DPI CPUs ("" with
-	// no capture interface).
+	Kept          int
+	// NICNote compares the capture NIC's queues with the DPI CPUs.
 	NICNote string
 }
 
 // Decide is the pure decision: default_smp_affinity and every movable IRQ
-// kept within core (one already inside core stays; one partly inside keeps
-// only its CPUs in core, so a driver's NUMA-local choice or an
-// administrator's narrower default survives), and the capture NIC's queue
-// IRQs one DPI CPU each, queue N on dpi[N mod len] (its receive and
-// transmit IRQ together). With an empty dpi the NIC's IRQs are treated as
-// any other.
+// kept Within core (a narrower choice survives), and the capture NIC's
+// queue IRQs one DPI CPU each, queue N on dpi[N mod len], its receive and
+// transmit IRQs together.
 func Decide(st State, core, dpi cpuset.Set) Decision {
 	d := Decision{Default: core}
 	if st.DefaultErr == "" {
@@ -442,9 +396,8 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 			cpu := dpiIDs[idx%len(dpiIDs)]
 			target = cpuset.Of(cpu)
 			nqueueIRQs++
-			// A NIC may have more queue interrupts than queues in use
-			// (mlx5 requests one per CPU whatever ethtool -L says):
-			// those above the receive queues carry no traffic.
+			// Queue interrupts above the receive queues in use carry no
+			// traffic (mlx5 requests one per CPU).
 			if isReceive(q.Name) && (st.NIC.RxQueues == 0 || idx < st.NIC.RxQueues) {
 				if rxOn[cpu] == nil {
 					rxOn[cpu] = map[int]bool{}
@@ -474,9 +427,8 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 	return d
 }
 
-// nicNote compares the capture NIC's receive queues with the DPI CPUs as
-// Decide steered them (rxOn: DPI CPU to its receive queues): "one queue
-// per DPI worker" only when every DPI CPU got exactly one.
+// nicNote compares the NIC's receive queues with the DPI CPUs as Decide
+// steered them (rxOn): "one queue per DPI worker" only when exactly so.
 func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) string {
 	switch {
 	case n.Err != "":
@@ -493,13 +445,8 @@ func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) st
 			idle = append(idle, strconv.Itoa(cpu))
 		case 1:
 		default:
-			var ids []int
-			for q := range qs {
-				ids = append(ids, q)
-			}
-			sort.Ints(ids)
 			var l []string
-			for _, q := range ids {
+			for _, q := range slices.Sorted(maps.Keys(qs)) {
 				l = append(l, strconv.Itoa(q))
 			}
 			shared = append(shared, fmt.Sprintf("CPU %d takes queues %s", cpu, strings.Join(l, ", ")))
@@ -523,16 +470,15 @@ func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) st
 type Result struct {
 	// DefaultErr is set when default_smp_affinity could not be set.
 	DefaultErr error
-	// Moved are the moves read back as asked; Left adds the IRQs the
-	// kernel refused to the decision's.
+	// Moved are the moves read back as asked; Left adds what the kernel
+	// refused.
 	Moved []Move
 	Left  []Left
 	Kept  int
 }
 
-// Apply carries out d under root, reading every write back, and folds
-// what it wrote into st (the state d was decided on), so that a report
-// after it need not read the interrupts again.
+// Apply carries out d, reading every write back, and folds what it wrote
+// into st, so that a report after it reads nothing again.
 func Apply(root hostroot.Root, d Decision, st *State) Result {
 	r := Result{Left: append([]Left(nil), d.Left...), Kept: d.Kept}
 	if d.DefaultChange {
@@ -560,9 +506,8 @@ func Apply(root hostroot.Root, d Decision, st *State) Result {
 	return r
 }
 
-// setAffinity writes one IRQ's smp_affinity_list and reads it back; it
-// returns why not, or "", and whether the kernel refused with EIO (an
-// interrupt user space may not move).
+// setAffinity writes one IRQ's smp_affinity_list and reads it back: why
+// not ("" when done), and whether the kernel refused with EIO.
 func setAffinity(root hostroot.Root, num int, to cpuset.Set) (string, bool) {
 	p := irqFile(num, "smp_affinity_list")
 	if err := kernfile.WriteFile(root, p, to.String()); err != nil {

@@ -1,21 +1,9 @@
 // Package kernfile reads and writes the kernel's own files (/proc/sys,
-// /proc/irq, the workqueue files and cgroup attributes in /sys) under the
-// root prefix: values, and CPU files as hex masks
-// (/proc/irq/default_smp_affinity, the workqueue cpumask files).
-//
-// The directory is opened with safefs.OpenDir from the root prefix's
-// descriptor, and refused when any component of its path is a symbolic
-// link, whoever made it: the kernel's directories hold none, so a link
-// there does not lead to the kernel's file. The file is then opened
-// relative to that directory with O_NOFOLLOW|O_NONBLOCK and used only when
-// it is a regular file (every proc and sysfs attribute is one). Why:
-// opening the path string with O_NOFOLLOW guards its last component only;
-// with proc/sys/vm a link to a directory of ordinary files under a root
-// prefix, activate would overwrite the start of files it did not create.
-//
-// A write goes only to a file that exists, never creating anything, and
-// every mask write is read back: the kernel may apply something else (an
-// isolcpus= housekeeping mask, a CPU gone offline).
+// /proc/irq, workqueue and cgroup attributes) under the root prefix. The
+// directory is reached with no link in any component (the kernel's hold
+// none; O_NOFOLLOW on a path string guards its last component only) and
+// the file used only when regular; nothing is created, and every mask
+// write is read back, as the kernel may apply another.
 package kernfile
 
 import (
@@ -33,11 +21,8 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
-// Open opens the kernel file hostPath (absolute, as on the host) under root
-// with mode (unix.O_RDONLY or unix.O_WRONLY; nothing is created or
-// truncated) and returns its descriptor. A missing file or directory wraps
-// fs.ErrNotExist; a link anywhere on the path, a FIFO, a device or a
-// directory is refused with an error naming the path.
+// Open opens the kernel file hostPath under root with mode (O_RDONLY or
+// O_WRONLY) as the package says; a missing one wraps fs.ErrNotExist.
 func Open(root hostroot.Root, hostPath string, mode int) (int, error) {
 	p := root.Path(hostPath)
 	flags := mode | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY
@@ -73,13 +58,10 @@ func Open(root hostroot.Root, hostPath string, mode int) (int, error) {
 	return fd, nil
 }
 
-// openNoLinks opens hostPath under root with flags in one resolution:
-// openat2(2) with RESOLVE_NO_SYMLINKS refuses a link in any component, the
-// last included, as the walk through safefs does, which costs a dozen
-// system calls each time (and sysctls are opened several times per
-// activate: read, write, read back). It reports false when it could not
-// open the file (a link, a missing file, a kernel older than 5.6): Open then
-// walks, and says exactly what is wrong.
+// openNoLinks opens hostPath under root in one resolution (openat2 with
+// RESOLVE_NO_SYMLINKS, the same refusal as the walk through safefs at a
+// fraction of its calls); false when it could not (a link, a missing file,
+// a kernel before 5.6): Open then walks, and says what is wrong.
 func openNoLinks(root hostroot.Root, hostPath string, flags int) (int, bool) {
 	rootfd, err := unix.Open(root.String(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -93,8 +75,7 @@ func openNoLinks(root hostroot.Root, hostPath string, flags int) (int, bool) {
 	return fd, err == nil
 }
 
-// Read reads a small kernel file (whitespace trimmed) without following a
-// link.
+// Read reads a small kernel file, whitespace trimmed.
 func Read(root hostroot.Root, hostPath string) (string, error) {
 	fd, err := Open(root, hostPath, unix.O_RDONLY)
 	if err != nil {
@@ -122,8 +103,7 @@ func ReadMask(root hostroot.Root, p string) (cpuset.Set, error) {
 	return s, nil
 }
 
-// WriteMask writes set as a hex mask to a kernel mask file under root
-// (default_smp_affinity, a workqueue cpumask) and reads it back.
+// WriteMask writes set to a kernel mask file and reads it back.
 func WriteMask(root hostroot.Root, hostPath string, set cpuset.Set) error {
 	if err := WriteFile(root, hostPath, set.Mask()); err != nil {
 		return fmt.Errorf("set %q to %s (%s): %w", hostPath, set.Mask(), set, err)
@@ -138,14 +118,9 @@ func WriteMask(root hostroot.Root, hostPath string, set cpuset.Set) error {
 	return nil
 }
 
-// WriteFile writes value and a newline to the kernel file hostPath under
-// root: it must exist and be a regular file, reached with no link in any
-// component of its path (Open); nothing is created. It is
-// truncated only once it is known to be such a file: truncating is a no-op
-// for proc and sysfs, which take a write at offset 0 as the whole value,
-// and keeps a fake tree's file whole. Why: O_TRUNC at open, with
-// O_NOFOLLOW on the last component only, would cut a file reached through
-// a linked directory before anything was checked.
+// WriteFile writes value and a newline to an existing kernel file, reached
+// as Open does, truncating only once it is known to be one (a no-op for
+// proc and sysfs; it keeps a fake tree's file whole).
 func WriteFile(root hostroot.Root, hostPath, value string) error {
 	fd, err := Open(root, hostPath, unix.O_WRONLY)
 	if err != nil {

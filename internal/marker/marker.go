@@ -1,19 +1,11 @@
 // Package marker writes, reads and clears the failure marker that keeps the
-// RansomEye core from starting (/var/lock/ransomeye-resource-fail).
-//
-// /var/lock is normally a root-owned symlink to /run/lock, a world-writable
-// sticky directory: anyone may plant a file or a symlink at the marker's
-// name there. So the marker directory is resolved once (the system symlink
-// /var/lock is followed only when root owns it), opened with
-// O_DIRECTORY|O_NOFOLLOW, and every operation on the marker itself uses the
-// *at system calls without following a symlink. A marker counts as genuine
-// only when it is a regular file owned by root with a single link; anything
-// else at its name is planted, and is removed rather than believed.
-//
-// When the marker cannot be written there (a read-only /var/lock), it is
-// written to a fallback directory only root can write, /run/ransomeye-tuner
-// (internal/rundir), which the
-// gate checks as well, so that a failure still keeps the core down.
+// core from starting. Its directory, /var/lock -> /run/lock, is world-
+// writable and sticky, so it is resolved through safefs and the marker
+// reached only with *at calls that follow no link: a genuine marker is a
+// regular file of root's with one link; anything else at the name is
+// planted, and removed rather than believed. Where it cannot be written,
+// the fallback in rundir.Path, which only root can write and the gate
+// checks too, keeps the core down.
 package marker
 
 import (
@@ -34,17 +26,14 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
-// RunLockDir is where /var/lock points on systemd distributions; it is used
-// when /var/lock does not exist (yet).
+// RunLockDir is where /var/lock points; used while /var/lock is missing.
 const RunLockDir = "/run/lock"
 
-// FallbackPath is where the marker goes when names.MarkerPath cannot be
-// written, in the tuner's directory under /run (internal/rundir: root's,
-// mode 0755, which only root can write).
+// FallbackPath is the marker when names.MarkerPath cannot be written.
 const FallbackPath = rundir.Path + "/resource-fail"
 
-// maxEntries bounds how many failures one marker file keeps: the first (the
-// original cause) and the latest ones.
+// maxEntries bounds the failures one marker keeps: the first (the cause)
+// and the latest.
 const maxEntries = 20
 
 // maxRead bounds how much of an existing marker is read.
@@ -96,8 +85,7 @@ func header(core string) string {
 		"# not enough).\n"
 }
 
-// clean makes a value safe for one line of the marker: control characters
-// (a newline in a reason could forge another entry) become spaces.
+// clean makes a value one marker line: a newline could forge an entry.
 func clean(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -135,9 +123,8 @@ func Format(entries []Entry) string {
 	return b.String()
 }
 
-// Parse reads the entries back from a marker's content. Lines it does not
-// know are ignored; text without any "reason:" line yields one entry whose
-// reason is the whole text (a marker written by hand still says something).
+// Parse reads the entries back; text without a "reason:" line (a marker
+// written by hand) is one entry of the whole text.
 func Parse(text string) []Entry {
 	var out []Entry
 	var cur *Entry
@@ -189,8 +176,7 @@ func trim(entries []Entry) []Entry {
 	return append([]Entry{entries[0]}, entries[len(entries)-maxEntries+1:]...)
 }
 
-// BootID returns the running boot's id from /proc/sys/kernel/random/boot_id
-// under root, or "" when it cannot be read.
+// BootID returns the running boot's id, "" when it cannot be read.
 func BootID(root hostroot.Root) string {
 	b, err := os.ReadFile(root.Path("/proc/sys/kernel/random/boot_id"))
 	if err != nil {
@@ -228,69 +214,52 @@ func (s State) Reasons() []string {
 	return r
 }
 
-// dir is an open marker directory.
-type dir struct {
-	*safefs.Dir
-	fd   int
-	path string // the resolved path under the root, for messages
-}
-
-func (d dir) close() { d.Close() }
-
-// openDir resolves and opens the directory of a marker location through
-// safefs: a link is followed only when root made it in a directory only
-// root can change (the system's /var/lock -> ../run/lock), never one of
-// another user's. A missing /var/lock means /run/lock. Why: early in the
-// boot /var may not be mounted yet, or systemd-tmpfiles has not made the
-// link; a directory made there would be hidden by the /var mount (the
-// marker lost: fail-open), and /run/lock is where /var/lock points on every
-// systemd distribution. With create, a missing directory is made (the
-// fallback's by rundir.Open; the lock directory 0755, as systemd-tmpfiles does)
-// and the directory must keep others from removing the marker (root-owned;
-// sticky when world-writable). A missing directory (without create) is an
-// error that wraps fs.ErrNotExist.
-func openDir(root hostroot.Root, loc location, create bool) (dir, error) {
-	hostDir := filepath.Dir(loc.host)
+// openDir opens a marker location's directory through safefs (the system's
+// root-made /var/lock link followed, another user's never; the fallback's
+// by rundir.Open). A missing /var/lock means /run/lock: early in the boot a
+// directory made under an unmounted /var would hide the marker once it
+// mounts. With create, a missing lock directory is made 0755, and the
+// directory must keep others from removing the marker. Missing without
+// create: an error wrapping fs.ErrNotExist.
+func openDir(root hostroot.Root, loc location, create bool) (*safefs.Dir, error) {
 	var opt safefs.Options
 	if create {
 		opt.Create = 0o755
 	}
-	var sd *safefs.Dir
+	var d *safefs.Dir
 	var err error
 	if loc.fallback {
-		sd, err = rundir.Open(root, create)
+		d, err = rundir.Open(root, create)
 	} else {
-		sd, err = safefs.OpenDir(root, hostDir, safefs.Options{})
+		d, err = safefs.OpenDir(root, filepath.Dir(loc.host), safefs.Options{})
 		if errors.Is(err, fs.ErrNotExist) {
-			sd, err = safefs.OpenDir(root, RunLockDir, opt)
+			d, err = safefs.OpenDir(root, RunLockDir, opt)
 		}
 	}
 	if err != nil {
-		return dir{}, fmt.Errorf("marker directory: %w", err)
+		return nil, fmt.Errorf("marker directory: %w", err)
 	}
-	d := dir{Dir: sd, fd: sd.Fd(), path: sd.Path}
+	fail := func(format string, a ...any) (*safefs.Dir, error) {
+		d.Close()
+		return nil, fmt.Errorf(format, a...)
+	}
 	var st unix.Stat_t
-	if err := unix.Fstat(d.fd, &st); err != nil {
-		d.close()
-		return dir{}, fmt.Errorf("fstat marker directory %q: %w", d.path, err)
-	}
-	if st.Uid != 0 && create {
-		d.close()
-		return dir{}, fmt.Errorf("marker directory %q is owned by uid %d, not root: refusing it (anyone owning it could remove the marker)", d.path, st.Uid)
-	}
-	if st.Mode&0o002 != 0 && st.Mode&unix.S_ISVTX == 0 && create {
-		d.close()
-		return dir{}, fmt.Errorf("marker directory %q is world-writable without the sticky bit: anyone could remove the marker; run chmod +t %q", d.path, d.path)
+	switch err := unix.Fstat(d.Fd(), &st); {
+	case err != nil:
+		return fail("fstat marker directory %q: %w", d.Path, err)
+	case st.Uid != 0 && create:
+		return fail("marker directory %q is owned by uid %d, not root: refusing it (anyone owning it could remove the marker)", d.Path, st.Uid)
+	case st.Mode&0o002 != 0 && st.Mode&unix.S_ISVTX == 0 && create:
+		return fail("marker directory %q is world-writable without the sticky bit: anyone could remove the marker; run chmod +t %q", d.Path, d.Path)
 	}
 	return d, nil
 }
 
-// examine looks at name in d without following it. It returns the state and,
-// for a genuine marker, its entries.
-func examine(d dir, name, host string) State {
+// examine looks at name in d without following it.
+func examine(d *safefs.Dir, name, host string) State {
 	s := State{Path: host}
 	var st unix.Stat_t
-	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.Fstatat(d.Fd(), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.Err = fmt.Errorf("stat marker %q: %w", host, err)
 		}
@@ -305,8 +274,7 @@ func examine(d dir, name, host string) State {
 		s.Planted = fmt.Sprintf("owned by uid %d, not root", st.Uid)
 		return s
 	case st.Mode&unix.S_IFMT != unix.S_IFREG:
-		// Only root can have put it there: it keeps the core down, as a
-		// marker does, but says what it is.
+		// Only root can have put it there: it keeps the core down.
 		s.Genuine = true
 		s.Entries = []Entry{{Reason: fmt.Sprintf("%q is not a regular file (mode %o): remove it by hand", host, st.Mode)}}
 		return s
@@ -314,7 +282,7 @@ func examine(d dir, name, host string) State {
 		s.Planted = fmt.Sprintf("a hard link (%d links) to another file", st.Nlink)
 		return s
 	}
-	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := unix.Openat(d.Fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		s.Genuine = true
 		s.Entries = []Entry{{Reason: fmt.Sprintf("marker %q cannot be read: %v", host, err)}}
@@ -338,10 +306,9 @@ func examine(d dir, name, host string) State {
 // Inspect reports what sits at every marker location, changing nothing.
 func Inspect(root hostroot.Root) []State { return visit(root, nil) }
 
-// visit examines every marker location, calling act (when not nil) with
-// the open directory, the marker's name in it and what is there; a
+// visit examines every location, calling act (if any) on what is there; a
 // location that cannot be examined is a State with its Err.
-func visit(root hostroot.Root, act func(d dir, name string, st State)) []State {
+func visit(root hostroot.Root, act func(d *safefs.Dir, name string, st State)) []State {
 	var out []State
 	for _, loc := range locations() {
 		d, err := openDir(root, loc, false)
@@ -357,7 +324,7 @@ func visit(root hostroot.Root, act func(d dir, name string, st State)) []State {
 		if act != nil {
 			act(d, name, st)
 		}
-		d.close()
+		d.Close()
 		out = append(out, st)
 	}
 	return out
@@ -365,21 +332,18 @@ func visit(root hostroot.Root, act func(d dir, name string, st State)) []State {
 
 // Result tells what Write, RemovePlanted or Clear did.
 type Result struct {
-	// Written is the host path the marker was written to.
-	Written string
-	// Removed lists host paths of genuine markers removed.
-	Removed []string
-	// Planted lists what was found planted and removed (for an ALERT).
-	Planted []string
-	// Problems lists locations that could not be handled.
+	// Written is where the marker went; Removed the genuine markers
+	// removed; Planted what was planted and removed (for an ALERT);
+	// Problems the locations that could not be handled.
+	Written  string
+	Removed  []string
+	Planted  []string
 	Problems []error
 }
 
-// Write records e in the marker, keeping the reasons of a genuine marker
-// already there. It writes a temporary file in the marker's directory,
-// fsyncs it and renames it over the name (replacing, never following, a
-// planted symlink), then fsyncs the directory. When the main location
-// fails, the fallback is used; an error means neither could be written.
+// Write adds e to the marker (keeping a genuine marker's entries) with
+// safefs's atomic replace, which never follows what is planted; the
+// fallback when the main location fails. An error: neither was written.
 func Write(root hostroot.Root, e Entry) (Result, error) {
 	var res Result
 	for _, loc := range locations() {
@@ -398,7 +362,7 @@ func writeAt(root hostroot.Root, loc location, e Entry, res *Result) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer d.Close()
 	name := filepath.Base(loc.host)
 	st := examine(d, name, loc.host)
 	var entries []Entry
@@ -408,50 +372,47 @@ func writeAt(root hostroot.Root, loc location, e Entry, res *Result) error {
 		res.Planted = append(res.Planted, fmt.Sprintf("%s (%s)", loc.host, st.Planted))
 	}
 	entries = trim(append(entries, e))
-	// A directory planted at the name is moved aside: the marker's absence
-	// is what must never happen.
+	// A directory planted at the name is moved aside: the marker must be.
 	return d.WriteFile(name, []byte(Format(entries)), 0o644, safefs.WriteOptions{MoveAsideDir: true})
 }
 
-// removeAt removes the entry at name in d without following it; a directory
-// that cannot be removed is moved aside (in a sticky directory root may).
-func removeAt(d dir, name string) error {
-	err := unix.Unlinkat(d.fd, name, 0)
+// removeAt removes name in d without following it; a directory that cannot
+// be removed is moved aside.
+func removeAt(d *safefs.Dir, name string) error {
+	err := unix.Unlinkat(d.Fd(), name, 0)
 	if errors.Is(err, unix.EISDIR) {
-		err = unix.Unlinkat(d.fd, name, unix.AT_REMOVEDIR)
+		err = unix.Unlinkat(d.Fd(), name, unix.AT_REMOVEDIR)
 		if err != nil {
 			_, err = d.MoveAside(name)
 		}
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %q in %q: %w", name, d.path, err)
+		return fmt.Errorf("remove %q in %q: %w", name, d.Path, err)
 	}
 	return nil
 }
 
-// RemovePlanted removes what is planted at every marker location (what is
-// there and not a genuine marker), without following it, and lists it in
-// the result for an ALERT: the gate's first step, so that a marker planted
-// in the world-writable /run/lock keeps no core down. A location that
-// cannot be examined is a problem (and Inspect then keeps the core down).
+// RemovePlanted removes, unfollowed, what is planted at every location and
+// lists it for an ALERT: the gate's first step, so that something planted
+// in /run/lock keeps no core down. What cannot be examined is a problem.
 func RemovePlanted(root hostroot.Root) Result {
 	var res Result
 	res.remove(root, func(st State) bool { return !st.Genuine })
 	return res
 }
 
-// Clear removes the marker at every location (a planted one too, reported
-// as such). It is what a successful activation does.
+// Clear removes the marker at every location (a planted one reported as
+// such): a successful activation's step.
 func Clear(root hostroot.Root) (Result, error) {
 	var res Result
 	res.remove(root, func(State) bool { return true })
 	return res, errors.Join(res.Problems...)
 }
 
-// remove removes what is at every location when which says so, recording
-// in res what it removed and what it could not.
+// remove removes what which selects at every location, recording in res
+// what it did and could not.
 func (res *Result) remove(root hostroot.Root, which func(State) bool) {
-	states := visit(root, func(d dir, name string, st State) {
+	states := visit(root, func(d *safefs.Dir, name string, st State) {
 		if !st.Present || !which(st) {
 			return
 		}
@@ -463,8 +424,8 @@ func (res *Result) remove(root hostroot.Root, which func(State) bool) {
 		default:
 			res.Planted = append(res.Planted, fmt.Sprintf("%s (%s)", st.Path, st.Planted))
 		}
-		if err := unix.Fsync(d.fd); err != nil {
-			res.Problems = append(res.Problems, fmt.Errorf("fsync marker directory %q: %w", d.path, err))
+		if err := unix.Fsync(d.Fd()); err != nil {
+			res.Problems = append(res.Problems, fmt.Errorf("fsync marker directory %q: %w", d.Path, err))
 		}
 	})
 	for _, st := range states {

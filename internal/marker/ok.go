@@ -15,19 +15,11 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
-// OKPath records that activate succeeded in this boot: the gate lets the
-// core start only when it exists for the running boot id (and no genuine
-// marker is present).
-//
-// Why a record of success besides the marker of failure: the marker lives
-// in the world-writable /run/lock, on the /run tmpfs, which a local user can
-// fill; then no marker (nor its fallback on the same tmpfs) can be written,
-// and a gate that only looks for a marker opens after a failure
-// (fail-open). Removing a file needs no space, so activate removes this
-// record when it starts and every failure path removes it again; only a
-// complete, successful run writes it. Only root can write the directory
-// (internal/rundir); anyone may read the record, so that status run by any
-// user can say whether the activation succeeded.
+// OKPath records that activate succeeded in this boot; the gate opens only
+// with it for the running boot id. A full /run can keep any marker from
+// being written, and removing needs no space: activate removes the record
+// first and at every failure, and only a complete run writes it. Anyone
+// may read it (status run by any user says whether activation succeeded).
 const OKPath = rundir.Path + "/ok"
 
 func okLocation() location { return location{host: OKPath, fallback: true} }
@@ -41,8 +33,8 @@ func RemoveOK(root hostroot.Root) error {
 		}
 		return err
 	}
-	defer d.close()
-	if err := unix.Unlinkat(d.fd, filepath.Base(OKPath), 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	defer d.Close()
+	if err := unix.Unlinkat(d.Fd(), filepath.Base(OKPath), 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove %q: %w", OKPath, err)
 	}
 	return nil
@@ -54,7 +46,7 @@ func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer d.Close()
 	content := fmt.Sprintf("boot_id: %s\ntime: %s\n", clean(bootID), now.UTC().Format(time.RFC3339))
 	if err := d.WriteFile(filepath.Base(OKPath), []byte(content), 0o644, safefs.WriteOptions{}); err != nil {
 		return fmt.Errorf("record %q: %w", OKPath, err)
@@ -63,8 +55,8 @@ func WriteOK(root hostroot.Root, bootID string, now time.Time) error {
 }
 
 // CheckOK reports whether the success record exists for bootID, and why
-// not. Only a regular file owned by root, with one link, in a root-owned
-// directory that nobody else can write, counts.
+// not; only a root-owned single-link file in a directory only root can
+// write counts.
 func CheckOK(root hostroot.Root, bootID string) (bool, string) {
 	ok, why, _ := ReadOK(root, bootID)
 	return ok, why
@@ -87,13 +79,13 @@ func checkOK(root hostroot.Root, bootID string, unread *error) (bool, string) {
 		*unread = err
 		return false, err.Error()
 	}
-	defer d.close()
+	defer d.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(d.fd, &st); err != nil || st.Uid != 0 || st.Mode&0o022 != 0 {
+	if err := unix.Fstat(d.Fd(), &st); err != nil || st.Uid != 0 || st.Mode&0o022 != 0 {
 		return false, fmt.Sprintf("%q is not a directory only root can write: its record is not trusted", filepath.Dir(OKPath))
 	}
 	name := filepath.Base(OKPath)
-	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := unix.Openat(d.Fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Sprintf("no %s: it has not succeeded in this boot", OKPath)
@@ -122,12 +114,9 @@ func checkOK(root hostroot.Root, bootID string, unread *error) (bool, string) {
 // at a time.
 const LockName = "activate.lock"
 
-// Lock serialises activations: it takes an exclusive flock on LockName
-// (rundir.Lock: a 0600 file, which no other user can open to hold the lock
-// and block the boot) and returns the function that releases it. A second
-// activate started by hand while the unit's run is creating the swapfile
-// waits here, instead of removing that run's temporary file as a leftover
-// and so failing it.
+// Lock serialises activations with a flock on LockName (rundir.Lock: 0600,
+// so no other user can open it to block the boot): a second activate would
+// remove the first's temporary swapfile as a leftover and fail it.
 func Lock(root hostroot.Root) (unlock func(), err error) {
 	return rundir.Lock(root, LockName)
 }

@@ -10,13 +10,10 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
-// MountPoint returns where the filesystem holding dir (a host path) is
-// mounted, as seen under root: the highest directory from dir up to root's
-// "/" on the same mount. A directory that does not exist yet counts as its
-// nearest existing parent. The mount is told by statx's mount id (Linux
-// 5.8 and later: a bind mount of the same filesystem is a mount of its
-// own), else by the device number. It reads no /proc, so it answers in a
-// chroot and an image build too; there "/" is the root of the tree.
+// MountPoint returns where the filesystem holding dir is mounted under
+// root: the highest directory up from dir on the same mount (a missing dir
+// counts as its nearest parent), told by statx's mount id (bind mounts
+// apart) or else the device. No /proc: it answers in a chroot too.
 func MountPoint(root hostroot.Root, dir string) (string, error) {
 	cur := filepath.Clean("/" + dir)
 	id, err := mountID(root.Path(cur))
@@ -41,8 +38,7 @@ func MountPoint(root hostroot.Root, dir string) (string, error) {
 	return "/", nil
 }
 
-// mountID identifies the mount holding p: statx's mount id when the
-// kernel gives it, else the device number.
+// mountID identifies the mount holding p: statx's mount id, else st_dev.
 func mountID(p string) (string, error) {
 	var st unix.Statx_t
 	if err := unix.Statx(unix.AT_FDCWD, p, 0, unix.STATX_MNT_ID, &st); err != nil {

@@ -1,12 +1,6 @@
 // Package msgid holds the journal MESSAGE_ID of every failure, refusal and
-// security event ransomeye-tuner logs. Each id is a 128-bit value written as
-// 32 lowercase hex digits, made once (systemd-id128 new) and never changed:
-// `journalctl MESSAGE_ID=…` finds an event on every machine of a fleet, and
-// the catalog (catalog/ransomeye-tuner.catalog, installed to
-// /usr/lib/systemd/catalog/) explains each one to `journalctl -x`.
-//
-// A new event gets a new constant here and an entry in the catalog; the
-// catalog test fails when either is missing.
+// security event: made once (systemd-id128 new), never changed, each
+// explained in catalog/ransomeye-tuner.catalog (a test checks both sides).
 package msgid
 
 // ID is a journal MESSAGE_ID: 32 lowercase hex digits.

@@ -6,13 +6,12 @@ import (
 )
 
 // MemoryDropIn is the file name of every memory drop-in the generator
-// writes (a service's MemoryLow=, MemoryHigh=, ...; a slice's protection).
+// writes.
 const MemoryDropIn = "memory.conf"
 
 // DefaultSlice is the slice systemd puts a service without Slice= in:
-// system.slice, or "system-<prefix>.slice" for a template or an instance
-// of one, the prefix escaped as systemd's unit_name_escape() does, so
-// that a "-" in it does not nest the slice (unit_set_default_slice()).
+// system.slice, or for a template's instance "system-<prefix>.slice", the
+// prefix escaped (unit_name_escape()) so a "-" does not nest the slice.
 func DefaultSlice(unit string) string {
 	prefix, _, ok := strings.Cut(strings.TrimSuffix(unit, ".service"), "@")
 	if !ok {
@@ -31,9 +30,8 @@ func DefaultSlice(unit string) string {
 	return "system-" + b.String() + ".slice"
 }
 
-// SliceUnits returns slice and the slices above it, as unit names,
-// outermost first: "a-b.slice" gives "a.slice", "a-b.slice"; the root
-// slice gives none.
+// SliceUnits returns slice and the slices above it as units, outermost
+// first ("a-b.slice": "a.slice", "a-b.slice"); none for the root slice.
 func SliceUnits(slice string) []string {
 	if slice == "-.slice" || slice == "" {
 		return nil

@@ -1,6 +1,6 @@
-// Package names holds the names and paths that users see: unit names, the
-// failure marker, the configuration files and the kernel command-line switch.
-// They are the product's contract (docs/design.md, "Names and paths"); change them only with it.
+// Package names holds the names and paths users see (unit names, the
+// marker, the configuration files, the command-line switch): the product's
+// contract (docs/design.md, "Names and paths"); change them only with it.
 package names
 
 import (
@@ -54,9 +54,8 @@ const (
 	DefaultMetricsPath = "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
 )
 
-// SwapTempPrefix starts the name of every temporary file activate makes
-// while creating a swapfile, in the swapfile's directory; a process id
-// follows. activate removes files so named as left by an interrupted run.
+// SwapTempPrefix and a process id name activate's temporary swapfile;
+// activate removes files so named as left by an interrupted run.
 const SwapTempPrefix = ".ransomeye-swap.tmp."
 
 // IsSwapTempName reports whether a file name (one path component) has the
@@ -74,22 +73,12 @@ func IsSwapTempName(name string) bool {
 	return true
 }
 
-// UnitNameMax is systemd's limit on a unit name's length in bytes
-// (UNIT_NAME_MAX - 1); a longer name is not even a file name.
+// UnitNameMax is systemd's limit on a unit name (UNIT_NAME_MAX - 1).
 const UnitNameMax = 255
 
-// CheckPath reports whether p can be a swapfile path whose .swap unit
-// systemd loads: absolute, clean (systemd's path_is_normalized: no "." or
-// ".." components, no "//"), not "/", free of control characters (which
-// would break unit files and logs), valid UTF-8 (systemd ignores a What=
-// that is not: "String is not UTF-8 clean"), not ending in a backslash
-// (which continues the What= line of the unit onto the next one), every
-// component at most 255 bytes, and an escaped unit name of at most
-// UnitNameMax bytes (systemd's unit_name_from_path refuses longer). Each of
-// these was accepted once, and the swap unit then never loaded with no
-// hint but "not active". A file name of the form of activate's temporary
-// swapfiles (IsSwapTempName) is refused too. The error names the path and says what is wrong
-// with it.
+// CheckPath reports whether p can be a swapfile whose .swap unit systemd
+// loads; every refusal below once left the unit unloaded with no hint but
+// "not active", so the error names the path and what is wrong with it.
 func CheckPath(p string) error {
 	switch {
 	case p == "":
@@ -120,9 +109,6 @@ func CheckPath(p string) error {
 		}
 	}
 	if b := filepath.Base(p); IsSwapTempName(b) {
-		// Why: activate removed such a swapfile as "left by an interrupted
-		// run" every other time, failing closed, and made it again the
-		// next time.
 		return fmt.Errorf("swap path %q is named like activate's temporary files (%s<digits>), which activate removes from the swapfile's directory as left by an interrupted run: give the swapfile another name, such as %q", p, SwapTempPrefix, filepath.Join(filepath.Dir(p), "swap"))
 	}
 	if u := SwapUnitName(p); len(u) > UnitNameMax {
@@ -131,27 +117,21 @@ func CheckPath(p string) error {
 	return nil
 }
 
-// SwapUnitName returns the name of the .swap unit for the swapfile path p,
-// the same name `systemd-escape --path --suffix=swap p` gives. It assumes
-// CheckPath(p) == nil.
+// SwapUnitName is `systemd-escape --path --suffix=swap p` (p valid by
+// CheckPath).
 func SwapUnitName(p string) string {
 	return escapePath(p) + ".swap"
 }
 
-// MountUnitName returns the name of the .mount unit for the absolute, clean
-// directory p ("-.mount" for "/"), the same name `systemd-escape --path
-// --suffix=mount p` gives.
+// MountUnitName is `systemd-escape --path --suffix=mount p` ("-.mount" for
+// "/").
 func MountUnitName(p string) string {
 	return escapePath(p) + ".mount"
 }
 
-// escapePath is systemd's unit_name_path_escape for an absolute, clean
-// path: "/" is "-"; otherwise, without the leading and trailing slashes,
-// "/" becomes "-", and a byte other than an ASCII letter, a digit, ":", "_"
-// or "." (and a leading ".") becomes \xNN with two lowercase hex digits.
-// Why not go-systemd's unit.UnitNamePathEscape: it writes bytes below 0x10
-// with one digit ("\x9" for a tab, systemd says "\x09"), which a mount
-// point from /etc/fstab can hold.
+// escapePath is systemd's unit_name_path_escape. Not go-systemd's
+// unit.UnitNamePathEscape: it writes bytes below 0x10 with one hex digit
+// ("\x9"), where systemd writes two.
 func escapePath(p string) string {
 	p = strings.Trim(p, "/")
 	if p == "" {
@@ -175,10 +155,9 @@ func escapePath(p string) string {
 	return b.String()
 }
 
-// CheckServiceName reports whether s is a plausible service unit name: it
-// must end in ".service" and use only the characters systemd allows in unit
-// names. Names are written verbatim into unit files, so this is what keeps a
-// configuration value from injecting lines or specifiers.
+// CheckServiceName reports whether s is a service unit name systemd
+// accepts: names go verbatim into unit files, so this keeps a value from
+// injecting lines or specifiers.
 func CheckServiceName(s string) error {
 	if !strings.HasSuffix(s, ".service") || len(s) <= len(".service") {
 		return fmt.Errorf("service name %q must end in %q", s, ".service")
@@ -196,9 +175,8 @@ func CheckServiceName(s string) error {
 	return nil
 }
 
-// SlicePath returns a slice's path below the cgroup root, as systemd's
-// cg_slice_to_path() makes it: "a-b.slice" -> "a.slice/a-b.slice", the
-// root slice "-.slice" -> "", each component escaped (CgroupEscape).
+// SlicePath is a slice's path below the cgroup root, as systemd's
+// cg_slice_to_path() makes it ("a-b.slice" -> "a.slice/a-b.slice").
 func SlicePath(slice string) string {
 	if slice == "-.slice" {
 		return ""
@@ -212,18 +190,13 @@ func SlicePath(slice string) string {
 	return strings.Join(out, "/")
 }
 
-// cgroupControllers are the names systemd's cg_escape() keeps a unit's
-// cgroup from starting with (followed by a dot): the kernel's controller
-// files, and systemd's own BPF pseudo-controllers.
+// cgroupControllers are the prefixes (with a dot) cg_escape() escapes.
 var cgroupControllers = []string{"cpu", "cpuacct", "cpuset", "io", "blkio", "memory", "devices", "pids",
 	"bpf-firewall", "bpf-devices", "bpf-foreign", "bpf-socket-bind", "bpf-restrict-network-interfaces"}
 
-// CgroupEscape returns a unit's cgroup directory name, as systemd's
-// cg_escape() makes it: "_" before a name that starts with "_" or ".",
-// is one of the cgroup v1 core files, starts with "cgroup.", or starts
-// with a controller's name and a dot ("cpu.slice" -> "_cpu.slice").
-// Why: the slice's cpuset file was looked up under the unescaped name,
-// not found, and its CPUs taken for no restriction.
+// CgroupEscape is a unit's cgroup directory name as systemd's cg_escape()
+// makes it ("cpu.slice" -> "_cpu.slice"); a lookup under the unescaped
+// name finds nothing and reads as "no restriction".
 func CgroupEscape(name string) string {
 	esc := strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "cgroup.") ||
 		name == "notify_on_release" || name == "release_agent" || name == "tasks"

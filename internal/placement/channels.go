@@ -10,8 +10,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
 )
 
-// ChannelCounts are the channel counts a NIC's driver was given (the
-// maxima are the driver's, not set).
+// ChannelCounts are the channel counts a NIC's driver was given.
 type ChannelCounts struct {
 	Combined uint32 `json:"combined"`
 	Rx       uint32 `json:"rx"`
@@ -34,29 +33,25 @@ func (c ChannelCounts) Channels() ethtool.Channels {
 	return ethtool.Channels{Combined: c.Combined, Rx: c.Rx, Tx: c.Tx, Other: c.Other}
 }
 
-// ChannelsChange is a channel count an activation set on the capture NIC,
-// with what it held before the first change (the plan file's
-// "capture_channels"), which undo gives back.
+// ChannelsChange is a channel count an activation set on the capture NIC
+// (the plan file's "capture_channels"), with what it held before the first
+// change, which undo gives back.
 type ChannelsChange struct {
-	// Interface is the NIC's name; Ifindex its index when it was set (a
-	// device probed again, or another one given the name, has another:
-	// its counts are its driver's, not ours).
+	// Interface is the NIC's name; Ifindex its index when set (a device
+	// probed again, or renamed onto, has another: its counts not ours).
 	Interface string        `json:"interface"`
 	Ifindex   int           `json:"ifindex"`
 	From      ChannelCounts `json:"from"`
 	To        ChannelCounts `json:"to"`
 }
 
-// ours reports whether the NIC (name, ifindex, its counts now cur) still
-// holds what c set.
+// ours reports whether the NIC (name, ifindex, counts cur) holds what c set.
 func (c *ChannelsChange) ours(name string, ifindex int, cur ethtool.Channels) bool {
 	return c != nil && c.Interface == name && c.Ifindex == ifindex && CountsOf(cur) == c.To
 }
 
-// KeptChannels is the record to keep of prev when nothing is set now:
-// prev while the NIC (name, ifindex, counts cur, curErr) still holds what
-// it set, else nil (changed since, by a driver's re-probe or by hand: not
-// ours any more).
+// KeptChannels is the record to keep of prev when nothing is set now: prev
+// while the NIC still holds what it set, else nil (changed since).
 func KeptChannels(prev *ChannelsChange, name string, ifindex int, cur ethtool.Channels, curErr error) *ChannelsChange {
 	if curErr != nil || !prev.ours(name, ifindex, cur) {
 		return nil
@@ -64,13 +59,10 @@ func KeptChannels(prev *ChannelsChange, name string, ifindex int, cur ethtool.Ch
 	return prev
 }
 
-// SetChannels gives the NIC name (index ifindex, counts now cur) the
-// counts to, reads them back, and returns the record to keep: the
-// change, with the counts before the first change when prev (the earlier
-// record) still holds, else those before this one. A refused change
-// returns what KeptChannels keeps of prev, with a warning: a NIC's refusal
-// is reported, never a reason to keep the core down. changed says whether
-// the driver took the change (its queues were reset).
+// SetChannels gives the NIC name (index ifindex, counts now cur) the counts
+// to, reads them back, and returns the record to keep (counts before the
+// first change while prev holds). A refusal keeps what KeptChannels keeps,
+// with a warning, never a failure. changed: the driver reset its queues.
 func SetChannels(root hostroot.Root, name string, ifindex int, cur ethtool.Channels, to ChannelCounts, prev *ChannelsChange, r *Report) (rec *ChannelsChange, changed bool) {
 	kept := KeptChannels(prev, name, ifindex, cur, nil)
 	if !root.IsHost() {
@@ -90,8 +82,7 @@ func SetChannels(root hostroot.Root, name string, ifindex int, cur ethtool.Chann
 	case err != nil:
 		r.Warnf("capture interface %q: channels set to %s, not read back: %v", name, to, err)
 	case CountsOf(got) != to:
-		// The driver took the call and gave other counts: those are what
-		// there is, and undo gives back only what it finds.
+		// The driver gave other counts: undo gives back what it finds.
 		r.Warnf("capture interface %q: channels set to %s, read back %s", name, to, CountsOf(got))
 		rec.To = CountsOf(got)
 	default:
@@ -100,12 +91,9 @@ func SetChannels(root hostroot.Root, name string, ifindex int, cur ethtool.Chann
 	return rec, true
 }
 
-// RestoreChannels gives the NIC of c the counts it held before the first
-// change, where it still holds what was set (same index, same counts): a
-// NIC probed again or changed by hand since is left as it is. drop says
-// whether the record can go (given back, or not ours any more; false keeps
-// it for a later try); changed whether the driver took a change (its
-// queues were reset).
+// RestoreChannels gives c's NIC its counts before the first change where
+// it still holds what was set (same index and counts). drop: the record
+// can go (given back, or not ours); changed: the driver reset its queues.
 func RestoreChannels(root hostroot.Root, c *ChannelsChange, r *Report) (drop, changed bool) {
 	if c == nil {
 		return true, false

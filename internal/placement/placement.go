@@ -1,20 +1,11 @@
-// Package placement carries the CPU plan past systemd's reach: it keeps
-// movable interrupts and unbound kernel work on the core CPUs (steering the
-// capture NIC's queues to the capture CPUs), undoes that when the plan has
-// no reservation, and keeps the record of what it did in the plan file.
-//
-// None of it gates the core: the core's correctness does not depend on
-// where interrupts and kernel work run, and a NIC driver can move its
-// interrupts at any time. Failures are returned as warnings for the log.
-//
-// Undo restores only what an earlier activation set and that still holds
-// the value it set (the plan file's "applied" section), to what it held
-// before: a mask an administrator changed since is theirs, and left alone.
-// An interrupt requested while the placement was in effect got the
-// placement's default_smp_affinity, and undo gives it the one it restores.
-//
-// Placements run one at a time (Lock): each reads the record the one
-// before it wrote, and adds to it.
+// Package placement carries the CPU plan past systemd's reach: movable
+// interrupts and unbound kernel work kept on the core CPUs (the capture
+// NIC's queues steered to the capture CPUs), undone without a reservation,
+// recorded in the plan file. None of it gates the core (a driver can move
+// its interrupts at any time): failures are warnings. Undo restores only
+// what a placement set and still holds, as a value changed since is an
+// administrator's. Placements run one at a time (Lock), each adding to the
+// record the one before wrote.
 package placement
 
 import (
@@ -38,8 +29,8 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
-// The plan file, for machines (documented in ransomeye-tuner(8)), and its
-// version: it changes only when a field changes meaning or goes away.
+// The plan file (ransomeye-tuner(8)); Version changes only when a field
+// changes meaning or goes away.
 const (
 	Dir      = rundir.Path
 	FileName = "plan.json"
@@ -47,19 +38,13 @@ const (
 	Version  = 1
 )
 
-// CaptureDeviceFile, in Dir, holds the host path of the capture
-// interface's device directory (the one whose msi_irqs lists its vectors),
-// for irqbalance's policy script. A file and not the interface name:
-// irqbalance's unit runs with PrivateNetwork=yes, and systemd then mounts a
-// private /sys in which /sys/class/net shows only the namespace's loopback,
-// while the PCI device directories stay visible.
+// CaptureDeviceFile, in Dir, holds the capture interface's device directory
+// for irqbalance's policy script: its unit's PrivateNetwork= /sys shows no
+// /sys/class/net entry of the interface, but the PCI directories.
 const CaptureDeviceFile = "capture-device"
 
-// The unbound workqueues' cpumask files, as host paths: the global one,
-// and writeback's own (the workqueue that flushes dirty pages, which a
-// write-heavy database keeps busy). The global one goes first: on undo it
-// widens before writeback's does. (/sys/bus/workqueue/devices/writeback is
-// a link to the writeback directory here; root writes the real path.)
+// The unbound workqueues' cpumask files: the global one first (on undo it
+// widens first), then writeback's, which a write-heavy database keeps busy.
 const (
 	CPUMaskPath   = "/sys/devices/virtual/workqueue/cpumask"
 	WritebackPath = "/sys/devices/virtual/workqueue/writeback/cpumask"
@@ -68,12 +53,9 @@ const (
 // WorkqueuePaths are the workqueue files placed, in order.
 var WorkqueuePaths = []string{CPUMaskPath, WritebackPath}
 
-// lockName, in Dir, is the file whose flock makes placements one at a
-// time. A placement reads the record, moves the interrupts, and writes the
-// record; one that read the record while another was moving them found
-// them moved, recorded nothing, and wrote its empty record last, so undo
-// restored nothing. ransomeye-tuner-place.service and a DPI engine's
-// ExecStartPost= run place at the same time at boot.
+// lockName, in Dir, is the placement lock's file: two placements at once
+// (the place unit and a DPI engine's ExecStartPost= at boot) lost the
+// record, and undo restored nothing.
 const lockName = "place.lock"
 
 // CPU files read for the kernel's boot defaults.
@@ -83,27 +65,23 @@ const (
 	nohzPath     = "/sys/devices/system/cpu/nohz_full"
 )
 
-// Applied is what activations set outside systemd: the plan file's
-// "applied" section.
+// Applied is the plan file's "applied" section: what placements set.
 type Applied struct {
-	// DefaultIRQAffinity is the CPU list written to
-	// /proc/irq/default_smp_affinity ("" when not written);
-	// DefaultIRQAffinityFrom is what it held before the first write, which
-	// undo restores ("" when unknown: then the kernel's boot default).
+	// DefaultIRQAffinity is what was written to default_smp_affinity;
+	// DefaultIRQAffinityFrom its value before the first write ("": the
+	// kernel's boot default), which undo restores.
 	DefaultIRQAffinity     string `json:"default_irq_affinity,omitempty"`
 	DefaultIRQAffinityFrom string `json:"default_irq_affinity_from,omitempty"`
 	// IRQsBefore are the interrupts (number to name) that existed when
-	// DefaultIRQAffinity was first written. Any other was requested while
-	// it was in effect, and got it: undo gives such an interrupt, where it
-	// still has that affinity, the default_smp_affinity it restores.
+	// DefaultIRQAffinity was first written: any other got it, and undo
+	// gives it the restored default where it still has it.
 	IRQsBefore map[int]string `json:"irqs_before,omitempty"`
-	// Workqueue maps each workqueue cpumask file written to its CPU list;
-	// WorkqueueFrom each to what it held before the first write.
+	// Workqueue maps each cpumask file written to its CPU list;
+	// WorkqueueFrom to its value before the first write.
 	Workqueue     map[string]string `json:"workqueue_cpumask,omitempty"`
 	WorkqueueFrom map[string]string `json:"workqueue_cpumask_from,omitempty"`
-	// IRQsMoved are the interrupts moved since boot (MergeMoves), each
-	// with the affinity before the first move, which undo restores;
-	// IRQsLeft and IRQsKept are the last run's.
+	// IRQsMoved are the interrupts moved since boot, each with its affinity
+	// before the first move; IRQsLeft and IRQsKept are the last run's.
 	IRQsMoved []irq.Move `json:"irqs_moved"`
 	IRQsLeft  []irq.Left `json:"irqs_left"`
 	IRQsKept  int        `json:"irqs_kept"`
@@ -116,7 +94,7 @@ type Applied struct {
 }
 
 // Mask is one kernel CPU mask file as read (Err wraps fs.ErrNotExist when
-// the kernel has no such file).
+// the kernel has none).
 type Mask struct {
 	Set cpuset.Set
 	Err error
@@ -146,16 +124,13 @@ func ReadWorkqueue(root hostroot.Root) map[string]Mask {
 }
 
 // HoldName, in Dir, marks the placement withdrawn for the package's
-// removal: a placement then places nothing, until the next activation
-// lifts it (Hold). Why: after the package's prerm withdrew the placement,
-// a DPI engine restarted by then ran `place` from its ExecStartPost= and
-// put the interrupts back on the core's CPUs, with a record no installed
-// binary would undo.
+// removal: place then places nothing until the next activation lifts it,
+// or a DPI engine's ExecStartPost= could place again with a record no
+// installed binary would undo.
 const HoldName = "withdrawn"
 
-// Hold reports whether the placement is withdrawn for the package's
-// removal (HoldName in Dir); with lift it removes the mark first, with set
-// it makes it. The caller holds the placement lock.
+// Hold reports whether the placement is withdrawn (HoldName); with lift it
+// removes the mark first, with set it makes it. The caller holds the lock.
 func Hold(root hostroot.Root, lift, set bool) (bool, error) {
 	p := Dir + "/" + HoldName
 	_, err := os.Lstat(root.Path(p))
@@ -181,31 +156,26 @@ func Hold(root hostroot.Root, lift, set bool) (bool, error) {
 	return true, dir.WriteFile(HoldName, []byte("withdrawn for the package's removal: place does nothing until the next activation\n"), 0o644, safefs.WriteOptions{})
 }
 
-// Lock takes the placement lock: an exclusive flock on lockName in Dir
-// (rundir.Lock: a 0600 file no other user can open to hold it), and
-// returns the function that releases it. The record must be read after it
-// is taken.
+// Lock takes the placement lock (rundir.Lock: a flock on lockName, 0600)
+// and returns its release; the record must be read after it is taken.
 func Lock(root hostroot.Root) (unlock func(), err error) {
 	return rundir.Lock(root, lockName)
 }
 
-// Place keeps movable interrupts (as st read them, d decided) and the
-// unbound workqueues (wq as read) within core, reading every write back,
-// and returns the record: this run's changes merged with prev's that still
-// hold. What is written is folded into st and wq.
+// Place keeps movable interrupts (st read, d decided) and unbound work (wq)
+// within core, every write read back and folded into st and wq, and
+// returns the record: this run's changes merged with prev's that still
+// hold (so that undo after a restart finds them).
 func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq map[string]Mask, prev *Applied, core cpuset.Set, r *Report) *Applied {
 	if prev == nil {
-		// What an earlier activation in this boot set and still holds
-		// stays on the record, so that undo after a restart still finds it.
 		prev = &Applied{}
 	}
 	a := &Applied{Workqueue: map[string]string{}, WorkqueueFrom: map[string]string{}, IRQsMoved: []irq.Move{}, IRQsLeft: []irq.Left{}}
 	if stErr != nil {
 		r.Warnf("interrupts not placed: %v", stErr)
 	} else {
-		// ours is whether default_smp_affinity still holds what an earlier
-		// run wrote: then its value before, and the interrupts that existed
-		// then, are that run's.
+		// ours: default_smp_affinity still holds an earlier run's value, so
+		// its value before and the interrupts of then are that run's.
 		ours := prev.DefaultIRQAffinity != "" && st.DefaultErr == "" && prev.DefaultIRQAffinity == st.Default.String()
 		before, beforeErr := st.Default, st.DefaultErr
 		res := irq.Apply(root, d, st)
@@ -248,12 +218,9 @@ func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq ma
 	return a
 }
 
-// placeWorkqueue keeps the unbound workqueue masks (wq as read) within
-// core, recording in a what it wrote, and what earlier runs (prev) wrote
-// that still holds, with the value before the first write; what it writes
-// is folded into wq. A mask already inside core is left as it is
-// (cpuset.Set.Within): an administrator who narrowed unbound work to 0-1
-// inside a core set of 0-3 kept 2-3 free of it on purpose.
+// placeWorkqueue keeps the workqueue masks wq within core (Within: a mask
+// narrowed inside core on purpose stays), recording in a what it wrote and
+// what prev's writes still hold, each with its value before the first.
 func placeWorkqueue(root hostroot.Root, wq map[string]Mask, prev *Applied, core cpuset.Set, a *Applied, r *Report) {
 	for _, p := range WorkqueuePaths {
 		m := wq[p]
@@ -286,10 +253,8 @@ func placeWorkqueue(root hostroot.Root, wq map[string]Mask, prev *Applied, core 
 }
 
 // MergeMoves is the record of interrupts moved since boot: this run's
-// moves, each with the affinity it had before the first move (an IRQ
-// moved again keeps its earliest From), and the earlier moves not redone
-// now whose IRQ still has the affinity they gave it (a value changed
-// since is not ours any more).
+// moves (an IRQ moved again keeps its earliest From) and prev's not redone
+// whose IRQ still has the affinity they gave it.
 func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 	byIRQ := map[int]irq.Move{}
 	for _, p := range prev {
@@ -319,13 +284,12 @@ func MergeMoves(prev, now []irq.Move, st irq.State) []irq.Move {
 	return out
 }
 
-// Undo restores what earlier activations applied (a, the record of the
-// plan file) where it still holds the value written: the capture NIC's
-// channel counts (RestoreChannels), each moved IRQ to its former affinity, default_smp_affinity and the workqueue masks to what
-// they held before (the kernel's boot defaults, BootDefaults, for a record
-// without that), and each interrupt requested since that still has the
-// placement's default_smp_affinity to the one restored. The caller holds
-// the placement lock; cmdline is the kernel command line.
+// Undo restores what the record a set, where it still holds the value
+// written: the capture NIC's channel counts (RestoreChannels), moved IRQs
+// to their former affinity, default_smp_affinity and the workqueue masks
+// to their values before (else the kernel's boot defaults), interrupts
+// requested meanwhile that still have the placement's default to the one
+// restored. The caller holds the lock.
 func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 	if a == nil {
 		return // nothing applied earlier (a fresh /run at boot)
@@ -334,8 +298,7 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 	// queue interrupts anew, and giving it back does again.
 	RestoreChannels(root, a.Channels, r)
 	irqDefault, wq, derr := BootDefaults(root, cmdline)
-	// before is the value to restore: the one recorded, else the kernel's
-	// boot default def; ok is false when neither is known.
+	// before is the value to restore: recorded, else the boot default def.
 	warned := false
 	before := func(recorded string, def cpuset.Set) (s cpuset.Set, what string, ok bool) {
 		if s, err := cpuset.Parse(recorded); err == nil {
@@ -350,16 +313,14 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 		}
 		return def, "the kernel's default", true
 	}
-	// newTo is where interrupts requested while the placement was in
-	// effect go: the default_smp_affinity restored (empty when it was not).
+	// newTo is the default_smp_affinity restored (empty when not).
 	var newTo cpuset.Set
 	if a.DefaultIRQAffinity != "" {
 		if to, what, ok := before(a.DefaultIRQAffinityFrom, irqDefault); ok && undoMask(root, irq.DefaultAffinityPath, a.DefaultIRQAffinity, to, what, r) {
 			newTo = to
 		}
 	}
-	// requested reports whether an interrupt was requested while the
-	// placement's default_smp_affinity was in effect (and got it).
+	// requested: the interrupt appeared while the placement's default held.
 	requested := func(num int, name string) bool {
 		was, ok := a.IRQsBefore[num]
 		return a.IRQsBefore != nil && (!ok || was != name)
@@ -399,11 +360,9 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 	}
 }
 
-// undoRequested gives every interrupt requested while the placement was in
-// effect (requested), not moved by it (moved) and still on the placement's
-// default_smp_affinity the one undo restored (to): what the kernel would
-// have given it without the placement. One on other CPUs was placed there
-// by its driver or someone else, and is left.
+// undoRequested gives the interrupts requested while the placement held
+// (not moved by it) that are still on its default_smp_affinity the one
+// restored (to), as the kernel would have; one elsewhere is left.
 func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]bool, requested func(int, string) bool, r *Report) {
 	st, err := irq.Read(root, "")
 	if err != nil {
@@ -429,7 +388,7 @@ func undoRequested(root hostroot.Root, a *Applied, to cpuset.Set, moved map[int]
 }
 
 // undoMask writes def (what) to the mask file p where it still holds
-// applied, the value a placement wrote, and reports whether it did.
+// applied, and reports whether it did.
 func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, what string, r *Report) bool {
 	cur, err := kernfile.ReadMask(root, p)
 	want, perr := cpuset.Parse(applied)
@@ -444,10 +403,9 @@ func undoMask(root hostroot.Root, p, applied string, def cpuset.Set, what string
 	return true
 }
 
-// BootDefaults returns the kernel's boot-time values: default_smp_affinity
-// is irqaffinity= from the kernel command line (cmdline), else every
-// possible CPU; the unbound workqueue mask is workqueue.unbound_cpus=, else
-// every possible CPU that is not isolated (isolcpus=, nohz_full=).
+// BootDefaults returns the kernel's boot values: default_smp_affinity is
+// irqaffinity=, else every possible CPU; the workqueue mask
+// workqueue.unbound_cpus=, else every possible CPU not isolated.
 func BootDefaults(root hostroot.Root, cmdline []string) (irqDefault, wq cpuset.Set, err error) {
 	b, err := readfile.Regular(root.Path(possiblePath), 1<<16)
 	if err != nil {
@@ -481,8 +439,7 @@ func BootDefaults(root hostroot.Root, cmdline []string) (irqDefault, wq cpuset.S
 	return irqDefault, wq, nil
 }
 
-// WriteCaptureDevice writes CaptureDeviceFile with dev, or removes it when
-// dev is "" (no capture interface, or no reservation).
+// WriteCaptureDevice writes CaptureDeviceFile, or removes it for dev "".
 func WriteCaptureDevice(root hostroot.Root, dev string) error {
 	if dev == "" {
 		if _, err := os.Lstat(root.Path(Dir + "/" + CaptureDeviceFile)); errors.Is(err, fs.ErrNotExist) {
@@ -503,9 +460,8 @@ func WriteCaptureDevice(root hostroot.Root, dev string) error {
 	return dir.WriteFile(CaptureDeviceFile, []byte(dev+"\n"), 0o644, safefs.WriteOptions{})
 }
 
-// WriteFile writes the plan file, doc (the plan document with its
-// "applied" section), through safefs (a directory only root can change, an
-// atomic replace), mode 0644: services read it.
+// WriteFile writes the plan file doc through safefs, 0644: services read
+// it.
 func WriteFile(root hostroot.Root, doc any) error {
 	dir, err := rundir.Open(root, true)
 	if err != nil {
@@ -519,9 +475,8 @@ func WriteFile(root hostroot.Root, doc any) error {
 	return dir.WriteFile(FileName, append(b, '\n'), 0o644, safefs.WriteOptions{})
 }
 
-// ReadRecord reads the "applied" section of the plan file: nil without a
-// file or a section (an error wrapping fs.ErrNotExist when there is no
-// file).
+// ReadRecord reads the plan file's "applied" section (nil without one; an
+// error wrapping fs.ErrNotExist without a file).
 func ReadRecord(root hostroot.Root) (*Applied, error) {
 	var d struct {
 		Version int      `json:"version"`

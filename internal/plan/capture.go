@@ -23,52 +23,45 @@ const (
 	ChannelsMatch = "match"
 	// ChannelsLimited: the NIC has its maximum, fewer than wanted.
 	ChannelsLimited = "limited"
-	// ChannelsChange: the count is to be set (activate and place set it).
+	// ChannelsChange: the count is to be set (by activate and place).
 	ChannelsChange = "change"
-	// ChannelsPending: the count differs, and the DPI engine runs: a
-	// change would reset the NIC under it, so it waits for a placement
-	// while the engine is stopped (the next boot's, at the latest).
+	// ChannelsPending: the count differs and the DPI engine runs: the
+	// change, which resets the NIC, waits for it to stop (next boot).
 	ChannelsPending = "pending"
-	// ChannelsRefused: the NIC cannot get the count (its driver has no
-	// channels to set, or mixes kinds).
+	// ChannelsRefused: the NIC cannot get the count.
 	ChannelsRefused = "refused"
 	// ChannelsUnknown: the NIC or its channels could not be read.
 	ChannelsUnknown = "unknown"
-	// ChannelsNoDPICPUs: no DPI CPUs are reserved, so there is no worker
-	// count to match.
+	// ChannelsNoDPICPUs: no DPI CPUs reserved, no worker count to match.
 	ChannelsNoDPICPUs = "no_dpi_cpus"
 )
 
 // Channels is the decision on the capture NIC's receive channel count
-// ([CPU] DPIChannels=). Receive channels are combined channels (a receive
-// and a transmit queue on one interrupt, as most multi-queue NICs have
-// them), or, on a NIC without those, its separate receive channels.
+// ([CPU] DPIChannels=): combined channels, or separate receive ones on a
+// NIC without those.
 type Channels struct {
 	// Setting is DPIChannels= as configured ("off", "auto", "4").
 	Setting string
-	// State is one of the Channels constants; Note says why, in words
-	// ("" for off and match).
+	// State is one of the Channels constants; Note says why.
 	State string
 	Note  string
-	// Wanted is the receive channel count asked (0: none); Kind the kind
-	// set ("combined" or "rx"); Max the NIC's maximum of that kind;
-	// Current its receive channels now (combined plus rx).
+	// Wanted is the receive channel count asked (0: none) of Kind
+	// ("combined" or "rx"), Max the NIC's maximum of it, Current its
+	// receive channels now.
 	Wanted, Max, Current int
 	Kind                 string
 	// To are the counts to set, when State is ChannelsChange.
 	To placement.ChannelCounts
 	// GiveBack: an earlier change (the plan file's record) is not wanted
-	// any more (DPIChannels=off, another interface, no reservation) and
-	// the engine does not run: activate and place give it back.
+	// any more and the engine does not run: activate and place give it
+	// back.
 	GiveBack bool
 }
 
-// RxChannels are a NIC's receive channels in use: combined and separate
-// receive ones.
+// RxChannels are a NIC's receive channels in use (combined and rx).
 func RxChannels(c ethtool.Channels) int { return int(c.Combined) + int(c.Rx) }
 
-// decideChannels decides the capture NIC's channel count for p (its CPU
-// plan made) on f.
+// decideChannels decides the capture NIC's channel count for p on f.
 func (p *Plan) decideChannels(f *facts.Facts) {
 	cfg, nic := f.Config, f.Capture
 	ch := Channels{Setting: config.ChannelsString(cfg.DPIChannels), State: ChannelsOff}
@@ -154,9 +147,8 @@ func orUnknown(driver string) string {
 	return driver
 }
 
-// decidePlacement decides what placement does with the facts read: the
-// capture NIC's channel count, and where the interrupts go (with a
-// reservation, when they were read).
+// decidePlacement decides the capture NIC's channel count and where the
+// interrupts go (with a reservation, when read).
 func (p *Plan) decidePlacement(f *facts.Facts) {
 	p.decideChannels(f)
 	p.IRQ = irq.Decision{}
@@ -165,13 +157,12 @@ func (p *Plan) decidePlacement(f *facts.Facts) {
 	}
 }
 
-// Redecide decides placement again on f re-read (facts.RereadCapture)
-// after a channel change: the interrupts are others, and the channels
-// should now match. Pure, like Decide.
+// Redecide decides placement again, purely, on f re-read after a channel
+// change (facts.RereadCapture).
 func (p *Plan) Redecide(f *facts.Facts) { p.decidePlacement(f) }
 
-// captureText says what plan sees of the capture interface and what
-// activate and place would do with its channels ("" without one).
+// captureText says what plan sees of the capture interface and would do
+// with its channels ("" without one).
 func (p Plan) captureText(f *facts.Facts) string {
 	nic, ch := f.Capture, p.Channels
 	if !nic.Read {
@@ -217,20 +208,17 @@ func (p Plan) captureText(f *facts.Facts) string {
 	return b.String()
 }
 
-// PlaceUnit is the unit that places interrupts once the network is up;
-// ChannelsDropIn the DPI service's drop-in that orders it after that unit
-// when [CPU] DPIChannels= is set.
+// PlaceUnit places interrupts once the network is up; ChannelsDropIn
+// orders the DPI service after it when [CPU] DPIChannels= is set.
 const (
 	PlaceUnit      = "ransomeye-tuner-place.service"
 	ChannelsDropIn = "ransomeye-tuner-channels.conf"
 )
 
-// channelsFile orders the DPI service after PlaceUnit when DPIChannels=
-// is set (with a capture interface and a reservation): a channel change
-// resets the NIC and is made only while the engine does not run, so at
-// boot the engine must start after the placement that makes it (activate
-// runs too early for a NIC whose driver loads late). An ordering only: it
-// pulls nothing in.
+// channelsFile orders the DPI service after PlaceUnit when DPIChannels= is
+// set (with a capture interface and a reservation): the channel change
+// resets the NIC and is made only while the engine does not run, and
+// activate runs too early for a late driver. An ordering only.
 func (p *Plan) channelsFile(f *facts.Facts) {
 	cfg := f.Config
 	if cfg.DPIChannels == config.ChannelsOff || cfg.DPIInterface == "" || !p.CPU.Reserved {

@@ -9,10 +9,8 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
-// Text renders p (decided on f, with the facts of plan's scope) for people
-// (`ransomeye-tuner plan`): what the swap provider would do and why, the
-// sysctls to set, the topology seen, the CPU sets or why there are none, the
-// notes, and the files the generator writes with their content.
+// Text renders p for people (`ransomeye-tuner plan`): the swap provider's
+// decision, the sysctls, then what the generator would do.
 func (p Plan) Text(f *facts.Facts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ransomeye-tuner plan for %s (nothing is changed)\n\n", f.Root)
@@ -48,8 +46,8 @@ func (p Plan) Text(f *facts.Facts) string {
 	return b.String() + p.describe(f)
 }
 
-// describe renders what the generator would do: the topology seen, the CPU
-// sets or why there are none, the notes, and the files with their content.
+// describe renders what the generator would do: topology, CPU sets or why
+// none, notes, and the files with their content.
 func (p Plan) describe(f *facts.Facts) string {
 	var b strings.Builder
 	out, in := p, f

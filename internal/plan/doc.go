@@ -12,40 +12,26 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
 
-// The environment each pinned service gets from its EnvDropIn: the
-// product's contract with the services (documented in
-// ransomeye-tuner(8)); change them only with it.
+// The environment each pinned service gets from its EnvDropIn: a contract
+// with the services (ransomeye-tuner(8)).
 const (
-	// EnvCPUs is the CPU list the service may use, kernel list syntax
-	// ("4-5", "0-3,8").
+	// EnvCPUs is the CPU list the service may use ("0-3,8").
 	EnvCPUs = "RANSOMEYE_CPUS"
 	// EnvCPUCount is the number of CPUs in EnvCPUs.
 	EnvCPUCount = "RANSOMEYE_CPU_COUNT"
-	// EnvNUMANode is the NUMA node holding every CPU of EnvCPUs, or -1
-	// when they span nodes.
+	// EnvNUMANode is the NUMA node holding all of EnvCPUs, or -1.
 	EnvNUMANode = "RANSOMEYE_NUMA_NODE"
-	// EnvReserved is 1 when the CPUs are the service's alone (a
-	// reservation), 0 when they are shared with everything else.
+	// EnvReserved is 1 when the CPUs are the service's alone, else 0.
 	EnvReserved = "RANSOMEYE_CPUS_RESERVED"
 )
 
-// EnvDropIn is the file name of the drop-in that hands each pinned
-// service its CPUs through the environment.
+// EnvDropIn hands each pinned service its CPUs through the environment.
 const EnvDropIn = "cpu-environment.conf"
 
-// IRQBalanceUnit is irqbalance's service; IRQBalanceDropIn is the drop-in
-// that bans the CPUs outside the core set from its balancing, as a list
-// (IRQBalanceEnvList) and as a hexadecimal mask (IRQBalanceEnvMask). Both:
-// irqbalance reads the list from 1.8 on, and Debian 11's 1.7.0 reads only
-// the mask (its binary has no IRQBALANCE_BANNED_CPULIST), so with the list
-// alone it balanced interrupts onto the reserved CPUs; 1.9 (Debian 12 and
-// 13) reads the mask first, and logs that the mask is deprecated.
-//
-// "00-": systemd applies a unit's drop-ins from every directory in
-// file-name order, and of two Environment= assignments of a variable the
-// later wins. Named after the administrator's override.conf (what
-// `systemctl edit irqbalance` writes) or 50-*.conf, ours replaced their
-// IRQBALANCE_ARGS; sorting first, theirs stay whole.
+// irqbalance's drop-in bans the CPUs outside the core set as a list and as
+// a mask: 1.7 (Debian 11) reads only the mask, later versions the list.
+// "00-": of two Environment= assignments the later file wins, and ours
+// must not replace an administrator's IRQBALANCE_ARGS.
 const (
 	IRQBalanceUnit    = "irqbalance.service"
 	IRQBalanceDropIn  = "00-ransomeye-tuner-banned-cpus.conf"
@@ -53,12 +39,9 @@ const (
 	IRQBalanceEnvMask = "IRQBALANCE_BANNED_CPUS"
 )
 
-// IRQBalancePolicy is the policy script the package ships for irqbalance's
-// --policyscript; IRQBalanceEnvCapture names, in irqbalance's environment,
-// the capture interface whose interrupts the script bans from balancing.
-// irqbalance moves every interrupt it may balance onto its unbanned CPUs:
-// with only the banned CPU list it took the capture queues steered to the
-// DPI CPUs back onto the core's at its next pass.
+// IRQBalancePolicy is the policy script that keeps irqbalance off the
+// capture interface's interrupts (named by IRQBalanceEnvCapture): it
+// balances all it may onto its unbanned CPUs, the capture queues too.
 const (
 	IRQBalancePolicy     = "/usr/lib/ransomeye-tuner/irqbalance-policy"
 	IRQBalanceEnvArgs    = "IRQBALANCE_ARGS"
@@ -89,18 +72,12 @@ func nodeOf(t topology.Info, set cpuset.Set) int {
 	return -1
 }
 
-// environment gives each role's service its CPUs from the plan (made) and
-// adds its environment drop-in and, with a reservation, irqbalance's
-// banned CPUs: every online CPU outside the core set (irqbalance's own ban
-// of isolated and nohz_full CPUs applies only when the variable is unset,
-// so the list must hold them too). With a capture interface and capture
-// CPUs, irqbalance also runs IRQBalancePolicy, which keeps its hands off
-// that interface's interrupts, through IRQBALANCE_ARGS: an Environment=
-// value, which an IRQBALANCE_ARGS the administrator set in the
-// distribution's EnvironmentFile= or in a drop-in of theirs overrides
-// (their arguments stay whole; the man page says to add the script to
-// them). Replacing ExecStart=
-// instead would drop their arguments or the distribution's own flags.
+// environment gives each role's service its CPUs from the plan, with its
+// environment drop-in, and with a reservation irqbalance's banned CPUs:
+// every online CPU outside the core set (irqbalance bans isolated CPUs
+// itself only when the variable is unset). With capture CPUs, the policy
+// script through IRQBALANCE_ARGS, which an administrator's own value
+// overrides (not ExecStart=, which would drop theirs).
 func (p *Plan) environment(f *facts.Facts) {
 	for _, r := range roles.Table {
 		set := p.CPU.CPUs(r.Name)
@@ -132,25 +109,22 @@ func (p *Plan) environment(f *facts.Facts) {
 		Content: units.Serialize(opts...)})
 }
 
-// Doc is the CPU plan as machines read it: `ransomeye-tuner plan --json`
-// and the plan file activate writes. Fields are only added; a change of
-// meaning bumps Version.
+// Doc is the CPU plan as machines read it (plan --json, the plan file);
+// fields are only added, a change of meaning bumps Version.
 type Doc struct {
-	Version   int    `json:"version"`
-	Enabled   bool   `json:"enabled"`
-	PlanMade  bool   `json:"plan_made"`
-	Reserved  bool   `json:"reserved"`
-	Reason    string `json:"reason,omitempty"`
-	Isolation string `json:"isolation,omitempty"`
-	Mode      string `json:"mode"`
-	Online    string `json:"online,omitempty"`
-	Usable    string `json:"usable,omitempty"`
-	// Services are the pinned services, core first.
-	Services []ServiceDoc `json:"services"`
+	Version   int          `json:"version"`
+	Enabled   bool         `json:"enabled"`
+	PlanMade  bool         `json:"plan_made"`
+	Reserved  bool         `json:"reserved"`
+	Reason    string       `json:"reason,omitempty"`
+	Isolation string       `json:"isolation,omitempty"`
+	Mode      string       `json:"mode"`
+	Online    string       `json:"online,omitempty"`
+	Usable    string       `json:"usable,omitempty"`
+	Services  []ServiceDoc `json:"services"`
 	// IRQBalanceBanned is the CPU list irqbalance is told to leave alone.
 	IRQBalanceBanned string `json:"irqbalance_banned_cpus,omitempty"`
-	// CaptureInterface is [CPU] DPIInterface=; CaptureNode its NUMA node
-	// (-1 unknown).
+	// CaptureInterface is [CPU] DPIInterface=; CaptureNode its NUMA node.
 	CaptureInterface string `json:"capture_interface,omitempty"`
 	CaptureNode      int    `json:"capture_numa_node"`
 }
@@ -166,7 +140,7 @@ type ServiceDoc struct {
 	Environment map[string]string `json:"environment"`
 }
 
-// Doc returns the plan document of p (decided on f).
+// Doc returns the plan document of p, decided on f.
 func (p Plan) Doc(f *facts.Facts) Doc {
 	d := Doc{Version: placement.Version, Enabled: p.Enabled, PlanMade: p.PlanMade, Reserved: p.CPU.Reserved,
 		Reason: p.ReasonNoPlan(f), Isolation: string(p.Isolation), Mode: string(p.CPUMode), Services: []ServiceDoc{}, CaptureNode: -1}

@@ -14,23 +14,20 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
 
-// MemoryPlan is the [Memory] settings resolved for this machine: the
-// shares turned into bytes (of MemTotal, and of the swap target for
-// SwapMax), and the units they go on. docs/design.md, "Memory".
+// MemoryPlan is [Memory] resolved for this machine: shares turned into
+// bytes (of MemTotal; of the swap target for SwapMax) on their units
+// (docs/design.md, "Memory").
 type MemoryPlan struct {
-	// Made: the settings were resolved; Why says why not (then no memory
-	// drop-in is written).
+	// Made: the settings were resolved (else Why, and no drop-in).
 	Made bool   `json:"made"`
 	Why  string `json:"why,omitempty"`
 	// RAM is MemTotal, SwapTarget the swap target (max(MinSize, MemTotal)).
 	RAM        int64 `json:"ram_bytes"`
 	SwapTarget int64 `json:"swap_target_bytes"`
-	// Services are the roles with at least one setting, in the roles
-	// table's order.
+	// Services are the roles with a setting, in table order.
 	Services []MemoryService `json:"services"`
-	// Slices are the slices that carry a protection, outermost first: a
-	// protection holds only as far as every cgroup above it has one too
-	// (systemd.resource-control(5), MemoryLow=).
+	// Slices are the slices carrying a protection, outermost first: it
+	// holds only as far as every cgroup above has one too.
 	Slices []MemorySlice `json:"slices"`
 }
 
@@ -40,24 +37,21 @@ type MemoryService struct {
 	Name string     `json:"role"`
 	Unit string     `json:"unit"`
 	// Slice is the slice it runs in (the CPU plan's, else systemd's
-	// default); what an administrator's Slice= says is not known here.
+	// default; an administrator's Slice= is not known here).
 	Slice string `json:"slice"`
-	// Bytes are the settings, by config.MemorySettings name; one that is
-	// off is absent.
+	// Bytes are the settings by config.MemorySettings name (off: absent).
 	Bytes map[string]int64 `json:"bytes"`
 	// Configured is each setting as the configuration says it.
 	Configured map[string]string `json:"configured"`
 }
 
-// MemorySlice is one slice's protection: the sum of the protections of
-// the services below it.
+// MemorySlice is one slice's protection: the sum of the services' below.
 type MemorySlice struct {
 	Slice string           `json:"slice"`
 	Bytes map[string]int64 `json:"bytes"`
 }
 
-// Protected reports whether s asks for a protection (MemoryMin= or
-// MemoryLow=).
+// Protected reports whether s asks for MemoryMin= or MemoryLow=.
 func (s MemoryService) Protected() bool {
 	_, min := s.Bytes[config.MemMin]
 	_, low := s.Bytes[config.MemLow]
@@ -85,9 +79,8 @@ func (p Plan) MemoryFiles() []units.File {
 	return out
 }
 
-// memory resolves the memory settings and adds their drop-ins: one per
-// service with a setting, one per slice above a protected service. After
-// the CPU plan, which says which slice each service runs in.
+// memory resolves the memory settings and adds their drop-ins (a service's
+// with a setting, a slice's above a protected one), after the CPU plan.
 func (p *Plan) memory(f *facts.Facts) {
 	cfg := f.Config
 	m := &p.Memory
@@ -175,8 +168,8 @@ func (p *Plan) memory(f *facts.Facts) {
 	p.note(priolog.Info, "memory plan: %s", strings.Join(parts, ", "))
 }
 
-// describeAmount says what a setting was resolved from: its key and
-// value ("CoreLow=50% of RAM").
+// describeAmount says what a setting was resolved from ("CoreLow=50% of
+// RAM").
 func describeAmount(key string, a config.Amount, setting string) string {
 	switch {
 	case a.Permyriad == 0:
@@ -187,9 +180,8 @@ func describeAmount(key string, a config.Amount, setting string) string {
 	return key + "=" + a.String() + " of RAM"
 }
 
-// serviceSlice is the slice a role's service runs in: its own, where the
-// CPU plan puts it there (AllowedCPUs= with a reservation); else systemd's
-// default (names.DefaultSlice).
+// serviceSlice is the slice a role's service runs in: its own where the
+// CPU plan puts it there, else systemd's default.
 func (p *Plan) serviceSlice(r roles.Role, unit string) string {
 	if p.CPUMode == CPUModeAllowedCPUs && r.Slice != "" {
 		return r.Slice

@@ -1,25 +1,8 @@
-// Package plan decides, from the facts of one run and nothing else, what
-// the machine should be: Decide is pure (no I/O; same facts, same plan,
-// same bytes).
-//
-// The plan holds the unit files the generator writes (Files: the swap
-// provider's units, the core's gate when it is renamed, the CPU drop-ins,
-// slices, the services' environment and irqbalance's banned CPUs), the CPU
-// plan as one assignment per role and how it is enforced, the swap
-// provider's decision, the sysctls, and the interrupt moves. Decisions
-// (docs/design.md, "Boot flow" and "CPU plan"):
-//   - ransomeye.tuner=0: no files.
-//   - invalid configuration: no files, except the gate drop-in of every
-//     unit that may be the core (the activator fails closed, and the gate
-//     keeps that core waiting for it).
-//   - CPU drop-ins only with Isolation != off, a trustworthy topology and at
-//     least cpuplan.MinCores usable physical cores; AllowedCPUs= with
-//     cgroup v2 and its cpuset controller, else CPUAffinity= on the pinned
-//     services (degraded).
-//   - whenever a CPU plan is made (reservation or not), each role's service
-//     gets an environment drop-in (EnvDropIn) naming the CPUs it may use;
-//     with a reservation, irqbalance.service gets a drop-in that bans every
-//     CPU outside the core set.
+// Package plan decides, from the facts of one run alone, what the machine
+// should be: the unit files the generator writes, the CPU plan as one
+// assignment per role and how it is enforced, the swap provider's decision,
+// the sysctls, the interrupt moves. Decide is pure: same facts, same bytes.
+// docs/design.md, "Boot flow" and "CPU plan", says what it decides.
 package plan
 
 import (
@@ -48,44 +31,36 @@ const (
 	CPUModeNone CPUMode = "none"
 	// CPUModeAllowedCPUs uses AllowedCPUs= (cgroup v2 cpuset) and slices.
 	CPUModeAllowedCPUs CPUMode = "allowed-cpus"
-	// CPUModeAffinity uses CPUAffinity= on the pinned services: the
-	// degraded mode without the cgroup v2 cpuset controller.
+	// CPUModeAffinity uses CPUAffinity= on the pinned services: degraded,
+	// without the cgroup v2 cpuset controller.
 	CPUModeAffinity CPUMode = "cpu-affinity"
 )
 
-// GateDropIn is the name of the core's gate drop-in, written for a
-// CoreService= other than the default (the static copy in units/ covers the
-// default name).
+// GateDropIn is the core's gate drop-in, written for a renamed core (the
+// static copy in units/ covers the default).
 const GateDropIn = "ransomeye-tuner-gate.conf"
 
 // Plan is what Decide decides.
 type Plan struct {
 	// Enabled is false with ransomeye.tuner=0 (then Files is empty).
 	Enabled bool
-	// Files are the files the generator writes, in the order to write them
-	// (units.Sort).
+	// Files are the files the generator writes, in order (units.Sort).
 	Files []units.File
-	// PlanMade is true when the CPU plan was computed (CPU then says
-	// whether there is a reservation).
+	// PlanMade: the CPU plan was computed (CPU says if it reserves).
 	PlanMade bool
 	CPU      cpuplan.Plan
-	// Isolation is the configured isolation mode; CPUMode how the plan is
-	// enforced.
+	// Isolation is the configured mode; CPUMode how the plan is enforced.
 	Isolation config.Isolation
 	CPUMode   CPUMode
 	// Services are the CPUs each role's service is told about (its
-	// environment drop-in), core first; empty when no plan was made.
+	// environment drop-in), core first; none without a plan.
 	Services []Service
-	// Notes are the messages to log, in order.
-	Notes []priolog.Note
-	// Swap is the swap provider's decision (SwapDecided: the provider was
-	// inspected).
+	Notes    []priolog.Note
+	// Swap is the provider's decision (SwapDecided: it was inspected).
 	Swap        swap.Decision
 	SwapDecided bool
-	// Sysctls are the kernel parameters to set.
-	Sysctls []sysctl.Setting
-	// IRQ is where the interrupts go (with a reservation, when they were
-	// read).
+	Sysctls     []sysctl.Setting
+	// IRQ is where the interrupts go (with a reservation, when read).
 	IRQ irq.Decision
 	// Memory is the memory settings resolved (memory.go).
 	Memory MemoryPlan
@@ -97,8 +72,7 @@ func (p *Plan) note(pr priolog.Priority, format string, a ...any) {
 	p.Notes = append(p.Notes, priolog.Notef(pr, format, a...))
 }
 
-// CPUFiles returns the files that follow from the CPU plan and confine
-// (not the advisory ones).
+// CPUFiles returns the CPU files that confine (not the advisory ones).
 func (p Plan) CPUFiles() []units.File {
 	var out []units.File
 	for _, f := range p.Files {
@@ -109,9 +83,8 @@ func (p Plan) CPUFiles() []units.File {
 	return out
 }
 
-// Service is the CPUs one role's service may use: the same sets as its
-// AllowedCPUs=/CPUAffinity= drop-in, or, without a reservation, the usable
-// CPUs it shares with everything else.
+// Service is the CPUs one role's service may use: its drop-in's set, or
+// without a reservation the usable CPUs it shares.
 type Service struct {
 	Role     roles.Role
 	Unit     string
@@ -120,7 +93,7 @@ type Service struct {
 	Reserved bool
 }
 
-// Decide decides. It is pure.
+// Decide decides, purely.
 func Decide(f *facts.Facts) Plan {
 	p := Plan{Enabled: f.Enabled, CPUMode: CPUModeNone}
 	if f.CmdlineErr != nil {
@@ -160,14 +133,10 @@ func Decide(f *facts.Facts) Plan {
 	return p
 }
 
-// invalid is the plan for an invalid configuration: no units, except the
-// gate drop-in of every unit that may be the core. With [CPU]
-// CoreService=mydb.service and a typo elsewhere, writing nothing let
-// mydb.service start with no guarantee; the activator fails closed, and
-// only the gate makes the core wait for it. Every name a CoreService= line
-// assigns is gated (config.Error.Cores), not only the one the section
-// parser settles: a line continuation that swallowed the "[CPU]" header
-// left mydb.service ungated.
+// invalid is the plan for an invalid configuration: no units but the gate
+// drop-in of every unit a CoreService= line may have named
+// (config.Error.Cores): the activator fails closed, and only the gate
+// makes a renamed core wait for it.
 func (p *Plan) invalid(err error) {
 	var ce *config.Error
 	core := ""
@@ -198,9 +167,8 @@ func (p *Plan) invalid(err error) {
 	}
 }
 
-// gateFile is the gate drop-in of the core service core: the static gate
-// of units/ransomeye-core.service.d, for another core service name (a test
-// checks that both say the same).
+// gateFile is the gate drop-in for core: the static one of
+// units/ransomeye-core.service.d (a test keeps them alike).
 func gateFile(core string) units.File {
 	return units.File{Dir: units.Normal, Path: core + ".d/" + GateDropIn, Content: units.Serialize(
 		units.Opt("Unit", "Wants", names.ActivatorUnit),
@@ -233,8 +201,7 @@ func (p *Plan) cpu(f *facts.Facts) {
 	for _, n := range cpuplan.NamedIsolated(f.Topology, table) {
 		p.note(priolog.Notice, "CPU plan: %s", n)
 	}
-	// The services learn their CPUs from the same plan as their
-	// AllowedCPUs=, with or without a reservation.
+	// The services learn their CPUs from the same plan, reserved or not.
 	defer p.environment(f)
 	if p.CPU.Refused != "" {
 		// The plan asked for cannot be had: the core is gated on it.
@@ -309,8 +276,8 @@ func count(n int) string {
 	return strconv.Itoa(n)
 }
 
-// IRQBalanceBanned returns the CPUs irqbalance must leave alone: every
-// online CPU outside the core set (empty without a reservation).
+// IRQBalanceBanned returns every online CPU outside the core set (empty
+// without a reservation).
 func (p Plan) IRQBalanceBanned(f *facts.Facts) cpuset.Set {
 	if !p.CPU.Reserved {
 		return cpuset.Set{}
@@ -318,8 +285,7 @@ func (p Plan) IRQBalanceBanned(f *facts.Facts) cpuset.Set {
 	return f.Topology.Online.Difference(p.CPU.Core())
 }
 
-// CaptureCPUs returns the CPUs of the roles the capture interface's queue
-// interrupts go to (empty without a reservation).
+// CaptureCPUs returns the CPUs of the roles the capture queues go to.
 func (p Plan) CaptureCPUs() cpuset.Set {
 	var s cpuset.Set
 	for _, a := range p.CPU.Assignments {
@@ -336,8 +302,7 @@ func (p Plan) ReasonNoPlan(f *facts.Facts) string {
 	case !p.Enabled:
 		return names.CmdlineSwitch + "=0 on the kernel command line"
 	case f.ConfigErr != nil:
-		// The error names itself ("invalid configuration: FILE:LINE: ...")
-		// when the file was read; a file that cannot be read says so.
+		// A read file's error names itself ("invalid configuration: ...").
 		if r := f.ConfigErr.Error(); strings.HasPrefix(r, "invalid configuration") {
 			return r
 		}

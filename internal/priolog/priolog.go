@@ -1,15 +1,7 @@
-// Package priolog writes log lines with syslog priority prefixes ("<2>..."),
-// which both /dev/kmsg and journald (for a service's stderr) understand, or
-// plain text for a person at a terminal.
-//
-// The generator logs to /dev/kmsg because systemd connects generators'
-// stdout and stderr to /dev/null (systemd 252); the activator logs to stderr,
-// which systemd hands to the journal with the prefix parsed as the priority.
-// The prefix is written only when stderr is the journal ($JOURNAL_STREAM,
-// systemd.exec(5)): on a terminal "<4>" is noise, so people get "warning: ".
-// Events (failures, refusals, security events) carry a MESSAGE_ID
-// (internal/msgid); when stderr is the journal they go to journald over its
-// native protocol, which is the only way to attach fields to a record.
+// Package priolog writes log lines with syslog priority prefixes ("<2>"),
+// which /dev/kmsg and journald read, or plain words for a person at a
+// terminal. Events carry a MESSAGE_ID and go to journald natively, the only
+// way to attach fields to a record.
 package priolog
 
 import (
@@ -56,7 +48,7 @@ type Logger struct {
 	send    func(msg string, p Priority, fields map[string]string) error
 }
 
-// New returns a logger writing to w. When tag is non-empty each line reads
+// New returns a logger writing to w; with a tag each line reads
 // "<p>tag[pid]: message", as kernel-log readers expect.
 func New(w io.Writer, tag string) *Logger {
 	t := ""
@@ -66,12 +58,9 @@ func New(w io.Writer, tag string) *Logger {
 	return &Logger{w: w, tag: t, max: Debug}
 }
 
-// ForStderr returns the logger for a command's stderr w. journalStream is
-// the value of $JOURNAL_STREAM. When it names w ("device:inode" of the
-// stream systemd connected, compared with fstat of w, as systemd.exec(5)
-// says consumers must, because children inherit the variable with other
-// descriptors), lines carry "<N>" priority prefixes and events go to
-// journald natively under ident; otherwise the lines are plain text.
+// ForStderr returns the logger for a command's stderr w: "<N>" prefixes and
+// native events under ident when $JOURNAL_STREAM (journalStream) names w, as
+// systemd.exec(5) says to check; plain text otherwise.
 func ForStderr(w io.Writer, journalStream, ident string) *Logger {
 	l := New(w, "")
 	l.ident = ident
@@ -86,10 +75,8 @@ func ForStderr(w io.Writer, journalStream, ident string) *Logger {
 	return l
 }
 
-// IsJournalStream reports whether descriptor fd is the stream that
-// journalStream ("device:inode", decimal, as systemd sets $JOURNAL_STREAM)
-// names. An empty or malformed value, or a descriptor that cannot be
-// examined, is not the journal.
+// IsJournalStream reports whether fd is the stream journalStream
+// ("device:inode") names; anything malformed or unexaminable is not.
 func IsJournalStream(fd int, journalStream string) bool {
 	devS, inoS, ok := strings.Cut(journalStream, ":")
 	if !ok {
@@ -110,9 +97,8 @@ func IsJournalStream(fd int, journalStream string) bool {
 // Journal reports whether the logger writes to the journal stream.
 func (l *Logger) Journal() bool { return l != nil && l.journal }
 
-// OpenKmsg returns a logger on /dev/kmsg (under no root prefix: it is the
-// running kernel's log), falling back to stderr when it cannot be opened. The
-// returned closer releases the device.
+// OpenKmsg returns a logger on the running kernel's /dev/kmsg (no root
+// prefix), else on stderr; the closer releases the device.
 func OpenKmsg(tag string) (*Logger, io.Closer) {
 	// Opened blocking and wrapped: os.OpenFile would register the device
 	// with the runtime's poller, setting it up (epoll, eventfd) for one
@@ -133,14 +119,17 @@ func (l *Logger) SetMaxPriority(p Priority) { l.mu.Lock(); l.max = p; l.mu.Unloc
 // SetSink makes the logger hand every message to fn as well.
 func (l *Logger) SetSink(fn func(Priority, string)) { l.mu.Lock(); l.sink = fn; l.mu.Unlock() }
 
-// Printf logs one message at priority p. A message with newlines is split
-// into one record per line, each with the prefix, so that no line of it
-// can pose as a record of another priority.
+// Printf logs one message at priority p, one record per line, so that no
+// line of it can pose as a record of another priority.
 func (l *Logger) Printf(p Priority, format string, a ...any) {
-	if l == nil {
-		return
+	if l != nil {
+		l.emit(p, fmt.Sprintf(format, a...), nil)
 	}
-	msg := fmt.Sprintf(format, a...)
+}
+
+// emit hands msg to the sink, and logs it when p passes the filter: with
+// fields natively to the journal when it is there, else as lines.
+func (l *Logger) emit(p Priority, msg string, fields map[string]string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sink != nil {
@@ -148,6 +137,12 @@ func (l *Logger) Printf(p Priority, format string, a ...any) {
 	}
 	if p > l.max {
 		return
+	}
+	if fields != nil && l.journal && l.send != nil {
+		if err := l.send(strings.TrimRight(msg, "\n"), p, fields); err == nil {
+			return
+		}
+		// journald's socket unusable: the stream still carries the line.
 	}
 	l.writeLines(p, msg)
 }
@@ -164,29 +159,19 @@ func (l *Logger) writeLines(p Priority, msg string) {
 	}
 }
 
-// word is what a person reads in front of a line of priority p: the syslog
-// name for warnings and worse, nothing for the rest.
+var words = []string{"emergency: ", "alert: ", "critical: ", "error: ", "warning: "}
+
+// word is what a person reads in front of a line of priority p.
 func word(p Priority) string {
-	switch {
-	case p <= Emerg:
-		return "emergency: "
-	case p == Alert:
-		return "alert: "
-	case p == Crit:
-		return "critical: "
-	case p == Err:
-		return "error: "
-	case p == Warning:
-		return "warning: "
+	if int(max(p, Emerg)) < len(words) {
+		return words[max(p, Emerg)]
 	}
 	return ""
 }
 
-// Event logs one failure, refusal or security event, identified by id (its
-// catalog entry explains cause and remedy to `journalctl -x`). When stderr is
-// the journal the record is sent natively with MESSAGE_ID=, PRIORITY=,
-// SYSLOG_IDENTIFIER= and the caller's CODE_FILE=, CODE_LINE=, CODE_FUNC=;
-// when that fails, or elsewhere, it is written like Printf.
+// Event logs a failure, refusal or security event under its catalog id:
+// natively to the journal with MESSAGE_ID= and the caller's CODE_* fields,
+// else (or when that fails) like Printf.
 func (l *Logger) Event(id msgid.ID, p Priority, format string, a ...any) {
 	if l == nil {
 		return
@@ -202,22 +187,7 @@ func (l *Logger) Event(id msgid.ID, p Priority, format string, a ...any) {
 	if l.ident != "" {
 		fields["SYSLOG_IDENTIFIER"] = l.ident
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.sink != nil {
-		l.sink(p, msg)
-	}
-	if p > l.max {
-		return
-	}
-	if l.journal && l.send != nil {
-		if err := l.send(strings.TrimRight(msg, "\n"), p, fields); err == nil {
-			return
-		}
-		// journald's socket is unusable (not running, or full): the line
-		// still reaches the journal through the stream, without its id.
-	}
-	l.writeLines(p, msg)
+	l.emit(p, msg, fields)
 }
 
 // Errorf logs at priority ERR.
@@ -232,11 +202,7 @@ func (l *Logger) Noticef(format string, a ...any) { l.Printf(Notice, format, a..
 // Infof logs at priority INFO.
 func (l *Logger) Infof(format string, a ...any) { l.Printf(Info, format, a...) }
 
-// Debugf logs at priority DEBUG.
-func (l *Logger) Debugf(format string, a ...any) { l.Printf(Debug, format, a...) }
-
-// Note is a message to log later, with its priority: what a pure decision
-// returns instead of logging.
+// Note is a message a pure decision returns instead of logging.
 type Note struct {
 	Priority Priority
 	Text     string

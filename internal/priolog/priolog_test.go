@@ -29,7 +29,7 @@ func TestTagAndFilter(t *testing.T) {
 	l.SetMaxPriority(Notice)
 	var seen []Priority
 	l.SetSink(func(p Priority, _ string) { seen = append(seen, p) })
-	l.Debugf("hidden")
+	l.Printf(Debug, "hidden")
 	l.Warnf("shown")
 	if strings.Contains(b.String(), "hidden") || !strings.HasPrefix(b.String(), "<4>gen[") || !strings.Contains(b.String(), "]: shown\n") {
 		t.Errorf("got %q", b.String())

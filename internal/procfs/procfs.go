@@ -1,6 +1,5 @@
-// Package procfs parses the few /proc files the tuner reads: the kernel
-// command line, /proc/meminfo and /proc/swaps. Parsers take text, so they are
-// tested and fuzzed without a /proc; the Read functions add the root prefix.
+// Package procfs parses the /proc files the tuner reads (command line,
+// meminfo, swaps) from text, so that they are fuzzed without a /proc.
 package procfs
 
 import (
@@ -157,15 +156,14 @@ func ParseMeminfo(s string) (Meminfo, error) {
 	return m, nil
 }
 
-// Swap is one line of /proc/swaps.
+// Swap is one line of /proc/swaps (sizes in bytes); its JSON is status's.
 type Swap struct {
-	// Filename is the path as the kernel shows it: spaces, tabs, newlines
-	// and backslashes are octal-escaped there and unescaped here.
-	Filename string
-	Type     string // "file" or "partition"
-	Size     int64  // bytes
-	Used     int64  // bytes
-	Priority int
+	// Filename is the path, the kernel's octal escapes undone.
+	Filename string `json:"filename"`
+	Type     string `json:"type"` // "file" or "partition"
+	Size     int64  `json:"size_bytes"`
+	Used     int64  `json:"used_bytes"`
+	Priority int    `json:"priority"`
 }
 
 // ReadSwaps parses /proc/swaps under root.
@@ -189,11 +187,8 @@ func ParseSwaps(s string) ([]Swap, error) {
 		if i == 0 || strings.TrimSpace(line) == "" {
 			continue
 		}
-		// The kernel separates the fields with spaces and tabs only, and
-		// escapes those (and \n, \\) in the path as \ooo; any other byte,
-		// \f or a no-break space included, is part of the path. (Found by
-		// FuzzSwapsFilenameRoundTrip: strings.Fields cut "/\f" to "/".)
-		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
+		// Blanks only: any other byte ("\f") is part of the path.
+		f := Fields(line)
 		if len(f) != 5 {
 			return nil, fmt.Errorf("line %d: want 5 fields, found %d in %q", i+1, len(f), line)
 		}
@@ -203,29 +198,34 @@ func ParseSwaps(s string) ([]Swap, error) {
 		if err1 != nil || err2 != nil || err3 != nil || size < 0 || used < 0 || size > (1<<53)/1024 || used > (1<<53)/1024 {
 			return nil, fmt.Errorf("line %d: malformed numbers in %q", i+1, line)
 		}
-		out = append(out, Swap{Filename: unescapeOctal(f[0]), Type: f[1], Size: size * 1024, Used: used * 1024, Priority: prio})
+		out = append(out, Swap{Filename: Unescape(f[0]), Type: f[1], Size: size * 1024, Used: used * 1024, Priority: prio})
 	}
 	return out, nil
 }
 
-// unescapeOctal undoes the kernel's seq_file escaping of "\t\n\\ " as \ooo.
-func unescapeOctal(s string) string {
+// Fields splits on spaces and tabs only, as the kernel and libmount do.
+func Fields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+}
+
+// Unescape undoes the \ooo escaping of /proc/swaps, mountinfo and fstab.
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
 		}
 		b.WriteByte(s[i])
 	}
 	return b.String()
 }
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 // Enabled reports whether the kernel command line leaves the tuner on: it is
 // off only with ransomeye.tuner=0 (or another false value). An unparsable

@@ -1,5 +1,4 @@
-// Package readfile reads the small host files the tuner trusts only when
-// they are what they claim to be.
+// Package readfile reads small host files that must be what they claim.
 package readfile
 
 import (
@@ -10,15 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Regular reads a regular file of at most maxSize bytes. Why not
-// os.ReadFile: a FIFO there would block the generator (and the boot) and a
-// link to /dev/zero would read until memory runs out (tuner.conf and its
-// drop-ins are read at every boot, where a stalled generator stalls the
-// boot). It looks before it opens, since opening a device node can act (a
-// watchdog starts, a tape rewinds), and checks again what it opened.
-// Errors are *fs.PathError naming p: the open's or stat's own, EISDIR for
-// a directory, "is a named pipe (FIFO), not a regular file: ..." for
-// another kind, "larger than maxSize bytes".
+// Regular reads a regular file of at most maxSize bytes: a FIFO would
+// block the boot's generator, /dev/zero read until memory runs out, and
+// opening a device can act, so it looks before it opens and checks what it
+// opened. Errors are *fs.PathError naming p.
 func Regular(p string, maxSize int64) ([]byte, error) {
 	// Plain system calls, as Kernel: os.File would register each file
 	// with the runtime's poller, and set the poller up for the first.

@@ -11,14 +11,12 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 )
 
-// memoryEvents are the memory.events counters the text and the metrics
-// carry: low (reclaimed although under memory.low: the protection gave
-// way), high (throttled over memory.high), max (at memory.max), oom_kill.
+// memoryEvents are the memory.events counters reported: low (a protection
+// gave way), high, max, oom_kill.
 var memoryEvents = []string{"low", "high", "max", "oom_kill"}
 
-// writeMemory writes the memory rows: the protection's state, each
-// service's settings as the kernel applies them, its swap and events, and
-// its pressure.
+// writeMemory writes the memory rows: the protection's state, then each
+// service's settings as applied, swap, events and pressure.
 func writeMemory(m *check.Memory, row func(k, v string, a ...any)) {
 	if m == nil {
 		return
@@ -121,8 +119,7 @@ func humanValue(s string) string {
 	return s
 }
 
-// memoryFamilies are the memory and pressure series: none without m (a
-// run that does not read them, or the tuner disabled).
+// memoryFamilies are the memory and pressure series (none without m).
 func memoryFamilies(m *check.Memory) []family {
 	degraded := family{name: Prefix + "memory_protection_degraded", help: "1 when a [Memory] setting does not take effect (cgroup v1, no memory controller, a slice without protection, a setting overridden; status names it), else 0 (reported, never gated)."}
 	setting := family{name: Prefix + "memory_setting_bytes", help: "A [Memory] setting as the kernel applies it (memory.min, memory.low, memory.high, memory.swap.max), on the service's cgroup and, for a protection, every cgroup above it; +Inf for max; no series for a service that is not running."}
@@ -190,8 +187,8 @@ func memoryFamilies(m *check.Memory) []family {
 	return []family{degraded, setting, wanted, current, swap, ev, psi, ratio, total}
 }
 
-// settingValue is a kernel value as a sample: bytes, +Inf for max; not
-// for an absent or unreadable file, or a service not running.
+// settingValue is a kernel value as a sample (+Inf for max); none for an
+// absent or unreadable file, or a service not running.
 func settingValue(actual string) (float64, bool) {
 	if actual == "max" {
 		return math.Inf(1), true

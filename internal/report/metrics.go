@@ -2,8 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,14 +16,12 @@ import (
 // Prefix starts every metric name.
 const Prefix = "ransomeye_tuner_"
 
-// Run is what the metrics say of the run that writes them, besides its
-// report.
+// Run is what the metrics say of the run that writes them.
 type Run struct {
-	// Start is when the run started; Duration how long it took.
 	Start    time.Time
 	Duration time.Duration
-	// Planted counts the planted markers the run removed (activate), on top
-	// of those still present.
+	// Planted counts the planted markers the run removed, beyond those
+	// still present.
 	Planted int
 }
 
@@ -44,9 +43,8 @@ func gauge(name, help string, v float64) family {
 	return family{name: Prefix + name, help: help, samples: []sample{{value: v}}}
 }
 
-// swapGauge is a swap family: without a sample when the swap was not
-// measured (disabled, or the configuration cannot be read), rather than a
-// zero that looks like a measurement.
+// swapGauge is a swap family, with no sample where the swap was not
+// measured rather than a zero that looks measured.
 func swapGauge(rep Report, name, help string, v float64) family {
 	f := gauge(name, help, v)
 	if rep.Doc.Swap == nil {
@@ -142,12 +140,7 @@ func families(rep Report, run Run) []family {
 			help:    "The CPU plan: isolation setting, enforcement mode, whether CPUs are reserved; the value is always 1.",
 			samples: []sample{{labels: [][2]string{{"isolation", c.Isolation}, {"mode", c.Mode}, {"reserved", strconv.FormatBool(c.Reserved)}}, value: 1}},
 		})
-		var roleNames []string
-		for role := range c.Sets {
-			roleNames = append(roleNames, role)
-		}
-		sort.Slice(roleNames, func(i, j int) bool { return c.Sets[roleNames[i]].Unit < c.Sets[roleNames[j]].Unit })
-		for _, role := range roleNames {
+		for _, role := range c.rolesByUnit() {
 			s := c.Sets[role]
 			cpus.samples = append(cpus.samples, sample{labels: [][2]string{{"service", s.Unit}}, value: float64(s.Count)})
 			roleCPUs.samples = append(roleCPUs.samples, sample{labels: [][2]string{{"role", role}, {"service", s.Unit}}, value: float64(s.Count)})
@@ -182,21 +175,15 @@ func placementFamilies(p *check.Placement) []family {
 		left.samples = []sample{{labels: [][2]string{{"reason", "move_pending"}}, value: float64(len(p.IRQsMovePending))},
 			{labels: [][2]string{{"reason", "unmovable"}}, value: float64(len(p.IRQsUnmovable))}}
 		threads.samples = []sample{{value: float64(nThreads)}}
-		units := make([]string, 0, len(byService))
-		for u := range byService {
-			units = append(units, u)
-		}
-		sort.Strings(units)
-		for _, u := range units {
+		for _, u := range slices.Sorted(maps.Keys(byService)) {
 			outside.samples = append(outside.samples, sample{labels: [][2]string{{"service", u}}, value: float64(byService[u])})
 		}
 	}
 	return []family{irqs, left, threads, outside, degraded}
 }
 
-// Metrics returns rep in the Prometheus text exposition format (version
-// 0.0.4), for node_exporter's textfile collector: a HELP and a TYPE line
-// for every family, then its samples. Every family is a gauge but the
+// Metrics returns rep in the Prometheus text format 0.0.4 for
+// node_exporter's textfile collector; every family is a gauge but the
 // kernel's own counters (*_total).
 func (rep Report) Metrics(run Run) []byte {
 	var b strings.Builder
@@ -245,8 +232,8 @@ func escapeLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
-// formatValue writes a float the way Prometheus parses it, without an
-// exponent for the integers this package deals in.
+// formatValue writes a float as Prometheus parses it, integers without an
+// exponent.
 func formatValue(v float64) string {
 	switch {
 	case math.IsNaN(v):
@@ -261,6 +248,6 @@ func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// MetricsHeader is the start of every textfile Metrics renders (the first
-// HELP line): a file that does not start with it is not the tuner's.
+// MetricsHeader starts every textfile Metrics renders: a file without it
+// is not the tuner's.
 const MetricsHeader = "# HELP " + Prefix + "build_info "

@@ -1,14 +1,15 @@
-// Package report renders one run's judgement (internal/check) three ways:
-// status's text for people, status's versioned JSON document for programs,
-// and the Prometheus textfile for node_exporter. All three read the one
-// Report that Build makes from the facts, the plan and the check result, so
-// they cannot disagree.
+// Package report renders one run's judgement three ways (status's text,
+// status's versioned JSON, the Prometheus textfile), all from the one
+// Report Build makes, so they cannot disagree.
 package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/check"
@@ -19,30 +20,27 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 )
 
-// JSONVersion is the version of the document `status --json` prints.
-// Fields are only added; a change of meaning or a removed field raises it.
-// ransomeye-tuner(8), JSON OUTPUT, lists every field.
+// JSONVersion is the version of status --json (ransomeye-tuner(8)): fields
+// are only added; a change of meaning or a removed field raises it.
 const JSONVersion = 1
 
-// Report is status's document (Doc, the JSON), with what the text and the
-// metrics need besides.
+// Report is status's document (Doc) with what the text and the metrics
+// need besides.
 type Report struct {
 	Doc
-	// SwapRows are the swap provider's text rows.
 	SwapRows []swap.Row
 	// ProcMissing: /proc is not mounted (facts.ProcMissing).
 	ProcMissing bool
-	// Swap counts the bytes for the metrics: the target, all active swap,
-	// the provider's. TargetKnown is false when MemTotal was not read.
+	// Swap counts bytes for the metrics: the target, all active swap, the
+	// provider's; TargetKnown is false when MemTotal was not read.
 	Swap struct {
 		Target, Active, Provided int64
 		TargetKnown              bool
 	}
 }
 
-// Doc is the JSON document: one naming style (snake_case, units in the
-// names), [] and {} for empty lists and maps (never null), and what could
-// not be measured absent, with the reason under not_measured.
+// Doc is the JSON document: snake_case names with units, [] and {} never
+// null, and what was not measured absent with its reason in not_measured.
 type Doc struct {
 	Version   int    `json:"version"`
 	State     string `json:"state"`
@@ -56,9 +54,8 @@ type Doc struct {
 	Config      *Config           `json:"config,omitempty"`
 	Activation  *Activation       `json:"activation,omitempty"`
 	Marker      check.Marker      `json:"marker"`
-	// Swap is what the swap provider describes.
-	Swap any  `json:"swap,omitempty"`
-	CPU  *CPU `json:"cpu,omitempty"`
+	Swap        any               `json:"swap,omitempty"`
+	CPU         *CPU              `json:"cpu,omitempty"`
 	// Placement is reported, never gated; absent without a reservation.
 	Placement *check.Placement `json:"placement,omitempty"`
 	// CaptureInterface is reported, never gated; absent without [CPU]
@@ -142,6 +139,14 @@ type Set struct {
 	Unit  string `json:"unit"`
 	CPUs  string `json:"cpus"`
 	Count int    `json:"cpu_count"`
+}
+
+// rolesByUnit returns the roles of Sets by unit, as text and metrics list
+// them.
+func (c *CPU) rolesByUnit() []string {
+	roles := slices.Collect(maps.Keys(c.Sets))
+	sort.Slice(roles, func(i, j int) bool { return c.Sets[roles[i]].Unit < c.Sets[roles[j]].Unit })
+	return roles
 }
 
 // list returns l, or an empty list for nil: [] in JSON, never null.

@@ -3,7 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -75,12 +76,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	if c.Reserved {
 		row("cpu plan", "%s (isolation %s)", c.Mode, c.Isolation)
-		var sets []Set
-		for _, s := range c.Sets {
-			sets = append(sets, s)
-		}
-		sort.Slice(sets, func(i, j int) bool { return sets[i].Unit < sets[j].Unit })
-		for _, s := range sets {
+		for _, role := range c.rolesByUnit() {
+			s := c.Sets[role]
 			row("  "+s.Unit, "%s", s.CPUs)
 		}
 	} else if c.TopologyErr == "" {
@@ -141,7 +138,7 @@ func (rep Report) WriteText(w io.Writer) error {
 				keys = append(keys, k)
 			}
 		}
-		sort.Strings(keys)
+		slices.Sort(keys)
 		for _, k := range keys {
 			row("not read", "%s: %s", k, d.NotMeasured[k])
 		}
@@ -237,12 +234,7 @@ func writePlacement(p *check.Placement, row func(k, v string, a ...any)) {
 	for _, q := range p.IRQsMovePending {
 		row("  irq move pending", "%d (%s) on %s, asked onto %s: the kernel moves it when it next fires", q.IRQ, q.Name, q.CPUs, q.Requested)
 	}
-	var wq []string
-	for k := range p.Workqueue {
-		wq = append(wq, k)
-	}
-	sort.Strings(wq)
-	for _, k := range wq {
+	for _, k := range slices.Sorted(maps.Keys(p.Workqueue)) {
 		row("  workqueue mask", "%s: %s", k, p.Workqueue[k])
 	}
 	if len(p.ThreadsOnReserved) == 0 && p.ThreadsErr == "" {

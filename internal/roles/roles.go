@@ -1,9 +1,6 @@
-// Package roles is the table of the services the CPU plan gives CPUs to,
-// one row per role. Everything that follows from the roles is computed from
-// this table: the [CPU] keys naming their units, the CPU plan's
-// assignments, the drop-ins and slices the generator writes, the services'
-// environment, the JSON sets, the metrics series, what placement steers
-// where. A new role is a new row (and its goldens and docs).
+// Package roles is the table of the services the CPU plan gives CPUs to.
+// Everything role-shaped (keys, assignments, drop-ins, slices, environment,
+// JSON sets, metric series, placement) derives from it: a new role is a row.
 package roles
 
 import (
@@ -19,9 +16,8 @@ type NodePref int
 const (
 	// Rest is the core's: every usable core the other roles do not take.
 	Rest NodePref = iota
-	// Highest takes the last cores of the highest NUMA node. Roles taking
-	// from the highest node choose before those taking from the capture
-	// node.
+	// Highest takes the last cores of the highest NUMA node; such roles
+	// choose before Capture ones.
 	Highest
 	// Capture takes the last free cores of the capture interface's node,
 	// else of the node below the highest, else of the highest.
@@ -30,28 +26,23 @@ const (
 
 // Role is one row of the table.
 type Role struct {
-	// Name identifies the role ("core", "dpi", "training"): the key of the
-	// JSON sets and the plan file's services.
+	// Name identifies the role ("core"): JSON and plan-file key.
 	Name string
 	// Key is the [CPU] setting that names its unit ("CoreService").
 	Key string
-	// CPUsKey is the [CPU] setting that names its CPUs ("DPICPUs"); empty
-	// for the core, which gets every usable core the others do not take.
-	// Unset, the CPU plan chooses them (Cores, Node).
+	// CPUsKey is the [CPU] setting that names its CPUs ("DPICPUs"; empty
+	// for the core); unset, the CPU plan chooses them (Cores, Node).
 	CPUsKey string
-	// CPUs are the CPUs the configuration names for it (its CPUsKey);
-	// empty in Table and when none are named: the CPU plan chooses.
+	// CPUs are the CPUs the configuration names for it (empty in Table).
 	CPUs cpuset.Set
 	// Unit is its default unit.
 	Unit string
 	// Slice is its own slice when AllowedCPUs= is enforced, with the
 	// slice's Description= ("" for a role that stays in system.slice).
 	Slice, Description string
-	// Cores is how many physical cores it reserves (the core reserves
-	// none: it gets the rest).
+	// Cores is how many physical cores it reserves (the core: the rest).
 	Cores int
-	// Node is where its cores come from.
-	Node NodePref
+	Node  NodePref
 	// Capture: the capture interface's queue interrupts go to its CPUs.
 	Capture bool
 	// Memory are the role's [Memory] defaults by setting (Min, Low, High,

@@ -1,21 +1,10 @@
-// Package safefs is how the tuner, running as root, reaches and writes host
-// paths that other users may be able to influence.
-//
-// A directory is resolved component by component from a descriptor of the
-// root prefix, each step opened with O_PATH|O_NOFOLLOW, the way systemd's
-// chase() does: a symbolic link is followed only when root owns it and the
-// directory holding it is one that only root can change; its target is
-// resolved under the root prefix, never above it. With RootOnly, every
-// directory on the resolved path must also be owned by root and closed to
-// other users' writes (an ancestor may be world-writable when it is sticky).
-// The caller then works on the open directory (Dir) with the *at system
-// calls, never on the path string again: a check of a string followed by a
-// use of the same string is a race that a local user can win.
-//
-// WriteFile writes a file into such a directory atomically: a new temporary
-// file (O_CREAT|O_EXCL|O_NOFOLLOW), fsync, renameat over the name (replacing,
-// never following, whatever is there), fsync of the directory. Without the
-// fsyncs a zero-length file is a valid outcome after a crash.
+// Package safefs is how root reaches and writes host paths other users may
+// influence. A directory is resolved component by component from the root
+// prefix's descriptor (O_PATH|O_NOFOLLOW, as systemd's chase()), a link
+// followed only when root owns it in a directory only root can change; the
+// caller then works on the open Dir with the *at calls, never on the path
+// string again, which a local user could race. WriteFile replaces a file
+// atomically (temporary, fsync, rename, fsync of the directory).
 package safefs
 
 import (
@@ -34,63 +23,46 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 )
 
-// maxLinks bounds the symbolic links followed in one resolution, as the
-// kernel's own limit (MAXSYMLINKS) does.
+// maxLinks bounds the links followed in one resolution (MAXSYMLINKS).
 const maxLinks = 40
 
 // Options say how OpenDir resolves a directory.
 type Options struct {
-	// Create makes missing directories with this mode (owned by the
-	// caller, root); 0 leaves a missing directory an error that wraps
-	// fs.ErrNotExist.
+	// Create makes missing directories with this mode; 0 leaves a missing
+	// directory an error wrapping fs.ErrNotExist.
 	Create os.FileMode
-	// RootOnly requires every directory on the resolved path to be owned
-	// by root and not writable by other users; an ancestor may be
-	// world-writable when it has the sticky bit, the final directory may
-	// not. For a directory whose contents must stay root's (the
-	// swapfile's): anyone who can write there could rename root's file
-	// away and leave their own in its place.
+	// RootOnly requires every directory on the resolved path to be root's
+	// and closed to other users (an ancestor may be sticky instead): anyone
+	// who can write there could swap root's file for their own.
 	RootOnly bool
-	// Probe, with Create, makes nothing: OpenDir stops at the first missing
-	// directory and returns the deepest existing one (checked as an
-	// ancestor: RootOnly lets it be sticky), with Host and Path naming the
-	// directory that Create would make and Missing set. For a caller that
-	// must say what would happen without changing anything (plan, status),
-	// and check where a directory would be before making it.
+	// Probe, with Create, makes nothing: it opens the deepest existing
+	// directory and sets Missing, Host and Path to what Create would make,
+	// for plan and status, and to check a place before making it.
 	Probe bool
-	// NoLinks refuses a symbolic link in any component, whoever made it:
-	// for the kernel's own directories (/proc/sys, /proc/irq, /sys), which
-	// hold none, so that a link there never leads root's writes elsewhere.
+	// NoLinks refuses a link in any component: for the kernel's own
+	// directories, which hold none.
 	NoLinks bool
-	// PathOnly opens the directory O_PATH, not O_RDONLY: for a caller that
-	// only needs where it resolves (Host), never its entries. Why: the
-	// generator's O_RDONLY open of the swapfile's directory was an SELinux
-	// denial (systemd_generator_t read of default_t), which an O_PATH
-	// descriptor does not need.
+	// PathOnly opens the directory O_PATH: enough for Host, and needs no
+	// SELinux read permission (the generator's domain has none there).
 	PathOnly bool
 }
 
 // Dir is a directory opened by OpenDir.
 type Dir struct {
 	fd int
-	// Host is the resolved host path: where the directory really is, with
-	// every trusted link followed ("/data/ransomeye" for "/ransomeye" when
-	// that is a link to it).
+	// Host is the resolved host path, every trusted link followed.
 	Host string
-	// Path is Host under the root prefix: for messages and for commands
-	// that take a path.
-	Path string
-	// Created lists the host paths of directories OpenDir made.
+	// Path is Host under the root prefix, for messages and commands.
+	Path    string
 	Created []string
 	// Links lists the links followed, as "link -> target".
 	Links []string
-	// Missing (Probe only) is the host path of the first directory that
-	// does not exist yet; the descriptor is then its existing parent's.
+	// Missing (Probe) is the first directory that does not exist; the
+	// descriptor is then its existing parent's.
 	Missing string
 }
 
-// Fd returns the directory's descriptor (O_RDONLY|O_DIRECTORY; O_PATH with
-// Options.PathOnly), valid until Close.
+// Fd returns the directory's descriptor, valid until Close.
 func (d *Dir) Fd() int { return d.fd }
 
 // Close closes the directory.
@@ -118,27 +90,23 @@ func (d *Dir) Lstat(name string) (unix.Stat_t, error) {
 	return st, err
 }
 
-// step is one directory on the way: an O_PATH descriptor, its host path and
-// its stat.
+// step is one directory on the way: O_PATH descriptor, host path, stat.
 type step struct {
 	fd   int
 	host string
 	st   unix.Stat_t
 }
 
-// Writable reports whether users other than root can create, rename or
-// remove entries in a directory with this stat: writable by others, or by a
-// group other than root's.
+// Writable reports whether users other than root can change the entries of
+// a directory with this stat (others' write, or a non-root group's).
 func Writable(st *unix.Stat_t) bool {
 	return st.Mode&0o002 != 0 || (st.Mode&0o020 != 0 && st.Gid != 0)
 }
 
-// othersChange says who other than root can change the entries of the
-// directory s ("owner uid 1000", "mode 0777, group 0", "its POSIX ACL:
-// user:1000"), or "" when only root can: owned by root, and either closed
-// to others' writes (its mode and its POSIX ACL) or sticky (others may add
-// entries, but not rename or remove root's). An ACL that cannot be read
-// counts as open: aclErr says why.
+// othersChange says who other than root can change the entries of s
+// ("owner uid 1000", "mode 0777, group 0", "its POSIX ACL: user:1000"), or
+// "" when only root can (root's, and closed to others' writes by mode and
+// ACL, or sticky). An ACL that cannot be read counts as open (aclErr).
 func othersChange(s *step) (who string, aclErr error) {
 	switch {
 	case s.st.Uid != 0:
@@ -173,17 +141,14 @@ const (
 	aclVersion  = 2
 )
 
-// aclWriters reads the POSIX access ACL of the directory opened as fd, of
-// owning group gid (an O_PATH descriptor is enough) and returns who other
-// than root it lets write there, as setfacl would name them ("user:1000,
-// group:50"), or "" for nobody (no ACL; the filesystem has none). Why: with
-// an ACL the mode's group bits are its mask, and a root:root 0755-looking
-// directory with u:1000:rwx was accepted; uid 1000 then renamed the
-// swapfile away and put her own in its place before swapon.
+// aclWriters returns who other than root the POSIX access ACL of the
+// directory fd (owning group gid) lets write, as setfacl names them
+// ("user:1000"), "" for nobody: with an ACL the mode's group bits are only
+// its mask, and a root:root 0755-looking directory can let a user swap the
+// swapfile.
 func aclWriters(fd int, gid uint32) (string, error) {
-	// On the stack: every directory of every path root writes below is
-	// checked, a score of times per activate, in a process that lives
-	// milliseconds.
+	// On the stack: every directory root writes below is checked, a score
+	// of times per activate.
 	var b [4096]byte
 	buf := b[:]
 	n, err := getACL(fd, buf)
@@ -198,11 +163,10 @@ func aclWriters(fd int, gid uint32) (string, error) {
 	return ParseACLWriters(buf[:n], gid)
 }
 
-// getACL reads the access ACL xattr of the directory opened as fd into
-// buf. fgetxattr refuses O_PATH descriptors: the directory is opened again
-// for reading through fd itself ("." cannot be a link), which needs no
-// /proc (a chroot or an image build has none); a directory the caller may
-// not read is reached through /proc/self/fd instead.
+// getACL reads the access ACL xattr of directory fd into buf. fgetxattr
+// refuses O_PATH descriptors: the directory is opened again through fd
+// (no /proc needed, as in a chroot), else reached through /proc/self/fd
+// when the caller may not read it.
 func getACL(fd int, buf []byte) (int, error) {
 	rfd, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err == nil {
@@ -216,13 +180,10 @@ func getACL(fd int, buf []byte) (int, error) {
 	return n, perr
 }
 
-// ParseACLWriters returns who, other than root, the POSIX access ACL b (the
-// system.posix_acl_access xattr: a little-endian version 2 header, then
-// entries {tag u16, perm u16, id u32}) lets write, for a file whose owning
-// group is gid: a named user or group (other than id 0) with write
-// permission allowed by the mask, the owning group when it is not root's
-// and has write through the mask, and others with write. The owner is
-// checked by the caller. A malformed ACL is an error.
+// ParseACLWriters returns who other than root the system.posix_acl_access
+// value b lets write, for a file of group gid: named users and groups with
+// write through the mask, a non-root owning group likewise, and others. A
+// malformed ACL is an error.
 func ParseACLWriters(b []byte, gid uint32) (string, error) {
 	if len(b) < 4 || (len(b)-4)%8 != 0 || binary.LittleEndian.Uint32(b) != aclVersion {
 		return "", fmt.Errorf("its POSIX ACL is malformed (%d bytes)", len(b))
@@ -268,9 +229,8 @@ func ParseACLWriters(b []byte, gid uint32) (string, error) {
 	return strings.Join(who, ", "), nil
 }
 
-// OpenDir resolves the host directory hostPath under root and opens it.
-// Errors name the path and the remedy; a missing directory (without Create)
-// wraps fs.ErrNotExist.
+// OpenDir resolves the host directory hostPath under root and opens it;
+// errors name the path and remedy, a missing one wraps fs.ErrNotExist.
 func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 	rootfd, err := unix.Open(root.String(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -313,8 +273,7 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 		host := path.Join(cur.host, c)
 		fd, err := unix.Openat(cur.fd, c, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if errors.Is(err, unix.ENOENT) && opt.Create != 0 && opt.Probe {
-			// What Create would make: the rest, lexically (a directory that
-			// does not exist holds no links).
+			// What Create would make: the rest, lexically (no links there).
 			d.Missing = host
 			missing := path.Join(append([]string{host}, rest...)...)
 			if opt.RootOnly {
@@ -398,10 +357,9 @@ func OpenDir(root hostroot.Root, hostPath string, opt Options) (*Dir, error) {
 	return d, nil
 }
 
-// Resolve returns where the directory hostPath leads with root's links
-// followed, as OpenDir would take it, without creating, reading or
-// checking the mode of anything (Probe, PathOnly): a directory that does
-// not exist yet resolves lexically from the last link.
+// Resolve returns where hostPath leads with root's links followed, as
+// OpenDir takes it, creating, reading and checking nothing; a missing
+// directory resolves lexically from the last link.
 func Resolve(root hostroot.Root, hostPath string) (string, error) {
 	d, err := OpenDir(root, hostPath, Options{Create: 0o755, Probe: true, PathOnly: true})
 	if err != nil {
@@ -419,8 +377,7 @@ func finalFlags(opt Options) int {
 	return unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
 }
 
-// checkDir applies RootOnly to one directory on the resolved path; final
-// refuses the sticky exception.
+// checkDir applies RootOnly to one directory; final refuses stickiness.
 func checkDir(s *step, final bool) error {
 	st := &s.st
 	sticky := !final && st.Mode&unix.S_ISVTX != 0
@@ -442,9 +399,8 @@ func checkDir(s *step, final bool) error {
 	return nil
 }
 
-// trustLink decides whether a link may be followed: root owns it, and only
-// root can change the directory that holds it (otherwise its owner, or the
-// directory's, could point it anywhere between two runs).
+// trustLink decides whether a link may be followed: root's, in a directory
+// only root can change (else someone could repoint it between runs).
 func trustLink(dir *step, link *step, target string) error {
 	switch {
 	case link.st.Uid != 0:
@@ -482,8 +438,7 @@ func mkdir(cur *step, name, host string, perm os.FileMode) error {
 			return fmt.Errorf("chmod %04o %q: %w", perm.Perm(), host, err)
 		}
 	}
-	// The new entry made durable: cur.fd is an O_PATH descriptor, which
-	// fsync refuses (EBADF, once ignored here: the parent was never synced).
+	// The new entry made durable; fsync refuses the O_PATH cur.fd.
 	pfd, err := unix.Openat(cur.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open the directory holding %q: %w", host, err)
@@ -511,24 +466,20 @@ func splitPath(p string) []string {
 
 // WriteOptions tune WriteFile.
 type WriteOptions struct {
-	// NoReplace fails (wrapping fs.ErrExist) when something is at the
-	// name already, instead of replacing it.
+	// NoReplace fails (wrapping fs.ErrExist) when the name is taken.
 	NoReplace bool
-	// MoveAsideDir moves a directory found at the name to a hidden name
-	// beside it and retries, instead of failing: for a file whose absence
-	// is dangerous (the failure marker), where someone may have planted a
-	// directory to block it.
+	// MoveAsideDir moves a directory planted at the name aside and
+	// retries: for a file whose absence is dangerous (the marker).
 	MoveAsideDir bool
 }
 
-// TempPrefix returns the prefix of WriteFile's temporary names for name:
-// a dot, name and ".tmp." (never matched by "*.prom", "*.conf", ...).
+// TempPrefix is the prefix of WriteFile's temporary names: ".NAME.tmp.",
+// never matched by "*.prom" or "*.conf".
 func TempPrefix(name string) string { return "." + name + ".tmp." }
 
-// WriteFile writes data to name in d atomically, with mode perm (whatever
-// the umask), through a new temporary file that is fsynced and renamed
-// over the name without following what is there; the directory is fsynced
-// last. On error the temporary file is removed and the name is untouched.
+// WriteFile writes data to name in d atomically with mode perm (whatever
+// the umask), replacing without following what is there; on error the
+// name is untouched.
 func (d *Dir) WriteFile(name string, data []byte, perm os.FileMode, opt WriteOptions) (err error) {
 	if name == "" || strings.ContainsRune(name, '/') || name == "." || name == ".." {
 		return fmt.Errorf("%q is not a file name", name)
@@ -581,10 +532,33 @@ func (d *Dir) rename(tmp, name string, opt WriteOptions) error {
 	return nil
 }
 
-// MoveAside renames the entry at name in d, without following it, to a
-// hidden name beside it ("." + name + ".planted." + a random suffix), and
-// returns that name: for an entry someone planted that cannot be removed
-// (a directory with contents) but must not keep the name.
+// ErrNotOurs is StartsWith's answer for an entry the tuner did not write.
+var ErrNotOurs = errors.New("not written by ransomeye-tuner")
+
+// StartsWith returns nil when name in d is missing or a regular file that
+// starts with header (one the tuner wrote), ErrNotOurs for anything else,
+// or the error opening it (unfollowed, unblocking).
+func (d *Dir) StartsWith(name, header string) error {
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	buf := make([]byte, len(header))
+	n, _ := unix.Read(fd, buf)
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || string(buf[:max(n, 0)]) != header {
+		return ErrNotOurs
+	}
+	return nil
+}
+
+// MoveAside renames the entry at name, unfollowed, to a hidden
+// ".NAME.planted.RANDOM" and returns it: for something planted that cannot
+// be removed but must not keep the name.
 func (d *Dir) MoveAside(name string) (string, error) {
 	aside := "." + name + ".planted." + randomSuffix()
 	if err := unix.Renameat(d.fd, name, d.fd, aside); err != nil {
@@ -593,8 +567,8 @@ func (d *Dir) MoveAside(name string) (string, error) {
 	return aside, nil
 }
 
-// createTemp makes a new temporary file for name in d, retrying with a new
-// random suffix when an entry someone planted takes the name.
+// createTemp makes a new temporary file for name, retrying when something
+// planted takes the random name.
 func (d *Dir) createTemp(name string, perm os.FileMode) (string, int, error) {
 	var last error
 	for range 8 {

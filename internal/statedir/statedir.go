@@ -1,18 +1,10 @@
-// Package statedir keeps what the tuner must still know when its package
-// is removed, in /var/lib/ransomeye-tuner (root's, closed to other users):
-// every swapfile activate made or kept as its own, so that a purge removes
-// each of them, also those at an earlier [Swap] Path=; and the value of each
-// sysctl before activate first set it, so that removal can give it back.
-//
-// A record is a small text file, one entry a line, lines starting with '#'
-// ignored: the package's maintainer scripts read the swapfile record with
-// sh (scripts/maint/common.sh), after the binary is gone.
-//
-// Why /var/lib is never created: activate runs early at boot, before /var
-// is mounted when /var is a filesystem of its own; creating
-// /var/lib/ransomeye-tuner then would write under the empty mount point,
-// where the record is hidden once /var is mounted. Such a run writes no
-// record (ErrNotNow); a later run, or the package's prerm, does.
+// Package statedir keeps, in /var/lib/ransomeye-tuner, what the package's
+// removal must still know: every swapfile activate made (a purge removes
+// them, also those at an earlier Path=) and each sysctl's value before
+// activate first set it. Records are text, one entry a line, '#' comments:
+// the maintainer scripts read them with sh after the binary is gone.
+// /var/lib is never created: before a separate /var mounts, a record made
+// under the mount point would be hidden (ErrNotNow; a later run writes it).
 package statedir
 
 import (
@@ -37,24 +29,22 @@ const Dir = "/var/lib/ransomeye-tuner"
 
 // Record names, files in Dir.
 const (
-	// Swapfiles lists the host path of every swapfile activate made or
-	// kept labelled as its own, resolved (no link on the way), one a line.
+	// Swapfiles lists every swapfile activate made or kept labelled as
+	// its own, by resolved host path.
 	Swapfiles = "swapfiles"
-	// SysctlsBefore holds "key=value" lines: each sysctl's value before
-	// activate first set it on this machine.
+	// SysctlsBefore holds "key=value": each sysctl before activate first
+	// set it.
 	SysctlsBefore = "sysctl-before"
 )
 
-// ErrNotNow wraps the reason a record cannot be written at this time:
-// /var/lib is not there, or the filesystem that should hold it is not
-// mounted yet.
+// ErrNotNow wraps why a record cannot be written yet (/var/lib not there,
+// or not mounted).
 var ErrNotNow = errors.New("the record cannot be written now")
 
 // maxRecord bounds what is read of a record.
 const maxRecord = 1 << 20
 
-// open opens Dir for writing, creating Dir (never its parents) when
-// create is set.
+// open opens Dir, creating Dir (never its parents) with create.
 func open(root hostroot.Root, create bool) (*safefs.Dir, error) {
 	if err := mounts.Check(root, Dir); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotNow, err)
@@ -78,8 +68,8 @@ func open(root hostroot.Root, create bool) (*safefs.Dir, error) {
 	return d, nil
 }
 
-// Read returns the entries of the record name: its lines, without blank
-// and comment lines. A record (or Dir) that does not exist is empty.
+// Read returns the record's lines without blanks and comments (nothing for
+// a missing record).
 func Read(root hostroot.Root, name string) ([]string, error) {
 	b, err := readfile.Regular(root.Path(path.Join(Dir, name)), maxRecord)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
@@ -98,9 +88,8 @@ func Read(root hostroot.Root, name string) ([]string, error) {
 	return out, nil
 }
 
-// Write replaces the record name with header (comment lines, each
-// starting with "# ") and entries, atomically. An entry holding a newline
-// or another control character is refused: the scripts read one a line.
+// Write replaces the record atomically with header (as "# " lines) and
+// entries; a control character in an entry is refused (one a line).
 func Write(root hostroot.Root, name, header string, entries []string) error {
 	var b strings.Builder
 	for _, l := range strings.Split(strings.TrimSuffix(header, "\n"), "\n") {
@@ -142,13 +131,13 @@ func Remove(root hostroot.Root, name string) error {
 	return nil
 }
 
-// swapfilesHeader says what the swapfile record is, for whoever reads it.
+// swapfilesHeader says what the swapfile record is.
 const swapfilesHeader = `Swapfiles ransomeye-tuner made or kept as its own (labelled ransomeye-swap),
 one resolved host path a line. A purge of the package turns off and removes
 each one still there that is still its own; written by ransomeye-tuner.`
 
-// AddSwapfile adds the host path of a swapfile (resolved: no link on the
-// way) to the Swapfiles record; added is false when it was there already.
+// AddSwapfile adds a resolved host path to Swapfiles; added is false when
+// it was there.
 func AddSwapfile(root hostroot.Root, hostPath string) (added bool, err error) {
 	if !path.IsAbs(hostPath) || path.Clean(hostPath) != hostPath {
 		return false, fmt.Errorf("record the swapfile %q: not an absolute, clean path", hostPath)

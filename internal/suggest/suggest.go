@@ -1,15 +1,12 @@
-// Package suggest finds the known name a mistyped one was meant to be: a
-// command, an option, a configuration section or key. Every "did you mean"
-// of the command line and of the configuration comes from here, so that
-// they agree on what counts as a typo.
+// Package suggest finds the known name a mistyped one was meant to be, for
+// every "did you mean" of the command line and the configuration alike.
 package suggest
 
 import "strings"
 
-// Closest returns the one candidate close to name (a typo: at most two
-// letters added, dropped, changed or swapped, or the start of only one
-// candidate), else "". Letter case counts: callers that ignore it compare
-// folded names first (Fold).
+// Closest returns the one candidate close to name (at most two letters
+// added, dropped, changed or swapped, or the start of only one), else "";
+// case counts (Fold ignores it).
 func Closest(name string, candidates []string) string {
 	best, bestD, ties := "", 3, 0
 	var prefixed []string
@@ -25,8 +22,7 @@ func Closest(name string, candidates []string) string {
 			ties++
 		}
 	}
-	// A distance of two in a name of two or three letters is a different
-	// word, not a typo.
+	// Two letters off a name of two or three is another word.
 	if best != "" && ties == 1 && bestD < len(name)-1 {
 		return best
 	}
@@ -36,10 +32,9 @@ func Closest(name string, candidates []string) string {
 	return ""
 }
 
-// Fold returns the one candidate that equals name once both are folded
-// (letter case ignored, and the separators "_", "-" and "." dropped:
-// "vfs_cache_pressure" is "VFSCachePressure"), else the Closest of the
-// folded names, else "".
+// Fold returns the one candidate equal to name once both are folded (case
+// and "_", "-", "." ignored: "vfs_cache_pressure" is "VFSCachePressure"),
+// else the Closest of the folded names, else "".
 func Fold(name string, candidates []string) string {
 	folded := make([]string, len(candidates))
 	var same []string
@@ -69,9 +64,8 @@ func fold(s string) string {
 	return strings.ToLower(strings.NewReplacer("_", "", "-", "", ".", "").Replace(s))
 }
 
-// Distance is the optimal string alignment distance of a and b: the
-// insertions, deletions, substitutions and swaps of neighbouring bytes that
-// turn a into b ("stauts" is one swap from "status").
+// Distance is the optimal string alignment distance of a and b ("stauts"
+// is one swap from "status").
 func Distance(a, b string) int {
 	d := make([][]int, len(a)+1)
 	for i := range d {

@@ -1,10 +1,7 @@
 // Package swap is the seam between the tuner and what provides the core's
-// swap. A provider is inspected once per run (facts), decides purely what
-// activate would do for the target (plan), is changed only by its Apply
-// (activate), and describes itself for status, plan and the logs: nothing
-// outside a provider knows what kind of swap it is. The swapfile
-// (internal/swapfile) is the only provider; docs/design.md, "Swap
-// providers", says how a second one plugs in.
+// swap: a Provider is inspected once per run, decides purely, changes the
+// machine only in its Apply and describes itself; nothing outside it knows
+// what kind of swap it is (docs/design.md, "Swap providers").
 package swap
 
 import (
@@ -16,13 +13,11 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
 
-// Target is the swap the core needs: max(MinSize, MemTotal), rounded up to
-// a whole page.
+// Target is the swap the core needs: max(MinSize, MemTotal), page-rounded.
 type Target struct {
 	Bytes, MinSize, MemTotal int64
 	PageSize                 int
-	// Err says why MemTotal is not known (the target is then MinSize, and
-	// nothing may be created for it).
+	// Err: MemTotal not known (the target is MinSize; nothing is created).
 	Err error
 }
 
@@ -43,9 +38,9 @@ func NewTarget(minSize int64, mem procfs.Meminfo, memErr error, pageSize int) Ta
 // Known reports whether the target is known: MemTotal was read.
 func (t Target) Known() bool { return t.Err == nil }
 
-// String is the target with how it was found, for people: "16.0 GiB =
-// max(MinSize 16.0 GiB, MemTotal 8.0 GiB)"; when MemTotal was not read,
-// that it is not known and the least it can be, never a MemTotal of 0.
+// String is the target and how it was found, for people ("16.0 GiB =
+// max(MinSize 16.0 GiB, MemTotal 8.0 GiB)"); never a MemTotal of 0 when it
+// was not read.
 func (t Target) String() string {
 	h := fsinfo.Human
 	if !t.Known() {
@@ -54,82 +49,72 @@ func (t Target) String() string {
 	return fmt.Sprintf("%s = max(MinSize %s, MemTotal %s)", h(t.Bytes), h(t.MinSize), h(t.MemTotal))
 }
 
-// Satisfies reports whether a swap area of activeBytes as /proc/swaps
-// counts it (the header page left out) gives at least the target: the
-// gate's test, and activate's.
+// Satisfies reports whether a swap area of activeBytes (/proc/swaps's
+// count, the header page left out) gives the target.
 func (t Target) Satisfies(activeBytes int64) bool { return activeBytes+int64(t.PageSize) >= t.Bytes }
 
 // The actions of a Decision.
 const (
 	Create  = "create"  // nothing there: make it
-	Keep    = "keep"    // usable as it is (perhaps after fixing its owner, mode or label)
+	Keep    = "keep"    // usable as it is (perhaps after a fix)
 	Replace = "replace" // ours but unusable or too small, and not in use: make it anew
 	Refuse  = "refuse"  // something that must not be touched, or cannot be used: fail closed
 )
 
-// Decision is what a provider would do for a target, and whether the swap
-// guarantee is in effect now.
+// Decision is what a provider would do for a target, and whether the
+// swap guarantee is in effect now.
 type Decision struct {
 	Target Target
-	// Action is one of the actions; Reason says why, with the remedy for
-	// Refuse.
+	// Action is one of the actions; Reason says why (the remedy for
+	// Refuse).
 	Action, Reason string
-	// InEffect: the provider's swap is active with at least the target,
-	// and kept as it is. NotInEffect says why not, with the remedy.
+	// InEffect: active with the target and kept as it is; NotInEffect
+	// says why not, with the remedy.
 	InEffect    bool
 	NotInEffect string
-	// NotMeasured, when not empty, says why the guarantee could not be
-	// judged (a run that is not root's cannot read the provider): neither
-	// in effect nor failing, and Action is "".
+	// NotMeasured says why the guarantee could not be judged (a run not
+	// root's cannot read the provider): neither in effect nor failing, and
+	// Action is "".
 	NotMeasured string
-	// Expected and Actual are the swap check's columns ("swapfile
-	// \"/ransomeye/swap\" active with at least 16.0 GiB", "not active").
+	// Expected and Actual are the swap check's columns.
 	Expected, Actual string
-	// Active is the provider's swap active now, as /proc/swaps counts it
-	// (0: not active).
+	// Active is the provider's swap active now (0: not active).
 	Active int64
 	// Detail is the provider's own part of the decision, for its Apply.
 	Detail any
 }
 
-// Row is one row of status's text report: a label and its value.
+// Row is one row of status's text report.
 type Row struct{ Key, Value string }
 
-// Description is a provider and a decision, rendered for each reader.
+// Description is a provider and a decision, rendered for each reader:
 type Description struct {
-	// Status is the "swap" section of status --json.
+	// status --json's "swap" section; status's text rows; plan's lines;
+	// activate's log before it acts.
 	Status any
-	// Rows are status's text rows about the swap, in order.
-	Rows []Row
-	// Plan are the lines of `ransomeye-tuner plan` about the swap.
-	Plan []string
-	// Log are activate's lines before it acts on the decision.
-	Log []priolog.Note
-	// Summary says in one line what can be seen of the swap now, for a
-	// failure that systemd did not explain.
+	Rows   []Row
+	Plan   []string
+	Log    []priolog.Note
+	// Summary says in one line what is seen of the swap, for a failure
+	// systemd did not explain.
 	Summary string
-	// Provides says what the provider gives once activate succeeded
-	// ("swapfile \"/ransomeye/swap\" of at least 16.0 GiB").
+	// Provides says what activate's success guarantees.
 	Provides string
 }
 
 // Provider is one way of providing the swap.
 type Provider interface {
-	// Units are the unit files the generator writes for it, and what to
-	// log about them.
+	// Units are the unit files the generator writes for it, and notes.
 	Units() ([]units.File, []priolog.Note)
-	// Decide says what Apply would do for t, from what was inspected. It
-	// is pure.
+	// Decide says purely what Apply would do for t.
 	Decide(t Target) Decision
-	// Apply carries d out (logging to log), then inspects again what is
-	// there now, so that a later Decide sees it: the only code that
-	// changes the swap. The error is the reason activate fails with.
+	// Apply carries d out, then inspects again: the only code that changes
+	// the swap; the error is activate's reason to fail.
 	Apply(d Decision, log *priolog.Logger) error
 	// Describe renders the provider and d.
 	Describe(d Decision) Description
-	// Record notes what the provider made in the record a purge of the
-	// package reads (it must find it without the binary), logging what it
-	// did; not a failure either way.
+	// Record adds what it made to the record a purge reads (without the
+	// binary), logging what it did; never a failure.
 	Record(log *priolog.Logger)
 	// SwapUnit is the unit that turns the swap on: remedies name it, and
 	// recover starts it.

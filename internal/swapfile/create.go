@@ -13,29 +13,25 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
 )
 
 // MkswapDirs are where FindMkswap looks for mkswap, in order: the system's
-// own directories, never $PATH. Why: a root shell keeps a user's PATH (su
-// without "-", sudo -E), and an "mkswap" in that user's ~/bin would have run
-// as root on the swapfile's descriptor. /usr/bin and /bin come last for the
-// distributions that install util-linux there.
+// directories, never $PATH, which a root shell may have kept from a user
+// (an "mkswap" in their ~/bin would run as root).
 var MkswapDirs = []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"}
 
-// TestMkswapEnv names an mkswap to run instead of the system's. It is for
-// the black-box tests' fault injection only (an mkswap that kills the
-// activator at a known step), and is honoured only for a file root owns
-// that no one else can write, in a directory the same holds for: a user
-// cannot point root at a program of theirs with it.
+// TestMkswapEnv names an mkswap to run instead, for the black-box tests'
+// fault injection only; honoured only for root's file in root's directory,
+// neither writable by others.
 const TestMkswapEnv = "RANSOMEYE_TUNER_TEST_MKSWAP"
 
-// FindMkswap resolves the mkswap command once, for Options.Mkswap: the
-// test override (TestMkswapEnv's value, "" for none) when set, else the
-// first mkswap in MkswapDirs. What it returns is an executable regular file
-// owned by root and writable by no one else.
+// FindMkswap resolves the mkswap command: override (TestMkswapEnv's value)
+// when set, else the first in MkswapDirs; root's executable, writable by
+// no one else.
 func FindMkswap(override string) (string, error) {
 	if override != "" {
 		if !filepath.IsAbs(override) {
@@ -63,10 +59,8 @@ func FindMkswap(override string) (string, error) {
 	return "", fmt.Errorf("mkswap not found in %s: install util-linux", strings.Join(MkswapDirs, ", "))
 }
 
-// rootOnlyExecutable checks that p (links followed) is an executable
-// regular file owned by root that group and others cannot write; with
-// dirToo, the same of the directory holding it (a file in a directory
-// someone else can write could be swapped for theirs after the check).
+// rootOnlyExecutable checks that p is root's executable regular file,
+// writable by no one else; with dirToo, its directory likewise.
 func rootOnlyExecutable(p string, dirToo bool) error {
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -101,16 +95,14 @@ type Options struct {
 	Mkswap string
 	// Label is the swap area's label (mkswap -L).
 	Label string
-	// NoCOW sets FS_NOCOW_FL on the empty file before allocation (btrfs)
-	// and fails when it does not stick.
+	// NoCOW sets FS_NOCOW_FL on the empty file (btrfs), failing when it
+	// does not stick.
 	NoCOW bool
-	// Replace lets the rename replace what is at the name; without it an
-	// entry that appeared meanwhile makes Create fail (RENAME_NOREPLACE).
+	// Replace lets the rename replace what is at the name; without it a
+	// new entry there makes Create fail (RENAME_NOREPLACE).
 	Replace bool
-	// Context, when set, is the SELinux context (selinux.Detect) the
-	// temporary file gets on its new descriptor before anything else is
-	// done to it, so that mkswap does not relabel it (and needs no
-	// permission to) and the rename keeps it.
+	// Context is the SELinux context the temporary file gets first, so
+	// mkswap need not relabel it and the rename keeps it.
 	Context string
 	// Log receives progress and the steps; may be nil.
 	Log *priolog.Logger
@@ -122,22 +114,18 @@ var ErrNoCOW = errors.New("cannot set the no-copy-on-write attribute")
 // maxGrow bounds the rounds of growing a file whose extents lose pages.
 const maxGrow = 8
 
-// Create makes a swapfile named name in the open directory dir that gives
-// the kernel at least size bytes: a temporary file in the directory, mode
-// 0600 from its creation, no-copy-on-write when asked, preallocated with
-// fallocate (zero-filled where that is not supported), grown by the pages
-// its extents lose on the device (KernelPages), labelled with the SELinux
-// context Options.Context from its creation, mkswap, fsync, renamed into
-// place, and the directory fsynced. Every step works on the directory's
-// descriptor, never on a path string (mkswap gets /proc/self/fd/3, the
-// temporary file itself). On any error the temporary file is removed and
-// the name is left as it was. It returns the file's size.
+// Create makes a swapfile named name in dir giving the kernel at least size
+// bytes: a temporary file, 0600 and labelled from its creation, no-COW
+// when asked, preallocated (zeros where fallocate is not supported), grown
+// by the pages its extents lose, mkswap'd through its descriptor, fsynced
+// and renamed into place. On error the temporary is removed and the name
+// left as it was. It returns the file's size.
 func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err error) {
 	if opt.Mkswap == "" || !filepath.IsAbs(opt.Mkswap) {
 		return 0, fmt.Errorf("mkswap %q is not an absolute path", opt.Mkswap)
 	}
 	dirfd := dir.Fd()
-	tmpName := TempPrefix + strconv.Itoa(os.Getpid())
+	tmpName := names.SwapTempPrefix + strconv.Itoa(os.Getpid())
 	tmp := filepath.Join(dir.Host, tmpName)
 	// O_NOATIME: the header is read back after mkswap, which has just
 	// written and fsynced the file; updating its access time then dirtied
@@ -159,9 +147,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 			}
 		}
 	}()
-	// Labelled first: why, the mkswap (fsadm_t) of a boot under the
-	// reference policy was denied write, relabelfrom and relabelto
-	// swapfile_t on a temporary file that had the directory's type.
+	// Labelled first: mkswap (fsadm_t) may not relabel it.
 	if opt.Context != "" {
 		if err := selinux.Set(fd, opt.Context); err != nil {
 			return 0, fmt.Errorf("label the temporary file %q: %w", tmp, err)
@@ -206,8 +192,7 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 	if err != nil || !h.Swap {
 		return 0, fmt.Errorf("%q has no swap signature after mkswap (read: %v)", tmp, err)
 	}
-	// The header now bounds what the kernel takes: check the pages once
-	// more, the way swapon will count them.
+	// The header now bounds what the kernel takes: count again.
 	got, _, err := usablePages(fd, total, int(ps), int64(h.LastPage)+1)
 	if err != nil {
 		return 0, fmt.Errorf("read the extents of %q: %w", tmp, err)
@@ -235,11 +220,9 @@ func Create(dir *safefs.Dir, name string, size int64, opt Options) (_ int64, err
 	return total, nil
 }
 
-// growToUsable grows the file fd of size bytes until its extents give the
-// kernel want pages (KernelPages, the header page included), by the pages
-// lost each round; it returns the final size, or fails closed after
-// maxGrow rounds. Why: on ext4 with 1 KiB blocks a 64 MiB file lost 5
-// pages, and the gate then refused the core at every boot.
+// growToUsable grows the file until its extents give the kernel want pages
+// (ext4 with 1 KiB blocks loses some), failing closed after maxGrow rounds;
+// it returns the final size.
 func growToUsable(fd int, name string, size, want int64, log *priolog.Logger) (int64, error) {
 	ps := int64(os.Getpagesize())
 	for round := 0; ; round++ {
@@ -256,9 +239,7 @@ func growToUsable(fd int, name string, size, want int64, log *priolog.Logger) (i
 		grow := (want - got) * ps
 		log.Infof("%q: its extents give the kernel %d of %d pages (extents off page boundaries on the device): growing it by %d bytes", name, got, want, grow)
 		if err := allocate(fd, name, size, grow, log); err != nil {
-			// Why: on a fragmented ext4 with 1 KiB blocks this said only
-			// "no space left on device", with tens of MiB free once the
-			// temporary file was removed.
+			// Say why: "no space left on device" alone misleads here.
 			return 0, fmt.Errorf("%q gives the kernel only %d of the %d pages wanted (its extents start or end off page boundaries on the device, as on a filesystem whose block size is below the page size of %d bytes), and growing it by %d bytes to make up for them failed: %w; free more space, or use a filesystem with a block size of at least the page size", name, got, want, ps, grow, err)
 		}
 		size += grow
@@ -283,9 +264,8 @@ func setNoCOW(fd int) error {
 	return nil
 }
 
-// allocate preallocates size bytes from off with fallocate(mode 0), or
-// writes zeros where the filesystem does not support it (ext3 without
-// extents, ...).
+// allocate preallocates size bytes from off with fallocate, or writes
+// zeros where the filesystem does not support it.
 func allocate(fd int, name string, off, size int64, log *priolog.Logger) error {
 	err := unix.Fallocate(fd, 0, off, size)
 	if err == nil {
@@ -327,15 +307,10 @@ func zeroFill(fd int, name string, off, size int64, log *priolog.Logger) error {
 	return nil
 }
 
-// runMkswap runs mkswap on the open file fd, passed to it as its fd 3 and
-// named /proc/self/fd/3: that name opens the file fd refers to whatever
-// happens to names in the directory meanwhile, so nothing can be swapped in
-// under mkswap (mkswap accepts it: it opens the path and writes there).
-//
-// Started with syscall.ForkExec and waited for with wait4, its output
-// caught in a memfd: os/exec first forks a child of its own to probe for
-// pidfd support, and copies the output through a pipe and a goroutine,
-// which cost more than mkswap's own start on the swapfile's creation path.
+// runMkswap runs mkswap on fd as its fd 3, named /proc/self/fd/3: that name
+// opens fd's file whatever happens in the directory meanwhile. ForkExec,
+// wait4 and a memfd for its output: os/exec's pidfd probe and output pipe
+// cost more than mkswap's own start.
 func runMkswap(mkswap string, fd int, name, label string) error {
 	args := []string{mkswap}
 	if label != "" {

@@ -8,43 +8,49 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
+	"github.com/ransomeye/ransomeye-tuner/internal/procfs"
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
 	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 )
 
-// Section is the "swap" section of status --json (ransomeye-tuner(8), JSON
-// OUTPUT): fields are only added.
+// Section is status --json's "swap" section (ransomeye-tuner(8)); fields
+// are only added.
 type Section struct {
 	Path string `json:"path"`
 	Unit string `json:"unit"`
-	// MemTotal and Target are absent when /proc/meminfo could not be
-	// read (MemTotalError says why), rather than a 0 that looks measured.
-	MemTotal      *int64       `json:"mem_total_bytes,omitempty"`
-	MemTotalError string       `json:"mem_total_error,omitempty"`
-	MinSize       int64        `json:"min_size_bytes"`
-	Target        *int64       `json:"target_bytes,omitempty"`
-	File          FileView     `json:"file"`
-	Active        bool         `json:"active"`
-	ActiveBytes   int64        `json:"active_bytes"`
-	Devices       []ActiveArea `json:"active_swap"`
-	OthersBytes   int64        `json:"other_swap_bytes"`
-	Decision      string       `json:"decision"`
-	Reason        string       `json:"reason"`
-	Dir           string       `json:"dir"`
-	ResolvedDir   string       `json:"resolved_dir"`
-	Links         []string     `json:"links"`
-	InEffect      bool         `json:"in_effect"`
-	NotInEffect   string       `json:"not_in_effect"`
-	Filesystem    *struct {
-		Type      string `json:"type"`
-		FreeBytes int64  `json:"free_bytes"`
-	} `json:"filesystem,omitempty"`
-	// SELinux is absent when SELinux is off.
-	SELinux *struct {
-		Mode        string `json:"mode"`
-		WantContext string `json:"want_context"`
-		Error       string `json:"error,omitempty"`
-	} `json:"selinux,omitempty"`
+	// MemTotal and Target are absent when /proc/meminfo could not be read
+	// (MemTotalError says why), rather than a 0 that looks measured.
+	MemTotal      *int64        `json:"mem_total_bytes,omitempty"`
+	MemTotalError string        `json:"mem_total_error,omitempty"`
+	MinSize       int64         `json:"min_size_bytes"`
+	Target        *int64        `json:"target_bytes,omitempty"`
+	File          FileView      `json:"file"`
+	Active        bool          `json:"active"`
+	ActiveBytes   int64         `json:"active_bytes"`
+	Devices       []procfs.Swap `json:"active_swap"`
+	OthersBytes   int64         `json:"other_swap_bytes"`
+	Decision      string        `json:"decision"`
+	Reason        string        `json:"reason"`
+	Dir           string        `json:"dir"`
+	ResolvedDir   string        `json:"resolved_dir"`
+	Links         []string      `json:"links"`
+	InEffect      bool          `json:"in_effect"`
+	NotInEffect   string        `json:"not_in_effect"`
+	Filesystem    *Filesystem   `json:"filesystem,omitempty"`
+	SELinux       *SELinux      `json:"selinux,omitempty"`
+}
+
+// Filesystem is the swapfile's filesystem in Section.
+type Filesystem struct {
+	Type      string `json:"type"`
+	FreeBytes int64  `json:"free_bytes"`
+}
+
+// SELinux is the SELinux state in Section.
+type SELinux struct {
+	Mode        string `json:"mode"`
+	WantContext string `json:"want_context"`
+	Error       string `json:"error,omitempty"`
 }
 
 // FileView describes the swapfile on disk.
@@ -56,56 +62,35 @@ type FileView struct {
 	Owner     string `json:"owner,omitempty"`
 	SwapArea  bool   `json:"swap_area"`
 	// HibernationImage is the signature of a hibernation image found in
-	// place of the swap signature ("S1SUSPEND", ...), absent when none.
+	// place of the swap signature.
 	HibernationImage string `json:"hibernation_image,omitempty"`
 	Label            string `json:"label,omitempty"`
 	Inode            uint64 `json:"inode,omitempty"`
-	// Usable is what the kernel would take from the swap area, as its
-	// extents fall on the device (the header page included).
-	Usable int64 `json:"usable_bytes,omitempty"`
-	// SELinuxContext is absent when the file has none.
+	// Usable is what the kernel would take (KernelPages).
+	Usable         int64  `json:"usable_bytes,omitempty"`
 	SELinuxContext string `json:"selinux_context,omitempty"`
-}
-
-// ActiveArea is one active swap area, as /proc/swaps lists it.
-type ActiveArea struct {
-	Filename string `json:"filename"`
-	Type     string `json:"type"`
-	Size     int64  `json:"size_bytes"`
-	Used     int64  `json:"used_bytes"`
-	Priority int    `json:"priority"`
 }
 
 // Describe renders the swapfile and d for status, plan and activate's log.
 func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	t, h := d.Target, fsinfo.Human
 	sec := Section{Path: s.Path, Unit: s.Unit, MinSize: t.MinSize,
-		File: s.fileView(), Active: s.Ours != nil, ActiveBytes: d.Active, Devices: []ActiveArea{}, Decision: d.Action, Reason: d.Reason,
+		File: s.fileView(), Active: s.Ours != nil, ActiveBytes: d.Active, Devices: append([]procfs.Swap{}, s.Swaps...), Decision: d.Action, Reason: d.Reason,
 		Dir: s.Dir, ResolvedDir: s.Resolved, Links: append([]string{}, s.Links...), InEffect: d.InEffect, NotInEffect: d.NotInEffect}
 	if t.Known() {
 		sec.MemTotal, sec.Target = &t.MemTotal, &t.Bytes
 	} else {
 		sec.MemTotalError = t.Err.Error()
 	}
-	for _, a := range s.Swaps {
-		sec.Devices = append(sec.Devices, ActiveArea{a.Filename, a.Type, a.Size, a.Used, a.Priority})
-	}
 	for _, o := range s.Others {
 		sec.OthersBytes += o.Size
 	}
 	if s.FSKnown {
-		sec.Filesystem = &struct {
-			Type      string `json:"type"`
-			FreeBytes int64  `json:"free_bytes"`
-		}{s.FS.Name, s.FS.Free}
+		sec.Filesystem = &Filesystem{s.FS.Name, s.FS.Free}
 	}
 	se := s.SELinux
 	if se.Enabled {
-		sec.SELinux = &struct {
-			Mode        string `json:"mode"`
-			WantContext string `json:"want_context"`
-			Error       string `json:"error,omitempty"`
-		}{Mode: se.Mode(), WantContext: se.SwapContext}
+		sec.SELinux = &SELinux{Mode: se.Mode(), WantContext: se.SwapContext}
 		if se.Err != nil {
 			sec.SELinux.Error = se.Err.Error()
 		}
@@ -254,8 +239,7 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	return out
 }
 
-// fileView describes the file as status shows it ("unknown" when it could
-// not be inspected).
+// fileView describes the file as status shows it.
 func (s *Swapfile) fileView() FileView {
 	e := s.File
 	if !s.FileKnown {
@@ -274,8 +258,7 @@ func (s *Swapfile) fileView() FileView {
 	return f
 }
 
-// selinuxRow says, with SELinux on, the swapfile's context and the one
-// swapon needs.
+// selinuxRow says the swapfile's context and the one swapon needs.
 func (s *Swapfile) selinuxRow() string {
 	se, have := s.SELinux, orNone(s.File.Context)
 	switch {

@@ -30,25 +30,19 @@ var _ swap.Provider = (*Swapfile)(nil)
 // DirMode is the mode of a swapfile directory activate creates.
 const DirMode = 0o755
 
-// Leftover is a temporary file an interrupted activation left, which
-// activate removes before creating anything.
+// Leftover is a temporary file an interrupted activation left; activate
+// removes it first.
 type Leftover struct {
 	Path  string // host path
 	Bytes int64  // allocated
-	Ours  bool   // a regular file owned by root: removed; otherwise left alone
+	Ours  bool   // root's regular file: removed; else left alone
 }
 
-// Swapfile is the swap provider of [Swap] Path=: one file that activate
-// makes and keeps. It implements swap.Provider.
-//
-// Inspect reads and changes nothing: /etc/fstab and where the directory's
-// links lead, for the units; with the active swap areas, the directory
-// resolved once by safefs (links followed only when root's, every directory
-// on the resolved path root's and closed to others), the filesystem holding
-// it (fstatfs on that descriptor), /etc/fstab against mountinfo for the
-// resolved directory, and the file itself, inspected relative to the
-// descriptor. Our active swap area is found by device and inode, never by
-// the name /proc/swaps prints.
+// Swapfile is the swap provider of [Swap] Path=. Inspect reads, changing
+// nothing: fstab and the directory's links for the units; with the state,
+// the directory resolved once by safefs, its filesystem, its mounts and
+// the file, all through that descriptor. Our active swap area is matched by
+// device and inode, never by the name /proc/swaps prints.
 type Swapfile struct {
 	root     hostroot.Root
 	cfg      config.Config
@@ -56,27 +50,22 @@ type Swapfile struct {
 	Unit     string // its swap unit
 	PageSize int
 
-	// FstabSwap is the path of the /etc/fstab swap line that names the
-	// swapfile (Path, or a path leading to the same file), "" when there is
-	// none (FstabErr: it could not be read); Unit is then that line's unit.
-	// LinkDir is where the directory's links lead when that is elsewhere
-	// ("" otherwise), for the units.
+	// FstabSwap is fstab's swap line for the swapfile ("" when none;
+	// FstabErr: unreadable), whose unit Unit then is. LinkDir is where the
+	// directory's links lead when elsewhere, for the units.
 	FstabSwap string
 	FstabErr  error
 	LinkDir   string
 
-	// Inspected is false when only the units' facts were read; forUnits
-	// false when they were not.
+	// Inspected: the state was read; forUnits: the units' facts were.
 	Inspected, forUnits bool
-	// Swaps is everything in /proc/swaps; Ours is our swapfile's entry
-	// (nil when it is not active); Others are the rest, reported and not
-	// counted.
+	// Swaps is /proc/swaps; Ours our swapfile's entry (nil: not active);
+	// Others the rest, reported and not counted.
 	Swaps  []procfs.Swap
 	Ours   *procfs.Swap
 	Others []procfs.Swap
-	// Dir is the configured directory; Resolved where it really is (links
-	// followed), Links the links followed on the way; DirMissing says that
-	// activate would create Resolved.
+	// Dir is the configured directory; Resolved where its links lead
+	// (Links); DirMissing: activate would create Resolved.
 	Dir, Resolved string
 	Links         []string
 	DirMissing    bool
@@ -86,51 +75,50 @@ type Swapfile struct {
 	FSKnown    bool
 	FSMount    string
 	FSMountErr error
-	// File is what is at the swapfile's path now (FileKnown: it could be
-	// inspected; InspectErr says why not).
+	// File is what is at the path (FileKnown; else InspectErr says why).
 	File       Existing
 	FileKnown  bool
 	InspectErr string
-	// Denied is what a run that is not root's could not read
-	// (privilege.Denied): the swap guarantee is then not measured.
+	// Denied is what a run not root's could not read: the swap guarantee
+	// is then not measured.
 	Denied    string
 	Leftovers []Leftover
-	// SELinux is what the machine says of SELinux, and the context the
-	// swapfile must carry.
+	// SELinux is the machine's SELinux state and the context wanted.
 	SELinux selinux.State
 	// Btrfs is where the extents of the file at the path lie, on btrfs
 	// (nil elsewhere, or when they could not be read: BtrfsErr says why).
 	Btrfs    *fsinfo.BtrfsPlacement
 	BtrfsErr string
 
-	// problem is the first reason found to refuse, notActive why the swap
-	// is not known to be in effect (before the match in /proc/swaps).
+	// problem is the first reason to refuse; notActive why the swap is not
+	// in effect, before /proc/swaps is matched.
 	problem, notActive string
 	dir                *safefs.Dir
 }
 
-// fixes is the swapfile's part of a decision: what activate changes on a
-// file it keeps (its owner and mode, its SELinux label, a stale
-// hibernation image discarded), and whether a replacement removes the old
-// file first (it fits only without it).
+// fixes is what activate changes on a file it keeps, and whether a
+// replacement removes the old file first (it fits only without it).
 type fixes struct {
 	perms, context, discard, removeFirst bool
 }
 
 // Inspect reads the swapfile of cfg under root: with forUnits what its
-// units need, with state the rest, given the active swap areas (swapsErr:
-// /proc/swaps could not be read). The caller must Close it.
+// units need, with state the rest. The caller must Close it.
 func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps []procfs.Swap, swapsErr error, pageSize int) *Swapfile {
 	s := &Swapfile{root: root, cfg: cfg, Path: cfg.SwapPath, Unit: names.SwapUnitName(cfg.SwapPath), PageSize: pageSize,
 		Dir: filepath.Dir(cfg.SwapPath), Swaps: swaps, forUnits: forUnits}
 	s.Resolved = s.Dir
-	// An fstab line for the same file: its unit, which the generator wires
-	// instead of writing ours, is the one remedies must name.
+	// Remedies name fstab's unit for the same file, which the generator
+	// wires instead of writing ours.
 	if s.FstabSwap, _, s.FstabErr = FstabHasSwap(root, cfg.SwapPath); s.FstabSwap != "" {
 		s.Unit = names.SwapUnitName(s.FstabSwap)
 	}
 	if forUnits {
-		s.LinkDir = resolveDir(root, s.Dir)
+		// Resolved before the data disk mounts (the link is on the root
+		// filesystem); unresolvable, activate refuses it with the reason.
+		if host, err := safefs.Resolve(root, s.Dir); err == nil && host != s.Dir {
+			s.LinkDir = host
+		}
 	}
 	if !state {
 		return s
@@ -144,9 +132,8 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	}
 	d, unsafe := safefs.OpenDir(root, s.Dir, safefs.Options{Create: DirMode, RootOnly: true, Probe: true})
 	if unsafe != nil {
-		// Refused; still say where it is and what holds it (the data-disk
-		// and filesystem reasons come first), through a descriptor used
-		// for reading only.
+		// Refused; still say where it is and what holds it, through a
+		// descriptor used for reading only.
 		var err error
 		d, err = safefs.OpenDir(root, s.Dir, safefs.Options{Create: DirMode, Probe: true})
 		if privilege.Denied(err) {
@@ -161,9 +148,8 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	}
 	s.dir = d
 	s.Resolved, s.Links, s.DirMissing = d.Host, d.Links, d.Missing != ""
-	// Before anything is made: with the data disk missing, its mount point
-	// is a directory on the root filesystem. The resolved directory counts
-	// (a link on the root filesystem may lead onto the data disk).
+	// Before anything is made: a missing data disk leaves its mount point
+	// a directory on the root filesystem; the resolved directory counts.
 	for _, dir := range []string{s.Dir, s.Resolved} {
 		if err := mounts.Check(root, dir); err != nil {
 			s.refuse(err.Error())
@@ -179,10 +165,9 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		s.FS, s.FSKnown = fsinfo.FromStatfs(s.Resolved, st), true
 		s.FSMount, s.FSMountErr = mounts.MountPoint(root, s.Resolved)
 		if s.FS.Support == fsinfo.NeedsNoCOW {
-			// Not asked, nothing refused: swapon then refuses a profile
-			// the kernel cannot swap to, and the swap unit's OnFailure=
-			// keeps the core down. Judged in Decide (checkBtrfs): a new
-			// file by the filesystem, an existing one by its extents.
+			// Not asked, nothing refused: swapon refuses what the kernel
+			// cannot swap to, and OnFailure= keeps the core down. Decide
+			// judges it (checkBtrfs).
 			if b, err := fsinfo.ReadBtrfs(d.Fd()); err == nil {
 				s.FS.Btrfs = &b
 			}
@@ -207,8 +192,7 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		}
 	}
 	if unsafe != nil {
-		// Read through for the report, not for the effects: activate gets
-		// no directory to act in.
+		// Read for the report only: activate gets no directory to act in.
 		d.Close()
 		s.dir = nil
 	}
@@ -259,8 +243,7 @@ func (s *Swapfile) refuse(reason string) {
 	}
 }
 
-// matchActive finds our file in /proc/swaps by device and inode; Others
-// are the rest.
+// matchActive finds our file in /proc/swaps by device and inode.
 func (s *Swapfile) matchActive() {
 	s.Ours, s.Others = nil, nil
 	for i, a := range s.Swaps {
@@ -277,13 +260,10 @@ func (s *Swapfile) matchActive() {
 // others fills Others with every active swap area (ours not found).
 func (s *Swapfile) others() { s.Ours, s.Others = nil, append([]procfs.Swap(nil), s.Swaps...) }
 
-// Decide says what activate would do for t, and whether the swap
-// guarantee is in effect: our file active with at least the target as the
-// kernel counts it, and kept as it is by the decision (a safe directory,
-// root:root 0600, nothing activate would refuse or change; under SELinux
-// the type swapon needs). Without that, the gate opened on an active
-// swapfile whose directory had become another user's, or on a swap area
-// owned by another user, both of which activate refuses.
+// Decide says what activate would do for t, and whether the swap guarantee
+// is in effect: our file active with the target, and kept as it is (safe
+// directory, root:root 0600, the SELinux type): the gate must not open on
+// a swap area activate would refuse.
 func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 	d := swap.Decision{Target: t, Expected: fmt.Sprintf("swapfile %q active with at least %s", s.Path, fsinfo.Human(t.Bytes)), Actual: "not active"}
 	if s.Denied != "" {
@@ -314,8 +294,8 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 	}
 	if d.Action != swap.Refuse {
 		dec := Decide(s.File, t.Bytes, s.Ours != nil, s.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, s.Unit)
-		d.Action, d.Reason, fx.perms, fx.discard = string(dec.Action), dec.Reason, dec.FixPerms, dec.DiscardImage
-		if dec.Action == ActKeep {
+		d.Action, d.Reason, fx.perms, fx.discard = dec.Action, dec.Reason, dec.FixPerms, dec.DiscardImage
+		if dec.Action == swap.Keep {
 			switch c := DecideContext(s.File, s.SELinux.SwapContext, names.SwapLabel); {
 			case c.Refuse:
 				refuse(c.Reason)
@@ -341,9 +321,8 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 		}
 		err := fs.CheckSpace(t.Bytes, s.cfg.Reserve)
 		if err != nil && d.Action == swap.Replace && s.oursToRemove() {
-			// The file being replaced frees its blocks anyway: counted,
-			// the replacement may fit where it does not beside it (a RAM
-			// upgrade on a disk sized for one swapfile).
+			// The file replaced frees its blocks: the replacement may fit
+			// in its place where it does not beside it.
 			fs.Free += s.File.Allocated
 			if fs.CheckSpace(t.Bytes, s.cfg.Reserve) == nil {
 				err, fx.removeFirst = nil, true
@@ -373,16 +352,12 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 	return d
 }
 
-// checkBtrfs says why the kernel would refuse, on btrfs, the swapfile that
-// action leaves, as the kernel judges it (fsinfo.Btrfs): a file to be made
-// by where new data lands on the filesystem; a file kept and not active by
-// where its extents lie, when they could be read (the chunk tree needs
-// CAP_SYS_ADMIN), and otherwise not at all, since the filesystem's layout
-// does not tell; our active file not at all: the kernel took it, and btrfs
-// moves no extent of an active swapfile (balance skips its block groups).
-// Why: a swapfile made on one device was refused, active and working, once
-// the administrator added a second device, and the core stayed down at
-// every boot.
+// checkBtrfs says why the kernel would refuse, on btrfs, the swapfile
+// action leaves: a new file by where new data lands; a kept inactive file
+// by where its extents lie, when they could be read (the chunk tree needs
+// CAP_SYS_ADMIN); our active file not at all (btrfs moves no extent of an
+// active swapfile). A second device added under a working swapfile made
+// the kernel refuse it at every boot.
 func (s *Swapfile) checkBtrfs(action string) error {
 	b := s.FS.Btrfs
 	switch {
@@ -395,9 +370,8 @@ func (s *Swapfile) checkBtrfs(action string) error {
 	return nil
 }
 
-// btrfsPlacement reads where the extents of name, in the open directory
-// dirfd, lie: its FIEMAP extents (btrfs reports logical addresses) mapped
-// through the chunk tree. The file opened must be f, the one inspected.
+// btrfsPlacement reads where the extents of name (the inspected file f)
+// lie: FIEMAP's btrfs logical addresses mapped through the chunk tree.
 func btrfsPlacement(dirfd int, name string, f Existing) (fsinfo.BtrfsPlacement, error) {
 	var pl fsinfo.BtrfsPlacement
 	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
@@ -427,26 +401,23 @@ func btrfsPlacement(dirfd int, name string, f Existing) (fsinfo.BtrfsPlacement, 
 	return fsinfo.PlaceBtrfs(chunks, ranges)
 }
 
-// oursToRemove reports whether the file at the path may be removed before
-// its replacement is made: a swap area of ours (our label, root:root 0600),
-// not active, whose blocks are its own (not shared with a snapshot, where
-// removing it would free nothing).
+// oursToRemove reports whether the file may be removed before its
+// replacement is made: our inactive root-only swap area, its blocks its
+// own (not shared with a snapshot).
 func (s *Swapfile) oursToRemove() bool {
 	f := s.File
 	return s.Ours == nil && f.Kind == Regular && f.Header.Label == names.SwapLabel && f.RootOnly() && !f.Shared
 }
 
-// Apply makes the swapfile usable as d says, acting on the directory
-// Inspect opened, then inspects the file now there through the same
-// descriptor: it must be what activate keeps.
+// Apply makes the swapfile usable as d says, through the directory Inspect
+// opened, then inspects the file now there: it must be what activate keeps.
 func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	if d.Action == swap.Refuse {
 		return fmt.Errorf("%s", d.Reason)
 	}
 	fx, _ := d.Detail.(fixes)
 	if s.DirMissing {
-		// Decide checked where it would be; create it now, and check that
-		// it is still the directory the decision was made for.
+		// Create it now, and check it is still where Decide looked.
 		nd, err := safefs.OpenDir(s.root, s.Dir, safefs.Options{Create: DirMode, RootOnly: true})
 		if err != nil {
 			return fmt.Errorf("create the swapfile's directory %q: %v", s.Dir, err)
@@ -467,9 +438,8 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	}
 	if len(removed) > 0 {
 		// btrfs frees a removed file's extents only when its transaction
-		// commits: right after a power loss mid-creation, the 16 GiB left
-		// behind still counted as used and the new file did not fit (boot
-		// case 23c). syncfs commits it.
+		// commits: after a power loss mid-creation the new file did not
+		// fit. syncfs commits it.
 		if err := unix.Syncfs(s.dir.Fd()); err != nil {
 			log.Warnf("syncfs %q after removing leftovers: %v", s.dir.Host, err)
 		}
@@ -505,8 +475,7 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 			return err
 		}
 	}
-	// Whatever happened, what is there now must be usable: the same
-	// decision on the file now there, through the same descriptor.
+	// What is there now must be usable: the same decision again.
 	ex, err := InspectAt(fd, host, name, s.PageSize)
 	if err != nil {
 		return err
@@ -514,7 +483,7 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	ex.Path = s.Path
 	s.File, s.FileKnown = ex, true
 	s.matchActive()
-	if d2 := Decide(ex, d.Target.Bytes, s.Ours != nil, s.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, s.Unit); d2.Action != ActKeep || d2.FixPerms {
+	if d2 := Decide(ex, d.Target.Bytes, s.Ours != nil, s.FS.Support == fsinfo.NeedsNoCOW, names.SwapLabel, s.Unit); d2.Action != swap.Keep || d2.FixPerms {
 		return fmt.Errorf("after provisioning, %s", d2.Reason)
 	}
 	if c := DecideContext(ex, s.SELinux.SwapContext, names.SwapLabel); c.Fix || c.Refuse {
@@ -523,16 +492,15 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	return nil
 }
 
-// create makes (or replaces) the swapfile for d, removing the old one
-// first with removeFirst.
+// create makes (or replaces) the swapfile for d, the old one removed first
+// with removeFirst.
 func (s *Swapfile) create(d swap.Decision, removeFirst bool, log *priolog.Logger) error {
 	mkswap, err := FindMkswap(os.Getenv(TestMkswapEnv))
 	if err != nil {
 		return err
 	}
 	fsi, reserve := s.FS, fsinfo.Human(s.cfg.Reserve)
-	// removed goes into the reason of a failure: the old file is gone then,
-	// and the next activation creates the new one in its space.
+	// removed goes into a failure's reason: the old file is gone.
 	removed := ""
 	if removeFirst {
 		if err := RemoveAt(s.dir.Fd(), s.dir.Host, s.name(), s.File); err != nil {
@@ -540,8 +508,7 @@ func (s *Swapfile) create(d swap.Decision, removeFirst bool, log *priolog.Logger
 		}
 		removed = fmt.Sprintf("the old swapfile %q (%s) was removed first to make room for its replacement", s.Path, fsinfo.Human(s.File.Size))
 		log.Noticef("%s: the new %s file does not fit beside it", removed, fsinfo.Human(d.Target.Bytes))
-		// btrfs frees a removed file's extents when its transaction
-		// commits: commit now, or the new file may not fit yet.
+		// Commit the removal, or the new file may not fit yet.
 		if err := unix.Syncfs(s.dir.Fd()); err != nil {
 			log.Warnf("syncfs %q after removing the old swapfile: %v", s.dir.Host, err)
 		}
@@ -583,11 +550,8 @@ func (s *Swapfile) create(d swap.Decision, removeFirst bool, log *priolog.Logger
 	return nil
 }
 
-// Record adds the swapfile, when it is ours (labelled names.SwapLabel), by
-// its resolved host path to the record a purge of the package reads
-// (statedir.Swapfiles): a purge must find every file the tuner made, also
-// after [Swap] Path= moved it, and without the binary (a Debian purge runs
-// after the package's files are gone).
+// Record adds our swapfile (labelled), by resolved host path, to the record
+// a purge reads after the binary is gone, also after Path= moved it.
 func (s *Swapfile) Record(log *priolog.Logger) {
 	if s.dir == nil || s.DirMissing || !s.FileKnown || s.File.Kind != Regular || s.File.Header.Label != names.SwapLabel {
 		return
@@ -604,13 +568,10 @@ func (s *Swapfile) Record(log *priolog.Logger) {
 	}
 }
 
-// Identify stats the file /proc/swaps names, without following a link in
-// any component (the kernel prints the path it resolved, which holds no
-// links; a link there now was put there since). The name is a host path,
-// looked up under root; under a root prefix the kernel names the real file,
-// so a name inside the prefix is taken as it is. A name the kernel marked
-// " (deleted)" is looked up literally only: the file at the name without
-// the mark is not the swap area (its inode is another).
+// Identify stats the file /proc/swaps names without following a link in
+// any component (the kernel prints a resolved path: a link there is new).
+// Under a root prefix a name inside the prefix is taken as it is; a
+// " (deleted)" name is looked up literally (that inode is another).
 func Identify(root hostroot.Root, name string) (unix.Stat_t, bool) {
 	p := root.Path(name)
 	if !root.IsHost() && strings.HasPrefix(name, root.String()+"/") {
@@ -650,7 +611,7 @@ func leftovers(d *safefs.Dir) []Leftover {
 	var out []Leftover
 	ents, _ := readDirNames(d.Fd())
 	for _, name := range ents {
-		if !IsTempName(name) {
+		if !names.IsSwapTempName(name) {
 			continue
 		}
 		st, err := d.Lstat(name)

@@ -1,14 +1,8 @@
 // Package swapfile is the swap provider of [Swap] Path=: one swapfile that
-// activate makes and keeps (Swapfile, provider.go, implements
-// swap.Provider), its units (units.go) and its descriptions (describe.go).
-//
-// The decisions (what to do with what is already at the path) are pure
-// functions of plain data: KernelPages, Decide and DecideContext. The
-// effects sit at the edges and work relative to an open directory, never on
-// a path string: InspectAt reads a file without following a symlink or
-// blocking on a FIFO, Create makes a new swapfile under a temporary name and
-// renames it into place, CleanLeftoversAt removes what an interrupted Create
-// left, FixPermsAt sets root:root 0600.
+// activate makes and keeps (provider.go), its units (units.go) and its
+// descriptions (describe.go). The decisions (KernelPages, Decide,
+// DecideContext) are pure; the effects work relative to an open directory,
+// never on a path string, and follow no link.
 package swapfile
 
 import (
@@ -27,19 +21,11 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/fsinfo"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/selinux"
+	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 )
 
 // Signature is the magic mkswap writes at the end of the first page.
 const Signature = "SWAPSPACE2"
-
-// TempPrefix starts the name of every temporary file Create makes; the
-// process id follows. CleanLeftovers removes files with this pattern.
-const TempPrefix = names.SwapTempPrefix
-
-// IsTempName reports whether a directory entry's name is one of Create's
-// temporary files (names.IsSwapTempName: the configuration refuses a
-// swapfile with such a name).
-func IsTempName(name string) bool { return names.IsSwapTempName(name) }
 
 // Kind is the type of the directory entry at the swapfile's path.
 type Kind string
@@ -56,20 +42,16 @@ const (
 	Other     Kind = "special file"
 )
 
-// hibernationSigs are the signatures a hibernation image writes where
-// SWAPSPACE2 was, as util-linux's swapon knows them (swap_detect_signature):
-// the kernel's swsusp ("S1SUSPEND"; "S2SUSPEND" and "ULSUSPEND" of older and
-// userspace suspend), TuxOnIce's binary one, and "LINHIB0001". The header
-// before the signature is the swap area's, kept as it was.
+// hibernationSigs are what a hibernation image writes where SWAPSPACE2 was,
+// as util-linux's swapon knows them (swsusp, userspace suspend, TuxOnIce,
+// LINHIB0001); the header before is the swap area's, kept.
 var hibernationSigs = []string{"S1SUSPEND", "S2SUSPEND", "ULSUSPEND", "\xed\xc3\x02\xe9\x98\x56\xe5\x0c", "LINHIB0001"}
 
 // Header is what the first page of a swap area says.
 type Header struct {
 	Swap bool // the SWAPSPACE2 signature is at page_size-10
-	// Hibernation is the signature of a hibernation image found there
-	// instead ("S1SUSPEND", ...; printable), "" when none: the swap area
-	// holds an image that a resume would read, its header otherwise
-	// intact (parsed as for Swap).
+	// Hibernation is the (printable) signature of a hibernation image
+	// found instead, "" when none; the header is parsed as for Swap.
 	Hibernation string
 	Version     uint32 // 1 for every swap area Linux accepts
 	LastPage    uint32 // the last usable page
@@ -77,8 +59,7 @@ type Header struct {
 	Label       string // the volume label, "" when none
 }
 
-// ParseHeader reads the swap header from the first page of a file. page
-// must hold at least pageSize bytes for a match.
+// ParseHeader reads the swap header from a file's first page.
 func ParseHeader(page []byte, pageSize int) Header {
 	var h Header
 	if pageSize < 1100 || len(page) < pageSize {
@@ -103,12 +84,12 @@ func ParseHeader(page []byte, pageSize int) Header {
 	return h
 }
 
-// HasArea reports whether the header describes a swap area: the swap
-// signature, or a hibernation image's in its place.
+// HasArea reports whether the header describes a swap area (a hibernation
+// image's included).
 func (h Header) HasArea() bool { return h.Swap || h.Hibernation != "" }
 
-// hibernationSig returns the hibernation signature that starts sig (the
-// last 10 bytes of the first page), printable, or "".
+// hibernationSig returns the printable hibernation signature that starts
+// sig, or "".
 func hibernationSig(sig []byte) string {
 	for _, s := range hibernationSigs {
 		if bytes.HasPrefix(sig, []byte(s)) {
@@ -129,42 +110,35 @@ type Existing struct {
 	Allocated int64       // st_blocks*512
 	Perm      fs.FileMode // permission bits
 	UID, GID  uint32
-	// Dev and Inode identify the file: what /proc/swaps names is compared
-	// with them, never by its path (a symlinked directory makes the
-	// kernel's name differ from the configured one).
+	// Dev and Inode identify the file: /proc/swaps's entry is matched by
+	// them, never by its path.
 	Dev, Inode uint64
 	Header     Header
-	// Area is the size of the swap area the header describes,
-	// (last_page+1) pages: the most swapon gives the kernel, whatever the
-	// file's size. 0 when there is no swap header.
+	// Area is the swap area the header describes, (last_page+1) pages: the
+	// most swapon gives, whatever the file's size (0 without a header).
 	Area int64
-	// Usable is what swapon would give, the header page included:
-	// KernelPages of the file's extents, at most Area. UsableKnown is false
-	// when the extents could not be read (UsableErr says why); Area counts
-	// then.
+	// Usable is what swapon would give, the header page included
+	// (KernelPages of the extents, at most Area); when the extents are not
+	// known (UsableErr), Area counts.
 	Usable      int64
 	UsableKnown bool
 	UsableErr   string
 	NoCOW       bool // FS_NOCOW_FL is set (btrfs)
-	// Shared: an extent of the swap area is shared with another file or a
-	// snapshot (FIEMAP_EXTENT_SHARED), which swapon refuses. Known only
-	// with UsableKnown.
+	// Shared: an extent is shared with another file or a snapshot, which
+	// swapon refuses (known with UsableKnown).
 	Shared bool
-	// Context is the file's SELinux context (security.selinux), "" when
-	// it has none.
+	// Context is the file's SELinux context, "" when none.
 	Context string
 }
 
-// RootOnly reports whether the file is a regular file owned by root:root
-// with mode 0600: what Decide requires of a swap area it keeps as it is (and
-// what the swap guarantee requires of the active one).
+// RootOnly reports whether the file is root:root 0600 and regular: what a
+// kept or active swap area must be.
 func (e Existing) RootOnly() bool {
 	return e.Kind == Regular && e.UID == 0 && e.GID == 0 && e.Perm == 0o600
 }
 
 // Avail is what the kernel gets from the swap area, the header page
-// included: the least of the file's size, the header's area and, when
-// known, the pages its extents give.
+// included: the least of size, area and, when known, the extents' pages.
 func (e Existing) Avail() int64 {
 	a := min(e.Size, e.Area)
 	if e.UsableKnown {
@@ -173,18 +147,15 @@ func (e Existing) Avail() int64 {
 	return a
 }
 
-// Sparse reports whether the file has fewer blocks than bytes: swapon
-// refuses a swapfile with holes.
+// Sparse reports whether the file has holes, which swapon refuses.
 func (e Existing) Sparse() bool { return e.Kind == Regular && e.Allocated < e.Size }
 
 // FSNoCOWFlag is FS_NOCOW_FL from linux/fs.h (x/sys does not name it).
 const FSNoCOWFlag = 0x00800000
 
-// InspectAt looks at name in the open directory dirfd (dirPath names it in
-// messages) without following a symlink and without blocking on a FIFO or
-// device: fstatat(AT_SYMLINK_NOFOLLOW), then openat(O_NOFOLLOW|O_NONBLOCK)
-// and fstat for a regular file, whose first page is read for the swap
-// header and whose extents give the pages the kernel would use (Usable).
+// InspectAt looks at name in the open directory dirfd without following a
+// link or blocking: lstat, then for a regular file open and fstat, its
+// swap header and the pages its extents give.
 func InspectAt(dirfd int, dirPath, name string, pageSize int) (Existing, error) {
 	path := filepath.Join(dirPath, name)
 	e := Existing{Path: path}
@@ -208,7 +179,7 @@ func InspectAt(dirfd int, dirPath, name string, pageSize int) (Existing, error) 
 	if err := unix.Fstat(fd, &st); err != nil {
 		return e, fmt.Errorf("fstat %q: %w", path, err)
 	}
-	fill(&e, &st) // what was opened counts, should it have changed since lstat
+	fill(&e, &st) // what was opened counts
 	if e.Kind != Regular {
 		return e, nil
 	}
@@ -259,128 +230,109 @@ func fill(e *Existing, st *unix.Stat_t) {
 	e.Dev, e.Inode = st.Dev, st.Ino
 }
 
-// Action is what to do about the swapfile.
-type Action string
-
-// Actions Decide can choose.
-const (
-	ActCreate  Action = "create"  // nothing at the path: make the file
-	ActKeep    Action = "keep"    // a usable swapfile is there
-	ActReplace Action = "replace" // a swap area we may replace is there but unusable or too small
-	ActRefuse  Action = "refuse"  // something is there that must not be touched: fail closed
-)
-
-// Decision is Decide's verdict.
+// Decision is Decide's verdict; Action is one of swap's actions.
 type Decision struct {
-	Action Action
-	// FixPerms: the file is our swap area (label) with the wrong owner or
-	// mode; set root:root 0600 before anything else.
+	Action string
+	// FixPerms: our swap area (label) with the wrong owner or mode: set
+	// root:root 0600 first.
 	FixPerms bool
-	// DiscardImage: the file is our swap area (label, root:root 0600)
-	// holding a stale hibernation image: write the swap signature back
-	// (DiscardImageAt), as swapon does, before it is kept.
+	// DiscardImage: our root-only swap area holding a stale hibernation
+	// image: write the swap signature back, as swapon does.
 	DiscardImage bool
-	// Reason says why, in words for the log and the marker.
+	// Reason says why, for the log and the marker.
 	Reason string
 }
 
-// Decide chooses what to do with what is at the path (e), for a target size
-// in bytes, given whether the path is active swap (from /proc/swaps), whether
-// the filesystem needs no-copy-on-write (btrfs), the label our files carry
-// and the swap unit that activates the file (named in remedies).
+// Decide chooses what to do with e, the file at the path, for target
+// bytes, given whether it is active swap, whether the filesystem needs
+// no-copy-on-write, our label, and the swap unit (named in remedies).
 func Decide(e Existing, target int64, active, needNoCOW bool, label, unit string) Decision {
 	p := e.Path
-	// An active file is replaced only once it is off: recover's activation
-	// then replaces it, and its start of the swap unit, which swapoff left
-	// inactive, turns it on again.
+	// An active file is replaced once off: recover's activation replaces
+	// it, and its start of the swap unit, which swapoff stopped, turns it
+	// on again.
 	restartBoth := fmt.Sprintf("swapoff %q && %s", p, names.RecoverCommand)
 	switch e.Kind {
 	case Missing:
-		return Decision{Action: ActCreate, Reason: fmt.Sprintf("%q does not exist: create a %s swapfile", p, size(target))}
+		return Decision{Action: swap.Create, Reason: fmt.Sprintf("%q does not exist: create a %s swapfile", p, fsinfo.Human(target))}
 	case Regular:
 	default:
-		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a %s, not a swapfile; it was left untouched (nothing followed or replaced): move it away, or set [Swap] Path= to another file", p, e.Kind)}
+		return Decision{Action: swap.Refuse, Reason: fmt.Sprintf("%q is a %s, not a swapfile; it was left untouched (nothing followed or replaced): move it away, or set [Swap] Path= to another file", p, e.Kind)}
 	}
 	if !e.Header.HasArea() {
-		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q holds %s of data that is not a swap area (no %s signature); it was left untouched: move it away, or set [Swap] Path= to another file", p, size(e.Size), Signature)}
+		return Decision{Action: swap.Refuse, Reason: fmt.Sprintf("%q holds %s of data that is not a swap area (no %s signature); it was left untouched: move it away, or set [Swap] Path= to another file", p, fsinfo.Human(e.Size), Signature)}
 	}
-	// A hibernation image at this point is stale: the boot that could have
-	// resumed it is over (resume runs before the filesystems are mounted
-	// read-write), and this boot has changed them since, so resuming it
-	// later would corrupt them. swapon(8) discards it by writing the swap
-	// signature back; so does activate, for a file of its own making.
+	// A hibernation image now is stale: resume runs before the filesystems
+	// are mounted read-write, and this boot has changed them since.
+	// swapon(8) discards it by writing the swap signature back; so does
+	// activate, for a file of its own.
 	var d Decision
 	if img := e.Header.Hibernation; img != "" {
 		if e.Header.Label != label || !e.RootOnly() {
-			return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area holding a hibernation image (signature %s where %s was) left by a boot that did not resume from it; it is not labelled %q with owner root:root and mode 0600 as ours are, so it was left untouched; resuming that image now would corrupt the filesystems this boot has changed: discard it as swapon does (it writes the swap signature back) with: swapon %q && swapoff %q, or remove the file; then: %s", p, img, Signature, label, p, p, names.RecoverCommand)}
+			return Decision{Action: swap.Refuse, Reason: fmt.Sprintf("%q is a swap area holding a hibernation image (signature %s where %s was) left by a boot that did not resume from it; it is not labelled %q with owner root:root and mode 0600 as ours are, so it was left untouched; resuming that image now would corrupt the filesystems this boot has changed: discard it as swapon does (it writes the swap signature back) with: swapon %q && swapoff %q, or remove the file; then: %s", p, img, Signature, label, p, p, names.RecoverCommand)}
 		}
 		d.DiscardImage = true
 	}
 	if e.Header.Version != 1 {
-		return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area of version %d, which Linux cannot use; it was left untouched: remove it or run mkswap on it", p, e.Header.Version)}
+		return Decision{Action: swap.Refuse, Reason: fmt.Sprintf("%q is a swap area of version %d, which Linux cannot use; it was left untouched: remove it or run mkswap on it", p, e.Header.Version)}
 	}
 	if !e.RootOnly() {
 		if e.Header.Label != label {
-			return Decision{Action: ActRefuse, Reason: fmt.Sprintf("%q is a swap area owned by %d:%d with mode %04o, but swap must be root:root 0600 (anyone else could read or forge swapped memory); it is not labelled %q, so it was left untouched: run chown root:root %q && chmod 0600 %q, or remove it", p, e.UID, e.GID, uint32(e.Perm), label, p, p)}
+			return Decision{Action: swap.Refuse, Reason: fmt.Sprintf("%q is a swap area owned by %d:%d with mode %04o, but swap must be root:root 0600 (anyone else could read or forge swapped memory); it is not labelled %q, so it was left untouched: run chown root:root %q && chmod 0600 %q, or remove it", p, e.UID, e.GID, uint32(e.Perm), label, p, p)}
 		}
 		d.FixPerms = true
 	}
-	// What counts is the area the header describes, not the file's size: a
-	// 64 MiB file whose header says 16 MiB gives the kernel 16 MiB, and
-	// keeping it would leave the gate refusing the core at every boot; one
-	// whose header says more than the file holds is refused by swapon.
+	// The area the header describes counts, not the file's size; swapon
+	// refuses a header describing more than the file holds.
 	avail := e.Avail()
 	switch {
 	case e.Header.BadPages != 0 && !active:
-		// mm/swapfile.c refuses a regular file whose header lists bad
-		// pages (EINVAL, nothing logged): swapon would fail after this
-		// said all is well.
-		d.Action = ActReplace
+		// mm/swapfile.c refuses a file whose header lists bad pages.
+		d.Action = swap.Replace
 		d.Reason = fmt.Sprintf("%q is a swap area whose header lists %d bad pages, which swapon refuses for a file: replace it", p, e.Header.BadPages)
 	case e.Area > e.Size && !active:
-		d.Action = ActReplace
-		d.Reason = fmt.Sprintf("%q is a swap area whose header describes %s, more than the %s file holds, which swapon refuses: replace it", p, size(e.Area), size(e.Size))
+		d.Action = swap.Replace
+		d.Reason = fmt.Sprintf("%q is a swap area whose header describes %s, more than the %s file holds, which swapon refuses: replace it", p, fsinfo.Human(e.Area), fsinfo.Human(e.Size))
 	case e.Shared && active:
-		// Why: after a btrfs snapshot (snapper, timeshift) the kernel
-		// refuses swapon of the file, and this said "keep it" at every run.
-		d.Action = ActRefuse
+		// A btrfs snapshot shares the extents: swapon refuses the file.
+		d.Action = swap.Refuse
 		d.Reason = fmt.Sprintf("%q is active swap whose extents are shared with a snapshot or another file (FIEMAP reports them shared), which swapon refuses at the next activation; it cannot be replaced while in use: run %s (the activator replaces the file), or reboot", p, restartBoth)
 	case e.Shared:
-		d.Action = ActReplace
+		d.Action = swap.Replace
 		d.Reason = fmt.Sprintf("%q is a swap area whose extents are shared with a snapshot or another file (a btrfs snapshot of its subvolume, a reflink copy), which swapon refuses (\"swapfile must not be copy-on-write\"): replace it (and exclude the swapfile's subvolume from snapshots, or the next one does this again)", p)
 	case avail < target && active:
-		d.Action = ActRefuse
-		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run %s", p, size(avail), size(target), restartBoth)
+		d.Action = swap.Refuse
+		d.Reason = fmt.Sprintf("%q is active swap of %s, smaller than the target of %s; it cannot be replaced while in use: reboot (the tuner then replaces it before swapon), or run %s", p, fsinfo.Human(avail), fsinfo.Human(target), restartBoth)
 	case avail < target:
-		d.Action = ActReplace
+		d.Action = swap.Replace
 		if e.UsableKnown && e.Usable < min(e.Size, e.Area) {
-			d.Reason = fmt.Sprintf("%q is a swap area of %s, but its extents give the kernel only %s (extents that start or end off a page boundary on the device lose pages), less than the target of %s: replace it", p, size(min(e.Size, e.Area)), size(e.Usable), size(target))
+			d.Reason = fmt.Sprintf("%q is a swap area of %s, but its extents give the kernel only %s (extents that start or end off a page boundary on the device lose pages), less than the target of %s: replace it", p, fsinfo.Human(min(e.Size, e.Area)), fsinfo.Human(e.Usable), fsinfo.Human(target))
 		} else if e.Area < e.Size {
-			d.Reason = fmt.Sprintf("%q is a swap area of %s in a %s file (its header is shorter than the file), smaller than the target of %s: replace it", p, size(avail), size(e.Size), size(target))
+			d.Reason = fmt.Sprintf("%q is a swap area of %s in a %s file (its header is shorter than the file), smaller than the target of %s: replace it", p, fsinfo.Human(avail), fsinfo.Human(e.Size), fsinfo.Human(target))
 		} else {
-			d.Reason = fmt.Sprintf("%q is a swap area of %s, smaller than the target of %s: replace it", p, size(avail), size(target))
+			d.Reason = fmt.Sprintf("%q is a swap area of %s, smaller than the target of %s: replace it", p, fsinfo.Human(avail), fsinfo.Human(target))
 		}
 	case active:
-		d.Action = ActKeep
-		d.Reason = fmt.Sprintf("%q is active swap of %s (target %s): keep it", p, size(avail), size(target))
+		d.Action = swap.Keep
+		d.Reason = fmt.Sprintf("%q is active swap of %s (target %s): keep it", p, fsinfo.Human(avail), fsinfo.Human(target))
 	case e.Sparse():
-		d.Action = ActReplace
-		d.Reason = fmt.Sprintf("%q is a swap area with holes (%s of %s allocated), which swapon refuses: replace it", p, size(e.Allocated), size(e.Size))
+		d.Action = swap.Replace
+		d.Reason = fmt.Sprintf("%q is a swap area with holes (%s of %s allocated), which swapon refuses: replace it", p, fsinfo.Human(e.Allocated), fsinfo.Human(e.Size))
 	case needNoCOW && !e.NoCOW:
-		d.Action = ActReplace
+		d.Action = swap.Replace
 		d.Reason = fmt.Sprintf("%q is a swap area on btrfs without the no-copy-on-write attribute, which swapon refuses: replace it", p)
 	default:
-		d.Action = ActKeep
-		d.Reason = fmt.Sprintf("%q is a swap area of %s (target %s): keep it", p, size(avail), size(target))
+		d.Action = swap.Keep
+		d.Reason = fmt.Sprintf("%q is a swap area of %s (target %s): keep it", p, fsinfo.Human(avail), fsinfo.Human(target))
 	}
-	if d.FixPerms && d.Action != ActRefuse {
+	if d.FixPerms && d.Action != swap.Refuse {
 		d.Reason += fmt.Sprintf("; it had owner %d:%d and mode %04o: set root:root 0600", e.UID, e.GID, uint32(e.Perm))
 	}
 	if d.DiscardImage {
 		switch d.Action {
-		case ActKeep:
+		case swap.Keep:
 			d.Reason += fmt.Sprintf("; it holds a stale hibernation image (signature %s) from a boot that did not resume: discard it (write the swap signature back, as swapon does)", e.Header.Hibernation)
-		case ActReplace:
+		case swap.Replace:
 			d.DiscardImage = false // the replacement discards it
 			d.Reason += fmt.Sprintf(" (it holds a stale hibernation image, signature %s, which goes with it)", e.Header.Hibernation)
 		default:
@@ -390,23 +342,18 @@ func Decide(e Existing, target int64, active, needNoCOW bool, label, unit string
 	return d
 }
 
-// ContextDecision is DecideContext's verdict.
+// ContextDecision is DecideContext's verdict:
 type ContextDecision struct {
-	// Fix: the file is our swap area (label) of another SELinux type:
-	// relabel it want.
+	// Fix: our swap area of another SELinux type: relabel it.
 	Fix bool
-	// Refuse: a swap area that is not ours has another type: left alone.
+	// Refuse: not ours, of another type: left alone.
 	Refuse bool
-	// Reason says what is wrong and what is done, "" when nothing is.
 	Reason string
 }
 
-// DecideContext checks the SELinux type of a swap area Decide keeps, for
-// the context want (selinux.Detect; "" when SELinux is off, and then
-// nothing is checked): swapon under SELinux refuses a file that is not
-// swapfile_t. Our swap area (label) of another type is relabelled; one that
-// is not ours is refused and left as it is (the tool does not change a file
-// it did not make). Only the type counts, as for mkswap and swapon.
+// DecideContext checks the SELinux type of a swap area Decide keeps
+// against want ("" with SELinux off): swapon refuses any but swapfile_t.
+// Ours is relabelled, another's refused; only the type counts.
 func DecideContext(e Existing, want, label string) ContextDecision {
 	if want == "" || e.Kind != Regular || !e.Header.HasArea() || selinux.Type(e.Context) == selinux.Type(want) {
 		return ContextDecision{}
@@ -421,9 +368,7 @@ func DecideContext(e Existing, want, label string) ContextDecision {
 	return ContextDecision{Fix: true, Reason: fmt.Sprintf("it has SELinux context %s, not of the type %s that swapon needs: relabel it %s", had, selinux.Type(want), want)}
 }
 
-// SetContextAt labels the regular file name in the open directory dirfd
-// with the SELinux context ctx, through a descriptor opened without
-// following a symlink.
+// SetContextAt labels the regular file name in dirfd with ctx.
 func SetContextAt(dirfd int, dirPath, name, ctx string) error {
 	fd, path, err := openRegularAt(dirfd, dirPath, name, "relabel it")
 	if err != nil {
@@ -436,9 +381,8 @@ func SetContextAt(dirfd int, dirPath, name, ctx string) error {
 	return unix.Fsync(fd)
 }
 
-// openRegularAt opens the regular file name in the open directory dirfd
-// without following a symlink, to change it (why says how, for the error);
-// path is its host path, for messages.
+// openRegularAt opens the regular file name in dirfd unfollowed, to change
+// it (why, for the error); path is its host path.
 func openRegularAt(dirfd int, dirPath, name, why string) (fd int, path string, err error) {
 	path = filepath.Join(dirPath, name)
 	fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
@@ -457,12 +401,7 @@ func openRegularAt(dirfd int, dirPath, name, why string) (fd int, path string, e
 	return fd, path, nil
 }
 
-// size renders a byte count the way every other message does.
-func size(n int64) string { return fsinfo.Human(n) }
-
-// FixPermsAt sets root:root and mode 0600 on the regular file name in the
-// open directory dirfd, through a descriptor opened without following a
-// symlink.
+// FixPermsAt sets root:root 0600 on the regular file name in dirfd.
 func FixPermsAt(dirfd int, dirPath, name string) error {
 	fd, path, err := openRegularAt(dirfd, dirPath, name, "fix its owner and mode")
 	if err != nil {
@@ -479,9 +418,8 @@ func FixPermsAt(dirfd int, dirPath, name string) error {
 }
 
 // DiscardImageAt writes the swap signature back over a stale hibernation
-// image's in the regular file name in the open directory dirfd, as
-// swapon(8) does, if it is still the file was describes (same device and
-// inode) and still holds such a signature; then fsyncs it.
+// image in name, as swapon(8) does, if it is still the file was describes
+// and still holds one.
 func DiscardImageAt(dirfd int, dirPath, name string, pageSize int, was Existing) error {
 	path := filepath.Join(dirPath, name)
 	fd, err := unix.Openat(dirfd, name, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
@@ -513,10 +451,8 @@ func DiscardImageAt(dirfd int, dirPath, name string, pageSize int, was Existing)
 	return nil
 }
 
-// RemoveAt removes the regular file name in the open directory dirfd, if
-// it is still the file was describes (same device and inode, owned by
-// root): the swap area a replacement takes the place of, when both do not
-// fit. The directory is fsynced.
+// RemoveAt removes name from dirfd if it is still root's file was
+// describes (the old swap area a replacement takes the place of).
 func RemoveAt(dirfd int, dirPath, name string, was Existing) error {
 	path := filepath.Join(dirPath, name)
 	var st unix.Stat_t
@@ -535,17 +471,15 @@ func RemoveAt(dirfd int, dirPath, name string, was Existing) error {
 	return nil
 }
 
-// CleanLeftoversAt removes the temporary files an interrupted Create left in
-// the open directory dirfd: only entries named like TempPrefix+pid that are
-// regular files owned by root. Others with the pattern are reported in
-// skipped and left alone. Paths in the results are under dirPath.
+// CleanLeftoversAt removes what an interrupted Create left in dirfd:
+// temporary names of root's regular files; others (skipped) are left.
 func CleanLeftoversAt(dirfd int, dirPath string) (removed, skipped []string, err error) {
-	names, err := readDirNames(dirfd)
+	ents, err := readDirNames(dirfd)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list %q for leftovers: %w", dirPath, err)
 	}
-	for _, name := range names {
-		if !IsTempName(name) {
+	for _, name := range ents {
+		if !names.IsSwapTempName(name) {
 			continue
 		}
 		p := filepath.Join(dirPath, name)
@@ -570,8 +504,7 @@ func CleanLeftoversAt(dirfd int, dirPath string) (removed, skipped []string, err
 	return removed, skipped, nil
 }
 
-// readDirNames lists the open directory dirfd (from its start, through a
-// duplicate descriptor so that dirfd's own offset does not matter).
+// readDirNames lists dirfd from its start (through a duplicate).
 func readDirNames(dirfd int) ([]string, error) {
 	fd, err := unix.Openat(dirfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -12,7 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
+	action "github.com/ransomeye/ransomeye-tuner/internal/swap"
 )
 
 const gib = int64(1) << 30
@@ -66,40 +68,40 @@ func TestDecide(t *testing.T) {
 		e         Existing
 		active    bool
 		nocow     bool
-		want      Action
+		want      string
 		fix       bool
 		reasonHas string
 	}{
-		{"missing", Existing{Path: "/ransomeye/swap", Kind: Missing}, false, false, ActCreate, false, "create a 16.0 GiB"},
-		{"good", swap(nil), false, false, ActKeep, false, "keep"},
-		{"good active", swap(nil), true, false, ActKeep, false, "active"},
-		{"larger after RAM shrank", swap(func(e *Existing) { e.Size, e.Allocated = 32*gib, 32*gib }), false, false, ActKeep, false, "keep"},
-		{"too small inactive", swap(func(e *Existing) { e.Size, e.Allocated = 4*gib, 4*gib }), false, false, ActReplace, false, "smaller than the target"},
-		{"too small active", swap(func(e *Existing) { e.Size, e.Allocated = 2*gib, 2*gib }), true, false, ActRefuse, false, "swapoff"},
-		{"foreign too small inactive", swap(func(e *Existing) { e.Size, e.Header.Label = 2*gib, "" }), false, false, ActReplace, false, "replace"},
-		{"sparse", swap(func(e *Existing) { e.Allocated = gib }), false, false, ActReplace, false, "holes"},
-		{"header shorter than the file", swap(func(e *Existing) { e.Area = 4 * gib }), false, false, ActReplace, false, "header is shorter than the file"},
-		{"header shorter than the file, active", swap(func(e *Existing) { e.Area = 4 * gib }), true, false, ActRefuse, false, "active swap of 4.0 GiB"},
-		{"empty swap area (last_page 0)", swap(func(e *Existing) { e.Area = 4096 }), false, false, ActReplace, false, "replace"},
-		{"bad pages listed", swap(func(e *Existing) { e.Header.BadPages = 1 }), false, false, ActReplace, false, "bad pages"},
-		{"header longer than the file", swap(func(e *Existing) { e.Area = 32 * gib }), false, false, ActReplace, false, "more than the 16.0 GiB file holds"},
-		{"btrfs without nocow", swap(nil), false, true, ActReplace, false, "no-copy-on-write"},
-		{"btrfs with nocow", swap(func(e *Existing) { e.NoCOW = true }), false, true, ActKeep, false, "keep"},
+		{"missing", Existing{Path: "/ransomeye/swap", Kind: Missing}, false, false, action.Create, false, "create a 16.0 GiB"},
+		{"good", swap(nil), false, false, action.Keep, false, "keep"},
+		{"good active", swap(nil), true, false, action.Keep, false, "active"},
+		{"larger after RAM shrank", swap(func(e *Existing) { e.Size, e.Allocated = 32*gib, 32*gib }), false, false, action.Keep, false, "keep"},
+		{"too small inactive", swap(func(e *Existing) { e.Size, e.Allocated = 4*gib, 4*gib }), false, false, action.Replace, false, "smaller than the target"},
+		{"too small active", swap(func(e *Existing) { e.Size, e.Allocated = 2*gib, 2*gib }), true, false, action.Refuse, false, "swapoff"},
+		{"foreign too small inactive", swap(func(e *Existing) { e.Size, e.Header.Label = 2*gib, "" }), false, false, action.Replace, false, "replace"},
+		{"sparse", swap(func(e *Existing) { e.Allocated = gib }), false, false, action.Replace, false, "holes"},
+		{"header shorter than the file", swap(func(e *Existing) { e.Area = 4 * gib }), false, false, action.Replace, false, "header is shorter than the file"},
+		{"header shorter than the file, active", swap(func(e *Existing) { e.Area = 4 * gib }), true, false, action.Refuse, false, "active swap of 4.0 GiB"},
+		{"empty swap area (last_page 0)", swap(func(e *Existing) { e.Area = 4096 }), false, false, action.Replace, false, "replace"},
+		{"bad pages listed", swap(func(e *Existing) { e.Header.BadPages = 1 }), false, false, action.Replace, false, "bad pages"},
+		{"header longer than the file", swap(func(e *Existing) { e.Area = 32 * gib }), false, false, action.Replace, false, "more than the 16.0 GiB file holds"},
+		{"btrfs without nocow", swap(nil), false, true, action.Replace, false, "no-copy-on-write"},
+		{"btrfs with nocow", swap(func(e *Existing) { e.NoCOW = true }), false, true, action.Keep, false, "keep"},
 		// After a btrfs snapshot the extents are shared and swapon refuses the file.
-		{"shared extents inactive", swap(func(e *Existing) { e.NoCOW, e.Shared = true, true }), false, true, ActReplace, false, "shared with a snapshot"},
-		{"shared extents active", swap(func(e *Existing) { e.NoCOW, e.Shared = true, true }), true, true, ActRefuse, false, "swapoff"},
-		{"ours world-readable", swap(func(e *Existing) { e.Perm = 0o644 }), false, false, ActKeep, true, "0644"},
-		{"ours foreign owner", swap(func(e *Existing) { e.UID = 1000 }), false, false, ActKeep, true, "1000:0"},
-		{"ours world-readable too small", swap(func(e *Existing) { e.Perm, e.Size = 0o644, gib }), false, false, ActReplace, true, "replace"},
-		{"foreign world-readable", swap(func(e *Existing) { e.Perm, e.Header.Label = 0o644, "" }), false, false, ActRefuse, false, "chmod 0600"},
-		{"foreign owner unlabelled", swap(func(e *Existing) { e.UID, e.Header.Label = 1000, "other" }), true, false, ActRefuse, false, "left untouched"},
-		{"data", swap(func(e *Existing) { e.Header = Header{} }), false, false, ActRefuse, false, "not a swap area"},
-		{"empty file", Existing{Path: "/ransomeye/swap", Kind: Regular, Perm: 0o600}, false, false, ActRefuse, false, "not a swap area"},
-		{"bad version", swap(func(e *Existing) { e.Header.Version = 7 }), false, false, ActRefuse, false, "version 7"},
-		{"symlink", Existing{Path: "/ransomeye/swap", Kind: Symlink}, false, false, ActRefuse, false, "symbolic link"},
-		{"directory", Existing{Path: "/ransomeye/swap", Kind: Directory}, false, false, ActRefuse, false, "directory"},
-		{"fifo", Existing{Path: "/ransomeye/swap", Kind: FIFO}, false, false, ActRefuse, false, "FIFO"},
-		{"device", Existing{Path: "/ransomeye/swap", Kind: Device}, false, false, ActRefuse, false, "device"},
+		{"shared extents inactive", swap(func(e *Existing) { e.NoCOW, e.Shared = true, true }), false, true, action.Replace, false, "shared with a snapshot"},
+		{"shared extents active", swap(func(e *Existing) { e.NoCOW, e.Shared = true, true }), true, true, action.Refuse, false, "swapoff"},
+		{"ours world-readable", swap(func(e *Existing) { e.Perm = 0o644 }), false, false, action.Keep, true, "0644"},
+		{"ours foreign owner", swap(func(e *Existing) { e.UID = 1000 }), false, false, action.Keep, true, "1000:0"},
+		{"ours world-readable too small", swap(func(e *Existing) { e.Perm, e.Size = 0o644, gib }), false, false, action.Replace, true, "replace"},
+		{"foreign world-readable", swap(func(e *Existing) { e.Perm, e.Header.Label = 0o644, "" }), false, false, action.Refuse, false, "chmod 0600"},
+		{"foreign owner unlabelled", swap(func(e *Existing) { e.UID, e.Header.Label = 1000, "other" }), true, false, action.Refuse, false, "left untouched"},
+		{"data", swap(func(e *Existing) { e.Header = Header{} }), false, false, action.Refuse, false, "not a swap area"},
+		{"empty file", Existing{Path: "/ransomeye/swap", Kind: Regular, Perm: 0o600}, false, false, action.Refuse, false, "not a swap area"},
+		{"bad version", swap(func(e *Existing) { e.Header.Version = 7 }), false, false, action.Refuse, false, "version 7"},
+		{"symlink", Existing{Path: "/ransomeye/swap", Kind: Symlink}, false, false, action.Refuse, false, "symbolic link"},
+		{"directory", Existing{Path: "/ransomeye/swap", Kind: Directory}, false, false, action.Refuse, false, "directory"},
+		{"fifo", Existing{Path: "/ransomeye/swap", Kind: FIFO}, false, false, action.Refuse, false, "FIFO"},
+		{"device", Existing{Path: "/ransomeye/swap", Kind: Device}, false, false, action.Refuse, false, "device"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Decide(tc.e, target, tc.active, tc.nocow, "ransomeye-swap", "ransomeye-swap.swap")
@@ -154,10 +156,10 @@ func TestCleanLeftovers(t *testing.T) {
 		t.Skip("needs root: leftovers are removed only when owned by root")
 	}
 	dir := t.TempDir()
-	ours := filepath.Join(dir, TempPrefix+"123")
-	notOurs := filepath.Join(dir, TempPrefix+"12x")
+	ours := filepath.Join(dir, names.SwapTempPrefix+"123")
+	notOurs := filepath.Join(dir, names.SwapTempPrefix+"12x")
 	other := filepath.Join(dir, "swap")
-	foreign := filepath.Join(dir, TempPrefix+"77")
+	foreign := filepath.Join(dir, names.SwapTempPrefix+"77")
 	for _, p := range []string{ours, notOurs, other, foreign} {
 		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
@@ -170,7 +172,7 @@ func TestCleanLeftovers(t *testing.T) {
 	if err := os.WriteFile(linkTarget, []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	link := filepath.Join(dir, TempPrefix+"5")
+	link := filepath.Join(dir, names.SwapTempPrefix+"5")
 	if err := os.Symlink(linkTarget, link); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +221,7 @@ func TestCreateSmall(t *testing.T) {
 	if !e.UsableKnown || e.Usable < size {
 		t.Errorf("created file gives the kernel %d bytes (known %v: %s), want at least %d", e.Usable, e.UsableKnown, e.UsableErr, size)
 	}
-	if d := Decide(e, size, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActKeep {
+	if d := Decide(e, size, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != action.Keep {
 		t.Errorf("Decide on the new file: %+v", d)
 	}
 	// Without Replace an existing entry is never clobbered.
@@ -354,12 +356,12 @@ func TestDecideHibernationImage(t *testing.T) {
 	ours := Existing{Path: "/ransomeye/swap", Kind: Regular, Size: target, Allocated: target, Area: target, Perm: 0o600,
 		Header: Header{Hibernation: "S1SUSPEND", Version: 1, Label: "ransomeye-swap"}}
 	d := Decide(ours, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
-	if d.Action != ActKeep || !d.DiscardImage || !strings.Contains(d.Reason, "stale hibernation image") {
+	if d.Action != action.Keep || !d.DiscardImage || !strings.Contains(d.Reason, "stale hibernation image") {
 		t.Errorf("ours: %+v", d)
 	}
 	small := ours
 	small.Size, small.Allocated, small.Area = gib, gib, gib
-	if d := Decide(small, target, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActReplace || d.DiscardImage || !strings.Contains(d.Reason, "goes with it") {
+	if d := Decide(small, target, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != action.Replace || d.DiscardImage || !strings.Contains(d.Reason, "goes with it") {
 		t.Errorf("ours, too small: %+v", d)
 	}
 	for name, e := range map[string]Existing{
@@ -367,7 +369,7 @@ func TestDecideHibernationImage(t *testing.T) {
 		"world-readable": func() Existing { e := ours; e.Perm = 0o644; return e }(),
 	} {
 		d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
-		if d.Action != ActRefuse || d.DiscardImage || !strings.Contains(d.Reason, "hibernation image (signature S1SUSPEND") || !strings.Contains(d.Reason, "left untouched") {
+		if d.Action != action.Refuse || d.DiscardImage || !strings.Contains(d.Reason, "hibernation image (signature S1SUSPEND") || !strings.Contains(d.Reason, "left untouched") {
 			t.Errorf("%s: %+v", name, d)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 	"github.com/ransomeye/ransomeye-tuner/internal/readfile"
-	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 	"github.com/ransomeye/ransomeye-tuner/internal/units"
 )
 
@@ -20,12 +19,10 @@ const FstabPath = "/etc/fstab"
 // maxFstab bounds what is read of /etc/fstab.
 const maxFstab = 1 << 20
 
-// Units are the swap unit (late directory: an administrator's own unit or
-// fstab line for the same file wins), its .wants link, and the drop-ins
-// that wire it and the activator (normal directory). When /etc/fstab
-// already has the path as swap, the unit and its link are not written but
-// the drop-ins still are: they keep the gate. None when Inspect did not
-// read what they need.
+// Units are the swap unit and its .wants link (late directory: the
+// administrator's own unit wins), and the drop-ins wiring it and the
+// activator, which keep the gate also when fstab has the file as swap and
+// the unit is fstab's.
 func (s *Swapfile) Units() ([]units.File, []priolog.Note) {
 	if !s.forUnits {
 		return nil, nil
@@ -34,9 +31,8 @@ func (s *Swapfile) Units() ([]units.File, []priolog.Note) {
 	if s.FstabErr != nil {
 		notes = append(notes, priolog.Notef(priolog.Warning, "%v: assuming %q is not in it", s.FstabErr, s.Path))
 	}
-	// The configured directory, and where its link leads: systemd orders
-	// after the mounts of the lexical path only, so /ransomeye ->
-	// /data/ransomeye would not wait for data.mount.
+	// The link's target too: systemd orders after the lexical path's
+	// mounts only.
 	mountsFor := units.QuotePath(s.Dir)
 	swapOpts := []*units.Option{
 		units.Opt("Unit", "Wants", names.ActivatorUnit),
@@ -50,8 +46,7 @@ func (s *Swapfile) Units() ([]units.File, []priolog.Note) {
 		notes = append(notes, priolog.Notef(priolog.Info, "the swapfile's directory %q is a link to %q: the units also require the mounts for %q", s.Dir, s.LinkDir, s.LinkDir))
 	}
 	files := []units.File{
-		// s.Unit is the administrator's unit when an fstab line names the
-		// same file: the drop-ins wire that one.
+		// s.Unit is fstab's unit for the same file when there is one.
 		{Dir: units.Normal, Path: s.Unit + ".d/" + names.SwapDropIn, Content: units.Serialize(swapOpts...)},
 		{Dir: units.Normal, Path: names.ActivatorUnit + ".d/" + names.SwapDropIn, Content: units.Serialize(
 			units.Opt("Unit", "RequiresMountsFor", mountsFor),
@@ -76,23 +71,8 @@ func (s *Swapfile) Units() ([]units.File, []priolog.Note) {
 	), notes
 }
 
-// resolveDir returns the host directory the swapfile's directory dir
-// resolves to when a link leads elsewhere, or "" (not a link, or it cannot
-// be resolved: activate then refuses it with the reason). Nothing is
-// created; a directory that does not exist yet (its disk not mounted)
-// resolves lexically from the last link. The link lives on the root
-// filesystem, so it resolves before the data disk mounts.
-func resolveDir(root hostroot.Root, dir string) string {
-	host, err := safefs.Resolve(root, dir)
-	if err != nil || host == dir {
-		return ""
-	}
-	return host
-}
-
-// FstabHasSwap returns the path of the /etc/fstab swap line under root
-// that names the swapfile at swapPath, itself or through root's links
-// (mounts.SwapLine), and whether there is one. A missing fstab is no line.
+// FstabHasSwap returns fstab's swap line for the swapfile at swapPath
+// (mounts.SwapLine); a missing fstab is no line.
 func FstabHasSwap(root hostroot.Root, swapPath string) (string, bool, error) {
 	b, err := readfile.Regular(root.Path(FstabPath), maxFstab)
 	if errors.Is(err, fs.ErrNotExist) {

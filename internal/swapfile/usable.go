@@ -9,29 +9,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Extent is one mapping of a file's bytes to the device, as FS_IOC_FIEMAP
-// reports it.
+// Extent is one mapping of a file's bytes to the device (FS_IOC_FIEMAP).
 type Extent struct {
 	Logical  int64 // offset in the file, bytes
 	Physical int64 // offset on the device, bytes
 	Length   int64 // bytes
 }
 
-// KernelPages returns how many pages swapon will take from a file of size
-// bytes whose header allows at most maxPages (last_page+1), given its
-// extents in file order: the way the kernel's iomap_swapfile_activate does
-// it (fs/iomap/swapfile.c; ext4 and xfs swap through it, btrfs rounds the
-// same way). Only [0, size rounded down to a page) counts; extents that
-// follow each other on the device are merged first; each merged run then
-// loses the part before its first page boundary on the device and after its
-// last one. The result counts the header page, like maxPages, so a
-// swap area gives (KernelPages-1) pages to /proc/swaps.
-//
-// Why: on ext4 with 1 KiB blocks the block groups' metadata leaves extents
-// starting off a page boundary; a 64 MiB file made 16379 usable pages, not
-// 16384, and /proc/swaps showed 65512 KiB: counting the file's size instead
-// kept a file the gate then refused at every boot. A hole (a gap in the
-// logical offsets) makes swapon refuse the file: 0.
+// KernelPages returns how many pages swapon takes from a file of size
+// bytes, at most maxPages (last_page+1), given its extents in file order,
+// as iomap_swapfile_activate counts (btrfs rounds alike): runs contiguous
+// on the device merged, each losing what lies off its page boundaries on
+// the device (ext4 with 1 KiB blocks loses pages so). The header page
+// counts; a hole gives 0 (swapon refuses the file).
 func KernelPages(extents []Extent, size int64, pageSize int, maxPages int64) int64 {
 	ps := int64(pageSize)
 	end := size / ps * ps
@@ -82,24 +72,20 @@ const (
 	fiemapExtentSize = 56
 	fiemapBatch      = 128
 	fiemapLast       = 0x1
-	// Extents whose place on the device is not known yet: delayed
-	// allocation, inline data, encoded. swapon refuses those.
+	// Extents not on the device yet, which swapon refuses.
 	fiemapUnknown   = 0x2
 	fiemapDelalloc  = 0x4
 	fiemapEncoded   = 0x8
 	fiemapNotAlign  = 0x100
 	fiemapDataInl   = 0x200
 	fiemapNotOnDisk = fiemapUnknown | fiemapDelalloc | fiemapEncoded | fiemapNotAlign | fiemapDataInl
-	// FiemapShared (FIEMAP_EXTENT_SHARED) marks an extent another file or
-	// a snapshot also uses: swapon refuses a file with any such extent
-	// (btrfs: "swapfile must not be copy-on-write"; iomap: "swapfile has
-	// shared extents").
+	// FiemapShared marks an extent another file or a snapshot also uses,
+	// which swapon refuses.
 	FiemapShared = 0x2000
 )
 
-// Extents reads the extents of the open file fd covering [0, size), after
-// syncing its mapping (FIEMAP_FLAG_SYNC), in file order; shared says that
-// one of them is FIEMAP_EXTENT_SHARED.
+// Extents reads the extents of fd covering [0, size), synced, in file
+// order; shared: one is FIEMAP_EXTENT_SHARED.
 func Extents(fd int, size int64) (_ []Extent, shared bool, _ error) {
 	var out []Extent
 	buf := make([]byte, fiemapHeaderSize+fiemapBatch*fiemapExtentSize)
@@ -142,9 +128,7 @@ func Extents(fd int, size int64) (_ []Extent, shared bool, _ error) {
 	return out, shared, nil
 }
 
-// usablePages returns KernelPages for the open file fd of size bytes, and
-// whether any of its extents is shared (which swapon refuses whatever the
-// pages).
+// usablePages returns KernelPages for fd, and whether an extent is shared.
 func usablePages(fd int, size int64, pageSize int, maxPages int64) (int64, bool, error) {
 	ext, shared, err := Extents(fd, size)
 	if err != nil {

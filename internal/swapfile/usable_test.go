@@ -3,6 +3,8 @@ package swapfile
 import (
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/internal/swap"
 )
 
 // TestKernelPages: the pages swapon takes from a file's extents, the way
@@ -53,15 +55,15 @@ func TestDecideUsable(t *testing.T) {
 		Header: Header{Swap: true, Version: 1, LastPage: target/4096 - 1, Label: "ransomeye-swap"},
 		Area:   target, Usable: 16379 * 4096, UsableKnown: true}
 	d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap")
-	if d.Action != ActReplace || !strings.Contains(d.Reason, "extents give the kernel only") {
+	if d.Action != swap.Replace || !strings.Contains(d.Reason, "extents give the kernel only") {
 		t.Errorf("inactive: %+v", d)
 	}
 	d = Decide(e, target, true, false, "ransomeye-swap", "ransomeye-swap.swap")
-	if d.Action != ActRefuse || !strings.Contains(d.Reason, "swapoff") {
+	if d.Action != swap.Refuse || !strings.Contains(d.Reason, "swapoff") {
 		t.Errorf("active: %+v", d)
 	}
 	e.Usable = target
-	if d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != ActKeep {
+	if d := Decide(e, target, false, false, "ransomeye-swap", "ransomeye-swap.swap"); d.Action != swap.Keep {
 		t.Errorf("usable in full: %+v", d)
 	}
 }

@@ -20,8 +20,7 @@ const ShippedFile = "/usr/lib/sysctl.d/" + FileName
 // RunFile is the file activate writes with the configured values.
 const RunFile = RunDir + "/" + FileName
 
-// ours reports whether a file that sysctl --system applies is one of the
-// package's: the shipped file or activate's.
+// ours reports whether f is the package's shipped file or activate's.
 func ours(f string) bool { return f == ShippedFile || f == RunFile }
 
 // beforeHeader says what the record of earlier values is.
@@ -29,13 +28,10 @@ const beforeHeader = `The value of each sysctl before ransomeye-tuner activate f
 machine (key=value), given back at the package's removal when no remaining
 sysctl.d file sets the key; written by ransomeye-tuner.`
 
-// RecordBefore notes found as key's value before activate sets it, the
-// first time only: nothing is written when the record already holds key,
-// or when found is the package's own value (the file sysctl --system
-// applies last for key is the shipped one or activate's, and gives found:
-// at boot systemd-sysctl applied it before activate ran, so it is not what
-// the machine had without the package). Errors wrap statedir.ErrNotNow
-// when the record cannot be written yet (/var not mounted).
+// RecordBefore records found as key's value before activate first sets
+// it; not when the record holds key, nor when found is the package's own
+// value (systemd-sysctl applied the shipped or run file before activate).
+// Errors wrap statedir.ErrNotNow while /var is not mounted.
 func RecordBefore(root hostroot.Root, key, found string) error {
 	if set, ok := LastSetter(root, key); ok && ours(set.File) && set.Value == found {
 		return nil
@@ -55,28 +51,22 @@ func RecordBefore(root hostroot.Root, key, found string) error {
 // GivenBack is what GiveBack did for one sysctl.
 type GivenBack struct {
 	Key string
-	// Set is the value activate set (from RunFile); Now the value the
-	// key has after GiveBack.
+	// Set is the value activate set (from RunFile); Now the value after.
 	Set, Now string
 	// Changed: GiveBack wrote Now.
 	Changed bool
-	// Why says where Now comes from, or why the value was left alone, in
-	// words for the log.
+	// Why says, for the log, where Now comes from or why it was left.
 	Why string
 	// Err is a failed read or write.
 	Err error
 }
 
-// GiveBack gives back the sysctls activate set in this boot, for the
-// package's removal: each key still at the value activate set (as its
-// RunFile says) gets what `sysctl --system` would set without the
-// package's files (the last remaining sysctl.d file that sets it), else
-// the value recorded before activate first set it (RecordBefore); with
-// neither, it is left as it is, and the kernel keeps it until the next
-// boot. A key changed since activate set it is left alone. RunFile is
-// removed (only when activate wrote it; never through a link), and so is
-// the record of earlier values. Without RunFile activate set nothing in
-// this boot, and no value is touched.
+// GiveBack gives back, at the package's removal, the sysctls activate set
+// in this boot (RunFile): each still at that value gets what `sysctl
+// --system` sets without the package's files, else its recorded earlier
+// value, else it keeps its value until the next boot. RunFile (only when
+// activate wrote it) and the record are removed; without RunFile nothing
+// is touched.
 func GiveBack(root hostroot.Root) ([]GivenBack, error) {
 	set, err := removeRun(root)
 	var out []GivenBack
@@ -132,12 +122,11 @@ func GiveBack(root hostroot.Root) ([]GivenBack, error) {
 	return out, err
 }
 
-// removeRun removes RunFile when activate wrote it, and returns the
-// settings it held; no file, or one activate did not write (left as it
-// is), gives none.
+// removeRun removes RunFile when activate wrote it and returns its
+// settings; anything else there is left, and gives none.
 func removeRun(root hostroot.Root) ([]Setting, error) {
-	// Nothing there is the common case in a chroot (an image build),
-	// where the checks below cannot even read a directory's ACL.
+	// None is the common case in a chroot, where the checks below cannot
+	// even read a directory's ACL.
 	if _, err := os.Lstat(root.Path(RunFile)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -183,9 +172,7 @@ func removeRun(root hostroot.Root) ([]Setting, error) {
 	return set, nil
 }
 
-// lastSetter is LastSetter with the files in skip left out, as if they
-// were not there (a file of the same name in a later directory then
-// counts).
+// lastSetter is LastSetter with the files in skip as if not there.
 func lastSetter(root hostroot.Root, key string, skip map[string]bool) (Setter, bool) {
 	var last Setter
 	found := false
@@ -199,7 +186,7 @@ func lastSetter(root hostroot.Root, key string, skip map[string]bool) (Setter, b
 	return last, found
 }
 
-// sameFile reports whether the host paths a and b are the same file.
+// sameFile reports whether host paths a and b are one file.
 func sameFile(root hostroot.Root, a, b string) bool {
 	var sa, sb unix.Stat_t
 	return unix.Stat(root.Path(a), &sa) == nil && unix.Stat(root.Path(b), &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino

@@ -1,7 +1,6 @@
-// Package sysctl writes kernel parameters under /proc/sys (re-rooted) and
-// reads them back, writes the sysctl.d file that keeps them for a later
-// `sysctl --system`, names the file that sets a key last, and gives the
-// values back when the package is removed.
+// Package sysctl sets kernel parameters under /proc/sys and reads them
+// back, keeps them for a later `sysctl --system` (dropin.go), and gives
+// them back at the package's removal (giveback.go).
 package sysctl
 
 import (
@@ -35,8 +34,7 @@ func checkKey(key string) error {
 	return nil
 }
 
-// Read returns the current value of key (whitespace trimmed). It never
-// blocks: a FIFO or device at the path is refused.
+// Read returns the value of key, trimmed; it never blocks.
 func Read(root hostroot.Root, key string) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
@@ -48,8 +46,7 @@ func Read(root hostroot.Root, key string) (string, error) {
 	return v, nil
 }
 
-// Apply writes s.Value to s.Key and reads it back. A refused write or a
-// different value read back is an error that names the key.
+// Apply writes s.Value to s.Key and reads it back; errors name the key.
 func Apply(root hostroot.Root, s Setting) error {
 	if err := checkKey(s.Key); err != nil {
 		return err
@@ -82,8 +79,7 @@ func Apply(root hostroot.Root, s Setting) error {
 }
 
 // The kernel's dentry and inode reclaim ratio: vm.vfs_cache_pressure over
-// vm.vfs_cache_pressure_denom (Linux 6.16 and later; 100, its least value,
-// by default; before, always 100).
+// vm.vfs_cache_pressure_denom (Linux 6.16; 100 by default and before).
 const (
 	VFSCachePressure      = "vm.vfs_cache_pressure"
 	VFSCachePressureDenom = "vm.vfs_cache_pressure_denom"

@@ -13,11 +13,9 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/roles"
 )
 
-// The generator output directories systemd passes at boot (systemd 252,
-// system manager), as host paths.
+// The generator output directories systemd passes at boot, as host paths.
 const (
 	NormalDir = "/run/systemd/generator"
-	EarlyDir  = "/run/systemd/generator.early"
 	LateDir   = "/run/systemd/generator.late"
 )
 
@@ -46,30 +44,25 @@ func (d Dir) String() string {
 type File struct {
 	// Dir is the output directory.
 	Dir Dir
-	// Path is relative to Dir, slash-separated ("ransomeye-swap.swap",
-	// "swap.target.wants/ransomeye-swap.swap").
+	// Path is relative to Dir, slash-separated.
 	Path string
-	// Content is the file's bytes; nil for a symlink.
+	// Content is the file's bytes; Target a symlink's target instead.
 	Content []byte
-	// Target is the symlink target ("../ransomeye-swap.swap"); "" for a file.
-	Target string
-	// CPU is true when the file follows from the CPU plan.
-	CPU bool
-	// Memory is true when the file follows from the memory plan; such
-	// files are compared like the confining CPU files.
-	Memory bool
-	// Advisory is true for a CPU file that tells rather than confines (the
-	// services' environment, irqbalance's banned CPUs): activate does not
-	// compare it, so that a stale one never keeps the core down.
+	Target  string
+	// CPU is true when the file follows from the CPU plan, Memory from the
+	// memory plan (compared like confining CPU files); Advisory when it
+	// tells rather than confines (environment, irqbalance), so activate
+	// does not compare it and a stale one never keeps the core down.
+	CPU      bool
+	Memory   bool
 	Advisory bool
 }
 
 // IsSymlink reports whether f is a symlink.
 func (f File) IsSymlink() bool { return f.Target != "" }
 
-// Sort orders files as they must be written: the normal directory first,
-// in each directory regular files before the .wants links that point at
-// them, each sorted by path.
+// Sort orders files as they must be written: normal directory first,
+// regular files before the links to them, by path.
 func Sort(files []File) {
 	sort.SliceStable(files, func(i, j int) bool {
 		if files[i].Dir != files[j].Dir {
@@ -82,8 +75,7 @@ func Sort(files []File) {
 	})
 }
 
-// Serialize renders options as a unit file with the header; nil options
-// are left out.
+// Serialize renders options (nil ones left out) as a unit file.
 func Serialize(opts ...*Option) []byte {
 	var b bytes.Buffer
 	b.WriteString(Header)
@@ -106,11 +98,9 @@ func Opt(section, name, value string) *Option {
 	return unit.NewUnitOption(section, name, value)
 }
 
-// SourcePath is the SourcePath= option of a generated unit: the first
-// configuration file read, or nil (no option) when the built-in defaults
-// apply. Not always tuner.conf: for a SourcePath= that does not exist,
-// systemctl status warns that the unit changed on disk (seen in the boot
-// suite, installed without the package's tuner.conf).
+// SourcePath is the first configuration file read as SourcePath= (nil for
+// the defaults: a SourcePath= that does not exist makes systemctl warn
+// that the unit changed on disk).
 func SourcePath(cfg config.Config) *Option {
 	if len(cfg.Files) == 0 || strings.ContainsFunc(cfg.Files[0], func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return nil // a control character in a file name must not reach a unit file
@@ -118,14 +108,12 @@ func SourcePath(cfg config.Config) *Option {
 	return Opt("Unit", "SourcePath", EscapeSpecifiers(cfg.Files[0]))
 }
 
-// EscapeSpecifiers escapes '%' as "%%": systemd expands specifiers in most
-// settings. Values reaching here hold no control characters
-// (names.CheckPath, names.CheckServiceName).
+// EscapeSpecifiers escapes '%' as "%%" (values hold no control characters:
+// names.CheckPath, CheckServiceName).
 func EscapeSpecifiers(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
 // QuotePath writes a path for a space-separated list setting
-// (RequiresMountsFor=): quoted when it holds whitespace, quotes or
-// backslashes, with '\' and '"' escaped inside the quotes, and '%' escaped.
+// (RequiresMountsFor=): quoted and escaped when it must be.
 func QuotePath(p string) string {
 	p = EscapeSpecifiers(p)
 	if !strings.ContainsAny(p, " \t\"'\\") {
@@ -138,9 +126,8 @@ func QuotePath(p string) string {
 // StrictSlices are the units strict isolation limits to the core set.
 var StrictSlices = []string{"system.slice", "user.slice", "machine.slice", "init.scope"}
 
-// CPUFilePaths lists every path (relative to the normal directory) where
-// the generator may write a confining CPU file for cfg, whatever the
-// topology: what activate and the gate compare with a fresh plan.
+// CPUFilePaths lists every path where the generator may write a confining
+// CPU file for cfg, whatever the topology: what the checks compare.
 func CPUFilePaths(cfg config.Config) []string {
 	var ps []string
 	for _, r := range roles.Table {

@@ -1,16 +1,10 @@
-// Package units is the unit files the generator writes: their type, the
-// names of the CPU drop-ins, how they are serialized (file.go), and how they
-// are written into a generator output directory: atomically, and never over
-// a file that is already there.
-//
-// A file is written to a hidden temporary name in its final directory
-// (".#<name>.<random>.tmp": no unit suffix and no ".conf", so systemd never
-// loads it), synced, then moved to its name with renameat2(RENAME_NOREPLACE)
-// (or link(2) where the filesystem lacks it), and the directory is synced.
-// A reader therefore sees the whole file or none, and a crash leaves at most
-// a hidden temporary. If the name is taken (another generator wrote a unit
-// of that name, or the administrator's), the existing file is kept: an
-// identical one is no error, a different one is ErrExists.
+// Package units is the unit files the generator writes: their type, how
+// they are serialized (file.go), and how they are written into an output
+// directory: through a hidden temporary (".#NAME.RANDOM.tmp", which systemd
+// never loads), synced and moved to its name without replacing anything
+// (renameat2 RENAME_NOREPLACE, else link(2)), the directory synced. A name
+// already taken keeps its file: an identical one is no error, another is
+// ErrExists.
 package units
 
 import (
@@ -44,8 +38,7 @@ func checkRel(rel string) error {
 	return nil
 }
 
-// WriteFile writes content to dir/rel (mode 0644), creating parent
-// directories (0755) inside dir.
+// WriteFile writes content to dir/rel (0644), making parents (0755).
 func WriteFile(dir, rel string, content []byte) error {
 	return write(dir, rel, func(tmp string) error {
 		// Plain system calls, not os.File: the generator writes a dozen
@@ -100,8 +93,7 @@ func write(dir, rel string, make func(tmp string) error, same func(final string)
 	}
 	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_NOREPLACE)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-		// No RENAME_NOREPLACE on this filesystem: link(2) also refuses an
-		// existing name, and never replaces one.
+		// No RENAME_NOREPLACE here: link(2) never replaces a name either.
 		err = os.Link(tmp, final)
 		if err == nil {
 			err = os.Remove(tmp)
