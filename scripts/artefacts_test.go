@@ -9,11 +9,10 @@ import (
 
 // TestCodeCitesNoProcessArtefacts: Go comments say why in the code's own
 // words; a fault-table row number, a finding's number or the name of the
-// review that found something means
-// nothing to a maintainer who has only the code, and goes stale when the
-// table is renumbered (FAULTS.md points at tests by name instead). Test
-// files and test functions are named for the behaviour they pin, not for
-// the review that found it.
+// review that found something means nothing to a maintainer who has only
+// the code, and goes stale when the table is renumbered (FAULTS.md points
+// at tests by name instead). Test files and test functions are named for
+// the behaviour they pin, not for the review that found it.
 func TestCodeCitesNoProcessArtefacts(t *testing.T) {
 	const root = ".."
 	cite := regexp.MustCompile(`(?i)(FAULTS\.md,? rows? \d|\brows? \d+(-\d+)? of FAULTS|\bfinding \d+|\b(outside |third |second |first )?review(er)?'?s? (round|r\d)|\bround \d+ review)`)
