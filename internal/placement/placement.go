@@ -11,7 +11,9 @@
 // the value it set (the plan file's "applied" section), to what it held
 // before: a mask an administrator changed since is theirs, and left alone.
 // An interrupt requested while the placement was in effect got the
-// placement's default_smp_affinity, and undo gives it the one it restores.
+// placement's default_smp_affinity, and undo gives it the one it restores;
+// so does one a later placement found back on that default rather than
+// where it was put (a driver re-probe re-requests with the same numbers).
 //
 // Placements run one at a time (Lock): each reads the record the one
 // before it wrote, and adds to it.
@@ -22,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -208,6 +211,11 @@ func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq ma
 		// then, are that run's.
 		ours := prev.DefaultIRQAffinity != "" && st.DefaultErr == "" && prev.DefaultIRQAffinity == st.Default.String()
 		before, beforeErr := st.Default, st.DefaultErr
+		// found is where each interrupt was before this run moved any.
+		found := map[int]irq.IRQ{}
+		for _, q := range st.IRQs {
+			found[q.Num] = q
+		}
 		res := irq.Apply(root, d, st)
 		switch {
 		case res.DefaultErr != nil:
@@ -225,6 +233,11 @@ func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq ma
 			for _, q := range st.IRQs {
 				a.IRQsBefore[q.Num] = q.Name
 			}
+		}
+		if ours {
+			a.IRQsBefore = notWherePlaced(prev, found, res.Moved, r)
+		} else {
+			notWherePlaced(prev, found, res.Moved, r)
 		}
 		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, *st), res.Kept, d.NICNote
 		if err := WriteCaptureDevice(root, st.NIC.MSIDir); err != nil {
@@ -246,6 +259,49 @@ func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq ma
 	}
 	placeWorkqueue(root, wq, prev, core, a, r)
 	return a
+}
+
+// notWherePlaced finds the interrupts an earlier run moved (prev) that
+// this run found (found, before its moves; now the moves it made) not
+// where that run put them, says so in r, and returns prev's IRQsBefore
+// without those found on the placement's default_smp_affinity. Such an
+// interrupt was requested anew while the placement was in effect (a driver
+// re-probe hands out the same numbers and names again, and the kernel
+// gives a new interrupt default_smp_affinity), or moved there by someone
+// else: for undo it is one requested while the placement was in effect,
+// and gets the default_smp_affinity undo restores, which is what it would
+// have without the placement. Taken for the one that existed before, it
+// was given back its From, the placement's own default. One found
+// elsewhere was moved by someone else (or placed by its driver): that
+// value is what undo gives back; the log says when this run moves it
+// again.
+func notWherePlaced(prev *Applied, found map[int]irq.IRQ, now []irq.Move, r *Report) map[int]string {
+	movedNow := map[int]string{}
+	for _, m := range now {
+		movedNow[m.IRQ] = m.To
+	}
+	before := prev.IRQsBefore
+	copied := false
+	for _, p := range prev.IRQsMoved {
+		q, ok := found[p.IRQ]
+		if !ok || q.AffinityErr != "" || q.Name != p.Name || q.Affinity.String() == p.To {
+			continue
+		}
+		then := "left there"
+		if to, ok := movedNow[p.IRQ]; ok {
+			then = "placed again on " + to
+		}
+		if prev.DefaultIRQAffinity != "" && q.Affinity.String() == prev.DefaultIRQAffinity {
+			if !copied && before != nil {
+				before, copied = maps.Clone(before), true
+			}
+			delete(before, p.IRQ)
+			r.Infof("IRQ %d (%s) found on %s, the placement's default_smp_affinity, not on %s where it was placed: requested anew while the placement was in effect (a driver re-probe), or moved there by someone else; %s, and undo gives it the default_smp_affinity it restores", p.IRQ, p.Name, q.Affinity, p.To, then)
+			continue
+		}
+		r.Infof("IRQ %d (%s) found on %s, not on %s where it was placed: moved by someone else (or placed by its driver); %s, and undo gives it back %s", p.IRQ, p.Name, q.Affinity, p.To, then, q.Affinity)
+	}
+	return before
 }
 
 // placeWorkqueue keeps the unbound workqueue masks (wq as read) within
@@ -364,28 +420,48 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 		was, ok := a.IRQsBefore[num]
 		return a.IRQsBefore != nil && (!ok || was != name)
 	}
-	restored := 0
+	// Each moved interrupt is counted once: restored, given the default
+	// restored, changed since (or gone), or refused.
+	var restored, toDefault, changed, refused int
 	moved := map[int]bool{}
 	for _, m := range a.IRQsMoved {
 		moved[m.IRQ] = true
 		p := fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, m.IRQ)
 		b, err := readfile.Regular(root.Path(p), 1<<16)
 		if err != nil || strings.TrimSpace(string(b)) != m.To {
+			changed++
 			continue // gone, or changed since: not ours any more
 		}
-		from := m.From
+		from, requestedSince := m.From, false
 		if !newTo.IsEmpty() && m.From == a.DefaultIRQAffinity && requested(m.IRQ, m.Name) {
-			from = newTo.String() // its affinity before the move was the placement's default
+			// its affinity before the move was the placement's default
+			from, requestedSince = newTo.String(), true
 		}
 		if err := kernfile.WriteFile(root, p, from); err != nil {
 			f, _ := cpuset.Parse(from)
 			r.Warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, from, irq.Refusal(err, f))
+			refused++
 			continue
 		}
-		restored++
+		if requestedSince {
+			toDefault++
+			r.Infof("undo: IRQ %d (%s), requested while the placement was in effect: %s -> %s (the default_smp_affinity restored)", m.IRQ, m.Name, m.To, from)
+		} else {
+			restored++
+		}
 	}
 	if len(a.IRQsMoved) > 0 {
-		r.Infof("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
+		line := fmt.Sprintf("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
+		if toDefault > 0 {
+			line += fmt.Sprintf(", %d (requested while the placement was in effect) given the default_smp_affinity restored (%s)", toDefault, newTo)
+		}
+		if changed > 0 {
+			line += fmt.Sprintf(", %d changed since or gone (left as they are)", changed)
+		}
+		if refused > 0 {
+			line += fmt.Sprintf(", %d refused by the kernel", refused)
+		}
+		r.Infof("%s", line)
 	}
 	if !newTo.IsEmpty() && a.IRQsBefore != nil {
 		undoRequested(root, a, newTo, moved, requested, r)
