@@ -50,19 +50,20 @@ func engineCases() []bootCase {
 		{name: "32_postgresql_core", layer: "postgresql",
 			shows: "Debian 12's PostgreSQL 15 as the core (CoreService=postgresql@15-main.service): gated, started, every process on the core's CPUs",
 			mem:   4096, cpus: 8, disk: 20 * gib, timeout: 10 * time.Minute,
-			rootFiles: map[string]string{"/etc/ransomeye/tuner.conf": "# boot suite case 32\n[CPU]\nCoreService=" + pgCore + "\n"},
-			check:     checkPostgreSQL},
+			manFiles: []string{PostgreSQLConf},
+			check:    checkPostgreSQL},
 		{name: "32b_postgresql_core_kept_down", layer: "postgresql",
 			shows: "the same PostgreSQL core on a data disk an operator's 18 GiB file fills: kept down with the reason; the file removed and the printed remedy run word for word, it runs",
 			mem:   4096, cpus: 8, disk: 20 * gib, timeout: 10 * time.Minute,
-			args:      []string{"systemd.wants=ransomeye-test-early.service"},
-			rootFiles: map[string]string{"/etc/ransomeye/tuner.conf": "# boot suite case 32b\n[CPU]\nCoreService=" + pgCore + "\n"},
-			check:     checkPostgreSQLKeptDown},
+			args:     []string{"systemd.wants=ransomeye-test-early.service"},
+			manFiles: []string{PostgreSQLConf},
+			check:    checkPostgreSQLKeptDown},
 	}
 }
 
-// pgCore is Debian 12's PostgreSQL cluster unit, the core of cases 32.
-const pgCore = "postgresql@15-main.service"
+// pgCore is Debian 12's PostgreSQL cluster unit, the core of cases 32
+// (their configuration is ransomeye-tuner(8)'s recipe).
+const pgCore = PostgreSQLCore
 
 // wantPostgresPinned checks a pg_record record of a running core: the
 // postmaster as postgres, its unit and cgroup on the core's CPUs 0-3, and

@@ -73,3 +73,10 @@ const (
 	SuricataDropIn = "/etc/systemd/system/ransomeye-dpi.service.d/50-suricata-cpus.conf"
 	SuricataScript = "/usr/local/sbin/suricata-ransomeye-cpus"
 )
+
+// The PostgreSQL core recipe in ransomeye-tuner(8): the configuration
+// file it shows, which boot cases 32 and 32b run, and the unit it names.
+const (
+	PostgreSQLConf = "/etc/ransomeye/tuner.conf"
+	PostgreSQLCore = "postgresql@15-main.service"
+)

@@ -35,6 +35,27 @@ func TestManFilesSuricataRecipe(t *testing.T) {
 	}
 }
 
+// TestManShowsThePostgreSQLCoreRecipe: boot cases 32 and 32b run Debian's
+// PostgreSQL cluster unit as the core, with the configuration file
+// ransomeye-tuner(8) shows; no man page showed it (nor named PostgreSQL),
+// so an administrator setting up PostgreSQL as the core could not follow
+// what the boot suite proved. The file must name the cluster's unit.
+func TestManShowsThePostgreSQLCoreRecipe(t *testing.T) {
+	files, err := ManFiles("../docs/man/ransomeye-tuner.8.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := files[PostgreSQLConf]
+	if conf == "" {
+		t.Fatalf("the man page shows no %s; it shows: %v", PostgreSQLConf, keys(files))
+	}
+	for _, want := range []string{"\n[CPU]\n", "\nCoreService=" + PostgreSQLCore + "\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("the PostgreSQL recipe lacks %q:\n%s", want, conf)
+		}
+	}
+}
+
 // TestManFilesSplitsBlocks: a code block is split into files at blank
 // lines; text between blocks, and blocks that name no path, are not files.
 func TestManFilesSplitsBlocks(t *testing.T) {

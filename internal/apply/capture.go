@@ -37,9 +37,9 @@ func placeChannels(f *facts.Facts, p *plan.Plan, r *placement.Report) *placement
 	}
 	switch ch.State {
 	case plan.ChannelsPending, plan.ChannelsRefused:
-		r.Warnf("capture interface %q: channels (DPIChannels=%s) %s: %s", nic.Name, ch.Setting, ch.State, ch.Note)
+		r.Warnf("capture interface %q: %s", nic.Name, plan.ChannelsText(ch.Setting, ch.State, ch.Note))
 	case plan.ChannelsLimited, plan.ChannelsUnknown, plan.ChannelsNoDPICPUs:
-		r.Infof("capture interface %q: channels (DPIChannels=%s) %s: %s", nic.Name, ch.Setting, ch.State, ch.Note)
+		r.Infof("capture interface %q: %s", nic.Name, plan.ChannelsText(ch.Setting, ch.State, ch.Note))
 	}
 	if reread {
 		f.RereadCapture()

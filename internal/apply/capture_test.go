@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
@@ -9,6 +11,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 	"github.com/ransomeye/ransomeye-tuner/internal/plan"
 	"github.com/ransomeye/ransomeye-tuner/internal/topology"
+	"github.com/ransomeye/ransomeye-tuner/testkit/fakesys"
 	"github.com/ransomeye/ransomeye-tuner/testkit/netns"
 )
 
@@ -66,4 +69,50 @@ func TestPlaceChannelsThenGiveBack(t *testing.T) {
 func withRecord(f *facts.Facts, rec *placement.ChannelsChange) *facts.Facts {
 	f.Placement.Record = &placement.Applied{Channels: rec}
 	return f
+}
+
+// TestCaptureNoteDoesNotAdviseTheSettingInForce: with [CPU]
+// DPIChannels=auto already set and a one-queue capture NIC for two DPI
+// CPUs (a NIC that cannot get more, or a change pending under the running
+// engine), the placement's note in the log and in the plan file
+// (capture_interface_note) told the operator to "consider [CPU]
+// DPIChannels=auto": the remedy was the setting in force, while status's
+// capture rows said what the channels really are. The note says that
+// instead, in the same words.
+func TestCaptureNoteDoesNotAdviseTheSettingInForce(t *testing.T) {
+	root := fakeMachine(t)
+	nic := fakesys.IceNIC(0, 1)
+	if err := nic.Write(string(root)); err != nil {
+		t.Fatal(err)
+	}
+	p := root.Path("/proc/interrupts")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(b, nic.Interrupts()...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root.Path("/etc/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root.Path("/etc/ransomeye/tuner.conf"), []byte("[CPU]\nDPIInterface=ens1f0\nDPIChannels=auto\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := placed(t, root)
+	doc, err := ReadFile(root)
+	if err != nil || doc.Applied == nil {
+		t.Fatalf("plan file: %+v %v", doc, err)
+	}
+	if strings.Contains(doc.Applied.Capture, "consider [CPU] DPIChannels=auto") {
+		t.Errorf("plan file's capture_interface_note advises the setting in force:\n%s", doc.Applied.Capture)
+	}
+	for _, l := range r.Infos {
+		if strings.Contains(l, "consider [CPU] DPIChannels=auto") {
+			t.Errorf("log advises the setting in force: %s", l)
+		}
+	}
+	if !strings.Contains(doc.Applied.Capture, "channels (DPIChannels=auto) ") {
+		t.Errorf("plan file's capture_interface_note does not say what became of DPIChannels=auto:\n%s", doc.Applied.Capture)
+	}
 }

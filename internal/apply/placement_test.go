@@ -550,3 +550,103 @@ func TestPlaceLockFile(t *testing.T) {
 		t.Errorf("the link's target: %q, %v", b, err)
 	}
 }
+
+// TestUndoGivesBackQueuesReprobedWithTheirNumbers: the capture NIC (ice,
+// two queues) is placed, then its driver is reloaded while the placement
+// is in effect (rmmod/modprobe, an unbind and bind): its interrupts come
+// back with the same numbers and names (the kernel hands out the lowest
+// free descriptors again) and, ice setting only an affinity hint, on the
+// placement's default_smp_affinity 0-3. The netdev unit's placement steers
+// the queues again; place --undo must then give them the
+// default_smp_affinity it restores (0-7), as for any interrupt requested
+// while the placement was in effect. It gave them 0-3: IRQsBefore held the
+// same number and name, so undo took the re-requested interrupt for the
+// one that existed before and "restored" the placement's own default.
+// Both the placement and undo say what they did with each, in counts that
+// add up.
+func TestUndoGivesBackQueuesReprobedWithTheirNumbers(t *testing.T) {
+	root := fakeMachine(t)
+	nic := fakesys.IceNIC(0, 2)
+	if err := nic.Write(string(root)); err != nil {
+		t.Fatal(err)
+	}
+	p := root.Path("/proc/interrupts")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(b, nic.Interrupts()...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root.Path("/etc/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root.Path("/etc/ransomeye/tuner.conf"), []byte("[CPU]\nDPIInterface=ens1f0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noWarnings(t, placed(t, root))
+	wantValues(t, root, "after place ", map[string]string{"/proc/irq/59/smp_affinity_list": "0-3",
+		"/proc/irq/60/smp_affinity_list": "4", "/proc/irq/61/smp_affinity_list": "5", "/proc/irq/default_smp_affinity": "f"})
+
+	// The driver is reloaded: same IRQ numbers and names, each on the
+	// default_smp_affinity in effect.
+	for _, n := range []string{"59", "60", "61"} {
+		if err := os.WriteFile(root.Path("/proc/irq/"+n+"/smp_affinity_list"), []byte("0-3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	re := placed(t, root) // ransomeye-tuner-netdev.service's reload
+	noWarnings(t, re)
+	if log := strings.Join(re.Infos, "\n"); !strings.Contains(log, "IRQ 60 (ice-ens1f0-TxRx-0) found on 0-3, the placement's default_smp_affinity, not on 4 where it was placed: requested anew") ||
+		!strings.Contains(log, "placed again on 4") {
+		t.Errorf("the re-placement does not say it found IRQ 60 re-requested:\n%s", log)
+	}
+	wantValues(t, root, "after the re-probe's place ", map[string]string{"/proc/irq/60/smp_affinity_list": "4", "/proc/irq/61/smp_affinity_list": "5"})
+
+	r := withdrawn(t, root)
+	if log := strings.Join(r.Infos, "\n"); !strings.Contains(log, "undo: 4 of 6 interrupts moved earlier restored to their former CPUs, 2 (requested while the placement was in effect) given the default_smp_affinity restored (0-7)") {
+		t.Errorf("undo's count:\n%s", log)
+	}
+	for _, n := range []string{"60", "61"} {
+		if got := read(t, root, "/proc/irq/"+n+"/smp_affinity_list"); got != "0-7" {
+			t.Errorf("after undo: IRQ %s (re-requested while the placement was in effect) on %q, want the restored default 0-7\n%s", n, got, strings.Join(r.Infos, "\n"))
+		}
+	}
+}
+
+// TestPlacementSaysWhatSomeoneElseMoved: a capture queue the placement put
+// on DPI CPU 4 is found on CPU 6 by the next placement (an administrator's
+// echo, or its driver): it is steered again, and the log says so rather
+// than fight over it silently; undo gives back the CPU it was found on.
+func TestPlacementSaysWhatSomeoneElseMoved(t *testing.T) {
+	root := fakeMachine(t)
+	nic := fakesys.IceNIC(0, 2)
+	if err := nic.Write(string(root)); err != nil {
+		t.Fatal(err)
+	}
+	p := root.Path("/proc/interrupts")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(b, nic.Interrupts()...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root.Path("/etc/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root.Path("/etc/ransomeye/tuner.conf"), []byte("[CPU]\nDPIInterface=ens1f0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noWarnings(t, placed(t, root))
+	if err := os.WriteFile(root.Path("/proc/irq/60/smp_affinity_list"), []byte("6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := placed(t, root)
+	noWarnings(t, r)
+	if log := strings.Join(r.Infos, "\n"); !strings.Contains(log, "IRQ 60 (ice-ens1f0-TxRx-0) found on 6, not on 4 where it was placed: moved by someone else (or placed by its driver); placed again on 4, and undo gives it back 6") {
+		t.Errorf("the placement does not say it moves IRQ 60 back:\n%s", log)
+	}
+	withdrawn(t, root)
+	wantValues(t, root, "after undo ", map[string]string{"/proc/irq/60/smp_affinity_list": "6", "/proc/irq/61/smp_affinity_list": "0-7"})
+}

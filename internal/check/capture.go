@@ -158,13 +158,13 @@ func (c *CaptureInterface) steering(f *facts.Facts, dpi cpuset.Set, diff func(st
 	}
 	c.RxIRQCPUs = rxOn.String()
 	if len(c.QueueIRQs) == 0 {
-		diff("no queue interrupts of %q (%s) in /proc/interrupts: nothing to steer to the DPI CPUs", c.Name, c.Device)
+		diff("%s: nothing to steer to the DPI CPUs", f.Placement.IRQ.NoQueues())
 		return
 	}
 	if c.RxQueues != dpi.Len() {
 		remedy := ""
 		if c.Channels.State == plan.ChannelsOff {
-			remedy = fmt.Sprintf("; [CPU] DPIChannels=auto gives it one per DPI CPU from the next boot (or now: ethtool -L %s %s %d)", c.Name, channelKind(c.Channels), dpi.Len())
+			remedy = "; " + plan.ChannelsOffRemedy(c.Name, channelKind(c.Channels), dpi.Len())
 		}
 		diff("%d receive queues for %d DPI CPUs (%s): not one queue per DPI worker%s", c.RxQueues, dpi.Len(), dpi, remedy)
 	}
@@ -219,24 +219,22 @@ func captureChannels(f *facts.Facts, p plan.Plan) CaptureChannels {
 // other than dpi's where the queues were not compared.
 func channelsDifference(c CaptureChannels, name string, dpi int, steering bool) string {
 	switch c.State {
-	case plan.ChannelsPending, plan.ChannelsRefused, plan.ChannelsLimited:
-		return fmt.Sprintf("channels (DPIChannels=%s) %s: %s", c.Setting, c.State, c.Note)
-	case plan.ChannelsChange:
-		return fmt.Sprintf("channels (DPIChannels=%s): %s at the next placement (ransomeye-tuner place, or the next boot)", c.Setting, c.Note)
+	case plan.ChannelsPending, plan.ChannelsRefused, plan.ChannelsLimited, plan.ChannelsChange:
+		return plan.ChannelsText(c.Setting, c.State, c.Note)
 	case plan.ChannelsOff:
 		if steering || c.Current == nil || dpi == 0 || *c.Current == dpi {
 			return ""
 		}
-		return fmt.Sprintf("%d receive channels for %d DPI CPUs (DPIChannels=off leaves them): set [CPU] DPIChannels=auto for one per DPI CPU from the next boot, or run ethtool -L %s %s %d", *c.Current, dpi, name, channelKind(c), dpi)
+		return fmt.Sprintf("%d receive channels for %d DPI CPUs (DPIChannels=off leaves them): %s", *c.Current, dpi, plan.ChannelsOffRemedy(name, channelKind(c), dpi))
 	}
 	return ""
 }
 
-// channelKind is the kind ethtool -L would set ("rx" for a NIC with only
-// separate receive channels in use).
+// channelKind is the kind of channel ethtool -L would set on the NIC
+// (plan.ChannelKind; "combined" when its counts were not read).
 func channelKind(c CaptureChannels) string {
-	if c.Counts != nil && c.Counts.Combined == 0 && c.Counts.Rx > 0 {
-		return "rx"
+	if c.Counts == nil {
+		return "combined"
 	}
-	return "combined"
+	return plan.ChannelKind(*c.Counts)
 }

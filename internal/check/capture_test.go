@@ -74,7 +74,7 @@ func TestCaptureRowPerDriver(t *testing.T) {
 		{"virtio_net", 2, []nicIRQ{{"virtio0-config", "0"}, {"virtio0-input.0", "4"}, {"virtio0-output.0", "4"}, {"virtio0-input.1", "5"}, {"virtio0-output.1", "1"}}, true, 0, nil},
 		{"bnxt_en", 2, []nicIRQ{{"ens1f0-rx-0", "4"}, {"ens1f0-rx-1", "5"}, {"ens1f0-tx-2", "0"}, {"ens1f0-tx-3", "1"}}, true, 0, nil},
 		{"ixgbe", 3, []nicIRQ{{"ens1f0-TxRx-0", "4"}, {"ens1f0-TxRx-1", "5"}, {"ens1f0-TxRx-2", "4"}, {"ens1f0", "0"}}, false, 0,
-			[]string{"3 receive queues for 2 DPI CPUs (4-5): not one queue per DPI worker; [CPU] DPIChannels=auto", "DPI CPU 4 takes the interrupts of receive queues 0, 2"}},
+			[]string{"3 receive queues for 2 DPI CPUs (4-5): not one queue per DPI worker; set [CPU] DPIChannels=auto for one per DPI CPU", "DPI CPU 4 takes the interrupts of receive queues 0, 2"}},
 		{"ice, one queue", 1, []nicIRQ{{"ice-ens1f0-TxRx-0", "4"}}, false, 0, []string{"1 receive queues for 2 DPI CPUs", "DPI CPU(s) 5 take no receive queue's interrupt"}},
 		{"virtio_net, not steered", 2, []nicIRQ{{"virtio0-input.0", "4"}, {"virtio0-input.1", "2"}}, false, 1,
 			[]string{"receive queue 1's interrupt 61 (virtio0-input.1) arrives on CPUs 2, outside the DPI CPUs 4-5", "DPI CPU(s) 5 take no receive queue's interrupt"}},

@@ -110,11 +110,12 @@ func placementView(f *facts.Facts, p plan.Plan) *Placement {
 			}
 		}
 	}
+	queues := st.CaptureQueueIRQs()
 	for _, q := range st.IRQs {
 		if refused[q.Num] == q.Name && q.Name != "" {
 			q.Writable = false
 		}
-		ie, kind := classify(q, reserved, capture, st.NIC.IRQs[q.Num] && irq.IsQueue(q.Name))
+		ie, kind := classify(q, reserved, capture, queues[q.Num])
 		switch kind {
 		case irqEscape:
 			e.IRQsOnReserved = append(e.IRQsOnReserved, ie)

@@ -58,11 +58,15 @@ type NIC struct {
 	// Name is the interface ("" for none); Err says why it was not read.
 	Name string
 	Err  string
-	// Device is the device's name ("virtio0", "0000:03:00.0").
-	Device string
-	// IRQs are the device's IRQs (msi_irqs, and those named after the
-	// interface or the device).
-	IRQs     map[int]bool
+	// Device is the device's name ("virtio0", "0000:03:00.0"); Driver its
+	// driver's ("ice", "virtio_net"; "" when not known).
+	Device, Driver string
+	// IRQs are the IRQ numbers of the NIC's device: its msi_irqs where
+	// that can be read (ByName false), else the IRQs named after the
+	// interface or the device (ByName true).
+	IRQs   map[int]bool
+	ByName bool
+	// RxQueues is the number of receive queues (queues/rx-N).
 	RxQueues int
 	// MSIDir is the host path of the device directory whose msi_irqs lists
 	// the NIC's vectors (a virtio device's PCI parent), "" when none.
@@ -177,8 +181,14 @@ func readEffective(root hostroot.Root, q *IRQ) {
 	}
 }
 
-// readNIC finds the capture interface's IRQs: its device's (or a virtio
-// device's PCI parent's) msi_irqs, and those named "IFACE-" or "DEVICE-".
+// readNIC finds the capture interface's IRQs: its device's msi_irqs (for a
+// virtio device, its PCI parent's). Only where neither has one (a legacy
+// INTx device, a sysfs that hides it) are they found by name: those whose
+// name starts with the interface's or the device's name and a dash, and
+// that do not start with a longer interface's name and a dash. Why not
+// both: an interface's name may start with another's and a dash (a .link
+// file's Name= can make "cap" and "cap-b"), and cap-b's "cap-b-TxRx-0"
+// was steered as cap's queue.
 func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 	n := NIC{Name: name, IRQs: map[int]bool{}}
 	ifdir := root.Path(NetDir + "/" + name)
@@ -195,11 +205,16 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 		return n
 	}
 	n.Device = filepath.Base(dev)
+	if drv, err := os.Readlink(filepath.Join(dev, "driver")); err == nil {
+		n.Driver = filepath.Base(drv)
+	}
+	n.ByName = true
 	for _, d := range []string{dev, filepath.Dir(dev)} {
 		entries, err := os.ReadDir(filepath.Join(d, "msi_irqs"))
 		if err != nil {
 			continue
 		}
+		n.ByName = false
 		for _, e := range entries {
 			if v, err := strconv.Atoi(e.Name()); err == nil {
 				n.IRQs[v] = true
@@ -210,9 +225,12 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 		}
 		break
 	}
-	for _, q := range irqs {
-		if strings.HasPrefix(q.Name, name+"-") || strings.HasPrefix(q.Name, n.Device+"-") {
-			n.IRQs[q.Num] = true
+	if n.ByName {
+		longer := longerInterfaces(root, name)
+		for _, q := range irqs {
+			if namedAfter(q.Name, name, longer) || strings.HasPrefix(q.Name, n.Device+"-") {
+				n.IRQs[q.Num] = true
+			}
 		}
 	}
 	if entries, err := os.ReadDir(filepath.Join(ifdir, "queues")); err == nil {
@@ -225,8 +243,38 @@ func readNIC(root hostroot.Root, name string, irqs []IRQ) NIC {
 	return n
 }
 
-// IsQueue reports whether an IRQ name is a data queue's ("input.N",
-// "-TxRx-N", "compN", "mlx4-N@"...), not a configuration or control
+// longerInterfaces are this machine's interfaces whose names start with
+// name and a dash ("cap-b" for "cap").
+func longerInterfaces(root hostroot.Root, name string) []string {
+	var out []string
+	entries, _ := os.ReadDir(root.Path(NetDir))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), name+"-") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// namedAfter reports whether an interrupt's name (irqName) is the
+// interface name's: it starts with name and a dash, and not with the name
+// of a longer interface (longer) and a dash: the longest interface name
+// that fits owns it.
+func namedAfter(irqName, name string, longer []string) bool {
+	if !strings.HasPrefix(irqName, name+"-") {
+		return false
+	}
+	for _, l := range longer {
+		if strings.HasPrefix(irqName, l+"-") {
+			return false
+		}
+	}
+	return true
+}
+
+// IsQueue reports whether an IRQ name is a data queue's (virtio's
+// "input.N"/"output.N", "<if>-TxRx-N", "-rx-N", "-tx-N", mlx5's "compN",
+// mlx4's "mlx4-N@<pci>") rather than the device's configuration or control
 // interrupt.
 func IsQueue(name string) bool {
 	l := strings.ToLower(name)
@@ -360,10 +408,20 @@ type Decision struct {
 	DefaultChange bool
 	Moves         []Move
 	Left          []Left
-	Kept          int
-	// NICNote compares the capture NIC's queues with the DPI CPUs.
-	NICNote string
+	// Kept counts the IRQs already where they should be.
+	Kept int
+	// NICNote compares the capture NIC's queues with the DPI CPUs ("" with
+	// no capture interface); NICUneven is true when they are steered but
+	// not one receive queue per DPI CPU (the remedy, a channel count, is
+	// the plan's to say: it knows [CPU] DPIChannels= and the NIC's
+	// channels).
+	NICNote   string
+	NICUneven bool
 }
+
+// nicPlaced counts what Decide does with the capture NIC's interrupts
+// when none is a queue's: moved onto the core CPUs, already there, left.
+type nicPlaced struct{ moved, kept, left int }
 
 // Decide is the pure decision: default_smp_affinity and every movable IRQ
 // kept Within core (a narrower choice survives), and the capture NIC's
@@ -380,15 +438,22 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 	nqueueIRQs := 0
 	// rxOn maps each DPI CPU to the receive queues steered to it.
 	rxOn := map[int]map[int]bool{}
+	queues := st.captureQueues()
+	var placed nicPlaced
 	for _, q := range st.IRQs {
-		queue := len(dpiIDs) > 0 && st.NIC.IRQs[q.Num] && IsQueue(q.Name)
+		id, isQueue := queues[q.Num]
+		queue := len(dpiIDs) > 0 && isQueue
+		ours := st.NIC.IRQs[q.Num]
 		var target cpuset.Set
 		switch {
 		case q.AffinityErr != "":
 			d.Left = append(d.Left, Left{IRQ: q.Num, Name: q.Name, Reason: "affinity unknown: " + q.AffinityErr})
+			if ours {
+				placed.left++
+			}
 			continue
 		case queue:
-			idx := queueIndex(q.Name)
+			idx := id.Index
 			if idx < 0 {
 				idx = queueOrder
 				queueOrder++
@@ -396,9 +461,10 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 			cpu := dpiIDs[idx%len(dpiIDs)]
 			target = cpuset.Of(cpu)
 			nqueueIRQs++
-			// Queue interrupts above the receive queues in use carry no
-			// traffic (mlx5 requests one per CPU).
-			if isReceive(q.Name) && (st.NIC.RxQueues == 0 || idx < st.NIC.RxQueues) {
+			// A NIC may have more queue interrupts than queues in use
+			// (mlx5 requests one per CPU whatever ethtool -L says):
+			// those above the receive queues carry no traffic.
+			if id.Receive && (st.NIC.RxQueues == 0 || idx < st.NIC.RxQueues) {
 				if rxOn[cpu] == nil {
 					rxOn[cpu] = map[int]bool{}
 				}
@@ -410,6 +476,9 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 			}
 		case q.Affinity.IsSubsetOf(core):
 			d.Kept++
+			if ours {
+				placed.kept++
+			}
 			continue
 		default:
 			target = q.Affinity.Within(core)
@@ -417,26 +486,77 @@ func Decide(st State, core, dpi cpuset.Set) Decision {
 		if !q.Writable {
 			d.Left = append(d.Left, Left{IRQ: q.Num, Name: q.Name, Unmovable: true,
 				Reason: fmt.Sprintf("its affinity file is read-only, as the kernel makes it for a managed or per-CPU interrupt (on %s)", q.Affinity)})
+			if ours {
+				placed.left++
+			}
 			continue
 		}
 		d.Moves = append(d.Moves, Move{IRQ: q.Num, Name: q.Name, From: q.Affinity.String(), To: target.String(), Queue: queue})
+		if ours {
+			placed.moved++
+		}
 	}
 	if st.NIC.Name != "" {
-		d.NICNote = nicNote(st.NIC, nqueueIRQs, rxOn, dpi)
+		d.NICNote, d.NICUneven = nicNote(st, nqueueIRQs, rxOn, dpi, core, placed)
 	}
 	return d
 }
 
-// nicNote compares the NIC's receive queues with the DPI CPUs as Decide
-// steered them (rxOn): "one queue per DPI worker" only when exactly so.
-func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) string {
+// NoQueues says why none of the capture NIC's interrupts in st is
+// steered as a queue's: none of it was found, or none has a name this
+// package knows for a queue interrupt (with the driver, whose naming
+// this package would need to learn). "" when some are queues.
+func (st State) NoQueues() string {
+	n := st.NIC
+	if len(st.captureQueues()) > 0 {
+		return ""
+	}
+	if len(n.IRQs) == 0 {
+		how := "its device's msi_irqs lists none"
+		if n.ByName {
+			how = "its device has no msi_irqs, and no interrupt is named after it"
+		}
+		return fmt.Sprintf("no interrupts of %q (%s) found in %s (%s)", n.Name, n.Device, InterruptsPath, how)
+	}
+	var names []string
+	for _, q := range st.IRQs {
+		if n.IRQs[q.Num] {
+			names = append(names, fmt.Sprintf("%d %s", q.Num, q.Name))
+		}
+	}
+	driver := n.Driver
+	if driver == "" {
+		driver = "(unknown)"
+	}
+	return fmt.Sprintf("none of the %d interrupts of %q (%s; %s) has a name known for a queue interrupt: the queue naming of its driver %s is not known to ransomeye-tuner", len(names), n.Name, n.Device, strings.Join(names, ", "), driver)
+}
+
+// nicNote compares the capture NIC's receive queues with the DPI CPUs as
+// Decide steered them (rxOn: DPI CPU to its receive queues): "one queue
+// per DPI worker" only when every DPI CPU got exactly one (uneven false).
+// With no queue interrupt it says why, and what was done with the NIC's
+// interrupts (placed) instead.
+func nicNote(st State, queueIRQs int, rxOn map[int]map[int]bool, dpi, core cpuset.Set, placed nicPlaced) (note string, uneven bool) {
+	n := st.NIC
 	switch {
 	case n.Err != "":
-		return "capture interface: " + n.Err
+		return "capture interface: " + n.Err, false
 	case dpi.IsEmpty():
-		return fmt.Sprintf("capture interface %q: %d receive queues; no DPI CPUs reserved, its interrupts stay on the core CPUs", n.Name, n.RxQueues)
+		return fmt.Sprintf("capture interface %q: %d receive queues; no DPI CPUs reserved, its interrupts stay on the core CPUs", n.Name, n.RxQueues), false
+	case queueIRQs == 0 && len(n.IRQs) == 0:
+		return fmt.Sprintf("capture interface %q: %s (%d receive queues): nothing to steer to the DPI CPUs %s", n.Name, st.NoQueues(), n.RxQueues, dpi), false
 	case queueIRQs == 0:
-		return fmt.Sprintf("capture interface %q (%s): no queue interrupts found in %s (%d receive queues): nothing to steer to the DPI CPUs %s", n.Name, n.Device, InterruptsPath, n.RxQueues, dpi)
+		var what []string
+		if placed.moved > 0 {
+			what = append(what, fmt.Sprintf("%d moved onto them", placed.moved))
+		}
+		if placed.kept > 0 {
+			what = append(what, fmt.Sprintf("%d already there", placed.kept))
+		}
+		if placed.left > 0 {
+			what = append(what, fmt.Sprintf("%d left where they are", placed.left))
+		}
+		return fmt.Sprintf("capture interface %q: %s; nothing steered to the DPI CPUs %s: its interrupts are kept on the core CPUs %s like any other (%s)", n.Name, st.NoQueues(), dpi, core, strings.Join(what, ", ")), false
 	}
 	var shared, idle []string
 	for _, cpu := range dpi.IDs() {
@@ -461,9 +581,9 @@ func nicNote(n NIC, queueIRQs int, rxOn map[int]map[int]bool, dpi cpuset.Set) st
 		why = append(why, "some DPI CPUs get no receive queue interrupt (CPU "+strings.Join(idle, ", ")+")")
 	}
 	if len(why) == 0 {
-		return head + ": one queue per DPI worker"
+		return head + ": one queue per DPI worker", false
 	}
-	return fmt.Sprintf("%s: %s; with one DPI worker per CPU, consider [CPU] DPIChannels=auto (or ethtool -L %s combined %d)", head, strings.Join(why, "; "), n.Name, dpi.Len())
+	return fmt.Sprintf("%s: %s", head, strings.Join(why, "; ")), true
 }
 
 // Result is what Apply did.

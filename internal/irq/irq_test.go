@@ -210,8 +210,10 @@ func TestNoDPINICTreatedAsAny(t *testing.T) {
 func TestNICNotes(t *testing.T) {
 	root := fakeTree(t, []fakeIRQ{{num: 25, name: "virtio0-input.0", affinity: "0-7"}}, "eth1", 4)
 	st, _ := Read(root, "eth1")
-	if n := Decide(st, core, dpi).NICNote; !strings.Contains(n, "4 receive queues for 2 DPI CPUs") || !strings.Contains(n, "ethtool -L eth1 combined 2") {
-		t.Errorf("note %q", n)
+	// The remedy (a channel count) is the plan's to add: it knows [CPU]
+	// DPIChannels= and the NIC's channel kinds.
+	if d := Decide(st, core, dpi); !strings.Contains(d.NICNote, "4 receive queues for 2 DPI CPUs") || !d.NICUneven || strings.Contains(d.NICNote, "ethtool") {
+		t.Errorf("note %q, uneven %t", d.NICNote, d.NICUneven)
 	}
 	st, _ = Read(root, "eth9")
 	if n := Decide(st, core, dpi).NICNote; !strings.Contains(n, `"eth9" not found`) {
@@ -379,6 +381,23 @@ func TestQueueSteeringPerDriver(t *testing.T) {
 		// queue at all, they were moved to the core CPUs.
 		{"mlx4", "ens2", 2, []string{"mlx4-async@pci:0000:04:00.0", "mlx4-1@0000:04:00.0", "mlx4-2@0000:04:00.0"},
 			map[string]string{"mlx4-async@pci:0000:04:00.0": "0-3", "mlx4-1@0000:04:00.0": "4", "mlx4-2@0000:04:00.0": "5"}, "one queue per DPI worker"},
+		// sfc names a combined channel "<if>-<n>" (and its PTP channel
+		// "<if>-ptp"); be2net an event queue "<if>-q<n>"; MANA
+		// "mana_q<n>@pci:<addr>" beside its hardware channel
+		// "mana_hwc@pci:<addr>"; gve "gve-ntfy-blk<n>@pci:<addr>", the
+		// first half of its blocks transmit queues, the second half
+		// receive queues. None has a part IsQueue knows: all were kept on
+		// the core CPUs, and the note said no queue interrupts were found.
+		{"sfc", "ens1f0np0", 2, []string{"ens1f0np0-0", "ens1f0np0-1", "ens1f0np0-ptp"},
+			map[string]string{"ens1f0np0-0": "4", "ens1f0np0-1": "5", "ens1f0np0-ptp": "0-3"}, "one queue per DPI worker"},
+		{"be2net", "eno1", 2, []string{"eno1-q0", "eno1-q1"},
+			map[string]string{"eno1-q0": "4", "eno1-q1": "5"}, "one queue per DPI worker"},
+		{"mana", "enP30832s1", 2, []string{"mana_hwc@pci:7870:00:00.0", "mana_q0@pci:7870:00:00.0", "mana_q1@pci:7870:00:00.0"},
+			map[string]string{"mana_hwc@pci:7870:00:00.0": "0-3", "mana_q0@pci:7870:00:00.0": "4", "mana_q1@pci:7870:00:00.0": "5"}, "one queue per DPI worker"},
+		{"gve", "ens4", 2, []string{"gve-mgmnt@pci:0000:00:04.0", "gve-ntfy-blk0@pci:0000:00:04.0", "gve-ntfy-blk1@pci:0000:00:04.0",
+			"gve-ntfy-blk2@pci:0000:00:04.0", "gve-ntfy-blk3@pci:0000:00:04.0"},
+			map[string]string{"gve-mgmnt@pci:0000:00:04.0": "0-3", "gve-ntfy-blk0@pci:0000:00:04.0": "4", "gve-ntfy-blk1@pci:0000:00:04.0": "5",
+				"gve-ntfy-blk2@pci:0000:00:04.0": "4", "gve-ntfy-blk3@pci:0000:00:04.0": "5"}, "one queue per DPI worker"},
 		{"virtio-net", "eth1", 2, []string{"virtio0-config", "virtio0-input.0", "virtio0-output.0", "virtio0-input.1", "virtio0-output.1"},
 			map[string]string{"virtio0-config": "0-3", "virtio0-input.0": "4", "virtio0-output.0": "4", "virtio0-input.1": "5", "virtio0-output.1": "5"}, "one queue per DPI worker"},
 	} {
@@ -478,5 +497,147 @@ func TestQueuePartMatchesItsExpression(t *testing.T) {
 		if got, w := isMlx4Queue(n), mlx4.MatchString(n); got != w {
 			t.Errorf("isMlx4Queue(%q) = %v, the expression says %v", n, got, w)
 		}
+	}
+}
+
+// TestQueueSteeringCloudAndSolarflareDrivers: the capture NIC's queue
+// interrupts as four more drivers users run name them, two receive
+// queues, DPI CPUs 4-5. sfc names a combined channel "<if>-<n>"
+// (efx_get_channel_name: "%s%s-%d" with an empty type), Google's gve
+// "gve-ntfy-blk<n>@pci:<addr>", Azure's MANA "mana_q<n>@pci:<addr>" (its
+// hardware channel "mana_hwc@pci:<addr>"), be2net "<if>-q<n>". None holds
+// a part IsQueue knows: every queue interrupt was treated as any other
+// and kept on the core CPUs, so nothing reached the DPI workers.
+func TestQueueSteeringCloudAndSolarflareDrivers(t *testing.T) {
+	for _, c := range []struct {
+		driver, nic string
+		names       []string
+		queues      []string // the names that must go to a DPI CPU
+	}{
+		{"sfc", "ens1f0np0", []string{"ens1f0np0-0", "ens1f0np0-1"}, []string{"ens1f0np0-0", "ens1f0np0-1"}},
+		{"gve", "ens4", []string{"gve-mgmnt@pci:0000:00:04.0", "gve-ntfy-blk0@pci:0000:00:04.0", "gve-ntfy-blk1@pci:0000:00:04.0",
+			"gve-ntfy-blk2@pci:0000:00:04.0", "gve-ntfy-blk3@pci:0000:00:04.0"},
+			[]string{"gve-ntfy-blk0@pci:0000:00:04.0", "gve-ntfy-blk1@pci:0000:00:04.0", "gve-ntfy-blk2@pci:0000:00:04.0", "gve-ntfy-blk3@pci:0000:00:04.0"}},
+		// be2net (Emulex OneConnect) names an event queue "<if>-q<n>".
+		{"be2net", "eno1", []string{"eno1-q0", "eno1-q1"}, []string{"eno1-q0", "eno1-q1"}},
+		{"mana", "enP30832s1", []string{"mana_hwc@pci:7870:00:00.0", "mana_q0@pci:7870:00:00.0", "mana_q1@pci:7870:00:00.0"},
+			[]string{"mana_q0@pci:7870:00:00.0", "mana_q1@pci:7870:00:00.0"}},
+	} {
+		t.Run(c.driver, func(t *testing.T) {
+			root := fakePCINIC(t, c.nic, 2, c.names...)
+			st, err := Read(root, c.nic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Decide(st, core, dpi)
+			got := map[string]string{}
+			for _, m := range d.Moves {
+				got[m.Name] = m.To
+			}
+			for _, q := range c.queues {
+				if to := got[q]; to != "4" && to != "5" {
+					t.Errorf("%s: queue interrupt %q moved to %q, want a DPI CPU (4 or 5); note %q", c.driver, q, to, d.NICNote)
+				}
+			}
+		})
+	}
+}
+
+// TestNoticeNamesTheDriverWhoseQueuesAreUnknown: a capture NIC whose
+// interrupts are found (its msi_irqs) but none of whose names is a queue
+// interrupt's this package knows. The note said "no queue interrupts
+// found", which was false: it must say which driver, that its naming is
+// not known, and that the interrupts were kept on the core CPUs.
+func TestNoticeNamesTheDriverWhoseQueuesAreUnknown(t *testing.T) {
+	root := fakePCINIC(t, "eth0", 2, "eth0-chan-a", "eth0-chan-b")
+	drv := root.Path("/sys/bus/pci/drivers/oddnic")
+	if err := os.MkdirAll(drv, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../bus/pci/drivers/oddnic", root.Path("/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/driver")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Read(root, "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Decide(st, core, dpi)
+	for _, want := range []string{"oddnic", "not known", "60 eth0-chan-a", "kept on the core CPUs 0-3", "2 moved onto them"} {
+		if !strings.Contains(d.NICNote, want) {
+			t.Errorf("note %q does not say %q", d.NICNote, want)
+		}
+	}
+	if strings.Contains(d.NICNote, "no queue interrupts found") || strings.Contains(d.NICNote, "no interrupts of") {
+		t.Errorf("note %q says none was found", d.NICNote)
+	}
+}
+
+// TestCaptureIRQsOnlyTheInterfacesOwn: the capture interface "cap" and
+// another NIC "cap-b" (a name with a dash, as a .link file's Name= may
+// give) whose queue interrupt "cap-b-TxRx-0" is not in cap's msi_irqs.
+// The name rule ("<if>-" at the start) took cap-b's queue for cap's and
+// steered it onto a DPI CPU, and status counted it among the capture
+// queues: with msi_irqs readable, only the device's own are the NIC's.
+func TestCaptureIRQsOnlyTheInterfacesOwn(t *testing.T) {
+	root := fakePCINIC(t, "cap", 2, "cap-TxRx-0", "cap-TxRx-1")
+	addIRQ(t, root, 90, "cap-b-TxRx-0")
+	st, err := Read(root, "cap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.NIC.IRQs[90] {
+		t.Errorf("IRQ 90 (cap-b-TxRx-0, another NIC's) counted as the capture interface's")
+	}
+	for _, m := range Decide(st, core, dpi).Moves {
+		if m.IRQ == 90 && m.Queue {
+			t.Errorf("another NIC's queue interrupt steered as a capture queue: %+v", m)
+		}
+	}
+}
+
+// TestCaptureIRQsByNameLongestInterfaceWins: without msi_irqs (a legacy
+// interrupt, or a sysfs that hides it) the capture interface's interrupts
+// are found by name, and one that starts with a longer interface's name
+// ("cap-b-TxRx-0" with interfaces cap and cap-b) is that interface's.
+func TestCaptureIRQsByNameLongestInterfaceWins(t *testing.T) {
+	root := fakePCINIC(t, "cap", 2, "cap-TxRx-0", "cap-TxRx-1")
+	if err := os.RemoveAll(root.Path("/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/msi_irqs")); err != nil {
+		t.Fatal(err)
+	}
+	addIRQ(t, root, 90, "cap-b-TxRx-0")
+	if err := os.Symlink("../../devices/virtual/net/cap-b", root.Path(NetDir+"/cap-b")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Read(root, "cap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.NIC.ByName || !st.NIC.IRQs[60] || !st.NIC.IRQs[61] || st.NIC.IRQs[90] {
+		t.Errorf("by name: IRQs %v (ByName %t), want 60 and 61, not 90 (cap-b's)", st.NIC.IRQs, st.NIC.ByName)
+	}
+}
+
+// addIRQ adds IRQ num named name, on every CPU, to a fake tree's
+// /proc/interrupts and /proc/irq, in no device's msi_irqs.
+func addIRQ(t *testing.T, root hostroot.Root, num int, name string) {
+	t.Helper()
+	p := root.Path("/proc/interrupts")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := fmt.Sprintf("%3d:       1000          0          0          0          0          0          0          0  PCI-MSIX-0000:5e:00.0 0-edge      %s\n", num, name)
+	text := strings.Replace(string(b), "NMI:", line+"NMI:", 1)
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root.Path(fmt.Sprintf("/proc/irq/%d", num)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root.Path(fmt.Sprintf("/proc/irq/%d/smp_affinity_list", num)), []byte("0-7\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,11 +1,22 @@
-// Package placement carries the CPU plan past systemd's reach: movable
-// interrupts and unbound kernel work kept on the core CPUs (the capture
-// NIC's queues steered to the capture CPUs), undone without a reservation,
-// recorded in the plan file. None of it gates the core (a driver can move
-// its interrupts at any time): failures are warnings. Undo restores only
-// what a placement set and still holds, as a value changed since is an
-// administrator's. Placements run one at a time (Lock), each adding to the
-// record the one before wrote.
+// Package placement carries the CPU plan past systemd's reach: it keeps
+// movable interrupts and unbound kernel work on the core CPUs (steering the
+// capture NIC's queues to the capture CPUs), undoes that when the plan has
+// no reservation, and keeps the record of what it did in the plan file.
+//
+// None of it gates the core: the core's correctness does not depend on
+// where interrupts and kernel work run, and a NIC driver can move its
+// interrupts at any time. Failures are returned as warnings for the log.
+//
+// Undo restores only what an earlier activation set and that still holds
+// the value it set (the plan file's "applied" section), to what it held
+// before: a mask an administrator changed since is theirs, and left alone.
+// An interrupt requested while the placement was in effect got the
+// placement's default_smp_affinity, and undo gives it the one it restores;
+// so does one a later placement found back on that default rather than
+// where it was put (a driver re-probe re-requests with the same numbers).
+//
+// Placements run one at a time (Lock): each reads the record the one
+// before it wrote, and adds to it.
 package placement
 
 import (
@@ -13,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -178,6 +190,11 @@ func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq ma
 		// its value before and the interrupts of then are that run's.
 		ours := prev.DefaultIRQAffinity != "" && st.DefaultErr == "" && prev.DefaultIRQAffinity == st.Default.String()
 		before, beforeErr := st.Default, st.DefaultErr
+		// found is where each interrupt was before this run moved any.
+		found := map[int]irq.IRQ{}
+		for _, q := range st.IRQs {
+			found[q.Num] = q
+		}
 		res := irq.Apply(root, d, st)
 		switch {
 		case res.DefaultErr != nil:
@@ -195,6 +212,11 @@ func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq ma
 			for _, q := range st.IRQs {
 				a.IRQsBefore[q.Num] = q.Name
 			}
+		}
+		if ours {
+			a.IRQsBefore = notWherePlaced(prev, found, res.Moved, r)
+		} else {
+			notWherePlaced(prev, found, res.Moved, r)
 		}
 		a.IRQsMoved, a.IRQsKept, a.Capture = MergeMoves(prev.IRQsMoved, res.Moved, *st), res.Kept, d.NICNote
 		if err := WriteCaptureDevice(root, st.NIC.MSIDir); err != nil {
@@ -218,9 +240,55 @@ func Place(root hostroot.Root, st *irq.State, stErr error, d irq.Decision, wq ma
 	return a
 }
 
-// placeWorkqueue keeps the workqueue masks wq within core (Within: a mask
-// narrowed inside core on purpose stays), recording in a what it wrote and
-// what prev's writes still hold, each with its value before the first.
+// notWherePlaced finds the interrupts an earlier run moved (prev) that
+// this run found (found, before its moves; now the moves it made) not
+// where that run put them, says so in r, and returns prev's IRQsBefore
+// without those found on the placement's default_smp_affinity. Such an
+// interrupt was requested anew while the placement was in effect (a driver
+// re-probe hands out the same numbers and names again, and the kernel
+// gives a new interrupt default_smp_affinity), or moved there by someone
+// else: for undo it is one requested while the placement was in effect,
+// and gets the default_smp_affinity undo restores, which is what it would
+// have without the placement. Taken for the one that existed before, it
+// was given back its From, the placement's own default. One found
+// elsewhere was moved by someone else (or placed by its driver): that
+// value is what undo gives back; the log says when this run moves it
+// again.
+func notWherePlaced(prev *Applied, found map[int]irq.IRQ, now []irq.Move, r *Report) map[int]string {
+	movedNow := map[int]string{}
+	for _, m := range now {
+		movedNow[m.IRQ] = m.To
+	}
+	before := prev.IRQsBefore
+	copied := false
+	for _, p := range prev.IRQsMoved {
+		q, ok := found[p.IRQ]
+		if !ok || q.AffinityErr != "" || q.Name != p.Name || q.Affinity.String() == p.To {
+			continue
+		}
+		then := "left there"
+		if to, ok := movedNow[p.IRQ]; ok {
+			then = "placed again on " + to
+		}
+		if prev.DefaultIRQAffinity != "" && q.Affinity.String() == prev.DefaultIRQAffinity {
+			if !copied && before != nil {
+				before, copied = maps.Clone(before), true
+			}
+			delete(before, p.IRQ)
+			r.Infof("IRQ %d (%s) found on %s, the placement's default_smp_affinity, not on %s where it was placed: requested anew while the placement was in effect (a driver re-probe), or moved there by someone else; %s, and undo gives it the default_smp_affinity it restores", p.IRQ, p.Name, q.Affinity, p.To, then)
+			continue
+		}
+		r.Infof("IRQ %d (%s) found on %s, not on %s where it was placed: moved by someone else (or placed by its driver); %s, and undo gives it back %s", p.IRQ, p.Name, q.Affinity, p.To, then, q.Affinity)
+	}
+	return before
+}
+
+// placeWorkqueue keeps the unbound workqueue masks (wq as read) within
+// core, recording in a what it wrote, and what earlier runs (prev) wrote
+// that still holds, with the value before the first write; what it writes
+// is folded into wq. A mask already inside core is left as it is
+// (cpuset.Set.Within): an administrator who narrowed unbound work to 0-1
+// inside a core set of 0-3 kept 2-3 free of it on purpose.
 func placeWorkqueue(root hostroot.Root, wq map[string]Mask, prev *Applied, core cpuset.Set, a *Applied, r *Report) {
 	for _, p := range WorkqueuePaths {
 		m := wq[p]
@@ -325,28 +393,48 @@ func Undo(root hostroot.Root, a *Applied, cmdline []string, r *Report) {
 		was, ok := a.IRQsBefore[num]
 		return a.IRQsBefore != nil && (!ok || was != name)
 	}
-	restored := 0
+	// Each moved interrupt is counted once: restored, given the default
+	// restored, changed since (or gone), or refused.
+	var restored, toDefault, changed, refused int
 	moved := map[int]bool{}
 	for _, m := range a.IRQsMoved {
 		moved[m.IRQ] = true
 		p := fmt.Sprintf("%s/%d/smp_affinity_list", irq.IRQDir, m.IRQ)
 		b, err := readfile.Regular(root.Path(p), 1<<16)
 		if err != nil || strings.TrimSpace(string(b)) != m.To {
+			changed++
 			continue // gone, or changed since: not ours any more
 		}
-		from := m.From
+		from, requestedSince := m.From, false
 		if !newTo.IsEmpty() && m.From == a.DefaultIRQAffinity && requested(m.IRQ, m.Name) {
-			from = newTo.String() // its affinity before the move was the placement's default
+			// its affinity before the move was the placement's default
+			from, requestedSince = newTo.String(), true
 		}
 		if err := kernfile.WriteFile(root, p, from); err != nil {
 			f, _ := cpuset.Parse(from)
 			r.Warnf("IRQ %d (%s) not restored to %s: %s", m.IRQ, m.Name, from, irq.Refusal(err, f))
+			refused++
 			continue
 		}
-		restored++
+		if requestedSince {
+			toDefault++
+			r.Infof("undo: IRQ %d (%s), requested while the placement was in effect: %s -> %s (the default_smp_affinity restored)", m.IRQ, m.Name, m.To, from)
+		} else {
+			restored++
+		}
 	}
 	if len(a.IRQsMoved) > 0 {
-		r.Infof("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
+		line := fmt.Sprintf("undo: %d of %d interrupts moved earlier restored to their former CPUs", restored, len(a.IRQsMoved))
+		if toDefault > 0 {
+			line += fmt.Sprintf(", %d (requested while the placement was in effect) given the default_smp_affinity restored (%s)", toDefault, newTo)
+		}
+		if changed > 0 {
+			line += fmt.Sprintf(", %d changed since or gone (left as they are)", changed)
+		}
+		if refused > 0 {
+			line += fmt.Sprintf(", %d refused by the kernel", refused)
+		}
+		r.Infof("%s", line)
 	}
 	if !newTo.IsEmpty() && a.IRQsBefore != nil {
 		undoRequested(root, a, newTo, moved, requested, r)

@@ -154,11 +154,68 @@ func (p *Plan) decidePlacement(f *facts.Facts) {
 	p.IRQ = irq.Decision{}
 	if p.CPU.Reserved && f.Placement.Read && f.Placement.IRQErr == nil {
 		p.IRQ = irq.Decide(f.Placement.IRQ, p.CPU.Core(), p.CaptureCPUs())
+		if p.IRQ.NICUneven {
+			p.IRQ.NICNote += "; " + p.channelsRemedy(f)
+		}
 	}
 }
 
-// Redecide decides placement again, purely, on f re-read after a channel
-// change (facts.RereadCapture).
+// channelsRemedy is what the capture note says of the channels when the
+// queues are not one per DPI worker: with DPIChannels=off the setting
+// (or the ethtool -L of the NIC's channel kind) that gives one per DPI
+// CPU; with it set, what became of it (ChannelsText): advising the
+// setting in force told operators to do what they had done.
+func (p Plan) channelsRemedy(f *facts.Facts) string {
+	ch, nic := p.Channels, f.Capture
+	n := p.CaptureCPUs().Len()
+	switch {
+	case ch.State == ChannelsOff:
+		kind := "combined"
+		if nic.ChannelsErr == nil {
+			kind = ChannelKind(nic.Channels)
+		}
+		return "with one DPI worker per CPU, " + ChannelsOffRemedy(nic.Name, kind, n)
+	case ch.State == ChannelsMatch && ch.Wanted != n:
+		return ChannelsText(ch.Setting, ch.State, ch.Note) + "; with one DPI worker per CPU, set [CPU] DPIChannels=auto"
+	}
+	return ChannelsText(ch.Setting, ch.State, ch.Note)
+}
+
+// ChannelsText says what became of [CPU] DPIChannels= (setting) on the
+// capture NIC: its state (ChannelsPending, ...) and note. Status, the
+// placement's log and its capture note say it in these words.
+func ChannelsText(setting, state, note string) string {
+	switch state {
+	case ChannelsChange:
+		return fmt.Sprintf("channels (DPIChannels=%s): %s at the next placement (ransomeye-tuner place, or the next boot)", setting, note)
+	case ChannelsMatch:
+		return fmt.Sprintf("channels (DPIChannels=%s) %s: the NIC has the receive channels wanted", setting, state)
+	case ChannelsOff:
+		return "channels (DPIChannels=off): left as they are"
+	}
+	return fmt.Sprintf("channels (DPIChannels=%s) %s: %s", setting, state, note)
+}
+
+// ChannelsOffRemedy is the remedy for a capture NIC (name) whose receive
+// channels do not match the dpi DPI CPUs under DPIChannels=off; kind is
+// the kind of channel ethtool -L sets on it (ChannelKind).
+func ChannelsOffRemedy(name, kind string, dpi int) string {
+	return fmt.Sprintf("set [CPU] DPIChannels=auto for one per DPI CPU from the next boot, or run ethtool -L %s %s %d", name, kind, dpi)
+}
+
+// ChannelKind is the kind of channel ethtool -L sets on a NIC with
+// channels c: "rx" for one that has only separate receive channels in
+// use (rx/tx channels), else "combined".
+func ChannelKind(c ethtool.Channels) string {
+	if c.Combined == 0 && c.Rx > 0 {
+		return "rx"
+	}
+	return "combined"
+}
+
+// Redecide decides placement again on f re-read (facts.RereadCapture)
+// after a channel change: the interrupts are others, and the channels
+// should now match. Pure, like Decide.
 func (p *Plan) Redecide(f *facts.Facts) { p.decidePlacement(f) }
 
 // captureText says what plan sees of the capture interface and would do

@@ -7,8 +7,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
+	"github.com/ransomeye/ransomeye-tuner/internal/cpuset"
 	"github.com/ransomeye/ransomeye-tuner/internal/ethtool"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
+	"github.com/ransomeye/ransomeye-tuner/internal/irq"
 	"github.com/ransomeye/ransomeye-tuner/internal/placement"
 )
 
@@ -124,5 +126,51 @@ func TestChannelsOrdersTheEngine(t *testing.T) {
 		case setting != config.ChannelsOff && (!ok || !strings.Contains(string(got.Content), "[Unit]\nAfter=ransomeye-tuner-place.service\n") || !got.Advisory):
 			t.Errorf("DPIChannels=%s: %s = %+v", config.ChannelsString(setting), p, got)
 		}
+	}
+}
+
+// TestCaptureNoteRemedyKnowsTheChannels: one receive queue for the two
+// DPI CPUs 4-5. The capture note told the operator to "consider [CPU]
+// DPIChannels=auto (or ethtool -L ... combined 2)" whatever the
+// configuration and the NIC: with auto already set it advised the setting
+// in force, and on a NIC with separate rx/tx channels an ethtool -L it
+// refuses. With DPIChannels=off it names the NIC's channel kind; with it
+// set, it says what became of it, in status's words (ChannelsText).
+func TestCaptureNoteRemedyKnowsTheChannels(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		setting     int
+		ch          ethtool.Channels
+		change      func(*facts.Facts)
+		want, never string
+	}{
+		{"off, combined", config.ChannelsOff, ethtool.Channels{MaxCombined: 8, Combined: 1}, nil,
+			"set [CPU] DPIChannels=auto for one per DPI CPU from the next boot, or run ethtool -L ens1f0 combined 2", ""},
+		{"off, rx and tx", config.ChannelsOff, ethtool.Channels{MaxRx: 8, MaxTx: 8, Rx: 1, Tx: 1}, nil,
+			"ethtool -L ens1f0 rx 2", "combined"},
+		{"auto, limited", config.ChannelsAuto, ethtool.Channels{MaxCombined: 1, Combined: 1}, nil,
+			"channels (DPIChannels=auto) limited: the NIC allows at most 1 combined channels, 2 wanted", "consider"},
+		{"auto, refused", config.ChannelsAuto, ethtool.Channels{}, func(f *facts.Facts) { f.Capture.ChannelsErr = unix.EOPNOTSUPP },
+			"channels (DPIChannels=auto) refused: the driver ice has no channel count to set (EOPNOTSUPP)", "DPIChannels=auto for"},
+		{"auto, pending", config.ChannelsAuto, ethtool.Channels{MaxCombined: 8, Combined: 1}, func(f *facts.Facts) { f.Capture.EngineRunning = true },
+			"channels (DPIChannels=auto) pending: combined 1 -> 2", "DPIChannels=auto for"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := nic8(t, c.setting, c.ch)
+			if c.change != nil {
+				c.change(f)
+			}
+			f.Placement.Read = true
+			f.Placement.IRQ = irq.State{Default: cpuset.Of(0, 1, 2, 3, 4, 5, 6, 7),
+				IRQs: []irq.IRQ{{Num: 60, Name: "ice-ens1f0-TxRx-0", Affinity: cpuset.Of(0, 1, 2, 3, 4, 5, 6, 7), Writable: true}},
+				NIC:  irq.NIC{Name: "ens1f0", Device: "0000:3b:00.0", Driver: "ice", IRQs: map[int]bool{60: true}, RxQueues: 1}}
+			note := Decide(f).IRQ.NICNote
+			if !strings.Contains(note, "some DPI CPUs get no receive queue interrupt") || !strings.Contains(note, c.want) {
+				t.Errorf("note %q, want it to say %q", note, c.want)
+			}
+			if c.never != "" && strings.Contains(note, c.never) {
+				t.Errorf("note %q says %q", note, c.never)
+			}
+		})
 	}
 }
