@@ -4,7 +4,8 @@
 // core running the gate, the CPUs the core gets, its memory cgroup), the
 // records (the failure marker, this boot's successful activation) and what
 // is reported only (where interrupts, kernel work and other threads run;
-// whether the CPU isolation holds).
+// whether the CPU isolation holds; whether the memory protection holds,
+// its drop-ins those of the plan).
 //
 // Run is the one judgement: the gate, status (text and JSON), the metrics,
 // plan and activate's closing report render its Result, and none of them
@@ -14,6 +15,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,7 +41,6 @@ const (
 	NameCoreCPUs    = "core-cpus"
 	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
 	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
-	NameMemDropIns  = "memory-dropins"
 )
 
 // Check is one guarantee as measured now (an entry of status's JSON
@@ -103,7 +104,8 @@ type Result struct {
 	Activated    bool
 	ActivatedWhy string
 	// DropInDiffs are the differences between the CPU drop-ins in effect
-	// and the plan's; MemoryDiffs those of the memory drop-ins.
+	// and the plan's; MemoryDiffs those of the memory drop-ins (reported
+	// in Memory, never gated).
 	DropInDiffs []string
 	MemoryDiffs []string
 	// Placement is what is reported beyond the guarantees; nil without a
@@ -143,6 +145,11 @@ type Marker struct {
 func Run(f *facts.Facts, p plan.Plan) Result {
 	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{},
 		ConfigWarnings: f.ConfigWarnings}
+	// What the configuration asks that is unwise on this machine's RAM is
+	// said where the configuration's own warnings are.
+	for _, w := range p.Memory.Warnings {
+		r.ConfigWarnings = append(slices.Clip(r.ConfigWarnings), config.Problem{Message: w})
+	}
 	var markerUnread []string
 	r.Marker, markerUnread = markers(f.Markers)
 	if len(markerUnread) > 0 {
@@ -180,7 +187,6 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		r.DropInDiffs = dropInDiffs(f, p)
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
 		r.MemoryDiffs = fileDiffs(f, units.MemoryFilePaths(f.Config), p.MemoryFiles())
-		r.Checks = append(r.Checks, memoryDropInsCheck(p, r.MemoryDiffs))
 	}
 	if f.Core.Unread {
 		r.NotRead["core"] = f.Core.NotMeasured
@@ -199,7 +205,7 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		r.Capture = captureView(f, p)
 	}
 	if f.Reads(facts.ReadMemoryEffect) {
-		r.Memory = memoryView(f, p)
+		r.Memory = memoryView(f, p, r.MemoryDiffs)
 	}
 	return r
 }
