@@ -59,6 +59,7 @@ func memoryCases() []bootCase {
 				wantMatch(t, "status", st, `memory remedy\s+boot on the unified cgroup hierarchy: remove systemd\.unified_cgroup_hierarchy=0`)
 				wantMatch(t, "status --json", r.Text("status-json"), `"cause": "cgroup v1"`)
 				wantEq(t, r, "metrics.memory_protection_degraded", "1")
+				wantEq(t, r, "metrics.pressure_available", "0")
 				wantEq(t, r, "metrics.pressure_series", "0")
 				if n, _ := r.Int("journal.memory_degraded_count"); n < 1 {
 					t.Errorf("no MemoryDegraded event (MESSAGE_ID=02c0a835f78a430a806f5acafb6a907d) in the journal")

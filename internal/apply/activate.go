@@ -174,9 +174,13 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 	log.Event(msgid.ActivationSucceeded, priolog.Notice, "%s", msg)
 	notify("STATUS=" + msg)
 	rep := a.closing()
-	if m := rep.Memory; m.Degraded() {
-		// Once per activation, never a failure (check.Memory says why).
+	switch m := rep.Memory; {
+	case m.Degraded():
+		// Once per activation, never a failure (check.Memory says why),
+		// stale memory drop-ins included.
 		log.Event(msgid.MemoryDegraded, priolog.Warning, "memory protection degraded: %s: %s; remedy: %s", m.Cause, m.Reason, m.Remedy)
+	case m.Unprotected():
+		log.Event(msgid.MemoryDegraded, priolog.Warning, "memory protection not made: %s", m.Reason)
 	}
 	if i := rep.Placement; i != nil && i.Isolation.Degraded() {
 		// Once per activation, never a failure (the gate guards the core's
@@ -207,8 +211,10 @@ func (a *activation) recordBefore(s sysctl.Setting) {
 	}
 }
 
-// checkCPU fails on an untrustworthy topology and on CPU or memory
-// drop-ins in effect that differ from a fresh plan.
+// checkCPU fails on a CPU topology that cannot be trusted, and on CPU
+// drop-ins in effect that differ from a fresh plan (the topology or the
+// configuration changed since the generator ran). Stale memory drop-ins
+// are not a failure: the memory view reports them (check.Memory).
 func (a *activation) checkCPU() (msgid.ID, string, bool) {
 	r := check.Run(a.f, a.p)
 	for _, c := range r.Checks {
@@ -221,8 +227,6 @@ func (a *activation) checkCPU() (msgid.ID, string, bool) {
 			return msgid.CPUFailed, c.Problem(), false
 		case c.Name == check.NameCPUPlan && c.Failed():
 			return msgid.CPUFailed, c.Problem(), false
-		case c.Name == check.NameMemDropIns && c.Failed():
-			return msgid.MemoryFailed, c.Problem(), false
 		}
 	}
 	if a.p.CPU.Reserved {

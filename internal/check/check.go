@@ -1,12 +1,14 @@
 // Package check judges the facts of one run against its plan: every
 // guarantee the core depends on, the records (marker, this boot's success)
-// and what is reported only (placement, isolation). Run is the one
-// judgement the gate, status, metrics, plan and activate render; none
-// re-derives a reason. Remedies are worded in remedy.go.
+// and what is reported only (placement, isolation, the memory protection
+// and its drop-ins). Run is the one judgement the gate, status, metrics,
+// plan and activate render; none re-derives a reason. Remedies are worded
+// in remedy.go.
 package check
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,8 +32,7 @@ const (
 	NameCPUDropIns  = "cpu-dropins"
 	NameCoreCPUs    = "core-cpus"
 	NameCoreGate    = "core-gate"   // the core runs the gate (its ExecCondition=)
-	NameCoreMemory  = "core-memory" // the swap and swappiness reach the core
-	NameMemDropIns  = "memory-dropins"
+	NameCoreMemory  = "core-memory" // the core's memory cgroup lets the swap and swappiness reach it
 )
 
 // Check is one guarantee as measured now (status --json "guarantees").
@@ -83,8 +84,9 @@ type Result struct {
 	// Activated says whether activate succeeded in this boot, and why not.
 	Activated    bool
 	ActivatedWhy string
-	// DropInDiffs and MemoryDiffs are the CPU and memory drop-ins in
-	// effect that differ from the plan.
+	// DropInDiffs are the differences between the CPU drop-ins in effect
+	// and the plan's; MemoryDiffs those of the memory drop-ins (reported
+	// in Memory, never gated).
 	DropInDiffs []string
 	MemoryDiffs []string
 	// Placement is reported only; nil without a reservation.
@@ -123,6 +125,11 @@ type Marker struct {
 func Run(f *facts.Facts, p plan.Plan) Result {
 	r := Result{Disabled: !f.Enabled, Core: f.CoreName(), Activated: f.Activated, ActivatedWhy: f.ActivatedWhy, Checks: []Check{}, NotRead: map[string]string{},
 		ConfigWarnings: f.ConfigWarnings}
+	// What the configuration asks that is unwise on this machine's RAM is
+	// said where the configuration's own warnings are.
+	for _, w := range p.Memory.Warnings {
+		r.ConfigWarnings = append(slices.Clip(r.ConfigWarnings), config.Problem{Message: w})
+	}
 	var markerUnread []string
 	r.Marker, markerUnread = markers(f.Markers)
 	if len(markerUnread) > 0 {
@@ -160,7 +167,6 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		r.DropInDiffs = dropInDiffs(f, p)
 		r.Checks = append(r.Checks, dropInsCheck(p, r.DropInDiffs))
 		r.MemoryDiffs = fileDiffs(f, units.MemoryFilePaths(f.Config), p.MemoryFiles())
-		r.Checks = append(r.Checks, memoryDropInsCheck(p, r.MemoryDiffs))
 	}
 	if f.Core.Unread {
 		r.NotRead["core"] = f.Core.NotMeasured
@@ -179,7 +185,7 @@ func Run(f *facts.Facts, p plan.Plan) Result {
 		r.Capture = captureView(f, p)
 	}
 	if f.Reads(facts.ReadMemoryEffect) {
-		r.Memory = memoryView(f, p)
+		r.Memory = memoryView(f, p, r.MemoryDiffs)
 	}
 	return r
 }

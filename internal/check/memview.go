@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,19 +20,25 @@ const (
 	MemoryHeld     = "held"     // every setting the kernel applies is the plan's (or stricter)
 	MemoryDegraded = "degraded" // a setting does not take effect: Cause says why
 	MemoryOff      = "off"      // every [Memory] setting is off
-	MemoryNotMade  = "not made" // the plan could not be resolved (memory-dropins fails then)
+	MemoryNotMade  = "not made" // the plan could not be resolved: no protection is written
 )
 
 // The causes of a degraded memory view.
 const (
+	// CauseStaleDropIns: the memory drop-ins in effect are not those of a
+	// fresh plan; it takes precedence over the others, which may follow
+	// from the stale files.
+	CauseStaleDropIns     = "drop-ins not those of the configuration"
 	CauseMemoryV1         = "cgroup v1"
 	CauseNoMemoryCtl      = "no memory controller"
 	CauseSliceUnprotected = "a slice without protection"
 	CauseNotApplied       = "a setting not applied"
+	CauseNoSwapAccounting = "no swap accounting"
 )
 
 // RemedyStaleMemoryDropIns: the memory drop-ins in effect are not those of
-// a fresh plan.
+// a fresh plan (the configuration changed without daemon-reload, or
+// MemTotal moved: a balloon, memory hot-plug).
 var RemedyStaleMemoryDropIns = "the [Memory] configuration, the RAM or the CPU plan changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
 
 // Memory is what the kernel applies of the memory plan ([Memory]; status
@@ -58,6 +65,10 @@ type Memory struct {
 	// the pressure rows and series are then absent).
 	PSI   bool   `json:"psi"`
 	NoPSI string `json:"no_psi_reason,omitempty"`
+	// PressureAvailable: every running service's pressure is read (PSI,
+	// on cgroup v2, each cgroup with its *.pressure files); false where
+	// the pressure alerts cannot see a service.
+	PressureAvailable bool `json:"pressure_available"`
 	// Problems are what could not be read.
 	Problems []string `json:"problems"`
 	// Gated is always false: none of this keeps the core down.
@@ -78,10 +89,16 @@ type ServiceMemory struct {
 	// MemoryBytes and SwapBytes are memory.current and memory.swap.current.
 	MemoryBytes *uint64 `json:"memory_bytes,omitempty"`
 	SwapBytes   *uint64 `json:"swap_bytes,omitempty"`
-	// Events are its memory.events counters.
-	Events map[string]uint64 `json:"events"`
-	// Pressure is its pressure by resource (cpu, memory, io).
-	Pressure map[string]Pressure `json:"pressure,omitempty"`
+	// SwapUnknown says why SwapBytes is absent for a running service.
+	SwapUnknown string `json:"swap_unknown_reason,omitempty"`
+	// Events are its memory.events counters; EventsUnread why none are
+	// (Problems says it too): never zeros that were not read.
+	Events       map[string]uint64 `json:"events"`
+	EventsUnread string            `json:"events_unread_reason,omitempty"`
+	// Pressure is its pressure by resource (cpu, memory, io);
+	// PressureMissing why a running service's is not (Problems too).
+	Pressure        map[string]Pressure `json:"pressure,omitempty"`
+	PressureMissing string              `json:"pressure_missing_reason,omitempty"`
 }
 
 // Pressure is one resource's pressure stall information ("some", and
@@ -142,11 +159,37 @@ type MemorySetting struct {
 // Degraded reports whether a planned setting does not take effect.
 func (m *Memory) Degraded() bool { return m != nil && m.State == MemoryDegraded }
 
+// Unprotected reports whether the configured protection is missing: a
+// setting does not take effect, or the plan could not be made (no
+// drop-in is written then).
+func (m *Memory) Unprotected() bool {
+	return m != nil && (m.State == MemoryDegraded || m.State == MemoryNotMade)
+}
+
 // settingFile is the cgroup file of a setting.
 var settingFile = map[string]string{config.MemMin: "memory.min", config.MemLow: "memory.low", config.MemHigh: "memory.high", config.MemSwapMax: "memory.swap.max"}
 
-// memoryView judges what the kernel applies of p.Memory.
-func memoryView(f *facts.Facts, p plan.Plan) *Memory {
+// memoryView judges what the kernel applies of p.Memory, the memory
+// drop-ins in effect differing from the plan's by diffs (fileDiffs).
+// Stale drop-ins are reported, not gated: MemTotal moves at run time
+// (a balloon, memory hot-plug), and the shares resolved from it would
+// otherwise keep the core down over a protection that is itself only
+// reported.
+func memoryView(f *facts.Facts, p plan.Plan, diffs []string) *Memory {
+	v := memoryEffect(f, p)
+	if len(diffs) > 0 {
+		v.State, v.Cause, v.Remedy = MemoryDegraded, CauseStaleDropIns, RemedyStaleMemoryDropIns
+		v.Reason = "the memory drop-ins in effect do not match this machine: " + strings.Join(diffs, "; ")
+		if !p.Memory.Made && p.Memory.Why != "" {
+			v.Reason += " (" + p.Memory.Why + ")"
+		}
+	}
+	return v
+}
+
+// memoryEffect judges what the kernel applies of p.Memory, the drop-ins
+// in effect taken for the plan's.
+func memoryEffect(f *facts.Facts, p plan.Plan) *Memory {
 	e := f.MemoryEffect
 	v := &Memory{Services: []ServiceMemory{}, Problems: []string{}, PSI: e.PSI, NoPSI: e.NoPSI, Mount: e.Mount, RecursiveProt: e.RecursiveProt()}
 	if e.MountErr != nil && e.Read {
@@ -168,22 +211,26 @@ func memoryView(f *facts.Facts, p plan.Plan) *Memory {
 			v.Reason = "memory.min, memory.low, memory.high and memory.swap.max exist only on the unified cgroup hierarchy (cgroup v2): systemd ignores MemoryMin=, MemoryLow=, MemoryHigh= and MemorySwapMax= on cgroup v1, so nothing keeps training from pushing the core's memory to swap"
 			v.Remedy = remedyCgroupV1
 		}
-		v.CgroupV1 = fmt.Sprintf("what holds on cgroup v1: the core reclaims with memory.swappiness %d of its memory cgroup, copied from its slice when it starts (the core-memory guarantee, set by %s), and vm.swappiness; no per-cgroup pressure files", f.Memory.Swappiness, names.ActivatorUnit)
+		v.CgroupV1 = fmt.Sprintf("what holds on cgroup v1: the core reclaims with memory.swappiness %d of its memory cgroup, copied from its slice when it starts (the core-memory guarantee, set by %s), and vm.swappiness; %s", f.Memory.Swappiness, names.ActivatorUnit, noPressureV1)
 		if f.Memory.Err != nil {
-			v.CgroupV1 = "what holds on cgroup v1: the core's memory.swappiness cannot be read (" + f.Memory.Err.Error() + "); vm.swappiness"
+			v.CgroupV1 = "what holds on cgroup v1: the core's memory.swappiness cannot be read (" + f.Memory.Err.Error() + "); vm.swappiness; " + noPressureV1
 		}
 		return v
 	case facts.MemoryNone:
 		if v.State == MemoryHeld {
 			v.State, v.Cause = MemoryDegraded, CauseNoMemoryCtl
-			v.Reason = "the kernel runs without the cgroup memory controller (cgroup_disable=memory, or no memory in the root's cgroup.controllers): no cgroup holds a memory protection or ceiling, only vm.swappiness applies"
-			v.Remedy = "remove cgroup_disable=memory from the kernel command line (the boot loader's configuration), then reboot"
+			v.Reason, v.Remedy = noMemoryController(f.Cmdline)
 		}
 		return v
 	}
+	v.PressureAvailable = v.PSI
 	for _, r := range roles.Table {
-		sm, problems := serviceMemory(f, mp, r.Name)
+		sm, problems, unread := serviceMemory(f, mp, r.Name)
 		v.Services = append(v.Services, sm)
+		v.Problems = append(v.Problems, unread...)
+		if sm.PressureMissing != "" {
+			v.PressureAvailable = false
+		}
 		for _, pr := range problems {
 			if v.State == MemoryHeld {
 				v.State, v.Cause, v.Reason, v.Remedy = MemoryDegraded, pr.cause, pr.reason, pr.remedy
@@ -202,17 +249,52 @@ func memoryView(f *facts.Facts, p plan.Plan) *Memory {
 	return v
 }
 
+// noPressureV1 says what of the pressure holds on cgroup v1: systemd's
+// hybrid mode mounts a cgroup2 hierarchy at /sys/fs/cgroup/unified whose
+// cgroups do have *.pressure files, but the tuner reads the services'
+// cgroups of the memory hierarchy, which has none.
+const noPressureV1 = "no per-service pressure read (the cgroup v1 memory hierarchy has no *.pressure files; in hybrid mode only /sys/fs/cgroup/unified has them, which the tuner does not read); the machine's own is /proc/pressure"
+
+// noMemoryController is the reason and the remedy without the cgroup
+// memory controller: cgroup_disable=memory is removed only where the
+// kernel command line (cmdline) holds it.
+func noMemoryController(cmdline []string) (reason, remedy string) {
+	for _, w := range cmdline {
+		if v, ok := strings.CutPrefix(w, "cgroup_disable="); ok && slices.Contains(strings.Split(v, ","), "memory") {
+			return "the kernel runs without the cgroup memory controller (" + w + " on the kernel command line): no cgroup holds a memory protection or ceiling, only vm.swappiness applies",
+				"remove memory from " + w + " on the kernel command line (the boot loader's configuration; the whole word when memory is all it names), then reboot"
+		}
+	}
+	return "the kernel has no cgroup memory controller (no memory in the root's cgroup.controllers, and no cgroup_disable=memory on the kernel command line: a kernel built without CONFIG_MEMCG): no cgroup holds a memory protection or ceiling, only vm.swappiness applies",
+		"the protection cannot exist on this kernel: boot a kernel built with the memory controller (CONFIG_MEMCG, as every distribution's is) to have it"
+}
+
+// remedySwapAccounting is the remedy without swap accounting (no
+// memory.swap.* files): swapaccount=0 on the kernel command line (cmdline)
+// turns it off; a kernel before 5.8 built without
+// CONFIG_MEMCG_SWAP_ENABLED needs swapaccount=1; one built without
+// CONFIG_MEMCG_SWAP has none.
+func remedySwapAccounting(cmdline []string) string {
+	for _, w := range cmdline {
+		if v, ok := strings.CutPrefix(w, "swapaccount="); ok && v != "1" {
+			return "turn swap accounting on: remove " + w + " from the kernel command line (the boot loader's configuration), then reboot"
+		}
+	}
+	return "turn swap accounting on: add swapaccount=1 to the kernel command line (the boot loader's configuration) where the kernel has the option (Linux before 5.8 built with CONFIG_MEMCG_SWAP), then reboot; a kernel built without swap accounting (CONFIG_MEMCG_SWAP, CONFIG_SWAP) has none: boot one that has it"
+}
+
 // remedyCgroupV1 is the remedy for a platform on cgroup v1.
 const remedyCgroupV1 = "boot on the unified cgroup hierarchy: remove systemd.unified_cgroup_hierarchy=0 (and systemd.legacy_systemd_cgroup_controller) from the kernel command line, then reboot (Debian's default since 11; systemd 256 and later boot nothing else by default)"
 
 type memProblem struct{ cause, reason, remedy string }
 
-// serviceMemory judges role's service.
-func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (ServiceMemory, []memProblem) {
+// serviceMemory judges role's service: its problems, and what of it could
+// not be read (unread).
+func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (sm ServiceMemory, problems []memProblem, unread []string) {
 	e := f.MemoryEffect
 	planned, hasPlan := mp.Service(role)
 	unit := f.Config.Units[role]
-	sm := ServiceMemory{Role: role, Unit: unit, Settings: []MemorySetting{}, Events: map[string]uint64{}}
+	sm = ServiceMemory{Role: role, Unit: unit, Settings: []MemorySetting{}, Events: map[string]uint64{}}
 	cands := e.Candidates[role]
 	for _, c := range cands {
 		if e.Cgroups[c].Exists {
@@ -234,9 +316,20 @@ func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (ServiceMemo
 			b := v.Bytes
 			sm.MemoryBytes = &b
 		}
-		if v := own.SwapCurrent; v.Err == nil && !v.Missing && !v.Max {
+		switch v := own.SwapCurrent; {
+		case v.Missing:
+			sm.SwapUnknown = "no memory.swap.current: the kernel runs without swap accounting (" + remedySwapAccounting(f.Cmdline) + ")"
+		case v.Err != nil:
+			sm.SwapUnknown = v.Err.Error()
+			unread = append(unread, fmt.Sprintf("memory.swap.current of %s: %v", sm.Cgroup, v.Err))
+		case !v.Max:
 			b := v.Bytes
 			sm.SwapBytes = &b
+		}
+		if own.EventsErr != nil {
+			// No counters rather than zeros that were never read.
+			sm.EventsUnread = own.EventsErr.Error()
+			unread = append(unread, fmt.Sprintf("memory.events of %s (the low event says the protection gave way): %v", sm.Cgroup, own.EventsErr))
 		}
 		for _, k := range MemoryEvents {
 			if n, ok := own.Events[k]; ok {
@@ -244,11 +337,22 @@ func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (ServiceMemo
 			}
 		}
 		sm.Pressure = pressureDoc(own.Pressure)
+		if e.PSI {
+			var missing []string
+			for _, res := range facts.PressureResources {
+				if err := own.PressureErr[res]; err != nil {
+					missing = append(missing, err.Error())
+				}
+			}
+			if len(missing) > 0 {
+				sm.PressureMissing = "the kernel keeps pressure stall information, but not for this cgroup (cgroup_disable=pressure on the kernel command line, or 0 written to its cgroup.pressure): " + strings.Join(missing, "; ")
+				unread = append(unread, fmt.Sprintf("pressure of %s: %s", sm.Cgroup, sm.PressureMissing))
+			}
+		}
 	}
 	if !hasPlan {
-		return sm, nil
+		return sm, nil, unread
 	}
-	var problems []memProblem
 	sliceWant := map[string]map[string]int64{}
 	for _, s := range mp.Slices {
 		sliceWant[s.Slice] = s.Bytes
@@ -261,7 +365,13 @@ func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (ServiceMemo
 		file := settingFile[set]
 		st := judgeSetting(file, sm.Cgroup, own, set, uint64(want), planned.Configured[set], !sm.Running)
 		sm.Settings = append(sm.Settings, st)
-		if !st.OK && !st.Pending {
+		if !st.OK && !st.Pending && set == config.MemSwapMax && own.SwapMax.Missing {
+			// Without swap accounting the kernel makes no memory.swap.*
+			// file at all: no drop-in overrides it.
+			problems = append(problems, memProblem{CauseNoSwapAccounting,
+				fmt.Sprintf("%s has no memory.swap.max, want %s (%s): the kernel runs without swap accounting, so no cgroup has a swap limit", unit, fsinfo.Human(want), planned.Configured[set]),
+				remedySwapAccounting(f.Cmdline)})
+		} else if !st.OK && !st.Pending {
 			problems = append(problems, memProblem{CauseNotApplied,
 				fmt.Sprintf("%s has %s %s, want %s (%s)", unit, file, human(st.Actual), fsinfo.Human(want), planned.Configured[set]),
 				fmt.Sprintf("find what overrides it with: systemctl cat %s (a drop-in that sorts after %s, or systemctl set-property in /etc/systemd/system.control), remove it, then: systemctl daemon-reload and systemctl restart %s", unit, names.MemoryDropIn, unit)})
@@ -291,7 +401,7 @@ func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (ServiceMemo
 				remedy})
 		}
 	}
-	return sm, problems
+	return sm, problems, unread
 }
 
 // judgeSetting judges one setting of cgroup cg (m): a protection holds at
@@ -319,21 +429,4 @@ func human(s string) string {
 		return fsinfo.Human(n)
 	}
 	return s
-}
-
-// memoryDropInsCheck is the guarantee that the memory drop-ins in effect
-// are a fresh plan's, as for the CPU drop-ins.
-func memoryDropInsCheck(p plan.Plan, diffs []string) Check {
-	c := Check{Name: NameMemDropIns, Expected: "the memory drop-ins of the current plan ([Memory])"}
-	if len(diffs) == 0 {
-		c.OK, c.Actual = true, "match"
-		return c
-	}
-	c.Actual = fmt.Sprintf("%d difference(s)", len(diffs))
-	c.Reason = "the memory drop-ins in effect do not match this machine: " + strings.Join(diffs, "; ")
-	if !p.Memory.Made && p.Memory.Why != "" && len(p.Memory.Services) == 0 && p.Memory.Why != "every [Memory] setting is off" {
-		c.Reason += " (" + p.Memory.Why + ")"
-	}
-	c.Remedy = RemedyStaleMemoryDropIns
-	return c
 }

@@ -27,7 +27,9 @@ tuner.conf and the others as its drop-ins: a file not installed yet, in a CI
 pipeline or a configuration management run (Ansible's validate:, for one),
 on any machine; the CPUs named are then checked only as far as the machine
 does not matter. A warning is a setting that is not used (an unknown section
-or key, a drop-in not named *.conf): the built-in default applies instead.`,
+or key, a drop-in not named *.conf): the built-in default applies instead;
+without FILE, also [Memory] MemoryMin= settings that add up to more than half
+of this machine's RAM.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		strict := fs.Bool("strict", false, "fail (exit 1) on warnings too")
 		quiet := fs.Bool("quiet", false, "print nothing: only the exit code says")
@@ -48,7 +50,11 @@ or key, a drop-in not named *.conf): the built-in default applies instead.`,
 			defer f.Close()
 			cfg, warnings, err = f.Config, f.ConfigWarnings, f.ConfigErr
 			if err == nil {
-				machine = machineProblems(f, plan.Decide(f))
+				p := plan.Decide(f)
+				machine = machineProblems(f, p)
+				for _, w := range p.Memory.Warnings {
+					warnings = append(warnings, config.Problem{Message: "on this machine: " + w})
+				}
 			}
 		}
 		var errs []config.Problem

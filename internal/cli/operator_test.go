@@ -247,3 +247,20 @@ func TestPrintedSizesAreValidSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryMinOverHalfRAMWarnedInReports: MemoryMin= settings adding up
+// to more than half this machine's RAM are said wherever the
+// configuration's warnings are: status's config warning rows and
+// check-config (valid, a warning).
+func TestMemoryMinOverHalfRAMWarnedInReports(t *testing.T) {
+	root := fakeroot.New(t, fakeroot.Healthy)
+	addConfig(t, root, map[string]string{"/etc/ransomeye/tuner.conf": "[Memory]\nCoreMin=80%\n"})
+	_, text, _ := runMain("--root", root.String(), "status")
+	if !strings.Contains(text, "config warning") || !strings.Contains(text, "MemoryMin= adds up to") {
+		t.Errorf("status does not warn of CoreMin=80%%:\n%s", text)
+	}
+	code, out, _ := runMain("--root", root.String(), "check-config")
+	if code != ExitOK || !strings.Contains(out, "warning: on this machine: MemoryMin= adds up to") || !strings.Contains(out, "CoreMin=80%") {
+		t.Errorf("check-config: exit %d, want 0 with the MemoryMin= warning:\n%s", code, out)
+	}
+}

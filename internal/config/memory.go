@@ -67,8 +67,10 @@ func ParseAmount(v string) (Amount, error) {
 		return Amount{}, nil
 	}
 	if num, ok := strings.CutSuffix(v, "%"); ok {
+		// Digits and one dot only: ParseFloat also takes "NaN", "Inf",
+		// signs, exponents and hex, and a NaN passes every range test.
 		f, err := strconv.ParseFloat(num, 64)
-		if err != nil || num == "" || strings.ContainsAny(num, "+-eExX_ ") || f < 0 || f > 100 {
+		if err != nil || num == "" || strings.Trim(num, "0123456789.") != "" || strings.Count(num, ".") > 1 || f < 0 || f > 100 {
 			return Amount{}, fmt.Errorf("%q is not a share: write a percentage from 0%% to 100%%, a size, or off", v)
 		}
 		if p := f * 100; math.Abs(p-math.Round(p)) > 1e-9 {
@@ -121,6 +123,10 @@ func normalize(a Amount, setting string) Amount {
 	return a
 }
 
+// minCeiling is the smallest MemoryHigh= size taken: the largest page
+// size Linux uses (64K), so that no ceiling rounds down to 0.
+const minCeiling = 64 << 10
+
 // checkAmount refuses what cannot be meant: a ceiling of nothing, and a
 // swap limit on the gated core, whose swap is the swap guarantee.
 func checkAmount(r roles.Role, setting string, a Amount) error {
@@ -128,8 +134,10 @@ func checkAmount(r roles.Role, setting string, a Amount) error {
 		return nil
 	}
 	switch {
-	case setting == MemHigh && a.Bytes == 0 && a.Permyriad == 0:
-		return fmt.Errorf("a ceiling of 0 would throttle %s to a standstill: set a size or a share, or off for no ceiling", r.Unit)
+	case setting == MemHigh && a.Permyriad == 0 && a.Bytes < minCeiling:
+		// The kernel keeps the ceiling in pages, rounded down: a size below
+		// a page (64K on some arm64 kernels) is the ceiling of 0.
+		return fmt.Errorf("a ceiling of %s would throttle %s to a standstill: set a size of at least 64K, a share, or off for no ceiling", a, r.Unit)
 	case setting == MemSwapMax && r.Name == roles.Core().Name:
 		return fmt.Errorf("the core's swap is what [Swap] guarantees: a limit would keep it from the swapfile (the core-memory guarantee would fail); only off is accepted")
 	}

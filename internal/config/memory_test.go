@@ -71,6 +71,13 @@ func TestParseMemoryErrors(t *testing.T) {
 		{"[Memory]\nCoreLow=65T\n", "larger than 64T"},
 		{"[Memory]\nTrainingHigh=0\n", "a ceiling of 0 would throttle ransomeye-training.service to a standstill"},
 		{"[Memory]\nTrainingHigh=0%\n", "a ceiling of 0"},
+		{"[Memory]\nTrainingHigh=NaN%\n", `"NaN%" is not a share`},
+		{"[Memory]\nCoreLow=nan%\n", "is not a share"},
+		{"[Memory]\nDPISwapMax=Inf%\n", "is not a share"},
+		{"[Memory]\nCoreLow=1.2.3%\n", "is not a share"},
+		{"[Memory]\nCoreLow=0x10%\n", "is not a share"},
+		{"[Memory]\nTrainingHigh=1K\n", "a ceiling of 1K would throttle ransomeye-training.service to a standstill: set a size of at least 64K"},
+		{"[Memory]\nTrainingHigh=4095\n", "a ceiling of 4095 would throttle"},
 		{"[Memory]\nCoreSwapMax=1G\n", "CoreSwapMax=1G: the core's swap is what [Swap] guarantees"},
 		{"[Memory]\nCoreSwapMax=0\n", "only off is accepted"},
 	} {

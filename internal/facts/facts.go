@@ -75,9 +75,9 @@ const (
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled
-	// CheckConfig reads the configuration and the topology only, with
-	// ransomeye.tuner=0 too.
-	CheckConfig = ReadIfDisabled
+	// CheckConfig reads the configuration, the topology and MemTotal (the
+	// [Memory] shares) only, with ransomeye.tuner=0 too.
+	CheckConfig = ReadIfDisabled | ReadMemInfo
 )
 
 // Facts is what one run read; an Err beside a value says why it was not.

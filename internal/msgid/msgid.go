@@ -37,8 +37,6 @@ const (
 	IsolationDegraded ID = "b5eda07fa7524e3a8ad45e6fd52893af"
 	// GateProblem: the gate cannot examine a marker location; it keeps the core down.
 	GateProblem ID = "d1e775fc6b64403a8b2fb52c7912958d"
-	// MemoryFailed: the memory drop-ins in effect are not those of the plan; the core is kept down.
-	MemoryFailed ID = "b03f272487d04851b293c8c3f6b63a65"
-	// MemoryDegraded: a [Memory] setting does not take effect on this platform (reported, not gated).
+	// MemoryDegraded: a [Memory] setting does not take effect (this platform, an override, stale memory drop-ins), or the memory plan could not be made (reported, not gated).
 	MemoryDegraded ID = "02c0a835f78a430a806f5acafb6a907d"
 )

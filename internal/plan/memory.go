@@ -29,7 +29,18 @@ type MemoryPlan struct {
 	// Slices are the slices carrying a protection, outermost first: it
 	// holds only as far as every cgroup above has one too.
 	Slices []MemorySlice `json:"slices"`
+	// Warnings are what the configuration asks that is unwise with this
+	// RAM (MemoryMin= adding up to most of it), said as the
+	// configuration's warnings are.
+	Warnings []string `json:"warnings,omitempty"`
 }
+
+// MaxMinShare is the share of RAM, in percent, that the MemoryMin= of all
+// services together may resolve to without a warning: the kernel never
+// reclaims memory.min, not even to avoid an OOM kill, so beyond half the
+// RAM what is held so outweighs everything else (the kernel, journald,
+// sshd, DPI), which the OOM killer then takes first.
+const MaxMinShare = 50
 
 // MemoryService is one role's memory settings.
 type MemoryService struct {
@@ -98,7 +109,7 @@ func (p *Plan) memory(f *facts.Facts) {
 	}
 	if f.MemErr != nil && shares {
 		m.Why = fmt.Sprintf("MemTotal is not known (%v), so the shares of RAM cannot be resolved", f.MemErr)
-		p.note(priolog.Err, "memory: %s; writing no memory drop-ins (the memory-dropins check then fails closed until it is read)", m.Why)
+		p.note(priolog.Err, "memory: %s; writing no memory drop-ins: the core runs without memory protection (status says \"not made\", ransomeye_tuner_memory_protection_degraded is 1; reported, not gated) until MemTotal is read at the next daemon-reload or boot", m.Why)
 		return
 	}
 	page := int64(f.PageSize)
@@ -118,7 +129,14 @@ func (p *Plan) memory(f *facts.Facts) {
 			if set == config.MemSwapMax {
 				whole = m.SwapTarget
 			}
-			s.Bytes[set] = a.Resolve(whole, page)
+			b := a.Resolve(whole, page)
+			if b == 0 && (set == config.MemMin || set == config.MemLow) {
+				// A protection of 0 is off (ransomeye-tuner.conf(5)):
+				// CoreLow=1K rounds down to no page at all.
+				p.note(priolog.Notice, "memory: %s resolves to 0 bytes (rounded down to a %d-byte page): no Memory%s= written, as for off", describeAmount(r.MemoryKey(set), a, set), page, set)
+				continue
+			}
+			s.Bytes[set] = b
 			s.Configured[set] = describeAmount(r.MemoryKey(set), a, set)
 		}
 		if len(s.Bytes) == 0 {
@@ -157,6 +175,10 @@ func (p *Plan) memory(f *facts.Facts) {
 		}
 		p.Files = append(p.Files, units.File{Dir: units.Normal, Path: name + ".d/" + names.MemoryDropIn, Content: units.Serialize(opts...), Memory: true})
 	}
+	m.warnMin()
+	for _, w := range m.Warnings {
+		p.note(priolog.Warning, "memory: %s", w)
+	}
 	var parts []string
 	for _, s := range m.Services {
 		for _, set := range config.MemorySettings {
@@ -187,4 +209,23 @@ func (p *Plan) serviceSlice(r roles.Role, unit string) string {
 		return r.Slice
 	}
 	return names.DefaultSlice(unit)
+}
+
+// warnMin warns when the MemoryMin= of all services, which the root slice
+// carries together (every slice's sum is part of it), resolves to more
+// than MaxMinShare percent of RAM.
+func (m *MemoryPlan) warnMin() {
+	var total int64
+	var parts []string
+	for _, s := range m.Services {
+		if b, ok := s.Bytes[config.MemMin]; ok {
+			total += b
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", s.Unit, fsinfo.Human(b), s.Configured[config.MemMin]))
+		}
+	}
+	if m.RAM <= 0 || total*100 <= m.RAM*MaxMinShare {
+		return
+	}
+	m.Warnings = append(m.Warnings, fmt.Sprintf("MemoryMin= adds up to %s, %d%% of the RAM (%s): %s; the kernel never reclaims it, not even to avoid an OOM kill, so the kernel, journald, sshd and DPI share the rest and are OOM-killed first: keep the MemoryMin= settings ([Memory] CoreMin=, DPIMin=, TrainingMin=) at %d%% of RAM or less together, or use the Low= settings, which give way under pressure",
+		fsinfo.Human(total), total*100/m.RAM, fsinfo.Human(m.RAM), strings.Join(parts, ", "), MaxMinShare))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
+	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
 )
 
 // memInput is input8 with RAM and a page size, and the [Memory] text
@@ -140,5 +141,63 @@ func TestDefaultSlice(t *testing.T) {
 		if got := names.DefaultSlice(unit); got != want {
 			t.Errorf("DefaultSlice(%q) = %q, want %q", unit, got, want)
 		}
+	}
+}
+
+// TestMemoryMinOverHalfRAMWarned: memory.min is never reclaimed, so
+// MemoryMin= settings that add up to more than half the RAM (one service's,
+// or several together on the root slice) are planned with a warning that
+// names them; half or less is not.
+func TestMemoryMinOverHalfRAMWarned(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*config.Config)
+		warn bool
+	}{
+		{"CoreMin=100%", func(c *config.Config) {
+			c.Memory["core"][config.MemMin] = config.Amount{On: true, Permyriad: 10000, Text: "100%"}
+		}, true},
+		{"CoreMin=80% DPIMin=80%", func(c *config.Config) {
+			c.Memory["core"][config.MemMin] = config.Amount{On: true, Permyriad: 8000, Text: "80%"}
+			c.Memory["dpi"][config.MemMin] = config.Amount{On: true, Permyriad: 8000, Text: "80%"}
+		}, true},
+		{"CoreMin=30% DPIMin=30%", func(c *config.Config) {
+			c.Memory["core"][config.MemMin] = config.Amount{On: true, Permyriad: 3000, Text: "30%"}
+			c.Memory["dpi"][config.MemMin] = config.Amount{On: true, Permyriad: 3000, Text: "30%"}
+		}, true},
+		{"CoreMin=50%", func(c *config.Config) {
+			c.Memory["core"][config.MemMin] = config.Amount{On: true, Permyriad: 5000, Text: "50%"}
+		}, false},
+		{"defaults (CoreLow=50%)", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Decide(memInput(t, 4<<30, tc.set))
+			noted := false
+			for _, n := range p.Notes {
+				if n.Priority <= priolog.Warning && strings.Contains(n.Text, "MemoryMin= adds up to") {
+					noted = true
+				}
+			}
+			if warned := len(p.Memory.Warnings) == 1 && strings.Contains(p.Memory.Warnings[0], "CoreMin="); noted != tc.warn || warned != tc.warn {
+				t.Errorf("%s on 4 GiB: warnings %q, noted %v; want a warning: %v", tc.name, p.Memory.Warnings, noted, tc.warn)
+			}
+		})
+	}
+}
+
+// TestMemoryProtectionOfZeroBytesNotWritten: a protection that rounds down
+// to 0 bytes (CoreLow=1K, below a page) is off, as a protection of 0 is:
+// no MemoryLow= on the core or its slice.
+func TestMemoryProtectionOfZeroBytesNotWritten(t *testing.T) {
+	p := Decide(memInput(t, 8<<30, func(c *config.Config) {
+		c.Memory["core"][config.MemLow] = config.Amount{On: true, Bytes: 1 << 10, Text: "1K"}
+	}))
+	for _, path := range []string{"ransomeye-core.service.d/memory.conf", "system.slice.d/memory.conf"} {
+		if got := memoryFile(t, p, path); got != "" {
+			t.Errorf("CoreLow=1K wrote %s:\n%s", path, got)
+		}
+	}
+	if _, ok := p.Memory.Service("core"); ok || len(p.Memory.Slices) != 0 {
+		t.Errorf("CoreLow=1K planned: %+v", p.Memory)
 	}
 }

@@ -27,7 +27,7 @@ func writeMemory(m *check.Memory, row func(k, v string, a ...any)) {
 	case check.MemoryOff:
 		row("memory protection", "off: every [Memory] setting is off")
 	case check.MemoryNotMade:
-		row("memory protection", "not made: %s", m.Reason)
+		row("memory protection", "NOT MADE: %s: no protection is written (reported, not gated)", m.Reason)
 	default:
 		row("memory protection", "held (reported, not gated)")
 	}
@@ -46,7 +46,15 @@ func writeMemory(m *check.Memory, row func(k, v string, a ...any)) {
 		}
 		state := "not running"
 		if s.Running {
-			state = fmt.Sprintf("in %s: memory %s, swap %s, %s", s.Cgroup, bytesOr(s.MemoryBytes), bytesOr(s.SwapBytes), events(s.Events))
+			swap := bytesOr(s.SwapBytes)
+			if s.SwapUnknown != "" {
+				swap += " (" + s.SwapUnknown + ")"
+			}
+			ev := events(s.Events)
+			if s.EventsUnread != "" {
+				ev = "events not read (" + s.EventsUnread + ")"
+			}
+			state = fmt.Sprintf("in %s: memory %s, swap %s, %s", s.Cgroup, bytesOr(s.MemoryBytes), swap, ev)
 		}
 		row("  "+s.Unit, "%s", state)
 		for _, st := range s.Settings {
@@ -72,11 +80,15 @@ func writeMemory(m *check.Memory, row func(k, v string, a ...any)) {
 		row("pressure", "not available: %s", m.NoPSI)
 		return
 	case m.CgroupV1 != "":
-		row("pressure", "per service only on cgroup v2 (the machine's: /proc/pressure)")
+		row("pressure", "per service not read on cgroup v1 (its memory hierarchy has no *.pressure files; in hybrid mode only /sys/fs/cgroup/unified has them, which the tuner does not read); the machine's own is /proc/pressure")
 		return
 	}
 	row("pressure", "stalled share of the last minute (avg60), some/full")
 	for _, s := range m.Services {
+		if s.PressureMissing != "" {
+			row("  "+s.Unit, "NOT READ: %s", s.PressureMissing)
+			continue
+		}
 		if len(s.Pressure) == 0 {
 			continue
 		}
@@ -121,20 +133,20 @@ func humanValue(s string) string {
 
 // memoryFamilies are the memory and pressure series (none without m).
 func memoryFamilies(m *check.Memory) []family {
-	degraded := family{name: Prefix + "memory_protection_degraded", help: "1 when a [Memory] setting does not take effect (cgroup v1, no memory controller, a slice without protection, a setting overridden; status names it), else 0 (reported, never gated)."}
+	degraded := family{name: Prefix + "memory_protection_degraded", help: "1 when a [Memory] setting does not take effect (stale memory drop-ins, cgroup v1, no memory controller, a slice without protection, a setting overridden, no swap accounting) or the memory plan could not be made; status names it. Else 0 (reported, never gated)."}
 	setting := family{name: Prefix + "memory_setting_bytes", help: "A [Memory] setting as the kernel applies it (memory.min, memory.low, memory.high, memory.swap.max), on the service's cgroup and, for a protection, every cgroup above it; +Inf for max; no series for a service that is not running."}
 	wanted := family{name: Prefix + "memory_setting_wanted_bytes", help: "What the [Memory] configuration asks of that file on that cgroup, in bytes (a protection holds at or above it, a ceiling at or below it)."}
 	current := family{name: Prefix + "cgroup_memory_bytes", help: "memory.current of each RansomEye service's cgroup, in bytes."}
 	swap := family{name: Prefix + "cgroup_swap_bytes", help: "memory.swap.current of each RansomEye service's cgroup: its memory in swap, in bytes."}
 	ev := family{name: Prefix + "cgroup_memory_events_total", counter: true, help: "memory.events of each RansomEye service's cgroup: low (reclaimed under its protection), high (throttled over memory.high), max, oom, oom_kill, oom_group_kill. Restarts at 0 with the service."}
-	psi := family{name: Prefix + "pressure_available", help: "1 when the kernel keeps pressure stall information (PSI), 0 without it (psi=0): the pressure series are then absent."}
+	psi := family{name: Prefix + "pressure_available", help: "1 when every running RansomEye service's pressure is read (the kernel keeps pressure stall information, on cgroup v2, each cgroup with its *.pressure files); 0 otherwise (psi=0, cgroup v1, cgroup_disable=pressure): those pressure series are then absent, and status says why."}
 	ratio := family{name: Prefix + "pressure_stall_ratio", help: "Share of time some (or all, kind=full) of the service's tasks stalled on the resource, averaged over the window, from its cgroup's cpu.pressure, memory.pressure and io.pressure (0 to 1)."}
 	total := family{name: Prefix + "pressure_stall_seconds_total", counter: true, help: "Total time some (or all, kind=full) of the service's tasks stalled on the resource, from its cgroup's *.pressure; rate() of it is the stall share. Restarts at 0 with the service."}
 	if m == nil {
 		return []family{degraded, setting, wanted, current, swap, ev, psi, ratio, total}
 	}
-	degraded.samples = []sample{{value: bool01(m.Degraded())}}
-	psi.samples = []sample{{value: bool01(m.PSI)}}
+	degraded.samples = []sample{{value: bool01(m.Unprotected())}}
+	psi.samples = []sample{{value: bool01(m.PressureAvailable)}}
 	for _, s := range m.Services {
 		id := [][2]string{{"service", s.Unit}, {"role", s.Role}}
 		for _, st := range s.Settings {

@@ -646,3 +646,46 @@ func TestEscapesAsTheTextFormatWants(t *testing.T) {
 		}
 	}
 }
+
+// memoryGauge is the value of the memory gauge name (without Prefix) that
+// memoryFamilies gives for m.
+func memoryGauge(t *testing.T, m *check.Memory, name string) (float64, bool) {
+	t.Helper()
+	for _, f := range memoryFamilies(m) {
+		if f.name == Prefix+name && len(f.samples) == 1 {
+			return f.samples[0].value, true
+		}
+	}
+	return 0, false
+}
+
+// TestPressureAvailableZeroWithoutCgroupPressure: on cgroup v1 the kernel
+// keeps PSI (/proc/pressure) but no service's pressure is read, so the
+// core and DPI pressure alerts can never fire: pressure_available is 0
+// there (the view's PressureAvailable, not the kernel's PSI), and the
+// info alert says the pressure alerts are blind.
+func TestPressureAvailableZeroWithoutCgroupPressure(t *testing.T) {
+	m := &check.Memory{State: check.MemoryDegraded, Cause: check.CauseMemoryV1, PSI: true,
+		CgroupV1: "what holds on cgroup v1: ...; no per-service pressure read", Services: []check.ServiceMemory{}}
+	if v, ok := memoryGauge(t, m, "pressure_available"); !ok || v != 0 {
+		t.Errorf("cgroup v1, no per-service pressure series: pressure_available %v (present %v), want 0", v, ok)
+	}
+	m = &check.Memory{State: check.MemoryHeld, PSI: true, PressureAvailable: true, Services: []check.ServiceMemory{}}
+	if v, _ := memoryGauge(t, m, "pressure_available"); v != 1 {
+		t.Errorf("every service's pressure read: pressure_available %v, want 1", v)
+	}
+}
+
+// TestMemoryNotMadeIsDegradedInMetrics: a memory plan that could not be
+// made writes no protection at all: memory_protection_degraded is 1, so
+// the info alert that lists every way protection is missing fires.
+func TestMemoryNotMadeIsDegradedInMetrics(t *testing.T) {
+	m := &check.Memory{State: check.MemoryNotMade, Reason: "MemTotal is not known", Services: []check.ServiceMemory{}}
+	if v, _ := memoryGauge(t, m, "memory_protection_degraded"); v != 1 {
+		t.Errorf("memory plan not made (no protection written): memory_protection_degraded %v, want 1", v)
+	}
+	m = &check.Memory{State: check.MemoryOff, Services: []check.ServiceMemory{}}
+	if v, _ := memoryGauge(t, m, "memory_protection_degraded"); v != 0 {
+		t.Errorf("every [Memory] setting off: memory_protection_degraded %v, want 0", v)
+	}
+}

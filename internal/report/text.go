@@ -91,7 +91,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	for _, g := range d.Guarantees {
 		label := map[string]string{check.NameCoreCPUs: "core cpus applied", check.NameCoreGate: "core runs the gate",
-			check.NameCoreMemory: "core memory cgroup", check.NameMemDropIns: "memory drop-ins"}[g.Name]
+			check.NameCoreMemory: "core memory cgroup"}[g.Name]
 		switch {
 		case label == "":
 		case g.NotMeasured:
