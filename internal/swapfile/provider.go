@@ -417,7 +417,8 @@ func (s *Swapfile) oursToRemove() bool {
 }
 
 // Apply makes the swapfile usable as d says, through the directory Inspect
-// opened, then inspects the file now there: it must be what activate keeps.
+// opened, then inspects the file it changed: it must be what activate
+// keeps.
 func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	if d.Action == swap.Refuse {
 		return fmt.Errorf("%s", d.Reason)
@@ -481,6 +482,9 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 		if err := s.create(d, fx.removeFirst, log); err != nil {
 			return err
 		}
+	}
+	if d.Action == swap.Keep && !fx.perms && !fx.discard && !fx.context {
+		return nil // nothing changed: what Decide judged is what is there
 	}
 	// What is there now must be usable: the same decision again.
 	ex, err := InspectAt(fd, host, name, s.PageSize)
