@@ -77,6 +77,13 @@ type Cgroup struct {
 	// is set (it writes cgroup.subtree_control itself), so the root's
 	// subtree_control need not list it yet.
 	Cpuset bool
+	// Controllers are the words of the root's cgroup.controllers, and
+	// ControllersErr why it could not be read (fs.ErrNotExist: not cgroup
+	// v2), when ControllersRead: the memory controller is looked up there
+	// too, and a run reads the file once.
+	Controllers     []string
+	ControllersErr  error
+	ControllersRead bool
 }
 
 // AllowedCPUs reports whether systemd's AllowedCPUs= can take effect.
@@ -407,10 +414,12 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 
 func readCgroup(root hostroot.Root, info *Info) error {
 	b, err := readKernel(root.Path(CgroupDir + "/cgroup.controllers"))
+	info.Cgroup.ControllersErr, info.Cgroup.ControllersRead = err, true
 	switch {
 	case err == nil:
 		info.Cgroup.V2 = true
-		for _, w := range strings.Fields(string(b)) {
+		info.Cgroup.Controllers = strings.Fields(string(b))
+		for _, w := range info.Cgroup.Controllers {
 			if w == "cpuset" {
 				info.Cgroup.Cpuset = true
 			}
