@@ -53,17 +53,23 @@ func opens(t *testing.T, root string, args ...string) map[string]int {
 // this boot's success recorded) opens tuner.conf, /proc/cmdline,
 // /proc/swaps and /proc/meminfo once each, and the CPU topology once (each
 // sibling list, and every file of the CPU and NUMA trees, at most once);
-// so do the gate and status. Before, activate read tuner.conf and the
+// so do the gate, status and metrics, with a capture interface too. Before, activate read tuner.conf and the
 // command line four times and the topology three.
 func TestActivateReadsEachFactOnce(t *testing.T) {
 	needStrace(t)
-	root := string(fakeroot.New(t, fakeroot.Healthy))
+	for _, c := range []fakeroot.Case{fakeroot.Healthy, fakeroot.Capture} {
+		t.Run(string(c), func(t *testing.T) { readsEachFactOnce(t, string(fakeroot.New(t, c))) })
+	}
+}
+
+// readsEachFactOnce is TestActivateReadsEachFactOnce on one fake root.
+func readsEachFactOnce(t *testing.T, root string) {
 	// A first run settles what activate writes (the plan file, the
 	// sysctl.d file): the second one finds everything in place.
 	if res := run(t, fakeRoot{root}, nil, "activate"); res.code != 0 {
 		t.Fatalf("activate: exit %d\n%s", res.code, res.stderr)
 	}
-	for _, args := range [][]string{{"activate"}, {"gate"}, {"status", "--json"}} {
+	for _, args := range [][]string{{"activate"}, {"gate"}, {"status", "--json"}, {"metrics"}} {
 		t.Run(args[0], func(t *testing.T) {
 			n := opens(t, root, args...)
 			for _, p := range []string{names.ConfigFile, "/proc/cmdline", "/proc/swaps", "/proc/meminfo"} {
@@ -196,6 +202,75 @@ func TestVerdictsAgree(t *testing.T) {
 			want := map[string]int{"compliant": 0, "not_compliant": 1, "disabled": 3, "unknown": 4}[doc.State]
 			if st.code != want || (doc.State == "compliant") != status.compliant {
 				t.Errorf("status: state %s, compliant %v, exit %d", doc.State, doc.Compliant, st.code)
+			}
+		})
+	}
+}
+
+// drifts change a machine after a good activation so that a guarantee
+// fails with no failure marker written: the gate keeps the core down by
+// its own judgement of the checks, not the marker's.
+var drifts = map[string]func(t *testing.T, r fakeRoot){
+	"swappiness-changed": func(t *testing.T, r fakeRoot) { r.write(t, "proc/sys/vm/swappiness", "60\n") },
+	"swap-off":           func(t *testing.T, r fakeRoot) { r.setSwaps(t) },
+	"swaps-unreadable": func(t *testing.T, r fakeRoot) {
+		if err := os.Remove(r.path("proc/swaps")); err != nil {
+			t.Fatal(err)
+		}
+	},
+	"core-swap-limited": func(t *testing.T, r fakeRoot) {
+		r.write(t, "sys/fs/cgroup/system.slice/ransomeye-core.service/memory.swap.max", "0\n")
+	},
+}
+
+// TestVerdictsAgreeAfterDrift: on machines where a guarantee stopped
+// holding after the activation, and no marker says so, the gate, status
+// and the metrics keep the core down alike and name the same failing
+// guarantees: a gate that skipped a check would open where status says
+// the core is kept down.
+func TestVerdictsAgreeAfterDrift(t *testing.T) {
+	needRoot(t)
+	for name, drift := range drifts {
+		t.Run(name, func(t *testing.T) {
+			r := fakeRoot{string(fakeroot.New(t, fakeroot.Healthy))}
+			textPath := r.path(names.DefaultMetricsPath)
+			if err := os.MkdirAll(filepath.Dir(textPath), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if act := run(t, r, nil, "activate"); act.code != 0 {
+				t.Fatalf("activate: exit %d\n%s", act.code, act.stderr)
+			}
+			drift(t, r)
+			gate := run(t, r, nil, "gate")
+			code, failing := statusFailures(t, r)
+			st := run(t, r, nil, "status", "--json", "--no-metrics")
+			var doc struct {
+				CoreGated bool `json:"core_gated"`
+				Marker    struct {
+					Present bool `json:"present"`
+				} `json:"marker"`
+			}
+			if err := json.Unmarshal([]byte(st.stdout), &doc); err != nil {
+				t.Fatalf("status --json: %v\n%s", err, st.stdout)
+			}
+			if doc.Marker.Present || !doc.CoreGated || len(failing) == 0 || code != 1 {
+				t.Fatalf("want a failing guarantee and no marker: marker %v, core_gated %v, failing %v, status exit %d", doc.Marker.Present, doc.CoreGated, failing, code)
+			}
+			if gate.code != 1 || strings.Join(gateFailures(gate.stdout), " ") != strings.Join(failing, " ") {
+				t.Errorf("gate exits %d naming %v; status fails %v\n%s", gate.code, gateFailures(gate.stdout), failing, gate.stdout)
+			}
+			if m := run(t, r, nil, "metrics"); m.code != 0 {
+				t.Fatalf("metrics: exit %d\n%s", m.code, m.stderr)
+			}
+			metrics := textfile(t, textPath)
+			var bad []string
+			for _, g := range strings.Fields(metrics.guarantees) {
+				if n, ok := strings.CutSuffix(g, "=0"); ok {
+					bad = append(bad, n)
+				}
+			}
+			if !metrics.gated || metrics.compliant || strings.Join(bad, " ") != strings.Join(failing, " ") {
+				t.Errorf("metrics: gated %v, compliant %v, failing %v; status fails %v", metrics.gated, metrics.compliant, bad, failing)
 			}
 		})
 	}

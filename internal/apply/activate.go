@@ -116,7 +116,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		if slice == "" {
 			slice = "system.slice"
 		}
-		changed, err := SetCoreSwappiness(root, core, slice, f.Config.Swappiness)
+		changed, err := SetCoreSwappiness(f.Cgroups, core, slice, f.Config.Swappiness)
 		for _, c := range changed {
 			log.Noticef("%s", c)
 		}
@@ -125,7 +125,7 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		}
 	}
 	if f.Memory.Kind != facts.MemoryNone {
-		f.Memory = facts.ReadMemory(root, f.Core) // what activate set, and systemd's settings
+		f.MemoryAgain() // what activate set, and systemd's settings
 	}
 	// What the gate checks of the core's memory cgroup, activate checks too.
 	if c := check.CoreMemory(core, f.Memory, f.Config.Swappiness, a.p.Swap.Target.Bytes); c.Failed() {

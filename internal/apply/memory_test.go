@@ -43,7 +43,7 @@ func TestSetCoreSwappiness(t *testing.T) {
 	writeTree(t, root, map[string]string{
 		"/sys/fs/cgroup/memory/system.slice/other.service/memory.swappiness": "60\n",
 	})
-	changed, err := SetCoreSwappiness(root, core, "system.slice", 10)
+	changed, err := SetCoreSwappiness(facts.NewCgroupFiles(root), core, "system.slice", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestSetCoreSwappiness(t *testing.T) {
 		t.Errorf("after SetCoreSwappiness: %+v", e)
 	}
 	// Again: nothing to change.
-	if changed, err := SetCoreSwappiness(root, core, "system.slice", 10); err != nil || len(changed) != 0 {
+	if changed, err := SetCoreSwappiness(facts.NewCgroupFiles(root), core, "system.slice", 10); err != nil || len(changed) != 0 {
 		t.Errorf("second run: %q, %v", changed, err)
 	}
 
@@ -71,7 +71,7 @@ func TestSetCoreSwappiness(t *testing.T) {
 		"/sys/fs/cgroup/memory/ransomeye.slice/ransomeye-db.slice/memory.swappiness":                        "60\n",
 		"/sys/fs/cgroup/memory/ransomeye.slice/ransomeye-db.slice/ransomeye-core.service/memory.swappiness": "60\n",
 	})
-	changed, err = SetCoreSwappiness(root, core, "ransomeye-db.slice", 10)
+	changed, err = SetCoreSwappiness(facts.NewCgroupFiles(root), core, "ransomeye-db.slice", 10)
 	if err != nil || len(changed) != 3 {
 		t.Fatalf("nested slice: %q, %v", changed, err)
 	}
@@ -91,7 +91,7 @@ func TestSetCoreSwappiness(t *testing.T) {
 	if err := os.Symlink(elsewhere, root.Path("/sys/fs/cgroup/memory/system.slice")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := SetCoreSwappiness(root, core, "system.slice", 10); err == nil || !strings.Contains(err.Error(), "system.slice") {
+	if _, err := SetCoreSwappiness(facts.NewCgroupFiles(root), core, "system.slice", 10); err == nil || !strings.Contains(err.Error(), "system.slice") {
 		t.Errorf("a link in the path: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(elsewhere, "memory.swappiness")); string(b) != "60\n" {
@@ -105,7 +105,7 @@ func TestSetCoreSwappiness(t *testing.T) {
 		"/sys/fs/cgroup/cgroup.controllers":  "cpuset cpu io memory pids\n",
 		"/sys/fs/cgroup/system.slice/x.conf": "",
 	})
-	if changed, err := SetCoreSwappiness(root, core, "system.slice", 10); err != nil || changed != nil {
+	if changed, err := SetCoreSwappiness(facts.NewCgroupFiles(root), core, "system.slice", 10); err != nil || changed != nil {
 		t.Errorf("cgroup v2: %q, %v", changed, err)
 	}
 }

@@ -32,6 +32,18 @@ func WriteMarker(root hostroot.Root, log *priolog.Logger, e marker.Entry) (writt
 	return true, len(res.Planted)
 }
 
+// RemoveSuccessRecord removes this boot's success record when the
+// activator's unit stops (shutdown, soft-reboot, a restart): /run and the
+// boot id survive a soft-reboot, and the gate must open only while the
+// unit is active. It reports whether the record is gone, logging why not.
+func RemoveSuccessRecord(root hostroot.Root, log *priolog.Logger) bool {
+	if err := marker.RemoveOK(root); err != nil {
+		log.Errorf("remove the success record: %v", err)
+		return false
+	}
+	return true
+}
+
 // AlertPlanted logs planted markers as a security event.
 func AlertPlanted(log *priolog.Logger, planted []string) {
 	for _, p := range planted {

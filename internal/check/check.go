@@ -223,19 +223,9 @@ func swapCheck(p plan.Plan) Check {
 	case d.NotMeasured != "":
 		c.NotMeasured, c.Reason = true, d.NotMeasured
 	case !d.InEffect:
-		c.Reason, c.Remedy = splitRemedy(d.NotInEffect)
+		c.Reason, c.Remedy = d.NotInEffect, d.Remedy
 	}
 	return c
-}
-
-// splitRemedy splits a decision's message "reason; fix ..." at its remedy.
-func splitRemedy(msg string) (reason, remedy string) {
-	for _, sep := range []string{"; fix the cause", "; reboot", "; run "} {
-		if i := strings.Index(msg, sep); i > 0 {
-			return msg[:i], msg[i+2:]
-		}
-	}
-	return msg, ""
 }
 
 // Sysctl judges one kernel parameter of f against the wanted s.
@@ -408,9 +398,14 @@ func (r Result) GateLines() []string {
 	var out []string
 	for _, st := range r.Marker.States {
 		if st.Err != nil {
-			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed)", unit, st.Path, st.Err))
+			out = append(out, fmt.Sprintf("%s: cannot examine %s (%v): not starting it (fail closed); %s", unit, st.Path, st.Err, RemedyRestart))
 		}
 		for _, reason := range st.Reasons() {
+			// A reason activate recorded carries its check's remedy; one
+			// systemd's failure gave (fail-closed) has none.
+			if !strings.Contains(reason, names.ThenRecover) {
+				reason += "; " + RemedyRestart
+			}
 			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, st.Path, reason))
 		}
 	}
@@ -422,19 +417,16 @@ func (r Result) GateLines() []string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		out = append(out, fmt.Sprintf("%s: cannot read %s (%s): not starting it (fail closed)", unit, k, r.NotRead[k]))
+		out = append(out, fmt.Sprintf("%s: cannot read %s (%s): not starting it (fail closed); %s", unit, k, r.NotRead[k], RemedyRestart))
 	}
 	switch {
 	case len(out) > 0 || r.Disabled:
 		return out
 	case !r.Activated:
-		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s", unit, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit)}
+		return []string{fmt.Sprintf("%s may not start: %s has not succeeded in this boot (%s); see journalctl -b -u %s; %s", unit, names.ActivatorUnit, r.ActivatedWhy, names.ActivatorUnit, RemedyRestart)}
 	}
 	for _, c := range r.Checks {
-		switch {
-		case c.Name == NameConfig:
-			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, c.Name, c.Reason))
-		case c.Failed():
+		if c.Name == NameConfig || c.Failed() {
 			out = append(out, fmt.Sprintf("%s may not start: %s: %s", unit, c.Name, c.Problem()))
 		}
 	}

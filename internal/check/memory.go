@@ -25,7 +25,7 @@ func CoreMemory(core string, m facts.Memory, swappiness int, target int64) Check
 		c.Expected = fmt.Sprintf("%s reclaims with memory.swappiness %d in its memory cgroup (cgroup v1)", core, swappiness)
 		if m.Err != nil {
 			c.Reason = fmt.Sprintf("the memory.swappiness %s reclaims with cannot be measured: %v", core, m.Err)
-			c.Remedy = "fix the cause; the swappiness guarantee does not reach the core until then"
+			c.Remedy = "fix the cause (the swappiness guarantee does not reach the core until then), " + then
 			return c
 		}
 		c.Actual = strconv.Itoa(m.Swappiness)
@@ -47,7 +47,7 @@ func CoreMemory(core string, m facts.Memory, swappiness int, target int64) Check
 	switch {
 	case m.Err != nil:
 		c.Reason = fmt.Sprintf("the swap %s may use cannot be measured: %v", core, m.Err)
-		c.Remedy = "fix the cause; the swap guarantee does not reach the core until then"
+		c.Remedy = "fix the cause (the swap guarantee does not reach the core until then), " + then
 		return c
 	case !l.Limited:
 		c.OK, c.Actual = true, "no swap limit (memory.swap.max) on its cgroup path"

@@ -16,14 +16,12 @@ import (
 // starts the swap unit and the core (a restart of the activator alone
 // does none of the rest).
 var (
-	then = "then: " + names.RecoverCommand
+	then = names.ThenRecover
 	// RemedyRestart: fix what the reason names, then activate again.
 	RemedyRestart = "fix the cause, " + then
 	// RemedyMarker: what activate did not get to, after the failure the
 	// marker records.
 	RemedyMarker = "fix the cause the failure marker names, " + then
-	// RemedyGate: what the gate says once the cause is fixed.
-	RemedyGate = RemedyRestart
 	// RemedyConfig: an invalid configuration.
 	RemedyConfig = "fix the file and line named, " + then
 	// RemedyTopology: a CPU topology that cannot be trusted.
@@ -33,8 +31,8 @@ var (
 	RemedyStaleDropIns = "the CPU topology or the configuration changed since the generator ran, and it runs again at systemctl daemon-reload, which recover does first: nothing to fix by hand, " + then
 	// RemedyNotEnforced, RemedyPlanNotGuaranteed: the core's unit cannot
 	// be measured.
-	RemedyNotEnforced       = "fix the cause; the core's guarantees are not enforced until then"
-	RemedyPlanNotGuaranteed = "fix the cause; the CPU plan is not guaranteed until then"
+	RemedyNotEnforced       = "fix the cause (the core's guarantees are not enforced until then), " + then
+	RemedyPlanNotGuaranteed = "fix the cause (the CPU plan is not guaranteed until then), " + then
 )
 
 func remedyCoreGate(core string) string {

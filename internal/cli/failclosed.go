@@ -42,10 +42,7 @@ gate opens only while ransomeye-tuner.service is active.`,
 		if *ifFailed {
 			result := e.getenv("SERVICE_RESULT")
 			if result == "success" {
-				// /run and the boot id survive a soft-reboot, which stops
-				// this unit: the record must not outlive it.
-				if err := marker.RemoveOK(e.root); err != nil {
-					e.log.Errorf("remove the success record: %v", err)
+				if !apply.RemoveSuccessRecord(e.root, e.log) {
 					return ExitFail
 				}
 				return ExitOK

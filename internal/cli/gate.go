@@ -3,10 +3,8 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/apply"
-	"github.com/ransomeye/ransomeye-tuner/internal/check"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/msgid"
 	"github.com/ransomeye/ransomeye-tuner/internal/priolog"
@@ -51,14 +49,12 @@ path). Each failing one is printed with its remedy.`,
 	},
 }
 
-// refuse prints why the core may not start, its first line the whole story
-// (reason and remedy): `systemctl status` shows only the core's last lines.
-// On the journal it is an event with its MESSAGE_ID.
+// refuse prints why the core may not start, each line a reason with its
+// check's remedy, the first the whole story: `systemctl status` shows only
+// the core's last lines. On the journal it is an event with its
+// MESSAGE_ID.
 func refuse(e *env, out []string) {
 	first := out[0]
-	if !strings.Contains(first, "then: ") {
-		first += "; " + check.RemedyGate
-	}
 	if len(out) > 1 {
 		first += fmt.Sprintf(" (%d more reasons follow)", len(out)-1)
 	}
@@ -67,10 +63,7 @@ func refuse(e *env, out []string) {
 	} else {
 		fmt.Fprintln(e.stdout, first)
 	}
-	if len(out) > 1 {
-		for _, l := range out[1:] {
-			fmt.Fprintln(e.stdout, l)
-		}
-		fmt.Fprintln(e.stdout, check.RemedyGate)
+	for _, l := range out[1:] {
+		fmt.Fprintln(e.stdout, l)
 	}
 }

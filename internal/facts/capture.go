@@ -77,7 +77,7 @@ func (f *Facts) readCapture() {
 		if drv, err := os.Readlink(filepath.Join(dev, "driver")); err == nil {
 			c.Driver = filepath.Base(drv)
 		}
-		if v, err := readInt(f.Root, dir+"/device/numa_node"); err == nil && v >= 0 {
+		if v, err := f.nicNumaNode(); err == nil && v >= 0 {
 			c.Node = v
 		}
 	}
@@ -106,6 +106,15 @@ func (f *Facts) readCapture() {
 			}
 		}
 	}
+}
+
+// nicNumaNode is what the capture interface's numa_node holds: as the
+// topology read it, when it did.
+func (f *Facts) nicNumaNode() (int, error) {
+	if t := f.Topology; t.NICNumaRead && t.NIC == f.Capture.Name {
+		return t.NICNumaNode, t.NICNumaErr
+	}
+	return readInt(f.Root, "/sys/class/net/"+f.Capture.Name+"/device/numa_node")
 }
 
 // readInt reads a sysfs file holding one integer.

@@ -147,6 +147,11 @@ type Facts struct {
 	// judged in this run); Memory its memory cgroup.
 	Core   Core
 	Memory Memory
+	// Cgroups are the cgroup files this run read, each once; what
+	// activate writes there it records in them.
+	Cgroups *CgroupFiles
+	// self is this process's /proc/self/cgroup.
+	self []procCgroup
 	// MemoryEffect is what the kernel applies of the memory settings and
 	// the pressure stall information (memeffect.go).
 	MemoryEffect MemoryEffect
@@ -184,7 +189,7 @@ type DropIn struct {
 
 // Gather reads what scope needs under root.
 func Gather(root hostroot.Root, scope Scope) *Facts {
-	f := &Facts{Root: root, Scope: scope, Enabled: true, PageSize: os.Getpagesize(), Online: -1}
+	f := &Facts{Root: root, Scope: scope, Enabled: true, PageSize: os.Getpagesize(), Online: -1, Cgroups: NewCgroupFiles(root)}
 	f.ProcMissing = procMissing(root)
 	f.Cmdline, f.CmdlineErr = procfs.ReadCmdline(root)
 	if f.CmdlineErr == nil {
@@ -231,16 +236,16 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 		f.DropIns = DropInsOf(root, cfg)
 	}
 	if f.Reads(ReadCoreCPUs) || f.Reads(ReadRecords) {
-		self := selfCgroups(root)
-		f.SelfUnit = unitOfSelf(self)
+		f.self = selfCgroups(root)
+		f.SelfUnit = unitOfSelf(f.self)
 		if f.Reads(ReadCoreCPUs) {
-			f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs(), self)
+			f.Core = measureCore(root, cfg.CoreService(), f.Topology.Cgroup.AllowedCPUs(), f.self)
 		} else {
 			// Activate runs before the core, at boot maybe before D-Bus,
 			// which it must not wait on.
 			f.Core = Core{Unit: cfg.CoreService(), NotMeasured: "activate runs before " + cfg.CoreService() + " starts"}
 		}
-		f.Memory = readMemory(root, f.Core, self)
+		f.Memory = f.readMemory()
 		if f.Reads(ReadMemoryEffect) {
 			f.readMemoryEffect()
 		}
@@ -279,6 +284,10 @@ func (f *Facts) readTopology() {
 		f.TopologyErr = fmt.Errorf("isolated CPUs unknown: %w", f.CmdlineErr)
 	} else {
 		f.Topology, f.TopologyErr = topology.Read(f.Root, f.Cmdline, f.Config.DPIInterface)
+	}
+	// The memory controller is looked up in the same file.
+	if cg := f.Topology.Cgroup; cg.ControllersRead {
+		f.Cgroups.Known(topology.CgroupDir+"/cgroup.controllers", []byte(strings.Join(cg.Controllers, " ")), cg.ControllersErr)
 	}
 	if f.TopologyErr != nil {
 		if b, err := readfile.Regular(f.Root.Path(topology.CPUDir+"/online"), 4096); err == nil {

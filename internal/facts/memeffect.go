@@ -126,7 +126,7 @@ func (f *Facts) readMemoryEffect() {
 		for _, c := range cands {
 			for p := c; p != "/" && p != "."; p = path.Dir(p) {
 				if _, ok := e.Cgroups[p]; !ok {
-					e.Cgroups[p] = readCgroupMemory(f.Root, p, p == c && e.PSI)
+					e.Cgroups[p] = readCgroupMemory(f.cgroups(), p, p == c && e.PSI)
 				}
 			}
 		}
@@ -135,8 +135,8 @@ func (f *Facts) readMemoryEffect() {
 
 // readCgroupMemory reads cg's memory files, and with pressure its
 // pressure files.
-func readCgroupMemory(root hostroot.Root, cg string, pressure bool) CgroupMemory {
-	dir := topology.CgroupDir + cg
+func readCgroupMemory(files *CgroupFiles, cg string, pressure bool) CgroupMemory {
+	root, dir := files.Root(), topology.CgroupDir+cg
 	var m CgroupMemory
 	if fi, err := os.Stat(root.Path(dir)); err != nil || !fi.IsDir() {
 		return m
@@ -147,7 +147,7 @@ func readCgroupMemory(root hostroot.Root, cg string, pressure bool) CgroupMemory
 		dst  *Value
 	}{{"memory.min", &m.Min}, {"memory.low", &m.Low}, {"memory.high", &m.High}, {"memory.swap.max", &m.SwapMax},
 		{"memory.current", &m.Current}, {"memory.swap.current", &m.SwapCurrent}} {
-		*v.dst = readValue(root, dir+"/"+v.file)
+		*v.dst = readValue(files, dir+"/"+v.file)
 	}
 	m.Events, m.EventsErr = readFlatKeyed(root, dir+"/memory.events")
 	if pressure {
@@ -165,8 +165,8 @@ func readCgroupMemory(root hostroot.Root, cg string, pressure bool) CgroupMemory
 }
 
 // readValue reads one memory file: a byte count or "max".
-func readValue(root hostroot.Root, p string) Value {
-	b, err := readfile.Regular(root.Path(p), 64)
+func readValue(files *CgroupFiles, p string) Value {
+	b, err := files.Read(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Value{Missing: true}
 	}

@@ -104,7 +104,7 @@ func TestReadMemoryEffect(t *testing.T) {
 	f := &Facts{Root: root, Scope: Status, Enabled: true}
 	f.Cmdline = []string{"root=/dev/vda"}
 	f.Config.Units = map[string]string{"core": "ransomeye-core.service", "dpi": "ransomeye-dpi.service", "training": "ransomeye-training.service"}
-	f.Memory = readMemory(root, Core{Unit: "ransomeye-core.service"}, selfCgroups(root))
+	f.Memory = ReadMemory(root, Core{Unit: "ransomeye-core.service"})
 	f.readMemoryEffect()
 	e := f.MemoryEffect
 	if !e.Read || !e.PSI {

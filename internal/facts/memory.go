@@ -102,7 +102,7 @@ func readCgroups(root hostroot.Root, p string) []procCgroup {
 
 // memoryHierarchy returns the memory controller and this process's memory
 // cgroup in it.
-func memoryHierarchy(root hostroot.Root, self []procCgroup) (MemoryKind, string) {
+func memoryHierarchy(files *CgroupFiles, self []procCgroup) (MemoryKind, string) {
 	var unified string
 	hasUnified := false
 	for _, c := range self {
@@ -116,17 +116,11 @@ func memoryHierarchy(root hostroot.Root, self []procCgroup) (MemoryKind, string)
 	if !hasUnified {
 		return MemoryNone, ""
 	}
-	b, err := readfile.Regular(root.Path(topology.CgroupDir+"/cgroup.controllers"), 4096)
+	b, err := files.Read(topology.CgroupDir + "/cgroup.controllers")
 	if err != nil || !slices.Contains(strings.Fields(string(b)), "memory") {
 		return MemoryNone, ""
 	}
 	return MemoryV2, unified
-}
-
-// OnMemoryV1 reports whether the cgroup v1 memory controller runs.
-func OnMemoryV1(root hostroot.Root) bool {
-	k, _ := memoryHierarchy(root, selfCgroups(root))
-	return k == MemoryV1
 }
 
 // CoreCgroup is the core's cgroup below the memory hierarchy's root: the
@@ -163,15 +157,17 @@ func SliceChain(slice string) []string {
 }
 
 // readMemory reads the core's memory cgroup where c (its measurement)
-// places it.
-func readMemory(root hostroot.Root, c Core, self []procCgroup) Memory {
-	kind, own := memoryHierarchy(root, self)
+// places it: its files through files, vm.swappiness (what the root memory
+// cgroup of cgroup v1 holds) through swappiness.
+func readMemory(files *CgroupFiles, c Core, self []procCgroup, swappiness func() (string, error)) Memory {
+	root := files.Root()
+	kind, own := memoryHierarchy(files, self)
 	m := Memory{Kind: kind, Cgroup: CoreCgroup(c.Unit, c.Slice, c.InCgroup, own)}
 	switch kind {
 	case MemoryV1:
-		m.Swappiness, m.From, m.Err = memoryV1Swappiness(root, m.Cgroup)
+		m.Swappiness, m.From, m.Err = memoryV1Swappiness(files, m.Cgroup, swappiness)
 	case MemoryV2:
-		m.Limit, m.Err = memoryV2SwapLimit(root, m.Cgroup)
+		m.Limit, m.Err = memoryV2SwapLimit(files, m.Cgroup)
 		// A core not running has no cgroup: its MemorySwapMax= counts.
 		l := m.Limit
 		if _, err := os.Stat(root.Path(topology.CgroupDir + m.Cgroup)); m.Err == nil && err != nil && c.SwapMaxKnown && c.SwapMax != NoSwapLimit && (!l.Limited || c.SwapMax < l.Bytes) {
@@ -211,16 +207,16 @@ func sliceLimits(root hostroot.Root, c Core, l SwapLimit) (SwapLimit, error) {
 // memoryV1Swappiness reads the memory.swappiness cg reclaims with: its
 // own, else its nearest existing ancestor's ("/": vm.swappiness); from is
 // the cgroup read.
-func memoryV1Swappiness(root hostroot.Root, cg string) (val int, from string, err error) {
+func memoryV1Swappiness(files *CgroupFiles, cg string, swappiness func() (string, error)) (val int, from string, err error) {
 	for p := path.Clean(cg); ; p = path.Dir(p) {
 		var s string
 		if p == "/" {
-			if s, err = sysctl.Read(root, "vm.swappiness"); err != nil {
+			if s, err = swappiness(); err != nil {
 				return 0, p, err
 			}
 		} else {
 			f := MemoryV1Dir + p + "/memory.swappiness"
-			b, rerr := readfile.Regular(root.Path(f), 64)
+			b, rerr := files.Read(f)
 			if errors.Is(rerr, fs.ErrNotExist) {
 				continue
 			}
@@ -239,27 +235,18 @@ func memoryV1Swappiness(root hostroot.Root, cg string) (val int, from string, er
 
 // memoryV2SwapLimit returns the smallest memory.swap.max of cg and the
 // cgroups above it ("max" or none: no limit).
-func memoryV2SwapLimit(root hostroot.Root, cg string) (SwapLimit, error) {
+func memoryV2SwapLimit(files *CgroupFiles, cg string) (SwapLimit, error) {
 	var l SwapLimit
 	for p := path.Clean(cg); p != "/"; p = path.Dir(p) {
-		f := topology.CgroupDir + p + "/memory.swap.max"
-		b, err := readfile.Regular(root.Path(f), 64)
-		if errors.Is(err, fs.ErrNotExist) {
+		v := readValue(files, topology.CgroupDir+p+"/memory.swap.max")
+		switch {
+		case v.Err != nil:
+			return l, v.Err
+		case v.Missing || v.Max:
 			continue
 		}
-		if err != nil {
-			return l, fmt.Errorf("read %q: %w", f, err)
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "max" {
-			continue
-		}
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return l, fmt.Errorf("%q holds %q, not a byte count or \"max\"", f, s)
-		}
-		if !l.Limited || n < l.Bytes {
-			l = SwapLimit{Bytes: n, Cgroup: p, Unit: unitOfCgroup(p), Limited: true}
+		if !l.Limited || v.Bytes < l.Bytes {
+			l = SwapLimit{Bytes: v.Bytes, Cgroup: p, Unit: unitOfCgroup(p), Limited: true}
 		}
 	}
 	return l, nil
@@ -276,5 +263,34 @@ func unitOfCgroup(cg string) string {
 
 func isTemplate(unit string) bool { return strings.HasSuffix(unit, "@.service") }
 
-// ReadMemory reads the core's memory cgroup again, after activate.
-func ReadMemory(root hostroot.Root, c Core) Memory { return readMemory(root, c, selfCgroups(root)) }
+// ReadMemory reads the core's memory cgroup under root as c places it, on
+// its own (a run's Gather reads it with the rest).
+func ReadMemory(root hostroot.Root, c Core) Memory {
+	return readMemory(NewCgroupFiles(root), c, selfCgroups(root), func() (string, error) { return sysctl.Read(root, "vm.swappiness") })
+}
+
+// MemoryAgain places the core's memory cgroup again where f.Core now says
+// (activate asked systemd where the core goes), judged from what this run
+// read and activate wrote: only a cgroup not read before is read now.
+func (f *Facts) MemoryAgain() { f.Memory = f.readMemory() }
+
+func (f *Facts) readMemory() Memory {
+	return readMemory(f.cgroups(), f.Core, f.self, func() (string, error) { return f.sysctlNow("vm.swappiness") })
+}
+
+// cgroups are the run's cgroup files (a Facts made by hand gets its own).
+func (f *Facts) cgroups() *CgroupFiles {
+	if f.Cgroups == nil {
+		f.Cgroups = NewCgroupFiles(f.Root)
+	}
+	return f.Cgroups
+}
+
+// sysctlNow is key as this run read it, and activate set it; read now
+// when the run did not read the sysctls.
+func (f *Facts) sysctlNow(key string) (string, error) {
+	if v, ok := f.Sysctls[key]; ok {
+		return v.Value, v.Err
+	}
+	return sysctl.Read(f.Root, key)
+}

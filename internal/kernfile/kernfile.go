@@ -26,25 +26,25 @@ import (
 func Open(root hostroot.Root, hostPath string, mode int) (int, error) {
 	p := root.Path(hostPath)
 	flags := mode | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY
-	fd, ok := openNoLinks(root, hostPath, flags)
-	if !ok {
-		d, err := safefs.OpenDir(root, path.Dir(path.Clean("/"+hostPath)), safefs.Options{NoLinks: true})
-		if err != nil {
+	fd, err := openNoLinks(root, hostPath, flags)
+	if walk(err) {
+		var d *safefs.Dir
+		if d, err = safefs.OpenDir(root, path.Dir(path.Clean("/"+hostPath)), safefs.Options{NoLinks: true}); err != nil {
 			return -1, fmt.Errorf("%q: %w", p, err)
 		}
 		defer d.Close()
 		fd, err = unix.Openat(d.Fd(), path.Base(hostPath), flags, 0)
-		if err != nil {
-			switch {
-			case errors.Is(err, unix.ENOENT):
-				return -1, fmt.Errorf("%q: %w", p, fs.ErrNotExist)
-			case errors.Is(err, unix.ELOOP):
-				return -1, fmt.Errorf("%q is a symbolic link: refusing to follow it", p)
-			case errors.Is(err, unix.ENXIO):
-				return -1, fmt.Errorf("%q is not a kernel file (a FIFO or socket): refusing it", p)
-			}
-			return -1, fmt.Errorf("open %q: %w", p, err)
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, unix.ENOENT):
+			return -1, fmt.Errorf("%q: %w", p, fs.ErrNotExist)
+		case errors.Is(err, unix.ELOOP):
+			return -1, fmt.Errorf("%q is a symbolic link: refusing to follow it", p)
+		case errors.Is(err, unix.ENXIO):
+			return -1, fmt.Errorf("%q is not a kernel file (a FIFO or socket): refusing it", p)
 		}
+		return -1, fmt.Errorf("open %q: %w", p, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -60,20 +60,39 @@ func Open(root hostroot.Root, hostPath string, mode int) (int, error) {
 
 // openNoLinks opens hostPath under root in one resolution (openat2 with
 // RESOLVE_NO_SYMLINKS, the same refusal as the walk through safefs at a
-// fraction of its calls); false when it could not (a link, a missing file,
-// a kernel before 5.6): Open then walks, and says what is wrong.
-func openNoLinks(root hostroot.Root, hostPath string, flags int) (int, bool) {
+// fraction of its calls).
+func openNoLinks(root hostroot.Root, hostPath string, flags int) (int, error) {
 	rootfd, err := unix.Open(root.String(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, false
+		return -1, errRootNotOpened
 	}
 	defer unix.Close(rootfd)
-	fd, err := unix.Openat2(rootfd, strings.TrimPrefix(path.Clean("/"+hostPath), "/"), &unix.OpenHow{
+	return unix.Openat2(rootfd, strings.TrimPrefix(path.Clean("/"+hostPath), "/"), &unix.OpenHow{
 		Flags:   uint64(flags),
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH,
 	})
-	return fd, err == nil
 }
+
+// walk reports whether Open must walk the path component by component
+// after openNoLinks failed with err: openat2 is missing (ENOSYS: a kernel
+// before 5.6, or a seccomp filter that hides it), refused (EPERM: a
+// seccomp filter), or does not know what it was asked (E2BIG, EINVAL: an
+// older kernel's open_how or resolve flags); or the path holds a link
+// (ELOOP, EXDEV), which only the walk can name. Any other error, a missing
+// file first, is the answer: the walk would only fail again.
+func walk(err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EPERM), errors.Is(err, unix.E2BIG), errors.Is(err, unix.EINVAL),
+		errors.Is(err, unix.ELOOP), errors.Is(err, unix.EXDEV), err == errRootNotOpened:
+		return true
+	}
+	return false
+}
+
+// errRootNotOpened: openNoLinks could not open the root; the walk says why.
+var errRootNotOpened = errors.New("the root prefix cannot be opened")
 
 // Read reads a small kernel file, whitespace trimmed.
 func Read(root hostroot.Root, hostPath string) (string, error) {

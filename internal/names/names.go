@@ -48,6 +48,9 @@ const (
 	// activator, starts the swap unit, and starts the core when the gate
 	// refused its last start.
 	RecoverCommand = ActivatorName + " recover"
+	// ThenRecover ends every remedy after which the tuner must check
+	// again.
+	ThenRecover = "then: " + RecoverCommand
 	// SwapLabel is the label mkswap gives the swapfile.
 	SwapLabel = "ransomeye-swap"
 	// DefaultMetricsPath is the node_exporter textfile-collector file.

@@ -69,9 +69,12 @@ type Decision struct {
 	// Refuse).
 	Action, Reason string
 	// InEffect: active with the target and kept as it is; NotInEffect
-	// says why not, with the remedy.
+	// says why not, and Remedy what brings it into effect, ending with
+	// the command that checks again (names.ThenRecover): the swap check
+	// shows both as they are, and status and the gate print the remedy.
 	InEffect    bool
 	NotInEffect string
+	Remedy      string
 	// NotMeasured says why the guarantee could not be judged (a run not
 	// root's cannot read the provider): neither in effect nor failing, and
 	// Action is "".
@@ -82,6 +85,15 @@ type Decision struct {
 	Active int64
 	// Detail is the provider's own part of the decision, for its Apply.
 	Detail any
+}
+
+// NotInEffectLine is NotInEffect and its remedy in one sentence, as
+// status --json's swap section and plan give it.
+func (d Decision) NotInEffectLine() string {
+	if d.Remedy == "" {
+		return d.NotInEffect
+	}
+	return d.NotInEffect + "; " + d.Remedy
 }
 
 // Row is one row of status's text report.

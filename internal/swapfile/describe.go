@@ -76,7 +76,7 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 	t, h := d.Target, fsinfo.Human
 	sec := Section{Path: s.Path, Unit: s.Unit, MinSize: t.MinSize,
 		File: s.fileView(), Active: s.Ours != nil, ActiveBytes: d.Active, Devices: append([]procfs.Swap{}, s.Swaps...), Decision: d.Action, Reason: d.Reason,
-		Dir: s.Dir, ResolvedDir: s.Resolved, Links: append([]string{}, s.Links...), InEffect: d.InEffect, NotInEffect: d.NotInEffect}
+		Dir: s.Dir, ResolvedDir: s.Resolved, Links: append([]string{}, s.Links...), InEffect: d.InEffect, NotInEffect: d.NotInEffectLine()}
 	if t.Known() {
 		sec.MemTotal, sec.Target = &t.MemTotal, &t.Bytes
 	} else {
@@ -222,7 +222,7 @@ func (s *Swapfile) Describe(d swap.Decision) swap.Description {
 		if d.InEffect {
 			line("swap guarantee: in effect")
 		} else {
-			line("swap guarantee: not in effect now: %s", d.NotInEffect)
+			line("swap guarantee: not in effect now: %s", d.NotInEffectLine())
 		}
 	}
 

@@ -91,9 +91,9 @@ type Swapfile struct {
 	BtrfsErr string
 
 	// problem is the first reason to refuse; notActive why the swap is not
-	// in effect, before /proc/swaps is matched.
-	problem, notActive string
-	dir                *safefs.Dir
+	// in effect, before /proc/swaps is matched, and fixActive the remedy.
+	problem, notActive, fixActive string
+	dir                           *safefs.Dir
 }
 
 // fixes is what activate changes on a file it keeps, and whether a
@@ -125,7 +125,8 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 	}
 	s.Inspected = true
 	s.SELinux = selinux.Detect(root)
-	s.notActive = fmt.Sprintf("swapfile %q is not active (see systemctl status %s); fix the cause, then: %s", s.Path, s.Unit, names.RecoverCommand)
+	s.notActive = fmt.Sprintf("swapfile %q is not active (see systemctl status %s)", s.Path, s.Unit)
+	s.fixActive = remedyFixCause
 	if swapsErr != nil {
 		s.refuse(fmt.Sprintf("%v: cannot tell whether %q is in use", swapsErr, s.Path))
 		s.notActive = fmt.Sprintf("%v: cannot tell whether %q is active", swapsErr, s.Path)
@@ -142,6 +143,7 @@ func Inspect(root hostroot.Root, cfg config.Config, forUnits, state bool, swaps 
 		if err != nil {
 			s.refuse(fmt.Sprintf("the swapfile's directory %q cannot be used: %v; or set [Swap] Path= elsewhere", s.Dir, unsafe))
 			s.notActive = fmt.Sprintf("cannot tell whether swapfile %q is active: %v", s.Path, unsafe)
+			s.fixActive = "make the swapfile's directory what the reason says, or set [Swap] Path= elsewhere, " + names.ThenRecover
 			s.others()
 			return s
 		}
@@ -333,24 +335,29 @@ func (s *Swapfile) Decide(t swap.Target) swap.Decision {
 			refuse(err.Error())
 		}
 	}
-	d.Detail, d.NotInEffect = fx, s.notActive
+	d.Detail, d.NotInEffect, d.Remedy = fx, s.notActive, s.fixActive
 	if s.Ours == nil {
 		return d
 	}
 	d.Active, d.Actual = s.Ours.Size, "active with "+fsinfo.Human(s.Ours.Size)
-	restart := "then: " + names.RecoverCommand
 	switch {
 	case !t.Satisfies(s.Ours.Size):
-		d.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s; reboot (activate replaces it before it is swapped on), or: swapoff %q && %s", s.Path, fsinfo.Human(s.Ours.Size), fsinfo.Human(t.Bytes), s.Path, names.RecoverCommand)
+		d.NotInEffect = fmt.Sprintf("swapfile %q is active with %s, less than the target %s", s.Path, fsinfo.Human(s.Ours.Size), fsinfo.Human(t.Bytes))
+		d.Remedy = fmt.Sprintf("reboot (activate replaces it before it is swapped on), or: swapoff %q && %s", s.Path, names.RecoverCommand)
 	case d.Action == swap.Refuse:
-		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s; fix the cause, %s", s.Path, d.Reason, restart)
+		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate refuses it: %s", s.Path, d.Reason)
+		d.Remedy = remedyFixCause
 	case d.Action != swap.Keep || fx.perms || fx.context || fx.discard || !s.File.RootOnly():
-		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate would not keep it as it is (%s: %s); fix the cause, %s", s.Path, d.Action, d.Reason, restart)
+		d.NotInEffect = fmt.Sprintf("swapfile %q is active, but activate would not keep it as it is (%s: %s)", s.Path, d.Action, d.Reason)
+		d.Remedy = remedyFixCause
 	default:
-		d.InEffect, d.NotInEffect = true, ""
+		d.InEffect, d.NotInEffect, d.Remedy = true, "", ""
 	}
 	return d
 }
+
+// remedyFixCause is the remedy when the reason names the cause.
+const remedyFixCause = "fix the cause, " + names.ThenRecover
 
 // checkBtrfs says why the kernel would refuse, on btrfs, the swapfile
 // action leaves: a new file by where new data lands; a kept inactive file
@@ -410,7 +417,8 @@ func (s *Swapfile) oursToRemove() bool {
 }
 
 // Apply makes the swapfile usable as d says, through the directory Inspect
-// opened, then inspects the file now there: it must be what activate keeps.
+// opened, then inspects the file it changed: it must be what activate
+// keeps.
 func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 	if d.Action == swap.Refuse {
 		return fmt.Errorf("%s", d.Reason)
@@ -474,6 +482,9 @@ func (s *Swapfile) Apply(d swap.Decision, log *priolog.Logger) error {
 		if err := s.create(d, fx.removeFirst, log); err != nil {
 			return err
 		}
+	}
+	if d.Action == swap.Keep && !fx.perms && !fx.discard && !fx.context {
+		return nil // nothing changed: what Decide judged is what is there
 	}
 	// What is there now must be usable: the same decision again.
 	ex, err := InspectAt(fd, host, name, s.PageSize)

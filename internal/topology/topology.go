@@ -77,6 +77,13 @@ type Cgroup struct {
 	// is set (it writes cgroup.subtree_control itself), so the root's
 	// subtree_control need not list it yet.
 	Cpuset bool
+	// Controllers are the words of the root's cgroup.controllers, and
+	// ControllersErr why it could not be read (fs.ErrNotExist: not cgroup
+	// v2), when ControllersRead: the memory controller is looked up there
+	// too, and a run reads the file once.
+	Controllers     []string
+	ControllersErr  error
+	ControllersRead bool
 }
 
 // AllowedCPUs reports whether systemd's AllowedCPUs= can take effect.
@@ -107,6 +114,12 @@ type Info struct {
 	// NUMA node, -1 when none or unknown.
 	NIC     string
 	NICNode int
+	// NICNumaNode is what the NIC's numa_node holds (NICNumaErr: why it
+	// could not be read or parsed), when NICNumaRead: the capture report
+	// takes it from here, and a run reads the file once.
+	NICNumaNode int
+	NICNumaErr  error
+	NICNumaRead bool
 	// Notes are facts worth logging that do not stop a plan.
 	Notes []string
 }
@@ -407,10 +420,12 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 
 func readCgroup(root hostroot.Root, info *Info) error {
 	b, err := readKernel(root.Path(CgroupDir + "/cgroup.controllers"))
+	info.Cgroup.ControllersErr, info.Cgroup.ControllersRead = err, true
 	switch {
 	case err == nil:
 		info.Cgroup.V2 = true
-		for _, w := range strings.Fields(string(b)) {
+		info.Cgroup.Controllers = strings.Fields(string(b))
+		for _, w := range info.Cgroup.Controllers {
 			if w == "cpuset" {
 				info.Cgroup.Cpuset = true
 			}
@@ -445,11 +460,13 @@ func readCgroup(root hostroot.Root, info *Info) error {
 func readNIC(root hostroot.Root, info *Info) {
 	p := fmt.Sprintf("/sys/class/net/%s/device/numa_node", info.NIC)
 	b, err := readKernel(root.Path(p))
+	info.NICNumaErr, info.NICNumaRead = err, true
 	if err != nil {
 		info.Notes = append(info.Notes, fmt.Sprintf("NUMA node of interface %q unknown (%v): DPI placed as without one", info.NIC, err))
 		return
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	info.NICNumaNode, info.NICNumaErr = n, err
 	if err != nil || n < -1 {
 		info.Notes = append(info.Notes, fmt.Sprintf("NUMA node of interface %q unreadable (%q in %s): DPI placed as without one", info.NIC, strings.TrimSpace(string(b)), p))
 		return
