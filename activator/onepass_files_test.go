@@ -24,14 +24,27 @@ import (
 // writing: what it wrote it may read back.
 func fileOpens(t *testing.T, root string, args ...string) (reads map[string]int, written map[string]bool) {
 	t.Helper()
-	trace := filepath.Join(t.TempDir(), "trace")
-	res := runAct(t, fakeRoot{root}, nil, []string{"strace", "-f", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o", trace}, args...)
+	// -ff: one file per thread, so that no open is split into
+	// "<unfinished ...>" and "<... resumed>" lines by another thread's
+	// system call (under load the Go runtime's threads interleave, and a
+	// split write-open was then missed and its read-back counted twice).
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace")
+	res := runAct(t, fakeRoot{root}, nil, []string{"strace", "-ff", "-qq", "-y", "-e", "trace=open,openat,openat2", "-o", trace}, args...)
 	if res.signal != "" {
 		t.Fatalf("%v: killed by %s\n%s", args, res.signal, res.stderr)
 	}
-	b, err := os.ReadFile(trace)
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob(trace + ".*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no trace files %s.*: %v", trace, err)
+	}
+	var b []byte
+	for _, f := range files {
+		tb, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, tb...)
 	}
 	reads, written = map[string]int{}, map[string]bool{}
 	re := regexp.MustCompile(`open(?:at2?)?\((?:(?:[A-Z_]+|\d+)(?:<[^>]*>)?, )?"[^"]*", ([^)]*)\) = \d+<([^>]*)>`)
