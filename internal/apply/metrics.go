@@ -16,15 +16,20 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
-// WriteMetrics writes text to the textfile f's configuration names (the
-// default when it is invalid: the metrics then say why the core is down);
-// nothing when metrics are off or the default path has no node_exporter
-// directory. A configured path's missing directory is an error, else
+// WriteMetrics writes text to the textfile f's configuration names, also
+// when another of its settings is invalid (the metrics then say why the
+// core is down, where node_exporter reads them); nothing when metrics are
+// off or the default path has no node_exporter directory. A configured
+// path's missing directory, or an invalid TextfilePath=, is an error, else
 // monitoring goes silent unnoticed.
 func WriteMetrics(f *facts.Facts, text []byte) error {
 	path := config.Default().MetricsPath
-	if f.Enabled && f.ConfigErr == nil {
-		path = f.Config.MetricsPath
+	if f.Enabled {
+		p, err := config.MetricsPath(f.Config, f.ConfigErr)
+		if err != nil {
+			return err
+		}
+		path = p
 	}
 	written, err := writeTextfile(f.Root, path, text)
 	if err == nil && !written && path != "" && path != names.DefaultMetricsPath {

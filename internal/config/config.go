@@ -188,6 +188,28 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 	return cfg, append(warnings, ignored...), err
 }
 
+// MetricsPath is the textfile the configuration names ([Metrics]
+// TextfilePath=, "" for off) as Load returned it with err, also when err
+// says another setting is invalid: the metrics must still reach the
+// directory node_exporter reads, to say that the core is kept down. The
+// files that could not be read contribute nothing (the built-in default,
+// or what the readable files say, stands). An error when TextfilePath=
+// itself is invalid: its file and line and why.
+func MetricsPath(cfg Config, err error) (string, error) {
+	var ce *Error
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			if p.Key == metricsPathKey {
+				return "", fmt.Errorf("%s: nothing written, so no metrics say that the core is kept down; fix [Metrics] %s= (a *.prom file in node_exporter's --collector.textfile.directory, or off)", p, metricsPathKey)
+			}
+		}
+	}
+	return cfg.MetricsPath, nil
+}
+
+// metricsPathKey is the key of [Metrics] that names the textfile.
+const metricsPathKey = "TextfilePath"
+
 // LoadFiles reads the files given as one configuration, the first as
 // tuner.conf and the rest as its drop-ins, opened as given (not under a
 // root prefix), so that a file not installed yet can be checked.
@@ -612,7 +634,7 @@ var keys = map[string]map[string]setter{
 		},
 	},
 	"Metrics": {
-		"TextfilePath": func(c *Config, v string) error {
+		metricsPathKey: func(c *Config, v string) error {
 			if v == "" || v == "off" || v == "no" {
 				c.MetricsPath = ""
 				return nil
