@@ -12,7 +12,6 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
-	"github.com/ransomeye/ransomeye-tuner/internal/report"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
@@ -58,11 +57,11 @@ func writeTextfile(root hostroot.Root, path string, text []byte) (written bool, 
 	}
 	defer d.Close()
 	// Never replace another's file ([Metrics] TextfilePath=/etc/passwd).
-	switch err := d.StartsWith(filepath.Base(path), report.MetricsHeader); {
+	switch err := d.StartsWith(filepath.Base(path), names.MetricsHeader); {
 	case errors.Is(err, safefs.ErrNotOurs):
-		return false, fmt.Errorf("metrics file %q is there and was not written by ransomeye-tuner: left as it is; remove it, or set [Metrics] TextfilePath= to another file", path)
+		return false, errors.New(check.MetricsNotOurs(path, nil))
 	case err != nil:
-		return false, fmt.Errorf("metrics file %q is there and cannot be read (%v): not ransomeye-tuner's, left as it is; remove it, or set [Metrics] TextfilePath= to another file", path, err)
+		return false, errors.New(check.MetricsNotOurs(path, err))
 	}
 	// A crash's temporary never ends in ".prom", so is never collected.
 	if err := d.WriteFile(filepath.Base(path), text, 0o644, safefs.WriteOptions{}); err != nil {

@@ -72,3 +72,52 @@ func TestMetricsInvalidTextfilePathNamed(t *testing.T) {
 		t.Errorf("metrics wrote the default %s although the configuration names another textfile", names.DefaultMetricsPath)
 	}
 }
+
+// TestStatusMetricsRowFollowsWhatMetricsDid: when metrics cannot write
+// the configured textfile (a directory, a dangling symbolic link or
+// another program's file is at its path) it exits 1, and status must say
+// the same, in its text and its JSON, with the same words: not that the
+// metrics were "last written" because something is at the path.
+func TestStatusMetricsRowFollowsWhatMetricsDid(t *testing.T) {
+	const textfile = "/srv/textfiles/ransomeye_tuner.prom"
+	for name, plant := range map[string]func(full string) error{
+		"a directory":            func(full string) error { return os.Mkdir(full, 0o755) },
+		"a dangling link":        func(full string) error { return os.Symlink("/nowhere/x.prom", full) },
+		"another program's file": func(full string) error { return os.WriteFile(full, []byte("node_foo 1\n"), 0o644) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := fakeroot.New(t, fakeroot.Healthy)
+			r := root.String()
+			conf, err := os.ReadFile(root.Path(names.ConfigFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeRootFile(t, r, names.ConfigFile, string(conf)+"[Metrics]\nTextfilePath="+textfile+"\n")
+			if err := os.MkdirAll(root.Path("/srv/textfiles"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := plant(root.Path(textfile)); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runMain("--root", r, "metrics")
+			if code != ExitFail {
+				t.Fatalf("metrics: exit %d, want 1 (premise)\n%s", code, errOut)
+			}
+			said := strings.TrimPrefix(strings.TrimSpace(errOut), "error: metrics: ")
+			_, m, out := metricsSection(t, r)
+			if m["written"] != false || m["error"] != said {
+				t.Errorf("metrics exited 1 saying %q; status --json says written %v, error %q\n%s", said, m["written"], m["error"], out)
+			}
+			_, text, _ := runMain("--root", r, "status")
+			row := ""
+			for _, l := range strings.Split(text, "\n") {
+				if strings.HasPrefix(l, "metrics ") {
+					row = l
+				}
+			}
+			if !strings.Contains(row, "NOT WRITTEN: "+said) {
+				t.Errorf("status text's metrics row %q after metrics failed with %q", row, said)
+			}
+		})
+	}
+}

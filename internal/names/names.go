@@ -52,6 +52,10 @@ const (
 	SwapLabel = "ransomeye-swap"
 	// DefaultMetricsPath is the node_exporter textfile-collector file.
 	DefaultMetricsPath = "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
+	// MetricsHeader starts every textfile the tuner writes (the HELP line
+	// of its first family): a file without it is not the tuner's, so it is
+	// neither replaced nor reported as written.
+	MetricsHeader = "# HELP ransomeye_tuner_build_info "
 )
 
 // SwapTempPrefix and a process id name activate's temporary swapfile;
