@@ -241,8 +241,14 @@ func load(files []string, path func(string) string, required bool, problems []Pr
 			continue
 		}
 		cfg.Files = append(cfg.Files, f)
-		cores = append(cores, coreNames(string(data))...)
-		w, p := apply(&cfg, f, string(data), set)
+		// A UTF-8 byte order mark at the start of a file (Notepad and other
+		// Windows editors write one) is skipped, as systemd's own parser
+		// does for unit files (config_parse in src/shared/conf-parser.c
+		// drops UTF8_BYTE_ORDER_MARK from the first line): without it,
+		// "[Swap]" reads as an unknown section and its settings are lost.
+		text := strings.TrimPrefix(string(data), "\ufeff")
+		cores = append(cores, coreNames(text)...)
+		w, p := apply(&cfg, f, text, set)
 		warnings = append(warnings, w...)
 		problems = append(problems, p...)
 	}
