@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/apply"
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
@@ -575,5 +577,46 @@ set -- configure
 	reload, irqb, act := at("systemctl daemon-reload"), at("rt_invoke try-restart irqbalance.service"), at("rt_invoke restart ransomeye-tuner.service")
 	if !(reload < irqb && irqb < act) {
 		t.Errorf("postinst calls %q: want the reload, then irqbalance's try-restart, then the activator's restart", got)
+	}
+}
+
+// TestEraseRefusedKeepRemedyRestartsWhatTheEraseStopped: when rpm -e is
+// refused (the swapfile cannot go), the preremove has already stopped
+// ransomeye-tuner.service, the metrics timer and the netdev unit, given
+// the sysctls and the placement back; it then offers "to keep the tuner
+// instead: COMMAND". Followed word for word, that command must bring back
+// everything the erase stopped: it was "systemctl restart
+// ransomeye-tuner.service", which left the metrics timer (every alert
+// blind) and the netdev unit (no placement after a network device event)
+// stopped until the next boot. It is the one remedy, recover, which
+// restarts the activator and starts the tuner's own enabled units.
+func TestEraseRefusedKeepRemedyRestartsWhatTheEraseStopped(t *testing.T) {
+	b, err := os.ReadFile("maint/preremove.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`to keep the tuner instead: ([^)]*)\)`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("preremove.sh no longer offers a command to keep the tuner (premise)")
+	}
+	if m[1] != names.RecoverCommand {
+		t.Fatalf("the erase's remedy to keep the tuner is %q, not the one remedy %q", m[1], names.RecoverCommand)
+	}
+	common, err := os.ReadFile("maint/common.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := append([]string{names.ActivatorUnit}, apply.OwnUnits...)
+	for _, s := range []string{string(b), string(common)} {
+		for _, mm := range regexp.MustCompile(`rt_invoke stop (\S+)`).FindAllStringSubmatch(s, -1) {
+			switch u := mm[1]; {
+			case u == "ransomeye-tuner-place.service":
+				// A oneshot that activate's placement stands in for.
+			case u == "ransomeye-tuner-metrics.service":
+				// A oneshot its timer starts every minute.
+			case !slices.Contains(started, u):
+				t.Errorf("the erase stopped %s; %s does not start it again (it starts %q)", u, names.RecoverCommand, started)
+			}
+		}
 	}
 }

@@ -101,6 +101,14 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 		}
 		log.Infof("%s = %s (read back)", s.Key, s.Value)
 	}
+	// The same values for a later sysctl --system, which would apply the
+	// package's defaults over them (and the gate keep the core down). Not
+	// a failure: the values hold now, and the gate checks them. Written as
+	// soon as they are set: status reads the file as this boot's proof
+	// that activate set them (facts.SysctlsSetThisBoot).
+	if err := sysctl.WriteRun(root, a.p.Sysctls); err != nil {
+		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
+	}
 	// The core's memory cgroup as the gate will judge it: systemd's
 	// settings stand in for the cgroups not made yet.
 	core := f.Config.CoreService()
@@ -134,12 +142,6 @@ func Activate(root hostroot.Root, log *priolog.Logger, notify func(string)) bool
 			id = msgid.SysctlFailed
 		}
 		return a.fail(marker.StepMemory, id, "%s", c.Problem())
-	}
-	// The same values for a later sysctl --system, which would apply the
-	// package's defaults over them (and the gate keep the core down). Not
-	// a failure: the values hold now, and the gate checks them.
-	if err := sysctl.WriteRun(root, a.p.Sysctls); err != nil {
-		log.Warnf("%v: a later sysctl --system may change the sysctls (the gate then keeps the core down)", err)
 	}
 	if id, reason, ok := a.checkCPU(); !ok {
 		return a.fail(marker.StepCPU, id, "%s", reason)

@@ -12,19 +12,23 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
 	"github.com/ransomeye/ransomeye-tuner/internal/names"
-	"github.com/ransomeye/ransomeye-tuner/internal/report"
 	"github.com/ransomeye/ransomeye-tuner/internal/safefs"
 )
 
-// WriteMetrics writes text to the textfile f's configuration names (the
-// default when it is invalid: the metrics then say why the core is down);
-// nothing when metrics are off or the default path has no node_exporter
-// directory. A configured path's missing directory is an error, else
+// WriteMetrics writes text to the textfile f's configuration names, also
+// when another of its settings is invalid (the metrics then say why the
+// core is down, where node_exporter reads them); nothing when metrics are
+// off or the default path has no node_exporter directory. A configured
+// path's missing directory, or an invalid TextfilePath=, is an error, else
 // monitoring goes silent unnoticed.
 func WriteMetrics(f *facts.Facts, text []byte) error {
 	path := config.Default().MetricsPath
-	if f.Enabled && f.ConfigErr == nil {
-		path = f.Config.MetricsPath
+	if f.Enabled {
+		p, err := config.MetricsPath(f.Config, f.ConfigErr)
+		if err != nil {
+			return err
+		}
+		path = p
 	}
 	written, err := writeTextfile(f.Root, path, text)
 	if err == nil && !written && path != "" && path != names.DefaultMetricsPath {
@@ -53,11 +57,11 @@ func writeTextfile(root hostroot.Root, path string, text []byte) (written bool, 
 	}
 	defer d.Close()
 	// Never replace another's file ([Metrics] TextfilePath=/etc/passwd).
-	switch err := d.StartsWith(filepath.Base(path), report.MetricsHeader); {
+	switch err := d.StartsWith(filepath.Base(path), names.MetricsHeader); {
 	case errors.Is(err, safefs.ErrNotOurs):
-		return false, fmt.Errorf("metrics file %q is there and was not written by ransomeye-tuner: left as it is; remove it, or set [Metrics] TextfilePath= to another file", path)
+		return false, errors.New(check.MetricsNotOurs(path, nil))
 	case err != nil:
-		return false, fmt.Errorf("metrics file %q is there and cannot be read (%v): not ransomeye-tuner's, left as it is; remove it, or set [Metrics] TextfilePath= to another file", path, err)
+		return false, errors.New(check.MetricsNotOurs(path, err))
 	}
 	// A crash's temporary never ends in ".prom", so is never collected.
 	if err := d.WriteFile(filepath.Base(path), text, 0o644, safefs.WriteOptions{}); err != nil {

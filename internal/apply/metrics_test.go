@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/hostroot"
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/internal/report"
 )
 
@@ -40,7 +41,7 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An old file of ours is replaced, not appended to.
-	if err := os.WriteFile(root.Path(path), []byte(report.MetricsHeader+"stale\n"), 0o600); err != nil {
+	if err := os.WriteFile(root.Path(path), []byte(names.MetricsHeader+"stale\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ok, err = writeTextfile(root, path, text())

@@ -27,8 +27,17 @@ type Manager interface {
 	Instances(template string) ([]string, error)
 }
 
-// UnitState is what recover reads of a unit.
-type UnitState struct{ Load, Active, Result string }
+// UnitState is what recover reads of a unit: LoadState, ActiveState,
+// Result (a service's) and UnitFileState ("enabled", "disabled",
+// "masked", ...).
+type UnitState struct{ Load, Active, Result, File string }
+
+// OwnUnits are the tuner's own enabled units that the package's removal
+// stops (the preremove) and recover starts again when they are enabled and
+// not running: without them the metrics stop (every alert blind) and a
+// network device event no longer places interrupts. Never the core: only
+// the gate's rule starts it.
+var OwnUnits = []string{names.MetricsTimer, names.NetdevUnit}
 
 // GateRefused is the Result systemd gives a service whose ExecCondition=
 // said no (SERVICE_SKIP_CONDITION): the last start of the core was the
@@ -44,7 +53,8 @@ func running(active string) bool {
 // the units need: systemd reloaded (the generator runs again, with the
 // configuration as it is now: after an invalid one no CPU drop-in had been
 // written, and a restart alone then failed on "CPU drop-ins do not match"),
-// the activator restarted and waited for, the swap unit started (a swap
+// the tuner's own enabled units started when stopped (OwnUnits), the
+// activator restarted and waited for, the swap unit started (a swap
 // unit skipped or failed while the activator failed stays down otherwise),
 // then, when the gate lets the core start, the core started if the gate
 // refused its last start: a core an administrator stopped is left alone.
@@ -69,6 +79,11 @@ func Recover(root hostroot.Root, m Manager, out io.Writer) bool {
 		return false
 	}
 	say("systemd reloaded: the generator ran with the configuration as it is now")
+	for _, u := range OwnUnits {
+		if !startOwn(m, u, say) {
+			return false
+		}
+	}
 	if res, err := m.Run(names.ActivatorUnit, true); err != nil || res != "done" {
 		say("%s: restart %s%s; the core stays down:", names.ActivatorUnit, res, errText(err))
 		return why()
@@ -142,6 +157,25 @@ func startIfRefused(m Manager, u string, say func(string, ...any)) bool {
 		return false
 	}
 	say("%s: the gate refused its last start: started (%s)", u, after.Active)
+	return true
+}
+
+// startOwn starts the tuner's own unit u when it is enabled and not
+// running (a refused removal stopped it), and says what it did.
+func startOwn(m Manager, u string, say func(string, ...any)) bool {
+	st, err := m.State(u)
+	switch {
+	case err != nil:
+		say("%s: cannot ask systemd: %v", u, err)
+		return false
+	case st.Load != "loaded" || st.File != "enabled" || running(st.Active):
+		return true
+	}
+	if res, err := m.Run(u, false); err != nil || res != "done" {
+		say("%s: start %s%s; see: systemctl status %s", u, res, errText(err), u)
+		return false
+	}
+	say("%s: enabled and stopped: started", u)
 	return true
 }
 

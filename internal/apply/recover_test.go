@@ -329,3 +329,63 @@ func TestRecoverStartsRefusedInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverStartsTheTunersOwnStoppedUnits: a refused package removal
+// stops the metrics timer and the netdev unit and then tells the
+// administrator to run recover to keep the tuner. recover starts them
+// again when they are enabled and stopped (else no metrics, every alert
+// blind, and no placement after a network device event), leaves one that
+// is disabled or masked, and still never starts a core that someone
+// stopped.
+func TestRecoverStartsTheTunersOwnStoppedUnits(t *testing.T) {
+	for _, file := range []string{"enabled", "disabled", "masked"} {
+		t.Run(file, func(t *testing.T) {
+			root := fakeroot.New(t, fakeroot.Failed)
+			sd := newFakeSystemd(t, root)
+			for _, u := range apply.OwnUnits {
+				sd.units[u] = apply.UnitState{Load: "loaded", Active: "inactive", File: file}
+			}
+			sd.units[names.CoreService] = apply.UnitState{Load: "loaded", Active: "inactive", Result: "success", File: "enabled"}
+			var out bytes.Buffer
+			if !apply.Recover(root, sd, &out) {
+				t.Fatalf("recover failed:\n%s", out.String())
+			}
+			for _, u := range apply.OwnUnits {
+				started := slices.Contains(sd.calls, "start "+u)
+				if started != (file == "enabled") {
+					t.Errorf("%s %s: started %v (calls %q)\n%s", file, u, started, sd.calls, out.String())
+				}
+			}
+			if slices.Contains(sd.calls, "start "+names.CoreService) {
+				t.Errorf("recover started a core someone stopped: %q", sd.calls)
+			}
+		})
+	}
+}
+
+// TestRecoverLeavesAMaskedCore: a stop after the gate's refusal changes
+// nothing systemd records (Result stays exec-condition), so the way to
+// keep a core down on purpose is to mask it, as the manual says: recover
+// must leave a masked core alone, and start a disabled one whose last start
+// the gate refused (disabling changes only what starts it at boot).
+func TestRecoverLeavesAMaskedCore(t *testing.T) {
+	for file, wantStart := range map[string]bool{"masked": false, "disabled": true} {
+		t.Run(file, func(t *testing.T) {
+			root := fakeroot.New(t, fakeroot.Failed)
+			sd := newFakeSystemd(t, root)
+			st := gateRefusedCore
+			st.File = file
+			if file == "masked" {
+				st.Load = "masked"
+			}
+			sd.units[names.CoreService] = st
+			var out bytes.Buffer
+			if !apply.Recover(root, sd, &out) {
+				t.Fatalf("recover failed:\n%s", out.String())
+			}
+			if started := slices.Contains(sd.calls, "start "+names.CoreService); started != wantStart {
+				t.Errorf("%s core whose last start the gate refused: started %v, want %v (calls %q)\n%s", file, started, wantStart, sd.calls, out.String())
+			}
+		})
+	}
+}

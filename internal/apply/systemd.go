@@ -92,6 +92,7 @@ func (s *SystemdManager) State(unit string) (UnitState, error) {
 	st := UnitState{}
 	st.Load, _ = props["LoadState"].(string)
 	st.Active, _ = props["ActiveState"].(string)
+	st.File, _ = props["UnitFileState"].(string)
 	if strings.HasSuffix(unit, ".service") {
 		if sp, err := s.conn.GetUnitTypePropertiesContext(ctx, unit, "Service"); err == nil {
 			st.Result, _ = sp["Result"].(string)

@@ -241,6 +241,16 @@ func Sysctl(f *facts.Facts, s sysctl.Setting) Check {
 		// sysctl --system undid it.
 		c.Reason = fmt.Sprintf("%s is %q, want %q: not applied: activation stopped at %s (the failure marker says why)", key, v.Value, want, f.Stopped)
 		c.Remedy = RemedyMarker
+	case !c.OK && f.Reads(facts.ReadRecords) && f.BootID != "" && !f.Activated && f.ActivatedErr == nil && !f.SysctlsSetThisBoot:
+		// Killed (a timeout, the OOM killer) before it set them: the
+		// marker has no step, and nothing else is to blame.
+		c.Reason = fmt.Sprintf("%s is %q, want %q: not applied: this boot's activation did not finish (%s)", key, v.Value, want, f.ActivatedWhy)
+		c.Remedy = RemedyRestart
+		for _, m := range f.Markers {
+			if m.Genuine && len(m.Entries) > 0 {
+				c.Remedy = RemedyMarker
+			}
+		}
 	case !c.OK && v.TunedFound && v.Tuned.Value == v.Value:
 		c.Reason = reasonTuned(key, want, v)
 		c.Remedy = RemedyTuned(key, want, v.Tuned.Active)

@@ -84,6 +84,17 @@ func MetricsDirMissing(textfile string) string {
 	return fmt.Sprintf("the directory %q of [Metrics] TextfilePath=%s does not exist: no metrics are written, and every alert on them is blind; create it (node_exporter's --collector.textfile.directory), or set TextfilePath= to a file in that directory, or to off", path.Dir(textfile), textfile)
 }
 
+// MetricsNotOurs says, with the remedy, that something the tuner did not
+// write is at the textfile's path (a directory, a link, another program's
+// file; readErr when it could not even be opened), so the metrics cannot
+// be written there.
+func MetricsNotOurs(textfile string, readErr error) string {
+	if readErr != nil {
+		return fmt.Sprintf("metrics file %q is there and cannot be read (%v): not ransomeye-tuner's, left as it is; remove it, or set [Metrics] TextfilePath= to another file", textfile, readErr)
+	}
+	return fmt.Sprintf("metrics file %q is there and was not written by ransomeye-tuner: left as it is; remove it, or set [Metrics] TextfilePath= to another file", textfile)
+}
+
 // NoNodeExporter says why no metrics are written to the default textfile.
 const NoNodeExporter = "not written: its directory does not exist, so no node_exporter here (where one runs, set [Metrics] TextfilePath= to a file in its --collector.textfile.directory)"
 

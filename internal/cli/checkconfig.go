@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/config"
@@ -70,11 +71,11 @@ of this machine's RAM.`,
 			fmt.Fprintln(e.stdout, located(w, "warning"))
 		}
 		files := "no configuration file (built-in defaults)"
-		switch {
+		switch read := verdictFiles(cfg.Files, errs); {
 		case fs.NArg() > 0:
 			files = strings.Join(fs.Args(), ", ")
-		case len(cfg.Files) > 0:
-			files = strings.Join(cfg.Files, ", ")
+		case len(read) > 0:
+			files = strings.Join(read, ", ")
 		}
 		counts := fmt.Sprintf("%s, %s", plural(len(errs)+len(machine), "error"), plural(len(warnings), "warning"))
 		switch {
@@ -91,6 +92,21 @@ of this machine's RAM.`,
 		fmt.Fprintf(e.stdout, "valid: %s: %s\n", files, counts)
 		return ExitOK
 	},
+}
+
+// verdictFiles are the files the verdict names: those read, and each one
+// that is there but could not be read (a link to nothing, a directory),
+// with why: the configuration is then not the built-in defaults, whose
+// settings that file was meant to change.
+func verdictFiles(read []string, errs []config.Problem) []string {
+	out := slices.Clone(read)
+	for _, p := range errs {
+		if p.Line == 0 && p.File != "" && !slices.Contains(read, p.File) {
+			why, _, _ := strings.Cut(p.Message, "; ")
+			out = append(out, fmt.Sprintf("%s (not read: %s)", p.File, why))
+		}
+	}
+	return out
 }
 
 // located is p as "FILE:LINE: severity: message" ("FILE: severity: ..."

@@ -25,7 +25,9 @@ Writes nothing when TextfilePath=off, or when the default path's directory
 does not exist (no node_exporter here). A TextfilePath= set to a file in a
 directory that does not exist is an error, said on standard error (the
 journal, at priority ERR, when the timer runs it) with the remedy: the alerts
-on the metrics would otherwise be blind with nothing saying why. status shows
+on the metrics would otherwise be blind with nothing saying why. TextfilePath=
+is read also when another setting is invalid (the metrics then say that the
+core is kept down); an invalid TextfilePath= is an error. status shows
 where the metrics go, when they were last written, or why not. Exit code 0
 when written or nothing to write, 1 when the file could not be written.`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {

@@ -264,3 +264,45 @@ func TestMemoryMinOverHalfRAMWarnedInReports(t *testing.T) {
 		t.Errorf("check-config: exit %d, want 0 with the MemoryMin= warning:\n%s", code, out)
 	}
 }
+
+// TestCheckConfigByteOrderMark: a tuner.conf saved by an editor that
+// writes a UTF-8 byte order mark is valid, as systemd reads its own files:
+// check-config exits 0 with no warning and the setting under [Swap] used.
+func TestCheckConfigByteOrderMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tuner.conf")
+	if err := os.WriteFile(path, []byte("\ufeff[Swap]\nMinSize=32G\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runMain("check-config", "--strict", path)
+	if code != ExitOK || strings.Contains(out+errOut, "[Swap]") && strings.Contains(out+errOut, "unknown") {
+		t.Errorf("check-config --strict on a file with a byte order mark: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestCheckConfigDanglingLinkVerdictNamesTheFile: tuner.conf a symbolic
+// link to nothing is an error (the core is kept down). The verdict line
+// must name the file and the link, not say the configuration is "no
+// configuration file (built-in defaults)", the opposite of the error line
+// above it.
+func TestCheckConfigDanglingLinkVerdictNamesTheFile(t *testing.T) {
+	root := fakeroot.New(t, fakeroot.Healthy)
+	if err := os.Remove(root.Path(names.ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/ransomeye/site.conf", root.Path(names.ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runMain("--root", root.String(), "check-config")
+	if code != ExitFail {
+		t.Fatalf("check-config: exit %d, want 1 (premise)\n%s", code, out)
+	}
+	verdict := ""
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(l, "INVALID:") {
+			verdict = l
+		}
+	}
+	if strings.Contains(verdict, "built-in defaults") || !strings.Contains(verdict, names.ConfigFile) || !strings.Contains(verdict, "/etc/ransomeye/site.conf") {
+		t.Errorf("verdict line %q; want it to name %s and its dangling link\n%s", verdict, names.ConfigFile, out)
+	}
+}

@@ -16,7 +16,10 @@ var recoverCmd = command{
 waited for and printed:
   1. systemctl daemon-reload: the generator runs again, with the configuration
      and the CPUs as they are now (after a configuration change, or an
-     invalid configuration, the units it writes must change first);
+     invalid configuration, the units it writes must change first), and
+     systemctl start of the tuner's own enabled units that are stopped
+     (ransomeye-tuner-metrics.timer, ransomeye-tuner-netdev.service: a
+     refused package removal stops them);
   2. systemctl restart ransomeye-tuner.service: activate checks everything
      again; on success it removes the failure marker;
   3. systemctl start of the swap unit (ransomeye-swap.swap for the default
@@ -25,7 +28,10 @@ waited for and printed:
   4. when the gate now lets the core start: systemctl start of the core
      ([CPU] CoreService=, every loaded instance of a template), only when the
      gate refused its last start (its Result is exec-condition); a core that
-     runs, or that someone stopped, is left as it is.
+     runs, or that someone stopped after a start that ran, is left as it is.
+     A stop after the gate's refusal changes nothing systemd records, so
+     that core is started too: to keep a core down on purpose, mask it
+     (systemctl mask); a disabled core is started all the same.
 A step that fails ends it, printing why (the gate's reasons, the marker's
 first) and nothing after it is done. The core is never stopped or restarted.
 Needs root and the running systemd (not under --root).

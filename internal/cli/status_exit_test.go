@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ransomeye/ransomeye-tuner/internal/names"
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakeroot"
 )
 
@@ -115,5 +116,34 @@ func TestGoldenPlanJSON(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStatusInvalidConfigTextAgreesWithJSON: on an invalid configuration
+// status exits 4 and its JSON says state "unknown" with the remedy "...
+// then: ransomeye-tuner recover", as the gate and the marker do. The text
+// must say the same state word and end with the same remedy (it said "NOT
+// COMPLIANT", the word of exit 1, and no remedy).
+func TestStatusInvalidConfigTextAgreesWithJSON(t *testing.T) {
+	root := fakeroot.New(t, fakeroot.Invalid)
+	r := root.String()
+	code, text, _ := runMain("--root", r, "status")
+	_, js, _ := runMain("--root", r, "status", "--json")
+	var doc struct {
+		State      string
+		Guarantees []struct{ Name, Remedy string }
+	}
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitUnknown || doc.State != "unknown" || len(doc.Guarantees) != 1 || !strings.HasSuffix(doc.Guarantees[0].Remedy, names.RecoverCommand) {
+		t.Fatalf("exit %d, JSON state %q, guarantees %v: the premise changed", code, doc.State, doc.Guarantees)
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if f := strings.Fields(lines[0]); len(f) < 2 || f[0] != "state" || f[1] != "UNKNOWN" {
+		t.Errorf("text's state line %q; the exit code (4) and the JSON say unknown", lines[0])
+	}
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, doc.Guarantees[0].Remedy) {
+		t.Errorf("text ends with %q, not the JSON's remedy %q:\n%s", last, doc.Guarantees[0].Remedy, text)
 	}
 }

@@ -188,6 +188,28 @@ func Load(root hostroot.Root) (Config, []Problem, error) {
 	return cfg, append(warnings, ignored...), err
 }
 
+// MetricsPath is the textfile the configuration names ([Metrics]
+// TextfilePath=, "" for off) as Load returned it with err, also when err
+// says another setting is invalid: the metrics must still reach the
+// directory node_exporter reads, to say that the core is kept down. The
+// files that could not be read contribute nothing (the built-in default,
+// or what the readable files say, stands). An error when TextfilePath=
+// itself is invalid: its file and line and why.
+func MetricsPath(cfg Config, err error) (string, error) {
+	var ce *Error
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			if p.Key == metricsPathKey {
+				return "", fmt.Errorf("%s: nothing written, so no metrics say that the core is kept down; fix [Metrics] %s= (a *.prom file in node_exporter's --collector.textfile.directory, or off)", p, metricsPathKey)
+			}
+		}
+	}
+	return cfg.MetricsPath, nil
+}
+
+// metricsPathKey is the key of [Metrics] that names the textfile.
+const metricsPathKey = "TextfilePath"
+
 // LoadFiles reads the files given as one configuration, the first as
 // tuner.conf and the rest as its drop-ins, opened as given (not under a
 // root prefix), so that a file not installed yet can be checked.
@@ -219,8 +241,14 @@ func load(files []string, path func(string) string, required bool, problems []Pr
 			continue
 		}
 		cfg.Files = append(cfg.Files, f)
-		cores = append(cores, coreNames(string(data))...)
-		w, p := apply(&cfg, f, string(data), set)
+		// A UTF-8 byte order mark at the start of a file (Notepad and other
+		// Windows editors write one) is skipped, as systemd's own parser
+		// does for unit files (config_parse in src/shared/conf-parser.c
+		// drops UTF8_BYTE_ORDER_MARK from the first line): without it,
+		// "[Swap]" reads as an unknown section and its settings are lost.
+		text := strings.TrimPrefix(string(data), "\ufeff")
+		cores = append(cores, coreNames(text)...)
+		w, p := apply(&cfg, f, text, set)
 		warnings = append(warnings, w...)
 		problems = append(problems, p...)
 	}
@@ -612,7 +640,7 @@ var keys = map[string]map[string]setter{
 		},
 	},
 	"Metrics": {
-		"TextfilePath": func(c *Config, v string) error {
+		metricsPathKey: func(c *Config, v string) error {
 			if v == "" || v == "off" || v == "no" {
 				c.MetricsPath = ""
 				return nil

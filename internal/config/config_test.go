@@ -444,3 +444,26 @@ func TestServiceKeyOutsideCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadSkipsByteOrderMark: a file saved with a UTF-8 byte order mark
+// (Notepad, some Windows tools) is read as without it, as systemd reads
+// its own unit files: "[Swap]" on the first line is the [Swap] section,
+// not an unknown one whose settings are lost. Only at the start of the
+// file: one further down is part of the line, as for systemd.
+func TestLoadSkipsByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tuner.conf")
+	if err := os.WriteFile(path, []byte("\ufeff[Swap]\nMinSize=32G\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, warnings, err := LoadFiles([]string{path})
+	if err != nil || len(warnings) != 0 || cfg.MinSize != 32*GiB {
+		t.Errorf("with a byte order mark: MinSize %d, warnings %v, error %v; want 32 GiB, none, nil", cfg.MinSize, warnings, err)
+	}
+	if err := os.WriteFile(path, []byte("[Swap]\n\ufeffMinSize=32G\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, warnings, _ := LoadFiles([]string{path}); cfg.MinSize == 32*GiB && len(warnings) == 0 {
+		t.Errorf("a byte order mark inside the file was skipped silently")
+	}
+}

@@ -138,6 +138,12 @@ type Facts struct {
 	// the marker records it ("" when none did, or the marker does not
 	// say): what activate did not get to, it did not set.
 	Stopped string
+	// SysctlsSetThisBoot: an activation of this boot set every sysctl (it
+	// then writes the tuner's file in /run/sysctl.d, which no boot keeps).
+	// Without it, and without this boot's success record, the values were
+	// never set by the tuner in this boot: a killed activation writes no
+	// step in the marker.
+	SysctlsSetThisBoot bool
 
 	// SelfUnit is the service whose cgroup this run is in ("" when none):
 	// for the gate, the unit whose ExecCondition= it is.
@@ -231,6 +237,8 @@ func Gather(root hostroot.Root, scope Scope) *Facts {
 			}
 			f.Sysctls[s.Key] = v
 		}
+		_, err := os.Lstat(root.Path(path.Join(sysctl.RunDir, sysctl.FileName)))
+		f.SysctlsSetThisBoot = err == nil
 	}
 	if f.Reads(ReadDropIns) {
 		f.DropIns = DropInsOf(root, cfg)

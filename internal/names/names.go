@@ -55,6 +55,15 @@ const (
 	SwapLabel = "ransomeye-swap"
 	// DefaultMetricsPath is the node_exporter textfile-collector file.
 	DefaultMetricsPath = "/var/lib/prometheus/node-exporter/ransomeye_tuner.prom"
+	// MetricsTimer refreshes the metrics textfile every minute.
+	MetricsTimer = "ransomeye-tuner-metrics.timer"
+	// NetdevUnit places interrupts again when a network device changes
+	// (reloaded by the udev rule).
+	NetdevUnit = "ransomeye-tuner-netdev.service"
+	// MetricsHeader starts every textfile the tuner writes (the HELP line
+	// of its first family): a file without it is not the tuner's, so it is
+	// neither replaced nor reported as written.
+	MetricsHeader = "# HELP ransomeye_tuner_build_info "
 )
 
 // SwapTempPrefix and a process id name activate's temporary swapfile;

@@ -247,7 +247,3 @@ func formatValue(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
-
-// MetricsHeader starts every textfile Metrics renders: a file without it
-// is not the tuner's.
-const MetricsHeader = "# HELP " + Prefix + "build_info "

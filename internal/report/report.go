@@ -238,6 +238,8 @@ func metricsDoc(m facts.Metrics) *Metrics {
 	switch {
 	case m.Path == "":
 		d.Note = "off ([Metrics] TextfilePath=off)"
+	case m.NotOurs:
+		d.Error = check.MetricsNotOurs(m.Path, m.NotOursErr)
 	case m.Err != nil:
 		d.Error = fmt.Sprintf("cannot be examined: %v", m.Err)
 	case m.DirMissing && m.Default:

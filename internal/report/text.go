@@ -23,7 +23,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	case check.StateDisabled:
 		verdict = "DISABLED (" + names.CmdlineSwitch + "=0 on the kernel command line)"
 	case check.StateUnknown:
-		verdict = "NOT COMPLIANT"
+		// The word of the JSON and of exit code 4, with why.
+		verdict = "UNKNOWN (the configuration is invalid: what to measure is not known)"
 		if d.Config != nil && d.Config.Valid {
 			verdict = "UNKNOWN (" + notRoot(d.Root) + ")"
 		}
@@ -45,6 +46,12 @@ func (rep Report) WriteText(w io.Writer) error {
 		row("config", "INVALID: %s", d.Config.Error)
 		writeConfigWarnings(d.Config, row)
 		rep.writeMarker(row)
+		// The remedy the JSON, the gate and the marker give.
+		for _, g := range d.Guarantees {
+			if g.Name == check.NameConfig && g.Remedy != "" {
+				row("remedy", "%s", g.Remedy)
+			}
+		}
 		return tw.Flush()
 	}
 	cfgFiles := "built-in defaults"

@@ -64,7 +64,7 @@ remove)
 	rt_stop_place
 	RT_AGAIN="rpm -e ransomeye-tuner"
 	if ! rt_purge "$(rt_swap_path)" "$(rt_metrics_path)"; then
-		rt_log "error: the erase is refused and ransomeye-tuner stays installed, its service stopped and its sysctls given back; once the swapfile above can go: rpm -e ransomeye-tuner (to keep the tuner instead: systemctl restart ransomeye-tuner.service)"
+		rt_log "error: the erase is refused and ransomeye-tuner stays installed, its service stopped and its sysctls given back; once the swapfile above can go: rpm -e ransomeye-tuner (to keep the tuner instead: ransomeye-tuner recover)"
 		exit 1
 	fi
 	rt_selinux_remove
