@@ -1150,7 +1150,9 @@ func wantJournalExplains(t *testing.T, r Report) {
 	// The gate's own log line, not just any word of the status: "gate"
 	// alone matched the drop-in's name (ransomeye-tuner-gate.conf), so a
 	// gate that logged no reason passed.
-	wantMatch(t, "systemctl status ransomeye-core", core, `ransomeye-tuner\[[0-9]+\]: ransomeye-core\.service may not start: .*not enough space`)
+	// With more than one reason the gate's lines start with their count
+	// ("1 of 2: ").
+	wantMatch(t, "systemctl status ransomeye-core", core, `ransomeye-tuner\[[0-9]+\]: ([0-9]+ of [0-9]+: )?ransomeye-core\.service may not start: .*not enough space`)
 	if !t.Failed() {
 		t.Logf("journalctl -x -b -u ransomeye-tuner:\n%s", jx)
 		t.Logf("systemctl status ransomeye-core:\n%s", core)

@@ -589,7 +589,7 @@ set -- configure
 // ransomeye-tuner.service", which left the metrics timer (every alert
 // blind) and the netdev unit (no placement after a network device event)
 // stopped until the next boot. It is the one remedy, recover, which
-// restarts the activator and starts the tuner's own enabled units.
+// restarts the activator and starts the tuner's own units not masked.
 func TestEraseRefusedKeepRemedyRestartsWhatTheEraseStopped(t *testing.T) {
 	b, err := os.ReadFile("maint/preremove.sh")
 	if err != nil {

@@ -32,11 +32,14 @@ type Manager interface {
 // "masked", ...).
 type UnitState struct{ Load, Active, Result, File string }
 
-// OwnUnits are the tuner's own enabled units that the package's removal
-// stops (the preremove) and recover starts again when they are enabled and
-// not running: without them the metrics stop (every alert blind) and a
-// network device event no longer places interrupts. Never the core: only
-// the gate's rule starts it.
+// OwnUnits are the tuner's own units that the package's removal stops (the
+// preremove) and recover starts again unless they are masked: without them
+// the metrics stop (every alert blind) and a network device event no longer
+// places interrupts. The package enables them by links under
+// /usr/lib/systemd/system/*.wants/, which systemd reports as "static" or
+// "disabled", never "enabled": so masking, not the unit file state, is how
+// an administrator keeps one off. Never the core: only the gate's rule
+// starts it.
 var OwnUnits = []string{names.MetricsTimer, names.NetdevUnit}
 
 // GateRefused is the Result systemd gives a service whose ExecCondition=
@@ -53,16 +56,29 @@ func running(active string) bool {
 // the units need: systemd reloaded (the generator runs again, with the
 // configuration as it is now: after an invalid one no CPU drop-in had been
 // written, and a restart alone then failed on "CPU drop-ins do not match"),
-// the tuner's own enabled units started when stopped (OwnUnits), the
-// activator restarted and waited for, the swap unit started (a swap
+// the activator restarted and waited for, the swap unit started (a swap
 // unit skipped or failed while the activator failed stays down otherwise),
 // then, when the gate lets the core start, the core started if the gate
 // refused its last start: a core an administrator stopped is left alone.
-// Each step is printed to out; a step that fails ends it with why (the
-// gate's lines, which the marker's reasons lead). It reports whether the
-// guarantees hold and nothing the gate kept down is left down.
+// Last, whatever those steps did, the tuner's own units that are not
+// masked are started when stopped (OwnUnits): they are reported on, never
+// gated, so a failure there is a warning and never keeps the core down.
+// Each step is printed to out; a core step that fails ends those steps with
+// why (the gate's lines, which the marker's reasons lead). It reports
+// whether the guarantees hold and nothing the gate kept down is left down:
+// the core's steps only.
 func Recover(root hostroot.Root, m Manager, out io.Writer) bool {
 	say := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+	ok := recoverCore(root, m, say)
+	for _, u := range OwnUnits {
+		startOwn(m, u, say)
+	}
+	return ok
+}
+
+// recoverCore is recover's steps up to the core's start, which its result
+// reports on.
+func recoverCore(root hostroot.Root, m Manager, say func(string, ...any)) bool {
 	// Why after a failure: the gate's lines (the marker's reasons first)
 	// and what to run again.
 	why := func() bool {
@@ -79,11 +95,6 @@ func Recover(root hostroot.Root, m Manager, out io.Writer) bool {
 		return false
 	}
 	say("systemd reloaded: the generator ran with the configuration as it is now")
-	for _, u := range OwnUnits {
-		if !startOwn(m, u, say) {
-			return false
-		}
-	}
 	if res, err := m.Run(names.ActivatorUnit, true); err != nil || res != "done" {
 		say("%s: restart %s%s; the core stays down:", names.ActivatorUnit, res, errText(err))
 		return why()
@@ -160,23 +171,29 @@ func startIfRefused(m Manager, u string, say func(string, ...any)) bool {
 	return true
 }
 
-// startOwn starts the tuner's own unit u when it is enabled and not
-// running (a refused removal stopped it), and says what it did.
-func startOwn(m Manager, u string, say func(string, ...any)) bool {
+// startOwn starts the tuner's own unit u when it is loaded, not masked and
+// not running (a refused removal stopped it), and says what it did; a
+// failure is a warning line that names the unit and where to read why.
+func startOwn(m Manager, u string, say func(string, ...any)) {
 	st, err := m.State(u)
 	switch {
 	case err != nil:
-		say("%s: cannot ask systemd: %v", u, err)
-		return false
-	case st.Load != "loaded" || st.File != "enabled" || running(st.Active):
-		return true
+		say("warning: %s: cannot ask systemd: %v; see: journalctl -u %s", u, err, u)
+		return
+	case st.Load != "loaded" || masked(st.File) || running(st.Active):
+		return
 	}
 	if res, err := m.Run(u, false); err != nil || res != "done" {
-		say("%s: start %s%s; see: systemctl status %s", u, res, errText(err), u)
-		return false
+		say("warning: %s: start %s%s; the core is not affected; see: journalctl -u %s", u, res, errText(err), u)
+		return
 	}
-	say("%s: enabled and stopped: started", u)
-	return true
+	say("%s: stopped: started", u)
+}
+
+// masked reports whether a UnitFileState is a mask, which is how an
+// administrator keeps one of the tuner's own units off (systemctl mask).
+func masked(file string) bool {
+	return file == "masked" || file == "masked-runtime"
 }
 
 // judgeNow gathers what the gate judges, now, and decides on it.

@@ -333,12 +333,13 @@ func TestRecoverStartsRefusedInstances(t *testing.T) {
 // TestRecoverStartsTheTunersOwnStoppedUnits: a refused package removal
 // stops the metrics timer and the netdev unit and then tells the
 // administrator to run recover to keep the tuner. recover starts them
-// again when they are enabled and stopped (else no metrics, every alert
-// blind, and no placement after a network device event), leaves one that
-// is disabled or masked, and still never starts a core that someone
-// stopped.
+// again when they are stopped and not masked, whatever else their unit
+// file state (the package enables them by static links, reported "static"
+// or "disabled"), else no metrics, every alert blind, and no placement
+// after a network device event; it leaves a masked one (the way to keep
+// one off), and still never starts a core that someone stopped.
 func TestRecoverStartsTheTunersOwnStoppedUnits(t *testing.T) {
-	for _, file := range []string{"enabled", "disabled", "masked"} {
+	for _, file := range []string{"enabled", "static", "disabled", "masked", "masked-runtime"} {
 		t.Run(file, func(t *testing.T) {
 			root := fakeroot.New(t, fakeroot.Failed)
 			sd := newFakeSystemd(t, root)
@@ -352,7 +353,7 @@ func TestRecoverStartsTheTunersOwnStoppedUnits(t *testing.T) {
 			}
 			for _, u := range apply.OwnUnits {
 				started := slices.Contains(sd.calls, "start "+u)
-				if started != (file == "enabled") {
+				if started != !strings.HasPrefix(file, "masked") {
 					t.Errorf("%s %s: started %v (calls %q)\n%s", file, u, started, sd.calls, out.String())
 				}
 			}

@@ -71,7 +71,9 @@ func coreGate(m facts.Core) Check {
 		// cannot read the host's state (docs/design.md, "The gate").
 		c.OK = false
 		c.Reason = fmt.Sprintf("%s has %s, so systemd runs the gate in that tree, where it cannot see this host's state (the \"+\" prefix does not lift it): the core stays down at every start", core, m.ConditionRoot)
-		c.Remedy = fmt.Sprintf("add RootDirectoryStartOnly=yes to %s (a drop-in: systemctl edit %s), then: systemctl daemon-reload", core, core)
+		// recover, not daemon-reload alone: the gate refused every start
+		// until now, and recover starts a core whose start it refused.
+		c.Remedy = fmt.Sprintf("add RootDirectoryStartOnly=yes to %s (a drop-in: systemctl edit %s), %s", core, core, then)
 		return c
 	}
 	c.Reason = fmt.Sprintf("%s does not run the gate: its ExecCondition= is %s (a drop-in setting an empty ExecCondition= resets the list, removing ransomeye-tuner's; only %s --root=/ gate counts, without a \"-\" prefix), so it would start whatever the tuner found", core, c.Actual, GatePath)

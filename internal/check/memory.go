@@ -66,7 +66,12 @@ func CoreMemory(core string, m facts.Memory, swappiness int, target int64) Check
 		what = "may not swap at all"
 	}
 	c.Reason = fmt.Sprintf("%s %s (%s, MemorySwapMax= of %s), below the swap target %s: the swapfile does not serve it", core, what, c.Source, l.Unit, fsinfo.Human(target))
-	c.Remedy = fmt.Sprintf("find the setting with: systemctl cat %s (MemorySwapMax= in a drop-in), remove it, then: systemctl daemon-reload and systemctl restart %s", l.Unit, core)
+	// activate fails at this check and writes the failure marker, so the
+	// remedy ends with recover, which clears it. No restart of the core:
+	// recover's daemon-reload applies the unit's memory settings to a
+	// running core's cgroup too (systemd writes every loaded unit's cgroup
+	// settings again after a reload).
+	c.Remedy = fmt.Sprintf("find the setting with: systemctl cat %s (MemorySwapMax= in a drop-in), remove it, %s", l.Unit, then)
 	return c
 }
 

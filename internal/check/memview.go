@@ -372,9 +372,11 @@ func serviceMemory(f *facts.Facts, mp plan.MemoryPlan, role string) (sm ServiceM
 				fmt.Sprintf("%s has no memory.swap.max, want %s (%s): the kernel runs without swap accounting, so no cgroup has a swap limit", unit, fsinfo.Human(want), planned.Configured[set]),
 				remedySwapAccounting(f.Cmdline)})
 		} else if !st.OK && !st.Pending {
+			// daemon-reload alone: systemd writes every loaded unit's
+			// cgroup settings again after a reload, a running one's too.
 			problems = append(problems, memProblem{CauseNotApplied,
 				fmt.Sprintf("%s has %s %s, want %s (%s)", unit, file, human(st.Actual), fsinfo.Human(want), planned.Configured[set]),
-				fmt.Sprintf("find what overrides it with: systemctl cat %s (a drop-in that sorts after %s, or systemctl set-property in /etc/systemd/system.control), remove it, then: systemctl daemon-reload and systemctl restart %s", unit, names.MemoryDropIn, unit)})
+				fmt.Sprintf("find what overrides it with: systemctl cat %s (a drop-in that sorts after %s, or systemctl set-property in /etc/systemd/system.control), remove it, then: systemctl daemon-reload", unit, names.MemoryDropIn)})
 		}
 		if set != config.MemMin && set != config.MemLow {
 			continue

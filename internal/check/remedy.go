@@ -39,8 +39,13 @@ func remedyCoreGate(core string) string {
 	return fmt.Sprintf("find the drop-in with: systemctl cat %s, remove its ExecCondition= reset or \"-\" line (or add ExecCondition=+%s --root=/ gate after the reset), then: systemctl daemon-reload", core, GatePath)
 }
 
+// remedyCoreCPUs: CPUAffinity= is set when the core's processes start, so
+// a running core keeps the CPUs it started with until it restarts:
+// try-restart restarts it only if it runs (the gate checks its CPUs as it
+// starts), and recover then starts one the gate had kept down (recover
+// never restarts a running core).
 func remedyCoreCPUs(core string) string {
-	return fmt.Sprintf("find the setting with: systemctl cat %s (a drop-in in /etc/systemd/system/%s.d/ that sets AllowedCPUs= or CPUAffinity=), remove it, then: systemctl daemon-reload and systemctl restart %s", core, core, core)
+	return fmt.Sprintf("find the setting with: systemctl cat %s (a drop-in in /etc/systemd/system/%s.d/ that sets AllowedCPUs= or CPUAffinity=), remove it (a running core keeps the CPUs it started with until it restarts), then: systemctl daemon-reload && systemctl try-restart %s && %s", core, core, core, names.RecoverCommand)
 }
 
 // remedySysctl says what to do about key drifting from its configured

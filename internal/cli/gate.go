@@ -52,16 +52,19 @@ path). Each failing one is printed with its remedy.`,
 // refuse prints why the core may not start, each line a reason with its
 // check's remedy, the first the whole story: `systemctl status` shows only
 // the core's last lines. On the journal it is an event with its
-// MESSAGE_ID.
+// MESSAGE_ID. With more than one reason each line starts with its count
+// ("1 of 2: "), so the first says more follow; the end of every line stays
+// its remedy's command, copied from `systemctl status` as it is.
 func refuse(e *env, out []string) {
-	first := out[0]
 	if len(out) > 1 {
-		first += fmt.Sprintf(" (%d more reasons follow)", len(out)-1)
+		for i := range out {
+			out[i] = fmt.Sprintf("%d of %d: %s", i+1, len(out), out[i])
+		}
 	}
 	if e.log.Journal() {
-		e.log.Event(msgid.GateRefused, priolog.Err, "%s", first)
+		e.log.Event(msgid.GateRefused, priolog.Err, "%s", out[0])
 	} else {
-		fmt.Fprintln(e.stdout, first)
+		fmt.Fprintln(e.stdout, out[0])
 	}
 	for _, l := range out[1:] {
 		fmt.Fprintln(e.stdout, l)

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,8 +14,9 @@ import (
 	"github.com/ransomeye/ransomeye-tuner/testkit/fakeroot"
 )
 
-// more is what the gate adds to its first line when more follow.
-var more = regexp.MustCompile(` \(\d+ more reasons follow\)$`)
+// count is what the gate puts before each line when there are more than
+// one ("1 of 2: ").
+var count = regexp.MustCompile(`^(\d+) of (\d+): `)
 
 // TestGatePrintsEachCheckRemedy: with two guarantees failing (the active
 // swap list unreadable, the swappiness changed after the activation) the
@@ -48,11 +50,13 @@ func TestGatePrintsEachCheckRemedy(t *testing.T) {
 	if code != ExitFail || len(lines) != len(remedies) {
 		t.Fatalf("gate: exit %d, %d lines for %d failing checks:\n%s", code, len(lines), len(remedies), out)
 	}
-	for _, l := range lines {
+	for i, l := range lines {
+		if m := count.FindStringSubmatch(l); m == nil || m[1] != strconv.Itoa(i+1) || m[2] != strconv.Itoa(len(lines)) {
+			t.Errorf("gate line %d of %d does not start with its count: %q", i+1, len(lines), l)
+		}
 		_, rest, ok := strings.Cut(l, " may not start: ")
 		name, _, _ := strings.Cut(rest, ": ")
 		want, failing := remedies[name]
-		l = more.ReplaceAllString(l, "")
 		if !ok || !failing || want == "" || !strings.HasSuffix(l, "; "+want) || !strings.HasSuffix(want, names.ThenRecover) {
 			t.Errorf("gate line %q: want it to name a failing check and end with its remedy %q", l, want)
 		}

@@ -37,7 +37,7 @@ when written or nothing to write, 1 when the file could not be written.`,
 		// It runs every minute: info lines would flood the journal.
 		e.log.SetMaxPriority(priolog.Notice)
 		start := time.Now()
-		f, p, r := judge(e.root, facts.Status)
+		f, p, r := judge(e.root, facts.Textfile)
 		defer f.Close()
 		if err := apply.WriteMetrics(f, report.Build(f, p, r).Metrics(report.Run{Start: start, Duration: time.Since(start)})); err != nil {
 			e.log.Errorf("metrics: %v", err)

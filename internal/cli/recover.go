@@ -16,10 +16,7 @@ var recoverCmd = command{
 waited for and printed:
   1. systemctl daemon-reload: the generator runs again, with the configuration
      and the CPUs as they are now (after a configuration change, or an
-     invalid configuration, the units it writes must change first), and
-     systemctl start of the tuner's own enabled units that are stopped
-     (ransomeye-tuner-metrics.timer, ransomeye-tuner-netdev.service: a
-     refused package removal stops them);
+     invalid configuration, the units it writes must change first);
   2. systemctl restart ransomeye-tuner.service: activate checks everything
      again; on success it removes the failure marker;
   3. systemctl start of the swap unit (ransomeye-swap.swap for the default
@@ -32,11 +29,20 @@ waited for and printed:
      A stop after the gate's refusal changes nothing systemd records, so
      that core is started too: to keep a core down on purpose, mask it
      (systemctl mask); a disabled core is started all the same.
-A step that fails ends it, printing why (the gate's reasons, the marker's
-first) and nothing after it is done. The core is never stopped or restarted.
+A step that fails ends these steps, printing why (the gate's reasons, the
+marker's first) and nothing after it is done.
+  5. last, whatever the steps above did: systemctl start of the tuner's own
+     units that are stopped (ransomeye-tuner-metrics.timer,
+     ransomeye-tuner-netdev.service: a refused package removal stops them)
+     unless they are masked. The package enables them by static links,
+     which systemd reports as static or disabled: to keep one off, mask it
+     (systemctl mask ransomeye-tuner-metrics.timer). A start that fails is a
+     warning naming the unit and journalctl -u UNIT; it changes neither the
+     core's steps nor the exit code.
+The core is never stopped or restarted.
 Needs root and the running systemd (not under --root).
-Exit code 0 when every step succeeded, 1 when one failed (said above), 2 for a
-usage error or when it cannot act (not root, a root prefix, no systemd).`,
+Exit code 0 when every step 1-4 succeeded, 1 when one failed (said above), 2
+for a usage error or when it cannot act (not root, a root prefix, no systemd).`,
 	run: func(e *env, fs *flag.FlagSet, args []string) int {
 		if code, ok := parse(fs, args); !ok {
 			return code

@@ -68,10 +68,15 @@ const (
 // D-Bus (at boot the gate runs in the core's cgroup), no /proc walk, no
 // interrupt read.
 const (
-	Generator  = ReadSwapUnits | ReadMemInfo
-	Gate       = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
-	Activate   = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
-	Status     = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect | ReadMetrics
+	Generator = ReadSwapUnits | ReadMemInfo
+	Gate      = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadCoreCPUs
+	Activate  = ReadSwapState | ReadSysctls | ReadDropIns | ReadRecords | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect
+	Status    = Gate | ReadPlacement | ReadEffect | ReadCapture | ReadMemoryEffect | ReadMetrics
+	// Textfile is what the metrics verb measures: status's scope but the
+	// textfile itself. The writer judges the file there as it replaces it
+	// and reports what it did; the textfile says nothing of itself, so a
+	// read of it beforehand would be the same fact gathered twice.
+	Textfile   = Status &^ ReadMetrics
 	Plan       = ReadSwapUnits | ReadSwapState | ReadSysctls | ReadCapture
 	Place      = ReadPlacement | ReadCapture
 	FailClosed = ReadSwapState | ReadIfDisabled

@@ -77,7 +77,11 @@ rt_conf_value() {
 	fi
 	awk -v want_sec="$_sec" -v want_key="$_key" -v def="$_def" '
 		BEGIN { v = def; ws = "[ \t\r\f\v]+" }
-		FNR == 1 { sec = "" }
+		# A UTF-8 byte order mark at the start of a file (editors on
+		# Windows save one) is skipped, as the tuner skips it: else a
+		# section header on the first line is not one. LC_ALL=C (above)
+		# makes awk match the three bytes, not a character.
+		FNR == 1 { sec = ""; sub(/^\357\273\277/, "") }
 		{
 			line = $0
 			sub(ws "$", "", line)
