@@ -42,31 +42,45 @@ path). Each failing one is printed with its remedy.`,
 		// Its lines go to the journal of the unit it runs for.
 		r.GateUnit = f.SelfUnit
 		if out := r.GateLines(); len(out) > 0 {
-			refuse(e, out)
+			unit := r.GateUnit
+			if unit == "" {
+				unit = r.Core
+			}
+			refuse(e, unit, out)
 			return ExitFail
 		}
 		return ExitOK
 	},
 }
 
-// refuse prints why the core may not start, each line a reason with its
-// check's remedy, the first the whole story: `systemctl status` shows only
-// the core's last lines. On the journal it is an event with its
-// MESSAGE_ID. With more than one reason each line starts with its count
-// ("1 of 2: "), so the first says more follow; the end of every line stays
-// its remedy's command, copied from `systemctl status` as it is.
-func refuse(e *env, out []string) {
+// refuse prints why the core may not start (unit, the one it runs for),
+// each line a reason with its check's remedy, the first the whole story:
+// `systemctl status` shows only the core's last lines. With more than one
+// reason each line starts with its count ("1 of 2: "), so the first says
+// more follow; the end of every line stays its remedy's command, copied
+// from `systemctl status` as it is. On the journal each line is a native
+// record naming unit, the first with its MESSAGE_ID.
+func refuse(e *env, unit string, out []string) {
 	if len(out) > 1 {
 		for i := range out {
 			out[i] = fmt.Sprintf("%d of %d: %s", i+1, len(out), out[i])
 		}
 	}
-	if e.log.Journal() {
-		e.log.Event(msgid.GateRefused, priolog.Err, "%s", out[0])
-	} else {
-		fmt.Fprintln(e.stdout, out[0])
+	if !e.log.Journal() {
+		for _, l := range out {
+			fmt.Fprintln(e.stdout, l)
+		}
+		return
 	}
-	for _, l := range out[1:] {
-		fmt.Fprintln(e.stdout, l)
+	// Every line natively, naming the unit the gate runs for: the gate
+	// exits within milliseconds, often before journald has read its
+	// cgroup, and only a record naming the unit then reaches `systemctl
+	// status` of the core (priolog.About).
+	for i, l := range out {
+		id := msgid.GateRefused
+		if i > 0 {
+			id = ""
+		}
+		e.log.About(unit, id, priolog.Err, "%s", l)
 	}
 }

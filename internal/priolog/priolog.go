@@ -176,9 +176,33 @@ func (l *Logger) Event(id msgid.ID, p Priority, format string, a ...any) {
 	if l == nil {
 		return
 	}
-	msg := fmt.Sprintf(format, a...)
-	fields := map[string]string{"MESSAGE_ID": string(id)}
-	if pc, file, line, ok := runtime.Caller(1); ok {
+	l.emit(p, fmt.Sprintf(format, a...), l.fields(id, ""))
+}
+
+// About logs a message about unit (id may be ""): natively to the journal
+// with OBJECT_SYSTEMD_UNIT=unit, else like Printf. Why: `systemctl status
+// unit` shows root's records that name the unit so, whatever journald
+// found of the sender; a process that exits within milliseconds (the
+// gate) is often gone before journald reads its cgroup, and its records
+// then carry no _SYSTEMD_UNIT and are missing from that view.
+func (l *Logger) About(unit string, id msgid.ID, p Priority, format string, a ...any) {
+	if l == nil {
+		return
+	}
+	l.emit(p, fmt.Sprintf(format, a...), l.fields(id, unit))
+}
+
+// fields are a native record's fields: MESSAGE_ID (id, when set), the
+// caller's CODE_*, the identifier, OBJECT_SYSTEMD_UNIT (unit, when set).
+func (l *Logger) fields(id msgid.ID, unit string) map[string]string {
+	fields := map[string]string{}
+	if id != "" {
+		fields["MESSAGE_ID"] = string(id)
+	}
+	if unit != "" {
+		fields["OBJECT_SYSTEMD_UNIT"] = unit
+	}
+	if pc, file, line, ok := runtime.Caller(2); ok {
 		fields["CODE_FILE"], fields["CODE_LINE"] = file, strconv.Itoa(line)
 		if fn := runtime.FuncForPC(pc); fn != nil {
 			fields["CODE_FUNC"] = fn.Name()
@@ -187,7 +211,7 @@ func (l *Logger) Event(id msgid.ID, p Priority, format string, a ...any) {
 	if l.ident != "" {
 		fields["SYSLOG_IDENTIFIER"] = l.ident
 	}
-	l.emit(p, msg, fields)
+	return fields
 }
 
 // Errorf logs at priority ERR.

@@ -146,3 +146,38 @@ func TestEventWithoutJournald(t *testing.T) {
 		t.Errorf("stream got %q", got)
 	}
 }
+
+// TestAboutNamesTheUnit: a record about a unit carries OBJECT_SYSTEMD_UNIT
+// (what `systemctl status UNIT` matches in root's records when journald
+// could not attribute the sender), a MESSAGE_ID only when given, and the
+// caller's code location; without the journal it is a plain line.
+func TestAboutNamesTheUnit(t *testing.T) {
+	f, js := journaltest.Stream(t)
+	l := ForStderr(f, js, "ransomeye-tuner")
+	var sent []map[string]string
+	l.send = func(msg string, p Priority, fields map[string]string) error { // fake journald
+		sent = append(sent, fields)
+		return nil
+	}
+	l.About("postgresql@15-main.service", msgid.GateRefused, Err, "first")
+	l.About("postgresql@15-main.service", "", Err, "second")
+	if len(sent) != 2 {
+		t.Fatalf("sent %d records, want 2", len(sent))
+	}
+	for i, fields := range sent {
+		if fields["OBJECT_SYSTEMD_UNIT"] != "postgresql@15-main.service" || !strings.HasSuffix(fields["CODE_FUNC"], "TestAboutNamesTheUnit") {
+			t.Errorf("record %d: %v", i, fields)
+		}
+	}
+	if sent[0]["MESSAGE_ID"] != string(msgid.GateRefused) {
+		t.Errorf("first record without its MESSAGE_ID: %v", sent[0])
+	}
+	if _, ok := sent[1]["MESSAGE_ID"]; ok {
+		t.Errorf("second record has a MESSAGE_ID: %v", sent[1])
+	}
+	var b strings.Builder
+	New(&b, "ransomeye-tuner: ").About("x.service", "", Err, "plain")
+	if !strings.Contains(b.String(), "plain") {
+		t.Errorf("without the journal: %q", b.String())
+	}
+}
