@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -80,25 +79,7 @@ func withRecord(f *facts.Facts, rec *placement.ChannelsChange) *facts.Facts {
 // capture rows said what the channels really are. The note says that
 // instead, in the same words.
 func TestCaptureNoteDoesNotAdviseTheSettingInForce(t *testing.T) {
-	root := fakeMachine(t)
-	nic := fakesys.IceNIC(0, 1)
-	if err := nic.Write(string(root)); err != nil {
-		t.Fatal(err)
-	}
-	p := root.Path("/proc/interrupts")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, append(b, nic.Interrupts()...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(root.Path("/etc/ransomeye"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(root.Path("/etc/ransomeye/tuner.conf"), []byte("[CPU]\nDPIInterface=ens1f0\nDPIChannels=auto\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := machineWithCaptureNIC(t, fakesys.IceNIC(0, 1), "[CPU]\nDPIInterface=ens1f0\nDPIChannels=auto\n")
 	r := placed(t, root)
 	doc, err := ReadFile(root)
 	if err != nil || doc.Applied == nil {

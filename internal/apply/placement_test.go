@@ -50,6 +50,31 @@ func fakeMachine(t *testing.T) hostroot.Root {
 	return hostroot.Root(root)
 }
 
+// machineWithCaptureNIC is fakeMachine with nic's sysfs and its interrupts
+// in /proc/interrupts, and conf as tuner.conf.
+func machineWithCaptureNIC(t *testing.T, nic fakesys.NIC, conf string) hostroot.Root {
+	t.Helper()
+	root := fakeMachine(t)
+	if err := nic.Write(string(root)); err != nil {
+		t.Fatal(err)
+	}
+	p := root.Path("/proc/interrupts")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(b, nic.Interrupts()...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root.Path("/etc/ransomeye"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root.Path("/etc/ransomeye/tuner.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 // online leaves n of the fake machine's 8 CPUs online (the rest offline),
 // its other files as they are: with fewer than 8, no reservation.
 func online(t *testing.T, root hostroot.Root, n int) {
@@ -565,25 +590,7 @@ func TestPlaceLockFile(t *testing.T) {
 // Both the placement and undo say what they did with each, in counts that
 // add up.
 func TestUndoGivesBackQueuesReprobedWithTheirNumbers(t *testing.T) {
-	root := fakeMachine(t)
-	nic := fakesys.IceNIC(0, 2)
-	if err := nic.Write(string(root)); err != nil {
-		t.Fatal(err)
-	}
-	p := root.Path("/proc/interrupts")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, append(b, nic.Interrupts()...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(root.Path("/etc/ransomeye"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(root.Path("/etc/ransomeye/tuner.conf"), []byte("[CPU]\nDPIInterface=ens1f0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := machineWithCaptureNIC(t, fakesys.IceNIC(0, 2), "[CPU]\nDPIInterface=ens1f0\n")
 	noWarnings(t, placed(t, root))
 	wantValues(t, root, "after place ", map[string]string{"/proc/irq/59/smp_affinity_list": "0-3",
 		"/proc/irq/60/smp_affinity_list": "4", "/proc/irq/61/smp_affinity_list": "5", "/proc/irq/default_smp_affinity": "f"})
@@ -619,25 +626,7 @@ func TestUndoGivesBackQueuesReprobedWithTheirNumbers(t *testing.T) {
 // echo, or its driver): it is steered again, and the log says so rather
 // than fight over it silently; undo gives back the CPU it was found on.
 func TestPlacementSaysWhatSomeoneElseMoved(t *testing.T) {
-	root := fakeMachine(t)
-	nic := fakesys.IceNIC(0, 2)
-	if err := nic.Write(string(root)); err != nil {
-		t.Fatal(err)
-	}
-	p := root.Path("/proc/interrupts")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, append(b, nic.Interrupts()...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(root.Path("/etc/ransomeye"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(root.Path("/etc/ransomeye/tuner.conf"), []byte("[CPU]\nDPIInterface=ens1f0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := machineWithCaptureNIC(t, fakesys.IceNIC(0, 2), "[CPU]\nDPIInterface=ens1f0\n")
 	noWarnings(t, placed(t, root))
 	if err := os.WriteFile(root.Path("/proc/irq/60/smp_affinity_list"), []byte("6\n"), 0o644); err != nil {
 		t.Fatal(err)
