@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/ransomeye/ransomeye-tuner/internal/apply"
 	"github.com/ransomeye/ransomeye-tuner/internal/facts"
@@ -69,6 +70,15 @@ func refuse(e *env, unit string, out []string) {
 	if !e.log.Journal() {
 		for _, l := range out {
 			fmt.Fprintln(e.stdout, l)
+		}
+		return
+	}
+	if os.Geteuid() != 0 {
+		// An administrator's ExecCondition= without the "+": systemctl
+		// status matches OBJECT_SYSTEMD_UNIT= only in root's records, so
+		// the stream, attributed by its cgroup, is the better chance.
+		for _, l := range out {
+			e.log.Printf(priolog.Err, "%s", l)
 		}
 		return
 	}
