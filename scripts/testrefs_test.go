@@ -1,43 +1,23 @@
 package scripts
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/testkit/repotree"
 )
 
 // eachFile calls fn with the path and content of every file under root
-// whose name ends in suffix, leaving out .git, the boot suite's work
-// directory, dist and, when skipTestdata, testdata directories.
+// whose name ends in suffix, leaving out what is not source (repotree) and,
+// when skipTestdata, testdata directories.
 func eachFile(t *testing.T, root, suffix string, skipTestdata bool, fn func(p, text string)) {
 	t.Helper()
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			switch n := d.Name(); {
-			case n == ".git", n == "vmwork", n == "dist", skipTestdata && n == "testdata":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(p, suffix) {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		fn(p, string(b))
+	repotree.Walk(t, root, repotree.Options{Suffix: suffix, SkipTestdata: skipTestdata}, func(p, _, text string) error {
+		fn(p, text)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // testFuncs returns, per package directory (relative to the module root,

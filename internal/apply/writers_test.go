@@ -4,10 +4,10 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/testkit/repotree"
 )
 
 // recordWriters are the functions that change the machine's records and
@@ -28,27 +28,15 @@ func TestOnlyApplyWritesRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	checked := 0
-	err = filepath.WalkDir(repo, func(p string, d fs.DirEntry, err error) error {
+	checked := repotree.Walk(t, repo, repotree.Options{
+		Suffix:    ".go",
+		SkipTests: true,
+		Skip:      []string{"testkit", "tools", "integration", "internal/apply", "internal/marker", "internal/sysctl"},
+	}, func(p, _, text string) error {
+		f, err := parser.ParseFile(fset, p, text, parser.SkipObjectResolution)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(repo, p)
-		if d.IsDir() {
-			switch rel {
-			case ".git", "testkit", "tools", "integration", "internal/apply", "internal/marker", "internal/sysctl":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		checked++
 		ast.Inspect(f, func(n ast.Node) bool {
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok {
@@ -67,9 +55,6 @@ func TestOnlyApplyWritesRecords(t *testing.T) {
 		})
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if checked < 50 {
 		t.Fatalf("checked only %d product files: is the walk looking at the repository?", checked)
 	}

@@ -4,7 +4,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ransomeye/ransomeye-tuner/testkit/repotree"
 )
 
 const catalogFile = "../../catalog/ransomeye-tuner.catalog"
@@ -50,19 +51,13 @@ func constants(t *testing.T) map[string]string {
 func used(t *testing.T) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	err := filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		// vmwork holds the boot suite's images (built in the background
-		// while CI runs these tests: a chroot with /proc mounted in it).
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "vmwork" || d.Name() == "dist" || d.Name() == "testdata" || p == "../../internal/msgid") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), p, nil, 0)
+	repotree.Walk(t, "../..", repotree.Options{
+		Suffix:       ".go",
+		SkipTests:    true,
+		SkipTestdata: true,
+		Skip:         []string{"internal/msgid"},
+	}, func(p, _, text string) error {
+		f, err := parser.ParseFile(token.NewFileSet(), p, text, 0)
 		if err != nil {
 			return err
 		}
@@ -76,9 +71,6 @@ func used(t *testing.T) map[string]bool {
 		})
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
