@@ -2,7 +2,9 @@
 // check the code as text (who calls a writer, which comments cite what).
 //
 // It leaves out what is not the repository's source: .git, and the
-// directories .gitignore names (bin, dist, vmwork, .cache). vmwork matters
+// top-level directories .gitignore names (bin, dist, vmwork, .cache), only
+// at the top, as .gitignore does: a package directory called bin deeper in
+// the tree is still checked. It reads no symbolic link. vmwork matters
 // most: CI builds the boot suite's images there while the tests run, and
 // an image being built is a chroot with /proc mounted in it, whose
 // directories even root cannot read.
@@ -19,7 +21,7 @@ import (
 	"testing"
 )
 
-// notSource are the directory names never walked into, wherever they are.
+// notSource are the top-level directories never walked into.
 var notSource = map[string]bool{".git": true, "vmwork": true, "dist": true, "bin": true, ".cache": true}
 
 // Options narrow a walk.
@@ -55,7 +57,7 @@ func Walk(t testing.TB, root string, o Options, fn func(path, rel, text string) 
 		}
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if p != root && (notSource[d.Name()] || skip[rel] || o.SkipTestdata && d.Name() == "testdata") {
+			if notSource[rel] || skip[rel] || o.SkipTestdata && d.Name() == "testdata" {
 				return filepath.SkipDir
 			}
 			return nil
