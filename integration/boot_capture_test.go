@@ -92,6 +92,13 @@ func checkCaptureChanges(t *testing.T, s *suite, r Report) {
 		t.Logf("step %s: %s: after the change %s; placed after %s s: %s", st.name, r.Get(p+"command"), r.Get(p+"after_change"), r.Get(p+"seconds"), r.Get(p+"final"))
 	}
 	t.Logf("steered again after: %s", strings.Join(times, ", "))
+	// irqbalance runs in the image with the package's drop-in: two of its
+	// passes after the last change, the queues are still on the DPI CPUs
+	// (it was told to run its policy script again, which bans them).
+	wantEq(t, r, "case.settled.irqbalance", "active")
+	if r.Get("case.settled.placed") != "yes" {
+		t.Errorf("25 s after the last step (two irqbalance passes) the capture queues left the DPI CPUs: %s (%s)", r.Get("case.settled.final"), r.Get("case.back.final"))
+	}
 	wantEq(t, r, "case.netdev_state_end", "active")
 	wantEq(t, r, "case.netdev_result_end", "success")
 	// Nothing arrives on the training CPUs 6-7 at the end (effective

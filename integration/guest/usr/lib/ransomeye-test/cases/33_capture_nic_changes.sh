@@ -97,6 +97,12 @@ step reprobe dpi reprobe
 rename() { ip link set "$1" down && ip link set "$1" name "$2" && ip link set "$2" up; }
 nic=cap9 step away 0-3 rename eth0 cap9
 step back dpi rename cap9 eth0
+# Then two of irqbalance's passes (every 10 s): the queues stay placed, for
+# irqbalance bans them once it has run its policy script again.
+sleep 25
+kv case.settled.irqbalance "$(systemctl show -P ActiveState irqbalance.service)"
+kv case.settled.placed "$(placed dpi && echo yes || echo no)"
+kv case.settled.final "$(affinities)"
 
 # The state at the end: the tuner's view and every interrupt.
 while read -r num rest; do
