@@ -1,6 +1,9 @@
 package integration
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestKernelHung(t *testing.T) {
 	tests := []struct {
@@ -16,6 +19,30 @@ func TestKernelHung(t *testing.T) {
 	for _, tc := range tests {
 		if got := kernelHung(tc.console); got != tc.want {
 			t.Errorf("%s: kernelHung = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSilentBeforeInit: a console that stopped before init for longer than
+// initSilence is a stalled boot; a short pause, or any silence once init
+// runs (a case may wait quietly), is not.
+func TestSilentBeforeInit(t *testing.T) {
+	early := "[    2.35] sched_clock: Marking stable\n"
+	started := early + "[    3.58] Run /sbin/init as init process\n"
+	tests := []struct {
+		name    string
+		console string
+		quiet   time.Duration
+		want    bool
+	}{
+		{"frozen in the kernel's start-up", early, initSilence + time.Second, true},
+		{"a pause in the kernel's start-up", early, 30 * time.Second, false},
+		{"quiet once init runs", started, 10 * initSilence, false},
+		{"nothing printed yet, briefly", "", 10 * time.Second, false},
+	}
+	for _, tc := range tests {
+		if got := silentBeforeInit(tc.console, tc.quiet); got != tc.want {
+			t.Errorf("%s: silentBeforeInit = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
