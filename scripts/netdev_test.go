@@ -9,8 +9,9 @@ import (
 
 // TestNetdevUnitVerifies runs `systemd-analyze verify` on
 // ransomeye-tuner-netdev.service and checks what its reload does: settle,
-// then the place command, then irqbalance told to run its policy script
-// again (SIGHUP, to its main process, only when it runs); that it is armed by a plain start (ExecStart=
+// then the place command, then a running irqbalance restarted, so that
+// it asks its policy script again before it balances, and the place command
+// once more; that it is armed by a plain start (ExecStart=
 // places nothing: the boot's placements are the activator's and the place
 // unit's, and it is ordered before the latter), and that the package
 // installs it with the static link that enables it.
@@ -18,7 +19,7 @@ func TestNetdevUnitVerifies(t *testing.T) {
 	svc := mustRead(t, "../units/ransomeye-tuner-netdev.service")
 	for _, want := range []string{"\nType=oneshot\n", "\nRemainAfterExit=yes\n", "\nExecStart=/bin/true\n",
 		"\nExecReload=/bin/sleep 2\nExecReload=/usr/sbin/ransomeye-tuner place\n",
-		"\nExecReload=/bin/sh -c 'if systemctl --quiet is-active irqbalance.service; then systemctl --kill-who=main --signal=SIGHUP kill irqbalance.service; fi'\n",
+		"\nExecReload=/bin/sh -c 'if systemctl --quiet is-active irqbalance.service; then systemctl try-restart irqbalance.service && /usr/sbin/ransomeye-tuner place; fi'\n",
 		"\nAfter=ransomeye-tuner.service\n", "\nBefore=ransomeye-tuner-place.service\n", "\nWantedBy=multi-user.target\n"} {
 		if !strings.Contains(svc, want) {
 			t.Errorf("ransomeye-tuner-netdev.service lacks %q", strings.TrimSpace(want))
