@@ -96,6 +96,9 @@ func checkCaptureChanges(t *testing.T, s *suite, r Report) {
 	// passes after the last change, the queues are still on the DPI CPUs
 	// (it was told to run its policy script again, which bans them).
 	wantEq(t, r, "case.settled.irqbalance", "active")
+	if n, ok := r.Int("case.settled.irqbalance_starts"); !ok || n < 2 {
+		t.Errorf("irqbalance started %q times this boot: the reloads did not restart it, so its policy script was not asked again", r.Get("case.settled.irqbalance_starts"))
+	}
 	if r.Get("case.settled.placed") != "yes" {
 		t.Errorf("25 s after the last step (two irqbalance passes) the capture queues left the DPI CPUs: %s (%s)", r.Get("case.settled.final"), r.Get("case.back.final"))
 	}

@@ -101,6 +101,9 @@ step back dpi rename cap9 eth0
 # irqbalance bans them once it has run its policy script again.
 sleep 25
 kv case.settled.irqbalance "$(systemctl show -P ActiveState irqbalance.service)"
+# How often irqbalance started this boot: the reloads restart it, and a
+# check that passed with irqbalance never restarted would show nothing.
+kv case.settled.irqbalance_starts "$(journalctl -b -q --no-pager -u irqbalance.service | grep -c 'Started irqbalance')"
 kv case.settled.placed "$(placed dpi && echo yes || echo no)"
 kv case.settled.final "$(affinities)"
 
